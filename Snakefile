@@ -1,0 +1,24 @@
+# xenoflow: preclinical xenograft analysis. All science lives in the `xenoflow` package
+# (src/xenoflow); rules only wire files to package calls. See README.md and config/README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/growth.smk"
+include: "workflow/rules/efficacy.smk"
+include: "workflow/rules/survival.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

@@ -1,0 +1,259 @@
+"""Workflow configuration and study files.
+
+A study file (YAML) describes one xenograft study; ``config.yaml`` lists study files and the
+analysis defaults. Both are validated against the JSON schemas in ``xenoflow/schemas`` (also
+visible as ``workflow/schemas``), which are the single description of their keys. Errors name
+the file and the key, and are raised before any analysis runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+
+from .errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+@dataclass(frozen=True)
+class Dose:
+    day: float
+    amount: float | None = None
+    unit: str | None = None
+
+    def describe(self) -> str:
+        if self.amount is None:
+            return f"day {self.day:g}"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.amount:g}{unit} on day {self.day:g}"
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    label: str | None = None
+    doses: tuple[Dose, ...] = ()
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study file with paths resolved against the study file's folder."""
+
+    study_id: str
+    path: Path
+    data: Path
+    control: str
+    arms: tuple[Arm, ...]
+    settings: dict[str, Any]
+    title: str = ""
+    model: str = ""
+    description: str = ""
+    synthetic: bool = False
+    format: str | None = None
+    sheet: str | int | None = None
+    decimal_comma: bool = False
+    columns: dict[str, str] = field(default_factory=dict)
+    baseline_day: float | None = None
+    reference_day: float | None = None
+    endpoint_volume_mm3: float | None = None
+    survival_data: Path | None = None
+    survival_columns: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def arm_names(self) -> list[str]:
+        return [a.name for a in self.arms]
+
+    @property
+    def treated_arms(self) -> list[str]:
+        return [a.name for a in self.arms if a.name != self.control]
+
+    def arm(self, name: str) -> Arm:
+        for a in self.arms:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    with open(SCHEMA_DIR / f"{name}.schema.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@cache
+def _registry() -> Registry:
+    resources = [
+        (f"{name}.schema.yaml", Resource.from_contents(load_schema(name)))
+        for name in ("config", "study")
+    ]
+    return Registry().with_resources(resources)
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return "/".join(parts) if parts else "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    # oneOf failures hide the useful message in the sub-errors; pick the most specific one.
+    if error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        return best.message
+    return error.message
+
+
+def validate(data: Any, schema_name: str, source: str | Path) -> None:
+    """Validate ``data`` against a schema; raise ConfigError naming ``source`` and the key."""
+    validator_cls = jsonschema.validators.validator_for(load_schema(schema_name))
+    validator = validator_cls(load_schema(schema_name), registry=_registry())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"{source}: key '{_key_path(e)}': {_describe(e)}" for e in errors]
+        raise ConfigError("invalid " + schema_name + " file\n  " + "\n  ".join(lines))
+
+
+def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(v["default"]) for k, v in schema["properties"].items() if "default" in v}
+
+
+def analysis_defaults() -> dict[str, Any]:
+    """The analysis settings a study gets when neither config nor study overrides them."""
+    return _defaults(load_schema("config")["$defs"]["analysis"])
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read YAML with the safe loader (nothing in a config file is evaluated as code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def resolve_config(config: dict[str, Any], source: str | Path = "config") -> dict[str, Any]:
+    """Validate the workflow config and fill in defaults (returns a new dict)."""
+    validate(config, "config", source)
+    resolved = copy.deepcopy(config)
+    resolved.setdefault("results", "results")
+    resolved["analysis"] = {**analysis_defaults(), **resolved.get("analysis", {})}
+    return resolved
+
+
+def study_files(patterns: Iterable[str], base: Path | None = None) -> list[Path]:
+    """Expand the ``studies:`` list (paths or glob patterns) into existing files, in order."""
+    base = base or Path.cwd()
+    found: list[Path] = []
+    for pattern in patterns:
+        full = str(base / pattern) if not Path(pattern).is_absolute() else pattern
+        matches = sorted(glob.glob(full)) if glob.has_magic(pattern) else [full]
+        if not matches:
+            raise ConfigError(f"config: key 'studies': pattern '{pattern}' matches no file")
+        for m in matches:
+            p = Path(m)
+            if not p.is_file():
+                raise ConfigError(f"config: key 'studies': study file '{pattern}' not found")
+            if p not in found:
+                found.append(p)
+    return found
+
+
+def _arms(raw: list[Any] | None) -> tuple[Arm, ...]:
+    arms: list[Arm] = []
+    for item in raw or []:
+        if isinstance(item, str):
+            arms.append(Arm(name=item))
+        else:
+            doses = tuple(
+                Dose(day=float(d["day"]), amount=d.get("amount"), unit=d.get("unit"))
+                for d in item.get("doses", [])
+            )
+            arms.append(Arm(name=item["name"], label=item.get("label"), doses=doses))
+    return tuple(arms)
+
+
+def _resolve_path(path: Path, value: str, key: str, notes: list[str]) -> Path:
+    resolved = (path.parent / value).resolve()
+    if not resolved.is_file():
+        raise ConfigError(f"{path}: key '{key}': file '{value}' not found (looked at {resolved})")
+    if ".." in Path(value).parts:
+        notes.append(f"'{key}' points outside the study folder: {value} resolved to {resolved}")
+    return resolved
+
+
+def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Study:
+    """Read and validate one study file.
+
+    ``analysis`` are the workflow-level analysis defaults (``config['analysis']``); the study's
+    own ``analysis:`` block overrides them key by key.
+    """
+    path = Path(path)
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (study_id, data, control, ...)")
+    validate(raw, "study", path)
+    arms = _arms(raw.get("arms"))
+    names = [a.name for a in arms]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: key 'arms': arm listed twice: {', '.join(duplicates)}")
+    if arms and raw["control"] not in names:
+        raise ConfigError(
+            f"{path}: key 'control': control arm '{raw['control']}' is not among the arms "
+            f"({', '.join(names)})"
+        )
+    notes: list[str] = []
+    data = _resolve_path(path, raw["data"], "data", notes)
+    survival = raw.get("survival_data")
+    survival_path = _resolve_path(path, survival, "survival_data", notes) if survival else None
+    settings = {**analysis_defaults(), **(analysis or {}), **raw.get("analysis", {})}
+    return Study(
+        study_id=raw["study_id"],
+        path=path.resolve(),
+        data=data,
+        control=raw["control"],
+        arms=arms,
+        settings=settings,
+        title=raw.get("title", raw["study_id"]),
+        model=raw.get("model", ""),
+        description=raw.get("description", ""),
+        synthetic=raw.get("synthetic", False),
+        format=raw.get("format"),
+        sheet=raw.get("sheet"),
+        decimal_comma=raw.get("decimal_comma", False),
+        columns=dict(raw.get("columns", {})),
+        baseline_day=raw.get("baseline_day"),
+        reference_day=raw.get("reference_day"),
+        endpoint_volume_mm3=raw.get("endpoint_volume_mm3"),
+        survival_data=survival_path,
+        survival_columns=dict(raw.get("survival_columns", {})),
+        notes=tuple(notes),
+    )
+
+
+def load_studies(config: dict[str, Any], base: Path | None = None) -> dict[str, Study]:
+    """Load every study named by a resolved config; study ids must be unique."""
+    studies: dict[str, Study] = {}
+    for path in study_files(config["studies"], base):
+        study = load_study(path, config.get("analysis"))
+        if study.study_id in studies:
+            other = studies[study.study_id].path
+            raise ConfigError(
+                f"{path}: key 'study_id': '{study.study_id}' is already used by {other}"
+            )
+        studies[study.study_id] = study
+    return studies

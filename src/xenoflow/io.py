@@ -1,0 +1,98 @@
+"""Reading and writing the pipeline's tables.
+
+Every table is written the same way so that reruns are byte-identical and an interrupted run
+never leaves a half-written file: fixed float formatting (``FLOAT_FORMAT``), ``\\n`` line ends,
+missing values as empty cells, and an atomic write (temporary file in the same folder, then
+``os.replace``). Text cells that a spreadsheet would execute as a formula (leading ``=``, ``+``,
+``-``, ``@``) are prefixed with a single quote (OWASP CSV-injection advice); numbers are never
+touched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+#: Ten significant digits: exact enough for golden-value checks, stable across platforms.
+FLOAT_FORMAT = "%.10g"
+
+MEASUREMENT_COLUMNS = ["arm", "mouse_id", "day", "volume_mm3"]
+OPTIONAL_MEASUREMENT_COLUMNS = ["length_mm", "width_mm", "body_weight_g"]
+EXCLUSION_COLUMNS = ["stage", "arm", "mouse_id", "day", "reason"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise_formula(value: object) -> object:
+    """Prefix text that a spreadsheet would read as a formula with ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def safe_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``df`` with formula-like text cells neutralised."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(neutralise_formula)
+    return out
+
+
+def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` as a deterministic TSV, atomically."""
+    out = safe_text(df).replace([np.inf, -np.inf], [np.inf, -np.inf])
+    with atomic_path(path) as tmp:
+        out.to_csv(tmp, sep="\t", index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
+                   na_rep="")
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write a text file atomically with ``\\n`` line ends."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+
+
+def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
+    """Read a table written by :func:`write_tsv` (ids stay text)."""
+    dtype = {"arm": str, "mouse_id": str, "reference": str, "study_id": str}
+    return pd.read_csv(path, sep="\t", dtype=dtype, keep_default_na=True, **kwargs)  # type: ignore[arg-type]
+
+
+def read_measurements(path: str | Path) -> pd.DataFrame:
+    """Read a validated canonical measurement table (``tables/measurements.tsv``)."""
+    return read_tsv(path)
+
+
+def empty_exclusions() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c != "day" else float)
+                         for c in EXCLUSION_COLUMNS})

@@ -1,0 +1,1 @@
+"""Figures. :mod:`xenoflow.plots.style` holds what every figure shares (arm palette, saving)."""

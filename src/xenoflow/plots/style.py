@@ -1,0 +1,51 @@
+"""Shared figure conventions: one arm palette per study, deterministic files.
+
+The control arm is always dark grey and treated arms take colourblind-safe colours in the order
+the study file lists them, so an arm has the same colour in every figure of a study. Figures are
+saved with fixed metadata (no creation date, fixed SVG ids and hash salt) so reruns give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..io import atomic_path  # noqa: E402
+
+CONTROL_COLOUR = "#4d4d4d"
+# Okabe-Ito, without black (control) and yellow (poor contrast on white).
+TREATED_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000080",
+                   "#8B4513"]
+
+plt.rcParams.update({"svg.hashsalt": "xenoflow", "svg.fonttype": "none",
+                     "figure.dpi": 100, "savefig.dpi": 150})
+
+
+def arm_palette(arms: Sequence[str], control: str) -> dict[str, str]:
+    """Colour per arm: control grey, treated arms in listed order."""
+    palette = {control: CONTROL_COLOUR}
+    treated = [a for a in arms if a != control]
+    for i, arm in enumerate(treated):
+        palette[arm] = TREATED_COLOURS[i % len(TREATED_COLOURS)]
+    return palette
+
+
+def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+    """Save ``fig`` as ``<stem>.<fmt>`` for each format, atomically, without dates; close it."""
+    stem = Path(path_stem)
+    written = []
+    for fmt in formats:
+        target = stem.with_suffix(f".{fmt}")
+        metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
+                    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}[fmt]
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=fmt, metadata=metadata, bbox_inches="tight")
+        written.append(target)
+    plt.close(fig)
+    return written

@@ -1,0 +1,43 @@
+# Configuration, study registry and input functions. No analysis here.
+import re
+
+from snakemake.exceptions import WorkflowError
+
+from xenoflow.config import ConfigError, load_studies, resolve_config
+
+try:
+    XF_CONFIG = resolve_config(config, source="config")
+    STUDIES = load_studies(XF_CONFIG)
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+
+RESULTS = XF_CONFIG["results"]
+ANALYSIS = XF_CONFIG["analysis"]
+# Per-study outputs, relative to {RESULTS}/{study}/; each rule file appends its own.
+STUDY_TARGETS = []
+
+
+wildcard_constraints:
+    study="|".join(re.escape(s) for s in sorted(STUDIES)) or "(?!)",
+
+
+def study_dir(study):
+    return f"{RESULTS}/{study}"
+
+
+def study_file(wildcards):
+    return str(STUDIES[wildcards.study].path)
+
+
+def study_data(wildcards):
+    return str(STUDIES[wildcards.study].data)
+
+
+def survival_inputs(wildcards):
+    """The recorded survival table, when the study has one (else nothing)."""
+    path = STUDIES[wildcards.study].survival_data
+    return [str(path)] if path else []
+
+
+def all_targets():
+    return [f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS]
