@@ -99,17 +99,22 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    # A oneOf failure (arm given as a name or a mapping) hides the useful message in its
+    # sub-errors; the deepest one points at the offending key.
+    while error.context:
+        error = max(error.context, key=lambda e: len(e.absolute_path))
+    return error
+
+
 def _key_path(error: jsonschema.ValidationError) -> str:
     parts = [str(p) for p in error.absolute_path]
     return "/".join(parts) if parts else "(top level)"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    # oneOf failures hide the useful message in the sub-errors; pick the most specific one.
-    if error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        return best.message
-    return error.message
+def _message(source: str | Path, error: jsonschema.ValidationError) -> str:
+    error = _most_specific(error)
+    return f"{source}: key '{_key_path(error)}': {error.message}"
 
 
 def validate(data: Any, schema_name: str, source: str | Path) -> None:
@@ -118,7 +123,7 @@ def validate(data: Any, schema_name: str, source: str | Path) -> None:
     validator = validator_cls(load_schema(schema_name), registry=_registry())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{source}: key '{_key_path(e)}': {_describe(e)}" for e in errors]
+        lines = [_message(source, e) for e in errors]
         raise ConfigError("invalid " + schema_name + " file\n  " + "\n  ".join(lines))
 
 

@@ -1,4 +1,6 @@
-STUDY_TARGETS.extend(["tables/measurements.tsv", "tables/exclusions.tsv"])
+STUDY_TARGETS.extend(
+    ["tables/measurements.tsv", "tables/exclusions.tsv", "tables/warnings.tsv"]
+)
 
 
 rule ingest:
@@ -15,6 +17,12 @@ rule ingest:
         exclusions=report(
             f"{RESULTS}/{{study}}/tables/exclusions.tsv",
             caption="../report/exclusions.rst",
+            category="{study}",
+            subcategory="Data",
+        ),
+        warnings=report(
+            f"{RESULTS}/{{study}}/tables/warnings.tsv",
+            caption="../report/warnings.rst",
             category="{study}",
             subcategory="Data",
         ),

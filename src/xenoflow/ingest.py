@@ -1,0 +1,514 @@
+"""Read tumour-measurement files into the canonical long table and validate them.
+
+Canonical table: ``arm, mouse_id, day, volume_mm3`` (+ ``length_mm, width_mm, body_weight_g``
+when present). A mouse is the pair (arm, mouse_id) because lab sheets number mice 1..8 in every
+arm. Supported layouts (``format`` in the study file, inferred when absent):
+
+* **long** – one row per mouse and day with a volume column;
+* **caliper** – long, with caliper length L and width W (mm) instead of a volume; the volume is
+  computed with the configured formula (``half_lw2``: V = L·W²/2, the modified ellipsoid of
+  Euhus et al. 1986 / Tomayko & Reynolds 1989; ``ellipsoid``: V = π/6·L·W²) and the formula is
+  recorded in the warnings table;
+* **wide** – one row per mouse, one column per day (GraphPad Prism / TumGrowth layout); an empty
+  cell means "not measured".
+
+Files: ``.csv``/``.tsv``/``.txt`` (delimiter detected from the header line among ``,`` ``;``
+tab) and ``.xlsx``. Every cell is read as text and parsed here, so each problem is reported
+with the file, the row as numbered in the file (header = row 1), the column, and what was
+expected. Zero volumes are legal (complete regression) and kept.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import Study
+from .errors import InputError
+from .io import EXCLUSION_COLUMNS, MEASUREMENT_COLUMNS, OPTIONAL_MEASUREMENT_COLUMNS
+
+#: Caliper formulas: name -> (factor on L·W², human-readable definition).
+CALIPER_FORMULAS = {
+    "half_lw2": (0.5, "V = L*W^2/2"),
+    "ellipsoid": (math.pi / 6, "V = pi/6*L*W^2"),
+}
+WARNING_COLUMNS = ["arm", "mouse_id", "day", "message"]
+_MAX_LISTED = 3
+_DAY_HEADER = re.compile(r"^\s*(?:day|d)?[\s_]*(-?\d+(?:[.,]\d+)?)\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Ingested:
+    """Result of reading one study: the canonical table and what was left out or noticed."""
+
+    measurements: pd.DataFrame
+    exclusions: pd.DataFrame
+    warnings: pd.DataFrame
+
+
+@dataclass
+class RawTable:
+    """Cells as text, with the file's row number of each record (header = row 1)."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    path: Path
+
+    def where(self, position: int, column: str) -> str:
+        return f"{self.path.name}: row {self.rows[position]}, column '{column}'"
+
+
+# --------------------------------------------------------------------------------------------
+# Reading cells
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: row {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the file "
+            "as UTF-8 (e.g. 'CSV UTF-8' in Excel); latin-1 files with µ or ³ are the usual cause"
+        ) from None
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty (expected a header row and data rows)")
+    return text
+
+
+def _delimiter(path: Path, header: str) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    counts = {d: header.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _grid_from_text(path: Path) -> list[list[str]]:
+    import csv
+    import io
+
+    text = _decode(path)
+    header = text.splitlines()[0]
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(path, header))
+    return [row for row in reader]
+
+
+def _excel_cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _grid_from_excel(path: Path, sheet: str | int | None) -> list[list[str]]:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, header=None,
+                              dtype=object)
+    except ValueError as exc:
+        raise InputError(f"{path}: cannot read sheet {sheet!r}: {exc}") from None
+    return [[_excel_cell(v) for v in row] for row in frame.itertuples(index=False)]
+
+
+def read_grid(path: Path, sheet: str | int | None = None) -> list[list[str]]:
+    """All cells of a file as stripped text, rows as in the file."""
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        grid = _grid_from_excel(path, sheet)
+    elif path.suffix.lower() in (".xls",):
+        raise InputError(f"{path}: old .xls workbooks are not supported; save as .xlsx or CSV")
+    else:
+        grid = _grid_from_text(path)
+    grid = [[c.strip() for c in row] for row in grid]
+    if not grid or not any(grid[0]):
+        raise InputError(f"{path}: the file is empty (expected a header row and data rows)")
+    return grid
+
+
+def raw_table(path: Path, sheet: str | int | None = None) -> tuple[list[str], RawTable]:
+    """Header cells and a text frame of the data rows (blank rows dropped, row numbers kept)."""
+    grid = read_grid(path, sheet)
+    header = grid[0]
+    _check_header(path, header)
+    width = len(header)
+    records, rows = [], []
+    for i, row in enumerate(grid[1:], start=2):
+        if not any(row):
+            continue
+        if len(row) > width and any(row[width:]):
+            raise InputError(
+                f"{path.name}: row {i}: {len(row)} cells but the header has {width} columns "
+                "(a value with an unquoted delimiter, or the wrong delimiter?)"
+            )
+        records.append((row + [""] * width)[:width])
+        rows.append(i)
+    if not records:
+        raise InputError(f"{path}: only a header row, no measurements")
+    frame = pd.DataFrame(records, columns=range(width), dtype=object)
+    return header, RawTable(frame=frame, rows=np.array(rows), path=path)
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    for j, name in enumerate(header):
+        if not name:
+            raise InputError(
+                f"{path.name}: row 1, column {j + 1}: empty header cell (merged header cells "
+                "in a spreadsheet are read this way); give every column one name in row 1"
+            )
+    seen: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if name in seen:
+            raise InputError(
+                f"{path.name}: row 1: column name '{name}' appears twice (columns "
+                f"{seen[name] + 1} and {j + 1}); each column needs a unique name"
+            )
+        seen[name] = j
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing values
+
+
+def _to_number(text: str, decimal_comma: bool) -> float | None:
+    """Parse one cell; None if it is not a number. Empty text is NaN."""
+    if text == "":
+        return float("nan")
+    if decimal_comma:
+        # "12,5" -> 12.5; a cell that also holds a dot ("1.234,5") is rejected, not guessed.
+        if "." in text:
+            return None
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_numeric(table: RawTable, column_pos: int, column_name: str, expected: str,
+                  decimal_comma: bool) -> np.ndarray:
+    """Parse a text column to floats; raise one InputError listing the bad cells."""
+    values = np.empty(len(table.frame))
+    bad = []
+    for i, text in enumerate(table.frame[column_pos]):
+        value = _to_number(text, decimal_comma)
+        if value is None:
+            bad.append(i)
+            value = float("nan")
+        values[i] = value
+    if bad:
+        first = table.frame[column_pos].iloc[bad[0]]
+        hint = ""
+        if any("," in table.frame[column_pos].iloc[i] for i in bad) and not decimal_comma:
+            hint = "; the file seems to use decimal commas: set 'decimal_comma: true' in the study file"
+        more = f" (and {len(bad) - 1} more cells)" if len(bad) > 1 else ""
+        raise InputError(
+            f"{table.where(bad[0], column_name)}: '{first}' is not a number; expected "
+            f"{expected}{more}{hint}"
+        )
+    return values
+
+
+# --------------------------------------------------------------------------------------------
+# Layouts
+
+
+def _column_names(study: Study) -> dict[str, str]:
+    """Canonical name -> name in the file."""
+    names = {c: c for c in MEASUREMENT_COLUMNS + OPTIONAL_MEASUREMENT_COLUMNS}
+    names.update(study.columns)
+    return names
+
+
+def _locate(header: list[str], names: dict[str, str], study: Study) -> dict[str, int]:
+    """Position of each canonical column present in the file (case-insensitive match)."""
+    lower = {h.lower(): j for j, h in enumerate(header)}
+    found = {}
+    for canonical, name in names.items():
+        if name.lower() in lower:
+            found[canonical] = lower[name.lower()]
+        elif canonical in study.columns:
+            raise InputError(
+                f"{study.data.name}: row 1: column '{name}' (mapped to '{canonical}' by the "
+                f"study file's 'columns') is not in the header; the header has: "
+                f"{', '.join(header)}"
+            )
+    return found
+
+
+def _day_headers(header: list[str], skip: set[int]) -> dict[int, float]:
+    days = {}
+    for j, name in enumerate(header):
+        if j in skip:
+            continue
+        m = _DAY_HEADER.match(name)
+        if m:
+            days[j] = float(m.group(1).replace(",", "."))
+    return days
+
+
+def infer_format(header: list[str], located: dict[str, int]) -> str:
+    """long when there is a volume column, caliper with length and width, wide with day headers."""
+    if "volume_mm3" in located and "day" in located:
+        return "long"
+    if {"length_mm", "width_mm", "day"} <= located.keys():
+        return "caliper"
+    if _day_headers(header, set(located.values())):
+        return "wide"
+    return "long"
+
+
+def _require(study: Study, located: dict[str, int], needed: list[str], fmt: str,
+             names: dict[str, str], header: list[str]) -> None:
+    missing = [names[c] for c in needed if c not in located]
+    if missing:
+        raise InputError(
+            f"{study.data.name}: row 1: missing column(s) {', '.join(repr(m) for m in missing)} "
+            f"for the {fmt} format; the header has: {', '.join(header)}. Rename the columns or "
+            "map them with 'columns:' in the study file"
+        )
+
+
+def _text_column(table: RawTable, pos: int, name: str, what: str) -> pd.Series:
+    values = table.frame[pos].astype(str)
+    empty = np.flatnonzero(values.to_numpy() == "")
+    if len(empty):
+        raise InputError(f"{table.where(empty[0], name)}: empty cell; expected {what}")
+    return values.map(_normalise_id)
+
+
+def _normalise_id(text: str) -> str:
+    # Spreadsheets turn mouse 1 into 1.0; ids are text.
+    return text[:-2] if re.fullmatch(r"-?\d+\.0", text) else text
+
+
+def read_long(study: Study, header: list[str], table: RawTable, located: dict[str, int],
+              names: dict[str, str], fmt: str) -> pd.DataFrame:
+    needed = ["arm", "mouse_id", "day"] + (["length_mm", "width_mm"] if fmt == "caliper" else ["volume_mm3"])
+    _require(study, located, needed, fmt, names, header)
+    out = pd.DataFrame({
+        "arm": _text_column(table, located["arm"], names["arm"], "the arm (treatment group) name"),
+        "mouse_id": _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id"),
+    })
+    out["day"] = parse_numeric(table, located["day"], names["day"], "the day of measurement",
+                               study.decimal_comma)
+    expectations = {"volume_mm3": "a tumour volume in mm^3 (empty cell = not measured)",
+                    "length_mm": "a caliper length in mm", "width_mm": "a caliper width in mm",
+                    "body_weight_g": "a body weight in g"}
+    for canonical, expected in expectations.items():
+        if canonical in located:
+            out[canonical] = parse_numeric(table, located[canonical], names[canonical], expected,
+                                           study.decimal_comma)
+    out["_row"] = table.rows
+    return out
+
+
+def read_wide(study: Study, header: list[str], table: RawTable, located: dict[str, int],
+              names: dict[str, str]) -> pd.DataFrame:
+    _require(study, located, ["arm", "mouse_id"], "wide", names, header)
+    id_cols = {located["arm"], located["mouse_id"]}
+    days = _day_headers(header, id_cols)
+    if not days:
+        raise InputError(
+            f"{study.data.name}: row 1: no day columns found for the wide format; expected "
+            "headers such as '0', '7', 'Day 14' after the arm and mouse columns"
+        )
+    _check_repeated_days(study, header, days)
+    arm = _text_column(table, located["arm"], names["arm"], "the arm (treatment group) name")
+    mouse = _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id")
+    pieces = []
+    for j, day in days.items():
+        vol = parse_numeric(table, j, header[j], "a tumour volume in mm^3 (empty = not measured)",
+                            study.decimal_comma)
+        pieces.append(pd.DataFrame({"arm": arm, "mouse_id": mouse, "day": day,
+                                    "volume_mm3": vol, "_row": table.rows}))
+    long = pd.concat(pieces, ignore_index=True)
+    unknown = set(range(len(header))) - id_cols - set(days)
+    if unknown:
+        ignored = ", ".join(header[j] for j in sorted(unknown))
+        raise InputError(
+            f"{study.data.name}: row 1: column(s) {ignored} are neither the arm, the mouse id "
+            "nor a day; day headers must be numbers such as '0', '7' or 'Day 14'"
+        )
+    # Empty cells in a wide table mean "not measured", not a dropped value.
+    return long[long["volume_mm3"].notna()].reset_index(drop=True)
+
+
+def _check_repeated_days(study: Study, header: list[str], days: dict[int, float]) -> None:
+    seen: dict[float, int] = {}
+    for j, day in days.items():
+        if day in seen:
+            raise InputError(
+                f"{study.data.name}: row 1: day {day:g} appears in two columns "
+                f"('{header[seen[day]]}', column {seen[day] + 1}, and '{header[j]}', column "
+                f"{j + 1}); each day must be one column"
+            )
+        seen[day] = j
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def _caliper_volume(df: pd.DataFrame, formula: str) -> np.ndarray:
+    factor, _ = CALIPER_FORMULAS[formula]
+    return factor * df["length_mm"].to_numpy() * df["width_mm"].to_numpy() ** 2
+
+
+def _check_values(study: Study, df: pd.DataFrame, names: dict[str, str]) -> None:
+    name = study.data.name
+    nan_day = df["day"].isna().to_numpy()
+    if nan_day.any():
+        row = df["_row"].to_numpy()[nan_day][0]
+        raise InputError(f"{name}: row {row}, column '{names['day']}': empty cell; expected the day of measurement")
+    for col in ("volume_mm3", "length_mm", "width_mm", "body_weight_g"):
+        if col in df:
+            negative = (df[col] < 0).to_numpy()
+            if negative.any():
+                i = np.flatnonzero(negative)[0]
+                raise InputError(
+                    f"{name}: row {df['_row'].iat[i]}, column '{names.get(col, col)}': "
+                    f"{df[col].iat[i]:g} is negative; expected a value >= 0"
+                )
+
+
+def _check_duplicates(study: Study, df: pd.DataFrame, names: dict[str, str]) -> None:
+    dup = df.duplicated(["arm", "mouse_id", "day"], keep=False)
+    if dup.any():
+        rows = df.loc[dup, "_row"].tolist()
+        first = df.loc[dup].iloc[0]
+        raise InputError(
+            f"{study.data.name}: rows {', '.join(map(str, rows[:_MAX_LISTED + 1]))}: arm "
+            f"'{first['arm']}', mouse '{first['mouse_id']}', day {first['day']:g} is measured more "
+            f"than once (columns '{names['arm']}', '{names['mouse_id']}', '{names['day']}'); "
+            "expected one row per mouse and day"
+        )
+
+
+def _check_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    in_data = list(dict.fromkeys(df["arm"]))
+    if not study.arms:
+        if study.control not in in_data:
+            raise InputError(
+                f"{study.data.name}: column '{names['arm']}': the control arm '{study.control}' "
+                f"has no mice; arms in the data: {', '.join(in_data)}"
+            )
+        return [study.control] + sorted(a for a in in_data if a != study.control)
+    unknown = [a for a in in_data if a not in study.arm_names]
+    if unknown:
+        row = df.loc[df["arm"] == unknown[0], "_row"].iat[0]
+        raise InputError(
+            f"{study.data.name}: row {row}, column '{names['arm']}': arm '{unknown[0]}' is not "
+            f"listed in the study file {study.path.name} (arms: {', '.join(study.arm_names)}); "
+            "add it to 'arms' or fix the name"
+        )
+    absent = [a for a in study.arm_names if a not in in_data]
+    if absent:
+        which = "control arm" if study.control in absent else "arm"
+        raise InputError(
+            f"{study.data.name}: column '{names['arm']}': {which} '{absent[0]}' from the study "
+            f"file {study.path.name} has no mice in the data (arms found: {', '.join(in_data)})"
+        )
+    if len(study.arm_names) < 2:
+        raise InputError(
+            f"{study.path.name}: key 'arms': only one arm ('{study.arm_names[0]}'); a comparison "
+            "needs the control and at least one treated arm"
+        )
+    return study.arm_names
+
+
+def _natural_key(values: pd.Series) -> pd.Series:
+    def key(text: str) -> tuple:
+        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
+
+    return values.map(key)
+
+
+def _sort(df: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    order = {a: i for i, a in enumerate(arms)}
+    keyed = df.assign(_arm=df["arm"].map(order), _mouse=_natural_key(df["mouse_id"]))
+    return keyed.sort_values(["_arm", "_mouse", "day"], kind="stable").drop(columns=["_arm", "_mouse"])
+
+
+def _unsorted_notes(df: pd.DataFrame) -> list[dict[str, object]]:
+    notes = []
+    for (arm, mouse), g in df.groupby(["arm", "mouse_id"], sort=False):
+        if not g["day"].is_monotonic_increasing:
+            notes.append({"arm": arm, "mouse_id": mouse, "day": np.nan,
+                          "message": "days were not in increasing order in the file; sorted"})
+    return notes
+
+
+def _single_measurement_notes(df: pd.DataFrame) -> list[dict[str, object]]:
+    counts = df.groupby(["arm", "mouse_id"], sort=False).size()
+    return [{"arm": a, "mouse_id": m, "day": np.nan,
+             "message": "only one measurement: kept, but growth fits need at least two"}
+            for (a, m), n in counts.items() if n == 1]
+
+
+def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    missing = df["volume_mm3"].isna()
+    excl = pd.DataFrame({
+        "stage": "ingest", "arm": df.loc[missing, "arm"], "mouse_id": df.loc[missing, "mouse_id"],
+        "day": df.loc[missing, "day"],
+        "reason": [f"row {r}: volume cell empty (not measured)" for r in df.loc[missing, "_row"]],
+    }, columns=EXCLUSION_COLUMNS)
+    return df[~missing], excl
+
+
+def ingest(study: Study) -> Ingested:
+    """Read, convert and validate a study's measurements (see the module docstring)."""
+    header, table = raw_table(study.data, study.sheet)
+    names = _column_names(study)
+    located = _locate(header, names, study)
+    fmt = study.format or infer_format(header, located)
+    warnings: list[dict[str, object]] = []
+    if fmt == "wide":
+        df = read_wide(study, header, table, located, names)
+    else:
+        df = read_long(study, header, table, located, names, fmt)
+    _check_values(study, df, names)
+    if fmt == "caliper" or ("volume_mm3" not in df and {"length_mm", "width_mm"} <= set(df)):
+        formula = study.settings["caliper_formula"]
+        df["volume_mm3"] = _caliper_volume(df, formula)
+        warnings.append({"arm": "", "mouse_id": "", "day": np.nan,
+                         "message": f"volumes computed from caliper length and width with {CALIPER_FORMULAS[formula][1]} ({formula})"})
+    df, exclusions = _drop_missing_volume(df)
+    _check_duplicates(study, df, names)
+    arms = _check_arms(study, df, names)
+    warnings += _unsorted_notes(df) + _single_measurement_notes(df)
+    for note in study.notes:
+        warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})
+    columns = MEASUREMENT_COLUMNS + [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c in df]
+    measurements = _sort(df, arms)[columns].reset_index(drop=True)
+    return Ingested(measurements=measurements,
+                    exclusions=exclusions.reset_index(drop=True),
+                    warnings=pd.DataFrame(warnings, columns=WARNING_COLUMNS))
+
+
+def summarise(result: Ingested, study: Study) -> str:
+    """Plain-text summary printed by ``xenoflow validate``."""
+    m = result.measurements
+    lines = [f"study {study.study_id}: {study.title}", f"  data: {study.data}"]
+    for arm, g in m.groupby("arm", sort=False):
+        role = " (control)" if arm == study.control else ""
+        lines.append(
+            f"  arm {arm}{role}: {g['mouse_id'].nunique()} mice, {len(g)} measurements, "
+            f"days {g['day'].min():g} to {g['day'].max():g}"
+        )
+    lines.append(f"  excluded measurements: {len(result.exclusions)}")
+    for row in result.exclusions.itertuples():
+        lines.append(f"    {row.arm} / {row.mouse_id} day {row.day:g}: {row.reason}")
+    lines.append(f"  notes: {len(result.warnings)}")
+    for row in result.warnings.itertuples():
+        who = f"{row.arm} / {row.mouse_id}: " if row.arm else ""
+        lines.append(f"    {who}{row.message}")
+    return "\n".join(lines)

@@ -1,0 +1,247 @@
+"""Readers and validation of xenoflow.ingest: each layout, each error message."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from xenoflow.cli import main as cli_main
+from xenoflow.config import load_study
+from xenoflow.errors import InputError
+from xenoflow.ingest import ingest
+
+LONG = """arm,mouse_id,day,volume_mm3
+Control,1,0,100
+Control,1,7,250.5
+Control,2,0,120
+Control,2,7,300
+Drug,1,0,110
+Drug,1,7,90
+Drug,2,0,95
+Drug,2,7,0
+"""
+
+
+def make_study(tmp_path: Path, data: str | bytes, name: str = "data.csv", **keys: object) -> Path:
+    path = tmp_path / name
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    study = {"study_id": "s1", "data": name, "control": "Control", "arms": ["Control", "Drug"]}
+    study.update(keys)
+    study = {k: v for k, v in study.items() if v is not None}  # None = leave the key out
+    study_path = tmp_path / "study.yaml"
+    study_path.write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
+    return study_path
+
+
+def run(tmp_path: Path, data: str | bytes, **keys: object):
+    return ingest(load_study(make_study(tmp_path, data, **keys)))
+
+
+def error(tmp_path: Path, data: str | bytes, **keys: object) -> str:
+    with pytest.raises(InputError) as exc:
+        run(tmp_path, data, **keys)
+    return str(exc.value)
+
+
+# ---- readers ----------------------------------------------------------------------------
+
+
+def test_long_csv_is_canonical(tmp_path):
+    result = run(tmp_path, LONG)
+    m = result.measurements
+    assert list(m.columns) == ["arm", "mouse_id", "day", "volume_mm3"]
+    assert len(m) == 8
+    assert m["volume_mm3"].tolist() == [100, 250.5, 120, 300, 110, 90, 95, 0]  # zero kept
+    assert m["mouse_id"].tolist()[:2] == ["1", "1"]
+    assert result.exclusions.empty and list(result.exclusions.columns) == [
+        "stage", "arm", "mouse_id", "day", "reason"]
+
+
+def test_tsv_and_column_mapping(tmp_path):
+    text = LONG.replace(",", "\t").replace("arm\tmouse_id\tday\tvolume_mm3", "Group\tID\tDay\tVol")
+    m = run(tmp_path, text, name="d.tsv",
+            columns={"arm": "Group", "mouse_id": "ID", "day": "Day", "volume_mm3": "Vol"}).measurements
+    assert len(m) == 8 and m["volume_mm3"].sum() == pytest.approx(1065.5)
+
+
+def test_semicolon_file_with_decimal_comma(tmp_path):
+    text = "arm;mouse_id;day;volume_mm3\nControl;1;0;12,5\nControl;1;3;20\nDrug;1;0;10\nDrug;1;3;11,25\n"
+    m = run(tmp_path, text, decimal_comma=True).measurements
+    assert m["volume_mm3"].tolist() == [12.5, 20.0, 10.0, 11.25]
+
+
+def test_wide_table(tmp_path):
+    text = "arm,mouse_id,0,Day 7,d14\nControl,1,100,200,400\nControl,2,90,,300\nDrug,1,100,80,60\n"
+    m = run(tmp_path, text).measurements
+    assert m[["arm", "mouse_id", "day"]].values.tolist() == [
+        ["Control", "1", 0.0], ["Control", "1", 7.0], ["Control", "1", 14.0],
+        ["Control", "2", 0.0], ["Control", "2", 14.0],
+        ["Drug", "1", 0.0], ["Drug", "1", 7.0], ["Drug", "1", 14.0]]
+
+
+@pytest.mark.parametrize("formula,factor", [("half_lw2", 0.5), ("ellipsoid", math.pi / 6)])
+def test_caliper_formula_is_applied_and_recorded(tmp_path, formula, factor):
+    text = "arm,mouse_id,day,length_mm,width_mm\nControl,1,0,10,8\nControl,1,4,12,9\nDrug,1,0,10,6\nDrug,1,4,9,6\n"
+    result = run(tmp_path, text, analysis={"caliper_formula": formula})
+    m = result.measurements
+    assert m["volume_mm3"].iloc[0] == pytest.approx(factor * 10 * 8**2)
+    assert {"length_mm", "width_mm"} <= set(m.columns)
+    assert any(formula in msg for msg in result.warnings["message"])
+
+
+def test_excel_sheet(tmp_path):
+    df = pd.read_csv(pd.io.common.StringIO(LONG))
+    with pd.ExcelWriter(tmp_path / "d.xlsx") as xw:
+        pd.DataFrame({"note": ["cover"]}).to_excel(xw, sheet_name="cover", index=False)
+        df.to_excel(xw, sheet_name="volumes", index=False)
+    m = ingest(load_study(_excel_study(tmp_path))).measurements
+    assert len(m) == 8 and m["mouse_id"].iloc[0] == "1"  # 1.0 from Excel becomes "1"
+
+
+def _excel_study(tmp_path: Path) -> Path:
+    study = {"study_id": "x", "data": "d.xlsx", "sheet": "volumes", "control": "Control",
+             "arms": ["Control", "Drug"]}
+    p = tmp_path / "x.yaml"
+    p.write_text(yaml.safe_dump(study), encoding="utf-8")
+    return p
+
+
+def test_unsorted_days_are_sorted_with_a_note(tmp_path):
+    text = "arm,mouse_id,day,volume_mm3\nControl,1,7,200\nControl,1,0,100\nDrug,1,0,100\nDrug,1,7,90\n"
+    result = run(tmp_path, text)
+    assert result.measurements["day"].tolist()[:2] == [0.0, 7.0]
+    assert "not in increasing order" in result.warnings["message"].iloc[0]
+
+
+def test_natural_mouse_order_and_arm_order_from_study(tmp_path):
+    text = "arm,mouse_id,day,volume_mm3\n" + "".join(
+        f"{a},{m},{d},100\n" for a in ("Drug", "Control") for m in (10, 2) for d in (0, 3))
+    m = run(tmp_path, text).measurements
+    assert m["arm"].tolist()[0] == "Control"
+    assert m["mouse_id"].tolist()[:4] == ["2", "2", "10", "10"]
+
+
+def test_empty_volume_in_long_table_is_excluded_with_reason(tmp_path):
+    text = LONG.replace("Drug,1,7,90", "Drug,1,7,")
+    result = run(tmp_path, text)
+    assert len(result.measurements) == 7
+    row = result.exclusions.iloc[0]
+    assert (row["arm"], row["mouse_id"], row["day"]) == ("Drug", "1", 7.0)
+    assert "row 7" in row["reason"] and "empty" in row["reason"]
+
+
+def test_single_measurement_mouse_is_kept_with_a_note(tmp_path):
+    result = run(tmp_path, LONG + "Drug,3,0,100\n")
+    assert ("Drug", "3") in set(zip(result.measurements["arm"], result.measurements["mouse_id"]))
+    assert result.warnings["message"].str.contains("only one measurement").any()
+
+
+def test_arms_default_to_data_with_control_first(tmp_path):
+    result = run(tmp_path, LONG.replace("Control", "Vehicle"), arms=None, control="Vehicle")
+    assert result.measurements["arm"].iloc[0] == "Vehicle"
+
+
+# ---- errors: each names file, row and column ----------------------------------------------
+
+
+def test_empty_file(tmp_path):
+    assert "data.csv: the file is empty" in error(tmp_path, "")
+
+
+def test_header_only(tmp_path):
+    assert "only a header row" in error(tmp_path, "arm,mouse_id,day,volume_mm3\n")
+
+
+def test_missing_column(tmp_path):
+    msg = error(tmp_path, LONG.replace("volume_mm3", "size"))
+    assert "missing column(s) 'volume_mm3'" in msg and "row 1" in msg and "columns:" in msg
+
+
+def test_mapping_to_unknown_column(tmp_path):
+    msg = error(tmp_path, LONG, columns={"volume_mm3": "Volume"})
+    assert "column 'Volume' (mapped to 'volume_mm3'" in msg
+
+
+@pytest.mark.parametrize("cell", ["n/a", "<5", "dead"])
+def test_text_in_numeric_column(tmp_path, cell):
+    msg = error(tmp_path, LONG.replace("Control,2,7,300", f"Control,2,7,{cell}"))
+    assert f"data.csv: row 5, column 'volume_mm3': '{cell}' is not a number" in msg
+
+
+def test_decimal_comma_without_mode_gives_hint(tmp_path):
+    msg = error(tmp_path, LONG.replace(",250.5", ',"250,5"'))
+    assert "row 3, column 'volume_mm3': '250,5' is not a number" in msg
+    assert "decimal_comma: true" in msg
+
+
+def test_negative_volume(tmp_path):
+    msg = error(tmp_path, LONG.replace("Drug,1,7,90", "Drug,1,7,-90"))
+    assert "row 7, column 'volume_mm3': -90 is negative" in msg
+
+
+def test_empty_day(tmp_path):
+    msg = error(tmp_path, LONG.replace("Drug,1,7,90", "Drug,1,,90"))
+    assert "row 7, column 'day': empty cell" in msg
+
+
+def test_duplicate_measurement(tmp_path):
+    msg = error(tmp_path, LONG + "Drug,1,7,91\n")
+    assert "rows 7, 10" in msg and "measured more than once" in msg
+
+
+def test_arm_in_data_not_in_study(tmp_path):
+    msg = error(tmp_path, LONG + "Other,1,0,100\n")
+    assert "row 10, column 'arm': arm 'Other' is not listed in the study file" in msg
+
+
+def test_arm_in_study_not_in_data(tmp_path):
+    msg = error(tmp_path, LONG, arms=["Control", "Drug", "Drug high"])
+    assert "arm 'Drug high' from the study file" in msg and "has no mice" in msg
+
+
+def test_control_without_mice(tmp_path):
+    msg = error(tmp_path, LONG.replace("Control", "Ctrl"), arms=None)
+    assert "control arm 'Control' has no mice" in msg
+
+
+def test_one_arm_only(tmp_path):
+    msg = error(tmp_path, "\n".join(LONG.splitlines()[:5]) + "\n", arms=["Control"])
+    assert "only one arm" in msg
+
+
+def test_wide_repeated_day_header(tmp_path):
+    msg = error(tmp_path, "arm,mouse_id,0,7,7.0\nControl,1,1,2,3\nDrug,1,1,2,3\n")
+    assert "day 7 appears in two columns" in msg
+
+
+def test_empty_header_cell(tmp_path):
+    msg = error(tmp_path, "arm,mouse_id,,volume_mm3\nControl,1,0,1\n")
+    assert "row 1, column 3: empty header cell" in msg
+
+
+def test_latin1_file(tmp_path):
+    data = "arm,mouse_id,day,volume µm3\nControl,1,0,1\n".encode("latin-1")
+    msg = error(tmp_path, data)
+    assert "row 1" in msg and "not UTF-8" in msg
+
+
+def test_ragged_row(tmp_path):
+    msg = error(tmp_path, LONG + "Drug,3,0,1,2\n")
+    assert "row 10: 5 cells but the header has 4 columns" in msg
+
+
+def test_cli_validate_prints_summary_and_fails_on_bad_data(tmp_path, capsys):
+    good = make_study(tmp_path, LONG)
+    assert cli_main(["validate", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "arm Control (control): 2 mice, 4 measurements" in out
+    bad = make_study(tmp_path, LONG.replace("250.5", "n/a"))
+    assert cli_main(["validate", str(bad)]) == 1
+    assert "'n/a' is not a number" in capsys.readouterr().err
