@@ -425,6 +425,26 @@ def _check_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> list[s
     return study.arm_names
 
 
+def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> None:
+    """Ids that restart in every arm (1..8) are normal. When two arms share only a minority of
+    their ids (fewer than half of the smaller arm's), the ids are ear tags that should be
+    unique, and a shared one is a data-entry error."""
+    ids = {arm: set(g) for arm, g in df.groupby("arm", sort=False)["mouse_id"]}
+    arms = list(ids)
+    for i, a in enumerate(arms):
+        for b in arms[i + 1:]:
+            shared = ids[a] & ids[b]
+            if shared and 2 * len(shared) < min(len(ids[a]), len(ids[b])):
+                mouse = sorted(shared)[0]
+                rows = [df.loc[(df["arm"] == arm) & (df["mouse_id"] == mouse), "_row"].iat[0]
+                        for arm in (a, b)]
+                raise InputError(
+                    f"{study.data.name}: rows {rows[0]} and {rows[1]}, column "
+                    f"'{names['mouse_id']}': mouse '{mouse}' appears in arms '{a}' and '{b}', "
+                    "while their other mouse ids differ; expected each mouse in one arm"
+                )
+
+
 def _natural_key(values: pd.Series) -> pd.Series:
     def key(text: str) -> tuple:
         return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
@@ -484,6 +504,7 @@ def ingest(study: Study) -> Ingested:
     df, exclusions = _drop_missing_volume(df)
     _check_duplicates(study, df, names)
     arms = _check_arms(study, df, names)
+    _check_mouse_in_two_arms(study, df, names)
     warnings += _unsorted_notes(df) + _single_measurement_notes(df)
     for note in study.notes:
         warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})

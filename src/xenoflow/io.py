@@ -5,7 +5,7 @@ never leaves a half-written file: fixed float formatting (``FLOAT_FORMAT``), ``\
 missing values as empty cells, and an atomic write (temporary file in the same folder, then
 ``os.replace``). Text cells that a spreadsheet would execute as a formula (leading ``=``, ``+``,
 ``-``, ``@``) are prefixed with a single quote (OWASP CSV-injection advice); numbers are never
-touched.
+touched, and :func:`read_tsv` removes the quote again so names survive a round trip.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pandas as pd
 
 #: Ten significant digits: exact enough for golden-value checks, stable across platforms.
@@ -59,6 +58,13 @@ def neutralise_formula(value: object) -> object:
     return value
 
 
+def restore_formula(value: object) -> object:
+    """Undo :func:`neutralise_formula`."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
 def safe_text(df: pd.DataFrame) -> pd.DataFrame:
     """Copy of ``df`` with formula-like text cells neutralised."""
     out = df.copy()
@@ -70,7 +76,7 @@ def safe_text(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` as a deterministic TSV, atomically."""
-    out = safe_text(df).replace([np.inf, -np.inf], [np.inf, -np.inf])
+    out = safe_text(df)
     with atomic_path(path) as tmp:
         out.to_csv(tmp, sep="\t", index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
                    na_rep="")
@@ -85,7 +91,11 @@ def write_text(text: str, path: str | Path) -> None:
 def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
     """Read a table written by :func:`write_tsv` (ids stay text)."""
     dtype = {"arm": str, "mouse_id": str, "reference": str, "study_id": str}
-    return pd.read_csv(path, sep="\t", dtype=dtype, keep_default_na=True, **kwargs)  # type: ignore[arg-type]
+    df = pd.read_csv(path, sep="\t", dtype=dtype, keep_default_na=True, **kwargs)  # type: ignore[arg-type]
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].map(restore_formula)
+    return df
 
 
 def read_measurements(path: str | Path) -> pd.DataFrame:

@@ -1,0 +1,127 @@
+"""Regenerate the bad-input corpus: one folder per case with study.yaml, its data and
+expected.txt (each line must appear in the error message). Run from the repository root:
+``.venv/bin/python tests/data/bad/make_corpus.py``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).parent
+GOOD = ("arm,mouse_id,day,volume_mm3\n"
+        "Control,1,0,100\nControl,1,7,250\nControl,2,0,120\nControl,2,7,300\n"
+        "Drug,1,0,110\nDrug,1,7,90\nDrug,2,0,95\nDrug,2,7,60\n")
+STUDY = {"study_id": "bad", "data": "data.csv", "control": "Control", "arms": ["Control", "Drug"]}
+
+
+def edit(old: str, new: str) -> str:
+    assert old in GOOD, old
+    return GOOD.replace(old, new, 1)
+
+
+# name -> (data file contents (str/bytes) or None, study overrides, expected fragments)
+CASES: dict[str, tuple[object, dict, list[str]]] = {
+    "empty_file": ("", {}, ["data.csv: the file is empty"]),
+    "header_only": ("arm,mouse_id,day,volume_mm3\n", {}, ["only a header row"]),
+    "wrong_delimiter": (GOOD.replace(",", "|"), {}, ["row 1: missing column(s)", "'arm'"]),
+    "missing_column": (GOOD.replace("volume_mm3", "size"), {}, ["missing column(s) 'volume_mm3'", "columns:"]),
+    "unknown_column_mapping": (GOOD, {"columns": {"volume_mm3": "Volume"}}, ["column 'Volume' (mapped to 'volume_mm3'"]),
+    "text_na": (edit("Drug,1,7,90", "Drug,1,7,n/a"), {}, ["row 7, column 'volume_mm3': 'n/a' is not a number"]),
+    "text_less_than": (edit("Drug,1,7,90", "Drug,1,7,<5"), {}, ["row 7, column 'volume_mm3': '<5' is not a number"]),
+    "text_dead": (edit("Drug,1,7,90", "Drug,1,7,dead"), {}, ["row 7, column 'volume_mm3': 'dead' is not a number"]),
+    "decimal_comma_without_mode": (edit("Control,1,7,250", 'Control,1,7,"250,5"'), {},
+                                   ["row 3, column 'volume_mm3': '250,5' is not a number", "decimal_comma: true"]),
+    "decimal_comma_mode_with_dot": (edit("Control,1,7,250", 'Control,1,7,"1.250,5"'), {"decimal_comma": True},
+                                    ["row 3, column 'volume_mm3': '1.250,5' is not a number"]),
+    "infinite_value": (edit("Drug,1,7,90", "Drug,1,7,inf"), {}, ["row 7, column 'volume_mm3': 'inf' is not a number"]),
+    "text_in_day": (edit("Drug,1,7,90", "Drug,1,day 7,90"), {}, ["row 7, column 'day': 'day 7' is not a number"]),
+    "negative_volume": (edit("Drug,1,7,90", "Drug,1,7,-90"), {}, ["row 7, column 'volume_mm3': -90 is negative"]),
+    "nan_day": (edit("Drug,1,7,90", "Drug,1,,90"), {}, ["row 7, column 'day': empty cell"]),
+    "duplicate_measurement": (GOOD + "Drug,1,7,91\n", {}, ["rows 7, 10", "measured more than once"]),
+    "mouse_in_two_arms": ("arm,mouse_id,day,volume_mm3\nControl,M1,0,100\nControl,M1,7,200\nControl,M2,0,100\n"
+                          "Control,M2,7,200\nControl,M3,0,90\nControl,M3,7,180\nDrug,M4,0,100\nDrug,M4,7,110\n"
+                          "Drug,M5,0,100\nDrug,M5,7,120\nDrug,M1,0,100\nDrug,M1,7,100\n", {},
+                          ["column 'mouse_id': mouse 'M1' appears in arms 'Control' and 'Drug'"]),
+    "arm_not_in_config": (GOOD + "Other,1,0,100\n", {}, ["row 10, column 'arm': arm 'Other' is not listed in the study file"]),
+    "config_arm_not_in_data": (GOOD, {"arms": ["Control", "Drug", "Drug high"]}, ["arm 'Drug high' from the study file", "has no mice"]),
+    "control_no_mice": (GOOD.replace("Control", "Ctrl"), {"arms": None}, ["control arm 'Control' has no mice"]),
+    "one_arm_only": ("".join(GOOD.splitlines(True)[:5]), {"arms": ["Control"]}, ["key 'arms': only one arm"]),
+    "empty_arm_cell": (edit("Drug,1,7,90", ",1,7,90"), {}, ["row 7, column 'arm': empty cell"]),
+    "empty_mouse_cell": (edit("Drug,1,7,90", "Drug,,7,90"), {}, ["row 7, column 'mouse_id': empty cell"]),
+    "ragged_row": (GOOD + "Drug,3,0,1,2\n", {}, ["row 10: 5 cells but the header has 4 columns"]),
+    "wide_repeated_day_headers": ("arm,mouse_id,0,7,Day 7\nControl,1,1,2,3\nDrug,1,1,2,3\n", {},
+                                  ["day 7 appears in two columns"]),
+    "wide_unknown_column": ("arm,mouse_id,0,7,notes\nControl,1,1,2,x\nDrug,1,1,2,y\n", {"format": "wide"},
+                            ["column(s) notes are neither the arm, the mouse id nor a day"]),
+    "wide_without_day_columns": ("arm,mouse_id,start,end\nControl,1,1,2\nDrug,1,1,2\n", {"format": "wide"},
+                                 ["no day columns found"]),
+    "caliper_missing_width": (GOOD.replace("volume_mm3", "length_mm"), {"format": "caliper"},
+                              ["missing column(s) 'width_mm' for the caliper format"]),
+    "empty_header_cell": ("arm,mouse_id,,volume_mm3\nControl,1,0,1\n", {}, ["row 1, column 3: empty header cell"]),
+    "duplicate_header": ("arm,mouse_id,day,day\nControl,1,0,1\n", {}, ["column name 'day' appears twice"]),
+    "latin1_encoding": ("arm,mouse_id,day,volume µm3\nControl,1,0,1\n".encode("latin-1"), {}, ["row 1", "not UTF-8"]),
+    "old_xls_workbook": (b"\xd0\xcf\x11\xe0", {"data": "data.xls"}, ["old .xls workbooks are not supported"]),
+    "unknown_key": (GOOD, {"colour": "red"}, ["study.yaml: key '(top level)'", "'colour' was unexpected"]),
+    "wrong_type": (GOOD, {"endpoint_volume_mm3": "big"}, ["key 'endpoint_volume_mm3': 'big' is not of type 'number'"]),
+    "wrong_type_in_dose": (GOOD, {"arms": ["Control", {"name": "Drug", "doses": [{"day": "zero"}]}]},
+                           ["key 'arms/1/doses/0/day'"]),
+    "study_id_with_slash": (GOOD, {"study_id": "a/b"}, ["key 'study_id'", "does not match"]),
+    "study_id_with_space": (GOOD, {"study_id": "my study"}, ["key 'study_id'", "does not match"]),
+    "control_not_among_arms": (GOOD, {"control": "Vehicle"}, ["key 'control': control arm 'Vehicle' is not among the arms"]),
+    "missing_data_file": (None, {"data": "nowhere.csv"}, ["key 'data': file 'nowhere.csv' not found"]),
+    "unknown_format": (GOOD, {"format": "tall"}, ["key 'format': 'tall' is not one of"]),
+    "bad_analysis_option": (GOOD, {"analysis": {"caliper_formula": "cube"}}, ["key 'analysis/caliper_formula'"]),
+}
+RAW_STUDY = {  # study files that are not valid YAML mappings
+    "study_not_yaml": ("study_id: [unclosed\n", ["not valid YAML"]),
+    "study_is_a_list": ("- a\n- b\n", ["expected a mapping of keys"]),
+}
+
+
+def merged_header_xlsx(path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["arm", "mouse_id", "Volume", None])
+    ws.merge_cells("C1:D1")
+    ws.append([None, None, "day 0", "day 7"])
+    ws.append(["Control", 1, 100, 200])
+    ws.append(["Drug", 1, 100, 120])
+    wb.save(path)
+
+
+def main() -> None:
+    for child in HERE.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+    for name, (data, overrides, expected) in CASES.items():
+        case = HERE / name
+        case.mkdir()
+        study = {**STUDY, **overrides}
+        study = {k: v for k, v in study.items() if v is not None}
+        if data is not None:
+            target = case / study["data"]
+            if isinstance(data, bytes):
+                target.write_bytes(data)
+            else:
+                target.write_text(data, encoding="utf-8")
+        (case / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
+        (case / "expected.txt").write_text("\n".join(expected) + "\n", encoding="utf-8")
+    case = HERE / "xlsx_merged_header"
+    case.mkdir()
+    merged_header_xlsx(case / "data.xlsx")
+    (case / "study.yaml").write_text(yaml.safe_dump({**STUDY, "data": "data.xlsx"}, sort_keys=False), encoding="utf-8")
+    (case / "expected.txt").write_text("row 1, column 4: empty header cell (merged header cells\n", encoding="utf-8")
+    for name, (text, expected) in RAW_STUDY.items():
+        case = HERE / name
+        case.mkdir()
+        (case / "data.csv").write_text(GOOD, encoding="utf-8")
+        (case / "study.yaml").write_text(text, encoding="utf-8")
+        (case / "expected.txt").write_text("\n".join(expected) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
