@@ -1,0 +1,74 @@
+"""Provenance of a run: what produced the results, from which inputs.
+
+``provenance.json`` holds the package and dependency versions, the resolved configuration, the
+SHA-256 of every input file (study files, measurements, survival tables), the random seed of
+each study, and the time of the run. Only ``run_time_utc`` differs between two runs on the same
+inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+from .config import Study
+from .io import write_text
+
+PACKAGES = ["xenoflow", "snakemake", "pandas", "numpy", "scipy", "statsmodels", "lifelines",
+            "matplotlib", "seaborn", "openpyxl", "jsonschema", "pyyaml"]
+
+
+def sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def study_inputs(study: Study, base: Path) -> dict[str, Any]:
+    files = {"study_file": study.path, "data": study.data}
+    if study.survival_data:
+        files["survival_data"] = study.survival_data
+    return {
+        "seed": study.settings["seed"],
+        "synthetic": study.synthetic,
+        "files": {k: {"path": _relative(p, base), "sha256": sha256(p)} for k, p in files.items()},
+    }
+
+
+def provenance(config: Mapping[str, Any], studies: Mapping[str, Study], base: Path,
+               now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return {
+        "run_time_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "versions": versions(),
+        "config": dict(config),
+        "studies": {sid: study_inputs(s, base) for sid, s in sorted(studies.items())},
+    }
+
+
+def write_provenance(record: Mapping[str, Any], path: str | Path) -> None:
+    write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", path)
