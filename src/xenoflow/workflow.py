@@ -30,26 +30,35 @@ def _configure_logging(logfile: str | None) -> None:
 
 
 @contextmanager
+def logged(snakemake: Any, on_error: Any = None) -> Iterator[None]:
+    """Route logging to the job's log; turn known input errors into one message and exit 1."""
+    _configure_logging(snakemake.log[0] if snakemake.log else None)
+    try:
+        yield
+    except XenoflowError as exc:
+        log.error("%s", exc)
+        if on_error:
+            on_error()
+        sys.exit(1)
+    except Exception:
+        log.exception("unexpected error")
+        if on_error:
+            on_error()
+        raise
+
+
+@contextmanager
 def script_context(snakemake: Any, clean_study_dir_on_error: bool = False) -> Iterator[Study]:
-    """Load the job's study and route logging to its log file.
+    """Load the job's study (``snakemake.input.study``) inside :func:`logged`.
 
     With ``clean_study_dir_on_error`` (the ingest step) a failure removes the study's whole
     results folder, so no stale output from an earlier run survives next to a failed one.
     """
-    _configure_logging(snakemake.log[0] if snakemake.log else None)
-    try:
-        study = load_study(snakemake.input.study, snakemake.params.analysis)
-        yield study
-    except XenoflowError as exc:
-        log.error("%s", exc)
-        _clean(snakemake, clean_study_dir_on_error)
-        sys.exit(1)
-    except Exception:
-        log.exception("unexpected error")
-        _clean(snakemake, clean_study_dir_on_error)
-        raise
+    on_error = (lambda: _clean(snakemake)) if clean_study_dir_on_error else None
+    with logged(snakemake, on_error):
+        yield load_study(snakemake.input.study, snakemake.params.analysis)
 
 
-def _clean(snakemake: Any, whole_study: bool) -> None:
-    if whole_study and getattr(snakemake.params, "study_dir", None):
+def _clean(snakemake: Any) -> None:
+    if getattr(snakemake.params, "study_dir", None):
         shutil.rmtree(snakemake.params.study_dir, ignore_errors=True)

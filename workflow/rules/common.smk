@@ -15,6 +15,8 @@ RESULTS = XF_CONFIG["results"]
 ANALYSIS = XF_CONFIG["analysis"]
 # Per-study outputs, relative to {RESULTS}/{study}/; each rule file appends its own.
 STUDY_TARGETS = []
+# Outputs across studies, relative to {RESULTS}/.
+GLOBAL_TARGETS = []
 
 
 wildcard_constraints:
@@ -40,4 +42,5 @@ def survival_inputs(wildcards):
 
 
 def all_targets():
-    return [f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS]
+    per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS]
+    return per_study + [f"{RESULTS}/{t}" for t in GLOBAL_TARGETS]
