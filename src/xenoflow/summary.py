@@ -1,0 +1,347 @@
+"""Plain-language study summaries and the cross-study table, generated from the result tables.
+
+Every sentence is built from a table row, and its wording follows the statistics: a difference
+is called significant only when its p-value is below ``alpha`` (or, for bootstrap metrics, when
+the confidence interval excludes no effect), and otherwise described as not statistically
+significant. Nothing is written about a quantity that is missing (e.g. a median survival that
+was not reached is said to be not reached).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from .config import Study
+
+Tables = Mapping[str, pd.DataFrame]
+
+
+# --------------------------------------------------------------------------------------------
+# Number formatting
+
+
+def fmt(value: object, digits: int = 3) -> str:
+    """Significant-digit formatting for prose; '–' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    v = float(value)  # type: ignore[arg-type]
+    if v == 0:
+        return "0"
+    return f"{v:.{digits}g}" if abs(v) < 10 ** digits else f"{v:,.0f}"
+
+
+def fmt_p(p: object) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p not available"
+    p = float(p)  # type: ignore[arg-type]
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def fmt_ci(low: object, high: object, digits: int = 3, unit: str = "") -> str:
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return "95% CI not available"
+    return f"95% CI {fmt(low, digits)}{unit} to {fmt(high, digits)}{unit}"
+
+
+def _isnum(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _get(row: Mapping[str, object] | None, key: str) -> object:
+    if row is None:
+        return None
+    value = row.get(key)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+# --------------------------------------------------------------------------------------------
+# Document model rendered to Markdown and HTML
+
+
+@dataclass
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+
+
+def to_markdown(title: str, sections: Iterable[Section]) -> str:
+    out = [f"# {title}", ""]
+    for s in sections:
+        out += [f"## {s.title}", ""]
+        for p in s.paragraphs:
+            out += [p, ""]
+        out += [f"- {b}" for b in s.bullets]
+        if s.bullets:
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def to_html(title: str, sections: Iterable[Section]) -> str:
+    esc = html.escape
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>{esc(title)}</title>",
+           "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.45}"
+           "h2{border-bottom:1px solid #ccc}</style></head><body>", f"<h1>{esc(title)}</h1>"]
+    for s in sections:
+        out.append(f"<h2>{esc(s.title)}</h2>")
+        out += [f"<p>{esc(p)}</p>" for p in s.paragraphs]
+        if s.bullets:
+            out.append("<ul>" + "".join(f"<li>{esc(b)}</li>" for b in s.bullets) + "</ul>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+
+
+def design_section(study: Study, measurements: pd.DataFrame) -> Section:
+    s = Section("Design")
+    if study.synthetic:
+        s.paragraphs.append("SYNTHETIC DATA: this study was simulated for demonstration; its "
+                            "numbers describe no real experiment.")
+    model = f" in {study.model}" if study.model else ""
+    n_mice = measurements.groupby("arm", sort=False)["mouse_id"].nunique()
+    s.paragraphs.append(
+        f"{study.title}{model}: {len(n_mice)} arms, control arm '{study.control}', "
+        f"{int(n_mice.sum())} mice, days {measurements['day'].min():g} to "
+        f"{measurements['day'].max():g}.")
+    for arm in n_mice.index:
+        doses = study.arm(arm).doses if arm in study.arm_names else ()
+        schedule = "; ".join(d.describe() for d in doses) or (
+            "control" if arm == study.control else "no dosing schedule given")
+        noun = "mouse" if n_mice[arm] == 1 else "mice"
+        s.bullets.append(f"{arm}: {n_mice[arm]} {noun} ({schedule})")
+    if study.survival_data:
+        s.bullets.append("Survival: recorded per-mouse survival table "
+                         f"({study.survival_data.name}).")
+    elif study.endpoint_volume_mm3:
+        s.bullets.append(f"Survival: time to tumour volume > {study.endpoint_volume_mm3:g} mm3 "
+                         f"(rule {study.settings['endpoint_rule']}).")
+    return s
+
+
+def _reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
+    if "is_reference_day" in efficacy:
+        ref = efficacy[efficacy["is_reference_day"].astype(bool)]
+        if not ref.empty:
+            return ref
+    return efficacy[efficacy["day"] == efficacy["day"].max()]
+
+
+def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
+    ref = _reference_rows(efficacy).set_index("arm")
+    if study.control not in ref.index:
+        return []
+    day = ref["day"].iloc[0]
+    control = ref.loc[study.control]
+    out = [f"By day {day:g} control tumours grew {fmt(control['mean_fold_change'])}-fold "
+           "(mean of per-mouse fold changes from baseline)."]
+    for arm in study.treated_arms:
+        if arm not in ref.index:
+            continue
+        row = ref.loc[arm]
+        low, high = _get(row, "fold_change_reduction_ci_low"), _get(row, "fold_change_reduction_ci_high")
+        red = _get(row, "fold_change_reduction_pct")
+        sentence = f"The {arm} arm grew {fmt(row['mean_fold_change'])}-fold"
+        if not _isnum(red):
+            out.append(sentence + ".")
+            continue
+        word = "reduction" if float(red) >= 0 else "increase"
+        sentence += f", a {fmt(abs(float(red)), 2)}% {word} relative to control ({fmt_ci(low, high, 3, '%')})"
+        if _isnum(low) and _isnum(high) and float(low) <= 0 <= float(high):
+            sentence += "; the interval includes no reduction, so the difference is not statistically significant"
+        out.append(sentence + ".")
+        tc = _get(row, "tc_pct")
+        if _isnum(tc):
+            out.append(f"%T/C for {arm} at day {day:g} was {fmt(tc, 3)}% ({nci_activity(float(tc))}).")
+    return out
+
+
+def nci_activity(tc_pct: float) -> str:
+    """NCI activity bands for %T/C (Plowman et al. 1997; Hollingshead 2008)."""
+    if tc_pct <= 10:
+        return "high activity by the NCI criterion %T/C <= 10%"
+    if tc_pct <= 42:
+        return "active by the NCI criterion %T/C <= 42%"
+    return "below the NCI activity threshold of 42%"
+
+
+def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
+    g = growth.set_index("arm")
+    if study.control not in g.index:
+        return []
+    alpha = study.settings["alpha"]
+    k_c = g.loc[study.control, "growth_rate_per_day"]
+    out = []
+    for arm in study.treated_arms:
+        if arm not in g.index:
+            continue
+        row = g.loc[arm]
+        diff, p = _get(row, "rate_diff_vs_control"), _get(row, "p_value")
+        text = (f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
+                f"(ln volume) against {fmt(k_c)} per day in control")
+        if _isnum(diff):
+            method = _get(row, "p_value_method") or "mixed model"
+            verdict = ("a statistically significant difference" if _isnum(p) and float(p) < alpha
+                       else "not a statistically significant difference")
+            text += (f": difference {fmt(diff)} per day ({fmt_ci(_get(row, 'rate_diff_ci_low'), _get(row, 'rate_diff_ci_high'))}; "
+                     f"{fmt_p(p)}, {method}), {verdict}")
+        out.append(text + ".")
+    return out
+
+
+def _median_text(row: Mapping[str, object] | None) -> str:
+    m = _get(row, "median_days")
+    return f"{fmt(m)} days" if _isnum(m) else "not reached"
+
+
+def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
+    if survival.empty or tests.empty:
+        return []
+    per_arm = {r["arm"]: r for r in survival.to_dict("records")}
+    alpha = study.settings["alpha"]
+    out = []
+    for row in tests.to_dict("records"):
+        arm, ref = row["arm"], row["reference"]
+        text = (f"Median survival was {_median_text(per_arm.get(arm))} in {arm} against "
+                f"{_median_text(per_arm.get(ref))} in {ref}")
+        ratio = _get(row, "median_ratio")
+        if _isnum(ratio):
+            pct = (float(ratio) - 1) * 100
+            text += (f" (ratio {fmt(ratio)}, {fmt_ci(_get(row, 'median_ratio_ci_low'), _get(row, 'median_ratio_ci_high'))}; "
+                     f"{fmt(abs(pct), 2)}% {'longer' if pct >= 0 else 'shorter'})")
+        p = _get(row, "logrank_p")
+        verdict = "statistically significant" if _isnum(p) and float(p) < alpha else "not statistically significant"
+        text += f"; log-rank {fmt_p(p)}, {verdict}"
+        hr, flag = _get(row, "hr"), _get(row, "hr_flag")
+        if flag:
+            text += f"; Cox hazard ratio not estimable ({flag})"
+        elif _isnum(hr):
+            text += f"; hazard ratio {fmt(hr)} ({fmt_ci(_get(row, 'hr_ci_low'), _get(row, 'hr_ci_high'))})"
+        out.append(text + ".")
+    return out
+
+
+def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None) -> Section:
+    s = Section("Exclusions and model notes")
+    for table in exclusions:
+        for r in table.to_dict("records"):
+            day = f" day {r['day']:g}" if _isnum(r.get("day")) else ""
+            s.bullets.append(f"[{r['stage']}] {r['arm']} / mouse {r['mouse_id']}{day}: {r['reason']}")
+    if growth is not None and "model" in growth:
+        for model in dict.fromkeys(growth["model"].dropna()):
+            s.bullets.append(f"Growth comparison model: {model}")
+    if not s.bullets:
+        s.paragraphs.append("No measurement or mouse was excluded.")
+    return s
+
+
+def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
+    """Title and sections of a study's summary; ``tables`` maps table names (file stems such as
+    'measurements', 'efficacy', 'growth_model', 'survival', 'survival_tests', 'exclusions*') to
+    frames."""
+    findings = Section("Findings")
+    if "efficacy" in tables:
+        findings.paragraphs += fold_change_sentences(study, tables["efficacy"])
+    if "growth_model" in tables:
+        findings.paragraphs += growth_sentences(study, tables["growth_model"])
+    if "survival" in tables and "survival_tests" in tables:
+        findings.paragraphs += survival_sentences(study, tables["survival"], tables["survival_tests"])
+    if not findings.paragraphs:
+        findings.paragraphs.append("No comparison with the control arm could be computed.")
+    exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
+    sections = [design_section(study, tables["measurements"]), findings,
+                notes_section(exclusions, tables.get("growth_model"))]
+    title = f"{study.title} ({study.study_id})" + (" — SYNTHETIC DATA" if study.synthetic else "")
+    return title, sections
+
+
+def arm_day_summary(tables: Tables) -> pd.DataFrame:
+    """Per arm and day: n_mice, mean_volume_mm3, sem_volume_mm3, as computed by the efficacy
+    step (``efficacy`` table)."""
+    return tables["efficacy"][["arm", "day", "n_mice", "mean_volume_mm3", "sem_volume_mm3"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-study table
+
+CROSS_STUDY_COLUMNS = [
+    "study_id", "model", "synthetic", "arm", "control", "reference_day", "mean_fold_change",
+    "control_mean_fold_change", "fold_change_reduction_pct", "fold_change_reduction_ci_low",
+    "fold_change_reduction_ci_high", "tc_pct", "tgi_pct", "rate_diff_vs_control",
+    "rate_diff_ci_low", "rate_diff_ci_high", "rate_diff_p", "median_ratio",
+    "median_ratio_ci_low", "median_ratio_ci_high", "hr", "hr_ci_low", "hr_ci_high", "hr_flag",
+    "logrank_p",
+]
+
+
+def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
+    """One row per treated arm of a study with its headline numbers."""
+    rows = []
+    eff = _reference_rows(tables["efficacy"]).set_index("arm") if "efficacy" in tables else None
+    growth = tables["growth_model"].set_index("arm") if "growth_model" in tables else None
+    tests = tables.get("survival_tests")
+    for arm in study.treated_arms:
+        row: dict[str, object] = {"study_id": study.study_id, "model": study.model,
+                                  "synthetic": study.synthetic, "arm": arm, "control": study.control}
+        if eff is not None and arm in eff.index:
+            e = eff.loc[arm]
+            row.update(reference_day=e["day"], mean_fold_change=_get(e, "mean_fold_change"),
+                       control_mean_fold_change=_get(eff.loc[study.control], "mean_fold_change")
+                       if study.control in eff.index else None)
+            for key in ("fold_change_reduction_pct", "fold_change_reduction_ci_low",
+                        "fold_change_reduction_ci_high", "tc_pct", "tgi_pct"):
+                row[key] = _get(e, key)
+        if growth is not None and arm in growth.index:
+            g = growth.loc[arm]
+            for key in ("rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high"):
+                row[key] = _get(g, key)
+            row["rate_diff_p"] = _get(g, "p_value")
+        if tests is not None and not tests.empty:
+            t = tests[(tests["arm"] == arm) & (tests["reference"] == study.control)]
+            if not t.empty:
+                t0 = t.iloc[0]
+                for key in ("median_ratio", "median_ratio_ci_low", "median_ratio_ci_high", "hr",
+                            "hr_ci_low", "hr_ci_high", "hr_flag", "logrank_p"):
+                    row[key] = _get(t0, key)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# Exclusions and warnings across studies
+
+
+def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
+    """Per study and stage: how many measurements or mice were excluded, how many notes were
+    raised (``exclusions*`` and ``warnings`` tables)."""
+    rows = []
+    for study_id, tables in tables_by_study.items():
+        for name, df in sorted(tables.items()):
+            if name.startswith("exclusions"):
+                stage = name.removeprefix("exclusions").lstrip("_") or "ingest"
+                rows.append((study_id, stage, "excluded", len(df)))
+            elif name == "warnings":
+                rows.append((study_id, "ingest", "notes", len(df)))
+    long = pd.DataFrame(rows, columns=["study_id", "stage", "kind", "count"])
+    wide = long.pivot_table(index=["study_id", "stage"], columns="kind", values="count",
+                            aggfunc="sum", fill_value=0, sort=False)
+    wide = wide.reindex(columns=["excluded", "notes"], fill_value=0).reset_index()
+    return wide.rename(columns={"excluded": "n_excluded", "notes": "n_notes"})
+
+
+def qc_report(counts: pd.DataFrame) -> str:
+    """Lines printed at the end of a run."""
+    lines = ["xenoflow: exclusions and notes per study (details in each study's tables/)"]
+    for study_id, g in counts.groupby("study_id", sort=False):
+        parts = [f"{r.stage}: {r.n_excluded} excluded" + (f", {r.n_notes} notes" if r.n_notes else "")
+                 for r in g.itertuples()]
+        lines.append(f"  {study_id}: " + "; ".join(parts))
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Plain-language summaries: wording follows the statistics, numbers come from the tables."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from xenoflow import summary
+from xenoflow.config import load_study
+from xenoflow.plots.summary import forest_plot
+
+
+def make_study(tmp_path: Path, **keys: object):
+    (tmp_path / "d.csv").write_text("x\n", encoding="utf-8")
+    raw = {"study_id": "s", "title": "Demo", "model": "U87-MG", "data": "d.csv",
+           "control": "Ctrl", "arms": ["Ctrl", {"name": "X2", "doses": [{"day": 0, "amount": 95.7, "unit": "uCi"}]}, "X1"],
+           **keys}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return load_study(tmp_path / "s.yaml")
+
+
+MEAS = pd.DataFrame({"arm": ["Ctrl", "Ctrl", "X2", "X2", "X1", "X1"], "mouse_id": ["1"] * 6,
+                     "day": [0, 28] * 3, "volume_mm3": [100, 2460, 100, 1210, 100, 1800]})
+EFF = pd.DataFrame({
+    "arm": ["Ctrl", "X2", "X1"], "day": [28.0] * 3, "is_reference_day": [True] * 3,
+    "mean_fold_change": [24.6, 12.1, 18.0],
+    "fold_change_reduction_pct": [0.0, 50.8, 26.8],
+    "fold_change_reduction_ci_low": [math.nan, 31.0, -5.0],
+    "fold_change_reduction_ci_high": [math.nan, 66.0, 50.0],
+    "tc_pct": [100.0, 49.2, 73.2], "tgi_pct": [0, 51, 27],
+})
+GROWTH = pd.DataFrame({"arm": ["Ctrl", "X2", "X1"], "growth_rate_per_day": [0.114, 0.089, 0.10],
+                       "rate_diff_vs_control": [math.nan, -0.025, -0.014],
+                       "rate_diff_ci_low": [math.nan, -0.04, -0.03], "rate_diff_ci_high": [math.nan, -0.01, 0.002],
+                       "p_value": [math.nan, 0.002, 0.09], "p_value_method": [""] + ["Wald z (REML mixed model)"] * 2,
+                       "model": ["random intercept and slope"] * 3})
+SURV = pd.DataFrame({"arm": ["Ctrl", "X2", "X1"], "median_days": [28.0, math.nan, 35.0]})
+TESTS = pd.DataFrame({"arm": ["X2", "X2"], "reference": ["Ctrl", "X1"], "logrank_p": [0.0004, 0.2],
+                      "median_ratio": [math.nan, math.nan], "hr": [math.nan, 0.6], "hr_ci_low": [math.nan, 0.2],
+                      "hr_ci_high": [math.nan, 1.8], "hr_flag": ["complete separation", None]})
+
+
+def test_findings_follow_the_statistics(tmp_path):
+    study = make_study(tmp_path)
+    title, sections = summary.study_summary(study, {"measurements": MEAS, "efficacy": EFF, "growth_model": GROWTH,
+                                                     "survival": SURV, "survival_tests": TESTS})
+    text = summary.to_markdown(title, sections)
+    assert "By day 28 control tumours grew 24.6-fold" in text
+    assert "The X2 arm grew 12.1-fold, a 51% reduction relative to control (95% CI 31% to 66%)." in text
+    assert "X1 arm grew 18-fold, a 27% reduction" in text and "not statistically significant" in text
+    assert "difference -0.025 per day (95% CI -0.04 to -0.01; p = 0.002, Wald z (REML mixed model)), a statistically significant difference" in text
+    assert "(95% CI -0.03 to 0.002; p = 0.09, Wald z (REML mixed model)), not a statistically significant difference" in text
+    assert "Median survival was not reached in X2 against 28 days in Ctrl" in text
+    assert "log-rank p < 0.001, statistically significant; Cox hazard ratio not estimable (complete separation)" in text
+    assert "log-rank p = 0.20, not statistically significant; hazard ratio 0.6 (95% CI 0.2 to 1.8)" in text
+    assert "X2: 1 mouse (95.7 uCi on day 0)" in text
+    assert "SYNTHETIC" not in text
+
+
+def test_synthetic_label_and_html(tmp_path):
+    study = make_study(tmp_path, synthetic=True)
+    title, sections = summary.study_summary(study, {"measurements": MEAS})
+    assert title.endswith("SYNTHETIC DATA")
+    html = summary.to_html(title, sections)
+    assert html.startswith("<!DOCTYPE html>") and "SYNTHETIC DATA: this study was simulated" in html
+    assert "No comparison with the control arm could be computed." in html
+
+
+def test_cross_study_rows_and_forest(tmp_path):
+    study = make_study(tmp_path)
+    rows = summary.cross_study_rows(study, {"efficacy": EFF, "growth_model": GROWTH, "survival_tests": TESTS})
+    assert rows["arm"].tolist() == ["X2", "X1"]
+    x2 = rows.iloc[0]
+    assert x2["fold_change_reduction_pct"] == 50.8 and x2["control_mean_fold_change"] == 24.6
+    assert x2["rate_diff_p"] == 0.002 and x2["hr_flag"] == "complete separation"
+    assert math.isnan(rows.iloc[1]["hr"])  # X1 was not compared with the control in TESTS
+    forest_plot(rows, tmp_path / "forest", ("png", "svg"))
+    assert (tmp_path / "forest.png").stat().st_size > 1000 and (tmp_path / "forest.svg").is_file()
+
+
+def test_qc_counts_and_report():
+    excl = pd.DataFrame({"stage": ["growth"], "arm": ["X"], "mouse_id": ["1"], "day": [3.0], "reason": ["zero"]})
+    counts = summary.qc_counts({"s": {"exclusions": excl.iloc[:0], "exclusions_growth": excl,
+                                      "warnings": pd.DataFrame({"message": ["a", "b"]})}})
+    assert counts.to_dict("records") == [
+        {"study_id": "s", "stage": "ingest", "n_excluded": 0, "n_notes": 2},
+        {"study_id": "s", "stage": "growth", "n_excluded": 1, "n_notes": 0}]
+    assert "s: ingest: 0 excluded, 2 notes; growth: 1 excluded" in summary.qc_report(counts)
+
+
+def test_p_value_formatting():
+    assert summary.fmt_p(0.0004) == "p < 0.001"
+    assert summary.fmt_p(0.0042) == "p = 0.0042"
+    assert summary.fmt_p(0.05) == "p = 0.05"
+    assert summary.fmt(float("nan")) == "–"
