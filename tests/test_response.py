@@ -1,0 +1,133 @@
+"""mRECIST / best response: hand-computed cases and agreement with Xeva (Gao et al. 2015)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xenoflow.response import best_response, classify_mrecist, curve_response, response_summary
+
+DATA = Path(__file__).parent / "data" / "efficacy"
+
+
+def _curve(days, volumes, arm="A", mouse="1"):
+    return pd.DataFrame({"arm": arm, "mouse_id": mouse, "day": days, "volume_mm3": volumes})
+
+
+def test_hand_computed_curve():
+    # V = 100, 150, 50, 40 on days 0, 5, 10, 14
+    # dV% = 0, 50, -50, -60 ; running mean = 0, 25, 0, -15
+    # window day >= 10 -> BR = -60 at 14, BAR = -15 at 14; -60 < -50 but -15 !< -20 -> SD
+    r = curve_response([0, 5, 10, 14], [100, 150, 50, 40])
+    assert r["best_response_pct"] == pytest.approx(-60)
+    assert r["best_response_day"] == 14
+    assert r["best_avg_response_pct"] == pytest.approx(-15)
+    assert r["best_avg_response_day"] == 14
+    assert r["mrecist"] == "SD"
+    assert r["window"] == "day>=10"
+
+
+def test_thresholds_are_strict():
+    assert classify_mrecist(35, 0) == "PD"
+    assert classify_mrecist(34.999, 29.999) == "SD"
+    assert classify_mrecist(-50, -30) == "SD"       # BR = -50 is not < -50
+    assert classify_mrecist(-50.001, -20.001) == "PR"
+    assert classify_mrecist(-95, -50) == "PR"
+    assert classify_mrecist(-95.001, -40.001) == "CR"
+    assert classify_mrecist(-100, -40) == "PR"       # BAR = -40 is not < -40
+    assert classify_mrecist(np.nan, 0) is None
+    assert list(classify_mrecist([40, -60], [0, -30])) == ["PD", "PR"]
+
+
+def test_zero_baseline_adds_one_to_every_volume():
+    # Xeva: V0 = 0 -> V + 1 everywhere: 1, 3, 1, 2 -> dV% 0, 200, 0, 100; mean 0, 100, 66.67, 75
+    r = curve_response([0, 5, 10, 12], [0, 2, 0, 1])
+    assert r["volume_offset_mm3"] == 1
+    assert r["best_response_pct"] == pytest.approx(0)
+    assert r["best_response_day"] == 10
+    assert r["best_avg_response_pct"] == pytest.approx(200 / 3)
+    assert r["mrecist"] == "PD"
+
+
+def test_window_fallbacks():
+    # one measurement on/after day 10 is enough (not NA)
+    r = curve_response([0, 5, 9, 13], [100, 80, 40, 60])
+    assert r["best_response_day"] == 13 and r["best_response_pct"] == pytest.approx(-40)
+    # none on/after day 10 -> the whole curve, baseline included
+    r = curve_response([0, 5], [100, 300])
+    assert r["best_response_pct"] == 0 and r["best_response_day"] == 0
+    assert r["mrecist"] == "SD" and r["window"].startswith("all days")
+    # ties: first day attaining the minimum
+    r = curve_response([0, 10, 12], [100, 50, 50])
+    assert r["best_response_day"] == 10
+    assert curve_response([], [])["mrecist"] is None
+
+
+def test_min_day_uses_absolute_days():
+    # first measurement on day 7: "day 10" is absolute, not 10 days after the first one
+    r = curve_response([7, 9, 12], [100, 10, 90])
+    assert r["best_response_day"] == 12
+
+
+def test_best_response_table_and_summary():
+    data = pd.concat([
+        _curve([0, 10, 20], [100, 2, 1], "T", "1"),      # -98, -99 ; mean 0,-49,-65.7 -> CR
+        _curve([0, 10, 20], [100, 40, 30], "T", "2"),    # -60,-70; mean -30,-43.3 -> PR
+        _curve([0, 10, 20], [100, 120, 110], "T", "3"),  # SD
+        _curve([0, 10, 20], [100, 200, 400], "C", "1"),  # PD
+    ])
+    resp = best_response(data)
+    assert list(resp["mrecist"]) == ["CR", "PR", "SD", "PD"]
+    summ = response_summary(resp, ["C", "T"])
+    t = summ.set_index("arm").loc["T"]
+    assert t["n_mice"] == 3 and t["n_cr"] == 1 and t["n_pd"] == 0
+    assert t["response_rate_pct"] == pytest.approx(200 / 3)
+    assert t["disease_control_rate_pct"] == pytest.approx(100)
+    # Clopper-Pearson 2/3: R binom.test(2, 3)$conf.int = 0.09429932 0.99159624
+    assert t["response_rate_ci_lower_pct"] == pytest.approx(9.429932, abs=1e-5)
+    assert t["response_rate_ci_upper_pct"] == pytest.approx(99.159624, abs=1e-5)
+    c = summ.set_index("arm").loc["C"]
+    assert c["response_rate_pct"] == 0 and c["n_pd"] == 1
+
+
+def _compare(volumes: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
+    ours = best_response(volumes[["arm", "mouse_id", "day", "volume_mm3"]])
+    m = ours.merge(expected, left_on="mouse_id", right_on="model.id", how="outer",
+                   validate="1:1", indicator=True)
+    assert (m["_merge"] == "both").all()
+    return m
+
+
+def test_xeva_excerpt():
+    """13 committed PDXE curves incl. the window edge cases, Xeva's stored values."""
+    vol = pd.read_csv(DATA / "xeva_excerpt_volumes.csv", dtype={"mouse_id": str, "arm": str})
+    exp = pd.read_csv(DATA / "xeva_excerpt_expected.csv")
+    m = _compare(vol, exp)
+    assert len(m) == 13
+    assert (m["mrecist"] == m["mRECIST"]).all()
+    np.testing.assert_allclose(m["best_response_pct"], m["best.response"], atol=1e-9)
+    np.testing.assert_allclose(m["best_avg_response_pct"], m["best.average.response"], atol=1e-9)
+    np.testing.assert_array_equal(m["best_response_day"], m["best.response.time"])
+    np.testing.assert_array_equal(m["best_avg_response_day"], m["best.average.response.time"])
+
+
+@pytest.mark.shared
+def test_xeva_pdxe_breast_all_curves(shared_data):
+    """All 849 PDXE breast curves: label agreement >= 99.5 %, BR/BAR within 0.01 pp.
+
+    Observed: 849/849 labels equal, max |dBR| = max |dBAR| ~ 5e-13.
+    """
+    src = shared_data / "xeva_pdxe_brca"
+    vol = pd.read_csv(src / "volumes.csv", dtype={"mouse_id": str, "arm": str})
+    exp = pd.read_csv(src / "expected_xeva_computed_per_curve.csv")
+    m = _compare(vol, exp)
+    assert len(m) == 849
+    agree = (m["mrecist"].fillna("NA") == m["mRECIST"].fillna("NA")).mean()
+    assert agree >= 0.995
+    assert agree == 1.0
+    both = m.dropna(subset=["best_response_pct", "best.response"])
+    assert (both["best_response_pct"] - both["best.response"]).abs().max() < 0.01
+    assert (both["best_avg_response_pct"] - both["best.average.response"]).abs().max() < 0.01
