@@ -1,0 +1,138 @@
+"""Kaplan–Meier estimation exactly as R's ``survival::survfit`` computes it.
+
+Our own ~40-line product-limit estimator instead of lifelines', because lifelines differs from
+R in three ways that change reported numbers (measured, see ``docs``/issue 5):
+
+* its median is the first time with S(t) <= 0.5, so a curve that is flat at exactly 0.5
+  (e.g. 4 of 8 mice dead) gives the start of the flat step (and, through floating-point noise
+  in the product, sometimes the next step) instead of R's / Prism's midpoint;
+* its confidence band uses the log(-log) transform, R's default is ``conf.type = "log"``;
+* its median CI is read off the band with the same first-crossing rule.
+
+Definitions (Kalbfleisch & Prentice 2002 §1.4; R ``survival`` vignette "survival", section
+"Kaplan–Meier"; ``?survfit.formula``):
+
+* S(t) = prod_{t_i <= t} (1 - d_i / n_i) over distinct times t_i (events and censorings),
+  n_i = number at risk just before t_i, d_i = events at t_i.
+* Greenwood: se(log S(t)) = sqrt( sum_{t_i <= t} d_i / (n_i (n_i - d_i)) ) (R's ``std.err``,
+  infinite once n_i = d_i).
+* "log" CI: S exp(-/+ z se), upper bound truncated at 1, both missing where S = 0.
+* Median (and the CI limits) — R's ``survmean``/``minmin``: the first time the curve is below
+  0.5 + sqrt(machine eps); if the curve is at 0.5 there (within that tolerance) and drops later,
+  the midpoint between that time and the first time it is below that value. The CI limits
+  apply the same rule to the lower and upper bands (lower band -> lower limit). A curve or band
+  that never reaches 0.5 gives NaN ("not reached").
+* Restricted mean survival time to horizon tau: integral_0^tau S(t) dt (R ``print(fit,
+  rmean = tau)``; integration starts at min(0, first time) like R).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: R's tolerance in ``survmean``: ``.Machine$double.eps^0.5``.
+MEDIAN_TOLERANCE = float(np.finfo(float).eps) ** 0.5
+
+
+def _as_arrays(time: Sequence[float], event: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    if t.shape != e.shape:
+        raise ValueError("time and event must have the same length")
+    if np.isnan(t).any() or np.isnan(e).any():
+        raise ValueError("time and event must not contain missing values")
+    if not np.isin(e, (0.0, 1.0)).all():
+        raise ValueError("event must be 0 (censored) or 1 (event)")
+    return t, e
+
+
+def kaplan_meier(time: Sequence[float], event: Sequence[float], alpha: float = 0.05) -> pd.DataFrame:
+    """Product-limit estimate at every distinct time (event or censoring), as ``survfit``.
+
+    Returns columns ``time, n_risk, n_event, n_censor, surv, std_err, lower, upper``
+    (``std_err`` = Greenwood standard error of log S, ``lower``/``upper`` = the
+    100(1-alpha)% "log" confidence band, R's default ``conf.type``).
+    """
+    t, e = _as_arrays(time, event)
+    if t.size == 0:
+        return pd.DataFrame(columns=["time", "n_risk", "n_event", "n_censor", "surv", "std_err",
+                                     "lower", "upper"], dtype=float)
+    times = np.unique(t)
+    n_event = np.array([e[t == u].sum() for u in times])
+    n_total = np.array([(t == u).sum() for u in times], dtype=float)
+    n_risk = np.array([(t >= u).sum() for u in times], dtype=float)
+    surv = np.cumprod(1.0 - n_event / n_risk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
+    std_err = np.sqrt(np.cumsum(term))
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        positive = surv > 0
+        lower = np.where(positive, surv * np.exp(-z * std_err), np.nan)
+        upper = np.where(positive, np.minimum(surv * np.exp(z * std_err), 1.0), np.nan)
+    return pd.DataFrame({"time": times, "n_risk": n_risk, "n_event": n_event,
+                         "n_censor": n_total - n_event, "surv": surv, "std_err": std_err,
+                         "lower": lower, "upper": upper})
+
+
+def curve_median(curve: Sequence[float], times: Sequence[float]) -> float:
+    """Time at which a step curve reaches 0.5 with R's midpoint rule (``survmean``'s ``minmin``).
+
+    First time the curve is < 0.5 + tol (tol = sqrt(machine eps)); when the curve equals 0.5
+    there (|y - 0.5| < tol) and later drops below it, the midpoint of that time and the first
+    time with a lower value. Missing band values are skipped, as in R. NaN when never reached.
+    """
+    y = np.asarray(curve, dtype=float)
+    x = np.asarray(times, dtype=float)
+    keep = ~np.isnan(y) & (y < 0.5 + MEDIAN_TOLERANCE)
+    if not keep.any():
+        return float("nan")
+    x, y = x[keep], y[keep]
+    if abs(y[0] - 0.5) < MEDIAN_TOLERANCE and (y < y[0]).any():
+        return float((x[0] + x[np.argmax(y < y[0])]) / 2)
+    return float(x[0])
+
+
+def km_median_ci(time: Sequence[float], event: Sequence[float],
+                 alpha: float = 0.05) -> tuple[float, float, float]:
+    """KM median survival and its 100(1-alpha)% CI as ``summary(survfit(Surv(t, e) ~ 1))$table``.
+
+    Returns ``(median, lower, upper)``; each is NaN when not reached (the curve, or the band
+    giving that limit, never falls to 0.5). CI = the times at which the lower and upper "log"
+    confidence bands cross 0.5 (Brookmeyer & Crowley 1982 inversion, R ``survival``
+    ``survmean``). Median = midpoint of a step that is flat at exactly 0.5 (robust to
+    floating-point noise with R's tolerance), as R and GraphPad Prism report it.
+    """
+    km = kaplan_meier(time, event, alpha)
+    if km.empty:
+        return (float("nan"),) * 3  # type: ignore[return-value]
+    times = km["time"].to_numpy()
+    return (curve_median(km["surv"].to_numpy(), times),
+            curve_median(km["lower"].to_numpy(), times),
+            curve_median(km["upper"].to_numpy(), times))
+
+
+def rmst(time: Sequence[float], event: Sequence[float], horizon: float) -> float:
+    """Restricted mean survival time: integral of the KM curve from min(0, first time) to ``horizon``.
+
+    Equals the ``rmean`` of ``print(survfit(...), rmean = horizon)`` in R ``survival``
+    (Royston & Parmar 2013, BMC Med Res Methodol 13:152).
+    """
+    km = kaplan_meier(time, event)
+    if km.empty or not np.isfinite(horizon):
+        return float("nan")
+    start = min(0.0, float(km["time"].min()))
+    keep = km["time"].to_numpy() <= horizon
+    grid = np.concatenate([[start], km["time"].to_numpy()[keep], [horizon]])
+    level = np.concatenate([[1.0], km["surv"].to_numpy()[keep]])
+    return float(np.sum(np.diff(grid) * level))
+
+
+def at_risk(time: Sequence[float], points: Sequence[float]) -> list[int]:
+    """Number of subjects still at risk (time >= point) at each point (the KM table rows)."""
+    t = np.asarray(time, dtype=float)
+    return [int((t >= p).sum()) for p in points]

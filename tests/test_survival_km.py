@@ -1,0 +1,98 @@
+"""Kaplan–Meier medians, CIs and RMST against R ``survival`` 3.5.3 golden values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from xenoflow.km import curve_median, kaplan_meier, km_median_ci, rmst
+from xenoflow.survival import km_median_ci as reexported
+
+# Golden values: R 4.2, survival 3.5.3, e.g. for data set A
+#   s <- summary(survfit(Surv(tA, eA) ~ 1), rmean = max(tA))$table
+#   s[c("median", "0.95LCL", "0.95UCL", "rmean")]
+# and with conf.int = 0.9 / rmean = 6 for the 90% column. NA = not reached -> NaN.
+NA = math.nan
+CASES = {
+    # S is flat at exactly 0.5 from day 3 to day 7 -> R/Prism median = (3 + 7) / 2 = 5
+    "A_flat_half": ([1, 2, 3, 5, 7, 8], [1, 1, 1, 0, 1, 1],
+                    (5, 2, NA), 4.75, (5, 2, NA), 4.0),
+    # median not reached (lower band still reaches 0.5 at 95%, not at 90%)
+    "B_not_reached": ([5, 8, 10, 12, 15, 20, 20, 20], [1, 0, 1, 0, 0, 0, 0, 0],
+                      (NA, 10, NA), 16.6666666666667, (NA, NA, NA), 5.875),
+    # ties between an event and a censoring time
+    "C_ties": ([2, 4, 6, 6, 9, 10, 12, 14, 15, 15], [1, 1, 0, 1, 1, 0, 1, 1, 0, 1],
+               (12, 6, NA), 10.4166666666667, (12, 6, NA), 5.4),
+    # all events, S = 0.5 exactly at t = 2 -> 2.5
+    "D_all_events": ([1, 2, 3, 4], [1, 1, 1, 1], (2.5, 1, NA), 2.5, (2.5, 1, NA), 2.5),
+}
+
+
+def _close(a: float, b: float, rel: float = 1e-12) -> bool:
+    if math.isnan(b):
+        return math.isnan(a)
+    return a == pytest.approx(b, rel=rel, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_median_ci_matches_r(name: str) -> None:
+    t, e, ci95, rmean_max, ci90, rmean6 = CASES[name]
+    got = km_median_ci(t, e)
+    assert all(_close(g, w) for g, w in zip(got, ci95)), (got, ci95)
+    got90 = km_median_ci(t, e, alpha=0.10)
+    assert all(_close(g, w) for g, w in zip(got90, ci90)), (got90, ci90)
+    assert rmst(t, e, max(t)) == pytest.approx(rmean_max, rel=1e-12)
+    assert rmst(t, e, 6) == pytest.approx(rmean6, rel=1e-12)
+
+
+def test_finite_upper_limit_and_other_levels() -> None:
+    # tE <- c(1:20, 3, 5, 8, 8, 12)
+    # eE <- c(1,1,0,1,1,1,0,1,1,1,1,0,1,1,1,1,1,0,1,1, 1,0,1,1,0)
+    # summary(survfit(Surv(tE, eE) ~ 1), rmean = 15)$table -> 11 8 17, rmean 10.2937599206349
+    # summary(survfit(Surv(tE, eE) ~ 1, conf.int = 0.8))$table -> 11 8 15
+    t = list(range(1, 21)) + [3, 5, 8, 8, 12]
+    e = [1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0]
+    assert km_median_ci(t, e) == (11.0, 8.0, 17.0)
+    assert km_median_ci(t, e, alpha=0.2) == (11.0, 8.0, 15.0)
+    assert rmst(t, e, 15) == pytest.approx(10.2937599206349, rel=1e-12)
+
+
+def test_greenwood_and_log_band_match_survfit() -> None:
+    # f <- survfit(Surv(c(1,2,2,3,4,5), c(1,1,0,1,1,1)) ~ 1)
+    # cbind(f$surv, f$std.err, f$lower, f$upper)
+    km = kaplan_meier([1, 2, 2, 3, 4, 5], [1, 1, 0, 1, 1, 1])
+    assert km["n_risk"].tolist() == [6, 5, 3, 2, 1]
+    np.testing.assert_allclose(km["surv"], [0.8333333, 0.6666667, 0.4444444, 0.2222222, 0.0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(km["std_err"][:4], [0.1825742, 0.2886751, 0.5, 0.8660254],
+                               rtol=1e-6)
+    assert math.isinf(km["std_err"].iloc[4])
+    np.testing.assert_allclose(km["lower"][:4], [0.5826548, 0.3786065, 0.1668079, 0.0407029],
+                               rtol=1e-6)
+    assert (km["upper"][:4] == 1).all()
+    assert km[["lower", "upper"]].iloc[4].isna().all()
+
+
+def test_midpoint_rule_is_robust_to_floating_point_noise() -> None:
+    times = [1.0, 2.0, 3.0, 4.0]
+    assert curve_median([0.8, 0.5 + 1e-12, 0.5 + 1e-12, 0.3], times) == 3.0  # (2 + 4) / 2
+    assert curve_median([0.8, 0.5 - 1e-12, 0.5 - 1e-12, 0.3], times) == 3.0
+    assert curve_median([0.8, 0.6, 0.55, 0.51], times) != curve_median([0.8, 0.6, 0.55, 0.5], times)
+    assert math.isnan(curve_median([0.9, 0.8, 0.6, 0.51], times))
+    # flat at 0.5 to the end of follow-up: the first time at 0.5 (R: nothing lower follows)
+    assert curve_median([0.8, 0.5, 0.5, 0.5], times) == 2.0
+
+
+def test_lifelines_pitfall_is_avoided() -> None:
+    """lifelines reports 7 here (first time S <= 0.5 after noise); R and Prism report 5."""
+    assert km_median_ci([1, 2, 3, 5, 7, 8], [1, 1, 1, 0, 1, 1])[0] == 5.0
+
+
+def test_reexport_and_edge_cases() -> None:
+    assert reexported is km_median_ci
+    assert all(math.isnan(v) for v in km_median_ci([], []))
+    assert all(math.isnan(v) for v in km_median_ci([3, 4], [0, 0]))
+    with pytest.raises(ValueError):
+        km_median_ci([1, 2], [1, 2])
