@@ -87,8 +87,8 @@ def test_best_response_table_and_summary():
     assert t["response_rate_pct"] == pytest.approx(200 / 3)
     assert t["disease_control_rate_pct"] == pytest.approx(100)
     # Clopper-Pearson 2/3: R binom.test(2, 3)$conf.int = 0.09429932 0.99159624
-    assert t["response_rate_ci_lower_pct"] == pytest.approx(9.429932, abs=1e-5)
-    assert t["response_rate_ci_upper_pct"] == pytest.approx(99.159624, abs=1e-5)
+    assert t["response_rate_ci_low"] == pytest.approx(9.429932, abs=1e-5)
+    assert t["response_rate_ci_high"] == pytest.approx(99.159624, abs=1e-5)
     c = summ.set_index("arm").loc["C"]
     assert c["response_rate_pct"] == 0 and c["n_pd"] == 1
 

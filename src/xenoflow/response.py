@@ -145,9 +145,9 @@ def response_summary(response: pd.DataFrame, arms: list[str] | None = None,
             "arm": arm, "n_mice": n, **{f"n_{k.lower()}": v for k, v in counts.items()},
             "n_unclassified": int(labels.isna().sum()),
             "response_rate_pct": 100.0 * rr / n if n else np.nan,
-            "response_rate_ci_lower_pct": rr_lo, "response_rate_ci_upper_pct": rr_hi,
+            "response_rate_ci_low": rr_lo, "response_rate_ci_high": rr_hi,
             "disease_control_rate_pct": 100.0 * dcr / n if n else np.nan,
-            "disease_control_rate_ci_lower_pct": dc_lo,
-            "disease_control_rate_ci_upper_pct": dc_hi,
+            "disease_control_rate_ci_low": dc_lo,
+            "disease_control_rate_ci_high": dc_hi,
         })
     return pd.DataFrame(rows)

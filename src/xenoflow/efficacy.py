@@ -1,0 +1,557 @@
+"""Efficacy metrics of treated arms against the control arm, with bootstrap confidence intervals.
+
+Everything here is a plain function: tidy DataFrame in, DataFrame out. Input is the canonical
+measurement table (``arm, mouse_id, day, volume_mm3``; a mouse is the pair (arm, mouse_id)).
+Definitions follow ``../shared/reference/anchors.md`` §2.5 (invivoSyn), §2.7 (Hather 2014) and
+§2.8 (NCI / standard definitions: Plowman et al. 1997, Hollingshead 2008):
+
+Per mouse (``per_mouse_metrics``)
+    baseline ``V0`` = the mouse's volume on ``baseline_day`` when the study sets one, else its
+    first measurement; fold change ``FC(t) = V(t)/V0``; volume change ``ΔV(t) = V(t) − V0``;
+    cumulative AUC(t) = trapezoid ∫ V dt from the baseline day to t (raw volume, Xeva
+    ``R/auc.R``; mm³·days).
+
+Per arm and measured day (``arm_day_summary``) — mice measured on that day only
+    n_mice, mean, SD, SEM = SD/√n (ddof 1), median volume; arithmetic and geometric mean of
+    per-mouse FC; mean ΔV; mean AUC.
+
+Against the control on the same day (``efficacy_table``)
+    - %T/C = 100·mean V_T / mean V_C (means, not medians); NCI activity band: ≤ 10 % high,
+      ≤ 42 % active (minimum activity), else inactive; ratio C/T = mean V_C / mean V_T.
+    - fold-change reduction = 100·(1 − FC_T/FC_C), FC = arm mean of per-mouse fold changes
+      (a control that grew 25-fold and a treated arm that grew 12.5-fold → 50 %).
+    - %TGI (volume change) = 100·(1 − ΔT/ΔC), ΔT, ΔC = arm means of per-mouse V(t) − V0
+      (invivoSyn ``getTGI`` on ΔTV; equals the arm-mean definition T(t) − T(t0) when no mouse
+      drops out, and stays unbiased when some do). When ΔT < 0 the arm regressed:
+      ``regression_pct`` = 100·(T(t0) − T(t))/T(t0) over the same mice (positive number =
+      percent shrinkage from baseline; anchors §2.8 write it as 100·ΔT/T(t0) < 0); ``tgi_pct``
+      is then > 100 and kept as computed.
+    - %TGI (final volume) = 100·(1 − T(t)/C(t)) = 100 − %T/C.
+    - AUC ratio = mean AUC_T(t) / mean AUC_C(t).
+
+Confidence intervals (``bootstrap_ci``)
+    Stratified nonparametric bootstrap over mice (each arm resampled with replacement to its
+    own size, arms independently; invivoSyn ``getTGI``), ``settings["bootstrap_resamples"]``
+    resamples drawn from ``numpy.random.default_rng(settings["seed"])`` arm by arm in study
+    order, so reruns give identical numbers. Percentile intervals at ``settings["alpha"]``
+    (``numpy.nanquantile``, linear = R type 7); resamples in which a metric is undefined (no
+    resampled mouse measured that day, ΔC = 0) are ignored. A whole mouse is resampled, so
+    its measurements keep their correlation over days.
+
+Tumour growth delay and log cell kill (``growth_delay``)
+    T − C, with T and C the Kaplan–Meier median time for tumours of the arm to reach a volume
+    threshold (mice that never reach it are censored; KM median and its CI from
+    :func:`xenoflow.survival.km_median_ci`, R-exact). Gross log cell kill =
+    (T − C)/(3.32·Td); net log cell kill = ((T − C) − treatment duration)/(3.32·Td), Td = the
+    control doubling time ln 2 / k_control (days), 3.32 ≈ 1/log10(2) as in the classical
+    formula (Bissery et al. 1991; anchors §2.8). Demidenko (2010) criticises this formula;
+    we report it as the conventional quantity, labelled.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .io import EXCLUSION_COLUMNS
+
+STAGE = "efficacy"
+
+#: Default fold of baseline volume for the growth-delay threshold when the study has no
+#: ``endpoint_volume_mm3`` (4 × V0, anchors §2.8; ``settings["endpoint_fold"]`` overrides).
+DEFAULT_DELAY_FOLD = 4.0
+#: 3.32 ≈ 1/log10(2): converts doubling times to decades of cells (classical log cell kill).
+LOG_CELL_KILL_FACTOR = 3.32
+
+EFFICACY_COLUMNS = [
+    "arm", "day", "is_reference_day", "n_mice", "mean_volume_mm3", "sd_volume_mm3",
+    "sem_volume_mm3", "median_volume_mm3", "n_mice_fold_change", "mean_fold_change",
+    "mean_fold_change_ci_low", "mean_fold_change_ci_high", "geomean_fold_change",
+    "mean_baseline_volume_mm3", "mean_delta_volume_mm3", "mean_auc_mm3_days",
+    "fold_change_reduction_pct", "fold_change_reduction_ci_low", "fold_change_reduction_ci_high",
+    "tc_pct", "tc_ci_low", "tc_ci_high", "nci_activity", "ratio_c_t",
+    "tgi_pct", "tgi_ci_low", "tgi_ci_high", "regression_pct",
+    "tgi_final_pct", "tgi_final_ci_low", "tgi_final_ci_high", "auc_ratio",
+]
+
+GROWTH_DELAY_COLUMNS = [
+    "arm", "threshold", "endpoint_rule", "n_mice", "n_events", "median_time_days",
+    "median_time_ci_low", "median_time_ci_high", "control_median_time_days",
+    "growth_delay_days", "doubling_time_days", "log_cell_kill_gross",
+    "treatment_duration_days", "log_cell_kill_net", "note",
+]
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _exclusion(arm: str, mouse: str, day: float | None, reason: str) -> dict[str, Any]:
+    return {"stage": STAGE, "arm": arm, "mouse_id": mouse,
+            "day": np.nan if day is None else day, "reason": reason}
+
+
+def _exclusions_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    out = pd.DataFrame(list(rows), columns=EXCLUSION_COLUMNS)
+    return out.astype({"day": float})
+
+
+def _check_measurements(measurements: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("arm", "mouse_id", "day", "volume_mm3") if c not in measurements]
+    if missing:
+        raise InputError(f"measurement table: missing column(s) {', '.join(missing)}")
+    data = measurements[["arm", "mouse_id", "day", "volume_mm3"]].copy()
+    data["arm"] = data["arm"].astype(str)
+    data["mouse_id"] = data["mouse_id"].astype(str)
+    data["day"] = data["day"].astype(float)
+    data["volume_mm3"] = data["volume_mm3"].astype(float)
+    dup = data.duplicated(["arm", "mouse_id", "day"], keep=False)
+    if dup.any():
+        r = data[dup].iloc[0]
+        raise InputError(f"measurement table: mouse {r['mouse_id']} of arm {r['arm']} is measured "
+                         f"twice on day {r['day']:g}; expected one row per mouse and day")
+    return data
+
+
+def _arm_order(data: pd.DataFrame, arms: Sequence[str] | None) -> list[str]:
+    present = list(dict.fromkeys(data["arm"]))
+    if arms is None:
+        return present
+    return [a for a in arms if a in present] + [a for a in present if a not in arms]
+
+
+def nci_activity(tc_pct: float) -> str:
+    """NCI activity band of a %T/C value (Plowman et al. 1997; anchors §2.7–2.8).
+
+    ``high`` for %T/C ≤ 10, ``active`` for ≤ 42 (the NCI minimum-activity criterion),
+    ``inactive`` above 42; empty when %T/C is undefined.
+    """
+    if tc_pct is None or not np.isfinite(tc_pct):
+        return ""
+    if tc_pct <= 10:
+        return "high"
+    if tc_pct <= 42:
+        return "active"
+    return "inactive"
+
+
+# ---------------------------------------------------------------------------- reference day
+
+
+def default_reference_day(measurements: pd.DataFrame, min_fraction: float = 0.5) -> float:
+    """Last day on which every arm still has at least ``min_fraction`` of its mice measured.
+
+    An arm's size is its number of mice (distinct ``mouse_id``) over the whole study; a day
+    qualifies when each arm has a measurement from ≥ ``min_fraction``·size mice that day (so
+    every arm must be measured on it). Raises :class:`InputError` when no day qualifies.
+    This is the default ``reference_day`` of a study (study schema).
+    """
+    data = measurements.dropna(subset=["volume_mm3"])
+    size = data.groupby("arm")["mouse_id"].nunique()
+    counts = data.groupby(["day", "arm"])["mouse_id"].nunique().unstack("arm")
+    counts = counts.reindex(columns=size.index)
+    ok = counts.ge(min_fraction * size, axis=1).all(axis=1)
+    if not ok.any():
+        raise InputError(
+            "measurement table: no day on which every arm still has at least "
+            f"{min_fraction:.0%} of its mice measured; set 'reference_day' in the study file")
+    return float(ok[ok].index.max())
+
+
+def resolve_reference_day(measurements: pd.DataFrame, reference_day: float | None = None) -> float:
+    """The study's ``reference_day`` if set (must be a measured day), else the default."""
+    if reference_day is None:
+        return default_reference_day(measurements)
+    days = set(measurements["day"].astype(float))
+    if float(reference_day) not in days:
+        raise InputError(f"study key 'reference_day': day {reference_day:g} has no measurement "
+                         f"(measured days: {', '.join(f'{d:g}' for d in sorted(days))})")
+    return float(reference_day)
+
+
+# ---------------------------------------------------------------------------------- per mouse
+
+
+def per_mouse_metrics(measurements: pd.DataFrame,
+                      baseline_day: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per measurement: baseline volume, fold change, volume change and cumulative AUC.
+
+    Returns ``(table, exclusions)``. ``table`` has the measurement columns plus
+    ``baseline_day, baseline_volume_mm3, fold_change, delta_volume_mm3, auc_mm3_days``.
+    Baseline V0 = volume on ``baseline_day`` if given, else the mouse's first measurement.
+    FC = V/V0, ΔV = V − V0, AUC(t) = Σ (t_k − t_{k−1})(V_k + V_{k−1})/2 from the baseline day
+    to t (NaN before it). A mouse without a measurement on ``baseline_day`` has no baseline:
+    its volumes still count for mean volume and %T/C, but not for FC, ΔV, TGI or AUC (one
+    exclusion row). A zero baseline makes FC undefined (NaN, one exclusion row); ΔV and AUC
+    are still computed. Measurements without a volume are excluded (one row each).
+    """
+    data = _check_measurements(measurements)
+    excl: list[dict[str, Any]] = []
+    for _, r in data[data["volume_mm3"].isna()].iterrows():
+        excl.append(_exclusion(r["arm"], r["mouse_id"], r["day"], "no volume"))
+    keys = ["arm", "mouse_id"]
+    data = data.dropna(subset=["volume_mm3"])
+    # rows of a mouse by day; mice (and arms) keep their order of first appearance
+    mouse_rank = data.groupby(keys, sort=False).ngroup()
+    data = data.assign(_rank=mouse_rank).sort_values(["_rank", "day"], kind="stable")
+    data = data.drop(columns="_rank")
+    if baseline_day is None:
+        first = data.groupby(keys, sort=False).head(1)
+    else:
+        first = data[data["day"] == float(baseline_day)]
+    base = first.set_index(keys)[["day", "volume_mm3"]].rename(
+        columns={"day": "baseline_day", "volume_mm3": "baseline_volume_mm3"})
+    out = data.join(base, on=keys)
+    mice = data[keys].drop_duplicates()
+    for arm, mouse in mice.itertuples(index=False):
+        if (arm, mouse) not in base.index:
+            excl.append(_exclusion(arm, mouse, None,
+                                   f"no measurement on baseline day {baseline_day:g}: left out "
+                                   "of fold change, TGI and AUC"))
+        elif base.loc[(arm, mouse), "baseline_volume_mm3"] == 0:
+            excl.append(_exclusion(arm, mouse, None,
+                                   "baseline volume 0: fold change undefined (left out of "
+                                   "fold change; kept for TGI and AUC)"))
+    v0 = out["baseline_volume_mm3"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["fold_change"] = np.where(v0 > 0, out["volume_mm3"] / v0, np.nan)
+    out["delta_volume_mm3"] = out["volume_mm3"] - v0
+    after = out["day"] >= out["baseline_day"]
+    # cumulative trapezoid per mouse over days >= baseline day
+    seg = out[after].copy()
+    grp = seg.groupby(keys, sort=False)
+    dt = grp["day"].diff()
+    vsum = seg["volume_mm3"] + grp["volume_mm3"].shift()
+    seg["_piece"] = (dt * vsum / 2).fillna(0.0)
+    out["auc_mm3_days"] = np.nan
+    out.loc[seg.index, "auc_mm3_days"] = seg.groupby(keys, sort=False)["_piece"].cumsum()
+    return out.reset_index(drop=True), _exclusions_frame(excl)
+
+
+def auc_per_mouse(measurements: pd.DataFrame, baseline_day: float | None = None,
+                  until_day: float | None = None) -> pd.DataFrame:
+    """Per-mouse trapezoid AUC of raw volume (mm³·days), Xeva ``R/auc.R`` (anchors §2.1).
+
+    From the mouse's baseline (``baseline_day`` or first measurement) to its last measurement
+    on or before ``until_day`` (all measurements when None). Columns ``arm, mouse_id,
+    first_day, last_day, auc_mm3_days``.
+    """
+    table, _ = per_mouse_metrics(measurements, baseline_day)
+    table = table.dropna(subset=["auc_mm3_days"])
+    if until_day is not None:
+        table = table[table["day"] <= until_day]
+    g = table.groupby(["arm", "mouse_id"], sort=False)
+    return pd.DataFrame({"first_day": g["baseline_day"].first(), "last_day": g["day"].last(),
+                         "auc_mm3_days": g["auc_mm3_days"].last()}).reset_index()
+
+
+# ----------------------------------------------------------------------------- arm summaries
+
+
+def arm_day_summary(per_mouse: pd.DataFrame, arms: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per arm and measured day: n, mean/SD/SEM/median volume, mean and geometric-mean FC,
+    mean ΔV and mean AUC over the mice measured that day (``per_mouse`` from
+    :func:`per_mouse_metrics`). SEM = SD/√n with SD the n−1 standard deviation (NaN for n = 1).
+    Geometric mean FC = exp(mean ln FC) (0 when a mouse's FC is 0).
+    """
+    order = _arm_order(per_mouse, arms)
+    g = per_mouse.groupby(["arm", "day"], sort=False)
+    with np.errstate(divide="ignore"):
+        logfc = np.log(per_mouse["fold_change"])
+    out = pd.DataFrame({
+        "n_mice": g["volume_mm3"].count(),
+        "mean_volume_mm3": g["volume_mm3"].mean(),
+        "sd_volume_mm3": g["volume_mm3"].std(ddof=1),
+        "median_volume_mm3": g["volume_mm3"].median(),
+        "n_mice_fold_change": g["fold_change"].count(),
+        "mean_fold_change": g["fold_change"].mean(),
+        "geomean_fold_change": np.exp(logfc.groupby([per_mouse["arm"], per_mouse["day"]]).mean()),
+        "mean_delta_volume_mm3": g["delta_volume_mm3"].mean(),
+        "mean_baseline_volume_mm3": g["baseline_volume_mm3"].mean(),
+        "mean_auc_mm3_days": g["auc_mm3_days"].mean(),
+    })
+    out["sem_volume_mm3"] = out["sd_volume_mm3"] / np.sqrt(out["n_mice"])
+    out = out.reset_index()
+    out["_order"] = out["arm"].map({a: i for i, a in enumerate(order)})
+    return out.sort_values(["_order", "day"]).drop(columns="_order").reset_index(drop=True)
+
+
+def _versus_control(t: Mapping[str, Any], c: Mapping[str, Any]) -> dict[str, float]:
+    """Point estimates of the comparative metrics from treated and control arm-day means."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tc = 100.0 * np.float64(t["mean_volume_mm3"]) / np.float64(c["mean_volume_mm3"])
+        d_t, d_c = np.float64(t["mean_delta_volume_mm3"]), np.float64(c["mean_delta_volume_mm3"])
+        tgi = 100.0 * (1.0 - d_t / d_c)
+        fcr = 100.0 * (1.0 - np.float64(t["mean_fold_change"]) / np.float64(c["mean_fold_change"]))
+        ratio = np.float64(c["mean_volume_mm3"]) / np.float64(t["mean_volume_mm3"])
+        auc_ratio = np.float64(t["mean_auc_mm3_days"]) / np.float64(c["mean_auc_mm3_days"])
+        base = np.float64(t["mean_baseline_volume_mm3"])
+        regression = -100.0 * d_t / base if d_t < 0 else np.nan
+    clean = {k: float(v) if np.isfinite(v) else np.nan for k, v in {
+        "fold_change_reduction_pct": fcr, "tc_pct": tc, "ratio_c_t": ratio, "tgi_pct": tgi,
+        "regression_pct": regression, "tgi_final_pct": 100.0 - tc, "auc_ratio": auc_ratio,
+    }.items()}
+    return clean
+
+
+# ---------------------------------------------------------------------------------- bootstrap
+
+
+def _arm_matrices(per_mouse: pd.DataFrame, arm: str, days: np.ndarray) -> dict[str, np.ndarray]:
+    sub = per_mouse[per_mouse["arm"] == arm]
+    mats = {}
+    for col in ("volume_mm3", "fold_change", "delta_volume_mm3"):
+        wide = sub.pivot(index="mouse_id", columns="day", values=col).reindex(columns=days)
+        mats[col] = wide.to_numpy(dtype=float)
+    return mats
+
+
+def _resample_counts(rng: np.random.Generator, n: int, resamples: int) -> np.ndarray:
+    """(resamples × n) matrix: how often each mouse appears in each resample."""
+    idx = rng.integers(0, n, size=(resamples, n))
+    flat = idx + n * np.arange(resamples)[:, None]
+    return np.bincount(flat.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
+
+
+def _boot_means(weights: np.ndarray, mat: np.ndarray) -> np.ndarray:
+    """(resamples × days) weighted means ignoring NaN (mice not measured that day)."""
+    present = np.isfinite(mat)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (weights @ np.where(present, mat, 0.0)) / (weights @ present)
+
+
+def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | None = None,
+                 resamples: int = 2000, seed: int = 0, alpha: float = 0.05) -> pd.DataFrame:
+    """Percentile bootstrap CIs per arm and day (stratified over mice; see module docstring).
+
+    Returns ``arm, day`` and ``<metric>_ci_low/_ci_high`` for ``mean_fold_change`` (every arm)
+    and, for treated arms, ``fold_change_reduction``, ``tc``, ``tgi`` and ``tgi_final``.
+    Vectorised: one (resamples × mice) count matrix per arm, means by matrix products.
+    """
+    order = _arm_order(per_mouse, arms)
+    days = np.sort(per_mouse["day"].unique())
+    rng = np.random.default_rng(seed)
+    boots: dict[str, dict[str, np.ndarray]] = {}
+    for arm in order:
+        mats = _arm_matrices(per_mouse, arm, days)
+        w = _resample_counts(rng, mats["volume_mm3"].shape[0], resamples)
+        boots[arm] = {k: _boot_means(w, m) for k, m in mats.items()}
+    q = [alpha / 2, 1 - alpha / 2]
+
+    def quant(x: np.ndarray) -> np.ndarray:
+        x = np.where(np.isfinite(x), x, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanquantile(x, q, axis=0)   # (2 × days), NaN where all undefined
+
+    frames = []
+    for arm in order:
+        b = boots[arm]
+        res = {"mean_fold_change": quant(b["fold_change"])}
+        if arm != control and control in boots:
+            c = boots[control]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tc = 100.0 * b["volume_mm3"] / c["volume_mm3"]
+                res["tc"] = quant(tc)
+                res["tgi_final"] = quant(100.0 - tc)
+                res["tgi"] = quant(100.0 * (1.0 - b["delta_volume_mm3"] / c["delta_volume_mm3"]))
+                res["fold_change_reduction"] = quant(
+                    100.0 * (1.0 - b["fold_change"] / c["fold_change"]))
+        frame = pd.DataFrame({"arm": arm, "day": days})
+        for name, (lo, hi) in res.items():
+            frame[f"{name}_ci_low"], frame[f"{name}_ci_high"] = lo, hi
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------ main table
+
+
+def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str] | None = None,
+                   baseline_day: float | None = None, reference_day: float | None = None,
+                   settings: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per arm and measured day: volumes, fold change, %T/C, %TGI (both), regression, AUC
+    ratio and bootstrap CIs (definitions in the module docstring).
+
+    ``settings`` needs ``seed``, ``bootstrap_resamples`` and ``alpha`` (defaults 0, 2000,
+    0.05). Comparative columns are empty for the control arm and on days the control is not
+    measured. ``is_reference_day`` marks ``reference_day`` (or :func:`default_reference_day`).
+    Returns ``(table, exclusions)`` with ``EFFICACY_COLUMNS``.
+    """
+    settings = dict(settings or {})
+    data = _check_measurements(measurements)
+    if control not in set(data["arm"]):
+        raise InputError(f"measurement table: control arm '{control}' has no measurements")
+    per_mouse, excl = per_mouse_metrics(data, baseline_day)
+    summary = arm_day_summary(per_mouse, arms)
+    ref = resolve_reference_day(per_mouse, reference_day)
+    ctrl = summary[summary["arm"] == control].set_index("day")
+    comp_rows = []
+    for _, row in summary.iterrows():
+        if row["arm"] == control or row["day"] not in ctrl.index:
+            comp_rows.append({})
+            continue
+        comp_rows.append(_versus_control(row, ctrl.loc[row["day"]]))
+    table = pd.concat([summary, pd.DataFrame(comp_rows, index=summary.index)], axis=1)
+    table["nci_activity"] = [nci_activity(x) if pd.notna(x) else "" for x in
+                             table.get("tc_pct", pd.Series(np.nan, index=table.index))]
+    ci = bootstrap_ci(per_mouse, control, arms, int(settings.get("bootstrap_resamples", 2000)),
+                      int(settings.get("seed", 0)), float(settings.get("alpha", 0.05)))
+    table = table.merge(ci, on=["arm", "day"], how="left")
+    # CIs only where the point estimate exists
+    for name, point in (("tc", "tc_pct"), ("tgi", "tgi_pct"), ("tgi_final", "tgi_final_pct"),
+                        ("fold_change_reduction", "fold_change_reduction_pct"),
+                        ("mean_fold_change", "mean_fold_change")):
+        for side in ("low", "high"):
+            col = f"{name}_ci_{side}"
+            if col not in table:
+                table[col] = np.nan
+            if point not in table:
+                table[point] = np.nan
+            table.loc[table[point].isna(), col] = np.nan
+    table["is_reference_day"] = table["day"] == ref
+    for col in EFFICACY_COLUMNS:
+        if col not in table:
+            table[col] = np.nan
+    return table[EFFICACY_COLUMNS].reset_index(drop=True), excl
+
+
+def reference_day_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an efficacy table at its reference day."""
+    return efficacy[efficacy["is_reference_day"].astype(bool)].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ growth delay, cell kill
+
+
+def doubling_time_days(growth_model: pd.DataFrame, control: str) -> float:
+    """Control doubling time Td = ln 2 / k (days), k = the control arm's
+    ``growth_rate_per_day`` (slope of ln volume, growth-model table). NaN when k ≤ 0 or absent.
+    """
+    rows = growth_model[growth_model["arm"].astype(str) == control]
+    if rows.empty:
+        return float("nan")
+    k = float(rows["growth_rate_per_day"].iloc[0])
+    return math.log(2) / k if np.isfinite(k) and k > 0 else float("nan")
+
+
+def treatment_duration_days(dose_days: Sequence[float]) -> float:
+    """Treatment duration from the dosing schedule = last − first dose day (0 for a single
+    dose; NaN when no dose is listed). Used for net log cell kill."""
+    days = [float(d) for d in dose_days]
+    return max(days) - min(days) if days else float("nan")
+
+
+def log_cell_kill(delay_days: float, doubling_time: float,
+                  treatment_duration: float | None = None) -> tuple[float, float]:
+    """Gross and net log10 cell kill (anchors §2.8; Bissery et al. 1991).
+
+    gross = (T − C)/(3.32·Td); net = ((T − C) − treatment duration)/(3.32·Td). NaN where an
+    input is missing or Td is not positive.
+    """
+    if not (np.isfinite(delay_days) and np.isfinite(doubling_time) and doubling_time > 0):
+        return float("nan"), float("nan")
+    gross = delay_days / (LOG_CELL_KILL_FACTOR * doubling_time)
+    if treatment_duration is None or not np.isfinite(treatment_duration):
+        return gross, float("nan")
+    return gross, (delay_days - treatment_duration) / (LOG_CELL_KILL_FACTOR * doubling_time)
+
+
+def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | None = None,
+                 doubling_time: float = float("nan"),
+                 treatment_durations: Mapping[str, float] | None = None,
+                 alpha: float = 0.05, threshold: str = "",
+                 median_ci: Callable[..., tuple[float, float, float]] | None = None
+                 ) -> pd.DataFrame:
+    """Tumour growth delay T − C and log cell kill per arm from time-to-threshold endpoints.
+
+    ``endpoints``: ``arm, mouse_id, time_days, event`` (+ ``endpoint_rule``), one row per
+    mouse, as :func:`xenoflow.survival.endpoints_from_volumes` returns (event = reached the
+    threshold, 0 = censored). Per arm: KM median time and its 100(1 − alpha)% CI (R-exact,
+    NaN = not reached). ``growth_delay_days`` = median_T − median_C, empty when either median
+    is not reached (``note`` says which; if only T is not reached the delay exceeds
+    last follow-up − C). Log cell kill from :func:`log_cell_kill` with ``doubling_time`` (Td of
+    the control, days) and ``treatment_durations[arm]``.
+    """
+    if median_ci is None:
+        from .survival import km_median_ci as median_ci  # noqa: N813
+    order = _arm_order(endpoints, arms)
+    durations = dict(treatment_durations or {})
+    meds: dict[str, tuple[float, float, float]] = {}
+    for arm in order:
+        e = endpoints[endpoints["arm"] == arm]
+        meds[arm] = tuple(float(x) for x in median_ci(e["time_days"].to_numpy(float),
+                                                      e["event"].to_numpy(int), alpha))
+    c_med = meds.get(control, (np.nan,) * 3)[0]
+    rows = []
+    for arm in order:
+        e = endpoints[endpoints["arm"] == arm]
+        med, lo, hi = meds[arm]
+        rule = e["endpoint_rule"].iloc[0] if "endpoint_rule" in e and len(e) else ""
+        note, delay, gross, net = "", np.nan, np.nan, np.nan
+        duration = durations.get(arm, np.nan)
+        if arm != control:
+            if not np.isfinite(c_med):
+                note = "control median not reached"
+            elif not np.isfinite(med):
+                note = (f"treated median not reached: delay > "
+                        f"{e['time_days'].max() - c_med:g} days (last follow-up − C)")
+            else:
+                delay = med - c_med
+                gross, net = log_cell_kill(delay, doubling_time, duration)
+                if not np.isfinite(doubling_time):
+                    note = "control doubling time unavailable"
+        rows.append({
+            "arm": arm, "threshold": threshold, "endpoint_rule": rule, "n_mice": len(e),
+            "n_events": int(e["event"].sum()), "median_time_days": med,
+            "median_time_ci_low": lo, "median_time_ci_high": hi,
+            "control_median_time_days": c_med, "growth_delay_days": delay,
+            "doubling_time_days": doubling_time, "log_cell_kill_gross": gross,
+            "treatment_duration_days": duration if arm != control else np.nan,
+            "log_cell_kill_net": net, "note": note,
+        })
+    return pd.DataFrame(rows, columns=GROWTH_DELAY_COLUMNS)
+
+
+def delay_threshold(endpoint_volume_mm3: float | None,
+                    settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Threshold used for growth delay: the study's ``endpoint_volume_mm3`` with
+    ``settings["endpoint_rule"]`` when set; otherwise ``settings["endpoint_fold"]`` (default
+    4) × each mouse's baseline volume (rule ``fold_baseline``). Returns the keyword arguments
+    of :func:`xenoflow.survival.endpoints_from_volumes` plus a ``label``.
+    """
+    settings = dict(settings or {})
+    if endpoint_volume_mm3 is not None:
+        rule = settings.get("endpoint_rule", "first_above")
+        if rule == "fold_baseline":
+            fold = float(settings.get("endpoint_fold", DEFAULT_DELAY_FOLD))
+            return {"threshold_mm3": None, "rule": rule, "fold": fold,
+                    "label": f"{fold:g} x baseline volume"}
+        return {"threshold_mm3": float(endpoint_volume_mm3), "rule": rule, "fold": None,
+                "label": f"{endpoint_volume_mm3:g} mm3 (endpoint_volume_mm3)"}
+    fold = float(settings.get("endpoint_fold", DEFAULT_DELAY_FOLD))
+    return {"threshold_mm3": None, "rule": "fold_baseline", "fold": fold,
+            "label": f"{fold:g} x baseline volume (default; no endpoint_volume_mm3)"}
+
+
+def growth_delay_from_volumes(measurements: pd.DataFrame, control: str,
+                              arms: Sequence[str] | None = None,
+                              endpoint_volume_mm3: float | None = None,
+                              settings: Mapping[str, Any] | None = None,
+                              doubling_time: float = float("nan"),
+                              treatment_durations: Mapping[str, float] | None = None
+                              ) -> pd.DataFrame:
+    """Growth delay table straight from volumes (threshold from :func:`delay_threshold`)."""
+    from .survival import endpoints_from_volumes
+
+    settings = dict(settings or {})
+    thr = delay_threshold(endpoint_volume_mm3, settings)
+    endpoints = endpoints_from_volumes(_check_measurements(measurements),
+                                       threshold_mm3=thr["threshold_mm3"], rule=thr["rule"],
+                                       fold=thr["fold"])
+    return growth_delay(endpoints, control, arms, doubling_time, treatment_durations,
+                        float(settings.get("alpha", 0.05)), thr["label"])

@@ -1,0 +1,312 @@
+"""Efficacy metrics: hand-computed values for every formula, bootstrap determinism, defaults."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xenoflow import efficacy as ef
+from xenoflow.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = {"seed": 11, "bootstrap_resamples": 500, "alpha": 0.05}
+
+
+def _long(curves: dict[tuple[str, str], list[float]], days: list[float]) -> pd.DataFrame:
+    rows = []
+    for (arm, mouse), vols in curves.items():
+        for d, v in zip(days, vols):
+            if v is not None:
+                rows.append((arm, mouse, float(d), float(v)))
+    return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+
+
+@pytest.fixture
+def tiny() -> pd.DataFrame:
+    # days 0, 7, 14; mouse ids repeat across arms (mouse = (arm, mouse_id))
+    return _long({("C", "1"): [100, 200, 400], ("C", "2"): [100, 300, 600],
+                  ("T", "1"): [100, 100, 50], ("T", "2"): [200, 150, 100]}, [0, 7, 14])
+
+
+def _row(table: pd.DataFrame, arm: str, day: float) -> pd.Series:
+    return table[(table["arm"] == arm) & (table["day"] == day)].iloc[0]
+
+
+def test_hand_computed_metrics(tiny):
+    table, excl = ef.efficacy_table(tiny, "C", ["C", "T"], settings=SETTINGS)
+    assert excl.empty
+    assert list(table.columns) == ef.EFFICACY_COLUMNS
+    c14, t14 = _row(table, "C", 14), _row(table, "T", 14)
+    # means 500 and 75; SEM of control = sd(400, 600)/sqrt(2) = 141.42/1.414 = 100
+    assert c14["mean_volume_mm3"] == 500 and t14["mean_volume_mm3"] == 75
+    assert c14["sem_volume_mm3"] == pytest.approx(100)
+    assert c14["n_mice"] == 2
+    # T/C = 100*75/500 = 15 %, C/T = 6.667, final-volume TGI = 85 %, NCI band "active"
+    assert t14["tc_pct"] == pytest.approx(15)
+    assert t14["ratio_c_t"] == pytest.approx(500 / 75)
+    assert t14["tgi_final_pct"] == pytest.approx(85)
+    assert t14["nci_activity"] == "active"
+    # fold change: C 4 and 6 -> mean 5, geometric mean sqrt(24); T 0.5 and 0.5 -> 0.5
+    assert c14["mean_fold_change"] == pytest.approx(5)
+    assert c14["geomean_fold_change"] == pytest.approx(math.sqrt(24))
+    assert t14["mean_fold_change"] == pytest.approx(0.5)
+    assert t14["fold_change_reduction_pct"] == pytest.approx(90)   # 100*(1 - 0.5/5)
+    # volume-change TGI: dC = (300+500)/2 = 400, dT = (-50-100)/2 = -75 -> 100*(1+75/400)
+    assert t14["tgi_pct"] == pytest.approx(118.75)
+    # regression: 75 mm3 lost from a mean baseline of 150 -> 50 %
+    assert t14["regression_pct"] == pytest.approx(50)
+    # AUC to day 14: C 3150, 4550 (mean 3850); T 1225, 2100 (mean 1662.5)
+    assert c14["mean_auc_mm3_days"] == pytest.approx(3850)
+    assert t14["auc_ratio"] == pytest.approx(1662.5 / 3850)
+    # day 7: T/C = 125/250; dC = 150, dT = -25 -> TGI 116.67, regression 25/150
+    t7 = _row(table, "T", 7)
+    assert t7["tc_pct"] == pytest.approx(50)
+    assert t7["tgi_pct"] == pytest.approx(100 * (1 + 25 / 150))
+    assert t7["regression_pct"] == pytest.approx(100 * 25 / 150)
+    # the control arm has no comparative metrics; the baseline day has no TGI (dC = 0)
+    assert np.isnan(c14["tc_pct"]) and np.isnan(c14["tgi_ci_low"])
+    assert np.isnan(_row(table, "T", 0)["tgi_pct"])
+    # reference day: every arm keeps all mice -> last day
+    assert list(table.loc[table["is_reference_day"], "day"].unique()) == [14]
+
+
+def test_growing_arm_has_no_regression_and_seed_example():
+    # the seed: control grew 25-fold, treated 12.5-fold -> 50 % fold-change reduction
+    data = _long({("C", "1"): [10, 250], ("T", "1"): [10, 125], ("C", "2"): [20, 500],
+                  ("T", "2"): [20, 250]}, [0, 28])
+    table, _ = ef.efficacy_table(data, "C", settings=SETTINGS)
+    t = _row(table, "T", 28)
+    assert t["fold_change_reduction_pct"] == pytest.approx(50)
+    assert np.isnan(t["regression_pct"])
+    # dC = (240 + 480)/2 = 360, dT = (115 + 230)/2 = 172.5 -> 52.083 %
+    assert t["tgi_pct"] == pytest.approx(100 * (1 - 172.5 / 360))
+
+
+def test_crownbio_cr1197_against_r():
+    """Real data (invivoSyn CR1197, MIT), reference day 54, baseline day 33. Golden values from R:
+    d <- read.csv("CR1197.csv"); b <- d[d$day==33, c("arm","mouse_id","volume_mm3")]
+    names(b)[3] <- "v0"; x <- merge(d[d$day==54,], b); x$fc <- x$volume_mm3/x$v0
+    x$dv <- x$volume_mm3-x$v0; m <- aggregate(cbind(volume_mm3,fc,dv)~arm, x, mean)
+    then 100*T/C, 100*(1-dT/dC), 100*(1-FC_T/FC_C) against Vehicle."""
+    data = pd.read_csv(ROOT / "data/public/invivosyn_crownbio/CR1197.csv",
+                       dtype={"arm": str, "mouse_id": str})
+    table, excl = ef.efficacy_table(data, "Vehicle", settings=SETTINGS, baseline_day=33)
+    assert excl.empty
+    ref = ef.reference_day_rows(table).set_index("arm")
+    assert (ref["day"] == 54).all()   # Vehicle 6/10 mice on day 54, 3/10 on day 57
+    golden = {"Cetuximab": (1084.65243314, 5.35462740245, 56.69547, 48.31395, 48.68595),
+              "Palbociclib": (1280.31269717, 6.56945727531, 66.92276, 37.21355, 37.04408),
+              "Palbociclib+Cetuximab": (516.87762695, 2.51133364320, 27.01752, 81.84546,
+                                        75.93358)}
+    for arm, (vol, fc, tc, tgi, fcr) in golden.items():
+        r = ref.loc[arm]
+        assert r["mean_volume_mm3"] == pytest.approx(vol, rel=1e-10)
+        assert r["mean_fold_change"] == pytest.approx(fc, rel=1e-10)
+        assert r["tc_pct"] == pytest.approx(tc, abs=1e-5)
+        assert r["tgi_pct"] == pytest.approx(tgi, abs=1e-5)
+        assert r["fold_change_reduction_pct"] == pytest.approx(fcr, abs=1e-5)
+    assert ref.loc["Vehicle", "mean_fold_change"] == pytest.approx(10.43501130902, rel=1e-10)
+
+
+def test_auc_per_mouse_trapezoid(tiny):
+    auc = ef.auc_per_mouse(tiny).set_index(["arm", "mouse_id"])["auc_mm3_days"]
+    assert auc[("C", "1")] == pytest.approx(7 * 150 + 7 * 300)
+    assert auc[("T", "2")] == pytest.approx(7 * 175 + 7 * 125)
+    auc7 = ef.auc_per_mouse(tiny, until_day=7).set_index(["arm", "mouse_id"])["auc_mm3_days"]
+    assert auc7[("C", "2")] == pytest.approx(7 * 200)
+
+
+def test_baseline_day_and_exclusions():
+    data = _long({("C", "1"): [50, 100, 300], ("C", "2"): [None, 100, 200],
+                  ("T", "1"): [40, 0, 50]}, [-3, 0, 10])
+    pm, excl = ef.per_mouse_metrics(data, baseline_day=0)
+    # C/2 has a day-0 measurement; T/1 baseline is 0 -> FC undefined, kept for dV
+    row = pm[(pm["arm"] == "C") & (pm["mouse_id"] == "1") & (pm["day"] == 10)].iloc[0]
+    assert row["fold_change"] == 3 and row["delta_volume_mm3"] == 200
+    pre = pm[(pm["arm"] == "C") & (pm["mouse_id"] == "1") & (pm["day"] == -3)].iloc[0]
+    assert pre["fold_change"] == 0.5 and np.isnan(pre["auc_mm3_days"])
+    t = pm[(pm["arm"] == "T") & (pm["day"] == 10)].iloc[0]
+    assert np.isnan(t["fold_change"]) and t["delta_volume_mm3"] == 50
+    assert list(excl["mouse_id"]) == ["1"] and "baseline volume 0" in excl["reason"].iloc[0]
+    # a mouse without a measurement on the baseline day
+    pm, excl = ef.per_mouse_metrics(data, baseline_day=-3)
+    assert ("C", "2") in set(zip(excl["arm"], excl["mouse_id"]))
+    assert pm.loc[(pm["arm"] == "C") & (pm["mouse_id"] == "2"), "fold_change"].isna().all()
+    assert list(excl.columns) == ["stage", "arm", "mouse_id", "day", "reason"]
+
+
+def test_default_baseline_is_first_measurement():
+    data = _long({("C", "1"): [None, 100, 300], ("C", "2"): [50, 100, 200]}, [-3, 0, 10])
+    pm, excl = ef.per_mouse_metrics(data)
+    assert excl.empty
+    base = pm.groupby("mouse_id")["baseline_day"].first()
+    assert base["1"] == 0 and base["2"] == -3
+
+
+def test_default_reference_day():
+    # A has 4 mice (needs >= 2 measured), B has 2 (needs >= 1)
+    a = {("A", str(i)): v for i, v in enumerate([[1, 1, 1, 1], [1, 1, 1, None],
+                                                   [1, 1, None, None], [1, 1, None, None]])}
+    b = {("B", "1"): [1, 1, 1, 1], ("B", "2"): [1, 1, None, None]}
+    data = _long({**a, **b}, [0, 1, 2, 3])
+    assert ef.default_reference_day(data) == 2
+    assert ef.resolve_reference_day(data, 1) == 1
+    with pytest.raises(InputError, match="reference_day"):
+        ef.resolve_reference_day(data, 5)
+    # a day on which one arm is not measured never qualifies
+    c = _long({("A", "1"): [1, 1], ("B", "1"): [1, None]}, [0, 1])
+    assert ef.default_reference_day(c) == 0
+    table, _ = ef.efficacy_table(data, "A", reference_day=1, settings=SETTINGS)
+    assert set(table.loc[table["is_reference_day"], "day"]) == {1}
+
+
+def _random_study(seed: int = 3, arms: int = 3, mice: int = 8, days: int = 15) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(arms):
+        rate = 0.15 - 0.05 * a
+        for m in range(mice):
+            v0 = rng.uniform(80, 150)
+            for d in range(days):
+                rows.append((f"arm{a}", str(m + 1), 2.0 * d,
+                             v0 * math.exp(rate * 2 * d + rng.normal(0, 0.1))))
+    return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+
+
+def test_bootstrap_is_deterministic_and_brackets_estimate():
+    data = _random_study()
+    settings = {"seed": 20170518, "bootstrap_resamples": 2000, "alpha": 0.05}
+    a, _ = ef.efficacy_table(data, "arm0", settings=settings)
+    b, _ = ef.efficacy_table(data, "arm0", settings=settings)
+    pd.testing.assert_frame_equal(a, b)
+    c, _ = ef.efficacy_table(data, "arm0", settings={**settings, "seed": 1})
+    assert not np.allclose(a["tc_ci_low"].fillna(0), c["tc_ci_low"].fillna(0))
+    last = a[(a["day"] == a["day"].max()) & (a["arm"] != "arm0")]
+    for metric, point in (("tc", "tc_pct"), ("tgi", "tgi_pct"),
+                          ("fold_change_reduction", "fold_change_reduction_pct")):
+        assert (last[f"{metric}_ci_low"] < last[point]).all()
+        assert (last[point] < last[f"{metric}_ci_high"]).all()
+    # final-volume TGI interval is the mirror of the T/C interval
+    np.testing.assert_allclose(last["tgi_final_ci_low"], 100 - last["tc_ci_high"])
+
+
+def test_bootstrap_identical_mice_gives_degenerate_interval():
+    data = _long({("C", "1"): [100, 400], ("C", "2"): [100, 400],
+                  ("T", "1"): [100, 200], ("T", "2"): [100, 200]}, [0, 10])
+    table, _ = ef.efficacy_table(data, "C", settings=SETTINGS)
+    t = _row(table, "T", 10)
+    assert t["tc_ci_low"] == pytest.approx(50) and t["tc_ci_high"] == pytest.approx(50)
+    assert t["tgi_ci_low"] == pytest.approx(100 * (1 - 100 / 300))
+
+
+def test_bootstrap_matches_a_direct_loop():
+    """The vectorised resampling equals a plain per-resample loop with the same draws."""
+    data = _random_study(arms=2, mice=5, days=4)
+    pm, _ = ef.per_mouse_metrics(data)
+    ci = ef.bootstrap_ci(pm, "arm0", resamples=300, seed=5, alpha=0.1)
+    rng = np.random.default_rng(5)
+    draws = {arm: rng.integers(0, 5, size=(300, 5)) for arm in ("arm0", "arm1")}
+    day = pm["day"].max()
+    vals = {arm: pm[(pm["arm"] == arm) & (pm["day"] == day)].set_index("mouse_id")
+            .loc[[str(i) for i in range(1, 6)], "volume_mm3"].to_numpy() for arm in draws}
+    tc = [100 * vals["arm1"][draws["arm1"][b]].mean() / vals["arm0"][draws["arm0"][b]].mean()
+          for b in range(300)]
+    row = ci[(ci["arm"] == "arm1") & (ci["day"] == day)].iloc[0]
+    assert row["tc_ci_low"] == pytest.approx(np.quantile(tc, 0.05))
+    assert row["tc_ci_high"] == pytest.approx(np.quantile(tc, 0.95))
+
+
+def test_nci_activity_bands():
+    assert ef.nci_activity(10) == "high"
+    assert ef.nci_activity(10.01) == "active"
+    assert ef.nci_activity(42) == "active"
+    assert ef.nci_activity(42.5) == "inactive"
+    assert ef.nci_activity(float("nan")) == ""
+
+
+def test_duplicate_measurement_is_an_input_error(tiny):
+    with pytest.raises(InputError, match="twice on day 7"):
+        ef.efficacy_table(pd.concat([tiny, tiny.iloc[[1]]]), "C", settings=SETTINGS)
+    with pytest.raises(InputError, match="control arm 'X'"):
+        ef.efficacy_table(tiny, "X", settings=SETTINGS)
+
+
+# --------------------------------------------------------------------- growth delay
+
+
+def test_log_cell_kill():
+    # (T - C) = 12 days, Td = 4 days: gross 12/(3.32*4) = 0.9036; 7 days of treatment -> net
+    gross, net = ef.log_cell_kill(12, 4, 7)
+    assert gross == pytest.approx(12 / 13.28)
+    assert net == pytest.approx(5 / 13.28)
+    assert np.isnan(ef.log_cell_kill(12, 4)[1])
+    assert all(np.isnan(ef.log_cell_kill(12, float("nan"))))
+    assert ef.treatment_duration_days([0, 7, 14]) == 14
+    assert ef.treatment_duration_days([0]) == 0
+    assert np.isnan(ef.treatment_duration_days([]))
+
+
+def test_doubling_time():
+    gm = pd.DataFrame({"arm": ["C", "T"], "growth_rate_per_day": [math.log(2) / 4, 0.01]})
+    assert ef.doubling_time_days(gm, "C") == pytest.approx(4)
+    gm.loc[0, "growth_rate_per_day"] = -0.1
+    assert np.isnan(ef.doubling_time_days(gm, "C"))
+
+
+def _endpoints() -> pd.DataFrame:
+    rows = [("C", "1", 10, 1), ("C", "2", 12, 1), ("C", "3", 14, 1),
+            ("A", "1", 18, 1), ("A", "2", 20, 1), ("A", "3", 24, 1), ("A", "4", 30, 0),
+            ("A", "5", 30, 0),
+            ("B", "1", 20, 1), ("B", "2", 22, 1), ("B", "3", 30, 0), ("B", "4", 30, 0),
+            ("B", "5", 30, 0)]
+    out = pd.DataFrame(rows, columns=["arm", "mouse_id", "time_days", "event"])
+    out["endpoint_rule"] = "first_above 1000 mm3"
+    return out
+
+
+def test_growth_delay_with_censoring():
+    # KM: C 2/3, 1/3 -> median 12; A 4/5, 3/5, 2/5 (two censored at 30) -> median 24;
+    # B never falls to 0.5 (three censored) -> not reached.
+    # R: survfit(Surv(c(18,20,24,30,30), c(1,1,1,0,0)) ~ 1) -> median 24
+    table = ef.growth_delay(_endpoints(), "C", ["C", "A", "B"], doubling_time=4.0,
+                            treatment_durations={"A": 7.0, "B": 7.0}, threshold="1000 mm3")
+    t = table.set_index("arm")
+    assert t.loc["C", "median_time_days"] == 12 and t.loc["A", "median_time_days"] == 24
+    assert t.loc["A", "growth_delay_days"] == 12
+    assert t.loc["A", "log_cell_kill_gross"] == pytest.approx(12 / 13.28)
+    assert t.loc["A", "log_cell_kill_net"] == pytest.approx(5 / 13.28)
+    assert t.loc["A", "n_events"] == 3 and t.loc["A", "n_mice"] == 5
+    # R: summary(survfit(Surv(c(18,20,24,30,30), c(1,1,1,0,0)) ~ 1))$table -> 0.95LCL 20, UCL NA
+    # R: summary(survfit(Surv(c(10,12,14), c(1,1,1)) ~ 1))$table -> median 12, LCL 10, UCL NA
+    assert t.loc["A", "median_time_ci_low"] == 20 and np.isnan(t.loc["A", "median_time_ci_high"])
+    assert t.loc["C", "median_time_ci_low"] == 10
+    assert np.isnan(t.loc["B", "median_time_days"]) and np.isnan(t.loc["B", "growth_delay_days"])
+    assert "not reached" in t.loc["B", "note"] and "18" in t.loc["B", "note"]
+    assert np.isnan(t.loc["C", "growth_delay_days"])
+    assert list(table.columns) == ef.GROWTH_DELAY_COLUMNS
+    assert (table["endpoint_rule"] == "first_above 1000 mm3").all()
+
+
+def test_delay_threshold_choice():
+    thr = ef.delay_threshold(None, {"endpoint_fold": 4})
+    assert thr["rule"] == "fold_baseline" and thr["fold"] == 4 and "default" in thr["label"]
+    thr = ef.delay_threshold(1500, {"endpoint_rule": "first_above"})
+    assert thr["threshold_mm3"] == 1500 and thr["rule"] == "first_above"
+
+
+def test_growth_delay_from_volumes_fold_rule():
+    # 4x baseline: C reaches 400 on day 10 and 20 -> first above; T never -> censored
+    data = _long({("C", "1"): [100, 450, 900], ("C", "2"): [100, 200, 500],
+                  ("C", "3"): [100, 150, 300],
+                  ("T", "1"): [100, 120, 150], ("T", "2"): [100, 110, 120]}, [0, 10, 20])
+    table = ef.growth_delay_from_volumes(data, "C", ["C", "T"], None, {"endpoint_fold": 4},
+                                         doubling_time=5.0)
+    t = table.set_index("arm")
+    assert t.loc["C", "n_events"] == 2
+    assert t.loc["C", "median_time_days"] == 20
+    assert np.isnan(t.loc["T", "median_time_days"])
+    assert "fold_baseline" in t.loc["C", "endpoint_rule"]
