@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, InputError
-from .km import km_median_ci  # noqa: F401  (public re-export, used by the efficacy module)
+from . import survtests as st
+from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
 
 PER_MOUSE_COLUMNS = ["arm", "mouse_id", "time_days", "event", "endpoint_rule"]
 ENDPOINT_RULES = ("first_above", "last_below", "interpolate", "fold_baseline")
@@ -228,3 +229,181 @@ def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFra
     return endpoints_from_volumes(measurements, study.endpoint_volume_mm3,
                                   settings.get("endpoint_rule", "first_above"),
                                   settings.get("endpoint_fold"))
+
+
+# ------------------------------------------------------------------------------ analysis tables
+
+PER_ARM_COLUMNS = ["arm", "n", "events", "median_days", "median_ci_low", "median_ci_high",
+                   "rmst_days", "rmst_horizon_days"]
+TEST_COLUMNS = [
+    "arm", "reference", "comparison", "n_arm", "n_reference", "events_arm", "events_reference",
+    "logrank_chisq", "logrank_p", "gbw_chisq", "gbw_p",
+    "hr", "hr_ci_low", "hr_ci_high", "hr_p", "hr_flag",
+    "hr_mh", "hr_mh_ci_low", "hr_mh_ci_high", "hr_logrank", "hr_logrank_ci_low",
+    "hr_logrank_ci_high", "hr_firth", "hr_firth_ci_low", "hr_firth_ci_high", "hr_firth_p",
+    "median_arm_days", "median_reference_days", "median_ratio", "median_ratio_ci_low",
+    "median_ratio_ci_high", "median_increase_pct", "p_holm",
+]
+OVERALL_COLUMNS = ["test", "arms", "scores", "chisq", "df", "p", "note"]
+NO_ENDPOINT_NOTE = ("no survival endpoint configured: set endpoint_volume_mm3 or survival_data in "
+                    "the study file")
+
+
+def _arm_order(endpoints: pd.DataFrame, arms: list[str]) -> list[str]:
+    present = list(dict.fromkeys(endpoints["arm"].tolist()))
+    return [a for a in arms if a in present] + [a for a in present if a not in arms]
+
+
+def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.05) -> pd.DataFrame:
+    """Per arm: n, events, KM median with 100(1-alpha)% CI, RMST to a common horizon.
+
+    Median and CI as :func:`xenoflow.km.km_median_ci` (R ``survfit``, log transform, midpoint
+    rule; empty = not reached). RMST (:func:`xenoflow.km.rmst`) is integrated to the common
+    horizon tau = the smallest of the arms' last follow-up times (event or censoring), so every
+    arm's curve is observed up to tau and the values are comparable; tau is given in
+    ``rmst_horizon_days``. Arms listed in ``arms`` without any mouse get n = 0.
+    """
+    order = _arm_order(endpoints, arms) + [a for a in arms if a not in set(endpoints["arm"])]
+    present = [a for a in order if (endpoints["arm"] == a).any()]
+    horizon = min((endpoints.loc[endpoints["arm"] == a, "time_days"].max() for a in present),
+                  default=float("nan"))
+    rows = []
+    for arm in order:
+        sub = endpoints[endpoints["arm"] == arm]
+        if sub.empty:
+            rows.append((arm, 0, 0, *(float("nan"),) * 4, horizon))
+            continue
+        med, lo, hi = km_median_ci(sub["time_days"], sub["event"], alpha)
+        rows.append((arm, len(sub), int(sub["event"].sum()), med, lo, hi,
+                     rmst(sub["time_days"], sub["event"], horizon), horizon))
+    out = pd.DataFrame(rows, columns=PER_ARM_COLUMNS)
+    return out.astype({"n": int, "events": int})
+
+
+def comparison_pairs(arms: list[str], control: str) -> list[tuple[str, str, str]]:
+    """(arm, reference, kind): every treated arm vs control, then every pair of treated arms
+    (the later-listed arm vs the earlier one, e.g. high dose vs low dose)."""
+    treated = [a for a in arms if a != control]
+    pairs = [(a, control, "vs control") for a in treated] if control in arms else []
+    for i, ref in enumerate(treated):
+        for arm in treated[i + 1:]:
+            pairs.append((arm, ref, "between treated"))
+    return pairs
+
+
+def _hr_flag(sep: float, events_arm: int, events_ref: int) -> str:
+    if events_arm + events_ref == 0:
+        return "no events: no hazard ratio"
+    if sep < 0:
+        return ("complete separation (monotone likelihood): Cox HR -> 0, no finite estimate; "
+                "see hr_firth")
+    if sep > 0:
+        return ("complete separation (monotone likelihood): Cox HR -> infinity, no finite "
+                "estimate; see hr_firth")
+    return ""
+
+
+def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
+                alpha: float = 0.05) -> dict[str, Any]:
+    """All two-arm statistics of ``arm`` against ``reference`` (one ``survival_tests`` row).
+
+    Log-rank (Mantel–Cox) and Gehan–Breslow–Wilcoxon chi-square/p; Cox PH HR (Efron) with
+    Wald CI and LR p, replaced by NaN and explained in ``hr_flag`` under complete separation;
+    Prism's Mantel–Haenszel and O/E hazard ratios; Firth-penalised HR; ratio of medians
+    (arm / reference) with Prism's CI and the percent increase in median survival
+    100 (ratio - 1). HR < 1 means the arm reaches the endpoint later than the reference.
+    """
+    sub = endpoints[endpoints["arm"].isin([arm, reference])]
+    t = sub["time_days"].to_numpy(float)
+    e = sub["event"].to_numpy(float)
+    g = sub["arm"].to_numpy(object)
+    x = (g == arm).astype(float)
+    ev_a, ev_r = int(e[x == 1].sum()), int(e[x == 0].sum())
+    row: dict[str, Any] = {"arm": arm, "reference": reference,
+                           "n_arm": int((x == 1).sum()), "n_reference": int((x == 0).sum()),
+                           "events_arm": ev_a, "events_reference": ev_r}
+    lr_chisq, lr_df, lr_p = st.logrank(t, e, g, (arm, reference))
+    gbw_chisq, gbw_df, gbw_p = st.logrank(t, e, g, (arm, reference), weighting="gehan")
+    row.update(logrank_chisq=lr_chisq if lr_df else float("nan"), logrank_p=lr_p,
+               gbw_chisq=gbw_chisq if gbw_df else float("nan"), gbw_p=gbw_p)
+    if row["n_arm"] and row["n_reference"]:
+        cox = st.cox_binary(t, e, x, alpha)
+        row.update({k: cox[k] for k in ("hr", "hr_ci_low", "hr_ci_high", "hr_p")})
+        row["hr_flag"] = _hr_flag(cox["separation"], ev_a, ev_r)
+        row.update(st.hazard_ratios_logrank(t, e, g, arm, reference, alpha))
+        row.update(st.cox_firth(t, e, x, alpha))
+    else:
+        row["hr_flag"] = "an arm has no mice"
+    med_a = km_median_ci(t[x == 1], e[x == 1], alpha)[0] if row["n_arm"] else float("nan")
+    med_r = km_median_ci(t[x == 0], e[x == 0], alpha)[0] if row["n_reference"] else float("nan")
+    ratio, lo, hi = st.median_ratio_ci(med_a, med_r, ev_a, ev_r, alpha)
+    row.update(median_arm_days=med_a, median_reference_days=med_r, median_ratio=ratio,
+               median_ratio_ci_low=lo, median_ratio_ci_high=hi,
+               median_increase_pct=100 * (ratio - 1))
+    return row
+
+
+def comparisons(endpoints: pd.DataFrame, arms: list[str], control: str,
+                alpha: float = 0.05) -> pd.DataFrame:
+    """``survival_tests`` table: one row per pair of :func:`comparison_pairs`.
+
+    ``p_holm`` = Holm-adjusted log-rank p over all rows of the table (one family: the
+    vs-control and the between-treated comparisons together).
+    """
+    present = _arm_order(endpoints, arms)
+    rows = []
+    for arm, ref, kind in comparison_pairs(present, control):
+        row = compare_two(endpoints, arm, ref, alpha)
+        row["comparison"] = kind
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=TEST_COLUMNS)
+    if not out.empty:
+        out["p_holm"] = st.holm(out["logrank_p"].to_numpy(float))
+    return out
+
+
+def overall_tests(endpoints: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """k-arm log-rank, Gehan–Breslow–Wilcoxon and log-rank trend tests (>= 3 arms with mice).
+
+    Overall = ``survdiff(Surv(time_days, event) ~ arm, rho = 0)`` chi-square on k - 1 df; trend
+    = :func:`xenoflow.survtests.logrank_trend` with scores 1..k in study arm order (only
+    meaningful when that order is a dose order). With fewer arms a note row says so.
+    """
+    present = _arm_order(endpoints, arms)
+    if len(present) < 3:
+        return pd.DataFrame([{"test": "", "arms": " | ".join(present), "note":
+                              "fewer than 3 arms with mice: overall and trend tests are the "
+                              "pairwise tests"}], columns=OVERALL_COLUMNS)
+    t = endpoints["time_days"].to_numpy(float)
+    e = endpoints["event"].to_numpy(float)
+    g = endpoints["arm"].to_numpy(object)
+    label = " | ".join(present)
+    rows = []
+    for name, weighting in (("logrank_overall", "logrank"), ("gbw_overall", "gehan")):
+        chisq, df, p = st.logrank(t, e, g, present, weighting)
+        rows.append({"test": name, "arms": label, "scores": "", "chisq": chisq, "df": df,
+                     "p": p, "note": ""})
+    chisq, p = st.logrank_trend(t, e, g, present)
+    rows.append({"test": "logrank_trend", "arms": label,
+                 "scores": " ".join(str(i) for i in range(1, len(present) + 1)),
+                 "chisq": chisq, "df": 1, "p": p,
+                 "note": "scores follow the study's arm order (meaningful for ordered doses)"})
+    return pd.DataFrame(rows, columns=OVERALL_COLUMNS)
+
+
+def analyse(endpoints: pd.DataFrame | None, arms: list[str], control: str,
+            alpha: float = 0.05) -> dict[str, pd.DataFrame]:
+    """All survival tables of a study: ``per_mouse``, ``per_arm``, ``tests``, ``overall``.
+
+    ``endpoints`` = :func:`study_endpoints` output; ``None`` (no endpoint configured) gives
+    header-only tables and a note row in ``overall``.
+    """
+    if endpoints is None:
+        return {"per_mouse": pd.DataFrame(columns=PER_MOUSE_COLUMNS),
+                "per_arm": pd.DataFrame(columns=PER_ARM_COLUMNS),
+                "tests": pd.DataFrame(columns=TEST_COLUMNS),
+                "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS)}
+    return {"per_mouse": endpoints[PER_MOUSE_COLUMNS],
+            "per_arm": per_arm_summary(endpoints, arms, alpha),
+            "tests": comparisons(endpoints, arms, control, alpha),
+            "overall": overall_tests(endpoints, arms)}
