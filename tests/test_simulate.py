@@ -158,10 +158,22 @@ def test_population_parameters_near_targets() -> None:
 
 
 def test_km_median() -> None:
-    assert sim.km_median([1, 2, 3, 4], [1, 1, 1, 1]) == 2
+    # S = 0.5 exactly after day 2: R's midpoint rule gives (2 + 3) / 2.
+    assert sim.km_median([1, 2, 3, 4], [1, 1, 1, 1]) == 2.5
+    assert sim.km_median([1, 2, 3], [1, 1, 1]) == 2
     assert np.isnan(sim.km_median([5, 5], [0, 0]))
     # censoring before the median shifts it: S = 1 * 2/3 * 1/2 after the second death.
     assert sim.km_median([1, 2, 3, 4], [0, 1, 1, 0]) == 3
+
+
+def test_km_median_matches_pipeline(demos: dict[str, sim.SimulatedStudy]) -> None:
+    """The README's medians are the ones the pipeline reports (R rule, xenoflow.km)."""
+    km = pytest.importorskip("xenoflow.km")
+    for s in demos.values():
+        for arm, g in s.survival.groupby("arm"):
+            ours = sim.km_median(g["time_days"], g["event"])
+            theirs = km.km_median_ci(g["time_days"].to_numpy(), g["event"].to_numpy())[0]
+            assert ours == pytest.approx(theirs, nan_ok=True), arm
 
 
 # ----------------------------------------------------------------------------- study files
