@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xenoflow.response import best_response, classify_mrecist, curve_response, response_summary
+from xenoflow.response import (best_response, classify_mrecist, curve_response, response_summary,
+                               response_table)
 
 DATA = Path(__file__).parent / "data" / "efficacy"
 
@@ -72,6 +73,31 @@ def test_min_day_uses_absolute_days():
     assert r["best_response_day"] == 12
 
 
+def test_response_table_baseline_day_is_time_zero():
+    # study days: pre-treatment staging on day 30, baseline (treatment start) on day 33
+    data = pd.concat([
+        _curve([30, 33, 40, 43, 50], [80, 100, 150, 200, 300], "C", "1"),
+        _curve([36, 43], [100, 50], "C", "2"),                       # no day-33 measurement
+    ])
+    # Xeva on raw days: window day >= 10 includes the day-30 baseline -> BR = 0 at day 30
+    raw = best_response(data)
+    assert raw.loc[0, "best_response_pct"] == 0 and raw.loc[0, "best_response_day"] == 30
+    table, excl = response_table(data, min_day=10, baseline_day=33)
+    assert list(table["mouse_id"]) == ["1"]
+    # V0 = 100 on day 33; window day >= 43: dV% 100 (day 43), 200 (day 50); BR = 100 at 43
+    # running means over days 33..: 0, 50/2, 150/3 = 50, 350/4 = 87.5 -> BAR = 50 at day 43
+    r = table.iloc[0]
+    assert r["best_response_pct"] == pytest.approx(100) and r["best_response_day"] == 43
+    assert r["best_avg_response_pct"] == pytest.approx(50) and r["window"] == "day>=43"
+    assert r["mrecist"] == "PD"
+    assert list(zip(excl["mouse_id"], excl["day"].fillna(-1))) == [("1", 30), ("2", -1)]
+    assert (excl["stage"] == "response").all()
+    # without baseline_day the pipeline function is Xeva-exact
+    same, none = response_table(data, min_day=10)
+    pd.testing.assert_frame_equal(same, raw)
+    assert none.empty
+
+
 def test_best_response_table_and_summary():
     data = pd.concat([
         _curve([0, 10, 20], [100, 2, 1], "T", "1"),      # -98, -99 ; mean 0,-49,-65.7 -> CR
@@ -102,11 +128,11 @@ def _compare(volumes: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_xeva_excerpt():
-    """13 committed PDXE curves incl. the window edge cases, Xeva's stored values."""
+    """14 committed PDXE curves incl. the window edge cases, Xeva's stored values."""
     vol = pd.read_csv(DATA / "xeva_excerpt_volumes.csv", dtype={"mouse_id": str, "arm": str})
     exp = pd.read_csv(DATA / "xeva_excerpt_expected.csv")
     m = _compare(vol, exp)
-    assert len(m) == 13
+    assert len(m) == 14
     assert (m["mrecist"] == m["mRECIST"]).all()
     np.testing.assert_allclose(m["best_response_pct"], m["best.response"], atol=1e-9)
     np.testing.assert_allclose(m["best_avg_response_pct"], m["best.average.response"], atol=1e-9)

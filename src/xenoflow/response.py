@@ -29,6 +29,16 @@ values is:
 
 Only a curve without a usable first volume (no measurement) is unclassified.
 
+**Time origin.** Xeva compares the raw ``time`` with ``min_day``: it never re-zeroes (PDXE
+curve X.2524.LF27.evus starts on day 16, so its window includes the baseline itself and Xeva
+reports BR = BAR = 0 at day 16). :func:`best_response` does exactly that. In a study whose days
+are calendar study days (e.g. the first measurement on day 33), that rule makes every BR ≤ 0,
+so the pipeline calls :func:`response_table`, which maps the study's ``baseline_day`` to time
+0 first: measurements before it are left out (pre-treatment; listed as exclusions), mice
+without a measurement on it are left out, and the window is ``day >= baseline_day +
+min_day``. Days in the output stay study days. Without a ``baseline_day`` the raw days are used,
+as in Xeva; on data with baseline day 0 (all PDXE curves but one) both are identical.
+
 Response rate = (CR + PR)/N and disease-control rate = (CR + PR + SD)/N per arm
 (DRAP ``DRLevelAnalysis``), with exact Clopper–Pearson intervals.
 """
@@ -66,10 +76,12 @@ def classify_mrecist(best_response_pct: Any, best_avg_response_pct: Any) -> Any:
     return out.item() if out.ndim == 0 else out
 
 
-def curve_response(days: Any, volumes: Any, min_day: float = 10.0) -> dict[str, Any]:
+def curve_response(days: Any, volumes: Any, min_day: float = 10.0,
+                   day_origin: float = 0.0) -> dict[str, Any]:
     """BR, BAR and mRECIST of one curve (see the module docstring for the exact rules).
 
-    ``days`` and ``volumes`` are in measurement order (sorted by day).
+    ``days`` and ``volumes`` are in measurement order (sorted by day). The window is
+    ``day - day_origin >= min_day`` (Xeva: ``day_origin`` = 0).
     """
     t = np.asarray(days, dtype=float)
     v = np.asarray(volumes, dtype=float)
@@ -87,12 +99,13 @@ def curve_response(days: Any, volumes: Any, min_day: float = 10.0) -> dict[str, 
         result["volume_offset_mm3"] = 1.0
     change = 100.0 * (v - v[0]) / v[0]
     average = np.cumsum(change) / np.arange(1, len(change) + 1)
-    in_window = t >= min_day
+    start = min_day + day_origin
+    in_window = t - day_origin >= min_day
     if in_window.any():
-        result["window"] = f"day>={min_day:g}"
+        result["window"] = f"day>={start:g}"
     else:
         in_window = np.ones_like(in_window)
-        result["window"] = f"all days (none >= {min_day:g})"
+        result["window"] = f"all days (none >= {start:g})"
     i = int(np.argmin(np.where(in_window, change, np.inf)))
     j = int(np.argmin(np.where(in_window, average, np.inf)))
     result.update(best_response_pct=change[i], best_response_day=t[i],
@@ -115,6 +128,45 @@ def best_response(measurements: pd.DataFrame, min_day: float = 10.0) -> pd.DataF
                      **curve_response(g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day)})
     out = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
     return out.astype({"n_measurements": int}) if len(out) else out
+
+
+def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
+                   baseline_day: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-mouse BR/BAR/mRECIST for the pipeline: ``(table, exclusions)``.
+
+    Without ``baseline_day`` this is :func:`best_response` (Xeva-exact, raw days). With it,
+    time 0 is ``baseline_day`` (see "Time origin" in the module docstring): earlier
+    measurements and mice not measured on that day are left out and listed in ``exclusions``
+    (columns ``stage, arm, mouse_id, day, reason``, stage ``response``).
+    """
+    data = measurements.dropna(subset=["volume_mm3"])
+    excl: list[dict[str, Any]] = []
+    if baseline_day is None:
+        return best_response(data, min_day), _exclusions(excl)
+    b = float(baseline_day)
+    keep = []
+    for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
+        if not (g["day"] == b).any():
+            excl.append({"stage": "response", "arm": arm, "mouse_id": mouse, "day": np.nan,
+                         "reason": f"no measurement on baseline day {b:g}: no best response"})
+            continue
+        for d in sorted(g.loc[g["day"] < b, "day"]):
+            excl.append({"stage": "response", "arm": arm, "mouse_id": mouse, "day": d,
+                         "reason": f"before baseline day {b:g}: not part of the response curve"})
+        keep.append(g[g["day"] >= b])
+    rows = []
+    for g in keep:
+        g = g.sort_values("day", kind="stable")
+        rows.append({"arm": g["arm"].iloc[0], "mouse_id": g["mouse_id"].iloc[0],
+                     **curve_response(g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day,
+                                      day_origin=b)})
+    out = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+    return (out.astype({"n_measurements": int}) if len(out) else out), _exclusions(excl)
+
+
+def _exclusions(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    cols = ["stage", "arm", "mouse_id", "day", "reason"]
+    return pd.DataFrame(rows, columns=cols).astype({"day": float})
 
 
 def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
