@@ -1,0 +1,124 @@
+"""Kaplan–Meier figure: step curves per arm, censor ticks, CI bands, medians, number at risk.
+
+The curves come from :func:`xenoflow.km.kaplan_meier` (the same estimator as the tables), so
+the figure and ``survival.tsv`` cannot disagree. Each treated arm's legend entry carries its
+median and, against the control, the log-rank p and the Cox HR (or the separation flag).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from ..km import at_risk, kaplan_meier, km_median_ci
+from .style import arm_palette
+
+
+def _fmt_p(p: float) -> str:
+    if not isinstance(p, (int, float)) or math.isnan(p):
+        return "p = n/a"
+    return "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.3f}"
+
+
+def _legend(arm: str, label: str, sub: pd.DataFrame, test: Mapping[str, object] | None,
+            alpha: float) -> str:
+    med = km_median_ci(sub["time_days"], sub["event"], alpha)[0]
+    text = "\n  ".join(textwrap.wrap(label, 42))
+    text += f"\n  n={len(sub)}, median {'not reached' if math.isnan(med) else f'{med:g} d'}"
+    if test is not None:
+        text += f"; log-rank {_fmt_p(float(test['logrank_p']))}"  # type: ignore[arg-type]
+        hr = test.get("hr")
+        if test.get("hr_flag"):
+            hr_firth = test.get("hr_firth")
+            text += ("\n  Cox HR not estimable (separation)" +
+                     (f"; Firth HR {float(hr_firth):.2g}" if isinstance(hr_firth, float)
+                      and not math.isnan(hr_firth) else ""))
+        elif isinstance(hr, float) and not math.isnan(hr):
+            text += (f"\n  HR {hr:.2f} ({float(test['hr_ci_low']):.2f}–"  # type: ignore[arg-type]
+                     f"{float(test['hr_ci_high']):.2f})")  # type: ignore[arg-type]
+    return text
+
+
+def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
+              tests: pd.DataFrame | None = None, labels: Mapping[str, str] | None = None,
+              alpha: float = 0.05, title: str = "", ci_bands: bool = True,
+              endpoint_label: str = "") -> plt.Figure:
+    """Kaplan–Meier curves with a number-at-risk table under the time axis.
+
+    ``endpoints``: per-mouse ``arm, time_days, event``; ``None`` or empty gives a placeholder
+    figure saying that no survival endpoint is configured. ``tests``: the ``survival_tests``
+    table (rows with ``reference == control`` are shown in the legend).
+    """
+    labels = dict(labels or {})
+    if endpoints is None or endpoints.empty:
+        fig, ax = plt.subplots(figsize=(6.5, 2.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No survival endpoint configured\n(set endpoint_volume_mm3 or "
+                "survival_data in the study file)", ha="center", va="center", fontsize=11)
+        if title:
+            ax.set_title(title, fontsize=10)
+        return fig
+    present = [a for a in arms if (endpoints["arm"] == a).any()]
+    present += [a for a in dict.fromkeys(endpoints["arm"]) if a not in present]
+    palette = arm_palette(list(arms) + [a for a in present if a not in arms], control)
+    by_arm = {} if tests is None or tests.empty else {
+        r["arm"]: r for r in tests.to_dict("records") if r["reference"] == control}
+    n_rows = len(present)
+    fig = plt.figure(figsize=(7, 5.2 + 0.28 * n_rows))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.32 * n_rows + 0.5], hspace=0.28)
+    ax = fig.add_subplot(grid[0])
+    table_ax = fig.add_subplot(grid[1], sharex=ax)
+    start = min(0.0, float(endpoints["time_days"].min()))
+    end = float(endpoints["time_days"].max())
+    for arm in present:
+        sub = endpoints[endpoints["arm"] == arm]
+        km = kaplan_meier(sub["time_days"], sub["event"], alpha)
+        colour = palette[arm]
+        x = np.concatenate([[start], km["time"].to_numpy()])
+        y = np.concatenate([[1.0], km["surv"].to_numpy()])
+        ax.step(x, y, where="post", color=colour, lw=1.8,
+                label=_legend(arm, labels.get(arm, arm), sub, by_arm.get(arm), alpha))
+        if ci_bands:
+            lo = np.concatenate([[1.0], km["lower"].fillna(0).to_numpy()])
+            hi = np.concatenate([[1.0], km["upper"].fillna(0).to_numpy()])
+            ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.12, lw=0)
+        cens = km[km["n_censor"] > 0]
+        ax.plot(cens["time"], cens["surv"], "|", color=colour, ms=9, mew=1.5)
+        med = km_median_ci(sub["time_days"], sub["event"], alpha)[0]
+        if not math.isnan(med):
+            ax.plot([start, med, med], [0.5, 0.5, 0.0], ls=":", color=colour, lw=1)
+    ax.axhline(0.5, color="0.8", lw=0.6, zorder=0)
+    ax.set_ylim(-0.02, 1.04)
+    ax.set_xlim(start, end * 1.02 if end > 0 else end + 1)
+    ax.set_ylabel("Fraction without endpoint")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.tick_params(labelbottom=True)
+    ax.set_xlabel("Day")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False,
+              borderaxespad=0.0)
+    heading = title or "Kaplan–Meier"
+    if endpoint_label:
+        heading += f"\nendpoint: {endpoint_label}"
+    ax.set_title(heading, fontsize=10)
+    ticks = [t for t in ax.get_xticks() if start <= t <= end * 1.02 + 1e-9]
+    table_ax.set_ylim(-0.5, n_rows - 0.5)
+    table_ax.axis("off")
+    table_ax.text(0.0, 1.02, "Number at risk", transform=table_ax.transAxes, fontsize=8,
+                  va="bottom", weight="bold")
+    for i, arm in enumerate(present):
+        row_y = n_rows - 1 - i
+        counts = at_risk(endpoints.loc[endpoints["arm"] == arm, "time_days"], ticks)
+        for tick, count in zip(ticks, counts):
+            table_ax.text(tick, row_y, str(count), ha="center", va="center", fontsize=8,
+                          color=palette[arm])
+        table_ax.annotate(arm, xy=(0.0, row_y), xycoords=table_ax.get_yaxis_transform(),
+                          xytext=(-14, 0), textcoords="offset points", ha="right", va="center",
+                          fontsize=8, color=palette[arm])
+    return fig
