@@ -1,0 +1,565 @@
+"""Per-mouse growth curves: exponential rate, alternative models chosen by AIC, rate-based T/C.
+
+Everything here works on one mouse at a time; the comparison of arms with a linear mixed model
+lives in :mod:`xenoflow.mixed`, and :func:`analyse_growth` ties both together for the rule.
+
+A mouse is the pair (arm, mouse_id); :func:`mouse_key` builds the unique text key
+``"<arm>:<mouse_id>"`` used internally (sheets number mice 1..n in every arm).
+
+Zero volumes (complete regression) cannot be log-transformed. ``settings["log_zero_rule"]``
+decides, for every log-scale analysis of this stage:
+
+* ``drop`` - the measurement is left out of the log-scale fits and listed in the exclusions
+  frame (reason names the rule);
+* ``floor`` - volumes below ``settings["log_floor_mm3"]`` (zeros included) are raised to the
+  floor before taking logs; the per-mouse table counts them in ``n_floored``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .io import EXCLUSION_COLUMNS, empty_exclusions
+
+STAGE = "growth"
+#: Alternative per-mouse models in the order they are tried (ties in AIC keep the earlier one).
+MODELS = ("exponential", "linear", "gompertz", "logistic", "regrowth")
+N_PARAMS = {"exponential": 2, "linear": 2, "gompertz": 3, "logistic": 3, "regrowth": 3}
+
+PER_MOUSE_COLUMNS = [
+    "arm", "mouse_id", "n_points", "n_floored", "first_day", "last_day",
+    "growth_rate_per_day", "growth_rate_se", "intercept_log_mm3", "r_squared",
+    "doubling_time_days", "best_model", "aic_exponential", "aic_linear", "aic_gompertz",
+    "aic_logistic", "aic_regrowth", "status_linear", "status_gompertz", "status_logistic",
+    "status_regrowth", "regrowth_d_per_day", "regrowth_g_per_day", "log_zero_rule",
+]
+
+
+def mouse_key(arm: Any, mouse_id: Any) -> str:
+    """Unique mouse identifier ``"<arm>:<mouse_id>"`` (mouse ids repeat across arms)."""
+    return f"{arm}:{mouse_id}"
+
+
+def study_arms(data: pd.DataFrame, arms: Sequence[str] | None, control: str) -> list[str]:
+    """Arms in study order (control first among equals is *not* forced; order is the study's).
+
+    Uses the study's ``arm_names`` when given, otherwise the order of first appearance in the
+    data. Arms listed in the study but absent from the data are kept out.
+    """
+    present = list(dict.fromkeys(data["arm"].astype(str)))
+    order = [a for a in (arms or present) if a in present]
+    order += [a for a in present if a not in order]
+    if control not in order:
+        from .errors import InputError
+
+        raise InputError(f"measurements: control arm '{control}' has no measurements "
+                         f"(arms present: {', '.join(present)})")
+    return order
+
+
+def _exclusion(arm: str, mouse_id: str, day: float | None, reason: str) -> dict[str, Any]:
+    return {"stage": STAGE, "arm": arm, "mouse_id": mouse_id,
+            "day": np.nan if day is None else float(day), "reason": reason}
+
+
+def _exclusions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    if not rows:
+        return empty_exclusions()
+    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS)
+
+
+def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Natural-log volumes under the study's zero rule.
+
+    Returns ``(frame, exclusions)``; ``frame`` has ``arm, mouse_id, mouse, day, volume_mm3,
+    volume_used_mm3, log_volume, floored`` for every measurement kept, sorted by mouse and day.
+    Missing volumes are excluded with a reason; zero / sub-floor volumes follow
+    ``settings["log_zero_rule"]`` (module docstring).
+    """
+    rule = settings.get("log_zero_rule", "drop")
+    floor = float(settings.get("log_floor_mm3", 1.0))
+    df = data[["arm", "mouse_id", "day", "volume_mm3"]].copy()
+    df["arm"] = df["arm"].astype(str)
+    df["mouse_id"] = df["mouse_id"].astype(str)
+    df["day"] = df["day"].astype(float)
+    df["volume_mm3"] = df["volume_mm3"].astype(float)
+    rows: list[dict[str, Any]] = []
+    missing = df["volume_mm3"].isna()
+    for r in df[missing].itertuples():
+        rows.append(_exclusion(r.arm, r.mouse_id, r.day, "volume missing"))
+    df = df[~missing]
+    if rule == "floor":
+        low = df["volume_mm3"] < floor
+        df["floored"] = low
+        df["volume_used_mm3"] = df["volume_mm3"].where(~low, floor)
+    elif rule == "drop":
+        nonpos = df["volume_mm3"] <= 0
+        for r in df[nonpos].itertuples():
+            rows.append(_exclusion(r.arm, r.mouse_id, r.day,
+                                   f"volume {r.volume_mm3:g} mm3 cannot be log-transformed "
+                                   "(log_zero_rule=drop)"))
+        df = df[~nonpos].copy()
+        df["floored"] = False
+        df["volume_used_mm3"] = df["volume_mm3"]
+    else:  # validated by the config schema; guard for direct calls
+        from .errors import ConfigError
+
+        raise ConfigError(f"analysis: key 'log_zero_rule': expected drop or floor, got {rule!r}")
+    df["log_volume"] = np.log(df["volume_used_mm3"])
+    df["mouse"] = [mouse_key(a, m) for a, m in zip(df["arm"], df["mouse_id"])]
+    # keep the input's mouse order (arm in study order, then mouse id), days ascending
+    first_seen = {m: i for i, m in enumerate(dict.fromkeys(df["mouse"]))}
+    df["_order"] = df["mouse"].map(first_seen)
+    df = df.sort_values(["_order", "day"], kind="mergesort").drop(columns="_order")
+    return df.reset_index(drop=True), _exclusions_frame(rows)
+
+
+@dataclass(frozen=True)
+class ExponentialFit:
+    """OLS fit of ln V = a + k·day for one mouse."""
+
+    n_points: int
+    rate: float
+    intercept: float
+    rate_se: float
+    r_squared: float
+    rss: float
+
+    @property
+    def doubling_time(self) -> float:
+        """Doubling time ln 2 / k (days); NaN unless k > 0."""
+        return math.log(2.0) / self.rate if self.rate > 0 else float("nan")
+
+
+def fit_exponential(day: np.ndarray, log_volume: np.ndarray) -> ExponentialFit:
+    """Exponential growth fit by ordinary least squares of ln V on day.
+
+    Model ln V_j = a + k·t_j + e_j. Slope k = S_ty / S_tt (per day), intercept a = ȳ − k·t̄,
+    SE(k) = sqrt(RSS / (n − 2) / S_tt) (undefined for n = 2), R² = 1 − RSS / S_yy (1 when
+    S_yy = 0 and the fit is exact). Doubling time ln 2 / k for k > 0 (NCI convention; Plowman
+    et al. 1997; per-animal log-linear rate as in Hather et al. 2014, Cancer Inform 13(S4)).
+    """
+    t = np.asarray(day, dtype=float)
+    y = np.asarray(log_volume, dtype=float)
+    n = t.size
+    tm, ym = t.mean(), y.mean()
+    stt = float(np.sum((t - tm) ** 2))
+    if n < 2 or stt == 0:
+        raise ValueError("need at least two distinct days")
+    k = float(np.sum((t - tm) * (y - ym)) / stt)
+    a = float(ym - k * tm)
+    rss = float(np.sum((y - a - k * t) ** 2))
+    syy = float(np.sum((y - ym) ** 2))
+    se = math.sqrt(rss / (n - 2) / stt) if n > 2 else float("nan")
+    r2 = 1.0 - rss / syy if syy > 0 else 1.0
+    return ExponentialFit(n, k, a, se, r2, rss)
+
+
+# --- alternative models, all fitted by least squares on ln V with t = day - first day ----------
+
+def _safe_log(x: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(x, 1e-300))
+
+
+def _linear(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    # V = a + b t
+    return _safe_log(p[0] + p[1] * t)
+
+
+def _gompertz(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    # V = V0 exp((alpha/beta)(1 - exp(-beta t)))
+    lv0, alpha, beta = p
+    growth = alpha * t if beta < 1e-10 else alpha / beta * -np.expm1(-beta * t)
+    return lv0 + growth
+
+
+def _logistic(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    # V = K / (1 + (K/V0 - 1) exp(-r t)), parameters (ln V0, ln K, r)
+    lv0, lk, r = p
+    return lk - np.log1p(np.expm1(lk - lv0) * np.exp(-r * t))
+
+
+def _regrowth(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    # tumgr: f(t) = exp(-d t) + exp(g t) - 1, V = V0 f
+    lv0, d, g = p
+    return lv0 + _safe_log(np.exp(-d * t) + np.expm1(g * t))
+
+
+_MODEL_FUNCS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "linear": _linear, "gompertz": _gompertz, "logistic": _logistic, "regrowth": _regrowth,
+}
+
+
+def _starts_and_bounds(model: str, t: np.ndarray, y: np.ndarray, k: float, a: float
+                       ) -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    v = np.exp(y)
+    span = max(float(t[-1] - t[0]), 1e-9)
+    inf = np.inf
+    if model == "linear":
+        slope = (v[-1] - v[0]) / span
+        starts = [np.array([max(v[0], 1e-6), slope])]
+        return starts, (np.array([1e-9, -inf]), np.array([inf, inf]))
+    if model == "gompertz":
+        kk = max(abs(k), 1e-3)
+        starts = [np.array([y[0], kk, 1e-3]), np.array([y[0], 2 * kk, 2.0 / span])]
+        return starts, (np.array([-inf, 0.0, 0.0]), np.array([inf, 10.0, 10.0]))
+    if model == "logistic":
+        kk = max(abs(k), 1e-3)
+        starts = [np.array([y[0], y.max() + math.log(2.0), 1.5 * kk]),
+                  np.array([y[0], y.max() + 0.1, 3 * kk])]
+        return starts, (np.array([-inf, -inf, 0.0]), np.array([inf, inf, 10.0]))
+    if model == "regrowth":
+        imin = int(np.argmin(y))
+        d0 = max((y[0] - y[imin]) / max(t[imin], 1e-9), 1e-3) if imin > 0 else 1e-3
+        g0 = max((y[-1] - y[imin]) / max(t[-1] - t[imin], 1e-9), 1e-3) if imin < y.size - 1 \
+            else max(k, 1e-3)
+        starts = [np.array([y[0], d0, g0]), np.array([a, 1e-3, max(k, 1e-3)])]
+        return starts, (np.array([-inf, 0.0, 0.0]), np.array([inf, 10.0, 10.0]))
+    raise KeyError(model)
+
+
+def aic_least_squares(rss: float, n: int, n_params: int) -> float:
+    """AIC of a least-squares fit with Gaussian errors and unknown variance.
+
+    AIC = n·ln(RSS/n) + n·(1 + ln 2π) + 2·(p + 1), i.e. −2·max log-likelihood + 2·(number of
+    parameters including σ²) (Akaike 1974; Burnham & Anderson 2002, §2.2). The constant makes it
+    equal to R's ``AIC(lm(...))`` for the exponential (OLS) model.
+    """
+    if rss <= 0:
+        rss = 1e-300
+    return n * math.log(rss / n) + n * (1.0 + math.log(2.0 * math.pi)) + 2.0 * (n_params + 1)
+
+
+def fit_alternative_models(day: np.ndarray, log_volume: np.ndarray, max_nfev: int = 2000
+                           ) -> dict[str, dict[str, Any]]:
+    """Fit the per-mouse candidate models by least squares on ln V; return status, AIC, params.
+
+    Time is t = day − first day. Models (V = volume, all errors additive on ln V):
+
+    * exponential: ln V = a + k·t (OLS; :func:`fit_exponential`);
+    * linear: V = a + b·t (a > 0);
+    * Gompertz: V = V0·exp((α/β)(1 − e^(−β t))) (α, β ≥ 0; Laird 1964);
+    * logistic: V = K / (1 + (K/V0 − 1)·e^(−r t)) (r ≥ 0; Vaghi et al. 2020, PLoS Comput Biol);
+    * regression–regrowth: V = V0·(e^(−d t) + e^(g t) − 1) (d, g ≥ 0; Stein et al. 2008 /
+      tumgr ``gdrate`` model "gd"). tumgr fits f = V/V0 with V0 the first measurement by
+      Levenberg–Marquardt on the ratio scale; here V0 is free and the fit is on ln V so that
+      the AIC of all models is comparable.
+
+    A model is fitted only with at least p + 2 points (p = its number of parameters); status is
+    ``converged``, ``too few points`` or ``not converged: <reason>``; AIC and parameters are
+    NaN unless converged. AIC: :func:`aic_least_squares`.
+    """
+    t = np.asarray(day, dtype=float)
+    y = np.asarray(log_volume, dtype=float)
+    t = t - t[0]
+    n = t.size
+    out: dict[str, dict[str, Any]] = {}
+    exp = fit_exponential(t, y)
+    out["exponential"] = {"status": "converged", "aic": aic_least_squares(exp.rss, n, 2),
+                          "params": np.array([exp.intercept, exp.rate])}
+    for model, func in _MODEL_FUNCS.items():
+        p = N_PARAMS[model]
+        if n < p + 2:
+            out[model] = {"status": "too few points", "aic": np.nan, "params": None}
+            continue
+        best = None
+        message = ""
+        starts, bounds = _starts_and_bounds(model, t, y, exp.rate, exp.intercept)
+        for x0 in starts:
+            x0 = np.clip(x0, bounds[0] + 1e-12, bounds[1] - 1e-12)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                try:
+                    res = optimize.least_squares(lambda q: func(q, t) - y, x0, bounds=bounds,
+                                                 method="trf", max_nfev=max_nfev,
+                                                 x_scale="jac")
+                except (ValueError, FloatingPointError) as exc:
+                    message = str(exc)
+                    continue
+            if not res.success or not np.all(np.isfinite(res.fun)):
+                message = res.message
+                continue
+            rss = float(np.sum(res.fun ** 2))
+            if best is None or rss < best[0]:
+                best = (rss, res.x)
+        if best is None:
+            out[model] = {"status": f"not converged: {message}".strip(), "aic": np.nan,
+                          "params": None}
+        else:
+            out[model] = {"status": "converged", "aic": aic_least_squares(best[0], n, p),
+                          "params": best[1]}
+    return out
+
+
+def best_model(fits: dict[str, dict[str, Any]]) -> str:
+    """Name of the converged model with the lowest AIC (earlier in ``MODELS`` wins ties)."""
+    cands = [(fits[m]["aic"], i, m) for i, m in enumerate(MODELS)
+             if m in fits and fits[m]["status"] == "converged" and np.isfinite(fits[m]["aic"])]
+    return min(cands)[2] if cands else "not fit"
+
+
+def predict_model(model: str, params: np.ndarray, day: np.ndarray, first_day: float) -> np.ndarray:
+    """Fitted volume (mm³) of a per-mouse model at ``day`` (t = day − first_day)."""
+    t = np.asarray(day, dtype=float) - first_day
+    if model == "exponential":
+        return np.exp(params[0] + params[1] * t)
+    return np.exp(_MODEL_FUNCS[model](np.asarray(params, dtype=float), t))
+
+
+def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | None = None,
+                  alternatives: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-mouse exponential fit plus AIC choice among the alternative models.
+
+    ``data`` is the canonical measurement table. Returns ``(per_mouse, exclusions)``:
+    ``per_mouse`` has the columns ``PER_MOUSE_COLUMNS`` (one row per mouse with ≥ 2 usable
+    points on ≥ 2 distinct days, in arm then mouse order); mice with fewer usable points and
+    measurements left out by the zero rule are in ``exclusions``.
+    See :func:`fit_exponential` and :func:`fit_alternative_models` for the formulas.
+    """
+    logd, excl = log_volumes(data, settings)
+    rule = settings.get("log_zero_rule", "drop")
+    rows: list[dict[str, Any]] = []
+    excl_rows: list[dict[str, Any]] = []
+    # mice that lost every measurement still need a line in the exclusions
+    all_mice = data[["arm", "mouse_id"]].astype(str).drop_duplicates()
+    kept = set(zip(logd["arm"], logd["mouse_id"]))
+    for arm, mid in all_mice.itertuples(index=False):
+        if (arm, mid) not in kept:
+            excl_rows.append(_exclusion(arm, mid, None, "mouse has no usable (log-scale) "
+                                        "measurement; fewer than 2 points for a growth fit"))
+    for (arm, mid), g in logd.groupby(["arm", "mouse_id"], sort=False):
+        t = g["day"].to_numpy()
+        y = g["log_volume"].to_numpy()
+        if t.size < 2 or np.ptp(t) == 0:
+            excl_rows.append(_exclusion(arm, mid, None,
+                                        f"{t.size} usable measurement(s) on "
+                                        f"{np.unique(t).size} distinct day(s); a growth fit "
+                                        "needs at least 2 days"))
+            continue
+        exp = fit_exponential(t, y)
+        row: dict[str, Any] = {
+            "arm": arm, "mouse_id": mid, "n_points": exp.n_points,
+            "n_floored": int(g["floored"].sum()), "first_day": float(t[0]),
+            "last_day": float(t[-1]), "growth_rate_per_day": exp.rate,
+            "growth_rate_se": exp.rate_se, "intercept_log_mm3": exp.intercept,
+            "r_squared": exp.r_squared, "doubling_time_days": exp.doubling_time,
+            "log_zero_rule": rule,
+        }
+        if alternatives:
+            fits = fit_alternative_models(t, y)
+            row["best_model"] = best_model(fits)
+            for m in MODELS:
+                row[f"aic_{m}"] = fits[m]["aic"]
+                if m != "exponential":
+                    row[f"status_{m}"] = fits[m]["status"]
+            reg = fits["regrowth"]["params"]
+            row["regrowth_d_per_day"] = float(reg[1]) if reg is not None else np.nan
+            row["regrowth_g_per_day"] = float(reg[2]) if reg is not None else np.nan
+            row["_fits"] = fits
+        rows.append(row)
+    per_mouse = pd.DataFrame(rows)
+    if per_mouse.empty:
+        per_mouse = pd.DataFrame(columns=PER_MOUSE_COLUMNS + ["_fits"])
+    present = list(dict.fromkeys(data["arm"].astype(str)))
+    order = [a for a in (arms or []) if a in present] + [a for a in present
+                                                         if a not in (arms or [])]
+    per_mouse["_arm_order"] = per_mouse["arm"].map({a: i for i, a in enumerate(order)})
+    per_mouse = per_mouse.sort_values(["_arm_order"], kind="mergesort").drop(columns="_arm_order")
+    cols = [c for c in PER_MOUSE_COLUMNS if c in per_mouse.columns]
+    extra = ["_fits"] if "_fits" in per_mouse.columns else []
+    exclusions = pd.concat([excl, _exclusions_frame(excl_rows)], ignore_index=True) \
+        if excl_rows else excl
+    return per_mouse[cols + extra].reset_index(drop=True), exclusions
+
+
+def public_per_mouse(per_mouse: pd.DataFrame) -> pd.DataFrame:
+    """The per-mouse table without internal columns (what the rule writes)."""
+    return per_mouse[[c for c in per_mouse.columns if not c.startswith("_")]]
+
+
+def rate_based_tc(rate_treated: float, rate_control: float, days: float) -> float:
+    """Rate-based T/C (Hather et al. 2014, Cancer Inform 13(S4):65-72).
+
+    T/C = exp((k̄_T − k̄_C)·t) with k̄ the arm mean of per-animal natural-log growth rates
+    (equivalently 10^((r̄_T − r̄_C)·t) with log10 slopes) and t the study length in days.
+    """
+    return float(math.exp((rate_treated - rate_control) * days))
+
+
+def welch_slopes(per_mouse: pd.DataFrame, arm: str, reference: str) -> tuple[float, float, float]:
+    """Welch t-test of per-mouse OLS growth rates, arm vs reference (Hather et al. 2014).
+
+    t = (k̄_A − k̄_R) / sqrt(s_A²/n_A + s_R²/n_R), Welch–Satterthwaite df
+    (s_A²/n_A + s_R²/n_R)² / [(s_A²/n_A)²/(n_A−1) + (s_R²/n_R)²/(n_R−1)]; two-sided p.
+    Returns ``(t, df, p)`` (NaN when an arm has < 2 mice).
+    """
+    a = per_mouse.loc[per_mouse["arm"] == arm, "growth_rate_per_day"].dropna().to_numpy()
+    r = per_mouse.loc[per_mouse["arm"] == reference, "growth_rate_per_day"].dropna().to_numpy()
+    if a.size < 2 or r.size < 2:
+        return float("nan"), float("nan"), float("nan")
+    va, vr = a.var(ddof=1) / a.size, r.var(ddof=1) / r.size
+    if va + vr == 0:
+        return float("nan"), float("nan"), float("nan")
+    t = (a.mean() - r.mean()) / math.sqrt(va + vr)
+    df = (va + vr) ** 2 / (va**2 / (a.size - 1) + vr**2 / (r.size - 1))
+    p = 2.0 * stats.t.sf(abs(t), df)
+    return float(t), float(df), float(p)
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values: p_(i)·(m − i + 1), cumulative max, capped at 1.
+
+    NaN p-values are ignored (m counts the non-missing ones) and stay NaN.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.size
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="mergesort")]
+    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out[order] = adj
+    return out
+
+
+# --- the whole stage -----------------------------------------------------------------------
+
+@dataclass
+class GrowthResult:
+    """Everything the growth rule writes (tables) plus what the figures need."""
+
+    per_mouse: pd.DataFrame  # with internal ``_fits`` column (model parameters)
+    log_data: pd.DataFrame
+    model: pd.DataFrame
+    contrasts: pd.DataFrame
+    fits: pd.DataFrame
+    exclusions: pd.DataFrame
+    arms: list[str]
+    control: str
+
+
+def tc_days(data: pd.DataFrame, reference_day: float | None, baseline_day: float | None
+            ) -> tuple[float, float]:
+    """(reference day, study length t) for the rate-based T/C.
+
+    Reference day = the study's ``reference_day`` or else the last measured day; t = reference
+    day − start, start = ``baseline_day`` or else the first measured day.
+    """
+    ref = float(reference_day) if reference_day is not None else float(data["day"].max())
+    start = float(baseline_day) if baseline_day is not None else float(data["day"].min())
+    return ref, ref - start
+
+
+MODEL_COLUMNS = [
+    "arm", "n_mice", "n_obs", "growth_rate_per_day", "growth_rate_se", "growth_rate_ci_low",
+    "growth_rate_ci_high", "doubling_time_days", "rate_diff_vs_control", "rate_diff_se",
+    "rate_diff_ci_low", "rate_diff_ci_high", "z_value", "p_value", "p_value_method",
+    "p_value_small_sample", "p_value_small_sample_method", "welch_df",
+    "mean_per_mouse_rate_per_day", "rate_based_tc", "rate_based_tc_lmm", "tc_reference_day",
+    "tc_days", "model", "random_effects", "reml_loglik", "optimiser", "converged",
+    "singular_fit", "fallback_note",
+]
+WELCH_LABEL = "Welch t-test on per-mouse OLS rates (Hather et al. 2014)"
+
+
+def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | None,
+            control: str, reference_day: float | None = None,
+            baseline_day: float | None = None) -> GrowthResult:
+    """Run the growth stage: per-mouse fits, mixed model, contrasts, rate-based T/C.
+
+    Growth rates, differences vs control and Wald p come from the selected mixed model
+    (:mod:`xenoflow.mixed`); the small-sample p is :func:`welch_slopes`; rate-based T/C is
+    :func:`rate_based_tc` with per-mouse rates fitted on days ≤ the reference day
+    (``rate_based_tc``) and, for comparison, with the mixed-model rates (``rate_based_tc_lmm``).
+    If no mixed model can be fitted, per-arm means of per-mouse OLS rates (SE = SD/√n) are
+    reported instead and ``model`` says so.
+    """
+    from . import mixed
+
+    alpha = float(settings.get("alpha", 0.05))
+    arm_order = study_arms(data, arms, control)
+    per_mouse, exclusions = fit_per_mouse(data, settings, arm_order)
+    logd, _ = log_volumes(data, settings)
+    fitted = set(zip(per_mouse["arm"], per_mouse["mouse_id"]))
+    logd = logd[[(a, m) in fitted for a, m in zip(logd["arm"], logd["mouse_id"])]]
+    logd = logd.reset_index(drop=True)
+    ref_day, t_len = tc_days(data, reference_day, baseline_day)
+    early = data[data["day"] <= ref_day]
+    pm_tc = fit_per_mouse(early, settings, arm_order, alternatives=False)[0] \
+        if ref_day < float(data["day"].max()) else per_mouse
+    mean_rate = per_mouse.groupby("arm")["growth_rate_per_day"].mean()
+    mean_rate_tc = pm_tc.groupby("arm")["growth_rate_per_day"].mean()
+
+    model_arms = [a for a in arm_order if a in set(logd["arm"])]
+    sel, fits, note = (None, [], "")
+    if control in model_arms and len(model_arms) >= 1 and not logd.empty:
+        sel, fits, note = mixed.fit_mixed(logd, model_arms, control)
+    rows = []
+    if sel is not None:
+        rates = mixed.arm_rates(sel, model_arms, control, alpha).set_index("arm")
+        contrasts = mixed.slope_contrasts(sel, model_arms, control, alpha)
+        label = (f"LMM ln V ~ day * arm + {mixed.STRUCTURE_LABELS[sel.structure]}, REML "
+                 "(statsmodels MixedLM + profiled REML)")
+    else:
+        rates = pd.DataFrame()
+        contrasts = pd.DataFrame(columns=["arm", "reference", "estimate", "se", "ci_low",
+                                          "ci_high", "z_value", "p_value", "p_holm", "method"])
+        label = "per-mouse OLS rates, arm mean (mixed model could not be fitted)"
+    control_rate = None
+    for arm in arm_order:
+        pm = per_mouse[per_mouse["arm"] == arm]
+        n_obs = int((logd["arm"] == arm).sum())
+        row: dict[str, Any] = {"arm": arm, "n_mice": int(len(pm)), "n_obs": n_obs,
+                               "mean_per_mouse_rate_per_day": mean_rate.get(arm, np.nan)}
+        if sel is not None and arm in rates.index:
+            row.update(rates.loc[arm].to_dict())
+        else:
+            k = pm["growth_rate_per_day"].to_numpy()
+            se = float(k.std(ddof=1) / math.sqrt(k.size)) if k.size > 1 else np.nan
+            row.update(growth_rate_per_day=float(k.mean()) if k.size else np.nan,
+                       growth_rate_se=se)
+        rate = row.get("growth_rate_per_day", np.nan)
+        row["doubling_time_days"] = math.log(2.0) / rate if rate > 0 else np.nan
+        if arm == control:
+            control_rate = rate
+        else:
+            t, df, p = welch_slopes(per_mouse, arm, control)
+            row.update(p_value_small_sample=p, p_value_small_sample_method=WELCH_LABEL,
+                       welch_df=df)
+            if sel is None:
+                row["p_value"], row["p_value_method"] = p, WELCH_LABEL
+            kt, kc = mean_rate_tc.get(arm, np.nan), mean_rate_tc.get(control, np.nan)
+            row["rate_based_tc"] = rate_based_tc(kt, kc, t_len) \
+                if np.isfinite(kt) and np.isfinite(kc) else np.nan
+        row["tc_reference_day"] = ref_day
+        row["tc_days"] = t_len
+        row["model"] = label
+        if sel is not None:
+            row.update(random_effects=mixed.STRUCTURE_LABELS[sel.structure], reml_loglik=sel.llf,
+                       optimiser=sel.optimiser, converged=sel.converged,
+                       singular_fit=sel.singular)
+        row["fallback_note"] = note
+        rows.append(row)
+    model = pd.DataFrame(rows)
+    if control_rate is not None and "rate_diff_vs_control" in model:
+        treated = model["arm"] != control
+        model.loc[treated, "rate_based_tc_lmm"] = np.exp(
+            model.loc[treated, "rate_diff_vs_control"].astype(float) * t_len)
+    model = model.reindex(columns=MODEL_COLUMNS)
+    return GrowthResult(per_mouse=per_mouse, log_data=logd, model=model, contrasts=contrasts,
+                        fits=mixed.fits_table(fits, sel), exclusions=exclusions,
+                        arms=arm_order, control=control)
+
+
+def analyse_study(data: pd.DataFrame, study: Any) -> GrowthResult:
+    """:func:`analyse` with the arms, control, days and settings of a ``Study``."""
+    return analyse(data, study.settings, study.arm_names, study.control,
+                   reference_day=study.reference_day, baseline_day=study.baseline_day)

@@ -1,0 +1,479 @@
+"""Linear mixed model of log volume: compare growth rates of arms.
+
+Model (Laird & Ware 1982; TumGrowth, Enot et al. 2018; Hather et al. 2014 for the rate view)::
+
+    ln V_ij = β0 + β_a[i] + (β_day + γ_a[i])·day_ij + b0_i + b1_i·day_ij + e_ij
+
+with arm a[i] of mouse i (treatment coding, control = reference), random effects
+(b0_i, b1_i) ~ N(0, Ψ) and e_ij ~ N(0, σ²), fitted by REML — in lme4 notation
+``lmer(log(volume_mm3) ~ day * arm + (day | mouse), REML = TRUE)``.
+
+statsmodels ``MixedLM`` is the fitting engine. Its optimisers fail on some real studies, so every
+random-effects structure is fitted with several optimisers (``OPTIMISERS``), on raw days and on
+days counted from the first measurement (the same model for the correlated structure: only the
+parametrisation of Ψ changes), and the fit with the largest REML log-likelihood is kept. Fixed
+effects and their covariance are then recomputed by generalised least squares at the kept
+(Ψ, σ²) — ``vcov = (Σ_i X_i' V_i⁻¹ X_i)⁻¹`` with ``V_i = Z_i Ψ Z_i' + σ² I`` — which is what
+``lme4::vcov`` reports.
+
+Structures (as TumGrowth's candidates): ``correlated`` (1 + day | mouse), ``uncorrelated``
+(1 | mouse) + (0 + day | mouse), ``intercept`` (1 | mouse). The correlated model is the primary
+analysis; when it is singular (lme4's rule: a diagonal element of the relative Cholesky factor of
+Ψ/σ² is ~0, i.e. a variance at zero or a correlation at ±1) or does not converge, the next
+simpler structure is used and the table says so.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .growth import holm
+
+OPTIMISERS = ("bfgs", "lbfgs", "powell", "profiled")
+STRUCTURES = ("correlated", "uncorrelated", "intercept")
+STRUCTURE_LABELS = {
+    "correlated": "(1 + day | mouse)",
+    "uncorrelated": "(1 | mouse) + (0 + day | mouse)",
+    "intercept": "(1 | mouse)",
+}
+#: lme4's isSingular tolerance on the diagonal of the relative Cholesky factor θ.
+SINGULAR_TOL = 1e-4
+WALD_LABEL = "Wald z (LMM, REML)"
+
+
+@dataclass
+class MixedFit:
+    """One fitted random-effects structure (numbers on the raw-day scale)."""
+
+    structure: str
+    llf: float
+    optimiser: str
+    converged: bool
+    beta: np.ndarray
+    names: list[str]
+    vcov: np.ndarray
+    cov_re: np.ndarray
+    scale: float
+    n_obs: int
+    n_mice: int
+    singular: bool = False
+    tried: list[str] = field(default_factory=list)
+
+    @property
+    def n_cov_params(self) -> int:
+        return {"correlated": 3, "uncorrelated": 2, "intercept": 1}[self.structure] + 1
+
+    @property
+    def aic(self) -> float:
+        """REML AIC = −2·ℓ_REML + 2·(fixed + covariance parameters) (lme4 ``AIC`` on a REML fit)."""
+        return -2.0 * self.llf + 2.0 * (len(self.beta) + self.n_cov_params)
+
+    @property
+    def random_sd(self) -> tuple[float, float, float]:
+        """(SD intercept, SD slope, correlation) of the random effects (NaN when absent)."""
+        c = self.cov_re
+        sd0 = math.sqrt(max(c[0, 0], 0.0))
+        if c.shape[0] == 1:
+            return sd0, float("nan"), float("nan")
+        sd1 = math.sqrt(max(c[1, 1], 0.0))
+        rho = c[0, 1] / (sd0 * sd1) if sd0 > 0 and sd1 > 0 else float("nan")
+        return sd0, sd1, float(rho)
+
+
+def design(logd: pd.DataFrame, arms: Sequence[str], control: str, shift: float = 0.0
+           ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Fixed-effects matrix X (treatment coding), its column names, Z, y and group labels.
+
+    Columns: ``(Intercept)``, ``arm<A>`` for each treated arm, ``day``, ``day:arm<A>``; ``day``
+    is ``day − shift``. Z = [1, day − shift]. Rows must be grouped by mouse.
+    """
+    treated = [a for a in arms if a != control]
+    day = logd["day"].to_numpy(dtype=float) - shift
+    arm = logd["arm"].to_numpy()
+    cols = [np.ones_like(day)] + [(arm == a).astype(float) for a in treated]
+    cols += [day] + [day * (arm == a) for a in treated]
+    names = ["(Intercept)"] + [f"arm{a}" for a in treated] + ["day"] + [f"day:arm{a}"
+                                                                       for a in treated]
+    X = np.column_stack(cols)
+    Z = np.column_stack([np.ones_like(day), day])
+    return X, names, Z, logd["log_volume"].to_numpy(dtype=float), logd["mouse"].to_numpy()
+
+
+def _blocks(groups: np.ndarray) -> list[slice]:
+    # rows of one mouse are contiguous (log_volumes sorts them so)
+    change = np.flatnonzero(groups[1:] != groups[:-1]) + 1
+    bounds = np.concatenate([[0], change, [groups.size]])
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def gls(X: np.ndarray, Z: np.ndarray, y: np.ndarray, groups: np.ndarray, cov_re: np.ndarray,
+        scale: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """GLS fixed effects, their covariance and the REML log-likelihood at (Ψ, σ²).
+
+    β̂ = (X'V⁻¹X)⁻¹ X'V⁻¹y, Cov(β̂) = (X'V⁻¹X)⁻¹, V = blockdiag(Z_i Ψ Z_i' + σ² I), and
+    ℓ_REML = −½[(n − p)·ln 2π + ln|V| + ln|X'V⁻¹X| + r'V⁻¹r], r = y − Xβ̂
+    (Harville 1977; the constant convention of lme4 and statsmodels).
+    """
+    k = cov_re.shape[0]
+    Zk = Z[:, :k]
+    p = X.shape[1]
+    xtvx = np.zeros((p, p))
+    xtvy = np.zeros(p)
+    logdet = 0.0
+    parts = []
+    for sl in _blocks(groups):
+        Zi = Zk[sl]
+        Vi = Zi @ cov_re @ Zi.T + scale * np.eye(Zi.shape[0])
+        c = np.linalg.cholesky(Vi)
+        logdet += 2.0 * np.sum(np.log(np.diag(c)))
+        Xi = np.linalg.solve(c, X[sl])
+        yi = np.linalg.solve(c, y[sl])
+        xtvx += Xi.T @ Xi
+        xtvy += Xi.T @ yi
+        parts.append((Xi, yi))
+    vcov = np.linalg.inv(xtvx)
+    beta = vcov @ xtvy
+    quad = sum(float(np.sum((yi - Xi @ beta) ** 2)) for Xi, yi in parts)
+    n = y.size
+    sign, logdet_x = np.linalg.slogdet(xtvx)
+    llf = -0.5 * ((n - p) * math.log(2 * math.pi) + logdet + logdet_x + quad)
+    return beta, vcov, llf
+
+
+class ProfiledREML:
+    """REML deviance profiled over β and σ², as a function of θ (lme4's parametrisation).
+
+    Ψ/σ² = ΛΛ' with Λ lower triangular: correlated θ = (Λ11, Λ21, Λ22), uncorrelated
+    θ = (Λ11, Λ22), intercept θ = (Λ11); diagonal elements ≥ 0 (Bates et al. 2015, J Stat Softw
+    67(1), §3). With Ṽ_i = I + Z_iΛΛ'Z_i' (matrix determinant lemma and Woodbury identity per
+    mouse, using only the per-mouse cross-products)::
+
+        −2ℓ_REML(θ) = (n − p)·(1 + ln 2π + ln σ̂²) + ln|Ṽ| + ln|X'Ṽ⁻¹X|,
+        σ̂² = r'Ṽ⁻¹r / (n − p),  r = y − Xβ̂(θ).
+    """
+
+    def __init__(self, X: np.ndarray, Z: np.ndarray, y: np.ndarray, groups: np.ndarray,
+                 structure: str) -> None:
+        self.structure = structure
+        self.k = 1 if structure == "intercept" else 2
+        Zk = Z[:, :self.k]
+        blocks = _blocks(groups)
+        self.n, self.p = X.shape
+        self.ZZ = np.stack([Zk[b].T @ Zk[b] for b in blocks])
+        self.ZX = np.stack([Zk[b].T @ X[b] for b in blocks])
+        self.Zy = np.stack([Zk[b].T @ y[b] for b in blocks])
+        self.XX = X.T @ X
+        self.Xy = X.T @ y
+        self.yy = float(y @ y)
+
+    def lam(self, theta: np.ndarray) -> np.ndarray:
+        if self.structure == "correlated":
+            return np.array([[theta[0], 0.0], [theta[1], theta[2]]])
+        if self.structure == "uncorrelated":
+            return np.diag(theta)
+        return np.array([[theta[0]]])
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        return {"correlated": [(0, None), (None, None), (0, None)],
+                "uncorrelated": [(0, None), (0, None)], "intercept": [(0, None)]}[self.structure]
+
+    def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """Return (deviance, β̂, (X'Ṽ⁻¹X)⁻¹, σ̂²) at θ."""
+        L = self.lam(np.asarray(theta, dtype=float))
+        LtZZL = np.einsum("ji,gjk,kl->gil", L, self.ZZ, L)
+        M = LtZZL + np.eye(self.k)
+        cM = np.linalg.cholesky(M)
+        logdet_v = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", cM))))
+        LZX = np.einsum("ji,gjk->gik", L, self.ZX)  # L'Z'X per mouse
+        LZy = np.einsum("ji,gj->gi", L, self.Zy)
+        A = np.linalg.solve(cM, LZX)  # cM⁻¹ L'Z'X
+        b = np.linalg.solve(cM, LZy[..., None])[..., 0]
+        xvx = self.XX - np.einsum("gki,gkj->ij", A, A)
+        xvy = self.Xy - np.einsum("gki,gk->i", A, b)
+        yvy = self.yy - float(np.sum(b * b))
+        cx = np.linalg.cholesky(xvx)
+        beta = np.linalg.solve(xvx, xvy)
+        rss = max(yvy - float(xvy @ beta), 1e-300)
+        df = self.n - self.p
+        sigma2 = rss / df
+        dev = df * (1.0 + math.log(2 * math.pi) + math.log(sigma2)) + logdet_v \
+            + 2.0 * float(np.sum(np.log(np.diag(cx))))
+        return dev, beta, np.linalg.inv(xvx), sigma2
+
+    def deviance(self, theta: np.ndarray) -> float:
+        try:
+            return self.solve(theta)[0]
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return float("inf")
+
+    def theta_from(self, cov_re: np.ndarray, scale: float) -> np.ndarray:
+        """θ for a given Ψ (raw-day scale) and σ² (generalised Cholesky when near-singular)."""
+        rel = np.asarray(cov_re, dtype=float)[:self.k, :self.k] / scale
+        if self.structure == "correlated":
+            a = math.sqrt(max(rel[0, 0], 0.0))
+            b = rel[1, 0] / a if a > 0 else 0.0
+            c = math.sqrt(max(rel[1, 1] - b * b, 0.0))
+            return np.array([a, b, c])
+        return np.sqrt(np.maximum(np.diag(rel), 0.0))
+
+    def minimise(self, starts: list[np.ndarray]) -> tuple[np.ndarray, float, bool]:
+        """Bounded L-BFGS-B from each start, then bounded Powell from the best; lowest deviance."""
+        from scipy import optimize
+
+        best_x, best_f, ok = np.asarray(starts[0], dtype=float), float("inf"), False
+
+        def run(x: np.ndarray, method: str) -> None:
+            nonlocal best_x, best_f, ok
+            opts = ({"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9} if method == "L-BFGS-B"
+                    else {"maxiter": 5000, "xtol": 1e-10, "ftol": 1e-13})
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                res = optimize.minimize(self.deviance, x, method=method, bounds=self.bounds(),
+                                        options=opts)
+            if np.isfinite(res.fun) and res.fun < best_f - 1e-12:
+                best_x, best_f = res.x, float(res.fun)
+                ok = bool(res.success) or ok
+            elif np.isfinite(res.fun) and res.fun <= best_f + 1e-8 and res.success:
+                ok = True
+
+        for x0 in starts:
+            run(np.asarray(x0, dtype=float), "L-BFGS-B")
+        run(best_x, "Powell")  # derivative-free polish from the best point (boundary moves)
+        return best_x, best_f, ok
+
+
+def _relative_cholesky_min(cov_re: np.ndarray, scale: float) -> float:
+    """Smallest diagonal element of the Cholesky factor of Ψ/σ² (lme4's θ); 0 if not PD."""
+    rel = cov_re / scale
+    if rel.shape[0] == 2 and rel[0, 1] == 0.0:
+        return float(np.sqrt(max(min(rel[0, 0], rel[1, 1]), 0.0)))
+    try:
+        return float(np.min(np.diag(np.linalg.cholesky(rel))))
+    except np.linalg.LinAlgError:
+        return 0.0
+
+
+def _sm_fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, Z: np.ndarray, structure: str,
+            method: str) -> Any:
+    from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
+
+    k = 1 if structure == "intercept" else 2
+    model = MixedLM(y, X, groups=groups, exog_re=Z[:, :k])
+    free = None
+    if structure == "uncorrelated":
+        free = MixedLMParams.from_components(np.ones(X.shape[1]), np.eye(2))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return model.fit(reml=True, method=[method], free=free)
+
+
+def _moment_theta(pr: ProfiledREML, logd: pd.DataFrame) -> np.ndarray:
+    """Start θ from per-mouse OLS lines: covariance of (intercept, slope) over residual variance."""
+    coefs, resid = [], []
+    for _, g in logd.groupby("mouse", sort=False):
+        t, yv = g["day"].to_numpy(float), g["log_volume"].to_numpy(float)
+        if t.size >= 3 and np.ptp(t) > 0:
+            b = np.polyfit(t, yv, 1)[::-1]
+            coefs.append(b)
+            resid.append(np.sum((yv - b[0] - b[1] * t) ** 2) / (t.size - 2))
+    if len(coefs) < 3:
+        return np.full(len(pr.bounds()), 0.5)
+    scale = max(float(np.mean(resid)), 1e-8)
+    cov = np.cov(np.array(coefs).T)
+    cov = cov + np.diag([1e-6, 1e-8])
+    return pr.theta_from(cov, scale)
+
+
+def fit_structure(logd: pd.DataFrame, arms: Sequence[str], control: str, structure: str,
+                  optimisers: Sequence[str] = OPTIMISERS) -> MixedFit | None:
+    """Fit one random-effects structure with several optimisers; keep the best REML llf.
+
+    Candidates: statsmodels ``MixedLM.fit(reml=True, method=[m])`` for each ``m`` in
+    ``optimisers`` (days counted from the first measurement c for the correlated and
+    intercept-only structures - an equivalent reparametrisation - with Ψ mapped back to raw days
+    by Ψ_raw = A Ψ_c A', A = [[1, −c], [0, 1]]; raw days for the uncorrelated one); then :class:`ProfiledREML` minimised from the
+    best statsmodels estimate and from a per-mouse-OLS moment start (bounded, so a singular
+    optimum on the boundary is reached as in lme4). The kept (Ψ, σ²) gives β, Cov(β) and
+    ℓ_REML by :func:`gls`. Returns None when nothing gives a finite fit.
+    """
+    X, names, Z, y, groups = design(logd, arms, control)
+    # statsmodels is better conditioned with days counted from the first measurement; that is
+    # the same model for the correlated and intercept-only structures (not for uncorrelated)
+    first = float(logd["day"].min())
+    shifts = [0.0] if structure == "uncorrelated" else [first]
+    sm_methods = [m for m in optimisers if m != "profiled"]
+    if structure != "correlated":  # secondary structures: one statsmodels run + profiled REML
+        sm_methods = [m for m in sm_methods if m in ("lbfgs", "bfgs")][:1]
+    pr = ProfiledREML(X, Z, y, groups, structure)
+    cands: list[tuple[float, str, bool, np.ndarray]] = []  # (llf, label, converged, theta)
+    tried: list[str] = []
+    for shift in shifts:
+        Xs, _, Zs, _, _ = design(logd, arms, control, shift)
+        for method in sm_methods:
+            label = f"statsmodels {method}" + ("" if shift == 0.0 else f" (day - {shift:g})")
+            try:
+                res = _sm_fit(y, Xs, groups, Zs, structure, method)
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                tried.append(f"{label}: failed ({exc})")
+                continue
+            cov = np.asarray(res.cov_re, dtype=float)
+            scale = float(res.scale)
+            if not (np.all(np.isfinite(cov)) and np.isfinite(scale) and scale > 0):
+                tried.append(f"{label}: no finite estimate")
+                continue
+            if structure == "uncorrelated":
+                cov = np.diag(np.diag(cov))
+            if cov.shape[0] == 2 and shift != 0.0:  # correlated only
+                A = np.array([[1.0, -shift], [0.0, 1.0]])
+                cov = A @ cov @ A.T
+            theta = pr.theta_from((cov + cov.T) / 2.0, scale)
+            llf = -0.5 * pr.deviance(theta)
+            conv = bool(res.converged)
+            tried.append(f"{label}: llf {llf:.6f}{'' if conv else ' (not converged)'}")
+            if np.isfinite(llf):
+                cands.append((llf, label, conv, theta))
+    if "profiled" in optimisers:
+        starts = [_moment_theta(pr, logd)]
+        if cands:
+            starts.insert(0, max(cands, key=lambda c: c[0])[3])
+        theta, dev, ok = pr.minimise(starts)
+        llf = -0.5 * dev
+        label = "profiled REML (L-BFGS-B + Powell on lme4 theta)"
+        tried.append(f"{label}: llf {llf:.6f}{'' if ok else ' (not converged)'}")
+        if np.isfinite(llf):
+            cands.append((llf, label, ok, theta))
+    if not cands:
+        return None
+    llf, label, conv, theta = max(cands, key=lambda c: c[0])
+    # the best llf counts as converged when a converged run reached it (within 1e-4)
+    conv = conv or any(c[2] and c[0] >= llf - 1e-4 for c in cands)
+    _, _, _, sigma2 = pr.solve(theta)
+    lam = pr.lam(theta)
+    cov = sigma2 * lam @ lam.T
+    beta, vcov, llf = gls(X, Z, y, groups, cov, sigma2)
+    fit = MixedFit(structure=structure, llf=llf, optimiser=label, converged=conv, beta=beta,
+                   names=names, vcov=vcov, cov_re=cov, scale=sigma2, n_obs=int(y.size),
+                   n_mice=int(pd.unique(groups).size), tried=tried)
+    fit.singular = bool(np.min(np.abs(np.diag(lam))) < SINGULAR_TOL)
+    return fit
+
+
+def fit_mixed(logd: pd.DataFrame, arms: Sequence[str], control: str,
+              optimisers: Sequence[str] = OPTIMISERS) -> tuple[MixedFit | None, list[MixedFit], str]:
+    """Fit all structures; select the correlated one unless singular / not converged.
+
+    Returns ``(selected, fits, note)``; ``note`` explains a fallback (empty otherwise).
+    ``selected`` is None when no structure could be fitted.
+    """
+    fits: list[MixedFit] = []
+    for s in STRUCTURES:
+        f = fit_structure(logd, arms, control, s, optimisers)
+        if f is not None:
+            fits.append(f)
+    by = {f.structure: f for f in fits}
+    reasons: list[str] = []
+    for s in STRUCTURES:
+        f = by.get(s)
+        if f is None:
+            reasons.append(f"{STRUCTURE_LABELS[s]} could not be fitted")
+            continue
+        if f.singular and s != "intercept":
+            reasons.append(f"{STRUCTURE_LABELS[s]} fit is singular "
+                           "(a random-effect variance at 0 or correlation at ±1)")
+            continue
+        if not f.converged and s != "intercept":
+            # keep it if a looser optimiser reached a better llf than every converged one
+            reasons.append(f"{STRUCTURE_LABELS[s]}: no optimiser reported convergence")
+            continue
+        note = "" if not reasons else "; ".join(reasons) + f"; fell back to {STRUCTURE_LABELS[s]}"
+        if not f.converged:
+            note = (note + "; " if note else "") + "optimiser did not report convergence"
+        return f, fits, note
+    return None, fits, "; ".join(reasons)
+
+
+def _contrast(fit: MixedFit, weights: dict[str, float]) -> tuple[float, float]:
+    L = np.zeros(len(fit.names))
+    for name, w in weights.items():
+        L[fit.names.index(name)] = w
+    est = float(L @ fit.beta)
+    se = float(math.sqrt(max(L @ fit.vcov @ L, 0.0)))
+    return est, se
+
+
+def rate_weights(fit: MixedFit, arm: str, control: str) -> dict[str, float]:
+    """Contrast weights giving the growth rate of ``arm`` (β_day [+ γ_arm])."""
+    return {"day": 1.0} if arm == control else {"day": 1.0, f"day:arm{arm}": 1.0}
+
+
+def wald(est: float, se: float, alpha: float) -> tuple[float, float, float, float]:
+    """Wald z inference: z = est/SE, p = 2·Φ(−|z|), CI = est ± z_{1−α/2}·SE."""
+    if not (se > 0):
+        return float("nan"), float("nan"), float("nan"), float("nan")
+    z = est / se
+    q = stats.norm.ppf(1 - alpha / 2)
+    return z, float(2 * stats.norm.sf(abs(z))), est - q * se, est + q * se
+
+
+def arm_rates(fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05
+              ) -> pd.DataFrame:
+    """Per-arm growth rate and (treated arms) rate difference vs control, Wald inference."""
+    rows = []
+    for arm in arms:
+        rate, rate_se = _contrast(fit, rate_weights(fit, arm, control))
+        _, _, lo, hi = wald(rate, rate_se, alpha)
+        row: dict[str, Any] = {"arm": arm, "growth_rate_per_day": rate, "growth_rate_se": rate_se,
+                               "growth_rate_ci_low": lo, "growth_rate_ci_high": hi}
+        if arm != control:
+            d, se = _contrast(fit, {f"day:arm{arm}": 1.0})
+            z, p, lo, hi = wald(d, se, alpha)
+            row.update(rate_diff_vs_control=d, rate_diff_se=se, rate_diff_ci_low=lo,
+                       rate_diff_ci_high=hi, z_value=z, p_value=p, p_value_method=WALD_LABEL)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def slope_contrasts(fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05
+                    ) -> pd.DataFrame:
+    """All pairwise slope contrasts (arm − reference) with Wald z and Holm-adjusted p.
+
+    Pairs follow study order (reference = the earlier arm), as TumGrowth's Tukey-type slope
+    contrasts; p adjusted over all pairs by Holm (1979).
+    """
+    rows = []
+    for i, ref in enumerate(arms):
+        for arm in arms[i + 1:]:
+            w = {k: v for k, v in rate_weights(fit, arm, control).items()}
+            for k, v in rate_weights(fit, ref, control).items():
+                w[k] = w.get(k, 0.0) - v
+            est, se = _contrast(fit, w)
+            z, p, lo, hi = wald(est, se, alpha)
+            rows.append({"arm": arm, "reference": ref, "estimate": est, "se": se,
+                         "ci_low": lo, "ci_high": hi, "z_value": z, "p_value": p})
+    out = pd.DataFrame(rows, columns=["arm", "reference", "estimate", "se", "ci_low", "ci_high",
+                                      "z_value", "p_value"])
+    out["p_holm"] = holm(out["p_value"].to_numpy()) if len(out) else []
+    out["method"] = f"{WALD_LABEL}; Holm over {len(out)} pairs"
+    return out
+
+
+def fits_table(fits: list[MixedFit], selected: MixedFit | None) -> pd.DataFrame:
+    """One row per random-effects structure: REML llf, AIC, optimiser, singular, selected."""
+    rows = []
+    for f in fits:
+        sd0, sd1, rho = f.random_sd
+        rows.append({"structure": f.structure, "random_effects": STRUCTURE_LABELS[f.structure],
+                     "reml_loglik": f.llf, "aic": f.aic, "optimiser": f.optimiser,
+                     "converged": f.converged, "singular": f.singular,
+                     "sd_intercept": sd0, "sd_slope": sd1, "corr_intercept_slope": rho,
+                     "sd_residual": math.sqrt(f.scale), "n_obs": f.n_obs, "n_mice": f.n_mice,
+                     "selected": selected is not None and f.structure == selected.structure,
+                     "optimisers_tried": " | ".join(f.tried)})
+    return pd.DataFrame(rows)

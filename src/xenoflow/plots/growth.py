@@ -1,0 +1,184 @@
+"""Growth figures: arm mean ± SEM curves (linear and log y) and per-mouse spaghetti plots.
+
+Mean ± SEM per arm and day is the GraphPad Prism convention for xenograft growth curves
+(SEM = SD/√n over the mice measured that day). Colours come from
+:func:`xenoflow.plots.style.arm_palette`, so an arm has the same colour in every figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+from matplotlib.gridspec import GridSpec
+
+from .. import growth
+from .style import arm_palette, save_figure
+
+
+def arm_day_summary(data: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
+    """Mean, SEM (SD/√n, NaN for n = 1) and n of ``volume_mm3`` per arm and day (all volumes)."""
+    d = data.dropna(subset=["volume_mm3"])
+    g = d.groupby(["arm", "day"])["volume_mm3"]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    out["sem"] = out["sd"] / np.sqrt(out["n"])
+    out["arm"] = pd.Categorical(out["arm"], [a for a in arms if a in set(out["arm"])])
+    return out.sort_values(["arm", "day"]).reset_index(drop=True)
+
+
+def _dose_text(doses: Sequence[Any]) -> str:
+    amounts = {(d.amount, d.unit) for d in doses}
+    if len(amounts) == 1:
+        amount, unit = next(iter(amounts))
+        if amount is not None:
+            return f"{amount:g}{' ' + unit if unit else ''}"
+    return ""
+
+
+def growth_curves_figure(data: pd.DataFrame, study: Any, arms: Sequence[str] | None = None
+                         ) -> plt.Figure:
+    """Mean ± SEM per arm over days, linear and log y, dosing days and mice measured per day."""
+    arms = list(arms or growth.study_arms(data, study.arm_names, study.control))
+    palette = arm_palette(study.arm_names or arms, study.control)
+    summary = arm_day_summary(data, arms)
+    dosed = [a for a in arms if _arm_doses(study, a)]
+    fig = plt.figure(figsize=(9, 10 + 0.25 * len(dosed)))
+    heights = [max(0.3 * len(dosed), 0.01), 3.6, 3.6, 1.3]
+    gs = GridSpec(4, 1, figure=fig, height_ratios=heights, hspace=0.14)
+    ax_lin = fig.add_subplot(gs[1])
+    ax_log = fig.add_subplot(gs[2], sharex=ax_lin)
+    ax_n = fig.add_subplot(gs[3], sharex=ax_lin)
+    ax_dose = fig.add_subplot(gs[0], sharex=ax_lin)
+    for arm in arms:
+        s = summary[summary["arm"] == arm]
+        if s.empty:
+            continue
+        c = palette.get(arm, "black")
+        label = _arm_label(study, arm)
+        for ax in (ax_lin, ax_log):
+            sem = s["sem"].fillna(0.0).to_numpy()
+            mean = s["mean"].to_numpy()
+            lower = np.minimum(sem, mean * 0.999) if ax is ax_log else sem
+            ax.errorbar(s["day"], mean, yerr=[lower, sem], color=c, marker="o", ms=3.5, lw=1.5,
+                        capsize=2.5, label=label)
+        ax_n.step(s["day"], s["n"], where="post", color=c, lw=1.5, marker=".", label=label)
+    ax_lin.set_ylabel("Tumour volume (mm³), mean ± SEM")
+    ax_log.set_ylabel("Tumour volume (mm³), log scale")
+    ax_log.set_yscale("log")
+    ax_lin.set_ylim(bottom=0)
+    ax_lin.legend(fontsize=8, frameon=False, loc="upper left")
+    ax_n.set_ylabel("Mice\nmeasured")
+    ax_n.set_xlabel("Day")
+    ax_n.set_ylim(bottom=0)
+    ax_n.yaxis.get_major_locator().set_params(integer=True)
+    for ax in (ax_lin, ax_log):
+        ax.tick_params(labelbottom=False)
+        dose_days = sorted({d.day for a in dosed for d in _arm_doses(study, a)})
+        for day in dose_days if len(dose_days) <= 12 else []:
+            ax.axvline(day, color="0.85", lw=0.8, zorder=0)
+    # dosing strip: one row per dosed arm, a triangle on every dosing day
+    ax_dose.set_axis_off() if not dosed else None
+    for i, arm in enumerate(dosed):
+        doses = _arm_doses(study, arm)
+        y = len(dosed) - 1 - i
+        ax_dose.plot([d.day for d in doses], [y] * len(doses), "v", color=palette.get(arm),
+                     ms=6, clip_on=False)
+        text = _dose_text(doses)
+        if not text:
+            for d in doses:
+                if d.amount is not None:
+                    ax_dose.annotate(f"{d.amount:g}", (d.day, y), xytext=(0, 5),
+                                     textcoords="offset points", fontsize=6, ha="center")
+        ax_dose.annotate(f"{_arm_label(study, arm)}{': ' + text if text else ''}",
+                         (1.005, y), xycoords=("axes fraction", "data"), fontsize=7,
+                         va="center", color=palette.get(arm))
+    if dosed:
+        ax_dose.set_ylim(-0.6, len(dosed) - 0.4)
+        ax_dose.set_yticks([])
+        ax_dose.tick_params(labelbottom=False, bottom=False)
+        for side in ("left", "right", "top"):
+            ax_dose.spines[side].set_visible(False)
+        ax_dose.set_title("Dosing days (▼, dose per administration)", fontsize=9, loc="left")
+    title = getattr(study, "title", "") or study.study_id
+    fig.suptitle(f"{title}: tumour growth by arm", fontsize=12)
+    return fig
+
+
+def _arm_doses(study: Any, arm: str) -> tuple[Any, ...]:
+    try:
+        return tuple(study.arm(arm).doses)
+    except (KeyError, AttributeError):
+        return ()
+
+
+def _arm_label(study: Any, arm: str) -> str:
+    try:
+        return study.arm(arm).label or arm
+    except (KeyError, AttributeError):
+        return arm
+
+
+def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any) -> plt.Figure:
+    """Every mouse (points = measurements, thin line = its best-AIC fitted curve), one panel
+    per arm, log y. Zero volumes are drawn at the bottom edge as open markers."""
+    arms = result.arms
+    palette = arm_palette(study.arm_names or arms, study.control)
+    ncol = 2 if len(arms) == 4 else min(len(arms), 3)
+    nrow = int(np.ceil(len(arms) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 3.2 * nrow), sharex=True,
+                             sharey=True, squeeze=False)
+    pm = result.per_mouse.set_index(["arm", "mouse_id"]) if len(result.per_mouse) else None
+    pos = data[data["volume_mm3"] > 0]["volume_mm3"]
+    ymin = float(pos.min()) / 2 if len(pos) else 1.0
+    for ax, arm in zip(axes.flat, arms):
+        c = palette.get(arm, "black")
+        d = data[data["arm"].astype(str) == arm]
+        for mid, g in d.groupby(d["mouse_id"].astype(str), sort=False):
+            g = g.sort_values("day")
+            v = g["volume_mm3"].to_numpy(dtype=float)
+            ax.plot(g["day"], np.where(v > 0, v, np.nan), "o", color=c, ms=2.5, alpha=0.7)
+            zero = v <= 0
+            if zero.any():
+                ax.plot(g["day"][zero], [ymin] * int(zero.sum()), "o", mfc="none", color=c,
+                        ms=3.5)
+            if pm is None or (arm, mid) not in pm.index:
+                continue
+            row = pm.loc[(arm, mid)]
+            model = row["best_model"] if isinstance(row.get("best_model"), str) else "exponential"
+            fits = row.get("_fits")
+            if model == "not fit" or not isinstance(fits, dict) or fits[model]["params"] is None:
+                model = "exponential"
+            grid = np.linspace(row["first_day"], row["last_day"], 60)
+            if isinstance(fits, dict) and fits.get(model, {}).get("params") is not None:
+                yfit = growth.predict_model(model, fits[model]["params"], grid, row["first_day"])
+            else:
+                yfit = np.exp(row["intercept_log_mm3"] + row["growth_rate_per_day"] * grid)
+            ax.plot(grid, yfit, "-", color=c, lw=1.0, alpha=0.9)
+        ax.set_yscale("log")
+        ax.set_title(_arm_label(study, arm), fontsize=10, color=c)
+        ax.set_ylim(bottom=ymin * 0.8)
+    for ax in axes.flat[len(arms):]:
+        ax.set_axis_off()
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Tumour volume (mm³)")
+    for ax in axes[-1, :]:
+        ax.set_xlabel("Day")
+    title = getattr(study, "title", "") or study.study_id
+    fig.suptitle(f"{title}: every mouse with its fitted curve (best model by AIC)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def write_growth_figures(result: growth.GrowthResult, data: pd.DataFrame, study: Any,
+                         figure_dir: str | Path) -> list[Path]:
+    """Write ``growth_curves.*`` and ``spaghetti.*`` into ``figure_dir``; return the paths."""
+    # the rule declares png and svg; further configured formats (pdf) are added
+    formats = list(dict.fromkeys(["png", "svg", *study.settings.get("figure_formats", [])]))
+    out = Path(figure_dir)
+    written = save_figure(growth_curves_figure(data, study, result.arms), out / "growth_curves",
+                          formats)
+    written += save_figure(spaghetti_figure(result, data, study), out / "spaghetti", formats)
+    return written
