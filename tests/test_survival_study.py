@@ -82,3 +82,15 @@ def test_figure_handles_arm_counts(n_arms: int) -> None:
     fig = km_figure(ep, arms, "A", tables["tests"])
     assert len(fig.axes[0].get_legend().get_texts()) == n_arms
     plt.close(fig)
+
+
+def test_endpoint_exclusions(tmp_path: Path) -> None:
+    ep = sv.endpoints_from_volumes(MEAS, 1000)
+    assert sv.endpoint_exclusions(MEAS, ep).empty
+    recorded = ep[ep["arm"] == "Vehicle"]
+    out = sv.endpoint_exclusions(MEAS, recorded, "surv.csv")
+    assert list(out.columns) == ["stage", "arm", "mouse_id", "day", "reason"]
+    assert out[["arm", "mouse_id"]].values.tolist() == [["Drug", "1"], ["Drug", "2"]]
+    assert (out["stage"] == "survival").all() and out["day"].isna().all()
+    assert "surv.csv" in out["reason"].iloc[0]
+    assert sv.endpoint_exclusions(MEAS, None).empty

@@ -217,7 +217,9 @@ def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFra
     """Per-mouse endpoints of a study: recorded table first, else derived, else ``None``.
 
     ``None`` means the study configures no survival endpoint (neither ``survival_data`` nor
-    ``endpoint_volume_mm3``).
+    ``endpoint_volume_mm3``). Derived endpoints use ``settings["endpoint_rule"]``; with
+    ``fold_baseline`` the threshold is not used but ``endpoint_volume_mm3`` must still be set to
+    switch the survival analysis on.
     """
     if study.survival_data is not None:
         return read_survival_data(study.survival_data, study.survival_columns, study.arm_names)
@@ -229,6 +231,28 @@ def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFra
     return endpoints_from_volumes(measurements, study.endpoint_volume_mm3,
                                   settings.get("endpoint_rule", "first_above"),
                                   settings.get("endpoint_fold"))
+
+
+def endpoint_exclusions(measurements: pd.DataFrame | None, endpoints: pd.DataFrame | None,
+                        source: str = "") -> pd.DataFrame:
+    """Mice of the measurement table that have no survival endpoint (stage ``survival``).
+
+    Columns ``stage, arm, mouse_id, day, reason`` (day empty: whole mouse), as DEVELOPING.md
+    asks of every stage. A mouse is listed when it has measurements but no endpoint: with a
+    recorded table because the table does not list it (``source`` names the file), with
+    derived endpoints because it has no measured volume.
+    """
+    columns = ["stage", "arm", "mouse_id", "day", "reason"]
+    if measurements is None or endpoints is None or measurements.empty:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "day" else object) for c in columns})
+    have = set(zip(endpoints["arm"].astype(str), endpoints["mouse_id"].astype(str)))
+    mice = measurements[["arm", "mouse_id"]].astype(str).drop_duplicates()
+    reason = (f"not listed in the recorded survival table {source}".rstrip() if source
+              else "no measured volume: no survival endpoint")
+    rows = [("survival", a, m, float("nan"), reason) for a, m in mice.itertuples(index=False)
+            if (a, m) not in have]
+    out = pd.DataFrame(rows, columns=columns)
+    return out.astype({"day": float})
 
 
 # ------------------------------------------------------------------------------ analysis tables

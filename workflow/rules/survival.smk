@@ -7,6 +7,7 @@ STUDY_TARGETS.extend(
         "tables/survival.tsv",
         "tables/survival_tests.tsv",
         "tables/survival_overall.tsv",
+        "tables/exclusions_survival.tsv",
         "figures/km.png",
     ]
 )
@@ -39,6 +40,12 @@ rule survival:
         overall=report(
             f"{RESULTS}/{{study}}/tables/survival_overall.tsv",
             caption="../report/survival_overall.rst",
+            category="{study}",
+            subcategory="Survival",
+        ),
+        exclusions=report(
+            f"{RESULTS}/{{study}}/tables/exclusions_survival.tsv",
+            caption="../report/survival_exclusions.rst",
             category="{study}",
             subcategory="Survival",
         ),

@@ -11,12 +11,18 @@ with script_context(snakemake) as study:  # noqa: F821
     endpoints = survival.study_endpoints(study, measurements)
     if endpoints is None:
         log.info("%s: %s", study.study_id, survival.NO_ENDPOINT_NOTE)
+    source = study.survival_data.name if study.survival_data else ""
+    exclusions = survival.endpoint_exclusions(measurements, endpoints, source)
+    if len(exclusions):
+        log.warning("%d mice without a survival endpoint (tables/exclusions_survival.tsv)",
+                    len(exclusions))
     alpha = study.settings["alpha"]
     tables = survival.analyse(endpoints, study.arm_names, study.control, alpha)
     io.write_tsv(tables["per_mouse"], out.per_mouse)
     io.write_tsv(tables["per_arm"], out.per_arm)
     io.write_tsv(tables["tests"], out.tests)
     io.write_tsv(tables["overall"], out.overall)
+    io.write_tsv(exclusions, out.exclusions)
     rule = "" if endpoints is None else "; ".join(dict.fromkeys(endpoints["endpoint_rule"]))
     fig = km_figure(endpoints, study.arm_names, study.control, tables["tests"],
                     labels={a.name: a.label or a.name for a in study.arms}, alpha=alpha,
