@@ -261,3 +261,16 @@ def test_tumgrowth_testos_first_above_250(shared_data) -> None:
         assert row["hr_ci_high"] == pytest.approx(hi, rel=1e-4)
         assert row["hr_p"] == pytest.approx(p, rel=1e-4)
     assert len(out["tests"]) == 3 + 3  # 3 vs control + 3 between treated arms
+
+
+def test_peto_weighting_equals_r_rho_1() -> None:
+    # survdiff(Surv(time, event) ~ arm, data = d, rho = 1)$chisq = 11.0056810321445
+    # dd <- subset(d, arm %in% c("Low", "Control")); survdiff(..., data = dd, rho = 1)$chisq
+    #   = 3.50023108035471
+    assert st.logrank(TIME, EVENT, ARM, ARMS, "peto")[0] == pytest.approx(11.0056810321445,
+                                                                          rel=1e-8)
+    t, e, g, _ = _pair("Low", "Control")
+    assert st.logrank(t, e, g, ("Low", "Control"), "peto")[0] == pytest.approx(
+        3.50023108035471, rel=1e-8)
+    with pytest.raises(ValueError):
+        st.logrank(TIME, EVENT, ARM, ARMS, "tarone")

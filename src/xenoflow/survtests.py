@@ -54,9 +54,11 @@ def _event_counts(time: np.ndarray, event: np.ndarray, group: np.ndarray,
 
 def logrank_table(time: Sequence[float], event: Sequence[float], group: Sequence[str],
                   groups: Sequence[str] | None = None, weighting: str = "logrank") -> LogrankTable:
-    """O, E and Var(O - E) per group. ``weighting``: ``logrank`` (w = 1, Mantel–Cox) or
+    """O, E and Var(O - E) per group. ``weighting``: ``logrank`` (w = 1, Mantel–Cox),
     ``gehan`` (w = n_t, Gehan–Breslow–Wilcoxon, Prism's "Gehan-Breslow-Wilcoxon" and lifelines'
-    ``weightings="wilcoxon"``)."""
+    ``weightings="wilcoxon"``) or ``peto`` (w = pooled Kaplan–Meier S(t-), Peto–Peto /
+    Harrington–Fleming rho = 1 exactly as R ``survdiff(rho = 1)``; lifelines'
+    ``weightings="peto"`` is a different statistic)."""
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
     g = np.asarray(group, dtype=object)
@@ -67,6 +69,10 @@ def logrank_table(time: Sequence[float], event: Sequence[float], group: Sequence
         w = np.ones_like(n_tot)
     elif weighting == "gehan":
         w = n_tot
+    elif weighting == "peto":
+        # R survdiff(rho = 1): w = pooled KM just before t (left-continuous), not lifelines'
+        # "peto" weights
+        w = np.concatenate([[1.0], np.cumprod(1 - d_tot / n_tot)[:-1]])
     else:
         raise ValueError(f"unknown weighting {weighting!r}")
     frac = n / n_tot[:, None]
