@@ -555,3 +555,37 @@ def growth_delay_from_volumes(measurements: pd.DataFrame, control: str,
                                        fold=thr["fold"])
     return growth_delay(endpoints, control, arms, doubling_time, treatment_durations,
                         float(settings.get("alpha", 0.05)), thr["label"])
+
+
+# ------------------------------------------------------------------------------ one study
+
+
+def analyse_study(study: Any, measurements: pd.DataFrame,
+                  growth_model: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Every efficacy output of one study (what the ``efficacy`` rule writes).
+
+    ``study``: a :class:`xenoflow.config.Study`; ``growth_model``: the growth rule's per-arm
+    table (``arm, growth_rate_per_day``), for the control doubling time. Returns a dict with
+    the tables ``efficacy``, ``per_mouse``, ``growth_delay``, ``response``,
+    ``response_summary``, ``exclusions`` (stage efficacy), ``exclusions_response`` and the
+    scalars ``reference_day`` and ``doubling_time_days``.
+    """
+    from .response import response_summary, response_table
+
+    settings = study.settings
+    arms = study.arm_names
+    table, excl = efficacy_table(measurements, study.control, arms, study.baseline_day,
+                                 study.reference_day, settings)
+    per_mouse, _ = per_mouse_metrics(measurements, study.baseline_day)
+    td = (doubling_time_days(growth_model, study.control)
+          if growth_model is not None and not growth_model.empty else float("nan"))
+    durations = {a.name: treatment_duration_days([d.day for d in a.doses]) for a in study.arms}
+    delay = growth_delay_from_volumes(measurements, study.control, arms,
+                                      study.endpoint_volume_mm3, settings, td, durations)
+    resp, resp_excl = response_table(measurements, float(settings.get("mrecist_min_day", 10)),
+                                     study.baseline_day)
+    summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
+    ref = float(table.loc[table["is_reference_day"], "day"].iloc[0])
+    return {"efficacy": table, "per_mouse": per_mouse, "growth_delay": delay,
+            "response": resp, "response_summary": summary, "exclusions": excl,
+            "exclusions_response": resp_excl, "reference_day": ref, "doubling_time_days": td}

@@ -6,12 +6,14 @@ as they are (no analysis here). Colours from :func:`xenoflow.plots.style.arm_pal
 
 from __future__ import annotations
 
+import textwrap
 from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory
 
 from .style import arm_palette
 
@@ -61,7 +63,8 @@ def waterfall_figure(response: pd.DataFrame, arms: Sequence[str], control: str,
     handles = [Patch(color=palette[a], label=a + (" (control)" if a == control else ""))
                for a in arms if a in set(data["arm"])]
     ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper right")
-    ax.set_title(title or "Best response per mouse (mRECIST bands)", fontsize=10)
+    ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90),
+                 fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig
@@ -77,6 +80,7 @@ def fold_change_figure(efficacy: pd.DataFrame, per_mouse: pd.DataFrame | None,
     palette = arm_palette(list(arms), control)
     day = float(ref["day"].iloc[0]) if len(ref) else float("nan")
     fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(order) + 1.5), 4.5))
+    tops: list[float] = [1.0]
     for i, arm in enumerate(order):
         r = ref.loc[arm]
         mean, lo, hi = r["mean_fold_change"], r["mean_fold_change_ci_low"], r["mean_fold_change_ci_high"]
@@ -87,26 +91,26 @@ def fold_change_figure(efficacy: pd.DataFrame, per_mouse: pd.DataFrame | None,
             fc = per_mouse[(per_mouse["arm"] == arm) & (per_mouse["day"] == day)]["fold_change"].dropna()
             jitter = np.linspace(-0.15, 0.15, len(fc)) if len(fc) > 1 else np.zeros(len(fc))
             ax.scatter(i + jitter, fc, s=12, color=palette[arm], zorder=3, edgecolor="white", lw=0.4)
+            tops.extend(fc.tolist())
+        text = f"{mean:.3g}-fold" if np.isfinite(mean) else ""
         if arm == control:
-            text = "control"
+            text = "control\n" + text
         elif np.isfinite(r["fold_change_reduction_pct"]):
-            text = f"{r['fold_change_reduction_pct']:.0f}% reduction"
+            text += f"\n{r['fold_change_reduction_pct']:.0f}% reduction"
             if np.isfinite(r["fold_change_reduction_ci_low"]):
                 text += (f"\n[{r['fold_change_reduction_ci_low']:.0f}, "
                          f"{r['fold_change_reduction_ci_high']:.0f}]")
-        else:
-            text = ""
-        ymax = max(hi if np.isfinite(hi) else mean, mean)
-        ax.annotate(text, (i, ymax), xytext=(0, 4), textcoords="offset points", ha="center",
-                    va="bottom", fontsize=7)
+        ax.text(i, 0.99, text, transform=blended_transform_factory(ax.transData, ax.transAxes),
+                ha="center", va="top", fontsize=7)
+        tops.extend([mean, hi if np.isfinite(hi) else mean])
     ax.axhline(1, color="0.4", lw=0.7, ls="--")
     ax.set_xticks(range(len(order)))
     ax.set_xticklabels([a + ("\n(control)" if a == control else "") for a in order], fontsize=8,
                        rotation=0 if len(order) <= 4 else 30)
     ax.set_ylabel("fold change V(t)/V0 (mean, 95% bootstrap CI)")
-    ax.set_ylim(bottom=0)
-    ax.margins(y=0.15)
-    ax.set_title(title or f"Fold change from baseline at day {day:g}", fontsize=10)
+    ax.set_ylim(0, 1.25 * max(t for t in tops if np.isfinite(t)))
+    ax.set_title(textwrap.fill(title or f"Fold change from baseline at day {day:g}", 70),
+                 fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig
