@@ -94,3 +94,16 @@ def test_endpoint_exclusions(tmp_path: Path) -> None:
     assert (out["stage"] == "survival").all() and out["day"].isna().all()
     assert "surv.csv" in out["reason"].iloc[0]
     assert sv.endpoint_exclusions(MEAS, None).empty
+
+
+def test_recorded_table_without_arm_list(tmp_path: Path) -> None:
+    (tmp_path / "m.csv").write_text(MEAS.to_csv(index=False), encoding="utf-8")
+    (tmp_path / "surv.csv").write_text("arm,mouse_id,time_days,event\nVehicle,1,20,1\n"
+                                       "Drug,1,40,0\n", encoding="utf-8")
+    (tmp_path / "study.yaml").write_text("study_id: s2\ndata: m.csv\ncontrol: Vehicle\n"
+                                         "survival_data: surv.csv\n", encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    ep = sv.study_endpoints(study, MEAS)
+    assert ep["arm"].tolist() == ["Vehicle", "Drug"]
+    tables = sv.analyse(ep, study.arm_names, study.control)
+    assert tables["tests"][["arm", "reference"]].values.tolist() == [["Drug", "Vehicle"]]

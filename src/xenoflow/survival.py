@@ -222,7 +222,8 @@ def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFra
     switch the survival analysis on.
     """
     if study.survival_data is not None:
-        return read_survival_data(study.survival_data, study.survival_columns, study.arm_names)
+        arms = study.arm_names or None  # a study without an `arms:` list takes the table's arms
+        return read_survival_data(study.survival_data, study.survival_columns, arms)
     if study.endpoint_volume_mm3 is None:
         return None
     if measurements is None:
