@@ -1,0 +1,209 @@
+"""Mixed model of log volume against lme4 golden values, fallback, contrasts, rate recovery.
+
+Golden values: R 4.2.x, lme4 (Nelder_Mead, maxfun 1e5 - the default nloptwrap stops early on
+CR1197 with a convergence warning; Nelder_Mead and nlme::lme agree to 1e-9), e.g.
+
+    d <- read.csv(f, colClasses = c(arm = "character", mouse_id = "character"))
+    d <- d[d$volume_mm3 > 0, ]                      # log_zero_rule = drop
+    d$arm <- factor(d$arm, levels = <study order>); d$mouse <- paste(d$arm, d$mouse_id, sep = ":")
+    f <- lmer(log(volume_mm3) ~ day * arm + (day | mouse), data = d, REML = TRUE,
+              control = lmerControl(optimizer = "Nelder_Mead", optCtrl = list(maxfun = 1e5)))
+    logLik(f); fixef(f); sqrt(diag(vcov(f))); isSingular(f)
+
+(``(day || mouse)`` for the uncorrelated and ``(1 | mouse)`` for the intercept-only structure).
+Tolerances from issue 3: REML logLik within 1e-4, rate difference within 1e-3 relative, SE within 2%.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xenoflow import growth, mixed
+from xenoflow.config import analysis_defaults
+
+ROOT = Path(__file__).resolve().parents[1]
+SIM = Path(__file__).parent / "data" / "growth" / "simulated_3arm_8mice.csv"
+PUBLIC = ROOT / "data" / "public" / "invivosyn_crownbio"
+ARMS = ["Vehicle", "DrugA", "DrugB"]
+LLF_TOL, REL_TOL, SE_TOL = 1e-4, 1e-3, 0.02
+
+# --- golden values (name: (estimate, se)) -----------------------------------------------------
+SIM_GOLDEN = {
+    "correlated": (71.5017147995456, {
+        "day": (0.126389535417507, 0.00749168426607091),
+        "day:armDrugA": (-0.0554920466698507, 0.0105948414940946),
+        "day:armDrugB": (-0.0720597777827579, 0.0105948414940946)}),
+    "uncorrelated": (67.5946663858434, {
+        "day": (0.126389535417543, 0.00764357997221937),
+        "day:armDrugA": (-0.0554920466699059, 0.0108096544617962),
+        "day:armDrugB": (-0.0720597777828163, 0.0108096544617962)}),
+    "intercept": (-33.8815447631027, {
+        "day": (0.12638953541752, 0.00277224434185383),
+        "day:armDrugA": (-0.0554920466698672, 0.00392054554646176),
+        "day:armDrugB": (-0.0720597777827686, 0.00392054554646176)}),
+}
+# R: L <- c(0,0,0,0,-1,1) (day:armDrugB - day:armDrugA); sum(L*fixef(f)); sqrt(t(L) %*% vcov(f) %*% L)
+SIM_B_MINUS_A = (-0.0165677311129072, 0.0105948414940946)
+
+CR1197_ARMS = ["Vehicle", "Cetuximab", "Palbociclib", "Palbociclib+Cetuximab"]
+CR1197_GOLDEN = (-202.439419012733, {
+    "day": (0.117181141361846, 0.0102682726055283),
+    "day:armCetuximab": (-0.0508552091136854, 0.0147252122080853),
+    "day:armPalbociclib": (-0.0477779768473669, 0.0142353758892105),
+    "day:armPalbociclib+Cetuximab": (-0.1238404887276, 0.0134990811310322)})
+
+LS1034_ARMS = ["Vehicle", "Rabusertib", "Irinotecan", "Irinotecan+Rabusertib"]
+# (day | mouse) is singular in lme4 (isSingular TRUE, corr 1.00): logLik -253.532831734156
+LS1034_CORRELATED_LLF = -253.532831734156
+LS1034_INTERCEPT = (-253.533458436758, {
+    "day": (0.104932206638351, 0.0178907078130156),
+    "day:armRabusertib": (-0.00792667887346451, 0.0219115526395564),
+    "day:armIrinotecan": (-0.122331671316975, 0.018785832479925),
+    "day:armIrinotecan+Rabusertib": (-0.151413629274799, 0.0187128742395277)})
+
+
+def settings() -> dict:
+    return analysis_defaults()
+
+
+def sim_log() -> pd.DataFrame:
+    data = pd.read_csv(SIM, dtype={"arm": str, "mouse_id": str})
+    return growth.log_volumes(data, settings())[0]
+
+
+def crownbio(name: str, request: pytest.FixtureRequest) -> pd.DataFrame:
+    """A CrownBio study from data/public (the repository copy) or ../shared as a fallback."""
+    local = PUBLIC / f"{name}.csv"
+    if local.is_file():
+        return pd.read_csv(local, dtype={"arm": str, "mouse_id": str})
+    shared = request.getfixturevalue("shared_data")
+    d = pd.read_csv(shared / "invivosyn_crownbio" / "volumes.csv", dtype={"arm": str,
+                                                                          "mouse_id": str})
+    return d[d["study"] == name][["arm", "mouse_id", "day", "volume_mm3"]]
+
+
+def check_against_r(fit: mixed.MixedFit, golden: tuple[float, dict]) -> None:
+    llf, coefs = golden
+    assert abs(fit.llf - llf) < LLF_TOL
+    for name, (est, se) in coefs.items():
+        i = fit.names.index(name)
+        assert fit.beta[i] == pytest.approx(est, rel=REL_TOL), name
+        assert math.sqrt(fit.vcov[i, i]) == pytest.approx(se, rel=SE_TOL), name
+
+
+@pytest.mark.parametrize("structure", mixed.STRUCTURES)
+def test_simulated_study_matches_lme4(structure: str) -> None:
+    fit = mixed.fit_structure(sim_log(), ARMS, "Vehicle", structure)
+    assert fit is not None and fit.converged and not fit.singular
+    check_against_r(fit, SIM_GOLDEN[structure])
+
+
+def test_simulated_selected_model_and_contrasts() -> None:
+    sel, fits, note = mixed.fit_mixed(sim_log(), ARMS, "Vehicle")
+    assert sel.structure == "correlated" and note == ""
+    assert [f.structure for f in fits] == list(mixed.STRUCTURES)
+    rates = mixed.arm_rates(sel, ARMS, "Vehicle").set_index("arm")
+    day, day_se = SIM_GOLDEN["correlated"][1]["day"]
+    assert rates.loc["Vehicle", "growth_rate_per_day"] == pytest.approx(day, rel=REL_TOL)
+    assert rates.loc["Vehicle", "growth_rate_se"] == pytest.approx(day_se, rel=SE_TOL)
+    d, se = SIM_GOLDEN["correlated"][1]["day:armDrugA"]
+    row = rates.loc["DrugA"]
+    assert row["rate_diff_vs_control"] == pytest.approx(d, rel=REL_TOL)
+    assert row["rate_diff_ci_low"] == pytest.approx(d - 1.959963984540054 * se, rel=1e-3)
+    assert row["p_value"] == pytest.approx(2 * (1 - 0.5 * math.erfc(-abs(d / se) / math.sqrt(2))),
+                                           rel=0.05)
+    con = mixed.slope_contrasts(sel, ARMS, "Vehicle")
+    ba = con[(con["arm"] == "DrugB") & (con["reference"] == "DrugA")].iloc[0]
+    assert ba["estimate"] == pytest.approx(SIM_B_MINUS_A[0], rel=REL_TOL)
+    assert ba["se"] == pytest.approx(SIM_B_MINUS_A[1], rel=SE_TOL)
+    assert list(con["p_holm"]) == pytest.approx(list(growth.holm(con["p_value"])))
+
+
+def test_gls_loglik_equals_statsmodels_loglike() -> None:
+    """Our REML log-likelihood is the one statsmodels MixedLM maximises (same constant)."""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    logd = sim_log()
+    X, _, Z, y, groups = mixed.design(logd, ARMS, "Vehicle")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = MixedLM(y, X, groups=groups, exog_re=Z).fit(reml=True, method=["bfgs"])
+    _, vcov, llf = mixed.gls(X, Z, y, groups, np.asarray(res.cov_re), float(res.scale))
+    assert llf == pytest.approx(res.llf, abs=1e-8)
+    assert np.sqrt(np.diag(vcov))[-2:] == pytest.approx(res.bse_fe[-2:], rel=1e-3)
+
+
+def test_real_study_cr1197_matches_lme4(request: pytest.FixtureRequest) -> None:
+    data = crownbio("CR1197", request)
+    logd, excl = growth.log_volumes(data, settings())
+    assert len(excl) == 2  # mouse 29 of the combination arm reaches 0 mm3 twice
+    sel, _, note = mixed.fit_mixed(logd, CR1197_ARMS, "Vehicle")
+    assert sel.structure == "correlated" and not sel.singular and note == ""
+    check_against_r(sel, CR1197_GOLDEN)
+
+
+def test_real_study_singular_fit_falls_back(request: pytest.FixtureRequest) -> None:
+    data = crownbio("LS-1034", request)
+    logd, _ = growth.log_volumes(data, settings())
+    corr = mixed.fit_structure(logd, LS1034_ARMS, "Vehicle", "correlated")
+    assert corr.singular
+    assert abs(corr.llf - LS1034_CORRELATED_LLF) < LLF_TOL
+    sel, fits, note = mixed.fit_mixed(logd, LS1034_ARMS, "Vehicle")
+    assert sel.structure == "intercept"
+    assert "singular" in note and "fell back to (1 | mouse)" in note
+    check_against_r(sel, LS1034_INTERCEPT)
+    res = growth.analyse(data, settings(), LS1034_ARMS, "Vehicle")
+    assert (res.model["random_effects"] == "(1 | mouse)").all()
+    assert res.model["fallback_note"].str.contains("singular").all()
+    assert res.fits.set_index("structure").loc["correlated", "singular"]
+
+
+def simulate(seed: int, n: int = 8, rates: tuple[float, ...] = (0.12, 0.08, 0.05),
+             days: np.ndarray = np.arange(0, 28, 3.0)) -> pd.DataFrame:
+    """Seeded log-linear growth with correlated random intercepts/slopes and noise."""
+    rng = np.random.default_rng(seed)
+    cov = np.array([[0.3**2, 0.3 * 0.3 * 0.02], [0.3 * 0.3 * 0.02, 0.02**2]])
+    rows = []
+    for arm, k in zip(ARMS, rates):
+        for m in range(1, n + 1):
+            b = rng.multivariate_normal([0.0, 0.0], cov)
+            lv = math.log(120) + b[0] + (k + b[1]) * days + rng.normal(0, 0.12, days.size)
+            rows += [(arm, str(m), d, float(np.exp(v))) for d, v in zip(days, lv)]
+    return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+
+
+def test_known_rate_difference_recovered_in_most_seeds() -> None:
+    """True DrugB - Vehicle slope difference -0.07 lies in the 95% CI in >= 17 of 20 seeds."""
+    covered = 0
+    for seed in range(20):
+        logd = growth.log_volumes(simulate(1000 + seed), settings())[0]
+        fit = mixed.fit_structure(logd, ARMS, "Vehicle", "correlated", optimisers=("profiled",))
+        rates = mixed.arm_rates(fit, ARMS, "Vehicle").set_index("arm")
+        lo, hi = rates.loc["DrugB", ["rate_diff_ci_low", "rate_diff_ci_high"]]
+        covered += lo <= -0.07 <= hi
+    assert covered >= 17
+
+
+def test_profiled_deviance_matches_statsmodels_everywhere() -> None:
+    """The profiled REML deviance agrees with statsmodels' REML llf at arbitrary parameters."""
+    from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
+
+    logd = sim_log()
+    X, _, Z, y, groups = mixed.design(logd, ARMS, "Vehicle")
+    pr = mixed.ProfiledREML(X, Z, y, groups, "correlated")
+    model = MixedLM(y, X, groups=groups, exog_re=Z)
+    model.reml, model.cov_pen, model.fe_pen = True, None, None
+    for theta in ([1.0, 0.1, 0.2], [2.5, 0.0, 0.05], [0.3, -0.05, 0.5]):
+        dev, beta, _, sigma2 = pr.solve(np.array(theta))
+        lam = pr.lam(np.array(theta))
+        cov = sigma2 * lam @ lam.T
+        _, _, llf = mixed.gls(X, Z, y, groups, cov, sigma2)
+        assert -0.5 * dev == pytest.approx(llf, abs=1e-8)
+        p = MixedLMParams.from_components(beta, lam @ lam.T)
+        assert model.loglike(p, profile_fe=False) == pytest.approx(llf, abs=1e-6)
