@@ -310,3 +310,16 @@ def test_growth_delay_from_volumes_fold_rule():
     assert t.loc["C", "median_time_days"] == 20
     assert np.isnan(t.loc["T", "median_time_days"])
     assert "fold_baseline" in t.loc["C", "endpoint_rule"]
+
+
+def test_exponential_growth_delay():
+    # k_C = ln2/4 (Td 4), k_T = ln2/6 (Td 6); fold 4 = 2 doublings -> 2*(6 - 4) = 4 days
+    gm = pd.DataFrame({"arm": ["C", "T", "R"],
+                       "growth_rate_per_day": [math.log(2) / 4, math.log(2) / 6, -0.01]})
+    out = ef.exponential_growth_delay(gm, "C", math.log(4)).set_index("arm")
+    assert out.loc["T", "model_growth_delay_days"] == pytest.approx(4)
+    assert np.isnan(out.loc["C", "model_growth_delay_days"])
+    assert np.isnan(out.loc["R", "model_growth_delay_days"])      # regressing: never reaches
+    # absolute threshold 800 mm3: C from 100 (3 doublings, 12 d), T from 200 (2 doublings, 12 d)
+    out = ef.exponential_growth_delay(gm, "C", {"C": math.log(8), "T": math.log(4)})
+    assert out.set_index("arm").loc["T", "model_growth_delay_days"] == pytest.approx(0)

@@ -55,6 +55,11 @@ def test_analyse_study(tmp_path: Path) -> None:
     assert np.isnan(gd.loc["Drug", "growth_delay_days"])
     assert gd.loc["Drug", "treatment_duration_days"] == 7
     assert gd.loc["Drug", "threshold"].startswith("1000 mm3")
+    # exponential model: ln(1000/GM V0)/k; Vehicle GM V0 = (100*100*120)^(1/3), k = ln2/2.5
+    gm_v = (100 * 100 * 120) ** (1 / 3)
+    expected = math.log(1000 / 100) / 0.05 - math.log(1000 / gm_v) / (math.log(2) / 2.5)
+    assert gd.loc["Drug", "model_growth_delay_days"] == pytest.approx(expected)
+    assert gd.loc["Drug", "growth_rate_per_day"] == 0.05
     resp = out["response"]
     assert list(resp.columns[:2]) == ["arm", "mouse_id"] and len(resp) == 6
     # Drug mouse 2: 100 -> 40 -> 2: BR -98 %, BAR mean(0,-60,-98) = -52.7 -> CR

@@ -44,8 +44,11 @@ Tumour growth delay and log cell kill (``growth_delay``)
     :func:`xenoflow.survival.km_median_ci`, R-exact). Gross log cell kill =
     (T − C)/(3.32·Td); net log cell kill = ((T − C) − treatment duration)/(3.32·Td), Td = the
     control doubling time ln 2 / k_control (days), 3.32 ≈ 1/log10(2) as in the classical
-    formula (Bissery et al. 1991; anchors §2.8). Demidenko (2010) criticises this formula;
-    we report it as the conventional quantity, labelled.
+    formula (Bissery et al. 1991; anchors §2.8). Demidenko (2010) criticises this formula
+    and shows that under exponential regrowth the delay equals the difference in doubling
+    times (scaled by the number of doublings to the threshold); that model-based delay is
+    reported next to it (``model_growth_delay_days``, :func:`exponential_growth_delay`, from
+    the growth rule's per-arm rates), so the two can be compared.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ GROWTH_DELAY_COLUMNS = [
     "median_time_ci_low", "median_time_ci_high", "control_median_time_days",
     "growth_delay_days", "doubling_time_days", "log_cell_kill_gross",
     "treatment_duration_days", "log_cell_kill_net", "note",
+    "growth_rate_per_day", "model_growth_delay_days",
 ]
 
 
@@ -517,6 +521,35 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
     return pd.DataFrame(rows, columns=GROWTH_DELAY_COLUMNS)
 
 
+def exponential_growth_delay(growth_model: pd.DataFrame, control: str,
+                             log_threshold_ratio: Mapping[str, float] | float) -> pd.DataFrame:
+    """Growth delay implied by the fitted exponential growth rates (Demidenko 2010's view).
+
+    Under V(t) = V0·exp(k·t) a tumour reaches the threshold V* after ln(V*/V0)/k days, so
+    T − C = ln(V*/V0_T)/k_T − ln(V*/V0_C)/k_C; for a fold threshold f this is
+    ln f·(1/k_T − 1/k_C) = log2 f·(Td_T − Td_C), the difference in doubling times scaled by the
+    number of doublings (Demidenko E., Transl Oncol 2010;3:89, anchors §2.8).
+    ``log_threshold_ratio``: ln(V*/V0), one number for a fold threshold or per arm (e.g. with V0
+    the arm's geometric-mean baseline for an absolute threshold). ``growth_model``: ``arm,
+    growth_rate_per_day`` (ln-volume slope). NaN when k ≤ 0 (the model never reaches V*).
+    Returns ``arm, growth_rate_per_day, model_growth_delay_days``.
+    """
+    rates = dict(zip(growth_model["arm"].astype(str),
+                     growth_model["growth_rate_per_day"].astype(float)))
+
+    def time_to(arm: str) -> float:
+        k = rates.get(arm, np.nan)
+        lr = (log_threshold_ratio.get(arm, np.nan) if isinstance(log_threshold_ratio, Mapping)
+              else float(log_threshold_ratio))
+        return lr / k if np.isfinite(k) and k > 0 and np.isfinite(lr) else np.nan
+
+    c = time_to(control)
+    rows = [{"arm": arm, "growth_rate_per_day": k,
+             "model_growth_delay_days": (time_to(arm) - c) if arm != control else np.nan}
+            for arm, k in rates.items()]
+    return pd.DataFrame(rows, columns=["arm", "growth_rate_per_day", "model_growth_delay_days"])
+
+
 def delay_threshold(endpoint_volume_mm3: float | None,
                     settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Threshold used for growth delay: the study's ``endpoint_volume_mm3`` with
@@ -582,6 +615,18 @@ def analyse_study(study: Any, measurements: pd.DataFrame,
     durations = {a.name: treatment_duration_days([d.day for d in a.doses]) for a in study.arms}
     delay = growth_delay_from_volumes(measurements, study.control, arms,
                                       study.endpoint_volume_mm3, settings, td, durations)
+    if growth_model is not None and not growth_model.empty:
+        thr = delay_threshold(study.endpoint_volume_mm3, settings)
+        if thr["fold"] is not None:
+            ratio: Mapping[str, float] | float = math.log(thr["fold"])
+        else:
+            first = per_mouse.groupby(["arm", "mouse_id"], sort=False)["baseline_volume_mm3"].first()
+            with np.errstate(divide="ignore"):
+                gm = np.exp(np.log(first[first > 0]).groupby(level="arm").mean())
+            ratio = {arm: math.log(thr["threshold_mm3"] / v) for arm, v in gm.items()}
+        model = exponential_growth_delay(growth_model, study.control, ratio).set_index("arm")
+        for col in ("growth_rate_per_day", "model_growth_delay_days"):
+            delay[col] = delay["arm"].map(model[col])
     resp, resp_excl = response_table(measurements, float(settings.get("mrecist_min_day", 10)),
                                      study.baseline_day)
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
