@@ -503,7 +503,7 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
                 note = "control median not reached"
             elif not np.isfinite(med):
                 note = (f"treated median not reached: delay > "
-                        f"{e['time_days'].max() - c_med:g} days (last follow-up − C)")
+                        f"{e['time_days'].max() - c_med:g} days (last follow-up - C)")
             else:
                 delay = med - c_med
                 gross, net = log_cell_kill(delay, doubling_time, duration)
