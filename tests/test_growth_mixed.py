@@ -207,3 +207,46 @@ def test_profiled_deviance_matches_statsmodels_everywhere() -> None:
         assert -0.5 * dev == pytest.approx(llf, abs=1e-8)
         p = MixedLMParams.from_components(beta, lam @ lam.T)
         assert model.loglike(p, profile_fe=False) == pytest.approx(llf, abs=1e-6)
+
+
+def test_satterthwaite_balanced_hand_check() -> None:
+    """Balanced design, between-mouse slope contrast: the LMM t equals the pooled-variance t
+    on per-mouse OLS slopes and the Satterthwaite df is exactly N_mice - n_arms = 21."""
+    data = pd.read_csv(SIM, dtype={"arm": str, "mouse_id": str})
+    fit = mixed.fit_structure(sim_log(), ARMS, "Vehicle", "correlated")
+    pm, _ = growth.fit_per_mouse(data, settings(), ARMS, alternatives=False)
+    k = {a: pm.loc[pm["arm"] == a, "growth_rate_per_day"].to_numpy() for a in ARMS}
+    s2 = sum(float(((x - x.mean()) ** 2).sum()) for x in k.values()) / 21
+    for arm in ("DrugA", "DrugB"):
+        w = {f"day:arm{arm}": 1.0}
+        est, se = mixed._contrast(fit, w)
+        t_pooled = (k[arm].mean() - k["Vehicle"].mean()) / math.sqrt(s2 * 2 / 8)
+        assert est / se == pytest.approx(t_pooled, rel=1e-5)
+        assert mixed.satterthwaite_df(fit, w) == pytest.approx(21.0, rel=1e-3)
+
+
+# Satterthwaite df as lmerTest computes them, re-done with lme4 internals (lmerTest is not
+# installable here):  devfun <- lmer(..., devFunOnly = TRUE); env <- environment(devfun)
+#   devvp <- function(vp) {k <- length(vp); s2 <- vp[k]^2; devfun(vp[-k])
+#     env$pp$ldL2() + env$pp$ldRX2() + (n-p)*log(2*pi*s2) + (env$resp$wrss() + env$pp$sqrL(1))/s2}
+#   covb <- function(vp) {devfun(vp[-length(vp)]); vp[length(vp)]^2 * tcrossprod(env$pp$RXi())}
+#   vp <- c(getME(f, "theta"), sigma(f)); A <- 2 * solve(lme4:::deriv12(devvp, vp)$Hessian)
+#   g <- central differences of L' covb(vp) L;  df <- 2 * v^2 / (t(g) %*% A %*% g)
+#   p <- 2 * pt(-abs(sum(L * fixef(f)) / sqrt(v)), df)
+CR1197_SATTERTHWAITE = {
+    "Cetuximab": (42.0228178206, 0.00127537819923),
+    "Palbociclib": (42.0988508085, 0.00168323499597),
+    "Palbociclib+Cetuximab": (38.3089821141, 3.2826727963e-11),
+}
+
+
+def test_satterthwaite_matches_lmertest_algorithm_in_r(request: pytest.FixtureRequest) -> None:
+    data = crownbio("CR1197", request)
+    res = growth.analyse(data, settings(), CR1197_ARMS, "Vehicle")
+    model = res.model.set_index("arm")
+    for arm, (df, p) in CR1197_SATTERTHWAITE.items():
+        assert model.loc[arm, "df_satterthwaite"] == pytest.approx(df, rel=1e-3)
+        assert model.loc[arm, "p_value_small_sample"] == pytest.approx(p, rel=1e-2)
+        assert model.loc[arm, "p_value_small_sample_method"] == mixed.SATTERTHWAITE_LABEL
+    # Welch on per-mouse slopes is reported alongside, labelled
+    assert model.loc["Cetuximab", "p_value_welch"] > 0

@@ -462,7 +462,8 @@ MODEL_COLUMNS = [
     "arm", "n_mice", "n_obs", "growth_rate_per_day", "growth_rate_se", "growth_rate_ci_low",
     "growth_rate_ci_high", "doubling_time_days", "rate_diff_vs_control", "rate_diff_se",
     "rate_diff_ci_low", "rate_diff_ci_high", "z_value", "p_value", "p_value_method",
-    "p_value_small_sample", "p_value_small_sample_method", "welch_df",
+    "p_value_small_sample", "p_value_small_sample_method", "df_satterthwaite",
+    "p_value_satterthwaite", "p_value_welch", "welch_df",
     "mean_per_mouse_rate_per_day", "rate_based_tc", "rate_based_tc_lmm", "tc_reference_day",
     "tc_days", "model", "random_effects", "reml_loglik", "optimiser", "converged",
     "singular_fit", "fallback_note",
@@ -476,7 +477,9 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
     """Run the growth stage: per-mouse fits, mixed model, contrasts, rate-based T/C.
 
     Growth rates, differences vs control and Wald p come from the selected mixed model
-    (:mod:`xenoflow.mixed`); the small-sample p is :func:`welch_slopes`; rate-based T/C is
+    (:mod:`xenoflow.mixed`); the small-sample p is the t test with Satterthwaite df
+    (:func:`xenoflow.mixed.satterthwaite_df`), or :func:`welch_slopes` when that cannot be
+    computed (both are reported, with their labels); rate-based T/C is
     :func:`rate_based_tc` with per-mouse rates fitted on days ≤ the reference day
     (``rate_based_tc``) and, for comparison, with the mixed-model rates (``rate_based_tc_lmm``).
     If no mixed model can be fitted, per-arm means of per-mouse OLS rates (SE = SD/√n) are
@@ -510,8 +513,7 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
                  "(statsmodels MixedLM + profiled REML)")
     else:
         rates = pd.DataFrame()
-        contrasts = pd.DataFrame(columns=["arm", "reference", "estimate", "se", "ci_low",
-                                          "ci_high", "z_value", "p_value", "p_holm", "method"])
+        contrasts = pd.DataFrame(columns=mixed.CONTRAST_COLUMNS)
         label = "per-mouse OLS rates, arm mean (mixed model could not be fitted)"
     control_rate = None
     for arm in arm_order:
@@ -532,8 +534,13 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
             control_rate = rate
         else:
             t, df, p = welch_slopes(per_mouse, arm, control)
-            row.update(p_value_small_sample=p, p_value_small_sample_method=WELCH_LABEL,
-                       welch_df=df)
+            row.update(p_value_welch=p, welch_df=df)
+            p_satt = row.get("p_value_satterthwaite", np.nan)
+            if np.isfinite(p_satt):
+                row.update(p_value_small_sample=p_satt,
+                           p_value_small_sample_method=mixed.SATTERTHWAITE_LABEL)
+            else:
+                row.update(p_value_small_sample=p, p_value_small_sample_method=WELCH_LABEL)
             if sel is None:
                 row["p_value"], row["p_value_method"] = p, WELCH_LABEL
             kt, kc = mean_rate_tc.get(arm, np.nan), mean_rate_tc.get(control, np.nan)

@@ -46,6 +46,10 @@ STRUCTURE_LABELS = {
 #: lme4's isSingular tolerance on the diagonal of the relative Cholesky factor θ.
 SINGULAR_TOL = 1e-4
 WALD_LABEL = "Wald z (LMM, REML)"
+SATTERTHWAITE_LABEL = "t with Satterthwaite df (LMM, REML)"
+CONTRAST_COLUMNS = ["arm", "reference", "estimate", "se", "ci_low", "ci_high", "z_value",
+                    "p_value", "p_holm", "df_satterthwaite", "p_satterthwaite",
+                    "p_holm_satterthwaite", "method"]
 
 
 @dataclass
@@ -65,6 +69,9 @@ class MixedFit:
     n_mice: int
     singular: bool = False
     tried: list[str] = field(default_factory=list)
+    theta: np.ndarray | None = None
+    profile: "ProfiledREML | None" = field(default=None, repr=False)
+    _vp_cov: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_cov_params(self) -> int:
@@ -184,8 +191,8 @@ class ProfiledREML:
         return {"correlated": [(0, None), (None, None), (0, None)],
                 "uncorrelated": [(0, None), (0, None)], "intercept": [(0, None)]}[self.structure]
 
-    def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
-        """Return (deviance, β̂, (X'Ṽ⁻¹X)⁻¹, σ̂²) at θ."""
+    def parts(self, theta: np.ndarray) -> tuple[float, float, float, np.ndarray, np.ndarray]:
+        """(ln|Ṽ|, ln|X'Ṽ⁻¹X|, r'Ṽ⁻¹r, β̂, (X'Ṽ⁻¹X)⁻¹) at θ."""
         L = self.lam(np.asarray(theta, dtype=float))
         LtZZL = np.einsum("ji,gjk,kl->gil", L, self.ZZ, L)
         M = LtZZL + np.eye(self.k)
@@ -201,11 +208,28 @@ class ProfiledREML:
         cx = np.linalg.cholesky(xvx)
         beta = np.linalg.solve(xvx, xvy)
         rss = max(yvy - float(xvy @ beta), 1e-300)
+        logdet_x = 2.0 * float(np.sum(np.log(np.diag(cx))))
+        return logdet_v, logdet_x, rss, beta, np.linalg.inv(xvx)
+
+    def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """Return (profiled deviance, β̂, (X'Ṽ⁻¹X)⁻¹, σ̂²) at θ."""
+        logdet_v, logdet_x, rss, beta, xvx_inv = self.parts(theta)
         df = self.n - self.p
         sigma2 = rss / df
-        dev = df * (1.0 + math.log(2 * math.pi) + math.log(sigma2)) + logdet_v \
-            + 2.0 * float(np.sum(np.log(np.diag(cx))))
-        return dev, beta, np.linalg.inv(xvx), sigma2
+        dev = df * (1.0 + math.log(2 * math.pi) + math.log(sigma2)) + logdet_v + logdet_x
+        return dev, beta, xvx_inv, sigma2
+
+    def full_deviance(self, varpar: np.ndarray) -> float:
+        """−2ℓ_REML at (θ, σ) without profiling σ (lmerTest's ``devfun_vp``):
+        (n − p)·ln(2πσ²) + ln|Ṽ| + ln|X'Ṽ⁻¹X| + r'Ṽ⁻¹r/σ²."""
+        theta, sigma = varpar[:-1], varpar[-1]
+        logdet_v, logdet_x, rss, _, _ = self.parts(theta)
+        return ((self.n - self.p) * math.log(2 * math.pi * sigma**2) + logdet_v + logdet_x
+                + rss / sigma**2)
+
+    def vcov_beta(self, varpar: np.ndarray) -> np.ndarray:
+        """Cov(β̂) = σ²·(X'Ṽ⁻¹X)⁻¹ at (θ, σ)."""
+        return varpar[-1] ** 2 * self.parts(varpar[:-1])[4]
 
     def deviance(self, theta: np.ndarray) -> float:
         try:
@@ -360,7 +384,8 @@ def fit_structure(logd: pd.DataFrame, arms: Sequence[str], control: str, structu
     beta, vcov, llf = gls(X, Z, y, groups, cov, sigma2)
     fit = MixedFit(structure=structure, llf=llf, optimiser=label, converged=conv, beta=beta,
                    names=names, vcov=vcov, cov_re=cov, scale=sigma2, n_obs=int(y.size),
-                   n_mice=int(pd.unique(groups).size), tried=tried)
+                   n_mice=int(pd.unique(groups).size), tried=tried, theta=np.asarray(theta),
+                   profile=pr)
     fit.singular = bool(np.min(np.abs(np.diag(lam))) < SINGULAR_TOL)
     return fit
 
@@ -422,6 +447,70 @@ def wald(est: float, se: float, alpha: float) -> tuple[float, float, float, floa
     return z, float(2 * stats.norm.sf(abs(z))), est - q * se, est + q * se
 
 
+def _steps(x: np.ndarray) -> np.ndarray:
+    return 1e-3 * np.maximum(np.abs(x), 1e-2)
+
+
+def _hessian(f: Any, x: np.ndarray) -> np.ndarray:
+    """Central-difference Hessian of a scalar function."""
+    k = x.size
+    h = _steps(x)
+    H = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            def at(si: float, sj: float) -> float:
+                y = x.copy()
+                y[i] += si * h[i]
+                y[j] += sj * h[j]
+                return f(y)
+            H[i, j] = H[j, i] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h[i] * h[j])
+    return H
+
+
+def satterthwaite_df(fit: MixedFit, weights: dict[str, float]) -> float:
+    """Satterthwaite denominator df of the contrast L'β (as lmerTest's ``contest1D``).
+
+    With φ = (θ, σ) the variance parameters, A = 2·H⁻¹ (H = Hessian of the REML deviance
+    −2ℓ_REML(φ), :meth:`ProfiledREML.full_deviance`), v(φ) = L'Cov(β̂; φ)L and g = ∂v/∂φ:
+    df = 2·v² / (g'Ag) (Satterthwaite 1946; Kuznetsova et al. 2017, J Stat Softw 82(13)).
+    Derivatives by central differences. NaN when H is not positive definite (e.g. a fit on
+    the boundary).
+    """
+    pr, theta = fit.profile, fit.theta
+    if pr is None or theta is None:
+        return float("nan")
+    vp = np.append(np.asarray(theta, dtype=float), math.sqrt(fit.scale))
+    L = np.zeros(len(fit.names))
+    for name, w in weights.items():
+        L[fit.names.index(name)] = w
+    try:
+        if fit._vp_cov is None:
+            H = _hessian(pr.full_deviance, vp)
+            if np.min(np.linalg.eigvalsh(H)) <= 0:
+                return float("nan")
+            fit._vp_cov = 2.0 * np.linalg.inv(H)
+        A = fit._vp_cov
+        v = float(L @ pr.vcov_beta(vp) @ L)
+        h = _steps(vp)
+        g = np.zeros(vp.size)
+        for i in range(vp.size):
+            up, dn = vp.copy(), vp.copy()
+            up[i] += h[i]
+            dn[i] -= h[i]
+            g[i] = (float(L @ pr.vcov_beta(up) @ L) - float(L @ pr.vcov_beta(dn) @ L)) / (2 * h[i])
+        denom = float(g @ A @ g)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return float("nan")
+    return 2.0 * v * v / denom if denom > 0 else float("nan")
+
+
+def t_test(est: float, se: float, df: float) -> float:
+    """Two-sided p of t = est/SE with ``df`` degrees of freedom (NaN if df is NaN)."""
+    if not (se > 0 and np.isfinite(df) and df > 0):
+        return float("nan")
+    return float(2 * stats.t.sf(abs(est / se), df))
+
+
 def arm_rates(fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05
               ) -> pd.DataFrame:
     """Per-arm growth rate and (treated arms) rate difference vs control, Wald inference."""
@@ -432,10 +521,13 @@ def arm_rates(fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0
         row: dict[str, Any] = {"arm": arm, "growth_rate_per_day": rate, "growth_rate_se": rate_se,
                                "growth_rate_ci_low": lo, "growth_rate_ci_high": hi}
         if arm != control:
-            d, se = _contrast(fit, {f"day:arm{arm}": 1.0})
+            w = {f"day:arm{arm}": 1.0}
+            d, se = _contrast(fit, w)
             z, p, lo, hi = wald(d, se, alpha)
+            df = satterthwaite_df(fit, w)
             row.update(rate_diff_vs_control=d, rate_diff_se=se, rate_diff_ci_low=lo,
-                       rate_diff_ci_high=hi, z_value=z, p_value=p, p_value_method=WALD_LABEL)
+                       rate_diff_ci_high=hi, z_value=z, p_value=p, p_value_method=WALD_LABEL,
+                       df_satterthwaite=df, p_value_satterthwaite=t_test(d, se, df))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -445,7 +537,8 @@ def slope_contrasts(fit: MixedFit, arms: Sequence[str], control: str, alpha: flo
     """All pairwise slope contrasts (arm − reference) with Wald z and Holm-adjusted p.
 
     Pairs follow study order (reference = the earlier arm), as TumGrowth's Tukey-type slope
-    contrasts; p adjusted over all pairs by Holm (1979).
+    contrasts; p adjusted over all pairs by Holm (1979), both the Wald p and the t p with
+    Satterthwaite df (:func:`satterthwaite_df`).
     """
     rows = []
     for i, ref in enumerate(arms):
@@ -455,13 +548,17 @@ def slope_contrasts(fit: MixedFit, arms: Sequence[str], control: str, alpha: flo
                 w[k] = w.get(k, 0.0) - v
             est, se = _contrast(fit, w)
             z, p, lo, hi = wald(est, se, alpha)
+            df = satterthwaite_df(fit, w)
             rows.append({"arm": arm, "reference": ref, "estimate": est, "se": se,
-                         "ci_low": lo, "ci_high": hi, "z_value": z, "p_value": p})
-    out = pd.DataFrame(rows, columns=["arm", "reference", "estimate", "se", "ci_low", "ci_high",
-                                      "z_value", "p_value"])
+                         "ci_low": lo, "ci_high": hi, "z_value": z, "p_value": p,
+                         "df_satterthwaite": df, "p_satterthwaite": t_test(est, se, df)})
+    out = pd.DataFrame(rows, columns=CONTRAST_COLUMNS[:8] + ["df_satterthwaite",
+                                                             "p_satterthwaite"])
     out["p_holm"] = holm(out["p_value"].to_numpy()) if len(out) else []
-    out["method"] = f"{WALD_LABEL}; Holm over {len(out)} pairs"
-    return out
+    out["p_holm_satterthwaite"] = holm(out["p_satterthwaite"].to_numpy()) if len(out) else []
+    out["method"] = (f"{WALD_LABEL}, Holm over {len(out)} pairs (p_holm); "
+                     f"{SATTERTHWAITE_LABEL}, Holm (p_holm_satterthwaite)")
+    return out[CONTRAST_COLUMNS]
 
 
 def fits_table(fits: list[MixedFit], selected: MixedFit | None) -> pd.DataFrame:
