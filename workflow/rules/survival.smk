@@ -9,6 +9,7 @@ STUDY_TARGETS.extend(
         "tables/survival_overall.tsv",
         "tables/exclusions_survival.tsv",
         "figures/km.png",
+        "figures/km.svg",
     ]
 )
 

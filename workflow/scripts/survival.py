@@ -28,4 +28,6 @@ with script_context(snakemake) as study:  # noqa: F821
                     labels={a.name: a.label or a.name for a in study.arms}, alpha=alpha,
                     title=study.title + (" — SYNTHETIC DATA" if study.synthetic else ""),
                     endpoint_label=rule)
-    save_figure(fig, out.km_png[: -len(".png")], study.settings["figure_formats"])
+    # png and svg are the rule's declared outputs; figure_formats may add pdf
+    formats = list(dict.fromkeys(["png", "svg", *study.settings["figure_formats"]]))
+    save_figure(fig, out.km_png[: -len(".png")], formats)
