@@ -185,6 +185,8 @@ def test_study_tables() -> None:
     assert per_arm["median_ci_high"].isna().all()
     np.testing.assert_allclose(per_arm["rmst_days"], [14.775, 18.9, 21.075], rtol=1e-12)
     assert (per_arm["rmst_horizon_days"] == 22).all()
+    # reverse KM: summary(survfit(Surv(time, 1 - event) ~ arm, data = d))$table[, "median"]
+    assert per_arm["median_followup_days"].tolist() == [22, 28, 30]
     tests = out["tests"]
     assert list(tests.columns) == sv.TEST_COLUMNS
     assert list(zip(tests["arm"], tests["reference"], tests["comparison"])) == [

@@ -259,7 +259,7 @@ def endpoint_exclusions(measurements: pd.DataFrame | None, endpoints: pd.DataFra
 # ------------------------------------------------------------------------------ analysis tables
 
 PER_ARM_COLUMNS = ["arm", "n", "events", "median_days", "median_ci_low", "median_ci_high",
-                   "rmst_days", "rmst_horizon_days"]
+                   "rmst_days", "rmst_horizon_days", "median_followup_days"]
 TEST_COLUMNS = [
     "arm", "reference", "comparison", "n_arm", "n_reference", "events_arm", "events_reference",
     "logrank_chisq", "logrank_p", "gbw_chisq", "gbw_p",
@@ -286,7 +286,9 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     rule; empty = not reached). RMST (:func:`xenoflow.km.rmst`) is integrated to the common
     horizon tau = the smallest of the arms' last follow-up times (event or censoring), so every
     arm's curve is observed up to tau and the values are comparable; tau is given in
-    ``rmst_horizon_days``. Arms listed in ``arms`` without any mouse get n = 0.
+    ``rmst_horizon_days``. ``median_followup_days``: median follow-up by the reverse
+    Kaplan–Meier method (censoring treated as the event; Schemper & Smith 1996, Control Clin
+    Trials 17:343; as TumGrowth reports it). Arms listed in ``arms`` without any mouse get n = 0.
     """
     order = _arm_order(endpoints, arms) + [a for a in arms if a not in set(endpoints["arm"])]
     present = [a for a in order if (endpoints["arm"] == a).any()]
@@ -296,11 +298,12 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     for arm in order:
         sub = endpoints[endpoints["arm"] == arm]
         if sub.empty:
-            rows.append((arm, 0, 0, *(float("nan"),) * 4, horizon))
+            rows.append((arm, 0, 0, *(float("nan"),) * 4, horizon, float("nan")))
             continue
         med, lo, hi = km_median_ci(sub["time_days"], sub["event"], alpha)
+        followup = km_median_ci(sub["time_days"], 1 - sub["event"], alpha)[0]
         rows.append((arm, len(sub), int(sub["event"].sum()), med, lo, hi,
-                     rmst(sub["time_days"], sub["event"], horizon), horizon))
+                     rmst(sub["time_days"], sub["event"], horizon), horizon, followup))
     out = pd.DataFrame(rows, columns=PER_ARM_COLUMNS)
     return out.astype({"n": int, "events": int})
 

@@ -6,7 +6,7 @@ test, the Mantel–Haenszel / O-E hazard ratios, the ratio of medians and Firth'
 time t: n_jt at risk and d_jt events in group j, n_t and d_t in total.
 
 References: R ``survival`` (``?survdiff``, ``?coxph``, Therneau & Grambsch 2000 ch. 3);
-Collett, *Modelling Survival Data in Medical Research* 3rd ed. §2.6 (log-rank, Wilcoxon,
+Collett, *Modelling Survival Data in Medical Research* 3rd ed. ch. 2 (log-rank, Wilcoxon,
 trend); Machin, Cheung & Parmar, *Survival Analysis: A Practical Approach* 2nd ed. §3 (hazard
 ratios, pp. 67-68 ratio of medians); GraphPad Prism KB #718 and the Prism Statistics Guide
 ("Comparing survival curves", "The hazard ratio"); Heinze & Schemper 2001, Biometrics 57:114
@@ -118,7 +118,9 @@ def logrank_trend(time, event, group, groups: Sequence[str],
     """Log-rank test for trend over ordered groups (1 df). Returns ``(chisq, p)``.
 
     U = sum_j s_j (O_j - E_j), Var(U) = s' V s with V the log-rank covariance of (O - E)
-    (Collett §2.6.3 / Peto et al. 1977; the form Prism uses with scores = column order).
+    (Peto et al. 1977, Br J Cancer 35:1; Collett ch. 2). Prism offers this test with scores =
+    column order; its exact variance formula is not documented, so agreement with Prism is
+    unverified (this is the exact-variance form, = the R recipe in the tests).
     Default scores 1..k in the given order. chi2 = U^2 / Var(U).
     """
     s = np.arange(1, len(groups) + 1, dtype=float) if scores is None else np.asarray(scores, float)
