@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, InputError
 from . import survtests as st
+from .errors import ConfigError, InputError
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
 
 PER_MOUSE_COLUMNS = ["arm", "mouse_id", "time_days", "event", "endpoint_rule"]

@@ -51,16 +51,18 @@ def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
               endpoint_label: str = "") -> plt.Figure:
     """Kaplan–Meier curves with a number-at-risk table under the time axis.
 
-    ``endpoints``: per-mouse ``arm, time_days, event``; ``None`` or empty gives a placeholder
-    figure saying that no survival endpoint is configured. ``tests``: the ``survival_tests``
+    ``endpoints``: per-mouse ``arm, time_days, event``; ``None`` (no endpoint configured) or an
+    empty table gives a placeholder figure saying so. ``tests``: the ``survival_tests``
     table (rows with ``reference == control`` are shown in the legend).
     """
     labels = dict(labels or {})
     if endpoints is None or endpoints.empty:
         fig, ax = plt.subplots(figsize=(6.5, 2.5))
         ax.axis("off")
-        ax.text(0.5, 0.5, "No survival endpoint configured\n(set endpoint_volume_mm3 or "
-                "survival_data in the study file)", ha="center", va="center", fontsize=11)
+        message = ("No survival endpoint configured\n(set endpoint_volume_mm3 or survival_data "
+                   "in the study file)" if endpoints is None else
+                   "No mouse has a survival endpoint")
+        ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
         if title:
             ax.set_title(title, fontsize=10)
         return fig
