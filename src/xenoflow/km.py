@@ -1,7 +1,7 @@
 """Kaplan–Meier estimation exactly as R's ``survival::survfit`` computes it.
 
 Our own ~40-line product-limit estimator instead of lifelines', because lifelines differs from
-R in three ways that change reported numbers (measured, see ``docs``/issue 5):
+R in three ways that change reported numbers (measured for issue 5):
 
 * its median is the first time with S(t) <= 0.5, so a curve that is flat at exactly 0.5
   (e.g. 4 of 8 mice dead) gives the start of the flat step (and, through floating-point noise
