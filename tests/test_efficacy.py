@@ -323,3 +323,19 @@ def test_exponential_growth_delay():
     # absolute threshold 800 mm3: C from 100 (3 doublings, 12 d), T from 200 (2 doublings, 12 d)
     out = ef.exponential_growth_delay(gm, "C", {"C": math.log(8), "T": math.log(4)})
     assert out.set_index("arm").loc["T", "model_growth_delay_days"] == pytest.approx(0)
+
+
+def test_mouse_summary(tiny):
+    pm, _ = ef.per_mouse_metrics(tiny)
+    ms = ef.mouse_summary(pm, 7).set_index(["arm", "mouse_id"])
+    assert ms.loc[("C", "1"), "auc_mm3_days"] == pytest.approx(3150)
+    assert ms.loc[("C", "1"), "auc_reference_mm3_days"] == pytest.approx(1050)
+    assert ms.loc[("T", "2"), "reference_fold_change"] == pytest.approx(0.75)
+    assert ms.loc[("T", "2"), "last_day"] == 14 and ms.loc[("T", "2"), "baseline_volume_mm3"] == 200
+
+
+def test_row_order_does_not_matter(tiny):
+    shuffled = tiny.sample(frac=1, random_state=4).reset_index(drop=True)
+    a, _ = ef.efficacy_table(tiny, "C", ["C", "T"], settings=SETTINGS)
+    b, _ = ef.efficacy_table(shuffled, "C", ["C", "T"], settings=SETTINGS)
+    pd.testing.assert_frame_equal(a, b)

@@ -253,6 +253,30 @@ def auc_per_mouse(measurements: pd.DataFrame, baseline_day: float | None = None,
                          "auc_mm3_days": g["auc_mm3_days"].last()}).reset_index()
 
 
+def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame:
+    """One row per mouse: baseline, last measured day, AUC to the last measurement and to the
+    reference day, volume and fold change at the reference day (empty when not measured then).
+
+    ``per_mouse`` from :func:`per_mouse_metrics`; AUC as there (trapezoid of raw volume from the
+    baseline day, Xeva ``R/auc.R``). Columns ``arm, mouse_id, baseline_day,
+    baseline_volume_mm3, last_day, auc_mm3_days, auc_reference_mm3_days,
+    reference_volume_mm3, reference_fold_change``.
+    """
+    keys = ["arm", "mouse_id"]
+    g = per_mouse.groupby(keys, sort=False)
+    out = pd.DataFrame({"baseline_day": g["baseline_day"].first(),
+                        "baseline_volume_mm3": g["baseline_volume_mm3"].first(),
+                        "last_day": g["day"].max()})
+    auc = per_mouse.dropna(subset=["auc_mm3_days"]).groupby(keys, sort=False)["auc_mm3_days"]
+    out["auc_mm3_days"] = auc.last()
+    upto = per_mouse[(per_mouse["day"] <= reference_day)].dropna(subset=["auc_mm3_days"])
+    out["auc_reference_mm3_days"] = upto.groupby(keys, sort=False)["auc_mm3_days"].last()
+    at = per_mouse[per_mouse["day"] == reference_day].set_index(keys)
+    out["reference_volume_mm3"] = at["volume_mm3"]
+    out["reference_fold_change"] = at["fold_change"]
+    return out.reset_index()
+
+
 # ----------------------------------------------------------------------------- arm summaries
 
 
@@ -600,7 +624,8 @@ def analyse_study(study: Any, measurements: pd.DataFrame,
     ``study``: a :class:`xenoflow.config.Study`; ``growth_model``: the growth rule's per-arm
     table (``arm, growth_rate_per_day``), for the control doubling time. Returns a dict with
     the tables ``efficacy``, ``per_mouse``, ``growth_delay``, ``response``,
-    ``response_summary``, ``exclusions`` (stage efficacy), ``exclusions_response`` and the
+    ``response_summary``, ``mice`` (:func:`mouse_summary`), ``exclusions`` (stage efficacy),
+    ``exclusions_response`` and the
     scalars ``reference_day`` and ``doubling_time_days``.
     """
     from .response import response_summary, response_table
@@ -631,6 +656,7 @@ def analyse_study(study: Any, measurements: pd.DataFrame,
                                      study.baseline_day)
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
     ref = float(table.loc[table["is_reference_day"], "day"].iloc[0])
-    return {"efficacy": table, "per_mouse": per_mouse, "growth_delay": delay,
+    return {"efficacy": table, "per_mouse": per_mouse, "mice": mouse_summary(per_mouse, ref),
+            "growth_delay": delay,
             "response": resp, "response_summary": summary, "exclusions": excl,
             "exclusions_response": resp_excl, "reference_day": ref, "doubling_time_days": td}

@@ -4,6 +4,7 @@
 STUDY_TARGETS.extend(
     [
         "tables/efficacy.tsv",
+        "tables/efficacy_per_mouse.tsv",
         "tables/growth_delay.tsv",
         "tables/response.tsv",
         "tables/response_summary.tsv",
@@ -32,6 +33,12 @@ rule efficacy:
         efficacy=report(
             f"{RESULTS}/{{study}}/tables/efficacy.tsv",
             caption="../report/efficacy.rst",
+            category="{study}",
+            subcategory="Efficacy",
+        ),
+        mice=report(
+            f"{RESULTS}/{{study}}/tables/efficacy_per_mouse.tsv",
+            caption="../report/efficacy_per_mouse.rst",
             category="{study}",
             subcategory="Efficacy",
         ),

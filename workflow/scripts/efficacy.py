@@ -11,8 +11,8 @@ with script_context(snakemake) as study:  # noqa: F821
     growth_files = list(snakemake.input.growth_model)  # noqa: F821
     growth_model = io.read_tsv(growth_files[0]) if growth_files else None
     tables = efficacy.analyse_study(study, measurements, growth_model)
-    for name in ("efficacy", "growth_delay", "response", "response_summary", "exclusions",
-                 "exclusions_response"):
+    for name in ("efficacy", "mice", "growth_delay", "response", "response_summary",
+                 "exclusions", "exclusions_response"):
         io.write_tsv(tables[name], getattr(out, name))
     log.info("%s: reference day %g, control doubling time %.4g days", study.study_id,
              tables["reference_day"], tables["doubling_time_days"])
