@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xenoflow.efficacy import auc_per_mouse
 from xenoflow.response import (best_response, classify_mrecist, curve_response, response_summary,
                                response_table)
 
@@ -138,13 +139,18 @@ def test_xeva_excerpt():
     np.testing.assert_allclose(m["best_avg_response_pct"], m["best.average.response"], atol=1e-9)
     np.testing.assert_array_equal(m["best_response_day"], m["best.response.time"])
     np.testing.assert_array_equal(m["best_avg_response_day"], m["best.average.response.time"])
+    # Xeva AUC (R/auc.R: trapezoid of raw volume over the whole curve)
+    auc = auc_per_mouse(vol[["arm", "mouse_id", "day", "volume_mm3"]]).merge(
+        exp, left_on="mouse_id", right_on="model.id")
+    np.testing.assert_allclose(auc["auc_mm3_days"], auc["AUC"], rtol=1e-12)
 
 
 @pytest.mark.shared
 def test_xeva_pdxe_breast_all_curves(shared_data):
     """All 849 PDXE breast curves: label agreement >= 99.5 %, BR/BAR within 0.01 pp.
 
-    Observed: 849/849 labels equal, max |dBR| = max |dBAR| ~ 5e-13.
+    Observed: 849/849 labels equal, max |dBR| = max |dBAR| ~ 5e-13; AUC (efficacy
+    module) equal to Xeva's ``AUC`` on all 849 curves (max |diff| ~ 7e-12).
     """
     src = shared_data / "xeva_pdxe_brca"
     vol = pd.read_csv(src / "volumes.csv", dtype={"mouse_id": str, "arm": str})
@@ -157,3 +163,7 @@ def test_xeva_pdxe_breast_all_curves(shared_data):
     both = m.dropna(subset=["best_response_pct", "best.response"])
     assert (both["best_response_pct"] - both["best.response"]).abs().max() < 0.01
     assert (both["best_avg_response_pct"] - both["best.average.response"]).abs().max() < 0.01
+    auc = auc_per_mouse(vol[["arm", "mouse_id", "day", "volume_mm3"]]).merge(
+        exp, left_on="mouse_id", right_on="model.id")
+    assert len(auc) == 849
+    np.testing.assert_allclose(auc["auc_mm3_days"], auc["AUC"], rtol=1e-12)
