@@ -250,3 +250,14 @@ def test_satterthwaite_matches_lmertest_algorithm_in_r(request: pytest.FixtureRe
         assert model.loc[arm, "p_value_small_sample_method"] == mixed.SATTERTHWAITE_LABEL
     # Welch on per-mouse slopes is reported alongside, labelled
     assert model.loc["Cetuximab", "p_value_welch"] > 0
+
+
+def test_unidentifiable_random_slopes_fall_back_with_reason() -> None:
+    """Two measurements per mouse: as many random effects as observations (lme4 refuses the
+    fit, check.nobs.vs.nRE); the random-intercept model is used and the note says why."""
+    d = pd.DataFrame({"arm": list("CCCCTTTT"), "mouse_id": list("11221122"),
+                      "day": [0.0, 7] * 4, "volume_mm3": [100, 200, 120, 260, 100, 110, 90, 95.0]})
+    res = growth.analyse(d, settings(), ["C", "T"], "C")
+    assert (res.model["random_effects"] == "(1 | mouse)").all()
+    assert "not identifiable (8 observations <= 8 random effects)" in res.model["fallback_note"][0]
+    assert list(res.fits["structure"]) == ["intercept"]

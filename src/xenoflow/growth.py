@@ -208,7 +208,7 @@ def _starts_and_bounds(model: str, t: np.ndarray, y: np.ndarray, k: float, a: fl
         return starts, (np.array([1e-9, -inf]), np.array([inf, inf]))
     if model == "gompertz":
         kk = max(abs(k), 1e-3)
-        starts = [np.array([y[0], kk, 1e-3]), np.array([y[0], 2 * kk, 2.0 / span])]
+        starts = [np.array([y[0], 2 * kk, 2.0 / span]), np.array([y[0], kk, 1e-3])]
         return starts, (np.array([-inf, 0.0, 0.0]), np.array([inf, 10.0, 10.0]))
     if model == "logistic":
         kk = max(abs(k), 1e-3)
@@ -272,7 +272,9 @@ def fit_alternative_models(day: np.ndarray, log_volume: np.ndarray, max_nfev: in
         best = None
         message = ""
         starts, bounds = _starts_and_bounds(model, t, y, exp.rate, exp.intercept)
-        for x0 in starts:
+        for i, x0 in enumerate(starts):
+            if i > 0 and best is not None and model != "regrowth":
+                break  # a second start only when the first failed (regrowth: always both)
             x0 = np.clip(x0, bounds[0] + 1e-12, bounds[1] - 1e-12)
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")

@@ -248,7 +248,8 @@ class ProfiledREML:
         return np.sqrt(np.maximum(np.diag(rel), 0.0))
 
     def minimise(self, starts: list[np.ndarray]) -> tuple[np.ndarray, float, bool]:
-        """Bounded L-BFGS-B from each start, then bounded Powell from the best; lowest deviance."""
+        """Bounded L-BFGS-B from each start, then bounded Powell from the best when no run
+        converged or θ is near the boundary; lowest deviance wins."""
         from scipy import optimize
 
         best_x, best_f, ok = np.asarray(starts[0], dtype=float), float("inf"), False
@@ -269,7 +270,9 @@ class ProfiledREML:
 
         for x0 in starts:
             run(np.asarray(x0, dtype=float), "L-BFGS-B")
-        run(best_x, "Powell")  # derivative-free polish from the best point (boundary moves)
+        near_boundary = np.min(np.abs(np.diag(self.lam(best_x)))) < 1e-2
+        if near_boundary or not ok:
+            run(best_x, "Powell")  # derivative-free polish (moves along the boundary)
         return best_x, best_f, ok
 
 
@@ -315,6 +318,14 @@ def _moment_theta(pr: ProfiledREML, logd: pd.DataFrame) -> np.ndarray:
     return pr.theta_from(cov, scale)
 
 
+def identifiable(structure: str, n_obs: int, n_mice: int) -> bool:
+    """lme4's ``check.nobs.vs.nRE`` rule: the structure is fitted only when the number of
+    observations exceeds the number of random effects (n_mice × effects per mouse); otherwise
+    the random-effect and residual variances are not identifiable."""
+    k = 1 if structure == "intercept" else 2
+    return n_obs > n_mice * k
+
+
 def fit_structure(logd: pd.DataFrame, arms: Sequence[str], control: str, structure: str,
                   optimisers: Sequence[str] = OPTIMISERS) -> MixedFit | None:
     """Fit one random-effects structure with several optimisers; keep the best REML llf.
@@ -322,12 +333,15 @@ def fit_structure(logd: pd.DataFrame, arms: Sequence[str], control: str, structu
     Candidates: statsmodels ``MixedLM.fit(reml=True, method=[m])`` for each ``m`` in
     ``optimisers`` (days counted from the first measurement c for the correlated and
     intercept-only structures - an equivalent reparametrisation - with Ψ mapped back to raw days
-    by Ψ_raw = A Ψ_c A', A = [[1, −c], [0, 1]]; raw days for the uncorrelated one); then :class:`ProfiledREML` minimised from the
-    best statsmodels estimate and from a per-mouse-OLS moment start (bounded, so a singular
-    optimum on the boundary is reached as in lme4). The kept (Ψ, σ²) gives β, Cov(β) and
+    by Ψ_raw = A Ψ_c A', A = [[1, −c], [0, 1]]; raw days for the uncorrelated one); then
+    :class:`ProfiledREML` minimised from the best statsmodels estimate and, unless that run
+    converged, from a per-mouse-OLS moment start (bounded, so a singular optimum on the
+    boundary is reached as in lme4). The kept (Ψ, σ²) gives β, Cov(β) and
     ℓ_REML by :func:`gls`. Returns None when nothing gives a finite fit.
     """
     X, names, Z, y, groups = design(logd, arms, control)
+    if not identifiable(structure, y.size, int(pd.unique(groups).size)):
+        return None
     # statsmodels is better conditioned with days counted from the first measurement; that is
     # the same model for the correlated and intercept-only structures (not for uncorrelated)
     first = float(logd["day"].min())
@@ -364,12 +378,16 @@ def fit_structure(logd: pd.DataFrame, arms: Sequence[str], control: str, structu
             if np.isfinite(llf):
                 cands.append((llf, label, conv, theta))
     if "profiled" in optimisers:
-        starts = [_moment_theta(pr, logd)]
+        # from the best statsmodels estimate; from a moment start too unless that converged
+        starts = []
         if cands:
-            starts.insert(0, max(cands, key=lambda c: c[0])[3])
+            top = max(cands, key=lambda c: c[0])
+            starts.append(top[3])
+        if not cands or not top[2]:
+            starts.append(_moment_theta(pr, logd))
         theta, dev, ok = pr.minimise(starts)
         llf = -0.5 * dev
-        label = "profiled REML (L-BFGS-B + Powell on lme4 theta)"
+        label = "profiled REML (scipy L-BFGS-B/Powell on lme4 theta)"
         tried.append(f"{label}: llf {llf:.6f}{'' if ok else ' (not converged)'}")
         if np.isfinite(llf):
             cands.append((llf, label, ok, theta))
@@ -407,7 +425,12 @@ def fit_mixed(logd: pd.DataFrame, arms: Sequence[str], control: str,
     for s in STRUCTURES:
         f = by.get(s)
         if f is None:
-            reasons.append(f"{STRUCTURE_LABELS[s]} could not be fitted")
+            n_obs, n_mice = len(logd), int(logd["mouse"].nunique())
+            if not identifiable(s, n_obs, n_mice):
+                reasons.append(f"{STRUCTURE_LABELS[s]} not identifiable ({n_obs} observations "
+                               f"<= {n_mice * (1 if s == 'intercept' else 2)} random effects)")
+            else:
+                reasons.append(f"{STRUCTURE_LABELS[s]} could not be fitted")
             continue
         if f.singular and s != "intercept":
             reasons.append(f"{STRUCTURE_LABELS[s]} fit is singular "
