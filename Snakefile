@@ -16,9 +16,14 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/growth.smk"
 include: "workflow/rules/efficacy.smk"
 include: "workflow/rules/survival.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
+
+
+onsuccess:
+    print_qc_summary()

@@ -49,7 +49,7 @@ def test_findings_follow_the_statistics(tmp_path):
                                                      "survival": SURV, "survival_tests": TESTS})
     text = summary.to_markdown(title, sections)
     assert "By day 28 control tumours grew 24.6-fold" in text
-    assert "The X2 arm grew 12.1-fold, a 51% reduction relative to control (95% CI 31% to 66%)." in text
+    assert "The X2 arm grew 12.1-fold, a 51% reduction of the fold change relative to control (95% CI 31% to 66%)." in text
     assert "X1 arm grew 18-fold, a 27% reduction" in text and "not statistically significant" in text
     assert "difference -0.025 per day (95% CI -0.04 to -0.01; p = 0.002, Wald z (REML mixed model)), a statistically significant difference" in text
     assert "(95% CI -0.03 to 0.002; p = 0.09, Wald z (REML mixed model)), not a statistically significant difference" in text
@@ -64,6 +64,7 @@ def test_synthetic_label_and_html(tmp_path):
     study = make_study(tmp_path, synthetic=True)
     title, sections = summary.study_summary(study, {"measurements": MEAS})
     assert title.endswith("SYNTHETIC DATA")
+    assert "SYNTHETIC DATA" not in summary.study_summary(make_study(tmp_path, synthetic=True, title="A (synthetic)"), {"measurements": MEAS})[0]
     html = summary.to_html(title, sections)
     assert html.startswith("<!DOCTYPE html>") and "SYNTHETIC DATA: this study was simulated" in html
     assert "No comparison with the control arm could be computed." in html
@@ -96,3 +97,25 @@ def test_p_value_formatting():
     assert summary.fmt_p(0.0042) == "p = 0.0042"
     assert summary.fmt_p(0.05) == "p = 0.05"
     assert summary.fmt(float("nan")) == "–"
+
+
+def test_shrinkage_small_sample_verdict_delay_and_response(tmp_path):
+    study = make_study(tmp_path)
+    eff = EFF.assign(mean_fold_change=[24.6, 0.69, 18.0], ratio_c_t=[1.0, 10.06, 1.4],
+                     tc_ci_low=[math.nan, 8.0, 50.0], tc_ci_high=[math.nan, 12.0, 90.0])
+    growth = GROWTH.assign(p_value_small_sample=[math.nan, 0.08, 0.3],
+                           p_value_small_sample_method=["", "t, Satterthwaite df", "t, Satterthwaite df"])
+    delay = pd.DataFrame({"arm": ["Ctrl", "X2"], "threshold": ["2000 mm3"] * 2, "median_time_days": [33.0, 50.5],
+                          "control_median_time_days": [33.0, 33.0], "growth_delay_days": [math.nan, 17.5],
+                          "log_cell_kill_gross": [math.nan, 0.88]})
+    resp = pd.DataFrame({"arm": ["X2"], "n_mice": [8], "n_cr": [1], "n_pr": [2], "n_sd": [3], "n_pd": [2],
+                         "response_rate_pct": [37.5], "response_rate_ci_low": [8.5], "response_rate_ci_high": [75.5]})
+    _, sections = summary.study_summary(study, {"measurements": MEAS, "efficacy": eff, "growth_model": growth,
+                                                "growth_delay": delay, "response_summary": resp})
+    text = summary.to_markdown("t", sections)
+    assert "Tumours in the X2 arm shrank to 0.69 of their baseline volume" in text
+    assert "On day 28 the mean control volume was 10.1 times the X2 mean; %T/C was 49.2% (95% CI 8% to 12%" in text
+    # Wald p = 0.002 but the small-sample p = 0.08 decides the wording
+    assert "p = 0.002, Wald z (REML mixed model); p = 0.08, t, Satterthwaite df), not a statistically significant" in text
+    assert "Tumours in X2 took a median of 50.5 days to reach 2000 mm3 against 33 days in control: a growth delay of 17.5 days (gross log cell kill 0.88)." in text
+    assert "mRECIST in X2: 1 CR, 2 PR, 3 SD, 2 PD of 8 mice; response rate 38% (95% CI 8.5% to 76%)." in text

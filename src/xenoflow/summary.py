@@ -149,18 +149,24 @@ def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
         row = ref.loc[arm]
         low, high = _get(row, "fold_change_reduction_ci_low"), _get(row, "fold_change_reduction_ci_high")
         red = _get(row, "fold_change_reduction_pct")
-        sentence = f"The {arm} arm grew {fmt(row['mean_fold_change'])}-fold"
+        fc = float(row["mean_fold_change"])
+        sentence = (f"The {arm} arm grew {fmt(fc)}-fold" if fc >= 1 else
+                    f"Tumours in the {arm} arm shrank to {fmt(fc)} of their baseline volume")
         if not _isnum(red):
             out.append(sentence + ".")
             continue
         word = "reduction" if float(red) >= 0 else "increase"
-        sentence += f", a {fmt(abs(float(red)), 2)}% {word} relative to control ({fmt_ci(low, high, 3, '%')})"
+        sentence += (f", a {fmt(abs(float(red)), 2)}% {word} of the fold change relative to control "
+                     f"({fmt_ci(low, high, 3, '%')})")
         if _isnum(low) and _isnum(high) and float(low) <= 0 <= float(high):
             sentence += "; the interval includes no reduction, so the difference is not statistically significant"
         out.append(sentence + ".")
-        tc = _get(row, "tc_pct")
+        tc, ct = _get(row, "tc_pct"), _get(row, "ratio_c_t")
         if _isnum(tc):
-            out.append(f"%T/C for {arm} at day {day:g} was {fmt(tc, 3)}% ({nci_activity(float(tc))}).")
+            ratio = f"mean control volume was {fmt(ct)} times the {arm} mean; " if _isnum(ct) else ""
+            out.append(f"On day {day:g} the {ratio}%T/C was {fmt(tc, 3)}% "
+                       f"({fmt_ci(_get(row, 'tc_ci_low'), _get(row, 'tc_ci_high'), 3, '%')}; "
+                       f"{nci_activity(float(tc))}).")
     return out
 
 
@@ -184,16 +190,45 @@ def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
         if arm not in g.index:
             continue
         row = g.loc[arm]
-        diff, p = _get(row, "rate_diff_vs_control"), _get(row, "p_value")
+        diff = _get(row, "rate_diff_vs_control")
         text = (f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
                 f"(ln volume) against {fmt(k_c)} per day in control")
         if _isnum(diff):
-            method = _get(row, "p_value_method") or "mixed model"
+            p, method = _get(row, "p_value"), _get(row, "p_value_method") or "mixed model"
+            p_small = _get(row, "p_value_small_sample")
+            tests = f"{fmt_p(p)}, {method}"
+            if _isnum(p_small):
+                tests += f"; {fmt_p(p_small)}, {_get(row, 'p_value_small_sample_method')}"
+                p = p_small  # the verdict follows the small-sample test when there is one
             verdict = ("a statistically significant difference" if _isnum(p) and float(p) < alpha
                        else "not a statistically significant difference")
             text += (f": difference {fmt(diff)} per day ({fmt_ci(_get(row, 'rate_diff_ci_low'), _get(row, 'rate_diff_ci_high'))}; "
-                     f"{fmt_p(p)}, {method}), {verdict}")
+                     f"{tests}), {verdict}")
         out.append(text + ".")
+    return out
+
+
+def growth_delay_sentences(study: Study, delay: pd.DataFrame) -> list[str]:
+    out = []
+    for row in delay.to_dict("records"):
+        if row["arm"] == study.control or not _isnum(row.get("growth_delay_days")):
+            continue
+        text = (f"Tumours in {row['arm']} took a median of {fmt(row['median_time_days'])} days to "
+                f"reach {row['threshold']} against {fmt(row['control_median_time_days'])} days in "
+                f"control: a growth delay of {fmt(row['growth_delay_days'])} days")
+        if _isnum(row.get("log_cell_kill_gross")):
+            text += f" (gross log cell kill {fmt(row['log_cell_kill_gross'])})"
+        out.append(text + ".")
+    return out
+
+
+def response_sentences(summary_table: pd.DataFrame) -> list[str]:
+    out = []
+    for r in summary_table.to_dict("records"):
+        out.append(
+            f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {r['n_sd']} SD, {r['n_pd']} PD "
+            f"of {r['n_mice']} mice; response rate {fmt(r['response_rate_pct'], 2)}% "
+            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')}).")
     return out
 
 
@@ -252,14 +287,20 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         findings.paragraphs += fold_change_sentences(study, tables["efficacy"])
     if "growth_model" in tables:
         findings.paragraphs += growth_sentences(study, tables["growth_model"])
+    if "growth_delay" in tables:
+        findings.paragraphs += growth_delay_sentences(study, tables["growth_delay"])
     if "survival" in tables and "survival_tests" in tables:
         findings.paragraphs += survival_sentences(study, tables["survival"], tables["survival_tests"])
+    if "response_summary" in tables:
+        findings.paragraphs += response_sentences(tables["response_summary"])
     if not findings.paragraphs:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
     sections = [design_section(study, tables["measurements"]), findings,
                 notes_section(exclusions, tables.get("growth_model"))]
-    title = f"{study.title} ({study.study_id})" + (" — SYNTHETIC DATA" if study.synthetic else "")
+    title = f"{study.title} ({study.study_id})"
+    if study.synthetic and "synthetic" not in title.lower():
+        title += " — SYNTHETIC DATA"
     return title, sections
 
 

@@ -77,3 +77,15 @@ rule cross_study_summary:
         "../envs/xenoflow.yaml"
     script:
         "../scripts/cross_study_summary.py"
+
+
+def print_qc_summary():
+    """Counts of exclusions and notes per study, printed at the end of a successful run."""
+    from pathlib import Path
+
+    from xenoflow.io import read_tsv
+    from xenoflow.summary import qc_report
+
+    path = Path(RESULTS) / "exclusions_summary.tsv"
+    if path.is_file():
+        print(qc_report(read_tsv(path)))
