@@ -47,7 +47,7 @@ def growth_curves_figure(data: pd.DataFrame, study: Any, arms: Sequence[str] | N
     dosed = [a for a in arms if _arm_doses(study, a)]
     fig = plt.figure(figsize=(9, 10 + 0.25 * len(dosed)))
     heights = [max(0.3 * len(dosed), 0.01), 3.6, 3.6, 1.3]
-    gs = GridSpec(4, 1, figure=fig, height_ratios=heights, hspace=0.14)
+    gs = GridSpec(4, 1, figure=fig, height_ratios=heights, hspace=0.14, top=0.94)
     ax_lin = fig.add_subplot(gs[1])
     ax_log = fig.add_subplot(gs[2], sharex=ax_lin)
     ax_n = fig.add_subplot(gs[3], sharex=ax_lin)
@@ -103,7 +103,7 @@ def growth_curves_figure(data: pd.DataFrame, study: Any, arms: Sequence[str] | N
             ax_dose.spines[side].set_visible(False)
         ax_dose.set_title("Dosing days (▼, dose per administration)", fontsize=9, loc="left")
     title = getattr(study, "title", "") or study.study_id
-    fig.suptitle(f"{title}: tumour growth by arm", fontsize=12)
+    fig.suptitle(f"{title}: tumour growth by arm", fontsize=12, y=0.975)
     return fig
 
 
