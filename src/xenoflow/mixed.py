@@ -276,17 +276,6 @@ class ProfiledREML:
         return best_x, best_f, ok
 
 
-def _relative_cholesky_min(cov_re: np.ndarray, scale: float) -> float:
-    """Smallest diagonal element of the Cholesky factor of Ψ/σ² (lme4's θ); 0 if not PD."""
-    rel = cov_re / scale
-    if rel.shape[0] == 2 and rel[0, 1] == 0.0:
-        return float(np.sqrt(max(min(rel[0, 0], rel[1, 1]), 0.0)))
-    try:
-        return float(np.min(np.diag(np.linalg.cholesky(rel))))
-    except np.linalg.LinAlgError:
-        return 0.0
-
-
 def _sm_fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, Z: np.ndarray, structure: str,
             method: str) -> Any:
     from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
@@ -462,7 +451,8 @@ def rate_weights(fit: MixedFit, arm: str, control: str) -> dict[str, float]:
 
 
 def wald(est: float, se: float, alpha: float) -> tuple[float, float, float, float]:
-    """Wald z inference: z = est/SE, p = 2·Φ(−|z|), CI = est ± z_{1−α/2}·SE."""
+    """Wald z inference: z = est/SE, p = 2·Φ(−|z|), CI = est ± z_{1−α/2}·SE (Wald 1943; the
+    statsmodels MixedLM ``summary`` convention)."""
     if not (se > 0):
         return float("nan"), float("nan"), float("nan"), float("nan")
     z = est / se
