@@ -48,6 +48,8 @@ def test_xlsx_sheets_readme_text_safety_and_determinism(tmp_path):
                            "description": ["tumour volume (mm3)"]})
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     export.write_xlsx(tables, a, readme)
+    import time
+    time.sleep(1.1)  # openpyxl stamps the save time; it must not reach the file
     export.write_xlsx(tables, b, readme)
     assert a.read_bytes() == b.read_bytes()
     wb = load_workbook(a)

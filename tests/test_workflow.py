@@ -56,6 +56,56 @@ def test_ingest_outputs(finished_run):
     assert wide["arm"].unique().tolist() == ["Control", "Low", "High"]
 
 
+def test_summary_and_exports(finished_run):
+    from openpyxl import load_workbook
+
+    from xenoflow.export import read_pzfx
+
+    study = finished_run / "results" / "tiny_long"
+    text = (study / "summary.md").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in text and "control tumours grew" in text and "Drug" in text
+    assert (study / "summary.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    wb = load_workbook(study / "study.xlsx")
+    assert wb.sheetnames[0] == "README" and "measurements" in wb.sheetnames
+    documented = {(r[0], r[1]) for r in wb["README"].iter_rows(min_row=2, values_only=True)}
+    assert ("efficacy", "tgi_pct") in documented
+    m = pd.read_csv(study / "tables" / "measurements.tsv", sep="\t", dtype={"mouse_id": str})
+    grouped = read_pzfx(study / "study.pzfx", "Tumour volume (mm3), grouped")
+    assert sorted(grouped["value"]) == pytest.approx(sorted(m["volume_mm3"]))
+    summary = pd.read_csv(finished_run / "results" / "summary.tsv", sep="\t")
+    assert {"tiny_long", "tiny_wide"} == set(summary["study_id"])
+    assert len(summary) == 1 + 2  # one treated arm in tiny_long, two in tiny_wide
+
+
+def test_provenance_hashes_inputs(finished_run):
+    import hashlib
+    import json
+
+    record = json.loads((finished_run / "results" / "provenance.json").read_text())
+    data = record["studies"]["tiny_long"]["files"]["data"]
+    expected = hashlib.sha256((finished_run / "data" / "tiny_long.csv").read_bytes()).hexdigest()
+    assert data["sha256"] == expected and data["path"] == "data/tiny_long.csv"
+    assert record["config"]["analysis"]["seed"] == 20170518
+    assert record["versions"]["xenoflow"]
+
+
+def test_two_runs_are_byte_identical(finished_run, tmp_path):
+    import json
+
+    again = fresh_copy(tmp_path)
+    proc = snakemake(again)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = finished_run / "results", again / "results"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    differing = [str(f) for f in files
+                 if f.name != "provenance.json" and (first / f).read_bytes() != (second / f).read_bytes()]
+    assert differing == []
+    one, two = (json.loads((d / "provenance.json").read_text()) for d in (first, second))
+    one.pop("run_time_utc"), two.pop("run_time_utc")
+    assert one == two
+
+
 def test_bad_study_fails_alone_with_a_clear_message(tmp_path):
     work = fresh_copy(tmp_path)
     data = work / "data" / "tiny_long.csv"

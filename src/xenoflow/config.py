@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import glob
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -196,7 +197,8 @@ def _resolve_path(path: Path, value: str, key: str, notes: list[str]) -> Path:
     if not resolved.is_file():
         raise ConfigError(f"{path}: key '{key}': file '{value}' not found (looked at {resolved})")
     if ".." in Path(value).parts:
-        notes.append(f"'{key}' points outside the study folder: {value} resolved to {resolved}")
+        shown = os.path.relpath(resolved, Path.cwd())  # relative, so outputs do not depend on the checkout's location
+        notes.append(f"'{key}' points outside the study folder: {value} resolved to {shown}")
     return resolved
 
 

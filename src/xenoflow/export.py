@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 from typing import Mapping
@@ -60,10 +61,16 @@ def _fill_sheet(ws: object, df: pd.DataFrame) -> None:
                 cell.data_type = "s"  # text, never a formula
 
 
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
 def _normalise_zip(path: Path) -> None:
-    """Rewrite the workbook's zip with fixed timestamps so reruns are byte-identical."""
+    """Rewrite the workbook's zip with fixed timestamps so reruns are byte-identical
+    (openpyxl stamps the save time into docProps/core.xml and into every zip entry)."""
     with zipfile.ZipFile(path) as zin:
         items = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    items = [(name, _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+              if name == "docProps/core.xml" else data) for name, data in items]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
         for name, data in items:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))

@@ -44,3 +44,21 @@ def survival_inputs(wildcards):
 def all_targets():
     per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS]
     return per_study + [f"{RESULTS}/{t}" for t in GLOBAL_TARGETS]
+
+
+def study_tables(wildcards):
+    return [
+        f"{study_dir(wildcards.study)}/{t}" for t in STUDY_TARGETS if t.endswith(".tsv")
+    ]
+
+
+def print_qc_summary():
+    """Counts of exclusions and notes per study, printed at the end of a successful run."""
+    from pathlib import Path
+
+    from xenoflow.io import read_tsv
+    from xenoflow.summary import qc_report
+
+    path = Path(RESULTS) / "exclusions_summary.tsv"
+    if path.is_file():
+        print(qc_report(read_tsv(path)))

@@ -12,12 +12,6 @@ GLOBAL_TARGETS.extend(
 )
 
 
-def study_tables(wildcards):
-    return [
-        f"{study_dir(wildcards.study)}/{t}" for t in STUDY_TARGETS if t.endswith(".tsv")
-    ]
-
-
 rule study_summary:
     input:
         study=study_file,
@@ -69,7 +63,6 @@ rule cross_study_summary:
         provenance=f"{RESULTS}/provenance.json",
     params:
         config=XF_CONFIG,
-        results=RESULTS,
         analysis=ANALYSIS,
     log:
         "logs/cross_study_summary.log",
@@ -77,15 +70,3 @@ rule cross_study_summary:
         "../envs/xenoflow.yaml"
     script:
         "../scripts/cross_study_summary.py"
-
-
-def print_qc_summary():
-    """Counts of exclusions and notes per study, printed at the end of a successful run."""
-    from pathlib import Path
-
-    from xenoflow.io import read_tsv
-    from xenoflow.summary import qc_report
-
-    path = Path(RESULTS) / "exclusions_summary.tsv"
-    if path.is_file():
-        print(qc_report(read_tsv(path)))

@@ -17,9 +17,8 @@ with logged(snakemake):  # noqa: F821
     for path in snakemake.input.studies:  # noqa: F821
         study = load_study(path, params.analysis)
         studies[study.study_id] = study
-        folder = Path(params.results) / study.study_id / "tables"
         tables = {Path(p).stem: io.read_tsv(p) for p in snakemake.input.tables  # noqa: F821
-                  if Path(p).parent == folder}
+                  if Path(p).parent.parent.name == study.study_id}
         tables_by_study[study.study_id] = tables
         rows.append(summary.cross_study_rows(study, tables))
     table = pd.concat(rows, ignore_index=True)
