@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .io import EXCLUSION_COLUMNS, empty_exclusions
+from .stats import holm  # noqa: F401  (re-exported for callers of this module)
 
 STAGE = "growth"
 #: Alternative per-mouse models in the order they are tried (ties in AIC keep the earlier one).
@@ -413,23 +414,6 @@ def welch_slopes(per_mouse: pd.DataFrame, arm: str, reference: str) -> tuple[flo
     df = (va + vr) ** 2 / (va**2 / (a.size - 1) + vr**2 / (r.size - 1))
     p = 2.0 * stats.t.sf(abs(t), df)
     return float(t), float(df), float(p)
-
-
-def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values: p_(i)·(m − i + 1), cumulative max, capped at 1.
-
-    NaN p-values are ignored (m counts the non-missing ones) and stay NaN.
-    """
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = ok.size
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="mergesort")]
-    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
-    out[order] = adj
-    return out
 
 
 # --- the whole stage -----------------------------------------------------------------------

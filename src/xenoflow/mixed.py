@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .growth import holm
+from .stats import holm
 
 OPTIMISERS = ("bfgs", "lbfgs", "powell", "profiled")
 STRUCTURES = ("correlated", "uncorrelated", "intercept")

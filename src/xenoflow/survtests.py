@@ -21,6 +21,7 @@ from typing import Sequence
 
 import numpy as np
 from scipy import optimize, stats
+from .stats import holm  # noqa: F401  (re-exported: survival uses st.holm)
 
 
 @dataclass(frozen=True)
@@ -324,17 +325,3 @@ def median_ratio_ci(median_arm: float, median_ref: float, events_arm: float, eve
     ratio = median_arm / median_ref
     half = stats.norm.ppf(1 - alpha / 2) * math.sqrt(1 / events_arm + 1 / events_ref)
     return ratio, math.exp(math.log(ratio) - half), math.exp(math.log(ratio) + half)
-
-
-def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values (``p.adjust(p, "holm")``); NaN stays NaN."""
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    if ok.size == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="mergesort")]
-    m = ok.size
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out[order] = np.minimum(adj, 1.0)
-    return out
