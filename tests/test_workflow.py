@@ -148,3 +148,38 @@ def test_config_error_stops_before_any_job(tmp_path):
 def test_lint_is_clean():
     proc = snakemake(FIXTURE, "--lint")
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'; .ci/run installs it)")
+def test_html_report_loads_and_shows_figures(finished_run):
+    from playwright.sync_api import sync_playwright
+
+    report = finished_run / "results" / "report.html"
+    proc = snakemake(finished_run, "--report", str(report))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    artefacts = ROOT / ".pytest_artifacts"
+    artefacts.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(report.as_uri())
+        menu = page.inner_text("body")
+        for category in ("Across studies", "tiny_long", "tiny_wide"):
+            assert category in menu
+        assert "xenoflow analyses preclinical mouse xenograft studies" in menu
+        page.get_by_text("tiny_long", exact=True).click()
+        page.get_by_text("Survival", exact=True).click()
+        page.locator("tr", has_text="km.png").first.locator("a[iconname=eye]").click()
+        figure = page.locator("img[src^='data:image/png']")
+        figure.wait_for(timeout=10_000)
+        width = figure.evaluate("img => img.naturalWidth")
+        page.screenshot(path=str(artefacts / "report_km.png"))
+        browser.close()
+    assert width > 300 and errors == []

@@ -1,4 +1,5 @@
 # Configuration, study registry and input functions. No analysis here.
+import os
 import re
 
 from snakemake.exceptions import WorkflowError
@@ -12,6 +13,10 @@ except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
 RESULTS = XF_CONFIG["results"]
+# The fits are many small matrix problems: multithreaded BLAS makes them 2-5x slower when
+# jobs already run in parallel. Jobs inherit this environment.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 ANALYSIS = XF_CONFIG["analysis"]
 # Per-study outputs, relative to {RESULTS}/{study}/; each rule file appends its own.
 STUDY_TARGETS = []
