@@ -119,3 +119,14 @@ def test_shrinkage_small_sample_verdict_delay_and_response(tmp_path):
     assert "p = 0.002, Wald z (REML mixed model); p = 0.08, t, Satterthwaite df), not a statistically significant" in text
     assert "Tumours in X2 took a median of 50.5 days to reach 2000 mm3 against 33 days in control: a growth delay of 17.5 days (gross log cell kill 0.88)." in text
     assert "mRECIST in X2: 1 CR, 2 PR, 3 SD, 2 PD of 8 mice; response rate 38% (95% CI 8.5% to 76%)." in text
+
+
+def test_column_descriptions():
+    from xenoflow.columns import describe, readme
+
+    assert describe("tgi_pct").startswith("%TGI, volume-change definition")
+    assert describe("tgi_ci_low").startswith("lower bound of the 95% confidence interval of %TGI")
+    assert describe("some_new_days") == "some new (days)"  # suffix fallback
+    table = readme({"efficacy": pd.DataFrame(columns=["arm", "tc_pct"])})
+    assert table.values.tolist() == [["efficacy", "arm", "treatment arm (group) as named in the data"],
+                                     ["efficacy", "tc_pct", "%T/C = 100 * mean V_T / mean V_C (percent)"]]
