@@ -90,6 +90,7 @@ def test_qc_counts_and_report():
         {"study_id": "s", "stage": "ingest", "n_excluded": 0, "n_notes": 2},
         {"study_id": "s", "stage": "growth", "n_excluded": 1, "n_notes": 0}]
     assert "s: ingest: 0 excluded, 2 notes; growth: 1 excluded" in summary.qc_report(counts)
+    assert "t: nothing excluded, no notes" in summary.qc_report(counts.assign(study_id="t", n_excluded=0, n_notes=0))
 
 
 def test_p_value_formatting():

@@ -379,10 +379,11 @@ def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
 
 
 def qc_report(counts: pd.DataFrame) -> str:
-    """Lines printed at the end of a run."""
+    """Lines printed at the end of a run: per study, the stages that excluded something or
+    raised notes."""
     lines = ["xenoflow: exclusions and notes per study (details in each study's tables/)"]
     for study_id, g in counts.groupby("study_id", sort=False):
         parts = [f"{r.stage}: {r.n_excluded} excluded" + (f", {r.n_notes} notes" if r.n_notes else "")
-                 for r in g.itertuples()]
-        lines.append(f"  {study_id}: " + "; ".join(parts))
+                 for r in g.itertuples() if r.n_excluded or r.n_notes]
+        lines.append(f"  {study_id}: " + ("; ".join(parts) or "nothing excluded, no notes"))
     return "\n".join(lines)
