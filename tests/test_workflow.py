@@ -173,7 +173,7 @@ def test_html_report_loads_and_shows_figures(finished_run):
         menu = page.inner_text("body")
         for category in ("Across studies", "tiny_long", "tiny_wide"):
             assert category in menu
-        assert "xenoflow analyses preclinical mouse xenograft studies" in menu
+        assert "preclinical mouse xenograft studies" in menu and "Key definitions" in menu
         page.get_by_text("tiny_long", exact=True).click()
         page.get_by_text("Survival", exact=True).click()
         page.locator("tr", has_text="km.png").first.locator("a[iconname=eye]").click()
