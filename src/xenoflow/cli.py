@@ -1,4 +1,5 @@
-"""Command line: ``xenoflow validate STUDY.yaml`` checks a study without Snakemake."""
+"""Command line: ``xenoflow validate STUDY.yaml`` checks a study (its measurements and a recorded
+survival table) without Snakemake."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from .config import load_yaml, resolve_config
 from .errors import XenoflowError
 from .ingest import ingest, summarise
+from .survival import study_endpoints
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -21,7 +23,10 @@ def _validate(args: argparse.Namespace) -> int:
     for path in args.study:
         try:
             study = load_study(path, analysis)
-            print(summarise(ingest(study), study))
+            result = ingest(study)
+            if study.survival_data is not None:  # the recorded table, checked against the data
+                study_endpoints(study, result.measurements)
+            print(summarise(result, study))
         except XenoflowError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1

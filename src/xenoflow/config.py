@@ -69,6 +69,7 @@ class Study:
     survival_data: Path | None = None
     survival_columns: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    split_by: str | None = None
 
     @property
     def arm_names(self) -> list[str]:
@@ -249,6 +250,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         survival_data=survival_path,
         survival_columns=dict(raw.get("survival_columns", {})),
         notes=tuple(notes),
+        split_by=raw.get("split_by"),
     )
 
 

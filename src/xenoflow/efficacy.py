@@ -79,8 +79,10 @@ EFFICACY_COLUMNS = [
     "fold_change_reduction_pct", "fold_change_reduction_ci_low", "fold_change_reduction_ci_high",
     "tc_pct", "tc_ci_low", "tc_ci_high", "nci_activity", "ratio_c_t",
     "tgi_pct", "tgi_ci_low", "tgi_ci_high", "regression_pct",
-    "tgi_final_pct", "tgi_final_ci_low", "tgi_final_ci_high", "auc_ratio",
+    "tgi_final_pct", "tgi_final_ci_low", "tgi_final_ci_high", "auc_ratio", "note",
 ]
+#: Fewest mice an arm needs for a bootstrap CI (one mouse resampled is the mouse itself).
+MIN_MICE_BOOTSTRAP = 2
 
 GROWTH_DELAY_COLUMNS = [
     "arm", "threshold", "endpoint_rule", "n_mice", "n_events", "median_time_days",
@@ -364,7 +366,10 @@ def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | No
     days = np.sort(per_mouse["day"].unique())
     rng = np.random.default_rng(seed)
     boots: dict[str, dict[str, np.ndarray]] = {}
+    n_mice = per_mouse.groupby("arm")["mouse_id"].nunique()
     for arm in order:
+        if n_mice.get(arm, 0) < MIN_MICE_BOOTSTRAP:
+            continue  # no CI for this arm (and none against it); efficacy_table notes why
         mats = _arm_matrices(per_mouse, arm, days)
         w = _resample_counts(rng, mats["volume_mm3"].shape[0], resamples)
         boots[arm] = {k: _boot_means(w, m) for k, m in mats.items()}
@@ -378,6 +383,9 @@ def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | No
 
     frames = []
     for arm in order:
+        if arm not in boots:
+            frames.append(pd.DataFrame({"arm": arm, "day": days}))
+            continue
         b = boots[arm]
         res = {"mean_fold_change": quant(b["fold_change"])}
         if arm != control and control in boots:
@@ -412,8 +420,6 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
     """
     settings = dict(settings or {})
     data = _check_measurements(measurements)
-    if control not in set(data["arm"]):
-        raise InputError(f"measurement table: control arm '{control}' has no measurements")
     per_mouse, excl = per_mouse_metrics(data, baseline_day)
     summary = arm_day_summary(per_mouse, arms)
     ref = resolve_reference_day(per_mouse, reference_day)
@@ -442,10 +448,32 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
                 table[point] = np.nan
             table.loc[table[point].isna(), col] = np.nan
     table["is_reference_day"] = table["day"] == ref
+    table["note"] = skip_notes(per_mouse, table["arm"], control)
     for col in EFFICACY_COLUMNS:
         if col not in table:
             table[col] = np.nan
     return table[EFFICACY_COLUMNS].reset_index(drop=True), excl
+
+
+def skip_notes(per_mouse: pd.DataFrame, arms: Iterable[str], control: str) -> list[str]:
+    """Why comparisons or CIs are missing on each row's arm: no control arm in the data
+    (nothing to compare with), or fewer than ``MIN_MICE_BOOTSTRAP`` mice (no bootstrap CI)."""
+    n_mice = per_mouse.groupby("arm")["mouse_id"].nunique()
+    has_control = control in n_mice.index
+    notes = []
+    for arm in arms:
+        parts = []
+        if not has_control:
+            parts.append(f"no control arm '{control}' in the data: comparisons with control "
+                         "skipped")
+        elif arm != control and n_mice.get(control, 0) < MIN_MICE_BOOTSTRAP:
+            parts.append(f"control has {n_mice.get(control, 0)} mouse: no bootstrap CI of "
+                         "comparisons")
+        if n_mice.get(arm, 0) < MIN_MICE_BOOTSTRAP:
+            parts.append(f"{n_mice.get(arm, 0)} mouse in this arm: no bootstrap CI (needs "
+                         f">= {MIN_MICE_BOOTSTRAP} mice)")
+        notes.append("; ".join(parts))
+    return notes
 
 
 def reference_day_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
@@ -523,7 +551,9 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
         note, delay, gross, net = "", np.nan, np.nan, np.nan
         duration = durations.get(arm, np.nan)
         if arm != control:
-            if not np.isfinite(c_med):
+            if control not in meds:
+                note = f"no control arm '{control}' in the data: growth delay skipped"
+            elif not np.isfinite(c_med):
                 note = "control median not reached"
             elif not np.isfinite(med):
                 note = (f"treated median not reached: delay > "

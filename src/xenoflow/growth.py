@@ -57,12 +57,33 @@ def study_arms(data: pd.DataFrame, arms: Sequence[str] | None, control: str) -> 
     present = list(dict.fromkeys(data["arm"].astype(str)))
     order = [a for a in (arms or present) if a in present]
     order += [a for a in present if a not in order]
-    if control not in order:
-        from .errors import InputError
-
-        raise InputError(f"measurements: control arm '{control}' has no measurements "
-                         f"(arms present: {', '.join(present)})")
     return order
+
+
+#: Fewest fitted mice an arm needs to enter the mixed model (replicates estimate the
+#: between-mouse variance); arms with fewer keep their per-mouse rates only.
+MIN_MICE_MIXED = 2
+
+
+def mixed_model_arms(per_mouse: pd.DataFrame, arms: Sequence[str], control: str
+                     ) -> tuple[list[str], str]:
+    """Arms that enter the mixed model and, when the model is skipped, the reason.
+
+    The model needs the control arm and at least one treated arm with >= ``MIN_MICE_MIXED``
+    fitted mice; arms with fewer mice (one-mouse-per-arm PDX designs) are left out of it.
+    """
+    n = per_mouse.groupby("arm")["mouse_id"].nunique()
+    keep = [a for a in arms if n.get(a, 0) >= MIN_MICE_MIXED]
+    few = [a for a in arms if 0 < n.get(a, 0) < MIN_MICE_MIXED]
+    if control not in set(per_mouse["arm"]):
+        return [], (f"no control arm '{control}' with fitted mice: mixed model and comparisons "
+                    "with control skipped; per-mouse rates reported")
+    if control not in keep or len(keep) < 2:
+        return [], (f"fewer than {MIN_MICE_MIXED} mice per arm (control and at least one "
+                    "treated arm need replicates): mixed model skipped; per-mouse rates reported")
+    note = (f"arm(s) with fewer than {MIN_MICE_MIXED} mice left out of the mixed model: "
+            + ", ".join(few)) if few else ""
+    return keep, note
 
 
 def _exclusion(arm: str, mouse_id: str, day: float | None, reason: str) -> dict[str, Any]:
@@ -471,11 +492,11 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
     If no mixed model can be fitted, per-arm means of per-mouse OLS rates (SE = SD/√n) are
     reported instead and ``model`` says so.
     """
-    from . import mixed
-
     alpha = float(settings.get("alpha", 0.05))
     arm_order = study_arms(data, arms, control)
-    per_mouse, exclusions = fit_per_mouse(data, settings, arm_order)
+    per_mouse, exclusions = fit_per_mouse(data, settings, arm_order,
+                                          alternatives=settings.get("growth_model_selection",
+                                                                    True))
     logd, _ = log_volumes(data, settings)
     fitted = set(zip(per_mouse["arm"], per_mouse["mouse_id"]))
     logd = logd[[(a, m) in fitted for a, m in zip(logd["arm"], logd["mouse_id"])]]
@@ -487,10 +508,14 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
     mean_rate = per_mouse.groupby("arm")["growth_rate_per_day"].mean()
     mean_rate_tc = pm_tc.groupby("arm")["growth_rate_per_day"].mean()
 
-    model_arms = [a for a in arm_order if a in set(logd["arm"])]
-    sel, fits, note = (None, [], "")
-    if control in model_arms and len(model_arms) >= 1 and not logd.empty:
-        sel, fits, note = mixed.fit_mixed(logd, model_arms, control)
+    model_arms, skip_note = mixed_model_arms(per_mouse, arm_order, control)
+    sel, fits, note = (None, [], skip_note)
+    if model_arms:
+        from . import mixed
+
+        in_model = logd[logd["arm"].isin(model_arms)].reset_index(drop=True)
+        sel, fits, note = mixed.fit_mixed(in_model, model_arms, control)
+        note = "; ".join(x for x in (skip_note, note) if x)
     rows = []
     if sel is not None:
         rates = mixed.arm_rates(sel, model_arms, control, alpha).set_index("arm")
@@ -499,8 +524,9 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
                  "(statsmodels MixedLM + profiled REML)")
     else:
         rates = pd.DataFrame()
-        contrasts = pd.DataFrame(columns=mixed.CONTRAST_COLUMNS)
-        label = "per-mouse OLS rates, arm mean (mixed model could not be fitted)"
+        contrasts = pd.DataFrame(columns=CONTRAST_COLUMNS)
+        label = ("per-mouse OLS rates, arm mean (mixed model could not be fitted)" if model_arms
+                 else "per-mouse OLS rates, arm mean (mixed model skipped)")
     control_rate = None
     for arm in arm_order:
         pm = per_mouse[per_mouse["arm"] == arm]
@@ -548,8 +574,23 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
             model.loc[treated, "rate_diff_vs_control"].astype(float) * t_len)
     model = model.reindex(columns=MODEL_COLUMNS)
     return GrowthResult(per_mouse=per_mouse, log_data=logd, model=model, contrasts=contrasts,
-                        fits=mixed.fits_table(fits, sel), exclusions=exclusions,
+                        fits=_fits_table(fits, sel), exclusions=exclusions,
                         arms=arm_order, control=control)
+
+
+#: Columns of the contrasts table (as :data:`xenoflow.mixed.CONTRAST_COLUMNS`; repeated here so
+#: designs without replicates never import the mixed-model module and statsmodels).
+CONTRAST_COLUMNS = ["arm", "reference", "estimate", "se", "ci_low", "ci_high", "z_value",
+                    "p_value", "p_holm", "df_satterthwaite", "p_satterthwaite",
+                    "p_holm_satterthwaite", "method"]
+
+
+def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
+    if not fits:
+        return pd.DataFrame()
+    from . import mixed
+
+    return mixed.fits_table(fits, sel)
 
 
 def analyse_study(data: pd.DataFrame, study: Any) -> GrowthResult:

@@ -11,6 +11,7 @@ hazard ratios, ratio of medians); this module assembles the study tables.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -133,16 +134,22 @@ def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | No
 
 
 def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
-                       arms: list[str] | None = None) -> pd.DataFrame:
+                       arms: list[str] | None = None, measurements: pd.DataFrame | None = None,
+                       measurements_source: str = "the measurement table") -> pd.DataFrame:
     """Read and validate a recorded per-mouse survival table (``survival_data:``).
 
     ``columns`` maps canonical names (``arm, mouse_id, time_days, event``) to the file's names
     (``survival_columns:``). CSV (comma), TSV/TXT (tab) and XLSX are accepted. Checks: the four
     columns exist; ``event`` is 0 or 1; ``time_days`` is a number >= 0; ``arm`` is one of the
-    study arms; each (arm, mouse_id) appears once. Any failure raises :class:`InputError`
-    naming the file, the row (1-based data row, header = row 1 as a spreadsheet shows it), the
-    column and what was expected. Returns ``arm, mouse_id, time_days, event, endpoint_rule``
-    with ``endpoint_rule = "recorded"``.
+    study arms; each (arm, mouse_id) appears once. With ``measurements`` (the canonical
+    measurement table, named ``measurements_source`` in messages) every listed mouse must have
+    measurements, and a recorded event (event = 1) may not come before a later measurement of
+    the same mouse (a dead mouse cannot be measured; a death after the last caliper measurement
+    is normal and accepted, as is censoring at any time). Mouse ids written as numbers by a
+    spreadsheet (``1.0``) are read as ``1``, as in ingest. Any failure raises
+    :class:`InputError` naming the file, the row (1-based data row, header = row 1 as a
+    spreadsheet shows it), the column and what was expected. Returns ``arm, mouse_id,
+    time_days, event, endpoint_rule`` with ``endpoint_rule = "recorded"``.
     """
     path = Path(path)
     columns = columns or {}
@@ -162,11 +169,17 @@ def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
     missing = [f"'{names[c]}'" + (f" (for {c})" if names[c] != c else "")
                for c in names if names[c] not in raw.columns]
     if missing:
-        raise InputError(f"{path}: missing column {', '.join(missing)}; found columns "
+        raise InputError(f"{path}: row 1: missing column {', '.join(missing)}; found columns "
                          f"{', '.join(map(repr, raw.columns))} (rename them with "
                          "survival_columns:)")
     out_rows = []
     seen: dict[tuple[str, str], int] = {}
+    last_day: dict[tuple[str, str], float] = {}
+    if measurements is not None:
+        measured = measurements.dropna(subset=["day"])
+        last_day = {(str(a), str(m)): float(d) for (a, m), d in
+                    measured.groupby(["arm", "mouse_id"], sort=False)["day"].max().items()}
+    measured_arms = list(dict.fromkeys(a for a, _ in last_day))
     for i, rec in enumerate(raw.to_dict("records")):
         row = i + 2  # header is row 1
         where = f"{path}: row {row}"
@@ -181,6 +194,8 @@ def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
         if pd.isna(mouse) or str(mouse).strip() == "":
             raise InputError(f"{where}, column '{names['mouse_id']}': empty; expected a mouse id")
         mouse = str(mouse).strip()
+        if re.fullmatch(r"-?\d+\.0", mouse):  # a spreadsheet's 1.0 is mouse 1 (as ingest)
+            mouse = mouse[:-2]
         text_t = rec[names["time_days"]]
         try:
             time = float(str(text_t).strip())
@@ -203,6 +218,9 @@ def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
                              f"'{arm}' already appears on row {seen[key]}; expected one row "
                              "per mouse")
         seen[key] = row
+        if measurements is not None:
+            _check_against_measurements(where, names, arm, mouse, time, int(event), last_day,
+                                        measured_arms, measurements_source)
         out_rows.append((arm, mouse, time, int(event), "recorded"))
     out = pd.DataFrame(out_rows, columns=PER_MOUSE_COLUMNS)
     out["time_days"] = out["time_days"].astype(float)
@@ -213,17 +231,39 @@ def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
     return out
 
 
+def _check_against_measurements(where: str, names: dict[str, str], arm: str, mouse: str,
+                                time: float, event: int, last_day: dict[tuple[str, str], float],
+                                measured_arms: list[str], source: str) -> None:
+    """One recorded row against the measurements (see :func:`read_survival_data`)."""
+    if arm not in measured_arms:
+        raise InputError(f"{where}, column '{names['arm']}': arm '{arm}' has no measurements in "
+                         f"{source}; expected one of {', '.join(measured_arms)}")
+    last = last_day.get((arm, mouse))
+    if last is None:
+        raise InputError(f"{where}, column '{names['mouse_id']}': mouse '{mouse}' of arm "
+                         f"'{arm}' has no measurements in {source}; expected a mouse of the "
+                         "measurement table (same arm and mouse id)")
+    if event == 1 and time < last:
+        raise InputError(f"{where}, column '{names['time_days']}': mouse '{mouse}' of arm "
+                         f"'{arm}' reached the endpoint on day {time:g} but was measured later, "
+                         f"on day {last:g} ({source}); expected a time >= {last:g} for a "
+                         "recorded event, or event 0 (censored)")
+
+
 def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFrame | None:
     """Per-mouse endpoints of a study: recorded table first, else derived, else ``None``.
 
-    ``None`` means the study configures no survival endpoint (neither ``survival_data`` nor
+    A recorded table is checked against ``measurements`` when given (mice must be measured; no
+    recorded event before a later measurement). ``None`` means the study configures no
+    survival endpoint (neither ``survival_data`` nor
     ``endpoint_volume_mm3``). Derived endpoints use ``settings["endpoint_rule"]``; with
     ``fold_baseline`` the threshold is not used but ``endpoint_volume_mm3`` must still be set to
     switch the survival analysis on.
     """
     if study.survival_data is not None:
         arms = study.arm_names or None  # a study without an `arms:` list takes the table's arms
-        return read_survival_data(study.survival_data, study.survival_columns, arms)
+        return read_survival_data(study.survival_data, study.survival_columns, arms,
+                                  measurements, study.data.name)
     if study.endpoint_volume_mm3 is None:
         return None
     if measurements is None:
@@ -259,7 +299,10 @@ def endpoint_exclusions(measurements: pd.DataFrame | None, endpoints: pd.DataFra
 # ------------------------------------------------------------------------------ analysis tables
 
 PER_ARM_COLUMNS = ["arm", "n", "events", "median_days", "median_ci_low", "median_ci_high",
-                   "rmst_days", "rmst_horizon_days", "median_followup_days"]
+                   "rmst_days", "rmst_horizon_days", "median_followup_days", "note"]
+#: Fewest mice an arm needs for a Kaplan–Meier estimate or a two-arm test; one-mouse arms (PDX
+#: clinical-trial designs) keep their per-mouse endpoint only.
+MIN_MICE_KM = 2
 TEST_COLUMNS = [
     "arm", "reference", "comparison", "n_arm", "n_reference", "events_arm", "events_reference",
     "logrank_chisq", "logrank_p", "gbw_chisq", "gbw_p",
@@ -267,7 +310,7 @@ TEST_COLUMNS = [
     "hr_mh", "hr_mh_ci_low", "hr_mh_ci_high", "hr_logrank", "hr_logrank_ci_low",
     "hr_logrank_ci_high", "hr_firth", "hr_firth_ci_low", "hr_firth_ci_high", "hr_firth_p",
     "median_arm_days", "median_reference_days", "median_ratio", "median_ratio_ci_low",
-    "median_ratio_ci_high", "median_increase_pct", "p_holm",
+    "median_ratio_ci_high", "median_increase_pct", "p_holm", "note",
 ]
 OVERALL_COLUMNS = ["test", "arms", "scores", "chisq", "df", "p", "note"]
 NO_ENDPOINT_NOTE = ("no survival endpoint configured: set endpoint_volume_mm3 or survival_data in "
@@ -298,12 +341,17 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     for arm in order:
         sub = endpoints[endpoints["arm"] == arm]
         if sub.empty:
-            rows.append((arm, 0, 0, *(float("nan"),) * 4, horizon, float("nan")))
+            rows.append((arm, 0, 0, *(float("nan"),) * 4, horizon, float("nan"), ""))
+            continue
+        if len(sub) < MIN_MICE_KM:
+            rows.append((arm, len(sub), int(sub["event"].sum()), *(float("nan"),) * 4, horizon,
+                         float("nan"), f"{len(sub)} mouse: no Kaplan-Meier estimate (needs >= "
+                         f"{MIN_MICE_KM} mice); see survival_per_mouse"))
             continue
         med, lo, hi = km_median_ci(sub["time_days"], sub["event"], alpha)
         followup = km_median_ci(sub["time_days"], 1 - sub["event"], alpha)[0]
         rows.append((arm, len(sub), int(sub["event"].sum()), med, lo, hi,
-                     rmst(sub["time_days"], sub["event"], horizon), horizon, followup))
+                     rmst(sub["time_days"], sub["event"], horizon), horizon, followup, ""))
     out = pd.DataFrame(rows, columns=PER_ARM_COLUMNS)
     return out.astype({"n": int, "events": int})
 
@@ -379,10 +427,22 @@ def comparisons(endpoints: pd.DataFrame, arms: list[str], control: str,
     vs-control and the between-treated comparisons together).
     """
     present = _arm_order(endpoints, arms)
-    rows = []
+    n = endpoints.groupby("arm").size()
+    rows: list[dict[str, Any]] = []
+    if control not in present:
+        rows.append({"reference": control, "comparison": "vs control",
+                     "note": f"no control arm '{control}' in the data: comparisons with control "
+                             "skipped"})
     for arm, ref, kind in comparison_pairs(present, control):
+        if min(n.get(arm, 0), n.get(ref, 0)) < MIN_MICE_KM:
+            rows.append({"arm": arm, "reference": ref, "comparison": kind,
+                         "n_arm": int(n.get(arm, 0)), "n_reference": int(n.get(ref, 0)),
+                         "note": f"skipped: an arm has fewer than {MIN_MICE_KM} mice (log-rank "
+                                 "and hazard ratios need replicates)"})
+            continue
         row = compare_two(endpoints, arm, ref, alpha)
         row["comparison"] = kind
+        row["note"] = ""
         rows.append(row)
     out = pd.DataFrame(rows, columns=TEST_COLUMNS)
     if not out.empty:
@@ -397,11 +457,13 @@ def overall_tests(endpoints: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     = :func:`xenoflow.survtests.logrank_trend` with scores 1..k in study arm order (only
     meaningful when that order is a dose order). With fewer arms a note row says so.
     """
-    present = _arm_order(endpoints, arms)
+    n = endpoints.groupby("arm").size()
+    present = [a for a in _arm_order(endpoints, arms) if n.get(a, 0) >= MIN_MICE_KM]
     if len(present) < 3:
         return pd.DataFrame([{"test": "", "arms": " | ".join(present), "note":
-                              "fewer than 3 arms with mice: overall and trend tests are the "
-                              "pairwise tests"}], columns=OVERALL_COLUMNS)
+                              f"fewer than 3 arms with >= {MIN_MICE_KM} mice: overall and trend "
+                              "tests are the pairwise tests"}], columns=OVERALL_COLUMNS)
+    endpoints = endpoints[endpoints["arm"].isin(present)]
     t = endpoints["time_days"].to_numpy(float)
     e = endpoints["event"].to_numpy(float)
     g = endpoints["arm"].to_numpy(object)

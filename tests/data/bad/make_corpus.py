@@ -74,6 +74,49 @@ CASES: dict[str, tuple[object, dict, list[str]]] = {
     "unknown_format": (GOOD, {"format": "tall"}, ["key 'format': 'tall' is not one of"]),
     "bad_analysis_option": (GOOD, {"analysis": {"caliper_formula": "cube"}}, ["key 'analysis/caliper_formula'"]),
 }
+# Recorded survival tables (``survival_data:``) next to valid measurements (GOOD): the error
+# comes from xenoflow.survival.study_endpoints(study, measurements).
+SURVIVAL = ("arm,mouse_id,time_days,event\n"
+            "Control,1,10,1\nControl,2,12,1\nDrug,1,20,0\nDrug,2,25,1\n")
+
+
+def surv_edit(old: str, new: str) -> str:
+    assert old in SURVIVAL, old
+    return SURVIVAL.replace(old, new, 1)
+
+
+# name -> (survival.csv contents, study overrides, expected fragments)
+SURVIVAL_CASES: dict[str, tuple[str, dict, list[str]]] = {
+    "survival_event_two": (surv_edit("Drug,1,20,0", "Drug,1,20,2"), {},
+                           ["survival.csv: row 4, column 'event': '2' is not 0 or 1"]),
+    "survival_event_yes": (surv_edit("Control,2,12,1", "Control,2,12,yes"), {},
+                           ["survival.csv: row 3, column 'event': 'yes' is not 0 or 1"]),
+    "survival_missing_column": (SURVIVAL.replace(",event", "").replace(",1\n", "\n").replace(",0\n", "\n"),
+                                {}, ["survival.csv: row 1: missing column 'event'", "found columns"]),
+    "survival_missing_mapped_column": (SURVIVAL, {"survival_columns": {"event": "Died"}},
+                                       ["survival.csv: row 1: missing column 'Died' (for event)"]),
+    "survival_negative_time": (surv_edit("Control,2,12,1", "Control,2,-3,1"), {},
+                               ["survival.csv: row 3, column 'time_days': '-3' is not a number >= 0"]),
+    "survival_text_time": (surv_edit("Drug,2,25,1", "Drug,2,25 days,1"), {},
+                           ["survival.csv: row 5, column 'time_days': '25 days' is not a number >= 0"]),
+    "survival_empty_mouse": (surv_edit("Drug,1,20,0", "Drug,,20,0"), {},
+                             ["survival.csv: row 4, column 'mouse_id': empty"]),
+    "survival_mouse_not_measured": (SURVIVAL + "Drug,3,30,1\n", {},
+                                    ["survival.csv: row 6, column 'mouse_id': mouse '3' of arm 'Drug' "
+                                     "has no measurements in data.csv"]),
+    "survival_arm_not_in_study": (SURVIVAL + "Other,1,30,1\n", {},
+                                  ["survival.csv: row 6, column 'arm': unknown arm 'Other'"]),
+    "survival_arm_not_measured_no_arm_list": (SURVIVAL + "Other,1,30,1\n", {"arms": None},
+                                              ["survival.csv: row 6, column 'arm': arm 'Other' has no "
+                                               "measurements in data.csv"]),
+    "survival_duplicate_mouse": (SURVIVAL + "Control,1,11,1\n", {},
+                                 ["survival.csv: row 6, column 'mouse_id': mouse '1' of arm 'Control' "
+                                  "already appears on row 2"]),
+    "survival_event_before_last_measurement": (
+        surv_edit("Control,1,10,1", "Control,1,5,1"), {},
+        ["survival.csv: row 2, column 'time_days': mouse '1' of arm 'Control' reached the endpoint "
+         "on day 5 but was measured later, on day 7"]),
+}
 RAW_STUDY = {  # study files that are not valid YAML mappings
     "study_not_yaml": ("study_id: [unclosed\n", ["not valid YAML"]),
     "study_is_a_list": ("- a\n- b\n", ["expected a mapping of keys"]),
@@ -108,6 +151,15 @@ def main() -> None:
                 target.write_bytes(data)
             else:
                 target.write_text(data, encoding="utf-8")
+        (case / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
+        (case / "expected.txt").write_text("\n".join(expected) + "\n", encoding="utf-8")
+    for name, (table, overrides, expected) in SURVIVAL_CASES.items():
+        case = HERE / name
+        case.mkdir()
+        study = {**STUDY, "survival_data": "survival.csv", **overrides}
+        study = {k: v for k, v in study.items() if v is not None}
+        (case / "data.csv").write_text(GOOD, encoding="utf-8")
+        (case / "survival.csv").write_text(table, encoding="utf-8")
         (case / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
         (case / "expected.txt").write_text("\n".join(expected) + "\n", encoding="utf-8")
     case = HERE / "xlsx_merged_header"
