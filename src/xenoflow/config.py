@@ -70,6 +70,14 @@ class Study:
     survival_columns: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     split_by: str | None = None
+    #: Panel units (one model of a ``split_by`` study): the panel's study id and the model.
+    panel_id: str | None = None
+    split_value: str | None = None
+
+    @property
+    def is_unit(self) -> bool:
+        """One model of a panel: arms may be missing in it, and the control may be too."""
+        return self.split_value is not None
 
     @property
     def arm_names(self) -> list[str]:

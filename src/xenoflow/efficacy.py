@@ -422,7 +422,17 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
     data = _check_measurements(measurements)
     per_mouse, excl = per_mouse_metrics(data, baseline_day)
     summary = arm_day_summary(per_mouse, arms)
-    ref = resolve_reference_day(per_mouse, reference_day)
+    ref_note = ""
+    try:
+        ref = resolve_reference_day(per_mouse, reference_day)
+    except InputError:
+        # a panel model (one mouse per arm, own schedules) may share no later day; its
+        # per-curve metrics do not need one, so the table is kept, anchored on day one
+        if not settings.get("lenient_reference_day") or reference_day is not None:
+            raise
+        ref = float(per_mouse["day"].min())
+        ref_note = ("no day on which every arm is measured: reference day = first day "
+                    f"({ref:g}); compare curves with the per-mouse metrics")
     ctrl = summary[summary["arm"] == control].set_index("day")
     comp_rows = []
     for _, row in summary.iterrows():
@@ -448,7 +458,8 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
                 table[point] = np.nan
             table.loc[table[point].isna(), col] = np.nan
     table["is_reference_day"] = table["day"] == ref
-    table["note"] = skip_notes(per_mouse, table["arm"], control)
+    table["note"] = [("; ".join(x for x in (ref_note, n) if x))
+                     for n in skip_notes(per_mouse, table["arm"], control)]
     for col in EFFICACY_COLUMNS:
         if col not in table:
             table[col] = np.nan
@@ -660,7 +671,7 @@ def analyse_study(study: Any, measurements: pd.DataFrame,
     """
     from .response import response_summary, response_table
 
-    settings = study.settings
+    settings = {**study.settings, "lenient_reference_day": getattr(study, "is_unit", False)}
     arms = study.arm_names
     table, excl = efficacy_table(measurements, study.control, arms, study.baseline_day,
                                  study.reference_day, settings)

@@ -585,9 +585,15 @@ CONTRAST_COLUMNS = ["arm", "reference", "estimate", "se", "ci_low", "ci_high", "
                     "p_holm_satterthwaite", "method"]
 
 
+#: As :data:`xenoflow.mixed.FITS_COLUMNS` (header of an empty fits table).
+FITS_COLUMNS = ["structure", "random_effects", "reml_loglik", "aic", "optimiser", "converged",
+                "singular", "sd_intercept", "sd_slope", "corr_intercept_slope", "sd_residual",
+                "n_obs", "n_mice", "selected", "optimisers_tried"]
+
+
 def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
     if not fits:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=FITS_COLUMNS)
     from . import mixed
 
     return mixed.fits_table(fits, sel)

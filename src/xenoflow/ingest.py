@@ -395,6 +395,8 @@ def _check_duplicates(study: Study, df: pd.DataFrame, names: dict[str, str]) -> 
 
 def _check_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> list[str]:
     in_data = list(dict.fromkeys(df["arm"]))
+    if study.is_unit:
+        return _unit_arms(study, df, names, in_data)
     if not study.arms:
         if study.control not in in_data:
             raise InputError(
@@ -423,6 +425,24 @@ def _check_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> list[s
             "needs the control and at least one treated arm"
         )
     return study.arm_names
+
+
+def _unit_arms(study: Study, df: pd.DataFrame, names: dict[str, str], in_data: list[str]
+               ) -> list[str]:
+    """Arms of one panel model: any subset of the study's arms (a model may lack the control
+    or a drug); an arm missing from a given ``arms`` list is still an error."""
+    if not study.arms:
+        return [a for a in [study.control] if a in in_data] + sorted(
+            a for a in in_data if a != study.control)
+    unknown = [a for a in in_data if a not in study.arm_names]
+    if unknown:
+        row = df.loc[df["arm"] == unknown[0], "_row"].iat[0]
+        raise InputError(
+            f"{study.data.name}: row {row}, column '{names['arm']}': arm '{unknown[0]}' (model "
+            f"'{study.split_value}') is not listed in the study file {study.path.name} (arms: "
+            f"{', '.join(study.arm_names)}); add it to 'arms' or fix the name"
+        )
+    return [a for a in study.arm_names if a in in_data]
 
 
 def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> None:
@@ -484,12 +504,38 @@ def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return df[~missing], excl
 
 
-def ingest(study: Study) -> Ingested:
-    """Read, convert and validate a study's measurements (see the module docstring)."""
+@dataclass
+class Source:
+    """A measurement file read once: header, text cells, column positions and layout."""
+
+    header: list[str]
+    table: RawTable
+    names: dict[str, str]
+    located: dict[str, int]
+    fmt: str
+
+
+def read_source(study: Study) -> Source:
+    """Read a study's measurement file as text and locate its columns (no value checks yet)."""
     header, table = raw_table(study.data, study.sheet)
     names = _column_names(study)
     located = _locate(header, names, study)
-    fmt = study.format or infer_format(header, located)
+    return Source(header, table, names, located, study.format or infer_format(header, located))
+
+
+def ingest(study: Study) -> Ingested:
+    """Read, convert and validate a study's measurements (see the module docstring)."""
+    return ingest_source(study, read_source(study))
+
+
+def ingest_source(study: Study, source: Source, table: RawTable | None = None) -> Ingested:
+    """Convert and validate the rows ``table`` (default: all rows) of a read ``source``.
+
+    Panels (:mod:`xenoflow.panel`) pass the rows of one model, so each model is validated on
+    its own, with row numbers of the panel file in every message.
+    """
+    header, names, located, fmt = source.header, source.names, source.located, source.fmt
+    table = source.table if table is None else table
     warnings: list[dict[str, object]] = []
     if fmt == "wide":
         df = read_wide(study, header, table, located, names)

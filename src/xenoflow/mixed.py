@@ -574,6 +574,12 @@ def slope_contrasts(fit: MixedFit, arms: Sequence[str], control: str, alpha: flo
     return out[CONTRAST_COLUMNS]
 
 
+#: Columns of :func:`fits_table` (also written, header only, when no model was fitted).
+FITS_COLUMNS = ["structure", "random_effects", "reml_loglik", "aic", "optimiser", "converged",
+                "singular", "sd_intercept", "sd_slope", "corr_intercept_slope", "sd_residual",
+                "n_obs", "n_mice", "selected", "optimisers_tried"]
+
+
 def fits_table(fits: list[MixedFit], selected: MixedFit | None) -> pd.DataFrame:
     """One row per random-effects structure: REML llf, AIC, optimiser, singular, selected."""
     rows = []
@@ -586,4 +592,4 @@ def fits_table(fits: list[MixedFit], selected: MixedFit | None) -> pd.DataFrame:
                      "sd_residual": math.sqrt(f.scale), "n_obs": f.n_obs, "n_mice": f.n_mice,
                      "selected": selected is not None and f.structure == selected.structure,
                      "optimisers_tried": " | ".join(f.tried)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=FITS_COLUMNS)

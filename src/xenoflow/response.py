@@ -170,10 +170,14 @@ def _exclusions(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
+    """Clopper–Pearson interval (percent): Beta(alpha/2; k, n-k+1) and Beta(1-alpha/2; k+1,
+    n-k) quantiles, 0 and 100 at the ends (= scipy ``binomtest(...).proportion_ci(method=
+    "exact")`` and R ``binom.test``, without their per-call overhead)."""
     if n == 0:
         return np.nan, np.nan
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=1 - alpha, method="exact")
-    return 100.0 * ci.low, 100.0 * ci.high
+    low = stats.beta.ppf(alpha / 2, k, n - k + 1) if k > 0 else 0.0
+    high = stats.beta.ppf(1 - alpha / 2, k + 1, n - k) if k < n else 1.0
+    return 100.0 * float(low), 100.0 * float(high)
 
 
 def response_summary(response: pd.DataFrame, arms: list[str] | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -376,6 +377,35 @@ def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
                             aggfunc="sum", fill_value=0, sort=False)
     wide = wide.reindex(columns=["excluded", "notes"], fill_value=0).reset_index()
     return wide.rename(columns={"excluded": "n_excluded", "notes": "n_notes"})
+
+
+def tables_by_study(paths: Iterable[str | Path]) -> dict[str, Tables]:
+    """Group ``{results}/<study>/tables/<name>.tsv`` files by study: study -> name -> table."""
+    from .io import read_tsv
+
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for path in map(Path, paths):
+        out.setdefault(path.parent.parent.name, {})[path.stem] = read_tsv(path)
+    return out
+
+
+def _concat(frames: Iterable[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()).reindex(
+        columns=columns)
+
+
+def cross_study_table(studies: Mapping[str, Study], tables: Mapping[str, Tables],
+                      panel_rows: Iterable[pd.DataFrame] = ()) -> pd.DataFrame:
+    """``results/summary.tsv``: the rows of every study, then those of every panel model."""
+    rows = [cross_study_rows(study, tables.get(sid, {})) for sid, study in studies.items()]
+    return _concat([*rows, *panel_rows], CROSS_STUDY_COLUMNS)
+
+
+def qc_table(tables: Mapping[str, Tables], panel_qc: Iterable[pd.DataFrame] = ()) -> pd.DataFrame:
+    """``results/exclusions_summary.tsv``: :func:`qc_counts` of the studies and panel models."""
+    counts = qc_counts(tables) if tables else pd.DataFrame()
+    return _concat([counts, *panel_qc], ["study_id", "stage", "n_excluded", "n_notes"])
 
 
 def qc_report(counts: pd.DataFrame) -> str:

@@ -4,13 +4,23 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
-from xenoflow.config import ConfigError, load_studies, resolve_config
+from xenoflow.config import load_studies, resolve_config
+from xenoflow.errors import XenoflowError
+from xenoflow.panel import DEFAULT_CHUNKS, chunks, panel_units
 
 try:
     XF_CONFIG = resolve_config(config, source="config")
-    STUDIES = load_studies(XF_CONFIG)
-except ConfigError as exc:
+    _ALL = load_studies(XF_CONFIG)
+    # Panels (split_by) are analysed in chunks of models (workflow/rules/panel.smk).
+    PANELS = {sid: s for sid, s in _ALL.items() if s.split_by}
+    STUDIES = {sid: s for sid, s in _ALL.items() if not s.split_by}
+    PANEL_UNITS = {sid: panel_units(s) for sid, s in PANELS.items()}
+except XenoflowError as exc:
     raise WorkflowError(str(exc)) from None
+PANEL_CHUNKS = {
+    sid: chunks(units, XF_CONFIG.get("panel_chunks", DEFAULT_CHUNKS))
+    for sid, units in PANEL_UNITS.items()
+}
 
 RESULTS = XF_CONFIG["results"]
 # The fits are many small matrix problems: multithreaded BLAS makes them 2-5x slower when
@@ -26,6 +36,7 @@ GLOBAL_TARGETS = []
 
 wildcard_constraints:
     study="|".join(re.escape(s) for s in sorted(STUDIES)) or "(?!)",
+    panel="|".join(re.escape(s) for s in sorted(PANELS)) or "(?!)",
 
 
 def study_dir(study):
@@ -46,9 +57,14 @@ def survival_inputs(wildcards):
     return [str(path)] if path else []
 
 
+# Per-panel outputs, relative to {RESULTS}/{panel}/ (workflow/rules/panel.smk).
+PANEL_TARGETS = []
+
+
 def all_targets():
     per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS]
-    return per_study + [f"{RESULTS}/{t}" for t in GLOBAL_TARGETS]
+    per_panel = [f"{RESULTS}/{p}/{t}" for p in PANELS for t in PANEL_TARGETS]
+    return per_study + per_panel + [f"{RESULTS}/{t}" for t in GLOBAL_TARGETS]
 
 
 def study_tables(wildcards):

@@ -39,10 +39,13 @@ rule study_summary:
 rule cross_study_summary:
     input:
         studies=[str(s.path) for s in STUDIES.values()],
-        data=[str(p) for s in STUDIES.values() for p in (s.data, s.survival_data) if p],
+        data=[str(p) for s in _ALL.values() for p in (s.data, s.survival_data) if p],
         tables=[
             f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS if t.endswith(".tsv")
         ],
+        panels=[str(s.path) for s in PANELS.values()],
+        panel_summaries=[f"{RESULTS}/{p}/tables/panel_summary.tsv" for p in PANELS],
+        panel_qc=[f"{RESULTS}/{p}/tables/panel_qc.tsv" for p in PANELS],
     output:
         table=report(
             f"{RESULTS}/summary.tsv",

@@ -2,28 +2,22 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from xenoflow import io, provenance, summary
 from xenoflow.config import load_study
 from xenoflow.plots.summary import forest_plot
 from xenoflow.workflow import logged
 
 with logged(snakemake):  # noqa: F821
-    params = snakemake.params  # noqa: F821
-    studies = {}
-    rows = []
-    tables_by_study = {}
-    for path in snakemake.input.studies:  # noqa: F821
-        study = load_study(path, params.analysis)
-        studies[study.study_id] = study
-        tables = {Path(p).stem: io.read_tsv(p) for p in snakemake.input.tables  # noqa: F821
-                  if Path(p).parent.parent.name == study.study_id}
-        tables_by_study[study.study_id] = tables
-        rows.append(summary.cross_study_rows(study, tables))
-    table = pd.concat(rows, ignore_index=True)
-    io.write_tsv(table, snakemake.output.table)  # noqa: F821
-    io.write_tsv(summary.qc_counts(tables_by_study), snakemake.output.qc)  # noqa: F821
-    forest_plot(table, Path(snakemake.output.forest).with_suffix(""), ("png", "svg"))  # noqa: F821
-    record = provenance.provenance(params.config, studies, Path.cwd())
-    provenance.write_provenance(record, snakemake.output.provenance)  # noqa: F821
+    params, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
+    studies = {s.study_id: s for s in (load_study(p, params.analysis) for p in inp.studies)}
+    panels = {s.study_id: s for s in (load_study(p, params.analysis) for p in inp.panels)}
+    tables = summary.tables_by_study(inp.tables)
+    table = summary.cross_study_table(studies, tables,
+                                      [io.read_tsv(p) for p in inp.panel_summaries])
+    io.write_tsv(table, out.table)
+    io.write_tsv(summary.qc_table(tables, [io.read_tsv(p) for p in inp.panel_qc]), out.qc)
+    # panel models (one mouse per arm) have no CIs to draw: the forest shows the studies
+    forest_plot(table[table["study_id"].isin(studies)], Path(out.forest).with_suffix(""),
+                ("png", "svg"))
+    record = provenance.provenance(params.config, {**studies, **panels}, Path.cwd())
+    provenance.write_provenance(record, out.provenance)

@@ -36,8 +36,11 @@ def arm_palette(arms: Sequence[str], control: str) -> dict[str, str]:
     return palette
 
 
-def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Save ``fig`` as ``<stem>.<fmt>`` for each format, atomically, without dates; close it."""
+def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] = ("png", "svg"),
+                tight: bool = True) -> list[Path]:
+    """Save ``fig`` as ``<stem>.<fmt>`` for each format, atomically, without dates; close it.
+
+    ``tight=False`` keeps the figure's own layout (one draw less: panels draw hundreds)."""
     stem = Path(path_stem)
     written = []
     for fmt in formats:
@@ -45,7 +48,8 @@ def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] =
         metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
                     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}[fmt]
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=fmt, metadata=metadata, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, metadata=metadata,
+                        bbox_inches="tight" if tight else None)
         written.append(target)
     plt.close(fig)
     return written

@@ -1,0 +1,341 @@
+"""Panels: one measurement file holding many tumour models (a PDX clinical trial).
+
+In a PDX clinical trial (Gao et al. 2015, Nat Med 21:1318) every model (patient-derived
+tumour) is grown in a few mice: one untreated and one per drug, one mouse each. A study file
+with ``split_by: <column>`` declares such a panel; every distinct value of the column (a
+*model*) becomes one analysis unit with id ``<study_id>.<model>`` and its own results folder,
+exactly like a study's.
+
+Scale: a panel of hundreds of models would cost one Python start-up (~3 s with the scientific
+stack) per model and stage as separate jobs. Units are therefore analysed in a fixed number of
+*chunks* (jobs), each reading the panel file once and running every stage of its models in one
+process (:func:`analyse_chunk`). A model's chunk is a hash of its unit id, so adding or
+removing a model never moves the others.
+
+Incremental reruns: each unit's outputs are keyed by a fingerprint of its own rows, the study
+file's settings and the package version. After a chunk ran, its outputs are hard-linked into
+``{results}/.cache/<unit>/<fingerprint>/``; when the panel file changes, the chunk jobs rerun
+but restore every model whose fingerprint is unchanged from that cache and recompute only the
+edited ones (:func:`analyse_chunk` reports which).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .config import Arm, Study
+from .errors import InputError
+
+#: Stages run for every unit, in order (see :mod:`xenoflow.stages`).
+UNIT_STAGES = ("ingest", "growth", "efficacy", "survival", "summary")
+#: Figures of one panel model (stems relative to its folder), drawn by
+#: :func:`xenoflow.plots.panel.write_unit_figures`: a panel has hundreds of models with one
+#: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels
+#: (which need replicates and cost ~20 s per model to draw).
+UNIT_FIGURES = ["figures/growth_curves", "figures/waterfall"]
+#: Default number of chunk jobs per panel (config key ``panel_chunks``).
+DEFAULT_CHUNKS = 8
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def unit_id(study_id: str, value: str) -> str:
+    """``<study_id>.<value>`` with characters outside letters, digits, ``_ . -`` as ``_``."""
+    return f"{study_id}.{_UNSAFE.sub('_', value)}"
+
+
+def chunk_of(unit: str, n_chunks: int) -> int:
+    """Chunk (0-based) of a unit: SHA-256 of its id modulo ``n_chunks`` (stable across runs
+    and independent of the other models)."""
+    return int(hashlib.sha256(unit.encode()).hexdigest(), 16) % n_chunks
+
+
+def split_column(study: Study, header: list[str]) -> int:
+    """Position of the ``split_by`` column in the header (case-insensitive)."""
+    lower = [h.lower() for h in header]
+    assert study.split_by is not None
+    if study.split_by.lower() not in lower:
+        raise InputError(f"{study.data.name}: row 1: column '{study.split_by}' (named by "
+                         f"'split_by' in {study.path.name}) is not in the header; the header "
+                         f"has: {', '.join(header)}")
+    return lower.index(study.split_by.lower())
+
+
+def _model_rows(study: Study, source: Any) -> dict[str, np.ndarray]:
+    """Model value -> positions of its rows in ``source.table`` (models in natural order)."""
+    pos = split_column(study, source.header)
+    values = source.table.frame[pos].astype(str).to_numpy()
+    empty = np.flatnonzero(values == "")
+    if len(empty):
+        raise InputError(f"{source.table.where(empty[0], source.header[pos])}: empty cell; "
+                         f"expected the model id ('split_by: {study.split_by}')")
+    groups = pd.Series(np.arange(len(values))).groupby(values, sort=False).indices
+    return {v: groups[v] for v in sorted(groups, key=_natural)}
+
+
+def _natural(text: str) -> tuple:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                 for p in re.split(r"(\d+)", text) if p)
+
+
+def unit_study(study: Study, value: str) -> Study:
+    """The study of one model: own id, title and model name; arms and control from the panel."""
+    return dataclasses.replace(
+        study, study_id=unit_id(study.study_id, value), title=f"{study.title}: {value}",
+        model=value, split_by=None, panel_id=study.study_id, split_value=value)
+
+
+def panel_units(study: Study) -> dict[str, Study]:
+    """Unit id -> unit study for every model in a panel's measurement file."""
+    from .ingest import read_source
+
+    source = read_source(study)
+    units: dict[str, Study] = {}
+    for value in _model_rows(study, source):
+        unit = unit_study(study, value)
+        if unit.study_id in units:
+            raise InputError(f"{study.data.name}: column '{study.split_by}': models "
+                             f"'{units[unit.study_id].split_value}' and '{value}' give the same "
+                             f"unit id '{unit.study_id}'; rename one of them")
+        units[unit.study_id] = unit
+    return units
+
+
+def chunks(units: Iterable[str], n_chunks: int) -> list[list[str]]:
+    """Units of each chunk, in input order; empty chunks are dropped."""
+    out: list[list[str]] = [[] for _ in range(n_chunks)]
+    for unit in units:
+        out[chunk_of(unit, n_chunks)].append(unit)
+    return [c for c in out if c]
+
+
+# ------------------------------------------------------------------------------ fingerprints
+
+def code_hash() -> str:
+    """SHA-256 of the package's source files (a code change invalidates the cache)."""
+    h = hashlib.sha256(__version__.encode())
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")) + sorted(root.rglob("*.yaml")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(unit: Study, rows: pd.DataFrame, code: str = "") -> str:
+    """SHA-256 of what a unit's outputs depend on: its rows of the panel file (as text), the
+    study settings and keys, the survival table's bytes, and the package code
+    (:func:`code_hash`)."""
+    h = hashlib.sha256(code.encode())
+    keys = {k: v for k, v in dataclasses.asdict(unit).items() if k not in ("path", "data")}
+    h.update(json.dumps(keys, sort_keys=True, default=str).encode())
+    h.update(rows.to_csv(index=False).encode())
+    if unit.survival_data is not None:
+        h.update(Path(unit.survival_data).read_bytes())
+    return h.hexdigest()[:32]
+
+
+def _restore(cache: Path, unit_dir: Path, files: list[str]) -> bool:
+    """Hard-link (copy if linking fails) a cached unit's outputs into place."""
+    if not all((cache / f).is_file() for f in files):
+        return False
+    for f in files:
+        target = unit_dir / f
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(cache / f, target)
+        except OSError:
+            shutil.copy2(cache / f, target)
+        os.utime(target)  # newer than the panel file, so Snakemake sees it up to date
+    return True
+
+
+def _store(cache: Path, unit_dir: Path, files: list[str]) -> None:
+    shutil.rmtree(cache.parent, ignore_errors=True)  # one fingerprint per unit is kept
+    for f in files:
+        (cache / f).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(unit_dir / f, cache / f)
+        except OSError:
+            shutil.copy2(unit_dir / f, cache / f)
+
+
+# ------------------------------------------------------------------------------ one unit
+
+def unit_files(figures: bool) -> list[str]:
+    """Outputs of a unit, relative to its folder: a study's tables and summaries, and (with
+    ``figures``) the two per-model figures of :mod:`xenoflow.plots.panel` as png and svg."""
+    from .stages import targets
+
+    files = [t for stage in UNIT_STAGES for t in targets(stage, figures=False)]
+    if figures:
+        files += [f"{stem}.{fmt}" for stem in UNIT_FIGURES for fmt in ("png", "svg")]
+    return files
+
+
+def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> dict[str, Any]:
+    """Every stage of one model, written to ``unit_dir``; returns its tables (as written)."""
+    from . import io, stages
+
+    out = {s: stages.unit_outputs(s, unit_dir) for s in UNIT_STAGES}
+    arms = list(dict.fromkeys(ingested.measurements["arm"]))
+    if not unit.arms:  # arms of this model, control first (as ingest sorted them)
+        unit = dataclasses.replace(unit, arms=tuple(Arm(a) for a in arms))
+    else:
+        unit = dataclasses.replace(unit, arms=tuple(a for a in unit.arms if a.name in arms))
+    stages.ingest_stage(unit, out["ingest"], ingested)
+    measurements = io.read_measurements(out["ingest"].measurements)
+    stages.growth_stage(unit, measurements, out["growth"], figures=False)
+    growth_model = io.read_tsv(out["growth"].model)
+    stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
+    stages.survival_stage(unit, measurements, out["survival"], figures=False)
+    tables = {Path(p).stem: io.read_tsv(unit_dir / p) for p in unit_files(False)
+              if p.endswith(".tsv")}
+    stages.summary_stage(unit, tables, out["summary"])
+    if figures:
+        from .plots.panel import write_unit_figures
+
+        write_unit_figures(unit, measurements, tables["response"], str(unit_dir), ("png", "svg"))
+    return {"study": unit, "tables": tables}
+
+
+def unit_records(unit: Study, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """What a unit contributes to the panel's cross-model tables."""
+    from .summary import cross_study_rows, qc_counts
+
+    model = {"model": unit.split_value}
+    curves = per_curve(tables).assign(**model)
+    # a model without its control has nothing to compare: no rows in results/summary.tsv
+    summary = cross_study_rows(unit, tables if unit.control in unit.arm_names else {})
+    return {"curves": curves[["model", *[c for c in curves if c != "model"]]],
+            "summary": summary[summary["control"].isin(unit.arm_names)],
+            "qc": qc_counts({unit.study_id: tables})}
+
+
+def per_curve(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per mouse (curve): growth rate, best response, mRECIST, AUC, time to endpoint."""
+    keys = ["arm", "mouse_id"]
+    growth = tables["growth_per_mouse"]
+    growth = growth[keys + [c for c in ("growth_rate_per_day", "growth_rate_se", "r_squared",
+                                        "doubling_time_days", "best_model") if c in growth]]
+    resp = tables["response"][keys + ["best_response_pct", "best_avg_response_pct", "mrecist"]]
+    mice = tables["efficacy_per_mouse"]
+    auc = mice[keys + ["auc_mm3_days"]]
+    surv = tables["survival_per_mouse"][keys + ["time_days", "event", "endpoint_rule"]]
+    surv = surv.rename(columns={"time_days": "endpoint_time_days", "event": "endpoint_event"})
+    out = tables["measurements"].groupby(keys, sort=False).size().rename("n_measurements")
+    out = out.reset_index()
+    for part in (growth, resp, auc, surv):
+        out = out.merge(part, on=keys, how="left")
+    return out
+
+
+# ------------------------------------------------------------------------------ one chunk
+
+CHUNK_COLUMNS = ["unit_id", "model", "fingerprint", "status"]
+
+
+def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figures: bool,
+                  cache_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Analyse the given units of a panel (one read of the panel file).
+
+    Returns the chunk's cross-model rows: ``curves`` (per curve), ``summary`` (cross-study
+    rows), ``qc`` (exclusion counts) and ``manifest`` (unit, fingerprint, ``computed`` or
+    ``restored``). A unit whose data fail validation raises :class:`InputError` after its
+    folder is removed, so no stale outputs remain.
+    """
+    from . import io
+    from .ingest import ingest_source, read_source
+
+    results = Path(results)
+    cache_root = Path(cache_dir) if cache_dir else results / ".cache"
+    source = read_source(study)
+    rows = _model_rows(study, source)
+    by_id = {unit_id(study.study_id, v): v for v in rows}
+    files = unit_files(figures)
+    code = code_hash()
+    parts: dict[str, list[pd.DataFrame]] = {"curves": [], "summary": [], "qc": []}
+    manifest = []
+    for uid in unit_ids:
+        value = by_id[uid]
+        unit = unit_study(study, value)
+        table = source.table
+        sub = dataclasses.replace(table, frame=table.frame.iloc[rows[value]].reset_index(drop=True),
+                                  rows=table.rows[rows[value]])
+        key = fingerprint(unit, sub.frame, code)
+        unit_dir = results / uid
+        cache = cache_root / uid / key
+        status = "restored"
+        if _restore(cache, unit_dir, files):
+            tables = {Path(p).stem: io.read_tsv(unit_dir / p) for p in files
+                      if p.endswith(".tsv")}
+        else:
+            status = "computed"
+            try:
+                ingested = ingest_source(unit, source, sub)
+                tables = analyse_unit(unit, ingested, unit_dir, figures)["tables"]
+            except BaseException:
+                shutil.rmtree(unit_dir, ignore_errors=True)
+                raise
+            _store(cache, unit_dir, files)
+        done = dataclasses.replace(unit, arms=_arms_of(unit, tables["measurements"]))
+        for name, df in unit_records(done, tables).items():
+            parts[name].append(df)
+        manifest.append((uid, value, key, status))
+    out = {k: _concat(v) for k, v in parts.items()}
+    out["manifest"] = pd.DataFrame(manifest, columns=CHUNK_COLUMNS)
+    return out
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Rows of several tables (empty ones skipped); all-empty columns keep their place."""
+    import warnings
+
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame()
+    with warnings.catch_warnings():  # pandas' all-NA-column dtype notice; columns are kept
+        warnings.simplefilter("ignore", FutureWarning)
+        return pd.concat(frames, ignore_index=True)
+
+
+def _arms_of(unit: Study, measurements: pd.DataFrame) -> tuple[Arm, ...]:
+    present = list(dict.fromkeys(measurements["arm"].astype(str)))
+    if unit.arms:
+        return tuple(a for a in unit.arms if a.name in present)
+    return tuple(Arm(a) for a in present)
+
+
+# ------------------------------------------------------------------------------ whole panel
+
+def combine_chunks(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
+                   ) -> dict[str, pd.DataFrame]:
+    """The panel's cross-model tables from its chunks' rows (models in panel order)."""
+    from . import crossmodel
+
+    def cat(name: str) -> pd.DataFrame:
+        return _concat(chunk_tables[name])
+
+    curves = cat("curves")
+    order = {m: i for i, m in enumerate(sorted(set(curves["model"]), key=_natural))}
+    curves = curves.sort_values("model", key=lambda s: s.map(order), kind="stable")
+    curves = curves.reset_index(drop=True)
+    summary = cat("summary")
+    summary = summary.sort_values("model", key=lambda s: s.map(order), kind="stable")
+    arms = crossmodel.drug_order(curves, study.control)
+    alpha = float(study.settings["alpha"])
+    ttd, endpoints = crossmodel.time_to_double(curves, arms, study.control, alpha)
+    return {"curves": curves, "summary": summary.reset_index(drop=True), "qc": cat("qc"),
+            "mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
+            "response_rates": crossmodel.response_rates(curves, arms, alpha),
+            "time_to_double": ttd, "ttd_endpoints": endpoints}

@@ -1,0 +1,199 @@
+"""Panels (split_by): units, chunks, per-model analysis equal to a study's, incremental cache,
+cross-model tables (issue 7)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from xenoflow import crossmodel, io, panel, stages
+from xenoflow.config import load_study
+from xenoflow.errors import InputError
+from xenoflow.ingest import ingest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "panel"
+
+
+@pytest.fixture
+def panel_dir(tmp_path: Path) -> Path:
+    work = tmp_path / "panel"
+    shutil.copytree(FIXTURE, work)
+    return work
+
+
+def _study(work: Path):
+    return load_study(work / "config" / "panel.yaml", {"bootstrap_resamples": 200})
+
+
+def test_units_ids_and_arms(panel_dir):
+    units = panel.panel_units(_study(panel_dir))
+    assert list(units) == ["PANEL.M1", "PANEL.M2", "PANEL.M3_b", "PANEL.M4"]
+    assert units["PANEL.M3_b"].split_value == "M3 b" and units["PANEL.M3_b"].is_unit
+    assert units["PANEL.M1"].panel_id == "PANEL"
+
+
+def test_colliding_unit_ids_are_an_error(panel_dir):
+    path = panel_dir / "data" / "panel.csv"
+    text = path.read_text()
+    path.write_text(text + "M3_b,untreated,99,0,100\nM3_b,untreated,99,7,200\n")
+    with pytest.raises(InputError, match="'M3 b' and 'M3_b' give the same unit id"):
+        panel.panel_units(_study(panel_dir))
+
+
+def test_missing_split_column_names_the_file(panel_dir):
+    raw = yaml.safe_load((panel_dir / "config" / "panel.yaml").read_text())
+    raw["split_by"] = "tumour"
+    (panel_dir / "config" / "panel.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match=r"panel.csv: row 1: column 'tumour' \(named by "
+                                         r"'split_by' in panel.yaml\) is not in the header"):
+        panel.panel_units(_study(panel_dir))
+
+
+def test_chunks_are_stable_when_models_are_added():
+    units = [f"P.X-{i:03d}" for i in range(100)]
+    before = {u: i for i, c in enumerate(panel.chunks(units, 8)) for u in c}
+    after = {u: i for i, c in enumerate(panel.chunks(units + ["P.new"], 8)) for u in c}
+    # chunk indices may shift only if an empty chunk is filled; the grouping is unchanged
+    groups = lambda m: sorted(sorted(u for u in m if m[u] == i and u != "P.new")  # noqa: E731
+                              for i in set(m.values()))
+    assert groups(before) == [g for g in groups(after) if g]
+    assert sum(map(len, panel.chunks(units, 8))) == 100
+
+
+def test_unit_outputs_equal_a_standalone_study(panel_dir, tmp_path):
+    study = _study(panel_dir)
+    panel.analyse_chunk(study, ["PANEL.M1"], panel_dir / "results", figures=False)
+    # the same model as an ordinary study file
+    rows = pd.read_csv(panel_dir / "data" / "panel.csv", dtype=str)
+    rows[rows["model"] == "M1"].drop(columns="model").to_csv(tmp_path / "m1.csv", index=False)
+    (tmp_path / "m1.yaml").write_text(yaml.safe_dump({
+        "study_id": "M1", "data": "m1.csv", "control": "untreated",
+        "arms": ["untreated", "drugA", "drugB"], "endpoint_volume_mm3": 1,
+        "analysis": {"endpoint_rule": "fold_baseline", "endpoint_fold": 2,
+                     "growth_model_selection": False}}))
+    alone = load_study(tmp_path / "m1.yaml", {"bootstrap_resamples": 200})
+    out = tmp_path / "alone"
+    stages.ingest_stage(alone, stages.unit_outputs("ingest", out))
+    m = io.read_measurements(out / "tables" / "measurements.tsv")
+    stages.growth_stage(alone, m, stages.unit_outputs("growth", out), figures=False)
+    g = io.read_tsv(out / "tables" / "growth_model.tsv")
+    stages.efficacy_stage(alone, m, g, stages.unit_outputs("efficacy", out), figures=False)
+    stages.survival_stage(alone, m, stages.unit_outputs("survival", out), figures=False)
+    unit = panel_dir / "results" / "PANEL.M1"
+    for name in ("measurements", "growth_per_mouse", "growth_model", "efficacy", "response",
+                 "growth_delay", "survival_per_mouse", "survival"):
+        assert (unit / "tables" / f"{name}.tsv").read_bytes() == \
+            (out / "tables" / f"{name}.tsv").read_bytes(), name
+
+
+def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
+    study = _study(panel_dir)
+    tables = panel.analyse_chunk(study, ["PANEL.M1", "PANEL.M4"], panel_dir / "results",
+                                 figures=True)
+    m1 = panel_dir / "results" / "PANEL.M1" / "tables"
+    model = io.read_tsv(m1 / "growth_model.tsv")
+    assert model["model"].str.contains("mixed model skipped").all()
+    assert io.read_tsv(m1 / "survival.tsv")["note"].str.contains("no Kaplan-Meier").all()
+    assert io.read_tsv(m1 / "survival_tests.tsv")["note"].str.contains("skipped").all()
+    m4 = io.read_tsv(panel_dir / "results" / "PANEL.M4" / "tables" / "efficacy.tsv")
+    assert m4["note"].str.contains("no control arm 'untreated'").all()
+    assert m4["tc_pct"].isna().all()
+    # per-curve metrics are still reported for the model without a control
+    curves = tables["curves"]
+    m4_curves = curves[curves["model"] == "M4"]
+    assert len(m4_curves) == 2 and m4_curves["growth_rate_per_day"].notna().all()
+    assert m4_curves["mrecist"].notna().all() and m4_curves["auc_mm3_days"].notna().all()
+    for f in panel.unit_files(True):
+        assert (panel_dir / "results" / "PANEL.M4" / f).is_file(), f
+
+
+def test_cache_recomputes_only_the_edited_model(panel_dir):
+    study = _study(panel_dir)
+    units = list(panel.panel_units(study))
+    first = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    assert set(first["manifest"]["status"]) == {"computed"}
+    m2 = panel_dir / "results" / "PANEL.M2" / "tables" / "growth_per_mouse.tsv"
+    before = m2.read_bytes()
+    again = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    assert set(again["manifest"]["status"]) == {"restored"}
+    pd.testing.assert_frame_equal(first["curves"], again["curves"])
+    data = panel_dir / "data" / "panel.csv"
+    data.write_text(data.read_text().replace("M1,untreated,1,0,161.0", "M1,untreated,1,0,171.0"))
+    edited = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    status = dict(zip(edited["manifest"]["model"], edited["manifest"]["status"]))
+    assert status == {"M1": "computed", "M2": "restored", "M3 b": "restored",
+                      "M4": "restored"}
+    assert m2.read_bytes() == before
+    m1 = io.read_tsv(panel_dir / "results" / "PANEL.M1" / "tables" / "measurements.tsv")
+    assert m1["volume_mm3"].iloc[0] == 171.0
+
+
+def test_bad_model_names_file_row_and_leaves_no_outputs(panel_dir):
+    study = _study(panel_dir)
+    data = panel_dir / "data" / "panel.csv"
+    lines = data.read_text().splitlines()
+    bad = next(i for i, line in enumerate(lines) if line.startswith("M2,drugA"))
+    lines[bad] = lines[bad].rsplit(",", 1)[0] + ",n/a"
+    data.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=rf"panel.csv: row {bad + 1}, column 'volume_mm3': "
+                                         "'n/a' is not a number"):
+        panel.analyse_chunk(study, ["PANEL.M2"], panel_dir / "results", figures=False)
+    assert not (panel_dir / "results" / "PANEL.M2").exists()
+
+
+def test_cross_model_tables(panel_dir):
+    study = _study(panel_dir)
+    units = list(panel.panel_units(study))
+    chunk = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    combined = panel.combine_chunks(study, {k: [v] for k, v in chunk.items()})
+    matrix = combined["mrecist_matrix"]
+    assert list(matrix.columns) == ["model", "untreated", "drugA", "drugB"]
+    assert matrix["model"].tolist() == ["M1", "M2", "M3 b", "M4"]
+    assert matrix.loc[matrix["model"] == "M4", "untreated"].item() == ""
+    curves = combined["curves"]
+    rates = combined["response_rates"].set_index("arm")
+    for arm in ("untreated", "drugA", "drugB"):
+        calls = curves.loc[curves["arm"] == arm, "mrecist"]
+        assert rates.loc[arm, "n_models"] == curves.loc[curves["arm"] == arm, "model"].nunique()
+        assert rates.loc[arm, "n_pd"] == (calls == "PD").sum()
+        n = calls.notna().sum()
+        resp = calls.isin(["CR", "PR"]).sum()
+        assert rates.loc[arm, "response_rate_pct"] == pytest.approx(100 * resp / n)
+    ttd = combined["time_to_double"].set_index("arm")
+    assert ttd.loc["untreated", "n"] == 3 and ttd.loc["drugA", "n"] == 4
+    # the untreated tumours all double: KM median is the middle time of three events
+    times = sorted(curves.loc[curves["arm"] == "untreated", "endpoint_time_days"])
+    assert ttd.loc["untreated", "median_days"] == times[1]
+    # summary rows (one per model and treated arm with a control) for results/summary.tsv
+    summary = combined["summary"]
+    assert summary["study_id"].tolist()[:2] == ["PANEL.M1", "PANEL.M1"]
+    assert set(summary["study_id"]) == {"PANEL.M1", "PANEL.M2", "PANEL.M3_b"}
+
+
+def test_mrecist_matrix_joins_replicates():
+    curves = pd.DataFrame({"model": ["A", "A", "A", "B"], "arm": ["c", "d", "d", "d"],
+                           "mouse_id": ["1", "2", "3", "4"], "mrecist": ["PD", "PR", None, "SD"]})
+    m = crossmodel.mrecist_matrix(curves, ["c", "d"])
+    assert m.to_dict("list") == {"model": ["A", "B"], "c": ["PD", ""], "d": ["PR/NA", "SD"]}
+
+
+def test_ingest_of_a_unit_allows_missing_arms(panel_dir):
+    study = _study(panel_dir)
+    unit = panel.panel_units(study)["PANEL.M4"]
+    raw = yaml.safe_load((panel_dir / "config" / "panel.yaml").read_text())
+    assert "arms" not in raw
+    measurements = panel.analyse_chunk(study, ["PANEL.M4"], panel_dir / "results", False)
+    assert measurements["curves"]["arm"].tolist() == ["drugA", "drugB"]
+    assert unit.control == "untreated"
+    # the same rows as an ordinary study (not a panel unit) are refused: no control arm
+    rows = pd.read_csv(panel_dir / "data" / "panel.csv", dtype=str)
+    rows[rows["model"] == "M4"].to_csv(panel_dir / "data" / "m4.csv", index=False)
+    raw["data"], raw["study_id"] = "../data/m4.csv", "M4"
+    del raw["split_by"]
+    (panel_dir / "config" / "m4.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match="control arm 'untreated' has no mice"):
+        ingest(load_study(panel_dir / "config" / "m4.yaml"))
