@@ -67,15 +67,15 @@ def prepare(name: str, data: pd.DataFrame, fraction: float, figures: bool) -> Pa
 def run(folder: Path) -> tuple[float, int]:
     """Wall seconds of one Snakemake run in ``folder``; number of jobs it ran."""
     cmd = [str(Path(sys.executable).parent / "snakemake"), "-s", str(ROOT / "Snakefile"),
-           "-d", str(folder), "--cores", "2", "--quiet", "rules"]
+           "-d", str(folder), "--cores", "2"]
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode:
         sys.exit(f"snakemake failed in {folder}:\n{done.stderr[-3000:]}")
-    jobs = sum(int(line.split()[-1]) for line in done.stdout.splitlines()
-               if line.split() and line.split()[0].startswith(("panel_", "cross_")))
-    return wall, jobs
+    log = done.stdout + done.stderr
+    totals = [line.split()[-1] for line in log.splitlines() if line.startswith("total ")]
+    return wall, int(totals[0]) if totals else 0
 
 
 def manifest(folder: Path) -> pd.Series:

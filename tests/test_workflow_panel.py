@@ -58,3 +58,8 @@ def test_panel_rerun_after_editing_one_model(panel_run):
                                     "M4": "restored"}
     assert m2.read_bytes() == before
     assert "Nothing to be done" in snakemake(panel_run, "-n").stdout
+
+
+def test_panel_lint_is_clean(panel_run):
+    proc = snakemake(panel_run, "--lint")
+    assert proc.returncode == 0, proc.stdout[-3000:]

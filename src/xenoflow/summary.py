@@ -408,12 +408,18 @@ def qc_table(tables: Mapping[str, Tables], panel_qc: Iterable[pd.DataFrame] = ()
     return _concat([counts, *panel_qc], ["study_id", "stage", "n_excluded", "n_notes"])
 
 
-def qc_report(counts: pd.DataFrame) -> str:
+def qc_report(counts: pd.DataFrame, max_lines: int = 100) -> str:
     """Lines printed at the end of a run: per study, the stages that excluded something or
     raised notes."""
     lines = ["xenoflow: exclusions and notes per study (details in each study's tables/)"]
+    clean = 0
     for study_id, g in counts.groupby("study_id", sort=False):
         parts = [f"{r.stage}: {r.n_excluded} excluded" + (f", {r.n_notes} notes" if r.n_notes else "")
                  for r in g.itertuples() if r.n_excluded or r.n_notes]
+        if not parts and len(counts) > max_lines:
+            clean += 1  # big batches (panels): only the studies with something to report
+            continue
         lines.append(f"  {study_id}: " + ("; ".join(parts) or "nothing excluded, no notes"))
+    if clean:
+        lines.append(f"  {clean} more: nothing excluded, no notes")
     return "\n".join(lines)

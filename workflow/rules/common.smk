@@ -83,3 +83,27 @@ def print_qc_summary():
     path = Path(RESULTS) / "exclusions_summary.tsv"
     if path.is_file():
         print(qc_report(read_tsv(path)))
+
+
+# Panels (workflow/rules/panel.smk): per-chunk tables and the outputs of a chunk's models.
+PANEL_TABLES = ["curves", "summary", "qc", "manifest"]
+
+
+def panel_figures(panel):
+    return bool(PANELS[panel].settings.get("panel_figures", True))
+
+
+def chunk_table(panel, i, name):
+    return f"{RESULTS}/{panel}/chunks/chunk_{i}.{name}.tsv"
+
+
+def unit_targets(panel, units):
+    from xenoflow.panel import unit_files
+
+    files = unit_files(panel_figures(panel))
+    return [f"{RESULTS}/{u}/{f}" for u in units for f in files]
+
+
+def panel_chunk_tables(wildcards):
+    n = len(PANEL_CHUNKS[wildcards.panel])
+    return [chunk_table(wildcards.panel, i, t) for i in range(n) for t in PANEL_TABLES]

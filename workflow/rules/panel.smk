@@ -1,7 +1,6 @@
 # Panels (study files with `split_by`): many models in one file, each model one analysis unit
 # with a study's outputs in {RESULTS}/<study_id>.<model>/. Models are analysed in a fixed
 # number of chunk jobs (xenoflow.panel), then combined into cross-model tables and figures.
-PANEL_TABLES = ["curves", "summary", "qc", "manifest"]
 PANEL_TARGETS.extend(
     [
         "tables/panel_curves.tsv",
@@ -16,26 +15,6 @@ PANEL_TARGETS.extend(
         "figures/time_to_double.svg",
     ]
 )
-
-
-def panel_figures(panel):
-    return bool(PANELS[panel].settings.get("panel_figures", True))
-
-
-def chunk_table(panel, i, name):
-    return f"{RESULTS}/{panel}/chunks/chunk_{i}.{name}.tsv"
-
-
-def unit_targets(panel, units):
-    from xenoflow.panel import unit_files
-
-    files = unit_files(panel_figures(panel))
-    return [f"{RESULTS}/{u}/{f}" for u in units for f in files]
-
-
-def panel_chunk_tables(wildcards):
-    n = len(PANEL_CHUNKS[wildcards.panel])
-    return [chunk_table(wildcards.panel, i, t) for i in range(n) for t in PANEL_TABLES]
 
 
 # One rule per chunk: a chunk's outputs are the files of its models, known only per panel.
@@ -55,7 +34,6 @@ for _panel, _chunks in PANEL_CHUNKS.items():
             params:
                 analysis=ANALYSIS,
                 units=_units,
-                results=RESULTS,
                 figures=panel_figures(_panel),
             log:
                 f"logs/{_panel}/chunk_{_i}.log",
