@@ -310,22 +310,35 @@ def arm_day_summary(per_mouse: pd.DataFrame, arms: Sequence[str] | None = None) 
     return out.sort_values(["_order", "day"]).drop(columns="_order").reset_index(drop=True)
 
 
-def _versus_control(t: Mapping[str, Any], c: Mapping[str, Any]) -> dict[str, float]:
-    """Point estimates of the comparative metrics from treated and control arm-day means."""
+def versus_control(summary: pd.DataFrame, control: str) -> pd.DataFrame:
+    """Point estimates of the comparative metrics of every treated arm-day row of ``summary``
+    (:func:`arm_day_summary`) against the control's means on the same day (NaN on control rows,
+    days the control is not measured, and wherever a ratio is undefined):
+
+    %T/C = 100·V̄_T/V̄_C; C/T = V̄_C/V̄_T; %TGI = 100·(1 − ΔV̄_T/ΔV̄_C); final-volume TGI = 100 − %T/C;
+    FC reduction = 100·(1 − FC̄_T/FC̄_C); AUC ratio = AUC̄_T/AUC̄_C; % regression = −100·ΔV̄_T/V̄0_T
+    when ΔV̄_T < 0 (anchors §2.2–2.5).
+    """
+    cols = ["mean_volume_mm3", "mean_delta_volume_mm3", "mean_fold_change", "mean_auc_mm3_days"]
+    ctrl = summary.loc[summary["arm"] == control].drop_duplicates("day").set_index("day")[cols]
+    treated = ((summary["arm"] != control) & summary["day"].isin(ctrl.index)).to_numpy()
+
+    def pair(col: str) -> tuple[np.ndarray, np.ndarray]:
+        t = summary[col].to_numpy(dtype=float)
+        c = summary["day"].map(ctrl[col]).to_numpy(dtype=float)
+        return np.where(treated, t, np.nan), c
+
+    (v_t, v_c), (d_t, d_c) = pair("mean_volume_mm3"), pair("mean_delta_volume_mm3")
+    (f_t, f_c), (a_t, a_c) = pair("mean_fold_change"), pair("mean_auc_mm3_days")
+    base = np.where(treated, summary["mean_baseline_volume_mm3"].to_numpy(dtype=float), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tc = 100.0 * np.float64(t["mean_volume_mm3"]) / np.float64(c["mean_volume_mm3"])
-        d_t, d_c = np.float64(t["mean_delta_volume_mm3"]), np.float64(c["mean_delta_volume_mm3"])
-        tgi = 100.0 * (1.0 - d_t / d_c)
-        fcr = 100.0 * (1.0 - np.float64(t["mean_fold_change"]) / np.float64(c["mean_fold_change"]))
-        ratio = np.float64(c["mean_volume_mm3"]) / np.float64(t["mean_volume_mm3"])
-        auc_ratio = np.float64(t["mean_auc_mm3_days"]) / np.float64(c["mean_auc_mm3_days"])
-        base = np.float64(t["mean_baseline_volume_mm3"])
-        regression = -100.0 * d_t / base if d_t < 0 else np.nan
-    clean = {k: float(v) if np.isfinite(v) else np.nan for k, v in {
-        "fold_change_reduction_pct": fcr, "tc_pct": tc, "ratio_c_t": ratio, "tgi_pct": tgi,
-        "regression_pct": regression, "tgi_final_pct": 100.0 - tc, "auc_ratio": auc_ratio,
-    }.items()}
-    return clean
+        tc = 100.0 * v_t / v_c
+        out = {"fold_change_reduction_pct": 100.0 * (1.0 - f_t / f_c), "tc_pct": tc,
+               "ratio_c_t": v_c / v_t, "tgi_pct": 100.0 * (1.0 - d_t / d_c),
+               "regression_pct": np.where(d_t < 0, -100.0 * d_t / base, np.nan),
+               "tgi_final_pct": 100.0 - tc, "auc_ratio": a_t / a_c}
+    return pd.DataFrame({k: np.where(np.isfinite(v), v, np.nan) for k, v in out.items()},
+                        index=summary.index)
 
 
 # ---------------------------------------------------------------------------------- bootstrap
@@ -418,9 +431,15 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
     measured. ``is_reference_day`` marks ``reference_day`` (or :func:`default_reference_day`).
     Returns ``(table, exclusions)`` with ``EFFICACY_COLUMNS``.
     """
+    per_mouse, excl = per_mouse_metrics(_check_measurements(measurements), baseline_day)
+    return table_from_per_mouse(per_mouse, control, arms, reference_day, settings), excl
+
+
+def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
+                         arms: Sequence[str] | None = None, reference_day: float | None = None,
+                         settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """:func:`efficacy_table` from the output of :func:`per_mouse_metrics`."""
     settings = dict(settings or {})
-    data = _check_measurements(measurements)
-    per_mouse, excl = per_mouse_metrics(data, baseline_day)
     summary = arm_day_summary(per_mouse, arms)
     ref_note = ""
     try:
@@ -433,14 +452,7 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
         ref = float(per_mouse["day"].min())
         ref_note = ("no day on which every arm is measured: reference day = first day "
                     f"({ref:g}); compare curves with the per-mouse metrics")
-    ctrl = summary[summary["arm"] == control].set_index("day")
-    comp_rows = []
-    for _, row in summary.iterrows():
-        if row["arm"] == control or row["day"] not in ctrl.index:
-            comp_rows.append({})
-            continue
-        comp_rows.append(_versus_control(row, ctrl.loc[row["day"]]))
-    table = pd.concat([summary, pd.DataFrame(comp_rows, index=summary.index)], axis=1)
+    table = pd.concat([summary, versus_control(summary, control)], axis=1)
     table["nci_activity"] = [nci_activity(x) if pd.notna(x) else "" for x in
                              table.get("tc_pct", pd.Series(np.nan, index=table.index))]
     ci = bootstrap_ci(per_mouse, control, arms, int(settings.get("bootstrap_resamples", 2000)),
@@ -463,7 +475,7 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
     for col in EFFICACY_COLUMNS:
         if col not in table:
             table[col] = np.nan
-    return table[EFFICACY_COLUMNS].reset_index(drop=True), excl
+    return table[EFFICACY_COLUMNS].reset_index(drop=True)
 
 
 def skip_notes(per_mouse: pd.DataFrame, arms: Iterable[str], control: str) -> list[str]:
@@ -548,15 +560,16 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
         from .survival import km_median_ci as median_ci  # noqa: N813
     order = _arm_order(endpoints, arms)
     durations = dict(treatment_durations or {})
+    by_arm = {arm: e for arm, e in endpoints.groupby("arm", sort=False)}
     meds: dict[str, tuple[float, float, float]] = {}
     for arm in order:
-        e = endpoints[endpoints["arm"] == arm]
+        e = by_arm[arm]
         meds[arm] = tuple(float(x) for x in median_ci(e["time_days"].to_numpy(float),
                                                       e["event"].to_numpy(int), alpha))
     c_med = meds.get(control, (np.nan,) * 3)[0]
     rows = []
     for arm in order:
-        e = endpoints[endpoints["arm"] == arm]
+        e = by_arm[arm]
         med, lo, hi = meds[arm]
         rule = e["endpoint_rule"].iloc[0] if "endpoint_rule" in e and len(e) else ""
         note, delay, gross, net = "", np.nan, np.nan, np.nan
@@ -673,9 +686,8 @@ def analyse_study(study: Any, measurements: pd.DataFrame,
 
     settings = {**study.settings, "lenient_reference_day": getattr(study, "is_unit", False)}
     arms = study.arm_names
-    table, excl = efficacy_table(measurements, study.control, arms, study.baseline_day,
-                                 study.reference_day, settings)
-    per_mouse, _ = per_mouse_metrics(measurements, study.baseline_day)
+    per_mouse, excl = per_mouse_metrics(_check_measurements(measurements), study.baseline_day)
+    table = table_from_per_mouse(per_mouse, study.control, arms, study.reference_day, settings)
     td = (doubling_time_days(growth_model, study.control)
           if growth_model is not None and not growth_model.empty else float("nan"))
     durations = {a.name: treatment_duration_days([d.day for d in a.doses]) for a in study.arms}

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -46,7 +47,8 @@ _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 def _escape(text: str) -> str:
-    text = _XML_ILLEGAL.sub("", text)
+    if not text.isprintable():
+        text = _XML_ILLEGAL.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -70,18 +72,38 @@ def _cell_xml(ref: str, value: object) -> str:
         return f'<c r="{ref}"><v>{int(value)}</v></c>'
     if isinstance(value, (float, np.floating)) and np.isfinite(value):
         return f'<c r="{ref}"><v>{float(value)!r}</v></c>'
-    text = _escape(str(value))
+    return _text_cell(ref, str(value))
+
+
+def _column_cells(letter: str, values: pd.Series) -> list[str]:
+    """``<c>`` elements of one column (rows 2..n+1), as :func:`_cell_xml` would write them;
+    typed columns skip the per-cell type tests (workbooks of panels have millions of cells)."""
+    refs = [f"{letter}{i}" for i in range(2, len(values) + 2)]
+    kind = values.dtype.kind
+    items = values.tolist()
+    if kind == "b":
+        return [f'<c r="{r}" t="b"><v>{int(v)}</v></c>' for r, v in zip(refs, items)]
+    if kind in "iu":
+        return [f'<c r="{r}"><v>{v}</v></c>' for r, v in zip(refs, items)]
+    if kind == "f":
+        return [f'<c r="{r}"><v>{v!r}</v></c>' if math.isfinite(v) else _cell_xml(r, v)
+                for r, v in zip(refs, items)]
+    return [_text_cell(r, v) if type(v) is str else _cell_xml(r, v) for r, v in zip(refs, items)]
+
+
+def _text_cell(ref: str, value: str) -> str:
+    text = _escape(value)
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _sheet_xml(df: pd.DataFrame) -> str:
     letters = [_column_letter(j) for j in range(len(df.columns))]
-    rows = [list(map(str, df.columns))] + [list(r) for r in df.itertuples(index=False)]
-    body = []
-    for i, row in enumerate(rows, start=1):
-        cells = "".join(_cell_xml(f"{c}{i}", v) for c, v in zip(letters, row))
-        body.append(f'<row r="{i}">{cells}</row>')
+    header = "".join(_cell_xml(f"{c}1", str(name)) for c, name in zip(letters, df.columns))
+    columns = [_column_cells(c, df.iloc[:, j]) for j, c in enumerate(letters)]
+    body = [f'<row r="1">{header}</row>']
+    body += [f'<row r="{i}">{"".join(cells)}</row>'
+             for i, cells in enumerate(zip(*columns), start=2)]
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
             f'<sheetData>{"".join(body)}</sheetData></worksheet>')
 
@@ -236,12 +258,14 @@ def write_pzfx(measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str
     xcol = _el(sen, "XColumn", Width="80", Subcolumns="1", Decimals="1")
     _el(xcol, "Title", "Day")
     _subcolumn(xcol, [_number(d) for d in days])
+    stats = {name: summary.pivot(index="day", columns="arm", values=name)
+             .reindex(index=days, columns=arms).astype(float)
+             for name in ("mean_volume_mm3", "sem_volume_mm3", "n_mice")}
     for arm in arms:
-        s = summary[summary["arm"] == arm].set_index("day").reindex(days)
         col = _el(sen, "YColumn", Width="120", Decimals="1", Subcolumns="3")
         _el(col, "Title", arm)
-        for name in ("mean_volume_mm3", "sem_volume_mm3", "n_mice"):
-            _subcolumn(col, [_number(v) for v in s[name].astype(float)])
+        for values in stats.values():
+            _subcolumn(col, [_number(v) for v in values[arm].tolist()])
     ET.indent(root)
     with atomic_path(path) as tmp:
         ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)

@@ -426,6 +426,11 @@ def welch_slopes(per_mouse: pd.DataFrame, arm: str, reference: str) -> tuple[flo
     """
     a = per_mouse.loc[per_mouse["arm"] == arm, "growth_rate_per_day"].dropna().to_numpy()
     r = per_mouse.loc[per_mouse["arm"] == reference, "growth_rate_per_day"].dropna().to_numpy()
+    return welch_t(a, r)
+
+
+def welch_t(a: np.ndarray, r: np.ndarray) -> tuple[float, float, float]:
+    """:func:`welch_slopes` on two arrays of rates (``(t, df, p)``, NaN when either has < 2)."""
     if a.size < 2 or r.size < 2:
         return float("nan"), float("nan"), float("nan")
     va, vr = a.var(ddof=1) / a.size, r.var(ddof=1) / r.size
@@ -528,9 +533,13 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
         label = ("per-mouse OLS rates, arm mean (mixed model could not be fitted)" if model_arms
                  else "per-mouse OLS rates, arm mean (mixed model skipped)")
     control_rate = None
+    by_arm = dict(tuple(per_mouse.groupby("arm", sort=False)))
+    rates_of = {a: g["growth_rate_per_day"].dropna().to_numpy() for a, g in by_arm.items()}
+    n_obs_of = logd["arm"].value_counts()
+    empty = np.array([], dtype=float)
     for arm in arm_order:
-        pm = per_mouse[per_mouse["arm"] == arm]
-        n_obs = int((logd["arm"] == arm).sum())
+        pm = by_arm.get(arm, per_mouse.iloc[:0])
+        n_obs = int(n_obs_of.get(arm, 0))
         row: dict[str, Any] = {"arm": arm, "n_mice": int(len(pm)), "n_obs": n_obs,
                                "mean_per_mouse_rate_per_day": mean_rate.get(arm, np.nan)}
         if sel is not None and arm in rates.index:
@@ -545,7 +554,7 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
         if arm == control:
             control_rate = rate
         else:
-            t, df, p = welch_slopes(per_mouse, arm, control)
+            t, df, p = welch_t(rates_of.get(arm, empty), rates_of.get(control, empty))
             row.update(p_value_welch=p, welch_df=df)
             p_satt = row.get("p_value_satterthwaite", np.nan)
             if np.isfinite(p_satt):

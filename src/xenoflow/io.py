@@ -14,7 +14,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -65,13 +65,29 @@ def restore_formula(value: object) -> object:
     return value
 
 
-def safe_text(df: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``df`` with formula-like text cells neutralised."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(neutralise_formula)
+def _map_where(df: pd.DataFrame, first: tuple[str, ...], fn: Any) -> pd.DataFrame:
+    """``df`` with ``fn`` applied to the text cells starting with one of ``first`` (a copy
+    only when some cell changes; the scan is a plain loop because it runs on every table)."""
+    out = df
+    for col in df.columns:
+        if df[col].dtype != object:
+            continue
+        values = df[col].to_numpy()
+        hits = [i for i, v in enumerate(values) if isinstance(v, str) and v.startswith(first)]
+        if not hits:
+            continue
+        if out is df:
+            out = df.copy()
+        changed = values.copy()
+        for i in hits:
+            changed[i] = fn(values[i])
+        out[col] = changed
     return out
+
+
+def safe_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with formula-like text cells neutralised (a copy when any is)."""
+    return _map_where(df, _FORMULA_START, neutralise_formula)
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
@@ -93,10 +109,7 @@ def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
     dtype = {"arm": str, "mouse_id": str, "reference": str, "study_id": str, "model": str,
              "unit_id": str}
     df = pd.read_csv(path, sep="\t", dtype=dtype, keep_default_na=True, **kwargs)  # type: ignore[arg-type]
-    for col in df.columns:
-        if df[col].dtype == object:
-            df[col] = df[col].map(restore_formula)
-    return df
+    return _map_where(df, ("'",), restore_formula)
 
 
 def read_measurements(path: str | Path) -> pd.DataFrame:

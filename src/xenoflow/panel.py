@@ -276,10 +276,8 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
         unit_dir = results / uid
         cache = cache_root / uid / key
         status = "restored"
-        if _restore(cache, unit_dir, files):
-            tables = {Path(p).stem: io.read_tsv(unit_dir / p) for p in files
-                      if p.endswith(".tsv")}
-        else:
+        records = _restore(cache, unit_dir, files) and _cached_records(cache)
+        if not records:
             status = "computed"
             try:
                 ingested = ingest_source(unit, source, sub)
@@ -287,14 +285,39 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
             except BaseException:
                 shutil.rmtree(unit_dir, ignore_errors=True)
                 raise
+            done = dataclasses.replace(unit, arms=_arms_of(unit, tables["measurements"]))
             _store(cache, unit_dir, files)
-        done = dataclasses.replace(unit, arms=_arms_of(unit, tables["measurements"]))
-        for name, df in unit_records(done, tables).items():
+            records = _store_records(cache, unit_records(done, tables))
+        for name, df in records.items():
             parts[name].append(df)
         manifest.append((uid, value, key, status))
     out = {k: _concat(v) for k, v in parts.items()}
     out["manifest"] = pd.DataFrame(manifest, columns=CHUNK_COLUMNS)
     return out
+
+
+_RECORDS = ("curves", "summary", "qc")
+
+
+def _store_records(cache: Path, records: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Keep a unit's cross-model rows next to its cached outputs (a restored unit then costs
+    three small reads instead of re-reading all its tables); returns them as read back, so
+    computed and restored units give the same text in the chunk tables."""
+    from . import io
+
+    for name in _RECORDS:
+        io.write_tsv(records[name], cache / "_records" / f"{name}.tsv")
+    return _cached_records(cache) or {}
+
+
+def _cached_records(cache: Path) -> dict[str, pd.DataFrame] | None:
+    from . import io
+
+    paths = {name: cache / "_records" / f"{name}.tsv" for name in _RECORDS}
+    if not all(p.is_file() for p in paths.values()):
+        return None
+    return {name: io.read_tsv(p) if p.stat().st_size > 1 else pd.DataFrame()
+            for name, p in paths.items()}
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

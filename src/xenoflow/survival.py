@@ -118,12 +118,18 @@ def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | No
                           f"threshold (got {threshold_mm3!r})")
     label = _rule_label(rule, threshold_mm3, fold)
     data = measurements.dropna(subset=["volume_mm3", "day"])
+    # one stable sort, then each mouse is a slice (mice in order of first appearance)
+    mouse = data.groupby(["arm", "mouse_id"], sort=False).ngroup().to_numpy()
+    order = np.lexsort((data["day"].to_numpy(float), mouse))
+    mouse = mouse[order]
+    days, volumes = (data[c].to_numpy(float)[order] for c in ("day", "volume_mm3"))
+    arms, mice = (data[c].to_numpy(object)[order] for c in ("arm", "mouse_id"))
+    starts = np.flatnonzero(np.r_[True, mouse[1:] != mouse[:-1]]) if len(mouse) else mouse
     rows = []
-    for (arm, mouse), grp in data.groupby(["arm", "mouse_id"], sort=False):
-        grp = grp.sort_values("day", kind="mergesort")
-        time, event, text = _one_mouse(grp["day"].to_numpy(float), grp["volume_mm3"].to_numpy(float),
-                                       rule, threshold_mm3, fold, label)
-        rows.append((arm, mouse, time, event, text))
+    for lo, hi in zip(starts, [*starts[1:], len(mouse)]):
+        time, event, text = _one_mouse(days[lo:hi], volumes[lo:hi], rule, threshold_mm3, fold,
+                                       label)
+        rows.append((arms[lo], mice[lo], time, event, text))
     out = pd.DataFrame(rows, columns=PER_MOUSE_COLUMNS)
     out["time_days"] = out["time_days"].astype(float)
     out["event"] = out["event"].astype(int)
