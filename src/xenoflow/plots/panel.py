@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import LogFormatter
 
 from ..km import kaplan_meier
 from ..panel import UNIT_FIGURES
@@ -97,6 +98,11 @@ def panel_figures(matrix: pd.DataFrame, endpoints: pd.DataFrame, ttd: pd.DataFra
 
 
 
+#: PNG resolution of the per-model figures: previews of hundreds of models (the SVG is the
+#: publication version); 100 dpi halves the raster and PNG-encoding time of the default 150.
+UNIT_DPI = 100
+
+
 def unit_curves_figure(measurements: pd.DataFrame, arms: Sequence[str], control: str,
                        title: str) -> plt.Figure:
     """All curves of one model on one log-volume axis, control in grey."""
@@ -113,6 +119,10 @@ def unit_curves_figure(measurements: pd.DataFrame, arms: Sequence[str], control:
                     ls="-" if arm == control else styles[(k // len(TREATED_COLOURS)) % 4],
                     lw=2.2 if arm == control else 1.2, label=arm if j == 0 else None)
     ax.set_yscale("log")
+    # plain tick labels: the default 10^k labels go through mathtext, which costs ~0.2 s a
+    # figure (most of a panel model's drawing time)
+    ax.yaxis.set_major_formatter(LogFormatter(10))
+    ax.yaxis.set_minor_formatter(LogFormatter(10, labelOnlyBase=False))
     ax.set_xlabel("Day")
     ax.set_ylabel("Tumour volume (mm³, log scale)")
     ax.set_title(title, fontsize=9)
@@ -149,6 +159,6 @@ def write_unit_figures(unit: object, measurements: pd.DataFrame, response: pd.Da
     title = unit.title  # type: ignore[attr-defined]
     save_figure(unit_curves_figure(measurements, arms, unit.control,  # type: ignore[attr-defined]
                                    f"{title}: tumour volume"),
-                Path(unit_dir) / UNIT_FIGURES[0], formats, tight=False)
+                Path(unit_dir) / UNIT_FIGURES[0], formats, tight=False, dpi=UNIT_DPI)
     save_figure(unit_waterfall_figure(response, f"{title}: best response"),
-                Path(unit_dir) / UNIT_FIGURES[1], formats, tight=False)
+                Path(unit_dir) / UNIT_FIGURES[1], formats, tight=False, dpi=UNIT_DPI)

@@ -37,10 +37,11 @@ def arm_palette(arms: Sequence[str], control: str) -> dict[str, str]:
 
 
 def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] = ("png", "svg"),
-                tight: bool = True) -> list[Path]:
+                tight: bool = True, dpi: float | None = None) -> list[Path]:
     """Save ``fig`` as ``<stem>.<fmt>`` for each format, atomically, without dates; close it.
 
-    ``tight=False`` keeps the figure's own layout (one draw less: panels draw hundreds)."""
+    ``tight=False`` keeps the figure's own layout (one draw less: panels draw hundreds);
+    ``dpi`` overrides ``savefig.dpi`` for raster formats."""
     stem = Path(path_stem)
     written = []
     for fmt in formats:
@@ -49,7 +50,7 @@ def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] =
                     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}[fmt]
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=fmt, metadata=metadata,
-                        bbox_inches="tight" if tight else None)
+                        bbox_inches="tight" if tight else None, dpi=dpi)
         written.append(target)
     plt.close(fig)
     return written
