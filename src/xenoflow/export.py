@@ -210,9 +210,8 @@ def _table(root_seq: ET.Element, parent: ET.Element, table_id: str, title: str,
     return table
 
 
-def _y_columns(table: ET.Element, measurements: pd.DataFrame, arms: list[str],
+def _y_columns(table: ET.Element, matrices: dict[str, list[list[str]]], arms: list[str],
                days: list[float], width: int) -> None:
-    matrices = _replicate_matrices(measurements, days)
     for arm in arms:
         mice = matrices.get(arm, [])
         col = _el(table, "YColumn", Width="120", Decimals="1", Subcolumns=str(width))
@@ -240,19 +239,20 @@ def write_pzfx(measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str
     seq = _el(root, "TableSequence", Selected="1")
     days = sorted(measurements["day"].unique().tolist())
     width = int(measurements.groupby("arm")["mouse_id"].nunique().max())
+    matrices = _replicate_matrices(measurements, days)
 
     grouped = _table(seq, root, "Table0", "Tumour volume (mm3), grouped", "TwoWay", "none",
                      "replicates", width)
     rows = _el(grouped, "RowTitlesColumn", Width="80")
     _subcolumn(rows, [f"Day {d:g}" for d in days])
-    _y_columns(grouped, measurements, arms, days, width)
+    _y_columns(grouped, matrices, arms, days, width)
 
     xy = _table(seq, root, "Table1", "Tumour volume (mm3) vs day", "XY", "numbers",
                 "replicates", width)
     xcol = _el(xy, "XColumn", Width="80", Subcolumns="1", Decimals="1")
     _el(xcol, "Title", "Day")
     _subcolumn(xcol, [_number(d) for d in days])
-    _y_columns(xy, measurements, arms, days, width)
+    _y_columns(xy, matrices, arms, days, width)
 
     sen = _table(seq, root, "Table2", "Mean, SEM and N per arm", "XY", "numbers", "SEN", 1)
     xcol = _el(sen, "XColumn", Width="80", Subcolumns="1", Decimals="1")

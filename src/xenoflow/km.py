@@ -28,6 +28,8 @@ Definitions (Kalbfleisch & Prentice 2002 §1.4; R ``survival`` vignette "surviva
 
 from __future__ import annotations
 
+import functools
+
 from typing import Sequence
 
 import numpy as np
@@ -57,26 +59,38 @@ def kaplan_meier(time: Sequence[float], event: Sequence[float], alpha: float = 0
     (``std_err`` = Greenwood standard error of log S, ``lower``/``upper`` = the
     100(1-alpha)% "log" confidence band, R's default ``conf.type``).
     """
-    t, e = _as_arrays(time, event)
+    return pd.DataFrame(_km_arrays(*_as_arrays(time, event), alpha), columns=KM_COLUMNS,
+                        dtype=float)
+
+
+KM_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper"]
+
+
+@functools.lru_cache(maxsize=8)
+def _z(alpha: float) -> float:
+    return float(stats.norm.ppf(1 - alpha / 2))
+
+
+def _km_arrays(t: np.ndarray, e: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
+    """The columns of :func:`kaplan_meier` as arrays (no DataFrame: medians of panels call this
+    thousands of times)."""
     if t.size == 0:
-        return pd.DataFrame(columns=["time", "n_risk", "n_event", "n_censor", "surv", "std_err",
-                                     "lower", "upper"], dtype=float)
-    times = np.unique(t)
-    n_event = np.array([e[t == u].sum() for u in times])
-    n_total = np.array([(t == u).sum() for u in times], dtype=float)
-    n_risk = np.array([(t >= u).sum() for u in times], dtype=float)
+        return {c: np.array([], dtype=float) for c in KM_COLUMNS}
+    times, index = np.unique(t, return_inverse=True)
+    n_event = np.bincount(index, weights=e, minlength=times.size)
+    n_total = np.bincount(index, minlength=times.size).astype(float)
+    n_risk = t.size - np.concatenate([[0.0], np.cumsum(n_total)[:-1]])
     surv = np.cumprod(1.0 - n_event / n_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
     std_err = np.sqrt(np.cumsum(term))
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = _z(alpha)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         positive = surv > 0
         lower = np.where(positive, surv * np.exp(-z * std_err), np.nan)
         upper = np.where(positive, np.minimum(surv * np.exp(z * std_err), 1.0), np.nan)
-    return pd.DataFrame({"time": times, "n_risk": n_risk, "n_event": n_event,
-                         "n_censor": n_total - n_event, "surv": surv, "std_err": std_err,
-                         "lower": lower, "upper": upper})
+    return {"time": times, "n_risk": n_risk, "n_event": n_event, "n_censor": n_total - n_event,
+            "surv": surv, "std_err": std_err, "lower": lower, "upper": upper}
 
 
 def curve_median(curve: Sequence[float], times: Sequence[float]) -> float:
@@ -107,13 +121,12 @@ def km_median_ci(time: Sequence[float], event: Sequence[float],
     ``survmean``). Median = midpoint of a step that is flat at exactly 0.5 (robust to
     floating-point noise with R's tolerance), as R and GraphPad Prism report it.
     """
-    km = kaplan_meier(time, event, alpha)
-    if km.empty:
+    km = _km_arrays(*_as_arrays(time, event), alpha)
+    if km["time"].size == 0:
         return (float("nan"),) * 3  # type: ignore[return-value]
-    times = km["time"].to_numpy()
-    return (curve_median(km["surv"].to_numpy(), times),
-            curve_median(km["lower"].to_numpy(), times),
-            curve_median(km["upper"].to_numpy(), times))
+    times = km["time"]
+    return (curve_median(km["surv"], times), curve_median(km["lower"], times),
+            curve_median(km["upper"], times))
 
 
 def rmst(time: Sequence[float], event: Sequence[float], horizon: float) -> float:

@@ -121,11 +121,17 @@ def best_response(measurements: pd.DataFrame, min_day: float = 10.0) -> pd.DataF
     mouse (``RESPONSE_COLUMNS``), mice in input order. Rows with a missing volume are ignored.
     """
     data = measurements.dropna(subset=["volume_mm3"])
+    # one stable sort by (mouse in order of appearance, day); each mouse is then a slice
+    mouse = data.groupby(["arm", "mouse_id"], sort=False).ngroup().to_numpy()
+    order = np.lexsort((data["day"].to_numpy(float), mouse))
+    mouse = mouse[order]
+    days, volumes = (data[c].to_numpy()[order] for c in ("day", "volume_mm3"))
+    arms, mice = (data[c].to_numpy(object)[order] for c in ("arm", "mouse_id"))
+    starts = np.flatnonzero(np.r_[True, mouse[1:] != mouse[:-1]]) if len(mouse) else mouse
     rows = []
-    for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
-        g = g.sort_values("day", kind="stable")
-        rows.append({"arm": arm, "mouse_id": mouse,
-                     **curve_response(g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day)})
+    for lo, hi in zip(starts, [*starts[1:], len(mouse)]):
+        rows.append({"arm": arms[lo], "mouse_id": mice[lo],
+                     **curve_response(days[lo:hi], volumes[lo:hi], min_day)})
     out = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
     return out.astype({"n_measurements": int}) if len(out) else out
 
@@ -175,8 +181,15 @@ def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
     "exact")`` and R ``binom.test``, without their per-call overhead)."""
     if n == 0:
         return np.nan, np.nan
-    low = stats.beta.ppf(alpha / 2, k, n - k + 1) if k > 0 else 0.0
-    high = stats.beta.ppf(1 - alpha / 2, k + 1, n - k) if k < n else 1.0
+    # at k = 0 and k = n the Beta quantiles have closed forms (Beta(1, n) and Beta(n, 1)):
+    # 1 - (alpha/2)^(1/n) and (alpha/2)^(1/n); panels of one-mouse arms only meet these
+    if k == 0:
+        low, high = 0.0, 1.0 - (alpha / 2) ** (1.0 / n)
+    elif k == n:
+        low, high = (alpha / 2) ** (1.0 / n), 1.0
+    else:
+        low = stats.beta.ppf(alpha / 2, k, n - k + 1)
+        high = stats.beta.ppf(1 - alpha / 2, k + 1, n - k)
     return 100.0 * float(low), 100.0 * float(high)
 
 
@@ -189,10 +202,13 @@ def response_summary(response: pd.DataFrame, arms: list[str] | None = None,
     Clopper–Pearson 100·(1 − alpha)% intervals. Reference: DRAP ``DRLevelAnalysis``; Gao 2015.
     """
     arms = arms if arms is not None else list(dict.fromkeys(response["arm"]))
+    by_arm = {a: g["mrecist"] for a, g in response.groupby("arm", sort=False)}
+    none = pd.Series([], dtype=object)
     rows = []
     for arm in arms:
-        labels = response.loc[response["arm"] == arm, "mrecist"]
-        counts = {lvl: int((labels == lvl).sum()) for lvl in MRECIST_LEVELS}
+        labels = by_arm.get(arm, none)
+        seen = labels.value_counts()
+        counts = {lvl: int(seen.get(lvl, 0)) for lvl in MRECIST_LEVELS}
         n = sum(counts.values())
         rr, dcr = counts["CR"] + counts["PR"], counts["CR"] + counts["PR"] + counts["SD"]
         rr_lo, rr_hi = _exact_ci(rr, n, alpha)
