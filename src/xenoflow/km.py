@@ -29,7 +29,6 @@ Definitions (Kalbfleisch & Prentice 2002 §1.4; R ``survival`` vignette "surviva
 from __future__ import annotations
 
 import functools
-
 from typing import Sequence
 
 import numpy as np

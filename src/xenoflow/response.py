@@ -51,6 +51,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .stats import mouse_curves
+
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
 #: (label, best-response threshold, best-average-response threshold); strict "<" on both.
 MRECIST_RULES = [("SD", 35.0, 30.0), ("PR", -50.0, -20.0), ("CR", -95.0, -40.0)]
@@ -121,17 +123,8 @@ def best_response(measurements: pd.DataFrame, min_day: float = 10.0) -> pd.DataF
     mouse (``RESPONSE_COLUMNS``), mice in input order. Rows with a missing volume are ignored.
     """
     data = measurements.dropna(subset=["volume_mm3"])
-    # one stable sort by (mouse in order of appearance, day); each mouse is then a slice
-    mouse = data.groupby(["arm", "mouse_id"], sort=False).ngroup().to_numpy()
-    order = np.lexsort((data["day"].to_numpy(float), mouse))
-    mouse = mouse[order]
-    days, volumes = (data[c].to_numpy()[order] for c in ("day", "volume_mm3"))
-    arms, mice = (data[c].to_numpy(object)[order] for c in ("arm", "mouse_id"))
-    starts = np.flatnonzero(np.r_[True, mouse[1:] != mouse[:-1]]) if len(mouse) else mouse
-    rows = []
-    for lo, hi in zip(starts, [*starts[1:], len(mouse)]):
-        rows.append({"arm": arms[lo], "mouse_id": mice[lo],
-                     **curve_response(days[lo:hi], volumes[lo:hi], min_day)})
+    rows = [{"arm": arm, "mouse_id": mouse, **curve_response(days, volumes, min_day)}
+            for arm, mouse, days, volumes in mouse_curves(data)]
     out = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
     return out.astype({"n_measurements": int}) if len(out) else out
 

@@ -21,6 +21,7 @@ import pandas as pd
 from . import survtests as st
 from .errors import ConfigError, InputError
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
+from .stats import mouse_curves
 
 PER_MOUSE_COLUMNS = ["arm", "mouse_id", "time_days", "event", "endpoint_rule"]
 ENDPOINT_RULES = ("first_above", "last_below", "interpolate", "fold_baseline")
@@ -118,18 +119,10 @@ def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | No
                           f"threshold (got {threshold_mm3!r})")
     label = _rule_label(rule, threshold_mm3, fold)
     data = measurements.dropna(subset=["volume_mm3", "day"])
-    # one stable sort, then each mouse is a slice (mice in order of first appearance)
-    mouse = data.groupby(["arm", "mouse_id"], sort=False).ngroup().to_numpy()
-    order = np.lexsort((data["day"].to_numpy(float), mouse))
-    mouse = mouse[order]
-    days, volumes = (data[c].to_numpy(float)[order] for c in ("day", "volume_mm3"))
-    arms, mice = (data[c].to_numpy(object)[order] for c in ("arm", "mouse_id"))
-    starts = np.flatnonzero(np.r_[True, mouse[1:] != mouse[:-1]]) if len(mouse) else mouse
     rows = []
-    for lo, hi in zip(starts, [*starts[1:], len(mouse)]):
-        time, event, text = _one_mouse(days[lo:hi], volumes[lo:hi], rule, threshold_mm3, fold,
-                                       label)
-        rows.append((arms[lo], mice[lo], time, event, text))
+    for arm, mouse, days, volumes in mouse_curves(data):
+        time, event, text = _one_mouse(days, volumes, rule, threshold_mm3, fold, label)
+        rows.append((arm, mouse, time, event, text))
     out = pd.DataFrame(rows, columns=PER_MOUSE_COLUMNS)
     out["time_days"] = out["time_days"].astype(float)
     out["event"] = out["event"].astype(int)
