@@ -315,3 +315,27 @@ def test_cox_terms_equal_textbook_loop(ties, seed):
         ours = st._cox_terms(beta, time, event, x, ties)
         ref = _naive_cox_terms(beta, time, event, x, ties)
         assert ours == pytest.approx(ref, rel=1e-12, abs=1e-12)
+
+
+def test_cox_on_400_subjects_with_heavy_ties_equals_r():
+    """Large tied data (342 events on 66 distinct times), where a non-vectorised Newton with
+    step halving used to stop early. R 4.2.2, survival 3.5.3:
+        i <- 0:399
+        d <- data.frame(time = (i * 37) %% 61 + 1, event = as.integer((i * 11) %% 7 != 0),
+                        x = as.integer(((i * 13) %% 5) < 2))
+        d$time <- d$time + ifelse(d$x == 1, (i %% 9), 0)
+        f <- coxph(Surv(time, event) ~ x, data = d, ties = "efron")
+        sprintf("%.12g", c(exp(coef(f)), exp(confint(f)), summary(f)$logtest[c("test", "pvalue")]))
+        exp(coef(coxph(Surv(time, event) ~ x, data = d, ties = "breslow")))
+    """
+    i = np.arange(400)
+    x = (((i * 13) % 5) < 2).astype(float)
+    time = ((i * 37) % 61 + 1 + np.where(x == 1, i % 9, 0)).astype(float)
+    event = (((i * 11) % 7) != 0).astype(float)
+    cox = st.cox_binary(time, event, x)
+    expected = {"hr": 0.871033177601, "hr_ci_low": 0.698686640736, "hr_ci_high": 1.08589280551,
+                "hr_lr_chisq": 1.52125310082, "hr_p": 0.217429960193}
+    for key, value in expected.items():
+        assert cox[key] == pytest.approx(value, rel=1e-9), key
+    assert st.cox_binary(time, event, x, ties="breslow")["hr"] == pytest.approx(0.876915561863,
+                                                                                rel=1e-9)
