@@ -91,6 +91,16 @@ def report(name: str, folder: Path, wall: float, jobs: int, data: pd.DataFrame) 
           f"{peak_mb:>9.0f}", flush=True)
 
 
+def calibration() -> float:
+    """Seconds for a fixed pure-Python loop: wall times of this shared VM drift by ±20 % over
+    an hour, so every run prints this to make its figures comparable with earlier ones."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -104,7 +114,8 @@ def main() -> None:
     # -0.1 g) that ingest rightly refuses: the benchmark leaves the column out.
     data = data.drop(columns=["body_weight_g"], errors="ignore")
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}; data {args.data.name}: {len(data)} rows")
+          f"Python {platform.python_version()}; data {args.data.name}: {len(data)} rows; "
+          f"calibration loop {calibration():.2f} s")
     print(f"{'scenario':<16} {'models':>6} {'curves':>7} {'jobs':>5} {'wall_s':>8} "
           f"{'peak_MB':>9}")
     if "tables" in args.only:

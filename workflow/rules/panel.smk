@@ -35,6 +35,8 @@ for _panel, _chunks in PANEL_CHUNKS.items():
                 analysis=ANALYSIS,
                 units=_units,
                 figures=panel_figures(_panel),
+            # largest chunks first, so two cores finish together (longest-processing-time order)
+            priority: len(_units)
             log:
                 f"logs/{_panel}/chunk_{_i}.log",
             conda:
