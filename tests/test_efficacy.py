@@ -345,3 +345,26 @@ def test_row_order_does_not_matter(tiny):
     a, _ = ef.efficacy_table(tiny, "C", ["C", "T"], settings=SETTINGS)
     b, _ = ef.efficacy_table(shuffled, "C", ["C", "T"], settings=SETTINGS)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_versus_control_needs_the_control_on_the_same_day():
+    """Comparisons are made day by day: a treated day without a control measurement, and the
+    control's own rows, have no comparative metrics (not even % regression)."""
+    summary = pd.DataFrame({
+        "arm": ["C", "C", "T", "T", "T"], "day": [0.0, 7.0, 0.0, 7.0, 9.0],
+        "mean_volume_mm3": [100.0, 400.0, 100.0, 50.0, 40.0],
+        "mean_delta_volume_mm3": [0.0, 300.0, 0.0, -50.0, -60.0],
+        "mean_fold_change": [1.0, 4.0, 1.0, 0.5, 0.4],
+        "mean_auc_mm3_days": [0.0, 1750.0, 0.0, 525.0, 615.0],
+        "mean_baseline_volume_mm3": [100.0] * 5})
+    out = ef.versus_control(summary, "C")
+    assert out.loc[[0, 1, 4]].isna().all(axis=None)
+    t7 = out.loc[3]
+    assert t7["tc_pct"] == pytest.approx(12.5)
+    assert t7["ratio_c_t"] == pytest.approx(8.0)
+    assert t7["tgi_pct"] == pytest.approx(100 * (1 + 50 / 300))
+    assert t7["tgi_final_pct"] == pytest.approx(87.5)
+    assert t7["fold_change_reduction_pct"] == pytest.approx(87.5)
+    assert t7["regression_pct"] == pytest.approx(50.0)
+    assert t7["auc_ratio"] == pytest.approx(0.3)
+    assert np.isnan(out.loc[2, "tgi_pct"])  # day 0: ΔC = 0, TGI undefined, not ±inf

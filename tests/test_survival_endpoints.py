@@ -146,3 +146,15 @@ def test_recorded_table_missing_column(tmp_path: Path) -> None:
         read_survival_data(path, None, ARMS)
     with pytest.raises(InputError, match=r"missing column 'animal' \(for mouse_id\)"):
         read_survival_data(path, {"mouse_id": "animal"}, ARMS)
+
+
+def test_mouse_curves_sorts_days_and_keeps_mouse_order():
+    from xenoflow.stats import mouse_curves
+
+    data = pd.DataFrame({"arm": ["B", "A", "B", "A", "B"], "mouse_id": ["1", "1", "1", "1", "2"],
+                         "day": [7.0, 3.0, 0.0, 0.0, 5.0],
+                         "volume_mm3": [70.0, 30.0, 10.0, 5.0, 50.0]})
+    curves = [(a, m, d.tolist(), v.tolist()) for a, m, d, v in mouse_curves(data)]
+    assert curves == [("B", "1", [0.0, 7.0], [10.0, 70.0]), ("A", "1", [0.0, 3.0], [5.0, 30.0]),
+                      ("B", "2", [5.0], [50.0])]
+    assert list(mouse_curves(data.iloc[:0])) == []
