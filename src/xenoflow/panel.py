@@ -199,8 +199,11 @@ def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> d
     growth_model = io.read_tsv(out["growth"].model)
     stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
     stages.survival_stage(unit, measurements, out["survival"], figures=False)
-    tables = {Path(p).stem: io.read_tsv(unit_dir / p) for p in unit_files(False)
-              if p.endswith(".tsv")}
+    tables = {"measurements": measurements, "growth_model": growth_model}  # already read back
+    for p in unit_files(False):
+        if p.endswith(".tsv") and Path(p).stem not in tables:
+            tables[Path(p).stem] = io.read_tsv(unit_dir / p)
+    tables = {Path(p).stem: tables[Path(p).stem] for p in unit_files(False) if p.endswith(".tsv")}
     stages.summary_stage(unit, tables, out["summary"])
     if figures:
         from .plots.panel import write_unit_figures
