@@ -167,3 +167,25 @@ def test_xeva_pdxe_breast_all_curves(shared_data):
         exp, left_on="mouse_id", right_on="model.id")
     assert len(auc) == 849
     np.testing.assert_allclose(auc["auc_mm3_days"], auc["AUC"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), [
+    # R 4.2.2: binom.test(k, n)$conf.int, printed with sprintf("%.12g", ...)
+    (0, 1, 0.0, 0.975), (1, 1, 0.025, 1.0), (3, 8, 0.0852334141373, 0.755136783633),
+    (8, 8, 0.630583352447, 1.0), (0, 12, 0.0, 0.264648469397)])
+def test_clopper_pearson_equals_r_binom_test(k, n, low, high):
+    from xenoflow.response import _exact_ci
+
+    assert _exact_ci(k, n, 0.05) == pytest.approx((100 * low, 100 * high), rel=1e-10, abs=1e-10)
+
+
+def test_clopper_pearson_equals_scipy_for_every_count():
+    from scipy.stats import binomtest
+
+    from xenoflow.response import _exact_ci
+
+    for n in range(1, 16):
+        for k in range(n + 1):
+            ci = binomtest(k, n).proportion_ci(confidence_level=0.9, method="exact")
+            assert _exact_ci(k, n, 0.1) == pytest.approx((100 * ci.low, 100 * ci.high),
+                                                          abs=1e-9), (k, n)

@@ -199,11 +199,9 @@ def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> d
     growth_model = io.read_tsv(out["growth"].model)
     stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
     stages.survival_stage(unit, measurements, out["survival"], figures=False)
-    tables = {"measurements": measurements, "growth_model": growth_model}  # already read back
-    for p in unit_files(False):
-        if p.endswith(".tsv") and Path(p).stem not in tables:
-            tables[Path(p).stem] = io.read_tsv(unit_dir / p)
-    tables = {Path(p).stem: tables[Path(p).stem] for p in unit_files(False) if p.endswith(".tsv")}
+    known = {"measurements": measurements, "growth_model": growth_model}  # already read back
+    tables = {Path(p).stem: known[Path(p).stem] if Path(p).stem in known
+              else io.read_tsv(unit_dir / p) for p in unit_files(False) if p.endswith(".tsv")}
     stages.summary_stage(unit, tables, out["summary"])
     if figures:
         from .plots.panel import write_unit_figures
@@ -319,6 +317,7 @@ def _cached_records(cache: Path) -> dict[str, pd.DataFrame] | None:
     paths = {name: cache / "_records" / f"{name}.tsv" for name in _RECORDS}
     if not all(p.is_file() for p in paths.values()):
         return None
+    # a frame without columns is written as a lone newline, which read_csv refuses
     return {name: io.read_tsv(p) if p.stat().st_size > 1 else pd.DataFrame()
             for name, p in paths.items()}
 
