@@ -70,12 +70,7 @@ def time_to_double(curves: pd.DataFrame, arms: Sequence[str], control: str,
     """
     from .survival import MIN_MICE_KM, compare_two, per_arm_summary
 
-    ends = curves.dropna(subset=["endpoint_time_days"])
-    endpoints = pd.DataFrame({
-        "arm": ends["arm"].astype(str), "mouse_id": ends["model"] + "/" + ends["mouse_id"],
-        "time_days": ends["endpoint_time_days"].astype(float),
-        "event": ends["endpoint_event"].astype(int),
-        "endpoint_rule": ends["endpoint_rule"]}).reset_index(drop=True)
+    endpoints = ttd_endpoints(curves)
     arms = [a for a in arms if a in set(endpoints["arm"])]
     per_arm = per_arm_summary(endpoints, arms, alpha).set_index("arm")
     n = endpoints.groupby("arm").size()
@@ -89,3 +84,14 @@ def time_to_double(curves: pd.DataFrame, arms: Sequence[str], control: str,
                                                   "hr_flag", "median_ratio")})
         rows.append(row)
     return pd.DataFrame(rows, columns=TTD_COLUMNS), endpoints
+
+
+def ttd_endpoints(curves: pd.DataFrame) -> pd.DataFrame:
+    """The per-curve endpoints of a panel as survival data: one row per curve with an endpoint
+    time (``mouse_id`` = ``model/mouse``, since mouse ids repeat across models)."""
+    ends = curves.dropna(subset=["endpoint_time_days"])
+    return pd.DataFrame({
+        "arm": ends["arm"].astype(str), "mouse_id": ends["model"] + "/" + ends["mouse_id"],
+        "time_days": ends["endpoint_time_days"].astype(float),
+        "event": ends["endpoint_event"].astype(int),
+        "endpoint_rule": ends["endpoint_rule"]}).reset_index(drop=True)

@@ -108,7 +108,7 @@ def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
     """Read a table written by :func:`write_tsv` (ids stay text)."""
     dtype = {"arm": str, "mouse_id": str, "reference": str, "study_id": str, "model": str,
              "unit_id": str}
-    df = pd.read_csv(path, sep="\t", dtype=dtype, keep_default_na=True, **kwargs)  # type: ignore[arg-type]
+    df = pd.read_csv(path, sep="\t", dtype=dtype, **kwargs)  # type: ignore[arg-type]
     return _map_where(df, ("'",), restore_formula)
 
 

@@ -98,10 +98,11 @@ def chunk_table(panel, i, name):
 
 
 def unit_targets(panel, units):
-    from xenoflow.panel import unit_files
-
-    files = unit_files(panel_figures(panel))
-    return [f"{RESULTS}/{u}/{f}" for u in units for f in files]
+    # One directory per model, not its ~30 files: Snakemake compiles a regex per declared
+    # output, and 277 models x 30 files cost ~2 s of DAG building on every run. A model's
+    # folder is complete or absent (xenoflow.panel.analyse_chunk); to redo one model, delete
+    # its folder.
+    return [directory(f"{RESULTS}/{u}") for u in units]
 
 
 def panel_chunk_tables(wildcards):

@@ -76,6 +76,24 @@ rule panel_summary:
             category="{panel}",
             subcategory="Panel",
         ),
+    params:
+        analysis=ANALYSIS,
+    log:
+        "logs/{panel}/panel_summary.log",
+    conda:
+        "../envs/xenoflow.yaml"
+    script:
+        "../scripts/panel_summary.py"
+
+
+# Figures apart from the tables: they then draw while the cross-study summary runs.
+rule panel_figures:
+    input:
+        study=lambda wc: str(PANELS[wc.panel].path),
+        curves=f"{RESULTS}/{{panel}}/tables/panel_curves.tsv",
+        mrecist_matrix=f"{RESULTS}/{{panel}}/tables/mrecist_matrix.tsv",
+        time_to_double=f"{RESULTS}/{{panel}}/tables/time_to_double.tsv",
+    output:
         heatmap_png=report(
             f"{RESULTS}/{{panel}}/figures/mrecist_heatmap.png",
             caption="../report/mrecist_heatmap.rst",
@@ -93,8 +111,8 @@ rule panel_summary:
     params:
         analysis=ANALYSIS,
     log:
-        "logs/{panel}/panel_summary.log",
+        "logs/{panel}/panel_figures.log",
     conda:
         "../envs/xenoflow.yaml"
     script:
-        "../scripts/panel_summary.py"
+        "../scripts/panel_figures.py"

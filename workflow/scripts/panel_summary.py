@@ -1,10 +1,9 @@
-"""Snakemake adapter: cross-model tables and figures of a panel (issue 7)."""
+"""Snakemake adapter: cross-model tables of a panel (issue 7)."""
 
 from pathlib import Path
 
 from xenoflow import io
 from xenoflow.panel import combine_chunks
-from xenoflow.plots.panel import panel_figures
 from xenoflow.workflow import script_context
 
 with script_context(snakemake) as study:  # noqa: F821
@@ -16,6 +15,3 @@ with script_context(snakemake) as study:  # noqa: F821
     tables = combine_chunks(study, parts)
     for name in ("curves", "summary", "qc", "mrecist_matrix", "response_rates", "time_to_double"):
         io.write_tsv(tables[name], getattr(out, name))
-    panel_figures(tables["mrecist_matrix"], tables["ttd_endpoints"], tables["time_to_double"],
-                  study.control, study.title, out.heatmap_png[: -len(".png")],
-                  out.ttd_png[: -len(".png")], ("png", "svg"))
