@@ -41,6 +41,27 @@ def test_pzfx_round_trip(tmp_path):
     assert (tmp_path / "again.pzfx").read_bytes() == path.read_bytes()
 
 
+def test_pzfx_text_is_what_elementtree_writes(tmp_path):
+    """The .pzfx is built as text for speed; ElementTree (parse, indent, write) must give the
+    same bytes, special characters in titles and arm names included."""
+    from xml.etree import ElementTree as ET
+
+    meas = MEAS.assign(arm=MEAS["arm"].replace({"Drug": 'D & <"x">'}))
+    summary = SUMMARY.assign(arm=SUMMARY["arm"].replace({"Drug": 'D & <"x">'}))
+    path = tmp_path / "s.pzfx"
+    export.write_pzfx(meas, summary, ["Control", 'D & <"x">'], path, "t\u00e9st & <1>")
+    root = ET.parse(path).getroot()
+    for el in root.iter():  # drop the indentation, then let ElementTree indent again
+        el.tail = None
+        if el.text is not None and not el.text.strip():
+            el.text = None
+    ET.indent(root)
+    again = tmp_path / "et.pzfx"
+    ET.ElementTree(root).write(again, encoding="UTF-8", xml_declaration=True)
+    assert path.read_bytes() == again.read_bytes()
+    assert root.find("Info/Title").text == "t\u00e9st & <1>"
+
+
 def test_xlsx_sheets_readme_text_safety_and_determinism(tmp_path):
     tables = {"measurements": MEAS.assign(arm=MEAS["arm"].replace({"Drug": "=1+1"})),
               "summary": SUMMARY}
