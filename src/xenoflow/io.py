@@ -10,12 +10,14 @@ touched, and :func:`read_tsv` removes the quote again so names survive a round t
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 #: Ten significant digits: exact enough for golden-value checks, stable across platforms.
@@ -69,10 +71,10 @@ def _map_where(df: pd.DataFrame, first: tuple[str, ...], fn: Any) -> pd.DataFram
     """``df`` with ``fn`` applied to the text cells starting with one of ``first`` (a copy
     only when some cell changes; the scan is a plain loop because it runs on every table)."""
     out = df
-    for col in df.columns:
-        if df[col].dtype != object:
+    for j, (_, column) in enumerate(df.items()):
+        if column.dtype != object:
             continue
-        values = df[col].to_numpy()
+        values = column.to_numpy()
         hits = [i for i, v in enumerate(values) if isinstance(v, str) and v.startswith(first)]
         if not hits:
             continue
@@ -81,7 +83,7 @@ def _map_where(df: pd.DataFrame, first: tuple[str, ...], fn: Any) -> pd.DataFram
         changed = values.copy()
         for i in hits:
             changed[i] = fn(values[i])
-        out[col] = changed
+        out.isetitem(j, changed)
     return out
 
 
@@ -91,11 +93,47 @@ def safe_text(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` as a deterministic TSV, atomically."""
-    out = safe_text(df)
+    """Write ``df`` as a deterministic TSV, atomically.
+
+    The text is what ``safe_text(df).to_csv(sep="\\t", index=False, float_format=FLOAT_FORMAT,
+    lineterminator="\\n", na_rep="")`` writes (checked in ``tests/test_io.py``), produced
+    column by column: a panel writes ~30 small tables per model, and ``to_csv``'s set-up
+    cost more than the writing.
+    """
+    columns = _text_columns(df)
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, sep="\t", index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
-                   na_rep="")
+        if columns is None:
+            safe_text(df).to_csv(tmp, sep="\t", index=False, float_format=FLOAT_FORMAT,
+                                 lineterminator="\n", na_rep="")
+            return
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quotechar='"',
+                                quoting=csv.QUOTE_MINIMAL)
+            writer.writerow(list(df.columns))
+            writer.writerows(zip(*columns))
+
+
+def _text_columns(df: pd.DataFrame) -> list[list[Any]] | None:
+    """Each column's cells as ``to_csv`` passes them to the csv writer (floats formatted,
+    missing values empty, formula-like text neutralised); None for a frame the fast path does
+    not cover (no columns, or a pandas extension dtype)."""
+    if not len(df.columns):
+        return None
+    out = []
+    for _, values in df.items():
+        dtype = values.dtype
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "fiubO":
+            return None
+        items = values.tolist()
+        if dtype.kind == "f":
+            out.append(["" if v != v else FLOAT_FORMAT % v for v in items])
+        elif dtype.kind == "O":
+            out.append([neutralise_formula(v) if isinstance(v, str) else
+                        "" if v is None or v is pd.NA or v is pd.NaT
+                        or (isinstance(v, float) and v != v) else v for v in items])
+        else:
+            out.append(items)
+    return out
 
 
 def write_text(text: str, path: str | Path) -> None:
