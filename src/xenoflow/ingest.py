@@ -127,7 +127,7 @@ def read_grid(path: Path, sheet: str | int | None = None) -> list[list[str]]:
         raise InputError(f"{path}: old .xls workbooks are not supported; save as .xlsx or CSV")
     else:
         grid = _grid_from_text(path)
-    grid = [[c.strip() for c in row] for row in grid]
+    grid = [list(map(str.strip, row)) for row in grid]
     if not grid or not any(grid[0]):
         raise InputError(f"{path}: the file is empty (expected a header row and data rows)")
     return grid
@@ -148,7 +148,7 @@ def raw_table(path: Path, sheet: str | int | None = None) -> tuple[list[str], Ra
                 f"{path.name}: row {i}: {len(row)} cells but the header has {width} columns "
                 "(a value with an unquoted delimiter, or the wrong delimiter?)"
             )
-        records.append((row + [""] * width)[:width])
+        records.append(row if len(row) == width else (row + [""] * width)[:width])
         rows.append(i)
     if not records:
         raise InputError(f"{path}: only a header row, no measurements")

@@ -44,8 +44,11 @@ UNIT_STAGES = ("ingest", "growth", "efficacy", "survival", "summary")
 #: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels
 #: (which need replicates and cost ~20 s per model to draw).
 UNIT_FIGURES = ["figures/growth_curves", "figures/waterfall"]
-#: Default number of chunk jobs per panel (config key ``panel_chunks``).
-DEFAULT_CHUNKS = 8
+#: Default number of chunk jobs per panel (config key ``panel_chunks``): every chunk pays one
+#: start-up (~1.5 s: Python, pandas, scipy) and one read of the panel file, so few chunks are
+#: cheapest; four keep two cores busy to the end (longest first, see panel.smk). On a cluster,
+#: raise it.
+DEFAULT_CHUNKS = 4
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 

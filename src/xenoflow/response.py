@@ -45,6 +45,7 @@ Response rate = (CR + PR)/N and disease-control rate = (CR + PR + SD)/N per arm
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -195,20 +196,21 @@ def response_summary(response: pd.DataFrame, arms: list[str] | None = None,
     Clopper–Pearson 100·(1 − alpha)% intervals. Reference: DRAP ``DRLevelAnalysis``; Gao 2015.
     """
     arms = arms if arms is not None else list(dict.fromkeys(response["arm"]))
-    by_arm = {a: g["mrecist"] for a, g in response.groupby("arm", sort=False)}
-    none = pd.Series([], dtype=object)
+    by_arm: dict[str, list[Any]] = {}
+    for arm, label in zip(response["arm"].tolist(), response["mrecist"].tolist()):
+        by_arm.setdefault(arm, []).append(label)
     rows = []
     for arm in arms:
-        labels = by_arm.get(arm, none)
-        seen = labels.value_counts()
-        counts = {lvl: int(seen.get(lvl, 0)) for lvl in MRECIST_LEVELS}
+        labels = by_arm.get(arm, [])
+        seen = Counter(labels)
+        counts = {lvl: seen.get(lvl, 0) for lvl in MRECIST_LEVELS}
         n = sum(counts.values())
         rr, dcr = counts["CR"] + counts["PR"], counts["CR"] + counts["PR"] + counts["SD"]
         rr_lo, rr_hi = _exact_ci(rr, n, alpha)
         dc_lo, dc_hi = _exact_ci(dcr, n, alpha)
         rows.append({
             "arm": arm, "n_mice": n, **{f"n_{k.lower()}": v for k, v in counts.items()},
-            "n_unclassified": int(labels.isna().sum()),
+            "n_unclassified": sum(1 for x in labels if pd.isna(x)),
             "response_rate_pct": 100.0 * rr / n if n else np.nan,
             "response_rate_ci_low": rr_lo, "response_rate_ci_high": rr_hi,
             "disease_control_rate_pct": 100.0 * dcr / n if n else np.nan,
