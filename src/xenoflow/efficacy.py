@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -212,13 +213,14 @@ def per_mouse_metrics(measurements: pd.DataFrame,
     base = first.set_index(keys)[["day", "volume_mm3"]].rename(
         columns={"day": "baseline_day", "volume_mm3": "baseline_volume_mm3"})
     out = data.join(base, on=keys)
-    mice = data[keys].drop_duplicates()
-    for arm, mouse in mice.itertuples(index=False):
-        if (arm, mouse) not in base.index:
+    mice = dict.fromkeys(zip(data["arm"].tolist(), data["mouse_id"].tolist()))
+    v0_of = dict(zip(base.index, base["baseline_volume_mm3"].tolist()))
+    for arm, mouse in mice:
+        if (arm, mouse) not in v0_of:
             excl.append(_exclusion(arm, mouse, None,
                                    f"no measurement on baseline day {baseline_day:g}: left out "
                                    "of fold change, TGI and AUC"))
-        elif base.loc[(arm, mouse), "baseline_volume_mm3"] == 0:
+        elif v0_of[(arm, mouse)] == 0:
             excl.append(_exclusion(arm, mouse, None,
                                    "baseline volume 0: fold change undefined (left out of "
                                    "fold change; kept for TGI and AUC)"))
@@ -379,7 +381,7 @@ def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | No
     days = np.sort(per_mouse["day"].unique())
     rng = np.random.default_rng(seed)
     boots: dict[str, dict[str, np.ndarray]] = {}
-    n_mice = per_mouse.groupby("arm")["mouse_id"].nunique()
+    n_mice = _mice_per_arm(per_mouse)
     for arm in order:
         if n_mice.get(arm, 0) < MIN_MICE_BOOTSTRAP:
             continue  # no CI for this arm (and none against it); efficacy_table notes why
@@ -462,13 +464,13 @@ def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
     for name, point in (("tc", "tc_pct"), ("tgi", "tgi_pct"), ("tgi_final", "tgi_final_pct"),
                         ("fold_change_reduction", "fold_change_reduction_pct"),
                         ("mean_fold_change", "mean_fold_change")):
+        if point not in table:
+            table[point] = np.nan
+        exists = table[point].notna().to_numpy()
         for side in ("low", "high"):
             col = f"{name}_ci_{side}"
-            if col not in table:
-                table[col] = np.nan
-            if point not in table:
-                table[point] = np.nan
-            table.loc[table[point].isna(), col] = np.nan
+            ci = table[col].to_numpy(dtype=float) if col in table else np.nan
+            table[col] = np.where(exists, ci, np.nan)
     table["is_reference_day"] = table["day"] == ref
     table["note"] = [("; ".join(x for x in (ref_note, n) if x))
                      for n in skip_notes(per_mouse, table["arm"], control)]
@@ -481,8 +483,8 @@ def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
 def skip_notes(per_mouse: pd.DataFrame, arms: Iterable[str], control: str) -> list[str]:
     """Why comparisons or CIs are missing on each row's arm: no control arm in the data
     (nothing to compare with), or fewer than ``MIN_MICE_BOOTSTRAP`` mice (no bootstrap CI)."""
-    n_mice = per_mouse.groupby("arm")["mouse_id"].nunique()
-    has_control = control in n_mice.index
+    n_mice = _mice_per_arm(per_mouse)
+    has_control = control in n_mice
     notes = []
     for arm in arms:
         parts = []
@@ -497,6 +499,11 @@ def skip_notes(per_mouse: pd.DataFrame, arms: Iterable[str], control: str) -> li
                          f">= {MIN_MICE_BOOTSTRAP} mice)")
         notes.append("; ".join(parts))
     return notes
+
+
+def _mice_per_arm(per_mouse: pd.DataFrame) -> dict[str, int]:
+    mice = set(zip(per_mouse["arm"].tolist(), per_mouse["mouse_id"].tolist()))
+    return Counter(arm for arm, _ in mice)
 
 
 def reference_day_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
