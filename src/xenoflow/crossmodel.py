@@ -79,7 +79,7 @@ def time_to_double(curves: pd.DataFrame, arms: Sequence[str], control: str,
         row = {"arm": arm, **{k: per_arm.loc[arm, k] for k in
                               ("n", "events", "median_days", "median_ci_low", "median_ci_high")}}
         if arm != control and control in n.index and min(n[arm], n[control]) >= MIN_MICE_KM:
-            test = compare_two(endpoints, arm, control, alpha)
+            test = compare_two(endpoints, arm, control, alpha, firth=False)  # not reported
             row.update({k: test.get(k) for k in ("logrank_p", "hr", "hr_ci_low", "hr_ci_high",
                                                   "hr_flag", "median_ratio")})
         rows.append(row)

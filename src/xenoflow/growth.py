@@ -338,7 +338,9 @@ def predict_model(model: str, params: np.ndarray, day: np.ndarray, first_day: fl
 
 
 def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | None = None,
-                  alternatives: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  alternatives: bool = True,
+                  logged: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-mouse exponential fit plus AIC choice among the alternative models.
 
     ``data`` is the canonical measurement table. Returns ``(per_mouse, exclusions)``:
@@ -346,8 +348,9 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
     points on ≥ 2 distinct days, in arm then mouse order); mice with fewer usable points and
     measurements left out by the zero rule are in ``exclusions``.
     See :func:`fit_exponential` and :func:`fit_alternative_models` for the formulas.
+    ``logged``: :func:`log_volumes` of ``data``, if the caller has it already.
     """
-    logd, excl = log_volumes(data, settings)
+    logd, excl = logged if logged is not None else log_volumes(data, settings)
     rule = settings.get("log_zero_rule", "drop")
     rows: list[dict[str, Any]] = []
     excl_rows: list[dict[str, Any]] = []
@@ -499,10 +502,11 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
     """
     alpha = float(settings.get("alpha", 0.05))
     arm_order = study_arms(data, arms, control)
+    logged = log_volumes(data, settings)
     per_mouse, exclusions = fit_per_mouse(data, settings, arm_order,
                                           alternatives=settings.get("growth_model_selection",
-                                                                    True))
-    logd, _ = log_volumes(data, settings)
+                                                                    True), logged=logged)
+    logd = logged[0]
     fitted = set(zip(per_mouse["arm"], per_mouse["mouse_id"]))
     logd = logd[[(a, m) in fitted for a, m in zip(logd["arm"], logd["mouse_id"])]]
     logd = logd.reset_index(drop=True)

@@ -111,6 +111,33 @@ def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
                                 quoting=csv.QUOTE_MINIMAL)
             writer.writerow(list(df.columns))
             writer.writerows(zip(*columns))
+    if _captured is not None:
+        from .readback import as_read
+
+        back = as_read(df, columns)
+        if back is not None:
+            _captured[_key(path)] = back
+
+
+#: path -> table as read back, while :func:`capture_written` is active.
+_captured: dict[str, pd.DataFrame] | None = None
+
+
+def _key(path: str | Path) -> str:
+    return os.path.abspath(path)
+
+
+@contextmanager
+def capture_written() -> Iterator[None]:
+    """While active, :func:`write_tsv` also keeps each table as :func:`read_tsv` would read it
+    back (:func:`xenoflow.readback.as_read`), and :func:`read_tsv` of that path returns a copy
+    instead of parsing the file: a panel model writes ~30 tables and reads them all back."""
+    global _captured
+    outer, _captured = _captured, {}
+    try:
+        yield
+    finally:
+        _captured = outer
 
 
 def _text_columns(df: pd.DataFrame) -> list[list[Any]] | None:
@@ -143,10 +170,15 @@ def write_text(text: str, path: str | Path) -> None:
 
 
 def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
-    """Read a table written by :func:`write_tsv` (ids stay text)."""
-    dtype = {"arm": str, "mouse_id": str, "reference": str, "study_id": str, "model": str,
-             "unit_id": str}
-    df = pd.read_csv(path, sep="\t", dtype=dtype, **kwargs)  # type: ignore[arg-type]
+    """Read a table written by :func:`write_tsv` (ids stay text; numbers correctly rounded,
+    which pandas' default float parser is not for large exponents)."""
+    if _captured is not None and not kwargs and _key(path) in _captured:
+        return _captured[_key(path)].copy()
+    from .readback import ID_COLUMNS
+
+    options: dict[str, Any] = {"dtype": dict.fromkeys(ID_COLUMNS, str),
+                               "float_precision": "round_trip", **kwargs}
+    df = pd.read_csv(path, sep="\t", **options)
     return _map_where(df, ("'",), restore_formula)
 
 

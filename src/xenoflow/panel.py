@@ -196,15 +196,17 @@ def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> d
         unit = dataclasses.replace(unit, arms=tuple(Arm(a) for a in arms))
     else:
         unit = dataclasses.replace(unit, arms=tuple(a for a in unit.arms if a.name in arms))
-    stages.ingest_stage(unit, out["ingest"], ingested)
-    measurements = io.read_measurements(out["ingest"].measurements)
-    stages.growth_stage(unit, measurements, out["growth"], figures=False)
-    growth_model = io.read_tsv(out["growth"].model)
-    stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
-    stages.survival_stage(unit, measurements, out["survival"], figures=False)
-    known = {"measurements": measurements, "growth_model": growth_model}  # already read back
-    tables = {Path(p).stem: known[Path(p).stem] if Path(p).stem in known
-              else io.read_tsv(unit_dir / p) for p in unit_files(False) if p.endswith(".tsv")}
+    # each stage reads what the previous one wrote, as a study's rules do; the tables are
+    # kept in memory as they read back (io.capture_written) instead of parsed again
+    with io.capture_written():
+        stages.ingest_stage(unit, out["ingest"], ingested)
+        measurements = io.read_measurements(out["ingest"].measurements)
+        stages.growth_stage(unit, measurements, out["growth"], figures=False)
+        growth_model = io.read_tsv(out["growth"].model)
+        stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
+        stages.survival_stage(unit, measurements, out["survival"], figures=False)
+        tables = {Path(p).stem: io.read_tsv(unit_dir / p)
+                  for p in unit_files(False) if p.endswith(".tsv")}
     stages.summary_stage(unit, tables, out["summary"])
     if figures:
         from .plots.panel import write_unit_figures
@@ -238,8 +240,17 @@ def per_curve(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     surv = tables["survival_per_mouse"][keys + ["time_days", "event", "endpoint_rule"]]
     surv = surv.rename(columns={"time_days": "endpoint_time_days", "event": "endpoint_event"})
     out = tables["measurements"].groupby(keys, sort=False).size().rename("n_measurements")
-    out = out.reset_index()
+    parts = [out]
     for part in (growth, resp, auc, surv):
+        part = part.set_index(keys)
+        if not part.index.is_unique:  # not one row per curve: keep merge's row expansion
+            return _merge_all(out.reset_index(), [growth, resp, auc, surv], keys)
+        parts.append(part.reindex(out.index))
+    return pd.concat(parts, axis=1).reset_index()
+
+
+def _merge_all(out: pd.DataFrame, parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    for part in parts:
         out = out.merge(part, on=keys, how="left")
     return out
 
@@ -309,9 +320,10 @@ def _store_records(cache: Path, records: dict[str, pd.DataFrame]) -> dict[str, p
     computed and restored units give the same text in the chunk tables."""
     from . import io
 
-    for name in _RECORDS:
-        io.write_tsv(records[name], cache / "_records" / f"{name}.tsv")
-    return _cached_records(cache) or {}
+    with io.capture_written():
+        for name in _RECORDS:
+            io.write_tsv(records[name], cache / "_records" / f"{name}.tsv")
+        return _cached_records(cache) or {}
 
 
 def _cached_records(cache: Path) -> dict[str, pd.DataFrame] | None:

@@ -13,7 +13,7 @@ import html
 import math
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
@@ -327,34 +327,46 @@ CROSS_STUDY_COLUMNS = [
 def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
     """One row per treated arm of a study with its headline numbers."""
     rows = []
-    eff = _reference_rows(tables["efficacy"]).set_index("arm") if "efficacy" in tables else None
-    growth = tables["growth_model"].set_index("arm") if "growth_model" in tables else None
+    # first row per arm (per arm and reference for the tests), as plain dicts: a panel calls
+    # this for every model, and row lookups in small frames dominated its cost
+    eff = _first_rows(_reference_rows(tables["efficacy"]), ["arm"]) if "efficacy" in tables \
+        else {}
+    growth = _first_rows(tables["growth_model"], ["arm"]) if "growth_model" in tables else {}
     tests = tables.get("survival_tests")
+    pairs = _first_rows(tests, ["arm", "reference"]) if tests is not None else {}
     for arm in study.treated_arms:
         row: dict[str, object] = {"study_id": study.study_id, "model": study.model,
                                   "synthetic": study.synthetic, "arm": arm, "control": study.control}
-        if eff is not None and arm in eff.index:
-            e = eff.loc[arm]
+        if arm in eff:
+            e = eff[arm]
             row.update(reference_day=e["day"], mean_fold_change=_get(e, "mean_fold_change"),
-                       control_mean_fold_change=_get(eff.loc[study.control], "mean_fold_change")
-                       if study.control in eff.index else None)
+                       control_mean_fold_change=_get(eff.get(study.control), "mean_fold_change"))
             for key in ("fold_change_reduction_pct", "fold_change_reduction_ci_low",
                         "fold_change_reduction_ci_high", "tc_pct", "tgi_pct"):
                 row[key] = _get(e, key)
-        if growth is not None and arm in growth.index:
-            g = growth.loc[arm]
+        if arm in growth:
+            g = growth[arm]
             for key in ("rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high"):
                 row[key] = _get(g, key)
             row["rate_diff_p"] = _get(g, "p_value")
-        if tests is not None and not tests.empty:
-            t = tests[(tests["arm"] == arm) & (tests["reference"] == study.control)]
-            if not t.empty:
-                t0 = t.iloc[0]
-                for key in ("median_ratio", "median_ratio_ci_low", "median_ratio_ci_high", "hr",
-                            "hr_ci_low", "hr_ci_high", "hr_flag", "logrank_p"):
-                    row[key] = _get(t0, key)
+        t0 = pairs.get((arm, study.control))
+        if t0 is not None:
+            for key in ("median_ratio", "median_ratio_ci_low", "median_ratio_ci_high", "hr",
+                        "hr_ci_low", "hr_ci_high", "hr_flag", "logrank_p"):
+                row[key] = _get(t0, key)
         rows.append(row)
     return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
+
+
+def _first_rows(df: pd.DataFrame, keys: list[str]) -> dict[Any, dict[str, Any]]:
+    """The first row of each key (one column: its value; several: a tuple) as a dict."""
+    if df.empty:
+        return {}
+    out: dict[Any, dict[str, Any]] = {}
+    for record in df.to_dict("records"):
+        key = record[keys[0]] if len(keys) == 1 else tuple(record[k] for k in keys)
+        out.setdefault(key, record)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,19 +376,16 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
 def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
     """Per study and stage: how many measurements or mice were excluded, how many notes were
     raised (``exclusions*`` and ``warnings`` tables)."""
-    rows = []
+    counts: dict[tuple[str, str], list[int]] = {}  # (study, stage) -> [excluded, notes]
     for study_id, tables in tables_by_study.items():
         for name, df in sorted(tables.items()):
             if name.startswith("exclusions"):
                 stage = name.removeprefix("exclusions").lstrip("_") or "ingest"
-                rows.append((study_id, stage, "excluded", len(df)))
+                counts.setdefault((study_id, stage), [0, 0])[0] += len(df)
             elif name == "warnings":
-                rows.append((study_id, "ingest", "notes", len(df)))
-    long = pd.DataFrame(rows, columns=["study_id", "stage", "kind", "count"])
-    wide = long.pivot_table(index=["study_id", "stage"], columns="kind", values="count",
-                            aggfunc="sum", fill_value=0, sort=False)
-    wide = wide.reindex(columns=["excluded", "notes"], fill_value=0).reset_index()
-    return wide.rename(columns={"excluded": "n_excluded", "notes": "n_notes"})
+                counts.setdefault((study_id, "ingest"), [0, 0])[1] += len(df)
+    return pd.DataFrame([(sid, stage, n[0], n[1]) for (sid, stage), n in counts.items()],
+                        columns=["study_id", "stage", "n_excluded", "n_notes"])
 
 
 def tables_by_study(paths: Iterable[str | Path]) -> dict[str, Tables]:

@@ -379,7 +379,7 @@ def _hr_flag(sep: float, events_arm: int, events_ref: int) -> str:
 
 
 def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
-                alpha: float = 0.05) -> dict[str, Any]:
+                alpha: float = 0.05, firth: bool = True) -> dict[str, Any]:
     """All two-arm statistics of ``arm`` against ``reference`` (one ``survival_tests`` row).
 
     Log-rank (Mantel–Cox) and Gehan–Breslow–Wilcoxon chi-square/p; Cox PH HR (Efron) with
@@ -387,6 +387,7 @@ def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
     Prism's Mantel–Haenszel and O/E hazard ratios; Firth-penalised HR; ratio of medians
     (arm / reference) with Prism's CI and the percent increase in median survival
     100 (ratio - 1). HR < 1 means the arm reaches the endpoint later than the reference.
+    ``firth=False`` leaves out the Firth HR (its profile-likelihood CI is the costliest part).
     """
     sub = endpoints[endpoints["arm"].isin([arm, reference])]
     t = sub["time_days"].to_numpy(float)
@@ -406,7 +407,8 @@ def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
         row.update({k: cox[k] for k in ("hr", "hr_ci_low", "hr_ci_high", "hr_p")})
         row["hr_flag"] = _hr_flag(cox["separation"], ev_a, ev_r)
         row.update(st.hazard_ratios_logrank(t, e, g, arm, reference, alpha))
-        row.update(st.cox_firth(t, e, x, alpha))
+        if firth:
+            row.update(st.cox_firth(t, e, x, alpha))
     else:
         row["hr_flag"] = "an arm has no mice"
     med_a = km_median_ci(t[x == 1], e[x == 1], alpha)[0] if row["n_arm"] else float("nan")
