@@ -5,8 +5,10 @@ Data: the Novartis PDX Encyclopedia volume table (``drap_pdxe_full/volumes.csv``
 folder under ``benchmarks/out/`` gets a subset of the models (the first N% in file order), a
 panel study file (``split_by: model``, time to double as endpoint) and a config, and
 ``snakemake --cores 2`` runs there from scratch. Printed per scenario: models, curves, jobs, wall
-seconds, and the peak resident memory of the largest process (a Snakemake job or Snakemake
-itself; ``getrusage(RUSAGE_CHILDREN)``).
+seconds, CPU seconds of all its processes, and the peak resident memory of the largest process
+(a Snakemake job or Snakemake itself; ``getrusage(RUSAGE_CHILDREN)``). This VM shares its host
+and its speed drifts (up to 2x within an hour): each line ends with the time of a fixed
+pure-Python loop measured right after the run, to compare runs made at different times.
 
 Scenarios (``--only`` picks some):
 * ``tables``  – 100% of the panel, tables only (``panel_figures: false``);
@@ -64,18 +66,26 @@ def prepare(name: str, data: pd.DataFrame, fraction: float, figures: bool) -> Pa
     return folder
 
 
-def run(folder: Path) -> tuple[float, int]:
-    """Wall seconds of one Snakemake run in ``folder``; number of jobs it ran."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(folder: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds (all processes) of one Snakemake run in ``folder``; number of jobs
+    it ran."""
     cmd = [str(Path(sys.executable).parent / "snakemake"), "-s", str(ROOT / "Snakefile"),
            "-d", str(folder), "--cores", "2"]
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     if done.returncode:
         sys.exit(f"snakemake failed in {folder}:\n{done.stderr[-3000:]}")
     log = done.stdout + done.stderr
     totals = [line.split()[-1] for line in log.splitlines() if line.startswith("total ")]
-    return wall, int(totals[0]) if totals else 0
+    return wall, cpu, int(totals[0]) if totals else 0
 
 
 def manifest(folder: Path) -> pd.Series:
@@ -83,12 +93,12 @@ def manifest(folder: Path) -> pd.Series:
     return pd.concat([pd.read_csv(p, sep="\t") for p in paths])["status"].value_counts()
 
 
-def report(name: str, folder: Path, wall: float, jobs: int, data: pd.DataFrame) -> None:
+def report(name: str, folder: Path, wall: float, cpu: float, jobs: int) -> None:
     sub = pd.read_csv(folder / "config" / "volumes.csv", usecols=["model", "arm", "mouse_id"])
     curves = len(sub.drop_duplicates())
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"{name:<16} {sub['model'].nunique():>6} {curves:>7} {jobs:>5} {wall:>8.1f} "
-          f"{peak_mb:>9.0f}", flush=True)
+          f"{cpu:>7.1f} {peak_mb:>9.0f}  (calibration loop {calibration():.2f} s)", flush=True)
 
 
 def calibration() -> float:
@@ -117,15 +127,15 @@ def main() -> None:
           f"Python {platform.python_version()}; data {args.data.name}: {len(data)} rows; "
           f"calibration loop {calibration():.2f} s")
     print(f"{'scenario':<16} {'models':>6} {'curves':>7} {'jobs':>5} {'wall_s':>8} "
-          f"{'peak_MB':>9}")
+          f"{'cpu_s':>7} {'peak_MB':>9}")
     if "tables" in args.only:
         folder = prepare("tables_100", data, 1.0, figures=False)
-        report("tables 100%", folder, *run(folder), data)
+        report("tables 100%", folder, *run(folder))
     if "scale" in args.only or "edit" in args.only:
         fractions = (0.1, 0.5, 1.0) if "scale" in args.only else (1.0,)
         for fraction in fractions:
             folder = prepare(f"figures_{int(fraction * 100)}", data, fraction, figures=True)
-            report(f"figures {int(fraction * 100)}%", folder, *run(folder), data)
+            report(f"figures {int(fraction * 100)}%", folder, *run(folder))
     if "edit" in args.only:
         folder = OUT / "figures_100"
         panel = pd.read_csv(folder / "config" / "volumes.csv", dtype=str,
@@ -133,8 +143,7 @@ def main() -> None:
         first = panel.index[panel["model"] == panel["model"].iloc[0]][0]
         panel.loc[first, "volume_mm3"] = str(float(panel.loc[first, "volume_mm3"]) + 1.0)
         panel.to_csv(folder / "config" / "volumes.csv", index=False)
-        wall, jobs = run(folder)
-        report("edit 1 model", folder, wall, jobs, data)
+        report("edit 1 model", folder, *run(folder))
         print(f"  models after the edit: {manifest(folder).to_dict()}")
 
 

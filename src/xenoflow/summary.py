@@ -333,7 +333,8 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
         else {}
     growth = _first_rows(tables["growth_model"], ["arm"]) if "growth_model" in tables else {}
     tests = tables.get("survival_tests")
-    pairs = _first_rows(tests, ["arm", "reference"]) if tests is not None else {}
+    pairs = (_first_rows(tests[tests["reference"] == study.control], ["arm", "reference"])
+             if tests is not None and "reference" in tests else {})
     for arm in study.treated_arms:
         row: dict[str, object] = {"study_id": study.study_id, "model": study.model,
                                   "synthetic": study.synthetic, "arm": arm, "control": study.control}

@@ -332,25 +332,30 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     Kaplan–Meier method (censoring treated as the event; Schemper & Smith 1996, Control Clin
     Trials 17:343; as TumGrowth reports it). Arms listed in ``arms`` without any mouse get n = 0.
     """
-    order = _arm_order(endpoints, arms) + [a for a in arms if a not in set(endpoints["arm"])]
-    present = [a for a in order if (endpoints["arm"] == a).any()]
-    horizon = min((endpoints.loc[endpoints["arm"] == a, "time_days"].max() for a in present),
+    rows_of: dict[Any, list[int]] = {}  # arm -> row positions (one pass, not a mask per arm)
+    for i, arm in enumerate(endpoints["arm"].tolist()):
+        rows_of.setdefault(arm, []).append(i)
+    order = _arm_order(endpoints, arms) + [a for a in arms if a not in rows_of]
+    times = endpoints["time_days"].to_numpy(dtype=float)
+    events = endpoints["event"].to_numpy(dtype=float)
+    # fmax / nansum skip missing values, as the pandas max and sum did
+    horizon = min((np.fmax.reduce(times[rows_of[a]]) for a in order if a in rows_of),
                   default=float("nan"))
     rows = []
     for arm in order:
-        sub = endpoints[endpoints["arm"] == arm]
-        if sub.empty:
+        if arm not in rows_of:
             rows.append((arm, 0, 0, *(float("nan"),) * 4, horizon, float("nan"), ""))
             continue
-        if len(sub) < MIN_MICE_KM:
-            rows.append((arm, len(sub), int(sub["event"].sum()), *(float("nan"),) * 4, horizon,
-                         float("nan"), f"{len(sub)} mouse: no Kaplan-Meier estimate (needs >= "
+        t, e = times[rows_of[arm]], events[rows_of[arm]]
+        if len(t) < MIN_MICE_KM:
+            rows.append((arm, len(t), int(np.nansum(e)), *(float("nan"),) * 4, horizon,
+                         float("nan"), f"{len(t)} mouse: no Kaplan-Meier estimate (needs >= "
                          f"{MIN_MICE_KM} mice); see survival_per_mouse"))
             continue
-        med, lo, hi = km_median_ci(sub["time_days"], sub["event"], alpha)
-        followup = km_median_ci(sub["time_days"], 1 - sub["event"], alpha)[0]
-        rows.append((arm, len(sub), int(sub["event"].sum()), med, lo, hi,
-                     rmst(sub["time_days"], sub["event"], horizon), horizon, followup, ""))
+        med, lo, hi = km_median_ci(t, e, alpha)
+        followup = km_median_ci(t, 1 - e, alpha)[0]
+        rows.append((arm, len(t), int(e.sum()), med, lo, hi, rmst(t, e, horizon), horizon,
+                     followup, ""))
     out = pd.DataFrame(rows, columns=PER_ARM_COLUMNS)
     return out.astype({"n": int, "events": int})
 
