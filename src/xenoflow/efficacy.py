@@ -183,8 +183,8 @@ def resolve_reference_day(measurements: pd.DataFrame, reference_day: float | Non
 # ---------------------------------------------------------------------------------- per mouse
 
 
-def per_mouse_metrics(measurements: pd.DataFrame,
-                      baseline_day: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = None,
+                      checked: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per measurement: baseline volume, fold change, volume change and cumulative AUC.
 
     Returns ``(table, exclusions)``. ``table`` has the measurement columns plus
@@ -195,8 +195,9 @@ def per_mouse_metrics(measurements: pd.DataFrame,
     its volumes still count for mean volume and %T/C, but not for FC, ΔV, TGI or AUC (one
     exclusion row). A zero baseline makes FC undefined (NaN, one exclusion row); ΔV and AUC
     are still computed. Measurements without a volume are excluded (one row each).
+    ``checked``: ``measurements`` already passed :func:`_check_measurements`.
     """
-    data = _check_measurements(measurements)
+    data = measurements if checked else _check_measurements(measurements)
     excl: list[dict[str, Any]] = []
     for _, r in data[data["volume_mm3"].isna()].iterrows():
         excl.append(_exclusion(r["arm"], r["mouse_id"], r["day"], "no volume"))
@@ -433,7 +434,7 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
     measured. ``is_reference_day`` marks ``reference_day`` (or :func:`default_reference_day`).
     Returns ``(table, exclusions)`` with ``EFFICACY_COLUMNS``.
     """
-    per_mouse, excl = per_mouse_metrics(_check_measurements(measurements), baseline_day)
+    per_mouse, excl = per_mouse_metrics(measurements, baseline_day)
     return table_from_per_mouse(per_mouse, control, arms, reference_day, settings), excl
 
 
@@ -661,14 +662,15 @@ def growth_delay_from_volumes(measurements: pd.DataFrame, control: str,
                               endpoint_volume_mm3: float | None = None,
                               settings: Mapping[str, Any] | None = None,
                               doubling_time: float = float("nan"),
-                              treatment_durations: Mapping[str, float] | None = None
-                              ) -> pd.DataFrame:
+                              treatment_durations: Mapping[str, float] | None = None,
+                              checked: bool = False) -> pd.DataFrame:
     """Growth delay table straight from volumes (threshold from :func:`delay_threshold`)."""
     from .survival import endpoints_from_volumes
 
     settings = dict(settings or {})
     thr = delay_threshold(endpoint_volume_mm3, settings)
-    endpoints = endpoints_from_volumes(_check_measurements(measurements),
+    data = measurements if checked else _check_measurements(measurements)
+    endpoints = endpoints_from_volumes(data,
                                        threshold_mm3=thr["threshold_mm3"], rule=thr["rule"],
                                        fold=thr["fold"])
     return growth_delay(endpoints, control, arms, doubling_time, treatment_durations,
@@ -693,13 +695,15 @@ def analyse_study(study: Any, measurements: pd.DataFrame,
 
     settings = {**study.settings, "lenient_reference_day": getattr(study, "is_unit", False)}
     arms = study.arm_names
-    per_mouse, excl = per_mouse_metrics(_check_measurements(measurements), study.baseline_day)
+    checked = _check_measurements(measurements)
+    per_mouse, excl = per_mouse_metrics(checked, study.baseline_day, checked=True)
     table = table_from_per_mouse(per_mouse, study.control, arms, study.reference_day, settings)
     td = (doubling_time_days(growth_model, study.control)
           if growth_model is not None and not growth_model.empty else float("nan"))
     durations = {a.name: treatment_duration_days([d.day for d in a.doses]) for a in study.arms}
-    delay = growth_delay_from_volumes(measurements, study.control, arms,
-                                      study.endpoint_volume_mm3, settings, td, durations)
+    delay = growth_delay_from_volumes(checked, study.control, arms,
+                                      study.endpoint_volume_mm3, settings, td, durations,
+                                      checked=True)
     if growth_model is not None and not growth_model.empty:
         thr = delay_threshold(study.endpoint_volume_mm3, settings)
         if thr["fold"] is not None:
