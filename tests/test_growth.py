@@ -250,3 +250,20 @@ def test_reruns_are_identical(tmp_path: Path) -> None:
     model = io.read_tsv(tmp_path / "a" / "model.tsv")
     # the efficacy rule reads the control's rate from this table
     assert model.loc[model["arm"] == "Vehicle", "growth_rate_per_day"].iloc[0] > 0
+
+
+def test_log_volumes_orders_rows_by_mouse_then_day():
+    """Mice keep their order of first appearance, days ascend within a mouse, and rows with
+    equal days keep their input order (an unsorted table is sorted; a sorted one is kept)."""
+    data = pd.DataFrame({"arm": ["B", "A", "B", "A", "B", "A"],
+                         "mouse_id": ["2", "1", "2", "1", "2", "1"],
+                         "day": [7.0, 3.0, 0.0, 0.0, 3.0, 3.0],
+                         "volume_mm3": [300.0, 150.0, 100.0, 110.0, 200.0, 160.0]})
+    logd, excl = growth.log_volumes(data, {"log_zero_rule": "drop"})
+    assert list(zip(logd["mouse_id"], logd["day"], logd["volume_mm3"])) == [
+        ("2", 0.0, 100.0), ("2", 3.0, 200.0), ("2", 7.0, 300.0),
+        ("1", 0.0, 110.0), ("1", 3.0, 150.0), ("1", 3.0, 160.0)]
+    assert list(logd.index) == list(range(6)) and excl.empty
+    again, _ = growth.log_volumes(logd[["arm", "mouse_id", "day", "volume_mm3"]],
+                                  {"log_zero_rule": "drop"})
+    pd.testing.assert_frame_equal(again, logd)

@@ -114,20 +114,22 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
     df["volume_mm3"] = df["volume_mm3"].astype(float)
     rows: list[dict[str, Any]] = []
     missing = df["volume_mm3"].isna()
-    for r in df[missing].itertuples():
-        rows.append(_exclusion(r.arm, r.mouse_id, r.day, "volume missing"))
-    df = df[~missing]
+    if missing.any():
+        for r in df[missing].itertuples():
+            rows.append(_exclusion(r.arm, r.mouse_id, r.day, "volume missing"))
+        df = df[~missing]
     if rule == "floor":
         low = df["volume_mm3"] < floor
         df["floored"] = low
         df["volume_used_mm3"] = df["volume_mm3"].where(~low, floor)
     elif rule == "drop":
         nonpos = df["volume_mm3"] <= 0
-        for r in df[nonpos].itertuples():
-            rows.append(_exclusion(r.arm, r.mouse_id, r.day,
-                                   f"volume {r.volume_mm3:g} mm3 cannot be log-transformed "
-                                   "(log_zero_rule=drop)"))
-        df = df[~nonpos].copy()
+        if nonpos.any():
+            for r in df[nonpos].itertuples():
+                rows.append(_exclusion(r.arm, r.mouse_id, r.day,
+                                       f"volume {r.volume_mm3:g} mm3 cannot be log-transformed "
+                                       "(log_zero_rule=drop)"))
+            df = df[~nonpos].copy()
         df["floored"] = False
         df["volume_used_mm3"] = df["volume_mm3"]
     else:  # validated by the config schema; guard for direct calls
@@ -138,8 +140,12 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
     df["mouse"] = [mouse_key(a, m) for a, m in zip(df["arm"], df["mouse_id"])]
     # keep the input's mouse order (arm in study order, then mouse id), days ascending
     first_seen = {m: i for i, m in enumerate(dict.fromkeys(df["mouse"]))}
-    df["_order"] = df["mouse"].map(first_seen)
-    df = df.sort_values(["_order", "day"], kind="mergesort").drop(columns="_order")
+    order = np.array([first_seen[m] for m in df["mouse"]], dtype=np.int64)
+    day = df["day"].to_numpy()
+    in_order = np.all((order[1:] > order[:-1])
+                      | ((order[1:] == order[:-1]) & (day[1:] >= day[:-1])))
+    if not in_order:  # ingested tables are sorted already; a stable sort would keep them
+        df = df.iloc[np.lexsort((day, order))]
     return df.reset_index(drop=True), _exclusions_frame(rows)
 
 
