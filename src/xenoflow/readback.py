@@ -53,7 +53,7 @@ def as_read(df: pd.DataFrame, cells: list[list[Any]]) -> pd.DataFrame | None:
     if len(set(names)) < len(names) or any(not n.strip() or n != n.strip() for n in names):
         return None
     if not len(df):
-        return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+        return pd.DataFrame(columns=names, dtype=object)
     try:
         columns = {n: _column(n, values.dtype, column)
                    for n, (_, values), column in zip(names, df.items(), cells)}
