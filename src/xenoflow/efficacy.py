@@ -158,15 +158,16 @@ def default_reference_day(measurements: pd.DataFrame, min_fraction: float = 0.5)
     This is the default ``reference_day`` of a study (study schema).
     """
     data = measurements.dropna(subset=["volume_mm3"])
-    size = data.groupby("arm")["mouse_id"].nunique()
-    counts = data.groupby(["day", "arm"])["mouse_id"].nunique().unstack("arm")
-    counts = counts.reindex(columns=size.index)
-    ok = counts.ge(min_fraction * size, axis=1).all(axis=1)
-    if not ok.any():
+    rows = set(zip(data["arm"].tolist(), data["mouse_id"].tolist(), data["day"].tolist()))
+    size = Counter(arm for arm, _ in {(arm, mouse) for arm, mouse, _ in rows})
+    measured = Counter((day, arm) for arm, _, day in rows)  # distinct mice per day and arm
+    ok = [day for day in {day for _, _, day in rows}
+          if all(measured[(day, arm)] >= min_fraction * n for arm, n in size.items())]
+    if not ok:
         raise InputError(
             "measurement table: no day on which every arm still has at least "
             f"{min_fraction:.0%} of its mice measured; set 'reference_day' in the study file")
-    return float(ok[ok].index.max())
+    return float(max(ok))
 
 
 def resolve_reference_day(measurements: pd.DataFrame, reference_day: float | None = None) -> float:
@@ -307,7 +308,11 @@ def arm_day_summary(per_mouse: pd.DataFrame, arms: Sequence[str] | None = None) 
     out["geomean_fold_change"] = np.exp(out["geomean_fold_change"])
     out["sem_volume_mm3"] = out["sd_volume_mm3"] / np.sqrt(out["n_mice"])
     out = out.reset_index()
-    out["_order"] = out["arm"].map({a: i for i, a in enumerate(order)})
+    rank = out["arm"].map({a: i for i, a in enumerate(order)}).to_numpy()
+    day = out["day"].to_numpy()
+    if np.all((rank[1:] > rank[:-1]) | ((rank[1:] == rank[:-1]) & (day[1:] > day[:-1]))):
+        return out  # already in arm order, days ascending (one mouse per arm, for one)
+    out["_order"] = rank
     return out.sort_values(["_order", "day"]).drop(columns="_order").reset_index(drop=True)
 
 
@@ -395,6 +400,9 @@ def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | No
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanquantile(x, q, axis=0)   # (2 × days), NaN where all undefined
 
+    if not boots:  # no arm has enough mice (e.g. a panel model): no CI columns at all
+        return pd.DataFrame({"arm": np.repeat(np.array(order, dtype=object), len(days)),
+                             "day": np.tile(days, len(order))})
     frames = []
     for arm in order:
         if arm not in boots:
