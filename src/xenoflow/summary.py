@@ -137,17 +137,17 @@ def _reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
 
 
 def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
-    ref = _reference_rows(efficacy).set_index("arm")
-    if study.control not in ref.index:
+    ref = _first_rows(_reference_rows(efficacy), ["arm"])
+    if study.control not in ref:
         return []
-    day = ref["day"].iloc[0]
-    control = ref.loc[study.control]
+    day = next(iter(ref.values()))["day"]
+    control = ref[study.control]
     out = [f"By day {day:g} control tumours grew {fmt(control['mean_fold_change'])}-fold "
            "(mean of per-mouse fold changes from baseline)."]
     for arm in study.treated_arms:
-        if arm not in ref.index:
+        if arm not in ref:
             continue
-        row = ref.loc[arm]
+        row = ref[arm]
         low, high = _get(row, "fold_change_reduction_ci_low"), _get(row, "fold_change_reduction_ci_high")
         red = _get(row, "fold_change_reduction_pct")
         fc = float(row["mean_fold_change"])
@@ -181,16 +181,16 @@ def nci_activity(tc_pct: float) -> str:
 
 
 def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
-    g = growth.set_index("arm")
-    if study.control not in g.index:
+    g = _first_rows(growth, ["arm"])
+    if study.control not in g:
         return []
     alpha = study.settings["alpha"]
-    k_c = g.loc[study.control, "growth_rate_per_day"]
+    k_c = g[study.control]["growth_rate_per_day"]
     out = []
     for arm in study.treated_arms:
-        if arm not in g.index:
+        if arm not in g:
             continue
-        row = g.loc[arm]
+        row = g[arm]
         diff = _get(row, "rate_diff_vs_control")
         text = (f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
                 f"(ln volume) against {fmt(k_c)} per day in control")
