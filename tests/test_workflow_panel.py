@@ -60,6 +60,18 @@ def test_panel_rerun_after_editing_one_model(panel_run):
     assert "Nothing to be done" in snakemake(panel_run, "-n").stdout
 
 
+def test_deleted_model_folder_is_rebuilt(panel_run):
+    """A model's folder is one Snakemake output: deleting it reruns its chunk, which restores
+    the model from the cache with the same bytes."""
+    unit = panel_run / "results" / "PANEL.M4"
+    before = (unit / "tables" / "response.tsv").read_bytes()
+    shutil.rmtree(unit)
+    proc = snakemake(panel_run)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert (unit / "tables" / "response.tsv").read_bytes() == before
+    assert (unit / "study.xlsx").is_file()
+
+
 def test_panel_lint_is_clean(panel_run):
     proc = snakemake(panel_run, "--lint")
     assert proc.returncode == 0, proc.stdout[-3000:]

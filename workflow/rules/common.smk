@@ -64,7 +64,9 @@ PANEL_TARGETS = []
 def all_targets():
     per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS]
     per_panel = [f"{RESULTS}/{p}/{t}" for p in PANELS for t in PANEL_TARGETS]
-    return per_study + per_panel + [f"{RESULTS}/{t}" for t in GLOBAL_TARGETS]
+    # every model's folder too, so that a deleted one is rebuilt (restored from the cache)
+    models = [f"{RESULTS}/{u}" for p in PANELS for u in PANEL_UNITS[p]]
+    return per_study + per_panel + models + [f"{RESULTS}/{t}" for t in GLOBAL_TARGETS]
 
 
 def study_tables(wildcards):
