@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .io import restore_formula
+
 #: Columns that read_tsv reads as text whatever they hold.
 ID_COLUMNS = ("arm", "mouse_id", "reference", "study_id", "model", "unit_id")
 #: pandas' default missing-value strings (``pandas._libs.parsers.STR_NA_VALUES``).
@@ -53,7 +55,7 @@ def as_read(df: pd.DataFrame, cells: list[list[Any]]) -> pd.DataFrame | None:
     if len(set(names)) < len(names) or any(not n.strip() or n != n.strip() for n in names):
         return None
     if not len(df):
-        return pd.DataFrame(columns=names, dtype=object)
+        return pd.DataFrame(np.empty((0, len(names)), dtype=object), columns=names)
     try:
         columns = {n: _column(n, values.dtype, column)
                    for n, (_, values), column in zip(names, df.items(), cells)}
@@ -68,34 +70,32 @@ def _column(name: str, dtype: np.dtype, cells: list[Any]) -> Any:
             return np.asarray(cells, dtype=np.int64)
         if dtype.kind == "b":
             return np.asarray(cells, dtype=bool)
+        if dtype.kind == "f":  # '%.10g' numbers and '' (missing) only
+            return _numbers(cells)
     text = [c if type(c) is str else str(c) for c in cells]
     if _CONTROL("\n".join(text)):
         raise Unsure  # read_csv ends a cell at NUL; carriage returns vary
     if name in ID_COLUMNS:
         return _text(text)
-    if dtype.kind == "f":  # '%.10g' numbers and '' (missing) only
-        return _numbers(text)
     return _inferred(text)
 
 
 def _text(text: list[str]) -> np.ndarray:
-    return np.array([np.nan if c in NA_TEXT else _unquote(c) for c in text], dtype=object)
-
-
-def _unquote(cell: str) -> str:
-    from .io import restore_formula
-
-    return restore_formula(cell) if cell.startswith("'") else cell
+    return np.array([np.nan if c in NA_TEXT else c if c[:1] != "'" else restore_formula(c)
+                     for c in text], dtype=object)
 
 
 def _numbers(text: list[str]) -> np.ndarray:
     if "" not in text and all(map(_INT, text)):
         return np.array([int(c) for c in text], dtype=np.int64)
-    return _floats(text, [not c for c in text])
+    return _checked(np.array([float(c) if c else np.nan for c in text]), text)
 
 
 def _floats(text: list[str], missing: list[bool]) -> np.ndarray:
-    values = np.array([np.nan if m else float(c) for c, m in zip(text, missing)])
+    return _checked(np.array([np.nan if m else float(c) for c, m in zip(text, missing)]), text)
+
+
+def _checked(values: np.ndarray, text: list[str]) -> np.ndarray:
     extreme = np.isinf(values) | (values == 0)
     if extreme.any() and any(_out_of_range(c) for c, x in zip(text, extreme) if x):
         raise Unsure  # beyond the double range: read_csv keeps such a column as text
@@ -130,5 +130,5 @@ def _inferred(text: list[str]) -> Any:
             return np.array([_BOOL[c] for c in text], dtype=bool)
         return np.array([np.nan if m else _BOOL[c] for c, m in zip(text, missing)],
                         dtype=object)
-    return np.array([np.nan if m else _unquote(c) for c, m in zip(text, missing)],
-                    dtype=object)
+    return np.array([np.nan if m else c if c[:1] != "'" else restore_formula(c)
+                     for c, m in zip(text, missing)], dtype=object)
