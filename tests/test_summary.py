@@ -60,6 +60,32 @@ def test_findings_follow_the_statistics(tmp_path):
     assert "SYNTHETIC" not in text
 
 
+def test_skipped_survival_comparisons_are_one_sentence(tmp_path):
+    """One-mouse arms (a panel model): no 'median not reached' sentence per pair, one sentence
+    with the reason and the number of pairs."""
+    study = make_study(tmp_path)
+    note = "skipped: an arm has fewer than 2 mice (log-rank and hazard ratios need replicates)"
+    tests = pd.DataFrame({"arm": ["X1", "X2", "X2"], "reference": ["Ctrl", "Ctrl", "X1"],
+                          "logrank_p": [math.nan] * 3, "note": [note] * 3})
+    surv = pd.DataFrame({"arm": ["Ctrl", "X1", "X2"], "median_days": [math.nan] * 3})
+    text = summary.to_markdown(*summary.study_summary(
+        study, {"measurements": MEAS, "survival": surv, "survival_tests": tests}))
+    assert "Median survival" not in text
+    assert ("Survival was not compared for 3 pairs of arms: an arm has fewer than 2 mice "
+            "(log-rank and hazard ratios need replicates).") in text
+
+
+def test_design_states_the_endpoint_rule(tmp_path):
+    fold = make_study(tmp_path, endpoint_volume_mm3=1,
+                      analysis={"endpoint_rule": "fold_baseline", "endpoint_fold": 2})
+    text = summary.to_markdown(*summary.study_summary(fold, {"measurements": MEAS}))
+    assert ("Survival: time to tumour volume >= 2 x the mouse's baseline volume "
+            "(rule fold_baseline).") in text
+    above = make_study(tmp_path, endpoint_volume_mm3=1500)
+    text = summary.to_markdown(*summary.study_summary(above, {"measurements": MEAS}))
+    assert "Survival: time to tumour volume > 1500 mm3 (rule first_above)." in text
+
+
 def test_synthetic_label_and_html(tmp_path):
     study = make_study(tmp_path, synthetic=True)
     title, sections = summary.study_summary(study, {"measurements": MEAS})

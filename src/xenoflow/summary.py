@@ -123,8 +123,13 @@ def design_section(study: Study, measurements: pd.DataFrame) -> Section:
         s.bullets.append("Survival: recorded per-mouse survival table "
                          f"({study.survival_data.name}).")
     elif study.endpoint_volume_mm3:
-        s.bullets.append(f"Survival: time to tumour volume > {study.endpoint_volume_mm3:g} mm3 "
-                         f"(rule {study.settings['endpoint_rule']}).")
+        rule = study.settings["endpoint_rule"]
+        if rule == "fold_baseline":  # the volume threshold is not used by this rule
+            target = (f"tumour volume >= {float(study.settings['endpoint_fold']):g} x the "
+                      "mouse's baseline volume")
+        else:
+            target = f"tumour volume > {study.endpoint_volume_mm3:g} mm3"
+        s.bullets.append(f"Survival: time to {target} (rule {rule}).")
     return s
 
 
@@ -244,7 +249,16 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
     per_arm = {r["arm"]: r for r in survival.to_dict("records")}
     alpha = study.settings["alpha"]
     out = []
+    skipped: dict[str, int] = {}  # reason -> pairs (a panel model has hundreds)
     for row in tests.to_dict("records"):
+        note = row.get("note")
+        if isinstance(note, str) and note.startswith("skipped: "):
+            reason = note.removeprefix("skipped: ")
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        if isinstance(note, str) and note and not _isnum(row.get("logrank_p")):
+            out.append(f"Survival: {note}.")  # e.g. no control arm in the data
+            continue
         arm, ref = row["arm"], row["reference"]
         text = (f"Median survival was {_median_text(per_arm.get(arm))} in {arm} against "
                 f"{_median_text(per_arm.get(ref))} in {ref}")
@@ -262,6 +276,9 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
         elif _isnum(hr):
             text += f"; hazard ratio {fmt(hr)} ({fmt_ci(_get(row, 'hr_ci_low'), _get(row, 'hr_ci_high'))})"
         out.append(text + ".")
+    for reason, n in skipped.items():
+        pairs = "1 pair of arms" if n == 1 else f"{n} pairs of arms"
+        out.append(f"Survival was not compared for {pairs}: {reason}.")
     return out
 
 
