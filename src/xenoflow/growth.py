@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -28,6 +29,7 @@ from scipy import optimize, stats
 
 from .io import EXCLUSION_COLUMNS, empty_exclusions
 from .stats import holm  # noqa: F401  (re-exported for callers of this module)
+from .stats import mouse_curves
 
 STAGE = "growth"
 #: Alternative per-mouse models in the order they are tried (ties in AIC keep the earlier one).
@@ -367,9 +369,9 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
         if (arm, mid) not in kept:
             excl_rows.append(_exclusion(arm, mid, None, "mouse has no usable (log-scale) "
                                         "measurement; fewer than 2 points for a growth fit"))
-    for (arm, mid), g in logd.groupby(["arm", "mouse_id"], sort=False):
-        t = g["day"].to_numpy()
-        y = g["log_volume"].to_numpy()
+    floored = Counter((a, m) for a, m, f in zip(logd["arm"].tolist(), logd["mouse_id"].tolist(),
+                                                 logd["floored"].tolist()) if f)
+    for arm, mid, t, y in mouse_curves(logd, "log_volume"):
         if t.size < 2 or np.ptp(t) == 0:
             excl_rows.append(_exclusion(arm, mid, None,
                                         f"{t.size} usable measurement(s) on "
@@ -379,7 +381,7 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
         exp = fit_exponential(t, y)
         row: dict[str, Any] = {
             "arm": arm, "mouse_id": mid, "n_points": exp.n_points,
-            "n_floored": int(g["floored"].sum()), "first_day": float(t[0]),
+            "n_floored": floored[(arm, mid)], "first_day": float(t[0]),
             "last_day": float(t[-1]), "growth_rate_per_day": exp.rate,
             "growth_rate_se": exp.rate_se, "intercept_log_mm3": exp.intercept,
             "r_squared": exp.r_squared, "doubling_time_days": exp.doubling_time,
