@@ -157,3 +157,12 @@ def test_column_descriptions():
     table = readme({"efficacy": pd.DataFrame(columns=["arm", "tc_pct"])})
     assert table.values.tolist() == [["efficacy", "arm", "treatment arm (group) as named in the data"],
                                      ["efficacy", "tc_pct", "%T/C = 100 * mean V_T / mean V_C (percent)"]]
+
+
+def test_records_equal_pandas_to_dict():
+    df = pd.DataFrame({"a": [1, 2], "b": [math.nan, 2.5], "c": ["x", None], "d": [True, False],
+                       "e": pd.array([1, None], dtype="Int64"), 5: [1.0, 2.0]})
+    got, want = summary.records(df), df.to_dict("records")
+    assert repr(got) == repr(want)
+    assert [type(v) for v in got[0].values()] == [type(v) for v in want[0].values()]
+    assert summary.records(df.iloc[:0]) == []

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -239,14 +240,23 @@ def per_curve(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     auc = mice[keys + ["auc_mm3_days"]]
     surv = tables["survival_per_mouse"][keys + ["time_days", "event", "endpoint_rule"]]
     surv = surv.rename(columns={"time_days": "endpoint_time_days", "event": "endpoint_event"})
-    out = tables["measurements"].groupby(keys, sort=False).size().rename("n_measurements")
-    parts = [out]
+    m = tables["measurements"]
+    curves = Counter(zip(m["arm"].tolist(), m["mouse_id"].tolist()))  # first-seen order
+    out: dict[str, list[Any]] = {"arm": [a for a, _ in curves],
+                                 "mouse_id": [mouse for _, mouse in curves],
+                                 "n_measurements": list(curves.values())}
+    # left joins on (arm, mouse_id) by dict lookups: a panel builds these rows for every model
     for part in (growth, resp, auc, surv):
-        part = part.set_index(keys)
-        if not part.index.is_unique:  # not one row per curve: keep merge's row expansion
-            return _merge_all(out.reset_index(), [growth, resp, auc, surv], keys)
-        parts.append(part.reindex(out.index))
-    return pd.concat(parts, axis=1).reset_index()
+        row_of = {key: i for i, key in enumerate(zip(part["arm"].tolist(),
+                                                     part["mouse_id"].tolist()))}
+        if len(row_of) < len(part):  # not one row per curve: keep merge's row expansion
+            n = tables["measurements"].groupby(keys, sort=False).size()
+            return _merge_all(n.rename("n_measurements").reset_index(),
+                              [growth, resp, auc, surv], keys)
+        for col in part.columns[2:]:
+            values = part[col].tolist()
+            out[col] = [values[row_of[c]] if c in row_of else np.nan for c in curves]
+    return pd.DataFrame(out)
 
 
 def _merge_all(out: pd.DataFrame, parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .config import Study
@@ -216,7 +217,7 @@ def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
 
 def growth_delay_sentences(study: Study, delay: pd.DataFrame) -> list[str]:
     out = []
-    for row in delay.to_dict("records"):
+    for row in records(delay):
         if row["arm"] == study.control or not _isnum(row.get("growth_delay_days")):
             continue
         text = (f"Tumours in {row['arm']} took a median of {fmt(row['median_time_days'])} days to "
@@ -230,7 +231,7 @@ def growth_delay_sentences(study: Study, delay: pd.DataFrame) -> list[str]:
 
 def response_sentences(summary_table: pd.DataFrame) -> list[str]:
     out = []
-    for r in summary_table.to_dict("records"):
+    for r in records(summary_table):
         out.append(
             f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {r['n_sd']} SD, {r['n_pd']} PD "
             f"of {r['n_mice']} mice; response rate {fmt(r['response_rate_pct'], 2)}% "
@@ -246,11 +247,11 @@ def _median_text(row: Mapping[str, object] | None) -> str:
 def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
     if survival.empty or tests.empty:
         return []
-    per_arm = {r["arm"]: r for r in survival.to_dict("records")}
+    per_arm = {r["arm"]: r for r in records(survival)}
     alpha = study.settings["alpha"]
     out = []
     skipped: dict[str, int] = {}  # reason -> pairs (a panel model has hundreds)
-    for row in tests.to_dict("records"):
+    for row in records(tests):
         note = row.get("note")
         if isinstance(note, str) and note.startswith("skipped: "):
             reason = note.removeprefix("skipped: ")
@@ -285,7 +286,7 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
 def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None) -> Section:
     s = Section("Exclusions and model notes")
     for table in exclusions:
-        for r in table.to_dict("records"):
+        for r in records(table):
             day = f" day {r['day']:g}" if _isnum(r.get("day")) else ""
             s.bullets.append(f"[{r['stage']}] {r['arm']} / mouse {r['mouse_id']}{day}: {r['reason']}")
     if growth is not None and "model" in growth:
@@ -381,10 +382,18 @@ def _first_rows(df: pd.DataFrame, keys: list[str]) -> dict[Any, dict[str, Any]]:
     if df.empty:
         return {}
     out: dict[Any, dict[str, Any]] = {}
-    for record in df.to_dict("records"):
+    for record in records(df):
         key = record[keys[0]] if len(keys) == 1 else tuple(record[k] for k in keys)
         out.setdefault(key, record)
     return out
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """``df.to_dict("records")`` (Python scalars), built from whole columns: pandas boxes
+    every cell on its own, which made the summaries of panel models slow."""
+    columns = [col.tolist() if isinstance(col.dtype, np.dtype) else
+               [None if x is pd.NA else x for x in col.tolist()] for _, col in df.items()]
+    return [dict(zip(df.columns, row)) for row in zip(*columns)]
 
 
 # --------------------------------------------------------------------------------------------
