@@ -16,7 +16,7 @@ import re
 import zipfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -236,13 +236,26 @@ def _numbers(values: list[float]) -> list[str]:
 def _replicate_matrices(measurements: pd.DataFrame, days: list[float]
                         ) -> dict[str, list[list[str]]]:
     """Per arm, per mouse (in table order): its volume on each day ('' if not measured)."""
-    wide = measurements.pivot(index=["arm", "mouse_id"], columns="day", values="volume_mm3")
-    wide = wide.reindex(columns=days)
-    order = list(dict.fromkeys(zip(measurements["arm"], measurements["mouse_id"])))
-    values = wide.reindex(index=pd.MultiIndex.from_tuples(order)).to_numpy()
+    grid = _grid(zip(measurements["arm"].tolist(), measurements["mouse_id"].tolist()),
+                 measurements["day"].tolist(), measurements["volume_mm3"].tolist(), days)
     out: dict[str, list[list[str]]] = {}
-    for (arm, _), row in zip(order, values):
-        out.setdefault(arm, []).append(_numbers(row.tolist()))
+    for (arm, _), row in grid.items():
+        out.setdefault(arm, []).append(_numbers(row))
+    return out
+
+
+def _grid(rows: Iterable[Any], columns: list[Any], values: list[float],
+          column_order: list[Any]) -> dict[Any, list[float]]:
+    """Row key (first-seen order) -> values in ``column_order`` (NaN where absent): a pivot of
+    unique (row, column) pairs, without pandas' index machinery (one per model of a panel)."""
+    position = {c: j for j, c in enumerate(column_order)}
+    out: dict[Any, list[float]] = {}
+    for key, column, value in zip(rows, columns, values):
+        line = out.get(key)
+        if line is None:
+            line = out[key] = [math.nan] * len(column_order)
+        if column in position:
+            line[position[column]] = value
     return out
 
 
@@ -313,14 +326,15 @@ def write_pzfx(measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str
 
     _table(xml, "Table2", "Mean, SEM and N per arm", "XY", "numbers", "SEN", 1)
     _x_days(xml, days)
-    stats = {name: summary.pivot(index="day", columns="arm", values=name)
-             .reindex(index=days, columns=arms).astype(float)
-             for name in ("mean_volume_mm3", "sem_volume_mm3", "n_mice")}
+    by_arm = summary["arm"].tolist()
+    stats = [_grid(by_arm, summary["day"].tolist(), summary[name].astype(float).tolist(), days)
+             for name in ("mean_volume_mm3", "sem_volume_mm3", "n_mice")]
+    empty = [math.nan] * len(days)
     for arm in arms:
         xml.open("YColumn", Width="120", Decimals="1", Subcolumns="3")
         xml.leaf("Title", arm)
-        for values in stats.values():
-            xml.subcolumn(_numbers(values[arm].tolist()))
+        for values in stats:
+            xml.subcolumn(_numbers(values.get(arm, empty)))
         xml.close("YColumn")
     xml.close("Table")
     xml.close("GraphPadPrismFile")
