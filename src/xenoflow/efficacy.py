@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import EXCLUSION_COLUMNS
+from .io import EXCLUSION_COLUMNS, empty_exclusions
 
 STAGE = "efficacy"
 
@@ -103,8 +103,10 @@ def _exclusion(arm: str, mouse: str, day: float | None, reason: str) -> dict[str
 
 
 def _exclusions_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    out = pd.DataFrame(list(rows), columns=EXCLUSION_COLUMNS)
-    return out.astype({"day": float})
+    rows = list(rows)
+    if not rows:
+        return empty_exclusions()
+    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"day": float})
 
 
 def _check_measurements(measurements: pd.DataFrame) -> pd.DataFrame:

@@ -187,6 +187,14 @@ def read_measurements(path: str | Path) -> pd.DataFrame:
     return read_tsv(path)
 
 
+_EMPTY_EXCLUSIONS: pd.DataFrame | None = None
+
+
 def empty_exclusions() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object if c != "day" else float)
-                         for c in EXCLUSION_COLUMNS})
+    """An exclusions table without rows (``day`` float, the rest text); a copy of one built
+    once, since most stages of most studies exclude nothing."""
+    global _EMPTY_EXCLUSIONS
+    if _EMPTY_EXCLUSIONS is None:
+        _EMPTY_EXCLUSIONS = pd.DataFrame({c: pd.Series(dtype=object if c != "day" else float)
+                                          for c in EXCLUSION_COLUMNS})
+    return _EMPTY_EXCLUSIONS.copy()

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .io import empty_exclusions
 from .stats import mouse_curves
 
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
@@ -165,6 +166,8 @@ def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
 
 
 def _exclusions(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    if not rows:
+        return empty_exclusions()
     cols = ["stage", "arm", "mouse_id", "day", "reason"]
     return pd.DataFrame(rows, columns=cols).astype({"day": float})
 
