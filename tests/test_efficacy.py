@@ -340,6 +340,24 @@ def test_mouse_summary(tiny):
     assert ms.loc[("T", "2"), "last_day"] == 14 and ms.loc[("T", "2"), "baseline_volume_mm3"] == 200
 
 
+def test_mouse_summary_missing_baseline_and_reference_day():
+    """A mouse without a baseline keeps its volumes but has no AUC; a mouse not measured on the
+    reference day has no reference volume; AUC to the reference day stops at that day."""
+    data = pd.DataFrame({"arm": ["C"] * 5, "mouse_id": ["1", "1", "1", "2", "2"],
+                         "day": [0.0, 7.0, 14.0, 3.0, 14.0],
+                         "volume_mm3": [100.0, 300.0, 500.0, 80.0, 240.0]})
+    pm, excl = ef.per_mouse_metrics(data, baseline_day=0)
+    ms = ef.mouse_summary(pm, 7.0).set_index("mouse_id")
+    assert len(excl) == 1 and excl["mouse_id"].iloc[0] == "2"
+    assert ms.loc["1", "auc_mm3_days"] == 7 * 400 / 2 + 7 * 800 / 2
+    assert ms.loc["1", "auc_reference_mm3_days"] == 7 * 400 / 2
+    assert ms.loc["1", "reference_volume_mm3"] == 300 and ms.loc["1", "reference_fold_change"] == 3
+    assert ms.loc["2", "last_day"] == 14 and np.isnan(ms.loc["2", "baseline_day"])
+    assert np.isnan(ms.loc["2", ["auc_mm3_days", "auc_reference_mm3_days",
+                                 "reference_volume_mm3"]].astype(float)).all()
+    assert list(ms.index) == ["1", "2"]
+
+
 def test_row_order_does_not_matter(tiny):
     shuffled = tiny.sample(frac=1, random_state=4).reset_index(drop=True)
     a, _ = ef.efficacy_table(tiny, "C", ["C", "T"], settings=SETTINGS)

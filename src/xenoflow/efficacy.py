@@ -270,19 +270,39 @@ def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame
     baseline_volume_mm3, last_day, auc_mm3_days, auc_reference_mm3_days,
     reference_volume_mm3, reference_fold_change``.
     """
-    keys = ["arm", "mouse_id"]
-    g = per_mouse.groupby(keys, sort=False)
-    out = pd.DataFrame({"baseline_day": g["baseline_day"].first(),
-                        "baseline_volume_mm3": g["baseline_volume_mm3"].first(),
-                        "last_day": g["day"].max()})
-    auc = per_mouse.dropna(subset=["auc_mm3_days"]).groupby(keys, sort=False)["auc_mm3_days"]
-    out["auc_mm3_days"] = auc.last()
-    upto = per_mouse[(per_mouse["day"] <= reference_day)].dropna(subset=["auc_mm3_days"])
-    out["auc_reference_mm3_days"] = upto.groupby(keys, sort=False)["auc_mm3_days"].last()
-    at = per_mouse[per_mouse["day"] == reference_day].set_index(keys)
-    out["reference_volume_mm3"] = at["volume_mm3"]
-    out["reference_fold_change"] = at["fold_change"]
-    return out.reset_index()
+    rows_of: dict[tuple[Any, Any], list[int]] = {}  # mouse -> its rows, mice in first-seen order
+    for i, key in enumerate(zip(per_mouse["arm"].tolist(), per_mouse["mouse_id"].tolist())):
+        rows_of.setdefault(key, []).append(i)
+    col = {c: per_mouse[c].to_numpy(dtype=float) for c in
+           ("baseline_day", "baseline_volume_mm3", "day", "auc_mm3_days", "volume_mm3",
+            "fold_change")}
+    out: list[tuple[Any, ...]] = []
+    for (arm, mouse), rows in rows_of.items():
+        r = np.asarray(rows)
+        day, auc = col["day"][r], col["auc_mm3_days"][r]
+        at = r[day == reference_day]
+        out.append((arm, mouse, _first_value(col["baseline_day"][r]),
+                    _first_value(col["baseline_volume_mm3"][r]), np.fmax.reduce(day),
+                    _last_value(auc), _last_value(auc[day <= reference_day]),
+                    col["volume_mm3"][at[0]] if at.size else np.nan,
+                    col["fold_change"][at[0]] if at.size else np.nan))
+    names = ["arm", "mouse_id", "baseline_day", "baseline_volume_mm3", "last_day",
+             "auc_mm3_days", "auc_reference_mm3_days", "reference_volume_mm3",
+             "reference_fold_change"]
+    columns = list(zip(*out)) or [()] * len(names)
+    return pd.DataFrame({n: np.array(v, dtype=object if n in ("arm", "mouse_id") else float)
+                         for n, v in zip(names, columns)})
+
+
+def _first_value(values: np.ndarray) -> float:
+    """First non-missing value (NaN if none), as pandas' group ``first``."""
+    present = values[~np.isnan(values)]
+    return float(present[0]) if present.size else np.nan
+
+
+def _last_value(values: np.ndarray) -> float:
+    present = values[~np.isnan(values)]
+    return float(present[-1]) if present.size else np.nan
 
 
 # ----------------------------------------------------------------------------- arm summaries
