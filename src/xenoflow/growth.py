@@ -363,9 +363,10 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
     rows: list[dict[str, Any]] = []
     excl_rows: list[dict[str, Any]] = []
     # mice that lost every measurement still need a line in the exclusions
-    all_mice = data[["arm", "mouse_id"]].astype(str).drop_duplicates()
+    all_mice = dict.fromkeys(zip(map(str, data["arm"].tolist()),
+                                 map(str, data["mouse_id"].tolist())))
     kept = set(zip(logd["arm"], logd["mouse_id"]))
-    for arm, mid in all_mice.itertuples(index=False):
+    for arm, mid in all_mice:
         if (arm, mid) not in kept:
             excl_rows.append(_exclusion(arm, mid, None, "mouse has no usable (log-scale) "
                                         "measurement; fewer than 2 points for a growth fit"))
@@ -405,8 +406,9 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
     present = list(dict.fromkeys(data["arm"].astype(str)))
     order = [a for a in (arms or []) if a in present] + [a for a in present
                                                          if a not in (arms or [])]
-    per_mouse["_arm_order"] = per_mouse["arm"].map({a: i for i, a in enumerate(order)})
-    per_mouse = per_mouse.sort_values(["_arm_order"], kind="mergesort").drop(columns="_arm_order")
+    rank = per_mouse["arm"].map({a: i for i, a in enumerate(order)}).to_numpy(dtype=float)
+    if not np.all(rank[1:] >= rank[:-1]):  # a stable sort would leave ordered rows as they are
+        per_mouse = per_mouse.iloc[np.argsort(rank, kind="stable")]
     cols = [c for c in PER_MOUSE_COLUMNS if c in per_mouse.columns]
     extra = ["_fits"] if "_fits" in per_mouse.columns else []
     exclusions = pd.concat([excl, _exclusions_frame(excl_rows)], ignore_index=True) \
@@ -545,19 +547,24 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
         label = ("per-mouse OLS rates, arm mean (mixed model could not be fitted)" if model_arms
                  else "per-mouse OLS rates, arm mean (mixed model skipped)")
     control_rate = None
-    by_arm = dict(tuple(per_mouse.groupby("arm", sort=False)))
-    rates_of = {a: g["growth_rate_per_day"].dropna().to_numpy() for a, g in by_arm.items()}
-    n_obs_of = logd["arm"].value_counts()
+    # each arm's per-mouse rates (with NaN: all_rates_of) as arrays, not a frame per arm
+    all_rates_of: dict[str, np.ndarray] = {}
+    arm_of_mouse = per_mouse["arm"].to_numpy(dtype=object)
+    k_all = per_mouse["growth_rate_per_day"].to_numpy(dtype=float)
+    for a in dict.fromkeys(arm_of_mouse.tolist()):
+        all_rates_of[a] = k_all[arm_of_mouse == a]
+    rates_of = {a: k[~np.isnan(k)] for a, k in all_rates_of.items()}
+    n_obs_of = Counter(logd["arm"].tolist())
     empty = np.array([], dtype=float)
     for arm in arm_order:
-        pm = by_arm.get(arm, per_mouse.iloc[:0])
         n_obs = int(n_obs_of.get(arm, 0))
-        row: dict[str, Any] = {"arm": arm, "n_mice": int(len(pm)), "n_obs": n_obs,
+        row: dict[str, Any] = {"arm": arm, "n_mice": len(all_rates_of.get(arm, empty)),
+                               "n_obs": n_obs,
                                "mean_per_mouse_rate_per_day": mean_rate.get(arm, np.nan)}
         if sel is not None and arm in rates.index:
             row.update(rates.loc[arm].to_dict())
         else:
-            k = pm["growth_rate_per_day"].to_numpy()
+            k = all_rates_of.get(arm, empty)
             se = float(k.std(ddof=1) / math.sqrt(k.size)) if k.size > 1 else np.nan
             row.update(growth_rate_per_day=float(k.mean()) if k.size else np.nan,
                        growth_rate_se=se)
