@@ -98,7 +98,11 @@ def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
     model = io.read_tsv(m1 / "growth_model.tsv")
     assert model["model"].str.contains("mixed model skipped").all()
     assert io.read_tsv(m1 / "survival.tsv")["note"].str.contains("no Kaplan-Meier").all()
-    assert io.read_tsv(m1 / "survival_tests.tsv")["note"].str.contains("skipped").all()
+    tests = io.read_tsv(m1 / "survival_tests.tsv")
+    assert tests["note"].str.contains("skipped").all()
+    # drugs of a panel model are compared with the control only, not with each other
+    assert list(zip(tests["arm"], tests["reference"], tests["comparison"])) == [
+        ("drugA", "untreated", "vs control"), ("drugB", "untreated", "vs control")]
     m4 = io.read_tsv(panel_dir / "results" / "PANEL.M4" / "tables" / "efficacy.tsv")
     assert m4["note"].str.contains("no control arm 'untreated'").all()
     assert m4["tc_pct"].isna().all()

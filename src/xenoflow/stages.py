@@ -134,7 +134,10 @@ def survival_stage(study: Study, measurements: pd.DataFrame, out: Any,
     source = study.survival_data.name if study.survival_data else ""
     exclusions = survival.endpoint_exclusions(measurements, endpoints, source)
     alpha = study.settings["alpha"]
-    tables = survival.analyse(endpoints, study.arm_names, study.control, alpha)
+    # a panel model's arms are different drugs: each is compared with the untreated control
+    # only (one Holm family of those tests), as in a PDX clinical trial (Gao et al. 2015)
+    tables = survival.analyse(endpoints, study.arm_names, study.control, alpha,
+                              between_treated=not study.is_unit)
     io.write_tsv(tables["per_mouse"], out.per_mouse)
     io.write_tsv(tables["per_arm"], out.per_arm)
     io.write_tsv(tables["tests"], out.tests)

@@ -360,12 +360,14 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     return out.astype({"n": int, "events": int})
 
 
-def comparison_pairs(arms: list[str], control: str) -> list[tuple[str, str, str]]:
-    """(arm, reference, kind): every treated arm vs control, then every pair of treated arms
-    (the later-listed arm vs the earlier one, e.g. high dose vs low dose)."""
+def comparison_pairs(arms: list[str], control: str, between_treated: bool = True
+                     ) -> list[tuple[str, str, str]]:
+    """(arm, reference, kind): every treated arm vs control, then (``between_treated``) every
+    pair of treated arms (the later-listed arm vs the earlier one, e.g. high dose vs low
+    dose)."""
     treated = [a for a in arms if a != control]
     pairs = [(a, control, "vs control") for a in treated] if control in arms else []
-    for i, ref in enumerate(treated):
+    for i, ref in enumerate(treated if between_treated else []):
         for arm in treated[i + 1:]:
             pairs.append((arm, ref, "between treated"))
     return pairs
@@ -426,7 +428,7 @@ def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
 
 
 def comparisons(endpoints: pd.DataFrame, arms: list[str], control: str,
-                alpha: float = 0.05) -> pd.DataFrame:
+                alpha: float = 0.05, between_treated: bool = True) -> pd.DataFrame:
     """``survival_tests`` table: one row per pair of :func:`comparison_pairs`.
 
     ``p_holm`` = Holm-adjusted log-rank p over all rows of the table (one family: the
@@ -439,7 +441,7 @@ def comparisons(endpoints: pd.DataFrame, arms: list[str], control: str,
         rows.append({"reference": control, "comparison": "vs control",
                      "note": f"no control arm '{control}' in the data: comparisons with control "
                              "skipped"})
-    for arm, ref, kind in comparison_pairs(present, control):
+    for arm, ref, kind in comparison_pairs(present, control, between_treated):
         if min(n.get(arm, 0), n.get(ref, 0)) < MIN_MICE_KM:
             rows.append({"arm": arm, "reference": ref, "comparison": kind,
                          "n_arm": int(n.get(arm, 0)), "n_reference": int(n.get(ref, 0)),
@@ -488,11 +490,12 @@ def overall_tests(endpoints: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
 
 
 def analyse(endpoints: pd.DataFrame | None, arms: list[str], control: str,
-            alpha: float = 0.05) -> dict[str, pd.DataFrame]:
+            alpha: float = 0.05, between_treated: bool = True) -> dict[str, pd.DataFrame]:
     """All survival tables of a study: ``per_mouse``, ``per_arm``, ``tests``, ``overall``.
 
     ``endpoints`` = :func:`study_endpoints` output; ``None`` (no endpoint configured) gives
-    header-only tables and a note row in ``overall``.
+    header-only tables and a note row in ``overall``. ``between_treated=False`` compares each
+    treated arm with the control only (panel models: different drugs, not doses of one).
     """
     if endpoints is None:
         return {"per_mouse": pd.DataFrame(columns=PER_MOUSE_COLUMNS),
@@ -501,5 +504,5 @@ def analyse(endpoints: pd.DataFrame | None, arms: list[str], control: str,
                 "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS)}
     return {"per_mouse": endpoints[PER_MOUSE_COLUMNS],
             "per_arm": per_arm_summary(endpoints, arms, alpha),
-            "tests": comparisons(endpoints, arms, control, alpha),
+            "tests": comparisons(endpoints, arms, control, alpha, between_treated),
             "overall": overall_tests(endpoints, arms)}
