@@ -368,6 +368,16 @@ def _arms_of(unit: Study, measurements: pd.DataFrame) -> tuple[Arm, ...]:
 
 # ------------------------------------------------------------------------------ whole panel
 
+def read_chunk_tables(paths: Iterable[str | Path]) -> dict[str, list[pd.DataFrame]]:
+    """The chunks' tables by name (``chunk_<i>.<name>.tsv`` -> name -> one frame per chunk)."""
+    from . import io
+
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for path in map(Path, paths):
+        parts.setdefault(path.name.split(".")[-2], []).append(io.read_tsv(path))
+    return parts
+
+
 def combine_chunks(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
                    ) -> dict[str, pd.DataFrame]:
     """The panel's cross-model tables from its chunks' rows (models in panel order)."""

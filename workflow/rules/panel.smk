@@ -86,13 +86,12 @@ rule panel_summary:
         "../scripts/panel_summary.py"
 
 
-# Figures apart from the tables: they then draw while the cross-study summary runs.
+# Figures from the chunks' rows too (xenoflow.panel.combine_chunks, as the tables): they draw
+# while the tables and then the cross-study summary are written.
 rule panel_figures:
     input:
         study=lambda wc: str(PANELS[wc.panel].path),
-        curves=f"{RESULTS}/{{panel}}/tables/panel_curves.tsv",
-        mrecist_matrix=f"{RESULTS}/{{panel}}/tables/mrecist_matrix.tsv",
-        time_to_double=f"{RESULTS}/{{panel}}/tables/time_to_double.tsv",
+        chunks=panel_chunk_tables,
     output:
         heatmap_png=report(
             f"{RESULTS}/{{panel}}/figures/mrecist_heatmap.png",

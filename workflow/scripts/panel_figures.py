@@ -1,14 +1,13 @@
 """Snakemake adapter: cross-model figures of a panel (issue 7): mRECIST heatmap and
-time-to-double Kaplan-Meier."""
+time-to-double Kaplan-Meier, from the chunks' rows like the tables (so both draw at once)."""
 
-from xenoflow import io
-from xenoflow.crossmodel import ttd_endpoints
+from xenoflow.panel import combine_chunks, read_chunk_tables
 from xenoflow.plots.panel import panel_figures
 from xenoflow.workflow import script_context
 
 with script_context(snakemake) as study:  # noqa: F821
-    inp, out = snakemake.input, snakemake.output  # noqa: F821
-    matrix = io.read_tsv(inp.mrecist_matrix, keep_default_na=False)
-    panel_figures(matrix, ttd_endpoints(io.read_tsv(inp.curves)), io.read_tsv(inp.time_to_double),
+    out = snakemake.output  # noqa: F821
+    tables = combine_chunks(study, read_chunk_tables(snakemake.input.chunks))  # noqa: F821
+    panel_figures(tables["mrecist_matrix"], tables["ttd_endpoints"], tables["time_to_double"],
                   study.control, study.title, out.heatmap_png[: -len(".png")],
                   out.ttd_png[: -len(".png")], ("png", "svg"))
