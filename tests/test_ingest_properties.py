@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xenoflow.config import load_study
+from xenoflow.errors import InputError
 from xenoflow.ingest import ingest
 
 ARMS = ["Control", "Low dose", "High dose"]
@@ -86,3 +88,30 @@ def test_row_order_and_arm_names_do_not_matter(tmp_path_factory, df, seed):
                                   "long", arms))
     assert other["arm"].tolist() == reference["arm"].map(renamed).tolist()
     pd.testing.assert_frame_equal(other.drop(columns="arm"), reference.drop(columns="arm"))
+
+
+_PIECES = ["a", "1", " ", "\t", ",", ";", '"', "\n", "\r\n", "\r", "\xa0", "\u2003", "x y", "\x0b",
+           "\u2028", "\x85", "é"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(delimiter=st.sampled_from([",", ";", "\t"]),
+       body=st.lists(st.sampled_from(_PIECES + [",", ";", "\t"]), max_size=16))
+def test_cells_are_stripped_as_if_each_were(tmp_path_factory, delimiter, body):
+    """read_grid skips stripping when one scan of the text finds no whitespace at a cell's
+    edge; the cells must equal stripping every cell of the csv module's rows."""
+    import csv
+    import io
+
+    from xenoflow.ingest import read_grid
+
+    text = f"h1{delimiter}h2\n" + "".join(body)
+    path = tmp_path_factory.mktemp("grid") / ("t.tsv" if delimiter == "\t" else "t.csv")
+    path.write_text(text, encoding="utf-8", newline="")
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:  # e.g. a lone carriage return in an unquoted cell: a clear error
+        with pytest.raises(InputError, match=r"t\.[ct]sv: row \d+: cannot be read"):
+            read_grid(path)
+        return
+    assert read_grid(path) == [[c.strip() for c in row] for row in rows]

@@ -90,14 +90,31 @@ def _delimiter(path: Path, header: str) -> str:
     return best if counts[best] else ","
 
 
-def _grid_from_text(path: Path) -> list[list[str]]:
+def _grid_from_text(path: Path) -> tuple[list[list[str]], bool]:
+    """Rows of cells, and whether any cell may have surrounding whitespace to strip."""
     import csv
     import io
 
     text = _decode(path)
     header = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(path, header))
-    return [row for row in reader]
+    delimiter = _delimiter(path, header)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows = [row for row in reader]
+    except csv.Error as exc:
+        raise InputError(f"{path}: row {reader.line_num}: cannot be read as delimited text "
+                         f"({exc}); save the file again as CSV") from None
+    return rows, '"' in text or _edge_space(delimiter).search(text) is not None
+
+
+def _edge_space(delimiter: str) -> re.Pattern[str]:
+    """Whitespace next to a delimiter, a line end or the file's ends. Without quotes (which
+    let a cell hold delimiters and line ends) these are the only places where a cell's own
+    leading or trailing whitespace can be: one scan of the text instead of stripping every
+    cell of a panel's tens of thousands of rows."""
+    space = r"[^\S\n\r\t]" if delimiter == "\t" else r"[^\S\n\r]"
+    edge = f"[{re.escape(delimiter)}\n\r]"
+    return re.compile(f"(?:^|{edge}){space}|{space}(?:$|{edge})")
 
 
 def _excel_cell(value: object) -> str:
@@ -122,12 +139,13 @@ def read_grid(path: Path, sheet: str | int | None = None) -> list[list[str]]:
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        grid = _grid_from_excel(path, sheet)
+        grid = [list(map(str.strip, row)) for row in _grid_from_excel(path, sheet)]
     elif path.suffix.lower() in (".xls",):
         raise InputError(f"{path}: old .xls workbooks are not supported; save as .xlsx or CSV")
     else:
-        grid = _grid_from_text(path)
-    grid = [list(map(str.strip, row)) for row in grid]
+        grid, spaced = _grid_from_text(path)
+        if spaced:
+            grid = [list(map(str.strip, row)) for row in grid]
     if not grid or not any(grid[0]):
         raise InputError(f"{path}: the file is empty (expected a header row and data rows)")
     return grid
