@@ -249,20 +249,13 @@ def per_curve(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for part in (growth, resp, auc, surv):
         row_of = {key: i for i, key in enumerate(zip(part["arm"].tolist(),
                                                      part["mouse_id"].tolist()))}
-        if len(row_of) < len(part):  # not one row per curve: keep merge's row expansion
-            n = tables["measurements"].groupby(keys, sort=False).size()
-            return _merge_all(n.rename("n_measurements").reset_index(),
-                              [growth, resp, auc, surv], keys)
+        if len(row_of) < len(part):  # every per-mouse table has one row per curve
+            raise ValueError(f"per-curve table with columns {list(part.columns)}: more than "
+                             "one row for an (arm, mouse_id)")
         for col in part.columns[2:]:
             values = part[col].tolist()
             out[col] = [values[row_of[c]] if c in row_of else np.nan for c in curves]
     return pd.DataFrame(out)
-
-
-def _merge_all(out: pd.DataFrame, parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    for part in parts:
-        out = out.merge(part, on=keys, how="left")
-    return out
 
 
 # ------------------------------------------------------------------------------ one chunk
