@@ -488,7 +488,8 @@ def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
                              table.get("tc_pct", pd.Series(np.nan, index=table.index))]
     ci = bootstrap_ci(per_mouse, control, arms, int(settings.get("bootstrap_resamples", 2000)),
                       int(settings.get("seed", 0)), float(settings.get("alpha", 0.05)))
-    table = table.merge(ci, on=["arm", "day"], how="left")
+    if len(ci.columns) > 2:  # without replicates there are only the keys to join
+        table = table.merge(ci, on=["arm", "day"], how="left")
     # CIs only where the point estimate exists
     for name, point in (("tc", "tc_pct"), ("tgi", "tgi_pct"), ("tgi_final", "tgi_final_pct"),
                         ("fold_change_reduction", "fold_change_reduction_pct"),
