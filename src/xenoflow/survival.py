@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import survtests as st
 from .errors import ConfigError, InputError
+from .io import EXCLUSION_COLUMNS, empty_exclusions
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
 from .stats import mouse_curves
 
@@ -282,17 +283,18 @@ def endpoint_exclusions(measurements: pd.DataFrame | None, endpoints: pd.DataFra
     recorded table because the table does not list it (``source`` names the file), with
     derived endpoints because it has no measured volume.
     """
-    columns = ["stage", "arm", "mouse_id", "day", "reason"]
     if measurements is None or endpoints is None or measurements.empty:
-        return pd.DataFrame({c: pd.Series(dtype=float if c == "day" else object) for c in columns})
-    have = set(zip(endpoints["arm"].astype(str), endpoints["mouse_id"].astype(str)))
-    mice = measurements[["arm", "mouse_id"]].astype(str).drop_duplicates()
+        return empty_exclusions()
+    have = set(zip(map(str, endpoints["arm"].tolist()),
+                   map(str, endpoints["mouse_id"].tolist())))
+    mice = dict.fromkeys(zip(map(str, measurements["arm"].tolist()),
+                             map(str, measurements["mouse_id"].tolist())))
     reason = (f"not listed in the recorded survival table {source}".rstrip() if source
               else "no measured volume: no survival endpoint")
-    rows = [("survival", a, m, float("nan"), reason) for a, m in mice.itertuples(index=False)
-            if (a, m) not in have]
-    out = pd.DataFrame(rows, columns=columns)
-    return out.astype({"day": float})
+    rows = [("survival", a, m, float("nan"), reason) for a, m in mice if (a, m) not in have]
+    if not rows:
+        return empty_exclusions()
+    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"day": float})
 
 
 # ------------------------------------------------------------------------------ analysis tables
