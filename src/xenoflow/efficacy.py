@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import EXCLUSION_COLUMNS, empty_exclusions
+from .io import exclusions_frame
 
 STAGE = "efficacy"
 
@@ -100,13 +100,6 @@ GROWTH_DELAY_COLUMNS = [
 def _exclusion(arm: str, mouse: str, day: float | None, reason: str) -> dict[str, Any]:
     return {"stage": STAGE, "arm": arm, "mouse_id": mouse,
             "day": np.nan if day is None else day, "reason": reason}
-
-
-def _exclusions_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    rows = list(rows)
-    if not rows:
-        return empty_exclusions()
-    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"day": float})
 
 
 def _check_measurements(measurements: pd.DataFrame) -> pd.DataFrame:
@@ -241,7 +234,7 @@ def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = N
     seg["_piece"] = (dt * vsum / 2).fillna(0.0)
     out["auc_mm3_days"] = np.nan
     out.loc[seg.index, "auc_mm3_days"] = seg.groupby(keys, sort=False)["_piece"].cumsum()
-    return out.reset_index(drop=True), _exclusions_frame(excl)
+    return out.reset_index(drop=True), exclusions_frame(excl)
 
 
 def auc_per_mouse(measurements: pd.DataFrame, baseline_day: float | None = None,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .io import EXCLUSION_COLUMNS, empty_exclusions
+from .io import exclusions_frame
 from .stats import holm  # noqa: F401  (re-exported for callers of this module)
 from .stats import mouse_curves
 
@@ -93,12 +93,6 @@ def _exclusion(arm: str, mouse_id: str, day: float | None, reason: str) -> dict[
             "day": np.nan if day is None else float(day), "reason": reason}
 
 
-def _exclusions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    if not rows:
-        return empty_exclusions()
-    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS)
-
-
 def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Natural-log volumes under the study's zero rule.
 
@@ -148,7 +142,7 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
                       | ((order[1:] == order[:-1]) & (day[1:] >= day[:-1])))
     if not in_order:  # ingested tables are sorted already; a stable sort would keep them
         df = df.iloc[np.lexsort((day, order))]
-    return df.reset_index(drop=True), _exclusions_frame(rows)
+    return df.reset_index(drop=True), exclusions_frame(rows)
 
 
 @dataclass(frozen=True)
@@ -411,7 +405,7 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
         per_mouse = per_mouse.iloc[np.argsort(rank, kind="stable")]
     cols = [c for c in PER_MOUSE_COLUMNS if c in per_mouse.columns]
     extra = ["_fits"] if "_fits" in per_mouse.columns else []
-    exclusions = pd.concat([excl, _exclusions_frame(excl_rows)], ignore_index=True) \
+    exclusions = pd.concat([excl, exclusions_frame(excl_rows)], ignore_index=True) \
         if excl_rows else excl
     return per_mouse[cols + extra].reset_index(drop=True), exclusions
 

@@ -15,7 +15,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -185,6 +185,14 @@ def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
 def read_measurements(path: str | Path) -> pd.DataFrame:
     """Read a validated canonical measurement table (``tables/measurements.tsv``)."""
     return read_tsv(path)
+
+
+def exclusions_frame(rows: Iterable[Any]) -> pd.DataFrame:
+    """An exclusions table (``EXCLUSION_COLUMNS``, ``day`` float) from row dicts or tuples."""
+    rows = list(rows)
+    if not rows:
+        return empty_exclusions()
+    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"day": float})
 
 
 _EMPTY_EXCLUSIONS: pd.DataFrame | None = None

@@ -272,7 +272,6 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
     ``restored``). A unit whose data fail validation raises :class:`InputError` after its
     folder is removed, so no stale outputs remain.
     """
-    from . import io
     from .ingest import ingest_source, read_source
 
     results = Path(results)

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .io import empty_exclusions
+from .io import exclusions_frame
 from .stats import mouse_curves
 
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
@@ -143,7 +143,7 @@ def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
     data = measurements.dropna(subset=["volume_mm3"])
     excl: list[dict[str, Any]] = []
     if baseline_day is None:
-        return best_response(data, min_day), _exclusions(excl)
+        return best_response(data, min_day), exclusions_frame(excl)
     b = float(baseline_day)
     keep = []
     for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
@@ -162,14 +162,7 @@ def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
                      **curve_response(g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day,
                                       day_origin=b)})
     out = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
-    return (out.astype({"n_measurements": int}) if len(out) else out), _exclusions(excl)
-
-
-def _exclusions(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    if not rows:
-        return empty_exclusions()
-    cols = ["stage", "arm", "mouse_id", "day", "reason"]
-    return pd.DataFrame(rows, columns=cols).astype({"day": float})
+    return (out.astype({"n_measurements": int}) if len(out) else out), exclusions_frame(excl)
 
 
 def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import survtests as st
 from .errors import ConfigError, InputError
-from .io import EXCLUSION_COLUMNS, empty_exclusions
+from .io import empty_exclusions, exclusions_frame
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
 from .stats import mouse_curves
 
@@ -291,10 +291,8 @@ def endpoint_exclusions(measurements: pd.DataFrame | None, endpoints: pd.DataFra
                              map(str, measurements["mouse_id"].tolist())))
     reason = (f"not listed in the recorded survival table {source}".rstrip() if source
               else "no measured volume: no survival endpoint")
-    rows = [("survival", a, m, float("nan"), reason) for a, m in mice if (a, m) not in have]
-    if not rows:
-        return empty_exclusions()
-    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"day": float})
+    return exclusions_frame(("survival", a, m, float("nan"), reason) for a, m in mice
+                            if (a, m) not in have)
 
 
 # ------------------------------------------------------------------------------ analysis tables
