@@ -25,11 +25,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from .io import exclusions_frame
 from .stats import holm  # noqa: F401  (re-exported for callers of this module)
-from .stats import mouse_curves
+from .stats import mouse_curves, t_sf
 
 STAGE = "growth"
 #: Alternative per-mouse models in the order they are tried (ties in AIC keep the earlier one).
@@ -280,6 +279,8 @@ def fit_alternative_models(day: np.ndarray, log_volume: np.ndarray, max_nfev: in
     ``converged``, ``too few points`` or ``not converged: <reason>``; AIC and parameters are
     NaN unless converged. AIC: :func:`aic_least_squares`.
     """
+    from scipy import optimize  # only here: importing it costs ~0.2 s per process
+
     t = np.asarray(day, dtype=float)
     y = np.asarray(log_volume, dtype=float)
     t = t - t[0]
@@ -445,7 +446,7 @@ def welch_t(a: np.ndarray, r: np.ndarray) -> tuple[float, float, float]:
         return float("nan"), float("nan"), float("nan")
     t = (a.mean() - r.mean()) / math.sqrt(va + vr)
     df = (va + vr) ** 2 / (va**2 / (a.size - 1) + vr**2 / (r.size - 1))
-    p = 2.0 * stats.t.sf(abs(t), df)
+    p = 2.0 * t_sf(abs(t), df)
     return float(t), float(df), float(p)
 
 

@@ -33,7 +33,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from .stats import norm_ppf
 
 #: R's tolerance in ``survmean``: ``.Machine$double.eps^0.5``.
 MEDIAN_TOLERANCE = float(np.finfo(float).eps) ** 0.5
@@ -67,7 +68,7 @@ KM_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower
 
 @functools.lru_cache(maxsize=8)
 def _z(alpha: float) -> float:
-    return float(stats.norm.ppf(1 - alpha / 2))
+    return float(norm_ppf(1 - alpha / 2))
 
 
 def _km_arrays(t: np.ndarray, e: np.ndarray, alpha: float) -> dict[str, np.ndarray]:

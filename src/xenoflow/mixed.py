@@ -32,9 +32,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .stats import holm
+from .stats import holm, norm_ppf, norm_sf, t_sf
 
 OPTIMISERS = ("bfgs", "lbfgs", "powell", "profiled")
 STRUCTURES = ("correlated", "uncorrelated", "intercept")
@@ -456,8 +455,8 @@ def wald(est: float, se: float, alpha: float) -> tuple[float, float, float, floa
     if not (se > 0):
         return float("nan"), float("nan"), float("nan"), float("nan")
     z = est / se
-    q = stats.norm.ppf(1 - alpha / 2)
-    return z, float(2 * stats.norm.sf(abs(z))), est - q * se, est + q * se
+    q = norm_ppf(1 - alpha / 2)
+    return z, float(2 * norm_sf(abs(z))), est - q * se, est + q * se
 
 
 def _steps(x: np.ndarray) -> np.ndarray:
@@ -521,7 +520,7 @@ def t_test(est: float, se: float, df: float) -> float:
     """Two-sided p of t = est/SE with ``df`` degrees of freedom (NaN if df is NaN)."""
     if not (se > 0 and np.isfinite(df) and df > 0):
         return float("nan")
-    return float(2 * stats.t.sf(abs(est / se), df))
+    return float(2 * t_sf(abs(est / se), df))
 
 
 def arm_rates(fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05

@@ -50,10 +50,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .io import exclusions_frame
-from .stats import mouse_curves
+from .stats import beta_ppf, mouse_curves
 
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
 #: (label, best-response threshold, best-average-response threshold); strict "<" on both.
@@ -178,8 +177,8 @@ def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
     elif k == n:
         low, high = (alpha / 2) ** (1.0 / n), 1.0
     else:
-        low = stats.beta.ppf(alpha / 2, k, n - k + 1)
-        high = stats.beta.ppf(1 - alpha / 2, k + 1, n - k)
+        low = beta_ppf(alpha / 2, k, n - k + 1)
+        high = beta_ppf(1 - alpha / 2, k + 1, n - k)
     return 100.0 * float(low), 100.0 * float(high)
 
 

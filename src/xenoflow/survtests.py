@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import optimize, stats
+
+from .stats import chi2_ppf, chi2_sf, norm_ppf
 from .stats import holm  # noqa: F401  (re-exported: survival uses st.holm)
 
 
@@ -102,7 +103,7 @@ def chisq_from_table(table: LogrankTable) -> tuple[float, int, float]:
     vv = table.var[np.ix_(keep, keep)][1:, 1:]
     chisq = float(diff @ np.linalg.solve(vv, diff))
     df = int(keep.sum() - 1)
-    return chisq, df, float(stats.chi2.sf(chisq, df))
+    return chisq, df, float(chi2_sf(chisq, df))
 
 
 def logrank(time, event, group, groups=None, weighting: str = "logrank") -> tuple[float, int, float]:
@@ -131,7 +132,7 @@ def logrank_trend(time, event, group, groups: Sequence[str],
     if not v > 0:
         return float("nan"), float("nan")
     chisq = u * u / v
-    return chisq, float(stats.chi2.sf(chisq, 1))
+    return chisq, float(chi2_sf(chisq, 1))
 
 
 def hazard_ratios_logrank(time, event, group, arm: str, reference: str,
@@ -143,7 +144,7 @@ def hazard_ratios_logrank(time, event, group, arm: str, reference: str,
     (Machin, Cheung & Parmar §3; Prism guide "The hazard ratio"; V = hypergeometric variance.)
     Non-finite values (zero events) are returned as NaN.
     """
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = norm_ppf(1 - alpha / 2)
     table = logrank_table(time, event, group, (arm, reference))
     o_a, o_r = table.observed
     e_a, e_r = table.expected
@@ -261,12 +262,12 @@ def cox_binary(time, event, x, alpha: float = 0.05, ties: str = "efron") -> dict
         if converged:
             break
     _, _, info, _ = _cox_terms(beta, t, e, xv, ties)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = norm_ppf(1 - alpha / 2)
     se = 1 / math.sqrt(info)
     lr = max(2 * (ll - ll0), 0.0)
     out.update(hr=math.exp(beta), hr_ci_low=math.exp(beta - z * se),
                hr_ci_high=math.exp(beta + z * se), hr_lr_chisq=lr,
-               hr_p=float(stats.chi2.sf(lr, 1)), beta=beta, se=se)
+               hr_p=float(chi2_sf(lr, 1)), beta=beta, se=se)
     return out
 
 
@@ -278,6 +279,8 @@ def cox_firth(time, event, x, alpha: float = 0.05, ties: str = "breslow") -> dic
     p = penalised LR test 2 (l*(b_hat) - l*(0)) on 1 df. Not checked against ``coxphf`` (not
     installed here); the penalised likelihood itself is checked against R ``coxph`` terms.
     """
+    from scipy import optimize  # only here: importing it costs ~0.2 s per process
+
     t, e, xv = (np.asarray(a, dtype=float) for a in (time, event, x))
     nan = float("nan")
     out = {"hr_firth": nan, "hr_firth_ci_low": nan, "hr_firth_ci_high": nan, "hr_firth_p": nan}
@@ -301,7 +304,7 @@ def cox_firth(time, event, x, alpha: float = 0.05, ties: str = "breslow") -> dic
         return out
     b_hat = optimize.brentq(dpen, lo, hi, xtol=1e-12)
     top = pen(b_hat)
-    crit = stats.chi2.ppf(1 - alpha, 1) / 2
+    crit = chi2_ppf(1 - alpha, 1) / 2
 
     def gap(b: float) -> float:
         return top - pen(b) - crit
@@ -317,7 +320,7 @@ def cox_firth(time, event, x, alpha: float = 0.05, ties: str = "breslow") -> dic
 
     out.update(hr_firth=math.exp(b_hat), hr_firth_ci_low=math.exp(bound(-1)),
                hr_firth_ci_high=math.exp(bound(+1)),
-               hr_firth_p=float(stats.chi2.sf(max(2 * (top - pen(0.0)), 0.0), 1)))
+               hr_firth_p=float(chi2_sf(max(2 * (top - pen(0.0)), 0.0), 1)))
     return out
 
 
@@ -332,5 +335,5 @@ def median_ratio_ci(median_arm: float, median_ref: float, events_arm: float, eve
         ratio = median_arm / median_ref if median_arm >= 0 and median_ref > 0 else float("nan")
         return ratio, float("nan"), float("nan")
     ratio = median_arm / median_ref
-    half = stats.norm.ppf(1 - alpha / 2) * math.sqrt(1 / events_arm + 1 / events_ref)
+    half = norm_ppf(1 - alpha / 2) * math.sqrt(1 / events_arm + 1 / events_ref)
     return ratio, math.exp(math.log(ratio) - half), math.exp(math.log(ratio) + half)
