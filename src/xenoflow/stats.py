@@ -1,7 +1,7 @@
 """Small statistical helpers shared by several analyses.
 
 The distribution functions below are the special functions that ``scipy.stats`` evaluates for
-these distributions (scipy 1.17 ``_continuous_distns``), called directly: importing
+these distributions (``scipy.stats._continuous_distns``), called directly: importing
 ``scipy.stats`` costs ~0.7 s per process, and a panel starts ~7 processes. Each one returns
 what the named ``scipy.stats`` call returns, bit for bit on the supported arguments (checked in
 ``tests/test_stats.py`` against scipy.stats itself).
@@ -43,11 +43,6 @@ def chi2_ppf(q: Any, df: Any) -> Any:
     incomplete gamma function)."""
     return 2 * special.gammaincinv(np.divide(df, 2), q)
 
-
-def beta_ppf(q: Any, a: Any, b: Any) -> Any:
-    """Beta(a, b) quantile, the inverse regularised incomplete beta function (=
-    ``scipy.stats.beta.ppf(q, a, b)`` for a, b > 0: ``special.betaincinv``)."""
-    return special.betaincinv(a, b, q)
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
