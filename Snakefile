@@ -28,3 +28,4 @@ rule all:
 
 onsuccess:
     print_qc_summary()
+    release_scheduler_timers()

@@ -386,3 +386,30 @@ def test_versus_control_needs_the_control_on_the_same_day():
     assert t7["regression_pct"] == pytest.approx(50.0)
     assert t7["auc_ratio"] == pytest.approx(0.3)
     assert np.isnan(out.loc[2, "tgi_pct"])  # day 0: ΔC = 0, TGI undefined, not ±inf
+
+
+def test_one_mouse_per_arm_day_equals_the_grouped_summary():
+    """The one-row-per-(arm, day) shortcut of arm_day_summary against the grouped computation
+    it replaces, on per-mouse tables of one-mouse arms (panel models) with zero, missing and
+    tiny/huge volumes and missing baselines; and it declines tables it does not cover."""
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n_arms = int(rng.integers(1, 6))
+        rows = []
+        for a in range(n_arms):
+            days = np.sort(rng.choice(np.arange(0.0, 60.0, 0.5), int(rng.integers(1, 12)),
+                                      replace=False))
+            volumes = rng.choice([0.0, 1e-300, 1e300, 3.7, 150.0, 1234.5678], days.size)
+            volumes = np.where(rng.random(days.size) < 0.7, rng.lognormal(5, 1, days.size),
+                               volumes)
+            rows += [(f"arm{a}", f"m{a}", d, v) for d, v in zip(days, volumes)]
+        data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+        pm, _ = ef.per_mouse_metrics(data, baseline_day=0.0 if trial % 3 == 0 else None)
+        fast = ef._one_mouse_per_arm_day(pm)
+        assert fast is not None
+        pd.testing.assert_frame_equal(fast, ef._grouped_summary(pm), check_exact=True)
+    two_mice = pd.DataFrame({"arm": ["C", "C"], "mouse_id": ["1", "2"], "day": [0.0, 0.0],
+                             "volume_mm3": [100.0, 120.0]})
+    pm, _ = ef.per_mouse_metrics(two_mice)
+    assert ef._one_mouse_per_arm_day(pm) is None
+    assert ef.arm_day_summary(pm)["n_mice"].tolist() == [2]

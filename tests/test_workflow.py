@@ -183,3 +183,31 @@ def test_html_report_loads_and_shows_figures(finished_run):
         page.screenshot(path=str(artefacts / "report_km.png"))
         browser.close()
     assert width > 300 and errors == []
+
+
+def test_release_scheduler_timers_cancels_only_the_rate_limiter_timers():
+    """The Snakefile's onsuccess cancels Snakemake's pending 1 s re-evaluation timer (which
+    kept every run alive ~1 s after its last job) and no other timer."""
+    import threading
+
+    from xenoflow.workflow import release_scheduler_timers
+
+    class JobScheduler:  # the method name Snakemake's timer lambdas are defined in
+        def _schedule_reevalutation(self, delay):
+            timer = threading.Timer(delay, lambda: None)
+            timer.start()
+            return timer
+
+    fired = threading.Event()
+    theirs = JobScheduler()._schedule_reevalutation(60)
+    other = threading.Timer(60, fired.set)
+    other.start()
+    try:
+        release_scheduler_timers()
+        theirs.join(5)
+        assert not theirs.is_alive() and theirs.finished.is_set()
+        assert other.is_alive() and not other.finished.is_set()
+    finally:
+        other.cancel()
+        theirs.cancel()
+    assert not fired.is_set()

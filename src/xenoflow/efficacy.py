@@ -308,6 +308,19 @@ def arm_day_summary(per_mouse: pd.DataFrame, arms: Sequence[str] | None = None) 
     Geometric mean FC = exp(mean ln FC) (0 when a mouse's FC is 0).
     """
     order = _arm_order(per_mouse, arms)
+    out = _one_mouse_per_arm_day(per_mouse)
+    if out is None:
+        out = _grouped_summary(per_mouse)
+    rank = out["arm"].map({a: i for i, a in enumerate(order)}).to_numpy()
+    day = out["day"].to_numpy()
+    if np.all((rank[1:] > rank[:-1]) | ((rank[1:] == rank[:-1]) & (day[1:] > day[:-1]))):
+        return out  # already in arm order, days ascending (one mouse per arm, for one)
+    out["_order"] = rank
+    return out.sort_values(["_order", "day"]).drop(columns="_order").reset_index(drop=True)
+
+
+def _grouped_summary(per_mouse: pd.DataFrame) -> pd.DataFrame:
+    """:func:`arm_day_summary`'s statistics per (arm, day), groups in first-seen order."""
     with np.errstate(divide="ignore"):
         logfc = np.log(per_mouse["fold_change"])
     # one grouping, one aggregation call: separate per-column Series would be aligned on
@@ -315,20 +328,37 @@ def arm_day_summary(per_mouse: pd.DataFrame, arms: Sequence[str] | None = None) 
     out = per_mouse.assign(_logfc=logfc).groupby(["arm", "day"], sort=False).agg(
         n_mice=("volume_mm3", "count"), mean_volume_mm3=("volume_mm3", "mean"),
         sd_volume_mm3=("volume_mm3", "std"), median_volume_mm3=("volume_mm3", "median"),
-        n_mice_fold_change=("fold_change", "count"), mean_fold_change=("fold_change", "mean"),
-        geomean_fold_change=("_logfc", "mean"),
+        n_mice_fold_change=("fold_change", "count"),
+        mean_fold_change=("fold_change", "mean"), geomean_fold_change=("_logfc", "mean"),
         mean_delta_volume_mm3=("delta_volume_mm3", "mean"),
         mean_baseline_volume_mm3=("baseline_volume_mm3", "mean"),
         mean_auc_mm3_days=("auc_mm3_days", "mean"))
     out["geomean_fold_change"] = np.exp(out["geomean_fold_change"])
     out["sem_volume_mm3"] = out["sd_volume_mm3"] / np.sqrt(out["n_mice"])
-    out = out.reset_index()
-    rank = out["arm"].map({a: i for i, a in enumerate(order)}).to_numpy()
-    day = out["day"].to_numpy()
-    if np.all((rank[1:] > rank[:-1]) | ((rank[1:] == rank[:-1]) & (day[1:] > day[:-1]))):
-        return out  # already in arm order, days ascending (one mouse per arm, for one)
-    out["_order"] = rank
-    return out.sort_values(["_order", "day"]).drop(columns="_order").reset_index(drop=True)
+    return out.reset_index()
+
+
+def _one_mouse_per_arm_day(per_mouse: pd.DataFrame) -> pd.DataFrame | None:
+    """:func:`arm_day_summary`'s table before ordering when every (arm, day) has one row (a
+    panel model: one mouse per arm), None otherwise. A mean of one value is the value, its
+    median too, its n − 1 SD is NaN, and exp(mean ln FC) = exp(ln FC), which is what the
+    grouped path computes; the grouping itself cost more than the rest of the table."""
+    arm, day = per_mouse["arm"].to_numpy(), per_mouse["day"].to_numpy()
+    if (not len(arm) or pd.isna(day).any() or pd.isna(arm).any()
+            or len(set(zip(arm.tolist(), day.tolist()))) < len(arm)):
+        return None
+    volume, fc = (per_mouse[c].to_numpy(dtype=float) for c in ("volume_mm3", "fold_change"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geomean = np.exp(np.log(fc))
+    nan = np.full(len(arm), np.nan)
+    return pd.DataFrame({
+        "arm": arm, "day": day, "n_mice": (~np.isnan(volume)).astype(np.int64),
+        "mean_volume_mm3": volume, "sd_volume_mm3": nan, "median_volume_mm3": volume,
+        "n_mice_fold_change": (~np.isnan(fc)).astype(np.int64), "mean_fold_change": fc,
+        "geomean_fold_change": geomean,
+        **{f"mean_{c}": per_mouse[c].to_numpy(dtype=float)
+           for c in ("delta_volume_mm3", "baseline_volume_mm3", "auc_mm3_days")},
+        "sem_volume_mm3": nan})
 
 
 def versus_control(summary: pd.DataFrame, control: str) -> pd.DataFrame:

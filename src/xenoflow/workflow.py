@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -62,3 +63,18 @@ def script_context(snakemake: Any, clean_study_dir_on_error: bool = False) -> It
 def _clean(snakemake: Any) -> None:
     if getattr(snakemake.params, "study_dir", None):
         shutil.rmtree(snakemake.params.study_dir, ignore_errors=True)
+
+
+def release_scheduler_timers() -> None:
+    """Cancel the scheduler's pending re-evaluation timers once the run has succeeded.
+
+    Snakemake's job-rate limiter (``--max-jobs-per-timespan``, default 100/1s) ends every
+    scheduling round with a 1 s ``threading.Timer``; Python waits for that non-daemon thread
+    before exiting, so every run lasted ~1 s longer than its last job. Only those timers are
+    cancelled, and only here, when no job is left to schedule.
+    """
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer) and "_schedule_reevalutation" in getattr(
+            thread.function, "__qualname__", ""
+        ):
+            thread.cancel()

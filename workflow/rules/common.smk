@@ -7,6 +7,7 @@ from snakemake.exceptions import WorkflowError
 from xenoflow.config import load_studies, resolve_config
 from xenoflow.errors import XenoflowError
 from xenoflow.panel import DEFAULT_CHUNKS, chunks, panel_units
+from xenoflow.workflow import release_scheduler_timers
 
 try:
     XF_CONFIG = resolve_config(config, source="config")
