@@ -185,6 +185,22 @@ def test_cross_model_tables(panel_dir):
     assert set(summary["study_id"]) == {"PANEL.M1", "PANEL.M2", "PANEL.M3_b"}
 
 
+def test_figure_tables_are_the_combined_tables_without_tests(panel_dir):
+    """The figure job reads only the per-curve rows: same matrix, endpoints and KM columns as
+    combine_chunks, and no log-rank / HR columns filled."""
+    study = _study(panel_dir)
+    chunk = panel.analyse_chunk(study, list(panel.panel_units(study)), panel_dir / "results",
+                                figures=False)
+    combined = panel.combine_chunks(study, {k: [v] for k, v in chunk.items()})
+    figures = panel.figure_tables(study, {"curves": [chunk["curves"]]})
+    for name in ("mrecist_matrix", "ttd_endpoints"):
+        pd.testing.assert_frame_equal(figures[name], combined[name])
+    km = ["arm", "n", "events", "median_days", "median_ci_low", "median_ci_high"]
+    pd.testing.assert_frame_equal(figures["time_to_double"][km], combined["time_to_double"][km])
+    assert combined["time_to_double"]["logrank_p"].notna().any()
+    assert figures["time_to_double"]["logrank_p"].isna().all()
+
+
 def test_mrecist_matrix_joins_replicates():
     curves = pd.DataFrame({"model": ["A", "A", "A", "B"], "arm": ["c", "d", "d", "d"],
                            "mouse_id": ["1", "2", "3", "4"], "mrecist": ["PD", "PR", None, "SD"]})

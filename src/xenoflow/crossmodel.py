@@ -62,8 +62,11 @@ TTD_COLUMNS = ["arm", "n", "events", "median_days", "median_ci_low", "median_ci_
 
 
 def time_to_double(curves: pd.DataFrame, arms: Sequence[str], control: str,
-                   alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Kaplan–Meier of the per-curve endpoint per arm across models, each drug vs control.
+                   alpha: float = 0.05, compare: bool = True
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan–Meier of the per-curve endpoint per arm across models, each drug vs control
+    (log-rank, Cox HR, median ratio: :func:`xenoflow.survival.compare_two`; left empty with
+    ``compare=False``).
 
     Returns the summary table (``TTD_COLUMNS``) and the endpoints used (one row per curve,
     ``mouse_id`` = ``model/mouse``), for the figure.
@@ -78,7 +81,8 @@ def time_to_double(curves: pd.DataFrame, arms: Sequence[str], control: str,
     for arm in arms:
         row = {"arm": arm, **{k: per_arm.loc[arm, k] for k in
                               ("n", "events", "median_days", "median_ci_low", "median_ci_high")}}
-        if arm != control and control in n.index and min(n[arm], n[control]) >= MIN_MICE_KM:
+        if (compare and arm != control and control in n.index
+                and min(n[arm], n[control]) >= MIN_MICE_KM):
             test = compare_two(endpoints, arm, control, alpha, firth=False)  # not reported
             row.update({k: test.get(k) for k in ("logrank_p", "hr", "hr_ci_low", "hr_ci_high",
                                                   "hr_flag", "median_ratio")})

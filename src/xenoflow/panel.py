@@ -370,24 +370,48 @@ def read_chunk_tables(paths: Iterable[str | Path]) -> dict[str, list[pd.DataFram
     return parts
 
 
+def panel_curves(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
+    """The chunks' per-curve rows, models in panel (natural) order."""
+    curves = _concat(chunk_tables["curves"])
+    order = _model_order(curves)
+    curves = curves.sort_values("model", key=lambda s: s.map(order), kind="stable")
+    return curves.reset_index(drop=True)
+
+
+def _model_order(curves: pd.DataFrame) -> dict[str, int]:
+    return {m: i for i, m in enumerate(sorted(set(curves["model"]), key=_natural))}
+
+
 def combine_chunks(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
                    ) -> dict[str, pd.DataFrame]:
     """The panel's cross-model tables from its chunks' rows (models in panel order)."""
     from . import crossmodel
 
-    def cat(name: str) -> pd.DataFrame:
-        return _concat(chunk_tables[name])
-
-    curves = cat("curves")
-    order = {m: i for i, m in enumerate(sorted(set(curves["model"]), key=_natural))}
-    curves = curves.sort_values("model", key=lambda s: s.map(order), kind="stable")
-    curves = curves.reset_index(drop=True)
-    summary = cat("summary")
+    curves = panel_curves(study, chunk_tables)
+    summary = _concat(chunk_tables["summary"])
+    order = _model_order(curves)
     summary = summary.sort_values("model", key=lambda s: s.map(order), kind="stable")
     arms = crossmodel.drug_order(curves, study.control)
     alpha = float(study.settings["alpha"])
     ttd, endpoints = crossmodel.time_to_double(curves, arms, study.control, alpha)
-    return {"curves": curves, "summary": summary.reset_index(drop=True), "qc": cat("qc"),
+    return {"curves": curves, "summary": summary.reset_index(drop=True),
+            "qc": _concat(chunk_tables["qc"]),
             "mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
             "response_rates": crossmodel.response_rates(curves, arms, alpha),
+            "time_to_double": ttd, "ttd_endpoints": endpoints}
+
+
+def figure_tables(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
+                  ) -> dict[str, pd.DataFrame]:
+    """What the cross-model figures draw, from the chunks' ``curves`` rows alone:
+    ``mrecist_matrix``, ``ttd_endpoints`` and ``time_to_double`` with the per-arm Kaplan–Meier
+    columns only (its tests against control stay empty: the figure does not show them, and
+    the figure job runs beside :func:`combine_chunks`, on the run's critical path)."""
+    from . import crossmodel
+
+    curves = panel_curves(study, chunk_tables)
+    arms = crossmodel.drug_order(curves, study.control)
+    ttd, endpoints = crossmodel.time_to_double(curves, arms, study.control,
+                                               float(study.settings["alpha"]), compare=False)
+    return {"mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
             "time_to_double": ttd, "ttd_endpoints": endpoints}

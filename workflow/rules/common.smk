@@ -111,3 +111,8 @@ def unit_targets(panel, units):
 def panel_chunk_tables(wildcards):
     n = len(PANEL_CHUNKS[wildcards.panel])
     return [chunk_table(wildcards.panel, i, t) for i in range(n) for t in PANEL_TABLES]
+
+
+def panel_chunk_curves(wildcards):
+    n = len(PANEL_CHUNKS[wildcards.panel])
+    return [chunk_table(wildcards.panel, i, "curves") for i in range(n)]

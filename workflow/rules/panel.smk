@@ -86,12 +86,12 @@ rule panel_summary:
         "../scripts/panel_summary.py"
 
 
-# Figures from the chunks' rows too (xenoflow.panel.combine_chunks, as the tables): they draw
-# while the tables and then the cross-study summary are written.
+# Figures from the chunks' per-curve rows (xenoflow.panel.figure_tables): they draw while the
+# tables and then the cross-study summary are written.
 rule panel_figures:
     input:
         study=lambda wc: str(PANELS[wc.panel].path),
-        chunks=panel_chunk_tables,
+        curves=panel_chunk_curves,
     output:
         heatmap_png=report(
             f"{RESULTS}/{{panel}}/figures/mrecist_heatmap.png",
