@@ -40,9 +40,21 @@ def test_norm():
     assert same(xs.norm_sf(X), ss.norm.sf(X))
 
 
+def test_beta_ppf_as_exact_binomial_limits():
+    """Every (k, n) of a Clopper-Pearson interval with n <= 120 (the quantiles response.py
+    uses), and a non-integer shape pair."""
+    for n in range(1, 121):
+        k = np.arange(1, n)
+        for q in (0.005, 0.025, 0.05, 0.95, 0.975, 0.995):
+            assert same(xs.beta_ppf(q, k, n - k + 1), ss.beta.ppf(q, k, n - k + 1)), (n, q)
+            assert same(xs.beta_ppf(q, k + 1, n - k), ss.beta.ppf(q, k + 1, n - k)), (n, q)
+    assert same(xs.beta_ppf(Q, 2.5, 7.25), ss.beta.ppf(Q, 2.5, 7.25))
+
+
 def test_scalars_stay_numpy_floats():
     """Callers format these with float(); a 0-d array would also work, but keep the type."""
     for got, want in [(xs.t_sf(2.0, 3), ss.t.sf(2.0, 3)), (xs.norm_ppf(0.975), ss.norm.ppf(0.975)),
                       (xs.chi2_sf(3.84, 1), ss.chi2.sf(3.84, 1)),
-                      (xs.chi2_ppf(0.95, 1), ss.chi2.ppf(0.95, 1))]:
+                      (xs.chi2_ppf(0.95, 1), ss.chi2.ppf(0.95, 1)),
+                      (xs.beta_ppf(0.025, 3, 6), ss.beta.ppf(0.025, 3, 6))]:
         assert type(got) is type(want) and got == want

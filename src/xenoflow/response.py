@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .io import exclusions_frame
-from .stats import mouse_curves
+from .stats import beta_ppf, mouse_curves
 
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
 #: (label, best-response threshold, best-average-response threshold); strict "<" on both.
@@ -176,11 +176,9 @@ def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
         low, high = 0.0, 1.0 - (alpha / 2) ** (1.0 / n)
     elif k == n:
         low, high = (alpha / 2) ** (1.0 / n), 1.0
-    else:  # scipy.stats only here: importing it costs ~0.7 s per process
-        from scipy import stats
-
-        low = stats.beta.ppf(alpha / 2, k, n - k + 1)
-        high = stats.beta.ppf(1 - alpha / 2, k + 1, n - k)
+    else:
+        low = beta_ppf(alpha / 2, k, n - k + 1)
+        high = beta_ppf(1 - alpha / 2, k + 1, n - k)
     return 100.0 * float(low), 100.0 * float(high)
 
 
