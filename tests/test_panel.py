@@ -154,6 +154,7 @@ def test_bad_model_names_file_row_and_leaves_no_outputs(panel_dir):
                                          "'n/a' is not a number"):
         panel.analyse_chunk(study, ["PANEL.M2"], panel_dir / "results", figures=False)
     assert not (panel_dir / "results" / "PANEL.M2").exists()
+    assert not list((panel_dir / "results").glob(".*"))  # nor its staging folder
 
 
 def test_cross_model_tables(panel_dir):

@@ -173,12 +173,14 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path,
     parts = _package([n for n, _ in sheets])
     parts.update({f"xl/worksheets/sheet{i}.xml": _sheet_xml(df)
                   for i, (_, df) in enumerate(sheets, start=1)})
+    # deflate level 1: half the compression time of the default 6 for ~15 % larger files (a
+    # panel writes one workbook per model)
     with atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
             for name, text in parts.items():
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
-                zout.writestr(info, text.encode("utf-8"))
+                zout.writestr(info, text.encode("utf-8"), compresslevel=1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,11 +30,33 @@ EXCLUSION_COLUMNS = ["stage", "arm", "mouse_id", "day", "reason"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: True inside :func:`direct_writes`.
+_direct = False
+
+
+@contextmanager
+def direct_writes() -> Iterator[None]:
+    """While active, :func:`atomic_path` yields the target path itself. For a folder that is
+    built under a temporary name and moved into place whole (a panel model's, by
+    :func:`xenoflow.panel.analyse_chunk`), a temporary name per file adds nothing but a
+    second file-system operation per file."""
+    global _direct
+    outer, _direct = _direct, True
+    try:
+        yield
+    finally:
+        _direct = outer
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it into place only on success."""
+    """Yield a temporary path next to ``path``; move it into place only on success (the path
+    itself inside :func:`direct_writes`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if _direct:
+        yield path
+        return
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

@@ -296,12 +296,8 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
         records = _restore(cache, unit_dir, files) and _cached_records(cache)
         if not records:
             status = "computed"
-            try:
-                ingested = ingest_source(unit, source, sub)
-                tables = analyse_unit(unit, ingested, unit_dir, figures)["tables"]
-            except BaseException:
-                shutil.rmtree(unit_dir, ignore_errors=True)
-                raise
+            tables = _analyse_in_place(unit, lambda: ingest_source(unit, source, sub),
+                                       unit_dir, figures)
             done = dataclasses.replace(unit, arms=_arms_of(unit, tables["measurements"]))
             _store(cache, unit_dir, files)
             records = _store_records(cache, unit_records(done, tables))
@@ -311,6 +307,26 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
     out = {k: _concat(v) for k, v in parts.items()}
     out["manifest"] = pd.DataFrame(manifest, columns=CHUNK_COLUMNS)
     return out
+
+
+def _analyse_in_place(unit: Study, ingest: Any, unit_dir: Path, figures: bool
+                      ) -> dict[str, pd.DataFrame]:
+    """:func:`analyse_unit` into a staging folder next to ``unit_dir``, moved into place
+    whole: a model's folder is complete or absent, also after a crash, and its files need no
+    temporary names of their own (:func:`xenoflow.io.direct_writes`)."""
+    from . import io
+
+    staging = unit_dir.with_name(f".{unit_dir.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(unit_dir, ignore_errors=True)
+    try:
+        with io.direct_writes():
+            tables = analyse_unit(unit, ingest(), staging, figures)["tables"]
+        os.replace(staging, unit_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return tables
 
 
 _RECORDS = ("curves", "summary", "qc")

@@ -57,11 +57,21 @@ def as_read(df: pd.DataFrame, cells: list[list[Any]]) -> pd.DataFrame | None:
     if not len(df):
         return pd.DataFrame(np.empty((0, len(names)), dtype=object), columns=names)
     try:
-        columns = {n: _column(n, values.dtype, column)
-                   for n, (_, values), column in zip(names, df.items(), cells)}
+        columns = [_column(n, dtype, column) for n, dtype, column in zip(names, df.dtypes, cells)]
     except Unsure:
         return None
-    return pd.DataFrame(columns)
+    return _frame(names, columns, len(df))
+
+
+def _frame(names: list[str], columns: list[np.ndarray], n_rows: int) -> pd.DataFrame:
+    """``pd.DataFrame(dict(zip(names, columns)))`` for fresh 1-D arrays of ``n_rows`` values
+    and unique names: the constructor's checks and copies cost more than the table (~30 per
+    panel model), so the frame is built from the arrays directly when pandas offers it."""
+    build = getattr(pd.DataFrame, "_from_arrays", None)
+    if build is None:  # pragma: no cover - pandas without the classmethod
+        return pd.DataFrame(dict(zip(names, columns)))
+    return build(columns, columns=pd.Index(names), index=pd.RangeIndex(n_rows),
+                 verify_integrity=False)
 
 
 def _column(name: str, dtype: np.dtype, cells: list[Any]) -> Any:
