@@ -166,3 +166,8 @@ def test_records_equal_pandas_to_dict():
     assert repr(got) == repr(want)
     assert [type(v) for v in got[0].values()] == [type(v) for v in want[0].values()]
     assert summary.records(df.iloc[:0]) == []
+    numpy_only = df.drop(columns="e")  # the object-array path (no extension dtype)
+    got, want = summary.records(numpy_only), numpy_only.to_dict("records")
+    assert repr(got) == repr(want)
+    assert [type(v) for v in got[1].values()] == [type(v) for v in want[1].values()]
+    assert summary.records(numpy_only.iloc[:0]) == []
