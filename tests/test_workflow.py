@@ -211,3 +211,27 @@ def test_release_scheduler_timers_cancels_only_the_rate_limiter_timers():
         other.cancel()
         theirs.cancel()
     assert not fired.is_set()
+
+
+def test_batch_gc_freezes_raises_the_threshold_and_restores():
+    import gc
+
+    from xenoflow.workflow import BATCH_GC_THRESHOLD, batch_gc
+
+    before = gc.get_threshold()
+    with batch_gc():
+        assert gc.get_threshold()[0] == BATCH_GC_THRESHOLD
+        assert gc.get_freeze_count() > 0
+        import weakref
+
+        class Node:
+            pass
+
+        node = Node()
+        node.self = node  # a reference cycle: only the collector frees it
+        ref = weakref.ref(node)
+        del node
+        assert ref() is not None
+        gc.collect()
+        assert ref() is None
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

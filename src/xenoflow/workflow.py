@@ -7,6 +7,7 @@ as one clear message without a traceback, and the job exits non-zero.
 
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 import sys
@@ -78,3 +79,27 @@ def release_scheduler_timers() -> None:
             thread.function, "__qualname__", ""
         ):
             thread.cancel()
+
+
+#: Allocations between two young-generation collections inside :func:`batch_gc`.
+BATCH_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """Cyclic garbage collection tuned for a long batch of small analyses (a panel chunk).
+
+    Objects that exist on entry (the imported modules of pandas, scipy and the package) are
+    frozen, so collections stop walking them, and the youngest generation is collected every
+    ``BATCH_GC_THRESHOLD`` allocations instead of every 700. Measured on 100 PDXE models:
+    collections took 0.9 s of 14.5 s, 0.06 s with these settings. Reference cycles are still
+    collected; the previous settings are restored on exit.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(BATCH_GC_THRESHOLD, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from xenoflow import io
 from xenoflow.panel import analyse_chunk
-from xenoflow.workflow import log, script_context
+from xenoflow.workflow import batch_gc, log, script_context
 
-with script_context(snakemake) as study:  # noqa: F821
+with script_context(snakemake) as study, batch_gc():  # noqa: F821
     params = snakemake.params  # noqa: F821
     # {results}/<panel>/chunks/chunk_<i>.manifest.tsv -> {results}
     results = Path(snakemake.output.manifest).parents[2]  # noqa: F821
