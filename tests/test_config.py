@@ -112,3 +112,10 @@ def test_shipped_config_and_studies_are_valid():
     config = resolve_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()))
     studies = load_studies(config, base=ROOT)
     assert studies, "the default config lists no study"
+
+
+def test_schema_states_the_panel_chunks_default_the_workflow_uses():
+    from xenoflow.config import load_schema
+    from xenoflow.panel import DEFAULT_CHUNKS
+
+    assert load_schema("config")["properties"]["panel_chunks"]["default"] == DEFAULT_CHUNKS
