@@ -78,3 +78,21 @@ def test_fast_tsv_writer_equals_pandas(tmp_path_factory, rows, data):
 def test_fast_tsv_writer_edge_cases(tmp_path, df):
     io.write_tsv(df, tmp_path / "fast.tsv")
     assert (tmp_path / "fast.tsv").read_bytes() == _pandas_tsv(df, tmp_path / "pandas.tsv")
+
+
+def test_column_lists_equal_the_columns_tolist():
+    """Read from pandas' blocks: every dtype (several blocks, interleaved columns, extension
+    types, no rows, no columns), against each column's own dtype and tolist()."""
+    import numpy as np
+
+    df = pd.DataFrame({"f": [1.5, float("nan"), 3.0], "i": [1, 2, 3], "o": ["a", None, "c"],
+                       "b": [True, False, True], "f2": [0.1, 0.2, 0.3],
+                       "e": pd.array([1, None, 3], dtype="Int64"),
+                       "c": pd.Categorical(["x", "y", "x"]), "i2": np.array([4, 5, 6], "int32")})
+    df["late"] = df["f"] * 2  # a column added after construction sits in its own block
+    for frame in (df, df.iloc[:0], df[["o", "f", "i"]], pd.DataFrame(), df.T.T):
+        want = [(col.dtype, col.tolist()) for _, col in frame.items()]
+        got = io.column_lists(frame)
+        assert [d for d, _ in got] == [d for d, _ in want]
+        assert repr([v for _, v in got]) == repr([v for _, v in want])
+        assert [[type(x) for x in v] for _, v in got] == [[type(x) for x in v] for _, v in want]

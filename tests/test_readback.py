@@ -89,6 +89,13 @@ def test_as_read_declines_number_like_text_with_spaces(tmp_path):
     assert captured is None and parsed["x"].tolist() == [5, 6]
 
 
+def test_as_read_declines_integers_of_19_digits(tmp_path):
+    """read_csv reads 10**18 as int64 (19 digits; found by the random-table test)."""
+    big = pd.DataFrame({"x": pd.Series([10**18], dtype=object)})
+    captured, parsed = _captured_and_parsed(big, tmp_path / "t.tsv")
+    assert captured is None and parsed["x"].dtype == "int64"
+
+
 def test_every_table_of_a_panel_model_reads_back_the_same(tmp_path):
     """The tables a panel model keeps in memory equal those parsed from its files."""
     work = tmp_path / "panel"

@@ -22,7 +22,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-from .io import atomic_path
+from .io import atomic_path, column_lists
 
 _SHEET_NAME_MAX = 31
 
@@ -76,12 +76,12 @@ def _cell_xml(ref: str, value: object) -> str:
     return _text_cell(ref, str(value))
 
 
-def _column_cells(letter: str, values: pd.Series) -> list[str]:
-    """``<c>`` elements of one column (rows 2..n+1), as :func:`_cell_xml` would write them;
-    typed columns skip the per-cell type tests (workbooks of panels have millions of cells)."""
-    refs = _refs(letter, len(values))
-    kind = values.dtype.kind
-    items = values.tolist()
+def _column_cells(letter: str, dtype: Any, items: list[Any]) -> list[str]:
+    """``<c>`` elements of one column (``dtype``, values ``items``; rows 2..n+1), as
+    :func:`_cell_xml` would write them; typed columns skip the per-cell type tests (workbooks
+    of panels have millions of cells)."""
+    refs = _refs(letter, len(items))
+    kind = dtype.kind
     if kind == "b":
         return [f'<c r="{r}" t="b"><v>{int(v)}</v></c>' for r, v in zip(refs, items)]
     if kind in "iu":
@@ -115,7 +115,8 @@ def _text_cell(ref: str, value: str) -> str:
 def _sheet_xml(df: pd.DataFrame) -> str:
     letters = [_column_letter(j) for j in range(len(df.columns))]
     header = "".join(_cell_xml(f"{c}1", str(name)) for c, name in zip(letters, df.columns))
-    columns = [_column_cells(c, values) for c, (_, values) in zip(letters, df.items())]
+    columns = [_column_cells(c, dtype, items)
+               for c, (dtype, items) in zip(letters, column_lists(df))]
     body = [f'<row r="1">{header}</row>']
     body += [f'<row r="{i}">{"".join(cells)}</row>'
              for i, cells in enumerate(zip(*columns), start=2)]

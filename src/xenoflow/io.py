@@ -122,9 +122,9 @@ def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
     column by column: a panel writes ~30 small tables per model, and ``to_csv``'s set-up
     cost more than the writing.
     """
-    columns = _text_columns(df)
+    typed = _text_columns(df)
     with atomic_path(path) as tmp:
-        if columns is None:
+        if typed is None:
             safe_text(df).to_csv(tmp, sep="\t", index=False, float_format=FLOAT_FORMAT,
                                  lineterminator="\n", na_rep="")
             return
@@ -132,11 +132,11 @@ def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quotechar='"',
                                 quoting=csv.QUOTE_MINIMAL)
             writer.writerow(list(df.columns))
-            writer.writerows(zip(*columns))
+            writer.writerows(zip(*typed[1]))
     if _captured is not None:
         from .readback import as_read
 
-        back = as_read(df, columns)
+        back = as_read(df, *typed)
         if back is not None:
             _captured[_key(path)] = back
 
@@ -162,18 +162,35 @@ def capture_written() -> Iterator[None]:
         _captured = outer
 
 
-def _text_columns(df: pd.DataFrame) -> list[list[Any]] | None:
-    """Each column's cells as ``to_csv`` passes them to the csv writer (floats formatted,
-    missing values empty, formula-like text neutralised); None for a frame the fast path does
-    not cover (no columns, or a pandas extension dtype)."""
+def column_lists(df: pd.DataFrame) -> list[tuple[Any, list[Any]]]:
+    """``[(column.dtype, column.tolist()) for _, column in df.items()]``, read from the frame's
+    blocks (one ``tolist`` per block): the Series ``items`` builds per column cost more than
+    the cells of the small tables a panel model writes. Columns of pandas extension types
+    (and frames without the usual block layout) are taken from the columns themselves."""
+    out: list[Any] = [None] * len(df.columns)
+    for block in getattr(getattr(df, "_mgr", None), "blocks", ()):
+        values = block.values
+        if isinstance(values, np.ndarray) and values.ndim == 2:
+            for j, items in zip(block.mgr_locs.as_array.tolist(), values.tolist()):
+                out[j] = (values.dtype, items)
+    for j, cell in enumerate(out):
+        if cell is None:
+            column = df.iloc[:, j]
+            out[j] = (column.dtype, column.tolist())
+    return out
+
+
+def _text_columns(df: pd.DataFrame) -> tuple[list[Any], list[list[Any]]] | None:
+    """Each column's dtype and cells as ``to_csv`` passes them to the csv writer (floats
+    formatted, missing values empty, formula-like text neutralised); None for a frame the
+    fast path does not cover (no columns, or a pandas extension dtype)."""
     if not len(df.columns):
         return None
-    out = []
-    for _, values in df.items():
-        dtype = values.dtype
+    dtypes, out = [], []
+    for dtype, items in column_lists(df):
         if not isinstance(dtype, np.dtype) or dtype.kind not in "fiubO":
             return None
-        items = values.tolist()
+        dtypes.append(dtype)
         if dtype.kind == "f":
             out.append(["" if v != v else FLOAT_FORMAT % v for v in items])
         elif dtype.kind == "O":
@@ -182,7 +199,7 @@ def _text_columns(df: pd.DataFrame) -> list[list[Any]] | None:
                         or (isinstance(v, float) and v != v) else v for v in items])
         else:
             out.append(items)
-    return out
+    return dtypes, out
 
 
 def write_text(text: str, path: str | Path) -> None:

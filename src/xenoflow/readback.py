@@ -37,6 +37,8 @@ NA_TEXT = frozenset(["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN
                      "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
                      "nan", "null"])
 _INT = re.compile(r"[+-]?[0-9]{1,18}").fullmatch
+#: Integers of 19 digits or more: read_csv makes them int64, uint64, float or text by value.
+_LONG_INT = re.compile(r"[+-]?[0-9]{19,}").fullmatch
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").fullmatch
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f]").search
 _INFINITY = frozenset(["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"])
@@ -48,16 +50,18 @@ class Unsure(Exception):
     """A cell whose reading is not certain: read the file instead."""
 
 
-def as_read(df: pd.DataFrame, cells: list[list[Any]]) -> pd.DataFrame | None:
-    """``df`` as read back from the TSV whose cells (per column, as handed to the csv
-    writer by :func:`xenoflow.io.write_tsv`) are ``cells``; None when unsure."""
+def as_read(df: pd.DataFrame, dtypes: list[np.dtype], cells: list[list[Any]]
+            ) -> pd.DataFrame | None:
+    """``df`` (its columns of ``dtypes``) as read back from the TSV whose cells (per column,
+    as handed to the csv writer by :func:`xenoflow.io.write_tsv`) are ``cells``; None when
+    unsure."""
     names = [str(c) for c in df.columns]
     if len(set(names)) < len(names) or any(not n.strip() or n != n.strip() for n in names):
         return None
     if not len(df):
         return pd.DataFrame(np.empty((0, len(names)), dtype=object), columns=names)
     try:
-        columns = [_column(n, dtype, column) for n, dtype, column in zip(names, df.dtypes, cells)]
+        columns = [_column(n, dtype, column) for n, dtype, column in zip(names, dtypes, cells)]
     except Unsure:
         return None
     return _frame(names, columns, len(df))
@@ -132,6 +136,8 @@ def _inferred(text: list[str]) -> Any:
             return np.array([int(c) for c in text], dtype=np.int64)
         if all(len(c.lstrip("+-")) <= 15 for c in present):
             return np.array([np.nan if m else float(c) for c, m in zip(text, missing)])
+        raise Unsure
+    if any(map(_LONG_INT, present)):
         raise Unsure
     if all(_FLOAT(c) or c.lower() in _INFINITY for c in present):
         return _floats(text, missing)

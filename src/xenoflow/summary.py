@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Study
+from .io import column_lists
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -389,14 +390,12 @@ def _first_rows(df: pd.DataFrame, keys: list[str]) -> dict[Any, dict[str, Any]]:
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """``df.to_dict("records")`` (Python scalars), built from whole columns or one object
-    array: pandas boxes every cell on its own, which made the summaries of panel models
-    slow. NumPy turns int, float and bool cells into Python ones, as ``tolist`` does."""
-    names = list(df.columns)
-    if all(isinstance(dtype, np.dtype) for dtype in df.dtypes):
-        return [dict(zip(names, row)) for row in df.to_numpy(dtype=object).tolist()]
-    columns = [[None if x is pd.NA else x for x in col.tolist()] for _, col in df.items()]
-    return [dict(zip(names, row)) for row in zip(*columns)]
+    """``df.to_dict("records")`` (Python scalars), built from whole columns
+    (:func:`xenoflow.io.column_lists`): pandas boxes every cell on its own, which made the
+    summaries of panel models slow."""
+    columns = [items if isinstance(dtype, np.dtype) else
+               [None if x is pd.NA else x for x in items] for dtype, items in column_lists(df)]
+    return [dict(zip(df.columns, row)) for row in zip(*columns)]
 
 
 # --------------------------------------------------------------------------------------------
