@@ -451,9 +451,13 @@ def qc_report(counts: pd.DataFrame, max_lines: int = 100) -> str:
     raised notes."""
     lines = ["xenoflow: exclusions and notes per study (details in each study's tables/)"]
     clean = 0
-    for study_id, g in counts.groupby("study_id", sort=False):
-        parts = [f"{r.stage}: {r.n_excluded} excluded" + (f", {r.n_notes} notes" if r.n_notes else "")
-                 for r in g.itertuples() if r.n_excluded or r.n_notes]
+    by_study: dict[Any, list[dict[str, Any]]] = {}  # studies in order of first row
+    for r in records(counts[["study_id", "stage", "n_excluded", "n_notes"]]):
+        by_study.setdefault(r["study_id"], []).append(r)
+    for study_id, rows in by_study.items():
+        parts = [f"{r['stage']}: {r['n_excluded']} excluded"
+                 + (f", {r['n_notes']} notes" if r["n_notes"] else "")
+                 for r in rows if r["n_excluded"] or r["n_notes"]]
         if not parts and len(counts) > max_lines:
             clean += 1  # big batches (panels): only the studies with something to report
             continue
