@@ -245,3 +245,30 @@ def test_cli_validate_prints_summary_and_fails_on_bad_data(tmp_path, capsys):
     bad = make_study(tmp_path, LONG.replace("250.5", "n/a"))
     assert cli_main(["validate", str(bad)]) == 1
     assert "'n/a' is not a number" in capsys.readouterr().err
+
+
+def test_curve_notes_equal_the_grouped_checks():
+    """The one-pass notes (unsorted days, single measurement) against the pandas group
+    checks they replace, on random tables with repeated, unsorted and missing days."""
+    import numpy as np
+
+    from xenoflow.ingest import _curve_notes
+
+    def grouped(df):
+        unsorted = [{"arm": a, "mouse_id": m, "day": np.nan,
+                     "message": "days were not in increasing order in the file; sorted"}
+                    for (a, m), g in df.groupby(["arm", "mouse_id"], sort=False)
+                    if not g["day"].is_monotonic_increasing]
+        counts = df.groupby(["arm", "mouse_id"], sort=False).size()
+        single = [{"arm": a, "mouse_id": m, "day": np.nan,
+                   "message": "only one measurement: kept, but growth fits need at least two"}
+                  for (a, m), n in counts.items() if n == 1]
+        return unsorted + single
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n = int(rng.integers(1, 30))
+        df = pd.DataFrame({"arm": rng.choice(["C", "T1", "T2"], n),
+                           "mouse_id": rng.choice(["1", "2", "10"], n),
+                           "day": rng.choice([0.0, 3.5, 7.0, 14.0, np.nan], n)})
+        assert repr(_curve_notes(df)) == repr(grouped(df))

@@ -513,24 +513,26 @@ def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
                       int(settings.get("seed", 0)), float(settings.get("alpha", 0.05)))
     if len(ci.columns) > 2:  # without replicates there are only the keys to join
         table = table.merge(ci, on=["arm", "day"], how="left")
+    # the added columns are collected and the table built once (a column insertion each cost
+    # more than its values on the small tables of panel models)
+    n = len(table)
+    added: dict[str, Any] = {}
     # CIs only where the point estimate exists
     for name, point in (("tc", "tc_pct"), ("tgi", "tgi_pct"), ("tgi_final", "tgi_final_pct"),
                         ("fold_change_reduction", "fold_change_reduction_pct"),
                         ("mean_fold_change", "mean_fold_change")):
-        if point not in table:
-            table[point] = np.nan
-        exists = table[point].notna().to_numpy()
+        exists = table[point].notna().to_numpy() if point in table else np.zeros(n, dtype=bool)
         for side in ("low", "high"):
             col = f"{name}_ci_{side}"
             ci = table[col].to_numpy(dtype=float) if col in table else np.nan
-            table[col] = np.where(exists, ci, np.nan)
-    table["is_reference_day"] = table["day"] == ref
-    table["note"] = [("; ".join(x for x in (ref_note, n) if x))
-                     for n in skip_notes(per_mouse, table["arm"], control)]
-    for col in EFFICACY_COLUMNS:
-        if col not in table:
-            table[col] = np.nan
-    return table[EFFICACY_COLUMNS].reset_index(drop=True)
+            added[col] = np.where(exists, ci, np.nan)
+    added["is_reference_day"] = table["day"].to_numpy() == ref
+    added["note"] = np.array([("; ".join(x for x in (ref_note, note) if x))
+                              for note in skip_notes(per_mouse, table["arm"], control)],
+                             dtype=object)
+    return pd.DataFrame({col: added[col] if col in added else
+                         table[col].to_numpy() if col in table else np.full(n, np.nan)
+                         for col in EFFICACY_COLUMNS})
 
 
 def skip_notes(per_mouse: pd.DataFrame, arms: Iterable[str], control: str) -> list[str]:

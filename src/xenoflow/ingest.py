@@ -24,6 +24,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -467,7 +468,9 @@ def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, st
     """Ids that restart in every arm (1..8) are normal. When two arms share only a minority of
     their ids (fewer than half of the smaller arm's), the ids are ear tags that should be
     unique, and a shared one is a data-entry error."""
-    ids = {arm: set(g) for arm, g in df.groupby("arm", sort=False)["mouse_id"]}
+    ids: dict[Any, set[Any]] = {}  # arm -> its mouse ids, arms in order of first appearance
+    for arm, mouse in zip(df["arm"].tolist(), df["mouse_id"].tolist()):
+        ids.setdefault(arm, set()).add(mouse)
     arms = list(ids)
     for i, a in enumerate(arms):
         for b in arms[i + 1:]:
@@ -496,20 +499,26 @@ def _sort(df: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     return keyed.sort_values(["_arm", "_mouse", "day"], kind="stable").drop(columns=["_arm", "_mouse"])
 
 
-def _unsorted_notes(df: pd.DataFrame) -> list[dict[str, object]]:
-    notes = []
-    for (arm, mouse), g in df.groupby(["arm", "mouse_id"], sort=False):
-        if not g["day"].is_monotonic_increasing:
-            notes.append({"arm": arm, "mouse_id": mouse, "day": np.nan,
-                          "message": "days were not in increasing order in the file; sorted"})
-    return notes
-
-
-def _single_measurement_notes(df: pd.DataFrame) -> list[dict[str, object]]:
-    counts = df.groupby(["arm", "mouse_id"], sort=False).size()
-    return [{"arm": a, "mouse_id": m, "day": np.nan,
-             "message": "only one measurement: kept, but growth fits need at least two"}
-            for (a, m), n in counts.items() if n == 1]
+def _curve_notes(df: pd.DataFrame) -> list[dict[str, object]]:
+    """Notes per mouse, mice in order of first appearance: days not in increasing order in
+    the file (they are sorted), and a single measurement. One pass over the rows: a pandas
+    group per mouse cost more than the check, and panels check thousands of mice."""
+    last_day: dict[tuple[Any, Any], float] = {}
+    unsorted: dict[tuple[Any, Any], bool] = {}
+    count: dict[tuple[Any, Any], int] = {}
+    for key, day in zip(zip(df["arm"].tolist(), df["mouse_id"].tolist()), df["day"].tolist()):
+        if key in last_day:
+            unsorted[key] = unsorted[key] or not day >= last_day[key]  # NaN: not sorted
+            count[key] += 1
+        else:
+            unsorted[key], count[key] = day != day, 1
+        last_day[key] = day
+    return ([{"arm": a, "mouse_id": m, "day": np.nan,
+              "message": "days were not in increasing order in the file; sorted"}
+             for (a, m), bad in unsorted.items() if bad]
+            + [{"arm": a, "mouse_id": m, "day": np.nan,
+                "message": "only one measurement: kept, but growth fits need at least two"}
+               for (a, m), n in count.items() if n == 1])
 
 
 def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -569,7 +578,7 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     _check_duplicates(study, df, names)
     arms = _check_arms(study, df, names)
     _check_mouse_in_two_arms(study, df, names)
-    warnings += _unsorted_notes(df) + _single_measurement_notes(df)
+    warnings += _curve_notes(df)
     for note in study.notes:
         warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})
     columns = MEASUREMENT_COLUMNS + [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c in df]
