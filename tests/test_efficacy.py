@@ -413,3 +413,27 @@ def test_one_mouse_per_arm_day_equals_the_grouped_summary():
     pm, _ = ef.per_mouse_metrics(two_mice)
     assert ef._one_mouse_per_arm_day(pm) is None
     assert ef.arm_day_summary(pm)["n_mice"].tolist() == [2]
+
+
+def test_per_mouse_baselines_equal_a_join():
+    """Baseline day and volume per row (a lookup per mouse) against pandas' join on random
+    tables, with and without a baseline day that some mice lack."""
+    rng = np.random.default_rng(11)
+    for trial in range(100):
+        rows = [(f"a{rng.integers(3)}", f"m{m}", d, float(rng.lognormal(5, 1)))
+                for m in range(int(rng.integers(1, 8)))
+                for d in rng.choice([0.0, 3.0, 7.0, 10.5, 14.0], int(rng.integers(1, 5)),
+                                    replace=False)]
+        data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+        data = data.drop_duplicates(["arm", "mouse_id", "day"])
+        baseline_day = 0.0 if trial % 2 else None
+        pm, _ = ef.per_mouse_metrics(data, baseline_day)
+        ordered = pm[["arm", "mouse_id", "day", "volume_mm3"]]
+        if baseline_day is None:
+            first = ordered.groupby(["arm", "mouse_id"], sort=False).head(1)
+        else:
+            first = ordered[ordered["day"] == baseline_day]
+        base = first.set_index(["arm", "mouse_id"])[["day", "volume_mm3"]].rename(
+            columns={"day": "baseline_day", "volume_mm3": "baseline_volume_mm3"})
+        joined = ordered.join(base, on=["arm", "mouse_id"])
+        pd.testing.assert_frame_equal(pm[list(joined.columns)], joined, check_exact=True)

@@ -207,11 +207,16 @@ def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = N
         first = data.groupby(keys, sort=False).head(1)
     else:
         first = data[data["day"] == float(baseline_day)]
-    base = first.set_index(keys)[["day", "volume_mm3"]].rename(
-        columns={"day": "baseline_day", "volume_mm3": "baseline_volume_mm3"})
-    out = data.join(base, on=keys)
-    mice = dict.fromkeys(zip(data["arm"].tolist(), data["mouse_id"].tolist()))
-    v0_of = dict(zip(base.index, base["baseline_volume_mm3"].tolist()))
+    # one baseline row per mouse (_check_measurements refuses a mouse measured twice on a
+    # day): its day and volume are looked up per row
+    first_keys = list(zip(first["arm"].tolist(), first["mouse_id"].tolist()))
+    v0_of = dict(zip(first_keys, first["volume_mm3"].tolist()))
+    day0_of = dict(zip(first_keys, first["day"].tolist()))
+    row_keys = list(zip(data["arm"].tolist(), data["mouse_id"].tolist()))
+    out = data.assign(
+        baseline_day=np.array([day0_of.get(k, np.nan) for k in row_keys], dtype=float),
+        baseline_volume_mm3=np.array([v0_of.get(k, np.nan) for k in row_keys], dtype=float))
+    mice = dict.fromkeys(row_keys)
     for arm, mouse in mice:
         if (arm, mouse) not in v0_of:
             excl.append(_exclusion(arm, mouse, None,
@@ -622,18 +627,25 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
         from .survival import km_median_ci as median_ci  # noqa: N813
     order = _arm_order(endpoints, arms)
     durations = dict(treatment_durations or {})
-    by_arm = {arm: e for arm, e in endpoints.groupby("arm", sort=False)}
+    # each arm's rows as positions in whole columns (a sub-frame per arm cost more than the
+    # Kaplan-Meier estimate on the one-mouse arms of panel models)
+    rows_of: dict[Any, list[int]] = {}
+    for i, arm in enumerate(endpoints["arm"].tolist()):
+        rows_of.setdefault(arm, []).append(i)
+    times = endpoints["time_days"].to_numpy(float)
+    events = endpoints["event"].to_numpy(int)
+    rules = endpoints["endpoint_rule"].tolist() if "endpoint_rule" in endpoints else None
     meds: dict[str, tuple[float, float, float]] = {}
     for arm in order:
-        e = by_arm[arm]
-        meds[arm] = tuple(float(x) for x in median_ci(e["time_days"].to_numpy(float),
-                                                      e["event"].to_numpy(int), alpha))
+        at = rows_of[arm]
+        meds[arm] = tuple(float(x) for x in median_ci(times[at], events[at], alpha))
     c_med = meds.get(control, (np.nan,) * 3)[0]
     rows = []
     for arm in order:
-        e = by_arm[arm]
+        at = rows_of[arm]
+        t = times[at]
         med, lo, hi = meds[arm]
-        rule = e["endpoint_rule"].iloc[0] if "endpoint_rule" in e and len(e) else ""
+        rule = rules[at[0]] if rules is not None else ""
         note, delay, gross, net = "", np.nan, np.nan, np.nan
         duration = durations.get(arm, np.nan)
         if arm != control:
@@ -643,15 +655,15 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
                 note = "control median not reached"
             elif not np.isfinite(med):
                 note = (f"treated median not reached: delay > "
-                        f"{e['time_days'].max() - c_med:g} days (last follow-up - C)")
+                        f"{np.nanmax(t) - c_med:g} days (last follow-up - C)")
             else:
                 delay = med - c_med
                 gross, net = log_cell_kill(delay, doubling_time, duration)
                 if not np.isfinite(doubling_time):
                     note = "control doubling time unavailable"
         rows.append({
-            "arm": arm, "threshold": threshold, "endpoint_rule": rule, "n_mice": len(e),
-            "n_events": int(e["event"].sum()), "median_time_days": med,
+            "arm": arm, "threshold": threshold, "endpoint_rule": rule, "n_mice": len(at),
+            "n_events": int(events[at].sum()), "median_time_days": med,
             "median_time_ci_low": lo, "median_time_ci_high": hi,
             "control_median_time_days": c_med, "growth_delay_days": delay,
             "doubling_time_days": doubling_time, "log_cell_kill_gross": gross,
