@@ -29,7 +29,7 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -309,7 +309,7 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
     return out
 
 
-def _analyse_in_place(unit: Study, ingest: Any, unit_dir: Path, figures: bool
+def _analyse_in_place(unit: Study, ingest: Callable[[], Any], unit_dir: Path, figures: bool
                       ) -> dict[str, pd.DataFrame]:
     """:func:`analyse_unit` into a staging folder next to ``unit_dir``, moved into place
     whole: a model's folder is complete or absent, also after a crash, and its files need no
@@ -386,7 +386,7 @@ def read_chunk_tables(paths: Iterable[str | Path]) -> dict[str, list[pd.DataFram
     return parts
 
 
-def panel_curves(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
+def panel_curves(chunk_tables: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
     """The chunks' per-curve rows, models in panel (natural) order."""
     curves = _concat(chunk_tables["curves"])
     order = _model_order(curves)
@@ -403,7 +403,7 @@ def combine_chunks(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
     """The panel's cross-model tables from its chunks' rows (models in panel order)."""
     from . import crossmodel
 
-    curves = panel_curves(study, chunk_tables)
+    curves = panel_curves(chunk_tables)
     summary = _concat(chunk_tables["summary"])
     order = _model_order(curves)
     summary = summary.sort_values("model", key=lambda s: s.map(order), kind="stable")
@@ -425,7 +425,7 @@ def figure_tables(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
     the figure job runs beside :func:`combine_chunks`, on the run's critical path)."""
     from . import crossmodel
 
-    curves = panel_curves(study, chunk_tables)
+    curves = panel_curves(chunk_tables)
     arms = crossmodel.drug_order(curves, study.control)
     ttd, endpoints = crossmodel.time_to_double(curves, arms, study.control,
                                                float(study.settings["alpha"]), compare=False)
