@@ -177,7 +177,7 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path,
     # deflate level 1: half the compression time of the default 6 for ~15 % larger files (a
     # panel writes one workbook per model)
     with atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zout:
             for name, text in parts.items():
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
