@@ -58,3 +58,9 @@ def test_scalars_stay_numpy_floats():
                       (xs.chi2_ppf(0.95, 1), ss.chi2.ppf(0.95, 1)),
                       (xs.beta_ppf(0.025, 3, 6), ss.beta.ppf(0.025, 3, 6))]:
         assert type(got) is type(want) and got == want
+
+
+def test_positions_groups_rows_in_first_seen_order():
+    assert xs.positions(["b", "a", "b", "c", "a"]) == {"b": [0, 2], "a": [1, 4], "c": [3]}
+    assert list(xs.positions([("T", "2"), ("C", "1"), ("T", "2")])) == [("T", "2"), ("C", "1")]
+    assert xs.positions([]) == {}

@@ -63,6 +63,7 @@ import pandas as pd
 
 from .errors import InputError
 from .io import exclusions_frame
+from .stats import positions
 
 STAGE = "efficacy"
 
@@ -268,9 +269,7 @@ def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame
     baseline_volume_mm3, last_day, auc_mm3_days, auc_reference_mm3_days,
     reference_volume_mm3, reference_fold_change``.
     """
-    rows_of: dict[tuple[Any, Any], list[int]] = {}  # mouse -> its rows, mice in first-seen order
-    for i, key in enumerate(zip(per_mouse["arm"].tolist(), per_mouse["mouse_id"].tolist())):
-        rows_of.setdefault(key, []).append(i)
+    rows_of = positions(zip(per_mouse["arm"].tolist(), per_mouse["mouse_id"].tolist()))
     col = {c: per_mouse[c].to_numpy(dtype=float) for c in
            ("baseline_day", "baseline_volume_mm3", "day", "auc_mm3_days", "volume_mm3",
             "fold_change")}
@@ -629,9 +628,7 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
     durations = dict(treatment_durations or {})
     # each arm's rows as positions in whole columns (a sub-frame per arm cost more than the
     # Kaplan-Meier estimate on the one-mouse arms of panel models)
-    rows_of: dict[Any, list[int]] = {}
-    for i, arm in enumerate(endpoints["arm"].tolist()):
-        rows_of.setdefault(arm, []).append(i)
+    rows_of = positions(endpoints["arm"].tolist())
     times = endpoints["time_days"].to_numpy(float)
     events = endpoints["event"].to_numpy(int)
     rules = endpoints["endpoint_rule"].tolist() if "endpoint_rule" in endpoints else None

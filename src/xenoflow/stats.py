@@ -9,7 +9,7 @@ what the named ``scipy.stats`` call returns, bit for bit on the supported argume
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,16 @@ def beta_ppf(q: Any, a: Any, b: Any) -> Any:
     routine since scipy 1.12, the minimum version; scipy 1.11's differed in the last digits)."""
     return special.betaincinv(a, b, q)
 
+
+
+def positions(keys: Iterable[Any]) -> dict[Any, list[int]]:
+    """Key -> positions of its rows, keys in order of first appearance: one pass over a
+    column (or zipped columns) instead of a pandas group or a mask per key, which cost more
+    than the statistics on the small tables of panel models."""
+    out: dict[Any, list[int]] = {}
+    for i, key in enumerate(keys):
+        out.setdefault(key, []).append(i)
+    return out
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:

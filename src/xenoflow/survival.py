@@ -22,7 +22,7 @@ from . import survtests as st
 from .errors import ConfigError, InputError
 from .io import empty_exclusions, exclusions_frame
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
-from .stats import mouse_curves
+from .stats import mouse_curves, positions
 
 PER_MOUSE_COLUMNS = ["arm", "mouse_id", "time_days", "event", "endpoint_rule"]
 ENDPOINT_RULES = ("first_above", "last_below", "interpolate", "fold_baseline")
@@ -332,9 +332,7 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     Kaplan–Meier method (censoring treated as the event; Schemper & Smith 1996, Control Clin
     Trials 17:343; as TumGrowth reports it). Arms listed in ``arms`` without any mouse get n = 0.
     """
-    rows_of: dict[Any, list[int]] = {}  # arm -> row positions (one pass, not a mask per arm)
-    for i, arm in enumerate(endpoints["arm"].tolist()):
-        rows_of.setdefault(arm, []).append(i)
+    rows_of = positions(endpoints["arm"].tolist())  # arm -> row positions
     order = _arm_order(endpoints, arms) + [a for a in arms if a not in rows_of]
     times = endpoints["time_days"].to_numpy(dtype=float)
     events = endpoints["event"].to_numpy(dtype=float)
