@@ -11,13 +11,16 @@ and its speed drifts (up to 2x within an hour): each line ends with the time of 
 pure-Python loop measured right after the run, to compare runs made at different times.
 
 Scenarios (``--only`` picks some):
-* ``tables``  – 100% of the panel, tables only (``panel_figures: false``);
+* ``tables``  – 100% of the panel, tables only: every model's TSV tables and the cross-model
+  outputs (``panel_figures: false``, ``panel_exports: false``);
+* ``exports`` – the same with each model's summary, workbook and Prism file
+  (``panel_exports: true``, the default);
 * ``scale``   – 10%, 50%, 100% with per-model figures (cost should grow linearly);
 * ``edit``    – after the 100% run with figures, one model's first volume is changed in the
   panel file and Snakemake reruns: wall time and how many models were recomputed (from the
   chunk manifests; the others are restored from the fingerprint cache).
 
-Run: ``.venv/bin/python benchmarks/panel.py [--data PATH] [--only tables scale edit]``.
+Run: ``.venv/bin/python benchmarks/panel.py [--data PATH] [--only tables exports scale edit]``.
 """
 
 from __future__ import annotations
@@ -49,10 +52,12 @@ analysis:
   endpoint_fold: 2
   growth_model_selection: false
   panel_figures: {figures}
+  panel_exports: {exports}
 """
 
 
-def prepare(name: str, data: pd.DataFrame, fraction: float, figures: bool) -> Path:
+def prepare(name: str, data: pd.DataFrame, fraction: float, figures: bool,
+            exports: bool = True) -> Path:
     folder = OUT / name
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "config").mkdir(parents=True)
@@ -60,7 +65,8 @@ def prepare(name: str, data: pd.DataFrame, fraction: float, figures: bool) -> Pa
     keep = models[: max(1, round(fraction * len(models)))]
     data[data["model"].isin(keep)].to_csv(folder / "config" / "volumes.csv", index=False)
     (folder / "config" / "pdxe.yaml").write_text(
-        STUDY.format(figures=str(figures).lower()), encoding="utf-8")
+        STUDY.format(figures=str(figures).lower(), exports=str(exports).lower()),
+        encoding="utf-8")
     (folder / "config" / "config.yaml").write_text(
         "studies: [config/pdxe.yaml]\nresults: results\n", encoding="utf-8")
     return folder
@@ -114,7 +120,7 @@ def calibration() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--only", nargs="*", default=["tables", "scale", "edit"])
+    parser.add_argument("--only", nargs="*", default=["tables", "exports", "scale", "edit"])
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"{args.data}: not found (pass --data PATH to the PDXE volumes.csv)")
@@ -129,8 +135,11 @@ def main() -> None:
     print(f"{'scenario':<16} {'models':>6} {'curves':>7} {'jobs':>5} {'wall_s':>8} "
           f"{'cpu_s':>7} {'peak_MB':>9}")
     if "tables" in args.only:
-        folder = prepare("tables_100", data, 1.0, figures=False)
+        folder = prepare("tables_100", data, 1.0, figures=False, exports=False)
         report("tables 100%", folder, *run(folder))
+    if "exports" in args.only:
+        folder = prepare("exports_100", data, 1.0, figures=False, exports=True)
+        report("exports 100%", folder, *run(folder))
     if "scale" in args.only or "edit" in args.only:
         fractions = (0.1, 0.5, 1.0) if "scale" in args.only else (1.0,)
         for fraction in fractions:

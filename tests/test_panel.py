@@ -115,6 +115,31 @@ def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
         assert (panel_dir / "results" / "PANEL.M4" / f).is_file(), f
 
 
+def test_without_exports_a_model_folder_holds_its_tables_only(panel_dir):
+    units = ["PANEL.M1", "PANEL.M4"]
+    full = panel.analyse_chunk(_study(panel_dir), units, panel_dir / "full", figures=False)
+    lean_study = load_study(panel_dir / "config" / "panel.yaml",
+                            {"bootstrap_resamples": 200, "panel_exports": False})
+    assert not panel.writes_exports(lean_study) and panel.writes_exports(_study(panel_dir))
+    lean = panel.analyse_chunk(lean_study, units, panel_dir / "lean", figures=False)
+    tables = panel.unit_files(False, exports=False)
+    assert tables and all(f.startswith("tables/") and f.endswith(".tsv") for f in tables)
+    assert set(panel.unit_files(False)) - set(tables) == {
+        "summary.md", "summary.html", "study.xlsx", "study.pzfx"}
+    for unit in units:
+        lean_dir, full_dir = panel_dir / "lean" / unit, panel_dir / "full" / unit
+        held = sorted(p.relative_to(lean_dir).as_posix() for p in lean_dir.rglob("*")
+                      if p.is_file())
+        assert held == sorted(tables)
+        for f in tables:  # the tables themselves do not depend on the setting
+            assert (lean_dir / f).read_bytes() == (full_dir / f).read_bytes(), f
+    for name in ("curves", "summary", "qc"):
+        pd.testing.assert_frame_equal(full[name], lean[name])
+    again = panel.analyse_chunk(lean_study, units, panel_dir / "lean", figures=False)
+    assert set(again["manifest"]["status"]) == {"restored"}
+    assert not (panel_dir / "lean" / "PANEL.M1" / "study.xlsx").exists()
+
+
 def test_cache_recomputes_only_the_edited_model(panel_dir):
     study = _study(panel_dir)
     units = list(panel.panel_units(study))

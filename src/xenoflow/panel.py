@@ -176,19 +176,29 @@ def _store(cache: Path, unit_dir: Path, files: list[str]) -> None:
 
 # ------------------------------------------------------------------------------ one unit
 
-def unit_files(figures: bool) -> list[str]:
-    """Outputs of a unit, relative to its folder: a study's tables and summaries, and (with
-    ``figures``) the two per-model figures of :mod:`xenoflow.plots.panel` as png and svg."""
+def unit_files(figures: bool, exports: bool = True) -> list[str]:
+    """Outputs of a unit, relative to its folder: a study's tables, with ``exports`` its
+    summary, workbook and Prism file (the ``summary`` stage), and with ``figures`` the two
+    per-model figures of :mod:`xenoflow.plots.panel` as png and svg."""
     from .stages import targets
 
-    files = [t for stage in UNIT_STAGES for t in targets(stage, figures=False)]
+    stages = UNIT_STAGES if exports else UNIT_STAGES[:-1]
+    files = [t for stage in stages for t in targets(stage, figures=False)]
     if figures:
         files += [f"{stem}.{fmt}" for stem in UNIT_FIGURES for fmt in ("png", "svg")]
     return files
 
 
+def writes_exports(study: Study) -> bool:
+    """Whether a panel's models get the summary stage's files (``panel_exports``, default
+    true): summary.md/.html, study.xlsx and study.pzfx. Without them a model folder holds its
+    tables (and figures) only, and a panel run takes ~15 % less time."""
+    return bool(study.settings.get("panel_exports", True))
+
+
 def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> dict[str, Any]:
-    """Every stage of one model, written to ``unit_dir``; returns its tables (as written)."""
+    """Every stage of one model, written to ``unit_dir`` (the summary stage only with
+    :func:`writes_exports`); returns its tables (as written)."""
     from . import io, stages
 
     out = {s: stages.unit_outputs(s, unit_dir) for s in UNIT_STAGES}
@@ -207,8 +217,9 @@ def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> d
         stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
         stages.survival_stage(unit, measurements, out["survival"], figures=False)
         tables = {Path(p).stem: io.read_tsv(unit_dir / p)
-                  for p in unit_files(False) if p.endswith(".tsv")}
-    stages.summary_stage(unit, tables, out["summary"])
+                  for p in unit_files(False, exports=False)}
+    if writes_exports(unit):
+        stages.summary_stage(unit, tables, out["summary"])
     if figures:
         from .plots.panel import write_unit_figures
 
@@ -279,7 +290,7 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
     source = read_source(study)
     rows = _model_rows(study, source)
     by_id = {unit_id(study.study_id, v): v for v in rows}
-    files = unit_files(figures)
+    files = unit_files(figures, writes_exports(study))
     code = code_hash()
     parts: dict[str, list[pd.DataFrame]] = {"curves": [], "summary": [], "qc": []}
     manifest = []
