@@ -91,7 +91,7 @@ def test_row_order_and_arm_names_do_not_matter(tmp_path_factory, df, seed):
 
 
 _PIECES = ["a", "1", " ", "\t", ",", ";", '"', "\n", "\r\n", "\r", "\xa0", "\u2003", "x y", "\x0b",
-           "\u2028", "\x85", "é"]
+           "\u2028", "\x85", "é", "\x00"]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -97,25 +98,43 @@ def _grid_from_text(path: Path) -> tuple[list[list[str]], bool]:
     import io
 
     text = _decode(path)
-    header = text.splitlines()[0]
+    header = (text.partition("\n")[0].splitlines() or [""])[0]  # text.splitlines()[0]
     delimiter = _delimiter(path, header)
+    if '"' not in text and "\x00" not in text and text.count("\r") == text.count("\r\n"):
+        # Without quotes (which let a cell hold delimiters and line ends), NUL and lone
+        # carriage returns (errors to csv), csv.reader only splits each line at the
+        # delimiter; doing that directly saves ~0.2 s per read of a 70,000-line panel file.
+        lines = text.replace("\r\n", "\n").split("\n")
+        if lines[-1] == "":  # csv gives no row after the last line end
+            lines.pop()
+        rows = [line.split(delimiter) if line else [] for line in lines]
+        return rows, _edge_space(text, delimiter)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         rows = [row for row in reader]
     except csv.Error as exc:
         raise InputError(f"{path}: row {reader.line_num}: cannot be read as delimited text "
                          f"({exc}); save the file again as CSV") from None
-    return rows, '"' in text or _edge_space(delimiter).search(text) is not None
+    return rows, '"' in text or _edge_space(text, delimiter)
 
 
-def _edge_space(delimiter: str) -> re.Pattern[str]:
-    """Whitespace next to a delimiter, a line end or the file's ends. Without quotes (which
-    let a cell hold delimiters and line ends) these are the only places where a cell's own
-    leading or trailing whitespace can be: one scan of the text instead of stripping every
-    cell of a panel's tens of thousands of rows."""
-    space = r"[^\S\n\r\t]" if delimiter == "\t" else r"[^\S\n\r]"
-    edge = f"[{re.escape(delimiter)}\n\r]"
-    return re.compile(f"(?:^|{edge}){space}|{space}(?:$|{edge})")
+#: Whitespace that is not a line end (nor, in a TSV file, the delimiter).
+_SPACE = {d: re.compile(r"[^\S\n\r\t]" if d == "\t" else r"[^\S\n\r]") for d in ",;\t"}
+
+
+def _edge_space(text: str, delimiter: str) -> bool:
+    """Whether some whitespace is next to a delimiter, a line end or the file's ends. Without
+    quotes (which let a cell hold delimiters and line ends) these are the only places where a
+    cell's own leading or trailing whitespace can be: one scan of the text instead of
+    stripping every cell of a panel's tens of thousands of rows. (A regular expression with
+    those alternatives took 0.12 s on a 70,000-line file; the whitespace is found first.)"""
+    edges = {delimiter, "\n", "\r"}
+    last = len(text) - 1
+    for match in _SPACE[delimiter].finditer(text):
+        i = match.start()
+        if i == 0 or i == last or text[i - 1] in edges or text[i + 1] in edges:
+            return True
+    return False
 
 
 def _excel_cell(value: object) -> str:
@@ -158,8 +177,24 @@ def raw_table(path: Path, sheet: str | int | None = None) -> tuple[list[str], Ra
     header = grid[0]
     _check_header(path, header)
     width = len(header)
+    body = grid[1:]
+    if body and all(n == width for n in map(len, body)):  # the usual file: C-level passes
+        keep = list(map(any, body))
+        records = list(compress(body, keep))
+        rows = list(compress(range(2, len(body) + 2), keep))
+    else:
+        records, rows = _padded_rows(path, body, width)
+    if not records:
+        raise InputError(f"{path}: only a header row, no measurements")
+    frame = pd.DataFrame(records, columns=range(width), dtype=object)
+    return header, RawTable(frame=frame, rows=np.array(rows), path=path)
+
+
+def _padded_rows(path: Path, body: list[list[str]], width: int
+                 ) -> tuple[list[list[str]], list[int]]:
+    """Non-blank rows padded to ``width`` cells, and their row numbers in the file."""
     records, rows = [], []
-    for i, row in enumerate(grid[1:], start=2):
+    for i, row in enumerate(body, start=2):
         if not any(row):
             continue
         if len(row) > width and any(row[width:]):
@@ -169,10 +204,7 @@ def raw_table(path: Path, sheet: str | int | None = None) -> tuple[list[str], Ra
             )
         records.append(row if len(row) == width else (row + [""] * width)[:width])
         rows.append(i)
-    if not records:
-        raise InputError(f"{path}: only a header row, no measurements")
-    frame = pd.DataFrame(records, columns=range(width), dtype=object)
-    return header, RawTable(frame=frame, rows=np.array(rows), path=path)
+    return records, rows
 
 
 def _check_header(path: Path, header: list[str]) -> None:
