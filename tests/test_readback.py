@@ -20,9 +20,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "panel"
 
 
 def _captured_and_parsed(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame | None, pd.DataFrame]:
-    with io.capture_written():
+    with io.capture_written() as written:
         io.write_tsv(df, path)
-        captured = io._captured.get(io._key(path))  # None when as_read was unsure
+    captured = io.captured_table(written, path)  # None when as_read was unsure
     return captured, io.read_tsv(path)
 
 
@@ -106,9 +106,9 @@ def test_every_table_of_a_panel_model_reads_back_the_same(tmp_path):
     written = 0
     for path in sorted(results.glob("PANEL.*/tables/*.tsv")):
         parsed = io.read_tsv(path)
-        with io.capture_written():
+        with io.capture_written() as store:
             io.write_tsv(parsed, tmp_path / "again.tsv")
-            captured = io._captured.get(io._key(tmp_path / "again.tsv"))
+        captured = io.captured_table(store, tmp_path / "again.tsv")
         assert captured is not None, path
         pd.testing.assert_frame_equal(captured, parsed, check_exact=True, obj=str(path))
         written += 1

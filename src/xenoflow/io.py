@@ -14,8 +14,9 @@ import csv
 import os
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -133,16 +134,22 @@ def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
                                 quoting=csv.QUOTE_MINIMAL)
             writer.writerow(list(df.columns))
             writer.writerows(zip(*typed[1]))
-    if _captured is not None:
-        from .readback import as_read
-
-        back = as_read(df, *typed)
-        if back is not None:
-            _captured[_key(path)] = back
+    if _captured is not None:  # read back on demand (captured_table); the cells are new lists
+        _captured[_key(path)] = _Written(list(df.columns), len(df), *typed)
 
 
-#: path -> table as read back, while :func:`capture_written` is active.
-_captured: dict[str, pd.DataFrame] | None = None
+@dataclass
+class _Written:
+    """A table's column names, row count and cells as :func:`write_tsv` wrote them."""
+
+    columns: list[Any]
+    n_rows: int
+    dtypes: list[Any]
+    cells: list[list[Any]]
+
+
+#: path -> table written (or as read back) while :func:`capture_written` is active.
+_captured: dict[str, Any] | None = None
 
 
 def _key(path: str | Path) -> str:
@@ -150,16 +157,58 @@ def _key(path: str | Path) -> str:
 
 
 @contextmanager
-def capture_written() -> Iterator[None]:
-    """While active, :func:`write_tsv` also keeps each table as :func:`read_tsv` would read it
-    back (:func:`xenoflow.readback.as_read`), and :func:`read_tsv` of that path returns a copy
-    instead of parsing the file: a panel model writes ~30 tables and reads them all back."""
+def capture_written() -> Iterator[dict[str, Any]]:
+    """While active, :func:`write_tsv` also keeps the cells of each table it writes, and
+    :func:`read_tsv` of that path returns the table as it would read it back
+    (:func:`xenoflow.readback.as_read`, on the first read) instead of parsing the file: a
+    panel model writes ~30 tables and reads many of them back. Yields the store for
+    :func:`captured_table`."""
     global _captured
     outer, _captured = _captured, {}
     try:
-        yield
+        yield _captured
     finally:
         _captured = outer
+
+
+def captured_table(store: dict[str, Any], path: str | Path) -> pd.DataFrame | None:
+    """The table written to ``path`` inside :func:`capture_written` (``store``) as
+    :func:`read_tsv` reads it; None when it was not written there or the emulation is unsure
+    (then parse the file). Not a copy."""
+    key = _key(path)
+    entry = store.get(key)
+    if isinstance(entry, _Written):
+        from .readback import as_read
+
+        entry = store[key] = as_read(entry.columns, entry.n_rows, entry.dtypes, entry.cells)
+    return entry
+
+
+class TablesOnDemand(Mapping[str, pd.DataFrame]):
+    """Tables by name, each read on first access: from ``store`` (:func:`captured_table`),
+    else parsed from its file (``paths``: name -> path). A panel model's ~22 tables are all
+    read for its workbook, but only a third of them for its cross-model rows."""
+
+    def __init__(self, store: dict[str, Any], paths: Mapping[str, str | Path]) -> None:
+        self._store = store
+        self._paths = dict(paths)
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._read:
+            path = self._paths[name]
+            back = captured_table(self._store, path)
+            self._read[name] = back if back is not None else read_tsv(path)
+        return self._read[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def column_lists(df: pd.DataFrame) -> list[tuple[Any, list[Any]]]:
@@ -211,8 +260,10 @@ def write_text(text: str, path: str | Path) -> None:
 def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
     """Read a table written by :func:`write_tsv` (ids stay text; numbers correctly rounded,
     which pandas' default float parser is not for large exponents)."""
-    if _captured is not None and not kwargs and _key(path) in _captured:
-        return _captured[_key(path)].copy()
+    if _captured is not None and not kwargs:
+        back = captured_table(_captured, path)
+        if back is not None:
+            return back.copy()
     from .readback import ID_COLUMNS
 
     options: dict[str, Any] = {"dtype": dict.fromkeys(ID_COLUMNS, str),

@@ -209,15 +209,15 @@ def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> d
         unit = dataclasses.replace(unit, arms=tuple(a for a in unit.arms if a.name in arms))
     # each stage reads what the previous one wrote, as a study's rules do; the tables are
     # kept in memory as they read back (io.capture_written) instead of parsed again
-    with io.capture_written():
+    with io.capture_written() as store:
         stages.ingest_stage(unit, out["ingest"], ingested)
         measurements = io.read_measurements(out["ingest"].measurements)
         stages.growth_stage(unit, measurements, out["growth"], figures=False)
         growth_model = io.read_tsv(out["growth"].model)
         stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
         stages.survival_stage(unit, measurements, out["survival"], figures=False)
-        tables = {Path(p).stem: io.read_tsv(unit_dir / p)
-                  for p in unit_files(False, exports=False)}
+    tables = io.TablesOnDemand(store, {Path(p).stem: unit_dir / p
+                                       for p in unit_files(False, exports=False)})
     if writes_exports(unit):
         stages.summary_stage(unit, tables, out["summary"])
     if figures:
@@ -307,11 +307,10 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
         records = _restore(cache, unit_dir, files) and _cached_records(cache)
         if not records:
             status = "computed"
-            tables = _analyse_in_place(unit, lambda: ingest_source(unit, source, sub),
-                                       unit_dir, figures)
-            done = dataclasses.replace(unit, arms=_arms_of(unit, tables["measurements"]))
+            new_records = _analyse_in_place(unit, lambda: ingest_source(unit, source, sub),
+                                         unit_dir, figures)
             _store(cache, unit_dir, files)
-            records = _store_records(cache, unit_records(done, tables))
+            records = _store_records(cache, new_records)
         for name, df in records.items():
             parts[name].append(df)
         manifest.append((uid, value, key, status))
@@ -324,7 +323,9 @@ def _analyse_in_place(unit: Study, ingest: Callable[[], Any], unit_dir: Path, fi
                       ) -> dict[str, pd.DataFrame]:
     """:func:`analyse_unit` into a staging folder next to ``unit_dir``, moved into place
     whole: a model's folder is complete or absent, also after a crash, and its files need no
-    temporary names of their own (:func:`xenoflow.io.direct_writes`)."""
+    temporary names of their own (:func:`xenoflow.io.direct_writes`). Returns the unit's
+    cross-model rows (:func:`unit_records`, taken before the move: its tables are read on
+    demand, from their staging paths)."""
     from . import io
 
     staging = unit_dir.with_name(f".{unit_dir.name}.partial")
@@ -333,11 +334,13 @@ def _analyse_in_place(unit: Study, ingest: Callable[[], Any], unit_dir: Path, fi
     try:
         with io.direct_writes():
             tables = analyse_unit(unit, ingest(), staging, figures)["tables"]
+        done = dataclasses.replace(unit, arms=_arms_of(unit, tables["measurements"]))
+        records = unit_records(done, tables)
         os.replace(staging, unit_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return tables
+    return records
 
 
 _RECORDS = ("curves", "summary", "qc")

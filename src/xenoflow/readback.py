@@ -50,21 +50,21 @@ class Unsure(Exception):
     """A cell whose reading is not certain: read the file instead."""
 
 
-def as_read(df: pd.DataFrame, dtypes: list[np.dtype], cells: list[list[Any]]
+def as_read(columns: list[Any], n_rows: int, dtypes: list[np.dtype], cells: list[list[Any]]
             ) -> pd.DataFrame | None:
-    """``df`` (its columns of ``dtypes``) as read back from the TSV whose cells (per column,
-    as handed to the csv writer by :func:`xenoflow.io.write_tsv`) are ``cells``; None when
-    unsure."""
-    names = [str(c) for c in df.columns]
+    """A table of ``n_rows`` rows, named ``columns`` and of ``dtypes``, as read back from the
+    TSV whose cells (per column, as handed to the csv writer by :func:`xenoflow.io.write_tsv`)
+    are ``cells``; None when unsure."""
+    names = [str(c) for c in columns]
     if len(set(names)) < len(names) or any(not n.strip() or n != n.strip() for n in names):
         return None
-    if not len(df):
+    if not n_rows:
         return pd.DataFrame(np.empty((0, len(names)), dtype=object), columns=names)
     try:
         columns = [_column(n, dtype, column) for n, dtype, column in zip(names, dtypes, cells)]
     except Unsure:
         return None
-    return _frame(names, columns, len(df))
+    return _frame(names, columns, n_rows)
 
 
 def _frame(names: list[str], columns: list[np.ndarray], n_rows: int) -> pd.DataFrame:

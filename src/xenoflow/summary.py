@@ -407,12 +407,12 @@ def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
     raised (``exclusions*`` and ``warnings`` tables)."""
     counts: dict[tuple[str, str], list[int]] = {}  # (study, stage) -> [excluded, notes]
     for study_id, tables in tables_by_study.items():
-        for name, df in sorted(tables.items()):
+        for name in sorted(tables):  # only these tables are read (tables may be read on demand)
             if name.startswith("exclusions"):
                 stage = name.removeprefix("exclusions").lstrip("_") or "ingest"
-                counts.setdefault((study_id, stage), [0, 0])[0] += len(df)
+                counts.setdefault((study_id, stage), [0, 0])[0] += len(tables[name])
             elif name == "warnings":
-                counts.setdefault((study_id, "ingest"), [0, 0])[1] += len(df)
+                counts.setdefault((study_id, "ingest"), [0, 0])[1] += len(tables[name])
     return pd.DataFrame([(sid, stage, n[0], n[1]) for (sid, stage), n in counts.items()],
                         columns=["study_id", "stage", "n_excluded", "n_notes"])
 
