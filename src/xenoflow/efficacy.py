@@ -198,49 +198,70 @@ def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = N
     excl: list[dict[str, Any]] = []
     for _, r in data[data["volume_mm3"].isna()].iterrows():
         excl.append(_exclusion(r["arm"], r["mouse_id"], r["day"], "no volume"))
-    keys = ["arm", "mouse_id"]
     data = data.dropna(subset=["volume_mm3"])
-    # rows of a mouse by day; mice (and arms) keep their order of first appearance
-    mouse_rank = data.groupby(keys, sort=False).ngroup()
-    data = data.assign(_rank=mouse_rank).sort_values(["_rank", "day"], kind="stable")
-    data = data.drop(columns="_rank")
-    if baseline_day is None:
-        first = data.groupby(keys, sort=False).head(1)
-    else:
-        first = data[data["day"] == float(baseline_day)]
-    # one baseline row per mouse (_check_measurements refuses a mouse measured twice on a
-    # day): its day and volume are looked up per row
-    first_keys = list(zip(first["arm"].tolist(), first["mouse_id"].tolist()))
-    v0_of = dict(zip(first_keys, first["volume_mm3"].tolist()))
-    day0_of = dict(zip(first_keys, first["day"].tolist()))
-    row_keys = list(zip(data["arm"].tolist(), data["mouse_id"].tolist()))
-    out = data.assign(
-        baseline_day=np.array([day0_of.get(k, np.nan) for k in row_keys], dtype=float),
-        baseline_volume_mm3=np.array([v0_of.get(k, np.nan) for k in row_keys], dtype=float))
-    mice = dict.fromkeys(row_keys)
-    for arm, mouse in mice:
-        if (arm, mouse) not in v0_of:
+    # rows of a mouse by day; mice (and arms) keep their order of first appearance. Computed
+    # on arrays: a panel runs this for each of its hundreds of models, and the grouped pandas
+    # version (kept in tests/test_efficacy.py as the reference) cost ~12 frame operations
+    keys = list(zip(data["arm"].tolist(), data["mouse_id"].tolist()))
+    ids: dict[tuple[str, str], int] = {}
+    rank = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.int64)
+    order = np.lexsort((data["day"].to_numpy(float), rank))
+    rank = rank[order]
+    columns = {c: data[c].to_numpy()[order] for c in ("arm", "mouse_id", "day", "volume_mm3")}
+    days, volumes = columns["day"].astype(float), columns["volume_mm3"].astype(float)
+    if baseline_day is None:  # the first row of each mouse
+        base = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if rank.size else rank
+    else:  # _check_measurements refuses a mouse measured twice on a day
+        base = np.flatnonzero(days == float(baseline_day))
+    v0_of, day0_of = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
+    v0_of[rank[base]], day0_of[rank[base]] = volumes[base], days[base]
+    has_base = np.zeros(len(ids), dtype=bool)
+    has_base[rank[base]] = True
+    for (arm, mouse), i in ids.items():
+        if not has_base[i]:
             excl.append(_exclusion(arm, mouse, None,
                                    f"no measurement on baseline day {baseline_day:g}: left out "
                                    "of fold change, TGI and AUC"))
-        elif v0_of[(arm, mouse)] == 0:
+        elif v0_of[i] == 0:
             excl.append(_exclusion(arm, mouse, None,
                                    "baseline volume 0: fold change undefined (left out of "
                                    "fold change; kept for TGI and AUC)"))
-    v0 = out["baseline_volume_mm3"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["fold_change"] = np.where(v0 > 0, out["volume_mm3"] / v0, np.nan)
-    out["delta_volume_mm3"] = out["volume_mm3"] - v0
-    after = out["day"] >= out["baseline_day"]
-    # cumulative trapezoid per mouse over days >= baseline day
-    seg = out[after].copy()
-    grp = seg.groupby(keys, sort=False)
-    dt = grp["day"].diff()
-    vsum = seg["volume_mm3"] + grp["volume_mm3"].shift()
-    seg["_piece"] = (dt * vsum / 2).fillna(0.0)
-    out["auc_mm3_days"] = np.nan
-    out.loc[seg.index, "auc_mm3_days"] = seg.groupby(keys, sort=False)["_piece"].cumsum()
-    return out.reset_index(drop=True), exclusions_frame(excl)
+    v0, day0 = v0_of[rank], day0_of[rank]
+    with np.errstate(all="ignore"):  # as pandas' arithmetic (inf and NaN are results here)
+        columns["baseline_day"], columns["baseline_volume_mm3"] = day0, v0
+        columns["fold_change"] = np.where(v0 > 0, volumes / v0, np.nan)
+        columns["delta_volume_mm3"] = volumes - v0
+        columns["auc_mm3_days"] = _cumulative_auc(days, volumes, rank, days >= day0)
+    return pd.DataFrame(columns), exclusions_frame(excl)
+
+
+def _cumulative_auc(days: np.ndarray, volumes: np.ndarray, mouse: np.ndarray,
+                    counted: np.ndarray) -> np.ndarray:
+    """Cumulative trapezoid AUC per mouse over the ``counted`` rows (rows sorted by mouse and
+    day; NaN elsewhere): piece (t_k − t_{k−1})(V_k + V_{k−1})/2, 0 on a mouse's first counted
+    row (and where NaN), summed with Kahan compensation as pandas' grouped ``cumsum`` does."""
+    out = np.full(days.size, np.nan)
+    rows = np.flatnonzero(counted)
+    if not rows.size:
+        return out
+    t, v, m = days[rows], volumes[rows], mouse[rows]
+    same = np.r_[False, m[1:] == m[:-1]]
+    piece = np.zeros(rows.size)
+    prev = np.flatnonzero(same)
+    piece[prev] = (t[prev] - t[prev - 1]) * (v[prev] + v[prev - 1]) / 2
+    piece[np.isnan(piece)] = 0.0
+    total = compensation = 0.0
+    sums = []
+    for value, continued in zip(piece.tolist(), same.tolist()):
+        if not continued:
+            total = compensation = 0.0
+        y = value - compensation
+        t_new = total + y
+        compensation = t_new - total - y
+        total = t_new
+        sums.append(total)
+    out[rows] = sums
+    return out
 
 
 def auc_per_mouse(measurements: pd.DataFrame, baseline_day: float | None = None,
