@@ -96,3 +96,13 @@ def test_column_lists_equal_the_columns_tolist():
         assert [d for d, _ in got] == [d for d, _ in want]
         assert repr([v for _, v in got]) == repr([v for _, v in want])
         assert [[type(x) for x in v] for _, v in got] == [[type(x) for x in v] for _, v in want]
+
+
+def test_empty_frame_is_a_fresh_header_only_frame():
+    columns = ["arm", "p_value", "note"]
+    first = io.empty_frame(columns)
+    pd.testing.assert_frame_equal(first, pd.DataFrame(columns=columns), check_exact=True)
+    first["arm"] = ["changed"] * 0
+    first.loc[0] = ["x", 1.0, "y"]  # the cached template must not change with a copy
+    pd.testing.assert_frame_equal(io.empty_frame(columns), pd.DataFrame(columns=columns))
+    assert list(io.empty_frame(iter(columns)).columns) == columns

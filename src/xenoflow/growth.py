@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .io import exclusions_frame
+from .io import empty_frame, exclusions_frame
 from .stats import holm  # noqa: F401  (re-exported for callers of this module)
 from .stats import mouse_curves, t_sf
 
@@ -397,7 +397,7 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
         rows.append(row)
     per_mouse = pd.DataFrame(rows)
     if per_mouse.empty:
-        per_mouse = pd.DataFrame(columns=PER_MOUSE_COLUMNS + ["_fits"])
+        per_mouse = empty_frame(PER_MOUSE_COLUMNS + ["_fits"])
     present = list(dict.fromkeys(data["arm"].astype(str)))
     order = [a for a in (arms or []) if a in present] + [a for a in present
                                                          if a not in (arms or [])]
@@ -538,7 +538,7 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
                  "(statsmodels MixedLM + profiled REML)")
     else:
         rates = pd.DataFrame()
-        contrasts = pd.DataFrame(columns=CONTRAST_COLUMNS)
+        contrasts = empty_frame(CONTRAST_COLUMNS)
         label = ("per-mouse OLS rates, arm mean (mixed model could not be fitted)" if model_arms
                  else "per-mouse OLS rates, arm mean (mixed model skipped)")
     control_rate = None
@@ -616,7 +616,7 @@ FITS_COLUMNS = ["structure", "random_effects", "reml_loglik", "aic", "optimiser"
 
 def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
     if not fits:
-        return pd.DataFrame(columns=FITS_COLUMNS)
+        return empty_frame(FITS_COLUMNS)
     from . import mixed
 
     return mixed.fits_table(fits, sel)

@@ -285,6 +285,19 @@ def exclusions_frame(rows: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"day": float})
 
 
+_EMPTY: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def empty_frame(columns: Iterable[Any]) -> pd.DataFrame:
+    """``pd.DataFrame(columns=columns)`` (object columns, no rows), as a copy of one built
+    once per column list: pandas' constructor takes ~0.7 ms for 15 columns, a copy 10 µs, and
+    every panel model has a few header-only tables."""
+    key = tuple(columns)
+    if key not in _EMPTY:
+        _EMPTY[key] = pd.DataFrame(columns=list(key))
+    return _EMPTY[key].copy()
+
+
 _EMPTY_EXCLUSIONS: pd.DataFrame | None = None
 
 

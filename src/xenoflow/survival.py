@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import survtests as st
 from .errors import ConfigError, InputError
-from .io import empty_exclusions, exclusions_frame
+from .io import empty_exclusions, empty_frame, exclusions_frame
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
 from .stats import mouse_curves, positions
 
@@ -496,9 +496,9 @@ def analyse(endpoints: pd.DataFrame | None, arms: list[str], control: str,
     treated arm with the control only (panel models: different drugs, not doses of one).
     """
     if endpoints is None:
-        return {"per_mouse": pd.DataFrame(columns=PER_MOUSE_COLUMNS),
-                "per_arm": pd.DataFrame(columns=PER_ARM_COLUMNS),
-                "tests": pd.DataFrame(columns=TEST_COLUMNS),
+        return {"per_mouse": empty_frame(PER_MOUSE_COLUMNS),
+                "per_arm": empty_frame(PER_ARM_COLUMNS),
+                "tests": empty_frame(TEST_COLUMNS),
                 "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS)}
     return {"per_mouse": endpoints[PER_MOUSE_COLUMNS],
             "per_arm": per_arm_summary(endpoints, arms, alpha),
