@@ -32,7 +32,8 @@ import pandas as pd
 
 from .config import Study
 from .errors import InputError
-from .io import EXCLUSION_COLUMNS, MEASUREMENT_COLUMNS, OPTIONAL_MEASUREMENT_COLUMNS
+from .io import (EXCLUSION_COLUMNS, MEASUREMENT_COLUMNS, OPTIONAL_MEASUREMENT_COLUMNS,
+                 empty_exclusions, empty_frame)
 
 #: Caliper formulas: name -> (factor on L·W², human-readable definition).
 CALIPER_FORMULAS = {
@@ -555,6 +556,8 @@ def _curve_notes(df: pd.DataFrame) -> list[dict[str, object]]:
 
 def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     missing = df["volume_mm3"].isna()
+    if not missing.any():  # the usual case; building an empty table cost more than the rest
+        return df, empty_exclusions()
     excl = pd.DataFrame({
         "stage": "ingest", "arm": df.loc[missing, "arm"], "mouse_id": df.loc[missing, "mouse_id"],
         "day": df.loc[missing, "day"],
@@ -617,7 +620,8 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     measurements = _sort(df, arms)[columns].reset_index(drop=True)
     return Ingested(measurements=measurements,
                     exclusions=exclusions.reset_index(drop=True),
-                    warnings=pd.DataFrame(warnings, columns=WARNING_COLUMNS))
+                    warnings=pd.DataFrame(warnings, columns=WARNING_COLUMNS) if warnings
+                    else empty_frame(WARNING_COLUMNS))
 
 
 def summarise(result: Ingested, study: Study) -> str:
