@@ -102,46 +102,43 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
     """
     rule = settings.get("log_zero_rule", "drop")
     floor = float(settings.get("log_floor_mm3", 1.0))
-    df = data[["arm", "mouse_id", "day", "volume_mm3"]].copy()
-    df["arm"] = df["arm"].astype(str)
-    df["mouse_id"] = df["mouse_id"].astype(str)
-    df["day"] = df["day"].astype(float)
-    df["volume_mm3"] = df["volume_mm3"].astype(float)
-    rows: list[dict[str, Any]] = []
-    missing = df["volume_mm3"].isna()
-    if missing.any():
-        for r in df[missing].itertuples():
-            rows.append(_exclusion(r.arm, r.mouse_id, r.day, "volume missing"))
-        df = df[~missing]
-    if rule == "floor":
-        low = df["volume_mm3"] < floor
-        df["floored"] = low
-        df["volume_used_mm3"] = df["volume_mm3"].where(~low, floor)
-    elif rule == "drop":
-        nonpos = df["volume_mm3"] <= 0
-        if nonpos.any():
-            for r in df[nonpos].itertuples():
-                rows.append(_exclusion(r.arm, r.mouse_id, r.day,
-                                       f"volume {r.volume_mm3:g} mm3 cannot be log-transformed "
-                                       "(log_zero_rule=drop)"))
-            df = df[~nonpos].copy()
-        df["floored"] = False
-        df["volume_used_mm3"] = df["volume_mm3"]
-    else:  # validated by the config schema; guard for direct calls
+    if rule not in ("drop", "floor"):  # validated by the config schema; guard direct calls
         from .errors import ConfigError
 
         raise ConfigError(f"analysis: key 'log_zero_rule': expected drop or floor, got {rule!r}")
-    df["log_volume"] = np.log(df["volume_used_mm3"])
-    df["mouse"] = [mouse_key(a, m) for a, m in zip(df["arm"], df["mouse_id"])]
+    # on arrays, one frame at the end: a panel runs this for each of its hundreds of models
+    # (the frame version is kept in tests/test_growth.py as the reference)
+    arm = np.array([str(a) for a in data["arm"].tolist()], dtype=object)
+    mouse_id = np.array([str(m) for m in data["mouse_id"].tolist()], dtype=object)
+    day = data["day"].to_numpy(dtype=float)
+    volume = data["volume_mm3"].to_numpy(dtype=float)
+    rows: list[dict[str, Any]] = []
+    keep = ~np.isnan(volume)
+    for i in np.flatnonzero(~keep):
+        rows.append(_exclusion(arm[i], mouse_id[i], day[i], "volume missing"))
+    if rule == "drop":
+        for i in np.flatnonzero(keep & (volume <= 0)):
+            rows.append(_exclusion(arm[i], mouse_id[i], day[i],
+                                   f"volume {volume[i]:g} mm3 cannot be log-transformed "
+                                   "(log_zero_rule=drop)"))
+        keep &= volume > 0
+    arm, mouse_id, day, volume = arm[keep], mouse_id[keep], day[keep], volume[keep]
+    floored = volume < floor if rule == "floor" else np.zeros(volume.size, dtype=bool)
+    used = np.where(floored, floor, volume)
+    mouse = [mouse_key(a, m) for a, m in zip(arm.tolist(), mouse_id.tolist())]
     # keep the input's mouse order (arm in study order, then mouse id), days ascending
-    first_seen = {m: i for i, m in enumerate(dict.fromkeys(df["mouse"]))}
-    order = np.array([first_seen[m] for m in df["mouse"]], dtype=np.int64)
-    day = df["day"].to_numpy()
+    first_seen = {m: i for i, m in enumerate(dict.fromkeys(mouse))}
+    order = np.array([first_seen[m] for m in mouse], dtype=np.int64)
     in_order = np.all((order[1:] > order[:-1])
                       | ((order[1:] == order[:-1]) & (day[1:] >= day[:-1])))
-    if not in_order:  # ingested tables are sorted already; a stable sort would keep them
-        df = df.iloc[np.lexsort((day, order))]
-    return df.reset_index(drop=True), exclusions_frame(rows)
+    sort = slice(None) if in_order else np.lexsort((day, order))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_volume = np.log(used)
+    frame = pd.DataFrame({"arm": arm[sort], "mouse_id": mouse_id[sort], "day": day[sort],
+                          "volume_mm3": volume[sort], "floored": floored[sort],
+                          "volume_used_mm3": used[sort], "log_volume": log_volume[sort],
+                          "mouse": np.array(mouse, dtype=object)[sort]})
+    return frame, exclusions_frame(rows)
 
 
 @dataclass(frozen=True)

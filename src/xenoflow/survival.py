@@ -120,14 +120,18 @@ def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | No
                           f"threshold (got {threshold_mm3!r})")
     label = _rule_label(rule, threshold_mm3, fold)
     data = measurements.dropna(subset=["volume_mm3", "day"])
-    rows = []
+    columns: list[list[Any]] = [[], [], [], [], []]
     for arm, mouse, days, volumes in mouse_curves(data):
         time, event, text = _one_mouse(days, volumes, rule, threshold_mm3, fold, label)
-        rows.append((arm, mouse, time, event, text))
-    out = pd.DataFrame(rows, columns=PER_MOUSE_COLUMNS)
-    out["time_days"] = out["time_days"].astype(float)
-    out["event"] = out["event"].astype(int)
-    return out
+        for column, value in zip(columns, (arm, mouse, time, event, text)):
+            column.append(value)
+    arms, mice, times, events, texts = columns
+    if not arms:
+        return empty_frame(PER_MOUSE_COLUMNS).astype({"time_days": float, "event": int})
+    return pd.DataFrame({"arm": arms, "mouse_id": mice,
+                         "time_days": np.array(times, dtype=float),
+                         "event": np.array(events, dtype=int), "endpoint_rule": texts},
+                        columns=PER_MOUSE_COLUMNS)
 
 
 # -------------------------------------------------------------------------- recorded endpoints
