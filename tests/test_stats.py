@@ -64,3 +64,19 @@ def test_positions_groups_rows_in_first_seen_order():
     assert xs.positions(["b", "a", "b", "c", "a"]) == {"b": [0, 2], "a": [1, 4], "c": [3]}
     assert list(xs.positions([("T", "2"), ("C", "1"), ("T", "2")])) == [("T", "2"), ("C", "1")]
     assert xs.positions([]) == {}
+
+
+def test_complete_rows_equal_dropna():
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        n = int(rng.integers(0, 12))
+        df = pd.DataFrame({"day": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+                           "volume_mm3": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+                           "arm": rng.choice(["a", None], n)}, index=rng.permutation(n) * 3)
+        for subset in (["volume_mm3"], ["volume_mm3", "day"]):
+            got = xs.complete_rows(df, subset)
+            pd.testing.assert_frame_equal(got, df.dropna(subset=subset), check_exact=True)
+            if not df[subset].isna().any().any():
+                assert got is df  # nothing missing: no copy

@@ -63,7 +63,7 @@ import pandas as pd
 
 from .errors import InputError
 from .io import exclusions_frame
-from .stats import positions
+from .stats import complete_rows, positions
 
 STAGE = "efficacy"
 
@@ -153,7 +153,7 @@ def default_reference_day(measurements: pd.DataFrame, min_fraction: float = 0.5)
     every arm must be measured on it). Raises :class:`InputError` when no day qualifies.
     This is the default ``reference_day`` of a study (study schema).
     """
-    data = measurements.dropna(subset=["volume_mm3"])
+    data = complete_rows(measurements, ["volume_mm3"])
     rows = set(zip(data["arm"].tolist(), data["mouse_id"].tolist(), data["day"].tolist()))
     size = Counter(arm for arm, _ in {(arm, mouse) for arm, mouse, _ in rows})
     measured = Counter((day, arm) for arm, _, day in rows)  # distinct mice per day and arm
@@ -198,7 +198,7 @@ def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = N
     excl: list[dict[str, Any]] = []
     for _, r in data[data["volume_mm3"].isna()].iterrows():
         excl.append(_exclusion(r["arm"], r["mouse_id"], r["day"], "no volume"))
-    data = data.dropna(subset=["volume_mm3"])
+    data = complete_rows(data, ["volume_mm3"])
     # rows of a mouse by day; mice (and arms) keep their order of first appearance. Computed
     # on arrays: a panel runs this for each of its hundreds of models, and the grouped pandas
     # version (kept in tests/test_efficacy.py as the reference) cost ~12 frame operations

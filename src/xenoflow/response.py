@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .io import exclusions_frame
-from .stats import beta_ppf, mouse_curves
+from .stats import beta_ppf, complete_rows, mouse_curves
 
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
 #: (label, best-response threshold, best-average-response threshold); strict "<" on both.
@@ -123,11 +123,19 @@ def best_response(measurements: pd.DataFrame, min_day: float = 10.0) -> pd.DataF
     ``measurements``: canonical table (``arm, mouse_id, day, volume_mm3``). Returns one row per
     mouse (``RESPONSE_COLUMNS``), mice in input order. Rows with a missing volume are ignored.
     """
-    data = measurements.dropna(subset=["volume_mm3"])
+    data = complete_rows(measurements, ["volume_mm3"])
     rows = [{"arm": arm, "mouse_id": mouse, **curve_response(days, volumes, min_day)}
             for arm, mouse, days, volumes in mouse_curves(data)]
+    return _response_frame(rows)
+
+
+def _response_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``RESPONSE_COLUMNS`` from per-mouse rows, ``n_measurements`` as int (a one-column
+    ``astype`` with a dict checks every column; the column is set on its own instead)."""
     out = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
-    return out.astype({"n_measurements": int}) if len(out) else out
+    if len(out):
+        out["n_measurements"] = out["n_measurements"].astype(int)
+    return out
 
 
 def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
@@ -139,7 +147,7 @@ def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
     measurements and mice not measured on that day are left out and listed in ``exclusions``
     (columns ``stage, arm, mouse_id, day, reason``, stage ``response``).
     """
-    data = measurements.dropna(subset=["volume_mm3"])
+    data = complete_rows(measurements, ["volume_mm3"])
     excl: list[dict[str, Any]] = []
     if baseline_day is None:
         return best_response(data, min_day), exclusions_frame(excl)
@@ -160,8 +168,7 @@ def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
         rows.append({"arm": g["arm"].iloc[0], "mouse_id": g["mouse_id"].iloc[0],
                      **curve_response(g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day,
                                       day_origin=b)})
-    out = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
-    return (out.astype({"n_measurements": int}) if len(out) else out), exclusions_frame(excl)
+    return _response_frame(rows), exclusions_frame(excl)
 
 
 def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:

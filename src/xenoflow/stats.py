@@ -94,3 +94,13 @@ def mouse_curves(data: pd.DataFrame, value: str = "volume_mm3"
     starts = np.flatnonzero(np.r_[True, mouse[1:] != mouse[:-1]]) if mouse.size else mouse
     for lo, hi in zip(starts, [*starts[1:], mouse.size]):
         yield arms[lo], mice[lo], days[lo:hi], values[lo:hi]
+
+
+def complete_rows(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``df.dropna(subset=columns)``, but ``df`` itself (not a copy) when no value is missing,
+    the usual case: dropna copies the frame, ~0.3 ms a call on a panel model's small tables.
+    For callers that only read the result."""
+    missing = np.zeros(len(df), dtype=bool)
+    for column in columns:
+        missing |= df[column].isna().to_numpy()
+    return df[~missing] if missing.any() else df

@@ -22,7 +22,7 @@ from . import survtests as st
 from .errors import ConfigError, InputError
 from .io import empty_exclusions, empty_frame, exclusions_frame
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
-from .stats import mouse_curves, positions
+from .stats import complete_rows, mouse_curves, positions
 
 PER_MOUSE_COLUMNS = ["arm", "mouse_id", "time_days", "event", "endpoint_rule"]
 ENDPOINT_RULES = ("first_above", "last_below", "interpolate", "fold_baseline")
@@ -119,7 +119,7 @@ def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | No
         raise ConfigError(f"study key 'endpoint_volume_mm3': rule {rule} needs a positive "
                           f"threshold (got {threshold_mm3!r})")
     label = _rule_label(rule, threshold_mm3, fold)
-    data = measurements.dropna(subset=["volume_mm3", "day"])
+    data = complete_rows(measurements, ["volume_mm3", "day"])
     columns: list[list[Any]] = [[], [], [], [], []]
     for arm, mouse, days, volumes in mouse_curves(data):
         time, event, text = _one_mouse(days, volumes, rule, threshold_mm3, fold, label)
