@@ -115,3 +115,36 @@ def test_cells_are_stripped_as_if_each_were(tmp_path_factory, delimiter, body):
             read_grid(path)
         return
     assert read_grid(path) == [[c.strip() for c in row] for row in rows]
+
+
+def _sort_frame_version(df: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """The sort_values implementation that ingest._sort replaced (reference)."""
+    import re
+
+    def key(text: str) -> tuple:
+        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                     for p in re.split(r"(\d+)", text) if p)
+
+    order = {a: i for i, a in enumerate(arms)}
+    keyed = df.assign(_arm=df["arm"].map(order), _mouse=df["mouse_id"].map(key))
+    return keyed.sort_values(["_arm", "_mouse", "day"], kind="stable").drop(
+        columns=["_arm", "_mouse"])
+
+
+def test_rows_sort_as_the_frame_version():
+    import numpy as np
+
+    from xenoflow.ingest import _sort
+
+    rng = np.random.default_rng(13)
+    ids = ["1", "2", "10", "m2", "m10", "a", "A1b2", "007", "x 3"]
+    for _ in range(300):
+        n = int(rng.integers(0, 25))
+        df = pd.DataFrame({"arm": rng.choice(["C", "T", "Z"], n),
+                           "mouse_id": rng.choice(ids, n),
+                           "day": np.where(rng.random(n) < 0.1, np.nan,
+                                           rng.choice([0.0, 3.0, 7.5, 14.0], n)),
+                           "volume_mm3": rng.random(n)}, index=rng.permutation(n))
+        arms = ["T", "C"] if rng.random() < 0.5 else ["Z", "T", "C"]
+        pd.testing.assert_frame_equal(_sort(df, arms), _sort_frame_version(df, arms),
+                                      check_exact=True)

@@ -519,17 +519,23 @@ def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, st
                 )
 
 
-def _natural_key(values: pd.Series) -> pd.Series:
-    def key(text: str) -> tuple:
-        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
-
-    return values.map(key)
+def _natural_key(text: str) -> tuple:
+    """Sort key of a mouse id: runs of digits compare as numbers ("2" before "10")."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                 for p in re.split(r"(\d+)", text) if p)
 
 
 def _sort(df: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
-    order = {a: i for i, a in enumerate(arms)}
-    keyed = df.assign(_arm=df["arm"].map(order), _mouse=_natural_key(df["mouse_id"]))
-    return keyed.sort_values(["_arm", "_mouse", "day"], kind="stable").drop(columns=["_arm", "_mouse"])
+    """Rows by arm (in ``arms`` order, others last), mouse id (natural order) and day (missing
+    last), stable: the order of ``sort_values`` on those keys, from one Python sort of the
+    row positions (the frame version cost ~1 ms per panel model)."""
+    rank = {a: i for i, a in enumerate(arms)}
+    arm = [rank.get(a, len(arms)) for a in df["arm"].tolist()]
+    mouse = [_natural_key(m) for m in df["mouse_id"].tolist()]
+    day = df["day"].tolist()
+    order = sorted(range(len(day)), key=lambda i: (arm[i], mouse[i], day[i] != day[i],
+                                                    day[i] if day[i] == day[i] else 0.0))
+    return df.take(order)
 
 
 def _curve_notes(df: pd.DataFrame) -> list[dict[str, object]]:

@@ -29,7 +29,7 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -240,32 +240,39 @@ def unit_records(unit: Study, tables: dict[str, pd.DataFrame]) -> dict[str, pd.D
             "qc": qc_counts({unit.study_id: tables})}
 
 
-def per_curve(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def per_curve(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per mouse (curve): growth rate, best response, mRECIST, AUC, time to endpoint."""
-    keys = ["arm", "mouse_id"]
     growth = tables["growth_per_mouse"]
-    growth = growth[keys + [c for c in ("growth_rate_per_day", "growth_rate_se", "r_squared",
-                                        "doubling_time_days", "best_model") if c in growth]]
-    resp = tables["response"][keys + ["best_response_pct", "best_avg_response_pct", "mrecist"]]
-    mice = tables["efficacy_per_mouse"]
-    auc = mice[keys + ["auc_mm3_days"]]
-    surv = tables["survival_per_mouse"][keys + ["time_days", "event", "endpoint_rule"]]
-    surv = surv.rename(columns={"time_days": "endpoint_time_days", "event": "endpoint_event"})
+    # (table, its columns -> per-curve column names)
+    parts = [
+        (growth, {c: c for c in ("growth_rate_per_day", "growth_rate_se", "r_squared",
+                                 "doubling_time_days", "best_model") if c in growth}),
+        (tables["response"], {c: c for c in ("best_response_pct", "best_avg_response_pct",
+                                             "mrecist")}),
+        (tables["efficacy_per_mouse"], {"auc_mm3_days": "auc_mm3_days"}),
+        (tables["survival_per_mouse"], {"time_days": "endpoint_time_days",
+                                        "event": "endpoint_event",
+                                        "endpoint_rule": "endpoint_rule"}),
+    ]
     m = tables["measurements"]
     curves = Counter(zip(m["arm"].tolist(), m["mouse_id"].tolist()))  # first-seen order
     out: dict[str, list[Any]] = {"arm": [a for a, _ in curves],
                                  "mouse_id": [mouse for _, mouse in curves],
                                  "n_measurements": list(curves.values())}
-    # left joins on (arm, mouse_id) by dict lookups: a panel builds these rows for every model
-    for part in (growth, resp, auc, surv):
-        row_of = {key: i for i, key in enumerate(zip(part["arm"].tolist(),
-                                                     part["mouse_id"].tolist()))}
-        if len(row_of) < len(part):  # every per-mouse table has one row per curve
-            raise ValueError(f"per-curve table with columns {list(part.columns)}: more than "
+    # left joins on (arm, mouse_id) by dict lookups, whole columns at a time: a panel builds
+    # these rows for every model
+    for table, names in parts:
+        missing = [c for c in names if c not in table]
+        if missing:
+            raise KeyError(f"per-curve table without column(s) {missing}")
+        row_of = {key: i for i, key in enumerate(zip(table["arm"].tolist(),
+                                                     table["mouse_id"].tolist()))}
+        if len(row_of) < len(table):  # every per-mouse table has one row per curve
+            raise ValueError(f"per-curve table with columns {list(table.columns)}: more than "
                              "one row for an (arm, mouse_id)")
-        for col in part.columns[2:]:
-            values = part[col].tolist()
-            out[col] = [values[row_of[c]] if c in row_of else np.nan for c in curves]
+        for column, name in names.items():
+            values = table[column].tolist()
+            out[name] = [values[row_of[c]] if c in row_of else np.nan for c in curves]
     return pd.DataFrame(out)
 
 
