@@ -186,8 +186,8 @@ def captured_table(store: dict[str, Any], path: str | Path) -> pd.DataFrame | No
 
 class TablesOnDemand(Mapping[str, pd.DataFrame]):
     """Tables by name, each read on first access: from ``store`` (:func:`captured_table`),
-    else parsed from its file (``paths``: name -> path). A panel model's ~22 tables are all
-    read for its workbook, but only a third of them for its cross-model rows."""
+    else parsed from its file (``paths``: name -> path). A panel model's 20 tables are all
+    read for its workbook, but 14 of them for its cross-model rows alone."""
 
     def __init__(self, store: dict[str, Any], paths: Mapping[str, str | Path]) -> None:
         self._store = store
