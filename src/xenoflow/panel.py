@@ -315,7 +315,7 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
         if not records:
             status = "computed"
             new_records = _analyse_in_place(unit, lambda: ingest_source(unit, source, sub),
-                                         unit_dir, figures)
+                                            unit_dir, figures)
             _store(cache, unit_dir, files)
             records = _store_records(cache, new_records)
         for name, df in records.items():
