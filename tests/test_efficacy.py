@@ -513,3 +513,38 @@ def test_per_mouse_metrics_equal_the_grouped_pandas_version():
         want, want_excl = _per_mouse_metrics_pandas(data, baseline_day)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         pd.testing.assert_frame_equal(got_excl, want_excl, check_exact=True)
+
+
+def _check_measurements_frame(measurements):
+    """The frame version that efficacy._check_measurements replaced (reference)."""
+    data = measurements[["arm", "mouse_id", "day", "volume_mm3"]].copy()
+    data["arm"] = data["arm"].astype(str)
+    data["mouse_id"] = data["mouse_id"].astype(str)
+    data["day"] = data["day"].astype(float)
+    data["volume_mm3"] = data["volume_mm3"].astype(float)
+    dup = data.duplicated(["arm", "mouse_id", "day"], keep=False)
+    if dup.any():
+        r = data[dup].iloc[0]
+        raise InputError(f"measurement table: mouse {r['mouse_id']} of arm {r['arm']} is measured "
+                         f"twice on day {r['day']:g}; expected one row per mouse and day")
+    return data
+
+
+def test_checked_measurements_equal_the_frame_version():
+    rng = np.random.default_rng(31)
+    for trial in range(300):
+        n = int(rng.integers(0, 12))
+        data = pd.DataFrame({
+            "arm": rng.choice(np.array(["C", "T", 3, None], dtype=object), n),
+            "mouse_id": rng.integers(1, 4, n).astype(object),
+            "day": np.where(rng.random(n) < 0.15, np.nan, rng.choice([0.0, 3.0, 7.0], n)),
+            "volume_mm3": rng.choice([np.nan, 0.0, 100.0, 250.5], n),
+            "extra": "x"}, index=rng.permutation(n) + 10)
+        try:
+            want = _check_measurements_frame(data)
+        except InputError as exc:
+            with pytest.raises(InputError) as got:
+                ef._check_measurements(data)
+            assert str(got.value) == str(exc)
+            continue
+        pd.testing.assert_frame_equal(ef._check_measurements(data), want, check_exact=True)
