@@ -113,3 +113,14 @@ def test_every_table_of_a_panel_model_reads_back_the_same(tmp_path):
         pd.testing.assert_frame_equal(captured, parsed, check_exact=True, obj=str(path))
         written += 1
     assert written >= 4 * 20
+
+
+def test_a_table_written_again_without_emulation_is_parsed(tmp_path):
+    """A path written twice inside one capture, the second time by the to_csv fallback (a
+    pandas extension dtype), reads back the second table, not the first."""
+    path = tmp_path / "t.tsv"
+    with io.capture_written():
+        io.write_tsv(pd.DataFrame({"x": [1.5, 2.5]}), path)
+        io.write_tsv(pd.DataFrame({"x": pd.array([7, None], dtype="Int64")}), path)
+        back = io.read_tsv(path)
+    assert back["x"].tolist()[0] == 7 and pd.isna(back["x"].tolist()[1])

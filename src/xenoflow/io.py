@@ -128,6 +128,8 @@ def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
         if typed is None:
             safe_text(df).to_csv(tmp, sep="\t", index=False, float_format=FLOAT_FORMAT,
                                  lineterminator="\n", na_rep="")
+            if _captured is not None:  # not emulated: read_tsv parses this file
+                _captured.pop(_key(path), None)
             return
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quotechar='"',
