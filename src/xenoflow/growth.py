@@ -95,8 +95,8 @@ def _exclusion(arm: str, mouse_id: str, day: float | None, reason: str) -> dict[
 def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Natural-log volumes under the study's zero rule.
 
-    Returns ``(frame, exclusions)``; ``frame`` has ``arm, mouse_id, mouse, day, volume_mm3,
-    volume_used_mm3, log_volume, floored`` for every measurement kept, sorted by mouse and day.
+    Returns ``(frame, exclusions)``; ``frame`` has ``arm, mouse_id, day, volume_mm3, floored,
+    volume_used_mm3, log_volume, mouse`` for every measurement kept, sorted by mouse and day.
     Missing volumes are excluded with a reason; zero / sub-floor volumes follow
     ``settings["log_zero_rule"]`` (module docstring).
     """

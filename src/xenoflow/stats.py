@@ -51,7 +51,6 @@ def beta_ppf(q: Any, a: Any, b: Any) -> Any:
     return special.betaincinv(a, b, q)
 
 
-
 def positions(keys: Iterable[Any]) -> dict[Any, list[int]]:
     """Key -> positions of its rows, keys in order of first appearance: one pass over a
     column (or zipped columns) instead of a pandas group or a mask per key, which cost more
