@@ -16,10 +16,15 @@ run: $(BIN)/snakemake
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
 
-test: $(BIN)/snakemake
+test: lint
 	$(BIN)/pytest
 
+# Formatting, style, types and the workflow's own lint; part of `make test`.
 lint: $(BIN)/snakemake
+	$(BIN)/ruff check src workflow tests benchmarks
+	$(BIN)/ruff format --check src workflow tests benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/mypy
 	$(BIN)/snakemake --lint
 
 clean:

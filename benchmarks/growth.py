@@ -54,9 +54,13 @@ def main(repeats: int = 5) -> None:
     growth.analyse(data, settings, ARMS, "Control")  # warm-up: imports, caches
     per_mouse = timed(lambda: growth.fit_per_mouse(data, settings, ARMS), repeats)
     stage = timed(lambda: growth.analyse(data, settings, ARMS, "Control"), repeats)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    print(f"study: {len(ARMS)} arms x 8 mice x 15 days = {len(data)} measurements; median of {repeats}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"study: {len(ARMS)} arms x 8 mice x 15 days = {len(data)} measurements; median of {repeats}"
+    )
     print(f"per-mouse fits (5 models each): cpu {per_mouse[0]:.3f} s, wall {per_mouse[1]:.3f} s")
     print(f"whole growth stage:             cpu {stage[0]:.3f} s, wall {stage[1]:.3f} s")
 

@@ -46,16 +46,30 @@ def analyse(config: Path, n_models: int) -> None:
     study = load_study(config)
     units = list(panel.panel_units(study))[:n_models]
     with tempfile.TemporaryDirectory() as tmp, batch_gc():
-        panel.analyse_chunk(study, units, Path(tmp) / "results", figures=False,
-                            cache_dir=Path(tmp) / "cache")
+        panel.analyse_chunk(
+            study, units, Path(tmp) / "results", figures=False, cache_dir=Path(tmp) / "cache"
+        )
 
 
 def instructions(config: Path, n_models: int) -> int:
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-           sys.executable, __file__, "--run", str(config), str(n_models)]
+    cmd = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "--run",
+        str(config),
+        str(n_models),
+    ]
     # multithreaded BLAS spins while it waits, which makes instruction counts vary by 2x
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
     if done.returncode or not found:
@@ -70,8 +84,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--models", type=int, nargs=2, default=[5, 25])
-    parser.add_argument("--exports", nargs="+", choices=["true", "false"],
-                        default=["true", "false"], help="panel_exports settings to measure")
+    parser.add_argument(
+        "--exports",
+        nargs="+",
+        choices=["true", "false"],
+        default=["true", "false"],
+        help="panel_exports settings to measure",
+    )
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"{args.data}: not found (pass --data PATH to the PDXE volumes.csv)")
@@ -93,8 +112,10 @@ def main() -> None:
         config.write_text(text.replace("  panel_exports: true\n", ""), encoding="utf-8")
         low, high = instructions(config, few), instructions(config, many)
         per_model = (high - low) / (many - few)
-        print(f"{exports:<14} {per_model / 1e6:>10.1f} "
-              f"{(low - few * per_model) / 1e6:>8.0f}", flush=True)
+        print(
+            f"{exports:<14} {per_model / 1e6:>10.1f} {(low - few * per_model) / 1e6:>8.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

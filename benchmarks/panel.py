@@ -56,8 +56,9 @@ analysis:
 """
 
 
-def prepare(name: str, data: pd.DataFrame, fraction: float, figures: bool,
-            exports: bool = True) -> Path:
+def prepare(
+    name: str, data: pd.DataFrame, fraction: float, figures: bool, exports: bool = True
+) -> Path:
     folder = OUT / name
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "config").mkdir(parents=True)
@@ -65,10 +66,11 @@ def prepare(name: str, data: pd.DataFrame, fraction: float, figures: bool,
     keep = models[: max(1, round(fraction * len(models)))]
     data[data["model"].isin(keep)].to_csv(folder / "config" / "volumes.csv", index=False)
     (folder / "config" / "pdxe.yaml").write_text(
-        STUDY.format(figures=str(figures).lower(), exports=str(exports).lower()),
-        encoding="utf-8")
+        STUDY.format(figures=str(figures).lower(), exports=str(exports).lower()), encoding="utf-8"
+    )
     (folder / "config" / "config.yaml").write_text(
-        "studies: [config/pdxe.yaml]\nresults: results\n", encoding="utf-8")
+        "studies: [config/pdxe.yaml]\nresults: results\n", encoding="utf-8"
+    )
     return folder
 
 
@@ -80,8 +82,15 @@ def _children_cpu() -> float:
 def run(folder: Path) -> tuple[float, float, int]:
     """Wall and CPU seconds (all processes) of one Snakemake run in ``folder``; number of jobs
     it ran."""
-    cmd = [str(Path(sys.executable).parent / "snakemake"), "-s", str(ROOT / "Snakefile"),
-           "-d", str(folder), "--cores", "2"]
+    cmd = [
+        str(Path(sys.executable).parent / "snakemake"),
+        "-s",
+        str(ROOT / "Snakefile"),
+        "-d",
+        str(folder),
+        "--cores",
+        "2",
+    ]
     cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -103,8 +112,11 @@ def report(name: str, folder: Path, wall: float, cpu: float, jobs: int) -> None:
     sub = pd.read_csv(folder / "config" / "volumes.csv", usecols=["model", "arm", "mouse_id"])
     curves = len(sub.drop_duplicates())
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"{name:<16} {sub['model'].nunique():>6} {curves:>7} {jobs:>5} {wall:>8.1f} "
-          f"{cpu:>7.1f} {peak_mb:>9.0f}  (calibration loop {calibration():.2f} s)", flush=True)
+    print(
+        f"{name:<16} {sub['model'].nunique():>6} {curves:>7} {jobs:>5} {wall:>8.1f} "
+        f"{cpu:>7.1f} {peak_mb:>9.0f}  (calibration loop {calibration():.2f} s)",
+        flush=True,
+    )
 
 
 def calibration() -> float:
@@ -129,11 +141,15 @@ def main() -> None:
     # xenoflow does not analyse body weight, and PDXE has one negative weight (file row 36707,
     # -0.1 g) that ingest rightly refuses: the benchmark leaves the column out.
     data = data.drop(columns=["body_weight_g"], errors="ignore")
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}; data {args.data.name}: {len(data)} rows; "
-          f"calibration loop {calibration():.2f} s")
-    print(f"{'scenario':<16} {'models':>6} {'curves':>7} {'jobs':>5} {'wall_s':>8} "
-          f"{'cpu_s':>7} {'peak_MB':>9}")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; data {args.data.name}: {len(data)} rows; "
+        f"calibration loop {calibration():.2f} s"
+    )
+    print(
+        f"{'scenario':<16} {'models':>6} {'curves':>7} {'jobs':>5} {'wall_s':>8} "
+        f"{'cpu_s':>7} {'peak_MB':>9}"
+    )
     if "tables" in args.only:
         folder = prepare("tables_100", data, 1.0, figures=False, exports=False)
         report("tables 100%", folder, *run(folder))
@@ -147,8 +163,7 @@ def main() -> None:
             report(f"figures {int(fraction * 100)}%", folder, *run(folder))
     if "edit" in args.only:
         folder = OUT / "figures_100"
-        panel = pd.read_csv(folder / "config" / "volumes.csv", dtype=str,
-                            keep_default_na=False)
+        panel = pd.read_csv(folder / "config" / "volumes.csv", dtype=str, keep_default_na=False)
         first = panel.index[panel["model"] == panel["model"].iloc[0]][0]
         panel.loc[first, "volume_mm3"] = str(float(panel.loc[first, "volume_mm3"]) + 1.0)
         panel.to_csv(folder / "config" / "volumes.csv", index=False)

@@ -62,13 +62,18 @@ def test_survival_after_last_measurement_is_accepted(tmp_path, capsys):
     """A death (or censoring) recorded after the last caliper measurement is the normal case
     (mice are followed after measurements stop); death on the last measured day is fine too,
     and so is censoring before a later measurement (follow-up simply ends there)."""
-    path = _survival_study(tmp_path, "arm,mouse_id,time_days,event\nControl,1,7,1\n"
-                           "Control,2,40,1\nDrug,1.0,3,0\nDrug,2,60,0\n")
+    path = _survival_study(
+        tmp_path,
+        "arm,mouse_id,time_days,event\nControl,1,7,1\nControl,2,40,1\nDrug,1.0,3,0\nDrug,2,60,0\n",
+    )
     study = load_study(path)
     endpoints = study_endpoints(study, ingest(study).measurements)
     assert endpoints[["arm", "mouse_id", "time_days", "event"]].values.tolist() == [
-        ["Control", "1", 7.0, 1], ["Control", "2", 40.0, 1], ["Drug", "1", 3.0, 0],
-        ["Drug", "2", 60.0, 0]]
+        ["Control", "1", 7.0, 1],
+        ["Control", "2", 40.0, 1],
+        ["Drug", "1", 3.0, 0],
+        ["Drug", "2", 60.0, 0],
+    ]
     assert cli_main(["validate", str(path)]) == 0
     capsys.readouterr()
 

@@ -18,8 +18,9 @@ def write_study(tmp_path: Path, **keys: object) -> Path:
     study = {"study_id": "s1", "data": "d.csv", "control": "C", "arms": ["C", "T"]}
     study.update(keys)
     path = tmp_path / "s1.yaml"
-    path.write_text(yaml.safe_dump({k: v for k, v in study.items() if v is not None}),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({k: v for k, v in study.items() if v is not None}), encoding="utf-8"
+    )
     return path
 
 
@@ -30,7 +31,9 @@ def config_error(path: Path) -> str:
 
 
 def test_valid_study_resolves_paths_and_doses(tmp_path):
-    path = write_study(tmp_path, arms=["C", {"name": "T", "doses": [{"day": 0, "amount": 95.7, "unit": "uCi"}]}])
+    path = write_study(
+        tmp_path, arms=["C", {"name": "T", "doses": [{"day": 0, "amount": 95.7, "unit": "uCi"}]}]
+    )
     study = load_study(path)
     assert study.data == (tmp_path / "d.csv").resolve()
     assert study.arm_names == ["C", "T"] and study.treated_arms == ["T"]
@@ -77,7 +80,9 @@ def test_path_outside_study_folder_is_allowed_and_reported(tmp_path):
     sub.mkdir()
     (tmp_path / "d.csv").write_text("x\n", encoding="utf-8")
     path = sub / "s.yaml"
-    path.write_text(yaml.safe_dump({"study_id": "s", "data": "../d.csv", "control": "C"}), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"study_id": "s", "data": "../d.csv", "control": "C"}), encoding="utf-8"
+    )
     study = load_study(path)
     assert study.data == (tmp_path / "d.csv").resolve()
     assert "outside the study folder" in study.notes[0]

@@ -29,8 +29,15 @@ def _long(curves: dict[tuple[str, str], list[float]], days: list[float]) -> pd.D
 @pytest.fixture
 def tiny() -> pd.DataFrame:
     # days 0, 7, 14; mouse ids repeat across arms (mouse = (arm, mouse_id))
-    return _long({("C", "1"): [100, 200, 400], ("C", "2"): [100, 300, 600],
-                  ("T", "1"): [100, 100, 50], ("T", "2"): [200, 150, 100]}, [0, 7, 14])
+    return _long(
+        {
+            ("C", "1"): [100, 200, 400],
+            ("C", "2"): [100, 300, 600],
+            ("T", "1"): [100, 100, 50],
+            ("T", "2"): [200, 150, 100],
+        },
+        [0, 7, 14],
+    )
 
 
 def _row(table: pd.DataFrame, arm: str, day: float) -> pd.Series:
@@ -55,7 +62,7 @@ def test_hand_computed_metrics(tiny):
     assert c14["mean_fold_change"] == pytest.approx(5)
     assert c14["geomean_fold_change"] == pytest.approx(math.sqrt(24))
     assert t14["mean_fold_change"] == pytest.approx(0.5)
-    assert t14["fold_change_reduction_pct"] == pytest.approx(90)   # 100*(1 - 0.5/5)
+    assert t14["fold_change_reduction_pct"] == pytest.approx(90)  # 100*(1 - 0.5/5)
     # volume-change TGI: dC = (300+500)/2 = 400, dT = (-50-100)/2 = -75 -> 100*(1+75/400)
     assert t14["tgi_pct"] == pytest.approx(118.75)
     # regression: 75 mm3 lost from a mean baseline of 150 -> 50 %
@@ -77,8 +84,15 @@ def test_hand_computed_metrics(tiny):
 
 def test_growing_arm_has_no_regression_and_seed_example():
     # the seed: control grew 25-fold, treated 12.5-fold -> 50 % fold-change reduction
-    data = _long({("C", "1"): [10, 250], ("T", "1"): [10, 125], ("C", "2"): [20, 500],
-                  ("T", "2"): [20, 250]}, [0, 28])
+    data = _long(
+        {
+            ("C", "1"): [10, 250],
+            ("T", "1"): [10, 125],
+            ("C", "2"): [20, 500],
+            ("T", "2"): [20, 250],
+        },
+        [0, 28],
+    )
     table, _ = ef.efficacy_table(data, "C", settings=SETTINGS)
     t = _row(table, "T", 28)
     assert t["fold_change_reduction_pct"] == pytest.approx(50)
@@ -93,16 +107,18 @@ def test_crownbio_cr1197_against_r():
     names(b)[3] <- "v0"; x <- merge(d[d$day==54,], b); x$fc <- x$volume_mm3/x$v0
     x$dv <- x$volume_mm3-x$v0; m <- aggregate(cbind(volume_mm3,fc,dv)~arm, x, mean)
     then 100*T/C, 100*(1-dT/dC), 100*(1-FC_T/FC_C) against Vehicle."""
-    data = pd.read_csv(ROOT / "data/public/invivosyn_crownbio/CR1197.csv",
-                       dtype={"arm": str, "mouse_id": str})
+    data = pd.read_csv(
+        ROOT / "data/public/invivosyn_crownbio/CR1197.csv", dtype={"arm": str, "mouse_id": str}
+    )
     table, excl = ef.efficacy_table(data, "Vehicle", settings=SETTINGS, baseline_day=33)
     assert excl.empty
     ref = ef.reference_day_rows(table).set_index("arm")
-    assert (ref["day"] == 54).all()   # Vehicle 6/10 mice on day 54, 3/10 on day 57
-    golden = {"Cetuximab": (1084.65243314, 5.35462740245, 56.69547, 48.31395, 48.68595),
-              "Palbociclib": (1280.31269717, 6.56945727531, 66.92276, 37.21355, 37.04408),
-              "Palbociclib+Cetuximab": (516.87762695, 2.51133364320, 27.01752, 81.84546,
-                                        75.93358)}
+    assert (ref["day"] == 54).all()  # Vehicle 6/10 mice on day 54, 3/10 on day 57
+    golden = {
+        "Cetuximab": (1084.65243314, 5.35462740245, 56.69547, 48.31395, 48.68595),
+        "Palbociclib": (1280.31269717, 6.56945727531, 66.92276, 37.21355, 37.04408),
+        "Palbociclib+Cetuximab": (516.87762695, 2.51133364320, 27.01752, 81.84546, 75.93358),
+    }
     for arm, (vol, fc, tc, tgi, fcr) in golden.items():
         r = ref.loc[arm]
         assert r["mean_volume_mm3"] == pytest.approx(vol, rel=1e-10)
@@ -122,8 +138,10 @@ def test_auc_per_mouse_trapezoid(tiny):
 
 
 def test_baseline_day_and_exclusions():
-    data = _long({("C", "1"): [50, 100, 300], ("C", "2"): [None, 100, 200],
-                  ("T", "1"): [40, 0, 50]}, [-3, 0, 10])
+    data = _long(
+        {("C", "1"): [50, 100, 300], ("C", "2"): [None, 100, 200], ("T", "1"): [40, 0, 50]},
+        [-3, 0, 10],
+    )
     pm, excl = ef.per_mouse_metrics(data, baseline_day=0)
     # C/2 has a day-0 measurement; T/1 baseline is 0 -> FC undefined, kept for dV
     row = pm[(pm["arm"] == "C") & (pm["mouse_id"] == "1") & (pm["day"] == 10)].iloc[0]
@@ -150,8 +168,12 @@ def test_default_baseline_is_first_measurement():
 
 def test_default_reference_day():
     # A has 4 mice (needs >= 2 measured), B has 2 (needs >= 1)
-    a = {("A", str(i)): v for i, v in enumerate([[1, 1, 1, 1], [1, 1, 1, None],
-                                                   [1, 1, None, None], [1, 1, None, None]])}
+    a = {
+        ("A", str(i)): v
+        for i, v in enumerate(
+            [[1, 1, 1, 1], [1, 1, 1, None], [1, 1, None, None], [1, 1, None, None]]
+        )
+    }
     b = {("B", "1"): [1, 1, 1, 1], ("B", "2"): [1, 1, None, None]}
     data = _long({**a, **b}, [0, 1, 2, 3])
     assert ef.default_reference_day(data) == 2
@@ -173,8 +195,14 @@ def _random_study(seed: int = 3, arms: int = 3, mice: int = 8, days: int = 15) -
         for m in range(mice):
             v0 = rng.uniform(80, 150)
             for d in range(days):
-                rows.append((f"arm{a}", str(m + 1), 2.0 * d,
-                             v0 * math.exp(rate * 2 * d + rng.normal(0, 0.1))))
+                rows.append(
+                    (
+                        f"arm{a}",
+                        str(m + 1),
+                        2.0 * d,
+                        v0 * math.exp(rate * 2 * d + rng.normal(0, 0.1)),
+                    )
+                )
     return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
 
 
@@ -187,8 +215,11 @@ def test_bootstrap_is_deterministic_and_brackets_estimate():
     c, _ = ef.efficacy_table(data, "arm0", settings={**settings, "seed": 1})
     assert not np.allclose(a["tc_ci_low"].fillna(0), c["tc_ci_low"].fillna(0))
     last = a[(a["day"] == a["day"].max()) & (a["arm"] != "arm0")]
-    for metric, point in (("tc", "tc_pct"), ("tgi", "tgi_pct"),
-                          ("fold_change_reduction", "fold_change_reduction_pct")):
+    for metric, point in (
+        ("tc", "tc_pct"),
+        ("tgi", "tgi_pct"),
+        ("fold_change_reduction", "fold_change_reduction_pct"),
+    ):
         assert (last[f"{metric}_ci_low"] < last[point]).all()
         assert (last[point] < last[f"{metric}_ci_high"]).all()
     # final-volume TGI interval is the mirror of the T/C interval
@@ -196,8 +227,15 @@ def test_bootstrap_is_deterministic_and_brackets_estimate():
 
 
 def test_bootstrap_identical_mice_gives_degenerate_interval():
-    data = _long({("C", "1"): [100, 400], ("C", "2"): [100, 400],
-                  ("T", "1"): [100, 200], ("T", "2"): [100, 200]}, [0, 10])
+    data = _long(
+        {
+            ("C", "1"): [100, 400],
+            ("C", "2"): [100, 400],
+            ("T", "1"): [100, 200],
+            ("T", "2"): [100, 200],
+        },
+        [0, 10],
+    )
     table, _ = ef.efficacy_table(data, "C", settings=SETTINGS)
     t = _row(table, "T", 10)
     assert t["tc_ci_low"] == pytest.approx(50) and t["tc_ci_high"] == pytest.approx(50)
@@ -212,10 +250,17 @@ def test_bootstrap_matches_a_direct_loop():
     rng = np.random.default_rng(5)
     draws = {arm: rng.integers(0, 5, size=(300, 5)) for arm in ("arm0", "arm1")}
     day = pm["day"].max()
-    vals = {arm: pm[(pm["arm"] == arm) & (pm["day"] == day)].set_index("mouse_id")
-            .loc[[str(i) for i in range(1, 6)], "volume_mm3"].to_numpy() for arm in draws}
-    tc = [100 * vals["arm1"][draws["arm1"][b]].mean() / vals["arm0"][draws["arm0"][b]].mean()
-          for b in range(300)]
+    vals = {
+        arm: pm[(pm["arm"] == arm) & (pm["day"] == day)]
+        .set_index("mouse_id")
+        .loc[[str(i) for i in range(1, 6)], "volume_mm3"]
+        .to_numpy()
+        for arm in draws
+    }
+    tc = [
+        100 * vals["arm1"][draws["arm1"][b]].mean() / vals["arm0"][draws["arm0"][b]].mean()
+        for b in range(300)
+    ]
     row = ci[(ci["arm"] == "arm1") & (ci["day"] == day)].iloc[0]
     assert row["tc_ci_low"] == pytest.approx(np.quantile(tc, 0.05))
     assert row["tc_ci_high"] == pytest.approx(np.quantile(tc, 0.95))
@@ -232,7 +277,6 @@ def test_nci_activity_bands():
 def test_duplicate_measurement_is_an_input_error(tiny):
     with pytest.raises(InputError, match="twice on day 7"):
         ef.efficacy_table(pd.concat([tiny, tiny.iloc[[1]]]), "C", settings=SETTINGS)
-
 
 
 def test_missing_control_skips_comparisons_with_a_note(tiny):
@@ -265,11 +309,21 @@ def test_doubling_time():
 
 
 def _endpoints() -> pd.DataFrame:
-    rows = [("C", "1", 10, 1), ("C", "2", 12, 1), ("C", "3", 14, 1),
-            ("A", "1", 18, 1), ("A", "2", 20, 1), ("A", "3", 24, 1), ("A", "4", 30, 0),
-            ("A", "5", 30, 0),
-            ("B", "1", 20, 1), ("B", "2", 22, 1), ("B", "3", 30, 0), ("B", "4", 30, 0),
-            ("B", "5", 30, 0)]
+    rows = [
+        ("C", "1", 10, 1),
+        ("C", "2", 12, 1),
+        ("C", "3", 14, 1),
+        ("A", "1", 18, 1),
+        ("A", "2", 20, 1),
+        ("A", "3", 24, 1),
+        ("A", "4", 30, 0),
+        ("A", "5", 30, 0),
+        ("B", "1", 20, 1),
+        ("B", "2", 22, 1),
+        ("B", "3", 30, 0),
+        ("B", "4", 30, 0),
+        ("B", "5", 30, 0),
+    ]
     out = pd.DataFrame(rows, columns=["arm", "mouse_id", "time_days", "event"])
     out["endpoint_rule"] = "first_above 1000 mm3"
     return out
@@ -279,8 +333,14 @@ def test_growth_delay_with_censoring():
     # KM: C 2/3, 1/3 -> median 12; A 4/5, 3/5, 2/5 (two censored at 30) -> median 24;
     # B never falls to 0.5 (three censored) -> not reached.
     # R: survfit(Surv(c(18,20,24,30,30), c(1,1,1,0,0)) ~ 1) -> median 24
-    table = ef.growth_delay(_endpoints(), "C", ["C", "A", "B"], doubling_time=4.0,
-                            treatment_durations={"A": 7.0, "B": 7.0}, threshold="1000 mm3")
+    table = ef.growth_delay(
+        _endpoints(),
+        "C",
+        ["C", "A", "B"],
+        doubling_time=4.0,
+        treatment_durations={"A": 7.0, "B": 7.0},
+        threshold="1000 mm3",
+    )
     t = table.set_index("arm")
     assert t.loc["C", "median_time_days"] == 12 and t.loc["A", "median_time_days"] == 24
     assert t.loc["A", "growth_delay_days"] == 12
@@ -307,11 +367,19 @@ def test_delay_threshold_choice():
 
 def test_growth_delay_from_volumes_fold_rule():
     # 4x baseline: C reaches 400 on day 10 and 20 -> first above; T never -> censored
-    data = _long({("C", "1"): [100, 450, 900], ("C", "2"): [100, 200, 500],
-                  ("C", "3"): [100, 150, 300],
-                  ("T", "1"): [100, 120, 150], ("T", "2"): [100, 110, 120]}, [0, 10, 20])
-    table = ef.growth_delay_from_volumes(data, "C", ["C", "T"], None, {"endpoint_fold": 4},
-                                         doubling_time=5.0)
+    data = _long(
+        {
+            ("C", "1"): [100, 450, 900],
+            ("C", "2"): [100, 200, 500],
+            ("C", "3"): [100, 150, 300],
+            ("T", "1"): [100, 120, 150],
+            ("T", "2"): [100, 110, 120],
+        },
+        [0, 10, 20],
+    )
+    table = ef.growth_delay_from_volumes(
+        data, "C", ["C", "T"], None, {"endpoint_fold": 4}, doubling_time=5.0
+    )
     t = table.set_index("arm")
     assert t.loc["C", "n_events"] == 2
     assert t.loc["C", "median_time_days"] == 20
@@ -321,12 +389,13 @@ def test_growth_delay_from_volumes_fold_rule():
 
 def test_exponential_growth_delay():
     # k_C = ln2/4 (Td 4), k_T = ln2/6 (Td 6); fold 4 = 2 doublings -> 2*(6 - 4) = 4 days
-    gm = pd.DataFrame({"arm": ["C", "T", "R"],
-                       "growth_rate_per_day": [math.log(2) / 4, math.log(2) / 6, -0.01]})
+    gm = pd.DataFrame(
+        {"arm": ["C", "T", "R"], "growth_rate_per_day": [math.log(2) / 4, math.log(2) / 6, -0.01]}
+    )
     out = ef.exponential_growth_delay(gm, "C", math.log(4)).set_index("arm")
     assert out.loc["T", "model_growth_delay_days"] == pytest.approx(4)
     assert np.isnan(out.loc["C", "model_growth_delay_days"])
-    assert np.isnan(out.loc["R", "model_growth_delay_days"])      # regressing: never reaches
+    assert np.isnan(out.loc["R", "model_growth_delay_days"])  # regressing: never reaches
     # absolute threshold 800 mm3: C from 100 (3 doublings, 12 d), T from 200 (2 doublings, 12 d)
     out = ef.exponential_growth_delay(gm, "C", {"C": math.log(8), "T": math.log(4)})
     assert out.set_index("arm").loc["T", "model_growth_delay_days"] == pytest.approx(0)
@@ -344,9 +413,14 @@ def test_mouse_summary(tiny):
 def test_mouse_summary_missing_baseline_and_reference_day():
     """A mouse without a baseline keeps its volumes but has no AUC; a mouse not measured on the
     reference day has no reference volume; AUC to the reference day stops at that day."""
-    data = pd.DataFrame({"arm": ["C"] * 5, "mouse_id": ["1", "1", "1", "2", "2"],
-                         "day": [0.0, 7.0, 14.0, 3.0, 14.0],
-                         "volume_mm3": [100.0, 300.0, 500.0, 80.0, 240.0]})
+    data = pd.DataFrame(
+        {
+            "arm": ["C"] * 5,
+            "mouse_id": ["1", "1", "1", "2", "2"],
+            "day": [0.0, 7.0, 14.0, 3.0, 14.0],
+            "volume_mm3": [100.0, 300.0, 500.0, 80.0, 240.0],
+        }
+    )
     pm, excl = ef.per_mouse_metrics(data, baseline_day=0)
     ms = ef.mouse_summary(pm, 7.0).set_index("mouse_id")
     assert len(excl) == 1 and excl["mouse_id"].iloc[0] == "2"
@@ -354,8 +428,11 @@ def test_mouse_summary_missing_baseline_and_reference_day():
     assert ms.loc["1", "auc_reference_mm3_days"] == 7 * 400 / 2
     assert ms.loc["1", "reference_volume_mm3"] == 300 and ms.loc["1", "reference_fold_change"] == 3
     assert ms.loc["2", "last_day"] == 14 and np.isnan(ms.loc["2", "baseline_day"])
-    assert np.isnan(ms.loc["2", ["auc_mm3_days", "auc_reference_mm3_days",
-                                 "reference_volume_mm3"]].astype(float)).all()
+    assert np.isnan(
+        ms.loc["2", ["auc_mm3_days", "auc_reference_mm3_days", "reference_volume_mm3"]].astype(
+            float
+        )
+    ).all()
     assert list(ms.index) == ["1", "2"]
 
 
@@ -369,13 +446,17 @@ def test_row_order_does_not_matter(tiny):
 def test_versus_control_needs_the_control_on_the_same_day():
     """Comparisons are made day by day: a treated day without a control measurement, and the
     control's own rows, have no comparative metrics (not even % regression)."""
-    summary = pd.DataFrame({
-        "arm": ["C", "C", "T", "T", "T"], "day": [0.0, 7.0, 0.0, 7.0, 9.0],
-        "mean_volume_mm3": [100.0, 400.0, 100.0, 50.0, 40.0],
-        "mean_delta_volume_mm3": [0.0, 300.0, 0.0, -50.0, -60.0],
-        "mean_fold_change": [1.0, 4.0, 1.0, 0.5, 0.4],
-        "mean_auc_mm3_days": [0.0, 1750.0, 0.0, 525.0, 615.0],
-        "mean_baseline_volume_mm3": [100.0] * 5})
+    summary = pd.DataFrame(
+        {
+            "arm": ["C", "C", "T", "T", "T"],
+            "day": [0.0, 7.0, 0.0, 7.0, 9.0],
+            "mean_volume_mm3": [100.0, 400.0, 100.0, 50.0, 40.0],
+            "mean_delta_volume_mm3": [0.0, 300.0, 0.0, -50.0, -60.0],
+            "mean_fold_change": [1.0, 4.0, 1.0, 0.5, 0.4],
+            "mean_auc_mm3_days": [0.0, 1750.0, 0.0, 525.0, 615.0],
+            "mean_baseline_volume_mm3": [100.0] * 5,
+        }
+    )
     out = ef.versus_control(summary, "C")
     assert out.loc[[0, 1, 4]].isna().all(axis=None)
     t7 = out.loc[3]
@@ -398,19 +479,20 @@ def test_one_mouse_per_arm_day_equals_the_grouped_summary():
         n_arms = int(rng.integers(1, 6))
         rows = []
         for a in range(n_arms):
-            days = np.sort(rng.choice(np.arange(0.0, 60.0, 0.5), int(rng.integers(1, 12)),
-                                      replace=False))
+            days = np.sort(
+                rng.choice(np.arange(0.0, 60.0, 0.5), int(rng.integers(1, 12)), replace=False)
+            )
             volumes = rng.choice([0.0, 1e-300, 1e300, 3.7, 150.0, 1234.5678], days.size)
-            volumes = np.where(rng.random(days.size) < 0.7, rng.lognormal(5, 1, days.size),
-                               volumes)
+            volumes = np.where(rng.random(days.size) < 0.7, rng.lognormal(5, 1, days.size), volumes)
             rows += [(f"arm{a}", f"m{a}", d, v) for d, v in zip(days, volumes)]
         data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
         pm, _ = ef.per_mouse_metrics(data, baseline_day=0.0 if trial % 3 == 0 else None)
         fast = ef._one_mouse_per_arm_day(pm)
         assert fast is not None
         pd.testing.assert_frame_equal(fast, ef._grouped_summary(pm), check_exact=True)
-    two_mice = pd.DataFrame({"arm": ["C", "C"], "mouse_id": ["1", "2"], "day": [0.0, 0.0],
-                             "volume_mm3": [100.0, 120.0]})
+    two_mice = pd.DataFrame(
+        {"arm": ["C", "C"], "mouse_id": ["1", "2"], "day": [0.0, 0.0], "volume_mm3": [100.0, 120.0]}
+    )
     pm, _ = ef.per_mouse_metrics(two_mice)
     assert ef._one_mouse_per_arm_day(pm) is None
     assert ef.arm_day_summary(pm)["n_mice"].tolist() == [2]
@@ -421,10 +503,11 @@ def test_per_mouse_baselines_equal_a_join():
     tables, with and without a baseline day that some mice lack."""
     rng = np.random.default_rng(11)
     for trial in range(100):
-        rows = [(f"a{rng.integers(3)}", f"m{m}", d, float(rng.lognormal(5, 1)))
-                for m in range(int(rng.integers(1, 8)))
-                for d in rng.choice([0.0, 3.0, 7.0, 10.5, 14.0], int(rng.integers(1, 5)),
-                                    replace=False)]
+        rows = [
+            (f"a{rng.integers(3)}", f"m{m}", d, float(rng.lognormal(5, 1)))
+            for m in range(int(rng.integers(1, 8)))
+            for d in rng.choice([0.0, 3.0, 7.0, 10.5, 14.0], int(rng.integers(1, 5)), replace=False)
+        ]
         data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
         data = data.drop_duplicates(["arm", "mouse_id", "day"])
         baseline_day = 0.0 if trial % 2 else None
@@ -435,7 +518,8 @@ def test_per_mouse_baselines_equal_a_join():
         else:
             first = ordered[ordered["day"] == baseline_day]
         base = first.set_index(["arm", "mouse_id"])[["day", "volume_mm3"]].rename(
-            columns={"day": "baseline_day", "volume_mm3": "baseline_volume_mm3"})
+            columns={"day": "baseline_day", "volume_mm3": "baseline_volume_mm3"}
+        )
         joined = ordered.join(base, on=["arm", "mouse_id"])
         pd.testing.assert_frame_equal(pm[list(joined.columns)], joined, check_exact=True)
 
@@ -466,17 +550,30 @@ def _per_mouse_metrics_pandas(measurements, baseline_day=None, checked=False):
     row_keys = list(zip(data["arm"].tolist(), data["mouse_id"].tolist()))
     out = data.assign(
         baseline_day=np.array([day0_of.get(k, np.nan) for k in row_keys], dtype=float),
-        baseline_volume_mm3=np.array([v0_of.get(k, np.nan) for k in row_keys], dtype=float))
+        baseline_volume_mm3=np.array([v0_of.get(k, np.nan) for k in row_keys], dtype=float),
+    )
     mice = dict.fromkeys(row_keys)
     for arm, mouse in mice:
         if (arm, mouse) not in v0_of:
-            excl.append(ef._exclusion(arm, mouse, None,
-                                   f"no measurement on baseline day {baseline_day:g}: left out "
-                                   "of fold change, TGI and AUC"))
+            excl.append(
+                ef._exclusion(
+                    arm,
+                    mouse,
+                    None,
+                    f"no measurement on baseline day {baseline_day:g}: left out "
+                    "of fold change, TGI and AUC",
+                )
+            )
         elif v0_of[(arm, mouse)] == 0:
-            excl.append(ef._exclusion(arm, mouse, None,
-                                   "baseline volume 0: fold change undefined (left out of "
-                                   "fold change; kept for TGI and AUC)"))
+            excl.append(
+                ef._exclusion(
+                    arm,
+                    mouse,
+                    None,
+                    "baseline volume 0: fold change undefined (left out of "
+                    "fold change; kept for TGI and AUC)",
+                )
+            )
     v0 = out["baseline_volume_mm3"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["fold_change"] = np.where(v0 > 0, out["volume_mm3"] / v0, np.nan)
@@ -504,8 +601,11 @@ def test_per_mouse_metrics_equal_the_grouped_pandas_version():
             arm = f"a{rng.integers(3)}"
             days = rng.choice(np.arange(0.0, 80.0, 0.5), int(rng.integers(1, 40)), replace=False)
             for d in days:
-                v = float(rng.lognormal(5, 2)) if rng.random() < 0.8 else float(
-                    rng.choice([0.0, np.nan, 1e-300, 1e300, 0.1]))
+                v = (
+                    float(rng.lognormal(5, 2))
+                    if rng.random() < 0.8
+                    else float(rng.choice([0.0, np.nan, 1e-300, 1e300, 0.1]))
+                )
                 rows.append((arm, f"m{m % 4}", d, v))
         data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
         data = data.drop_duplicates(["arm", "mouse_id", "day"]).sample(frac=1.0, random_state=trial)
@@ -526,21 +626,27 @@ def _check_measurements_frame(measurements):
     dup = data.duplicated(["arm", "mouse_id", "day"], keep=False)
     if dup.any():
         r = data[dup].iloc[0]
-        raise InputError(f"measurement table: mouse {r['mouse_id']} of arm {r['arm']} is measured "
-                         f"twice on day {r['day']:g}; expected one row per mouse and day")
+        raise InputError(
+            f"measurement table: mouse {r['mouse_id']} of arm {r['arm']} is measured "
+            f"twice on day {r['day']:g}; expected one row per mouse and day"
+        )
     return data
 
 
 def test_checked_measurements_equal_the_frame_version():
     rng = np.random.default_rng(31)
-    for trial in range(300):
+    for _ in range(300):
         n = int(rng.integers(0, 12))
-        data = pd.DataFrame({
-            "arm": rng.choice(np.array(["C", "T", 3, None], dtype=object), n),
-            "mouse_id": rng.integers(1, 4, n).astype(object),
-            "day": np.where(rng.random(n) < 0.15, np.nan, rng.choice([0.0, 3.0, 7.0], n)),
-            "volume_mm3": rng.choice([np.nan, 0.0, 100.0, 250.5], n),
-            "extra": "x"}, index=rng.permutation(n) + 10)
+        data = pd.DataFrame(
+            {
+                "arm": rng.choice(np.array(["C", "T", 3, None], dtype=object), n),
+                "mouse_id": rng.integers(1, 4, n).astype(object),
+                "day": np.where(rng.random(n) < 0.15, np.nan, rng.choice([0.0, 3.0, 7.0], n)),
+                "volume_mm3": rng.choice([np.nan, 0.0, 100.0, 250.5], n),
+                "extra": "x",
+            },
+            index=rng.permutation(n) + 10,
+        )
         try:
             want = _check_measurements_frame(data)
         except InputError as exc:

@@ -15,13 +15,33 @@ from xenoflow.config import load_study
 from xenoflow.plots.efficacy import fold_change_figure, waterfall_figure
 from xenoflow.plots.style import save_figure
 
-MEAS = pd.DataFrame({
-    "arm": ["Vehicle"] * 9 + ["Drug"] * 9,
-    "mouse_id": ["1", "1", "1", "2", "2", "2", "3", "3", "3"] * 2,
-    "day": [0, 7, 14] * 6,
-    "volume_mm3": [100, 600, 1500, 100, 900, 2000, 120, 500, 1100,
-                   100, 200, 400, 100, 40, 2, 100, 300, 1200],
-})
+MEAS = pd.DataFrame(
+    {
+        "arm": ["Vehicle"] * 9 + ["Drug"] * 9,
+        "mouse_id": ["1", "1", "1", "2", "2", "2", "3", "3", "3"] * 2,
+        "day": [0, 7, 14] * 6,
+        "volume_mm3": [
+            100,
+            600,
+            1500,
+            100,
+            900,
+            2000,
+            120,
+            500,
+            1100,
+            100,
+            200,
+            400,
+            100,
+            40,
+            2,
+            100,
+            300,
+            1200,
+        ],
+    }
+)
 
 STUDY = """study_id: s1
 data: m.csv
@@ -42,8 +62,9 @@ def _study(tmp_path: Path, extra: str = "") -> object:
 
 def test_analyse_study(tmp_path: Path) -> None:
     study = _study(tmp_path, "endpoint_volume_mm3: 1000\n")
-    growth = pd.DataFrame({"arm": ["Vehicle", "Drug"],
-                           "growth_rate_per_day": [math.log(2) / 2.5, 0.05]})
+    growth = pd.DataFrame(
+        {"arm": ["Vehicle", "Drug"], "growth_rate_per_day": [math.log(2) / 2.5, 0.05]}
+    )
     out = ef.analyse_study(study, MEAS, growth)
     assert out["reference_day"] == 14
     assert out["doubling_time_days"] == pytest.approx(2.5)

@@ -12,14 +12,19 @@ from openpyxl import load_workbook
 from xenoflow import export
 from xenoflow.provenance import provenance, write_provenance
 
-MEAS = pd.DataFrame({
-    "arm": ["Control"] * 5 + ["Drug"] * 3,
-    "mouse_id": ["1", "1", "2", "2", "3", "1", "1", "2"],
-    "day": [0, 7, 0, 7, 0, 0, 7, 0],
-    "volume_mm3": [100.0, 250.5, 120.0, 300.0, 90.0, 110.0, 90.25, 95.0],
-})
-SUMMARY = (MEAS.groupby(["arm", "day"], sort=False)["volume_mm3"]
-           .agg(n_mice="count", mean_volume_mm3="mean", sem_volume_mm3="sem").reset_index())
+MEAS = pd.DataFrame(
+    {
+        "arm": ["Control"] * 5 + ["Drug"] * 3,
+        "mouse_id": ["1", "1", "2", "2", "3", "1", "1", "2"],
+        "day": [0, 7, 0, 7, 0, 0, 7, 0],
+        "volume_mm3": [100.0, 250.5, 120.0, 300.0, 90.0, 110.0, 90.25, 95.0],
+    }
+)
+SUMMARY = (
+    MEAS.groupby(["arm", "day"], sort=False)["volume_mm3"]
+    .agg(n_mice="count", mean_volume_mm3="mean", sem_volume_mm3="sem")
+    .reset_index()
+)
 
 
 def test_pzfx_round_trip(tmp_path):
@@ -32,7 +37,9 @@ def test_pzfx_round_trip(tmp_path):
     assert ("Control", "Day 7", 3) not in got.index  # mouse 3 was not measured on day 7
     xy = export.read_pzfx(path, "Tumour volume (mm3) vs day")
     assert sorted(xy["value"]) == sorted(MEAS["volume_mm3"])
-    sen = export.read_pzfx(path, "Mean, SEM and N per arm").set_index(["column", "row", "subcolumn"])["value"]
+    sen = export.read_pzfx(path, "Mean, SEM and N per arm").set_index(
+        ["column", "row", "subcolumn"]
+    )["value"]
     assert sen[("Control", "0", 1)] == pytest.approx((100 + 120 + 90) / 3)
     assert sen[("Control", "0", 3)] == 3
     text = path.read_text(encoding="utf-8")
@@ -63,13 +70,21 @@ def test_pzfx_text_is_what_elementtree_writes(tmp_path):
 
 
 def test_xlsx_sheets_readme_text_safety_and_determinism(tmp_path):
-    tables = {"measurements": MEAS.assign(arm=MEAS["arm"].replace({"Drug": "=1+1"})),
-              "summary": SUMMARY}
-    readme = pd.DataFrame({"table": ["measurements"], "column": ["volume_mm3"],
-                           "description": ["tumour volume (mm3)"]})
+    tables = {
+        "measurements": MEAS.assign(arm=MEAS["arm"].replace({"Drug": "=1+1"})),
+        "summary": SUMMARY,
+    }
+    readme = pd.DataFrame(
+        {
+            "table": ["measurements"],
+            "column": ["volume_mm3"],
+            "description": ["tumour volume (mm3)"],
+        }
+    )
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     export.write_xlsx(tables, a, readme)
     import time
+
     time.sleep(1.1)  # openpyxl stamps the save time; it must not reach the file
     export.write_xlsx(tables, b, readme)
     assert a.read_bytes() == b.read_bytes()
@@ -81,10 +96,14 @@ def test_xlsx_sheets_readme_text_safety_and_determinism(tmp_path):
 
 
 def test_provenance_differs_only_in_time(tmp_path):
-    from xenoflow.config import load_study
     import yaml
+
+    from xenoflow.config import load_study
+
     (tmp_path / "d.csv").write_text("arm,mouse_id,day,volume_mm3\n", encoding="utf-8")
-    (tmp_path / "s.yaml").write_text(yaml.safe_dump({"study_id": "s", "data": "d.csv", "control": "C"}))
+    (tmp_path / "s.yaml").write_text(
+        yaml.safe_dump({"study_id": "s", "data": "d.csv", "control": "C"})
+    )
     studies = {"s": load_study(tmp_path / "s.yaml")}
     one = provenance({"studies": ["s.yaml"]}, studies, tmp_path, dt.datetime(2026, 1, 1))
     two = provenance({"studies": ["s.yaml"]}, studies, tmp_path, dt.datetime(2026, 1, 2))

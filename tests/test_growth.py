@@ -30,8 +30,14 @@ def read_sim() -> pd.DataFrame:
 
 
 def one_mouse(days: list[float], vols: list[float], arm: str = "A", mid: str = "1") -> pd.DataFrame:
-    return pd.DataFrame({"arm": arm, "mouse_id": mid, "day": [float(d) for d in days],
-                         "volume_mm3": [float(v) for v in vols]})
+    return pd.DataFrame(
+        {
+            "arm": arm,
+            "mouse_id": mid,
+            "day": [float(d) for d in days],
+            "volume_mm3": [float(v) for v in vols],
+        }
+    )
 
 
 # R 4.2: t <- c(0,3,7,10,14); v <- c(100,135,210,260,420); f <- lm(log(v) ~ t)
@@ -64,8 +70,16 @@ def test_per_mouse_table_one_row_per_arm_mouse_pair() -> None:
     # mouse ids 1..8 repeat in every arm: 24 mice, not 8
     assert len(per_mouse) == 24
     assert list(dict.fromkeys(per_mouse["arm"])) == ARMS
-    for col in ["arm", "mouse_id", "n_points", "growth_rate_per_day", "growth_rate_se",
-                "r_squared", "doubling_time_days", "best_model"]:
+    for col in [
+        "arm",
+        "mouse_id",
+        "n_points",
+        "growth_rate_per_day",
+        "growth_rate_se",
+        "r_squared",
+        "doubling_time_days",
+        "best_model",
+    ]:
         assert col in per_mouse.columns
     assert (per_mouse["n_points"] == 10).all()
     assert excl.empty
@@ -79,8 +93,12 @@ def test_per_mouse_table_one_row_per_arm_mouse_pair() -> None:
 
 
 def test_zero_volume_drop_rule_lists_exclusion() -> None:
-    data = pd.concat([one_mouse([0, 4, 8, 12], [100, 50, 0, 30], mid="1"),
-                      one_mouse([0, 4, 8, 12], [100, 150, 210, 300], mid="2")])
+    data = pd.concat(
+        [
+            one_mouse([0, 4, 8, 12], [100, 50, 0, 30], mid="1"),
+            one_mouse([0, 4, 8, 12], [100, 150, 210, 300], mid="2"),
+        ]
+    )
     per_mouse, excl = growth.fit_per_mouse(data, settings(log_zero_rule="drop"))
     m1 = per_mouse[per_mouse["mouse_id"] == "1"].iloc[0]
     assert m1["n_points"] == 3 and m1["n_floored"] == 0 and m1["log_zero_rule"] == "drop"
@@ -103,9 +121,13 @@ def test_zero_volume_floor_rule_uses_floor_and_says_so() -> None:
 
 
 def test_mouse_with_too_few_points_is_excluded_with_reason() -> None:
-    data = pd.concat([one_mouse([0, 4], [100, 0], mid="1"),          # one usable point
-                      one_mouse([0], [0], mid="2"),                  # nothing usable
-                      one_mouse([0, 4, 8], [100, 120, 160], mid="3")])
+    data = pd.concat(
+        [
+            one_mouse([0, 4], [100, 0], mid="1"),  # one usable point
+            one_mouse([0], [0], mid="2"),  # nothing usable
+            one_mouse([0, 4, 8], [100, 120, 160], mid="3"),
+        ]
+    )
     per_mouse, excl = growth.fit_per_mouse(data, settings())
     assert list(per_mouse["mouse_id"]) == ["3"]
     whole = excl[excl["day"].isna()]
@@ -152,9 +174,12 @@ def test_holm_matches_r_p_adjust() -> None:
 
 def test_welch_matches_r_t_test() -> None:
     # R: t.test(c(0.12,0.10,0.15,0.11,0.13), c(0.05,0.02,0.08,0.04))
-    pm = pd.DataFrame({"arm": ["T"] * 5 + ["C"] * 4,
-                       "growth_rate_per_day": [0.12, 0.10, 0.15, 0.11, 0.13, 0.05, 0.02, 0.08,
-                                               0.04]})
+    pm = pd.DataFrame(
+        {
+            "arm": ["T"] * 5 + ["C"] * 4,
+            "growth_rate_per_day": [0.12, 0.10, 0.15, 0.11, 0.13, 0.05, 0.02, 0.08, 0.04],
+        }
+    )
     t, df, p = growth.welch_slopes(pm, "T", "C")
     assert p == pytest.approx(0.00329157360560573, rel=1e-9)
     assert df == pytest.approx(5.57641173080421, rel=1e-10)
@@ -168,11 +193,20 @@ def test_rate_based_tc_definition() -> None:
 
 
 def sim_study(tmp_path: Path | None = None) -> Study:
-    arms = (Arm("Vehicle"), Arm("DrugA", label="Drug A 10 mg/kg",
-                                doses=(Dose(0, 10, "mg/kg"), Dose(7, 10, "mg/kg"))),
-            Arm("DrugB", doses=tuple(Dose(float(d), 5, "mg/kg") for d in range(0, 22, 3))))
-    return Study(study_id="sim", path=SIM, data=SIM, control="Vehicle", arms=arms,
-                 settings=settings(), title="Simulated 3 x 8")
+    arms = (
+        Arm("Vehicle"),
+        Arm("DrugA", label="Drug A 10 mg/kg", doses=(Dose(0, 10, "mg/kg"), Dose(7, 10, "mg/kg"))),
+        Arm("DrugB", doses=tuple(Dose(float(d), 5, "mg/kg") for d in range(0, 22, 3))),
+    )
+    return Study(
+        study_id="sim",
+        path=SIM,
+        data=SIM,
+        control="Vehicle",
+        arms=arms,
+        settings=settings(),
+        title="Simulated 3 x 8",
+    )
 
 
 def test_analyse_tables_and_interfaces() -> None:
@@ -180,11 +214,24 @@ def test_analyse_tables_and_interfaces() -> None:
     res = growth.analyse_study(data, sim_study())
     model = res.model
     assert list(model["arm"]) == ARMS
-    for col in ["arm", "growth_rate_per_day", "growth_rate_se", "rate_diff_vs_control",
-                "rate_diff_se", "rate_diff_ci_low", "rate_diff_ci_high", "p_value",
-                "p_value_method", "model", "p_value_small_sample",
-                "p_value_small_sample_method", "rate_based_tc", "reml_loglik", "optimiser",
-                "fallback_note"]:
+    for col in [
+        "arm",
+        "growth_rate_per_day",
+        "growth_rate_se",
+        "rate_diff_vs_control",
+        "rate_diff_se",
+        "rate_diff_ci_low",
+        "rate_diff_ci_high",
+        "p_value",
+        "p_value_method",
+        "model",
+        "p_value_small_sample",
+        "p_value_small_sample_method",
+        "rate_based_tc",
+        "reml_loglik",
+        "optimiser",
+        "fallback_note",
+    ]:
         assert col in model.columns
     ctrl = model[model["arm"] == "Vehicle"].iloc[0]
     assert ctrl["growth_rate_per_day"] > 0 and math.isnan(ctrl["rate_diff_vs_control"])
@@ -196,11 +243,22 @@ def test_analyse_tables_and_interfaces() -> None:
     k = pm.groupby("arm")["growth_rate_per_day"].mean()
     t_len = data["day"].max() - data["day"].min()
     for _, row in treated.iterrows():
-        assert row["rate_based_tc"] == pytest.approx(math.exp((k[row["arm"]] - k["Vehicle"]) * t_len))
+        assert row["rate_based_tc"] == pytest.approx(
+            math.exp((k[row["arm"]] - k["Vehicle"]) * t_len)
+        )
         assert row["tc_days"] == t_len
     assert len(res.contrasts) == 3
-    assert set(res.contrasts.columns) >= {"arm", "reference", "estimate", "se", "ci_low",
-                                          "ci_high", "p_value", "p_holm", "method"}
+    assert set(res.contrasts.columns) >= {
+        "arm",
+        "reference",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_holm",
+        "method",
+    }
     assert (res.contrasts["p_holm"] >= res.contrasts["p_value"] - 1e-15).all()
     assert res.fits["selected"].sum() == 1
 
@@ -256,17 +314,27 @@ def test_reruns_are_identical(tmp_path: Path) -> None:
 def test_log_volumes_orders_rows_by_mouse_then_day():
     """Mice keep their order of first appearance, days ascend within a mouse, and rows with
     equal days keep their input order (an unsorted table is sorted; a sorted one is kept)."""
-    data = pd.DataFrame({"arm": ["B", "A", "B", "A", "B", "A"],
-                         "mouse_id": ["2", "1", "2", "1", "2", "1"],
-                         "day": [7.0, 3.0, 0.0, 0.0, 3.0, 3.0],
-                         "volume_mm3": [300.0, 150.0, 100.0, 110.0, 200.0, 160.0]})
+    data = pd.DataFrame(
+        {
+            "arm": ["B", "A", "B", "A", "B", "A"],
+            "mouse_id": ["2", "1", "2", "1", "2", "1"],
+            "day": [7.0, 3.0, 0.0, 0.0, 3.0, 3.0],
+            "volume_mm3": [300.0, 150.0, 100.0, 110.0, 200.0, 160.0],
+        }
+    )
     logd, excl = growth.log_volumes(data, {"log_zero_rule": "drop"})
     assert list(zip(logd["mouse_id"], logd["day"], logd["volume_mm3"])) == [
-        ("2", 0.0, 100.0), ("2", 3.0, 200.0), ("2", 7.0, 300.0),
-        ("1", 0.0, 110.0), ("1", 3.0, 150.0), ("1", 3.0, 160.0)]
+        ("2", 0.0, 100.0),
+        ("2", 3.0, 200.0),
+        ("2", 7.0, 300.0),
+        ("1", 0.0, 110.0),
+        ("1", 3.0, 150.0),
+        ("1", 3.0, 160.0),
+    ]
     assert list(logd.index) == list(range(6)) and excl.empty
-    again, _ = growth.log_volumes(logd[["arm", "mouse_id", "day", "volume_mm3"]],
-                                  {"log_zero_rule": "drop"})
+    again, _ = growth.log_volumes(
+        logd[["arm", "mouse_id", "day", "volume_mm3"]], {"log_zero_rule": "drop"}
+    )
     pd.testing.assert_frame_equal(again, logd)
 
 
@@ -295,9 +363,15 @@ def _log_volumes_frame(data, settings):
         nonpos = df["volume_mm3"] <= 0
         if nonpos.any():
             for r in df[nonpos].itertuples():
-                rows.append(growth._exclusion(r.arm, r.mouse_id, r.day,
-                                       f"volume {r.volume_mm3:g} mm3 cannot be log-transformed "
-                                       "(log_zero_rule=drop)"))
+                rows.append(
+                    growth._exclusion(
+                        r.arm,
+                        r.mouse_id,
+                        r.day,
+                        f"volume {r.volume_mm3:g} mm3 cannot be log-transformed "
+                        "(log_zero_rule=drop)",
+                    )
+                )
             df = df[~nonpos].copy()
         df["floored"] = False
         df["volume_used_mm3"] = df["volume_mm3"]
@@ -311,8 +385,9 @@ def _log_volumes_frame(data, settings):
     first_seen = {m: i for i, m in enumerate(dict.fromkeys(df["mouse"]))}
     order = np.array([first_seen[m] for m in df["mouse"]], dtype=np.int64)
     day = df["day"].to_numpy()
-    in_order = np.all((order[1:] > order[:-1])
-                      | ((order[1:] == order[:-1]) & (day[1:] >= day[:-1])))
+    in_order = np.all(
+        (order[1:] > order[:-1]) | ((order[1:] == order[:-1]) & (day[1:] >= day[:-1]))
+    )
     if not in_order:  # ingested tables are sorted already; a stable sort would keep them
         df = df.iloc[np.lexsort((day, order))]
     return df.reset_index(drop=True), exclusions_frame(rows)
@@ -323,14 +398,21 @@ def test_log_volumes_equal_the_frame_version(rule):
     """Array implementation against the frame version it replaced, exactly, on random tables:
     missing, zero, negative and sub-floor volumes, unsorted rows, ids that are not text."""
     rng = np.random.default_rng(5)
-    for trial in range(150):
+    for _ in range(150):
         n = int(rng.integers(0, 30))
-        volumes = np.where(rng.random(n) < 0.7, rng.lognormal(4, 2, n),
-                           rng.choice([0.0, -3.0, np.nan, 0.5, 1e-300], n))
-        data = pd.DataFrame({"arm": rng.choice(["C", "T1", 7], n).astype(object),
-                             "mouse_id": rng.integers(1, 5, n),
-                             "day": rng.choice([0.0, 3.5, 7.0, 10.0, 14.0], n),
-                             "volume_mm3": volumes})
+        volumes = np.where(
+            rng.random(n) < 0.7,
+            rng.lognormal(4, 2, n),
+            rng.choice([0.0, -3.0, np.nan, 0.5, 1e-300], n),
+        )
+        data = pd.DataFrame(
+            {
+                "arm": rng.choice(["C", "T1", 7], n).astype(object),
+                "mouse_id": rng.integers(1, 5, n),
+                "day": rng.choice([0.0, 3.5, 7.0, 10.0, 14.0], n),
+                "volume_mm3": volumes,
+            }
+        )
         settings = {"log_zero_rule": rule, "log_floor_mm3": 1.0}
         got, got_excl = growth.log_volumes(data, settings)
         want, want_excl = _log_volumes_frame(data, settings)

@@ -35,37 +35,57 @@ LLF_TOL, REL_TOL, SE_TOL = 1e-4, 1e-3, 0.02
 
 # --- golden values (name: (estimate, se)) -----------------------------------------------------
 SIM_GOLDEN = {
-    "correlated": (71.5017147995456, {
-        "day": (0.126389535417507, 0.00749168426607091),
-        "day:armDrugA": (-0.0554920466698507, 0.0105948414940946),
-        "day:armDrugB": (-0.0720597777827579, 0.0105948414940946)}),
-    "uncorrelated": (67.5946663858434, {
-        "day": (0.126389535417543, 0.00764357997221937),
-        "day:armDrugA": (-0.0554920466699059, 0.0108096544617962),
-        "day:armDrugB": (-0.0720597777828163, 0.0108096544617962)}),
-    "intercept": (-33.8815447631027, {
-        "day": (0.12638953541752, 0.00277224434185383),
-        "day:armDrugA": (-0.0554920466698672, 0.00392054554646176),
-        "day:armDrugB": (-0.0720597777827686, 0.00392054554646176)}),
+    "correlated": (
+        71.5017147995456,
+        {
+            "day": (0.126389535417507, 0.00749168426607091),
+            "day:armDrugA": (-0.0554920466698507, 0.0105948414940946),
+            "day:armDrugB": (-0.0720597777827579, 0.0105948414940946),
+        },
+    ),
+    "uncorrelated": (
+        67.5946663858434,
+        {
+            "day": (0.126389535417543, 0.00764357997221937),
+            "day:armDrugA": (-0.0554920466699059, 0.0108096544617962),
+            "day:armDrugB": (-0.0720597777828163, 0.0108096544617962),
+        },
+    ),
+    "intercept": (
+        -33.8815447631027,
+        {
+            "day": (0.12638953541752, 0.00277224434185383),
+            "day:armDrugA": (-0.0554920466698672, 0.00392054554646176),
+            "day:armDrugB": (-0.0720597777827686, 0.00392054554646176),
+        },
+    ),
 }
 # R: L <- c(0,0,0,0,-1,1) (day:armDrugB - day:armDrugA); sum(L*fixef(f)); sqrt(t(L) %*% vcov(f) %*% L)
 SIM_B_MINUS_A = (-0.0165677311129072, 0.0105948414940946)
 
 CR1197_ARMS = ["Vehicle", "Cetuximab", "Palbociclib", "Palbociclib+Cetuximab"]
-CR1197_GOLDEN = (-202.439419012733, {
-    "day": (0.117181141361846, 0.0102682726055283),
-    "day:armCetuximab": (-0.0508552091136854, 0.0147252122080853),
-    "day:armPalbociclib": (-0.0477779768473669, 0.0142353758892105),
-    "day:armPalbociclib+Cetuximab": (-0.1238404887276, 0.0134990811310322)})
+CR1197_GOLDEN = (
+    -202.439419012733,
+    {
+        "day": (0.117181141361846, 0.0102682726055283),
+        "day:armCetuximab": (-0.0508552091136854, 0.0147252122080853),
+        "day:armPalbociclib": (-0.0477779768473669, 0.0142353758892105),
+        "day:armPalbociclib+Cetuximab": (-0.1238404887276, 0.0134990811310322),
+    },
+)
 
 LS1034_ARMS = ["Vehicle", "Rabusertib", "Irinotecan", "Irinotecan+Rabusertib"]
 # (day | mouse) is singular in lme4 (isSingular TRUE, corr 1.00): logLik -253.532831734156
 LS1034_CORRELATED_LLF = -253.532831734156
-LS1034_INTERCEPT = (-253.533458436758, {
-    "day": (0.104932206638351, 0.0178907078130156),
-    "day:armRabusertib": (-0.00792667887346451, 0.0219115526395564),
-    "day:armIrinotecan": (-0.122331671316975, 0.018785832479925),
-    "day:armIrinotecan+Rabusertib": (-0.151413629274799, 0.0187128742395277)})
+LS1034_INTERCEPT = (
+    -253.533458436758,
+    {
+        "day": (0.104932206638351, 0.0178907078130156),
+        "day:armRabusertib": (-0.00792667887346451, 0.0219115526395564),
+        "day:armIrinotecan": (-0.122331671316975, 0.018785832479925),
+        "day:armIrinotecan+Rabusertib": (-0.151413629274799, 0.0187128742395277),
+    },
+)
 
 
 def settings() -> dict:
@@ -83,8 +103,9 @@ def crownbio(name: str, request: pytest.FixtureRequest) -> pd.DataFrame:
     if local.is_file():
         return pd.read_csv(local, dtype={"arm": str, "mouse_id": str})
     shared = request.getfixturevalue("shared_data")
-    d = pd.read_csv(shared / "invivosyn_crownbio" / "volumes.csv", dtype={"arm": str,
-                                                                          "mouse_id": str})
+    d = pd.read_csv(
+        shared / "invivosyn_crownbio" / "volumes.csv", dtype={"arm": str, "mouse_id": str}
+    )
     return d[d["study"] == name][["arm", "mouse_id", "day", "volume_mm3"]]
 
 
@@ -116,8 +137,9 @@ def test_simulated_selected_model_and_contrasts() -> None:
     row = rates.loc["DrugA"]
     assert row["rate_diff_vs_control"] == pytest.approx(d, rel=REL_TOL)
     assert row["rate_diff_ci_low"] == pytest.approx(d - 1.959963984540054 * se, rel=1e-3)
-    assert row["p_value"] == pytest.approx(2 * (1 - 0.5 * math.erfc(-abs(d / se) / math.sqrt(2))),
-                                           rel=0.05)
+    assert row["p_value"] == pytest.approx(
+        2 * (1 - 0.5 * math.erfc(-abs(d / se) / math.sqrt(2))), rel=0.05
+    )
     con = mixed.slope_contrasts(sel, ARMS, "Vehicle")
     ba = con[(con["arm"] == "DrugB") & (con["reference"] == "DrugA")].iloc[0]
     assert ba["estimate"] == pytest.approx(SIM_B_MINUS_A[0], rel=REL_TOL)
@@ -164,9 +186,14 @@ def test_real_study_singular_fit_falls_back(request: pytest.FixtureRequest) -> N
     assert res.fits.set_index("structure").loc["correlated", "singular"]
 
 
-def simulate(seed: int, n: int = 8, rates: tuple[float, ...] = (0.12, 0.08, 0.05),
-             days: np.ndarray = np.arange(0, 28, 3.0)) -> pd.DataFrame:
+def simulate(
+    seed: int,
+    n: int = 8,
+    rates: tuple[float, ...] = (0.12, 0.08, 0.05),
+    days: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Seeded log-linear growth with correlated random intercepts/slopes and noise."""
+    days = np.arange(0, 28, 3.0) if days is None else days
     rng = np.random.default_rng(seed)
     cov = np.array([[0.3**2, 0.3 * 0.3 * 0.02], [0.3 * 0.3 * 0.02, 0.02**2]])
     rows = []
@@ -255,8 +282,14 @@ def test_satterthwaite_matches_lmertest_algorithm_in_r(request: pytest.FixtureRe
 def test_unidentifiable_random_slopes_fall_back_with_reason() -> None:
     """Two measurements per mouse: as many random effects as observations (lme4 refuses the
     fit, check.nobs.vs.nRE); the random-intercept model is used and the note says why."""
-    d = pd.DataFrame({"arm": list("CCCCTTTT"), "mouse_id": list("11221122"),
-                      "day": [0.0, 7] * 4, "volume_mm3": [100, 200, 120, 260, 100, 110, 90, 95.0]})
+    d = pd.DataFrame(
+        {
+            "arm": list("CCCCTTTT"),
+            "mouse_id": list("11221122"),
+            "day": [0.0, 7] * 4,
+            "volume_mm3": [100, 200, 120, 260, 100, 110, 90, 95.0],
+        }
+    )
     res = growth.analyse(d, settings(), ["C", "T"], "C")
     assert (res.model["random_effects"] == "(1 | mouse)").all()
     assert "not identifiable (8 observations <= 8 random effects)" in res.model["fallback_note"][0]

@@ -61,13 +61,22 @@ def test_long_csv_is_canonical(tmp_path):
     assert m["volume_mm3"].tolist() == [100, 250.5, 120, 300, 110, 90, 95, 0]  # zero kept
     assert m["mouse_id"].tolist()[:2] == ["1", "1"]
     assert result.exclusions.empty and list(result.exclusions.columns) == [
-        "stage", "arm", "mouse_id", "day", "reason"]
+        "stage",
+        "arm",
+        "mouse_id",
+        "day",
+        "reason",
+    ]
 
 
 def test_tsv_and_column_mapping(tmp_path):
     text = LONG.replace(",", "\t").replace("arm\tmouse_id\tday\tvolume_mm3", "Group\tID\tDay\tVol")
-    m = run(tmp_path, text, name="d.tsv",
-            columns={"arm": "Group", "mouse_id": "ID", "day": "Day", "volume_mm3": "Vol"}).measurements
+    m = run(
+        tmp_path,
+        text,
+        name="d.tsv",
+        columns={"arm": "Group", "mouse_id": "ID", "day": "Day", "volume_mm3": "Vol"},
+    ).measurements
     assert len(m) == 8 and m["volume_mm3"].sum() == pytest.approx(1065.5)
 
 
@@ -81,9 +90,15 @@ def test_wide_table(tmp_path):
     text = "arm,mouse_id,0,Day 7,d14\nControl,1,100,200,400\nControl,2,90,,300\nDrug,1,100,80,60\n"
     m = run(tmp_path, text).measurements
     assert m[["arm", "mouse_id", "day"]].values.tolist() == [
-        ["Control", "1", 0.0], ["Control", "1", 7.0], ["Control", "1", 14.0],
-        ["Control", "2", 0.0], ["Control", "2", 14.0],
-        ["Drug", "1", 0.0], ["Drug", "1", 7.0], ["Drug", "1", 14.0]]
+        ["Control", "1", 0.0],
+        ["Control", "1", 7.0],
+        ["Control", "1", 14.0],
+        ["Control", "2", 0.0],
+        ["Control", "2", 14.0],
+        ["Drug", "1", 0.0],
+        ["Drug", "1", 7.0],
+        ["Drug", "1", 14.0],
+    ]
 
 
 @pytest.mark.parametrize("formula,factor", [("half_lw2", 0.5), ("ellipsoid", math.pi / 6)])
@@ -106,15 +121,22 @@ def test_excel_sheet(tmp_path):
 
 
 def _excel_study(tmp_path: Path) -> Path:
-    study = {"study_id": "x", "data": "d.xlsx", "sheet": "volumes", "control": "Control",
-             "arms": ["Control", "Drug"]}
+    study = {
+        "study_id": "x",
+        "data": "d.xlsx",
+        "sheet": "volumes",
+        "control": "Control",
+        "arms": ["Control", "Drug"],
+    }
     p = tmp_path / "x.yaml"
     p.write_text(yaml.safe_dump(study), encoding="utf-8")
     return p
 
 
 def test_unsorted_days_are_sorted_with_a_note(tmp_path):
-    text = "arm,mouse_id,day,volume_mm3\nControl,1,7,200\nControl,1,0,100\nDrug,1,0,100\nDrug,1,7,90\n"
+    text = (
+        "arm,mouse_id,day,volume_mm3\nControl,1,7,200\nControl,1,0,100\nDrug,1,0,100\nDrug,1,7,90\n"
+    )
     result = run(tmp_path, text)
     assert result.measurements["day"].tolist()[:2] == [0.0, 7.0]
     assert "not in increasing order" in result.warnings["message"].iloc[0]
@@ -122,7 +144,8 @@ def test_unsorted_days_are_sorted_with_a_note(tmp_path):
 
 def test_natural_mouse_order_and_arm_order_from_study(tmp_path):
     text = "arm,mouse_id,day,volume_mm3\n" + "".join(
-        f"{a},{m},{d},100\n" for a in ("Drug", "Control") for m in (10, 2) for d in (0, 3))
+        f"{a},{m},{d},100\n" for a in ("Drug", "Control") for m in (10, 2) for d in (0, 3)
+    )
     m = run(tmp_path, text).measurements
     assert m["arm"].tolist()[0] == "Control"
     assert m["mouse_id"].tolist()[:4] == ["2", "2", "10", "10"]
@@ -255,20 +278,37 @@ def test_curve_notes_equal_the_grouped_checks():
     from xenoflow.ingest import _curve_notes
 
     def grouped(df):
-        unsorted = [{"arm": a, "mouse_id": m, "day": np.nan,
-                     "message": "days were not in increasing order in the file; sorted"}
-                    for (a, m), g in df.groupby(["arm", "mouse_id"], sort=False)
-                    if not g["day"].is_monotonic_increasing]
+        unsorted = [
+            {
+                "arm": a,
+                "mouse_id": m,
+                "day": np.nan,
+                "message": "days were not in increasing order in the file; sorted",
+            }
+            for (a, m), g in df.groupby(["arm", "mouse_id"], sort=False)
+            if not g["day"].is_monotonic_increasing
+        ]
         counts = df.groupby(["arm", "mouse_id"], sort=False).size()
-        single = [{"arm": a, "mouse_id": m, "day": np.nan,
-                   "message": "only one measurement: kept, but growth fits need at least two"}
-                  for (a, m), n in counts.items() if n == 1]
+        single = [
+            {
+                "arm": a,
+                "mouse_id": m,
+                "day": np.nan,
+                "message": "only one measurement: kept, but growth fits need at least two",
+            }
+            for (a, m), n in counts.items()
+            if n == 1
+        ]
         return unsorted + single
 
     rng = np.random.default_rng(3)
     for _ in range(300):
         n = int(rng.integers(1, 30))
-        df = pd.DataFrame({"arm": rng.choice(["C", "T1", "T2"], n),
-                           "mouse_id": rng.choice(["1", "2", "10"], n),
-                           "day": rng.choice([0.0, 3.5, 7.0, 14.0, np.nan], n)})
+        df = pd.DataFrame(
+            {
+                "arm": rng.choice(["C", "T1", "T2"], n),
+                "mouse_id": rng.choice(["1", "2", "10"], n),
+                "day": rng.choice([0.0, 3.5, 7.0, 14.0, np.nan], n),
+            }
+        )
         assert repr(_curve_notes(df)) == repr(grouped(df))

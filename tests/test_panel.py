@@ -48,8 +48,11 @@ def test_missing_split_column_names_the_file(panel_dir):
     raw = yaml.safe_load((panel_dir / "config" / "panel.yaml").read_text())
     raw["split_by"] = "tumour"
     (panel_dir / "config" / "panel.yaml").write_text(yaml.safe_dump(raw))
-    with pytest.raises(InputError, match=r"panel.csv: row 1: column 'tumour' \(named by "
-                                         r"'split_by' in panel.yaml\) is not in the header"):
+    with pytest.raises(
+        InputError,
+        match=r"panel.csv: row 1: column 'tumour' \(named by "
+        r"'split_by' in panel.yaml\) is not in the header",
+    ):
         panel.panel_units(_study(panel_dir))
 
 
@@ -57,9 +60,11 @@ def test_chunks_are_stable_when_models_are_added():
     units = [f"P.X-{i:03d}" for i in range(100)]
     before = {u: i for i, c in enumerate(panel.chunks(units, 8)) for u in c}
     after = {u: i for i, c in enumerate(panel.chunks(units + ["P.new"], 8)) for u in c}
+
     # chunk indices may shift only if an empty chunk is filled; the grouping is unchanged
-    groups = lambda m: sorted(sorted(u for u in m if m[u] == i and u != "P.new")  # noqa: E731
-                              for i in set(m.values()))
+    def groups(m: dict[str, int]) -> list[list[str]]:
+        return sorted(sorted(u for u in m if m[u] == i and u != "P.new") for i in set(m.values()))
+
     assert groups(before) == [g for g in groups(after) if g]
     assert sum(map(len, panel.chunks(units, 8))) == 100
 
@@ -70,11 +75,22 @@ def test_unit_outputs_equal_a_standalone_study(panel_dir, tmp_path):
     # the same model as an ordinary study file
     rows = pd.read_csv(panel_dir / "data" / "panel.csv", dtype=str)
     rows[rows["model"] == "M1"].drop(columns="model").to_csv(tmp_path / "m1.csv", index=False)
-    (tmp_path / "m1.yaml").write_text(yaml.safe_dump({
-        "study_id": "M1", "data": "m1.csv", "control": "untreated",
-        "arms": ["untreated", "drugA", "drugB"], "endpoint_volume_mm3": 1,
-        "analysis": {"endpoint_rule": "fold_baseline", "endpoint_fold": 2,
-                     "growth_model_selection": False}}))
+    (tmp_path / "m1.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "study_id": "M1",
+                "data": "m1.csv",
+                "control": "untreated",
+                "arms": ["untreated", "drugA", "drugB"],
+                "endpoint_volume_mm3": 1,
+                "analysis": {
+                    "endpoint_rule": "fold_baseline",
+                    "endpoint_fold": 2,
+                    "growth_model_selection": False,
+                },
+            }
+        )
+    )
     alone = load_study(tmp_path / "m1.yaml", {"bootstrap_resamples": 200})
     out = tmp_path / "alone"
     stages.ingest_stage(alone, stages.unit_outputs("ingest", out))
@@ -84,16 +100,26 @@ def test_unit_outputs_equal_a_standalone_study(panel_dir, tmp_path):
     stages.efficacy_stage(alone, m, g, stages.unit_outputs("efficacy", out), figures=False)
     stages.survival_stage(alone, m, stages.unit_outputs("survival", out), figures=False)
     unit = panel_dir / "results" / "PANEL.M1"
-    for name in ("measurements", "growth_per_mouse", "growth_model", "efficacy", "response",
-                 "growth_delay", "survival_per_mouse", "survival"):
-        assert (unit / "tables" / f"{name}.tsv").read_bytes() == \
-            (out / "tables" / f"{name}.tsv").read_bytes(), name
+    for name in (
+        "measurements",
+        "growth_per_mouse",
+        "growth_model",
+        "efficacy",
+        "response",
+        "growth_delay",
+        "survival_per_mouse",
+        "survival",
+    ):
+        assert (unit / "tables" / f"{name}.tsv").read_bytes() == (
+            out / "tables" / f"{name}.tsv"
+        ).read_bytes(), name
 
 
 def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
     study = _study(panel_dir)
-    tables = panel.analyse_chunk(study, ["PANEL.M1", "PANEL.M4"], panel_dir / "results",
-                                 figures=True)
+    tables = panel.analyse_chunk(
+        study, ["PANEL.M1", "PANEL.M4"], panel_dir / "results", figures=True
+    )
     m1 = panel_dir / "results" / "PANEL.M1" / "tables"
     model = io.read_tsv(m1 / "growth_model.tsv")
     assert model["model"].str.contains("mixed model skipped").all()
@@ -102,7 +128,9 @@ def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
     assert tests["note"].str.contains("skipped").all()
     # drugs of a panel model are compared with the control only, not with each other
     assert list(zip(tests["arm"], tests["reference"], tests["comparison"])) == [
-        ("drugA", "untreated", "vs control"), ("drugB", "untreated", "vs control")]
+        ("drugA", "untreated", "vs control"),
+        ("drugB", "untreated", "vs control"),
+    ]
     m4 = io.read_tsv(panel_dir / "results" / "PANEL.M4" / "tables" / "efficacy.tsv")
     assert m4["note"].str.contains("no control arm 'untreated'").all()
     assert m4["tc_pct"].isna().all()
@@ -118,18 +146,24 @@ def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
 def test_without_exports_a_model_folder_holds_its_tables_only(panel_dir):
     units = ["PANEL.M1", "PANEL.M4"]
     full = panel.analyse_chunk(_study(panel_dir), units, panel_dir / "full", figures=False)
-    lean_study = load_study(panel_dir / "config" / "panel.yaml",
-                            {"bootstrap_resamples": 200, "panel_exports": False})
+    lean_study = load_study(
+        panel_dir / "config" / "panel.yaml", {"bootstrap_resamples": 200, "panel_exports": False}
+    )
     assert not panel.writes_exports(lean_study) and panel.writes_exports(_study(panel_dir))
     lean = panel.analyse_chunk(lean_study, units, panel_dir / "lean", figures=False)
     tables = panel.unit_files(False, exports=False)
     assert tables and all(f.startswith("tables/") and f.endswith(".tsv") for f in tables)
     assert set(panel.unit_files(False)) - set(tables) == {
-        "summary.md", "summary.html", "study.xlsx", "study.pzfx"}
+        "summary.md",
+        "summary.html",
+        "study.xlsx",
+        "study.pzfx",
+    }
     for unit in units:
         lean_dir, full_dir = panel_dir / "lean" / unit, panel_dir / "full" / unit
-        held = sorted(p.relative_to(lean_dir).as_posix() for p in lean_dir.rglob("*")
-                      if p.is_file())
+        held = sorted(
+            p.relative_to(lean_dir).as_posix() for p in lean_dir.rglob("*") if p.is_file()
+        )
         assert held == sorted(tables)
         for f in tables:  # the tables themselves do not depend on the setting
             assert (lean_dir / f).read_bytes() == (full_dir / f).read_bytes(), f
@@ -155,14 +189,14 @@ def test_cache_recomputes_only_the_edited_model(panel_dir):
     for records in (panel_dir / "results" / ".cache" / "PANEL.M2").glob("*/_records"):
         shutil.rmtree(records)
     partial = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
-    assert dict(zip(partial["manifest"]["model"], partial["manifest"]["status"]))["M2"] == \
-        "computed"
+    assert (
+        dict(zip(partial["manifest"]["model"], partial["manifest"]["status"]))["M2"] == "computed"
+    )
     data = panel_dir / "data" / "panel.csv"
     data.write_text(data.read_text().replace("M1,untreated,1,0,161.0", "M1,untreated,1,0,171.0"))
     edited = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
     status = dict(zip(edited["manifest"]["model"], edited["manifest"]["status"]))
-    assert status == {"M1": "computed", "M2": "restored", "M3 b": "restored",
-                      "M4": "restored"}
+    assert status == {"M1": "computed", "M2": "restored", "M3 b": "restored", "M4": "restored"}
     assert m2.read_bytes() == before
     m1 = io.read_tsv(panel_dir / "results" / "PANEL.M1" / "tables" / "measurements.tsv")
     assert m1["volume_mm3"].iloc[0] == 171.0
@@ -175,8 +209,11 @@ def test_bad_model_names_file_row_and_leaves_no_outputs(panel_dir):
     bad = next(i for i, line in enumerate(lines) if line.startswith("M2,drugA"))
     lines[bad] = lines[bad].rsplit(",", 1)[0] + ",n/a"
     data.write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError, match=rf"panel.csv: row {bad + 1}, column 'volume_mm3': "
-                                         "'n/a' is not a number"):
+    with pytest.raises(
+        InputError,
+        match=rf"panel.csv: row {bad + 1}, column 'volume_mm3': "
+        "'n/a' is not a number",
+    ):
         panel.analyse_chunk(study, ["PANEL.M2"], panel_dir / "results", figures=False)
     assert not (panel_dir / "results" / "PANEL.M2").exists()
     assert not list((panel_dir / "results").glob(".*"))  # nor its staging folder
@@ -215,8 +252,9 @@ def test_figure_tables_are_the_combined_tables_without_tests(panel_dir):
     """The figure job reads only the per-curve rows: same matrix, endpoints and KM columns as
     combine_chunks, and no log-rank / HR columns filled."""
     study = _study(panel_dir)
-    chunk = panel.analyse_chunk(study, list(panel.panel_units(study)), panel_dir / "results",
-                                figures=False)
+    chunk = panel.analyse_chunk(
+        study, list(panel.panel_units(study)), panel_dir / "results", figures=False
+    )
     combined = panel.combine_chunks(study, {k: [v] for k, v in chunk.items()})
     figures = panel.figure_tables(study, {"curves": [chunk["curves"]]})
     for name in ("mrecist_matrix", "ttd_endpoints"):
@@ -228,8 +266,14 @@ def test_figure_tables_are_the_combined_tables_without_tests(panel_dir):
 
 
 def test_mrecist_matrix_joins_replicates():
-    curves = pd.DataFrame({"model": ["A", "A", "A", "B"], "arm": ["c", "d", "d", "d"],
-                           "mouse_id": ["1", "2", "3", "4"], "mrecist": ["PD", "PR", None, "SD"]})
+    curves = pd.DataFrame(
+        {
+            "model": ["A", "A", "A", "B"],
+            "arm": ["c", "d", "d", "d"],
+            "mouse_id": ["1", "2", "3", "4"],
+            "mrecist": ["PD", "PR", None, "SD"],
+        }
+    )
     m = crossmodel.mrecist_matrix(curves, ["c", "d"])
     assert m.to_dict("list") == {"model": ["A", "B"], "c": ["PD", ""], "d": ["PR/NA", "SD"]}
 

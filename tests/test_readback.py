@@ -32,30 +32,67 @@ def test_pandas_missing_value_strings_are_known():
 
 
 _CELL = st.one_of(
-    st.none(), st.just(float("nan")), st.booleans(), st.integers(-10**20, 10**20),
+    st.none(),
+    st.just(float("nan")),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(sorted(NA_TEXT) + ["True", "false", "TRUE", "1", "-0", "+3", "1e5", ".5",
-                                       "5.", "1e", "inf", "-Infinity", "0123", "=1+1", "'=x",
-                                       "-5", " 5", "x ", "a\tb", 'q"q', "l\nl", "é", "1_000"]),
-    st.text(max_size=4))
+    st.sampled_from(
+        sorted(NA_TEXT)
+        + [
+            "True",
+            "false",
+            "TRUE",
+            "1",
+            "-0",
+            "+3",
+            "1e5",
+            ".5",
+            "5.",
+            "1e",
+            "inf",
+            "-Infinity",
+            "0123",
+            "=1+1",
+            "'=x",
+            "-5",
+            " 5",
+            "x ",
+            "a\tb",
+            'q"q',
+            "l\nl",
+            "é",
+            "1_000",
+        ]
+    ),
+    st.text(max_size=4),
+)
 
 
 def _column(data, rows: int):
     kind = data.draw(st.sampled_from(["float", "int", "bool", "object", "text", "numbers"]))
     if kind == "float":
-        values = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
-                           st.sampled_from([0.0, -0.0, 7.0, 1e-300, 1.234567891e-30, 1e16,
-                                            1.7976931345e308, 5e-324, 1e-320]))
+        values = st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from(
+                [0.0, -0.0, 7.0, 1e-300, 1.234567891e-30, 1e16, 1.7976931345e308, 5e-324, 1e-320]
+            ),
+        )
         return pd.Series(data.draw(st.lists(values, min_size=rows, max_size=rows)), dtype=float)
     if kind == "int":
-        return pd.Series(data.draw(st.lists(st.integers(-2**63, 2**63 - 1), min_size=rows,
-                                            max_size=rows)), dtype="int64")
+        return pd.Series(
+            data.draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=rows, max_size=rows)),
+            dtype="int64",
+        )
     if kind == "bool":
-        return pd.Series(data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows)),
-                         dtype=bool)
+        return pd.Series(
+            data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows)), dtype=bool
+        )
     if kind == "numbers":  # text that looks like numbers or booleans, some missing
-        cells = st.one_of(st.none(), st.sampled_from(["1", "2.5", "-0", "True", "False", "NA",
-                                                       "inf", "1e-30", "7"]))
+        cells = st.one_of(
+            st.none(),
+            st.sampled_from(["1", "2.5", "-0", "True", "False", "NA", "inf", "1e-30", "7"]),
+        )
         return pd.Series(data.draw(st.lists(cells, min_size=rows, max_size=rows)), dtype=object)
     cells = _CELL if kind == "object" else st.text(max_size=5)
     return pd.Series(data.draw(st.lists(cells, min_size=rows, max_size=rows)), dtype=object)
@@ -64,8 +101,14 @@ def _column(data, rows: int):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.integers(0, 5), data=st.data())
 def test_as_read_equals_read_tsv_on_random_tables(tmp_path_factory, rows, data):
-    names = data.draw(st.lists(st.sampled_from(["x", "arm", "mouse_id", "y", "note", "model"]),
-                               min_size=1, max_size=4, unique=True))
+    names = data.draw(
+        st.lists(
+            st.sampled_from(["x", "arm", "mouse_id", "y", "note", "model"]),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
     df = pd.DataFrame({n: _column(data, rows) for n in names})
     captured, parsed = _captured_and_parsed(df, tmp_path_factory.mktemp("rb") / "t.tsv")
     if captured is not None:
@@ -73,10 +116,20 @@ def test_as_read_equals_read_tsv_on_random_tables(tmp_path_factory, rows, data):
 
 
 def test_as_read_is_sure_of_ordinary_tables(tmp_path):
-    df = pd.DataFrame({"arm": ["Control", "=Drug"], "mouse_id": ["01", "2"],
-                       "day": [0.0, 7.0], "volume_mm3": [100.5, np.nan], "n": [3, 4],
-                       "flag": [True, False], "note": ["", "ok"], "p": [1e-30, 0.5],
-                       "call": ["PD", np.nan], "mixed": ["1", None]})
+    df = pd.DataFrame(
+        {
+            "arm": ["Control", "=Drug"],
+            "mouse_id": ["01", "2"],
+            "day": [0.0, 7.0],
+            "volume_mm3": [100.5, np.nan],
+            "n": [3, 4],
+            "flag": [True, False],
+            "note": ["", "ok"],
+            "p": [1e-30, 0.5],
+            "call": ["PD", np.nan],
+            "mixed": ["1", None],
+        }
+    )
     captured, parsed = _captured_and_parsed(df, tmp_path / "t.tsv")
     assert captured is not None
     pd.testing.assert_frame_equal(captured, parsed, check_exact=True)

@@ -9,8 +9,13 @@ import pandas as pd
 import pytest
 
 from xenoflow.efficacy import auc_per_mouse
-from xenoflow.response import (best_response, classify_mrecist, curve_response, response_summary,
-                               response_table)
+from xenoflow.response import (
+    best_response,
+    classify_mrecist,
+    curve_response,
+    response_summary,
+    response_table,
+)
 
 DATA = Path(__file__).parent / "data" / "efficacy"
 
@@ -35,11 +40,11 @@ def test_hand_computed_curve():
 def test_thresholds_are_strict():
     assert classify_mrecist(35, 0) == "PD"
     assert classify_mrecist(34.999, 29.999) == "SD"
-    assert classify_mrecist(-50, -30) == "SD"       # BR = -50 is not < -50
+    assert classify_mrecist(-50, -30) == "SD"  # BR = -50 is not < -50
     assert classify_mrecist(-50.001, -20.001) == "PR"
     assert classify_mrecist(-95, -50) == "PR"
     assert classify_mrecist(-95.001, -40.001) == "CR"
-    assert classify_mrecist(-100, -40) == "PR"       # BAR = -40 is not < -40
+    assert classify_mrecist(-100, -40) == "PR"  # BAR = -40 is not < -40
     assert classify_mrecist(np.nan, 0) is None
     assert list(classify_mrecist([40, -60], [0, -30])) == ["PD", "PR"]
 
@@ -76,10 +81,12 @@ def test_min_day_uses_absolute_days():
 
 def test_response_table_baseline_day_is_time_zero():
     # study days: pre-treatment staging on day 30, baseline (treatment start) on day 33
-    data = pd.concat([
-        _curve([30, 33, 40, 43, 50], [80, 100, 150, 200, 300], "C", "1"),
-        _curve([36, 43], [100, 50], "C", "2"),                       # no day-33 measurement
-    ])
+    data = pd.concat(
+        [
+            _curve([30, 33, 40, 43, 50], [80, 100, 150, 200, 300], "C", "1"),
+            _curve([36, 43], [100, 50], "C", "2"),  # no day-33 measurement
+        ]
+    )
     # Xeva on raw days: window day >= 10 includes the day-30 baseline -> BR = 0 at day 30
     raw = best_response(data)
     assert raw.loc[0, "best_response_pct"] == 0 and raw.loc[0, "best_response_day"] == 30
@@ -100,12 +107,14 @@ def test_response_table_baseline_day_is_time_zero():
 
 
 def test_best_response_table_and_summary():
-    data = pd.concat([
-        _curve([0, 10, 20], [100, 2, 1], "T", "1"),      # -98, -99 ; mean 0,-49,-65.7 -> CR
-        _curve([0, 10, 20], [100, 40, 30], "T", "2"),    # -60,-70; mean -30,-43.3 -> PR
-        _curve([0, 10, 20], [100, 120, 110], "T", "3"),  # SD
-        _curve([0, 10, 20], [100, 200, 400], "C", "1"),  # PD
-    ])
+    data = pd.concat(
+        [
+            _curve([0, 10, 20], [100, 2, 1], "T", "1"),  # -98, -99 ; mean 0,-49,-65.7 -> CR
+            _curve([0, 10, 20], [100, 40, 30], "T", "2"),  # -60,-70; mean -30,-43.3 -> PR
+            _curve([0, 10, 20], [100, 120, 110], "T", "3"),  # SD
+            _curve([0, 10, 20], [100, 200, 400], "C", "1"),  # PD
+        ]
+    )
     resp = best_response(data)
     assert list(resp["mrecist"]) == ["CR", "PR", "SD", "PD"]
     summ = response_summary(resp, ["C", "T"])
@@ -122,8 +131,14 @@ def test_best_response_table_and_summary():
 
 def _compare(volumes: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
     ours = best_response(volumes[["arm", "mouse_id", "day", "volume_mm3"]])
-    m = ours.merge(expected, left_on="mouse_id", right_on="model.id", how="outer",
-                   validate="1:1", indicator=True)
+    m = ours.merge(
+        expected,
+        left_on="mouse_id",
+        right_on="model.id",
+        how="outer",
+        validate="1:1",
+        indicator=True,
+    )
     assert (m["_merge"] == "both").all()
     return m
 
@@ -141,7 +156,8 @@ def test_xeva_excerpt():
     np.testing.assert_array_equal(m["best_avg_response_day"], m["best.average.response.time"])
     # Xeva AUC (R/auc.R: trapezoid of raw volume over the whole curve)
     auc = auc_per_mouse(vol[["arm", "mouse_id", "day", "volume_mm3"]]).merge(
-        exp, left_on="mouse_id", right_on="model.id")
+        exp, left_on="mouse_id", right_on="model.id"
+    )
     np.testing.assert_allclose(auc["auc_mm3_days"], auc["AUC"], rtol=1e-12)
 
 
@@ -164,15 +180,23 @@ def test_xeva_pdxe_breast_all_curves(shared_data):
     assert (both["best_response_pct"] - both["best.response"]).abs().max() < 0.01
     assert (both["best_avg_response_pct"] - both["best.average.response"]).abs().max() < 0.01
     auc = auc_per_mouse(vol[["arm", "mouse_id", "day", "volume_mm3"]]).merge(
-        exp, left_on="mouse_id", right_on="model.id")
+        exp, left_on="mouse_id", right_on="model.id"
+    )
     assert len(auc) == 849
     np.testing.assert_allclose(auc["auc_mm3_days"], auc["AUC"], rtol=1e-12)
 
 
-@pytest.mark.parametrize(("k", "n", "low", "high"), [
-    # R 4.2.2: binom.test(k, n)$conf.int, printed with sprintf("%.12g", ...)
-    (0, 1, 0.0, 0.975), (1, 1, 0.025, 1.0), (3, 8, 0.0852334141373, 0.755136783633),
-    (8, 8, 0.630583352447, 1.0), (0, 12, 0.0, 0.264648469397)])
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        # R 4.2.2: binom.test(k, n)$conf.int, printed with sprintf("%.12g", ...)
+        (0, 1, 0.0, 0.975),
+        (1, 1, 0.025, 1.0),
+        (3, 8, 0.0852334141373, 0.755136783633),
+        (8, 8, 0.630583352447, 1.0),
+        (0, 12, 0.0, 0.264648469397),
+    ],
+)
 def test_clopper_pearson_equals_r_binom_test(k, n, low, high):
     from xenoflow.response import _exact_ci
 
@@ -187,5 +211,7 @@ def test_clopper_pearson_equals_scipy_for_every_count():
     for n in range(1, 16):
         for k in range(n + 1):
             ci = binomtest(k, n).proportion_ci(confidence_level=0.9, method="exact")
-            assert _exact_ci(k, n, 0.1) == pytest.approx((100 * ci.low, 100 * ci.high),
-                                                          abs=1e-9), (k, n)
+            assert _exact_ci(k, n, 0.1) == pytest.approx((100 * ci.low, 100 * ci.high), abs=1e-9), (
+                k,
+                n,
+            )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from xenoflow import simulate as sim
-from xenoflow.config import load_study, load_yaml, resolve_config, load_studies
+from xenoflow.config import load_studies, load_study, load_yaml, resolve_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -127,8 +127,9 @@ def test_messa_calibration(values: dict[str, dict[str, float]]) -> None:
     assert 1.6 <= v["median_survival_ratio"] <= 2.4  # survival nearly doubled
 
 
-def test_caki2_calibration(values: dict[str, dict[str, float]],
-                           demos: dict[str, sim.SimulatedStudy]) -> None:
+def test_caki2_calibration(
+    values: dict[str, dict[str, float]], demos: dict[str, sim.SimulatedStudy]
+) -> None:
     v = values["caki2_clr131"]
     assert 8 <= v["ct_day65"] <= 14  # control 10.75x treated at day 65
     assert v["treated_fc_day65"] < 1  # treated below baseline at day 65 ...
@@ -148,8 +149,10 @@ def test_seeds_are_first_calibrated_seeds() -> None:
 def test_population_parameters_near_targets() -> None:
     """Large arms: the model itself (not only the chosen seed) sits near the targets."""
     specs = sim.demo_specs()
-    big = {sid: sim.calibration(sim.simulate(dataclasses.replace(s, n_per_arm=400), seed=0))
-           for sid, s in specs.items()}
+    big = {
+        sid: sim.calibration(sim.simulate(dataclasses.replace(s, n_per_arm=400), seed=0))
+        for sid, s in specs.items()
+    }
     assert 22 <= big["u87mg_clr131"]["control_fc_day28"] <= 29
     assert 0.42 <= big["u87mg_clr131"]["fc_reduction_x2"] <= 0.6
     assert 1.3 <= big["u87mg_clr131"]["median_survival_ratio_x2_x1"] <= 1.8

@@ -29,11 +29,15 @@ pytestmark = pytest.mark.slurm
 # plugin's defaults, 40 s before the first check and 10 s between checks, make this test several
 # times slower). The partition is the cluster's default one (`debug` on the test cluster).
 LOCAL = (
-    "--slurm-status-command", "squeue",
-    "--slurm-init-seconds-before-status-checks", "1",
-    "--seconds-between-status-checks", "2",
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+    "--seconds-between-status-checks",
+    "2",
     "--slurm-keep-successful-logs",
-    "--latency-wait", "5",
+    "--latency-wait",
+    "5",
 )
 USABLE_STATES = {"idle", "mix", "alloc"}  # a node that answers and takes jobs
 
@@ -48,8 +52,12 @@ def cluster_problem() -> str | None:
         if ping.returncode != 0:
             said = (ping.stdout + ping.stderr).strip().splitlines()
             return f"slurmctld does not answer ({said[0] if said else 'scontrol ping failed'})"
-        proc = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%N %t"],
-                              capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            ["sinfo", "--noheader", "--Node", "--format=%N %t"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"scontrol/sinfo did not answer: {exc}"
     if proc.returncode != 0:
@@ -61,8 +69,19 @@ def cluster_problem() -> str | None:
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), "--workflow-profile", str(PROFILE), *LOCAL, *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--workflow-profile",
+        str(PROFILE),
+        *LOCAL,
+        *args,
+    ]
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1800)
 
 
@@ -90,8 +109,10 @@ def test_jobs_went_through_slurm(slurm_run):
 
 def test_ingest_outputs(slurm_run):
     work, _ = slurm_run
-    for study, arms in {"tiny_long": ["Vehicle", "Drug"],
-                        "tiny_wide": ["Control", "Low", "High"]}.items():
+    for study, arms in {
+        "tiny_long": ["Vehicle", "Drug"],
+        "tiny_wide": ["Control", "Low", "High"],
+    }.items():
         tables = work / "results" / study / "tables"
         m = pd.read_csv(tables / "measurements.tsv", sep="\t", dtype={"mouse_id": str})
         assert list(m.columns)[:4] == ["arm", "mouse_id", "day", "volume_mm3"]

@@ -10,15 +10,21 @@ import pytest
 from xenoflow import growth, mixed, stages
 
 RULES = Path(__file__).resolve().parents[1] / "workflow" / "rules"
-RULE_FILE = {"ingest": "ingest", "growth": "growth", "efficacy": "efficacy",
-             "survival": "survival", "summary": "report"}
+RULE_FILE = {
+    "ingest": "ingest",
+    "growth": "growth",
+    "efficacy": "efficacy",
+    "survival": "survival",
+    "summary": "report",
+}
 
 
 @pytest.mark.parametrize("stage", sorted(stages.OUTPUTS))
 def test_rule_declares_the_stage_outputs(stage):
     text = (RULES / f"{RULE_FILE[stage]}.smk").read_text()
-    declared = dict(re.findall(r"(\w+)=(?:report\(\s*)?f\"\{RESULTS\}/\{\{study\}\}/([^\"]+)\"",
-                               text))
+    declared = dict(
+        re.findall(r"(\w+)=(?:report\(\s*)?f\"\{RESULTS\}/\{\{study\}\}/([^\"]+)\"", text)
+    )
     assert {k: declared[k] for k in stages.OUTPUTS[stage]} == stages.OUTPUTS[stage]
 
 
@@ -30,4 +36,5 @@ def test_empty_table_headers_match_the_mixed_model_module():
 
 def test_targets_without_figures():
     assert stages.targets("growth", figures=False) == [
-        p for p in stages.OUTPUTS["growth"].values() if p.startswith("tables/")]
+        p for p in stages.OUTPUTS["growth"].values() if p.startswith("tables/")
+    ]

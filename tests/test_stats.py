@@ -11,10 +11,16 @@ from scipy import stats as ss
 from xenoflow import stats as xs
 
 RNG = np.random.default_rng(20261130)
-X = np.concatenate([RNG.normal(0, 4, 3000), RNG.standard_cauchy(500),
-                    [0.0, -0.0, 1e-300, -1e-300, 40.0, -40.0, np.inf, -np.inf, np.nan]])
-Q = np.concatenate([RNG.uniform(0, 1, 3000),
-                    [0.0, 1.0, 1e-12, 1 - 1e-12, 0.025, 0.975, 0.5, np.nan, -0.1, 1.1]])
+X = np.concatenate(
+    [
+        RNG.normal(0, 4, 3000),
+        RNG.standard_cauchy(500),
+        [0.0, -0.0, 1e-300, -1e-300, 40.0, -40.0, np.inf, -np.inf, np.nan],
+    ]
+)
+Q = np.concatenate(
+    [RNG.uniform(0, 1, 3000), [0.0, 1.0, 1e-12, 1 - 1e-12, 0.025, 0.975, 0.5, np.nan, -0.1, 1.1]]
+)
 DFS = [0.5, 1, 2, 3, 4.7, 7, 15, 29.3, 100, 1e6]
 
 
@@ -53,10 +59,13 @@ def test_beta_ppf_as_exact_binomial_limits():
 
 def test_scalars_stay_numpy_floats():
     """Callers format these with float(); a 0-d array would also work, but keep the type."""
-    for got, want in [(xs.t_sf(2.0, 3), ss.t.sf(2.0, 3)), (xs.norm_ppf(0.975), ss.norm.ppf(0.975)),
-                      (xs.chi2_sf(3.84, 1), ss.chi2.sf(3.84, 1)),
-                      (xs.chi2_ppf(0.95, 1), ss.chi2.ppf(0.95, 1)),
-                      (xs.beta_ppf(0.025, 3, 6), ss.beta.ppf(0.025, 3, 6))]:
+    for got, want in [
+        (xs.t_sf(2.0, 3), ss.t.sf(2.0, 3)),
+        (xs.norm_ppf(0.975), ss.norm.ppf(0.975)),
+        (xs.chi2_sf(3.84, 1), ss.chi2.sf(3.84, 1)),
+        (xs.chi2_ppf(0.95, 1), ss.chi2.ppf(0.95, 1)),
+        (xs.beta_ppf(0.025, 3, 6), ss.beta.ppf(0.025, 3, 6)),
+    ]:
         assert type(got) is type(want) and got == want
 
 
@@ -72,9 +81,14 @@ def test_complete_rows_equal_dropna():
     rng = np.random.default_rng(3)
     for _ in range(100):
         n = int(rng.integers(0, 12))
-        df = pd.DataFrame({"day": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
-                           "volume_mm3": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
-                           "arm": rng.choice(["a", None], n)}, index=rng.permutation(n) * 3)
+        df = pd.DataFrame(
+            {
+                "day": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+                "volume_mm3": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+                "arm": rng.choice(["a", None], n),
+            },
+            index=rng.permutation(n) * 3,
+        )
         for subset in (["volume_mm3"], ["volume_mm3", "day"]):
             got = xs.complete_rows(df, subset)
             pd.testing.assert_frame_equal(got, df.dropna(subset=subset), check_exact=True)

@@ -15,47 +15,109 @@ from xenoflow.plots.summary import forest_plot
 
 def make_study(tmp_path: Path, **keys: object):
     (tmp_path / "d.csv").write_text("x\n", encoding="utf-8")
-    raw = {"study_id": "s", "title": "Demo", "model": "U87-MG", "data": "d.csv",
-           "control": "Ctrl", "arms": ["Ctrl", {"name": "X2", "doses": [{"day": 0, "amount": 95.7, "unit": "uCi"}]}, "X1"],
-           **keys}
+    raw = {
+        "study_id": "s",
+        "title": "Demo",
+        "model": "U87-MG",
+        "data": "d.csv",
+        "control": "Ctrl",
+        "arms": [
+            "Ctrl",
+            {"name": "X2", "doses": [{"day": 0, "amount": 95.7, "unit": "uCi"}]},
+            "X1",
+        ],
+        **keys,
+    }
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     return load_study(tmp_path / "s.yaml")
 
 
-MEAS = pd.DataFrame({"arm": ["Ctrl", "Ctrl", "X2", "X2", "X1", "X1"], "mouse_id": ["1"] * 6,
-                     "day": [0, 28] * 3, "volume_mm3": [100, 2460, 100, 1210, 100, 1800]})
-EFF = pd.DataFrame({
-    "arm": ["Ctrl", "X2", "X1"], "day": [28.0] * 3, "is_reference_day": [True] * 3,
-    "mean_fold_change": [24.6, 12.1, 18.0],
-    "fold_change_reduction_pct": [0.0, 50.8, 26.8],
-    "fold_change_reduction_ci_low": [math.nan, 31.0, -5.0],
-    "fold_change_reduction_ci_high": [math.nan, 66.0, 50.0],
-    "tc_pct": [100.0, 49.2, 73.2], "tgi_pct": [0, 51, 27],
-})
-GROWTH = pd.DataFrame({"arm": ["Ctrl", "X2", "X1"], "growth_rate_per_day": [0.114, 0.089, 0.10],
-                       "rate_diff_vs_control": [math.nan, -0.025, -0.014],
-                       "rate_diff_ci_low": [math.nan, -0.04, -0.03], "rate_diff_ci_high": [math.nan, -0.01, 0.002],
-                       "p_value": [math.nan, 0.002, 0.09], "p_value_method": [""] + ["Wald z (REML mixed model)"] * 2,
-                       "model": ["random intercept and slope"] * 3})
+MEAS = pd.DataFrame(
+    {
+        "arm": ["Ctrl", "Ctrl", "X2", "X2", "X1", "X1"],
+        "mouse_id": ["1"] * 6,
+        "day": [0, 28] * 3,
+        "volume_mm3": [100, 2460, 100, 1210, 100, 1800],
+    }
+)
+EFF = pd.DataFrame(
+    {
+        "arm": ["Ctrl", "X2", "X1"],
+        "day": [28.0] * 3,
+        "is_reference_day": [True] * 3,
+        "mean_fold_change": [24.6, 12.1, 18.0],
+        "fold_change_reduction_pct": [0.0, 50.8, 26.8],
+        "fold_change_reduction_ci_low": [math.nan, 31.0, -5.0],
+        "fold_change_reduction_ci_high": [math.nan, 66.0, 50.0],
+        "tc_pct": [100.0, 49.2, 73.2],
+        "tgi_pct": [0, 51, 27],
+    }
+)
+GROWTH = pd.DataFrame(
+    {
+        "arm": ["Ctrl", "X2", "X1"],
+        "growth_rate_per_day": [0.114, 0.089, 0.10],
+        "rate_diff_vs_control": [math.nan, -0.025, -0.014],
+        "rate_diff_ci_low": [math.nan, -0.04, -0.03],
+        "rate_diff_ci_high": [math.nan, -0.01, 0.002],
+        "p_value": [math.nan, 0.002, 0.09],
+        "p_value_method": [""] + ["Wald z (REML mixed model)"] * 2,
+        "model": ["random intercept and slope"] * 3,
+    }
+)
 SURV = pd.DataFrame({"arm": ["Ctrl", "X2", "X1"], "median_days": [28.0, math.nan, 35.0]})
-TESTS = pd.DataFrame({"arm": ["X2", "X2"], "reference": ["Ctrl", "X1"], "logrank_p": [0.0004, 0.2],
-                      "median_ratio": [math.nan, math.nan], "hr": [math.nan, 0.6], "hr_ci_low": [math.nan, 0.2],
-                      "hr_ci_high": [math.nan, 1.8], "hr_flag": ["complete separation", None]})
+TESTS = pd.DataFrame(
+    {
+        "arm": ["X2", "X2"],
+        "reference": ["Ctrl", "X1"],
+        "logrank_p": [0.0004, 0.2],
+        "median_ratio": [math.nan, math.nan],
+        "hr": [math.nan, 0.6],
+        "hr_ci_low": [math.nan, 0.2],
+        "hr_ci_high": [math.nan, 1.8],
+        "hr_flag": ["complete separation", None],
+    }
+)
 
 
 def test_findings_follow_the_statistics(tmp_path):
     study = make_study(tmp_path)
-    title, sections = summary.study_summary(study, {"measurements": MEAS, "efficacy": EFF, "growth_model": GROWTH,
-                                                     "survival": SURV, "survival_tests": TESTS})
+    title, sections = summary.study_summary(
+        study,
+        {
+            "measurements": MEAS,
+            "efficacy": EFF,
+            "growth_model": GROWTH,
+            "survival": SURV,
+            "survival_tests": TESTS,
+        },
+    )
     text = summary.to_markdown(title, sections)
     assert "By day 28 control tumours grew 24.6-fold" in text
-    assert "The X2 arm grew 12.1-fold, a 51% reduction of the fold change relative to control (95% CI 31% to 66%)." in text
-    assert "X1 arm grew 18-fold, a 27% reduction" in text and "not statistically significant" in text
-    assert "difference -0.025 per day (95% CI -0.04 to -0.01; p = 0.002, Wald z (REML mixed model)), a statistically significant difference" in text
-    assert "(95% CI -0.03 to 0.002; p = 0.09, Wald z (REML mixed model)), not a statistically significant difference" in text
+    assert (
+        "The X2 arm grew 12.1-fold, a 51% reduction of the fold change relative to control (95% CI 31% to 66%)."
+        in text
+    )
+    assert (
+        "X1 arm grew 18-fold, a 27% reduction" in text and "not statistically significant" in text
+    )
+    assert (
+        "difference -0.025 per day (95% CI -0.04 to -0.01; p = 0.002, Wald z (REML mixed model)), a statistically significant difference"
+        in text
+    )
+    assert (
+        "(95% CI -0.03 to 0.002; p = 0.09, Wald z (REML mixed model)), not a statistically significant difference"
+        in text
+    )
     assert "Median survival was not reached in X2 against 28 days in Ctrl" in text
-    assert "log-rank p < 0.001, statistically significant; Cox hazard ratio not estimable (complete separation)" in text
-    assert "log-rank p = 0.20, not statistically significant; hazard ratio 0.6 (95% CI 0.2 to 1.8)" in text
+    assert (
+        "log-rank p < 0.001, statistically significant; Cox hazard ratio not estimable (complete separation)"
+        in text
+    )
+    assert (
+        "log-rank p = 0.20, not statistically significant; hazard ratio 0.6 (95% CI 0.2 to 1.8)"
+        in text
+    )
     assert "X2: 1 mouse (95.7 uCi on day 0)" in text
     assert "SYNTHETIC" not in text
 
@@ -65,22 +127,37 @@ def test_skipped_survival_comparisons_are_one_sentence(tmp_path):
     with the reason and the number of pairs."""
     study = make_study(tmp_path)
     note = "skipped: an arm has fewer than 2 mice (log-rank and hazard ratios need replicates)"
-    tests = pd.DataFrame({"arm": ["X1", "X2", "X2"], "reference": ["Ctrl", "Ctrl", "X1"],
-                          "logrank_p": [math.nan] * 3, "note": [note] * 3})
+    tests = pd.DataFrame(
+        {
+            "arm": ["X1", "X2", "X2"],
+            "reference": ["Ctrl", "Ctrl", "X1"],
+            "logrank_p": [math.nan] * 3,
+            "note": [note] * 3,
+        }
+    )
     surv = pd.DataFrame({"arm": ["Ctrl", "X1", "X2"], "median_days": [math.nan] * 3})
-    text = summary.to_markdown(*summary.study_summary(
-        study, {"measurements": MEAS, "survival": surv, "survival_tests": tests}))
+    text = summary.to_markdown(
+        *summary.study_summary(
+            study, {"measurements": MEAS, "survival": surv, "survival_tests": tests}
+        )
+    )
     assert "Median survival" not in text
-    assert ("Survival was not compared for 3 pairs of arms: an arm has fewer than 2 mice "
-            "(log-rank and hazard ratios need replicates).") in text
+    assert (
+        "Survival was not compared for 3 pairs of arms: an arm has fewer than 2 mice "
+        "(log-rank and hazard ratios need replicates)."
+    ) in text
 
 
 def test_design_states_the_endpoint_rule(tmp_path):
-    fold = make_study(tmp_path, endpoint_volume_mm3=1,
-                      analysis={"endpoint_rule": "fold_baseline", "endpoint_fold": 2})
+    fold = make_study(
+        tmp_path,
+        endpoint_volume_mm3=1,
+        analysis={"endpoint_rule": "fold_baseline", "endpoint_fold": 2},
+    )
     text = summary.to_markdown(*summary.study_summary(fold, {"measurements": MEAS}))
-    assert ("Survival: time to tumour volume >= 2 x the mouse's baseline volume "
-            "(rule fold_baseline).") in text
+    assert (
+        "Survival: time to tumour volume >= 2 x the mouse's baseline volume (rule fold_baseline)."
+    ) in text
     above = make_study(tmp_path, endpoint_volume_mm3=1500)
     text = summary.to_markdown(*summary.study_summary(above, {"measurements": MEAS}))
     assert "Survival: time to tumour volume > 1500 mm3 (rule first_above)." in text
@@ -90,7 +167,12 @@ def test_synthetic_label_and_html(tmp_path):
     study = make_study(tmp_path, synthetic=True)
     title, sections = summary.study_summary(study, {"measurements": MEAS})
     assert title.endswith("SYNTHETIC DATA")
-    assert "SYNTHETIC DATA" not in summary.study_summary(make_study(tmp_path, synthetic=True, title="A (synthetic)"), {"measurements": MEAS})[0]
+    assert (
+        "SYNTHETIC DATA"
+        not in summary.study_summary(
+            make_study(tmp_path, synthetic=True, title="A (synthetic)"), {"measurements": MEAS}
+        )[0]
+    )
     html = summary.to_html(title, sections)
     assert html.startswith("<!DOCTYPE html>") and "SYNTHETIC DATA: this study was simulated" in html
     assert "No comparison with the control arm could be computed." in html
@@ -98,7 +180,9 @@ def test_synthetic_label_and_html(tmp_path):
 
 def test_cross_study_rows_and_forest(tmp_path):
     study = make_study(tmp_path)
-    rows = summary.cross_study_rows(study, {"efficacy": EFF, "growth_model": GROWTH, "survival_tests": TESTS})
+    rows = summary.cross_study_rows(
+        study, {"efficacy": EFF, "growth_model": GROWTH, "survival_tests": TESTS}
+    )
     assert rows["arm"].tolist() == ["X2", "X1"]
     x2 = rows.iloc[0]
     assert x2["fold_change_reduction_pct"] == 50.8 and x2["control_mean_fold_change"] == 24.6
@@ -109,14 +193,26 @@ def test_cross_study_rows_and_forest(tmp_path):
 
 
 def test_qc_counts_and_report():
-    excl = pd.DataFrame({"stage": ["growth"], "arm": ["X"], "mouse_id": ["1"], "day": [3.0], "reason": ["zero"]})
-    counts = summary.qc_counts({"s": {"exclusions": excl.iloc[:0], "exclusions_growth": excl,
-                                      "warnings": pd.DataFrame({"message": ["a", "b"]})}})
+    excl = pd.DataFrame(
+        {"stage": ["growth"], "arm": ["X"], "mouse_id": ["1"], "day": [3.0], "reason": ["zero"]}
+    )
+    counts = summary.qc_counts(
+        {
+            "s": {
+                "exclusions": excl.iloc[:0],
+                "exclusions_growth": excl,
+                "warnings": pd.DataFrame({"message": ["a", "b"]}),
+            }
+        }
+    )
     assert counts.to_dict("records") == [
         {"study_id": "s", "stage": "ingest", "n_excluded": 0, "n_notes": 2},
-        {"study_id": "s", "stage": "growth", "n_excluded": 1, "n_notes": 0}]
+        {"study_id": "s", "stage": "growth", "n_excluded": 1, "n_notes": 0},
+    ]
     assert "s: ingest: 0 excluded, 2 notes; growth: 1 excluded" in summary.qc_report(counts)
-    assert "t: nothing excluded, no notes" in summary.qc_report(counts.assign(study_id="t", n_excluded=0, n_notes=0))
+    assert "t: nothing excluded, no notes" in summary.qc_report(
+        counts.assign(study_id="t", n_excluded=0, n_notes=0)
+    )
 
 
 def test_p_value_formatting():
@@ -128,24 +224,68 @@ def test_p_value_formatting():
 
 def test_shrinkage_small_sample_verdict_delay_and_response(tmp_path):
     study = make_study(tmp_path)
-    eff = EFF.assign(mean_fold_change=[24.6, 0.69, 18.0], ratio_c_t=[1.0, 10.06, 1.4],
-                     tc_ci_low=[math.nan, 8.0, 50.0], tc_ci_high=[math.nan, 12.0, 90.0])
-    growth = GROWTH.assign(p_value_small_sample=[math.nan, 0.08, 0.3],
-                           p_value_small_sample_method=["", "t, Satterthwaite df", "t, Satterthwaite df"])
-    delay = pd.DataFrame({"arm": ["Ctrl", "X2"], "threshold": ["2000 mm3"] * 2, "median_time_days": [33.0, 50.5],
-                          "control_median_time_days": [33.0, 33.0], "growth_delay_days": [math.nan, 17.5],
-                          "log_cell_kill_gross": [math.nan, 0.88]})
-    resp = pd.DataFrame({"arm": ["X2"], "n_mice": [8], "n_cr": [1], "n_pr": [2], "n_sd": [3], "n_pd": [2],
-                         "response_rate_pct": [37.5], "response_rate_ci_low": [8.5], "response_rate_ci_high": [75.5]})
-    _, sections = summary.study_summary(study, {"measurements": MEAS, "efficacy": eff, "growth_model": growth,
-                                                "growth_delay": delay, "response_summary": resp})
+    eff = EFF.assign(
+        mean_fold_change=[24.6, 0.69, 18.0],
+        ratio_c_t=[1.0, 10.06, 1.4],
+        tc_ci_low=[math.nan, 8.0, 50.0],
+        tc_ci_high=[math.nan, 12.0, 90.0],
+    )
+    growth = GROWTH.assign(
+        p_value_small_sample=[math.nan, 0.08, 0.3],
+        p_value_small_sample_method=["", "t, Satterthwaite df", "t, Satterthwaite df"],
+    )
+    delay = pd.DataFrame(
+        {
+            "arm": ["Ctrl", "X2"],
+            "threshold": ["2000 mm3"] * 2,
+            "median_time_days": [33.0, 50.5],
+            "control_median_time_days": [33.0, 33.0],
+            "growth_delay_days": [math.nan, 17.5],
+            "log_cell_kill_gross": [math.nan, 0.88],
+        }
+    )
+    resp = pd.DataFrame(
+        {
+            "arm": ["X2"],
+            "n_mice": [8],
+            "n_cr": [1],
+            "n_pr": [2],
+            "n_sd": [3],
+            "n_pd": [2],
+            "response_rate_pct": [37.5],
+            "response_rate_ci_low": [8.5],
+            "response_rate_ci_high": [75.5],
+        }
+    )
+    _, sections = summary.study_summary(
+        study,
+        {
+            "measurements": MEAS,
+            "efficacy": eff,
+            "growth_model": growth,
+            "growth_delay": delay,
+            "response_summary": resp,
+        },
+    )
     text = summary.to_markdown("t", sections)
     assert "Tumours in the X2 arm shrank to 0.69 of their baseline volume" in text
-    assert "On day 28 the mean control volume was 10.1 times the X2 mean; %T/C was 49.2% (95% CI 8% to 12%" in text
+    assert (
+        "On day 28 the mean control volume was 10.1 times the X2 mean; %T/C was 49.2% (95% CI 8% to 12%"
+        in text
+    )
     # Wald p = 0.002 but the small-sample p = 0.08 decides the wording
-    assert "p = 0.002, Wald z (REML mixed model); p = 0.08, t, Satterthwaite df), not a statistically significant" in text
-    assert "Tumours in X2 took a median of 50.5 days to reach 2000 mm3 against 33 days in control: a growth delay of 17.5 days (gross log cell kill 0.88)." in text
-    assert "mRECIST in X2: 1 CR, 2 PR, 3 SD, 2 PD of 8 mice; response rate 38% (95% CI 8.5% to 76%)." in text
+    assert (
+        "p = 0.002, Wald z (REML mixed model); p = 0.08, t, Satterthwaite df), not a statistically significant"
+        in text
+    )
+    assert (
+        "Tumours in X2 took a median of 50.5 days to reach 2000 mm3 against 33 days in control: a growth delay of 17.5 days (gross log cell kill 0.88)."
+        in text
+    )
+    assert (
+        "mRECIST in X2: 1 CR, 2 PR, 3 SD, 2 PD of 8 mice; response rate 38% (95% CI 8.5% to 76%)."
+        in text
+    )
 
 
 def test_column_descriptions():
@@ -155,13 +295,23 @@ def test_column_descriptions():
     assert describe("tgi_ci_low").startswith("lower bound of the 95% confidence interval of %TGI")
     assert describe("some_new_days") == "some new (days)"  # suffix fallback
     table = readme({"efficacy": pd.DataFrame(columns=["arm", "tc_pct"])})
-    assert table.values.tolist() == [["efficacy", "arm", "treatment arm (group) as named in the data"],
-                                     ["efficacy", "tc_pct", "%T/C = 100 * mean V_T / mean V_C (percent)"]]
+    assert table.values.tolist() == [
+        ["efficacy", "arm", "treatment arm (group) as named in the data"],
+        ["efficacy", "tc_pct", "%T/C = 100 * mean V_T / mean V_C (percent)"],
+    ]
 
 
 def test_records_equal_pandas_to_dict():
-    df = pd.DataFrame({"a": [1, 2], "b": [math.nan, 2.5], "c": ["x", None], "d": [True, False],
-                       "e": pd.array([1, None], dtype="Int64"), 5: [1.0, 2.0]})
+    df = pd.DataFrame(
+        {
+            "a": [1, 2],
+            "b": [math.nan, 2.5],
+            "c": ["x", None],
+            "d": [True, False],
+            "e": pd.array([1, None], dtype="Int64"),
+            5: [1.0, 2.0],
+        }
+    )
     got, want = summary.records(df), df.to_dict("records")
     assert repr(got) == repr(want)
     assert [type(v) for v in got[0].values()] == [type(v) for v in want[0].values()]

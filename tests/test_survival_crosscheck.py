@@ -49,13 +49,15 @@ def test_logrank_gehan_and_cox_match_lifelines(seed: int) -> None:
     # lifelines' default convergence stops ~1e-4 short of the optimum on some of these data
     # sets; with a tight precision it agrees with ours (and ours with R coxph, see
     # test_survival_stats.py)
-    cph = CoxPHFitter().fit(pd.DataFrame({"t": t, "e": e, "x": x}), "t", "e",
-                            fit_options={"precision": 1e-12})
+    cph = CoxPHFitter().fit(
+        pd.DataFrame({"t": t, "e": e, "x": x}), "t", "e", fit_options={"precision": 1e-12}
+    )
     ours = st.cox_binary(t, e, x)
     assert ours["beta"] == pytest.approx(cph.params_["x"], rel=1e-6, abs=1e-9)
     assert ours["se"] == pytest.approx(cph.standard_errors_["x"], rel=1e-6)
-    assert ours["hr_lr_chisq"] == pytest.approx(cph.log_likelihood_ratio_test().test_statistic,
-                                                rel=1e-6, abs=1e-9)
+    assert ours["hr_lr_chisq"] == pytest.approx(
+        cph.log_likelihood_ratio_test().test_statistic, rel=1e-6, abs=1e-9
+    )
 
 
 def test_three_group_logrank_matches_lifelines() -> None:

@@ -17,14 +17,25 @@ from xenoflow.survival import km_median_ci as reexported
 NA = math.nan
 CASES = {
     # S is flat at exactly 0.5 from day 3 to day 7 -> R/Prism median = (3 + 7) / 2 = 5
-    "A_flat_half": ([1, 2, 3, 5, 7, 8], [1, 1, 1, 0, 1, 1],
-                    (5, 2, NA), 4.75, (5, 2, NA), 4.0),
+    "A_flat_half": ([1, 2, 3, 5, 7, 8], [1, 1, 1, 0, 1, 1], (5, 2, NA), 4.75, (5, 2, NA), 4.0),
     # median not reached (lower band still reaches 0.5 at 95%, not at 90%)
-    "B_not_reached": ([5, 8, 10, 12, 15, 20, 20, 20], [1, 0, 1, 0, 0, 0, 0, 0],
-                      (NA, 10, NA), 16.6666666666667, (NA, NA, NA), 5.875),
+    "B_not_reached": (
+        [5, 8, 10, 12, 15, 20, 20, 20],
+        [1, 0, 1, 0, 0, 0, 0, 0],
+        (NA, 10, NA),
+        16.6666666666667,
+        (NA, NA, NA),
+        5.875,
+    ),
     # ties between an event and a censoring time
-    "C_ties": ([2, 4, 6, 6, 9, 10, 12, 14, 15, 15], [1, 1, 0, 1, 1, 0, 1, 1, 0, 1],
-               (12, 6, NA), 10.4166666666667, (12, 6, NA), 5.4),
+    "C_ties": (
+        [2, 4, 6, 6, 9, 10, 12, 14, 15, 15],
+        [1, 1, 0, 1, 1, 0, 1, 1, 0, 1],
+        (12, 6, NA),
+        10.4166666666667,
+        (12, 6, NA),
+        5.4,
+    ),
     # all events, S = 0.5 exactly at t = 2 -> 2.5
     "D_all_events": ([1, 2, 3, 4], [1, 1, 1, 1], (2.5, 1, NA), 2.5, (2.5, 1, NA), 2.5),
 }
@@ -64,13 +75,14 @@ def test_greenwood_and_log_band_match_survfit() -> None:
     # cbind(f$surv, f$std.err, f$lower, f$upper)
     km = kaplan_meier([1, 2, 2, 3, 4, 5], [1, 1, 0, 1, 1, 1])
     assert km["n_risk"].tolist() == [6, 5, 3, 2, 1]
-    np.testing.assert_allclose(km["surv"], [0.8333333, 0.6666667, 0.4444444, 0.2222222, 0.0],
-                               rtol=1e-6)
-    np.testing.assert_allclose(km["std_err"][:4], [0.1825742, 0.2886751, 0.5, 0.8660254],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        km["surv"], [0.8333333, 0.6666667, 0.4444444, 0.2222222, 0.0], rtol=1e-6
+    )
+    np.testing.assert_allclose(km["std_err"][:4], [0.1825742, 0.2886751, 0.5, 0.8660254], rtol=1e-6)
     assert math.isinf(km["std_err"].iloc[4])
-    np.testing.assert_allclose(km["lower"][:4], [0.5826548, 0.3786065, 0.1668079, 0.0407029],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        km["lower"][:4], [0.5826548, 0.3786065, 0.1668079, 0.0407029], rtol=1e-6
+    )
     assert (km["upper"][:4] == 1).all()
     assert km[["lower", "upper"]].iloc[4].isna().all()
 

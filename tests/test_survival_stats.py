@@ -17,10 +17,45 @@ from xenoflow import survtests as st
 #                   event = c(1,1,1,1,1,0,1,1,1,0, 1,1,1,0,1,1,1,1,0,0, 1,0,1,1,1,1,0,0,0,0),
 #                   arm = factor(rep(c("Control","Low","High"), each = 10),
 #                                levels = c("Control","Low","High")))
-TIME = np.array([8, 10, 10, 12, 14, 14, 15, 18, 20, 22, 12, 14, 16, 16, 18, 20, 22, 25, 28, 30,
-                 15, 18, 20, 22, 24, 26, 30, 30, 30, 30], dtype=float)
-EVENT = np.array([1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0,
-                  1, 0, 1, 1, 1, 1, 0, 0, 0, 0], dtype=float)
+TIME = np.array(
+    [
+        8,
+        10,
+        10,
+        12,
+        14,
+        14,
+        15,
+        18,
+        20,
+        22,
+        12,
+        14,
+        16,
+        16,
+        18,
+        20,
+        22,
+        25,
+        28,
+        30,
+        15,
+        18,
+        20,
+        22,
+        24,
+        26,
+        30,
+        30,
+        30,
+        30,
+    ],
+    dtype=float,
+)
+EVENT = np.array(
+    [1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0],
+    dtype=float,
+)
 ARM = np.repeat(["Control", "Low", "High"], 10).astype(object)
 ARMS = ["Control", "Low", "High"]
 
@@ -29,12 +64,30 @@ ARMS = ["Control", "Low", "High"]
 #   f <- coxph(Surv(time, event) ~ x, data = dd, ties = "efron")
 #   exp(coef(f)); exp(confint(f)); summary(f)$logtest[c("test", "pvalue")]
 PAIRS = {
-    ("Low", "Control"): (2.84022197523099, 0.406064572288795, 0.138227518843171,
-                         1.19287706419125, 2.7151422411479, 0.0994001098505376),
-    ("High", "Control"): (9.0608335484789, 0.150309203455707, 0.0378892604692146,
-                          0.596286556235269, 8.39570194578671, 0.00376109244943146),
-    ("High", "Low"): (1.79562011062446, 0.463166718140188, 0.145652595991864,
-                      1.47284301616385, 1.73158119213722, 0.188209090621243),
+    ("Low", "Control"): (
+        2.84022197523099,
+        0.406064572288795,
+        0.138227518843171,
+        1.19287706419125,
+        2.7151422411479,
+        0.0994001098505376,
+    ),
+    ("High", "Control"): (
+        9.0608335484789,
+        0.150309203455707,
+        0.0378892604692146,
+        0.596286556235269,
+        8.39570194578671,
+        0.00376109244943146,
+    ),
+    ("High", "Low"): (
+        1.79562011062446,
+        0.463166718140188,
+        0.145652595991864,
+        1.47284301616385,
+        1.73158119213722,
+        0.188209090621243,
+    ),
 }
 
 
@@ -52,13 +105,19 @@ def test_logrank_and_cox_match_r(pair: tuple[str, str]) -> None:
     assert got_chisq == pytest.approx(chisq, rel=1e-8)
     cox = st.cox_binary(t, e, x)
     assert cox["separation"] == 0
-    for key, want in (("hr", hr), ("hr_ci_low", lo), ("hr_ci_high", hi), ("hr_lr_chisq", lr),
-                      ("hr_p", p)):
+    for key, want in (
+        ("hr", hr),
+        ("hr_ci_low", lo),
+        ("hr_ci_high", hi),
+        ("hr_lr_chisq", lr),
+        ("hr_p", p),
+    ):
         assert cox[key] == pytest.approx(want, rel=1e-4), key
     # breslow ties too: coxph(..., ties = "breslow") -> 0.419459189475087 for Low vs Control
     if pair == ("Low", "Control"):
-        assert st.cox_binary(t, e, x, ties="breslow")["hr"] == pytest.approx(0.419459189475087,
-                                                                              rel=1e-6)
+        assert st.cox_binary(t, e, x, ties="breslow")["hr"] == pytest.approx(
+            0.419459189475087, rel=1e-6
+        )
 
 
 def test_overall_and_trend_match_r() -> None:
@@ -69,8 +128,9 @@ def test_overall_and_trend_match_r() -> None:
     #   u^2 / v = 9.02862069173379, pchisq(., 1, lower.tail = FALSE) = 0.00265784953876695
     table = st.logrank_table(TIME, EVENT, ARM, ARMS)
     np.testing.assert_array_equal(table.observed, [8, 7, 5])
-    np.testing.assert_allclose(table.expected, [3.36617787066063, 6.93838292614155,
-                                                9.69543920319783], rtol=1e-12)
+    np.testing.assert_allclose(
+        table.expected, [3.36617787066063, 6.93838292614155, 9.69543920319783], rtol=1e-12
+    )
     chisq, df, _ = st.logrank(TIME, EVENT, ARM, ARMS)
     assert (chisq, df) == (pytest.approx(9.97533579444218, rel=1e-8), 2)
     chisq, p = st.logrank_trend(TIME, EVENT, ARM, ARMS)
@@ -81,14 +141,18 @@ def test_overall_and_trend_match_r() -> None:
 def test_gehan_breslow_wilcoxon_matches_lifelines() -> None:
     # lifelines.statistics.logrank_test(..., weightings="wilcoxon").test_statistic
     # (Gehan-Breslow weights = number at risk; hypergeometric variance)
-    want = {("Low", "Control"): 3.4705457385531586, ("High", "Control"): 9.136837407962261,
-            ("High", "Low"): 2.3030446629546266}
+    want = {
+        ("Low", "Control"): 3.4705457385531586,
+        ("High", "Control"): 9.136837407962261,
+        ("High", "Low"): 2.3030446629546266,
+    }
     for pair, chisq in want.items():
         t, e, g, _ = _pair(*pair)
         assert st.logrank(t, e, g, pair, weighting="gehan")[0] == pytest.approx(chisq, rel=1e-10)
     # multivariate_logrank_test(..., weightings="wilcoxon") = 10.985019591062832
-    assert st.logrank(TIME, EVENT, ARM, ARMS, "gehan")[0] == pytest.approx(10.985019591062832,
-                                                                           rel=1e-10)
+    assert st.logrank(TIME, EVENT, ARM, ARMS, "gehan")[0] == pytest.approx(
+        10.985019591062832, rel=1e-10
+    )
 
 
 def test_prism_hazard_ratios_by_hand() -> None:
@@ -102,7 +166,8 @@ def test_prism_hazard_ratios_by_hand() -> None:
     hr = (o_a / e_a) / (o_r / e_r)
     assert got["hr_logrank"] == pytest.approx(hr, rel=1e-12)
     assert got["hr_logrank_ci_low"] == pytest.approx(
-        hr * math.exp(-z * math.sqrt(1 / e_a + 1 / e_r)), rel=1e-12)
+        hr * math.exp(-z * math.sqrt(1 / e_a + 1 / e_r)), rel=1e-12
+    )
 
 
 SEP_T = [5, 6, 7, 8, 10, 12, 14, 16]
@@ -136,8 +201,15 @@ def test_complete_separation_is_flagged_and_firth_matches_r() -> None:
 
 
 def test_separation_row_in_table() -> None:
-    ep = pd.DataFrame({"arm": ["C"] * 4 + ["T"] * 4, "mouse_id": list("12341234"),
-                       "time_days": SEP_T, "event": SEP_E, "endpoint_rule": "recorded"})
+    ep = pd.DataFrame(
+        {
+            "arm": ["C"] * 4 + ["T"] * 4,
+            "mouse_id": list("12341234"),
+            "time_days": SEP_T,
+            "event": SEP_E,
+            "endpoint_rule": "recorded",
+        }
+    )
     row = sv.comparisons(ep, ["C", "T"], "C").iloc[0]
     assert math.isnan(row["hr"]) and math.isnan(row["hr_ci_low"])
     assert "complete separation" in row["hr_flag"] and "-> 0" in row["hr_flag"]
@@ -161,15 +233,23 @@ def test_median_ratio_prism() -> None:
 
 def test_holm_matches_p_adjust() -> None:
     # p.adjust(c(0.0919318, 0.00261, 0.180243), "holm") -> 0.1838636 0.0078300 0.1838636
-    np.testing.assert_allclose(st.holm([0.0919318, 0.00261, 0.180243]),
-                               [0.1838636, 0.00783, 0.1838636], rtol=1e-6)
+    np.testing.assert_allclose(
+        st.holm([0.0919318, 0.00261, 0.180243]), [0.1838636, 0.00783, 0.1838636], rtol=1e-6
+    )
     out = st.holm([0.01, float("nan"), 0.04])
     assert math.isnan(out[1]) and out[0] == pytest.approx(0.02) and out[2] == pytest.approx(0.04)
 
 
 def _endpoints() -> pd.DataFrame:
-    return pd.DataFrame({"arm": ARM, "mouse_id": [str(i % 10 + 1) for i in range(30)],
-                         "time_days": TIME, "event": EVENT.astype(int), "endpoint_rule": "recorded"})
+    return pd.DataFrame(
+        {
+            "arm": ARM,
+            "mouse_id": [str(i % 10 + 1) for i in range(30)],
+            "time_days": TIME,
+            "event": EVENT.astype(int),
+            "endpoint_rule": "recorded",
+        }
+    )
 
 
 def test_study_tables() -> None:
@@ -190,8 +270,10 @@ def test_study_tables() -> None:
     tests = out["tests"]
     assert list(tests.columns) == sv.TEST_COLUMNS
     assert list(zip(tests["arm"], tests["reference"], tests["comparison"])) == [
-        ("Low", "Control", "vs control"), ("High", "Control", "vs control"),
-        ("High", "Low", "between treated")]
+        ("Low", "Control", "vs control"),
+        ("High", "Control", "vs control"),
+        ("High", "Low", "between treated"),
+    ]
     np.testing.assert_allclose(tests["logrank_chisq"], [v[0] for v in PAIRS.values()], rtol=1e-8)
     np.testing.assert_allclose(tests["p_holm"], st.holm(tests["logrank_p"]), rtol=1e-12)
     assert tests["median_increase_pct"].iloc[1] == pytest.approx(100 * (26 / 14.5 - 1))
@@ -225,36 +307,104 @@ def test_tumgrowth_testos_first_above_250(shared_data) -> None:
       survdiff(Surv(time, event) ~ arm, data = ep)$chisq; trend with scores 1:4
       per arm vs IC.WT: survdiff(...)$chisq; coxph(..., ties = "efron")
     """
-    raw = pd.read_csv(shared_data / "tumgrowth_kroemer" / "measurements_long.csv",
-                      dtype={"mouse_id": str, "arm": str})
+    raw = pd.read_csv(
+        shared_data / "tumgrowth_kroemer" / "measurements_long.csv",
+        dtype={"mouse_id": str, "arm": str},
+    )
     raw = raw[raw["study"] == "TestOS"]
     meas = raw.rename(columns={"value": "volume_mm3"})[["arm", "mouse_id", "day", "volume_mm3"]]
     arms = ["IC.WT", "aC.WT", "IC.KO", "aC.KO"]
     ep = sv.endpoints_from_volumes(meas, 250)
     ep = ep.assign(_o=ep["arm"].map(arms.index)).sort_values(["_o", "mouse_id"]).drop(columns="_o")
-    assert ep["time_days"].tolist() == [21, 18, 24, 18, 35, 28, 44, 44, 21, 44, 44, 28,
-                                        15, 9, 15, 28, 18, 15, 44, 21, 28, 18, 15, 44]
-    assert ep["event"].tolist() == [1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1,
-                                    1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1]
+    assert ep["time_days"].tolist() == [
+        21,
+        18,
+        24,
+        18,
+        35,
+        28,
+        44,
+        44,
+        21,
+        44,
+        44,
+        28,
+        15,
+        9,
+        15,
+        28,
+        18,
+        15,
+        44,
+        21,
+        28,
+        18,
+        15,
+        44,
+    ]
+    assert ep["event"].tolist() == [
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        0,
+        0,
+        1,
+        0,
+        0,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        0,
+        0,
+        1,
+        1,
+        0,
+        1,
+        1,
+    ]
     out = sv.analyse(ep, arms, "IC.WT")
     per_arm = out["per_arm"].set_index("arm")
     assert per_arm["events"].tolist() == [6, 2, 5, 4]
     np.testing.assert_array_equal(per_arm["median_days"], [22.5, np.nan, 16.5, 28])
     np.testing.assert_array_equal(per_arm["median_ci_low"], [18, 28, 15, 21])
     assert per_arm["median_ci_high"].isna().all()
-    np.testing.assert_allclose(per_arm["rmst_days"], [22.8333333333333, 26.8333333333333, 18.0,
-                                                      24.375], rtol=1e-12)
+    np.testing.assert_allclose(
+        per_arm["rmst_days"], [22.8333333333333, 26.8333333333333, 18.0, 24.375], rtol=1e-12
+    )
     assert (per_arm["rmst_horizon_days"] == 28).all()
     overall = out["overall"].set_index("test")
     assert overall.loc["logrank_overall", "chisq"] == pytest.approx(12.330675637044, rel=1e-8)
     assert overall.loc["logrank_trend", "chisq"] == pytest.approx(0.000912614005472283, rel=1e-8)
     tests = out["tests"].set_index(["arm", "reference"])
-    want = {"aC.WT": (5.77097525739803, 0.171150300734732, 0.0334921081958037,
-                      0.874606796034991, 0.0204458266989882),
-            "IC.KO": (1.78260683184208, 2.32339346485314, 0.65144561046837, 8.28642806978338,
-                      0.19975562433129),
-            "aC.KO": (1.61123898871087, 0.42151783098674, 0.104067771993805, 1.70732281892556,
-                      0.210861069958681)}
+    want = {
+        "aC.WT": (
+            5.77097525739803,
+            0.171150300734732,
+            0.0334921081958037,
+            0.874606796034991,
+            0.0204458266989882,
+        ),
+        "IC.KO": (
+            1.78260683184208,
+            2.32339346485314,
+            0.65144561046837,
+            8.28642806978338,
+            0.19975562433129,
+        ),
+        "aC.KO": (
+            1.61123898871087,
+            0.42151783098674,
+            0.104067771993805,
+            1.70732281892556,
+            0.210861069958681,
+        ),
+    }
     for arm, (chisq, hr, lo, hi, p) in want.items():
         row = tests.loc[(arm, "IC.WT")]
         assert row["logrank_chisq"] == pytest.approx(chisq, rel=1e-8)
@@ -269,11 +419,13 @@ def test_peto_weighting_equals_r_rho_1() -> None:
     # survdiff(Surv(time, event) ~ arm, data = d, rho = 1)$chisq = 11.0056810321445
     # dd <- subset(d, arm %in% c("Low", "Control")); survdiff(..., data = dd, rho = 1)$chisq
     #   = 3.50023108035471
-    assert st.logrank(TIME, EVENT, ARM, ARMS, "peto")[0] == pytest.approx(11.0056810321445,
-                                                                          rel=1e-8)
+    assert st.logrank(TIME, EVENT, ARM, ARMS, "peto")[0] == pytest.approx(
+        11.0056810321445, rel=1e-8
+    )
     t, e, g, _ = _pair("Low", "Control")
     assert st.logrank(t, e, g, ("Low", "Control"), "peto")[0] == pytest.approx(
-        3.50023108035471, rel=1e-8)
+        3.50023108035471, rel=1e-8
+    )
     with pytest.raises(ValueError):
         st.logrank(TIME, EVENT, ARM, ARMS, "tarone")
 
@@ -333,9 +485,15 @@ def test_cox_on_400_subjects_with_heavy_ties_equals_r():
     time = ((i * 37) % 61 + 1 + np.where(x == 1, i % 9, 0)).astype(float)
     event = (((i * 11) % 7) != 0).astype(float)
     cox = st.cox_binary(time, event, x)
-    expected = {"hr": 0.871033177601, "hr_ci_low": 0.698686640736, "hr_ci_high": 1.08589280551,
-                "hr_lr_chisq": 1.52125310082, "hr_p": 0.217429960193}
+    expected = {
+        "hr": 0.871033177601,
+        "hr_ci_low": 0.698686640736,
+        "hr_ci_high": 1.08589280551,
+        "hr_lr_chisq": 1.52125310082,
+        "hr_p": 0.217429960193,
+    }
     for key, value in expected.items():
         assert cox[key] == pytest.approx(value, rel=1e-9), key
-    assert st.cox_binary(time, event, x, ties="breslow")["hr"] == pytest.approx(0.876915561863,
-                                                                                rel=1e-9)
+    assert st.cox_binary(time, event, x, ties="breslow")["hr"] == pytest.approx(
+        0.876915561863, rel=1e-9
+    )

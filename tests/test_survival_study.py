@@ -13,19 +13,22 @@ from xenoflow.config import load_study
 from xenoflow.plots.style import save_figure
 from xenoflow.plots.survival import km_figure
 
-MEAS = pd.DataFrame({
-    "arm": ["Vehicle"] * 6 + ["Drug"] * 6,
-    "mouse_id": ["1", "1", "1", "2", "2", "2"] * 2,
-    "day": [0, 7, 14] * 4,
-    "volume_mm3": [100, 600, 1500, 100, 900, 2000, 100, 200, 400, 100, 300, 1200],
-})
+MEAS = pd.DataFrame(
+    {
+        "arm": ["Vehicle"] * 6 + ["Drug"] * 6,
+        "mouse_id": ["1", "1", "1", "2", "2", "2"] * 2,
+        "day": [0, 7, 14] * 4,
+        "volume_mm3": [100, 600, 1500, 100, 900, 2000, 100, 200, 400, 100, 300, 1200],
+    }
+)
 
 
 def _study(tmp_path: Path, extra: str) -> object:
     (tmp_path / "m.csv").write_text(MEAS.to_csv(index=False), encoding="utf-8")
     (tmp_path / "study.yaml").write_text(
         "study_id: s1\ndata: m.csv\ncontrol: Vehicle\narms: [Vehicle, Drug]\n" + extra,
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return load_study(tmp_path / "study.yaml")
 
 
@@ -38,11 +41,15 @@ def test_derived_endpoints_use_study_settings(tmp_path: Path) -> None:
 
 
 def test_recorded_table_takes_precedence(tmp_path: Path) -> None:
-    (tmp_path / "surv.csv").write_text("Group,Mouse,Days,Died\nVehicle,1,20,1\nDrug,1,40,0\n",
-                                       encoding="utf-8")
-    study = _study(tmp_path, "endpoint_volume_mm3: 1000\nsurvival_data: surv.csv\n"
-                   "survival_columns: {arm: Group, mouse_id: Mouse, time_days: Days, "
-                   "event: Died}\n")
+    (tmp_path / "surv.csv").write_text(
+        "Group,Mouse,Days,Died\nVehicle,1,20,1\nDrug,1,40,0\n", encoding="utf-8"
+    )
+    study = _study(
+        tmp_path,
+        "endpoint_volume_mm3: 1000\nsurvival_data: surv.csv\n"
+        "survival_columns: {arm: Group, mouse_id: Mouse, time_days: Days, "
+        "event: Died}\n",
+    )
     ep = sv.study_endpoints(study, MEAS)
     assert ep["endpoint_rule"].tolist() == ["recorded", "recorded"]
     assert ep["time_days"].tolist() == [20, 40]
@@ -59,8 +66,14 @@ def test_no_endpoint(tmp_path: Path) -> None:
 def test_km_figure(tmp_path: Path) -> None:
     ep = sv.endpoints_from_volumes(MEAS, 1000)
     tables = sv.analyse(ep, ["Vehicle", "Drug"], "Vehicle")
-    fig = km_figure(ep, ["Vehicle", "Drug"], "Vehicle", tables["tests"],
-                    labels={"Drug": "Drug 10 mg/kg"}, endpoint_label="first_above 1000 mm3")
+    fig = km_figure(
+        ep,
+        ["Vehicle", "Drug"],
+        "Vehicle",
+        tables["tests"],
+        labels={"Drug": "Drug 10 mg/kg"},
+        endpoint_label="first_above 1000 mm3",
+    )
     ax = fig.axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[0].startswith("Vehicle") and legend[1].startswith("Drug 10 mg/kg")
@@ -68,16 +81,23 @@ def test_km_figure(tmp_path: Path) -> None:
     risk = [t.get_text() for t in fig.axes[1].texts]
     assert "Number at risk" in risk and "2" in risk
     written = save_figure(fig, tmp_path / "km", ["png", "svg"])
-    assert [p.suffix for p in written] == [".png", ".svg"] and all(p.stat().st_size for p in written)
+    assert [p.suffix for p in written] == [".png", ".svg"] and all(
+        p.stat().st_size for p in written
+    )
 
 
 @pytest.mark.parametrize("n_arms", [1, 3])
 def test_figure_handles_arm_counts(n_arms: int) -> None:
     arms = ["A", "B", "C"][:n_arms]
-    ep = pd.DataFrame({"arm": [a for a in arms for _ in range(3)],
-                       "mouse_id": [str(i) for _ in arms for i in range(3)],
-                       "time_days": [5.0, 8.0, 9.0] * n_arms, "event": [1, 0, 1] * n_arms,
-                       "endpoint_rule": "recorded"})
+    ep = pd.DataFrame(
+        {
+            "arm": [a for a in arms for _ in range(3)],
+            "mouse_id": [str(i) for _ in arms for i in range(3)],
+            "time_days": [5.0, 8.0, 9.0] * n_arms,
+            "event": [1, 0, 1] * n_arms,
+            "endpoint_rule": "recorded",
+        }
+    )
     tables = sv.analyse(ep, arms, "A")
     fig = km_figure(ep, arms, "A", tables["tests"])
     assert len(fig.axes[0].get_legend().get_texts()) == n_arms
@@ -98,10 +118,12 @@ def test_endpoint_exclusions(tmp_path: Path) -> None:
 
 def test_recorded_table_without_arm_list(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text(MEAS.to_csv(index=False), encoding="utf-8")
-    (tmp_path / "surv.csv").write_text("arm,mouse_id,time_days,event\nVehicle,1,20,1\n"
-                                       "Drug,1,40,0\n", encoding="utf-8")
-    (tmp_path / "study.yaml").write_text("study_id: s2\ndata: m.csv\ncontrol: Vehicle\n"
-                                         "survival_data: surv.csv\n", encoding="utf-8")
+    (tmp_path / "surv.csv").write_text(
+        "arm,mouse_id,time_days,event\nVehicle,1,20,1\nDrug,1,40,0\n", encoding="utf-8"
+    )
+    (tmp_path / "study.yaml").write_text(
+        "study_id: s2\ndata: m.csv\ncontrol: Vehicle\nsurvival_data: surv.csv\n", encoding="utf-8"
+    )
     study = load_study(tmp_path / "study.yaml")
     ep = sv.study_endpoints(study, MEAS)
     assert ep["arm"].tolist() == ["Vehicle", "Drug"]

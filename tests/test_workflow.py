@@ -17,8 +17,18 @@ pytestmark = pytest.mark.workflow
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), "--cores", "2", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
@@ -52,7 +62,9 @@ def test_ingest_outputs(finished_run):
     assert len(m) == len(raw)
     excl = pd.read_csv(tables / "exclusions.tsv", sep="\t")
     assert list(excl.columns) == ["stage", "arm", "mouse_id", "day", "reason"] and excl.empty
-    wide = pd.read_csv(finished_run / "results" / "tiny_wide" / "tables" / "measurements.tsv", sep="\t")
+    wide = pd.read_csv(
+        finished_run / "results" / "tiny_wide" / "tables" / "measurements.tsv", sep="\t"
+    )
     assert wide["arm"].unique().tolist() == ["Control", "Low", "High"]
 
 
@@ -98,8 +110,11 @@ def test_two_runs_are_byte_identical(finished_run, tmp_path):
     first, second = finished_run / "results", again / "results"
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    differing = [str(f) for f in files
-                 if f.name != "provenance.json" and (first / f).read_bytes() != (second / f).read_bytes()]
+    differing = [
+        str(f)
+        for f in files
+        if f.name != "provenance.json" and (first / f).read_bytes() != (second / f).read_bytes()
+    ]
     assert differing == []
     one, two = (json.loads((d / "provenance.json").read_text()) for d in (first, second))
     one.pop("run_time_utc"), two.pop("run_time_utc")
@@ -115,7 +130,8 @@ def test_bad_study_fails_alone_with_a_clear_message(tmp_path):
     study = (work / "config" / "studies" / "tiny_long.yaml").read_text()
     (work / "config" / "studies" / "bad.yaml").write_text(
         study.replace("study_id: tiny_long", "study_id: bad").replace("tiny_long.csv", "bad.csv"),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     proc = snakemake(work)  # the default profile sets keep-going
     assert proc.returncode != 0
     assert "bad.csv: row 6, column 'Volume': 'n/a' is not a number" in proc.stdout + proc.stderr
@@ -151,11 +167,20 @@ def test_lint_is_clean():
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'; .ci/run installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'; .ci/run installs it)"
+)
 def test_html_report_loads_and_shows_figures(finished_run):
     from playwright.sync_api import sync_playwright
 

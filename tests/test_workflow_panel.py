@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from test_workflow import snakemake
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "panel"
@@ -33,8 +32,14 @@ def _manifest(work: Path) -> dict[str, str]:
 def test_panel_outputs(panel_run):
     results = panel_run / "results"
     for unit in ("PANEL.M1", "PANEL.M2", "PANEL.M3_b", "PANEL.M4"):
-        for name in ("tables/measurements.tsv", "tables/response.tsv", "summary.md",
-                     "study.xlsx", "figures/growth_curves.png", "figures/waterfall.svg"):
+        for name in (
+            "tables/measurements.tsv",
+            "tables/response.tsv",
+            "summary.md",
+            "study.xlsx",
+            "figures/growth_curves.png",
+            "figures/waterfall.svg",
+        ):
             assert (results / unit / name).is_file(), (unit, name)
     for name in ("panel_curves", "mrecist_matrix", "response_rates", "time_to_double"):
         assert (results / "PANEL" / "tables" / f"{name}.tsv").is_file()
@@ -54,8 +59,12 @@ def test_panel_rerun_after_editing_one_model(panel_run):
     data.write_text(data.read_text().replace("M1,untreated,1,0,161.0", "M1,untreated,1,0,171.0"))
     proc = snakemake(panel_run)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert _manifest(panel_run) == {"M1": "computed", "M2": "restored", "M3 b": "restored",
-                                    "M4": "restored"}
+    assert _manifest(panel_run) == {
+        "M1": "computed",
+        "M2": "restored",
+        "M3 b": "restored",
+        "M4": "restored",
+    }
     assert m2.read_bytes() == before
     assert "Nothing to be done" in snakemake(panel_run, "-n").stdout
 

@@ -7,7 +7,7 @@ suffix: ``_pct`` percent, ``_mm3`` cubic millimetres, ``_days`` days, ``_per_day
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -155,7 +155,9 @@ def describe(column: str) -> str:
     for suffix, template in _SUFFIXES:
         if column.endswith(suffix) and len(column) > len(suffix):
             stem = column[: -len(suffix)]
-            return template.format(describe(stem) if stem in DESCRIPTIONS else stem.replace("_", " "))
+            return template.format(
+                describe(stem) if stem in DESCRIPTIONS else stem.replace("_", " ")
+            )
     return column.replace("_", " ")
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import copy
 import glob
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 import yaml
@@ -138,7 +139,9 @@ def validate(data: Any, schema_name: str, source: str | Path) -> None:
 
 
 def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v["default"]) for k, v in schema["properties"].items() if "default" in v}
+    return {
+        k: copy.deepcopy(v["default"]) for k, v in schema["properties"].items() if "default" in v
+    }
 
 
 def analysis_defaults() -> dict[str, Any]:
@@ -206,7 +209,9 @@ def _resolve_path(path: Path, value: str, key: str, notes: list[str]) -> Path:
     if not resolved.is_file():
         raise ConfigError(f"{path}: key '{key}': file '{value}' not found (looked at {resolved})")
     if ".." in Path(value).parts:
-        shown = os.path.relpath(resolved, Path.cwd())  # relative, so outputs do not depend on the checkout's location
+        shown = os.path.relpath(
+            resolved, Path.cwd()
+        )  # relative, so outputs do not depend on the checkout's location
         notes.append(f"'{key}' points outside the study folder: {value} resolved to {shown}")
     return resolved
 

@@ -21,7 +21,7 @@ Input: the panel's per-curve table (:func:`xenoflow.panel.per_curve` rows of eve
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -39,13 +39,13 @@ def mrecist_matrix(curves: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
     """Models (rows, panel order) × arms (columns): mRECIST call per curve, '' if not tested."""
     calls = curves.assign(mrecist=curves["mrecist"].fillna("NA"))
     joined = calls.groupby(["model", "arm"], sort=False)["mrecist"].agg("/".join)
-    wide = joined.unstack("arm").reindex(index=list(dict.fromkeys(curves["model"])),
-                                         columns=list(arms))
+    wide = joined.unstack("arm").reindex(
+        index=list(dict.fromkeys(curves["model"])), columns=list(arms)
+    )
     return wide.fillna("").rename_axis(columns=None).reset_index()
 
 
-def response_rates(curves: pd.DataFrame, arms: Sequence[str], alpha: float = 0.05
-                   ) -> pd.DataFrame:
+def response_rates(curves: pd.DataFrame, arms: Sequence[str], alpha: float = 0.05) -> pd.DataFrame:
     """Per arm across models: models tested, mRECIST counts, response and disease-control
     rates with exact CIs, median best response."""
     from .response import response_summary
@@ -57,13 +57,29 @@ def response_rates(curves: pd.DataFrame, arms: Sequence[str], alpha: float = 0.0
     return out
 
 
-TTD_COLUMNS = ["arm", "n", "events", "median_days", "median_ci_low", "median_ci_high",
-               "logrank_p", "hr", "hr_ci_low", "hr_ci_high", "hr_flag", "median_ratio"]
+TTD_COLUMNS = [
+    "arm",
+    "n",
+    "events",
+    "median_days",
+    "median_ci_low",
+    "median_ci_high",
+    "logrank_p",
+    "hr",
+    "hr_ci_low",
+    "hr_ci_high",
+    "hr_flag",
+    "median_ratio",
+]
 
 
-def time_to_double(curves: pd.DataFrame, arms: Sequence[str], control: str,
-                   alpha: float = 0.05, compare: bool = True
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def time_to_double(
+    curves: pd.DataFrame,
+    arms: Sequence[str],
+    control: str,
+    alpha: float = 0.05,
+    compare: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kaplan–Meier of the per-curve endpoint per arm across models, each drug vs control
     (log-rank, Cox HR, median ratio: :func:`xenoflow.survival.compare_two`; left empty with
     ``compare=False``).
@@ -79,13 +95,33 @@ def time_to_double(curves: pd.DataFrame, arms: Sequence[str], control: str,
     n = endpoints.groupby("arm").size()
     rows = []
     for arm in arms:
-        row = {"arm": arm, **{k: per_arm.loc[arm, k] for k in
-                              ("n", "events", "median_days", "median_ci_low", "median_ci_high")}}
-        if (compare and arm != control and control in n.index
-                and min(n[arm], n[control]) >= MIN_MICE_KM):
+        row = {
+            "arm": arm,
+            **{
+                k: per_arm.loc[arm, k]
+                for k in ("n", "events", "median_days", "median_ci_low", "median_ci_high")
+            },
+        }
+        if (
+            compare
+            and arm != control
+            and control in n.index
+            and min(n[arm], n[control]) >= MIN_MICE_KM
+        ):
             test = compare_two(endpoints, arm, control, alpha, firth=False)  # not reported
-            row.update({k: test.get(k) for k in ("logrank_p", "hr", "hr_ci_low", "hr_ci_high",
-                                                  "hr_flag", "median_ratio")})
+            row.update(
+                {
+                    k: test.get(k)
+                    for k in (
+                        "logrank_p",
+                        "hr",
+                        "hr_ci_low",
+                        "hr_ci_high",
+                        "hr_flag",
+                        "median_ratio",
+                    )
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows, columns=TTD_COLUMNS), endpoints
 
@@ -94,8 +130,12 @@ def ttd_endpoints(curves: pd.DataFrame) -> pd.DataFrame:
     """The per-curve endpoints of a panel as survival data: one row per curve with an endpoint
     time (``mouse_id`` = ``model/mouse``, since mouse ids repeat across models)."""
     ends = curves.dropna(subset=["endpoint_time_days"])
-    return pd.DataFrame({
-        "arm": ends["arm"].astype(str), "mouse_id": ends["model"] + "/" + ends["mouse_id"],
-        "time_days": ends["endpoint_time_days"].astype(float),
-        "event": ends["endpoint_event"].astype(int),
-        "endpoint_rule": ends["endpoint_rule"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "arm": ends["arm"].astype(str),
+            "mouse_id": ends["model"] + "/" + ends["mouse_id"],
+            "time_days": ends["endpoint_time_days"].astype(float),
+            "event": ends["endpoint_event"].astype(int),
+            "endpoint_rule": ends["endpoint_rule"],
+        }
+    ).reset_index(drop=True)

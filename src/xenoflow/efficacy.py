@@ -56,7 +56,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,24 +75,61 @@ DEFAULT_DELAY_FOLD = 4.0
 LOG_CELL_KILL_FACTOR = 3.32
 
 EFFICACY_COLUMNS = [
-    "arm", "day", "is_reference_day", "n_mice", "mean_volume_mm3", "sd_volume_mm3",
-    "sem_volume_mm3", "median_volume_mm3", "n_mice_fold_change", "mean_fold_change",
-    "mean_fold_change_ci_low", "mean_fold_change_ci_high", "geomean_fold_change",
-    "mean_baseline_volume_mm3", "mean_delta_volume_mm3", "mean_auc_mm3_days",
-    "fold_change_reduction_pct", "fold_change_reduction_ci_low", "fold_change_reduction_ci_high",
-    "tc_pct", "tc_ci_low", "tc_ci_high", "nci_activity", "ratio_c_t",
-    "tgi_pct", "tgi_ci_low", "tgi_ci_high", "regression_pct",
-    "tgi_final_pct", "tgi_final_ci_low", "tgi_final_ci_high", "auc_ratio", "note",
+    "arm",
+    "day",
+    "is_reference_day",
+    "n_mice",
+    "mean_volume_mm3",
+    "sd_volume_mm3",
+    "sem_volume_mm3",
+    "median_volume_mm3",
+    "n_mice_fold_change",
+    "mean_fold_change",
+    "mean_fold_change_ci_low",
+    "mean_fold_change_ci_high",
+    "geomean_fold_change",
+    "mean_baseline_volume_mm3",
+    "mean_delta_volume_mm3",
+    "mean_auc_mm3_days",
+    "fold_change_reduction_pct",
+    "fold_change_reduction_ci_low",
+    "fold_change_reduction_ci_high",
+    "tc_pct",
+    "tc_ci_low",
+    "tc_ci_high",
+    "nci_activity",
+    "ratio_c_t",
+    "tgi_pct",
+    "tgi_ci_low",
+    "tgi_ci_high",
+    "regression_pct",
+    "tgi_final_pct",
+    "tgi_final_ci_low",
+    "tgi_final_ci_high",
+    "auc_ratio",
+    "note",
 ]
 #: Fewest mice an arm needs for a bootstrap CI (one mouse resampled is the mouse itself).
 MIN_MICE_BOOTSTRAP = 2
 
 GROWTH_DELAY_COLUMNS = [
-    "arm", "threshold", "endpoint_rule", "n_mice", "n_events", "median_time_days",
-    "median_time_ci_low", "median_time_ci_high", "control_median_time_days",
-    "growth_delay_days", "doubling_time_days", "log_cell_kill_gross",
-    "treatment_duration_days", "log_cell_kill_net", "note",
-    "growth_rate_per_day", "model_growth_delay_days",
+    "arm",
+    "threshold",
+    "endpoint_rule",
+    "n_mice",
+    "n_events",
+    "median_time_days",
+    "median_time_ci_low",
+    "median_time_ci_high",
+    "control_median_time_days",
+    "growth_delay_days",
+    "doubling_time_days",
+    "log_cell_kill_gross",
+    "treatment_duration_days",
+    "log_cell_kill_net",
+    "note",
+    "growth_rate_per_day",
+    "model_growth_delay_days",
 ]
 
 
@@ -99,8 +137,13 @@ GROWTH_DELAY_COLUMNS = [
 
 
 def _exclusion(arm: str, mouse: str, day: float | None, reason: str) -> dict[str, Any]:
-    return {"stage": STAGE, "arm": arm, "mouse_id": mouse,
-            "day": np.nan if day is None else day, "reason": reason}
+    return {
+        "stage": STAGE,
+        "arm": arm,
+        "mouse_id": mouse,
+        "day": np.nan if day is None else day,
+        "reason": reason,
+    }
 
 
 def _check_measurements(measurements: pd.DataFrame) -> pd.DataFrame:
@@ -112,16 +155,25 @@ def _check_measurements(measurements: pd.DataFrame) -> pd.DataFrame:
     arm = np.array([str(a) for a in measurements["arm"].tolist()], dtype=object)
     mouse = np.array([str(m) for m in measurements["mouse_id"].tolist()], dtype=object)
     day = measurements["day"].to_numpy(dtype=float)
-    keys = list(zip(arm.tolist(), mouse.tolist(),
-                    [None if d != d else d for d in day.tolist()]))  # NaN days are one day
+    keys = list(
+        zip(arm.tolist(), mouse.tolist(), [None if d != d else d for d in day.tolist()])
+    )  # NaN days are one day
     if len(set(keys)) < len(keys):
         count = Counter(keys)
         i = next(i for i, key in enumerate(keys) if count[key] > 1)
-        raise InputError(f"measurement table: mouse {mouse[i]} of arm {arm[i]} is measured "
-                         f"twice on day {day[i]:g}; expected one row per mouse and day")
-    return pd.DataFrame({"arm": arm, "mouse_id": mouse, "day": day,
-                         "volume_mm3": measurements["volume_mm3"].to_numpy(dtype=float)},
-                        index=measurements.index)
+        raise InputError(
+            f"measurement table: mouse {mouse[i]} of arm {arm[i]} is measured "
+            f"twice on day {day[i]:g}; expected one row per mouse and day"
+        )
+    return pd.DataFrame(
+        {
+            "arm": arm,
+            "mouse_id": mouse,
+            "day": day,
+            "volume_mm3": measurements["volume_mm3"].to_numpy(dtype=float),
+        },
+        index=measurements.index,
+    )
 
 
 def _arm_order(data: pd.DataFrame, arms: Sequence[str] | None) -> list[str]:
@@ -161,12 +213,16 @@ def default_reference_day(measurements: pd.DataFrame, min_fraction: float = 0.5)
     rows = set(zip(data["arm"].tolist(), data["mouse_id"].tolist(), data["day"].tolist()))
     size = Counter(arm for arm, _ in {(arm, mouse) for arm, mouse, _ in rows})
     measured = Counter((day, arm) for arm, _, day in rows)  # distinct mice per day and arm
-    ok = [day for day in {day for _, _, day in rows}
-          if all(measured[(day, arm)] >= min_fraction * n for arm, n in size.items())]
+    ok = [
+        day
+        for day in {day for _, _, day in rows}
+        if all(measured[(day, arm)] >= min_fraction * n for arm, n in size.items())
+    ]
     if not ok:
         raise InputError(
             "measurement table: no day on which every arm still has at least "
-            f"{min_fraction:.0%} of its mice measured; set 'reference_day' in the study file")
+            f"{min_fraction:.0%} of its mice measured; set 'reference_day' in the study file"
+        )
     return float(max(ok))
 
 
@@ -176,16 +232,19 @@ def resolve_reference_day(measurements: pd.DataFrame, reference_day: float | Non
         return default_reference_day(measurements)
     days = set(measurements["day"].astype(float))
     if float(reference_day) not in days:
-        raise InputError(f"study key 'reference_day': day {reference_day:g} has no measurement "
-                         f"(measured days: {', '.join(f'{d:g}' for d in sorted(days))})")
+        raise InputError(
+            f"study key 'reference_day': day {reference_day:g} has no measurement "
+            f"(measured days: {', '.join(f'{d:g}' for d in sorted(days))})"
+        )
     return float(reference_day)
 
 
 # ---------------------------------------------------------------------------------- per mouse
 
 
-def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = None,
-                      checked: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def per_mouse_metrics(
+    measurements: pd.DataFrame, baseline_day: float | None = None, checked: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per measurement: baseline volume, fold change, volume change and cumulative AUC.
 
     Returns ``(table, exclusions)``. ``table`` has the measurement columns plus
@@ -223,13 +282,25 @@ def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = N
     has_base[rank[base]] = True
     for (arm, mouse), i in ids.items():
         if not has_base[i]:
-            excl.append(_exclusion(arm, mouse, None,
-                                   f"no measurement on baseline day {baseline_day:g}: left out "
-                                   "of fold change, TGI and AUC"))
+            excl.append(
+                _exclusion(
+                    arm,
+                    mouse,
+                    None,
+                    f"no measurement on baseline day {baseline_day:g}: left out "
+                    "of fold change, TGI and AUC",
+                )
+            )
         elif v0_of[i] == 0:
-            excl.append(_exclusion(arm, mouse, None,
-                                   "baseline volume 0: fold change undefined (left out of "
-                                   "fold change; kept for TGI and AUC)"))
+            excl.append(
+                _exclusion(
+                    arm,
+                    mouse,
+                    None,
+                    "baseline volume 0: fold change undefined (left out of "
+                    "fold change; kept for TGI and AUC)",
+                )
+            )
     v0, day0 = v0_of[rank], day0_of[rank]
     with np.errstate(all="ignore"):  # as pandas' arithmetic (inf and NaN are results here)
         columns["baseline_day"], columns["baseline_volume_mm3"] = day0, v0
@@ -239,8 +310,9 @@ def per_mouse_metrics(measurements: pd.DataFrame, baseline_day: float | None = N
     return pd.DataFrame(columns), exclusions_frame(excl)
 
 
-def _cumulative_auc(days: np.ndarray, volumes: np.ndarray, mouse: np.ndarray,
-                    counted: np.ndarray) -> np.ndarray:
+def _cumulative_auc(
+    days: np.ndarray, volumes: np.ndarray, mouse: np.ndarray, counted: np.ndarray
+) -> np.ndarray:
     """Cumulative trapezoid AUC per mouse over the ``counted`` rows (rows sorted by mouse and
     day; NaN elsewhere): piece (t_k − t_{k−1})(V_k + V_{k−1})/2, 0 on a mouse's first counted
     row (and where NaN), summed with Kahan compensation as pandas' grouped ``cumsum`` does."""
@@ -268,8 +340,9 @@ def _cumulative_auc(days: np.ndarray, volumes: np.ndarray, mouse: np.ndarray,
     return out
 
 
-def auc_per_mouse(measurements: pd.DataFrame, baseline_day: float | None = None,
-                  until_day: float | None = None) -> pd.DataFrame:
+def auc_per_mouse(
+    measurements: pd.DataFrame, baseline_day: float | None = None, until_day: float | None = None
+) -> pd.DataFrame:
     """Per-mouse trapezoid AUC of raw volume (mm³·days), Xeva ``R/auc.R`` (anchors §2.1).
 
     From the mouse's baseline (``baseline_day`` or first measurement) to its last measurement
@@ -281,8 +354,13 @@ def auc_per_mouse(measurements: pd.DataFrame, baseline_day: float | None = None,
     if until_day is not None:
         table = table[table["day"] <= until_day]
     g = table.groupby(["arm", "mouse_id"], sort=False)
-    return pd.DataFrame({"first_day": g["baseline_day"].first(), "last_day": g["day"].last(),
-                         "auc_mm3_days": g["auc_mm3_days"].last()}).reset_index()
+    return pd.DataFrame(
+        {
+            "first_day": g["baseline_day"].first(),
+            "last_day": g["day"].last(),
+            "auc_mm3_days": g["auc_mm3_days"].last(),
+        }
+    ).reset_index()
 
 
 def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame:
@@ -295,25 +373,53 @@ def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame
     reference_volume_mm3, reference_fold_change``.
     """
     rows_of = positions(zip(per_mouse["arm"].tolist(), per_mouse["mouse_id"].tolist()))
-    col = {c: per_mouse[c].to_numpy(dtype=float) for c in
-           ("baseline_day", "baseline_volume_mm3", "day", "auc_mm3_days", "volume_mm3",
-            "fold_change")}
+    col = {
+        c: per_mouse[c].to_numpy(dtype=float)
+        for c in (
+            "baseline_day",
+            "baseline_volume_mm3",
+            "day",
+            "auc_mm3_days",
+            "volume_mm3",
+            "fold_change",
+        )
+    }
     out: list[tuple[Any, ...]] = []
     for (arm, mouse), rows in rows_of.items():
         r = np.asarray(rows)
         day, auc = col["day"][r], col["auc_mm3_days"][r]
         at = r[day == reference_day]
-        out.append((arm, mouse, _first_value(col["baseline_day"][r]),
-                    _first_value(col["baseline_volume_mm3"][r]), np.fmax.reduce(day),
-                    _last_value(auc), _last_value(auc[day <= reference_day]),
-                    col["volume_mm3"][at[0]] if at.size else np.nan,
-                    col["fold_change"][at[0]] if at.size else np.nan))
-    names = ["arm", "mouse_id", "baseline_day", "baseline_volume_mm3", "last_day",
-             "auc_mm3_days", "auc_reference_mm3_days", "reference_volume_mm3",
-             "reference_fold_change"]
+        out.append(
+            (
+                arm,
+                mouse,
+                _first_value(col["baseline_day"][r]),
+                _first_value(col["baseline_volume_mm3"][r]),
+                np.fmax.reduce(day),
+                _last_value(auc),
+                _last_value(auc[day <= reference_day]),
+                col["volume_mm3"][at[0]] if at.size else np.nan,
+                col["fold_change"][at[0]] if at.size else np.nan,
+            )
+        )
+    names = [
+        "arm",
+        "mouse_id",
+        "baseline_day",
+        "baseline_volume_mm3",
+        "last_day",
+        "auc_mm3_days",
+        "auc_reference_mm3_days",
+        "reference_volume_mm3",
+        "reference_fold_change",
+    ]
     columns = list(zip(*out)) or [()] * len(names)
-    return pd.DataFrame({n: np.array(v, dtype=object if n in ("arm", "mouse_id") else float)
-                         for n, v in zip(names, columns)})
+    return pd.DataFrame(
+        {
+            n: np.array(v, dtype=object if n in ("arm", "mouse_id") else float)
+            for n, v in zip(names, columns)
+        }
+    )
 
 
 def _first_value(values: np.ndarray) -> float:
@@ -354,14 +460,22 @@ def _grouped_summary(per_mouse: pd.DataFrame) -> pd.DataFrame:
         logfc = np.log(per_mouse["fold_change"])
     # one grouping, one aggregation call: separate per-column Series would be aligned on
     # their (arm, day) index, which cost more than the statistics
-    out = per_mouse.assign(_logfc=logfc).groupby(["arm", "day"], sort=False).agg(
-        n_mice=("volume_mm3", "count"), mean_volume_mm3=("volume_mm3", "mean"),
-        sd_volume_mm3=("volume_mm3", "std"), median_volume_mm3=("volume_mm3", "median"),
-        n_mice_fold_change=("fold_change", "count"),
-        mean_fold_change=("fold_change", "mean"), geomean_fold_change=("_logfc", "mean"),
-        mean_delta_volume_mm3=("delta_volume_mm3", "mean"),
-        mean_baseline_volume_mm3=("baseline_volume_mm3", "mean"),
-        mean_auc_mm3_days=("auc_mm3_days", "mean"))
+    out = (
+        per_mouse.assign(_logfc=logfc)
+        .groupby(["arm", "day"], sort=False)
+        .agg(
+            n_mice=("volume_mm3", "count"),
+            mean_volume_mm3=("volume_mm3", "mean"),
+            sd_volume_mm3=("volume_mm3", "std"),
+            median_volume_mm3=("volume_mm3", "median"),
+            n_mice_fold_change=("fold_change", "count"),
+            mean_fold_change=("fold_change", "mean"),
+            geomean_fold_change=("_logfc", "mean"),
+            mean_delta_volume_mm3=("delta_volume_mm3", "mean"),
+            mean_baseline_volume_mm3=("baseline_volume_mm3", "mean"),
+            mean_auc_mm3_days=("auc_mm3_days", "mean"),
+        )
+    )
     out["geomean_fold_change"] = np.exp(out["geomean_fold_change"])
     out["sem_volume_mm3"] = out["sd_volume_mm3"] / np.sqrt(out["n_mice"])
     return out.reset_index()
@@ -373,21 +487,35 @@ def _one_mouse_per_arm_day(per_mouse: pd.DataFrame) -> pd.DataFrame | None:
     median too, its n − 1 SD is NaN, and exp(mean ln FC) = exp(ln FC), which is what the
     grouped path computes; the grouping itself cost more than the rest of the table."""
     arm, day = per_mouse["arm"].to_numpy(), per_mouse["day"].to_numpy()
-    if (not len(arm) or pd.isna(day).any() or pd.isna(arm).any()
-            or len(set(zip(arm.tolist(), day.tolist()))) < len(arm)):
+    if (
+        not len(arm)
+        or pd.isna(day).any()
+        or pd.isna(arm).any()
+        or len(set(zip(arm.tolist(), day.tolist()))) < len(arm)
+    ):
         return None
     volume, fc = (per_mouse[c].to_numpy(dtype=float) for c in ("volume_mm3", "fold_change"))
     with np.errstate(divide="ignore", invalid="ignore"):
         geomean = np.exp(np.log(fc))
     nan = np.full(len(arm), np.nan)
-    return pd.DataFrame({
-        "arm": arm, "day": day, "n_mice": (~np.isnan(volume)).astype(np.int64),
-        "mean_volume_mm3": volume, "sd_volume_mm3": nan, "median_volume_mm3": volume,
-        "n_mice_fold_change": (~np.isnan(fc)).astype(np.int64), "mean_fold_change": fc,
-        "geomean_fold_change": geomean,
-        **{f"mean_{c}": per_mouse[c].to_numpy(dtype=float)
-           for c in ("delta_volume_mm3", "baseline_volume_mm3", "auc_mm3_days")},
-        "sem_volume_mm3": nan})
+    return pd.DataFrame(
+        {
+            "arm": arm,
+            "day": day,
+            "n_mice": (~np.isnan(volume)).astype(np.int64),
+            "mean_volume_mm3": volume,
+            "sd_volume_mm3": nan,
+            "median_volume_mm3": volume,
+            "n_mice_fold_change": (~np.isnan(fc)).astype(np.int64),
+            "mean_fold_change": fc,
+            "geomean_fold_change": geomean,
+            **{
+                f"mean_{c}": per_mouse[c].to_numpy(dtype=float)
+                for c in ("delta_volume_mm3", "baseline_volume_mm3", "auc_mm3_days")
+            },
+            "sem_volume_mm3": nan,
+        }
+    )
 
 
 def versus_control(summary: pd.DataFrame, control: str) -> pd.DataFrame:
@@ -413,12 +541,18 @@ def versus_control(summary: pd.DataFrame, control: str) -> pd.DataFrame:
     base = np.where(treated, summary["mean_baseline_volume_mm3"].to_numpy(dtype=float), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         tc = 100.0 * v_t / v_c
-        out = {"fold_change_reduction_pct": 100.0 * (1.0 - f_t / f_c), "tc_pct": tc,
-               "ratio_c_t": v_c / v_t, "tgi_pct": 100.0 * (1.0 - d_t / d_c),
-               "regression_pct": np.where(d_t < 0, -100.0 * d_t / base, np.nan),
-               "tgi_final_pct": 100.0 - tc, "auc_ratio": a_t / a_c}
-    return pd.DataFrame({k: np.where(np.isfinite(v), v, np.nan) for k, v in out.items()},
-                        index=summary.index)
+        out = {
+            "fold_change_reduction_pct": 100.0 * (1.0 - f_t / f_c),
+            "tc_pct": tc,
+            "ratio_c_t": v_c / v_t,
+            "tgi_pct": 100.0 * (1.0 - d_t / d_c),
+            "regression_pct": np.where(d_t < 0, -100.0 * d_t / base, np.nan),
+            "tgi_final_pct": 100.0 - tc,
+            "auc_ratio": a_t / a_c,
+        }
+    return pd.DataFrame(
+        {k: np.where(np.isfinite(v), v, np.nan) for k, v in out.items()}, index=summary.index
+    )
 
 
 # ---------------------------------------------------------------------------------- bootstrap
@@ -447,8 +581,14 @@ def _boot_means(weights: np.ndarray, mat: np.ndarray) -> np.ndarray:
         return (weights @ np.where(present, mat, 0.0)) / (weights @ present)
 
 
-def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | None = None,
-                 resamples: int = 2000, seed: int = 0, alpha: float = 0.05) -> pd.DataFrame:
+def bootstrap_ci(
+    per_mouse: pd.DataFrame,
+    control: str,
+    arms: Sequence[str] | None = None,
+    resamples: int = 2000,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Percentile bootstrap CIs per arm and day (stratified over mice; see module docstring).
 
     Returns ``arm, day`` and ``<metric>_ci_low/_ci_high`` for ``mean_fold_change`` (every arm)
@@ -472,11 +612,15 @@ def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | No
         x = np.where(np.isfinite(x), x, np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanquantile(x, q, axis=0)   # (2 × days), NaN where all undefined
+            return np.nanquantile(x, q, axis=0)  # (2 × days), NaN where all undefined
 
     if not boots:  # no arm has enough mice (e.g. a panel model): no CI columns at all
-        return pd.DataFrame({"arm": np.repeat(np.array(order, dtype=object), len(days)),
-                             "day": np.tile(days, len(order))})
+        return pd.DataFrame(
+            {
+                "arm": np.repeat(np.array(order, dtype=object), len(days)),
+                "day": np.tile(days, len(order)),
+            }
+        )
     frames = []
     for arm in order:
         if arm not in boots:
@@ -492,7 +636,8 @@ def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | No
                 res["tgi_final"] = quant(100.0 - tc)
                 res["tgi"] = quant(100.0 * (1.0 - b["delta_volume_mm3"] / c["delta_volume_mm3"]))
                 res["fold_change_reduction"] = quant(
-                    100.0 * (1.0 - b["fold_change"] / c["fold_change"]))
+                    100.0 * (1.0 - b["fold_change"] / c["fold_change"])
+                )
         frame = pd.DataFrame({"arm": arm, "day": days})
         for name, (lo, hi) in res.items():
             frame[f"{name}_ci_low"], frame[f"{name}_ci_high"] = lo, hi
@@ -503,9 +648,14 @@ def bootstrap_ci(per_mouse: pd.DataFrame, control: str, arms: Sequence[str] | No
 # ------------------------------------------------------------------------------ main table
 
 
-def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str] | None = None,
-                   baseline_day: float | None = None, reference_day: float | None = None,
-                   settings: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def efficacy_table(
+    measurements: pd.DataFrame,
+    control: str,
+    arms: Sequence[str] | None = None,
+    baseline_day: float | None = None,
+    reference_day: float | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per arm and measured day: volumes, fold change, %T/C, %TGI (both), regression, AUC
     ratio and bootstrap CIs (definitions in the module docstring).
 
@@ -518,9 +668,13 @@ def efficacy_table(measurements: pd.DataFrame, control: str, arms: Sequence[str]
     return table_from_per_mouse(per_mouse, control, arms, reference_day, settings), excl
 
 
-def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
-                         arms: Sequence[str] | None = None, reference_day: float | None = None,
-                         settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def table_from_per_mouse(
+    per_mouse: pd.DataFrame,
+    control: str,
+    arms: Sequence[str] | None = None,
+    reference_day: float | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """:func:`efficacy_table` from the output of :func:`per_mouse_metrics`."""
     settings = dict(settings or {})
     summary = arm_day_summary(per_mouse, arms)
@@ -533,13 +687,23 @@ def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
         if not settings.get("lenient_reference_day") or reference_day is not None:
             raise
         ref = float(per_mouse["day"].min())
-        ref_note = ("no day on which every arm is measured: reference day = first day "
-                    f"({ref:g}); compare curves with the per-mouse metrics")
+        ref_note = (
+            "no day on which every arm is measured: reference day = first day "
+            f"({ref:g}); compare curves with the per-mouse metrics"
+        )
     table = pd.concat([summary, versus_control(summary, control)], axis=1)
-    table["nci_activity"] = [nci_activity(x) if pd.notna(x) else "" for x in
-                             table.get("tc_pct", pd.Series(np.nan, index=table.index))]
-    ci = bootstrap_ci(per_mouse, control, arms, int(settings.get("bootstrap_resamples", 2000)),
-                      int(settings.get("seed", 0)), float(settings.get("alpha", 0.05)))
+    table["nci_activity"] = [
+        nci_activity(x) if pd.notna(x) else ""
+        for x in table.get("tc_pct", pd.Series(np.nan, index=table.index))
+    ]
+    ci = bootstrap_ci(
+        per_mouse,
+        control,
+        arms,
+        int(settings.get("bootstrap_resamples", 2000)),
+        int(settings.get("seed", 0)),
+        float(settings.get("alpha", 0.05)),
+    )
     if len(ci.columns) > 2:  # without replicates there are only the keys to join
         table = table.merge(ci, on=["arm", "day"], how="left")
     # the added columns are collected and the table built once (a column insertion each cost
@@ -547,21 +711,36 @@ def table_from_per_mouse(per_mouse: pd.DataFrame, control: str,
     n = len(table)
     added: dict[str, Any] = {}
     # CIs only where the point estimate exists
-    for name, point in (("tc", "tc_pct"), ("tgi", "tgi_pct"), ("tgi_final", "tgi_final_pct"),
-                        ("fold_change_reduction", "fold_change_reduction_pct"),
-                        ("mean_fold_change", "mean_fold_change")):
+    for name, point in (
+        ("tc", "tc_pct"),
+        ("tgi", "tgi_pct"),
+        ("tgi_final", "tgi_final_pct"),
+        ("fold_change_reduction", "fold_change_reduction_pct"),
+        ("mean_fold_change", "mean_fold_change"),
+    ):
         exists = table[point].notna().to_numpy() if point in table else np.zeros(n, dtype=bool)
         for side in ("low", "high"):
             col = f"{name}_ci_{side}"
             ci = table[col].to_numpy(dtype=float) if col in table else np.nan
             added[col] = np.where(exists, ci, np.nan)
     added["is_reference_day"] = table["day"].to_numpy() == ref
-    added["note"] = np.array([("; ".join(x for x in (ref_note, note) if x))
-                              for note in skip_notes(per_mouse, table["arm"], control)],
-                             dtype=object)
-    return pd.DataFrame({col: added[col] if col in added else
-                         table[col].to_numpy() if col in table else np.full(n, np.nan)
-                         for col in EFFICACY_COLUMNS})
+    added["note"] = np.array(
+        [
+            ("; ".join(x for x in (ref_note, note) if x))
+            for note in skip_notes(per_mouse, table["arm"], control)
+        ],
+        dtype=object,
+    )
+    return pd.DataFrame(
+        {
+            col: added[col]
+            if col in added
+            else table[col].to_numpy()
+            if col in table
+            else np.full(n, np.nan)
+            for col in EFFICACY_COLUMNS
+        }
+    )
 
 
 def skip_notes(per_mouse: pd.DataFrame, arms: Iterable[str], control: str) -> list[str]:
@@ -573,14 +752,18 @@ def skip_notes(per_mouse: pd.DataFrame, arms: Iterable[str], control: str) -> li
     for arm in arms:
         parts = []
         if not has_control:
-            parts.append(f"no control arm '{control}' in the data: comparisons with control "
-                         "skipped")
+            parts.append(
+                f"no control arm '{control}' in the data: comparisons with control skipped"
+            )
         elif arm != control and n_mice.get(control, 0) < MIN_MICE_BOOTSTRAP:
-            parts.append(f"control has {n_mice.get(control, 0)} mouse: no bootstrap CI of "
-                         "comparisons")
+            parts.append(
+                f"control has {n_mice.get(control, 0)} mouse: no bootstrap CI of comparisons"
+            )
         if n_mice.get(arm, 0) < MIN_MICE_BOOTSTRAP:
-            parts.append(f"{n_mice.get(arm, 0)} mouse in this arm: no bootstrap CI (needs "
-                         f">= {MIN_MICE_BOOTSTRAP} mice)")
+            parts.append(
+                f"{n_mice.get(arm, 0)} mouse in this arm: no bootstrap CI (needs "
+                f">= {MIN_MICE_BOOTSTRAP} mice)"
+            )
         notes.append("; ".join(parts))
     return notes
 
@@ -616,8 +799,9 @@ def treatment_duration_days(dose_days: Sequence[float]) -> float:
     return max(days) - min(days) if days else float("nan")
 
 
-def log_cell_kill(delay_days: float, doubling_time: float,
-                  treatment_duration: float | None = None) -> tuple[float, float]:
+def log_cell_kill(
+    delay_days: float, doubling_time: float, treatment_duration: float | None = None
+) -> tuple[float, float]:
     """Gross and net log10 cell kill (anchors §2.8; Bissery et al. 1991).
 
     gross = (T − C)/(3.32·Td); net = ((T − C) − treatment duration)/(3.32·Td). NaN where an
@@ -631,12 +815,16 @@ def log_cell_kill(delay_days: float, doubling_time: float,
     return gross, (delay_days - treatment_duration) / (LOG_CELL_KILL_FACTOR * doubling_time)
 
 
-def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | None = None,
-                 doubling_time: float = float("nan"),
-                 treatment_durations: Mapping[str, float] | None = None,
-                 alpha: float = 0.05, threshold: str = "",
-                 median_ci: Callable[..., tuple[float, float, float]] | None = None
-                 ) -> pd.DataFrame:
+def growth_delay(
+    endpoints: pd.DataFrame,
+    control: str,
+    arms: Sequence[str] | None = None,
+    doubling_time: float = float("nan"),
+    treatment_durations: Mapping[str, float] | None = None,
+    alpha: float = 0.05,
+    threshold: str = "",
+    median_ci: Callable[..., tuple[float, float, float]] | None = None,
+) -> pd.DataFrame:
     """Tumour growth delay T − C and log cell kill per arm from time-to-threshold endpoints.
 
     ``endpoints``: ``arm, mouse_id, time_days, event`` (+ ``endpoint_rule``), one row per
@@ -676,27 +864,40 @@ def growth_delay(endpoints: pd.DataFrame, control: str, arms: Sequence[str] | No
             elif not np.isfinite(c_med):
                 note = "control median not reached"
             elif not np.isfinite(med):
-                note = (f"treated median not reached: delay > "
-                        f"{np.nanmax(t) - c_med:g} days (last follow-up - C)")
+                note = (
+                    f"treated median not reached: delay > "
+                    f"{np.nanmax(t) - c_med:g} days (last follow-up - C)"
+                )
             else:
                 delay = med - c_med
                 gross, net = log_cell_kill(delay, doubling_time, duration)
                 if not np.isfinite(doubling_time):
                     note = "control doubling time unavailable"
-        rows.append({
-            "arm": arm, "threshold": threshold, "endpoint_rule": rule, "n_mice": len(at),
-            "n_events": int(events[at].sum()), "median_time_days": med,
-            "median_time_ci_low": lo, "median_time_ci_high": hi,
-            "control_median_time_days": c_med, "growth_delay_days": delay,
-            "doubling_time_days": doubling_time, "log_cell_kill_gross": gross,
-            "treatment_duration_days": duration if arm != control else np.nan,
-            "log_cell_kill_net": net, "note": note,
-        })
+        rows.append(
+            {
+                "arm": arm,
+                "threshold": threshold,
+                "endpoint_rule": rule,
+                "n_mice": len(at),
+                "n_events": int(events[at].sum()),
+                "median_time_days": med,
+                "median_time_ci_low": lo,
+                "median_time_ci_high": hi,
+                "control_median_time_days": c_med,
+                "growth_delay_days": delay,
+                "doubling_time_days": doubling_time,
+                "log_cell_kill_gross": gross,
+                "treatment_duration_days": duration if arm != control else np.nan,
+                "log_cell_kill_net": net,
+                "note": note,
+            }
+        )
     return pd.DataFrame(rows, columns=GROWTH_DELAY_COLUMNS)
 
 
-def exponential_growth_delay(growth_model: pd.DataFrame, control: str,
-                             log_threshold_ratio: Mapping[str, float] | float) -> pd.DataFrame:
+def exponential_growth_delay(
+    growth_model: pd.DataFrame, control: str, log_threshold_ratio: Mapping[str, float] | float
+) -> pd.DataFrame:
     """Growth delay implied by the fitted exponential growth rates (Demidenko 2010's view).
 
     Under V(t) = V0·exp(k·t) a tumour reaches the threshold V* after ln(V*/V0)/k days, so
@@ -708,24 +909,34 @@ def exponential_growth_delay(growth_model: pd.DataFrame, control: str,
     growth_rate_per_day`` (ln-volume slope). NaN when k ≤ 0 (the model never reaches V*).
     Returns ``arm, growth_rate_per_day, model_growth_delay_days``.
     """
-    rates = dict(zip(growth_model["arm"].astype(str),
-                     growth_model["growth_rate_per_day"].astype(float)))
+    rates = dict(
+        zip(growth_model["arm"].astype(str), growth_model["growth_rate_per_day"].astype(float))
+    )
 
     def time_to(arm: str) -> float:
         k = rates.get(arm, np.nan)
-        lr = (log_threshold_ratio.get(arm, np.nan) if isinstance(log_threshold_ratio, Mapping)
-              else float(log_threshold_ratio))
+        lr = (
+            log_threshold_ratio.get(arm, np.nan)
+            if isinstance(log_threshold_ratio, Mapping)
+            else float(log_threshold_ratio)
+        )
         return lr / k if np.isfinite(k) and k > 0 and np.isfinite(lr) else np.nan
 
     c = time_to(control)
-    rows = [{"arm": arm, "growth_rate_per_day": k,
-             "model_growth_delay_days": (time_to(arm) - c) if arm != control else np.nan}
-            for arm, k in rates.items()]
+    rows = [
+        {
+            "arm": arm,
+            "growth_rate_per_day": k,
+            "model_growth_delay_days": (time_to(arm) - c) if arm != control else np.nan,
+        }
+        for arm, k in rates.items()
+    ]
     return pd.DataFrame(rows, columns=["arm", "growth_rate_per_day", "model_growth_delay_days"])
 
 
-def delay_threshold(endpoint_volume_mm3: float | None,
-                    settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def delay_threshold(
+    endpoint_volume_mm3: float | None, settings: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Threshold used for growth delay: the study's ``endpoint_volume_mm3`` with
     ``settings["endpoint_rule"]`` when set; otherwise ``settings["endpoint_fold"]`` (default
     4) × each mouse's baseline volume (rule ``fold_baseline``). Returns the keyword arguments
@@ -736,40 +947,63 @@ def delay_threshold(endpoint_volume_mm3: float | None,
         rule = settings.get("endpoint_rule", "first_above")
         if rule == "fold_baseline":
             fold = float(settings.get("endpoint_fold", DEFAULT_DELAY_FOLD))
-            return {"threshold_mm3": None, "rule": rule, "fold": fold,
-                    "label": f"{fold:g} x baseline volume"}
-        return {"threshold_mm3": float(endpoint_volume_mm3), "rule": rule, "fold": None,
-                "label": f"{endpoint_volume_mm3:g} mm3 (endpoint_volume_mm3)"}
+            return {
+                "threshold_mm3": None,
+                "rule": rule,
+                "fold": fold,
+                "label": f"{fold:g} x baseline volume",
+            }
+        return {
+            "threshold_mm3": float(endpoint_volume_mm3),
+            "rule": rule,
+            "fold": None,
+            "label": f"{endpoint_volume_mm3:g} mm3 (endpoint_volume_mm3)",
+        }
     fold = float(settings.get("endpoint_fold", DEFAULT_DELAY_FOLD))
-    return {"threshold_mm3": None, "rule": "fold_baseline", "fold": fold,
-            "label": f"{fold:g} x baseline volume (default; no endpoint_volume_mm3)"}
+    return {
+        "threshold_mm3": None,
+        "rule": "fold_baseline",
+        "fold": fold,
+        "label": f"{fold:g} x baseline volume (default; no endpoint_volume_mm3)",
+    }
 
 
-def growth_delay_from_volumes(measurements: pd.DataFrame, control: str,
-                              arms: Sequence[str] | None = None,
-                              endpoint_volume_mm3: float | None = None,
-                              settings: Mapping[str, Any] | None = None,
-                              doubling_time: float = float("nan"),
-                              treatment_durations: Mapping[str, float] | None = None,
-                              checked: bool = False) -> pd.DataFrame:
+def growth_delay_from_volumes(
+    measurements: pd.DataFrame,
+    control: str,
+    arms: Sequence[str] | None = None,
+    endpoint_volume_mm3: float | None = None,
+    settings: Mapping[str, Any] | None = None,
+    doubling_time: float = float("nan"),
+    treatment_durations: Mapping[str, float] | None = None,
+    checked: bool = False,
+) -> pd.DataFrame:
     """Growth delay table straight from volumes (threshold from :func:`delay_threshold`)."""
     from .survival import endpoints_from_volumes
 
     settings = dict(settings or {})
     thr = delay_threshold(endpoint_volume_mm3, settings)
     data = measurements if checked else _check_measurements(measurements)
-    endpoints = endpoints_from_volumes(data,
-                                       threshold_mm3=thr["threshold_mm3"], rule=thr["rule"],
-                                       fold=thr["fold"])
-    return growth_delay(endpoints, control, arms, doubling_time, treatment_durations,
-                        float(settings.get("alpha", 0.05)), thr["label"])
+    endpoints = endpoints_from_volumes(
+        data, threshold_mm3=thr["threshold_mm3"], rule=thr["rule"], fold=thr["fold"]
+    )
+    return growth_delay(
+        endpoints,
+        control,
+        arms,
+        doubling_time,
+        treatment_durations,
+        float(settings.get("alpha", 0.05)),
+        thr["label"],
+    )
 
 
 # ------------------------------------------------------------------------------ one study
 
 
-def analyse_study(study: Any, measurements: pd.DataFrame,
-                  growth_model: pd.DataFrame | None = None) -> dict[str, Any]:
+def analyse_study(
+    study: Any, measurements: pd.DataFrame, growth_model: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """Every efficacy output of one study (what the ``efficacy`` rule writes).
 
     ``study``: a :class:`xenoflow.config.Study`; ``growth_model``: the growth rule's per-arm
@@ -786,29 +1020,50 @@ def analyse_study(study: Any, measurements: pd.DataFrame,
     checked = _check_measurements(measurements)
     per_mouse, excl = per_mouse_metrics(checked, study.baseline_day, checked=True)
     table = table_from_per_mouse(per_mouse, study.control, arms, study.reference_day, settings)
-    td = (doubling_time_days(growth_model, study.control)
-          if growth_model is not None and not growth_model.empty else float("nan"))
+    td = (
+        doubling_time_days(growth_model, study.control)
+        if growth_model is not None and not growth_model.empty
+        else float("nan")
+    )
     durations = {a.name: treatment_duration_days([d.day for d in a.doses]) for a in study.arms}
-    delay = growth_delay_from_volumes(checked, study.control, arms,
-                                      study.endpoint_volume_mm3, settings, td, durations,
-                                      checked=True)
+    delay = growth_delay_from_volumes(
+        checked,
+        study.control,
+        arms,
+        study.endpoint_volume_mm3,
+        settings,
+        td,
+        durations,
+        checked=True,
+    )
     if growth_model is not None and not growth_model.empty:
         thr = delay_threshold(study.endpoint_volume_mm3, settings)
         if thr["fold"] is not None:
             ratio: Mapping[str, float] | float = math.log(thr["fold"])
         else:
-            first = per_mouse.groupby(["arm", "mouse_id"], sort=False)["baseline_volume_mm3"].first()
+            first = per_mouse.groupby(["arm", "mouse_id"], sort=False)[
+                "baseline_volume_mm3"
+            ].first()
             with np.errstate(divide="ignore"):
                 gm = np.exp(np.log(first[first > 0]).groupby(level="arm").mean())
             ratio = {arm: math.log(thr["threshold_mm3"] / v) for arm, v in gm.items()}
         model = exponential_growth_delay(growth_model, study.control, ratio).set_index("arm")
         for col in ("growth_rate_per_day", "model_growth_delay_days"):
             delay[col] = delay["arm"].map(model[col])
-    resp, resp_excl = response_table(measurements, float(settings.get("mrecist_min_day", 10)),
-                                     study.baseline_day)
+    resp, resp_excl = response_table(
+        measurements, float(settings.get("mrecist_min_day", 10)), study.baseline_day
+    )
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
     ref = float(table.loc[table["is_reference_day"], "day"].iloc[0])
-    return {"efficacy": table, "per_mouse": per_mouse, "mice": mouse_summary(per_mouse, ref),
-            "growth_delay": delay,
-            "response": resp, "response_summary": summary, "exclusions": excl,
-            "exclusions_response": resp_excl, "reference_day": ref, "doubling_time_days": td}
+    return {
+        "efficacy": table,
+        "per_mouse": per_mouse,
+        "mice": mouse_summary(per_mouse, ref),
+        "growth_delay": delay,
+        "response": resp,
+        "response_summary": summary,
+        "exclusions": excl,
+        "exclusions_response": resp_excl,
+        "reference_day": ref,
+        "doubling_time_days": td,
+    }

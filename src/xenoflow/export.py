@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -32,7 +33,7 @@ _SHEET_NAME_MAX = 31
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
-    clean = "".join("_" if c in '[]:*?/\\' else c for c in name)[:_SHEET_NAME_MAX] or "table"
+    clean = "".join("_" if c in "[]:*?/\\" else c for c in name)[:_SHEET_NAME_MAX] or "table"
     candidate, i = clean, 2
     while candidate.lower() in used:
         suffix = f"_{i}"
@@ -87,12 +88,19 @@ def _column_cells(letter: str, dtype: Any, items: list[Any]) -> list[str]:
     if kind in "iu":
         return [f'<c r="{r}"><v>{v}</v></c>' for r, v in zip(refs, items)]
     if kind == "f":  # NaN (most empty cells of a panel's tables) is no cell at all
-        return [f'<c r="{r}"><v>{v!r}</v></c>' if math.isfinite(v) else
-                "" if v != v else _cell_xml(r, v) for r, v in zip(refs, items)]
+        return [
+            f'<c r="{r}"><v>{v!r}</v></c>'
+            if math.isfinite(v)
+            else ""
+            if v != v
+            else _cell_xml(r, v)
+            for r, v in zip(refs, items)
+        ]
     # a text column repeats a few values (arm names, test names): escape each value once
     tails = {v: _text_tail(v) for v in set(items) if type(v) is str}
-    return [f'<c r="{r}{tails[v]}' if type(v) is str else _cell_xml(r, v)
-            for r, v in zip(refs, items)]
+    return [
+        f'<c r="{r}{tails[v]}' if type(v) is str else _cell_xml(r, v) for r, v in zip(refs, items)
+    ]
 
 
 @lru_cache(maxsize=4096)
@@ -115,51 +123,79 @@ def _text_cell(ref: str, value: str) -> str:
 def _sheet_xml(df: pd.DataFrame) -> str:
     letters = [_column_letter(j) for j in range(len(df.columns))]
     header = "".join(_cell_xml(f"{c}1", str(name)) for c, name in zip(letters, df.columns))
-    columns = [_column_cells(c, dtype, items)
-               for c, (dtype, items) in zip(letters, column_lists(df))]
+    columns = [
+        _column_cells(c, dtype, items) for c, (dtype, items) in zip(letters, column_lists(df))
+    ]
     body = [f'<row r="1">{header}</row>']
-    body += [f'<row r="{i}">{"".join(cells)}</row>'
-             for i, cells in enumerate(zip(*columns), start=2)]
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
-            f'<sheetData>{"".join(body)}</sheetData></worksheet>')
+    body += [
+        f'<row r="{i}">{"".join(cells)}</row>' for i, cells in enumerate(zip(*columns), start=2)
+    ]
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}">'
+        f"<sheetData>{''.join(body)}</sheetData></worksheet>"
+    )
 
 
 def _package(names: list[str]) -> dict[str, str]:
     """The fixed parts of a workbook with sheets ``names`` (no styles, no shared strings)."""
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-                     'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                     for i in range(1, len(names) + 1))
-    types = (head + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-             'officedocument.spreadsheetml.sheet.main+xml"/>' + sheets +
-             '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
-             'package.core-properties+xml"/></Types>')
-    rels = (head + f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" Type="{_REL}/'
-            'officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" Type="http://'
-            'schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" '
-            'Target="docProps/core.xml"/></Relationships>')
-    core = (head + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
-            'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/'
-            'XMLSchema-instance"><dc:creator>xenoflow</dc:creator><dcterms:created xsi:type='
-            '"dcterms:W3CDTF">2000-01-01T00:00:00Z</dcterms:created><dcterms:modified xsi:type='
-            '"dcterms:W3CDTF">2000-01-01T00:00:00Z</dcterms:modified></cp:coreProperties>')
-    book = (head + f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets>' +
-            "".join(f'<sheet name="{_escape(n)}" sheetId="{i}" r:id="rId{i}"/>'
-                    for i, n in enumerate(names, start=1)) + "</sheets></workbook>")
-    book_rels = (head + f'<Relationships xmlns="{_PKG_REL}">' +
-                 "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
-                         f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(names) + 1))
-                 + "</Relationships>")
-    return {"[Content_Types].xml": types, "_rels/.rels": rels, "docProps/core.xml": core,
-            "xl/workbook.xml": book, "xl/_rels/workbook.xml.rels": book_rels}
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, len(names) + 1)
+    )
+    types = (
+        head + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/>'
+        + sheets
+        + '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
+        'package.core-properties+xml"/></Types>'
+    )
+    rels = (
+        head + f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" Type="{_REL}/'
+        'officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" Type="http://'
+        'schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" '
+        'Target="docProps/core.xml"/></Relationships>'
+    )
+    core = (
+        head + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+        'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/'
+        'XMLSchema-instance"><dc:creator>xenoflow</dc:creator><dcterms:created xsi:type='
+        '"dcterms:W3CDTF">2000-01-01T00:00:00Z</dcterms:created><dcterms:modified xsi:type='
+        '"dcterms:W3CDTF">2000-01-01T00:00:00Z</dcterms:modified></cp:coreProperties>'
+    )
+    book = (
+        head
+        + f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets>'
+        + "".join(
+            f'<sheet name="{_escape(n)}" sheetId="{i}" r:id="rId{i}"/>'
+            for i, n in enumerate(names, start=1)
+        )
+        + "</sheets></workbook>"
+    )
+    book_rels = (
+        head
+        + f'<Relationships xmlns="{_PKG_REL}">'
+        + "".join(
+            f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, len(names) + 1)
+        )
+        + "</Relationships>"
+    )
+    return {
+        "[Content_Types].xml": types,
+        "_rels/.rels": rels,
+        "docProps/core.xml": core,
+        "xl/workbook.xml": book,
+        "xl/_rels/workbook.xml.rels": book_rels,
+    }
 
 
-def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path,
-               readme: pd.DataFrame) -> None:
+def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, readme: pd.DataFrame) -> None:
     """Write ``tables`` (sheet name -> table) and a README sheet (``readme``: table, column,
     description) to ``path`` as an Office Open XML workbook (ECMA-376; read by Excel,
     LibreOffice and openpyxl).
@@ -172,8 +208,9 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path,
     sheets = [(_sheet_name("README", used), readme)]
     sheets += [(_sheet_name(name, used), df) for name, df in tables.items()]
     parts = _package([n for n, _ in sheets])
-    parts.update({f"xl/worksheets/sheet{i}.xml": _sheet_xml(df)
-                  for i, (_, df) in enumerate(sheets, start=1)})
+    parts.update(
+        {f"xl/worksheets/sheet{i}.xml": _sheet_xml(df) for i, (_, df) in enumerate(sheets, start=1)}
+    )
     # deflate level 1: half the compression time of the default 6 for ~15 % larger files (a
     # panel writes one workbook per model)
     with atomic_path(path) as tmp:
@@ -227,28 +264,41 @@ def _xml_text(text: str) -> str:
 
 def _attrs(attrib: Mapping[str, str]) -> str:
     # the characters ElementTree escapes in attribute values (Python 3.11)
-    return "".join(f' {k}="' + _xml_text(v).replace('"', "&quot;").replace("\r", "&#13;")
-                   .replace("\n", "&#10;").replace("\t", "&#09;") + '"'
-                   for k, v in attrib.items())
+    return "".join(
+        f' {k}="'
+        + _xml_text(v)
+        .replace('"', "&quot;")
+        .replace("\r", "&#13;")
+        .replace("\n", "&#10;")
+        .replace("\t", "&#09;")
+        + '"'
+        for k, v in attrib.items()
+    )
 
 
 def _numbers(values: list[float]) -> list[str]:
     return ["" if v is None or v != v else f"{v:.10g}" for v in values]
 
 
-def _replicate_matrices(measurements: pd.DataFrame, days: list[float]
-                        ) -> dict[str, list[list[str]]]:
+def _replicate_matrices(
+    measurements: pd.DataFrame, days: list[float]
+) -> dict[str, list[list[str]]]:
     """Per arm, per mouse (in table order): its volume on each day ('' if not measured)."""
-    grid = _grid(zip(measurements["arm"].tolist(), measurements["mouse_id"].tolist()),
-                 measurements["day"].tolist(), measurements["volume_mm3"].tolist(), days)
+    grid = _grid(
+        zip(measurements["arm"].tolist(), measurements["mouse_id"].tolist()),
+        measurements["day"].tolist(),
+        measurements["volume_mm3"].tolist(),
+        days,
+    )
     out: dict[str, list[list[str]]] = {}
     for (arm, _), row in grid.items():
         out.setdefault(arm, []).append(_numbers(row))
     return out
 
 
-def _grid(rows: Iterable[Any], columns: list[Any], values: list[float],
-          column_order: list[Any]) -> dict[Any, list[float]]:
+def _grid(
+    rows: Iterable[Any], columns: list[Any], values: list[float], column_order: list[Any]
+) -> dict[Any, list[float]]:
     """Row key (first-seen order) -> values in ``column_order`` (NaN where absent): a pivot of
     unique (row, column) pairs, without pandas' index machinery (one per model of a panel)."""
     position = {c: j for j, c in enumerate(column_order)}
@@ -262,10 +312,24 @@ def _grid(rows: Iterable[Any], columns: list[Any], values: list[float],
     return out
 
 
-def _table(xml: _Xml, table_id: str, title: str, table_type: str, x_format: str,
-           y_format: str, replicates: int) -> None:
-    xml.open("Table", ID=table_id, XFormat=x_format, YFormat=y_format,
-             Replicates=str(replicates), TableType=table_type, EVFormat="AsteriskAfterNumber")
+def _table(
+    xml: _Xml,
+    table_id: str,
+    title: str,
+    table_type: str,
+    x_format: str,
+    y_format: str,
+    replicates: int,
+) -> None:
+    xml.open(
+        "Table",
+        ID=table_id,
+        XFormat=x_format,
+        YFormat=y_format,
+        Replicates=str(replicates),
+        TableType=table_type,
+        EVFormat="AsteriskAfterNumber",
+    )
     xml.leaf("Title", title)
 
 
@@ -276,8 +340,9 @@ def _x_days(xml: _Xml, days: list[float]) -> None:
     xml.close("XColumn")
 
 
-def _y_columns(xml: _Xml, matrices: dict[str, list[list[str]]], arms: list[str],
-               days: list[float], width: int) -> None:
+def _y_columns(
+    xml: _Xml, matrices: dict[str, list[list[str]]], arms: list[str], days: list[float], width: int
+) -> None:
     for arm in arms:
         mice = matrices.get(arm, [])
         xml.open("YColumn", Width="120", Decimals="1", Subcolumns=str(width))
@@ -287,8 +352,9 @@ def _y_columns(xml: _Xml, matrices: dict[str, list[list[str]]], arms: list[str],
         xml.close("YColumn")
 
 
-def write_pzfx(measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str],
-               path: str | Path, title: str) -> None:
+def write_pzfx(
+    measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str], path: str | Path, title: str
+) -> None:
     """Write a Prism project with three data tables (see the module docstring).
 
     ``summary`` has ``arm, day, n_mice, mean_volume_mm3, sem_volume_mm3``.
@@ -297,8 +363,9 @@ def write_pzfx(measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str
     xml = _Xml()
     xml.open("GraphPadPrismFile", PrismXMLVersion="5.00")
     xml.open("Created")
-    xml.leaf("OriginalVersion", CreatedByProgram="xenoflow", CreatedByVersion="1", Login="",
-             DateTime="")
+    xml.leaf(
+        "OriginalVersion", CreatedByProgram="xenoflow", CreatedByVersion="1", Login="", DateTime=""
+    )
     xml.close("Created")
     xml.open("InfoSequence")
     xml.leaf("Ref", ID="Info0", Selected="1")
@@ -330,8 +397,10 @@ def write_pzfx(measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str
     _table(xml, "Table2", "Mean, SEM and N per arm", "XY", "numbers", "SEN", 1)
     _x_days(xml, days)
     by_arm = summary["arm"].tolist()
-    stats = [_grid(by_arm, summary["day"].tolist(), summary[name].astype(float).tolist(), days)
-             for name in ("mean_volume_mm3", "sem_volume_mm3", "n_mice")]
+    stats = [
+        _grid(by_arm, summary["day"].tolist(), summary[name].astype(float).tolist(), days)
+        for name in ("mean_volume_mm3", "sem_volume_mm3", "n_mice")
+    ]
     empty = [math.nan] * len(days)
     for arm in arms:
         xml.open("YColumn", Width="120", Decimals="1", Subcolumns="3")

@@ -20,15 +20,19 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .io import empty_frame, exclusions_frame
-from .stats import holm  # noqa: F401  (re-exported for callers of this module)
-from .stats import mouse_curves, t_sf
+from .stats import (
+    holm,  # noqa: F401  (re-exported for callers of this module)
+    mouse_curves,
+    t_sf,
+)
 
 STAGE = "growth"
 #: Alternative per-mouse models in the order they are tried (ties in AIC keep the earlier one).
@@ -36,11 +40,30 @@ MODELS = ("exponential", "linear", "gompertz", "logistic", "regrowth")
 N_PARAMS = {"exponential": 2, "linear": 2, "gompertz": 3, "logistic": 3, "regrowth": 3}
 
 PER_MOUSE_COLUMNS = [
-    "arm", "mouse_id", "n_points", "n_floored", "first_day", "last_day",
-    "growth_rate_per_day", "growth_rate_se", "intercept_log_mm3", "r_squared",
-    "doubling_time_days", "best_model", "aic_exponential", "aic_linear", "aic_gompertz",
-    "aic_logistic", "aic_regrowth", "status_linear", "status_gompertz", "status_logistic",
-    "status_regrowth", "regrowth_d_per_day", "regrowth_g_per_day", "log_zero_rule",
+    "arm",
+    "mouse_id",
+    "n_points",
+    "n_floored",
+    "first_day",
+    "last_day",
+    "growth_rate_per_day",
+    "growth_rate_se",
+    "intercept_log_mm3",
+    "r_squared",
+    "doubling_time_days",
+    "best_model",
+    "aic_exponential",
+    "aic_linear",
+    "aic_gompertz",
+    "aic_logistic",
+    "aic_regrowth",
+    "status_linear",
+    "status_gompertz",
+    "status_logistic",
+    "status_regrowth",
+    "regrowth_d_per_day",
+    "regrowth_g_per_day",
+    "log_zero_rule",
 ]
 
 
@@ -66,8 +89,9 @@ def study_arms(data: pd.DataFrame, arms: Sequence[str] | None, control: str) -> 
 MIN_MICE_MIXED = 2
 
 
-def mixed_model_arms(per_mouse: pd.DataFrame, arms: Sequence[str], control: str
-                     ) -> tuple[list[str], str]:
+def mixed_model_arms(
+    per_mouse: pd.DataFrame, arms: Sequence[str], control: str
+) -> tuple[list[str], str]:
     """Arms that enter the mixed model and, when the model is skipped, the reason.
 
     The model needs the control arm and at least one treated arm with >= ``MIN_MICE_MIXED``
@@ -77,19 +101,34 @@ def mixed_model_arms(per_mouse: pd.DataFrame, arms: Sequence[str], control: str
     keep = [a for a in arms if n.get(a, 0) >= MIN_MICE_MIXED]
     few = [a for a in arms if 0 < n.get(a, 0) < MIN_MICE_MIXED]
     if control not in set(per_mouse["arm"]):
-        return [], (f"no control arm '{control}' with fitted mice: mixed model and comparisons "
-                    "with control skipped; per-mouse rates reported")
+        return [], (
+            f"no control arm '{control}' with fitted mice: mixed model and comparisons "
+            "with control skipped; per-mouse rates reported"
+        )
     if control not in keep or len(keep) < 2:
-        return [], (f"fewer than {MIN_MICE_MIXED} mice per arm (control and at least one "
-                    "treated arm need replicates): mixed model skipped; per-mouse rates reported")
-    note = (f"arm(s) with fewer than {MIN_MICE_MIXED} mice left out of the mixed model: "
-            + ", ".join(few)) if few else ""
+        return [], (
+            f"fewer than {MIN_MICE_MIXED} mice per arm (control and at least one "
+            "treated arm need replicates): mixed model skipped; per-mouse rates reported"
+        )
+    note = (
+        (
+            f"arm(s) with fewer than {MIN_MICE_MIXED} mice left out of the mixed model: "
+            + ", ".join(few)
+        )
+        if few
+        else ""
+    )
     return keep, note
 
 
 def _exclusion(arm: str, mouse_id: str, day: float | None, reason: str) -> dict[str, Any]:
-    return {"stage": STAGE, "arm": arm, "mouse_id": mouse_id,
-            "day": np.nan if day is None else float(day), "reason": reason}
+    return {
+        "stage": STAGE,
+        "arm": arm,
+        "mouse_id": mouse_id,
+        "day": np.nan if day is None else float(day),
+        "reason": reason,
+    }
 
 
 def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -118,9 +157,14 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
         rows.append(_exclusion(arm[i], mouse_id[i], day[i], "volume missing"))
     if rule == "drop":
         for i in np.flatnonzero(keep & (volume <= 0)):
-            rows.append(_exclusion(arm[i], mouse_id[i], day[i],
-                                   f"volume {volume[i]:g} mm3 cannot be log-transformed "
-                                   "(log_zero_rule=drop)"))
+            rows.append(
+                _exclusion(
+                    arm[i],
+                    mouse_id[i],
+                    day[i],
+                    f"volume {volume[i]:g} mm3 cannot be log-transformed (log_zero_rule=drop)",
+                )
+            )
         keep &= volume > 0
     arm, mouse_id, day, volume = arm[keep], mouse_id[keep], day[keep], volume[keep]
     floored = volume < floor if rule == "floor" else np.zeros(volume.size, dtype=bool)
@@ -129,15 +173,24 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
     # keep the input's mouse order (arm in study order, then mouse id), days ascending
     first_seen = {m: i for i, m in enumerate(dict.fromkeys(mouse))}
     order = np.array([first_seen[m] for m in mouse], dtype=np.int64)
-    in_order = np.all((order[1:] > order[:-1])
-                      | ((order[1:] == order[:-1]) & (day[1:] >= day[:-1])))
+    in_order = np.all(
+        (order[1:] > order[:-1]) | ((order[1:] == order[:-1]) & (day[1:] >= day[:-1]))
+    )
     sort = slice(None) if in_order else np.lexsort((day, order))
     with np.errstate(divide="ignore", invalid="ignore"):
         log_volume = np.log(used)
-    frame = pd.DataFrame({"arm": arm[sort], "mouse_id": mouse_id[sort], "day": day[sort],
-                          "volume_mm3": volume[sort], "floored": floored[sort],
-                          "volume_used_mm3": used[sort], "log_volume": log_volume[sort],
-                          "mouse": np.array(mouse, dtype=object)[sort]})
+    frame = pd.DataFrame(
+        {
+            "arm": arm[sort],
+            "mouse_id": mouse_id[sort],
+            "day": day[sort],
+            "volume_mm3": volume[sort],
+            "floored": floored[sort],
+            "volume_used_mm3": used[sort],
+            "log_volume": log_volume[sort],
+            "mouse": np.array(mouse, dtype=object)[sort],
+        }
+    )
     return frame, exclusions_frame(rows)
 
 
@@ -184,6 +237,7 @@ def fit_exponential(day: np.ndarray, log_volume: np.ndarray) -> ExponentialFit:
 
 # --- alternative models, all fitted by least squares on ln V with t = day - first day ----------
 
+
 def _safe_log(x: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(x, 1e-300))
 
@@ -213,12 +267,16 @@ def _regrowth(p: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 _MODEL_FUNCS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "linear": _linear, "gompertz": _gompertz, "logistic": _logistic, "regrowth": _regrowth,
+    "linear": _linear,
+    "gompertz": _gompertz,
+    "logistic": _logistic,
+    "regrowth": _regrowth,
 }
 
 
-def _starts_and_bounds(model: str, t: np.ndarray, y: np.ndarray, k: float, a: float
-                       ) -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _starts_and_bounds(
+    model: str, t: np.ndarray, y: np.ndarray, k: float, a: float
+) -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
     v = np.exp(y)
     span = max(float(t[-1] - t[0]), 1e-9)
     inf = np.inf
@@ -232,14 +290,19 @@ def _starts_and_bounds(model: str, t: np.ndarray, y: np.ndarray, k: float, a: fl
         return starts, (np.array([-inf, 0.0, 0.0]), np.array([inf, 10.0, 10.0]))
     if model == "logistic":
         kk = max(abs(k), 1e-3)
-        starts = [np.array([y[0], y.max() + math.log(2.0), 1.5 * kk]),
-                  np.array([y[0], y.max() + 0.1, 3 * kk])]
+        starts = [
+            np.array([y[0], y.max() + math.log(2.0), 1.5 * kk]),
+            np.array([y[0], y.max() + 0.1, 3 * kk]),
+        ]
         return starts, (np.array([-inf, -inf, 0.0]), np.array([inf, inf, 10.0]))
     if model == "regrowth":
         imin = int(np.argmin(y))
         d0 = max((y[0] - y[imin]) / max(t[imin], 1e-9), 1e-3) if imin > 0 else 1e-3
-        g0 = max((y[-1] - y[imin]) / max(t[-1] - t[imin], 1e-9), 1e-3) if imin < y.size - 1 \
+        g0 = (
+            max((y[-1] - y[imin]) / max(t[-1] - t[imin], 1e-9), 1e-3)
+            if imin < y.size - 1
             else max(k, 1e-3)
+        )
         starts = [np.array([y[0], d0, g0]), np.array([a, 1e-3, max(k, 1e-3)])]
         return starts, (np.array([-inf, 0.0, 0.0]), np.array([inf, 10.0, 10.0]))
     raise KeyError(model)
@@ -257,8 +320,9 @@ def aic_least_squares(rss: float, n: int, n_params: int) -> float:
     return n * math.log(rss / n) + n * (1.0 + math.log(2.0 * math.pi)) + 2.0 * (n_params + 1)
 
 
-def fit_alternative_models(day: np.ndarray, log_volume: np.ndarray, max_nfev: int = 2000
-                           ) -> dict[str, dict[str, Any]]:
+def fit_alternative_models(
+    day: np.ndarray, log_volume: np.ndarray, max_nfev: int = 2000
+) -> dict[str, dict[str, Any]]:
     """Fit the per-mouse candidate models by least squares on ln V; return status, AIC, params.
 
     Time is t = day − first day. Models (V = volume, all errors additive on ln V):
@@ -284,8 +348,11 @@ def fit_alternative_models(day: np.ndarray, log_volume: np.ndarray, max_nfev: in
     n = t.size
     out: dict[str, dict[str, Any]] = {}
     exp = fit_exponential(t, y)
-    out["exponential"] = {"status": "converged", "aic": aic_least_squares(exp.rss, n, 2),
-                          "params": np.array([exp.intercept, exp.rate])}
+    out["exponential"] = {
+        "status": "converged",
+        "aic": aic_least_squares(exp.rss, n, 2),
+        "params": np.array([exp.intercept, exp.rate]),
+    }
     for model, func in _MODEL_FUNCS.items():
         p = N_PARAMS[model]
         if n < p + 2:
@@ -301,31 +368,45 @@ def fit_alternative_models(day: np.ndarray, log_volume: np.ndarray, max_nfev: in
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 try:
-                    res = optimize.least_squares(lambda q: func(q, t) - y, x0, bounds=bounds,
-                                                 method="trf", max_nfev=max_nfev,
-                                                 x_scale="jac")
+                    res = optimize.least_squares(
+                        lambda q, f=func: f(q, t) - y,
+                        x0,
+                        bounds=bounds,
+                        method="trf",
+                        max_nfev=max_nfev,
+                        x_scale="jac",
+                    )
                 except (ValueError, FloatingPointError) as exc:
                     message = str(exc)
                     continue
             if not res.success or not np.all(np.isfinite(res.fun)):
                 message = res.message
                 continue
-            rss = float(np.sum(res.fun ** 2))
+            rss = float(np.sum(res.fun**2))
             if best is None or rss < best[0]:
                 best = (rss, res.x)
         if best is None:
-            out[model] = {"status": f"not converged: {message}".strip(), "aic": np.nan,
-                          "params": None}
+            out[model] = {
+                "status": f"not converged: {message}".strip(),
+                "aic": np.nan,
+                "params": None,
+            }
         else:
-            out[model] = {"status": "converged", "aic": aic_least_squares(best[0], n, p),
-                          "params": best[1]}
+            out[model] = {
+                "status": "converged",
+                "aic": aic_least_squares(best[0], n, p),
+                "params": best[1],
+            }
     return out
 
 
 def best_model(fits: dict[str, dict[str, Any]]) -> str:
     """Name of the converged model with the lowest AIC (earlier in ``MODELS`` wins ties)."""
-    cands = [(fits[m]["aic"], i, m) for i, m in enumerate(MODELS)
-             if m in fits and fits[m]["status"] == "converged" and np.isfinite(fits[m]["aic"])]
+    cands = [
+        (fits[m]["aic"], i, m)
+        for i, m in enumerate(MODELS)
+        if m in fits and fits[m]["status"] == "converged" and np.isfinite(fits[m]["aic"])
+    ]
     return min(cands)[2] if cands else "not fit"
 
 
@@ -337,10 +418,13 @@ def predict_model(model: str, params: np.ndarray, day: np.ndarray, first_day: fl
     return np.exp(_MODEL_FUNCS[model](np.asarray(params, dtype=float), t))
 
 
-def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | None = None,
-                  alternatives: bool = True,
-                  logged: tuple[pd.DataFrame, pd.DataFrame] | None = None
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fit_per_mouse(
+    data: pd.DataFrame,
+    settings: dict[str, Any],
+    arms: Sequence[str] | None = None,
+    alternatives: bool = True,
+    logged: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-mouse exponential fit plus AIC choice among the alternative models.
 
     ``data`` is the canonical measurement table. Returns ``(per_mouse, exclusions)``:
@@ -355,29 +439,54 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
     rows: list[dict[str, Any]] = []
     excl_rows: list[dict[str, Any]] = []
     # mice that lost every measurement still need a line in the exclusions
-    all_mice = dict.fromkeys(zip(map(str, data["arm"].tolist()),
-                                 map(str, data["mouse_id"].tolist())))
+    all_mice = dict.fromkeys(
+        zip(map(str, data["arm"].tolist()), map(str, data["mouse_id"].tolist()))
+    )
     kept = set(zip(logd["arm"], logd["mouse_id"]))
     for arm, mid in all_mice:
         if (arm, mid) not in kept:
-            excl_rows.append(_exclusion(arm, mid, None, "mouse has no usable (log-scale) "
-                                        "measurement; fewer than 2 points for a growth fit"))
-    floored = Counter((a, m) for a, m, f in zip(logd["arm"].tolist(), logd["mouse_id"].tolist(),
-                                                 logd["floored"].tolist()) if f)
+            excl_rows.append(
+                _exclusion(
+                    arm,
+                    mid,
+                    None,
+                    "mouse has no usable (log-scale) "
+                    "measurement; fewer than 2 points for a growth fit",
+                )
+            )
+    floored = Counter(
+        (a, m)
+        for a, m, f in zip(
+            logd["arm"].tolist(), logd["mouse_id"].tolist(), logd["floored"].tolist()
+        )
+        if f
+    )
     for arm, mid, t, y in mouse_curves(logd, "log_volume"):
         if t.size < 2 or np.ptp(t) == 0:
-            excl_rows.append(_exclusion(arm, mid, None,
-                                        f"{t.size} usable measurement(s) on "
-                                        f"{np.unique(t).size} distinct day(s); a growth fit "
-                                        "needs at least 2 days"))
+            excl_rows.append(
+                _exclusion(
+                    arm,
+                    mid,
+                    None,
+                    f"{t.size} usable measurement(s) on "
+                    f"{np.unique(t).size} distinct day(s); a growth fit "
+                    "needs at least 2 days",
+                )
+            )
             continue
         exp = fit_exponential(t, y)
         row: dict[str, Any] = {
-            "arm": arm, "mouse_id": mid, "n_points": exp.n_points,
-            "n_floored": floored[(arm, mid)], "first_day": float(t[0]),
-            "last_day": float(t[-1]), "growth_rate_per_day": exp.rate,
-            "growth_rate_se": exp.rate_se, "intercept_log_mm3": exp.intercept,
-            "r_squared": exp.r_squared, "doubling_time_days": exp.doubling_time,
+            "arm": arm,
+            "mouse_id": mid,
+            "n_points": exp.n_points,
+            "n_floored": floored[(arm, mid)],
+            "first_day": float(t[0]),
+            "last_day": float(t[-1]),
+            "growth_rate_per_day": exp.rate,
+            "growth_rate_se": exp.rate_se,
+            "intercept_log_mm3": exp.intercept,
+            "r_squared": exp.r_squared,
+            "doubling_time_days": exp.doubling_time,
             "log_zero_rule": rule,
         }
         if alternatives:
@@ -396,15 +505,17 @@ def fit_per_mouse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[s
     if per_mouse.empty:
         per_mouse = empty_frame(PER_MOUSE_COLUMNS + ["_fits"])
     present = list(dict.fromkeys(data["arm"].astype(str)))
-    order = [a for a in (arms or []) if a in present] + [a for a in present
-                                                         if a not in (arms or [])]
+    order = [a for a in (arms or []) if a in present] + [
+        a for a in present if a not in (arms or [])
+    ]
     rank = per_mouse["arm"].map({a: i for i, a in enumerate(order)}).to_numpy(dtype=float)
     if not np.all(rank[1:] >= rank[:-1]):  # a stable sort would leave ordered rows as they are
         per_mouse = per_mouse.iloc[np.argsort(rank, kind="stable")]
     cols = [c for c in PER_MOUSE_COLUMNS if c in per_mouse.columns]
     extra = ["_fits"] if "_fits" in per_mouse.columns else []
-    exclusions = pd.concat([excl, exclusions_frame(excl_rows)], ignore_index=True) \
-        if excl_rows else excl
+    exclusions = (
+        pd.concat([excl, exclusions_frame(excl_rows)], ignore_index=True) if excl_rows else excl
+    )
     return per_mouse[cols + extra].reset_index(drop=True), exclusions
 
 
@@ -449,6 +560,7 @@ def welch_t(a: np.ndarray, r: np.ndarray) -> tuple[float, float, float]:
 
 # --- the whole stage -----------------------------------------------------------------------
 
+
 @dataclass
 class GrowthResult:
     """Everything the growth rule writes (tables) plus what the figures need."""
@@ -463,8 +575,9 @@ class GrowthResult:
     control: str
 
 
-def tc_days(data: pd.DataFrame, reference_day: float | None, baseline_day: float | None
-            ) -> tuple[float, float]:
+def tc_days(
+    data: pd.DataFrame, reference_day: float | None, baseline_day: float | None
+) -> tuple[float, float]:
     """(reference day, study length t) for the rate-based T/C.
 
     Reference day = the study's ``reference_day`` or else the last measured day; t = reference
@@ -476,21 +589,51 @@ def tc_days(data: pd.DataFrame, reference_day: float | None, baseline_day: float
 
 
 MODEL_COLUMNS = [
-    "arm", "n_mice", "n_obs", "growth_rate_per_day", "growth_rate_se", "growth_rate_ci_low",
-    "growth_rate_ci_high", "doubling_time_days", "rate_diff_vs_control", "rate_diff_se",
-    "rate_diff_ci_low", "rate_diff_ci_high", "z_value", "p_value", "p_value_method",
-    "p_value_small_sample", "p_value_small_sample_method", "df_satterthwaite",
-    "p_value_satterthwaite", "p_value_welch", "welch_df",
-    "mean_per_mouse_rate_per_day", "rate_based_tc", "rate_based_tc_lmm", "tc_reference_day",
-    "tc_days", "model", "random_effects", "reml_loglik", "optimiser", "converged",
-    "singular_fit", "fallback_note",
+    "arm",
+    "n_mice",
+    "n_obs",
+    "growth_rate_per_day",
+    "growth_rate_se",
+    "growth_rate_ci_low",
+    "growth_rate_ci_high",
+    "doubling_time_days",
+    "rate_diff_vs_control",
+    "rate_diff_se",
+    "rate_diff_ci_low",
+    "rate_diff_ci_high",
+    "z_value",
+    "p_value",
+    "p_value_method",
+    "p_value_small_sample",
+    "p_value_small_sample_method",
+    "df_satterthwaite",
+    "p_value_satterthwaite",
+    "p_value_welch",
+    "welch_df",
+    "mean_per_mouse_rate_per_day",
+    "rate_based_tc",
+    "rate_based_tc_lmm",
+    "tc_reference_day",
+    "tc_days",
+    "model",
+    "random_effects",
+    "reml_loglik",
+    "optimiser",
+    "converged",
+    "singular_fit",
+    "fallback_note",
 ]
 WELCH_LABEL = "Welch t-test on per-mouse OLS rates (Hather et al. 2014)"
 
 
-def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | None,
-            control: str, reference_day: float | None = None,
-            baseline_day: float | None = None) -> GrowthResult:
+def analyse(
+    data: pd.DataFrame,
+    settings: dict[str, Any],
+    arms: Sequence[str] | None,
+    control: str,
+    reference_day: float | None = None,
+    baseline_day: float | None = None,
+) -> GrowthResult:
     """Run the growth stage: per-mouse fits, mixed model, contrasts, rate-based T/C.
 
     Growth rates, differences vs control and Wald p come from the selected mixed model
@@ -505,17 +648,24 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
     alpha = float(settings.get("alpha", 0.05))
     arm_order = study_arms(data, arms, control)
     logged = log_volumes(data, settings)
-    per_mouse, exclusions = fit_per_mouse(data, settings, arm_order,
-                                          alternatives=settings.get("growth_model_selection",
-                                                                    True), logged=logged)
+    per_mouse, exclusions = fit_per_mouse(
+        data,
+        settings,
+        arm_order,
+        alternatives=settings.get("growth_model_selection", True),
+        logged=logged,
+    )
     logd = logged[0]
     fitted = set(zip(per_mouse["arm"], per_mouse["mouse_id"]))
     logd = logd[[(a, m) in fitted for a, m in zip(logd["arm"], logd["mouse_id"])]]
     logd = logd.reset_index(drop=True)
     ref_day, t_len = tc_days(data, reference_day, baseline_day)
     early = data[data["day"] <= ref_day]
-    pm_tc = fit_per_mouse(early, settings, arm_order, alternatives=False)[0] \
-        if ref_day < float(data["day"].max()) else per_mouse
+    pm_tc = (
+        fit_per_mouse(early, settings, arm_order, alternatives=False)[0]
+        if ref_day < float(data["day"].max())
+        else per_mouse
+    )
     mean_rate = per_mouse.groupby("arm")["growth_rate_per_day"].mean()
     mean_rate_tc = pm_tc.groupby("arm")["growth_rate_per_day"].mean()
 
@@ -531,13 +681,18 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
     if sel is not None:
         rates = mixed.arm_rates(sel, model_arms, control, alpha).set_index("arm")
         contrasts = mixed.slope_contrasts(sel, model_arms, control, alpha)
-        label = (f"LMM ln V ~ day * arm + {mixed.STRUCTURE_LABELS[sel.structure]}, REML "
-                 "(statsmodels MixedLM + profiled REML)")
+        label = (
+            f"LMM ln V ~ day * arm + {mixed.STRUCTURE_LABELS[sel.structure]}, REML "
+            "(statsmodels MixedLM + profiled REML)"
+        )
     else:
         rates = pd.DataFrame()
         contrasts = empty_frame(CONTRAST_COLUMNS)
-        label = ("per-mouse OLS rates, arm mean (mixed model could not be fitted)" if model_arms
-                 else "per-mouse OLS rates, arm mean (mixed model skipped)")
+        label = (
+            "per-mouse OLS rates, arm mean (mixed model could not be fitted)"
+            if model_arms
+            else "per-mouse OLS rates, arm mean (mixed model skipped)"
+        )
     control_rate = None
     # each arm's per-mouse rates (with NaN: all_rates_of) as arrays, not a frame per arm
     all_rates_of: dict[str, np.ndarray] = {}
@@ -550,16 +705,18 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
     empty = np.array([], dtype=float)
     for arm in arm_order:
         n_obs = int(n_obs_of.get(arm, 0))
-        row: dict[str, Any] = {"arm": arm, "n_mice": len(all_rates_of.get(arm, empty)),
-                               "n_obs": n_obs,
-                               "mean_per_mouse_rate_per_day": mean_rate.get(arm, np.nan)}
+        row: dict[str, Any] = {
+            "arm": arm,
+            "n_mice": len(all_rates_of.get(arm, empty)),
+            "n_obs": n_obs,
+            "mean_per_mouse_rate_per_day": mean_rate.get(arm, np.nan),
+        }
         if sel is not None and arm in rates.index:
             row.update(rates.loc[arm].to_dict())
         else:
             k = all_rates_of.get(arm, empty)
             se = float(k.std(ddof=1) / math.sqrt(k.size)) if k.size > 1 else np.nan
-            row.update(growth_rate_per_day=float(k.mean()) if k.size else np.nan,
-                       growth_rate_se=se)
+            row.update(growth_rate_per_day=float(k.mean()) if k.size else np.nan, growth_rate_se=se)
         rate = row.get("growth_rate_per_day", np.nan)
         row["doubling_time_days"] = math.log(2.0) / rate if rate > 0 else np.nan
         if arm == control:
@@ -569,46 +726,87 @@ def analyse(data: pd.DataFrame, settings: dict[str, Any], arms: Sequence[str] | 
             row.update(p_value_welch=p, welch_df=df)
             p_satt = row.get("p_value_satterthwaite", np.nan)
             if np.isfinite(p_satt):
-                row.update(p_value_small_sample=p_satt,
-                           p_value_small_sample_method=mixed.SATTERTHWAITE_LABEL)
+                row.update(
+                    p_value_small_sample=p_satt,
+                    p_value_small_sample_method=mixed.SATTERTHWAITE_LABEL,
+                )
             else:
                 row.update(p_value_small_sample=p, p_value_small_sample_method=WELCH_LABEL)
             if sel is None:
                 row["p_value"], row["p_value_method"] = p, WELCH_LABEL
             kt, kc = mean_rate_tc.get(arm, np.nan), mean_rate_tc.get(control, np.nan)
-            row["rate_based_tc"] = rate_based_tc(kt, kc, t_len) \
-                if np.isfinite(kt) and np.isfinite(kc) else np.nan
+            row["rate_based_tc"] = (
+                rate_based_tc(kt, kc, t_len) if np.isfinite(kt) and np.isfinite(kc) else np.nan
+            )
         row["tc_reference_day"] = ref_day
         row["tc_days"] = t_len
         row["model"] = label
         if sel is not None:
-            row.update(random_effects=mixed.STRUCTURE_LABELS[sel.structure], reml_loglik=sel.llf,
-                       optimiser=sel.optimiser, converged=sel.converged,
-                       singular_fit=sel.singular)
+            row.update(
+                random_effects=mixed.STRUCTURE_LABELS[sel.structure],
+                reml_loglik=sel.llf,
+                optimiser=sel.optimiser,
+                converged=sel.converged,
+                singular_fit=sel.singular,
+            )
         row["fallback_note"] = note
         rows.append(row)
     model = pd.DataFrame(rows)
     if control_rate is not None and "rate_diff_vs_control" in model:
         treated = model["arm"] != control
         model.loc[treated, "rate_based_tc_lmm"] = np.exp(
-            model.loc[treated, "rate_diff_vs_control"].astype(float) * t_len)
+            model.loc[treated, "rate_diff_vs_control"].astype(float) * t_len
+        )
     model = model.reindex(columns=MODEL_COLUMNS)
-    return GrowthResult(per_mouse=per_mouse, log_data=logd, model=model, contrasts=contrasts,
-                        fits=_fits_table(fits, sel), exclusions=exclusions,
-                        arms=arm_order, control=control)
+    return GrowthResult(
+        per_mouse=per_mouse,
+        log_data=logd,
+        model=model,
+        contrasts=contrasts,
+        fits=_fits_table(fits, sel),
+        exclusions=exclusions,
+        arms=arm_order,
+        control=control,
+    )
 
 
 #: Columns of the contrasts table (as :data:`xenoflow.mixed.CONTRAST_COLUMNS`; repeated here so
 #: designs without replicates never import the mixed-model module and statsmodels).
-CONTRAST_COLUMNS = ["arm", "reference", "estimate", "se", "ci_low", "ci_high", "z_value",
-                    "p_value", "p_holm", "df_satterthwaite", "p_satterthwaite",
-                    "p_holm_satterthwaite", "method"]
+CONTRAST_COLUMNS = [
+    "arm",
+    "reference",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "z_value",
+    "p_value",
+    "p_holm",
+    "df_satterthwaite",
+    "p_satterthwaite",
+    "p_holm_satterthwaite",
+    "method",
+]
 
 
 #: As :data:`xenoflow.mixed.FITS_COLUMNS` (header of an empty fits table).
-FITS_COLUMNS = ["structure", "random_effects", "reml_loglik", "aic", "optimiser", "converged",
-                "singular", "sd_intercept", "sd_slope", "corr_intercept_slope", "sd_residual",
-                "n_obs", "n_mice", "selected", "optimisers_tried"]
+FITS_COLUMNS = [
+    "structure",
+    "random_effects",
+    "reml_loglik",
+    "aic",
+    "optimiser",
+    "converged",
+    "singular",
+    "sd_intercept",
+    "sd_slope",
+    "corr_intercept_slope",
+    "sd_residual",
+    "n_obs",
+    "n_mice",
+    "selected",
+    "optimisers_tried",
+]
 
 
 def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
@@ -621,5 +819,11 @@ def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
 
 def analyse_study(data: pd.DataFrame, study: Any) -> GrowthResult:
     """:func:`analyse` with the arms, control, days and settings of a ``Study``."""
-    return analyse(data, study.settings, study.arm_names, study.control,
-                   reference_day=study.reference_day, baseline_day=study.baseline_day)
+    return analyse(
+        data,
+        study.settings,
+        study.arm_names,
+        study.control,
+        reference_day=study.reference_day,
+        baseline_day=study.baseline_day,
+    )

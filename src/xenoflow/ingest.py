@@ -32,8 +32,13 @@ import pandas as pd
 
 from .config import Study
 from .errors import InputError
-from .io import (EXCLUSION_COLUMNS, MEASUREMENT_COLUMNS, OPTIONAL_MEASUREMENT_COLUMNS,
-                 empty_exclusions, empty_frame)
+from .io import (
+    EXCLUSION_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    OPTIONAL_MEASUREMENT_COLUMNS,
+    empty_exclusions,
+    empty_frame,
+)
 
 #: Caliper formulas: name -> (factor on L·W², human-readable definition).
 CALIPER_FORMULAS = {
@@ -114,8 +119,10 @@ def _grid_from_text(path: Path) -> tuple[list[list[str]], bool]:
     try:
         rows = [row for row in reader]
     except csv.Error as exc:
-        raise InputError(f"{path}: row {reader.line_num}: cannot be read as delimited text "
-                         f"({exc}); save the file again as CSV") from None
+        raise InputError(
+            f"{path}: row {reader.line_num}: cannot be read as delimited text "
+            f"({exc}); save the file again as CSV"
+        ) from None
     return rows, '"' in text or _edge_space(text, delimiter)
 
 
@@ -148,8 +155,9 @@ def _excel_cell(value: object) -> str:
 
 def _grid_from_excel(path: Path, sheet: str | int | None) -> list[list[str]]:
     try:
-        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, header=None,
-                              dtype=object)
+        frame = pd.read_excel(
+            path, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object
+        )
     except ValueError as exc:
         raise InputError(f"{path}: cannot read sheet {sheet!r}: {exc}") from None
     return [[_excel_cell(v) for v in row] for row in frame.itertuples(index=False)]
@@ -191,8 +199,9 @@ def raw_table(path: Path, sheet: str | int | None = None) -> tuple[list[str], Ra
     return header, RawTable(frame=frame, rows=np.array(rows), path=path)
 
 
-def _padded_rows(path: Path, body: list[list[str]], width: int
-                 ) -> tuple[list[list[str]], list[int]]:
+def _padded_rows(
+    path: Path, body: list[list[str]], width: int
+) -> tuple[list[list[str]], list[int]]:
     """Non-blank rows padded to ``width`` cells, and their row numbers in the file."""
     records, rows = [], []
     for i, row in enumerate(body, start=2):
@@ -245,8 +254,9 @@ def _to_number(text: str, decimal_comma: bool) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def parse_numeric(table: RawTable, column_pos: int, column_name: str, expected: str,
-                  decimal_comma: bool) -> np.ndarray:
+def parse_numeric(
+    table: RawTable, column_pos: int, column_name: str, expected: str, decimal_comma: bool
+) -> np.ndarray:
     """Parse a text column to floats; raise one InputError listing the bad cells."""
     values = np.empty(len(table.frame))
     bad = []
@@ -318,8 +328,14 @@ def infer_format(header: list[str], located: dict[str, int]) -> str:
     return "long"
 
 
-def _require(study: Study, located: dict[str, int], needed: list[str], fmt: str,
-             names: dict[str, str], header: list[str]) -> None:
+def _require(
+    study: Study,
+    located: dict[str, int],
+    needed: list[str],
+    fmt: str,
+    names: dict[str, str],
+    header: list[str],
+) -> None:
     missing = [names[c] for c in needed if c not in located]
     if missing:
         raise InputError(
@@ -342,29 +358,47 @@ def _normalise_id(text: str) -> str:
     return text[:-2] if re.fullmatch(r"-?\d+\.0", text) else text
 
 
-def read_long(study: Study, header: list[str], table: RawTable, located: dict[str, int],
-              names: dict[str, str], fmt: str) -> pd.DataFrame:
-    needed = ["arm", "mouse_id", "day"] + (["length_mm", "width_mm"] if fmt == "caliper" else ["volume_mm3"])
+def read_long(
+    study: Study,
+    header: list[str],
+    table: RawTable,
+    located: dict[str, int],
+    names: dict[str, str],
+    fmt: str,
+) -> pd.DataFrame:
+    needed = ["arm", "mouse_id", "day"] + (
+        ["length_mm", "width_mm"] if fmt == "caliper" else ["volume_mm3"]
+    )
     _require(study, located, needed, fmt, names, header)
-    out = pd.DataFrame({
-        "arm": _text_column(table, located["arm"], names["arm"], "the arm (treatment group) name"),
-        "mouse_id": _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id"),
-    })
-    out["day"] = parse_numeric(table, located["day"], names["day"], "the day of measurement",
-                               study.decimal_comma)
-    expectations = {"volume_mm3": "a tumour volume in mm^3 (empty cell = not measured)",
-                    "length_mm": "a caliper length in mm", "width_mm": "a caliper width in mm",
-                    "body_weight_g": "a body weight in g"}
+    out = pd.DataFrame(
+        {
+            "arm": _text_column(
+                table, located["arm"], names["arm"], "the arm (treatment group) name"
+            ),
+            "mouse_id": _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id"),
+        }
+    )
+    out["day"] = parse_numeric(
+        table, located["day"], names["day"], "the day of measurement", study.decimal_comma
+    )
+    expectations = {
+        "volume_mm3": "a tumour volume in mm^3 (empty cell = not measured)",
+        "length_mm": "a caliper length in mm",
+        "width_mm": "a caliper width in mm",
+        "body_weight_g": "a body weight in g",
+    }
     for canonical, expected in expectations.items():
         if canonical in located:
-            out[canonical] = parse_numeric(table, located[canonical], names[canonical], expected,
-                                           study.decimal_comma)
+            out[canonical] = parse_numeric(
+                table, located[canonical], names[canonical], expected, study.decimal_comma
+            )
     out["_row"] = table.rows
     return out
 
 
-def read_wide(study: Study, header: list[str], table: RawTable, located: dict[str, int],
-              names: dict[str, str]) -> pd.DataFrame:
+def read_wide(
+    study: Study, header: list[str], table: RawTable, located: dict[str, int], names: dict[str, str]
+) -> pd.DataFrame:
     _require(study, located, ["arm", "mouse_id"], "wide", names, header)
     id_cols = {located["arm"], located["mouse_id"]}
     days = _day_headers(header, id_cols)
@@ -378,10 +412,18 @@ def read_wide(study: Study, header: list[str], table: RawTable, located: dict[st
     mouse = _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id")
     pieces = []
     for j, day in days.items():
-        vol = parse_numeric(table, j, header[j], "a tumour volume in mm^3 (empty = not measured)",
-                            study.decimal_comma)
-        pieces.append(pd.DataFrame({"arm": arm, "mouse_id": mouse, "day": day,
-                                    "volume_mm3": vol, "_row": table.rows}))
+        vol = parse_numeric(
+            table,
+            j,
+            header[j],
+            "a tumour volume in mm^3 (empty = not measured)",
+            study.decimal_comma,
+        )
+        pieces.append(
+            pd.DataFrame(
+                {"arm": arm, "mouse_id": mouse, "day": day, "volume_mm3": vol, "_row": table.rows}
+            )
+        )
     long = pd.concat(pieces, ignore_index=True)
     unknown = set(range(len(header))) - id_cols - set(days)
     if unknown:
@@ -420,7 +462,9 @@ def _check_values(study: Study, df: pd.DataFrame, names: dict[str, str]) -> None
     nan_day = df["day"].isna().to_numpy()
     if nan_day.any():
         row = df["_row"].to_numpy()[nan_day][0]
-        raise InputError(f"{name}: row {row}, column '{names['day']}': empty cell; expected the day of measurement")
+        raise InputError(
+            f"{name}: row {row}, column '{names['day']}': empty cell; expected the day of measurement"
+        )
     for col in ("volume_mm3", "length_mm", "width_mm", "body_weight_g"):
         if col in df:
             negative = (df[col] < 0).to_numpy()
@@ -438,7 +482,7 @@ def _check_duplicates(study: Study, df: pd.DataFrame, names: dict[str, str]) -> 
         rows = df.loc[dup, "_row"].tolist()
         first = df.loc[dup].iloc[0]
         raise InputError(
-            f"{study.data.name}: rows {', '.join(map(str, rows[:_MAX_LISTED + 1]))}: arm "
+            f"{study.data.name}: rows {', '.join(map(str, rows[: _MAX_LISTED + 1]))}: arm "
             f"'{first['arm']}', mouse '{first['mouse_id']}', day {first['day']:g} is measured more "
             f"than once (columns '{names['arm']}', '{names['mouse_id']}', '{names['day']}'); "
             "expected one row per mouse and day"
@@ -479,13 +523,15 @@ def _check_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> list[s
     return study.arm_names
 
 
-def _unit_arms(study: Study, df: pd.DataFrame, names: dict[str, str], in_data: list[str]
-               ) -> list[str]:
+def _unit_arms(
+    study: Study, df: pd.DataFrame, names: dict[str, str], in_data: list[str]
+) -> list[str]:
     """Arms of one panel model: any subset of the study's arms (a model may lack the control
     or a drug); an arm missing from a given ``arms`` list is still an error."""
     if not study.arms:
         return [a for a in [study.control] if a in in_data] + sorted(
-            a for a in in_data if a != study.control)
+            a for a in in_data if a != study.control
+        )
     unknown = [a for a in in_data if a not in study.arm_names]
     if unknown:
         row = df.loc[df["arm"] == unknown[0], "_row"].iat[0]
@@ -506,12 +552,14 @@ def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, st
         ids.setdefault(arm, set()).add(mouse)
     arms = list(ids)
     for i, a in enumerate(arms):
-        for b in arms[i + 1:]:
+        for b in arms[i + 1 :]:
             shared = ids[a] & ids[b]
             if shared and 2 * len(shared) < min(len(ids[a]), len(ids[b])):
                 mouse = sorted(shared)[0]
-                rows = [df.loc[(df["arm"] == arm) & (df["mouse_id"] == mouse), "_row"].iat[0]
-                        for arm in (a, b)]
+                rows = [
+                    df.loc[(df["arm"] == arm) & (df["mouse_id"] == mouse), "_row"].iat[0]
+                    for arm in (a, b)
+                ]
                 raise InputError(
                     f"{study.data.name}: rows {rows[0]} and {rows[1]}, column "
                     f"'{names['mouse_id']}': mouse '{mouse}' appears in arms '{a}' and '{b}', "
@@ -521,8 +569,9 @@ def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, st
 
 def _natural_key(text: str) -> tuple:
     """Sort key of a mouse id: runs of digits compare as numbers ("2" before "10")."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
-                 for p in re.split(r"(\d+)", text) if p)
+    return tuple(
+        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p
+    )
 
 
 def _sort(df: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
@@ -533,8 +582,10 @@ def _sort(df: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     arm = [rank.get(a, len(arms)) for a in df["arm"].tolist()]
     mouse = [_natural_key(m) for m in df["mouse_id"].tolist()]
     day = df["day"].tolist()
-    order = sorted(range(len(day)), key=lambda i: (arm[i], mouse[i], day[i] != day[i],
-                                                    day[i] if day[i] == day[i] else 0.0))
+    order = sorted(
+        range(len(day)),
+        key=lambda i: (arm[i], mouse[i], day[i] != day[i], day[i] if day[i] == day[i] else 0.0),
+    )
     return df.take(order)
 
 
@@ -552,23 +603,43 @@ def _curve_notes(df: pd.DataFrame) -> list[dict[str, object]]:
         else:
             unsorted[key], count[key] = day != day, 1
         last_day[key] = day
-    return ([{"arm": a, "mouse_id": m, "day": np.nan,
-              "message": "days were not in increasing order in the file; sorted"}
-             for (a, m), bad in unsorted.items() if bad]
-            + [{"arm": a, "mouse_id": m, "day": np.nan,
-                "message": "only one measurement: kept, but growth fits need at least two"}
-               for (a, m), n in count.items() if n == 1])
+    return [
+        {
+            "arm": a,
+            "mouse_id": m,
+            "day": np.nan,
+            "message": "days were not in increasing order in the file; sorted",
+        }
+        for (a, m), bad in unsorted.items()
+        if bad
+    ] + [
+        {
+            "arm": a,
+            "mouse_id": m,
+            "day": np.nan,
+            "message": "only one measurement: kept, but growth fits need at least two",
+        }
+        for (a, m), n in count.items()
+        if n == 1
+    ]
 
 
 def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     missing = df["volume_mm3"].isna()
     if not missing.any():  # the usual case; building an empty table cost more than the rest
         return df, empty_exclusions()
-    excl = pd.DataFrame({
-        "stage": "ingest", "arm": df.loc[missing, "arm"], "mouse_id": df.loc[missing, "mouse_id"],
-        "day": df.loc[missing, "day"],
-        "reason": [f"row {r}: volume cell empty (not measured)" for r in df.loc[missing, "_row"]],
-    }, columns=EXCLUSION_COLUMNS)
+    excl = pd.DataFrame(
+        {
+            "stage": "ingest",
+            "arm": df.loc[missing, "arm"],
+            "mouse_id": df.loc[missing, "mouse_id"],
+            "day": df.loc[missing, "day"],
+            "reason": [
+                f"row {r}: volume cell empty (not measured)" for r in df.loc[missing, "_row"]
+            ],
+        },
+        columns=EXCLUSION_COLUMNS,
+    )
     return df[~missing], excl
 
 
@@ -613,8 +684,14 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     if fmt == "caliper" or ("volume_mm3" not in df and {"length_mm", "width_mm"} <= set(df)):
         formula = study.settings["caliper_formula"]
         df["volume_mm3"] = _caliper_volume(df, formula)
-        warnings.append({"arm": "", "mouse_id": "", "day": np.nan,
-                         "message": f"volumes computed from caliper length and width with {CALIPER_FORMULAS[formula][1]} ({formula})"})
+        warnings.append(
+            {
+                "arm": "",
+                "mouse_id": "",
+                "day": np.nan,
+                "message": f"volumes computed from caliper length and width with {CALIPER_FORMULAS[formula][1]} ({formula})",
+            }
+        )
     df, exclusions = _drop_missing_volume(df)
     _check_duplicates(study, df, names)
     arms = _check_arms(study, df, names)
@@ -624,10 +701,13 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
         warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})
     columns = MEASUREMENT_COLUMNS + [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c in df]
     measurements = _sort(df, arms)[columns].reset_index(drop=True)
-    return Ingested(measurements=measurements,
-                    exclusions=exclusions.reset_index(drop=True),
-                    warnings=pd.DataFrame(warnings, columns=WARNING_COLUMNS) if warnings
-                    else empty_frame(WARNING_COLUMNS))
+    return Ingested(
+        measurements=measurements,
+        exclusions=exclusions.reset_index(drop=True),
+        warnings=pd.DataFrame(warnings, columns=WARNING_COLUMNS)
+        if warnings
+        else empty_frame(WARNING_COLUMNS),
+    )
 
 
 def summarise(result: Ingested, study: Study) -> str:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,14 +127,25 @@ def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
     typed = _text_columns(df)
     with atomic_path(path) as tmp:
         if typed is None:
-            safe_text(df).to_csv(tmp, sep="\t", index=False, float_format=FLOAT_FORMAT,
-                                 lineterminator="\n", na_rep="")
+            safe_text(df).to_csv(
+                tmp,
+                sep="\t",
+                index=False,
+                float_format=FLOAT_FORMAT,
+                lineterminator="\n",
+                na_rep="",
+            )
             if _captured is not None:  # not emulated: read_tsv parses this file
                 _captured.pop(_key(path), None)
             return
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quotechar='"',
-                                quoting=csv.QUOTE_MINIMAL)
+            writer = csv.writer(
+                handle,
+                delimiter="\t",
+                lineterminator="\n",
+                quotechar='"',
+                quoting=csv.QUOTE_MINIMAL,
+            )
             writer.writerow(list(df.columns))
             writer.writerows(zip(*typed[1]))
     if _captured is not None:  # read back on demand (captured_table); the cells are new lists
@@ -245,9 +257,16 @@ def _text_columns(df: pd.DataFrame) -> tuple[list[Any], list[list[Any]]] | None:
         if dtype.kind == "f":
             out.append(["" if v != v else FLOAT_FORMAT % v for v in items])
         elif dtype.kind == "O":
-            out.append([neutralise_formula(v) if isinstance(v, str) else
-                        "" if v is None or v is pd.NA or v is pd.NaT
-                        or (isinstance(v, float) and v != v) else v for v in items])
+            out.append(
+                [
+                    neutralise_formula(v)
+                    if isinstance(v, str)
+                    else ""
+                    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+                    else v
+                    for v in items
+                ]
+            )
         else:
             out.append(items)
     return dtypes, out
@@ -268,8 +287,11 @@ def read_tsv(path: str | Path, **kwargs: object) -> pd.DataFrame:
             return back.copy()
     from .readback import ID_COLUMNS
 
-    options: dict[str, Any] = {"dtype": dict.fromkeys(ID_COLUMNS, str),
-                               "float_precision": "round_trip", **kwargs}
+    options: dict[str, Any] = {
+        "dtype": dict.fromkeys(ID_COLUMNS, str),
+        "float_precision": "round_trip",
+        **kwargs,
+    }
     df = pd.read_csv(path, sep="\t", **options)
     return _map_where(df, ("'",), restore_formula)
 
@@ -308,6 +330,7 @@ def empty_exclusions() -> pd.DataFrame:
     once, since most stages of most studies exclude nothing."""
     global _EMPTY_EXCLUSIONS
     if _EMPTY_EXCLUSIONS is None:
-        _EMPTY_EXCLUSIONS = pd.DataFrame({c: pd.Series(dtype=object if c != "day" else float)
-                                          for c in EXCLUSION_COLUMNS})
+        _EMPTY_EXCLUSIONS = pd.DataFrame(
+            {c: pd.Series(dtype=object if c != "day" else float) for c in EXCLUSION_COLUMNS}
+        )
     return _EMPTY_EXCLUSIONS.copy()

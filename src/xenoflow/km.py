@@ -29,7 +29,7 @@ Definitions (Kalbfleisch & Prentice 2002 §1.4; R ``survival`` vignette "surviva
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,15 +52,18 @@ def _as_arrays(time: Sequence[float], event: Sequence[float]) -> tuple[np.ndarra
     return t, e
 
 
-def kaplan_meier(time: Sequence[float], event: Sequence[float], alpha: float = 0.05) -> pd.DataFrame:
+def kaplan_meier(
+    time: Sequence[float], event: Sequence[float], alpha: float = 0.05
+) -> pd.DataFrame:
     """Product-limit estimate at every distinct time (event or censoring), as ``survfit``.
 
     Returns columns ``time, n_risk, n_event, n_censor, surv, std_err, lower, upper``
     (``std_err`` = Greenwood standard error of log S, ``lower``/``upper`` = the
     100(1-alpha)% "log" confidence band, R's default ``conf.type``).
     """
-    return pd.DataFrame(_km_arrays(*_as_arrays(time, event), alpha), columns=KM_COLUMNS,
-                        dtype=float)
+    return pd.DataFrame(
+        _km_arrays(*_as_arrays(time, event), alpha), columns=KM_COLUMNS, dtype=float
+    )
 
 
 KM_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper"]
@@ -89,8 +92,16 @@ def _km_arrays(t: np.ndarray, e: np.ndarray, alpha: float) -> dict[str, np.ndarr
         positive = surv > 0
         lower = np.where(positive, surv * np.exp(-z * std_err), np.nan)
         upper = np.where(positive, np.minimum(surv * np.exp(z * std_err), 1.0), np.nan)
-    return {"time": times, "n_risk": n_risk, "n_event": n_event, "n_censor": n_total - n_event,
-            "surv": surv, "std_err": std_err, "lower": lower, "upper": upper}
+    return {
+        "time": times,
+        "n_risk": n_risk,
+        "n_event": n_event,
+        "n_censor": n_total - n_event,
+        "surv": surv,
+        "std_err": std_err,
+        "lower": lower,
+        "upper": upper,
+    }
 
 
 def curve_median(curve: Sequence[float], times: Sequence[float]) -> float:
@@ -111,8 +122,9 @@ def curve_median(curve: Sequence[float], times: Sequence[float]) -> float:
     return float(x[0])
 
 
-def km_median_ci(time: Sequence[float], event: Sequence[float],
-                 alpha: float = 0.05) -> tuple[float, float, float]:
+def km_median_ci(
+    time: Sequence[float], event: Sequence[float], alpha: float = 0.05
+) -> tuple[float, float, float]:
     """KM median survival and its 100(1-alpha)% CI as ``summary(survfit(Surv(t, e) ~ 1))$table``.
 
     Returns ``(median, lower, upper)``; each is NaN when not reached (the curve, or the band
@@ -125,8 +137,11 @@ def km_median_ci(time: Sequence[float], event: Sequence[float],
     if km["time"].size == 0:
         return (float("nan"),) * 3  # type: ignore[return-value]
     times = km["time"]
-    return (curve_median(km["surv"], times), curve_median(km["lower"], times),
-            curve_median(km["upper"], times))
+    return (
+        curve_median(km["surv"], times),
+        curve_median(km["lower"], times),
+        curve_median(km["upper"], times),
+    )
 
 
 def rmst(time: Sequence[float], event: Sequence[float], horizon: float) -> float:

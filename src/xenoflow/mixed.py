@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,9 +47,21 @@ STRUCTURE_LABELS = {
 SINGULAR_TOL = 1e-4
 WALD_LABEL = "Wald z (LMM, REML)"
 SATTERTHWAITE_LABEL = "t with Satterthwaite df (LMM, REML)"
-CONTRAST_COLUMNS = ["arm", "reference", "estimate", "se", "ci_low", "ci_high", "z_value",
-                    "p_value", "p_holm", "df_satterthwaite", "p_satterthwaite",
-                    "p_holm_satterthwaite", "method"]
+CONTRAST_COLUMNS = [
+    "arm",
+    "reference",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "z_value",
+    "p_value",
+    "p_holm",
+    "df_satterthwaite",
+    "p_satterthwaite",
+    "p_holm_satterthwaite",
+    "method",
+]
 
 
 @dataclass
@@ -69,7 +82,7 @@ class MixedFit:
     singular: bool = False
     tried: list[str] = field(default_factory=list)
     theta: np.ndarray | None = None
-    profile: "ProfiledREML | None" = field(default=None, repr=False)
+    profile: ProfiledREML | None = field(default=None, repr=False)
     _vp_cov: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -93,8 +106,9 @@ class MixedFit:
         return sd0, sd1, float(rho)
 
 
-def design(logd: pd.DataFrame, arms: Sequence[str], control: str, shift: float = 0.0
-           ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
+def design(
+    logd: pd.DataFrame, arms: Sequence[str], control: str, shift: float = 0.0
+) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Fixed-effects matrix X (treatment coding), its column names, Z, y and group labels.
 
     Columns: ``(Intercept)``, ``arm<A>`` for each treated arm, ``day``, ``day:arm<A>``; ``day``
@@ -105,8 +119,9 @@ def design(logd: pd.DataFrame, arms: Sequence[str], control: str, shift: float =
     arm = logd["arm"].to_numpy()
     cols = [np.ones_like(day)] + [(arm == a).astype(float) for a in treated]
     cols += [day] + [day * (arm == a) for a in treated]
-    names = ["(Intercept)"] + [f"arm{a}" for a in treated] + ["day"] + [f"day:arm{a}"
-                                                                       for a in treated]
+    names = (
+        ["(Intercept)"] + [f"arm{a}" for a in treated] + ["day"] + [f"day:arm{a}" for a in treated]
+    )
     X = np.column_stack(cols)
     Z = np.column_stack([np.ones_like(day), day])
     return X, names, Z, logd["log_volume"].to_numpy(dtype=float), logd["mouse"].to_numpy()
@@ -119,8 +134,14 @@ def _blocks(groups: np.ndarray) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def gls(X: np.ndarray, Z: np.ndarray, y: np.ndarray, groups: np.ndarray, cov_re: np.ndarray,
-        scale: float) -> tuple[np.ndarray, np.ndarray, float]:
+def gls(
+    X: np.ndarray,
+    Z: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    cov_re: np.ndarray,
+    scale: float,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """GLS fixed effects, their covariance and the REML log-likelihood at (Ψ, σ²).
 
     β̂ = (X'V⁻¹X)⁻¹ X'V⁻¹y, Cov(β̂) = (X'V⁻¹X)⁻¹, V = blockdiag(Z_i Ψ Z_i' + σ² I), and
@@ -165,11 +186,12 @@ class ProfiledREML:
         σ̂² = r'Ṽ⁻¹r / (n − p),  r = y − Xβ̂(θ).
     """
 
-    def __init__(self, X: np.ndarray, Z: np.ndarray, y: np.ndarray, groups: np.ndarray,
-                 structure: str) -> None:
+    def __init__(
+        self, X: np.ndarray, Z: np.ndarray, y: np.ndarray, groups: np.ndarray, structure: str
+    ) -> None:
         self.structure = structure
         self.k = 1 if structure == "intercept" else 2
-        Zk = Z[:, :self.k]
+        Zk = Z[:, : self.k]
         blocks = _blocks(groups)
         self.n, self.p = X.shape
         self.ZZ = np.stack([Zk[b].T @ Zk[b] for b in blocks])
@@ -187,8 +209,11 @@ class ProfiledREML:
         return np.array([[theta[0]]])
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
-        return {"correlated": [(0, None), (None, None), (0, None)],
-                "uncorrelated": [(0, None), (0, None)], "intercept": [(0, None)]}[self.structure]
+        return {
+            "correlated": [(0, None), (None, None), (0, None)],
+            "uncorrelated": [(0, None), (0, None)],
+            "intercept": [(0, None)],
+        }[self.structure]
 
     def parts(self, theta: np.ndarray) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         """(ln|Ṽ|, ln|X'Ṽ⁻¹X|, r'Ṽ⁻¹r, β̂, (X'Ṽ⁻¹X)⁻¹) at θ."""
@@ -223,8 +248,12 @@ class ProfiledREML:
         (n − p)·ln(2πσ²) + ln|Ṽ| + ln|X'Ṽ⁻¹X| + r'Ṽ⁻¹r/σ²."""
         theta, sigma = varpar[:-1], varpar[-1]
         logdet_v, logdet_x, rss, _, _ = self.parts(theta)
-        return ((self.n - self.p) * math.log(2 * math.pi * sigma**2) + logdet_v + logdet_x
-                + rss / sigma**2)
+        return (
+            (self.n - self.p) * math.log(2 * math.pi * sigma**2)
+            + logdet_v
+            + logdet_x
+            + rss / sigma**2
+        )
 
     def vcov_beta(self, varpar: np.ndarray) -> np.ndarray:
         """Cov(β̂) = σ²·(X'Ṽ⁻¹X)⁻¹ at (θ, σ)."""
@@ -238,7 +267,7 @@ class ProfiledREML:
 
     def theta_from(self, cov_re: np.ndarray, scale: float) -> np.ndarray:
         """θ for a given Ψ (raw-day scale) and σ² (generalised Cholesky when near-singular)."""
-        rel = np.asarray(cov_re, dtype=float)[:self.k, :self.k] / scale
+        rel = np.asarray(cov_re, dtype=float)[: self.k, : self.k] / scale
         if self.structure == "correlated":
             a = math.sqrt(max(rel[0, 0], 0.0))
             b = rel[1, 0] / a if a > 0 else 0.0
@@ -255,12 +284,16 @@ class ProfiledREML:
 
         def run(x: np.ndarray, method: str) -> None:
             nonlocal best_x, best_f, ok
-            opts = ({"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9} if method == "L-BFGS-B"
-                    else {"maxiter": 5000, "xtol": 1e-10, "ftol": 1e-13})
+            opts = (
+                {"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9}
+                if method == "L-BFGS-B"
+                else {"maxiter": 5000, "xtol": 1e-10, "ftol": 1e-13}
+            )
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                res = optimize.minimize(self.deviance, x, method=method, bounds=self.bounds(),
-                                        options=opts)
+                res = optimize.minimize(
+                    self.deviance, x, method=method, bounds=self.bounds(), options=opts
+                )
             if np.isfinite(res.fun) and res.fun < best_f - 1e-12:
                 best_x, best_f = res.x, float(res.fun)
                 ok = bool(res.success) or ok
@@ -275,8 +308,9 @@ class ProfiledREML:
         return best_x, best_f, ok
 
 
-def _sm_fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, Z: np.ndarray, structure: str,
-            method: str) -> Any:
+def _sm_fit(
+    y: np.ndarray, X: np.ndarray, groups: np.ndarray, Z: np.ndarray, structure: str, method: str
+) -> Any:
     from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
 
     k = 1 if structure == "intercept" else 2
@@ -314,8 +348,13 @@ def identifiable(structure: str, n_obs: int, n_mice: int) -> bool:
     return n_obs > n_mice * k
 
 
-def fit_structure(logd: pd.DataFrame, arms: Sequence[str], control: str, structure: str,
-                  optimisers: Sequence[str] = OPTIMISERS) -> MixedFit | None:
+def fit_structure(
+    logd: pd.DataFrame,
+    arms: Sequence[str],
+    control: str,
+    structure: str,
+    optimisers: Sequence[str] = OPTIMISERS,
+) -> MixedFit | None:
     """Fit one random-effects structure with several optimisers; keep the best REML llf.
 
     Candidates: statsmodels ``MixedLM.fit(reml=True, method=[m])`` for each ``m`` in
@@ -388,16 +427,29 @@ def fit_structure(logd: pd.DataFrame, arms: Sequence[str], control: str, structu
     lam = pr.lam(theta)
     cov = sigma2 * lam @ lam.T
     beta, vcov, llf = gls(X, Z, y, groups, cov, sigma2)
-    fit = MixedFit(structure=structure, llf=llf, optimiser=label, converged=conv, beta=beta,
-                   names=names, vcov=vcov, cov_re=cov, scale=sigma2, n_obs=int(y.size),
-                   n_mice=int(pd.unique(groups).size), tried=tried, theta=np.asarray(theta),
-                   profile=pr)
+    fit = MixedFit(
+        structure=structure,
+        llf=llf,
+        optimiser=label,
+        converged=conv,
+        beta=beta,
+        names=names,
+        vcov=vcov,
+        cov_re=cov,
+        scale=sigma2,
+        n_obs=int(y.size),
+        n_mice=int(pd.unique(groups).size),
+        tried=tried,
+        theta=np.asarray(theta),
+        profile=pr,
+    )
     fit.singular = bool(np.min(np.abs(np.diag(lam))) < SINGULAR_TOL)
     return fit
 
 
-def fit_mixed(logd: pd.DataFrame, arms: Sequence[str], control: str,
-              optimisers: Sequence[str] = OPTIMISERS) -> tuple[MixedFit | None, list[MixedFit], str]:
+def fit_mixed(
+    logd: pd.DataFrame, arms: Sequence[str], control: str, optimisers: Sequence[str] = OPTIMISERS
+) -> tuple[MixedFit | None, list[MixedFit], str]:
     """Fit all structures; select the correlated one unless singular / not converged.
 
     Returns ``(selected, fits, note)``; ``note`` explains a fallback (empty otherwise).
@@ -415,14 +467,18 @@ def fit_mixed(logd: pd.DataFrame, arms: Sequence[str], control: str,
         if f is None:
             n_obs, n_mice = len(logd), int(logd["mouse"].nunique())
             if not identifiable(s, n_obs, n_mice):
-                reasons.append(f"{STRUCTURE_LABELS[s]} not identifiable ({n_obs} observations "
-                               f"<= {n_mice * (1 if s == 'intercept' else 2)} random effects)")
+                reasons.append(
+                    f"{STRUCTURE_LABELS[s]} not identifiable ({n_obs} observations "
+                    f"<= {n_mice * (1 if s == 'intercept' else 2)} random effects)"
+                )
             else:
                 reasons.append(f"{STRUCTURE_LABELS[s]} could not be fitted")
             continue
         if f.singular and s != "intercept":
-            reasons.append(f"{STRUCTURE_LABELS[s]} fit is singular "
-                           "(a random-effect variance at 0 or correlation at ±1)")
+            reasons.append(
+                f"{STRUCTURE_LABELS[s]} fit is singular "
+                "(a random-effect variance at 0 or correlation at ±1)"
+            )
             continue
         if not f.converged and s != "intercept":
             # keep it if a looser optimiser reached a better llf than every converged one
@@ -470,11 +526,13 @@ def _hessian(f: Any, x: np.ndarray) -> np.ndarray:
     H = np.zeros((k, k))
     for i in range(k):
         for j in range(i, k):
-            def at(si: float, sj: float) -> float:
+
+            def at(si: float, sj: float, i: int = i, j: int = j) -> float:
                 y = x.copy()
                 y[i] += si * h[i]
                 y[j] += sj * h[j]
                 return f(y)
+
             H[i, j] = H[j, i] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h[i] * h[j])
     return H
 
@@ -523,29 +581,44 @@ def t_test(est: float, se: float, df: float) -> float:
     return float(2 * t_sf(abs(est / se), df))
 
 
-def arm_rates(fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05
-              ) -> pd.DataFrame:
+def arm_rates(
+    fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05
+) -> pd.DataFrame:
     """Per-arm growth rate and (treated arms) rate difference vs control, Wald inference."""
     rows = []
     for arm in arms:
         rate, rate_se = _contrast(fit, rate_weights(fit, arm, control))
         _, _, lo, hi = wald(rate, rate_se, alpha)
-        row: dict[str, Any] = {"arm": arm, "growth_rate_per_day": rate, "growth_rate_se": rate_se,
-                               "growth_rate_ci_low": lo, "growth_rate_ci_high": hi}
+        row: dict[str, Any] = {
+            "arm": arm,
+            "growth_rate_per_day": rate,
+            "growth_rate_se": rate_se,
+            "growth_rate_ci_low": lo,
+            "growth_rate_ci_high": hi,
+        }
         if arm != control:
             w = {f"day:arm{arm}": 1.0}
             d, se = _contrast(fit, w)
             z, p, lo, hi = wald(d, se, alpha)
             df = satterthwaite_df(fit, w)
-            row.update(rate_diff_vs_control=d, rate_diff_se=se, rate_diff_ci_low=lo,
-                       rate_diff_ci_high=hi, z_value=z, p_value=p, p_value_method=WALD_LABEL,
-                       df_satterthwaite=df, p_value_satterthwaite=t_test(d, se, df))
+            row.update(
+                rate_diff_vs_control=d,
+                rate_diff_se=se,
+                rate_diff_ci_low=lo,
+                rate_diff_ci_high=hi,
+                z_value=z,
+                p_value=p,
+                p_value_method=WALD_LABEL,
+                df_satterthwaite=df,
+                p_value_satterthwaite=t_test(d, se, df),
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def slope_contrasts(fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05
-                    ) -> pd.DataFrame:
+def slope_contrasts(
+    fit: MixedFit, arms: Sequence[str], control: str, alpha: float = 0.05
+) -> pd.DataFrame:
     """All pairwise slope contrasts (arm − reference) with Wald z and Holm-adjusted p.
 
     Pairs follow study order (reference = the earlier arm), as TumGrowth's Tukey-type slope
@@ -554,29 +627,55 @@ def slope_contrasts(fit: MixedFit, arms: Sequence[str], control: str, alpha: flo
     """
     rows = []
     for i, ref in enumerate(arms):
-        for arm in arms[i + 1:]:
+        for arm in arms[i + 1 :]:
             w = {k: v for k, v in rate_weights(fit, arm, control).items()}
             for k, v in rate_weights(fit, ref, control).items():
                 w[k] = w.get(k, 0.0) - v
             est, se = _contrast(fit, w)
             z, p, lo, hi = wald(est, se, alpha)
             df = satterthwaite_df(fit, w)
-            rows.append({"arm": arm, "reference": ref, "estimate": est, "se": se,
-                         "ci_low": lo, "ci_high": hi, "z_value": z, "p_value": p,
-                         "df_satterthwaite": df, "p_satterthwaite": t_test(est, se, df)})
-    out = pd.DataFrame(rows, columns=CONTRAST_COLUMNS[:8] + ["df_satterthwaite",
-                                                             "p_satterthwaite"])
+            rows.append(
+                {
+                    "arm": arm,
+                    "reference": ref,
+                    "estimate": est,
+                    "se": se,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "z_value": z,
+                    "p_value": p,
+                    "df_satterthwaite": df,
+                    "p_satterthwaite": t_test(est, se, df),
+                }
+            )
+    out = pd.DataFrame(rows, columns=CONTRAST_COLUMNS[:8] + ["df_satterthwaite", "p_satterthwaite"])
     out["p_holm"] = holm(out["p_value"].to_numpy()) if len(out) else []
     out["p_holm_satterthwaite"] = holm(out["p_satterthwaite"].to_numpy()) if len(out) else []
-    out["method"] = (f"{WALD_LABEL}, Holm over {len(out)} pairs (p_holm); "
-                     f"{SATTERTHWAITE_LABEL}, Holm (p_holm_satterthwaite)")
+    out["method"] = (
+        f"{WALD_LABEL}, Holm over {len(out)} pairs (p_holm); "
+        f"{SATTERTHWAITE_LABEL}, Holm (p_holm_satterthwaite)"
+    )
     return out[CONTRAST_COLUMNS]
 
 
 #: Columns of :func:`fits_table` (also written, header only, when no model was fitted).
-FITS_COLUMNS = ["structure", "random_effects", "reml_loglik", "aic", "optimiser", "converged",
-                "singular", "sd_intercept", "sd_slope", "corr_intercept_slope", "sd_residual",
-                "n_obs", "n_mice", "selected", "optimisers_tried"]
+FITS_COLUMNS = [
+    "structure",
+    "random_effects",
+    "reml_loglik",
+    "aic",
+    "optimiser",
+    "converged",
+    "singular",
+    "sd_intercept",
+    "sd_slope",
+    "corr_intercept_slope",
+    "sd_residual",
+    "n_obs",
+    "n_mice",
+    "selected",
+    "optimisers_tried",
+]
 
 
 def fits_table(fits: list[MixedFit], selected: MixedFit | None) -> pd.DataFrame:
@@ -584,11 +683,23 @@ def fits_table(fits: list[MixedFit], selected: MixedFit | None) -> pd.DataFrame:
     rows = []
     for f in fits:
         sd0, sd1, rho = f.random_sd
-        rows.append({"structure": f.structure, "random_effects": STRUCTURE_LABELS[f.structure],
-                     "reml_loglik": f.llf, "aic": f.aic, "optimiser": f.optimiser,
-                     "converged": f.converged, "singular": f.singular,
-                     "sd_intercept": sd0, "sd_slope": sd1, "corr_intercept_slope": rho,
-                     "sd_residual": math.sqrt(f.scale), "n_obs": f.n_obs, "n_mice": f.n_mice,
-                     "selected": selected is not None and f.structure == selected.structure,
-                     "optimisers_tried": " | ".join(f.tried)})
+        rows.append(
+            {
+                "structure": f.structure,
+                "random_effects": STRUCTURE_LABELS[f.structure],
+                "reml_loglik": f.llf,
+                "aic": f.aic,
+                "optimiser": f.optimiser,
+                "converged": f.converged,
+                "singular": f.singular,
+                "sd_intercept": sd0,
+                "sd_slope": sd1,
+                "corr_intercept_slope": rho,
+                "sd_residual": math.sqrt(f.scale),
+                "n_obs": f.n_obs,
+                "n_mice": f.n_mice,
+                "selected": selected is not None and f.structure == selected.structure,
+                "optimisers_tried": " | ".join(f.tried),
+            }
+        )
     return pd.DataFrame(rows, columns=FITS_COLUMNS)

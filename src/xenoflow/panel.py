@@ -28,8 +28,9 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,9 +70,11 @@ def split_column(study: Study, header: list[str]) -> int:
     lower = [h.lower() for h in header]
     assert study.split_by is not None
     if study.split_by.lower() not in lower:
-        raise InputError(f"{study.data.name}: row 1: column '{study.split_by}' (named by "
-                         f"'split_by' in {study.path.name}) is not in the header; the header "
-                         f"has: {', '.join(header)}")
+        raise InputError(
+            f"{study.data.name}: row 1: column '{study.split_by}' (named by "
+            f"'split_by' in {study.path.name}) is not in the header; the header "
+            f"has: {', '.join(header)}"
+        )
     return lower.index(study.split_by.lower())
 
 
@@ -81,22 +84,31 @@ def _model_rows(study: Study, source: Any) -> dict[str, np.ndarray]:
     values = source.table.frame[pos].astype(str).to_numpy()
     empty = np.flatnonzero(values == "")
     if len(empty):
-        raise InputError(f"{source.table.where(empty[0], source.header[pos])}: empty cell; "
-                         f"expected the model id ('split_by: {study.split_by}')")
+        raise InputError(
+            f"{source.table.where(empty[0], source.header[pos])}: empty cell; "
+            f"expected the model id ('split_by: {study.split_by}')"
+        )
     groups = pd.Series(np.arange(len(values))).groupby(values, sort=False).indices
     return {v: groups[v] for v in sorted(groups, key=_natural)}
 
 
 def _natural(text: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
-                 for p in re.split(r"(\d+)", text) if p)
+    return tuple(
+        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p
+    )
 
 
 def unit_study(study: Study, value: str) -> Study:
     """The study of one model: own id, title and model name; arms and control from the panel."""
     return dataclasses.replace(
-        study, study_id=unit_id(study.study_id, value), title=f"{study.title}: {value}",
-        model=value, split_by=None, panel_id=study.study_id, split_value=value)
+        study,
+        study_id=unit_id(study.study_id, value),
+        title=f"{study.title}: {value}",
+        model=value,
+        split_by=None,
+        panel_id=study.study_id,
+        split_value=value,
+    )
 
 
 def panel_units(study: Study) -> dict[str, Study]:
@@ -108,9 +120,11 @@ def panel_units(study: Study) -> dict[str, Study]:
     for value in _model_rows(study, source):
         unit = unit_study(study, value)
         if unit.study_id in units:
-            raise InputError(f"{study.data.name}: column '{study.split_by}': models "
-                             f"'{units[unit.study_id].split_value}' and '{value}' give the same "
-                             f"unit id '{unit.study_id}'; rename one of them")
+            raise InputError(
+                f"{study.data.name}: column '{study.split_by}': models "
+                f"'{units[unit.study_id].split_value}' and '{value}' give the same "
+                f"unit id '{unit.study_id}'; rename one of them"
+            )
         units[unit.study_id] = unit
     return units
 
@@ -124,6 +138,7 @@ def chunks(units: Iterable[str], n_chunks: int) -> list[list[str]]:
 
 
 # ------------------------------------------------------------------------------ fingerprints
+
 
 def code_hash() -> str:
     """SHA-256 of the package's source files (a code change invalidates the cache)."""
@@ -176,6 +191,7 @@ def _store(cache: Path, unit_dir: Path, files: list[str]) -> None:
 
 # ------------------------------------------------------------------------------ one unit
 
+
 def unit_files(figures: bool, exports: bool = True) -> list[str]:
     """Outputs of a unit, relative to its folder: a study's tables, with ``exports`` its
     summary, workbook and Prism file (the ``summary`` stage), and with ``figures`` the two
@@ -216,8 +232,9 @@ def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> d
         growth_model = io.read_tsv(out["growth"].model)
         stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
         stages.survival_stage(unit, measurements, out["survival"], figures=False)
-    tables = io.TablesOnDemand(store, {Path(p).stem: unit_dir / p
-                                       for p in unit_files(False, exports=False)})
+    tables = io.TablesOnDemand(
+        store, {Path(p).stem: unit_dir / p for p in unit_files(False, exports=False)}
+    )
     if writes_exports(unit):
         stages.summary_stage(unit, tables, out["summary"])
     if figures:
@@ -235,9 +252,11 @@ def unit_records(unit: Study, tables: dict[str, pd.DataFrame]) -> dict[str, pd.D
     curves = per_curve(tables).assign(**model)
     # a model without its control has nothing to compare: no rows in results/summary.tsv
     summary = cross_study_rows(unit, tables if unit.control in unit.arm_names else {})
-    return {"curves": curves[["model", *[c for c in curves if c != "model"]]],
-            "summary": summary[summary["control"].isin(unit.arm_names)],
-            "qc": qc_counts({unit.study_id: tables})}
+    return {
+        "curves": curves[["model", *[c for c in curves if c != "model"]]],
+        "summary": summary[summary["control"].isin(unit.arm_names)],
+        "qc": qc_counts({unit.study_id: tables}),
+    }
 
 
 def per_curve(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -245,31 +264,55 @@ def per_curve(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     growth = tables["growth_per_mouse"]
     # (table, its columns -> per-curve column names)
     parts = [
-        (growth, {c: c for c in ("growth_rate_per_day", "growth_rate_se", "r_squared",
-                                 "doubling_time_days", "best_model") if c in growth}),
-        (tables["response"], {c: c for c in ("best_response_pct", "best_avg_response_pct",
-                                             "mrecist")}),
+        (
+            growth,
+            {
+                c: c
+                for c in (
+                    "growth_rate_per_day",
+                    "growth_rate_se",
+                    "r_squared",
+                    "doubling_time_days",
+                    "best_model",
+                )
+                if c in growth
+            },
+        ),
+        (
+            tables["response"],
+            {c: c for c in ("best_response_pct", "best_avg_response_pct", "mrecist")},
+        ),
         (tables["efficacy_per_mouse"], {"auc_mm3_days": "auc_mm3_days"}),
-        (tables["survival_per_mouse"], {"time_days": "endpoint_time_days",
-                                        "event": "endpoint_event",
-                                        "endpoint_rule": "endpoint_rule"}),
+        (
+            tables["survival_per_mouse"],
+            {
+                "time_days": "endpoint_time_days",
+                "event": "endpoint_event",
+                "endpoint_rule": "endpoint_rule",
+            },
+        ),
     ]
     m = tables["measurements"]
     curves = Counter(zip(m["arm"].tolist(), m["mouse_id"].tolist()))  # first-seen order
-    out: dict[str, list[Any]] = {"arm": [a for a, _ in curves],
-                                 "mouse_id": [mouse for _, mouse in curves],
-                                 "n_measurements": list(curves.values())}
+    out: dict[str, list[Any]] = {
+        "arm": [a for a, _ in curves],
+        "mouse_id": [mouse for _, mouse in curves],
+        "n_measurements": list(curves.values()),
+    }
     # left joins on (arm, mouse_id) by dict lookups, whole columns at a time: a panel builds
     # these rows for every model
     for table, names in parts:
         missing = [c for c in names if c not in table]
         if missing:
             raise KeyError(f"per-curve table without column(s) {missing}")
-        row_of = {key: i for i, key in enumerate(zip(table["arm"].tolist(),
-                                                     table["mouse_id"].tolist()))}
+        row_of = {
+            key: i for i, key in enumerate(zip(table["arm"].tolist(), table["mouse_id"].tolist()))
+        }
         if len(row_of) < len(table):  # every per-mouse table has one row per curve
-            raise ValueError(f"per-curve table with columns {list(table.columns)}: more than "
-                             "one row for an (arm, mouse_id)")
+            raise ValueError(
+                f"per-curve table with columns {list(table.columns)}: more than "
+                "one row for an (arm, mouse_id)"
+            )
         for column, name in names.items():
             values = table[column].tolist()
             out[name] = [values[row_of[c]] if c in row_of else np.nan for c in curves]
@@ -281,8 +324,13 @@ def per_curve(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 CHUNK_COLUMNS = ["unit_id", "model", "fingerprint", "status"]
 
 
-def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figures: bool,
-                  cache_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+def analyse_chunk(
+    study: Study,
+    unit_ids: list[str],
+    results: str | Path,
+    figures: bool,
+    cache_dir: str | Path | None = None,
+) -> dict[str, pd.DataFrame]:
     """Analyse the given units of a panel (one read of the panel file).
 
     Returns the chunk's cross-model rows: ``curves`` (per curve), ``summary`` (cross-study
@@ -305,8 +353,11 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
         value = by_id[uid]
         unit = unit_study(study, value)
         table = source.table
-        sub = dataclasses.replace(table, frame=table.frame.iloc[rows[value]].reset_index(drop=True),
-                                  rows=table.rows[rows[value]])
+        sub = dataclasses.replace(
+            table,
+            frame=table.frame.iloc[rows[value]].reset_index(drop=True),
+            rows=table.rows[rows[value]],
+        )
         key = fingerprint(unit, sub.frame, code)
         unit_dir = results / uid
         cache = cache_root / uid / key
@@ -314,8 +365,9 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
         records = _restore(cache, unit_dir, files) and _cached_records(cache)
         if not records:
             status = "computed"
-            new_records = _analyse_in_place(unit, lambda: ingest_source(unit, source, sub),
-                                            unit_dir, figures)
+            new_records = _analyse_in_place(
+                unit, lambda: ingest_source(unit, source, sub), unit_dir, figures
+            )
             _store(cache, unit_dir, files)
             records = _store_records(cache, new_records)
         for name, df in records.items():
@@ -326,8 +378,9 @@ def analyse_chunk(study: Study, unit_ids: list[str], results: str | Path, figure
     return out
 
 
-def _analyse_in_place(unit: Study, ingest: Callable[[], Any], unit_dir: Path, figures: bool
-                      ) -> dict[str, pd.DataFrame]:
+def _analyse_in_place(
+    unit: Study, ingest: Callable[[], Any], unit_dir: Path, figures: bool
+) -> dict[str, pd.DataFrame]:
     """:func:`analyse_unit` into a staging folder next to ``unit_dir``, moved into place
     whole: a model's folder is complete or absent, also after a crash, and its files need no
     temporary names of their own (:func:`xenoflow.io.direct_writes`). Returns the unit's
@@ -372,8 +425,10 @@ def _cached_records(cache: Path) -> dict[str, pd.DataFrame] | None:
     if not all(p.is_file() for p in paths.values()):
         return None
     # a frame without columns is written as a lone newline, which read_csv refuses
-    return {name: io.read_tsv(p) if p.stat().st_size > 1 else pd.DataFrame()
-            for name, p in paths.items()}
+    return {
+        name: io.read_tsv(p) if p.stat().st_size > 1 else pd.DataFrame()
+        for name, p in paths.items()
+    }
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -397,6 +452,7 @@ def _arms_of(unit: Study, measurements: pd.DataFrame) -> tuple[Arm, ...]:
 
 # ------------------------------------------------------------------------------ whole panel
 
+
 def read_chunk_tables(paths: Iterable[str | Path]) -> dict[str, list[pd.DataFrame]]:
     """The chunks' tables by name (``chunk_<i>.<name>.tsv`` -> name -> one frame per chunk)."""
     from . import io
@@ -419,8 +475,9 @@ def _model_order(curves: pd.DataFrame) -> dict[str, int]:
     return {m: i for i, m in enumerate(sorted(set(curves["model"]), key=_natural))}
 
 
-def combine_chunks(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
-                   ) -> dict[str, pd.DataFrame]:
+def combine_chunks(
+    study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
+) -> dict[str, pd.DataFrame]:
     """The panel's cross-model tables from its chunks' rows (models in panel order)."""
     from . import crossmodel
 
@@ -431,15 +488,20 @@ def combine_chunks(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
     arms = crossmodel.drug_order(curves, study.control)
     alpha = float(study.settings["alpha"])
     ttd, endpoints = crossmodel.time_to_double(curves, arms, study.control, alpha)
-    return {"curves": curves, "summary": summary.reset_index(drop=True),
-            "qc": _concat(chunk_tables["qc"]),
-            "mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
-            "response_rates": crossmodel.response_rates(curves, arms, alpha),
-            "time_to_double": ttd, "ttd_endpoints": endpoints}
+    return {
+        "curves": curves,
+        "summary": summary.reset_index(drop=True),
+        "qc": _concat(chunk_tables["qc"]),
+        "mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
+        "response_rates": crossmodel.response_rates(curves, arms, alpha),
+        "time_to_double": ttd,
+        "ttd_endpoints": endpoints,
+    }
 
 
-def figure_tables(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
-                  ) -> dict[str, pd.DataFrame]:
+def figure_tables(
+    study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
+) -> dict[str, pd.DataFrame]:
     """What the cross-model figures draw, from the chunks' ``curves`` rows alone:
     ``mrecist_matrix``, ``ttd_endpoints`` and ``time_to_double`` with the per-arm Kaplan–Meier
     columns only (its tests against control stay empty: the figure does not show them, and
@@ -448,7 +510,11 @@ def figure_tables(study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
 
     curves = panel_curves(chunk_tables)
     arms = crossmodel.drug_order(curves, study.control)
-    ttd, endpoints = crossmodel.time_to_double(curves, arms, study.control,
-                                               float(study.settings["alpha"]), compare=False)
-    return {"mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
-            "time_to_double": ttd, "ttd_endpoints": endpoints}
+    ttd, endpoints = crossmodel.time_to_double(
+        curves, arms, study.control, float(study.settings["alpha"]), compare=False
+    )
+    return {
+        "mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
+        "time_to_double": ttd,
+        "ttd_endpoints": endpoints,
+    }

@@ -12,15 +12,28 @@ import datetime as dt
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .config import Study
 from .io import write_text
 
-PACKAGES = ["xenoflow", "snakemake", "pandas", "numpy", "scipy", "statsmodels", "lifelines",
-            "matplotlib", "seaborn", "openpyxl", "jsonschema", "pyyaml"]
+PACKAGES = [
+    "xenoflow",
+    "snakemake",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "lifelines",
+    "matplotlib",
+    "seaborn",
+    "openpyxl",
+    "jsonschema",
+    "pyyaml",
+]
 
 
 def sha256(path: str | Path) -> str:
@@ -59,9 +72,13 @@ def study_inputs(study: Study, base: Path) -> dict[str, Any]:
     }
 
 
-def provenance(config: Mapping[str, Any], studies: Mapping[str, Study], base: Path,
-               now: dt.datetime | None = None) -> dict[str, Any]:
-    now = now or dt.datetime.now(dt.timezone.utc)
+def provenance(
+    config: Mapping[str, Any],
+    studies: Mapping[str, Study],
+    base: Path,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    now = now or dt.datetime.now(dt.UTC)
     return {
         "run_time_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "versions": versions(),

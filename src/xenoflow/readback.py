@@ -33,25 +33,45 @@ from .io import restore_formula
 #: Columns that read_tsv reads as text whatever they hold.
 ID_COLUMNS = ("arm", "mouse_id", "reference", "study_id", "model", "unit_id")
 #: pandas' default missing-value strings (``pandas._libs.parsers.STR_NA_VALUES``).
-NA_TEXT = frozenset(["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-                     "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
-                     "nan", "null"])
+NA_TEXT = frozenset(
+    [
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    ]
+)
 _INT = re.compile(r"[+-]?[0-9]{1,18}").fullmatch
 #: Integers of 19 digits or more: read_csv makes them int64, uint64, float or text by value.
 _LONG_INT = re.compile(r"[+-]?[0-9]{19,}").fullmatch
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").fullmatch
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f]").search
 _INFINITY = frozenset(["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"])
-_BOOL = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": False,
-         "false": False}
+_BOOL = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": False, "false": False}
 
 
 class Unsure(Exception):
     """A cell whose reading is not certain: read the file instead."""
 
 
-def as_read(columns: list[Any], n_rows: int, dtypes: list[np.dtype], cells: list[list[Any]]
-            ) -> pd.DataFrame | None:
+def as_read(
+    columns: list[Any], n_rows: int, dtypes: list[np.dtype], cells: list[list[Any]]
+) -> pd.DataFrame | None:
     """A table of ``n_rows`` rows, named ``columns`` and of ``dtypes``, as read back from the
     TSV whose cells (per column, as handed to the csv writer by :func:`xenoflow.io.write_tsv`)
     are ``cells``; None when unsure."""
@@ -74,8 +94,9 @@ def _frame(names: list[str], columns: list[np.ndarray], n_rows: int) -> pd.DataF
     build = getattr(pd.DataFrame, "_from_arrays", None)
     if build is None:  # pragma: no cover - pandas without the classmethod
         return pd.DataFrame(dict(zip(names, columns)))
-    return build(columns, columns=pd.Index(names), index=pd.RangeIndex(n_rows),
-                 verify_integrity=False)
+    return build(
+        columns, columns=pd.Index(names), index=pd.RangeIndex(n_rows), verify_integrity=False
+    )
 
 
 def _column(name: str, dtype: np.dtype, cells: list[Any]) -> Any:
@@ -95,8 +116,10 @@ def _column(name: str, dtype: np.dtype, cells: list[Any]) -> Any:
 
 
 def _text(text: list[str]) -> np.ndarray:
-    return np.array([np.nan if c in NA_TEXT else c if c[:1] != "'" else restore_formula(c)
-                     for c in text], dtype=object)
+    return np.array(
+        [np.nan if c in NA_TEXT else c if c[:1] != "'" else restore_formula(c) for c in text],
+        dtype=object,
+    )
 
 
 def _numbers(text: list[str]) -> np.ndarray:
@@ -144,7 +167,8 @@ def _inferred(text: list[str]) -> Any:
     if all(c in _BOOL for c in present):
         if not any(missing):
             return np.array([_BOOL[c] for c in text], dtype=bool)
-        return np.array([np.nan if m else _BOOL[c] for c, m in zip(text, missing)],
-                        dtype=object)
-    return np.array([np.nan if m else c if c[:1] != "'" else restore_formula(c)
-                     for c, m in zip(text, missing)], dtype=object)
+        return np.array([np.nan if m else _BOOL[c] for c, m in zip(text, missing)], dtype=object)
+    return np.array(
+        [np.nan if m else c if c[:1] != "'" else restore_formula(c) for c, m in zip(text, missing)],
+        dtype=object,
+    )

@@ -59,9 +59,18 @@ MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
 MRECIST_RULES = [("SD", 35.0, 30.0), ("PR", -50.0, -20.0), ("CR", -95.0, -40.0)]
 
 RESPONSE_COLUMNS = [
-    "arm", "mouse_id", "n_measurements", "first_day", "last_day", "volume_offset_mm3",
-    "window", "best_response_pct", "best_response_day", "best_avg_response_pct",
-    "best_avg_response_day", "mrecist",
+    "arm",
+    "mouse_id",
+    "n_measurements",
+    "first_day",
+    "last_day",
+    "volume_offset_mm3",
+    "window",
+    "best_response_pct",
+    "best_response_day",
+    "best_avg_response_pct",
+    "best_avg_response_day",
+    "mrecist",
 ]
 
 
@@ -79,8 +88,9 @@ def classify_mrecist(best_response_pct: Any, best_avg_response_pct: Any) -> Any:
     return out.item() if out.ndim == 0 else out
 
 
-def curve_response(days: Any, volumes: Any, min_day: float = 10.0,
-                   day_origin: float = 0.0) -> dict[str, Any]:
+def curve_response(
+    days: Any, volumes: Any, min_day: float = 10.0, day_origin: float = 0.0
+) -> dict[str, Any]:
     """BR, BAR and mRECIST of one curve (see the module docstring for the exact rules).
 
     ``days`` and ``volumes`` are in measurement order (sorted by day). The window is
@@ -89,10 +99,16 @@ def curve_response(days: Any, volumes: Any, min_day: float = 10.0,
     t = np.asarray(days, dtype=float)
     v = np.asarray(volumes, dtype=float)
     result: dict[str, Any] = {
-        "n_measurements": len(t), "first_day": np.nan, "last_day": np.nan,
-        "volume_offset_mm3": 0.0, "window": "", "best_response_pct": np.nan,
-        "best_response_day": np.nan, "best_avg_response_pct": np.nan,
-        "best_avg_response_day": np.nan, "mrecist": None,
+        "n_measurements": len(t),
+        "first_day": np.nan,
+        "last_day": np.nan,
+        "volume_offset_mm3": 0.0,
+        "window": "",
+        "best_response_pct": np.nan,
+        "best_response_day": np.nan,
+        "best_avg_response_pct": np.nan,
+        "best_avg_response_day": np.nan,
+        "mrecist": None,
     }
     if len(t) == 0:
         return result
@@ -111,9 +127,13 @@ def curve_response(days: Any, volumes: Any, min_day: float = 10.0,
         result["window"] = f"all days (none >= {start:g})"
     i = int(np.argmin(np.where(in_window, change, np.inf)))
     j = int(np.argmin(np.where(in_window, average, np.inf)))
-    result.update(best_response_pct=change[i], best_response_day=t[i],
-                  best_avg_response_pct=average[j], best_avg_response_day=t[j],
-                  mrecist=classify_mrecist(change[i], average[j]))
+    result.update(
+        best_response_pct=change[i],
+        best_response_day=t[i],
+        best_avg_response_pct=average[j],
+        best_avg_response_day=t[j],
+        mrecist=classify_mrecist(change[i], average[j]),
+    )
     return result
 
 
@@ -124,8 +144,10 @@ def best_response(measurements: pd.DataFrame, min_day: float = 10.0) -> pd.DataF
     mouse (``RESPONSE_COLUMNS``), mice in input order. Rows with a missing volume are ignored.
     """
     data = complete_rows(measurements, ["volume_mm3"])
-    rows = [{"arm": arm, "mouse_id": mouse, **curve_response(days, volumes, min_day)}
-            for arm, mouse, days, volumes in mouse_curves(data)]
+    rows = [
+        {"arm": arm, "mouse_id": mouse, **curve_response(days, volumes, min_day)}
+        for arm, mouse, days, volumes in mouse_curves(data)
+    ]
     return _response_frame(rows)
 
 
@@ -138,8 +160,9 @@ def _response_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return out
 
 
-def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
-                   baseline_day: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def response_table(
+    measurements: pd.DataFrame, min_day: float = 10.0, baseline_day: float | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-mouse BR/BAR/mRECIST for the pipeline: ``(table, exclusions)``.
 
     Without ``baseline_day`` this is :func:`best_response` (Xeva-exact, raw days). With it,
@@ -155,19 +178,39 @@ def response_table(measurements: pd.DataFrame, min_day: float = 10.0,
     keep = []
     for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
         if not (g["day"] == b).any():
-            excl.append({"stage": "response", "arm": arm, "mouse_id": mouse, "day": np.nan,
-                         "reason": f"no measurement on baseline day {b:g}: no best response"})
+            excl.append(
+                {
+                    "stage": "response",
+                    "arm": arm,
+                    "mouse_id": mouse,
+                    "day": np.nan,
+                    "reason": f"no measurement on baseline day {b:g}: no best response",
+                }
+            )
             continue
         for d in sorted(g.loc[g["day"] < b, "day"]):
-            excl.append({"stage": "response", "arm": arm, "mouse_id": mouse, "day": d,
-                         "reason": f"before baseline day {b:g}: not part of the response curve"})
+            excl.append(
+                {
+                    "stage": "response",
+                    "arm": arm,
+                    "mouse_id": mouse,
+                    "day": d,
+                    "reason": f"before baseline day {b:g}: not part of the response curve",
+                }
+            )
         keep.append(g[g["day"] >= b])
     rows = []
     for g in keep:
         g = g.sort_values("day", kind="stable")
-        rows.append({"arm": g["arm"].iloc[0], "mouse_id": g["mouse_id"].iloc[0],
-                     **curve_response(g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day,
-                                      day_origin=b)})
+        rows.append(
+            {
+                "arm": g["arm"].iloc[0],
+                "mouse_id": g["mouse_id"].iloc[0],
+                **curve_response(
+                    g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day, day_origin=b
+                ),
+            }
+        )
     return _response_frame(rows), exclusions_frame(excl)
 
 
@@ -189,8 +232,9 @@ def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
     return 100.0 * float(low), 100.0 * float(high)
 
 
-def response_summary(response: pd.DataFrame, arms: list[str] | None = None,
-                     alpha: float = 0.05) -> pd.DataFrame:
+def response_summary(
+    response: pd.DataFrame, arms: list[str] | None = None, alpha: float = 0.05
+) -> pd.DataFrame:
     """Per-arm mRECIST counts, response rate and disease-control rate.
 
     response rate = 100·(CR + PR)/N, disease-control rate = 100·(CR + PR + SD)/N, N = mice with
@@ -210,13 +254,18 @@ def response_summary(response: pd.DataFrame, arms: list[str] | None = None,
         rr, dcr = counts["CR"] + counts["PR"], counts["CR"] + counts["PR"] + counts["SD"]
         rr_lo, rr_hi = _exact_ci(rr, n, alpha)
         dc_lo, dc_hi = _exact_ci(dcr, n, alpha)
-        rows.append({
-            "arm": arm, "n_mice": n, **{f"n_{k.lower()}": v for k, v in counts.items()},
-            "n_unclassified": sum(1 for x in labels if pd.isna(x)),
-            "response_rate_pct": 100.0 * rr / n if n else np.nan,
-            "response_rate_ci_low": rr_lo, "response_rate_ci_high": rr_hi,
-            "disease_control_rate_pct": 100.0 * dcr / n if n else np.nan,
-            "disease_control_rate_ci_low": dc_lo,
-            "disease_control_rate_ci_high": dc_hi,
-        })
+        rows.append(
+            {
+                "arm": arm,
+                "n_mice": n,
+                **{f"n_{k.lower()}": v for k, v in counts.items()},
+                "n_unclassified": sum(1 for x in labels if pd.isna(x)),
+                "response_rate_pct": 100.0 * rr / n if n else np.nan,
+                "response_rate_ci_low": rr_lo,
+                "response_rate_ci_high": rr_hi,
+                "disease_control_rate_pct": 100.0 * dcr / n if n else np.nan,
+                "disease_control_rate_ci_low": dc_lo,
+                "disease_control_rate_ci_high": dc_hi,
+            }
+        )
     return pd.DataFrame(rows)

@@ -79,9 +79,9 @@ import dataclasses
 import io
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -177,8 +177,9 @@ def twice_weekly(end: float, extra: Sequence[float] = ()) -> tuple[float, ...]:
     return tuple(sorted(days))
 
 
-def cumulative_activity(t: np.ndarray, doses: Sequence[tuple[float, float]],
-                        t_half: float) -> np.ndarray:
+def cumulative_activity(
+    t: np.ndarray, doses: Sequence[tuple[float, float]], t_half: float
+) -> np.ndarray:
     """Cumulative effective activity ``sum_j A_j (1 - exp(-lambda (t - d_j)))`` for t > d_j."""
     lam = math.log(2.0) / t_half
     out = np.zeros_like(t, dtype=float)
@@ -218,8 +219,14 @@ def _simulate_arm(
         event = 0
         stop = censor.get((arm.name, mouse))
         for j, day in enumerate(days):
-            truth.append({"arm": arm.name, "mouse_id": mouse, "day": float(day),
-                          "volume_mm3": float(true_v[j])})
+            truth.append(
+                {
+                    "arm": arm.name,
+                    "mouse_id": mouse,
+                    "day": float(day),
+                    "volume_mm3": float(true_v[j]),
+                }
+            )
         for j, day in enumerate(days):
             if stop is not None and day > stop:
                 time, event = float(stop), 0
@@ -369,8 +376,16 @@ def demo_specs() -> dict[str, StudySpec]:
             ArmSpec(U87_ARMS[2], ((0.0, 95.7), (7.0, 109.0))),
         ),
         days=twice_weekly(70),
-        params=ModelParams(v0=50.0, sigma_v0=0.2, k=0.115, sigma_k=0.01, kappa=0.035,
-                           sigma_kappa=0.4, theta=140.0, sigma_theta=0.9),
+        params=ModelParams(
+            v0=50.0,
+            sigma_v0=0.2,
+            k=0.115,
+            sigma_k=0.01,
+            kappa=0.035,
+            sigma_kappa=0.4,
+            theta=140.0,
+            sigma_theta=0.9,
+        ),
         seed=44,
         endpoint_mm3=2000.0,
     )
@@ -378,8 +393,9 @@ def demo_specs() -> dict[str, StudySpec]:
         study_id="messa_dx5_clr131",
         arms=(ArmSpec("I-127 CLR1404"), ArmSpec("CLR 131 x2", ((0.0, 130.0), (20.0, 145.0)))),
         days=twice_weekly(70, extra=(MESSA_REFERENCE_DAY,)),
-        params=ModelParams(v0=80.0, sigma_v0=0.2, k=0.145, sigma_k=0.01, kappa=0.011,
-                           sigma_kappa=1.0),
+        params=ModelParams(
+            v0=80.0, sigma_v0=0.2, k=0.145, sigma_k=0.01, kappa=0.011, sigma_kappa=1.0
+        ),
         seed=7,
         endpoint_mm3=2000.0,
         censor=(("CLR 131 x2", 6, 31.0),),
@@ -388,8 +404,16 @@ def demo_specs() -> dict[str, StudySpec]:
         study_id="caki2_clr131",
         arms=(ArmSpec("I-127 CLR1404"), ArmSpec("CLR 131", ((0.0, 110.0),))),
         days=twice_weekly(91, extra=(65.0, 75.0)),
-        params=ModelParams(v0=150.0, sigma_v0=0.1, k=0.0414, sigma_k=0.004, kappa=0.0218,
-                           sigma_kappa=0.1, t_lag=20.0, f_lag=0.1),
+        params=ModelParams(
+            v0=150.0,
+            sigma_v0=0.1,
+            k=0.0414,
+            sigma_k=0.004,
+            kappa=0.0218,
+            sigma_kappa=0.1,
+            t_lag=20.0,
+            f_lag=0.1,
+        ),
         seed=1,
         endpoint_mm3=2000.0,
         caliper=True,
@@ -464,8 +488,10 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def u87_long_csv(sim: SimulatedStudy) -> str:
     """Long CSV with the lab's own column names (mapped by ``columns:`` in the study file)."""
     m = sim.measurements
-    rows = [[a, str(mo), _num(d), _num(v, 1)]
-            for a, mo, d, v in zip(m["arm"], m["mouse_id"], m["day"], m["volume_mm3"])]
+    rows = [
+        [a, str(mo), _num(d), _num(v, 1)]
+        for a, mo, d, v in zip(m["arm"], m["mouse_id"], m["day"], m["volume_mm3"])
+    ]
     return _csv(["Treatment", "Animal", "Day", "Volume (mm3)"], rows)
 
 
@@ -483,17 +509,22 @@ def wide_csv(sim: SimulatedStudy) -> str:
 def survival_csv(sim: SimulatedStudy) -> str:
     """Recorded survival table with the lab's own column names (``survival_columns:``)."""
     s = sim.survival
-    rows = [[a, str(mo), _num(t), str(e)]
-            for a, mo, t, e in zip(s["arm"], s["mouse_id"], s["time_days"], s["event"])]
+    rows = [
+        [a, str(mo), _num(t), str(e)]
+        for a, mo, t, e in zip(s["arm"], s["mouse_id"], s["time_days"], s["event"])
+    ]
     return _csv(["Group", "Mouse", "Days", "Died"], rows)
 
 
 def caliper_csv(sim: SimulatedStudy) -> str:
     """Caliper CSV: length and width (mm); volume = L·W²/2 is left to the pipeline."""
     m = sim.measurements
-    rows = [[a, str(mo), _num(d), _num(length, 2), _num(width, 2)]
-            for a, mo, d, length, width in zip(m["arm"], m["mouse_id"], m["day"],
-                                               m["length_mm"], m["width_mm"])]
+    rows = [
+        [a, str(mo), _num(d), _num(length, 2), _num(width, 2)]
+        for a, mo, d, length, width in zip(
+            m["arm"], m["mouse_id"], m["day"], m["length_mm"], m["width_mm"]
+        )
+    ]
     return _csv(["arm", "mouse_id", "day", "length_mm", "width_mm"], rows)
 
 
@@ -572,12 +603,18 @@ def readme(sims: dict[str, SimulatedStudy]) -> str:
         title, text = info[sid]
         values = calibration(sim)
         params = ", ".join(f"{k}={v:g}" for k, v in dataclasses.asdict(sim.spec.params).items())
-        lines += [f"## {title}", "", text, "", f"Seed {sim.spec.seed}. Model parameters: {params}.",
-                  "",
-                  "| quantity | target | window | achieved |", "|---|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            text,
+            "",
+            f"Seed {sim.spec.seed}. Model parameters: {params}.",
+            "",
+            "| quantity | target | window | achieved |",
+            "|---|---|---|---|",
+        ]
         for key, (target, lo, hi) in TARGETS[sid].items():
-            lines.append(f"| {key} | {target} | {_fmt(lo)}–{_fmt(hi)} | "
-                         f"{_fmt(values[key])} |")
+            lines.append(f"| {key} | {target} | {_fmt(lo)}–{_fmt(hi)} | {_fmt(values[key])} |")
         for key, value in values.items():
             if key not in TARGETS[sid]:
                 lines.append(f"| {key} | | | {_fmt(value)} |")
@@ -619,10 +656,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m xenoflow.simulate",
         description="Regenerate the SYNTHETIC demo studies (byte-identical for fixed seeds).",
     )
-    parser.add_argument("--out", type=Path, default=Path("data/demo"),
-                        help="output folder (default: data/demo)")
-    parser.add_argument("--find-seeds", action="store_true",
-                        help="print the first calibrated seed of each study and exit")
+    parser.add_argument(
+        "--out", type=Path, default=Path("data/demo"), help="output folder (default: data/demo)"
+    )
+    parser.add_argument(
+        "--find-seeds",
+        action="store_true",
+        help="print the first calibrated seed of each study and exit",
+    )
     args = parser.parse_args(argv)
     if args.find_seeds:
         for sid, spec in demo_specs().items():

@@ -12,9 +12,10 @@ the rule files declare the same paths (checked by ``tests/test_stages.py``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -23,31 +24,50 @@ from .config import Study
 
 #: stage -> output name -> path relative to the study's results folder.
 OUTPUTS: dict[str, dict[str, str]] = {
-    "ingest": {"measurements": "tables/measurements.tsv", "exclusions": "tables/exclusions.tsv",
-               "warnings": "tables/warnings.tsv"},
-    "growth": {"per_mouse": "tables/growth_per_mouse.tsv", "model": "tables/growth_model.tsv",
-               "contrasts": "tables/growth_contrasts.tsv",
-               "fits": "tables/growth_model_fits.tsv",
-               "exclusions": "tables/exclusions_growth.tsv",
-               "curves_png": "figures/growth_curves.png",
-               "curves_svg": "figures/growth_curves.svg",
-               "spaghetti_png": "figures/spaghetti.png",
-               "spaghetti_svg": "figures/spaghetti.svg"},
-    "efficacy": {"efficacy": "tables/efficacy.tsv", "mice": "tables/efficacy_per_mouse.tsv",
-                 "growth_delay": "tables/growth_delay.tsv", "response": "tables/response.tsv",
-                 "response_summary": "tables/response_summary.tsv",
-                 "exclusions": "tables/exclusions_efficacy.tsv",
-                 "exclusions_response": "tables/exclusions_response.tsv",
-                 "waterfall_png": "figures/waterfall.png",
-                 "waterfall_svg": "figures/waterfall.svg",
-                 "fold_change_png": "figures/fold_change.png",
-                 "fold_change_svg": "figures/fold_change.svg"},
-    "survival": {"per_mouse": "tables/survival_per_mouse.tsv", "per_arm": "tables/survival.tsv",
-                 "tests": "tables/survival_tests.tsv", "overall": "tables/survival_overall.tsv",
-                 "exclusions": "tables/exclusions_survival.tsv",
-                 "km_png": "figures/km.png", "km_svg": "figures/km.svg"},
-    "summary": {"md": "summary.md", "html": "summary.html", "xlsx": "study.xlsx",
-                "pzfx": "study.pzfx"},
+    "ingest": {
+        "measurements": "tables/measurements.tsv",
+        "exclusions": "tables/exclusions.tsv",
+        "warnings": "tables/warnings.tsv",
+    },
+    "growth": {
+        "per_mouse": "tables/growth_per_mouse.tsv",
+        "model": "tables/growth_model.tsv",
+        "contrasts": "tables/growth_contrasts.tsv",
+        "fits": "tables/growth_model_fits.tsv",
+        "exclusions": "tables/exclusions_growth.tsv",
+        "curves_png": "figures/growth_curves.png",
+        "curves_svg": "figures/growth_curves.svg",
+        "spaghetti_png": "figures/spaghetti.png",
+        "spaghetti_svg": "figures/spaghetti.svg",
+    },
+    "efficacy": {
+        "efficacy": "tables/efficacy.tsv",
+        "mice": "tables/efficacy_per_mouse.tsv",
+        "growth_delay": "tables/growth_delay.tsv",
+        "response": "tables/response.tsv",
+        "response_summary": "tables/response_summary.tsv",
+        "exclusions": "tables/exclusions_efficacy.tsv",
+        "exclusions_response": "tables/exclusions_response.tsv",
+        "waterfall_png": "figures/waterfall.png",
+        "waterfall_svg": "figures/waterfall.svg",
+        "fold_change_png": "figures/fold_change.png",
+        "fold_change_svg": "figures/fold_change.svg",
+    },
+    "survival": {
+        "per_mouse": "tables/survival_per_mouse.tsv",
+        "per_arm": "tables/survival.tsv",
+        "tests": "tables/survival_tests.tsv",
+        "overall": "tables/survival_overall.tsv",
+        "exclusions": "tables/exclusions_survival.tsv",
+        "km_png": "figures/km.png",
+        "km_svg": "figures/km.svg",
+    },
+    "summary": {
+        "md": "summary.md",
+        "html": "summary.html",
+        "xlsx": "study.xlsx",
+        "pzfx": "study.pzfx",
+    },
 }
 
 
@@ -81,8 +101,7 @@ def ingest_stage(study: Study, out: Any, ingested: Any = None) -> Any:
     return result
 
 
-def growth_stage(study: Study, measurements: pd.DataFrame, out: Any,
-                 figures: bool = True) -> Any:
+def growth_stage(study: Study, measurements: pd.DataFrame, out: Any, figures: bool = True) -> Any:
     """Per-mouse fits, mixed model, contrasts (:func:`xenoflow.growth.analyse_study`)."""
     from . import growth
 
@@ -95,38 +114,63 @@ def growth_stage(study: Study, measurements: pd.DataFrame, out: Any,
     if figures:
         from .plots import growth as growth_plots
 
-        growth_plots.write_growth_figures(result, measurements, study,
-                                          Path(out.curves_png).parent)
+        growth_plots.write_growth_figures(result, measurements, study, Path(out.curves_png).parent)
     return result
 
 
-def efficacy_stage(study: Study, measurements: pd.DataFrame, growth_model: pd.DataFrame | None,
-                   out: Any, figures: bool = True) -> dict[str, Any]:
+def efficacy_stage(
+    study: Study,
+    measurements: pd.DataFrame,
+    growth_model: pd.DataFrame | None,
+    out: Any,
+    figures: bool = True,
+) -> dict[str, Any]:
     """Efficacy metrics, growth delay, mRECIST (:func:`xenoflow.efficacy.analyse_study`)."""
     from . import efficacy
 
     tables = efficacy.analyse_study(study, measurements, growth_model)
-    for name in ("efficacy", "mice", "growth_delay", "response", "response_summary",
-                 "exclusions", "exclusions_response"):
+    for name in (
+        "efficacy",
+        "mice",
+        "growth_delay",
+        "response",
+        "response_summary",
+        "exclusions",
+        "exclusions_response",
+    ):
         io.write_tsv(tables[name], getattr(out, name))
     if figures:
         from .plots.efficacy import fold_change_figure, waterfall_figure
         from .plots.style import save_figure
 
-        save_figure(waterfall_figure(tables["response"], study.arm_names, study.control,
-                                     title=f"{study.title}: best response per mouse"
-                                           f"{_suffix(study)}"),
-                    out.waterfall_png[: -len(".png")], _formats(study))
-        save_figure(fold_change_figure(tables["efficacy"], tables["per_mouse"], study.arm_names,
-                                       study.control,
-                                       title=f"{study.title}: fold change at day "
-                                             f"{tables['reference_day']:g}{_suffix(study)}"),
-                    out.fold_change_png[: -len(".png")], _formats(study))
+        save_figure(
+            waterfall_figure(
+                tables["response"],
+                study.arm_names,
+                study.control,
+                title=f"{study.title}: best response per mouse{_suffix(study)}",
+            ),
+            out.waterfall_png[: -len(".png")],
+            _formats(study),
+        )
+        save_figure(
+            fold_change_figure(
+                tables["efficacy"],
+                tables["per_mouse"],
+                study.arm_names,
+                study.control,
+                title=f"{study.title}: fold change at day "
+                f"{tables['reference_day']:g}{_suffix(study)}",
+            ),
+            out.fold_change_png[: -len(".png")],
+            _formats(study),
+        )
     return tables
 
 
-def survival_stage(study: Study, measurements: pd.DataFrame, out: Any,
-                   figures: bool = True) -> dict[str, Any]:
+def survival_stage(
+    study: Study, measurements: pd.DataFrame, out: Any, figures: bool = True
+) -> dict[str, Any]:
     """Endpoints, Kaplan–Meier tables and tests (:func:`xenoflow.survival.analyse`)."""
     from . import survival
 
@@ -136,8 +180,9 @@ def survival_stage(study: Study, measurements: pd.DataFrame, out: Any,
     alpha = study.settings["alpha"]
     # a panel model's arms are different drugs: each is compared with the untreated control
     # only (one Holm family of those tests), as in a PDX clinical trial (Gao et al. 2015)
-    tables = survival.analyse(endpoints, study.arm_names, study.control, alpha,
-                              between_treated=not study.is_unit)
+    tables = survival.analyse(
+        endpoints, study.arm_names, study.control, alpha, between_treated=not study.is_unit
+    )
     io.write_tsv(tables["per_mouse"], out.per_mouse)
     io.write_tsv(tables["per_arm"], out.per_arm)
     io.write_tsv(tables["tests"], out.tests)
@@ -148,9 +193,16 @@ def survival_stage(study: Study, measurements: pd.DataFrame, out: Any,
         from .plots.survival import km_figure
 
         rule = "" if endpoints is None else "; ".join(dict.fromkeys(endpoints["endpoint_rule"]))
-        fig = km_figure(endpoints, study.arm_names, study.control, tables["tests"],
-                        labels={a.name: a.label or a.name for a in study.arms}, alpha=alpha,
-                        title=study.title + _suffix(study), endpoint_label=rule)
+        fig = km_figure(
+            endpoints,
+            study.arm_names,
+            study.control,
+            tables["tests"],
+            labels={a.name: a.label or a.name for a in study.arms},
+            alpha=alpha,
+            title=study.title + _suffix(study),
+            endpoint_label=rule,
+        )
         save_figure(fig, out.km_png[: -len(".png")], _formats(study))
     return {**tables, "endpoints": endpoints, "exclusions": exclusions}
 
@@ -163,5 +215,10 @@ def summary_stage(study: Study, tables: Mapping[str, pd.DataFrame], out: Any) ->
     io.write_text(summary.to_markdown(title, sections), out.md)
     io.write_text(summary.to_html(title, sections), out.html)
     export.write_xlsx(tables, out.xlsx, columns.readme(tables))
-    export.write_pzfx(tables["measurements"], summary.arm_day_summary(tables), study.arm_names,
-                      out.pzfx, study.title)
+    export.write_pzfx(
+        tables["measurements"],
+        summary.arm_day_summary(tables),
+        study.arm_names,
+        out.pzfx,
+        study.title,
+    )

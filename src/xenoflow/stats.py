@@ -9,7 +9,8 @@ what the named ``scipy.stats`` call returns, bit for bit on the supported argume
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,8 +80,9 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return out
 
 
-def mouse_curves(data: pd.DataFrame, value: str = "volume_mm3"
-                 ) -> Iterator[tuple[object, object, np.ndarray, np.ndarray]]:
+def mouse_curves(
+    data: pd.DataFrame, value: str = "volume_mm3"
+) -> Iterator[tuple[object, object, np.ndarray, np.ndarray]]:
     """``(arm, mouse_id, days, values)`` of each mouse, mice in order of first appearance and
     days ascending (stable for repeated days): one sort of the whole table, then a slice per
     mouse, which is much cheaper than a pandas group per mouse on panels of thousands of curves.

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import html
 import math
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ def fmt(value: object, digits: int = 3) -> str:
     v = float(value)  # type: ignore[arg-type]
     if v == 0:
         return "0"
-    return f"{v:.{digits}g}" if abs(v) < 10 ** digits else f"{v:,.0f}"
+    return f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:,.0f}"
 
 
 def fmt_p(p: object) -> str:
@@ -87,10 +88,14 @@ def to_markdown(title: str, sections: Iterable[Section]) -> str:
 
 def to_html(title: str, sections: Iterable[Section]) -> str:
     esc = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{esc(title)}</title>",
-           "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.45}"
-           "h2{border-bottom:1px solid #ccc}</style></head><body>", f"<h1>{esc(title)}</h1>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{esc(title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.45}"
+        "h2{border-bottom:1px solid #ccc}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
     for s in sections:
         out.append(f"<h2>{esc(s.title)}</h2>")
         out += [f"<p>{esc(p)}</p>" for p in s.paragraphs]
@@ -107,28 +112,35 @@ def to_html(title: str, sections: Iterable[Section]) -> str:
 def design_section(study: Study, measurements: pd.DataFrame) -> Section:
     s = Section("Design")
     if study.synthetic:
-        s.paragraphs.append("SYNTHETIC DATA: this study was simulated for demonstration; its "
-                            "numbers describe no real experiment.")
+        s.paragraphs.append(
+            "SYNTHETIC DATA: this study was simulated for demonstration; its "
+            "numbers describe no real experiment."
+        )
     model = f" in {study.model}" if study.model else ""
     n_mice = measurements.groupby("arm", sort=False)["mouse_id"].nunique()
     s.paragraphs.append(
         f"{study.title}{model}: {len(n_mice)} arms, control arm '{study.control}', "
         f"{int(n_mice.sum())} mice, days {measurements['day'].min():g} to "
-        f"{measurements['day'].max():g}.")
+        f"{measurements['day'].max():g}."
+    )
     for arm in n_mice.index:
         doses = study.arm(arm).doses if arm in study.arm_names else ()
         schedule = "; ".join(d.describe() for d in doses) or (
-            "control" if arm == study.control else "no dosing schedule given")
+            "control" if arm == study.control else "no dosing schedule given"
+        )
         noun = "mouse" if n_mice[arm] == 1 else "mice"
         s.bullets.append(f"{arm}: {n_mice[arm]} {noun} ({schedule})")
     if study.survival_data:
-        s.bullets.append("Survival: recorded per-mouse survival table "
-                         f"({study.survival_data.name}).")
+        s.bullets.append(
+            f"Survival: recorded per-mouse survival table ({study.survival_data.name})."
+        )
     elif study.endpoint_volume_mm3:
         rule = study.settings["endpoint_rule"]
         if rule == "fold_baseline":  # the volume threshold is not used by this rule
-            target = (f"tumour volume >= {float(study.settings['endpoint_fold']):g} x the "
-                      "mouse's baseline volume")
+            target = (
+                f"tumour volume >= {float(study.settings['endpoint_fold']):g} x the "
+                "mouse's baseline volume"
+            )
         else:
             target = f"tumour volume > {study.endpoint_volume_mm3:g} mm3"
         s.bullets.append(f"Survival: time to {target} (rule {rule}).")
@@ -149,32 +161,46 @@ def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
         return []
     day = next(iter(ref.values()))["day"]
     control = ref[study.control]
-    out = [f"By day {day:g} control tumours grew {fmt(control['mean_fold_change'])}-fold "
-           "(mean of per-mouse fold changes from baseline)."]
+    out = [
+        f"By day {day:g} control tumours grew {fmt(control['mean_fold_change'])}-fold "
+        "(mean of per-mouse fold changes from baseline)."
+    ]
     for arm in study.treated_arms:
         if arm not in ref:
             continue
         row = ref[arm]
-        low, high = _get(row, "fold_change_reduction_ci_low"), _get(row, "fold_change_reduction_ci_high")
+        low, high = (
+            _get(row, "fold_change_reduction_ci_low"),
+            _get(row, "fold_change_reduction_ci_high"),
+        )
         red = _get(row, "fold_change_reduction_pct")
         fc = float(row["mean_fold_change"])
-        sentence = (f"The {arm} arm grew {fmt(fc)}-fold" if fc >= 1 else
-                    f"Tumours in the {arm} arm shrank to {fmt(fc)} of their baseline volume")
+        sentence = (
+            f"The {arm} arm grew {fmt(fc)}-fold"
+            if fc >= 1
+            else f"Tumours in the {arm} arm shrank to {fmt(fc)} of their baseline volume"
+        )
         if not _isnum(red):
             out.append(sentence + ".")
             continue
         word = "reduction" if float(red) >= 0 else "increase"
-        sentence += (f", a {fmt(abs(float(red)), 2)}% {word} of the fold change relative to control "
-                     f"({fmt_ci(low, high, 3, '%')})")
+        sentence += (
+            f", a {fmt(abs(float(red)), 2)}% {word} of the fold change relative to control "
+            f"({fmt_ci(low, high, 3, '%')})"
+        )
         if _isnum(low) and _isnum(high) and float(low) <= 0 <= float(high):
             sentence += "; the interval includes no reduction, so the difference is not statistically significant"
         out.append(sentence + ".")
         tc, ct = _get(row, "tc_pct"), _get(row, "ratio_c_t")
         if _isnum(tc):
-            ratio = f"mean control volume was {fmt(ct)} times the {arm} mean; " if _isnum(ct) else ""
-            out.append(f"On day {day:g} the {ratio}%T/C was {fmt(tc, 3)}% "
-                       f"({fmt_ci(_get(row, 'tc_ci_low'), _get(row, 'tc_ci_high'), 3, '%')}; "
-                       f"{nci_activity(float(tc))}).")
+            ratio = (
+                f"mean control volume was {fmt(ct)} times the {arm} mean; " if _isnum(ct) else ""
+            )
+            out.append(
+                f"On day {day:g} the {ratio}%T/C was {fmt(tc, 3)}% "
+                f"({fmt_ci(_get(row, 'tc_ci_low'), _get(row, 'tc_ci_high'), 3, '%')}; "
+                f"{nci_activity(float(tc))})."
+            )
     return out
 
 
@@ -199,8 +225,10 @@ def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
             continue
         row = g[arm]
         diff = _get(row, "rate_diff_vs_control")
-        text = (f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
-                f"(ln volume) against {fmt(k_c)} per day in control")
+        text = (
+            f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
+            f"(ln volume) against {fmt(k_c)} per day in control"
+        )
         if _isnum(diff):
             p, method = _get(row, "p_value"), _get(row, "p_value_method") or "mixed model"
             p_small = _get(row, "p_value_small_sample")
@@ -208,10 +236,15 @@ def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
             if _isnum(p_small):
                 tests += f"; {fmt_p(p_small)}, {_get(row, 'p_value_small_sample_method')}"
                 p = p_small  # the verdict follows the small-sample test when there is one
-            verdict = ("a statistically significant difference" if _isnum(p) and float(p) < alpha
-                       else "not a statistically significant difference")
-            text += (f": difference {fmt(diff)} per day ({fmt_ci(_get(row, 'rate_diff_ci_low'), _get(row, 'rate_diff_ci_high'))}; "
-                     f"{tests}), {verdict}")
+            verdict = (
+                "a statistically significant difference"
+                if _isnum(p) and float(p) < alpha
+                else "not a statistically significant difference"
+            )
+            text += (
+                f": difference {fmt(diff)} per day ({fmt_ci(_get(row, 'rate_diff_ci_low'), _get(row, 'rate_diff_ci_high'))}; "
+                f"{tests}), {verdict}"
+            )
         out.append(text + ".")
     return out
 
@@ -221,9 +254,11 @@ def growth_delay_sentences(study: Study, delay: pd.DataFrame) -> list[str]:
     for row in records(delay):
         if row["arm"] == study.control or not _isnum(row.get("growth_delay_days")):
             continue
-        text = (f"Tumours in {row['arm']} took a median of {fmt(row['median_time_days'])} days to "
-                f"reach {row['threshold']} against {fmt(row['control_median_time_days'])} days in "
-                f"control: a growth delay of {fmt(row['growth_delay_days'])} days")
+        text = (
+            f"Tumours in {row['arm']} took a median of {fmt(row['median_time_days'])} days to "
+            f"reach {row['threshold']} against {fmt(row['control_median_time_days'])} days in "
+            f"control: a growth delay of {fmt(row['growth_delay_days'])} days"
+        )
         if _isnum(row.get("log_cell_kill_gross")):
             text += f" (gross log cell kill {fmt(row['log_cell_kill_gross'])})"
         out.append(text + ".")
@@ -236,7 +271,8 @@ def response_sentences(summary_table: pd.DataFrame) -> list[str]:
         out.append(
             f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {r['n_sd']} SD, {r['n_pd']} PD "
             f"of {r['n_mice']} mice; response rate {fmt(r['response_rate_pct'], 2)}% "
-            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')}).")
+            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')})."
+        )
     return out
 
 
@@ -262,15 +298,23 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
             out.append(f"Survival: {note}.")  # e.g. no control arm in the data
             continue
         arm, ref = row["arm"], row["reference"]
-        text = (f"Median survival was {_median_text(per_arm.get(arm))} in {arm} against "
-                f"{_median_text(per_arm.get(ref))} in {ref}")
+        text = (
+            f"Median survival was {_median_text(per_arm.get(arm))} in {arm} against "
+            f"{_median_text(per_arm.get(ref))} in {ref}"
+        )
         ratio = _get(row, "median_ratio")
         if _isnum(ratio):
             pct = (float(ratio) - 1) * 100
-            text += (f" (ratio {fmt(ratio)}, {fmt_ci(_get(row, 'median_ratio_ci_low'), _get(row, 'median_ratio_ci_high'))}; "
-                     f"{fmt(abs(pct), 2)}% {'longer' if pct >= 0 else 'shorter'})")
+            text += (
+                f" (ratio {fmt(ratio)}, {fmt_ci(_get(row, 'median_ratio_ci_low'), _get(row, 'median_ratio_ci_high'))}; "
+                f"{fmt(abs(pct), 2)}% {'longer' if pct >= 0 else 'shorter'})"
+            )
         p = _get(row, "logrank_p")
-        verdict = "statistically significant" if _isnum(p) and float(p) < alpha else "not statistically significant"
+        verdict = (
+            "statistically significant"
+            if _isnum(p) and float(p) < alpha
+            else "not statistically significant"
+        )
         text += f"; log-rank {fmt_p(p)}, {verdict}"
         hr, flag = _get(row, "hr"), _get(row, "hr_flag")
         if flag:
@@ -289,7 +333,9 @@ def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | Non
     for table in exclusions:
         for r in records(table):
             day = f" day {r['day']:g}" if _isnum(r.get("day")) else ""
-            s.bullets.append(f"[{r['stage']}] {r['arm']} / mouse {r['mouse_id']}{day}: {r['reason']}")
+            s.bullets.append(
+                f"[{r['stage']}] {r['arm']} / mouse {r['mouse_id']}{day}: {r['reason']}"
+            )
     if growth is not None and "model" in growth:
         for model in dict.fromkeys(growth["model"].dropna()):
             s.bullets.append(f"Growth comparison model: {model}")
@@ -310,14 +356,19 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     if "growth_delay" in tables:
         findings.paragraphs += growth_delay_sentences(study, tables["growth_delay"])
     if "survival" in tables and "survival_tests" in tables:
-        findings.paragraphs += survival_sentences(study, tables["survival"], tables["survival_tests"])
+        findings.paragraphs += survival_sentences(
+            study, tables["survival"], tables["survival_tests"]
+        )
     if "response_summary" in tables:
         findings.paragraphs += response_sentences(tables["response_summary"])
     if not findings.paragraphs:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
-    sections = [design_section(study, tables["measurements"]), findings,
-                notes_section(exclusions, tables.get("growth_model"))]
+    sections = [
+        design_section(study, tables["measurements"]),
+        findings,
+        notes_section(exclusions, tables.get("growth_model")),
+    ]
     title = f"{study.title} ({study.study_id})"
     if study.synthetic and "synthetic" not in title.lower():
         title += " — SYNTHETIC DATA"
@@ -334,11 +385,30 @@ def arm_day_summary(tables: Tables) -> pd.DataFrame:
 # Cross-study table
 
 CROSS_STUDY_COLUMNS = [
-    "study_id", "model", "synthetic", "arm", "control", "reference_day", "mean_fold_change",
-    "control_mean_fold_change", "fold_change_reduction_pct", "fold_change_reduction_ci_low",
-    "fold_change_reduction_ci_high", "tc_pct", "tgi_pct", "rate_diff_vs_control",
-    "rate_diff_ci_low", "rate_diff_ci_high", "rate_diff_p", "median_ratio",
-    "median_ratio_ci_low", "median_ratio_ci_high", "hr", "hr_ci_low", "hr_ci_high", "hr_flag",
+    "study_id",
+    "model",
+    "synthetic",
+    "arm",
+    "control",
+    "reference_day",
+    "mean_fold_change",
+    "control_mean_fold_change",
+    "fold_change_reduction_pct",
+    "fold_change_reduction_ci_low",
+    "fold_change_reduction_ci_high",
+    "tc_pct",
+    "tgi_pct",
+    "rate_diff_vs_control",
+    "rate_diff_ci_low",
+    "rate_diff_ci_high",
+    "rate_diff_p",
+    "median_ratio",
+    "median_ratio_ci_low",
+    "median_ratio_ci_high",
+    "hr",
+    "hr_ci_low",
+    "hr_ci_high",
+    "hr_flag",
     "logrank_p",
 ]
 
@@ -348,21 +418,36 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
     rows = []
     # first row per arm (per arm and reference for the tests), as plain dicts: a panel calls
     # this for every model, and row lookups in small frames dominated its cost
-    eff = _first_rows(_reference_rows(tables["efficacy"]), ["arm"]) if "efficacy" in tables \
-        else {}
+    eff = _first_rows(_reference_rows(tables["efficacy"]), ["arm"]) if "efficacy" in tables else {}
     growth = _first_rows(tables["growth_model"], ["arm"]) if "growth_model" in tables else {}
     tests = tables.get("survival_tests")
-    pairs = (_first_rows(tests[tests["reference"] == study.control], ["arm", "reference"])
-             if tests is not None and "reference" in tests else {})
+    pairs = (
+        _first_rows(tests[tests["reference"] == study.control], ["arm", "reference"])
+        if tests is not None and "reference" in tests
+        else {}
+    )
     for arm in study.treated_arms:
-        row: dict[str, object] = {"study_id": study.study_id, "model": study.model,
-                                  "synthetic": study.synthetic, "arm": arm, "control": study.control}
+        row: dict[str, object] = {
+            "study_id": study.study_id,
+            "model": study.model,
+            "synthetic": study.synthetic,
+            "arm": arm,
+            "control": study.control,
+        }
         if arm in eff:
             e = eff[arm]
-            row.update(reference_day=e["day"], mean_fold_change=_get(e, "mean_fold_change"),
-                       control_mean_fold_change=_get(eff.get(study.control), "mean_fold_change"))
-            for key in ("fold_change_reduction_pct", "fold_change_reduction_ci_low",
-                        "fold_change_reduction_ci_high", "tc_pct", "tgi_pct"):
+            row.update(
+                reference_day=e["day"],
+                mean_fold_change=_get(e, "mean_fold_change"),
+                control_mean_fold_change=_get(eff.get(study.control), "mean_fold_change"),
+            )
+            for key in (
+                "fold_change_reduction_pct",
+                "fold_change_reduction_ci_low",
+                "fold_change_reduction_ci_high",
+                "tc_pct",
+                "tgi_pct",
+            ):
                 row[key] = _get(e, key)
         if arm in growth:
             g = growth[arm]
@@ -371,8 +456,16 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
             row["rate_diff_p"] = _get(g, "p_value")
         t0 = pairs.get((arm, study.control))
         if t0 is not None:
-            for key in ("median_ratio", "median_ratio_ci_low", "median_ratio_ci_high", "hr",
-                        "hr_ci_low", "hr_ci_high", "hr_flag", "logrank_p"):
+            for key in (
+                "median_ratio",
+                "median_ratio_ci_low",
+                "median_ratio_ci_high",
+                "hr",
+                "hr_ci_low",
+                "hr_ci_high",
+                "hr_flag",
+                "logrank_p",
+            ):
                 row[key] = _get(t0, key)
         rows.append(row)
     return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
@@ -393,8 +486,10 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """``df.to_dict("records")`` (Python scalars), built from whole columns
     (:func:`xenoflow.io.column_lists`): pandas boxes every cell on its own, which made the
     summaries of panel models slow."""
-    columns = [items if isinstance(dtype, np.dtype) else
-               [None if x is pd.NA else x for x in items] for dtype, items in column_lists(df)]
+    columns = [
+        items if isinstance(dtype, np.dtype) else [None if x is pd.NA else x for x in items]
+        for dtype, items in column_lists(df)
+    ]
     return [dict(zip(df.columns, row)) for row in zip(*columns)]
 
 
@@ -413,8 +508,10 @@ def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
                 counts.setdefault((study_id, stage), [0, 0])[0] += len(tables[name])
             elif name == "warnings":
                 counts.setdefault((study_id, "ingest"), [0, 0])[1] += len(tables[name])
-    return pd.DataFrame([(sid, stage, n[0], n[1]) for (sid, stage), n in counts.items()],
-                        columns=["study_id", "stage", "n_excluded", "n_notes"])
+    return pd.DataFrame(
+        [(sid, stage, n[0], n[1]) for (sid, stage), n in counts.items()],
+        columns=["study_id", "stage", "n_excluded", "n_notes"],
+    )
 
 
 def tables_by_study(paths: Iterable[str | Path]) -> dict[str, Tables]:
@@ -430,11 +527,15 @@ def tables_by_study(paths: Iterable[str | Path]) -> dict[str, Tables]:
 def _concat(frames: Iterable[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()).reindex(
-        columns=columns)
+        columns=columns
+    )
 
 
-def cross_study_table(studies: Mapping[str, Study], tables: Mapping[str, Tables],
-                      panel_rows: Iterable[pd.DataFrame] = ()) -> pd.DataFrame:
+def cross_study_table(
+    studies: Mapping[str, Study],
+    tables: Mapping[str, Tables],
+    panel_rows: Iterable[pd.DataFrame] = (),
+) -> pd.DataFrame:
     """``results/summary.tsv``: the rows of every study, then those of every panel model."""
     rows = [cross_study_rows(study, tables.get(sid, {})) for sid, study in studies.items()]
     return _concat([*rows, *panel_rows], CROSS_STUDY_COLUMNS)
@@ -455,9 +556,12 @@ def qc_report(counts: pd.DataFrame, max_lines: int = 100) -> str:
     for r in records(counts[["study_id", "stage", "n_excluded", "n_notes"]]):
         by_study.setdefault(r["study_id"], []).append(r)
     for study_id, rows in by_study.items():
-        parts = [f"{r['stage']}: {r['n_excluded']} excluded"
-                 + (f", {r['n_notes']} notes" if r["n_notes"] else "")
-                 for r in rows if r["n_excluded"] or r["n_notes"]]
+        parts = [
+            f"{r['stage']}: {r['n_excluded']} excluded"
+            + (f", {r['n_notes']} notes" if r["n_notes"] else "")
+            for r in rows
+            if r["n_excluded"] or r["n_notes"]
+        ]
         if not parts and len(counts) > max_lines:
             clean += 1  # big batches (panels): only the studies with something to report
             continue

@@ -42,8 +42,14 @@ def _first_index(mask: np.ndarray) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
-def _one_mouse(days: np.ndarray, vols: np.ndarray, rule: str, threshold: float | None,
-               fold: float | None, label: str) -> tuple[float, int, str]:
+def _one_mouse(
+    days: np.ndarray,
+    vols: np.ndarray,
+    rule: str,
+    threshold: float | None,
+    fold: float | None,
+    label: str,
+) -> tuple[float, int, str]:
     """(time, event, endpoint_rule) for one mouse; days sorted, no missing volumes."""
     last = float(days[-1])
     if rule == "fold_baseline":
@@ -55,7 +61,7 @@ def _one_mouse(days: np.ndarray, vols: np.ndarray, rule: str, threshold: float |
         if start > 0:
             label += " (baseline = first positive volume)"
         limit = fold * vols[start]
-        hit = _first_index(vols[start + 1:] >= limit)
+        hit = _first_index(vols[start + 1 :] >= limit)
         if hit is None:
             return last, 0, label
         return float(days[start + 1 + hit]), 1, label
@@ -82,8 +88,12 @@ def _one_mouse(days: np.ndarray, vols: np.ndarray, rule: str, threshold: float |
     return t0 + frac * (t1 - t0), 1, label
 
 
-def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | None = None,
-                           rule: str = "first_above", fold: float | None = None) -> pd.DataFrame:
+def endpoints_from_volumes(
+    measurements: pd.DataFrame,
+    threshold_mm3: float | None = None,
+    rule: str = "first_above",
+    fold: float | None = None,
+) -> pd.DataFrame:
     """Derive one survival endpoint per mouse from tumour volumes (humane volume endpoint).
 
     Returns columns ``arm, mouse_id, time_days, event, endpoint_rule`` (one row per
@@ -109,15 +119,19 @@ def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | No
     ``endpoint_rule`` records the rule and its parameter, e.g. ``first_above 2000 mm3``.
     """
     if rule not in ENDPOINT_RULES:
-        raise ConfigError(f"analysis key 'endpoint_rule': '{rule}' is not one of "
-                          f"{', '.join(ENDPOINT_RULES)}")
+        raise ConfigError(
+            f"analysis key 'endpoint_rule': '{rule}' is not one of {', '.join(ENDPOINT_RULES)}"
+        )
     if rule == "fold_baseline":
         if fold is None or not fold > 1:
-            raise ConfigError("analysis key 'endpoint_fold': fold_baseline needs a fold > 1 "
-                              f"(got {fold!r})")
+            raise ConfigError(
+                f"analysis key 'endpoint_fold': fold_baseline needs a fold > 1 (got {fold!r})"
+            )
     elif threshold_mm3 is None or not threshold_mm3 > 0:
-        raise ConfigError(f"study key 'endpoint_volume_mm3': rule {rule} needs a positive "
-                          f"threshold (got {threshold_mm3!r})")
+        raise ConfigError(
+            f"study key 'endpoint_volume_mm3': rule {rule} needs a positive "
+            f"threshold (got {threshold_mm3!r})"
+        )
     label = _rule_label(rule, threshold_mm3, fold)
     data = complete_rows(measurements, ["volume_mm3", "day"])
     columns: list[list[Any]] = [[], [], [], [], []]
@@ -128,18 +142,28 @@ def endpoints_from_volumes(measurements: pd.DataFrame, threshold_mm3: float | No
     arms, mice, times, events, texts = columns
     if not arms:
         return empty_frame(PER_MOUSE_COLUMNS).astype({"time_days": float, "event": int})
-    return pd.DataFrame({"arm": arms, "mouse_id": mice,
-                         "time_days": np.array(times, dtype=float),
-                         "event": np.array(events, dtype=int), "endpoint_rule": texts},
-                        columns=PER_MOUSE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "arm": arms,
+            "mouse_id": mice,
+            "time_days": np.array(times, dtype=float),
+            "event": np.array(events, dtype=int),
+            "endpoint_rule": texts,
+        },
+        columns=PER_MOUSE_COLUMNS,
+    )
 
 
 # -------------------------------------------------------------------------- recorded endpoints
 
 
-def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
-                       arms: list[str] | None = None, measurements: pd.DataFrame | None = None,
-                       measurements_source: str = "the measurement table") -> pd.DataFrame:
+def read_survival_data(
+    path: str | Path,
+    columns: dict[str, str] | None = None,
+    arms: list[str] | None = None,
+    measurements: pd.DataFrame | None = None,
+    measurements_source: str = "the measurement table",
+) -> pd.DataFrame:
     """Read and validate a recorded per-mouse survival table (``survival_data:``).
 
     ``columns`` maps canonical names (``arm, mouse_id, time_days, event``) to the file's names
@@ -170,19 +194,26 @@ def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
         raise InputError(f"{path}: cannot read the survival table: {exc}") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
     names = {c: columns.get(c, c) for c in ("arm", "mouse_id", "time_days", "event")}
-    missing = [f"'{names[c]}'" + (f" (for {c})" if names[c] != c else "")
-               for c in names if names[c] not in raw.columns]
+    missing = [
+        f"'{names[c]}'" + (f" (for {c})" if names[c] != c else "")
+        for c in names
+        if names[c] not in raw.columns
+    ]
     if missing:
-        raise InputError(f"{path}: row 1: missing column {', '.join(missing)}; found columns "
-                         f"{', '.join(map(repr, raw.columns))} (rename them with "
-                         "survival_columns:)")
+        raise InputError(
+            f"{path}: row 1: missing column {', '.join(missing)}; found columns "
+            f"{', '.join(map(repr, raw.columns))} (rename them with "
+            "survival_columns:)"
+        )
     out_rows = []
     seen: dict[tuple[str, str], int] = {}
     last_day: dict[tuple[str, str], float] = {}
     if measurements is not None:
         measured = measurements.dropna(subset=["day"])
-        last_day = {(str(a), str(m)): float(d) for (a, m), d in
-                    measured.groupby(["arm", "mouse_id"], sort=False)["day"].max().items()}
+        last_day = {
+            (str(a), str(m)): float(d)
+            for (a, m), d in measured.groupby(["arm", "mouse_id"], sort=False)["day"].max().items()
+        }
     measured_arms = list(dict.fromkeys(a for a, _ in last_day))
     for i, rec in enumerate(raw.to_dict("records")):
         row = i + 2  # header is row 1
@@ -193,8 +224,10 @@ def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
             raise InputError(f"{where}, column '{names['arm']}': empty; expected an arm name")
         arm = str(arm).strip()
         if arms is not None and arm not in arms:
-            raise InputError(f"{where}, column '{names['arm']}': unknown arm '{arm}'; expected one "
-                             f"of {', '.join(arms)}")
+            raise InputError(
+                f"{where}, column '{names['arm']}': unknown arm '{arm}'; expected one "
+                f"of {', '.join(arms)}"
+            )
         if pd.isna(mouse) or str(mouse).strip() == "":
             raise InputError(f"{where}, column '{names['mouse_id']}': empty; expected a mouse id")
         mouse = str(mouse).strip()
@@ -206,52 +239,85 @@ def read_survival_data(path: str | Path, columns: dict[str, str] | None = None,
         except ValueError:
             time = float("nan")
         if not math.isfinite(time) or time < 0:
-            raise InputError(f"{where}, column '{names['time_days']}': '{text_t}' is not a "
-                             "number >= 0; expected the time in days")
+            raise InputError(
+                f"{where}, column '{names['time_days']}': '{text_t}' is not a "
+                "number >= 0; expected the time in days"
+            )
         text_e = rec[names["event"]]
         try:
             event = float(str(text_e).strip())
         except ValueError:
             event = float("nan")
         if event not in (0.0, 1.0):
-            raise InputError(f"{where}, column '{names['event']}': '{text_e}' is not 0 or 1; "
-                             "expected 1 = died or reached the endpoint, 0 = censored")
+            raise InputError(
+                f"{where}, column '{names['event']}': '{text_e}' is not 0 or 1; "
+                "expected 1 = died or reached the endpoint, 0 = censored"
+            )
         key = (arm, mouse)
         if key in seen:
-            raise InputError(f"{where}, column '{names['mouse_id']}': mouse '{mouse}' of arm "
-                             f"'{arm}' already appears on row {seen[key]}; expected one row "
-                             "per mouse")
+            raise InputError(
+                f"{where}, column '{names['mouse_id']}': mouse '{mouse}' of arm "
+                f"'{arm}' already appears on row {seen[key]}; expected one row "
+                "per mouse"
+            )
         seen[key] = row
         if measurements is not None:
-            _check_against_measurements(where, names, arm, mouse, time, int(event), last_day,
-                                        measured_arms, measurements_source)
+            _check_against_measurements(
+                where,
+                names,
+                arm,
+                mouse,
+                time,
+                int(event),
+                last_day,
+                measured_arms,
+                measurements_source,
+            )
         out_rows.append((arm, mouse, time, int(event), "recorded"))
     out = pd.DataFrame(out_rows, columns=PER_MOUSE_COLUMNS)
     out["time_days"] = out["time_days"].astype(float)
     if arms is not None and not out.empty:
         order = {a: i for i, a in enumerate(arms)}
-        out = (out.assign(_o=out["arm"].map(order)).sort_values(["_o", "mouse_id"], kind="mergesort")
-               .drop(columns="_o").reset_index(drop=True))
+        out = (
+            out.assign(_o=out["arm"].map(order))
+            .sort_values(["_o", "mouse_id"], kind="mergesort")
+            .drop(columns="_o")
+            .reset_index(drop=True)
+        )
     return out
 
 
-def _check_against_measurements(where: str, names: dict[str, str], arm: str, mouse: str,
-                                time: float, event: int, last_day: dict[tuple[str, str], float],
-                                measured_arms: list[str], source: str) -> None:
+def _check_against_measurements(
+    where: str,
+    names: dict[str, str],
+    arm: str,
+    mouse: str,
+    time: float,
+    event: int,
+    last_day: dict[tuple[str, str], float],
+    measured_arms: list[str],
+    source: str,
+) -> None:
     """One recorded row against the measurements (see :func:`read_survival_data`)."""
     if arm not in measured_arms:
-        raise InputError(f"{where}, column '{names['arm']}': arm '{arm}' has no measurements in "
-                         f"{source}; expected one of {', '.join(measured_arms)}")
+        raise InputError(
+            f"{where}, column '{names['arm']}': arm '{arm}' has no measurements in "
+            f"{source}; expected one of {', '.join(measured_arms)}"
+        )
     last = last_day.get((arm, mouse))
     if last is None:
-        raise InputError(f"{where}, column '{names['mouse_id']}': mouse '{mouse}' of arm "
-                         f"'{arm}' has no measurements in {source}; expected a mouse of the "
-                         "measurement table (same arm and mouse id)")
+        raise InputError(
+            f"{where}, column '{names['mouse_id']}': mouse '{mouse}' of arm "
+            f"'{arm}' has no measurements in {source}; expected a mouse of the "
+            "measurement table (same arm and mouse id)"
+        )
     if event == 1 and time < last:
-        raise InputError(f"{where}, column '{names['time_days']}': mouse '{mouse}' of arm "
-                         f"'{arm}' reached the endpoint on day {time:g} but was measured later, "
-                         f"on day {last:g} ({source}); expected a time >= {last:g} for a "
-                         "recorded event, or event 0 (censored)")
+        raise InputError(
+            f"{where}, column '{names['time_days']}': mouse '{mouse}' of arm "
+            f"'{arm}' reached the endpoint on day {time:g} but was measured later, "
+            f"on day {last:g} ({source}); expected a time >= {last:g} for a "
+            "recorded event, or event 0 (censored)"
+        )
 
 
 def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -266,20 +332,25 @@ def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFra
     """
     if study.survival_data is not None:
         arms = study.arm_names or None  # a study without an `arms:` list takes the table's arms
-        return read_survival_data(study.survival_data, study.survival_columns, arms,
-                                  measurements, study.data.name)
+        return read_survival_data(
+            study.survival_data, study.survival_columns, arms, measurements, study.data.name
+        )
     if study.endpoint_volume_mm3 is None:
         return None
     if measurements is None:
         raise ValueError("derived endpoints need the measurement table")
     settings = study.settings
-    return endpoints_from_volumes(measurements, study.endpoint_volume_mm3,
-                                  settings.get("endpoint_rule", "first_above"),
-                                  settings.get("endpoint_fold"))
+    return endpoints_from_volumes(
+        measurements,
+        study.endpoint_volume_mm3,
+        settings.get("endpoint_rule", "first_above"),
+        settings.get("endpoint_fold"),
+    )
 
 
-def endpoint_exclusions(measurements: pd.DataFrame | None, endpoints: pd.DataFrame | None,
-                        source: str = "") -> pd.DataFrame:
+def endpoint_exclusions(
+    measurements: pd.DataFrame | None, endpoints: pd.DataFrame | None, source: str = ""
+) -> pd.DataFrame:
     """Mice of the measurement table that have no survival endpoint (stage ``survival``).
 
     Columns ``stage, arm, mouse_id, day, reason`` (day empty: whole mouse), as DEVELOPING.md
@@ -289,35 +360,77 @@ def endpoint_exclusions(measurements: pd.DataFrame | None, endpoints: pd.DataFra
     """
     if measurements is None or endpoints is None or measurements.empty:
         return empty_exclusions()
-    have = set(zip(map(str, endpoints["arm"].tolist()),
-                   map(str, endpoints["mouse_id"].tolist())))
-    mice = dict.fromkeys(zip(map(str, measurements["arm"].tolist()),
-                             map(str, measurements["mouse_id"].tolist())))
-    reason = (f"not listed in the recorded survival table {source}".rstrip() if source
-              else "no measured volume: no survival endpoint")
-    return exclusions_frame(("survival", a, m, float("nan"), reason) for a, m in mice
-                            if (a, m) not in have)
+    have = set(zip(map(str, endpoints["arm"].tolist()), map(str, endpoints["mouse_id"].tolist())))
+    mice = dict.fromkeys(
+        zip(map(str, measurements["arm"].tolist()), map(str, measurements["mouse_id"].tolist()))
+    )
+    reason = (
+        f"not listed in the recorded survival table {source}".rstrip()
+        if source
+        else "no measured volume: no survival endpoint"
+    )
+    return exclusions_frame(
+        ("survival", a, m, float("nan"), reason) for a, m in mice if (a, m) not in have
+    )
 
 
 # ------------------------------------------------------------------------------ analysis tables
 
-PER_ARM_COLUMNS = ["arm", "n", "events", "median_days", "median_ci_low", "median_ci_high",
-                   "rmst_days", "rmst_horizon_days", "median_followup_days", "note"]
+PER_ARM_COLUMNS = [
+    "arm",
+    "n",
+    "events",
+    "median_days",
+    "median_ci_low",
+    "median_ci_high",
+    "rmst_days",
+    "rmst_horizon_days",
+    "median_followup_days",
+    "note",
+]
 #: Fewest mice an arm needs for a Kaplan–Meier estimate or a two-arm test; one-mouse arms (PDX
 #: clinical-trial designs) keep their per-mouse endpoint only.
 MIN_MICE_KM = 2
 TEST_COLUMNS = [
-    "arm", "reference", "comparison", "n_arm", "n_reference", "events_arm", "events_reference",
-    "logrank_chisq", "logrank_p", "gbw_chisq", "gbw_p",
-    "hr", "hr_ci_low", "hr_ci_high", "hr_p", "hr_flag",
-    "hr_mh", "hr_mh_ci_low", "hr_mh_ci_high", "hr_logrank", "hr_logrank_ci_low",
-    "hr_logrank_ci_high", "hr_firth", "hr_firth_ci_low", "hr_firth_ci_high", "hr_firth_p",
-    "median_arm_days", "median_reference_days", "median_ratio", "median_ratio_ci_low",
-    "median_ratio_ci_high", "median_increase_pct", "p_holm", "note",
+    "arm",
+    "reference",
+    "comparison",
+    "n_arm",
+    "n_reference",
+    "events_arm",
+    "events_reference",
+    "logrank_chisq",
+    "logrank_p",
+    "gbw_chisq",
+    "gbw_p",
+    "hr",
+    "hr_ci_low",
+    "hr_ci_high",
+    "hr_p",
+    "hr_flag",
+    "hr_mh",
+    "hr_mh_ci_low",
+    "hr_mh_ci_high",
+    "hr_logrank",
+    "hr_logrank_ci_low",
+    "hr_logrank_ci_high",
+    "hr_firth",
+    "hr_firth_ci_low",
+    "hr_firth_ci_high",
+    "hr_firth_p",
+    "median_arm_days",
+    "median_reference_days",
+    "median_ratio",
+    "median_ratio_ci_low",
+    "median_ratio_ci_high",
+    "median_increase_pct",
+    "p_holm",
+    "note",
 ]
 OVERALL_COLUMNS = ["test", "arms", "scores", "chisq", "df", "p", "note"]
-NO_ENDPOINT_NOTE = ("no survival endpoint configured: set endpoint_volume_mm3 or survival_data in "
-                    "the study file")
+NO_ENDPOINT_NOTE = (
+    "no survival endpoint configured: set endpoint_volume_mm3 or survival_data in the study file"
+)
 
 
 def _arm_order(endpoints: pd.DataFrame, arms: list[str]) -> list[str]:
@@ -341,8 +454,9 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     times = endpoints["time_days"].to_numpy(dtype=float)
     events = endpoints["event"].to_numpy(dtype=float)
     # fmax / nansum skip missing values, as the pandas max and sum did
-    horizon = min((np.fmax.reduce(times[rows_of[a]]) for a in order if a in rows_of),
-                  default=float("nan"))
+    horizon = min(
+        (np.fmax.reduce(times[rows_of[a]]) for a in order if a in rows_of), default=float("nan")
+    )
     rows = []
     for arm in order:
         if arm not in rows_of:
@@ -350,29 +464,40 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
             continue
         t, e = times[rows_of[arm]], events[rows_of[arm]]
         if len(t) < MIN_MICE_KM:
-            rows.append((arm, len(t), int(np.nansum(e)), *(float("nan"),) * 4, horizon,
-                         float("nan"), f"{len(t)} mouse: no Kaplan-Meier estimate (needs >= "
-                         f"{MIN_MICE_KM} mice); see survival_per_mouse"))
+            rows.append(
+                (
+                    arm,
+                    len(t),
+                    int(np.nansum(e)),
+                    *(float("nan"),) * 4,
+                    horizon,
+                    float("nan"),
+                    f"{len(t)} mouse: no Kaplan-Meier estimate (needs >= "
+                    f"{MIN_MICE_KM} mice); see survival_per_mouse",
+                )
+            )
             continue
         med, lo, hi = km_median_ci(t, e, alpha)
         followup = km_median_ci(t, 1 - e, alpha)[0]
-        rows.append((arm, len(t), int(e.sum()), med, lo, hi, rmst(t, e, horizon), horizon,
-                     followup, ""))
+        rows.append(
+            (arm, len(t), int(e.sum()), med, lo, hi, rmst(t, e, horizon), horizon, followup, "")
+        )
     out = pd.DataFrame(rows, columns=PER_ARM_COLUMNS)
     for column in ("n", "events"):  # astype with a dict checks every column: ~1 ms
         out[column] = out[column].astype(int)
     return out
 
 
-def comparison_pairs(arms: list[str], control: str, between_treated: bool = True
-                     ) -> list[tuple[str, str, str]]:
+def comparison_pairs(
+    arms: list[str], control: str, between_treated: bool = True
+) -> list[tuple[str, str, str]]:
     """(arm, reference, kind): every treated arm vs control, then (``between_treated``) every
     pair of treated arms (the later-listed arm vs the earlier one, e.g. high dose vs low
     dose)."""
     treated = [a for a in arms if a != control]
     pairs = [(a, control, "vs control") for a in treated] if control in arms else []
     for i, ref in enumerate(treated if between_treated else []):
-        for arm in treated[i + 1:]:
+        for arm in treated[i + 1 :]:
             pairs.append((arm, ref, "between treated"))
     return pairs
 
@@ -381,16 +506,21 @@ def _hr_flag(sep: float, events_arm: int, events_ref: int) -> str:
     if events_arm + events_ref == 0:
         return "no events: no hazard ratio"
     if sep < 0:
-        return ("complete separation (monotone likelihood): Cox HR -> 0, no finite estimate; "
-                "see hr_firth")
+        return (
+            "complete separation (monotone likelihood): Cox HR -> 0, no finite estimate; "
+            "see hr_firth"
+        )
     if sep > 0:
-        return ("complete separation (monotone likelihood): Cox HR -> infinity, no finite "
-                "estimate; see hr_firth")
+        return (
+            "complete separation (monotone likelihood): Cox HR -> infinity, no finite "
+            "estimate; see hr_firth"
+        )
     return ""
 
 
-def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
-                alpha: float = 0.05, firth: bool = True) -> dict[str, Any]:
+def compare_two(
+    endpoints: pd.DataFrame, arm: str, reference: str, alpha: float = 0.05, firth: bool = True
+) -> dict[str, Any]:
     """All two-arm statistics of ``arm`` against ``reference`` (one ``survival_tests`` row).
 
     Log-rank (Mantel–Cox) and Gehan–Breslow–Wilcoxon chi-square/p; Cox PH HR (Efron) with
@@ -406,13 +536,22 @@ def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
     g = sub["arm"].to_numpy(object)
     x = (g == arm).astype(float)
     ev_a, ev_r = int(e[x == 1].sum()), int(e[x == 0].sum())
-    row: dict[str, Any] = {"arm": arm, "reference": reference,
-                           "n_arm": int((x == 1).sum()), "n_reference": int((x == 0).sum()),
-                           "events_arm": ev_a, "events_reference": ev_r}
+    row: dict[str, Any] = {
+        "arm": arm,
+        "reference": reference,
+        "n_arm": int((x == 1).sum()),
+        "n_reference": int((x == 0).sum()),
+        "events_arm": ev_a,
+        "events_reference": ev_r,
+    }
     lr_chisq, lr_df, lr_p = st.logrank(t, e, g, (arm, reference))
     gbw_chisq, gbw_df, gbw_p = st.logrank(t, e, g, (arm, reference), weighting="gehan")
-    row.update(logrank_chisq=lr_chisq if lr_df else float("nan"), logrank_p=lr_p,
-               gbw_chisq=gbw_chisq if gbw_df else float("nan"), gbw_p=gbw_p)
+    row.update(
+        logrank_chisq=lr_chisq if lr_df else float("nan"),
+        logrank_p=lr_p,
+        gbw_chisq=gbw_chisq if gbw_df else float("nan"),
+        gbw_p=gbw_p,
+    )
     if row["n_arm"] and row["n_reference"]:
         cox = st.cox_binary(t, e, x, alpha)
         row.update({k: cox[k] for k in ("hr", "hr_ci_low", "hr_ci_high", "hr_p")})
@@ -425,14 +564,24 @@ def compare_two(endpoints: pd.DataFrame, arm: str, reference: str,
     med_a = km_median_ci(t[x == 1], e[x == 1], alpha)[0] if row["n_arm"] else float("nan")
     med_r = km_median_ci(t[x == 0], e[x == 0], alpha)[0] if row["n_reference"] else float("nan")
     ratio, lo, hi = st.median_ratio_ci(med_a, med_r, ev_a, ev_r, alpha)
-    row.update(median_arm_days=med_a, median_reference_days=med_r, median_ratio=ratio,
-               median_ratio_ci_low=lo, median_ratio_ci_high=hi,
-               median_increase_pct=100 * (ratio - 1))
+    row.update(
+        median_arm_days=med_a,
+        median_reference_days=med_r,
+        median_ratio=ratio,
+        median_ratio_ci_low=lo,
+        median_ratio_ci_high=hi,
+        median_increase_pct=100 * (ratio - 1),
+    )
     return row
 
 
-def comparisons(endpoints: pd.DataFrame, arms: list[str], control: str,
-                alpha: float = 0.05, between_treated: bool = True) -> pd.DataFrame:
+def comparisons(
+    endpoints: pd.DataFrame,
+    arms: list[str],
+    control: str,
+    alpha: float = 0.05,
+    between_treated: bool = True,
+) -> pd.DataFrame:
     """``survival_tests`` table: one row per pair of :func:`comparison_pairs`.
 
     ``p_holm`` = Holm-adjusted log-rank p over all rows of the table (one family: the
@@ -442,15 +591,26 @@ def comparisons(endpoints: pd.DataFrame, arms: list[str], control: str,
     n = endpoints.groupby("arm").size()
     rows: list[dict[str, Any]] = []
     if control not in present:
-        rows.append({"reference": control, "comparison": "vs control",
-                     "note": f"no control arm '{control}' in the data: comparisons with control "
-                             "skipped"})
+        rows.append(
+            {
+                "reference": control,
+                "comparison": "vs control",
+                "note": f"no control arm '{control}' in the data: comparisons with control skipped",
+            }
+        )
     for arm, ref, kind in comparison_pairs(present, control, between_treated):
         if min(n.get(arm, 0), n.get(ref, 0)) < MIN_MICE_KM:
-            rows.append({"arm": arm, "reference": ref, "comparison": kind,
-                         "n_arm": int(n.get(arm, 0)), "n_reference": int(n.get(ref, 0)),
-                         "note": f"skipped: an arm has fewer than {MIN_MICE_KM} mice (log-rank "
-                                 "and hazard ratios need replicates)"})
+            rows.append(
+                {
+                    "arm": arm,
+                    "reference": ref,
+                    "comparison": kind,
+                    "n_arm": int(n.get(arm, 0)),
+                    "n_reference": int(n.get(ref, 0)),
+                    "note": f"skipped: an arm has fewer than {MIN_MICE_KM} mice (log-rank "
+                    "and hazard ratios need replicates)",
+                }
+            )
             continue
         row = compare_two(endpoints, arm, ref, alpha)
         row["comparison"] = kind
@@ -472,9 +632,17 @@ def overall_tests(endpoints: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     n = endpoints.groupby("arm").size()
     present = [a for a in _arm_order(endpoints, arms) if n.get(a, 0) >= MIN_MICE_KM]
     if len(present) < 3:
-        return pd.DataFrame([{"test": "", "arms": " | ".join(present), "note":
-                              f"fewer than 3 arms with >= {MIN_MICE_KM} mice: overall and trend "
-                              "tests are the pairwise tests"}], columns=OVERALL_COLUMNS)
+        return pd.DataFrame(
+            [
+                {
+                    "test": "",
+                    "arms": " | ".join(present),
+                    "note": f"fewer than 3 arms with >= {MIN_MICE_KM} mice: overall and trend "
+                    "tests are the pairwise tests",
+                }
+            ],
+            columns=OVERALL_COLUMNS,
+        )
     endpoints = endpoints[endpoints["arm"].isin(present)]
     t = endpoints["time_days"].to_numpy(float)
     e = endpoints["event"].to_numpy(float)
@@ -483,18 +651,39 @@ def overall_tests(endpoints: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     rows = []
     for name, weighting in (("logrank_overall", "logrank"), ("gbw_overall", "gehan")):
         chisq, df, p = st.logrank(t, e, g, present, weighting)
-        rows.append({"test": name, "arms": label, "scores": "", "chisq": chisq, "df": df,
-                     "p": p, "note": ""})
+        rows.append(
+            {
+                "test": name,
+                "arms": label,
+                "scores": "",
+                "chisq": chisq,
+                "df": df,
+                "p": p,
+                "note": "",
+            }
+        )
     chisq, p = st.logrank_trend(t, e, g, present)
-    rows.append({"test": "logrank_trend", "arms": label,
-                 "scores": " ".join(str(i) for i in range(1, len(present) + 1)),
-                 "chisq": chisq, "df": 1, "p": p,
-                 "note": "scores follow the study's arm order (meaningful for ordered doses)"})
+    rows.append(
+        {
+            "test": "logrank_trend",
+            "arms": label,
+            "scores": " ".join(str(i) for i in range(1, len(present) + 1)),
+            "chisq": chisq,
+            "df": 1,
+            "p": p,
+            "note": "scores follow the study's arm order (meaningful for ordered doses)",
+        }
+    )
     return pd.DataFrame(rows, columns=OVERALL_COLUMNS)
 
 
-def analyse(endpoints: pd.DataFrame | None, arms: list[str], control: str,
-            alpha: float = 0.05, between_treated: bool = True) -> dict[str, pd.DataFrame]:
+def analyse(
+    endpoints: pd.DataFrame | None,
+    arms: list[str],
+    control: str,
+    alpha: float = 0.05,
+    between_treated: bool = True,
+) -> dict[str, pd.DataFrame]:
     """All survival tables of a study: ``per_mouse``, ``per_arm``, ``tests``, ``overall``.
 
     ``endpoints`` = :func:`study_endpoints` output; ``None`` (no endpoint configured) gives
@@ -502,11 +691,15 @@ def analyse(endpoints: pd.DataFrame | None, arms: list[str], control: str,
     treated arm with the control only (panel models: different drugs, not doses of one).
     """
     if endpoints is None:
-        return {"per_mouse": empty_frame(PER_MOUSE_COLUMNS),
-                "per_arm": empty_frame(PER_ARM_COLUMNS),
-                "tests": empty_frame(TEST_COLUMNS),
-                "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS)}
-    return {"per_mouse": endpoints[PER_MOUSE_COLUMNS],
-            "per_arm": per_arm_summary(endpoints, arms, alpha),
-            "tests": comparisons(endpoints, arms, control, alpha, between_treated),
-            "overall": overall_tests(endpoints, arms)}
+        return {
+            "per_mouse": empty_frame(PER_MOUSE_COLUMNS),
+            "per_arm": empty_frame(PER_ARM_COLUMNS),
+            "tests": empty_frame(TEST_COLUMNS),
+            "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS),
+        }
+    return {
+        "per_mouse": endpoints[PER_MOUSE_COLUMNS],
+        "per_arm": per_arm_summary(endpoints, arms, alpha),
+        "tests": comparisons(endpoints, arms, control, alpha, between_treated),
+        "overall": overall_tests(endpoints, arms),
+    }

@@ -16,13 +16,17 @@ ratios, pp. 67-68 ratio of medians); GraphPad Prism KB #718 and the Prism Statis
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from .stats import chi2_ppf, chi2_sf, norm_ppf
-from .stats import holm  # noqa: F401  (re-exported: survival uses st.holm)
+from .stats import (
+    chi2_ppf,
+    chi2_sf,
+    holm,  # noqa: F401  (re-exported: survival uses st.holm)
+    norm_ppf,
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,9 @@ class LogrankTable:
     var: np.ndarray
 
 
-def _event_counts(time: np.ndarray, event: np.ndarray, group: np.ndarray,
-                  groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _event_counts(
+    time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(event times, n_risk[t, j], d[t, j])."""
     times = np.unique(time[event == 1])
     n = np.empty((times.size, len(groups)))
@@ -54,8 +59,13 @@ def _event_counts(time: np.ndarray, event: np.ndarray, group: np.ndarray,
     return times, n, d
 
 
-def logrank_table(time: Sequence[float], event: Sequence[float], group: Sequence[str],
-                  groups: Sequence[str] | None = None, weighting: str = "logrank") -> LogrankTable:
+def logrank_table(
+    time: Sequence[float],
+    event: Sequence[float],
+    group: Sequence[str],
+    groups: Sequence[str] | None = None,
+    weighting: str = "logrank",
+) -> LogrankTable:
     """O, E and Var(O - E) per group. ``weighting``: ``logrank`` (w = 1, Mantel–Cox),
     ``gehan`` (w = n_t, Gehan–Breslow–Wilcoxon, Prism's "Gehan-Breslow-Wilcoxon" and lifelines'
     ``weightings="wilcoxon"``) or ``peto`` (w = pooled Kaplan–Meier S(t-), Peto–Peto /
@@ -106,7 +116,9 @@ def chisq_from_table(table: LogrankTable) -> tuple[float, int, float]:
     return chisq, df, float(chi2_sf(chisq, df))
 
 
-def logrank(time, event, group, groups=None, weighting: str = "logrank") -> tuple[float, int, float]:
+def logrank(
+    time, event, group, groups=None, weighting: str = "logrank"
+) -> tuple[float, int, float]:
     """Log-rank (or Gehan–Breslow–Wilcoxon) chi-square, df and p over the listed groups.
 
     Two groups: Prism's Mantel–Cox / Gehan–Breslow–Wilcoxon test; k groups: the overall test,
@@ -115,8 +127,9 @@ def logrank(time, event, group, groups=None, weighting: str = "logrank") -> tupl
     return chisq_from_table(logrank_table(time, event, group, groups, weighting))
 
 
-def logrank_trend(time, event, group, groups: Sequence[str],
-                  scores: Sequence[float] | None = None) -> tuple[float, float]:
+def logrank_trend(
+    time, event, group, groups: Sequence[str], scores: Sequence[float] | None = None
+) -> tuple[float, float]:
     """Log-rank test for trend over ordered groups (1 df). Returns ``(chisq, p)``.
 
     U = sum_j s_j (O_j - E_j), Var(U) = s' V s with V the log-rank covariance of (O - E)
@@ -135,8 +148,9 @@ def logrank_trend(time, event, group, groups: Sequence[str],
     return chisq, float(chi2_sf(chisq, 1))
 
 
-def hazard_ratios_logrank(time, event, group, arm: str, reference: str,
-                          alpha: float = 0.05) -> dict[str, float]:
+def hazard_ratios_logrank(
+    time, event, group, arm: str, reference: str, alpha: float = 0.05
+) -> dict[str, float]:
     """Prism's two non-model hazard ratios of ``arm`` relative to ``reference``.
 
     Mantel–Haenszel: HR = exp((O_a - E_a) / V), CI exp((O_a - E_a)/V -/+ z / sqrt(V)).
@@ -149,25 +163,41 @@ def hazard_ratios_logrank(time, event, group, arm: str, reference: str,
     o_a, o_r = table.observed
     e_a, e_r = table.expected
     v = table.var[0, 0]
-    out = dict.fromkeys(["hr_mh", "hr_mh_ci_low", "hr_mh_ci_high", "hr_logrank",
-                         "hr_logrank_ci_low", "hr_logrank_ci_high"], float("nan"))
+    out = dict.fromkeys(
+        [
+            "hr_mh",
+            "hr_mh_ci_low",
+            "hr_mh_ci_high",
+            "hr_logrank",
+            "hr_logrank_ci_low",
+            "hr_logrank_ci_high",
+        ],
+        float("nan"),
+    )
     if v > 0:
         log_mh = (o_a - e_a) / v
-        out.update(hr_mh=math.exp(log_mh), hr_mh_ci_low=math.exp(log_mh - z / math.sqrt(v)),
-                   hr_mh_ci_high=math.exp(log_mh + z / math.sqrt(v)))
+        out.update(
+            hr_mh=math.exp(log_mh),
+            hr_mh_ci_low=math.exp(log_mh - z / math.sqrt(v)),
+            hr_mh_ci_high=math.exp(log_mh + z / math.sqrt(v)),
+        )
     if e_a > 0 and e_r > 0 and o_a > 0 and o_r > 0:
         log_hr = math.log((o_a / e_a) / (o_r / e_r))
         half = z * math.sqrt(1 / e_a + 1 / e_r)
-        out.update(hr_logrank=math.exp(log_hr), hr_logrank_ci_low=math.exp(log_hr - half),
-                   hr_logrank_ci_high=math.exp(log_hr + half))
+        out.update(
+            hr_logrank=math.exp(log_hr),
+            hr_logrank_ci_low=math.exp(log_hr - half),
+            hr_logrank_ci_high=math.exp(log_hr + half),
+        )
     return out
 
 
 # ------------------------------------------------------------------------------- Cox, 1 covariate
 
 
-def _cox_terms(beta: float, time: np.ndarray, event: np.ndarray, x: np.ndarray,
-               ties: str) -> tuple[float, float, float, float]:
+def _cox_terms(
+    beta: float, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str
+) -> tuple[float, float, float, float]:
     """Log partial likelihood, score, information and d(information)/d(beta) for one covariate.
 
     Efron: l = sum_t [ sum_{i in D_t} x_i b - sum_{r=0}^{d-1} log(S0 - r/d S0_D) ],
@@ -183,8 +213,8 @@ def _cox_terms(beta: float, time: np.ndarray, event: np.ndarray, x: np.ndarray,
     ev_times = np.unique(t[is_event])
     if ev_times.size == 0:
         return 0.0, 0.0, 0.0, 0.0
-    start = np.searchsorted(t, ev_times, side="left")        # first subject at risk at t_j
-    group = np.searchsorted(ev_times, t[is_event])           # event time of each event
+    start = np.searchsorted(t, ev_times, side="left")  # first subject at risk at t_j
+    group = np.searchsorted(ev_times, t[is_event])  # event time of each event
     m = ev_times.size
     d = np.bincount(group, minlength=m)
     w = np.exp(xs * beta)
@@ -237,9 +267,16 @@ def cox_binary(time, event, x, alpha: float = 0.05, ties: str = "efron") -> dict
     when the MLE is infinite (see :func:`separation`).
     """
     t, e, xv = (np.asarray(a, dtype=float) for a in (time, event, x))
-    out = {"hr": float("nan"), "hr_ci_low": float("nan"), "hr_ci_high": float("nan"),
-           "hr_lr_chisq": float("nan"), "hr_p": float("nan"), "beta": float("nan"),
-           "se": float("nan"), "separation": float(separation(t, e, xv))}
+    out = {
+        "hr": float("nan"),
+        "hr_ci_low": float("nan"),
+        "hr_ci_high": float("nan"),
+        "hr_lr_chisq": float("nan"),
+        "hr_p": float("nan"),
+        "beta": float("nan"),
+        "se": float("nan"),
+        "separation": float(separation(t, e, xv)),
+    }
     if out["separation"] != 0 or e.sum() == 0:
         return out
     ll0, _, info0, _ = _cox_terms(0.0, t, e, xv, ties)
@@ -265,9 +302,15 @@ def cox_binary(time, event, x, alpha: float = 0.05, ties: str = "efron") -> dict
     z = norm_ppf(1 - alpha / 2)
     se = 1 / math.sqrt(info)
     lr = max(2 * (ll - ll0), 0.0)
-    out.update(hr=math.exp(beta), hr_ci_low=math.exp(beta - z * se),
-               hr_ci_high=math.exp(beta + z * se), hr_lr_chisq=lr,
-               hr_p=float(chi2_sf(lr, 1)), beta=beta, se=se)
+    out.update(
+        hr=math.exp(beta),
+        hr_ci_low=math.exp(beta - z * se),
+        hr_ci_high=math.exp(beta + z * se),
+        hr_lr_chisq=lr,
+        hr_p=float(chi2_sf(lr, 1)),
+        beta=beta,
+        se=se,
+    )
     return out
 
 
@@ -318,14 +361,18 @@ def cox_firth(time, event, x, alpha: float = 0.05, ties: str = "breslow") -> dic
             step *= 2
         return direction * math.inf
 
-    out.update(hr_firth=math.exp(b_hat), hr_firth_ci_low=math.exp(bound(-1)),
-               hr_firth_ci_high=math.exp(bound(+1)),
-               hr_firth_p=float(chi2_sf(max(2 * (top - pen(0.0)), 0.0), 1)))
+    out.update(
+        hr_firth=math.exp(b_hat),
+        hr_firth_ci_low=math.exp(bound(-1)),
+        hr_firth_ci_high=math.exp(bound(+1)),
+        hr_firth_p=float(chi2_sf(max(2 * (top - pen(0.0)), 0.0), 1)),
+    )
     return out
 
 
-def median_ratio_ci(median_arm: float, median_ref: float, events_arm: float, events_ref: float,
-                    alpha: float = 0.05) -> tuple[float, float, float]:
+def median_ratio_ci(
+    median_arm: float, median_ref: float, events_arm: float, events_ref: float, alpha: float = 0.05
+) -> tuple[float, float, float]:
     """Ratio of medians (arm / reference) with Prism's CI (KB #718; Machin et al. pp. 67-68).
 
     Assuming exponential survival, ln R has SE sqrt(1/O_arm + 1/O_ref) with O = number of

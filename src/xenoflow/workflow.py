@@ -12,9 +12,10 @@ import logging
 import shutil
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .config import Study, load_study
 from .errors import XenoflowError
@@ -27,8 +28,9 @@ def _configure_logging(logfile: str | None) -> None:
     if logfile:
         Path(logfile).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(logfile, mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s",
-                        handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(levelname)s %(message)s", handlers=handlers, force=True
+    )
 
 
 @contextmanager

@@ -76,11 +76,11 @@ rule efficacy:
             subcategory="Efficacy",
         ),
         fold_change_svg=f"{RESULTS}/{{study}}/figures/fold_change.svg",
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/efficacy.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/efficacy.py"

@@ -63,11 +63,11 @@ rule growth:
             subcategory="Growth",
         ),
         spaghetti_svg=f"{RESULTS}/{{study}}/figures/spaghetti.svg",
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/growth.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/growth.py"

@@ -26,12 +26,12 @@ rule ingest:
             category="{study}",
             subcategory="Data",
         ),
-    params:
-        analysis=ANALYSIS,
-        study_dir=lambda wc: study_dir(wc.study),
     log:
         "logs/{study}/ingest.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
+        study_dir=lambda wc: study_dir(wc.study),
     script:
         "../scripts/ingest.py"

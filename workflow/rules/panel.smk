@@ -27,20 +27,24 @@ for _panel, _chunks in PANEL_CHUNKS.items():
             input:
                 study=str(PANELS[_panel].path),
                 data=str(PANELS[_panel].data),
-                recorded=[str(PANELS[_panel].survival_data)] if PANELS[_panel].survival_data else [],
+                recorded=(
+                    [str(PANELS[_panel].survival_data)]
+                    if PANELS[_panel].survival_data
+                    else []
+                ),
             output:
-                units=unit_targets(_panel, _units),
                 **{t: chunk_table(_panel, _i, t) for t in PANEL_TABLES},
+                units=unit_targets(_panel, _units),
+            log:
+                f"logs/{_panel}/chunk_{_i}.log",
+            # largest chunks first, so two cores finish together (longest-processing-time order)
+            priority: len(_units)
+            conda:
+                "../envs/xenoflow.yaml"
             params:
                 analysis=ANALYSIS,
                 units=_units,
                 figures=panel_figures(_panel),
-            # largest chunks first, so two cores finish together (longest-processing-time order)
-            priority: len(_units)
-            log:
-                f"logs/{_panel}/chunk_{_i}.log",
-            conda:
-                "../envs/xenoflow.yaml"
             script:
                 "../scripts/panel_chunk.py"
 
@@ -76,12 +80,12 @@ rule panel_summary:
             category="{panel}",
             subcategory="Panel",
         ),
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{panel}/panel_summary.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/panel_summary.py"
 
@@ -107,11 +111,11 @@ rule panel_figures:
             subcategory="Panel",
         ),
         ttd_svg=f"{RESULTS}/{{panel}}/figures/time_to_double.svg",
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{panel}/panel_figures.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/panel_figures.py"

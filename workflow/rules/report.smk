@@ -26,12 +26,12 @@ rule study_summary:
         ),
         xlsx=f"{RESULTS}/{{study}}/study.xlsx",
         pzfx=f"{RESULTS}/{{study}}/study.pzfx",
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/study_summary.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/study_summary.py"
 
@@ -41,7 +41,10 @@ rule cross_study_summary:
         studies=[str(s.path) for s in STUDIES.values()],
         data=[str(p) for s in _ALL.values() for p in (s.data, s.survival_data) if p],
         tables=[
-            f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS if t.endswith(".tsv")
+            f"{study_dir(s)}/{t}"
+            for s in STUDIES
+            for t in STUDY_TARGETS
+            if t.endswith(".tsv")
         ],
         panels=[str(s.path) for s in PANELS.values()],
         panel_summaries=[f"{RESULTS}/{p}/tables/panel_summary.tsv" for p in PANELS],
@@ -64,12 +67,12 @@ rule cross_study_summary:
             category="Across studies",
         ),
         provenance=f"{RESULTS}/provenance.json",
-    params:
-        config=XF_CONFIG,
-        analysis=ANALYSIS,
     log:
         "logs/cross_study_summary.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        config=XF_CONFIG,
+        analysis=ANALYSIS,
     script:
         "../scripts/cross_study_summary.py"

@@ -57,11 +57,11 @@ rule survival:
             subcategory="Survival",
         ),
         km_svg=f"{RESULTS}/{{study}}/figures/km.svg",
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/survival.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/survival.py"

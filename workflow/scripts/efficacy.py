@@ -8,5 +8,9 @@ with script_context(snakemake) as study:  # noqa: F821
     growth_files = list(snakemake.input.growth_model)  # noqa: F821
     growth_model = io.read_tsv(growth_files[0]) if growth_files else None
     tables = stages.efficacy_stage(study, measurements, growth_model, snakemake.output)  # noqa: F821
-    log.info("%s: reference day %g, control doubling time %.4g days", study.study_id,
-             tables["reference_day"], tables["doubling_time_days"])
+    log.info(
+        "%s: reference day %g, control doubling time %.4g days",
+        study.study_id,
+        tables["reference_day"],
+        tables["doubling_time_days"],
+    )

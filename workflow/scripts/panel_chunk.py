@@ -14,5 +14,9 @@ with script_context(snakemake) as study, batch_gc():  # noqa: F821
     for name, df in tables.items():
         io.write_tsv(df, getattr(snakemake.output, name))  # noqa: F821
     counts = tables["manifest"]["status"].value_counts().to_dict()
-    log.info("%s: %d models (%s)", study.study_id, len(params.units),
-             ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    log.info(
+        "%s: %d models (%s)",
+        study.study_id,
+        len(params.units),
+        ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+    )

@@ -8,6 +8,13 @@ from xenoflow.workflow import script_context
 with script_context(snakemake) as study:  # noqa: F821
     out = snakemake.output  # noqa: F821
     tables = figure_tables(study, read_chunk_tables(snakemake.input.curves))  # noqa: F821
-    panel_figures(tables["mrecist_matrix"], tables["ttd_endpoints"], tables["time_to_double"],
-                  study.control, study.title, out.heatmap_png[: -len(".png")],
-                  out.ttd_png[: -len(".png")], ("png", "svg"))
+    panel_figures(
+        tables["mrecist_matrix"],
+        tables["ttd_endpoints"],
+        tables["time_to_double"],
+        study.control,
+        study.title,
+        out.heatmap_png[: -len(".png")],
+        out.ttd_png[: -len(".png")],
+        ("png", "svg"),
+    )

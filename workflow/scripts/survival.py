@@ -9,5 +9,7 @@ with script_context(snakemake) as study:  # noqa: F821
     if tables["endpoints"] is None:
         log.info("%s: %s", study.study_id, survival.NO_ENDPOINT_NOTE)
     if len(tables["exclusions"]):
-        log.warning("%d mice without a survival endpoint (tables/exclusions_survival.tsv)",
-                    len(tables["exclusions"]))
+        log.warning(
+            "%d mice without a survival endpoint (tables/exclusions_survival.tsv)",
+            len(tables["exclusions"]),
+        )

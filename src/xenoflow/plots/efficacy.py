@@ -7,7 +7,7 @@ as they are (no analysis here). Colours from :func:`xenoflow.plots.style.arm_pal
 from __future__ import annotations
 
 import textwrap
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -22,25 +22,38 @@ BR_BANDS = [("CR", -100.0, -95.0), ("PR", -95.0, -50.0), ("SD", -50.0, 35.0), ("
 BAND_COLOURS = {"CR": "#1a9850", "PR": "#91cf60", "SD": "#fee08b", "PD": "#fc8d59"}
 
 
-def waterfall_figure(response: pd.DataFrame, arms: Sequence[str], control: str,
-                     title: str = "", clip_pct: float = 200.0) -> plt.Figure:
+def waterfall_figure(
+    response: pd.DataFrame,
+    arms: Sequence[str],
+    control: str,
+    title: str = "",
+    clip_pct: float = 200.0,
+) -> plt.Figure:
     """Best response (%) per mouse, sorted high to low, coloured by arm, with the mRECIST
     best-response bands (CR < −95, PR < −50, SD < 35 %, PD above) shaded. The mRECIST label
     of each mouse (which also depends on the best average response) is printed on its bar.
     Bars above ``clip_pct`` are cut at it and marked with their value.
     """
     data = response.dropna(subset=["best_response_pct"]).copy()
-    data = data.sort_values(["best_response_pct", "arm", "mouse_id"], ascending=[False, True, True],
-                            kind="stable").reset_index(drop=True)
+    data = data.sort_values(
+        ["best_response_pct", "arm", "mouse_id"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
     palette = arm_palette(list(arms), control)
     n = len(data)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.22 * n + 2.5), 4.5))
     top = max(50.0, min(clip_pct, float(data["best_response_pct"].max()) if n else 50.0) * 1.08)
     for label, lo, hi in BR_BANDS:
-        ax.axhspan(lo, hi if hi is not None else top, color=BAND_COLOURS[label], alpha=0.18,
-                   lw=0, zorder=0)
-        ax.text(1.005, ((lo + (hi if hi is not None else top)) / 2 + 100) / (top + 100),
-                label, transform=ax.transAxes, va="center", fontsize=8)
+        ax.axhspan(
+            lo, hi if hi is not None else top, color=BAND_COLOURS[label], alpha=0.18, lw=0, zorder=0
+        )
+        ax.text(
+            1.005,
+            ((lo + (hi if hi is not None else top)) / 2 + 100) / (top + 100),
+            label,
+            transform=ax.transAxes,
+            va="center",
+            fontsize=8,
+        )
     for cut in (35, -50, -95):
         ax.axhline(cut, color="0.4", lw=0.6, ls="--", zorder=1)
     ax.axhline(0, color="black", lw=0.8, zorder=1)
@@ -50,28 +63,49 @@ def waterfall_figure(response: pd.DataFrame, arms: Sequence[str], control: str,
     for i, row in data.iterrows():
         y = heights[i]
         if row["best_response_pct"] > clip_pct:
-            ax.text(i, y, f"{row['best_response_pct']:.0f}", ha="center", va="bottom",
-                    fontsize=6, rotation=90)
+            ax.text(
+                i,
+                y,
+                f"{row['best_response_pct']:.0f}",
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                rotation=90,
+            )
         if isinstance(row["mrecist"], str):
-            ax.text(i, -3 if y >= 0 else 3, row["mrecist"], ha="center",
-                    va="top" if y >= 0 else "bottom", fontsize=6, color="0.2")
+            ax.text(
+                i,
+                -3 if y >= 0 else 3,
+                row["mrecist"],
+                ha="center",
+                va="top" if y >= 0 else "bottom",
+                fontsize=6,
+                color="0.2",
+            )
     ax.set_xlim(-0.7, n - 0.3)
     ax.set_ylim(-105, top)
     ax.set_xticks([])
     ax.set_xlabel("mice, sorted by best response")
     ax.set_ylabel("best response (% volume change)")
-    handles = [Patch(color=palette[a], label=a + (" (control)" if a == control else ""))
-               for a in arms if a in set(data["arm"])]
+    handles = [
+        Patch(color=palette[a], label=a + (" (control)" if a == control else ""))
+        for a in arms
+        if a in set(data["arm"])
+    ]
     ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper right")
-    ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90),
-                 fontsize=10)
+    ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90), fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig
 
 
-def fold_change_figure(efficacy: pd.DataFrame, per_mouse: pd.DataFrame | None,
-                       arms: Sequence[str], control: str, title: str = "") -> plt.Figure:
+def fold_change_figure(
+    efficacy: pd.DataFrame,
+    per_mouse: pd.DataFrame | None,
+    arms: Sequence[str],
+    control: str,
+    title: str = "",
+) -> plt.Figure:
     """Mean fold change V(t)/V0 per arm at the reference day with its bootstrap CI (and the
     per-mouse values as dots when ``per_mouse`` is given), control annotated; treated arms are
     labelled with their fold-change reduction vs control."""
@@ -83,14 +117,22 @@ def fold_change_figure(efficacy: pd.DataFrame, per_mouse: pd.DataFrame | None,
     tops: list[float] = [1.0]
     for i, arm in enumerate(order):
         r = ref.loc[arm]
-        mean, lo, hi = r["mean_fold_change"], r["mean_fold_change_ci_low"], r["mean_fold_change_ci_high"]
+        mean, lo, hi = (
+            r["mean_fold_change"],
+            r["mean_fold_change_ci_low"],
+            r["mean_fold_change_ci_high"],
+        )
         ax.bar(i, mean, color=palette[arm], alpha=0.35 if arm != control else 0.25, width=0.6)
         if np.isfinite(lo) and np.isfinite(hi):
             ax.errorbar(i, mean, yerr=[[mean - lo], [hi - mean]], color="black", capsize=4, lw=1)
         if per_mouse is not None:
-            fc = per_mouse[(per_mouse["arm"] == arm) & (per_mouse["day"] == day)]["fold_change"].dropna()
+            fc = per_mouse[(per_mouse["arm"] == arm) & (per_mouse["day"] == day)][
+                "fold_change"
+            ].dropna()
             jitter = np.linspace(-0.15, 0.15, len(fc)) if len(fc) > 1 else np.zeros(len(fc))
-            ax.scatter(i + jitter, fc, s=12, color=palette[arm], zorder=3, edgecolor="white", lw=0.4)
+            ax.scatter(
+                i + jitter, fc, s=12, color=palette[arm], zorder=3, edgecolor="white", lw=0.4
+            )
             tops.extend(fc.tolist())
         text = f"{mean:.3g}-fold" if np.isfinite(mean) else ""
         if arm == control:
@@ -98,19 +140,32 @@ def fold_change_figure(efficacy: pd.DataFrame, per_mouse: pd.DataFrame | None,
         elif np.isfinite(r["fold_change_reduction_pct"]):
             text += f"\n{r['fold_change_reduction_pct']:.0f}% reduction"
             if np.isfinite(r["fold_change_reduction_ci_low"]):
-                text += (f"\n[{r['fold_change_reduction_ci_low']:.0f}, "
-                         f"{r['fold_change_reduction_ci_high']:.0f}]")
-        ax.text(i, 0.99, text, transform=blended_transform_factory(ax.transData, ax.transAxes),
-                ha="center", va="top", fontsize=7)
+                text += (
+                    f"\n[{r['fold_change_reduction_ci_low']:.0f}, "
+                    f"{r['fold_change_reduction_ci_high']:.0f}]"
+                )
+        ax.text(
+            i,
+            0.99,
+            text,
+            transform=blended_transform_factory(ax.transData, ax.transAxes),
+            ha="center",
+            va="top",
+            fontsize=7,
+        )
         tops.extend([mean, hi if np.isfinite(hi) else mean])
     ax.axhline(1, color="0.4", lw=0.7, ls="--")
     ax.set_xticks(range(len(order)))
-    ax.set_xticklabels([a + ("\n(control)" if a == control else "") for a in order], fontsize=8,
-                       rotation=0 if len(order) <= 4 else 30)
+    ax.set_xticklabels(
+        [a + ("\n(control)" if a == control else "") for a in order],
+        fontsize=8,
+        rotation=0 if len(order) <= 4 else 30,
+    )
     ax.set_ylabel("fold change V(t)/V0 (mean, 95% bootstrap CI)")
     ax.set_ylim(0, 1.25 * max(t for t in tops if np.isfinite(t)))
-    ax.set_title(textwrap.fill(title or f"Fold change from baseline at day {day:g}", 70),
-                 fontsize=10)
+    ax.set_title(
+        textwrap.fill(title or f"Fold change from baseline at day {day:g}", 70), fontsize=10
+    )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig

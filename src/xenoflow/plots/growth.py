@@ -7,12 +7,13 @@ Mean ± SEM per arm and day is the GraphPad Prism convention for xenograft growt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 from matplotlib.gridspec import GridSpec
 
 from .. import growth
@@ -38,8 +39,9 @@ def _dose_text(doses: Sequence[Any]) -> str:
     return ""
 
 
-def growth_curves_figure(data: pd.DataFrame, study: Any, arms: Sequence[str] | None = None
-                         ) -> plt.Figure:
+def growth_curves_figure(
+    data: pd.DataFrame, study: Any, arms: Sequence[str] | None = None
+) -> plt.Figure:
     """Mean ± SEM per arm over days, linear and log y, dosing days and mice measured per day."""
     arms = list(arms or growth.study_arms(data, study.arm_names, study.control))
     palette = arm_palette(study.arm_names or arms, study.control)
@@ -62,8 +64,17 @@ def growth_curves_figure(data: pd.DataFrame, study: Any, arms: Sequence[str] | N
             sem = s["sem"].fillna(0.0).to_numpy()
             mean = s["mean"].to_numpy()
             lower = np.minimum(sem, mean * 0.999) if ax is ax_log else sem
-            ax.errorbar(s["day"], mean, yerr=[lower, sem], color=c, marker="o", ms=3.5, lw=1.5,
-                        capsize=2.5, label=label)
+            ax.errorbar(
+                s["day"],
+                mean,
+                yerr=[lower, sem],
+                color=c,
+                marker="o",
+                ms=3.5,
+                lw=1.5,
+                capsize=2.5,
+                label=label,
+            )
         ax_n.step(s["day"], s["n"], where="post", color=c, lw=1.5, marker=".", label=label)
     ax_lin.set_ylabel("Tumour volume (mm³), mean ± SEM")
     ax_log.set_ylabel("Tumour volume (mm³), log scale")
@@ -84,17 +95,34 @@ def growth_curves_figure(data: pd.DataFrame, study: Any, arms: Sequence[str] | N
     for i, arm in enumerate(dosed):
         doses = _arm_doses(study, arm)
         y = len(dosed) - 1 - i
-        ax_dose.plot([d.day for d in doses], [y] * len(doses), "v", color=palette.get(arm),
-                     ms=6, clip_on=False)
+        ax_dose.plot(
+            [d.day for d in doses],
+            [y] * len(doses),
+            "v",
+            color=palette.get(arm),
+            ms=6,
+            clip_on=False,
+        )
         text = _dose_text(doses)
         if not text:
             for d in doses:
                 if d.amount is not None:
-                    ax_dose.annotate(f"{d.amount:g}", (d.day, y), xytext=(0, 5),
-                                     textcoords="offset points", fontsize=6, ha="center")
-        ax_dose.annotate(f"{_arm_label(study, arm)}{': ' + text if text else ''}",
-                         (1.005, y), xycoords=("axes fraction", "data"), fontsize=7,
-                         va="center", color=palette.get(arm))
+                    ax_dose.annotate(
+                        f"{d.amount:g}",
+                        (d.day, y),
+                        xytext=(0, 5),
+                        textcoords="offset points",
+                        fontsize=6,
+                        ha="center",
+                    )
+        ax_dose.annotate(
+            f"{_arm_label(study, arm)}{': ' + text if text else ''}",
+            (1.005, y),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            va="center",
+            color=palette.get(arm),
+        )
     if dosed:
         ax_dose.set_ylim(-0.6, len(dosed) - 0.4)
         ax_dose.set_yticks([])
@@ -128,8 +156,9 @@ def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any
     palette = arm_palette(study.arm_names or arms, study.control)
     ncol = 2 if len(arms) == 4 else min(len(arms), 3)
     nrow = int(np.ceil(len(arms) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 3.2 * nrow), sharex=True,
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(3.6 * ncol, 3.2 * nrow), sharex=True, sharey=True, squeeze=False
+    )
     pm = result.per_mouse.set_index(["arm", "mouse_id"]) if len(result.per_mouse) else None
     pos = data[data["volume_mm3"] > 0]["volume_mm3"]
     ymin = float(pos.min()) / 2 if len(pos) else 1.0
@@ -142,8 +171,7 @@ def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any
             ax.plot(g["day"], np.where(v > 0, v, np.nan), "o", color=c, ms=2.5, alpha=0.7)
             zero = v <= 0
             if zero.any():
-                ax.plot(g["day"][zero], [ymin] * int(zero.sum()), "o", mfc="none", color=c,
-                        ms=3.5)
+                ax.plot(g["day"][zero], [ymin] * int(zero.sum()), "o", mfc="none", color=c, ms=3.5)
             if pm is None or (arm, mid) not in pm.index:
                 continue
             row = pm.loc[(arm, mid)]
@@ -160,7 +188,7 @@ def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any
         ax.set_yscale("log")
         ax.set_title(_arm_label(study, arm), fontsize=10, color=c)
         ax.set_ylim(bottom=ymin * 0.8)
-    for ax in axes.flat[len(arms):]:
+    for ax in axes.flat[len(arms) :]:
         ax.set_axis_off()
     for ax in axes[:, 0]:
         ax.set_ylabel("Tumour volume (mm³)")
@@ -172,13 +200,15 @@ def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any
     return fig
 
 
-def write_growth_figures(result: growth.GrowthResult, data: pd.DataFrame, study: Any,
-                         figure_dir: str | Path) -> list[Path]:
+def write_growth_figures(
+    result: growth.GrowthResult, data: pd.DataFrame, study: Any, figure_dir: str | Path
+) -> list[Path]:
     """Write ``growth_curves.*`` and ``spaghetti.*`` into ``figure_dir``; return the paths."""
     # the rule declares png and svg; further configured formats (pdf) are added
     formats = list(dict.fromkeys(["png", "svg", *study.settings.get("figure_formats", [])]))
     out = Path(figure_dir)
-    written = save_figure(growth_curves_figure(data, study, result.arms), out / "growth_curves",
-                          formats)
+    written = save_figure(
+        growth_curves_figure(data, study, result.arms), out / "growth_curves", formats
+    )
     written += save_figure(spaghetti_figure(result, data, study), out / "spaghetti", formats)
     return written

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,8 +17,13 @@ from .style import CONTROL_COLOUR, TREATED_COLOURS
 
 #: mRECIST colours as in Gao et al. 2015 Fig. 2 / Xeva (CR blue ... PD red); grey = not
 #: classified, white = not tested.
-MRECIST_COLOURS = {"CR": "#0033CC", "PR": "#1a9850", "SD": "#fee08b", "PD": "#d73027",
-                   "NA": "#bdbdbd"}
+MRECIST_COLOURS = {
+    "CR": "#0033CC",
+    "PR": "#1a9850",
+    "SD": "#fee08b",
+    "PD": "#d73027",
+    "NA": "#bdbdbd",
+}
 
 
 def _worst_call(cell: str) -> str:
@@ -39,29 +44,50 @@ def mrecist_heatmap(matrix: pd.DataFrame, title: str = "") -> plt.Figure:
     fig, ax = plt.subplots(figsize=(width, 1.5 + 0.16 * len(arms)))
     cmap = ListedColormap(list(MRECIST_COLOURS.values()))
     cmap.set_bad("white")
-    ax.imshow(np.ma.masked_invalid(codes), aspect="auto", cmap=cmap, vmin=-0.5,
-              vmax=len(levels) - 0.5, interpolation="nearest")
+    ax.imshow(
+        np.ma.masked_invalid(codes),
+        aspect="auto",
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=len(levels) - 0.5,
+        interpolation="nearest",
+    )
     ax.set_yticks(range(len(arms)), arms, fontsize=6)
     step = max(1, math.ceil(len(matrix) / 60))
-    ax.set_xticks(range(0, len(matrix), step), matrix["model"].iloc[::step], fontsize=5,
-                  rotation=90)
+    ax.set_xticks(
+        range(0, len(matrix), step), matrix["model"].iloc[::step], fontsize=5, rotation=90
+    )
     ax.set_xlabel(f"Model ({len(matrix)})")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in MRECIST_COLOURS.values()]
-    ax.legend(handles, ["CR", "PR", "SD", "PD", "not classified"], ncol=5, fontsize=7,
-              loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
+    ax.legend(
+        handles,
+        ["CR", "PR", "SD", "PD", "not classified"],
+        ncol=5,
+        fontsize=7,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        frameon=False,
+    )
     ax.set_title(title or "mRECIST per model and treatment", fontsize=10, pad=22)
     return fig
 
 
-def time_to_double_figure(endpoints: pd.DataFrame, summary: pd.DataFrame, control: str,
-                          max_drugs: int = 8, title: str = "") -> plt.Figure:
+def time_to_double_figure(
+    endpoints: pd.DataFrame,
+    summary: pd.DataFrame,
+    control: str,
+    max_drugs: int = 8,
+    title: str = "",
+) -> plt.Figure:
     """Kaplan–Meier of time to double: the control and the ``max_drugs`` drugs tested on most
     models (all drugs are in the table)."""
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     arms = [a for a in summary["arm"] if a != control][:max_drugs]
     shown = ([control] if control in set(summary["arm"]) else []) + arms
-    colours = {control: CONTROL_COLOUR,
-               **{a: TREATED_COLOURS[i % len(TREATED_COLOURS)] for i, a in enumerate(arms)}}
+    colours = {
+        control: CONTROL_COLOUR,
+        **{a: TREATED_COLOURS[i % len(TREATED_COLOURS)] for i, a in enumerate(arms)},
+    }
     medians = summary.set_index("arm")["median_days"]
     for arm in shown:
         sub = endpoints[endpoints["arm"] == arm]
@@ -70,8 +96,9 @@ def time_to_double_figure(endpoints: pd.DataFrame, summary: pd.DataFrame, contro
         y = np.concatenate([[1.0], km["surv"].to_numpy()])
         med = medians.get(arm, np.nan)
         label = f"{arm} (n={len(sub)}, median {'NR' if np.isnan(med) else f'{med:g} d'})"
-        ax.step(x, y, where="post", color=colours[arm], lw=2.2 if arm == control else 1.4,
-                label=label)
+        ax.step(
+            x, y, where="post", color=colours[arm], lw=2.2 if arm == control else 1.4, label=label
+        )
     ax.set_xlabel("Day")
     ax.set_ylabel("Fraction of tumours not yet doubled")
     ax.set_ylim(-0.02, 1.04)
@@ -81,21 +108,30 @@ def time_to_double_figure(endpoints: pd.DataFrame, summary: pd.DataFrame, contro
     return fig
 
 
-def panel_figures(matrix: pd.DataFrame, endpoints: pd.DataFrame, ttd: pd.DataFrame,
-                  control: str, title: str, stem_heatmap: str, stem_ttd: str,
-                  formats: Sequence[str]) -> None:
+def panel_figures(
+    matrix: pd.DataFrame,
+    endpoints: pd.DataFrame,
+    ttd: pd.DataFrame,
+    control: str,
+    title: str,
+    stem_heatmap: str,
+    stem_ttd: str,
+    formats: Sequence[str],
+) -> None:
     """Write both cross-model figures."""
     from .style import save_figure
 
-    save_figure(mrecist_heatmap(matrix, f"{title}: mRECIST per model and treatment"),
-                stem_heatmap, formats)
-    save_figure(time_to_double_figure(endpoints, ttd, control,
-                                      title=f"{title}: time to tumour doubling"),
-                stem_ttd, formats)
+    save_figure(
+        mrecist_heatmap(matrix, f"{title}: mRECIST per model and treatment"), stem_heatmap, formats
+    )
+    save_figure(
+        time_to_double_figure(endpoints, ttd, control, title=f"{title}: time to tumour doubling"),
+        stem_ttd,
+        formats,
+    )
 
 
 # ------------------------------------------------------------------------------ one model
-
 
 
 #: PNG resolution of the per-model figures: previews of hundreds of models (the SVG is the
@@ -103,21 +139,29 @@ def panel_figures(matrix: pd.DataFrame, endpoints: pd.DataFrame, ttd: pd.DataFra
 UNIT_DPI = 100
 
 
-def unit_curves_figure(measurements: pd.DataFrame, arms: Sequence[str], control: str,
-                       title: str) -> plt.Figure:
+def unit_curves_figure(
+    measurements: pd.DataFrame, arms: Sequence[str], control: str, title: str
+) -> plt.Figure:
     """All curves of one model on one log-volume axis, control in grey."""
     fig = plt.figure(figsize=(7.5, 4.2))
     ax = fig.add_axes((0.09, 0.12, 0.58, 0.78))
     drugs = [a for a in arms if a != control]
-    colours = {control: CONTROL_COLOUR,
-               **{a: TREATED_COLOURS[i % len(TREATED_COLOURS)] for i, a in enumerate(drugs)}}
+    colours = {
+        control: CONTROL_COLOUR,
+        **{a: TREATED_COLOURS[i % len(TREATED_COLOURS)] for i, a in enumerate(drugs)},
+    }
     styles = ["-", "--", ":", "-."]
-    for i, (arm, g) in enumerate(measurements.groupby("arm", sort=False)):
+    for arm, g in measurements.groupby("arm", sort=False):
         for j, (_, m) in enumerate(g.groupby("mouse_id", sort=False)):
             k = drugs.index(arm) if arm in drugs else 0
-            ax.plot(m["day"], m["volume_mm3"].clip(lower=1.0), color=colours.get(arm, "0.5"),
-                    ls="-" if arm == control else styles[(k // len(TREATED_COLOURS)) % 4],
-                    lw=2.2 if arm == control else 1.2, label=arm if j == 0 else None)
+            ax.plot(
+                m["day"],
+                m["volume_mm3"].clip(lower=1.0),
+                color=colours.get(arm, "0.5"),
+                ls="-" if arm == control else styles[(k // len(TREATED_COLOURS)) % 4],
+                lw=2.2 if arm == control else 1.2,
+                label=arm if j == 0 else None,
+            )
     ax.set_yscale("log")
     # plain tick labels: the default 10^k labels go through mathtext, which costs ~0.2 s a
     # figure (most of a panel model's drawing time)
@@ -126,30 +170,42 @@ def unit_curves_figure(measurements: pd.DataFrame, arms: Sequence[str], control:
     ax.set_xlabel("Day")
     ax.set_ylabel("Tumour volume (mm³, log scale)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              ncol=1 if len(arms) <= 24 else 2)
+    ax.legend(
+        fontsize=6,
+        frameon=False,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        ncol=1 if len(arms) <= 24 else 2,
+    )
     return fig
 
 
 def unit_waterfall_figure(response: pd.DataFrame, title: str) -> plt.Figure:
     """Best response per curve of one model, bars coloured by mRECIST call."""
-    r = response.dropna(subset=["best_response_pct"]).sort_values("best_response_pct",
-                                                                  ascending=False)
+    r = response.dropna(subset=["best_response_pct"]).sort_values(
+        "best_response_pct", ascending=False
+    )
     fig = plt.figure(figsize=(7.5, 1.4 + 0.16 * max(len(r), 1)))
     ax = fig.add_axes((0.3, 0.12, 0.65, 0.76))
     y = np.arange(len(r))
     colours = [MRECIST_COLOURS.get(str(c), MRECIST_COLOURS["NA"]) for c in r["mrecist"]]
     ax.barh(y, r["best_response_pct"].clip(upper=300), color=colours)
-    ax.set_yticks(y, [f"{a} ({m})" for a, m in zip(r["arm"], r["mrecist"].fillna("NA"))],
-                  fontsize=6)
+    ax.set_yticks(
+        y, [f"{a} ({m})" for a, m in zip(r["arm"], r["mrecist"].fillna("NA"))], fontsize=6
+    )
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel("Best response (% volume change from baseline; capped at 300%)")
     ax.set_title(title, fontsize=9)
     return fig
 
 
-def write_unit_figures(unit: object, measurements: pd.DataFrame, response: pd.DataFrame,
-                       unit_dir: str, formats: Sequence[str]) -> None:
+def write_unit_figures(
+    unit: object,
+    measurements: pd.DataFrame,
+    response: pd.DataFrame,
+    unit_dir: str,
+    formats: Sequence[str],
+) -> None:
     """The two figures of one panel model (``UNIT_FIGURES``)."""
     from pathlib import Path
 
@@ -157,8 +213,22 @@ def write_unit_figures(unit: object, measurements: pd.DataFrame, response: pd.Da
 
     arms = [a.name for a in unit.arms]  # type: ignore[attr-defined]
     title = unit.title  # type: ignore[attr-defined]
-    save_figure(unit_curves_figure(measurements, arms, unit.control,  # type: ignore[attr-defined]
-                                   f"{title}: tumour volume"),
-                Path(unit_dir) / UNIT_FIGURES[0], formats, tight=False, dpi=UNIT_DPI)
-    save_figure(unit_waterfall_figure(response, f"{title}: best response"),
-                Path(unit_dir) / UNIT_FIGURES[1], formats, tight=False, dpi=UNIT_DPI)
+    save_figure(
+        unit_curves_figure(
+            measurements,
+            arms,
+            unit.control,  # type: ignore[attr-defined]
+            f"{title}: tumour volume",
+        ),
+        Path(unit_dir) / UNIT_FIGURES[0],
+        formats,
+        tight=False,
+        dpi=UNIT_DPI,
+    )
+    save_figure(
+        unit_waterfall_figure(response, f"{title}: best response"),
+        Path(unit_dir) / UNIT_FIGURES[1],
+        formats,
+        tight=False,
+        dpi=UNIT_DPI,
+    )

@@ -8,8 +8,9 @@ byte-identical files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -20,11 +21,20 @@ from ..io import atomic_path  # noqa: E402
 
 CONTROL_COLOUR = "#4d4d4d"
 # Okabe-Ito, without black (control) and yellow (poor contrast on white).
-TREATED_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000080",
-                   "#8B4513"]
+TREATED_COLOURS = [
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#E69F00",
+    "#000080",
+    "#8B4513",
+]
 
-plt.rcParams.update({"svg.hashsalt": "xenoflow", "svg.fonttype": "none",
-                     "figure.dpi": 100, "savefig.dpi": 150})
+plt.rcParams.update(
+    {"svg.hashsalt": "xenoflow", "svg.fonttype": "none", "figure.dpi": 100, "savefig.dpi": 150}
+)
 
 
 def arm_palette(arms: Sequence[str], control: str) -> dict[str, str]:
@@ -36,8 +46,13 @@ def arm_palette(arms: Sequence[str], control: str) -> dict[str, str]:
     return palette
 
 
-def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] = ("png", "svg"),
-                tight: bool = True, dpi: float | None = None) -> list[Path]:
+def save_figure(
+    fig: plt.Figure,
+    path_stem: str | Path,
+    formats: Sequence[str] = ("png", "svg"),
+    tight: bool = True,
+    dpi: float | None = None,
+) -> list[Path]:
     """Save ``fig`` as ``<stem>.<fmt>`` for each format, atomically, without dates; close it.
 
     ``tight=False`` keeps the figure's own layout (one draw less: panels draw hundreds);
@@ -48,8 +63,11 @@ def save_figure(fig: plt.Figure, path_stem: str | Path, formats: Sequence[str] =
     bbox = (tight_bbox(fig, dpi) if len(formats) > 1 else "tight") if tight else None
     for fmt in formats:
         target = stem.with_suffix(f".{fmt}")
-        metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
-                    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}[fmt]
+        metadata = {
+            "png": {"Software": None},
+            "svg": {"Date": None, "Creator": None},
+            "pdf": {"CreationDate": None, "ModDate": None, "Producer": None},
+        }[fmt]
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=fmt, metadata=metadata, bbox_inches=bbox, dpi=dpi)
         written.append(target)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,8 +26,9 @@ def _fmt_p(p: float) -> str:
     return "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.3f}"
 
 
-def _legend(arm: str, label: str, sub: pd.DataFrame, test: Mapping[str, object] | None,
-            alpha: float) -> str:
+def _legend(
+    arm: str, label: str, sub: pd.DataFrame, test: Mapping[str, object] | None, alpha: float
+) -> str:
     med = km_median_ci(sub["time_days"], sub["event"], alpha)[0]
     text = "\n  ".join(textwrap.wrap(label, 42))
     text += f"\n  n={len(sub)}, median {'not reached' if math.isnan(med) else f'{med:g} d'}"
@@ -36,19 +37,30 @@ def _legend(arm: str, label: str, sub: pd.DataFrame, test: Mapping[str, object] 
         hr = test.get("hr")
         if test.get("hr_flag"):
             hr_firth = test.get("hr_firth")
-            text += ("\n  Cox HR not estimable (separation)" +
-                     (f"; Firth HR {float(hr_firth):.2g}" if isinstance(hr_firth, float)
-                      and not math.isnan(hr_firth) else ""))
+            text += "\n  Cox HR not estimable (separation)" + (
+                f"; Firth HR {float(hr_firth):.2g}"
+                if isinstance(hr_firth, float) and not math.isnan(hr_firth)
+                else ""
+            )
         elif isinstance(hr, float) and not math.isnan(hr):
-            text += (f"\n  HR {hr:.2f} ({float(test['hr_ci_low']):.2f}–"  # type: ignore[arg-type]
-                     f"{float(test['hr_ci_high']):.2f})")  # type: ignore[arg-type]
+            text += (
+                f"\n  HR {hr:.2f} ({float(test['hr_ci_low']):.2f}–"  # type: ignore[arg-type]
+                f"{float(test['hr_ci_high']):.2f})"
+            )  # type: ignore[arg-type]
     return text
 
 
-def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
-              tests: pd.DataFrame | None = None, labels: Mapping[str, str] | None = None,
-              alpha: float = 0.05, title: str = "", ci_bands: bool = True,
-              endpoint_label: str = "") -> plt.Figure:
+def km_figure(
+    endpoints: pd.DataFrame | None,
+    arms: Sequence[str],
+    control: str,
+    tests: pd.DataFrame | None = None,
+    labels: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
+    title: str = "",
+    ci_bands: bool = True,
+    endpoint_label: str = "",
+) -> plt.Figure:
     """Kaplan–Meier curves with a number-at-risk table under the time axis.
 
     ``endpoints``: per-mouse ``arm, time_days, event``; ``None`` (no endpoint configured) or an
@@ -59,9 +71,12 @@ def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
     if endpoints is None or endpoints.empty:
         fig, ax = plt.subplots(figsize=(6.5, 2.5))
         ax.axis("off")
-        message = ("No survival endpoint configured\n(set endpoint_volume_mm3 or survival_data "
-                   "in the study file)" if endpoints is None else
-                   "No mouse has a survival endpoint")
+        message = (
+            "No survival endpoint configured\n(set endpoint_volume_mm3 or survival_data "
+            "in the study file)"
+            if endpoints is None
+            else "No mouse has a survival endpoint"
+        )
         ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
         if title:
             ax.set_title(title, fontsize=10)
@@ -69,8 +84,11 @@ def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
     present = [a for a in arms if (endpoints["arm"] == a).any()]
     present += [a for a in dict.fromkeys(endpoints["arm"]) if a not in present]
     palette = arm_palette(list(arms) + [a for a in present if a not in arms], control)
-    by_arm = {} if tests is None or tests.empty else {
-        r["arm"]: r for r in tests.to_dict("records") if r["reference"] == control}
+    by_arm = (
+        {}
+        if tests is None or tests.empty
+        else {r["arm"]: r for r in tests.to_dict("records") if r["reference"] == control}
+    )
     n_rows = len(present)
     fig = plt.figure(figsize=(7, 5.2 + 0.28 * n_rows))
     grid = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.32 * n_rows + 0.5], hspace=0.28)
@@ -84,8 +102,14 @@ def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
         colour = palette[arm]
         x = np.concatenate([[start], km["time"].to_numpy()])
         y = np.concatenate([[1.0], km["surv"].to_numpy()])
-        ax.step(x, y, where="post", color=colour, lw=1.8,
-                label=_legend(arm, labels.get(arm, arm), sub, by_arm.get(arm), alpha))
+        ax.step(
+            x,
+            y,
+            where="post",
+            color=colour,
+            lw=1.8,
+            label=_legend(arm, labels.get(arm, arm), sub, by_arm.get(arm), alpha),
+        )
         if ci_bands:
             lo = np.concatenate([[1.0], km["lower"].fillna(0).to_numpy()])
             hi = np.concatenate([[1.0], km["upper"].fillna(0).to_numpy()])
@@ -103,8 +127,9 @@ def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
     ax.tick_params(labelbottom=True)
     ax.set_xlabel("Day")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False,
-              borderaxespad=0.0)
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, borderaxespad=0.0
+    )
     heading = title or "Kaplan–Meier"
     if endpoint_label:
         heading += f"\nendpoint: {endpoint_label}"
@@ -112,15 +137,31 @@ def km_figure(endpoints: pd.DataFrame | None, arms: Sequence[str], control: str,
     ticks = [t for t in ax.get_xticks() if start <= t <= end * 1.02 + 1e-9]
     table_ax.set_ylim(-0.5, n_rows - 0.5)
     table_ax.axis("off")
-    table_ax.text(0.0, 1.02, "Number at risk", transform=table_ax.transAxes, fontsize=8,
-                  va="bottom", weight="bold")
+    table_ax.text(
+        0.0,
+        1.02,
+        "Number at risk",
+        transform=table_ax.transAxes,
+        fontsize=8,
+        va="bottom",
+        weight="bold",
+    )
     for i, arm in enumerate(present):
         row_y = n_rows - 1 - i
         counts = at_risk(endpoints.loc[endpoints["arm"] == arm, "time_days"], ticks)
         for tick, count in zip(ticks, counts):
-            table_ax.text(tick, row_y, str(count), ha="center", va="center", fontsize=8,
-                          color=palette[arm])
-        table_ax.annotate(arm, xy=(0.0, row_y), xycoords=table_ax.get_yaxis_transform(),
-                          xytext=(-14, 0), textcoords="offset points", ha="right", va="center",
-                          fontsize=8, color=palette[arm])
+            table_ax.text(
+                tick, row_y, str(count), ha="center", va="center", fontsize=8, color=palette[arm]
+            )
+        table_ax.annotate(
+            arm,
+            xy=(0.0, row_y),
+            xycoords=table_ax.get_yaxis_transform(),
+            xytext=(-14, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=8,
+            color=palette[arm],
+        )
     return fig
