@@ -3,7 +3,10 @@
 lifelines is an independent implementation of the same product-limit estimator, the
 Mantel–Haenszel log-rank statistic and the Efron Cox partial likelihood; on random data with
 ties these must agree with ours to floating-point precision. (Medians are not compared: that
-is where lifelines differs from R by design, see test_survival_km.py.)
+is where lifelines differs from R by design, see test_survival_km.py.) Where lifelines differs
+from R's golden values (KM median and band; log-rank df and p without expected events; Cox
+convergence) the tests are in test_survival_km.py and test_survival_stats.py; why km.py and
+survtests.py keep their own code is in their module docstrings.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from lifelines import KaplanMeierFitter
+from lifelines.utils import median_survival_times
 
 from xenoflow.km import curve_median, kaplan_meier, km_median_ci, rmst
 from xenoflow.survival import km_median_ci as reexported
@@ -97,9 +99,44 @@ def test_midpoint_rule_is_robust_to_floating_point_noise() -> None:
     assert curve_median([0.8, 0.5, 0.5, 0.5], times) == 2.0
 
 
-def test_lifelines_pitfall_is_avoided() -> None:
-    """lifelines reports 7 here (first time S <= 0.5 after noise); R and Prism report 5."""
-    assert km_median_ci([1, 2, 3, 5, 7, 8], [1, 1, 1, 0, 1, 1])[0] == 5.0
+def test_lifelines_median_differs_from_r() -> None:
+    """Why km_median_ci is own code: lifelines' median and its CI are not R's.
+
+    R: summary(survfit(Surv(c(1,2,3,5,7,8), c(1,1,1,0,1,1)) ~ 1))$table
+       -> median 5, 0.95LCL 2, 0.95UCL NA (S is flat at exactly 0.5 from day 3 to day 7)
+    lifelines takes the first time with S <= 0.5 (after floating-point noise: 7) and reads
+    the CI off its log(-log) band.
+    """
+    t, e = [1, 2, 3, 5, 7, 8], [1, 1, 1, 0, 1, 1]
+    r_median, r_low, r_high = 5.0, 2.0, NA
+    assert km_median_ci(t, e) == (r_median, r_low, pytest.approx(r_high, nan_ok=True))
+    kmf = KaplanMeierFitter().fit(t, e)
+    assert abs(kmf.median_survival_time_ - r_median) > 1  # lifelines 0.30: 7
+    ci = median_survival_times(kmf.confidence_interval_).iloc[0].tolist()
+    assert ci[0] != r_low and not math.isnan(ci[1])  # lifelines 0.30: (1, 8)
+
+
+def test_lifelines_km_curve_is_r_but_its_band_is_log_log() -> None:
+    """lifelines' S(t) and Greenwood sum are R's; its band is R's conf.type = "log-log".
+
+    f <- survfit(Surv(c(1,2,2,3,4,5), c(1,1,0,1,1,1)) ~ 1)   # default conf.type = "log"
+    f$surv; f$lower -> 0.5826548 0.3786065 0.1668079 0.0407029 NA
+    survfit(..., conf.type = "log-log")$lower
+      -> 0.2731228499 0.1946166368 0.06618675315 0.009569136539 NA
+    """
+    t, e = [1, 2, 2, 3, 4, 5], [1, 1, 0, 1, 1, 1]
+    kmf = KaplanMeierFitter().fit(t, e)
+    times = [1.0, 2.0, 3.0, 4.0]
+    surv = kmf.survival_function_.iloc[:, 0].reindex(times).to_numpy()
+    np.testing.assert_allclose(surv, [5 / 6, 4 / 6, 4 / 9, 2 / 9], rtol=1e-12)
+    np.testing.assert_allclose(kaplan_meier(t, e)["surv"][:4], surv, rtol=1e-12)
+    lower = kmf.confidence_interval_.iloc[:, 0].reindex(times).to_numpy()
+    r_log = np.array([0.5826548, 0.3786065, 0.1668079, 0.0407029])
+    np.testing.assert_allclose(kaplan_meier(t, e)["lower"][:4], r_log, rtol=1e-6)
+    assert (np.abs(lower / r_log - 1) > 0.4).all()  # not R's default band (tolerance 1e-6)
+    np.testing.assert_allclose(
+        lower, [0.2731228499, 0.1946166368, 0.06618675315, 0.009569136539], rtol=1e-9
+    )
 
 
 def test_reexport_and_edge_cases() -> None:
