@@ -76,11 +76,6 @@ class Study:
     split_value: str | None = None
 
     @property
-    def is_unit(self) -> bool:
-        """One model of a panel: arms may be missing in it, and the control may be too."""
-        return self.split_value is not None
-
-    @property
     def arm_names(self) -> list[str]:
         return [a.name for a in self.arms]
 
@@ -232,6 +227,11 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{path}: key 'arms': arm listed twice: {', '.join(duplicates)}")
+    if len(arms) == 1:
+        raise ConfigError(
+            f"{path.name}: key 'arms': only one arm ('{names[0]}'); a comparison needs the "
+            "control and at least one treated arm"
+        )
     if arms and raw["control"] not in names:
         raise ConfigError(
             f"{path}: key 'control': control arm '{raw['control']}' is not among the arms "
@@ -242,6 +242,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
     survival = raw.get("survival_data")
     survival_path = _resolve_path(path, survival, "survival_data", notes) if survival else None
     settings = {**analysis_defaults(), **(analysis or {}), **raw.get("analysis", {})}
+    settings.setdefault("survival_comparisons", "control" if raw.get("split_by") else "all")
     return Study(
         study_id=raw["study_id"],
         path=path.resolve(),

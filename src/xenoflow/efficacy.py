@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
 from .stats import complete_rows, positions
@@ -682,9 +683,10 @@ def table_from_per_mouse(
     try:
         ref = resolve_reference_day(per_mouse, reference_day)
     except InputError:
-        # a panel model (one mouse per arm, own schedules) may share no later day; its
-        # per-curve metrics do not need one, so the table is kept, anchored on day one
-        if not settings.get("lenient_reference_day") or reference_day is not None:
+        # arms on their own schedules (a PDX model with one mouse per arm, say) may share no
+        # later day; the per-curve metrics do not need one, so the table is kept, anchored on
+        # the first day, and the note says so. A reference day the study file names is kept.
+        if reference_day is not None:
             raise
         ref = float(per_mouse["day"].min())
         ref_note = (
@@ -1002,7 +1004,7 @@ def growth_delay_from_volumes(
 
 
 def analyse_study(
-    study: Any, measurements: pd.DataFrame, growth_model: pd.DataFrame | None = None
+    study: Study, measurements: pd.DataFrame, growth_model: pd.DataFrame | None = None
 ) -> dict[str, Any]:
     """Every efficacy output of one study (what the ``efficacy`` rule writes).
 
@@ -1015,7 +1017,7 @@ def analyse_study(
     """
     from .response import response_summary, response_table
 
-    settings = {**study.settings, "lenient_reference_day": getattr(study, "is_unit", False)}
+    settings = study.settings
     arms = study.arm_names
     checked = _check_measurements(measurements)
     per_mouse, excl = per_mouse_metrics(checked, study.baseline_day, checked=True)

@@ -1,9 +1,9 @@
 """Exports for people who work in Excel or GraphPad Prism.
 
-* :func:`write_xlsx` – one sheet per table plus a README sheet describing every column and its
+* :func:`xlsx_bytes` – one sheet per table plus a README sheet describing every column and its
   unit. Text is stored as text (a name such as ``=A1`` never becomes a formula) and the file is
   byte-identical across runs (fixed document dates and zip timestamps).
-* :func:`write_pzfx` – a GraphPad Prism ``.pzfx`` project (Prism XML 5.00, readable by Prism 5
+* :func:`pzfx_text` – a GraphPad Prism ``.pzfx`` project (Prism XML 5.00, readable by Prism 5
   and later) with the measurements as a grouped table (arms as data sets, mice as replicates,
   days as rows), the same as an XY table (numeric day on X), and the per-arm mean, SEM and N.
   :func:`read_pzfx` reads such tables back (used to check written files).
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import zipfile
@@ -23,7 +24,6 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-from .io import atomic_path, column_lists
 
 _SHEET_NAME_MAX = 31
 
@@ -124,7 +124,8 @@ def _sheet_xml(df: pd.DataFrame) -> str:
     letters = [_column_letter(j) for j in range(len(df.columns))]
     header = "".join(_cell_xml(f"{c}1", str(name)) for c, name in zip(letters, df.columns))
     columns = [
-        _column_cells(c, dtype, items) for c, (dtype, items) in zip(letters, column_lists(df))
+        _column_cells(c, column.dtype, column.tolist())
+        for c, (_, column) in zip(letters, df.items())
     ]
     body = [f'<row r="1">{header}</row>']
     body += [
@@ -195,10 +196,10 @@ def _package(names: list[str]) -> dict[str, str]:
     }
 
 
-def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, readme: pd.DataFrame) -> None:
-    """Write ``tables`` (sheet name -> table) and a README sheet (``readme``: table, column,
-    description) to ``path`` as an Office Open XML workbook (ECMA-376; read by Excel,
-    LibreOffice and openpyxl).
+def xlsx_bytes(tables: Mapping[str, pd.DataFrame], readme: pd.DataFrame) -> bytes:
+    """``tables`` (sheet name -> table) and a README sheet (``readme``: table, column,
+    description) as an Office Open XML workbook (ECMA-376; read by Excel, LibreOffice and
+    openpyxl).
 
     Written directly rather than through openpyxl (20x faster, which matters for panels of
     hundreds of models): numbers as numbers, text as inline strings (never formulas), fixed
@@ -213,12 +214,13 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, readme: pd.
     )
     # deflate level 1: half the compression time of the default 6 for ~15 % larger files (a
     # panel writes one workbook per model)
-    with atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zout:
-            for name, text in parts.items():
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zout.writestr(info, text.encode("utf-8"), compresslevel=1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for name, text in parts.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(info, text.encode("utf-8"), compresslevel=1)
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,10 +354,10 @@ def _y_columns(
         xml.close("YColumn")
 
 
-def write_pzfx(
-    measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str], path: str | Path, title: str
-) -> None:
-    """Write a Prism project with three data tables (see the module docstring).
+def pzfx_text(
+    measurements: pd.DataFrame, summary: pd.DataFrame, arms: list[str], title: str
+) -> str:
+    """A Prism project with three data tables (see the module docstring).
 
     ``summary`` has ``arm, day, n_mice, mean_volume_mm3, sem_volume_mm3``.
     """
@@ -410,8 +412,7 @@ def write_pzfx(
         xml.close("YColumn")
     xml.close("Table")
     xml.close("GraphPadPrismFile")
-    with atomic_path(path) as tmp:
-        tmp.write_text(xml.text(), encoding="utf-8", newline="\n")
+    return xml.text()
 
 
 def read_pzfx(path: str | Path, title: str) -> pd.DataFrame:

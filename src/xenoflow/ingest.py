@@ -32,20 +32,19 @@ import pandas as pd
 
 from .config import Study
 from .errors import InputError
-from .io import (
-    EXCLUSION_COLUMNS,
-    MEASUREMENT_COLUMNS,
-    OPTIONAL_MEASUREMENT_COLUMNS,
-    empty_exclusions,
-    empty_frame,
-)
+from .io import EXCLUSION_COLUMNS, empty_exclusions, empty_frame
+from .tables import table
+
+_MEASUREMENTS = table("measurements").columns
+MEASUREMENT_COLUMNS = [c.name for c in _MEASUREMENTS if not c.optional]
+OPTIONAL_MEASUREMENT_COLUMNS = [c.name for c in _MEASUREMENTS if c.optional]
 
 #: Caliper formulas: name -> (factor on L·W², human-readable definition).
 CALIPER_FORMULAS = {
     "half_lw2": (0.5, "V = L*W^2/2"),
     "ellipsoid": (math.pi / 6, "V = pi/6*L*W^2"),
 }
-WARNING_COLUMNS = ["arm", "mouse_id", "day", "message"]
+WARNING_COLUMNS = table("warnings").column_names
 _MAX_LISTED = 3
 _DAY_HEADER = re.compile(r"^\s*(?:day|d)?[\s_]*(-?\d+(?:[.,]\d+)?)\s*$", re.IGNORECASE)
 
@@ -491,8 +490,6 @@ def _check_duplicates(study: Study, df: pd.DataFrame, names: dict[str, str]) -> 
 
 def _check_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> list[str]:
     in_data = list(dict.fromkeys(df["arm"]))
-    if study.is_unit:
-        return _unit_arms(study, df, names, in_data)
     if not study.arms:
         if study.control not in in_data:
             raise InputError(
@@ -515,32 +512,7 @@ def _check_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> list[s
             f"{study.data.name}: column '{names['arm']}': {which} '{absent[0]}' from the study "
             f"file {study.path.name} has no mice in the data (arms found: {', '.join(in_data)})"
         )
-    if len(study.arm_names) < 2:
-        raise InputError(
-            f"{study.path.name}: key 'arms': only one arm ('{study.arm_names[0]}'); a comparison "
-            "needs the control and at least one treated arm"
-        )
     return study.arm_names
-
-
-def _unit_arms(
-    study: Study, df: pd.DataFrame, names: dict[str, str], in_data: list[str]
-) -> list[str]:
-    """Arms of one panel model: any subset of the study's arms (a model may lack the control
-    or a drug); an arm missing from a given ``arms`` list is still an error."""
-    if not study.arms:
-        return [a for a in [study.control] if a in in_data] + sorted(
-            a for a in in_data if a != study.control
-        )
-    unknown = [a for a in in_data if a not in study.arm_names]
-    if unknown:
-        row = df.loc[df["arm"] == unknown[0], "_row"].iat[0]
-        raise InputError(
-            f"{study.data.name}: row {row}, column '{names['arm']}': arm '{unknown[0]}' (model "
-            f"'{study.split_value}') is not listed in the study file {study.path.name} (arms: "
-            f"{', '.join(study.arm_names)}); add it to 'arms' or fix the name"
-        )
-    return [a for a in study.arm_names if a in in_data]
 
 
 def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, str]) -> None:
@@ -660,6 +632,16 @@ def read_source(study: Study) -> Source:
     names = _column_names(study)
     located = _locate(header, names, study)
     return Source(header, table, names, located, study.format or infer_format(header, located))
+
+
+def arms_in_rows(study: Study, source: Source, rows: RawTable) -> list[str]:
+    """The arm names (as ingest reads them) in some rows of a read file, in order of first
+    appearance; empty cells are skipped (ingest names their row)."""
+    pos = source.located.get("arm")
+    if pos is None:
+        return []  # ingest reports the missing column
+    values = rows.frame[pos].astype(str).tolist()
+    return list(dict.fromkeys(_normalise_id(v) for v in values if v != ""))
 
 
 def ingest(study: Study) -> Ingested:

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -35,17 +36,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, crossmodel, io, stages
+from . import tables as registry
 from .config import Arm, Study
 from .errors import InputError
+from .ingest import RawTable, Source, arms_in_rows, read_source
+from .survival import read_survival_file
 
-#: Stages run for every unit, in order (see :mod:`xenoflow.stages`).
-UNIT_STAGES = ("ingest", "growth", "efficacy", "survival", "summary")
-#: Figures of one panel model (stems relative to its folder), drawn by
+#: Stages whose tables every unit writes, in order (see :mod:`xenoflow.stages`).
+UNIT_STAGES = ("ingest", "growth", "efficacy", "survival")
+#: Figures of one panel model (registry names), drawn by
 #: :func:`xenoflow.plots.panel.write_unit_figures`: a panel has hundreds of models with one
 #: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels
 #: (which need replicates and cost ~20 s per model to draw).
-UNIT_FIGURES = ["figures/growth_curves", "figures/waterfall"]
+UNIT_FIGURES = [registry.output(name).path for name in ("growth_curves", "waterfall")]
+#: A chunk's tables: name in ``chunk_<i>.<name>.tsv`` -> registry table.
+CHUNK_TABLES = {
+    "curves": "panel_curves",
+    "summary": "panel_summary",
+    "qc": "panel_qc",
+    "manifest": "panel_manifest",
+}
 #: Default number of chunk jobs per panel (config key ``panel_chunks``): every chunk pays one
 #: start-up (~1.5 s: Python, pandas, scipy) and one read of the panel file, so few chunks are
 #: cheapest; four keep two cores busy to the end (longest first, see panel.smk). On a cluster,
@@ -98,9 +109,11 @@ def _natural(text: str) -> tuple:
     )
 
 
-def unit_study(study: Study, value: str) -> Study:
-    """The study of one model: own id, title and model name; arms and control from the panel."""
-    return dataclasses.replace(
+def unit_study(study: Study, value: str, arms: list[str] | None = None) -> Study:
+    """The study of one model: own id, title and model name; the panel's settings. ``arms``:
+    the arms the model's rows hold; its study lists those of the panel's arms (in the panel's
+    order), or, for a panel without an arm list, those arms with the control first."""
+    unit = dataclasses.replace(
         study,
         study_id=unit_id(study.study_id, value),
         title=f"{study.title}: {value}",
@@ -109,12 +122,20 @@ def unit_study(study: Study, value: str) -> Study:
         panel_id=study.study_id,
         split_value=value,
     )
+    if arms is None:
+        return unit
+    if study.arms:  # an arm the panel does not list stays out: ingest names its row
+        kept = tuple(a for a in study.arms if a.name in arms)
+    else:
+        ordered = [a for a in [study.control] if a in arms] + sorted(
+            a for a in arms if a != study.control
+        )
+        kept = tuple(Arm(a) for a in ordered)
+    return dataclasses.replace(unit, arms=kept)
 
 
 def panel_units(study: Study) -> dict[str, Study]:
     """Unit id -> unit study for every model in a panel's measurement file."""
-    from .ingest import read_source
-
     source = read_source(study)
     units: dict[str, Study] = {}
     for value in _model_rows(study, source):
@@ -196,10 +217,8 @@ def unit_files(figures: bool, exports: bool = True) -> list[str]:
     """Outputs of a unit, relative to its folder: a study's tables, with ``exports`` its
     summary, workbook and Prism file (the ``summary`` stage), and with ``figures`` the two
     per-model figures of :mod:`xenoflow.plots.panel` as png and svg."""
-    from .stages import targets
-
-    stages = UNIT_STAGES if exports else UNIT_STAGES[:-1]
-    files = [t for stage in stages for t in targets(stage, figures=False)]
+    stages_ = [*UNIT_STAGES, "summary"] if exports else UNIT_STAGES
+    files = [p for stage in stages_ for p in registry.stage_files(stage, figures=False).values()]
     if figures:
         files += [f"{stem}.{fmt}" for stem in UNIT_FIGURES for fmt in ("png", "svg")]
     return files
@@ -212,40 +231,35 @@ def writes_exports(study: Study) -> bool:
     return bool(study.settings.get("panel_exports", True))
 
 
-def analyse_unit(unit: Study, ingested: Any, unit_dir: Path, figures: bool) -> dict[str, Any]:
-    """Every stage of one model, written to ``unit_dir`` (the summary stage only with
-    :func:`writes_exports`); returns its tables (as written)."""
-    from . import io, stages
-
-    out = {s: stages.unit_outputs(s, unit_dir) for s in UNIT_STAGES}
-    arms = list(dict.fromkeys(ingested.measurements["arm"]))
-    if not unit.arms:  # arms of this model, control first (as ingest sorted them)
-        unit = dataclasses.replace(unit, arms=tuple(Arm(a) for a in arms))
-    else:
-        unit = dataclasses.replace(unit, arms=tuple(a for a in unit.arms if a.name in arms))
-    # each stage reads what the previous one wrote, as a study's rules do; the tables are
-    # kept in memory as they read back (io.capture_written) instead of parsed again
-    with io.capture_written() as store:
-        stages.ingest_stage(unit, out["ingest"], ingested)
-        measurements = io.read_measurements(out["ingest"].measurements)
-        stages.growth_stage(unit, measurements, out["growth"], figures=False)
-        growth_model = io.read_tsv(out["growth"].model)
-        stages.efficacy_stage(unit, measurements, growth_model, out["efficacy"], figures=False)
-        stages.survival_stage(unit, measurements, out["survival"], figures=False)
-    tables = io.TablesOnDemand(
-        store, {Path(p).stem: unit_dir / p for p in unit_files(False, exports=False)}
-    )
+def write_unit(
+    unit: Study, tables: Mapping[str, pd.DataFrame], unit_dir: Path, figures: bool
+) -> None:
+    """Write one model's tables (and, with :func:`writes_exports`, its summary, workbook and
+    Prism file; with ``figures`` its two figures) into ``unit_dir``, a staging folder that is
+    moved into place whole (so the files need no temporary names of their own)."""
+    paths = {
+        name: unit_dir / path
+        for stage in UNIT_STAGES
+        for name, path in registry.stage_files(stage, figures=False).items()
+    }
+    io.write_tables({name: tables[name] for name in paths}, paths, atomic=False)
     if writes_exports(unit):
-        stages.summary_stage(unit, tables, out["summary"])
+        for name, content in stages.run_summary(unit, tables).items():
+            path = unit_dir / registry.output(name).path
+            if isinstance(content, bytes):
+                io.write_bytes(content, path, atomic=False)
+            else:
+                io.write_text(content, path, atomic=False)
     if figures:
-        from .plots.panel import write_unit_figures
+        from .plots.panel import write_unit_figures  # matplotlib only when drawing
 
-        write_unit_figures(unit, measurements, tables["response"], str(unit_dir), ("png", "svg"))
-    return {"study": unit, "tables": tables}
+        write_unit_figures(
+            unit, tables["measurements"], tables["response"], str(unit_dir), ("png", "svg")
+        )
 
 
-def unit_records(unit: Study, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """What a unit contributes to the panel's cross-model tables."""
+def unit_records(unit: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """What a unit contributes to the panel's cross-model tables (``CHUNK_TABLES``)."""
     from .summary import cross_study_rows, qc_counts
 
     model = {"model": unit.split_value}
@@ -321,8 +335,6 @@ def per_curve(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ one chunk
 
-CHUNK_COLUMNS = ["unit_id", "model", "fingerprint", "status"]
-
 
 def analyse_chunk(
     study: Study,
@@ -333,16 +345,15 @@ def analyse_chunk(
 ) -> dict[str, pd.DataFrame]:
     """Analyse the given units of a panel (one read of the panel file).
 
-    Returns the chunk's cross-model rows: ``curves`` (per curve), ``summary`` (cross-study
-    rows), ``qc`` (exclusion counts) and ``manifest`` (unit, fingerprint, ``computed`` or
-    ``restored``). A unit whose data fail validation raises :class:`InputError` after its
-    folder is removed, so no stale outputs remain.
+    Returns the chunk's cross-model rows (``CHUNK_TABLES``): ``curves`` (per curve),
+    ``summary`` (cross-study rows), ``qc`` (exclusion counts) and ``manifest`` (unit,
+    fingerprint, ``computed`` or ``restored``). A unit whose data fail validation raises
+    :class:`InputError` after its folder is removed, so no stale outputs remain.
     """
-    from .ingest import ingest_source, read_source
-
     results = Path(results)
     cache_root = Path(cache_dir) if cache_dir else results / ".cache"
     source = read_source(study)
+    recorded = read_survival_file(study.survival_data) if study.survival_data else None
     rows = _model_rows(study, source)
     by_id = {unit_id(study.study_id, v): v for v in rows}
     files = unit_files(figures, writes_exports(study))
@@ -351,13 +362,13 @@ def analyse_chunk(
     manifest = []
     for uid in unit_ids:
         value = by_id[uid]
-        unit = unit_study(study, value)
         table = source.table
         sub = dataclasses.replace(
             table,
             frame=table.frame.iloc[rows[value]].reset_index(drop=True),
             rows=table.rows[rows[value]],
         )
+        unit = unit_study(study, value, arms_in_rows(study, source, sub))
         key = fingerprint(unit, sub.frame, code)
         unit_dir = results / uid
         cache = cache_root / uid / key
@@ -365,37 +376,35 @@ def analyse_chunk(
         records = _restore(cache, unit_dir, files) and _cached_records(cache)
         if not records:
             status = "computed"
-            new_records = _analyse_in_place(
-                unit, lambda: ingest_source(unit, source, sub), unit_dir, figures
-            )
+            new_records = _analyse_in_place(unit, source, sub, recorded, unit_dir, figures)
             _store(cache, unit_dir, files)
             records = _store_records(cache, new_records)
         for name, df in records.items():
             parts[name].append(df)
         manifest.append((uid, value, key, status))
-    out = {k: _concat(v) for k, v in parts.items()}
-    out["manifest"] = pd.DataFrame(manifest, columns=CHUNK_COLUMNS)
+    out = {k: _concat(v, CHUNK_TABLES[k]) for k, v in parts.items()}
+    out["manifest"] = pd.DataFrame(manifest, columns=registry.columns("panel_manifest"))
     return out
 
 
 def _analyse_in_place(
-    unit: Study, ingest: Callable[[], Any], unit_dir: Path, figures: bool
+    unit: Study,
+    source: Source,
+    rows: RawTable,
+    recorded: pd.DataFrame | None,
+    unit_dir: Path,
+    figures: bool,
 ) -> dict[str, pd.DataFrame]:
-    """:func:`analyse_unit` into a staging folder next to ``unit_dir``, moved into place
-    whole: a model's folder is complete or absent, also after a crash, and its files need no
-    temporary names of their own (:func:`xenoflow.io.direct_writes`). Returns the unit's
-    cross-model rows (:func:`unit_records`, taken before the move: its tables are read on
-    demand, from their staging paths)."""
-    from . import io
-
+    """Every stage of one model (:func:`xenoflow.stages.analyse_study`), written into a
+    staging folder next to ``unit_dir`` and moved into place whole: a model's folder is
+    complete or absent, also after a crash. Returns the unit's cross-model rows."""
     staging = unit_dir.with_name(f".{unit_dir.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(unit_dir, ignore_errors=True)
     try:
-        with io.direct_writes():
-            tables = analyse_unit(unit, ingest(), staging, figures)["tables"]
-        done = dataclasses.replace(unit, arms=_arms_of(unit, tables["measurements"]))
-        records = unit_records(done, tables)
+        tables = stages.analyse_study(unit, source, rows, recorded)
+        write_unit(unit, tables, staging, figures)
+        records = unit_records(unit, tables)
         os.replace(staging, unit_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -406,48 +415,34 @@ def _analyse_in_place(
 _RECORDS = ("curves", "summary", "qc")
 
 
+def _record_paths(cache: Path) -> dict[str, Path]:
+    return {name: cache / "_records" / f"{name}.tsv" for name in _RECORDS}
+
+
 def _store_records(cache: Path, records: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Keep a unit's cross-model rows next to its cached outputs (a restored unit then costs
-    three small reads instead of re-reading all its tables); returns them as read back, so
-    computed and restored units give the same text in the chunk tables."""
-    from . import io
-
-    with io.capture_written():
-        for name in _RECORDS:
-            io.write_tsv(records[name], cache / "_records" / f"{name}.tsv")
-        return _cached_records(cache) or {}
+    three small reads instead of re-reading all its tables); returns them as they read back,
+    so computed and restored units give the same text in the chunk tables."""
+    for name, path in _record_paths(cache).items():
+        io.write_table(CHUNK_TABLES[name], records[name], path)
+    return {name: io.normalise(CHUNK_TABLES[name], df) for name, df in records.items()}
 
 
 def _cached_records(cache: Path) -> dict[str, pd.DataFrame] | None:
-    from . import io
-
-    paths = {name: cache / "_records" / f"{name}.tsv" for name in _RECORDS}
+    paths = _record_paths(cache)
     if not all(p.is_file() for p in paths.values()):
         return None
-    # a frame without columns is written as a lone newline, which read_csv refuses
-    return {
-        name: io.read_tsv(p) if p.stat().st_size > 1 else pd.DataFrame()
-        for name, p in paths.items()
-    }
+    return {name: io.read_table(p, CHUNK_TABLES[name]) for name, p in paths.items()}
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Rows of several tables (empty ones skipped); all-empty columns keep their place."""
-    import warnings
-
+def _concat(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
+    """Rows of several tables of the registry's table ``name`` (empty ones skipped)."""
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame()
+        return io.empty_table(CHUNK_TABLES.get(name, name))
     with warnings.catch_warnings():  # pandas' all-NA-column dtype notice; columns are kept
         warnings.simplefilter("ignore", FutureWarning)
         return pd.concat(frames, ignore_index=True)
-
-
-def _arms_of(unit: Study, measurements: pd.DataFrame) -> tuple[Arm, ...]:
-    present = list(dict.fromkeys(measurements["arm"].astype(str)))
-    if unit.arms:
-        return tuple(a for a in unit.arms if a.name in present)
-    return tuple(Arm(a) for a in present)
 
 
 # ------------------------------------------------------------------------------ whole panel
@@ -455,17 +450,16 @@ def _arms_of(unit: Study, measurements: pd.DataFrame) -> tuple[Arm, ...]:
 
 def read_chunk_tables(paths: Iterable[str | Path]) -> dict[str, list[pd.DataFrame]]:
     """The chunks' tables by name (``chunk_<i>.<name>.tsv`` -> name -> one frame per chunk)."""
-    from . import io
-
     parts: dict[str, list[pd.DataFrame]] = {}
     for path in map(Path, paths):
-        parts.setdefault(path.name.split(".")[-2], []).append(io.read_tsv(path))
+        name = path.name.split(".")[-2]
+        parts.setdefault(name, []).append(io.read_table(path, CHUNK_TABLES[name]))
     return parts
 
 
 def panel_curves(chunk_tables: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
     """The chunks' per-curve rows, models in panel (natural) order."""
-    curves = _concat(chunk_tables["curves"])
+    curves = _concat(chunk_tables["curves"], "curves")
     order = _model_order(curves)
     curves = curves.sort_values("model", key=lambda s: s.map(order), kind="stable")
     return curves.reset_index(drop=True)
@@ -478,20 +472,19 @@ def _model_order(curves: pd.DataFrame) -> dict[str, int]:
 def combine_chunks(
     study: Study, chunk_tables: dict[str, list[pd.DataFrame]]
 ) -> dict[str, pd.DataFrame]:
-    """The panel's cross-model tables from its chunks' rows (models in panel order)."""
-    from . import crossmodel
-
+    """The panel's cross-model tables from its chunks' rows (models in panel order), by
+    registry name, and the time-to-double endpoints (``ttd_endpoints``)."""
     curves = panel_curves(chunk_tables)
-    summary = _concat(chunk_tables["summary"])
+    summary = _concat(chunk_tables["summary"], "summary")
     order = _model_order(curves)
     summary = summary.sort_values("model", key=lambda s: s.map(order), kind="stable")
     arms = crossmodel.drug_order(curves, study.control)
     alpha = float(study.settings["alpha"])
     ttd, endpoints = crossmodel.time_to_double(curves, arms, study.control, alpha)
     return {
-        "curves": curves,
-        "summary": summary.reset_index(drop=True),
-        "qc": _concat(chunk_tables["qc"]),
+        "panel_curves": curves,
+        "panel_summary": summary.reset_index(drop=True),
+        "panel_qc": _concat(chunk_tables["qc"], "qc"),
         "mrecist_matrix": crossmodel.mrecist_matrix(curves, arms),
         "response_rates": crossmodel.response_rates(curves, arms, alpha),
         "time_to_double": ttd,
@@ -506,8 +499,6 @@ def figure_tables(
     ``mrecist_matrix``, ``ttd_endpoints`` and ``time_to_double`` with the per-arm Kaplan–Meier
     columns only (its tests against control stay empty: the figure does not show them, and
     the figure job runs beside :func:`combine_chunks`, on the run's critical path)."""
-    from . import crossmodel
-
     curves = panel_curves(chunk_tables)
     arms = crossmodel.drug_order(curves, study.control)
     ttd, endpoints = crossmodel.time_to_double(

@@ -1,224 +1,214 @@
-"""The analysis stages of one study, each writing its declared outputs.
+"""The analysis stages of one study: pure functions from a study and tables to named outputs.
 
-A stage takes a :class:`~xenoflow.config.Study`, its inputs as DataFrames, and ``out``: any
-object with one attribute per output name (``snakemake.output`` in a rule, a
-:class:`types.SimpleNamespace` built by :func:`unit_outputs` in a panel chunk). The per-study
-rules (``workflow/rules/*.smk``) and the panel chunks (:mod:`xenoflow.panel`) call the same
-functions, so a panel model's outputs are exactly a study's.
+=============  ==========================================  ===================================
+stage          reads (registry names)                      makes (:mod:`xenoflow.tables`)
+=============  ==========================================  ===================================
+run_ingest     the measurement file, as read (``Source``)   measurements, exclusions, warnings
+run_growth     measurements                                 growth_* tables, exclusions_growth
+run_efficacy   measurements, growth_model (optional)        efficacy, response, growth_delay ...
+run_survival   measurements, the recorded survival table    survival* tables
+run_summary    every table above                            summary_md/html, study_xlsx/pzfx
+=============  ==========================================  ===================================
 
-:data:`OUTPUTS` is the single list of each stage's outputs, relative to ``{results}/{study}/``;
-the rule files declare the same paths (checked by ``tests/test_stages.py``).
+No stage reads or writes a file: the per-study rules read their inputs with
+:func:`xenoflow.io.read_table` and write each returned table with
+:func:`xenoflow.io.write_tables`; a panel model chains the same functions in memory
+(:func:`analyse_study`), handing each stage the tables as they would read back from disk
+(:func:`xenoflow.io.normalise`). So a panel model's outputs are exactly a study's.
+
+Figures are drawn only when asked (``figures=True``): they need intermediate results of the
+stage (fitted curves, per-mouse fold changes, survival endpoints) that are not tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from types import SimpleNamespace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from . import io
+from . import efficacy, export, growth, ingest, io, summary, survival
+from . import tables as registry
 from .config import Study
+from .plots import efficacy as efficacy_plots
+from .plots import growth as growth_plots
+from .plots import survival as survival_plots
 
-#: stage -> output name -> path relative to the study's results folder.
-OUTPUTS: dict[str, dict[str, str]] = {
-    "ingest": {
-        "measurements": "tables/measurements.tsv",
-        "exclusions": "tables/exclusions.tsv",
-        "warnings": "tables/warnings.tsv",
-    },
-    "growth": {
-        "per_mouse": "tables/growth_per_mouse.tsv",
-        "model": "tables/growth_model.tsv",
-        "contrasts": "tables/growth_contrasts.tsv",
-        "fits": "tables/growth_model_fits.tsv",
-        "exclusions": "tables/exclusions_growth.tsv",
-        "curves_png": "figures/growth_curves.png",
-        "curves_svg": "figures/growth_curves.svg",
-        "spaghetti_png": "figures/spaghetti.png",
-        "spaghetti_svg": "figures/spaghetti.svg",
-    },
-    "efficacy": {
-        "efficacy": "tables/efficacy.tsv",
-        "mice": "tables/efficacy_per_mouse.tsv",
-        "growth_delay": "tables/growth_delay.tsv",
-        "response": "tables/response.tsv",
-        "response_summary": "tables/response_summary.tsv",
-        "exclusions": "tables/exclusions_efficacy.tsv",
-        "exclusions_response": "tables/exclusions_response.tsv",
-        "waterfall_png": "figures/waterfall.png",
-        "waterfall_svg": "figures/waterfall.svg",
-        "fold_change_png": "figures/fold_change.png",
-        "fold_change_svg": "figures/fold_change.svg",
-    },
-    "survival": {
-        "per_mouse": "tables/survival_per_mouse.tsv",
-        "per_arm": "tables/survival.tsv",
-        "tests": "tables/survival_tests.tsv",
-        "overall": "tables/survival_overall.tsv",
-        "exclusions": "tables/exclusions_survival.tsv",
-        "km_png": "figures/km.png",
-        "km_svg": "figures/km.svg",
-    },
-    "summary": {
-        "md": "summary.md",
-        "html": "summary.html",
-        "xlsx": "study.xlsx",
-        "pzfx": "study.pzfx",
-    },
-}
+Tables = dict[str, pd.DataFrame]
 
 
-def targets(stage: str, figures: bool = True) -> list[str]:
-    """Output paths of a stage (relative to the study folder), figures optional."""
-    return [p for p in OUTPUTS[stage].values() if figures or not p.startswith("figures/")]
+@dataclass
+class Outputs:
+    """What a stage made: tables and figures by registry name, and facts for the job's log."""
 
-
-def unit_outputs(stage: str, study_dir: str | Path) -> SimpleNamespace:
-    """``out`` for a stage whose outputs go under ``study_dir`` (as the rule would name them)."""
-    return SimpleNamespace(**{k: str(Path(study_dir) / v) for k, v in OUTPUTS[stage].items()})
-
-
-def _formats(study: Study) -> list[str]:
-    # png and svg are the declared outputs; figure_formats may add pdf
-    return list(dict.fromkeys(["png", "svg", *study.settings["figure_formats"]]))
+    tables: Tables
+    figures: dict[str, Figure] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 def _suffix(study: Study) -> str:
     return " — SYNTHETIC DATA" if study.synthetic else ""
 
 
-def ingest_stage(study: Study, out: Any, ingested: Any = None) -> Any:
-    """Write the canonical measurements, exclusions and warnings (``ingested`` if already read)."""
-    from .ingest import ingest
-
-    result = ingested if ingested is not None else ingest(study)
-    io.write_tsv(result.measurements, out.measurements)
-    io.write_tsv(result.exclusions, out.exclusions)
-    io.write_tsv(result.warnings, out.warnings)
-    return result
-
-
-def growth_stage(study: Study, measurements: pd.DataFrame, out: Any, figures: bool = True) -> Any:
-    """Per-mouse fits, mixed model, contrasts (:func:`xenoflow.growth.analyse_study`)."""
-    from . import growth
-
-    result = growth.analyse_study(measurements, study)
-    io.write_tsv(growth.public_per_mouse(result.per_mouse), out.per_mouse)
-    io.write_tsv(result.model, out.model)
-    io.write_tsv(result.contrasts, out.contrasts)
-    io.write_tsv(result.fits, out.fits)
-    io.write_tsv(result.exclusions, out.exclusions)
-    if figures:
-        from .plots import growth as growth_plots
-
-        growth_plots.write_growth_figures(result, measurements, study, Path(out.curves_png).parent)
-    return result
-
-
-def efficacy_stage(
-    study: Study,
-    measurements: pd.DataFrame,
-    growth_model: pd.DataFrame | None,
-    out: Any,
-    figures: bool = True,
-) -> dict[str, Any]:
-    """Efficacy metrics, growth delay, mRECIST (:func:`xenoflow.efficacy.analyse_study`)."""
-    from . import efficacy
-
-    tables = efficacy.analyse_study(study, measurements, growth_model)
-    for name in (
-        "efficacy",
-        "mice",
-        "growth_delay",
-        "response",
-        "response_summary",
-        "exclusions",
-        "exclusions_response",
-    ):
-        io.write_tsv(tables[name], getattr(out, name))
-    if figures:
-        from .plots.efficacy import fold_change_figure, waterfall_figure
-        from .plots.style import save_figure
-
-        save_figure(
-            waterfall_figure(
-                tables["response"],
-                study.arm_names,
-                study.control,
-                title=f"{study.title}: best response per mouse{_suffix(study)}",
-            ),
-            out.waterfall_png[: -len(".png")],
-            _formats(study),
-        )
-        save_figure(
-            fold_change_figure(
-                tables["efficacy"],
-                tables["per_mouse"],
-                study.arm_names,
-                study.control,
-                title=f"{study.title}: fold change at day "
-                f"{tables['reference_day']:g}{_suffix(study)}",
-            ),
-            out.fold_change_png[: -len(".png")],
-            _formats(study),
-        )
-    return tables
-
-
-def survival_stage(
-    study: Study, measurements: pd.DataFrame, out: Any, figures: bool = True
-) -> dict[str, Any]:
-    """Endpoints, Kaplan–Meier tables and tests (:func:`xenoflow.survival.analyse`)."""
-    from . import survival
-
-    endpoints = survival.study_endpoints(study, measurements)
-    source = study.survival_data.name if study.survival_data else ""
-    exclusions = survival.endpoint_exclusions(measurements, endpoints, source)
-    alpha = study.settings["alpha"]
-    # a panel model's arms are different drugs: each is compared with the untreated control
-    # only (one Holm family of those tests), as in a PDX clinical trial (Gao et al. 2015)
-    tables = survival.analyse(
-        endpoints, study.arm_names, study.control, alpha, between_treated=not study.is_unit
+def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None = None) -> Outputs:
+    """Validated measurements, exclusions and warnings from a read measurement file (``rows``:
+    some of its rows, e.g. one panel model's)."""
+    result = ingest.ingest_source(study, source, rows)
+    return Outputs(
+        {
+            "measurements": result.measurements,
+            "exclusions": result.exclusions,
+            "warnings": result.warnings,
+        }
     )
-    io.write_tsv(tables["per_mouse"], out.per_mouse)
-    io.write_tsv(tables["per_arm"], out.per_arm)
-    io.write_tsv(tables["tests"], out.tests)
-    io.write_tsv(tables["overall"], out.overall)
-    io.write_tsv(exclusions, out.exclusions)
-    if figures:
-        from .plots.style import save_figure
-        from .plots.survival import km_figure
 
+
+def run_growth(study: Study, tables: Mapping[str, pd.DataFrame], figures: bool = False) -> Outputs:
+    """Per-mouse fits, mixed model and contrasts (:func:`xenoflow.growth.analyse_study`)."""
+    measurements = tables["measurements"]
+    result = growth.analyse_study(measurements, study)
+    out = Outputs(
+        {
+            "growth_per_mouse": growth.public_per_mouse(result.per_mouse),
+            "growth_model": result.model,
+            "growth_contrasts": result.contrasts,
+            "growth_model_fits": result.fits,
+            "exclusions_growth": result.exclusions,
+        }
+    )
+    if figures:
+        out.figures = {
+            "growth_curves": growth_plots.growth_curves_figure(measurements, study, result.arms),
+            "spaghetti": growth_plots.spaghetti_figure(result, measurements, study),
+        }
+    return out
+
+
+def run_efficacy(
+    study: Study, tables: Mapping[str, pd.DataFrame], figures: bool = False
+) -> Outputs:
+    """Efficacy metrics, growth delay and mRECIST (:func:`xenoflow.efficacy.analyse_study`);
+    ``growth_model`` (for the control doubling time) is used when present."""
+    result = efficacy.analyse_study(study, tables["measurements"], tables.get("growth_model"))
+    out = Outputs(
+        {
+            "efficacy": result["efficacy"],
+            "efficacy_per_mouse": result["mice"],
+            "growth_delay": result["growth_delay"],
+            "response": result["response"],
+            "response_summary": result["response_summary"],
+            "exclusions_efficacy": result["exclusions"],
+            "exclusions_response": result["exclusions_response"],
+        },
+        facts={k: result[k] for k in ("reference_day", "doubling_time_days")},
+    )
+    if figures:
+        suffix = _suffix(study)
+        out.figures = {
+            "waterfall": efficacy_plots.waterfall_figure(
+                result["response"],
+                study.arm_names,
+                study.control,
+                title=f"{study.title}: best response per mouse{suffix}",
+            ),
+            "fold_change": efficacy_plots.fold_change_figure(
+                result["efficacy"],
+                result["per_mouse"],
+                study.arm_names,
+                study.control,
+                title=f"{study.title}: fold change at day {result['reference_day']:g}{suffix}",
+            ),
+        }
+    return out
+
+
+def run_survival(
+    study: Study,
+    tables: Mapping[str, pd.DataFrame],
+    recorded: pd.DataFrame | None = None,
+    figures: bool = False,
+) -> Outputs:
+    """Endpoints, Kaplan–Meier tables and tests (:func:`xenoflow.survival.analyse`).
+
+    ``recorded``: the text cells of the study's ``survival_data`` file
+    (:func:`xenoflow.survival.read_survival_file`), needed when the study has one.
+    """
+    if study.survival_data is not None and recorded is None:
+        raise ValueError(f"{study.study_id}: the recorded survival table was not read")
+    measurements = tables["measurements"]
+    endpoints = survival.study_endpoints(study, measurements, recorded)
+    source = study.survival_data.name if study.survival_data else ""
+    alpha = study.settings["alpha"]
+    result = survival.analyse(
+        endpoints,
+        study.arm_names,
+        study.control,
+        alpha,
+        between_treated=study.settings["survival_comparisons"] == "all",
+    )
+    out = Outputs(
+        {
+            "survival_per_mouse": result["per_mouse"],
+            "survival": result["per_arm"],
+            "survival_tests": result["tests"],
+            "survival_overall": result["overall"],
+            "exclusions_survival": survival.endpoint_exclusions(measurements, endpoints, source),
+        },
+        facts={"endpoints": endpoints is not None},
+    )
+    if figures:
         rule = "" if endpoints is None else "; ".join(dict.fromkeys(endpoints["endpoint_rule"]))
-        fig = km_figure(
+        out.figures["km"] = survival_plots.km_figure(
             endpoints,
             study.arm_names,
             study.control,
-            tables["tests"],
+            result["tests"],
             labels={a.name: a.label or a.name for a in study.arms},
             alpha=alpha,
             title=study.title + _suffix(study),
             endpoint_label=rule,
         )
-        save_figure(fig, out.km_png[: -len(".png")], _formats(study))
-    return {**tables, "endpoints": endpoints, "exclusions": exclusions}
+    return out
 
 
-def summary_stage(study: Study, tables: Mapping[str, pd.DataFrame], out: Any) -> None:
+#: The tables of one study, in the order of the workbook's sheets.
+STUDY_TABLES = [
+    t.name
+    for stage in ("ingest", "growth", "efficacy", "survival")
+    for t in registry.of_stage(stage, "table")
+]
+
+
+def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, str | bytes]:
     """Plain-language summary (md, html), Excel workbook and Prism file of one study."""
-    from . import columns, export, summary
-
     title, sections = summary.study_summary(study, tables)
-    io.write_text(summary.to_markdown(title, sections), out.md)
-    io.write_text(summary.to_html(title, sections), out.html)
-    export.write_xlsx(tables, out.xlsx, columns.readme(tables))
-    export.write_pzfx(
-        tables["measurements"],
-        summary.arm_day_summary(tables),
-        study.arm_names,
-        out.pzfx,
-        study.title,
-    )
+    sheets = {name: tables[name] for name in STUDY_TABLES}
+    return {
+        "summary_md": summary.to_markdown(title, sections),
+        "summary_html": summary.to_html(title, sections),
+        "study_xlsx": export.xlsx_bytes(sheets, registry.readme(sheets)),
+        "study_pzfx": export.pzfx_text(
+            tables["measurements"], summary.arm_day_summary(tables), study.arm_names, study.title
+        ),
+    }
+
+
+def analyse_study(
+    study: Study,
+    source: ingest.Source,
+    rows: ingest.RawTable | None = None,
+    recorded: pd.DataFrame | None = None,
+) -> Tables:
+    """Every table of a study from its read measurement file, the stages chained in memory:
+    each stage gets the tables as the next rule would read them from disk."""
+    tables: Tables = {}
+    for run in (
+        lambda: run_ingest(study, source, rows),
+        lambda: run_growth(study, tables),
+        lambda: run_efficacy(study, tables),
+        lambda: run_survival(study, tables, recorded),
+    ):
+        tables.update({name: io.normalise(name, df) for name, df in run().tables.items()})
+    return tables

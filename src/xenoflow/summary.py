@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .config import Study
-from .io import column_lists
+from . import tables as registry
+from .io import read_table
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -384,33 +385,7 @@ def arm_day_summary(tables: Tables) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # Cross-study table
 
-CROSS_STUDY_COLUMNS = [
-    "study_id",
-    "model",
-    "synthetic",
-    "arm",
-    "control",
-    "reference_day",
-    "mean_fold_change",
-    "control_mean_fold_change",
-    "fold_change_reduction_pct",
-    "fold_change_reduction_ci_low",
-    "fold_change_reduction_ci_high",
-    "tc_pct",
-    "tgi_pct",
-    "rate_diff_vs_control",
-    "rate_diff_ci_low",
-    "rate_diff_ci_high",
-    "rate_diff_p",
-    "median_ratio",
-    "median_ratio_ci_low",
-    "median_ratio_ci_high",
-    "hr",
-    "hr_ci_low",
-    "hr_ci_high",
-    "hr_flag",
-    "logrank_p",
-]
+CROSS_STUDY_COLUMNS = registry.columns("summary")
 
 
 def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
@@ -483,12 +458,12 @@ def _first_rows(df: pd.DataFrame, keys: list[str]) -> dict[Any, dict[str, Any]]:
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """``df.to_dict("records")`` (Python scalars), built from whole columns
-    (:func:`xenoflow.io.column_lists`): pandas boxes every cell on its own, which made the
-    summaries of panel models slow."""
+    """``df.to_dict("records")`` (Python scalars), built from whole columns: pandas boxes
+    every cell on its own, which made the summaries of panel models slow."""
     columns = [
-        items if isinstance(dtype, np.dtype) else [None if x is pd.NA else x for x in items]
-        for dtype, items in column_lists(df)
+        items if isinstance(column.dtype, np.dtype) else [None if x is pd.NA else x for x in items]
+        for _, column in df.items()
+        for items in [column.tolist()]
     ]
     return [dict(zip(df.columns, row)) for row in zip(*columns)]
 
@@ -510,17 +485,15 @@ def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
                 counts.setdefault((study_id, "ingest"), [0, 0])[1] += len(tables[name])
     return pd.DataFrame(
         [(sid, stage, n[0], n[1]) for (sid, stage), n in counts.items()],
-        columns=["study_id", "stage", "n_excluded", "n_notes"],
+        columns=registry.columns("exclusions_summary"),
     )
 
 
 def tables_by_study(paths: Iterable[str | Path]) -> dict[str, Tables]:
     """Group ``{results}/<study>/tables/<name>.tsv`` files by study: study -> name -> table."""
-    from .io import read_tsv
-
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for path in map(Path, paths):
-        out.setdefault(path.parent.parent.name, {})[path.stem] = read_tsv(path)
+        out.setdefault(path.parent.parent.name, {})[path.stem] = read_table(path)
     return out
 
 
@@ -544,7 +517,7 @@ def cross_study_table(
 def qc_table(tables: Mapping[str, Tables], panel_qc: Iterable[pd.DataFrame] = ()) -> pd.DataFrame:
     """``results/exclusions_summary.tsv``: :func:`qc_counts` of the studies and panel models."""
     counts = qc_counts(tables) if tables else pd.DataFrame()
-    return _concat([counts, *panel_qc], ["study_id", "stage", "n_excluded", "n_notes"])
+    return _concat([counts, *panel_qc], registry.columns("exclusions_summary"))
 
 
 def qc_report(counts: pd.DataFrame, max_lines: int = 100) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import survtests as st
+from .config import Study
 from .errors import ConfigError, InputError
 from .io import empty_exclusions, empty_frame, exclusions_frame
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
@@ -157,14 +158,35 @@ def endpoints_from_volumes(
 # -------------------------------------------------------------------------- recorded endpoints
 
 
+def read_survival_file(path: str | Path) -> pd.DataFrame:
+    """The text cells of a recorded survival table (CSV comma, TSV/TXT tab, XLSX), headers
+    stripped; :class:`InputError` when it is missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: survival table not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            raw = pd.read_excel(path, dtype=str)
+        else:
+            sep = "," if suffix == ".csv" else "\t"
+            raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # pandas parser errors carry the detail
+        raise InputError(f"{path}: cannot read the survival table: {exc}") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    return raw
+
+
 def read_survival_data(
     path: str | Path,
     columns: dict[str, str] | None = None,
     arms: list[str] | None = None,
     measurements: pd.DataFrame | None = None,
     measurements_source: str = "the measurement table",
+    raw: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Read and validate a recorded per-mouse survival table (``survival_data:``).
+    """Read and validate a recorded per-mouse survival table (``survival_data:``); ``raw``: the
+    file's text cells when already read (:func:`read_survival_file`).
 
     ``columns`` maps canonical names (``arm, mouse_id, time_days, event``) to the file's names
     (``survival_columns:``). CSV (comma), TSV/TXT (tab) and XLSX are accepted. Checks: the four
@@ -181,18 +203,7 @@ def read_survival_data(
     """
     path = Path(path)
     columns = columns or {}
-    if not path.is_file():
-        raise InputError(f"{path}: survival table not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=str)
-        else:
-            sep = "," if suffix == ".csv" else "\t"
-            raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
-    except Exception as exc:  # pandas parser errors carry the detail
-        raise InputError(f"{path}: cannot read the survival table: {exc}") from exc
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = read_survival_file(path) if raw is None else raw
     names = {c: columns.get(c, c) for c in ("arm", "mouse_id", "time_days", "event")}
     missing = [
         f"'{names[c]}'" + (f" (for {c})" if names[c] != c else "")
@@ -320,8 +331,13 @@ def _check_against_measurements(
         )
 
 
-def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFrame | None:
+def study_endpoints(
+    study: Study, measurements: pd.DataFrame | None, recorded: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
     """Per-mouse endpoints of a study: recorded table first, else derived, else ``None``.
+
+    ``recorded``: the text cells of the study's ``survival_data`` file
+    (:func:`read_survival_file`); read here when not given.
 
     A recorded table is checked against ``measurements`` when given (mice must be measured; no
     recorded event before a later measurement). ``None`` means the study configures no
@@ -333,7 +349,12 @@ def study_endpoints(study: Any, measurements: pd.DataFrame | None) -> pd.DataFra
     if study.survival_data is not None:
         arms = study.arm_names or None  # a study without an `arms:` list takes the table's arms
         return read_survival_data(
-            study.survival_data, study.survival_columns, arms, measurements, study.data.name
+            study.survival_data,
+            study.survival_columns,
+            arms,
+            measurements,
+            study.data.name,
+            raw=recorded,
         )
     if study.endpoint_volume_mm3 is None:
         return None

@@ -17,8 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import io
+from . import tables as registry
 from .config import Study, load_study
 from .errors import XenoflowError
+from .plots.style import save_figure
+from .stages import Outputs
 
 log = logging.getLogger("xenoflow")
 
@@ -61,6 +65,37 @@ def script_context(snakemake: Any, clean_study_dir_on_error: bool = False) -> It
     on_error = (lambda: _clean(snakemake)) if clean_study_dir_on_error else None
     with logged(snakemake, on_error):
         yield load_study(snakemake.input.study, snakemake.params.analysis)
+
+
+def read_inputs(inputs: Any) -> dict[str, Any]:
+    """Every input of a job that is a registry table, read by its spec: name -> table."""
+    names = {t.name for t in registry.TABLES}
+    return {name: io.read_table(path, name) for name, path in inputs.items() if name in names}
+
+
+def figure_formats(study: Study) -> list[str]:
+    """png and svg (the declared outputs), and any further ``figure_formats`` (pdf)."""
+    return list(dict.fromkeys(["png", "svg", *study.settings["figure_formats"]]))
+
+
+def write_outputs(out: Outputs, outputs: Any, formats: list[str] | None = None) -> None:
+    """Write a stage's tables and figures to the job's declared outputs (``snakemake.output``:
+    a table by its name, a figure ``<name>`` to ``<name>_png`` without the suffix, in every
+    format of ``formats``)."""
+    io.write_tables(out.tables, outputs)
+    for name, fig in out.figures.items():
+        stem = getattr(outputs, f"{name}_png")[: -len(".png")]
+        save_figure(fig, stem, formats or ["png", "svg"])
+
+
+def write_documents(documents: dict[str, str | bytes], outputs: Any) -> None:
+    """Write text or binary documents (``study.xlsx``, ``summary.md`` ...) to their outputs."""
+    for name, content in documents.items():
+        path = getattr(outputs, name)
+        if isinstance(content, bytes):
+            io.write_bytes(content, path)
+        else:
+            io.write_text(content, path)
 
 
 def _clean(snakemake: Any) -> None:

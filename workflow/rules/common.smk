@@ -1,12 +1,14 @@
-# Configuration, study registry and input functions. No analysis here.
+# Configuration, study registry, declared outputs and input functions. No analysis here.
 import os
 import re
 
 from snakemake.exceptions import WorkflowError
 
+from xenoflow import tables as registry
 from xenoflow.config import load_studies, resolve_config
 from xenoflow.errors import XenoflowError
-from xenoflow.panel import DEFAULT_CHUNKS, chunks, panel_units
+from xenoflow.io import write_captions
+from xenoflow.panel import CHUNK_TABLES, DEFAULT_CHUNKS, chunks, panel_units
 from xenoflow.workflow import release_scheduler_timers
 
 try:
@@ -29,15 +31,38 @@ RESULTS = XF_CONFIG["results"]
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 ANALYSIS = XF_CONFIG["analysis"]
-# Per-study outputs, relative to {RESULTS}/{study}/; each rule file appends its own.
-STUDY_TARGETS = []
-# Outputs across studies, relative to {RESULTS}/.
-GLOBAL_TARGETS = []
+# Report captions are generated from the output registry (xenoflow.tables).
+CAPTIONS = write_captions(".snakemake/xenoflow/captions")
+# The stages of a study, in order; each has one rule of the same name.
+STUDY_STAGES = ["ingest", "growth", "efficacy", "survival", "summary"]
+SCOPE_DIRS = {"study": f"{RESULTS}/{{study}}", "panel": f"{RESULTS}/{{panel}}", "run": RESULTS}
+REPORT_CATEGORIES = {"study": "{study}", "panel": "{panel}", "run": "Across studies"}
 
 
 wildcard_constraints:
     study="|".join(re.escape(s) for s in sorted(STUDIES)) or "(?!)",
     panel="|".join(re.escape(s) for s in sorted(PANELS)) or "(?!)",
+
+
+def stage_outputs(stage):
+    """The declared outputs of a stage (xenoflow.tables), report captions included."""
+    out = {}
+    for spec in registry.of_stage(stage):
+        for name, path in registry.files(spec).items():
+            target = f"{SCOPE_DIRS[spec.scope]}/{path}"
+            if spec.caption and not name.endswith("_svg"):
+                target = report(
+                    target,
+                    caption=CAPTIONS[spec.name],
+                    category=REPORT_CATEGORIES[spec.scope],
+                    subcategory=spec.section or None,
+                )
+            out[name] = target
+    return out
+
+
+def study_table(name):
+    return f"{RESULTS}/{{study}}/{registry.output(name).path}"
 
 
 def study_dir(study):
@@ -58,40 +83,55 @@ def survival_inputs(wildcards):
     return [str(path)] if path else []
 
 
-# Per-panel outputs, relative to {RESULTS}/{panel}/ (workflow/rules/panel.smk).
-PANEL_TARGETS = []
+def study_files(figures=True):
+    """Every output of a study, relative to its folder."""
+    return [
+        path
+        for stage in STUDY_STAGES
+        for path in registry.stage_files(stage, figures=figures).values()
+    ]
 
 
-def all_targets():
-    per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in STUDY_TARGETS]
-    per_panel = [f"{RESULTS}/{p}/{t}" for p in PANELS for t in PANEL_TARGETS]
-    # every model's folder too, so that a deleted one is rebuilt (restored from the cache)
-    models = [f"{RESULTS}/{u}" for p in PANELS for u in PANEL_UNITS[p]]
-    return per_study + per_panel + models + [f"{RESULTS}/{t}" for t in GLOBAL_TARGETS]
+def study_table_paths(study):
+    """Every table a study's stages write: registry name -> path."""
+    return {
+        t.name: f"{study_dir(study)}/{t.path}"
+        for stage in STUDY_STAGES
+        for t in registry.of_stage(stage, "table")
+    }
 
 
 def study_tables(wildcards):
-    return [
-        f"{study_dir(wildcards.study)}/{t}" for t in STUDY_TARGETS if t.endswith(".tsv")
+    return study_table_paths(wildcards.study)
+
+
+def all_targets():
+    per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in study_files()]
+    per_panel = [
+        f"{RESULTS}/{p}/{path}"
+        for p in PANELS
+        for stage in ("panel_summary", "panel_figures")
+        for path in registry.stage_files(stage).values()
     ]
+    # every model's folder too, so that a deleted one is rebuilt (restored from the cache)
+    models = [f"{RESULTS}/{u}" for p in PANELS for u in PANEL_UNITS[p]]
+    run = [f"{RESULTS}/{p}" for p in registry.stage_files("cross_study_summary").values()]
+    return per_study + per_panel + models + run
 
 
 def print_qc_summary():
     """Counts of exclusions and notes per study, printed at the end of a successful run."""
     from pathlib import Path
 
-    from xenoflow.io import read_tsv
+    from xenoflow.io import read_table
     from xenoflow.summary import qc_report
 
-    path = Path(RESULTS) / "exclusions_summary.tsv"
+    path = Path(RESULTS) / registry.output("exclusions_summary").path
     if path.is_file():
-        print(qc_report(read_tsv(path)))
+        print(qc_report(read_table(path)))
 
 
 # Panels (workflow/rules/panel.smk): per-chunk tables and the outputs of a chunk's models.
-PANEL_TABLES = ["curves", "summary", "qc", "manifest"]
-
-
 def panel_figures(panel):
     return bool(PANELS[panel].settings.get("panel_figures", True))
 
@@ -110,7 +150,7 @@ def unit_targets(panel, units):
 
 def panel_chunk_tables(wildcards):
     n = len(PANEL_CHUNKS[wildcards.panel])
-    return [chunk_table(wildcards.panel, i, t) for i in range(n) for t in PANEL_TABLES]
+    return [chunk_table(wildcards.panel, i, t) for i in range(n) for t in CHUNK_TABLES]
 
 
 def panel_chunk_curves(wildcards):

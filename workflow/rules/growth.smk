@@ -1,73 +1,15 @@
-# Rules for the growth analysis (issue tracker: growth #3, efficacy #4, survival #5).
-STUDY_TARGETS.extend(
-    [
-        "tables/growth_per_mouse.tsv",
-        "tables/growth_model.tsv",
-        "tables/growth_contrasts.tsv",
-        "tables/growth_model_fits.tsv",
-        "tables/exclusions_growth.tsv",
-        "figures/growth_curves.png",
-        "figures/growth_curves.svg",
-        "figures/spaghetti.png",
-        "figures/spaghetti.svg",
-    ]
-)
-
-
+# Per-mouse growth fits, mixed model and contrasts (xenoflow.stages.run_growth).
 rule growth:
     input:
         study=study_file,
-        measurements=f"{RESULTS}/{{study}}/tables/measurements.tsv",
+        measurements=study_table("measurements"),
     output:
-        per_mouse=report(
-            f"{RESULTS}/{{study}}/tables/growth_per_mouse.tsv",
-            caption="../report/growth_per_mouse.rst",
-            category="{study}",
-            subcategory="Growth",
-        ),
-        model=report(
-            f"{RESULTS}/{{study}}/tables/growth_model.tsv",
-            caption="../report/growth_model.rst",
-            category="{study}",
-            subcategory="Growth",
-        ),
-        contrasts=report(
-            f"{RESULTS}/{{study}}/tables/growth_contrasts.tsv",
-            caption="../report/growth_contrasts.rst",
-            category="{study}",
-            subcategory="Growth",
-        ),
-        fits=report(
-            f"{RESULTS}/{{study}}/tables/growth_model_fits.tsv",
-            caption="../report/growth_model_fits.rst",
-            category="{study}",
-            subcategory="Growth",
-        ),
-        exclusions=report(
-            f"{RESULTS}/{{study}}/tables/exclusions_growth.tsv",
-            caption="../report/growth_exclusions.rst",
-            category="{study}",
-            subcategory="Growth",
-        ),
-        curves_png=report(
-            f"{RESULTS}/{{study}}/figures/growth_curves.png",
-            caption="../report/growth_curves.rst",
-            category="{study}",
-            subcategory="Growth",
-        ),
-        curves_svg=f"{RESULTS}/{{study}}/figures/growth_curves.svg",
-        spaghetti_png=report(
-            f"{RESULTS}/{{study}}/figures/spaghetti.png",
-            caption="../report/spaghetti.rst",
-            category="{study}",
-            subcategory="Growth",
-        ),
-        spaghetti_svg=f"{RESULTS}/{{study}}/figures/spaghetti.svg",
+        **stage_outputs("growth"),
+    params:
+        analysis=ANALYSIS,
     log:
         "logs/{study}/growth.log",
     conda:
         "../envs/xenoflow.yaml"
-    params:
-        analysis=ANALYSIS,
     script:
         "../scripts/growth.py"

@@ -1,16 +1,14 @@
-"""Snakemake adapter: efficacy metrics, growth delay, mRECIST and their figures (issue 4)."""
+"""Snakemake adapter: efficacy metrics, growth delay, mRECIST and their figures."""
 
-from xenoflow import io, stages
-from xenoflow.workflow import log, script_context
+from xenoflow import stages
+from xenoflow.workflow import figure_formats, log, read_inputs, script_context, write_outputs
 
-with script_context(snakemake) as study:  # noqa: F821
-    measurements = io.read_measurements(snakemake.input.measurements)  # noqa: F821
-    growth_files = list(snakemake.input.growth_model)  # noqa: F821
-    growth_model = io.read_tsv(growth_files[0]) if growth_files else None
-    tables = stages.efficacy_stage(study, measurements, growth_model, snakemake.output)  # noqa: F821
+with script_context(snakemake) as study:
+    out = stages.run_efficacy(study, read_inputs(snakemake.input), figures=True)
+    write_outputs(out, snakemake.output, figure_formats(study))
     log.info(
         "%s: reference day %g, control doubling time %.4g days",
         study.study_id,
-        tables["reference_day"],
-        tables["doubling_time_days"],
+        out.facts["reference_day"],
+        out.facts["doubling_time_days"],
     )

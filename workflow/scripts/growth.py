@@ -1,8 +1,8 @@
-"""Snakemake adapter: growth stage (per-mouse fits, mixed model, contrasts, figures; issue #3)."""
+"""Snakemake adapter: growth stage (per-mouse fits, mixed model, contrasts, figures)."""
 
-from xenoflow import io, stages
-from xenoflow.workflow import script_context
+from xenoflow import stages
+from xenoflow.workflow import figure_formats, read_inputs, script_context, write_outputs
 
-with script_context(snakemake) as study:  # noqa: F821
-    data = io.read_measurements(snakemake.input.measurements)  # noqa: F821
-    stages.growth_stage(study, data, snakemake.output)  # noqa: F821
+with script_context(snakemake) as study:
+    out = stages.run_growth(study, read_inputs(snakemake.input), figures=True)
+    write_outputs(out, snakemake.output, figure_formats(study))

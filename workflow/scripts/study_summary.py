@@ -1,10 +1,7 @@
 """Snakemake adapter: plain-language summary, Excel workbook and Prism file of one study."""
 
-from pathlib import Path
+from xenoflow import stages
+from xenoflow.workflow import read_inputs, script_context, write_documents
 
-from xenoflow import io, stages
-from xenoflow.workflow import script_context
-
-with script_context(snakemake) as study:  # noqa: F821
-    tables = {Path(p).stem: io.read_tsv(p) for p in snakemake.input.tables}  # noqa: F821
-    stages.summary_stage(study, tables, snakemake.output)  # noqa: F821
+with script_context(snakemake) as study:
+    write_documents(stages.run_summary(study, read_inputs(snakemake.input)), snakemake.output)

@@ -1,15 +1,18 @@
-"""Snakemake adapter: survival endpoints, Kaplan–Meier tables and tests, KM figure (issue 5)."""
+"""Snakemake adapter: survival endpoints, Kaplan–Meier tables and tests, KM figure."""
 
-from xenoflow import io, stages, survival
-from xenoflow.workflow import log, script_context
+from xenoflow import stages, survival
+from xenoflow.workflow import figure_formats, log, read_inputs, script_context, write_outputs
 
-with script_context(snakemake) as study:  # noqa: F821
-    measurements = io.read_measurements(snakemake.input.measurements)  # noqa: F821
-    tables = stages.survival_stage(study, measurements, snakemake.output)  # noqa: F821
-    if tables["endpoints"] is None:
+with script_context(snakemake) as study:
+    recorded = [survival.read_survival_file(p) for p in snakemake.input.recorded]
+    out = stages.run_survival(
+        study, read_inputs(snakemake.input), recorded[0] if recorded else None, figures=True
+    )
+    write_outputs(out, snakemake.output, figure_formats(study))
+    if not out.facts["endpoints"]:
         log.info("%s: %s", study.study_id, survival.NO_ENDPOINT_NOTE)
-    if len(tables["exclusions"]):
+    if len(out.tables["exclusions_survival"]):
         log.warning(
             "%d mice without a survival endpoint (tables/exclusions_survival.tsv)",
-            len(tables["exclusions"]),
+            len(out.tables["exclusions_survival"]),
         )

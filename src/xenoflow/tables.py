@@ -1,0 +1,1481 @@
+"""The registry of every output xenoflow writes: one declaration per table, figure and document.
+
+Each entry says where the output goes (``path``, relative to its ``scope`` folder), which stage
+makes it, its report caption and report section, and for a table its columns with dtype and a
+one-line description. Everything else about an output is generated from here:
+
+* the rules' declared outputs (``study_outputs(stage)`` in ``workflow/rules/common.smk``),
+* the report captions (:func:`caption_rst`, written by :func:`xenoflow.io.write_captions`),
+* the README sheet of ``study.xlsx`` (:func:`readme`),
+* how :mod:`xenoflow.io` writes and reads each table (dtypes, float format, column order),
+* the header of a table without rows, and the column lists the analysis modules build on.
+
+Scopes: ``study`` = ``{results}/<study_id>/`` (also each panel model's folder), ``panel`` =
+``{results}/<panel_id>/``, ``run`` = ``{results}/``, ``chunk`` = ``{results}/<panel_id>/chunks/``.
+
+Dtypes: ``str`` (text; an empty cell is missing), ``int`` (counts; a column with a missing
+value is read back as float), ``float`` (written with ``%.10g``), ``bool`` (``True``/``False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+Dtype = Literal["str", "int", "float", "bool"]
+Scope = Literal["study", "panel", "run", "chunk"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: Dtype
+    description: str
+    #: present only under some settings or inputs (e.g. caliper columns, model selection)
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file a stage writes."""
+
+    name: str
+    path: str
+    stage: str
+    section: str = ""
+    caption: str = ""
+    scope: Scope = "study"
+
+    @property
+    def kind(self) -> str:
+        return "document"
+
+
+@dataclass(frozen=True)
+class Table(Output):
+    columns: tuple[Column, ...] = ()
+    #: wide tables: any column not listed (one per treatment, say) is of this kind
+    extra: Column | None = None
+
+    @property
+    def kind(self) -> str:
+        return "table"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        if self.extra is not None:
+            return Column(name, self.extra.dtype, self.extra.description)
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+
+@dataclass(frozen=True)
+class Figure(Output):
+    """A figure; written as ``<path>.png`` and ``<path>.svg`` (outputs ``<name>_png``/``_svg``)."""
+
+    formats: tuple[str, ...] = field(default=("png", "svg"))
+
+    @property
+    def kind(self) -> str:
+        return "figure"
+
+
+def _exclusion_columns() -> tuple[Column, ...]:
+    return (
+        Column("stage", "str", "analysis step that left the item out"),
+        Column("arm", "str", "treatment arm (group) as named in the data"),
+        Column("mouse_id", "str", "mouse identifier within its arm"),
+        Column("day", "float", "study day of the measurement (empty: the whole mouse)"),
+        Column("reason", "str", "why the item was left out"),
+    )
+
+
+EXCLUSIONS = _exclusion_columns()
+CROSS_STUDY = (
+    Column("study_id", "str", "study (or panel model) id"),
+    Column("model", "str", "tumour model (cell line or PDX) of the study"),
+    Column("synthetic", "bool", "TRUE when the study data are simulated"),
+    Column("arm", "str", "treatment arm (group) as named in the data"),
+    Column("control", "str", "control arm the row is compared with"),
+    Column("reference_day", "float", "reference day of the study (day of the comparison)"),
+    Column("mean_fold_change", "float", "mean of per-mouse fold changes V(t)/V(baseline)"),
+    Column(
+        "control_mean_fold_change",
+        "float",
+        "mean fold change V(t)/V0 of the control arm on the reference day",
+    ),
+    Column(
+        "fold_change_reduction_pct",
+        "float",
+        "fold-change reduction vs control, 100*(1 - FC_T/FC_C) (percent)",
+    ),
+    Column(
+        "fold_change_reduction_ci_low",
+        "float",
+        "lower bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
+    ),
+    Column(
+        "fold_change_reduction_ci_high",
+        "float",
+        "upper bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
+    ),
+    Column("tc_pct", "float", "%T/C = 100 * mean V_T / mean V_C (percent)"),
+    Column("tgi_pct", "float", "%TGI, volume-change definition 100*(1 - dT/dC) (percent)"),
+    Column(
+        "rate_diff_vs_control",
+        "float",
+        "growth-rate difference, arm minus control (ln volume per day; mixed model)",
+    ),
+    Column(
+        "rate_diff_ci_low",
+        "float",
+        "lower bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
+    ),
+    Column(
+        "rate_diff_ci_high",
+        "float",
+        "upper bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
+    ),
+    Column(
+        "rate_diff_p",
+        "float",
+        "p-value of difference in growth rate, arm minus reference (mixed model)",
+    ),
+    Column("median_ratio", "float", "ratio of median survival times (arm / reference)"),
+    Column(
+        "median_ratio_ci_low",
+        "float",
+        "lower bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
+    ),
+    Column(
+        "median_ratio_ci_high",
+        "float",
+        "upper bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
+    ),
+    Column(
+        "hr", "float", "hazard ratio (treated vs reference), Cox proportional hazards, Efron ties"
+    ),
+    Column(
+        "hr_ci_low",
+        "float",
+        "lower bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+    ),
+    Column(
+        "hr_ci_high",
+        "float",
+        "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+    ),
+    Column("hr_flag", "str", "why the Cox hazard ratio is not reported (e.g. complete separation)"),
+    Column("logrank_p", "float", "log-rank (Mantel-Cox) p-value"),
+)
+QC_COUNTS = (
+    Column("study_id", "str", "study (or panel model) id"),
+    Column("stage", "str", "analysis step that left the item out"),
+    Column("n_excluded", "int", "measurements or mice left out"),
+    Column("n_notes", "int", "notes raised while reading the data"),
+)
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "measurements",
+        "tables/measurements.tsv",
+        stage="ingest",
+        section="Data",
+        caption="""\
+Validated measurements of study **{{ snakemake.wildcards.study }}** in xenoflow's canonical long
+layout: one row per mouse and day (``arm, mouse_id, day, volume_mm3``; caliper length and width
+and body weight when the input had them). A mouse is identified by its arm and mouse id. Rows are
+sorted by arm (study order), mouse and day. Zero volumes (complete regressions) are kept.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("mouse_id", "str", "mouse identifier within its arm"),
+            Column("day", "float", "study day of the measurement"),
+            Column("volume_mm3", "float", "tumour volume (mm3)"),
+            Column(
+                "length_mm", "float", "caliper length, the longest diameter (mm)", optional=True
+            ),
+            Column(
+                "width_mm",
+                "float",
+                "caliper width, perpendicular to the length (mm)",
+                optional=True,
+            ),
+            Column("body_weight_g", "float", "body weight (g)", optional=True),
+        ),
+    ),
+    Table(
+        "exclusions",
+        "tables/exclusions.tsv",
+        stage="ingest",
+        section="Data",
+        caption="""\
+Measurements of study **{{ snakemake.wildcards.study }}** left out while reading the data, one row
+each with the reason (for example an empty volume cell in a long table). Nothing is dropped
+without a row here; an empty table means every measurement was used.""",
+        columns=EXCLUSIONS,
+    ),
+    Table(
+        "warnings",
+        "tables/warnings.tsv",
+        stage="ingest",
+        section="Data",
+        caption="""\
+Notes raised while reading study **{{ snakemake.wildcards.study }}** that did not change the data:
+the caliper formula used, days that were sorted, mice with a single measurement, data paths that
+point outside the study folder.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("mouse_id", "str", "mouse identifier within its arm"),
+            Column("day", "float", "study day of the measurement"),
+            Column("message", "str", "what was noticed"),
+        ),
+    ),
+    Table(
+        "growth_per_mouse",
+        "tables/growth_per_mouse.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+Per-mouse growth fits of study **{{ snakemake.wildcards.study }}** (one row per mouse with at least
+two usable measurements on two days; a mouse is the pair arm + mouse_id). ``growth_rate_per_day``
+= slope k of an ordinary least-squares line of ln(volume) on day, ``growth_rate_se`` its standard
+error (empty with two points), ``intercept_log_mm3`` = ln volume at day 0, ``r_squared`` of the
+line, ``doubling_time_days`` = ln 2 / k (only when k > 0). Zero volumes follow ``log_zero_rule``:
+*drop* leaves them out (listed in ``exclusions_growth.tsv``), *floor* raises volumes below
+``log_floor_mm3`` to the floor (counted in ``n_floored``). Alternative models, all fitted by least
+squares on ln(volume) with t = day − the mouse's first day: linear V = a + b·t, Gompertz
+V = V0·exp((α/β)(1 − e^(−βt))), logistic V = K/(1 + (K/V0 − 1)e^(−rt)) and the tumgr
+regression–regrowth model V = V0·(e^(−dt) + e^(gt) − 1). ``aic_*`` = Akaike information criterion
+of each (lower is better), ``best_model`` = lowest AIC among converged fits; ``status_*`` says
+*converged*, *too few points* (a model with p parameters needs p + 2 points) or *not converged*
+(then no AIC and no parameters are reported). ``regrowth_d_per_day`` / ``regrowth_g_per_day`` are
+the regression and regrowth rates.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("mouse_id", "str", "mouse identifier within its arm"),
+            Column("n_points", "int", "measurements used in the mouse's fit"),
+            Column("n_floored", "int", "zero volumes replaced by the log floor before the fit"),
+            Column("first_day", "float", "first measured day used"),
+            Column("last_day", "float", "last measured day used"),
+            Column(
+                "growth_rate_per_day",
+                "float",
+                "exponential growth rate k: slope of ln(volume) on day (per day)",
+            ),
+            Column(
+                "growth_rate_se",
+                "float",
+                "standard error of exponential growth rate k: slope of ln(volume) on day",
+            ),
+            Column("intercept_log_mm3", "float", "intercept of ln(volume) on day (ln mm3)"),
+            Column("r_squared", "float", "R^2 of the ln(volume) ~ day fit"),
+            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
+            Column(
+                "best_model",
+                "str",
+                "per-mouse model with the lowest AIC (exponential, linear, Gompertz, logistic, regression-regrowth)",
+                optional=True,
+            ),
+            Column(
+                "aic_exponential",
+                "float",
+                "AIC of the exponential model (least squares on ln volume)",
+                optional=True,
+            ),
+            Column("aic_linear", "float", "AIC of the linear model V = a + b t", optional=True),
+            Column("aic_gompertz", "float", "AIC of the Gompertz model", optional=True),
+            Column("aic_logistic", "float", "AIC of the logistic model", optional=True),
+            Column(
+                "aic_regrowth", "float", "AIC of the tumgr regression-regrowth model", optional=True
+            ),
+            Column(
+                "status_linear",
+                "str",
+                "fit status of the linear model (converged, too few points, not converged)",
+                optional=True,
+            ),
+            Column("status_gompertz", "str", "fit status of the Gompertz model", optional=True),
+            Column("status_logistic", "str", "fit status of the logistic model", optional=True),
+            Column(
+                "status_regrowth",
+                "str",
+                "fit status of the regression-regrowth model",
+                optional=True,
+            ),
+            Column(
+                "regrowth_d_per_day",
+                "float",
+                "regression rate d of f(t) = exp(-d t) + exp(g t) - 1 (tumgr)",
+                optional=True,
+            ),
+            Column(
+                "regrowth_g_per_day",
+                "float",
+                "regrowth rate g of f(t) = exp(-d t) + exp(g t) - 1 (tumgr)",
+                optional=True,
+            ),
+            Column(
+                "log_zero_rule",
+                "str",
+                "how zero volumes were treated on the log scale (drop or floor)",
+            ),
+        ),
+    ),
+    Table(
+        "growth_model",
+        "tables/growth_model.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+Growth rate per arm of study **{{ snakemake.wildcards.study }}** from a linear mixed model of
+ln(volume): ln V ~ day × arm with a random intercept and slope per mouse, fitted by REML with the
+control arm as reference (lme4: ``lmer(log(volume_mm3) ~ day * arm + (day | mouse))``).
+``growth_rate_per_day`` (± ``growth_rate_se``, Wald confidence interval) is the arm's mean slope of
+ln volume; ``doubling_time_days`` = ln 2 / rate. For treated arms ``rate_diff_vs_control`` is the
+difference in slope from the control with SE, 100(1 − alpha)% Wald interval and a Wald z p-value
+(``p_value_method``). With few mice the z test is too liberal, so ``p_value_small_sample`` (method in
+``p_value_small_sample_method``) is a t test with Satterthwaite degrees of freedom
+(``df_satterthwaite``, computed as lmerTest does), or, if those cannot be computed, the Welch t-test
+on per-mouse least-squares slopes (Hather et al. 2014), which is always reported as
+``p_value_welch``. ``rate_based_tc`` = exp((k̄_T − k̄_C)·t)
+with k̄ the arm means of per-mouse slopes fitted up to ``tc_reference_day`` and t = ``tc_days``
+(reference day − baseline day) (Hather et al. 2014); ``rate_based_tc_lmm`` uses the model's rate
+difference instead. ``random_effects`` names the random-effects structure actually used: when the
+random-slope fit is singular (a variance at zero or correlation ±1) or does not converge, a simpler
+structure is used and ``fallback_note`` says why. ``reml_loglik`` and ``optimiser``: the best REML
+log-likelihood over several optimisers (statsmodels MixedLM and a profiled-REML optimiser on
+lme4's parametrisation). Growth rates agree with lme4 to the digits checked in the tests.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("n_mice", "int", "number of mice measured"),
+            Column("n_obs", "int", "measurements in the fit"),
+            Column(
+                "growth_rate_per_day",
+                "float",
+                "exponential growth rate k: slope of ln(volume) on day (per day)",
+            ),
+            Column(
+                "growth_rate_se",
+                "float",
+                "standard error of exponential growth rate k: slope of ln(volume) on day",
+            ),
+            Column(
+                "growth_rate_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of exponential growth rate k: slope of ln(volume) on day",
+            ),
+            Column(
+                "growth_rate_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of exponential growth rate k: slope of ln(volume) on day",
+            ),
+            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
+            Column(
+                "rate_diff_vs_control",
+                "float",
+                "growth-rate difference, arm minus control (ln volume per day; mixed model)",
+            ),
+            Column(
+                "rate_diff_se",
+                "float",
+                "standard error of difference in growth rate, arm minus reference (mixed model)",
+            ),
+            Column(
+                "rate_diff_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
+            ),
+            Column(
+                "rate_diff_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
+            ),
+            Column("z_value", "float", "Wald z statistic"),
+            Column(
+                "p_value", "float", "two-sided p-value of the estimate (method in p_value_method)"
+            ),
+            Column("p_value_method", "str", "test that produced p_value"),
+            Column(
+                "p_value_small_sample",
+                "float",
+                "small-sample p-value (method in p_value_small_sample_method)",
+            ),
+            Column("p_value_small_sample_method", "str", "test that produced p_value_small_sample"),
+            Column("df_satterthwaite", "float", "Satterthwaite degrees of freedom"),
+            Column(
+                "p_value_satterthwaite",
+                "float",
+                "t-test p-value with Satterthwaite degrees of freedom",
+            ),
+            Column(
+                "p_value_welch", "float", "Welch t-test on per-mouse slopes (Hather et al. 2014)"
+            ),
+            Column("welch_df", "float", "Welch degrees of freedom"),
+            Column("mean_per_mouse_rate_per_day", "float", "mean per mouse rate (per day)"),
+            Column(
+                "rate_based_tc",
+                "float",
+                "rate-based T/C exp((mean k_T - mean k_C) t) from per-mouse rates (Hather et al. 2014)",
+            ),
+            Column("rate_based_tc_lmm", "float", "rate-based T/C from the mixed-model rates"),
+            Column(
+                "tc_reference_day",
+                "float",
+                "last day of the per-mouse fits behind rate_based_tc (study day)",
+            ),
+            Column("tc_days", "float", "time t used by the rate-based T/C (days)"),
+            Column("model", "str", "growth model of the rates (mixed model or fallback)"),
+            Column("random_effects", "str", "random-effects structure of the selected mixed model"),
+            Column("reml_loglik", "float", "REML log-likelihood"),
+            Column("optimiser", "str", "optimiser that gave the best REML log-likelihood"),
+            Column("converged", "bool", "TRUE when the optimiser converged"),
+            Column(
+                "singular_fit",
+                "bool",
+                "random-effects covariance on the boundary (lme4's singularity rule)",
+            ),
+            Column("fallback_note", "str", "why a simpler random-effects structure was used"),
+        ),
+    ),
+    Table(
+        "growth_contrasts",
+        "tables/growth_contrasts.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+All pairwise comparisons of growth rates (slopes of ln volume) between the arms of study
+**{{ snakemake.wildcards.study }}** from the growth mixed model (as TumGrowth): ``estimate`` =
+rate of ``arm`` − rate of ``reference`` (per day) with SE, Wald confidence interval and Wald z
+p-value; ``p_holm`` adjusts the p-values over all pairs by Holm's step-down method.
+``p_satterthwaite`` (t test with Satterthwaite df ``df_satterthwaite``) is the small-sample
+version, Holm-adjusted in ``p_holm_satterthwaite``.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("reference", "str", "arm the row is compared with"),
+            Column("estimate", "float", "estimated contrast (difference in growth rate)"),
+            Column("se", "float", "standard error"),
+            Column("ci_low", "float", "lower bound of the 95% confidence interval"),
+            Column("ci_high", "float", "upper bound of the 95% confidence interval"),
+            Column("z_value", "float", "Wald z statistic"),
+            Column(
+                "p_value", "float", "two-sided p-value of the estimate (method in p_value_method)"
+            ),
+            Column("p_holm", "float", "Holm-adjusted p-value over the pairwise comparisons"),
+            Column("df_satterthwaite", "float", "Satterthwaite degrees of freedom"),
+            Column(
+                "p_satterthwaite", "float", "t-test p-value with Satterthwaite degrees of freedom"
+            ),
+            Column(
+                "p_holm_satterthwaite",
+                "float",
+                "Holm-adjusted p_satterthwaite over the pairwise comparisons",
+            ),
+            Column("method", "str", "test and multiplicity adjustment"),
+        ),
+    ),
+    Table(
+        "growth_model_fits",
+        "tables/growth_model_fits.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+The three random-effects structures fitted for the growth mixed model of study
+**{{ snakemake.wildcards.study }}** (TumGrowth's candidates): correlated random intercept and
+slope, uncorrelated intercept and slope, random intercept only. Each row gives the best REML
+log-likelihood over the optimisers tried (all listed in ``optimisers_tried``), AIC, whether the
+fit converged or is singular (lme4's rule: a relative Cholesky factor element below 1e-4), the
+random-effect SDs and correlation and residual SD; ``selected`` marks the structure used in
+``growth_model.tsv`` (the correlated one unless singular or not converged).""",
+        columns=(
+            Column(
+                "structure", "str", "random-effects structure (correlated, uncorrelated, intercept)"
+            ),
+            Column("random_effects", "str", "random-effects structure of the selected mixed model"),
+            Column("reml_loglik", "float", "REML log-likelihood"),
+            Column(
+                "aic", "float", "Akaike information criterion of the REML fit (lower is better)"
+            ),
+            Column("optimiser", "str", "optimiser that gave the best REML log-likelihood"),
+            Column("converged", "bool", "TRUE when the optimiser converged"),
+            Column(
+                "singular",
+                "bool",
+                "random-effects covariance on the boundary (lme4's singularity rule)",
+            ),
+            Column("sd_intercept", "float", "SD of the random intercept (ln mm3)"),
+            Column("sd_slope", "float", "SD of the random slope (per day)"),
+            Column(
+                "corr_intercept_slope", "float", "correlation of the random intercept and slope"
+            ),
+            Column("sd_residual", "float", "residual SD (ln mm3)"),
+            Column("n_obs", "int", "measurements in the fit"),
+            Column("n_mice", "int", "number of mice measured"),
+            Column("selected", "bool", "TRUE for the structure used in growth_model.tsv"),
+            Column("optimisers_tried", "str", "optimisers run for this structure"),
+        ),
+    ),
+    Table(
+        "exclusions_growth",
+        "tables/exclusions_growth.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+Measurements and mice of study **{{ snakemake.wildcards.study }}** left out of the log-scale growth
+fits, with the reason: zero (or missing) volumes under ``log_zero_rule: drop``, and mice with fewer
+than two usable measurements (no growth rate can be fitted). Empty ``day`` = the whole mouse.""",
+        columns=EXCLUSIONS,
+    ),
+    Table(
+        "efficacy",
+        "tables/efficacy.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+Efficacy per arm and measured day ({{ snakemake.wildcards.study }}). Mice measured that day only.
+``mean_fold_change`` = mean of per-mouse V(t)/V0 (V0 = volume on the study's ``baseline_day``, else
+each mouse's first measurement); ``geomean_fold_change`` = its geometric mean.
+Against the control on the same day: ``fold_change_reduction_pct`` = 100·(1 − FC_T/FC_C);
+``tc_pct`` = 100·mean V_T / mean V_C with the NCI band (``nci_activity``: high ≤ 10 %, active ≤ 42 %);
+``ratio_c_t`` = mean V_C / mean V_T; ``tgi_pct`` = 100·(1 − ΔT/ΔC) with ΔT, ΔC the arm means of
+per-mouse V(t) − V0; ``regression_pct`` (only when ΔT < 0) = percent shrinkage of the arm mean
+from baseline; ``tgi_final_pct`` = 100 − %T/C; ``auc_ratio`` = mean trapezoid AUC (baseline to
+day t) treated / control. ``*_ci_low``/``*_ci_high``: percentile intervals from a seeded bootstrap
+that resamples mice within each arm (``bootstrap_resamples``, ``seed``, ``alpha`` in the analysis
+settings), so reruns give identical numbers. ``is_reference_day`` marks the study's
+``reference_day`` or, by default, the last day on which every arm still has at least half of its mice.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("day", "float", "study day of the measurement"),
+            Column("is_reference_day", "bool", "TRUE on the study's reference day"),
+            Column("n_mice", "int", "number of mice measured"),
+            Column(
+                "mean_volume_mm3", "float", "mean tumour volume of the mice measured that day (mm3)"
+            ),
+            Column("sd_volume_mm3", "float", "standard deviation of the volume (mm3)"),
+            Column(
+                "sem_volume_mm3", "float", "standard error of the mean volume, SD/sqrt(n) (mm3)"
+            ),
+            Column("median_volume_mm3", "float", "median tumour volume (mm3)"),
+            Column(
+                "n_mice_fold_change",
+                "int",
+                "mice with a fold change that day (baseline volume > 0)",
+            ),
+            Column("mean_fold_change", "float", "mean of per-mouse fold changes V(t)/V(baseline)"),
+            Column(
+                "mean_fold_change_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of mean of per-mouse fold changes V(t)/V(baseline)",
+            ),
+            Column(
+                "mean_fold_change_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of mean of per-mouse fold changes V(t)/V(baseline)",
+            ),
+            Column("geomean_fold_change", "float", "geometric mean of per-mouse fold changes"),
+            Column("mean_baseline_volume_mm3", "float", "mean baseline volume (mm3)"),
+            Column("mean_delta_volume_mm3", "float", "mean delta volume (mm3)"),
+            Column("mean_auc_mm3_days", "float", "mean auc mm3 (days)"),
+            Column(
+                "fold_change_reduction_pct",
+                "float",
+                "fold-change reduction vs control, 100*(1 - FC_T/FC_C) (percent)",
+            ),
+            Column(
+                "fold_change_reduction_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
+            ),
+            Column(
+                "fold_change_reduction_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
+            ),
+            Column("tc_pct", "float", "%T/C = 100 * mean V_T / mean V_C (percent)"),
+            Column(
+                "tc_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of %T/C = 100 * mean V_T / mean V_C",
+            ),
+            Column(
+                "tc_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of %T/C = 100 * mean V_T / mean V_C",
+            ),
+            Column(
+                "nci_activity",
+                "str",
+                "NCI activity band of %T/C (<= 42% active, <= 10% highly active)",
+            ),
+            Column("ratio_c_t", "float", "mean control volume / mean treated volume"),
+            Column("tgi_pct", "float", "%TGI, volume-change definition 100*(1 - dT/dC) (percent)"),
+            Column(
+                "tgi_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of %TGI, volume change: 100*(1 - dT/dC), d = V(t) - V(baseline)",
+            ),
+            Column(
+                "tgi_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of %TGI, volume change: 100*(1 - dT/dC), d = V(t) - V(baseline)",
+            ),
+            Column(
+                "regression_pct", "float", "mean shrinkage below baseline when dT < 0 (percent)"
+            ),
+            Column(
+                "tgi_final_pct", "float", "%TGI, final-volume definition 100*(1 - T/C) (percent)"
+            ),
+            Column(
+                "tgi_final_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of %TGI, final-volume definition 100*(1 - T/C)",
+            ),
+            Column(
+                "tgi_final_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of %TGI, final-volume definition 100*(1 - T/C)",
+            ),
+            Column("auc_ratio", "float", "mean AUC treated / mean AUC control"),
+            Column("note", "str", "why a value is missing or how it was obtained"),
+        ),
+    ),
+    Table(
+        "efficacy_per_mouse",
+        "tables/efficacy_per_mouse.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+One row per mouse ({{ snakemake.wildcards.study }}): baseline day and volume, last measured day,
+area under the volume curve (trapezoid of raw volume from the baseline day, mm³·days) to the last
+measurement (``auc_mm3_days``) and to the reference day (``auc_reference_mm3_days``), and the volume
+and fold change V/V0 at the reference day (empty for a mouse not measured then).""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("mouse_id", "str", "mouse identifier within its arm"),
+            Column("baseline_day", "float", "day of the baseline measurement"),
+            Column("baseline_volume_mm3", "float", "volume at baseline (mm3)"),
+            Column("last_day", "float", "last measured day used"),
+            Column(
+                "auc_mm3_days", "float", "area under the volume curve, trapezoid rule (mm3 x days)"
+            ),
+            Column("auc_reference_mm3_days", "float", "auc reference mm3 (days)"),
+            Column("reference_volume_mm3", "float", "reference volume (mm3)"),
+            Column("reference_fold_change", "float", "fold change V/V0 on the reference day"),
+        ),
+    ),
+    Table(
+        "growth_delay",
+        "tables/growth_delay.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+Tumour growth delay ({{ snakemake.wildcards.study }}): Kaplan–Meier median time for tumours of each
+arm to reach the volume threshold (``threshold``; the study's ``endpoint_volume_mm3``, or by default
+4 × each mouse's baseline volume), mice that never reach it censored; R ``survfit`` median and
+its confidence interval. ``growth_delay_days`` = T − C (empty when a median is not reached, see
+``note``). ``log_cell_kill_gross`` = (T − C)/(3.32·Td) with Td = ln 2 / control growth rate
+(``doubling_time_days``, from the growth model); ``log_cell_kill_net`` = ((T − C) − treatment
+duration)/(3.32·Td), treatment duration = last − first dose day of the arm's schedule.
+``model_growth_delay_days``: the delay implied by the fitted exponential growth rates
+(``growth_rate_per_day``), ln(V*/V0_T)/k_T − ln(V*/V0_C)/k_C — for a fold threshold the difference
+in doubling times times the number of doublings (Demidenko 2010) — shown for comparison.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("threshold", "str", "volume that defines the time-to-event for growth delay"),
+            Column("endpoint_rule", "str", "how the survival endpoint was obtained"),
+            Column("n_mice", "int", "number of mice measured"),
+            Column("n_events", "int", "mice that reached the volume threshold"),
+            Column("median_time_days", "float", "Kaplan-Meier median time to the threshold (days)"),
+            Column(
+                "median_time_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of Kaplan-Meier median time to the threshold",
+            ),
+            Column(
+                "median_time_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of Kaplan-Meier median time to the threshold",
+            ),
+            Column("control_median_time_days", "float", "control median time (days)"),
+            Column(
+                "growth_delay_days", "float", "tumour growth delay T - C of the median times (days)"
+            ),
+            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
+            Column("log_cell_kill_gross", "float", "gross log cell kill (T - C)/(3.32 Td)"),
+            Column("treatment_duration_days", "float", "last dose day minus first dose day"),
+            Column(
+                "log_cell_kill_net",
+                "float",
+                "net log cell kill ((T - C) - treatment duration)/(3.32 Td)",
+            ),
+            Column("note", "str", "why a value is missing or how it was obtained"),
+            Column(
+                "growth_rate_per_day",
+                "float",
+                "exponential growth rate k: slope of ln(volume) on day (per day)",
+            ),
+            Column(
+                "model_growth_delay_days",
+                "float",
+                "growth delay implied by the exponential growth rates (Demidenko 2010)",
+            ),
+        ),
+    ),
+    Table(
+        "response",
+        "tables/response.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+Per-mouse best response and mRECIST ({{ snakemake.wildcards.study }}), exactly as Gao et al. 2015 /
+Xeva: ΔV% = 100·(V − V0)/V0 against the first measurement (V0 = 0: 1 mm³ added to every volume,
+``volume_offset_mm3``); best response = minimum ΔV% on days ≥ ``mrecist_min_day`` after the
+baseline day; best average response = minimum running mean of ΔV%; no measurement in that window →
+the whole curve (``window`` says which). mRECIST: CR if BR < −95 % and BAR < −40 %, PR if BR < −50 %
+and BAR < −20 %, SD if BR < 35 % and BAR < 30 %, else PD (strict). Agrees with Xeva on all 849 PDXE
+breast curves.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("mouse_id", "str", "mouse identifier within its arm"),
+            Column("n_measurements", "int", "measurements of the mouse"),
+            Column("first_day", "float", "first measured day used"),
+            Column("last_day", "float", "last measured day used"),
+            Column("volume_offset_mm3", "float", "volume offset (mm3)"),
+            Column(
+                "window",
+                "str",
+                "days used for best response (from mrecist_min_day, or the whole curve)",
+            ),
+            Column(
+                "best_response_pct",
+                "float",
+                "best response: min over days >= 10 of 100*(V - V0)/V0 (Gao et al. 2015)",
+            ),
+            Column("best_response_day", "float", "day of the best response"),
+            Column(
+                "best_avg_response_pct",
+                "float",
+                "best average response: min over days >= 10 of the running mean of the responses",
+            ),
+            Column("best_avg_response_day", "float", "day of the best average response"),
+            Column("mrecist", "str", "modified RECIST class (Gao et al. 2015): CR, PR, SD, PD"),
+        ),
+    ),
+    Table(
+        "response_summary",
+        "tables/response_summary.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+mRECIST counts per arm ({{ snakemake.wildcards.study }}), response rate (CR + PR)/N and disease-control
+rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence intervals.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("n_mice", "int", "number of mice measured"),
+            Column("n_cr", "int", "mice with mRECIST complete response"),
+            Column("n_pr", "int", "mice with mRECIST partial response"),
+            Column("n_sd", "int", "mice with mRECIST stable disease"),
+            Column("n_pd", "int", "mice with mRECIST progressive disease"),
+            Column(
+                "n_unclassified",
+                "int",
+                "mice without an mRECIST call (no measurement in the window)",
+            ),
+            Column(
+                "response_rate_pct",
+                "float",
+                "response rate (CR + PR) / n (percent; exact Clopper-Pearson CI)",
+            ),
+            Column(
+                "response_rate_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of response rate (CR + PR) / n",
+            ),
+            Column(
+                "response_rate_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of response rate (CR + PR) / n",
+            ),
+            Column(
+                "disease_control_rate_pct",
+                "float",
+                "disease-control rate (CR + PR + SD) / n (percent)",
+            ),
+            Column(
+                "disease_control_rate_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
+            ),
+            Column(
+                "disease_control_rate_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
+            ),
+        ),
+    ),
+    Table(
+        "exclusions_efficacy",
+        "tables/exclusions_efficacy.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="",
+        columns=EXCLUSIONS,
+    ),
+    Table(
+        "exclusions_response",
+        "tables/exclusions_response.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="",
+        columns=EXCLUSIONS,
+    ),
+    Table(
+        "survival_per_mouse",
+        "tables/survival_per_mouse.tsv",
+        stage="survival",
+        section="Survival",
+        caption="""\
+Survival endpoint of each mouse of study **{{ snakemake.wildcards.study }}**: ``arm, mouse_id,
+time_days, event, endpoint_rule`` (event 1 = died or reached the humane endpoint, 0 = censored).
+A recorded ``survival_data`` table takes precedence (``endpoint_rule = recorded``); otherwise the
+endpoint is derived from the tumour volumes with ``endpoint_volume_mm3`` and the analysis option
+``endpoint_rule``: ``first_above`` (first measured day with volume above the threshold, censored
+at the last measured day otherwise), ``last_below`` (TumGrowth: last day at or below the
+threshold), ``interpolate`` (log-linear interpolation between the bracketing days) or
+``fold_baseline`` (first day at ``endpoint_fold`` times the mouse's first volume). The column
+records the rule and its threshold. Empty when the study configures no survival endpoint.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("mouse_id", "str", "mouse identifier within its arm"),
+            Column("time_days", "float", "time to event or censoring (days)"),
+            Column("event", "int", "1 = died or reached the humane endpoint, 0 = censored"),
+            Column("endpoint_rule", "str", "how the survival endpoint was obtained"),
+        ),
+    ),
+    Table(
+        "survival",
+        "tables/survival.tsv",
+        stage="survival",
+        section="Survival",
+        caption="""\
+Kaplan–Meier summary per arm of study **{{ snakemake.wildcards.study }}**: number of mice,
+events, median survival (days) with its 100(1 − alpha)% confidence interval (95% by default),
+the restricted mean survival time and the median follow-up. Medians and CIs are computed as R's
+``survfit`` does (Greenwood variance, "log" confidence band, median = midpoint of a step that is
+flat at exactly 50%, as in GraphPad Prism); an empty median or limit means **not reached**,
+never a substitute number. RMST is the area under the curve up to a horizon common to all arms
+(``rmst_horizon_days`` = the smallest of the arms' last follow-up times).
+``median_followup_days`` is the median follow-up by the reverse Kaplan–Meier method.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("n", "int", "number of mice"),
+            Column("events", "int", "number of events (death or humane endpoint)"),
+            Column(
+                "median_days", "float", "Kaplan-Meier median survival (days; empty = not reached)"
+            ),
+            Column(
+                "median_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of Kaplan-Meier median survival",
+            ),
+            Column(
+                "median_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of Kaplan-Meier median survival",
+            ),
+            Column("rmst_days", "float", "restricted mean survival time up to rmst_horizon_days"),
+            Column("rmst_horizon_days", "float", "common horizon of the RMST (days)"),
+            Column(
+                "median_followup_days", "float", "median follow-up by reverse Kaplan-Meier (days)"
+            ),
+            Column("note", "str", "why a value is missing or how it was obtained"),
+        ),
+    ),
+    Table(
+        "survival_tests",
+        "tables/survival_tests.tsv",
+        stage="survival",
+        section="Survival",
+        caption="""\
+Two-arm survival comparisons of study **{{ snakemake.wildcards.study }}**: every treated arm
+against the control, then every pair of treated arms (the later-listed arm against the earlier
+one). Per row: log-rank (Mantel–Cox, equal to R ``survdiff``) and Gehan–Breslow–Wilcoxon
+chi-square and p; Cox proportional-hazards hazard ratio (arm vs reference, Efron ties, Wald CI,
+likelihood-ratio p; HR < 1 = the arm reaches the endpoint later); the Mantel–Haenszel and
+log-rank (O/E) hazard ratios GraphPad Prism reports; the Firth-penalised HR (finite when the
+Cox likelihood is monotone); the ratio of median survival times (arm / reference) with Prism's
+CI (KB #718, exponential assumption) and the percent increase in median survival. When all
+reference events come before any event of the arm (complete separation) the Cox HR is not
+reported and ``hr_flag`` says why. ``p_holm``: log-rank p-values Holm-adjusted over all rows.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("reference", "str", "arm the row is compared with"),
+            Column("comparison", "str", "which arms are compared"),
+            Column("n_arm", "int", "mice in the arm"),
+            Column("n_reference", "int", "mice in the reference arm"),
+            Column("events_arm", "int", "events in the arm"),
+            Column("events_reference", "int", "events in the reference arm"),
+            Column("logrank_chisq", "float", "log-rank (Mantel-Cox) chi-square, 1 df"),
+            Column("logrank_p", "float", "log-rank (Mantel-Cox) p-value"),
+            Column("gbw_chisq", "float", "Gehan-Breslow-Wilcoxon chi-square"),
+            Column("gbw_p", "float", "Gehan-Breslow-Wilcoxon p-value"),
+            Column(
+                "hr",
+                "float",
+                "hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+            ),
+            Column(
+                "hr_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+            ),
+            Column(
+                "hr_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+            ),
+            Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
+            Column(
+                "hr_flag",
+                "str",
+                "why the Cox hazard ratio is not reported (e.g. complete separation)",
+            ),
+            Column("hr_mh", "float", "hazard ratio by the Mantel-Haenszel method (GraphPad Prism)"),
+            Column(
+                "hr_mh_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of hazard ratio by the Mantel-Haenszel method (GraphPad Prism)",
+            ),
+            Column(
+                "hr_mh_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of hazard ratio by the Mantel-Haenszel method (GraphPad Prism)",
+            ),
+            Column(
+                "hr_logrank", "float", "hazard ratio by the log-rank (O/E) method (GraphPad Prism)"
+            ),
+            Column(
+                "hr_logrank_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of hazard ratio by the log-rank (O/E) method (GraphPad Prism)",
+            ),
+            Column(
+                "hr_logrank_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of hazard ratio by the log-rank (O/E) method (GraphPad Prism)",
+            ),
+            Column(
+                "hr_firth",
+                "float",
+                "Firth-penalised Cox hazard ratio (finite under complete separation)",
+            ),
+            Column(
+                "hr_firth_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of Firth-penalised Cox hazard ratio (finite under complete separation)",
+            ),
+            Column(
+                "hr_firth_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of Firth-penalised Cox hazard ratio (finite under complete separation)",
+            ),
+            Column(
+                "hr_firth_p",
+                "float",
+                "p-value of Firth-penalised Cox hazard ratio (finite under complete separation)",
+            ),
+            Column("median_arm_days", "float", "median arm (days)"),
+            Column("median_reference_days", "float", "median reference (days)"),
+            Column("median_ratio", "float", "ratio of median survival times (arm / reference)"),
+            Column(
+                "median_ratio_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
+            ),
+            Column(
+                "median_ratio_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
+            ),
+            Column(
+                "median_increase_pct",
+                "float",
+                "increase of median survival over the reference, 100*(ratio - 1) (percent)",
+            ),
+            Column("p_holm", "float", "Holm-adjusted p-value over the pairwise comparisons"),
+            Column("note", "str", "why a value is missing or how it was obtained"),
+        ),
+    ),
+    Table(
+        "survival_overall",
+        "tables/survival_overall.tsv",
+        stage="survival",
+        section="Survival",
+        caption="""\
+Tests over all arms of study **{{ snakemake.wildcards.study }}** (three or more arms): the k-arm
+log-rank test (R ``survdiff``, k − 1 df), the k-arm Gehan–Breslow–Wilcoxon test and the
+log-rank test for trend (1 df) with scores 1..k in the study file's arm order — meaningful
+only when that order is a dose order. The ``note`` column explains a missing test (fewer than
+three arms, or no survival endpoint configured).""",
+        columns=(
+            Column("test", "str", "test across all arms"),
+            Column("arms", "str", "arms included in the test"),
+            Column("scores", "str", "scores of the trend test per arm"),
+            Column("chisq", "float", "chi-square statistic of the test"),
+            Column("df", "int", "degrees of freedom of the test"),
+            Column("p", "float", "p-value of the test"),
+            Column("note", "str", "why a value is missing or how it was obtained"),
+        ),
+    ),
+    Table(
+        "exclusions_survival",
+        "tables/exclusions_survival.tsv",
+        stage="survival",
+        section="Survival",
+        caption="""\
+Mice of study **{{ snakemake.wildcards.study }}** that are in the measurement table but have no
+survival endpoint, and so are not in the survival analysis (``stage, arm, mouse_id, day,
+reason``; day empty = the whole mouse): with a recorded ``survival_data`` table, mice the table
+does not list; with endpoints derived from volumes, mice without any measured volume. Header
+only when every mouse has an endpoint or the study configures no survival endpoint.""",
+        columns=EXCLUSIONS,
+    ),
+    Table(
+        "panel_curves",
+        "tables/panel_curves.tsv",
+        scope="panel",
+        stage="panel_summary",
+        section="Panel",
+        caption="""\
+Per-curve metrics of every model of panel **{{ snakemake.wildcards.panel }}**: one row per
+mouse (model, arm, mouse): growth rate of the exponential fit (ln volume per day), doubling
+time, best response and best average response (percent volume change from baseline, days
+≥ 10), the mRECIST call (Gao et al. 2015), AUC of the volume curve (trapezoid, mm³·days) and
+the time to the endpoint of the study file (time to double with ``endpoint_rule:
+fold_baseline``, ``endpoint_fold: 2``). Each model's full outputs are in
+``results/<panel>.<model>/``.""",
+        columns=(
+            Column("model", "str", "PDX model id (split_by value)"),
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("mouse_id", "str", "mouse identifier within its arm"),
+            Column("n_measurements", "int", "measurements of the mouse"),
+            Column(
+                "growth_rate_per_day",
+                "float",
+                "exponential growth rate k: slope of ln(volume) on day (per day)",
+            ),
+            Column(
+                "growth_rate_se",
+                "float",
+                "standard error of exponential growth rate k: slope of ln(volume) on day",
+            ),
+            Column("r_squared", "float", "R^2 of the ln(volume) ~ day fit"),
+            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
+            Column(
+                "best_response_pct",
+                "float",
+                "best response: min over days >= 10 of 100*(V - V0)/V0 (Gao et al. 2015)",
+            ),
+            Column(
+                "best_avg_response_pct",
+                "float",
+                "best average response: min over days >= 10 of the running mean of the responses",
+            ),
+            Column("mrecist", "str", "modified RECIST class (Gao et al. 2015): CR, PR, SD, PD"),
+            Column(
+                "auc_mm3_days", "float", "area under the volume curve, trapezoid rule (mm3 x days)"
+            ),
+            Column("endpoint_time_days", "float", "endpoint time (days)"),
+            Column("endpoint_event", "int", "1 = the curve reached the endpoint, 0 = censored"),
+            Column("endpoint_rule", "str", "how the survival endpoint was obtained"),
+        ),
+    ),
+    Table(
+        "panel_summary",
+        "tables/panel_summary.tsv",
+        scope="panel",
+        stage="panel_summary",
+        section="Panel",
+        caption="",
+        columns=CROSS_STUDY,
+    ),
+    Table(
+        "panel_qc",
+        "tables/panel_qc.tsv",
+        scope="panel",
+        stage="panel_summary",
+        section="Panel",
+        caption="",
+        columns=QC_COUNTS,
+    ),
+    Table(
+        "mrecist_matrix",
+        "tables/mrecist_matrix.tsv",
+        scope="panel",
+        stage="panel_summary",
+        section="Panel",
+        caption="""\
+mRECIST call of every curve of panel **{{ snakemake.wildcards.panel }}**, models (rows) ×
+treatments (columns; control first, then by number of models tested). Empty: the model was not
+tested with that treatment; ``NA``: the curve could not be classified (no measurement after
+day 10); several mice in one arm are joined with ``/``. Calls follow Gao et al. 2015 (Nat Med
+21:1318) exactly as Xeva computes them.""",
+        columns=(Column("model", "str", "PDX model id (split_by value)"),),
+        extra=Column(
+            "*", "str", "mRECIST call(s) of the model under this treatment (empty: not tested)"
+        ),
+    ),
+    Table(
+        "response_rates",
+        "tables/response_rates.tsv",
+        scope="panel",
+        stage="panel_summary",
+        section="Panel",
+        caption="""\
+Response per treatment across the models of panel **{{ snakemake.wildcards.panel }}**: counts
+of CR, PR, SD and PD curves, response rate 100·(CR + PR)/N and disease-control rate
+100·(CR + PR + SD)/N with exact Clopper–Pearson 95% intervals, and the median best response.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("n_models", "int", "models tested with the treatment"),
+            Column("n_mice", "int", "number of mice measured"),
+            Column("n_cr", "int", "mice with mRECIST complete response"),
+            Column("n_pr", "int", "mice with mRECIST partial response"),
+            Column("n_sd", "int", "mice with mRECIST stable disease"),
+            Column("n_pd", "int", "mice with mRECIST progressive disease"),
+            Column(
+                "n_unclassified",
+                "int",
+                "mice without an mRECIST call (no measurement in the window)",
+            ),
+            Column(
+                "response_rate_pct",
+                "float",
+                "response rate (CR + PR) / n (percent; exact Clopper-Pearson CI)",
+            ),
+            Column(
+                "response_rate_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of response rate (CR + PR) / n",
+            ),
+            Column(
+                "response_rate_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of response rate (CR + PR) / n",
+            ),
+            Column(
+                "disease_control_rate_pct",
+                "float",
+                "disease-control rate (CR + PR + SD) / n (percent)",
+            ),
+            Column(
+                "disease_control_rate_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
+            ),
+            Column(
+                "disease_control_rate_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
+            ),
+            Column("median_best_response_pct", "float", "median best response (percent)"),
+        ),
+    ),
+    Table(
+        "time_to_double",
+        "tables/time_to_double.tsv",
+        scope="panel",
+        stage="panel_summary",
+        section="Panel",
+        caption="""\
+Time to the per-curve endpoint (time to tumour doubling when the panel sets ``endpoint_rule:
+fold_baseline`` and ``endpoint_fold: 2``) per treatment across the models of panel
+**{{ snakemake.wildcards.panel }}**: Kaplan–Meier median with the 95% CI of R's ``survfit``
+(log transform), and each treatment against the control curves: log-rank p, Cox hazard ratio
+(Efron ties; flagged under complete separation) and ratio of medians. Curves of different
+models are independent tumours.""",
+        columns=(
+            Column("arm", "str", "treatment arm (group) as named in the data"),
+            Column("n", "int", "number of mice"),
+            Column("events", "int", "number of events (death or humane endpoint)"),
+            Column(
+                "median_days", "float", "Kaplan-Meier median survival (days; empty = not reached)"
+            ),
+            Column(
+                "median_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of Kaplan-Meier median survival",
+            ),
+            Column(
+                "median_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of Kaplan-Meier median survival",
+            ),
+            Column("logrank_p", "float", "log-rank (Mantel-Cox) p-value"),
+            Column(
+                "hr",
+                "float",
+                "hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+            ),
+            Column(
+                "hr_ci_low",
+                "float",
+                "lower bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+            ),
+            Column(
+                "hr_ci_high",
+                "float",
+                "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+            ),
+            Column(
+                "hr_flag",
+                "str",
+                "why the Cox hazard ratio is not reported (e.g. complete separation)",
+            ),
+            Column("median_ratio", "float", "ratio of median survival times (arm / reference)"),
+        ),
+    ),
+    Table(
+        "summary",
+        "summary.tsv",
+        scope="run",
+        stage="cross_study_summary",
+        section="Across studies",
+        caption="""\
+One row per treated arm of every study: the control, the reference day, the fold-change reduction
+(with its bootstrap 95% CI), %T/C and %TGI at the reference day, the growth-rate difference from the
+mixed model (with CI and p-value), the ratio of median survival and the Cox hazard ratio (with CIs),
+and the log-rank p-value. Empty cells mean the quantity does not apply (for example no survival
+endpoint) or could not be estimated; the study's own tables say why.""",
+        columns=CROSS_STUDY,
+    ),
+    Table(
+        "exclusions_summary",
+        "exclusions_summary.tsv",
+        scope="run",
+        stage="cross_study_summary",
+        section="Across studies",
+        caption="""\
+Counts per study and analysis step of the measurements or mice left out (``n_excluded``) and of
+the notes raised while reading the data (``n_notes``). Each study's ``tables/exclusions*.tsv`` and
+``tables/warnings.tsv`` list every item with its reason.""",
+        columns=QC_COUNTS,
+    ),
+    Table(
+        "panel_manifest",
+        "chunk_{chunk}.manifest.tsv",
+        scope="chunk",
+        stage="panel_chunk",
+        columns=(
+            Column("unit_id", "str", "panel model's results folder"),
+            Column("model", "str", "PDX model id (split_by value)"),
+            Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
+            Column("status", "str", "computed, or restored from the cache"),
+        ),
+    ),
+)
+
+FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "growth_curves",
+        "figures/growth_curves",
+        "growth",
+        "Growth",
+        """\
+Tumour growth by arm in study **{{ snakemake.wildcards.study }}**: mean ± SEM of the measured
+volumes per arm and day (the GraphPad Prism convention; SEM = SD/√n over the mice measured that
+day) on a linear and a logarithmic axis. Triangles in the top strip mark dosing days of each arm,
+with the dose per administration; the bottom panel shows how many mice were still measured per
+arm on each day (later means rest on fewer mice). The control arm is always grey.""",
+    ),
+    Figure(
+        "spaghetti",
+        "figures/spaghetti",
+        "growth",
+        "Growth",
+        """\
+Every mouse of study **{{ snakemake.wildcards.study }}**, one panel per arm in the arm's colour:
+dots are the measured volumes (open circles at the bottom edge = zero volumes), the thin line is
+the mouse's fitted curve from the model with the lowest AIC (exponential, linear, Gompertz,
+logistic or regression–regrowth; see ``growth_per_mouse.tsv``). Logarithmic volume axis.""",
+    ),
+    Figure(
+        "waterfall",
+        "figures/waterfall",
+        "efficacy",
+        "Efficacy",
+        """\
+Waterfall of best response per mouse ({{ snakemake.wildcards.study }}), sorted from largest growth to
+deepest shrinkage and coloured by arm (control grey). Shaded bands: the mRECIST best-response
+cut-offs (PD above 35 %, SD, PR below −50 %, CR below −95 %); the letter on each bar is the mouse's
+mRECIST class, which also requires the best average response criterion. Bars are cut at 200 %.""",
+    ),
+    Figure(
+        "fold_change",
+        "figures/fold_change",
+        "efficacy",
+        "Efficacy",
+        """\
+Fold change in tumour volume from baseline, V(t)/V0, per arm at the reference day
+({{ snakemake.wildcards.study }}): bar = mean of the mice measured that day, whisker = 95 % bootstrap
+interval, dots = individual mice; the dashed line is no change. Treated arms are labelled with the
+fold-change reduction relative to control, 100·(1 − FC_T/FC_C), and its interval.""",
+    ),
+    Figure(
+        "km",
+        "figures/km",
+        "survival",
+        "Survival",
+        """\
+Kaplan–Meier curves of study **{{ snakemake.wildcards.study }}** (fraction of mice that have not
+reached the endpoint), one step curve per arm with ticks at censoring times, shaded confidence
+bands (R's "log" band), dotted lines at each reached median, and the number of mice still at
+risk under the time axis. The legend gives each arm's median and, for treated arms, the
+log-rank p and Cox hazard ratio against the control. Colours match the study's other figures
+(control grey).""",
+    ),
+    Figure(
+        "mrecist_heatmap",
+        "figures/mrecist_heatmap",
+        "panel_figures",
+        "Panel",
+        """\
+mRECIST call per model (columns) and treatment (rows) for panel
+**{{ snakemake.wildcards.panel }}** (blue CR, green PR, yellow SD, red PD, grey not
+classified, white not tested), as in Gao et al. 2015, Fig. 2.""",
+        scope="panel",
+    ),
+    Figure(
+        "time_to_double_km",
+        "figures/time_to_double",
+        "panel_figures",
+        "Panel",
+        """\
+Kaplan–Meier curves of the time to the per-curve endpoint (time to tumour doubling) for the
+control and the eight treatments tested on most models of panel
+**{{ snakemake.wildcards.panel }}**; every treatment is in the time-to-double table.""",
+        scope="panel",
+    ),
+    Figure(
+        "forest",
+        "figures/forest",
+        "cross_study_summary",
+        "Across studies",
+        """\
+Forest plot across studies. Left: difference in exponential growth rate (ln volume per day) of each
+treated arm against its control, with 95% confidence interval (linear mixed model). Right: Cox
+hazard ratio with 95% confidence interval (log scale); arms where the hazard ratio is not
+estimable (for example complete separation) are marked.""",
+        scope="run",
+    ),
+)
+
+DOCUMENTS: tuple[Output, ...] = (
+    Output("summary_md", "summary.md", "summary"),
+    Output(
+        "summary_html",
+        "summary.html",
+        "summary",
+        "Summary",
+        """\
+Plain-language summary of study **{{ snakemake.wildcards.study }}**: design (arms, mice, dosing,
+endpoint) and the headline findings as sentences with estimates, 95% confidence intervals and
+p-values, generated from the result tables. A difference is called significant only when its
+p-value is below alpha (or its bootstrap interval excludes no effect). Exclusions and model
+fallbacks are listed at the end. The same text is in ``summary.md``; all tables are in
+``study.xlsx`` and the measurements in the GraphPad Prism file ``study.pzfx``.""",
+    ),
+    Output("study_xlsx", "study.xlsx", "summary"),
+    Output("study_pzfx", "study.pzfx", "summary"),
+    Output("provenance", "provenance.json", "cross_study_summary", scope="run"),
+)
+
+OUTPUTS: tuple[Output, ...] = (*TABLES, *FIGURES, *DOCUMENTS)
+_BY_NAME: dict[str, Output] = {o.name: o for o in OUTPUTS}
+assert len(_BY_NAME) == len(OUTPUTS), "output names must be unique"
+
+
+def output(name: str) -> Output:
+    """The registry entry called ``name``."""
+    return _BY_NAME[name]
+
+
+def table(name: str) -> Table:
+    """The table called ``name``."""
+    spec = _BY_NAME[name]
+    if not isinstance(spec, Table):
+        raise KeyError(f"{name!r} is a {spec.kind}, not a table")
+    return spec
+
+
+def columns(name: str) -> list[str]:
+    """Every declared column of a table, optional ones included, in file order."""
+    return table(name).column_names
+
+
+def of_stage(stage: str, kind: str | None = None) -> list[Output]:
+    """The outputs a stage writes (of one ``kind``: table, figure or document)."""
+    return [o for o in OUTPUTS if o.stage == stage and (kind is None or o.kind == kind)]
+
+
+def files(spec: Output) -> dict[str, str]:
+    """Output name -> path relative to the scope folder (a figure gives its png and svg)."""
+    if isinstance(spec, Figure):
+        return {f"{spec.name}_{fmt}": f"{spec.path}.{fmt}" for fmt in spec.formats}
+    return {spec.name: spec.path}
+
+
+def stage_files(stage: str, figures: bool = True, documents: bool = True) -> dict[str, str]:
+    """Every file of a stage: output name -> path relative to its scope folder."""
+    out: dict[str, str] = {}
+    for spec in of_stage(stage):
+        if (spec.kind == "figure" and not figures) or (spec.kind == "document" and not documents):
+            continue
+        out.update(files(spec))
+    return out
+
+
+def caption_rst(spec: Output) -> str:
+    """The report caption of an output: its text, then (tables) each column's description."""
+    text = spec.caption
+    if isinstance(spec, Table):
+        listed = [f"``{c.name}``: {c.description}" for c in spec.columns]
+        if spec.extra is not None:
+            listed.append(f"other columns: {spec.extra.description}")
+        text += "\n\nColumns:\n\n" + "\n".join(f"- {line}" for line in listed)
+    return text + "\n"
+
+
+def readme(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The README sheet of ``study.xlsx``: one row per column of each table given."""
+    rows = [
+        (name, column, table(name).column(column).description)
+        for name, df in tables.items()
+        for column in df.columns
+    ]
+    return pd.DataFrame(rows, columns=["table", "column", "description"])
+
+
+def checked_columns(name: str, present: Iterable[str]) -> list[str]:
+    """``present`` in the declared order; an undeclared column or a missing required one is a
+    programming error (the registry and the stage disagree)."""
+    spec = table(name)
+    present = list(present)
+    known = set(spec.column_names)
+    unknown = [c for c in present if c not in known]
+    if unknown and spec.extra is None:
+        raise ValueError(f"table {name!r}: columns {unknown} are not declared in xenoflow.tables")
+    missing = [c.name for c in spec.columns if not c.optional and c.name not in present]
+    if missing:
+        raise ValueError(f"table {name!r}: declared columns {missing} are missing")
+    listed = set(present)
+    return [c for c in spec.column_names if c in listed] + unknown
