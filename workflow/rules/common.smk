@@ -35,7 +35,11 @@ ANALYSIS = XF_CONFIG["analysis"]
 CAPTIONS = write_captions(".snakemake/xenoflow/captions")
 # The stages of a study, in order; each has one rule of the same name.
 STUDY_STAGES = ["ingest", "growth", "efficacy", "survival", "summary"]
-SCOPE_DIRS = {"study": f"{RESULTS}/{{study}}", "panel": f"{RESULTS}/{{panel}}", "run": RESULTS}
+SCOPE_DIRS = {
+    "study": f"{RESULTS}/{{study}}",
+    "panel": f"{RESULTS}/{{panel}}",
+    "run": RESULTS,
+}
 REPORT_CATEGORIES = {"study": "{study}", "panel": "{panel}", "run": "Across studies"}
 
 
@@ -115,7 +119,9 @@ def all_targets():
     ]
     # every model's folder too, so that a deleted one is rebuilt (restored from the cache)
     models = [f"{RESULTS}/{u}" for p in PANELS for u in PANEL_UNITS[p]]
-    run = [f"{RESULTS}/{p}" for p in registry.stage_files("cross_study_summary").values()]
+    run = [
+        f"{RESULTS}/{p}" for p in registry.stage_files("cross_study_summary").values()
+    ]
     return per_study + per_panel + models + run
 
 

@@ -8,11 +8,11 @@ rule efficacy:
         growth_model=study_table("growth_model"),
     output:
         **stage_outputs("efficacy"),
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/efficacy.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/efficacy.py"

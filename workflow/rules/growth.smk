@@ -5,11 +5,11 @@ rule growth:
         measurements=study_table("measurements"),
     output:
         **stage_outputs("growth"),
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/growth.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/growth.py"

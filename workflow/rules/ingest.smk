@@ -5,12 +5,12 @@ rule ingest:
         data=study_data,
     output:
         **stage_outputs("ingest"),
-    params:
-        analysis=ANALYSIS,
-        study_dir=lambda wc: study_dir(wc.study),
     log:
         "logs/{study}/ingest.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
+        study_dir=lambda wc: study_dir(wc.study),
     script:
         "../scripts/ingest.py"

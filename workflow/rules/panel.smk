@@ -41,12 +41,12 @@ rule panel_summary:
         chunks=panel_chunk_tables,
     output:
         **stage_outputs("panel_summary"),
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{panel}/panel_summary.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/panel_summary.py"
 
@@ -59,11 +59,11 @@ rule panel_figures:
         curves=panel_chunk_curves,
     output:
         **stage_outputs("panel_figures"),
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{panel}/panel_figures.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/panel_figures.py"

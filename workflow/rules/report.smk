@@ -5,12 +5,12 @@ rule study_summary:
         study=study_file,
     output:
         **stage_outputs("summary"),
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/study_summary.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/study_summary.py"
 
@@ -25,12 +25,12 @@ rule cross_study_summary:
         panel_qc=[f"{RESULTS}/{p}/tables/panel_qc.tsv" for p in PANELS],
     output:
         **stage_outputs("cross_study_summary"),
-    params:
-        config=XF_CONFIG,
-        analysis=ANALYSIS,
     log:
         "logs/cross_study_summary.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        config=XF_CONFIG,
+        analysis=ANALYSIS,
     script:
         "../scripts/cross_study_summary.py"

@@ -8,11 +8,11 @@ rule survival:
         recorded=survival_inputs,
     output:
         **stage_outputs("survival"),
-    params:
-        analysis=ANALYSIS,
     log:
         "logs/{study}/survival.log",
     conda:
         "../envs/xenoflow.yaml"
+    params:
+        analysis=ANALYSIS,
     script:
         "../scripts/survival.py"
