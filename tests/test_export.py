@@ -29,7 +29,7 @@ SUMMARY = (
 
 def test_pzfx_round_trip(tmp_path):
     path = tmp_path / "s.pzfx"
-    export.write_pzfx(MEAS, SUMMARY, ["Control", "Drug"], path, "demo")
+    path.write_text(export.pzfx_text(MEAS, SUMMARY, ["Control", "Drug"], "demo"), encoding="utf-8")
     grouped = export.read_pzfx(path, "Tumour volume (mm3), grouped")
     assert len(grouped) == len(MEAS)
     got = grouped.set_index(["column", "row", "subcolumn"])["value"]
@@ -44,7 +44,9 @@ def test_pzfx_round_trip(tmp_path):
     assert sen[("Control", "0", 3)] == 3
     text = path.read_text(encoding="utf-8")
     assert 'PrismXMLVersion="5.00"' in text and 'TableType="TwoWay"' in text
-    export.write_pzfx(MEAS, SUMMARY, ["Control", "Drug"], tmp_path / "again.pzfx", "demo")
+    (tmp_path / "again.pzfx").write_text(
+        export.pzfx_text(MEAS, SUMMARY, ["Control", "Drug"], "demo"), encoding="utf-8"
+    )
     assert (tmp_path / "again.pzfx").read_bytes() == path.read_bytes()
 
 
@@ -56,7 +58,10 @@ def test_pzfx_text_is_what_elementtree_writes(tmp_path):
     meas = MEAS.assign(arm=MEAS["arm"].replace({"Drug": 'D & <"x">'}))
     summary = SUMMARY.assign(arm=SUMMARY["arm"].replace({"Drug": 'D & <"x">'}))
     path = tmp_path / "s.pzfx"
-    export.write_pzfx(meas, summary, ["Control", 'D & <"x">'], path, "t\u00e9st & <1>")
+    path.write_text(
+        export.pzfx_text(meas, summary, ["Control", 'D & <"x">'], "t\u00e9st & <1>"),
+        encoding="utf-8",
+    )
     root = ET.parse(path).getroot()
     for el in root.iter():  # drop the indentation, then let ElementTree indent again
         el.tail = None
@@ -82,11 +87,11 @@ def test_xlsx_sheets_readme_text_safety_and_determinism(tmp_path):
         }
     )
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    export.write_xlsx(tables, a, readme)
+    a.write_bytes(export.xlsx_bytes(tables, readme))
     import time
 
     time.sleep(1.1)  # openpyxl stamps the save time; it must not reach the file
-    export.write_xlsx(tables, b, readme)
+    b.write_bytes(export.xlsx_bytes(tables, readme))
     assert a.read_bytes() == b.read_bytes()
     wb = load_workbook(a)
     assert wb.sheetnames == ["README", "measurements", "summary"]

@@ -300,13 +300,15 @@ def test_reruns_are_identical(tmp_path: Path) -> None:
     for run in ("a", "b"):
         res = growth.analyse_study(data, study)
         folder = tmp_path / run
-        io.write_tsv(growth.public_per_mouse(res.per_mouse), folder / "per_mouse.tsv")
-        io.write_tsv(res.model, folder / "model.tsv")
-        io.write_tsv(res.contrasts, folder / "contrasts.tsv")
+        io.write_table(
+            "growth_per_mouse", growth.public_per_mouse(res.per_mouse), folder / "pm.tsv"
+        )
+        io.write_table("growth_model", res.model, folder / "model.tsv")
+        io.write_table("growth_contrasts", res.contrasts, folder / "contrasts.tsv")
         growth_plots.write_growth_figures(res, data, study, folder)
         outs.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
     assert outs[0] == outs[1]
-    model = io.read_tsv(tmp_path / "a" / "model.tsv")
+    model = io.read_table(tmp_path / "a" / "model.tsv", "growth_model")
     # the efficacy rule reads the control's rate from this table
     assert model.loc[model["arm"] == "Vehicle", "growth_rate_per_day"].iloc[0] > 0
 

@@ -13,7 +13,7 @@ import yaml
 from xenoflow import crossmodel, io, panel, stages
 from xenoflow.config import load_study
 from xenoflow.errors import InputError
-from xenoflow.ingest import ingest
+from xenoflow.ingest import ingest, read_source
 
 FIXTURE = Path(__file__).parent / "fixtures" / "panel"
 
@@ -32,7 +32,7 @@ def _study(work: Path):
 def test_units_ids_and_arms(panel_dir):
     units = panel.panel_units(_study(panel_dir))
     assert list(units) == ["PANEL.M1", "PANEL.M2", "PANEL.M3_b", "PANEL.M4"]
-    assert units["PANEL.M3_b"].split_value == "M3 b" and units["PANEL.M3_b"].is_unit
+    assert units["PANEL.M3_b"].split_value == "M3 b" and units["PANEL.M3_b"].panel_id == "PANEL"
     assert units["PANEL.M1"].panel_id == "PANEL"
 
 
@@ -92,13 +92,18 @@ def test_unit_outputs_equal_a_standalone_study(panel_dir, tmp_path):
         )
     )
     alone = load_study(tmp_path / "m1.yaml", {"bootstrap_resamples": 200})
+    # the study path: one stage per rule, each table written and read back from disk
     out = tmp_path / "alone"
-    stages.ingest_stage(alone, stages.unit_outputs("ingest", out))
-    m = io.read_measurements(out / "tables" / "measurements.tsv")
-    stages.growth_stage(alone, m, stages.unit_outputs("growth", out), figures=False)
-    g = io.read_tsv(out / "tables" / "growth_model.tsv")
-    stages.efficacy_stage(alone, m, g, stages.unit_outputs("efficacy", out), figures=False)
-    stages.survival_stage(alone, m, stages.unit_outputs("survival", out), figures=False)
+    tables: dict[str, pd.DataFrame] = {}
+    for run in (
+        lambda: stages.run_ingest(alone, read_source(alone)),
+        lambda: stages.run_growth(alone, tables),
+        lambda: stages.run_efficacy(alone, tables),
+        lambda: stages.run_survival(alone, tables),
+    ):
+        for name, df in run().tables.items():
+            io.write_table(name, df, out / "tables" / f"{name}.tsv")
+            tables[name] = io.read_table(out / "tables" / f"{name}.tsv")
     unit = panel_dir / "results" / "PANEL.M1"
     for name in (
         "measurements",
@@ -121,17 +126,17 @@ def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
         study, ["PANEL.M1", "PANEL.M4"], panel_dir / "results", figures=True
     )
     m1 = panel_dir / "results" / "PANEL.M1" / "tables"
-    model = io.read_tsv(m1 / "growth_model.tsv")
+    model = io.read_table(m1 / "growth_model.tsv")
     assert model["model"].str.contains("mixed model skipped").all()
-    assert io.read_tsv(m1 / "survival.tsv")["note"].str.contains("no Kaplan-Meier").all()
-    tests = io.read_tsv(m1 / "survival_tests.tsv")
+    assert io.read_table(m1 / "survival.tsv")["note"].str.contains("no Kaplan-Meier").all()
+    tests = io.read_table(m1 / "survival_tests.tsv")
     assert tests["note"].str.contains("skipped").all()
     # drugs of a panel model are compared with the control only, not with each other
     assert list(zip(tests["arm"], tests["reference"], tests["comparison"])) == [
         ("drugA", "untreated", "vs control"),
         ("drugB", "untreated", "vs control"),
     ]
-    m4 = io.read_tsv(panel_dir / "results" / "PANEL.M4" / "tables" / "efficacy.tsv")
+    m4 = io.read_table(panel_dir / "results" / "PANEL.M4" / "tables" / "efficacy.tsv")
     assert m4["note"].str.contains("no control arm 'untreated'").all()
     assert m4["tc_pct"].isna().all()
     # per-curve metrics are still reported for the model without a control
@@ -198,7 +203,7 @@ def test_cache_recomputes_only_the_edited_model(panel_dir):
     status = dict(zip(edited["manifest"]["model"], edited["manifest"]["status"]))
     assert status == {"M1": "computed", "M2": "restored", "M3 b": "restored", "M4": "restored"}
     assert m2.read_bytes() == before
-    m1 = io.read_tsv(panel_dir / "results" / "PANEL.M1" / "tables" / "measurements.tsv")
+    m1 = io.read_table(panel_dir / "results" / "PANEL.M1" / "tables" / "measurements.tsv")
     assert m1["volume_mm3"].iloc[0] == 171.0
 
 
@@ -228,7 +233,7 @@ def test_cross_model_tables(panel_dir):
     assert list(matrix.columns) == ["model", "untreated", "drugA", "drugB"]
     assert matrix["model"].tolist() == ["M1", "M2", "M3 b", "M4"]
     assert matrix.loc[matrix["model"] == "M4", "untreated"].item() == ""
-    curves = combined["curves"]
+    curves = combined["panel_curves"]
     rates = combined["response_rates"].set_index("arm")
     for arm in ("untreated", "drugA", "drugB"):
         calls = curves.loc[curves["arm"] == arm, "mrecist"]
@@ -243,7 +248,7 @@ def test_cross_model_tables(panel_dir):
     times = sorted(curves.loc[curves["arm"] == "untreated", "endpoint_time_days"])
     assert ttd.loc["untreated", "median_days"] == times[1]
     # summary rows (one per model and treated arm with a control) for results/summary.tsv
-    summary = combined["summary"]
+    summary = combined["panel_summary"]
     assert summary["study_id"].tolist()[:2] == ["PANEL.M1", "PANEL.M1"]
     assert set(summary["study_id"]) == {"PANEL.M1", "PANEL.M2", "PANEL.M3_b"}
 

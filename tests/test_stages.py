@@ -1,40 +1,100 @@
-"""The stage output lists (xenoflow.stages.OUTPUTS) match what the rules declare."""
+"""The output registry (xenoflow.tables) and the pure stages built on it."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from xenoflow import growth, mixed, stages
+from xenoflow import io, stages
+from xenoflow import tables as registry
+from xenoflow.config import load_study
+from xenoflow.ingest import read_source
 
-RULES = Path(__file__).resolve().parents[1] / "workflow" / "rules"
-RULE_FILE = {
-    "ingest": "ingest",
-    "growth": "growth",
-    "efficacy": "efficacy",
-    "survival": "survival",
-    "summary": "report",
-}
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = ROOT / "tests" / "fixtures" / "tiny" / "config" / "studies" / "tiny_long.yaml"
 
 
-@pytest.mark.parametrize("stage", sorted(stages.OUTPUTS))
-def test_rule_declares_the_stage_outputs(stage):
-    text = (RULES / f"{RULE_FILE[stage]}.smk").read_text()
-    declared = dict(
-        re.findall(r"(\w+)=(?:report\(\s*)?f\"\{RESULTS\}/\{\{study\}\}/([^\"]+)\"", text)
-    )
-    assert {k: declared[k] for k in stages.OUTPUTS[stage]} == stages.OUTPUTS[stage]
+def test_every_output_has_one_entry_and_a_described_column_each():
+    names = [o.name for o in registry.OUTPUTS]
+    assert len(names) == len(set(names))
+    for spec in registry.TABLES:
+        assert spec.path.endswith(".tsv") and spec.columns, spec.name
+        columns = spec.column_names
+        assert len(columns) == len(set(columns)), spec.name
+        for column in spec.columns:
+            assert column.description and column.description != column.name.replace("_", " ")
 
 
-def test_empty_table_headers_match_the_mixed_model_module():
-    # growth keeps copies so that designs without replicates never import statsmodels
-    assert growth.CONTRAST_COLUMNS == mixed.CONTRAST_COLUMNS
-    assert growth.FITS_COLUMNS == mixed.FITS_COLUMNS
+def test_captions_list_every_column(tmp_path):
+    paths = io.write_captions(tmp_path)
+    text = (tmp_path / "efficacy.rst").read_text()
+    for column in registry.table("efficacy").columns:
+        assert f"``{column.name}``: {column.description}" in text
+    assert set(paths) == {o.name for o in registry.OUTPUTS if o.caption}
+    assert "forest" in paths and "growth_curves" in paths  # figures have captions too
 
 
-def test_targets_without_figures():
-    assert stages.targets("growth", figures=False) == [
-        p for p in stages.OUTPUTS["growth"].values() if p.startswith("tables/")
-    ]
+def test_stage_files_are_the_declared_paths():
+    assert registry.stage_files("growth", figures=False) == {
+        "growth_per_mouse": "tables/growth_per_mouse.tsv",
+        "growth_model": "tables/growth_model.tsv",
+        "growth_contrasts": "tables/growth_contrasts.tsv",
+        "growth_model_fits": "tables/growth_model_fits.tsv",
+        "exclusions_growth": "tables/exclusions_growth.tsv",
+    }
+    assert registry.stage_files("survival")["km_png"] == "figures/km.png"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    study = load_study(TINY, {"bootstrap_resamples": 200})
+    return study, stages.analyse_study(study, read_source(study))
+
+
+def test_stages_return_every_declared_table(tiny):
+    study, tables = tiny
+    for stage in ("ingest", "growth", "efficacy", "survival"):
+        for spec in registry.of_stage(stage, "table"):
+            assert spec.name in tables, spec.name
+            declared = [c.name for c in spec.columns if not c.optional]
+            assert set(declared) <= set(tables[spec.name].columns), spec.name
+
+
+def test_chained_in_memory_equals_written_and_read(tiny, tmp_path):
+    """A panel model chains the stages in memory; a study's rules write and read each table:
+    the same tables either way (io.normalise is write-then-read)."""
+    study, in_memory = tiny
+    from_disk: dict[str, pd.DataFrame] = {}
+    for run in (
+        lambda: stages.run_ingest(study, read_source(study)),
+        lambda: stages.run_growth(study, from_disk),
+        lambda: stages.run_efficacy(study, from_disk),
+        lambda: stages.run_survival(study, from_disk),
+    ):
+        for name, df in run().tables.items():
+            io.write_table(name, df, tmp_path / f"{name}.tsv")
+            from_disk[name] = io.read_table(tmp_path / f"{name}.tsv")
+    assert sorted(from_disk) == sorted(in_memory)
+    for name, df in from_disk.items():
+        pd.testing.assert_frame_equal(df, in_memory[name], obj=name)
+
+
+def test_summary_stage_returns_documents_without_writing(tiny, tmp_path, monkeypatch):
+    study, tables = tiny
+    monkeypatch.chdir(tmp_path)
+    documents = stages.run_summary(study, tables)
+    assert set(documents) == {o.name for o in registry.of_stage("summary")}
+    assert isinstance(documents["study_xlsx"], bytes) and documents["summary_md"].startswith("#")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_recorded_survival_must_be_read_by_the_caller(tiny):
+    study, tables = tiny
+    import dataclasses
+
+    with_file = dataclasses.replace(study, survival_data=ROOT / "nowhere.csv")
+    with pytest.raises(ValueError, match="recorded survival table was not read"):
+        stages.run_survival(with_file, tables)

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from xenoflow import summary
@@ -288,17 +289,17 @@ def test_shrinkage_small_sample_verdict_delay_and_response(tmp_path):
     )
 
 
-def test_column_descriptions():
-    from xenoflow.columns import describe, readme
+def test_column_descriptions_come_from_the_registry():
+    from xenoflow.tables import readme, table
 
-    assert describe("tgi_pct").startswith("%TGI, volume-change definition")
-    assert describe("tgi_ci_low").startswith("lower bound of the 95% confidence interval of %TGI")
-    assert describe("some_new_days") == "some new (days)"  # suffix fallback
-    table = readme({"efficacy": pd.DataFrame(columns=["arm", "tc_pct"])})
-    assert table.values.tolist() == [
+    assert table("efficacy").column("tgi_pct").description.startswith("%TGI, volume-change")
+    sheet = readme({"efficacy": pd.DataFrame(columns=["arm", "tc_pct"])})
+    assert sheet.values.tolist() == [
         ["efficacy", "arm", "treatment arm (group) as named in the data"],
         ["efficacy", "tc_pct", "%T/C = 100 * mean V_T / mean V_C (percent)"],
     ]
+    with pytest.raises(KeyError):
+        readme({"efficacy": pd.DataFrame(columns=["undeclared"])})
 
 
 def test_records_equal_pandas_to_dict():

@@ -65,6 +65,7 @@ import pandas as pd
 from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
+from .km import km_median_ci
 from .stats import complete_rows, positions
 
 STAGE = "efficacy"
@@ -837,8 +838,7 @@ def growth_delay(
     last follow-up − C). Log cell kill from :func:`log_cell_kill` with ``doubling_time`` (Td of
     the control, days) and ``treatment_durations[arm]``.
     """
-    if median_ci is None:
-        from .survival import km_median_ci as median_ci  # noqa: N813
+    median_ci = median_ci if median_ci is not None else km_median_ci
     order = _arm_order(endpoints, arms)
     durations = dict(treatment_durations or {})
     # each arm's rows as positions in whole columns (a sub-frame per arm cost more than the
@@ -850,7 +850,8 @@ def growth_delay(
     meds: dict[str, tuple[float, float, float]] = {}
     for arm in order:
         at = rows_of[arm]
-        meds[arm] = tuple(float(x) for x in median_ci(times[at], events[at], alpha))
+        low, mid, high = (float(x) for x in median_ci(times[at], events[at], alpha))
+        meds[arm] = (low, mid, high)
     c_med = meds.get(control, (np.nan,) * 3)[0]
     rows = []
     for arm in order:

@@ -24,7 +24,6 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
-
 _SHEET_NAME_MAX = 31
 
 
@@ -428,7 +427,10 @@ def read_pzfx(path: str | Path, title: str) -> pd.DataFrame:
         label_col = table.find("RowTitlesColumn")
         if label_col is None:
             label_col = table.find("XColumn")
-        labels = [d.text or "" for d in label_col.find("Subcolumn").findall("d")]
+        first = label_col.find("Subcolumn") if label_col is not None else None
+        if first is None:
+            raise ValueError(f"{path}: table '{title}' has no row titles or X column")
+        labels = [d.text or "" for d in first.findall("d")]
         records = []
         for col in table.findall("YColumn"):
             name = col.findtext("Title")

@@ -670,7 +670,8 @@ def analyse(
     mean_rate_tc = pm_tc.groupby("arm")["growth_rate_per_day"].mean()
 
     model_arms, skip_note = mixed_model_arms(per_mouse, arm_order, control)
-    sel, fits, note = (None, [], skip_note)
+    fits: list[Any] = []
+    sel, note = None, skip_note
     if model_arms:
         from . import mixed
 

@@ -4,7 +4,8 @@ A table is written as text by its declared dtypes, so reruns are byte-identical:
 ``FLOAT_FORMAT`` (ten significant digits), integers as integers, booleans as ``True``/``False``,
 missing values as empty cells, ``\\n`` line ends, tab-separated with minimal quoting. Text cells
 that a spreadsheet would execute as a formula (leading ``=``, ``+``, ``-``, ``@``) get a leading
-single quote (OWASP CSV-injection advice); reading removes it again.
+single quote (OWASP CSV-injection advice); reading removes it again. Line ends inside text
+become ``\\n`` (a quoted cell), so every reader sees the same rows.
 
 Reading parses the cells back by the same declared dtypes (:func:`decode`), never by guessing.
 :func:`normalise` is encode-then-decode in memory, so a table handed from one stage to the next
@@ -38,7 +39,7 @@ FLOAT_FORMAT = "%.10g"
 EXCLUSION_COLUMNS = tables.columns("exclusions")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_CSV = {"delimiter": "\t", "lineterminator": "\n", "quotechar": '"'}
+_CSV: dict[str, Any] = {"delimiter": "\t", "lineterminator": "\n", "quotechar": '"'}
 
 
 @contextmanager
@@ -100,14 +101,21 @@ def _encode_column(dtype: str, column: pd.Series) -> list[str]:
     # text; a float column declared as text (all missing, say) keeps the float format
     number = FLOAT_FORMAT if column.dtype.kind == "f" else "%s"
     return [
-        "" if _missing(v) else str(neutralise_formula(v)) if isinstance(v, str) else number % (v,)
+        "" if _missing(v) else _text_cell(v) if isinstance(v, str) else number % (v,)
         for v in values
     ]
 
 
+def _text_cell(value: str) -> str:
+    # a bare carriage return would end the row for a reader: line ends become \n (quoted)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return str(neutralise_formula(value))
+
+
 def encode(spec: Table, df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """The header and the text cells (one list per column) of ``df`` written as ``spec``."""
-    names = tables.checked_columns(spec.name, [str(c) for c in df.columns])
+    names = tables.checked_columns(spec, [str(c) for c in df.columns])
     return names, [_encode_column(spec.column(n).dtype, df[n]) for n in names]
 
 
@@ -131,10 +139,14 @@ def decode(spec: Table, names: list[str], cells: list[list[str]], n_rows: int) -
     return pd.DataFrame(data, index=pd.RangeIndex(n_rows), columns=names)
 
 
-def normalise(name: str, df: pd.DataFrame) -> pd.DataFrame:
+def _spec(table: str | Table) -> Table:
+    return table if isinstance(table, Table) else tables.table(table)
+
+
+def normalise(name: str | Table, df: pd.DataFrame) -> pd.DataFrame:
     """``df`` as it reads back after :func:`write_table` (declared dtypes, floats rounded to
     ``FLOAT_FORMAT``, columns in the declared order)."""
-    spec = tables.table(name)
+    spec = _spec(name)
     names, cells = encode(spec, df)
     return decode(spec, names, cells, len(df))
 
@@ -142,25 +154,25 @@ def normalise(name: str, df: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ tables on disk
 
 
-def write_table(name: str, df: pd.DataFrame, path: str | Path, atomic: bool = True) -> None:
+def write_table(name: str | Table, df: pd.DataFrame, path: str | Path, atomic: bool = True) -> None:
     """Write ``df`` as the registry's table ``name`` (see the module docstring)."""
-    names, cells = encode(tables.table(name), df)
+    names, cells = encode(_spec(name), df)
     with atomic_path(path, atomic) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, **_CSV)
         writer.writerow(names)
         writer.writerows(zip(*cells))
 
 
-def read_table(path: str | Path, name: str | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, name: str | Table | None = None) -> pd.DataFrame:
     """Read the registry's table ``name`` (default: the file's stem) from ``path``."""
     path = Path(path)
-    spec = tables.table(name or path.stem)
+    spec = _spec(name or path.stem)
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh, **_CSV))
     if not rows:
         raise ValueError(f"{path}: empty file; expected the header of table {spec.name!r}")
     names = rows[0]
-    if names != tables.checked_columns(spec.name, names):
+    if names != tables.checked_columns(spec, names):
         raise ValueError(f"{path}: columns {names} are not in the order of table {spec.name!r}")
     body = rows[1:]
     cells = [list(c) for c in zip(*body)] if body else [[] for _ in names]

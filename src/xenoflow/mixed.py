@@ -209,11 +209,12 @@ class ProfiledREML:
         return np.array([[theta[0]]])
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
-        return {
+        table: dict[str, list[tuple[float | None, float | None]]] = {
             "correlated": [(0, None), (None, None), (0, None)],
             "uncorrelated": [(0, None), (0, None)],
             "intercept": [(0, None)],
-        }[self.structure]
+        }
+        return table[self.structure]
 
     def parts(self, theta: np.ndarray) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         """(ln|Ṽ|, ln|X'Ṽ⁻¹X|, r'Ṽ⁻¹r, β̂, (X'Ṽ⁻¹X)⁻¹) at θ."""

@@ -82,7 +82,7 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
 
 def mouse_curves(
     data: pd.DataFrame, value: str = "volume_mm3"
-) -> Iterator[tuple[object, object, np.ndarray, np.ndarray]]:
+) -> Iterator[tuple[Any, Any, np.ndarray, np.ndarray]]:
     """``(arm, mouse_id, days, values)`` of each mouse, mice in order of first appearance and
     days ascending (stable for repeated days): one sort of the whole table, then a slice per
     mouse, which is much cheaper than a pandas group per mouse on panels of thousands of curves.

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import Study
 from . import tables as registry
+from .config import Study
 from .io import read_table
 
 Tables = Mapping[str, pd.DataFrame]
@@ -57,7 +57,7 @@ def _isnum(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def _get(row: Mapping[str, object] | None, key: str) -> object:
+def _get(row: Mapping[str, Any] | None, key: str) -> Any:
     if row is None:
         return None
     value = row.get(key)
@@ -489,7 +489,7 @@ def qc_counts(tables_by_study: Mapping[str, Tables]) -> pd.DataFrame:
     )
 
 
-def tables_by_study(paths: Iterable[str | Path]) -> dict[str, Tables]:
+def tables_by_study(paths: Iterable[str | Path]) -> dict[str, dict[str, pd.DataFrame]]:
     """Group ``{results}/<study>/tables/<name>.tsv`` files by study: study -> name -> table."""
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for path in map(Path, paths):

@@ -1465,17 +1465,19 @@ def readme(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "description"])
 
 
-def checked_columns(name: str, present: Iterable[str]) -> list[str]:
+def checked_columns(spec: Table | str, present: Iterable[str]) -> list[str]:
     """``present`` in the declared order; an undeclared column or a missing required one is a
     programming error (the registry and the stage disagree)."""
-    spec = table(name)
+    spec = spec if isinstance(spec, Table) else table(spec)
     present = list(present)
     known = set(spec.column_names)
     unknown = [c for c in present if c not in known]
     if unknown and spec.extra is None:
-        raise ValueError(f"table {name!r}: columns {unknown} are not declared in xenoflow.tables")
+        raise ValueError(
+            f"table {spec.name!r}: columns {unknown} are not declared in xenoflow.tables"
+        )
     missing = [c.name for c in spec.columns if not c.optional and c.name not in present]
     if missing:
-        raise ValueError(f"table {name!r}: declared columns {missing} are missing")
+        raise ValueError(f"table {spec.name!r}: declared columns {missing} are missing")
     listed = set(present)
     return [c for c in spec.column_names if c in listed] + unknown
