@@ -84,7 +84,7 @@ def growth_curves_figure(
     ax_n.set_ylabel("Mice\nmeasured")
     ax_n.set_xlabel("Day")
     ax_n.set_ylim(bottom=0)
-    ax_n.yaxis.get_major_locator().set_params(integer=True)
+    ax_n.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     for ax in (ax_lin, ax_log):
         ax.tick_params(labelbottom=False)
         dose_days = sorted({d.day for a in dosed for d in _arm_doses(study, a)})

@@ -83,7 +83,7 @@ def tight_bbox(fig: plt.Figure, dpi: float | None = None) -> Any:
     figure_dpi = fig.dpi
     fig.dpi = dpi or plt.rcParams["savefig.dpi"]
     try:
-        renderer = fig.canvas.get_renderer()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
         fig.draw_without_rendering()
         bbox = fig.get_tightbbox(renderer)
     finally:

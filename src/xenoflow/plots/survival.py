@@ -45,8 +45,8 @@ def _legend(
         elif isinstance(hr, float) and not math.isnan(hr):
             text += (
                 f"\n  HR {hr:.2f} ({float(test['hr_ci_low']):.2f}–"  # type: ignore[arg-type]
-                f"{float(test['hr_ci_high']):.2f})"
-            )  # type: ignore[arg-type]
+                f"{float(test['hr_ci_high']):.2f})"  # type: ignore[arg-type]
+            )
     return text
 
 
