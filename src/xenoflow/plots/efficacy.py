@@ -2,6 +2,12 @@
 
 Both take the tables :mod:`xenoflow.efficacy` / :mod:`xenoflow.response` return and draw them
 as they are (no analysis here). Colours from :func:`xenoflow.plots.style.arm_palette`.
+seaborn draws the waterfall's bars (``sns.barplot``) and the fold-change figure's per-mouse
+dots (``sns.swarmplot``); the fold-change bars and their intervals are the package's mean and
+seeded bootstrap CI, drawn with matplotlib (``sns.barplot`` would bootstrap its own interval).
+The swarm costs one extra draw of the figure (seaborn lays it out at draw time): building the
+fold-change figure took 70-100 ms instead of 25-40 ms, 200-235 ms instead of 150-245 ms with
+its png and svg written (this figure is drawn once per study, not per panel model).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
@@ -58,8 +65,24 @@ def waterfall_figure(
         ax.axhline(cut, color="0.4", lw=0.6, ls="--", zorder=1)
     ax.axhline(0, color="black", lw=0.8, zorder=1)
     heights = data["best_response_pct"].clip(upper=clip_pct).to_numpy()
-    colours = [palette.get(a, "#999999") for a in data["arm"]]
-    ax.bar(np.arange(n), heights, color=colours, width=0.8, zorder=2)
+    if n:
+        # one bar per mouse: x is the mouse's rank (unique), so seaborn aggregates nothing;
+        # saturation=1 keeps the palette's colours (seaborn desaturates bars by default)
+        mouse_arm = data["arm"].astype(str).to_numpy()
+        sns.barplot(
+            x=np.arange(n),
+            y=heights,
+            hue=mouse_arm,
+            hue_order=list(dict.fromkeys(mouse_arm)),
+            palette={a: palette.get(a, "#999999") for a in mouse_arm},
+            dodge=False,
+            errorbar=None,
+            width=0.8,
+            saturation=1,
+            legend=False,
+            zorder=2,
+            ax=ax,
+        )
     for i, row in data.iterrows():
         y = heights[i]
         if row["best_response_pct"] > clip_pct:
@@ -94,8 +117,7 @@ def waterfall_figure(
     ]
     ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper right")
     ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90), fontsize=10)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    sns.despine(ax=ax)
     return fig
 
 
@@ -124,16 +146,9 @@ def fold_change_figure(
         )
         ax.bar(i, mean, color=palette[arm], alpha=0.35 if arm != control else 0.25, width=0.6)
         if np.isfinite(lo) and np.isfinite(hi):
-            ax.errorbar(i, mean, yerr=[[mean - lo], [hi - mean]], color="black", capsize=4, lw=1)
-        if per_mouse is not None:
-            fc = per_mouse[(per_mouse["arm"] == arm) & (per_mouse["day"] == day)][
-                "fold_change"
-            ].dropna()
-            jitter = np.linspace(-0.15, 0.15, len(fc)) if len(fc) > 1 else np.zeros(len(fc))
-            ax.scatter(
-                i + jitter, fc, s=12, color=palette[arm], zorder=3, edgecolor="white", lw=0.4
+            ax.errorbar(
+                i, mean, yerr=[[mean - lo], [hi - mean]], color="black", capsize=4, lw=1, zorder=4
             )
-            tops.extend(fc.tolist())
         text = f"{mean:.3g}-fold" if np.isfinite(mean) else ""
         if arm == control:
             text = "control\n" + text
@@ -154,7 +169,28 @@ def fold_change_figure(
             fontsize=7,
         )
         tops.extend([mean, hi if np.isfinite(hi) else mean])
+    if per_mouse is not None:
+        dots = per_mouse[per_mouse["arm"].isin(order) & (per_mouse["day"] == day)]
+        dots = dots.dropna(subset=["fold_change"])
+        if len(dots):
+            # swarm (deterministic; stripplot's jitter draws from numpy's global generator)
+            sns.swarmplot(
+                x=dots["arm"].astype(str).to_numpy(),
+                y=dots["fold_change"].to_numpy(dtype=float),
+                order=order,
+                hue=dots["arm"].astype(str).to_numpy(),
+                hue_order=order,
+                palette={a: palette[a] for a in order},
+                size=3.5,
+                edgecolor="white",
+                linewidth=0.4,
+                legend=False,
+                zorder=3,
+                ax=ax,
+            )
+            tops.extend(dots["fold_change"].tolist())
     ax.axhline(1, color="0.4", lw=0.7, ls="--")
+    ax.set_xlim(-0.5, len(order) - 0.5)
     ax.set_xticks(range(len(order)))
     ax.set_xticklabels(
         [a + ("\n(control)" if a == control else "") for a in order],
@@ -166,6 +202,5 @@ def fold_change_figure(
     ax.set_title(
         textwrap.fill(title or f"Fold change from baseline at day {day:g}", 70), fontsize=10
     )
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    sns.despine(ax=ax)
     return fig

@@ -3,6 +3,12 @@
 Mean ± SEM per arm and day is the GraphPad Prism convention for xenograft growth curves
 (SEM = SD/√n over the mice measured that day). Colours come from
 :func:`xenoflow.plots.style.arm_palette`, so an arm has the same colour in every figure.
+
+seaborn draws the spaghetti plot (``sns.scatterplot`` for the measurements, ``sns.lineplot``
+with one unit per mouse and no estimator for the fitted curves). The mean ± SEM curves are
+drawn with matplotlib from :func:`arm_day_summary` (the numbers of the tables and the Prism
+export): ``sns.lineplot(errorbar="se")`` computes its own aggregate, and on a log axis it
+averages in log space (the geometric mean, not the arithmetic mean the figure states).
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.gridspec import GridSpec
+from matplotlib.ticker import MaxNLocator
 
 from .. import growth
 from .style import arm_palette, save_figure
@@ -84,7 +92,9 @@ def growth_curves_figure(
     ax_n.set_ylabel("Mice\nmeasured")
     ax_n.set_xlabel("Day")
     ax_n.set_ylim(bottom=0)
-    ax_n.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
+    locator = ax_n.yaxis.get_major_locator()  # AutoLocator, a MaxNLocator
+    if isinstance(locator, MaxNLocator):
+        locator.set_params(integer=True)
     for ax in (ax_lin, ax_log):
         ax.tick_params(labelbottom=False)
         dose_days = sorted({d.day for a in dosed for d in _arm_doses(study, a)})
@@ -149,6 +159,24 @@ def _arm_label(study: Any, arm: str) -> str:
         return arm
 
 
+def _fitted_curve(pm: pd.DataFrame | None, arm: str, mouse: str) -> pd.DataFrame | None:
+    """The mouse's best-AIC fitted curve on 60 days from its first to last day (exponential
+    when the best model has no parameters), or ``None`` when it was not fitted."""
+    if pm is None or (arm, mouse) not in pm.index:
+        return None
+    row = pm.loc[(arm, mouse)]
+    model = row["best_model"] if isinstance(row.get("best_model"), str) else "exponential"
+    fits = row.get("_fits")
+    if model == "not fit" or not isinstance(fits, dict) or fits[model]["params"] is None:
+        model = "exponential"
+    grid = np.linspace(row["first_day"], row["last_day"], 60)
+    if isinstance(fits, dict) and fits.get(model, {}).get("params") is not None:
+        yfit = growth.predict_model(model, fits[model]["params"], grid, row["first_day"])
+    else:
+        yfit = np.exp(row["intercept_log_mm3"] + row["growth_rate_per_day"] * grid)
+    return pd.DataFrame({"mouse_id": mouse, "day": grid, "volume_mm3": yfit})
+
+
 def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any) -> plt.Figure:
     """Every mouse (points = measurements, thin line = its best-AIC fitted curve), one panel
     per arm, log y. Zero volumes are drawn at the bottom edge as open markers."""
@@ -165,26 +193,37 @@ def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any
     for ax, arm in zip(axes.flat, arms):
         c = palette.get(arm, "black")
         d = data[data["arm"].astype(str) == arm]
-        for mid, g in d.groupby(d["mouse_id"].astype(str), sort=False):
-            g = g.sort_values("day")
-            v = g["volume_mm3"].to_numpy(dtype=float)
-            ax.plot(g["day"], np.where(v > 0, v, np.nan), "o", color=c, ms=2.5, alpha=0.7)
-            zero = v <= 0
-            if zero.any():
-                ax.plot(g["day"][zero], [ymin] * int(zero.sum()), "o", mfc="none", color=c, ms=3.5)
-            if pm is None or (arm, mid) not in pm.index:
-                continue
-            row = pm.loc[(arm, mid)]
-            model = row["best_model"] if isinstance(row.get("best_model"), str) else "exponential"
-            fits = row.get("_fits")
-            if model == "not fit" or not isinstance(fits, dict) or fits[model]["params"] is None:
-                model = "exponential"
-            grid = np.linspace(row["first_day"], row["last_day"], 60)
-            if isinstance(fits, dict) and fits.get(model, {}).get("params") is not None:
-                yfit = growth.predict_model(model, fits[model]["params"], grid, row["first_day"])
-            else:
-                yfit = np.exp(row["intercept_log_mm3"] + row["growth_rate_per_day"] * grid)
-            ax.plot(grid, yfit, "-", color=c, lw=1.0, alpha=0.9)
+        v = d["volume_mm3"].to_numpy(dtype=float)
+        day = d["day"].to_numpy(dtype=float)
+        # measured volumes; zero volumes at the bottom edge, open (no log of 0)
+        if (v > 0).any():
+            sns.scatterplot(x=day[v > 0], y=v[v > 0], color=c, s=12, alpha=0.7, linewidth=0, ax=ax)
+        if (v <= 0).any():
+            sns.scatterplot(
+                x=day[v <= 0],
+                y=np.full(int((v <= 0).sum()), ymin),
+                s=12,
+                facecolor="none",
+                edgecolor=c,
+                linewidth=1.0,
+                ax=ax,
+            )
+        fitted = [_fitted_curve(pm, arm, mid) for mid in dict.fromkeys(d["mouse_id"].astype(str))]
+        curves = [f for f in fitted if f is not None]
+        if curves:
+            # one line per mouse (units, no estimator): each mouse's own fitted curve
+            sns.lineplot(
+                data=pd.concat(curves, ignore_index=True),
+                x="day",
+                y="volume_mm3",
+                units="mouse_id",
+                estimator=None,
+                sort=False,
+                color=c,
+                lw=1.0,
+                alpha=0.9,
+                ax=ax,
+            )
         ax.set_yscale("log")
         ax.set_title(_arm_label(study, arm), fontsize=10, color=c)
         ax.set_ylim(bottom=ymin * 0.8)

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
 
@@ -83,7 +84,9 @@ def tight_bbox(fig: plt.Figure, dpi: float | None = None) -> Any:
     figure_dpi = fig.dpi
     fig.dpi = dpi or plt.rcParams["savefig.dpi"]
     try:
-        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        # pyplot figures have the Agg canvas (this module selects the backend)
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        renderer = canvas.get_renderer()
         fig.draw_without_rendering()
         bbox = fig.get_tightbbox(renderer)
     finally:

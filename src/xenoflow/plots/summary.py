@@ -1,4 +1,9 @@
-"""Figures across studies: forest plot of growth-rate differences and hazard ratios."""
+"""Figures across studies: forest plot of growth-rate differences and hazard ratios.
+
+matplotlib draws it: its points and intervals are estimates with confidence limits from the
+tables, and seaborn has no forest plot (``sns.pointplot`` computes its own interval from raw
+observations).
+"""
 
 from __future__ import annotations
 

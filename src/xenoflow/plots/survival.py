@@ -3,6 +3,7 @@
 The curves come from :func:`xenoflow.km.kaplan_meier` (the same estimator as the tables), so
 the figure and ``survival.tsv`` cannot disagree. Each treated arm's legend entry carries its
 median and, against the control, the log-rank p and the Cox HR (or the separation flag).
+matplotlib draws it: seaborn has no Kaplan–Meier plot (``sns.ecdfplot`` knows no censoring).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from ..km import at_risk, kaplan_meier, km_median_ci
@@ -33,7 +36,7 @@ def _legend(
     text = "\n  ".join(textwrap.wrap(label, 42))
     text += f"\n  n={len(sub)}, median {'not reached' if math.isnan(med) else f'{med:g} d'}"
     if test is not None:
-        text += f"; log-rank {_fmt_p(float(test['logrank_p']))}"  # type: ignore[arg-type]
+        text += f"; log-rank {_fmt_p(_number(test['logrank_p']))}"
         hr = test.get("hr")
         if test.get("hr_flag"):
             hr_firth = test.get("hr_firth")
@@ -44,10 +47,18 @@ def _legend(
             )
         elif isinstance(hr, float) and not math.isnan(hr):
             text += (
-                f"\n  HR {hr:.2f} ({float(test['hr_ci_low']):.2f}–"  # type: ignore[arg-type]
-                f"{float(test['hr_ci_high']):.2f})"  # type: ignore[arg-type]
+                f"\n  HR {hr:.2f} ({_number(test['hr_ci_low']):.2f}–"
+                f"{_number(test['hr_ci_high']):.2f})"
             )
     return text
+
+
+def _number(value: Any) -> float:
+    """A test table's cell as a float (NaN when it is missing or not a number)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def km_figure(
@@ -126,7 +137,7 @@ def km_figure(
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
     ax.tick_params(labelbottom=True)
     ax.set_xlabel("Day")
-    ax.spines[["top", "right"]].set_visible(False)
+    sns.despine(ax=ax)
     ax.legend(
         loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, borderaxespad=0.0
     )

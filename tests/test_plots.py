@@ -1,0 +1,339 @@
+"""Figures (issue 21): what seaborn draws is the data as given (no aggregation, the study's
+colours), the mean ± SEM curves are the package's numbers, figures are byte-identical when
+drawn again, and drawing leaves matplotlib's process-wide settings alone."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection, QuadMesh
+from matplotlib.colors import to_hex
+from matplotlib.patches import Rectangle
+
+from xenoflow import growth
+from xenoflow.config import load_study
+from xenoflow.plots import efficacy as ep
+from xenoflow.plots import growth as gp
+from xenoflow.plots import panel as pp
+from xenoflow.plots import summary as smp
+from xenoflow.plots import survival as sp
+from xenoflow.plots.style import CONTROL_COLOUR, TREATED_COLOURS, arm_palette, save_figure
+
+SIM = Path(__file__).parent / "data" / "growth" / "simulated_3arm_8mice.csv"
+ARMS = ["Vehicle", "DrugA", "DrugB"]
+STUDY = f"""study_id: sim
+title: Simulated 3 x 8
+data: {SIM.resolve()}
+control: Vehicle
+arms:
+  - Vehicle
+  - name: DrugA
+    label: Drug A 10 mg/kg
+    doses: [{{day: 0, amount: 10, unit: mg/kg}}, {{day: 7, amount: 10, unit: mg/kg}}]
+  - DrugB
+"""
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, object]:
+    folder = tmp_path_factory.mktemp("study")
+    (folder / "study.yaml").write_text(STUDY, encoding="utf-8")
+    data = pd.read_csv(SIM, dtype={"arm": str, "mouse_id": str})
+    # one mouse regresses completely on its last day: drawn as an open marker at the bottom
+    last = data.index[(data["arm"] == "DrugB") & (data["mouse_id"] == "1")][-1]
+    data.loc[last, "volume_mm3"] = 0.0
+    return data, load_study(folder / "study.yaml")
+
+
+def response_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "arm": ["Vehicle", "Vehicle", "DrugA", "DrugA", "DrugB", "DrugB"],
+            "mouse_id": ["1", "2", "1", "2", "1", "2"],
+            "best_response_pct": [250.0, 120.0, -60.0, 10.0, -97.0, np.nan],
+            "mrecist": ["PD", "PD", "PR", "SD", "CR", None],
+        }
+    )
+
+
+def efficacy_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    eff = pd.DataFrame(
+        {
+            "arm": ARMS,
+            "day": [21.0] * 3,
+            "is_reference_day": [True] * 3,
+            "mean_fold_change": [10.0, 5.0, 2.0],
+            "mean_fold_change_ci_low": [8.0, 3.5, 1.0],
+            "mean_fold_change_ci_high": [12.0, 6.5, 3.0],
+            "fold_change_reduction_pct": [np.nan, 50.0, 80.0],
+            "fold_change_reduction_ci_low": [np.nan, 30.0, 70.0],
+            "fold_change_reduction_ci_high": [np.nan, 65.0, 90.0],
+        }
+    )
+    per_mouse = pd.DataFrame(
+        {
+            "arm": ["Vehicle"] * 4 + ["DrugA"] * 4 + ["DrugB"] * 4,
+            "mouse_id": [str(i) for i in range(12)],
+            "day": [21.0] * 12,
+            "fold_change": [9.0, 10.0, 10.0, 11.0, 4.0, 5.0, 5.5, np.nan, 1.0, 2.0, 2.5, 2.5],
+        }
+    )
+    return eff, per_mouse
+
+
+def unit_inputs() -> tuple[SimpleNamespace, pd.DataFrame, pd.DataFrame]:
+    arms = ["untreated", "D1", "D2"]
+    measurements = pd.DataFrame(
+        {
+            "arm": [a for a in arms for _ in range(6)],
+            "mouse_id": ["1", "1", "1", "2", "2", "2"] * 3,
+            "day": [0.0, 7.0, 14.0] * 6,
+            "volume_mm3": [200, 400, 800, 180, 390, 700, 200, 150, 90, 210, 160, 120]
+            + [200, 260, 300, 190, 250, 310],
+        }
+    )
+    # D1's two mice have the same label "D1 (PR)": still two bars
+    response = pd.DataFrame(
+        {
+            "arm": ["untreated", "untreated", "D1", "D1", "D2", "D2"],
+            "mouse_id": ["1", "2", "1", "2", "1", "2"],
+            "best_response_pct": [300.0, 290.0, -55.0, -42.0, 50.0, 63.0],
+            "mrecist": ["PD", "PD", "PR", "PR", "PD", "PD"],
+        }
+    )
+    unit = SimpleNamespace(
+        arms=[SimpleNamespace(name=a) for a in arms], title="M1", control=arms[0]
+    )
+    return unit, measurements, response
+
+
+def panel_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    matrix = pd.DataFrame(
+        {
+            "model": ["M1", "M2", "M3"],
+            "untreated": ["PD", "PD", ""],
+            "D1": ["PR", "SD/PD", "CR"],
+            "D2": ["", "NA", "PD"],
+        }
+    )
+    endpoints = pd.DataFrame(
+        {
+            "arm": ["untreated"] * 3 + ["D1"] * 3 + ["D2"] * 2,
+            "time_days": [5.0, 7.0, 9.0, 12.0, 20.0, 30.0, 8.0, 14.0],
+            "event": [True, True, True, True, False, False, True, True],
+        }
+    )
+    ttd = pd.DataFrame({"arm": ["untreated", "D1", "D2"], "median_days": [7.0, np.nan, 11.0]})
+    return matrix, endpoints, ttd
+
+
+def summary_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "study_id": ["s1", "s1", "s2"],
+            "arm": ["DrugA", "DrugB", "X"],
+            "rate_diff_vs_control": [-0.05, -0.1, np.nan],
+            "rate_diff_ci_low": [-0.08, -0.14, np.nan],
+            "rate_diff_ci_high": [-0.02, -0.06, np.nan],
+            "hr": [0.4, 0.2, np.nan],
+            "hr_ci_low": [0.2, 0.08, np.nan],
+            "hr_ci_high": [0.9, 0.5, np.nan],
+            "hr_flag": ["", "", "separation"],
+        }
+    )
+
+
+def _colour(artist: object) -> str:
+    return to_hex(artist.get_facecolor())  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------ drawn values
+
+
+def test_waterfall_bars_are_the_mice_in_their_arm_colours() -> None:
+    response = response_table()
+    fig = ep.waterfall_figure(response, ARMS, "Vehicle", clip_pct=200.0)
+    bars = [
+        p
+        for p in fig.axes[0].patches
+        if isinstance(p, Rectangle) and abs(p.get_width() - 0.8) < 1e-9
+    ]
+    expected = response.dropna(subset=["best_response_pct"]).sort_values(
+        "best_response_pct", ascending=False
+    )
+    assert [b.get_height() for b in sorted(bars, key=lambda b: b.get_x())] == pytest.approx(
+        expected["best_response_pct"].clip(upper=200.0).tolist()
+    )
+    palette = arm_palette(ARMS, "Vehicle")
+    # seaborn's default saturation (0.75) would grey the colours: the control is exactly grey
+    assert [_colour(b) for b in sorted(bars, key=lambda b: b.get_x())] == [
+        palette[a].lower() for a in expected["arm"]
+    ]
+    assert palette["Vehicle"] == CONTROL_COLOUR
+    plt.close(fig)
+
+
+def test_fold_change_dots_are_each_mouse_at_its_arm() -> None:
+    eff, per_mouse = efficacy_tables()
+    fig = ep.fold_change_figure(eff, per_mouse, ARMS, "Vehicle")
+    ax = fig.axes[0]
+    fig.canvas.draw()  # the swarm is laid out at draw time
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(dots) == 3
+    palette = arm_palette(ARMS, "Vehicle")
+    for i, (arm, points) in enumerate(zip(ARMS, dots)):
+        xy = points.get_offsets()
+        want = per_mouse.loc[per_mouse["arm"] == arm, "fold_change"].dropna()
+        assert sorted(xy[:, 1]) == pytest.approx(sorted(want))
+        assert np.all(np.abs(xy[:, 0] - i) < 0.4)
+        assert {to_hex(c) for c in points.get_facecolors()} == {palette[arm].lower()}
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "Vehicle\n(control)"
+    plt.close(fig)
+
+
+def test_growth_curves_show_the_package_mean_and_sem(sim: tuple[pd.DataFrame, object]) -> None:
+    data, study = sim
+    fig = gp.growth_curves_figure(data, study, ARMS)
+    summary = gp.arm_day_summary(data, ARMS)
+    ax_lin = fig.axes[0]
+    lines = [line for line in ax_lin.get_lines() if line.get_marker() == "o"]
+    for arm, line in zip(ARMS, lines):
+        s = summary[summary["arm"] == arm]
+        assert line.get_ydata() == pytest.approx(s["mean"].to_numpy())
+    v = data[(data["arm"] == "DrugA") & (data["day"] == 0)]["volume_mm3"]
+    row = summary[(summary["arm"] == "DrugA") & (summary["day"] == 0)].iloc[0]
+    assert row["sem"] == pytest.approx(v.std(ddof=1) / math.sqrt(len(v)))
+    plt.close(fig)
+
+
+def test_spaghetti_draws_every_measurement_and_fitted_curve(
+    sim: tuple[pd.DataFrame, object],
+) -> None:
+    data, study = sim
+    result = growth.analyse_study(data, study)
+    fig = gp.spaghetti_figure(result, data, study)
+    palette = arm_palette(ARMS, "Vehicle")
+    fitted = result.per_mouse.groupby("arm", observed=True)["mouse_id"].nunique()
+    for ax, arm in zip(fig.axes, ARMS):
+        d = data[data["arm"] == arm]
+        points = [c for c in ax.collections if isinstance(c, PathCollection)]
+        measured = points[0].get_offsets()
+        assert sorted(measured[:, 1]) == pytest.approx(
+            sorted(d.loc[d["volume_mm3"] > 0, "volume_mm3"])
+        )
+        assert {to_hex(c) for c in points[0].get_facecolors()} == {palette[arm].lower()}
+        n_zero = int((d["volume_mm3"] <= 0).sum())
+        assert len(points) == 1 + (n_zero > 0)
+        if n_zero:  # open markers at the bottom edge
+            assert len(points[1].get_offsets()) == n_zero
+            assert len(points[1].get_facecolors()) == 0 or points[1].get_facecolors()[0][3] == 0
+        assert len(ax.get_lines()) == fitted[arm]
+    plt.close(fig)
+
+
+def test_heatmap_cells_are_the_worst_call_per_model() -> None:
+    matrix, _, _ = panel_tables()
+    fig = pp.mrecist_heatmap(matrix)
+    ax = fig.axes[0]
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    levels = list(pp.MRECIST_COLOURS)
+    cells = np.ma.masked_invalid(mesh.get_array()).reshape(3, 3)
+    want = np.ma.masked_invalid(
+        [
+            [levels.index("PD"), levels.index("PD"), np.nan],
+            [levels.index("PR"), levels.index("PD"), levels.index("CR")],
+            [np.nan, levels.index("NA"), levels.index("PD")],
+        ]
+    )
+    assert (cells.mask == want.mask).all() and (cells.filled(-1) == want.filled(-1)).all()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["untreated", "D1", "D2"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["M1", "M2", "M3"]
+    plt.close(fig)
+
+
+def test_unit_waterfall_one_bar_per_curve_lowest_on_top() -> None:
+    _, _, response = unit_inputs()
+    fig = pp.unit_waterfall_figure(response, "M1")
+    ax = fig.axes[0]
+    bars = sorted(ax.patches, key=lambda b: b.get_y())  # top (y = 0) first
+    assert [b.get_width() for b in bars] == pytest.approx(
+        sorted(response["best_response_pct"].clip(upper=300))
+    )
+    assert [_colour(b) for b in bars] == [
+        pp.MRECIST_COLOURS[c].lower() for c in ["PR", "PR", "PD", "PD", "PD", "PD"]
+    ]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:2] == ["D1 (PR)", "D1 (PR)"]
+    plt.close(fig)
+
+
+def test_unit_curves_control_grey_and_thick() -> None:
+    unit, measurements, _ = unit_inputs()
+    fig = pp.unit_curves_figure(measurements, [a.name for a in unit.arms], "untreated", "M1")
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 6
+    assert {to_hex(line.get_color()) for line in lines[:2]} == {CONTROL_COLOUR}
+    assert {line.get_linewidth() for line in lines[:2]} == {2.2}
+    assert to_hex(lines[2].get_color()) == TREATED_COLOURS[0].lower()
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------ determinism
+
+
+def _figures(sim: tuple[pd.DataFrame, object]) -> dict[str, Callable[[Path], object]]:
+    data, study = sim
+    result = growth.analyse_study(data, study)
+    eff, per_mouse = efficacy_tables()
+    unit, measurements, response = unit_inputs()
+    matrix, endpoints, ttd = panel_tables()
+    km_endpoints = endpoints.replace({"untreated": "Vehicle", "D1": "DrugA", "D2": "DrugB"})
+    formats = ("png", "svg")
+    return {
+        "growth": lambda d: gp.write_growth_figures(result, data, study, d),
+        "waterfall": lambda d: save_figure(
+            ep.waterfall_figure(response_table(), ARMS, "Vehicle"), d / "waterfall", formats
+        ),
+        "fold_change": lambda d: save_figure(
+            ep.fold_change_figure(eff, per_mouse, ARMS, "Vehicle"), d / "fold_change", formats
+        ),
+        "km": lambda d: save_figure(sp.km_figure(km_endpoints, ARMS, "Vehicle"), d / "km", formats),
+        "forest": lambda d: smp.forest_plot(summary_table(), d / "forest", formats),
+        "panel": lambda d: pp.panel_figures(
+            matrix, endpoints, ttd, "untreated", "P", str(d / "heat"), str(d / "ttd"), formats
+        ),
+        "unit": lambda d: pp.write_unit_figures(unit, measurements, response, str(d), formats),
+    }
+
+
+def test_every_figure_is_byte_identical_when_drawn_again(
+    sim: tuple[pd.DataFrame, object], tmp_path: Path
+) -> None:
+    outputs = []
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        (folder / "figures").mkdir(parents=True)
+        for draw in _figures(sim).values():
+            draw(folder)
+        outputs.append({p.relative_to(folder): p.read_bytes() for p in folder.rglob("*.*")})
+    assert len(outputs[0]) == 2 * 10  # 10 figures, png and svg
+    assert outputs[0] == outputs[1]
+    assert plt.get_fignums() == []
+
+
+def test_drawing_changes_no_process_wide_setting(
+    sim: tuple[pd.DataFrame, object], tmp_path: Path
+) -> None:
+    before = dict(plt.rcParams)
+    (tmp_path / "figures").mkdir()
+    for draw in _figures(sim).values():
+        draw(tmp_path)
+    after = dict(plt.rcParams)
+    assert {k for k in before if before[k] != after[k]} == set()
