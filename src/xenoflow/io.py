@@ -24,6 +24,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,10 +114,30 @@ def _text_cell(value: str) -> str:
     return str(neutralise_formula(value))
 
 
-def encode(spec: Table, df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    """The header and the text cells (one list per column) of ``df`` written as ``spec``."""
+@dataclass(frozen=True)
+class Encoded:
+    """A table as text: its spec, header and cells (one list per column), as written."""
+
+    spec: Table
+    names: list[str]
+    cells: list[list[str]]
+    n_rows: int
+
+    def frame(self) -> pd.DataFrame:
+        """The table as it reads back (:func:`decode`)."""
+        return decode(self.spec, self.names, self.cells, self.n_rows)
+
+
+def _dtype(spec: Table, declared: Mapping[str, str], name: str) -> str:
+    return declared[name] if name in declared else spec.column(name).dtype
+
+
+def encode(spec: Table, df: pd.DataFrame) -> Encoded:
+    """``df`` as the text cells :func:`write_table` writes for ``spec``."""
     names = tables.checked_columns(spec, [str(c) for c in df.columns])
-    return names, [_encode_column(spec.column(n).dtype, df[n]) for n in names]
+    dtypes = spec.dtypes
+    cells = [_encode_column(_dtype(spec, dtypes, n), df[n]) for n in names]
+    return Encoded(spec, names, cells, len(df))
 
 
 def _decode_column(dtype: str, cells: list[str]) -> np.ndarray:
@@ -134,9 +155,14 @@ def _decode_column(dtype: str, cells: list[str]) -> np.ndarray:
 
 
 def decode(spec: Table, names: list[str], cells: list[list[str]], n_rows: int) -> pd.DataFrame:
-    """The table whose header is ``names`` and whose text cells (per column) are ``cells``."""
-    data = {n: _decode_column(spec.column(n).dtype, c) for n, c in zip(names, cells)}
-    return pd.DataFrame(data, index=pd.RangeIndex(n_rows), columns=names)
+    """The table whose header is ``names`` and whose text cells (per column) are ``cells``.
+
+    ``n_rows`` is the row count (every column has that many cells)."""
+    dtypes = spec.dtypes
+    # a plain dict of equal-length arrays: the constructor's index and column arguments
+    # would cost three times as much on the small tables of a panel model
+    frame = {n: _decode_column(_dtype(spec, dtypes, n), c) for n, c in zip(names, cells)}
+    return pd.DataFrame(frame) if names else pd.DataFrame(index=pd.RangeIndex(n_rows))
 
 
 def _spec(table: str | Table) -> Table:
@@ -146,21 +172,23 @@ def _spec(table: str | Table) -> Table:
 def normalise(name: str | Table, df: pd.DataFrame) -> pd.DataFrame:
     """``df`` as it reads back after :func:`write_table` (declared dtypes, floats rounded to
     ``FLOAT_FORMAT``, columns in the declared order)."""
-    spec = _spec(name)
-    names, cells = encode(spec, df)
-    return decode(spec, names, cells, len(df))
+    return encode(_spec(name), df).frame()
 
 
 # ------------------------------------------------------------------------------ tables on disk
 
 
-def write_table(name: str | Table, df: pd.DataFrame, path: str | Path, atomic: bool = True) -> None:
-    """Write ``df`` as the registry's table ``name`` (see the module docstring)."""
-    names, cells = encode(_spec(name), df)
+def write_encoded(table: Encoded, path: str | Path, atomic: bool = True) -> None:
+    """Write an encoded table (:func:`encode`)."""
     with atomic_path(path, atomic) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, **_CSV)
-        writer.writerow(names)
-        writer.writerows(zip(*cells))
+        writer.writerow(table.names)
+        writer.writerows(zip(*table.cells))
+
+
+def write_table(name: str | Table, df: pd.DataFrame, path: str | Path, atomic: bool = True) -> None:
+    """Write ``df`` as the registry's table ``name`` (see the module docstring)."""
+    write_encoded(encode(_spec(name), df), path, atomic)
 
 
 def read_table(path: str | Path, name: str | Table | None = None) -> pd.DataFrame:

@@ -232,7 +232,11 @@ def writes_exports(study: Study) -> bool:
 
 
 def write_unit(
-    unit: Study, tables: Mapping[str, pd.DataFrame], unit_dir: Path, figures: bool
+    unit: Study,
+    tables: Mapping[str, pd.DataFrame],
+    encoded: Mapping[str, io.Encoded],
+    unit_dir: Path,
+    figures: bool,
 ) -> None:
     """Write one model's tables (and, with :func:`writes_exports`, its summary, workbook and
     Prism file; with ``figures`` its two figures) into ``unit_dir``, a staging folder that is
@@ -242,7 +246,8 @@ def write_unit(
         for stage in UNIT_STAGES
         for name, path in registry.stage_files(stage, figures=False).items()
     }
-    io.write_tables({name: tables[name] for name in paths}, paths, atomic=False)
+    for name, path in paths.items():
+        io.write_encoded(encoded[name], path, atomic=False)
     if writes_exports(unit):
         for name, content in stages.run_summary(unit, tables).items():
             path = unit_dir / registry.output(name).path
@@ -402,8 +407,9 @@ def _analyse_in_place(
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(unit_dir, ignore_errors=True)
     try:
-        tables = stages.analyse_study(unit, source, rows, recorded)
-        write_unit(unit, tables, staging, figures)
+        encoded: dict[str, io.Encoded] = {}
+        tables = stages.analyse_study(unit, source, rows, recorded, encoded)
+        write_unit(unit, tables, encoded, staging, figures)
         records = unit_records(unit, tables)
         os.replace(staging, unit_dir)
     except BaseException:
@@ -423,9 +429,10 @@ def _store_records(cache: Path, records: dict[str, pd.DataFrame]) -> dict[str, p
     """Keep a unit's cross-model rows next to its cached outputs (a restored unit then costs
     three small reads instead of re-reading all its tables); returns them as they read back,
     so computed and restored units give the same text in the chunk tables."""
+    encoded = {n: io.encode(registry.table(CHUNK_TABLES[n]), df) for n, df in records.items()}
     for name, path in _record_paths(cache).items():
-        io.write_table(CHUNK_TABLES[name], records[name], path)
-    return {name: io.normalise(CHUNK_TABLES[name], df) for name, df in records.items()}
+        io.write_encoded(encoded[name], path)
+    return {name: text.frame() for name, text in encoded.items()}
 
 
 def _cached_records(cache: Path) -> dict[str, pd.DataFrame] | None:

@@ -200,15 +200,21 @@ def analyse_study(
     source: ingest.Source,
     rows: ingest.RawTable | None = None,
     recorded: pd.DataFrame | None = None,
+    encoded: dict[str, io.Encoded] | None = None,
 ) -> Tables:
     """Every table of a study from its read measurement file, the stages chained in memory:
-    each stage gets the tables as the next rule would read them from disk."""
+    each stage gets the tables as the next rule would read them from disk. ``encoded``, when
+    given, receives each table's text (:func:`xenoflow.io.encode`), so that a caller that
+    writes the tables does not format them a second time."""
     tables: Tables = {}
+    texts: dict[str, io.Encoded] = {} if encoded is None else encoded
     for run in (
         lambda: run_ingest(study, source, rows),
         lambda: run_growth(study, tables),
         lambda: run_efficacy(study, tables),
         lambda: run_survival(study, tables, recorded),
     ):
-        tables.update({name: io.normalise(name, df) for name, df in run().tables.items()})
+        for name, df in run().tables.items():
+            texts[name] = io.encode(registry.table(name), df)
+            tables[name] = texts[name].frame()
     return tables

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import pandas as pd
@@ -67,6 +68,11 @@ class Table(Output):
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @cached_property
+    def dtypes(self) -> dict[str, Dtype]:
+        """Column name -> dtype of the declared columns (an ``extra`` column: its dtype)."""
+        return {c.name: c.dtype for c in self.columns}
 
     def column(self, name: str) -> Column:
         for c in self.columns:
