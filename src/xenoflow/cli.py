@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import load_yaml, resolve_config
+from .config import load_study, load_yaml, resolve_config
 from .errors import XenoflowError
 from .ingest import ingest, summarise
 from .survival import study_endpoints
@@ -17,8 +17,6 @@ def _validate(args: argparse.Namespace) -> int:
     analysis = None
     if args.config:
         analysis = resolve_config(load_yaml(args.config), source=args.config)["analysis"]
-    from .config import load_study
-
     status = 0
     for path in args.study:
         try:

@@ -25,6 +25,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from .response import response_summary
+from .survival import MIN_MICE_KM, compare_two, per_arm_summary
+
 MRECIST_ORDER = ["CR", "PR", "SD", "PD"]
 
 
@@ -48,8 +51,6 @@ def mrecist_matrix(curves: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
 def response_rates(curves: pd.DataFrame, arms: Sequence[str], alpha: float = 0.05) -> pd.DataFrame:
     """Per arm across models: models tested, mRECIST counts, response and disease-control
     rates with exact CIs, median best response."""
-    from .response import response_summary
-
     out = response_summary(curves[["arm", "mrecist"]], list(arms), alpha)
     out.insert(1, "n_models", [curves.loc[curves["arm"] == a, "model"].nunique() for a in arms])
     best = curves.groupby("arm")["best_response_pct"].median()
@@ -87,8 +88,6 @@ def time_to_double(
     Returns the summary table (``TTD_COLUMNS``) and the endpoints used (one row per curve,
     ``mouse_id`` = ``model/mouse``), for the figure.
     """
-    from .survival import MIN_MICE_KM, compare_two, per_arm_summary
-
     endpoints = ttd_endpoints(curves)
     arms = [a for a in arms if a in set(endpoints["arm"])]
     per_arm = per_arm_summary(endpoints, arms, alpha).set_index("arm")

@@ -66,7 +66,9 @@ from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
 from .km import km_median_ci
+from .response import response_summary, response_table
 from .stats import complete_rows, positions
+from .survival import endpoints_from_volumes
 
 STAGE = "efficacy"
 
@@ -982,8 +984,6 @@ def growth_delay_from_volumes(
     checked: bool = False,
 ) -> pd.DataFrame:
     """Growth delay table straight from volumes (threshold from :func:`delay_threshold`)."""
-    from .survival import endpoints_from_volumes
-
     settings = dict(settings or {})
     thr = delay_threshold(endpoint_volume_mm3, settings)
     data = measurements if checked else _check_measurements(measurements)
@@ -1016,8 +1016,6 @@ def analyse_study(
     ``exclusions_response`` and the
     scalars ``reference_day`` and ``doubling_time_days``.
     """
-    from .response import response_summary, response_table
-
     settings = study.settings
     arms = study.arm_names
     checked = _check_measurements(measurements)

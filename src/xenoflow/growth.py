@@ -27,6 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import mixed
+from .config import Study
+from .errors import ConfigError
 from .io import empty_frame, exclusions_frame
 from .stats import (
     holm,  # noqa: F401  (re-exported for callers of this module)
@@ -142,8 +145,6 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
     rule = settings.get("log_zero_rule", "drop")
     floor = float(settings.get("log_floor_mm3", 1.0))
     if rule not in ("drop", "floor"):  # validated by the config schema; guard direct calls
-        from .errors import ConfigError
-
         raise ConfigError(f"analysis: key 'log_zero_rule': expected drop or floor, got {rule!r}")
     # on arrays, one frame at the end: a panel runs this for each of its hundreds of models
     # (the frame version is kept in tests/test_growth.py as the reference)
@@ -673,8 +674,6 @@ def analyse(
     fits: list[Any] = []
     sel, note = None, skip_note
     if model_arms:
-        from . import mixed
-
         in_model = logd[logd["arm"].isin(model_arms)].reset_index(drop=True)
         sel, fits, note = mixed.fit_mixed(in_model, model_arms, control)
         note = "; ".join(x for x in (skip_note, note) if x)
@@ -813,12 +812,10 @@ FITS_COLUMNS = [
 def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
     if not fits:
         return empty_frame(FITS_COLUMNS)
-    from . import mixed
-
     return mixed.fits_table(fits, sel)
 
 
-def analyse_study(data: pd.DataFrame, study: Any) -> GrowthResult:
+def analyse_study(data: pd.DataFrame, study: Study) -> GrowthResult:
     """:func:`analyse` with the arms, control, days and settings of a ``Study``."""
     return analyse(
         data,

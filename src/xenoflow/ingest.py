@@ -20,6 +20,8 @@ expected. Zero volumes are legal (complete regression) and kept.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -99,9 +101,6 @@ def _delimiter(path: Path, header: str) -> str:
 
 def _grid_from_text(path: Path) -> tuple[list[list[str]], bool]:
     """Rows of cells, and whether any cell may have surrounding whitespace to strip."""
-    import csv
-    import io
-
     text = _decode(path)
     header = (text.partition("\n")[0].splitlines() or [""])[0]  # text.splitlines()[0]
     delimiter = _delimiter(path, header)

@@ -41,15 +41,12 @@ from . import tables as registry
 from .config import Arm, Study
 from .errors import InputError
 from .ingest import RawTable, Source, arms_in_rows, read_source
+from .plots.panel import UNIT_FIGURES, write_unit_figures
+from .summary import cross_study_rows, qc_counts
 from .survival import read_survival_file
 
 #: Stages whose tables every unit writes, in order (see :mod:`xenoflow.stages`).
 UNIT_STAGES = ("ingest", "growth", "efficacy", "survival")
-#: Figures of one panel model (registry names), drawn by
-#: :func:`xenoflow.plots.panel.write_unit_figures`: a panel has hundreds of models with one
-#: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels
-#: (which need replicates and cost ~20 s per model to draw).
-UNIT_FIGURES = [registry.output(name).path for name in ("growth_curves", "waterfall")]
 #: A chunk's tables: name in ``chunk_<i>.<name>.tsv`` -> registry table.
 CHUNK_TABLES = {
     "curves": "panel_curves",
@@ -256,8 +253,6 @@ def write_unit(
             else:
                 io.write_text(content, path, atomic=False)
     if figures:
-        from .plots.panel import write_unit_figures  # matplotlib only when drawing
-
         write_unit_figures(
             unit, tables["measurements"], tables["response"], str(unit_dir), ("png", "svg")
         )
@@ -265,8 +260,6 @@ def write_unit(
 
 def unit_records(unit: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """What a unit contributes to the panel's cross-model tables (``CHUNK_TABLES``)."""
-    from .summary import cross_study_rows, qc_counts
-
     model = {"model": unit.split_value}
     curves = per_curve(tables).assign(**model)
     # a model without its control has nothing to compare: no rows in results/summary.tsv

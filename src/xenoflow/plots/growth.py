@@ -25,6 +25,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.ticker import MaxNLocator
 
 from .. import growth
+from ..config import Study
 from .style import arm_palette, save_figure
 
 
@@ -48,7 +49,7 @@ def _dose_text(doses: Sequence[Any]) -> str:
 
 
 def growth_curves_figure(
-    data: pd.DataFrame, study: Any, arms: Sequence[str] | None = None
+    data: pd.DataFrame, study: Study, arms: Sequence[str] | None = None
 ) -> plt.Figure:
     """Mean ± SEM per arm over days, linear and log y, dosing days and mice measured per day."""
     arms = list(arms or growth.study_arms(data, study.arm_names, study.control))
@@ -145,14 +146,14 @@ def growth_curves_figure(
     return fig
 
 
-def _arm_doses(study: Any, arm: str) -> tuple[Any, ...]:
+def _arm_doses(study: Study, arm: str) -> tuple[Any, ...]:
     try:
         return tuple(study.arm(arm).doses)
     except (KeyError, AttributeError):
         return ()
 
 
-def _arm_label(study: Any, arm: str) -> str:
+def _arm_label(study: Study, arm: str) -> str:
     try:
         return study.arm(arm).label or arm
     except (KeyError, AttributeError):
@@ -177,7 +178,7 @@ def _fitted_curve(pm: pd.DataFrame | None, arm: str, mouse: str) -> pd.DataFrame
     return pd.DataFrame({"mouse_id": mouse, "day": grid, "volume_mm3": yfit})
 
 
-def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any) -> plt.Figure:
+def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Study) -> plt.Figure:
     """Every mouse (points = measurements, thin line = its best-AIC fitted curve), one panel
     per arm, log y. Zero volumes are drawn at the bottom edge as open markers."""
     arms = result.arms
@@ -240,7 +241,7 @@ def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Any
 
 
 def write_growth_figures(
-    result: growth.GrowthResult, data: pd.DataFrame, study: Any, figure_dir: str | Path
+    result: growth.GrowthResult, data: pd.DataFrame, study: Study, figure_dir: str | Path
 ) -> list[Path]:
     """Write ``growth_curves.*`` and ``spaghetti.*`` into ``figure_dir``; return the paths."""
     # the rule declares png and svg; further configured formats (pdf) are added

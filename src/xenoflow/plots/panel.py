@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,9 +19,15 @@ import seaborn as sns
 from matplotlib.colors import ListedColormap
 from matplotlib.ticker import LogFormatter
 
+from .. import tables as registry
+from ..config import Study
 from ..km import kaplan_meier
-from ..panel import UNIT_FIGURES
-from .style import CONTROL_COLOUR, TREATED_COLOURS
+from .style import CONTROL_COLOUR, TREATED_COLOURS, save_figure
+
+#: Figures of one panel model (paths relative to its folder, without the format suffix): a
+#: panel has hundreds of models with one mouse per arm, so a model gets two single-axes
+#: figures instead of a study's per-arm panels (which need replicates and cost ~20 s per model).
+UNIT_FIGURES = [registry.output(name).path for name in ("growth_curves", "waterfall")]
 
 #: mRECIST colours as in Gao et al. 2015 Fig. 2 / Xeva (CR blue ... PD red); grey = not
 #: classified, white = not tested.
@@ -131,8 +138,6 @@ def panel_figures(
     formats: Sequence[str],
 ) -> None:
     """Write both cross-model figures."""
-    from .style import save_figure
-
     save_figure(
         mrecist_heatmap(matrix, f"{title}: mRECIST per model and treatment"), stem_heatmap, formats
     )
@@ -239,24 +244,20 @@ def unit_waterfall_figure(response: pd.DataFrame, title: str) -> plt.Figure:
 
 
 def write_unit_figures(
-    unit: object,
+    unit: Study,
     measurements: pd.DataFrame,
     response: pd.DataFrame,
     unit_dir: str,
     formats: Sequence[str],
 ) -> None:
     """The two figures of one panel model (``UNIT_FIGURES``)."""
-    from pathlib import Path
-
-    from .style import save_figure
-
-    arms = [a.name for a in unit.arms]  # type: ignore[attr-defined]
-    title = unit.title  # type: ignore[attr-defined]
+    arms = unit.arm_names
+    title = unit.title
     save_figure(
         unit_curves_figure(
             measurements,
             arms,
-            unit.control,  # type: ignore[attr-defined]
+            unit.control,
             f"{title}: tumour volume",
         ),
         Path(unit_dir) / UNIT_FIGURES[0],
