@@ -47,7 +47,7 @@ def analyse(config: Path, n_models: int) -> None:
     units = list(panel.panel_units(study))[:n_models]
     with tempfile.TemporaryDirectory() as tmp, batch_gc():
         panel.analyse_chunk(
-            study, units, Path(tmp) / "results", figures=False, cache_dir=Path(tmp) / "cache"
+            study, units, Path(tmp) / "results", figures=None, cache_dir=Path(tmp) / "cache"
         )
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from xenoflow.cli import main as cli_main
 from xenoflow.config import load_study
-from xenoflow.errors import InputError
+from xenoflow.errors import ConfigError, InputError
 from xenoflow.ingest import ingest
 
 LONG = """arm,mouse_id,day,volume_mm3
@@ -235,8 +235,9 @@ def test_control_without_mice(tmp_path):
 
 
 def test_one_arm_only(tmp_path):
-    msg = error(tmp_path, "\n".join(LONG.splitlines()[:5]) + "\n", arms=["Control"])
-    assert "only one arm" in msg
+    # a study file's check: raised when the file is loaded, before any data are read
+    with pytest.raises(ConfigError, match="key 'arms': only one arm"):
+        run(tmp_path, "\n".join(LONG.splitlines()[:5]) + "\n", arms=["Control"])
 
 
 def test_wide_repeated_day_header(tmp_path):

@@ -14,6 +14,7 @@ from xenoflow import crossmodel, io, panel, stages
 from xenoflow.config import load_study
 from xenoflow.errors import InputError
 from xenoflow.ingest import ingest, read_source
+from xenoflow.plots.panel import draw_unit
 
 FIXTURE = Path(__file__).parent / "fixtures" / "panel"
 
@@ -71,7 +72,7 @@ def test_chunks_are_stable_when_models_are_added():
 
 def test_unit_outputs_equal_a_standalone_study(panel_dir, tmp_path):
     study = _study(panel_dir)
-    panel.analyse_chunk(study, ["PANEL.M1"], panel_dir / "results", figures=False)
+    panel.analyse_chunk(study, ["PANEL.M1"], panel_dir / "results", figures=None)
     # the same model as an ordinary study file
     rows = pd.read_csv(panel_dir / "data" / "panel.csv", dtype=str)
     rows[rows["model"] == "M1"].drop(columns="model").to_csv(tmp_path / "m1.csv", index=False)
@@ -123,7 +124,7 @@ def test_unit_outputs_equal_a_standalone_study(panel_dir, tmp_path):
 def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
     study = _study(panel_dir)
     tables = panel.analyse_chunk(
-        study, ["PANEL.M1", "PANEL.M4"], panel_dir / "results", figures=True
+        study, ["PANEL.M1", "PANEL.M4"], panel_dir / "results", figures=draw_unit
     )
     m1 = panel_dir / "results" / "PANEL.M1" / "tables"
     model = io.read_table(m1 / "growth_model.tsv")
@@ -150,12 +151,12 @@ def test_one_mouse_per_arm_and_missing_control_are_stated(panel_dir):
 
 def test_without_exports_a_model_folder_holds_its_tables_only(panel_dir):
     units = ["PANEL.M1", "PANEL.M4"]
-    full = panel.analyse_chunk(_study(panel_dir), units, panel_dir / "full", figures=False)
+    full = panel.analyse_chunk(_study(panel_dir), units, panel_dir / "full", figures=None)
     lean_study = load_study(
         panel_dir / "config" / "panel.yaml", {"bootstrap_resamples": 200, "panel_exports": False}
     )
     assert not panel.writes_exports(lean_study) and panel.writes_exports(_study(panel_dir))
-    lean = panel.analyse_chunk(lean_study, units, panel_dir / "lean", figures=False)
+    lean = panel.analyse_chunk(lean_study, units, panel_dir / "lean", figures=None)
     tables = panel.unit_files(False, exports=False)
     assert tables and all(f.startswith("tables/") and f.endswith(".tsv") for f in tables)
     assert set(panel.unit_files(False)) - set(tables) == {
@@ -174,7 +175,7 @@ def test_without_exports_a_model_folder_holds_its_tables_only(panel_dir):
             assert (lean_dir / f).read_bytes() == (full_dir / f).read_bytes(), f
     for name in ("curves", "summary", "qc"):
         pd.testing.assert_frame_equal(full[name], lean[name])
-    again = panel.analyse_chunk(lean_study, units, panel_dir / "lean", figures=False)
+    again = panel.analyse_chunk(lean_study, units, panel_dir / "lean", figures=None)
     assert set(again["manifest"]["status"]) == {"restored"}
     assert not (panel_dir / "lean" / "PANEL.M1" / "study.xlsx").exists()
 
@@ -182,24 +183,24 @@ def test_without_exports_a_model_folder_holds_its_tables_only(panel_dir):
 def test_cache_recomputes_only_the_edited_model(panel_dir):
     study = _study(panel_dir)
     units = list(panel.panel_units(study))
-    first = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    first = panel.analyse_chunk(study, units, panel_dir / "results", figures=None)
     assert set(first["manifest"]["status"]) == {"computed"}
     m2 = panel_dir / "results" / "PANEL.M2" / "tables" / "growth_per_mouse.tsv"
     before = m2.read_bytes()
-    again = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    again = panel.analyse_chunk(study, units, panel_dir / "results", figures=None)
     assert set(again["manifest"]["status"]) == {"restored"}
     for name in ("curves", "summary", "qc"):  # restored rows come from the cache's records
         pd.testing.assert_frame_equal(first[name], again[name])
     # a cache entry without its cross-model records (older cache) is recomputed, not trusted
     for records in (panel_dir / "results" / ".cache" / "PANEL.M2").glob("*/_records"):
         shutil.rmtree(records)
-    partial = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    partial = panel.analyse_chunk(study, units, panel_dir / "results", figures=None)
     assert (
         dict(zip(partial["manifest"]["model"], partial["manifest"]["status"]))["M2"] == "computed"
     )
     data = panel_dir / "data" / "panel.csv"
     data.write_text(data.read_text().replace("M1,untreated,1,0,161.0", "M1,untreated,1,0,171.0"))
-    edited = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    edited = panel.analyse_chunk(study, units, panel_dir / "results", figures=None)
     status = dict(zip(edited["manifest"]["model"], edited["manifest"]["status"]))
     assert status == {"M1": "computed", "M2": "restored", "M3 b": "restored", "M4": "restored"}
     assert m2.read_bytes() == before
@@ -219,7 +220,7 @@ def test_bad_model_names_file_row_and_leaves_no_outputs(panel_dir):
         match=rf"panel.csv: row {bad + 1}, column 'volume_mm3': "
         "'n/a' is not a number",
     ):
-        panel.analyse_chunk(study, ["PANEL.M2"], panel_dir / "results", figures=False)
+        panel.analyse_chunk(study, ["PANEL.M2"], panel_dir / "results", figures=None)
     assert not (panel_dir / "results" / "PANEL.M2").exists()
     assert not list((panel_dir / "results").glob(".*"))  # nor its staging folder
 
@@ -227,7 +228,7 @@ def test_bad_model_names_file_row_and_leaves_no_outputs(panel_dir):
 def test_cross_model_tables(panel_dir):
     study = _study(panel_dir)
     units = list(panel.panel_units(study))
-    chunk = panel.analyse_chunk(study, units, panel_dir / "results", figures=False)
+    chunk = panel.analyse_chunk(study, units, panel_dir / "results", figures=None)
     combined = panel.combine_chunks(study, {k: [v] for k, v in chunk.items()})
     matrix = combined["mrecist_matrix"]
     assert list(matrix.columns) == ["model", "untreated", "drugA", "drugB"]
@@ -258,7 +259,7 @@ def test_figure_tables_are_the_combined_tables_without_tests(panel_dir):
     combine_chunks, and no log-rank / HR columns filled."""
     study = _study(panel_dir)
     chunk = panel.analyse_chunk(
-        study, list(panel.panel_units(study)), panel_dir / "results", figures=False
+        study, list(panel.panel_units(study)), panel_dir / "results", figures=None
     )
     combined = panel.combine_chunks(study, {k: [v] for k, v in chunk.items()})
     figures = panel.figure_tables(study, {"curves": [chunk["curves"]]})
@@ -288,7 +289,7 @@ def test_ingest_of_a_unit_allows_missing_arms(panel_dir):
     unit = panel.panel_units(study)["PANEL.M4"]
     raw = yaml.safe_load((panel_dir / "config" / "panel.yaml").read_text())
     assert "arms" not in raw
-    measurements = panel.analyse_chunk(study, ["PANEL.M4"], panel_dir / "results", False)
+    measurements = panel.analyse_chunk(study, ["PANEL.M4"], panel_dir / "results", None)
     assert measurements["curves"]["arm"].tolist() == ["drugA", "drugB"]
     assert unit.control == "untreated"
     # the same rows as an ordinary study (not a panel unit) are refused: no control arm

@@ -29,7 +29,7 @@ import re
 import shutil
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +41,19 @@ from . import tables as registry
 from .config import Arm, Study
 from .errors import InputError
 from .ingest import RawTable, Source, arms_in_rows, read_source
-from .plots.panel import UNIT_FIGURES, write_unit_figures
 from .summary import cross_study_rows, qc_counts
 from .survival import read_survival_file
 
 #: Stages whose tables every unit writes, in order (see :mod:`xenoflow.stages`).
 UNIT_STAGES = ("ingest", "growth", "efficacy", "survival")
+#: Figures of one panel model (paths relative to its folder, without the format suffix),
+#: drawn by :func:`xenoflow.plots.panel.draw_unit`: a panel has hundreds of models with one
+#: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels
+#: (which need replicates and cost ~20 s per model).
+UNIT_FIGURES = [registry.output(name).path for name in ("growth_curves", "waterfall")]
+#: Draws a unit's figures into its folder: (unit, its tables, folder). Passed in by the caller
+#: (the chunk job), so that a panel without figures never imports matplotlib and seaborn.
+UnitDrawer = Callable[[Study, Mapping[str, pd.DataFrame], Path], None]
 #: A chunk's tables: name in ``chunk_<i>.<name>.tsv`` -> registry table.
 CHUNK_TABLES = {
     "curves": "panel_curves",
@@ -233,7 +240,7 @@ def write_unit(
     tables: Mapping[str, pd.DataFrame],
     encoded: Mapping[str, io.Encoded],
     unit_dir: Path,
-    figures: bool,
+    figures: UnitDrawer | None,
 ) -> None:
     """Write one model's tables (and, with :func:`writes_exports`, its summary, workbook and
     Prism file; with ``figures`` its two figures) into ``unit_dir``, a staging folder that is
@@ -252,10 +259,8 @@ def write_unit(
                 io.write_bytes(content, path, atomic=False)
             else:
                 io.write_text(content, path, atomic=False)
-    if figures:
-        write_unit_figures(
-            unit, tables["measurements"], tables["response"], str(unit_dir), ("png", "svg")
-        )
+    if figures is not None:
+        figures(unit, tables, unit_dir)
 
 
 def unit_records(unit: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -338,7 +343,7 @@ def analyse_chunk(
     study: Study,
     unit_ids: list[str],
     results: str | Path,
-    figures: bool,
+    figures: UnitDrawer | None = None,
     cache_dir: str | Path | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Analyse the given units of a panel (one read of the panel file).
@@ -354,7 +359,7 @@ def analyse_chunk(
     recorded = read_survival_file(study.survival_data) if study.survival_data else None
     rows = _model_rows(study, source)
     by_id = {unit_id(study.study_id, v): v for v in rows}
-    files = unit_files(figures, writes_exports(study))
+    files = unit_files(figures is not None, writes_exports(study))
     code = code_hash()
     parts: dict[str, list[pd.DataFrame]] = {"curves": [], "summary": [], "qc": []}
     manifest = []
@@ -391,7 +396,7 @@ def _analyse_in_place(
     rows: RawTable,
     recorded: pd.DataFrame | None,
     unit_dir: Path,
-    figures: bool,
+    figures: UnitDrawer | None,
 ) -> dict[str, pd.DataFrame]:
     """Every stage of one model (:func:`xenoflow.stages.analyse_study`), written into a
     staging folder next to ``unit_dir`` and moved into place whole: a model's folder is

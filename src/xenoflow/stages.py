@@ -16,8 +16,9 @@ No stage reads or writes a file: the per-study rules read their inputs with
 (:func:`analyse_study`), handing each stage the tables as they would read back from disk
 (:func:`xenoflow.io.normalise`). So a panel model's outputs are exactly a study's.
 
-Figures are drawn only when asked (``figures=True``): they need intermediate results of the
-stage (fitted curves, per-mouse fold changes, survival endpoints) that are not tables.
+A stage also returns, in ``Outputs.facts``, the intermediate results its figures are drawn
+from (fitted curves, per-mouse fold changes, survival endpoints): :mod:`xenoflow.figures` draws
+them, so that a job that only computes tables never imports matplotlib or seaborn.
 """
 
 from __future__ import annotations
@@ -27,29 +28,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from . import efficacy, export, growth, ingest, io, summary, survival
 from . import tables as registry
 from .config import Study
-from .plots import efficacy as efficacy_plots
-from .plots import growth as growth_plots
-from .plots import survival as survival_plots
 
 Tables = dict[str, pd.DataFrame]
 
 
 @dataclass
 class Outputs:
-    """What a stage made: tables and figures by registry name, and facts for the job's log."""
+    """What a stage made: tables by registry name, and facts for the job's log and figures."""
 
     tables: Tables
-    figures: dict[str, Figure] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
-
-
-def _suffix(study: Study) -> str:
-    return " — SYNTHETIC DATA" if study.synthetic else ""
 
 
 def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None = None) -> Outputs:
@@ -65,34 +57,27 @@ def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None
     )
 
 
-def run_growth(study: Study, tables: Mapping[str, pd.DataFrame], figures: bool = False) -> Outputs:
+def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Per-mouse fits, mixed model and contrasts (:func:`xenoflow.growth.analyse_study`)."""
     measurements = tables["measurements"]
     result = growth.analyse_study(measurements, study)
-    out = Outputs(
+    return Outputs(
         {
             "growth_per_mouse": growth.public_per_mouse(result.per_mouse),
             "growth_model": result.model,
             "growth_contrasts": result.contrasts,
             "growth_model_fits": result.fits,
             "exclusions_growth": result.exclusions,
-        }
+        },
+        facts={"growth": result},
     )
-    if figures:
-        out.figures = {
-            "growth_curves": growth_plots.growth_curves_figure(measurements, study, result.arms),
-            "spaghetti": growth_plots.spaghetti_figure(result, measurements, study),
-        }
-    return out
 
 
-def run_efficacy(
-    study: Study, tables: Mapping[str, pd.DataFrame], figures: bool = False
-) -> Outputs:
+def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Efficacy metrics, growth delay and mRECIST (:func:`xenoflow.efficacy.analyse_study`);
     ``growth_model`` (for the control doubling time) is used when present."""
     result = efficacy.analyse_study(study, tables["measurements"], tables.get("growth_model"))
-    out = Outputs(
+    return Outputs(
         {
             "efficacy": result["efficacy"],
             "efficacy_per_mouse": result["mice"],
@@ -102,33 +87,14 @@ def run_efficacy(
             "exclusions_efficacy": result["exclusions"],
             "exclusions_response": result["exclusions_response"],
         },
-        facts={k: result[k] for k in ("reference_day", "doubling_time_days")},
+        facts={k: result[k] for k in ("reference_day", "doubling_time_days", "per_mouse")},
     )
-    if figures:
-        suffix = _suffix(study)
-        out.figures = {
-            "waterfall": efficacy_plots.waterfall_figure(
-                result["response"],
-                study.arm_names,
-                study.control,
-                title=f"{study.title}: best response per mouse{suffix}",
-            ),
-            "fold_change": efficacy_plots.fold_change_figure(
-                result["efficacy"],
-                result["per_mouse"],
-                study.arm_names,
-                study.control,
-                title=f"{study.title}: fold change at day {result['reference_day']:g}{suffix}",
-            ),
-        }
-    return out
 
 
 def run_survival(
     study: Study,
     tables: Mapping[str, pd.DataFrame],
     recorded: pd.DataFrame | None = None,
-    figures: bool = False,
 ) -> Outputs:
     """Endpoints, Kaplan–Meier tables and tests (:func:`xenoflow.survival.analyse`).
 
@@ -148,7 +114,7 @@ def run_survival(
         alpha,
         between_treated=study.settings["survival_comparisons"] == "all",
     )
-    out = Outputs(
+    return Outputs(
         {
             "survival_per_mouse": result["per_mouse"],
             "survival": result["per_arm"],
@@ -156,21 +122,8 @@ def run_survival(
             "survival_overall": result["overall"],
             "exclusions_survival": survival.endpoint_exclusions(measurements, endpoints, source),
         },
-        facts={"endpoints": endpoints is not None},
+        facts={"endpoints": endpoints},
     )
-    if figures:
-        rule = "" if endpoints is None else "; ".join(dict.fromkeys(endpoints["endpoint_rule"]))
-        out.figures["km"] = survival_plots.km_figure(
-            endpoints,
-            study.arm_names,
-            study.control,
-            result["tests"],
-            labels={a.name: a.label or a.name for a in study.arms},
-            alpha=alpha,
-            title=study.title + _suffix(study),
-            endpoint_label=rule,
-        )
-    return out
 
 
 #: The tables of one study, in the order of the workbook's sheets.

@@ -21,7 +21,6 @@ from . import io
 from . import tables as registry
 from .config import Study, load_study
 from .errors import XenoflowError
-from .plots.style import save_figure
 from .stages import Outputs
 
 log = logging.getLogger("xenoflow")
@@ -73,19 +72,9 @@ def read_inputs(inputs: Any) -> dict[str, Any]:
     return {name: io.read_table(path, name) for name, path in inputs.items() if name in names}
 
 
-def figure_formats(study: Study) -> list[str]:
-    """png and svg (the declared outputs), and any further ``figure_formats`` (pdf)."""
-    return list(dict.fromkeys(["png", "svg", *study.settings["figure_formats"]]))
-
-
-def write_outputs(out: Outputs, outputs: Any, formats: list[str] | None = None) -> None:
-    """Write a stage's tables and figures to the job's declared outputs (``snakemake.output``:
-    a table by its name, a figure ``<name>`` to ``<name>_png`` without the suffix, in every
-    format of ``formats``)."""
+def write_outputs(out: Outputs, outputs: Any) -> None:
+    """Write a stage's tables to the job's declared outputs (``snakemake.output``)."""
     io.write_tables(out.tables, outputs)
-    for name, fig in out.figures.items():
-        stem = getattr(outputs, f"{name}_png")[: -len(".png")]
-        save_figure(fig, stem, formats or ["png", "svg"])
 
 
 def write_documents(documents: dict[str, str | bytes], outputs: Any) -> None:

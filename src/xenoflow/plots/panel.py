@@ -9,7 +9,7 @@ so do each model's curves (:func:`unit_curves_figure` says why: speed).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -251,7 +251,7 @@ def write_unit_figures(
     formats: Sequence[str],
 ) -> None:
     """The two figures of one panel model (``UNIT_FIGURES``)."""
-    arms = unit.arm_names
+    arms = [a.name for a in unit.arms]
     title = unit.title
     save_figure(
         unit_curves_figure(
@@ -271,4 +271,12 @@ def write_unit_figures(
         formats,
         tight=False,
         dpi=UNIT_DPI,
+    )
+
+
+def draw_unit(unit: Study, tables: Mapping[str, pd.DataFrame], unit_dir: Path) -> None:
+    """:func:`write_unit_figures` from a unit's tables, as png and svg (a
+    :data:`xenoflow.panel.UnitDrawer`)."""
+    write_unit_figures(
+        unit, tables["measurements"], tables["response"], str(unit_dir), ("png", "svg")
     )

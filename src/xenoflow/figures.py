@@ -1,0 +1,85 @@
+"""A study's figures, drawn from what its stages returned (:class:`xenoflow.stages.Outputs`).
+
+Kept apart from :mod:`xenoflow.stages` so that a job that computes tables only (a panel chunk
+without figures, the ingest rule) never imports matplotlib and seaborn (~1.4 s per process).
+Each function returns the figures by registry name (:mod:`xenoflow.tables`); :func:`save`
+writes them as ``<name>_png`` outputs' stems in every requested format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .config import Study
+from .plots import efficacy as efficacy_plots
+from .plots import growth as growth_plots
+from .plots import survival as survival_plots
+from .plots.style import save_figure
+from .stages import Outputs
+
+
+def _suffix(study: Study) -> str:
+    return " — SYNTHETIC DATA" if study.synthetic else ""
+
+
+def formats(study: Study) -> list[str]:
+    """png and svg (the declared outputs), and any further ``figure_formats`` (pdf)."""
+    return list(dict.fromkeys(["png", "svg", *study.settings["figure_formats"]]))
+
+
+def growth(study: Study, measurements: pd.DataFrame, out: Outputs) -> dict[str, Figure]:
+    """Growth curves (mean ± SEM) and every mouse with its best-AIC fit."""
+    result = out.facts["growth"]
+    return {
+        "growth_curves": growth_plots.growth_curves_figure(measurements, study, result.arms),
+        "spaghetti": growth_plots.spaghetti_figure(result, measurements, study),
+    }
+
+
+def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
+    """Waterfall of best response and fold change at the reference day."""
+    suffix = _suffix(study)
+    return {
+        "waterfall": efficacy_plots.waterfall_figure(
+            out.tables["response"],
+            study.arm_names,
+            study.control,
+            title=f"{study.title}: best response per mouse{suffix}",
+        ),
+        "fold_change": efficacy_plots.fold_change_figure(
+            out.tables["efficacy"],
+            out.facts["per_mouse"],
+            study.arm_names,
+            study.control,
+            title=f"{study.title}: fold change at day {out.facts['reference_day']:g}{suffix}",
+        ),
+    }
+
+
+def survival(study: Study, out: Outputs) -> dict[str, Figure]:
+    """Kaplan–Meier curves with the tests against control."""
+    endpoints = out.facts["endpoints"]
+    rule = "" if endpoints is None else "; ".join(dict.fromkeys(endpoints["endpoint_rule"]))
+    return {
+        "km": survival_plots.km_figure(
+            endpoints,
+            study.arm_names,
+            study.control,
+            out.tables["survival_tests"],
+            labels={a.name: a.label or a.name for a in study.arms},
+            alpha=study.settings["alpha"],
+            title=study.title + _suffix(study),
+            endpoint_label=rule,
+        )
+    }
+
+
+def save(figures: dict[str, Figure], outputs: Any, formats: Sequence[str]) -> None:
+    """Save each figure to the stem of its ``<name>_png`` output (``snakemake.output``)."""
+    for name, fig in figures.items():
+        stem = getattr(outputs, f"{name}_png")[: -len(".png")]
+        save_figure(fig, stem, formats)
