@@ -24,6 +24,8 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
+from .io import column_values
+
 _SHEET_NAME_MAX = 31
 
 
@@ -123,8 +125,8 @@ def _sheet_xml(df: pd.DataFrame) -> str:
     letters = [_column_letter(j) for j in range(len(df.columns))]
     header = "".join(_cell_xml(f"{c}1", str(name)) for c, name in zip(letters, df.columns))
     columns = [
-        _column_cells(c, column.dtype, column.tolist())
-        for c, (_, column) in zip(letters, df.items())
+        _column_cells(c, dtype, items)
+        for c, dtype, items in zip(letters, df.dtypes.tolist(), column_values(df))
     ]
     body = [f'<row r="1">{header}</row>']
     body += [

@@ -91,18 +91,29 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or value != value
 
 
-def _encode_column(dtype: str, column: pd.Series) -> list[str]:
-    values = column.tolist()
+def column_values(df: pd.DataFrame) -> list[list[Any]]:
+    """Each column's values as Python scalars (missing: None, NaN or pd.NA), by one
+    conversion of the whole frame: boxing a Series per column cost more than the cells of
+    the small tables a panel model writes."""
+    return df.to_numpy(dtype=object).T.tolist() if len(df) else [[] for _ in df.columns]
+
+
+def _encode_column(dtype: str, values: list[Any]) -> list[str]:
     if dtype == "float":
         return ["" if _missing(v) else FLOAT_FORMAT % v for v in values]
     if dtype == "int":
         return ["" if _missing(v) else str(int(v)) for v in values]
     if dtype == "bool":
         return ["" if _missing(v) else "True" if v else "False" for v in values]
-    # text; a float column declared as text (all missing, say) keeps the float format
-    number = FLOAT_FORMAT if column.dtype.kind == "f" else "%s"
+    # text; a number in a text column (all missing, say) is written as a float would be
     return [
-        "" if _missing(v) else _text_cell(v) if isinstance(v, str) else number % (v,)
+        ""
+        if _missing(v)
+        else _text_cell(v)
+        if isinstance(v, str)
+        else FLOAT_FORMAT % v
+        if isinstance(v, float)
+        else str(v)
         for v in values
     ]
 
@@ -134,9 +145,11 @@ def _dtype(spec: Table, declared: Mapping[str, str], name: str) -> str:
 
 def encode(spec: Table, df: pd.DataFrame) -> Encoded:
     """``df`` as the text cells :func:`write_table` writes for ``spec``."""
-    names = tables.checked_columns(spec, [str(c) for c in df.columns])
+    present = [str(c) for c in df.columns]
+    names = tables.checked_columns(spec, present)
+    values = dict(zip(present, column_values(df)))
     dtypes = spec.dtypes
-    cells = [_encode_column(_dtype(spec, dtypes, n), df[n]) for n in names]
+    cells = [_encode_column(_dtype(spec, dtypes, n), values[n]) for n in names]
     return Encoded(spec, names, cells, len(df))
 
 

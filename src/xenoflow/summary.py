@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import tables as registry
 from .config import Study
-from .io import read_table
+from .io import column_values, read_table
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -460,11 +459,7 @@ def _first_rows(df: pd.DataFrame, keys: list[str]) -> dict[Any, dict[str, Any]]:
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """``df.to_dict("records")`` (Python scalars), built from whole columns: pandas boxes
     every cell on its own, which made the summaries of panel models slow."""
-    columns = [
-        items if isinstance(column.dtype, np.dtype) else [None if x is pd.NA else x for x in items]
-        for _, column in df.items()
-        for items in [column.tolist()]
-    ]
+    columns = [[None if x is pd.NA else x for x in items] for items in column_values(df)]
     return [dict(zip(df.columns, row)) for row in zip(*columns)]
 
 
