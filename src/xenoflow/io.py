@@ -139,6 +139,27 @@ class Encoded:
         return decode(self.spec, self.names, self.cells, self.n_rows)
 
 
+class Decoded(Mapping[str, pd.DataFrame]):
+    """Tables by name, each decoded from its text (:meth:`Encoded.frame`) when first used: a
+    panel model writes ~25 tables, and its cross-model rows need only some of them. The
+    mapping of texts may grow after this view is made (the stages add their tables)."""
+
+    def __init__(self, texts: Mapping[str, Encoded]) -> None:
+        self._texts = texts
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = self._texts[name].frame()
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
 def _dtype(spec: Table, declared: Mapping[str, str], name: str) -> str:
     return declared[name] if name in declared else spec.column(name).dtype
 

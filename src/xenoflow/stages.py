@@ -154,13 +154,14 @@ def analyse_study(
     rows: ingest.RawTable | None = None,
     recorded: pd.DataFrame | None = None,
     encoded: dict[str, io.Encoded] | None = None,
-) -> Tables:
+) -> Mapping[str, pd.DataFrame]:
     """Every table of a study from its read measurement file, the stages chained in memory:
-    each stage gets the tables as the next rule would read them from disk. ``encoded``, when
-    given, receives each table's text (:func:`xenoflow.io.encode`), so that a caller that
-    writes the tables does not format them a second time."""
-    tables: Tables = {}
+    each stage gets the tables as the next rule would read them from disk
+    (:class:`xenoflow.io.Decoded`: a table is decoded from its text when first used).
+    ``encoded``, when given, receives each table's text (:func:`xenoflow.io.encode`), so
+    that a caller that writes the tables does not format them a second time."""
     texts: dict[str, io.Encoded] = {} if encoded is None else encoded
+    tables = io.Decoded(texts)
     for run in (
         lambda: run_ingest(study, source, rows),
         lambda: run_growth(study, tables),
@@ -169,5 +170,4 @@ def analyse_study(
     ):
         for name, df in run().tables.items():
             texts[name] = io.encode(registry.table(name), df)
-            tables[name] = texts[name].frame()
     return tables
