@@ -27,6 +27,7 @@ import pandas as pd
 
 from .response import response_summary
 from .survival import MIN_MICE_KM, compare_two, per_arm_summary
+from .tables import columns
 
 MRECIST_ORDER = ["CR", "PR", "SD", "PD"]
 
@@ -58,20 +59,7 @@ def response_rates(curves: pd.DataFrame, arms: Sequence[str], alpha: float = 0.0
     return out
 
 
-TTD_COLUMNS = [
-    "arm",
-    "n",
-    "events",
-    "median_days",
-    "median_ci_low",
-    "median_ci_high",
-    "logrank_p",
-    "hr",
-    "hr_ci_low",
-    "hr_ci_high",
-    "hr_flag",
-    "median_ratio",
-]
+TTD_COLUMNS = columns("time_to_double")
 
 
 def time_to_double(

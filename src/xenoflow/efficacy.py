@@ -69,6 +69,7 @@ from .km import km_median_ci
 from .response import response_summary, response_table
 from .stats import complete_rows, positions
 from .survival import endpoints_from_volumes
+from .tables import columns
 
 STAGE = "efficacy"
 
@@ -78,63 +79,11 @@ DEFAULT_DELAY_FOLD = 4.0
 #: 3.32 ≈ 1/log10(2): converts doubling times to decades of cells (classical log cell kill).
 LOG_CELL_KILL_FACTOR = 3.32
 
-EFFICACY_COLUMNS = [
-    "arm",
-    "day",
-    "is_reference_day",
-    "n_mice",
-    "mean_volume_mm3",
-    "sd_volume_mm3",
-    "sem_volume_mm3",
-    "median_volume_mm3",
-    "n_mice_fold_change",
-    "mean_fold_change",
-    "mean_fold_change_ci_low",
-    "mean_fold_change_ci_high",
-    "geomean_fold_change",
-    "mean_baseline_volume_mm3",
-    "mean_delta_volume_mm3",
-    "mean_auc_mm3_days",
-    "fold_change_reduction_pct",
-    "fold_change_reduction_ci_low",
-    "fold_change_reduction_ci_high",
-    "tc_pct",
-    "tc_ci_low",
-    "tc_ci_high",
-    "nci_activity",
-    "ratio_c_t",
-    "tgi_pct",
-    "tgi_ci_low",
-    "tgi_ci_high",
-    "regression_pct",
-    "tgi_final_pct",
-    "tgi_final_ci_low",
-    "tgi_final_ci_high",
-    "auc_ratio",
-    "note",
-]
+EFFICACY_COLUMNS = columns("efficacy")
 #: Fewest mice an arm needs for a bootstrap CI (one mouse resampled is the mouse itself).
 MIN_MICE_BOOTSTRAP = 2
 
-GROWTH_DELAY_COLUMNS = [
-    "arm",
-    "threshold",
-    "endpoint_rule",
-    "n_mice",
-    "n_events",
-    "median_time_days",
-    "median_time_ci_low",
-    "median_time_ci_high",
-    "control_median_time_days",
-    "growth_delay_days",
-    "doubling_time_days",
-    "log_cell_kill_gross",
-    "treatment_duration_days",
-    "log_cell_kill_net",
-    "note",
-    "growth_rate_per_day",
-    "model_growth_delay_days",
-]
+GROWTH_DELAY_COLUMNS = columns("growth_delay")
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -36,38 +36,14 @@ from .stats import (
     mouse_curves,
     t_sf,
 )
+from .tables import columns
 
 STAGE = "growth"
 #: Alternative per-mouse models in the order they are tried (ties in AIC keep the earlier one).
 MODELS = ("exponential", "linear", "gompertz", "logistic", "regrowth")
 N_PARAMS = {"exponential": 2, "linear": 2, "gompertz": 3, "logistic": 3, "regrowth": 3}
 
-PER_MOUSE_COLUMNS = [
-    "arm",
-    "mouse_id",
-    "n_points",
-    "n_floored",
-    "first_day",
-    "last_day",
-    "growth_rate_per_day",
-    "growth_rate_se",
-    "intercept_log_mm3",
-    "r_squared",
-    "doubling_time_days",
-    "best_model",
-    "aic_exponential",
-    "aic_linear",
-    "aic_gompertz",
-    "aic_logistic",
-    "aic_regrowth",
-    "status_linear",
-    "status_gompertz",
-    "status_logistic",
-    "status_regrowth",
-    "regrowth_d_per_day",
-    "regrowth_g_per_day",
-    "log_zero_rule",
-]
+PER_MOUSE_COLUMNS = columns("growth_per_mouse")
 
 
 def mouse_key(arm: Any, mouse_id: Any) -> str:
@@ -589,41 +565,7 @@ def tc_days(
     return ref, ref - start
 
 
-MODEL_COLUMNS = [
-    "arm",
-    "n_mice",
-    "n_obs",
-    "growth_rate_per_day",
-    "growth_rate_se",
-    "growth_rate_ci_low",
-    "growth_rate_ci_high",
-    "doubling_time_days",
-    "rate_diff_vs_control",
-    "rate_diff_se",
-    "rate_diff_ci_low",
-    "rate_diff_ci_high",
-    "z_value",
-    "p_value",
-    "p_value_method",
-    "p_value_small_sample",
-    "p_value_small_sample_method",
-    "df_satterthwaite",
-    "p_value_satterthwaite",
-    "p_value_welch",
-    "welch_df",
-    "mean_per_mouse_rate_per_day",
-    "rate_based_tc",
-    "rate_based_tc_lmm",
-    "tc_reference_day",
-    "tc_days",
-    "model",
-    "random_effects",
-    "reml_loglik",
-    "optimiser",
-    "converged",
-    "singular_fit",
-    "fallback_note",
-]
+MODEL_COLUMNS = columns("growth_model")
 WELCH_LABEL = "Welch t-test on per-mouse OLS rates (Hather et al. 2014)"
 
 
@@ -770,43 +712,8 @@ def analyse(
     )
 
 
-#: Columns of the contrasts table (as :data:`xenoflow.mixed.CONTRAST_COLUMNS`; repeated here so
-#: designs without replicates never import the mixed-model module and statsmodels).
-CONTRAST_COLUMNS = [
-    "arm",
-    "reference",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "z_value",
-    "p_value",
-    "p_holm",
-    "df_satterthwaite",
-    "p_satterthwaite",
-    "p_holm_satterthwaite",
-    "method",
-]
-
-
-#: As :data:`xenoflow.mixed.FITS_COLUMNS` (header of an empty fits table).
-FITS_COLUMNS = [
-    "structure",
-    "random_effects",
-    "reml_loglik",
-    "aic",
-    "optimiser",
-    "converged",
-    "singular",
-    "sd_intercept",
-    "sd_slope",
-    "corr_intercept_slope",
-    "sd_residual",
-    "n_obs",
-    "n_mice",
-    "selected",
-    "optimisers_tried",
-]
+CONTRAST_COLUMNS = columns("growth_contrasts")
+FITS_COLUMNS = columns("growth_model_fits")
 
 
 def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:

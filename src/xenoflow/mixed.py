@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .stats import holm, norm_ppf, norm_sf, t_sf
+from .tables import columns
 
 OPTIMISERS = ("bfgs", "lbfgs", "powell", "profiled")
 STRUCTURES = ("correlated", "uncorrelated", "intercept")
@@ -47,21 +48,7 @@ STRUCTURE_LABELS = {
 SINGULAR_TOL = 1e-4
 WALD_LABEL = "Wald z (LMM, REML)"
 SATTERTHWAITE_LABEL = "t with Satterthwaite df (LMM, REML)"
-CONTRAST_COLUMNS = [
-    "arm",
-    "reference",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "z_value",
-    "p_value",
-    "p_holm",
-    "df_satterthwaite",
-    "p_satterthwaite",
-    "p_holm_satterthwaite",
-    "method",
-]
+CONTRAST_COLUMNS = columns("growth_contrasts")
 
 
 @dataclass
@@ -660,23 +647,7 @@ def slope_contrasts(
 
 
 #: Columns of :func:`fits_table` (also written, header only, when no model was fitted).
-FITS_COLUMNS = [
-    "structure",
-    "random_effects",
-    "reml_loglik",
-    "aic",
-    "optimiser",
-    "converged",
-    "singular",
-    "sd_intercept",
-    "sd_slope",
-    "corr_intercept_slope",
-    "sd_residual",
-    "n_obs",
-    "n_mice",
-    "selected",
-    "optimisers_tried",
-]
+FITS_COLUMNS = columns("growth_model_fits")
 
 
 def fits_table(fits: list[MixedFit], selected: MixedFit | None) -> pd.DataFrame:

@@ -53,25 +53,13 @@ import pandas as pd
 
 from .io import exclusions_frame
 from .stats import beta_ppf, complete_rows, mouse_curves
+from .tables import columns
 
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
 #: (label, best-response threshold, best-average-response threshold); strict "<" on both.
 MRECIST_RULES = [("SD", 35.0, 30.0), ("PR", -50.0, -20.0), ("CR", -95.0, -40.0)]
 
-RESPONSE_COLUMNS = [
-    "arm",
-    "mouse_id",
-    "n_measurements",
-    "first_day",
-    "last_day",
-    "volume_offset_mm3",
-    "window",
-    "best_response_pct",
-    "best_response_day",
-    "best_avg_response_pct",
-    "best_avg_response_day",
-    "mrecist",
-]
+RESPONSE_COLUMNS = columns("response")
 
 
 def classify_mrecist(best_response_pct: Any, best_avg_response_pct: Any) -> Any:

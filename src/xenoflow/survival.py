@@ -24,8 +24,9 @@ from .errors import ConfigError, InputError
 from .io import empty_exclusions, empty_frame, exclusions_frame
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
 from .stats import complete_rows, mouse_curves, positions
+from .tables import columns
 
-PER_MOUSE_COLUMNS = ["arm", "mouse_id", "time_days", "event", "endpoint_rule"]
+PER_MOUSE_COLUMNS = columns("survival_per_mouse")
 ENDPOINT_RULES = ("first_above", "last_below", "interpolate", "fold_baseline")
 
 
@@ -397,58 +398,12 @@ def endpoint_exclusions(
 
 # ------------------------------------------------------------------------------ analysis tables
 
-PER_ARM_COLUMNS = [
-    "arm",
-    "n",
-    "events",
-    "median_days",
-    "median_ci_low",
-    "median_ci_high",
-    "rmst_days",
-    "rmst_horizon_days",
-    "median_followup_days",
-    "note",
-]
+PER_ARM_COLUMNS = columns("survival")
 #: Fewest mice an arm needs for a Kaplan–Meier estimate or a two-arm test; one-mouse arms (PDX
 #: clinical-trial designs) keep their per-mouse endpoint only.
 MIN_MICE_KM = 2
-TEST_COLUMNS = [
-    "arm",
-    "reference",
-    "comparison",
-    "n_arm",
-    "n_reference",
-    "events_arm",
-    "events_reference",
-    "logrank_chisq",
-    "logrank_p",
-    "gbw_chisq",
-    "gbw_p",
-    "hr",
-    "hr_ci_low",
-    "hr_ci_high",
-    "hr_p",
-    "hr_flag",
-    "hr_mh",
-    "hr_mh_ci_low",
-    "hr_mh_ci_high",
-    "hr_logrank",
-    "hr_logrank_ci_low",
-    "hr_logrank_ci_high",
-    "hr_firth",
-    "hr_firth_ci_low",
-    "hr_firth_ci_high",
-    "hr_firth_p",
-    "median_arm_days",
-    "median_reference_days",
-    "median_ratio",
-    "median_ratio_ci_low",
-    "median_ratio_ci_high",
-    "median_increase_pct",
-    "p_holm",
-    "note",
-]
-OVERALL_COLUMNS = ["test", "arms", "scores", "chisq", "df", "p", "note"]
+TEST_COLUMNS = columns("survival_tests")
+OVERALL_COLUMNS = columns("survival_overall")
 NO_ENDPOINT_NOTE = (
     "no survival endpoint configured: set endpoint_volume_mm3 or survival_data in the study file"
 )
