@@ -619,8 +619,8 @@ def test_per_mouse_metrics_equal_the_grouped_pandas_version():
 def _check_measurements_frame(measurements):
     """The frame version that efficacy._check_measurements replaced (reference)."""
     data = measurements[["arm", "mouse_id", "day", "volume_mm3"]].copy()
-    data["arm"] = data["arm"].astype(str)
-    data["mouse_id"] = data["mouse_id"].astype(str)
+    data["arm"] = data["arm"].map(str).astype(object)  # str() of each value, None included
+    data["mouse_id"] = data["mouse_id"].map(str).astype(object)
     data["day"] = data["day"].astype(float)
     data["volume_mm3"] = data["volume_mm3"].astype(float)
     dup = data.duplicated(["arm", "mouse_id", "day"], keep=False)

@@ -98,3 +98,14 @@ def test_recorded_survival_must_be_read_by_the_caller(tiny):
     with_file = dataclasses.replace(study, survival_data=ROOT / "nowhere.csv")
     with pytest.raises(ValueError, match="recorded survival table was not read"):
         stages.run_survival(with_file, tables)
+
+
+def test_a_column_is_described_once():
+    """A column declared in place (not taken from the vocabulary) means something else there."""
+    for spec in registry.TABLES:
+        for column in spec.columns:
+            shared = registry.VOCABULARY.get(column.name)
+            if shared is not None and column.description == shared.description:
+                assert column.dtype == shared.dtype, (spec.name, column.name)
+            if shared is None:
+                pytest.fail(f"{spec.name}.{column.name} is not in the vocabulary")

@@ -20,7 +20,7 @@ value is read back as float), ``float`` (written with ``%.10g``), ``bool`` (``Tr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -94,101 +94,525 @@ class Figure(Output):
         return "figure"
 
 
-def _exclusion_columns() -> tuple[Column, ...]:
-    return (
-        Column("stage", "str", "analysis step that left the item out"),
+#: Every column of the tables, declared once: name -> dtype and description (a table
+#: whose column means something else there declares it in place).
+VOCABULARY: dict[str, Column] = {
+    c.name: c
+    for c in (
         Column("arm", "str", "treatment arm (group) as named in the data"),
         Column("mouse_id", "str", "mouse identifier within its arm"),
-        Column("day", "float", "study day of the measurement (empty: the whole mouse)"),
+        Column("day", "float", "study day of the measurement"),
+        Column("volume_mm3", "float", "tumour volume (mm3)"),
+        Column("length_mm", "float", "caliper length, the longest diameter (mm)"),
+        Column("width_mm", "float", "caliper width, perpendicular to the length (mm)"),
+        Column("body_weight_g", "float", "body weight (g)"),
+        Column("stage", "str", "analysis step that left the item out"),
         Column("reason", "str", "why the item was left out"),
+        Column("message", "str", "what was noticed"),
+        Column("n_points", "int", "measurements used in the mouse's fit"),
+        Column("n_floored", "int", "zero volumes replaced by the log floor before the fit"),
+        Column("first_day", "float", "first measured day used"),
+        Column("last_day", "float", "last measured day used"),
+        Column(
+            "growth_rate_per_day",
+            "float",
+            "exponential growth rate k: slope of ln(volume) on day (per day)",
+        ),
+        Column(
+            "growth_rate_se",
+            "float",
+            "standard error of exponential growth rate k: slope of ln(volume) on day",
+        ),
+        Column("intercept_log_mm3", "float", "intercept of ln(volume) on day (ln mm3)"),
+        Column("r_squared", "float", "R^2 of the ln(volume) ~ day fit"),
+        Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
+        Column(
+            "best_model",
+            "str",
+            "per-mouse model with the lowest AIC (exponential, linear, Gompertz, logistic, regression-regrowth)",
+        ),
+        Column(
+            "aic_exponential", "float", "AIC of the exponential model (least squares on ln volume)"
+        ),
+        Column("aic_linear", "float", "AIC of the linear model V = a + b t"),
+        Column("aic_gompertz", "float", "AIC of the Gompertz model"),
+        Column("aic_logistic", "float", "AIC of the logistic model"),
+        Column("aic_regrowth", "float", "AIC of the tumgr regression-regrowth model"),
+        Column(
+            "status_linear",
+            "str",
+            "fit status of the linear model (converged, too few points, not converged)",
+        ),
+        Column("status_gompertz", "str", "fit status of the Gompertz model"),
+        Column("status_logistic", "str", "fit status of the logistic model"),
+        Column("status_regrowth", "str", "fit status of the regression-regrowth model"),
+        Column(
+            "regrowth_d_per_day",
+            "float",
+            "regression rate d of f(t) = exp(-d t) + exp(g t) - 1 (tumgr)",
+        ),
+        Column(
+            "regrowth_g_per_day",
+            "float",
+            "regrowth rate g of f(t) = exp(-d t) + exp(g t) - 1 (tumgr)",
+        ),
+        Column(
+            "log_zero_rule", "str", "how zero volumes were treated on the log scale (drop or floor)"
+        ),
+        Column("n_mice", "int", "number of mice measured"),
+        Column("n_obs", "int", "measurements in the fit"),
+        Column(
+            "growth_rate_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of exponential growth rate k: slope of ln(volume) on day",
+        ),
+        Column(
+            "growth_rate_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of exponential growth rate k: slope of ln(volume) on day",
+        ),
+        Column(
+            "rate_diff_vs_control",
+            "float",
+            "growth-rate difference, arm minus control (ln volume per day; mixed model)",
+        ),
+        Column(
+            "rate_diff_se",
+            "float",
+            "standard error of difference in growth rate, arm minus reference (mixed model)",
+        ),
+        Column(
+            "rate_diff_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
+        ),
+        Column(
+            "rate_diff_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
+        ),
+        Column("z_value", "float", "Wald z statistic"),
+        Column("p_value", "float", "two-sided p-value of the estimate (method in p_value_method)"),
+        Column("p_value_method", "str", "test that produced p_value"),
+        Column(
+            "p_value_small_sample",
+            "float",
+            "small-sample p-value (method in p_value_small_sample_method)",
+        ),
+        Column("p_value_small_sample_method", "str", "test that produced p_value_small_sample"),
+        Column("df_satterthwaite", "float", "Satterthwaite degrees of freedom"),
+        Column(
+            "p_value_satterthwaite", "float", "t-test p-value with Satterthwaite degrees of freedom"
+        ),
+        Column("p_value_welch", "float", "Welch t-test on per-mouse slopes (Hather et al. 2014)"),
+        Column("welch_df", "float", "Welch degrees of freedom"),
+        Column("mean_per_mouse_rate_per_day", "float", "mean per mouse rate (per day)"),
+        Column(
+            "rate_based_tc",
+            "float",
+            "rate-based T/C exp((mean k_T - mean k_C) t) from per-mouse rates (Hather et al. 2014)",
+        ),
+        Column("rate_based_tc_lmm", "float", "rate-based T/C from the mixed-model rates"),
+        Column(
+            "tc_reference_day",
+            "float",
+            "last day of the per-mouse fits behind rate_based_tc (study day)",
+        ),
+        Column("tc_days", "float", "time t used by the rate-based T/C (days)"),
+        Column("model", "str", "PDX model id (split_by value)"),
+        Column("random_effects", "str", "random-effects structure of the selected mixed model"),
+        Column("reml_loglik", "float", "REML log-likelihood"),
+        Column("optimiser", "str", "optimiser that gave the best REML log-likelihood"),
+        Column("converged", "bool", "TRUE when the optimiser converged"),
+        Column(
+            "singular_fit",
+            "bool",
+            "random-effects covariance on the boundary (lme4's singularity rule)",
+        ),
+        Column("fallback_note", "str", "why a simpler random-effects structure was used"),
+        Column("reference", "str", "arm the row is compared with"),
+        Column("estimate", "float", "estimated contrast (difference in growth rate)"),
+        Column("se", "float", "standard error"),
+        Column("ci_low", "float", "lower bound of the 95% confidence interval"),
+        Column("ci_high", "float", "upper bound of the 95% confidence interval"),
+        Column("p_holm", "float", "Holm-adjusted p-value over the pairwise comparisons"),
+        Column("p_satterthwaite", "float", "t-test p-value with Satterthwaite degrees of freedom"),
+        Column(
+            "p_holm_satterthwaite",
+            "float",
+            "Holm-adjusted p_satterthwaite over the pairwise comparisons",
+        ),
+        Column("method", "str", "test and multiplicity adjustment"),
+        Column(
+            "structure", "str", "random-effects structure (correlated, uncorrelated, intercept)"
+        ),
+        Column("aic", "float", "Akaike information criterion of the REML fit (lower is better)"),
+        Column(
+            "singular",
+            "bool",
+            "random-effects covariance on the boundary (lme4's singularity rule)",
+        ),
+        Column("sd_intercept", "float", "SD of the random intercept (ln mm3)"),
+        Column("sd_slope", "float", "SD of the random slope (per day)"),
+        Column("corr_intercept_slope", "float", "correlation of the random intercept and slope"),
+        Column("sd_residual", "float", "residual SD (ln mm3)"),
+        Column("selected", "bool", "TRUE for the structure used in growth_model.tsv"),
+        Column("optimisers_tried", "str", "optimisers run for this structure"),
+        Column("is_reference_day", "bool", "TRUE on the study's reference day"),
+        Column(
+            "mean_volume_mm3", "float", "mean tumour volume of the mice measured that day (mm3)"
+        ),
+        Column("sd_volume_mm3", "float", "standard deviation of the volume (mm3)"),
+        Column("sem_volume_mm3", "float", "standard error of the mean volume, SD/sqrt(n) (mm3)"),
+        Column("median_volume_mm3", "float", "median tumour volume (mm3)"),
+        Column(
+            "n_mice_fold_change", "int", "mice with a fold change that day (baseline volume > 0)"
+        ),
+        Column("mean_fold_change", "float", "mean of per-mouse fold changes V(t)/V(baseline)"),
+        Column(
+            "mean_fold_change_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of mean of per-mouse fold changes V(t)/V(baseline)",
+        ),
+        Column(
+            "mean_fold_change_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of mean of per-mouse fold changes V(t)/V(baseline)",
+        ),
+        Column("geomean_fold_change", "float", "geometric mean of per-mouse fold changes"),
+        Column("mean_baseline_volume_mm3", "float", "mean baseline volume (mm3)"),
+        Column("mean_delta_volume_mm3", "float", "mean delta volume (mm3)"),
+        Column("mean_auc_mm3_days", "float", "mean auc mm3 (days)"),
+        Column(
+            "fold_change_reduction_pct",
+            "float",
+            "fold-change reduction vs control, 100*(1 - FC_T/FC_C) (percent)",
+        ),
+        Column(
+            "fold_change_reduction_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
+        ),
+        Column(
+            "fold_change_reduction_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
+        ),
+        Column("tc_pct", "float", "%T/C = 100 * mean V_T / mean V_C (percent)"),
+        Column(
+            "tc_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of %T/C = 100 * mean V_T / mean V_C",
+        ),
+        Column(
+            "tc_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of %T/C = 100 * mean V_T / mean V_C",
+        ),
+        Column(
+            "nci_activity", "str", "NCI activity band of %T/C (<= 42% active, <= 10% highly active)"
+        ),
+        Column("ratio_c_t", "float", "mean control volume / mean treated volume"),
+        Column("tgi_pct", "float", "%TGI, volume-change definition 100*(1 - dT/dC) (percent)"),
+        Column(
+            "tgi_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of %TGI, volume change: 100*(1 - dT/dC), d = V(t) - V(baseline)",
+        ),
+        Column(
+            "tgi_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of %TGI, volume change: 100*(1 - dT/dC), d = V(t) - V(baseline)",
+        ),
+        Column("regression_pct", "float", "mean shrinkage below baseline when dT < 0 (percent)"),
+        Column("tgi_final_pct", "float", "%TGI, final-volume definition 100*(1 - T/C) (percent)"),
+        Column(
+            "tgi_final_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of %TGI, final-volume definition 100*(1 - T/C)",
+        ),
+        Column(
+            "tgi_final_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of %TGI, final-volume definition 100*(1 - T/C)",
+        ),
+        Column("auc_ratio", "float", "mean AUC treated / mean AUC control"),
+        Column("note", "str", "why a value is missing or how it was obtained"),
+        Column("baseline_day", "float", "day of the baseline measurement"),
+        Column("baseline_volume_mm3", "float", "volume at baseline (mm3)"),
+        Column("auc_mm3_days", "float", "area under the volume curve, trapezoid rule (mm3 x days)"),
+        Column("auc_reference_mm3_days", "float", "auc reference mm3 (days)"),
+        Column("reference_volume_mm3", "float", "reference volume (mm3)"),
+        Column("reference_fold_change", "float", "fold change V/V0 on the reference day"),
+        Column("threshold", "str", "volume that defines the time-to-event for growth delay"),
+        Column("endpoint_rule", "str", "how the survival endpoint was obtained"),
+        Column("n_events", "int", "mice that reached the volume threshold"),
+        Column("median_time_days", "float", "Kaplan-Meier median time to the threshold (days)"),
+        Column(
+            "median_time_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of Kaplan-Meier median time to the threshold",
+        ),
+        Column(
+            "median_time_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of Kaplan-Meier median time to the threshold",
+        ),
+        Column("control_median_time_days", "float", "control median time (days)"),
+        Column(
+            "growth_delay_days", "float", "tumour growth delay T - C of the median times (days)"
+        ),
+        Column("log_cell_kill_gross", "float", "gross log cell kill (T - C)/(3.32 Td)"),
+        Column("treatment_duration_days", "float", "last dose day minus first dose day"),
+        Column(
+            "log_cell_kill_net",
+            "float",
+            "net log cell kill ((T - C) - treatment duration)/(3.32 Td)",
+        ),
+        Column(
+            "model_growth_delay_days",
+            "float",
+            "growth delay implied by the exponential growth rates (Demidenko 2010)",
+        ),
+        Column("n_measurements", "int", "measurements of the mouse"),
+        Column("volume_offset_mm3", "float", "volume offset (mm3)"),
+        Column(
+            "window",
+            "str",
+            "days used for best response (from mrecist_min_day, or the whole curve)",
+        ),
+        Column(
+            "best_response_pct",
+            "float",
+            "best response: min over days >= 10 of 100*(V - V0)/V0 (Gao et al. 2015)",
+        ),
+        Column("best_response_day", "float", "day of the best response"),
+        Column(
+            "best_avg_response_pct",
+            "float",
+            "best average response: min over days >= 10 of the running mean of the responses",
+        ),
+        Column("best_avg_response_day", "float", "day of the best average response"),
+        Column("mrecist", "str", "modified RECIST class (Gao et al. 2015): CR, PR, SD, PD"),
+        Column("n_cr", "int", "mice with mRECIST complete response"),
+        Column("n_pr", "int", "mice with mRECIST partial response"),
+        Column("n_sd", "int", "mice with mRECIST stable disease"),
+        Column("n_pd", "int", "mice with mRECIST progressive disease"),
+        Column(
+            "n_unclassified", "int", "mice without an mRECIST call (no measurement in the window)"
+        ),
+        Column(
+            "response_rate_pct",
+            "float",
+            "response rate (CR + PR) / n (percent; exact Clopper-Pearson CI)",
+        ),
+        Column(
+            "response_rate_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of response rate (CR + PR) / n",
+        ),
+        Column(
+            "response_rate_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of response rate (CR + PR) / n",
+        ),
+        Column(
+            "disease_control_rate_pct", "float", "disease-control rate (CR + PR + SD) / n (percent)"
+        ),
+        Column(
+            "disease_control_rate_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
+        ),
+        Column(
+            "disease_control_rate_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
+        ),
+        Column("time_days", "float", "time to event or censoring (days)"),
+        Column("event", "int", "1 = died or reached the humane endpoint, 0 = censored"),
+        Column("n", "int", "number of mice"),
+        Column("events", "int", "number of events (death or humane endpoint)"),
+        Column("median_days", "float", "Kaplan-Meier median survival (days; empty = not reached)"),
+        Column(
+            "median_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of Kaplan-Meier median survival",
+        ),
+        Column(
+            "median_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of Kaplan-Meier median survival",
+        ),
+        Column("rmst_days", "float", "restricted mean survival time up to rmst_horizon_days"),
+        Column("rmst_horizon_days", "float", "common horizon of the RMST (days)"),
+        Column("median_followup_days", "float", "median follow-up by reverse Kaplan-Meier (days)"),
+        Column("comparison", "str", "which arms are compared"),
+        Column("n_arm", "int", "mice in the arm"),
+        Column("n_reference", "int", "mice in the reference arm"),
+        Column("events_arm", "int", "events in the arm"),
+        Column("events_reference", "int", "events in the reference arm"),
+        Column("logrank_chisq", "float", "log-rank (Mantel-Cox) chi-square, 1 df"),
+        Column("logrank_p", "float", "log-rank (Mantel-Cox) p-value"),
+        Column("gbw_chisq", "float", "Gehan-Breslow-Wilcoxon chi-square"),
+        Column("gbw_p", "float", "Gehan-Breslow-Wilcoxon p-value"),
+        Column(
+            "hr",
+            "float",
+            "hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+        ),
+        Column(
+            "hr_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+        ),
+        Column(
+            "hr_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
+        ),
+        Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
+        Column(
+            "hr_flag", "str", "why the Cox hazard ratio is not reported (e.g. complete separation)"
+        ),
+        Column("hr_mh", "float", "hazard ratio by the Mantel-Haenszel method (GraphPad Prism)"),
+        Column(
+            "hr_mh_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of hazard ratio by the Mantel-Haenszel method (GraphPad Prism)",
+        ),
+        Column(
+            "hr_mh_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of hazard ratio by the Mantel-Haenszel method (GraphPad Prism)",
+        ),
+        Column("hr_logrank", "float", "hazard ratio by the log-rank (O/E) method (GraphPad Prism)"),
+        Column(
+            "hr_logrank_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of hazard ratio by the log-rank (O/E) method (GraphPad Prism)",
+        ),
+        Column(
+            "hr_logrank_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of hazard ratio by the log-rank (O/E) method (GraphPad Prism)",
+        ),
+        Column(
+            "hr_firth",
+            "float",
+            "Firth-penalised Cox hazard ratio (finite under complete separation)",
+        ),
+        Column(
+            "hr_firth_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of Firth-penalised Cox hazard ratio (finite under complete separation)",
+        ),
+        Column(
+            "hr_firth_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of Firth-penalised Cox hazard ratio (finite under complete separation)",
+        ),
+        Column(
+            "hr_firth_p",
+            "float",
+            "p-value of Firth-penalised Cox hazard ratio (finite under complete separation)",
+        ),
+        Column("median_arm_days", "float", "median arm (days)"),
+        Column("median_reference_days", "float", "median reference (days)"),
+        Column("median_ratio", "float", "ratio of median survival times (arm / reference)"),
+        Column(
+            "median_ratio_ci_low",
+            "float",
+            "lower bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
+        ),
+        Column(
+            "median_ratio_ci_high",
+            "float",
+            "upper bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
+        ),
+        Column(
+            "median_increase_pct",
+            "float",
+            "increase of median survival over the reference, 100*(ratio - 1) (percent)",
+        ),
+        Column("test", "str", "test across all arms"),
+        Column("arms", "str", "arms included in the test"),
+        Column("scores", "str", "scores of the trend test per arm"),
+        Column("chisq", "float", "chi-square statistic of the test"),
+        Column("df", "int", "degrees of freedom of the test"),
+        Column("p", "float", "p-value of the test"),
+        Column("endpoint_time_days", "float", "endpoint time (days)"),
+        Column("endpoint_event", "int", "1 = the curve reached the endpoint, 0 = censored"),
+        Column("study_id", "str", "study (or panel model) id"),
+        Column("synthetic", "bool", "TRUE when the study data are simulated"),
+        Column("control", "str", "control arm the row is compared with"),
+        Column("reference_day", "float", "reference day of the study (day of the comparison)"),
+        Column(
+            "control_mean_fold_change",
+            "float",
+            "mean fold change V(t)/V0 of the control arm on the reference day",
+        ),
+        Column(
+            "rate_diff_p",
+            "float",
+            "p-value of difference in growth rate, arm minus reference (mixed model)",
+        ),
+        Column("n_excluded", "int", "measurements or mice left out"),
+        Column("n_notes", "int", "notes raised while reading the data"),
+        Column("n_models", "int", "models tested with the treatment"),
+        Column("median_best_response_pct", "float", "median best response (percent)"),
+        Column("unit_id", "str", "panel model's results folder"),
+        Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
+        Column("status", "str", "computed, or restored from the cache"),
     )
+}
 
 
-EXCLUSIONS = _exclusion_columns()
-CROSS_STUDY = (
-    Column("study_id", "str", "study (or panel model) id"),
+def _columns(*items: str | Column) -> tuple[Column, ...]:
+    """Columns by name from :data:`VOCABULARY` (or given in place)."""
+    return tuple(VOCABULARY[i] if isinstance(i, str) else i for i in items)
+
+
+def opt(name: str) -> Column:
+    """A vocabulary column that a table holds only under some settings or inputs."""
+    return replace(VOCABULARY[name], optional=True)
+
+
+EXCLUSIONS = _columns(
+    "stage",
+    "arm",
+    "mouse_id",
+    Column("day", "float", "study day of the measurement (empty: the whole mouse)"),
+    "reason",
+)
+CROSS_STUDY = _columns(
+    "study_id",
     Column("model", "str", "tumour model (cell line or PDX) of the study"),
-    Column("synthetic", "bool", "TRUE when the study data are simulated"),
-    Column("arm", "str", "treatment arm (group) as named in the data"),
-    Column("control", "str", "control arm the row is compared with"),
-    Column("reference_day", "float", "reference day of the study (day of the comparison)"),
-    Column("mean_fold_change", "float", "mean of per-mouse fold changes V(t)/V(baseline)"),
-    Column(
-        "control_mean_fold_change",
-        "float",
-        "mean fold change V(t)/V0 of the control arm on the reference day",
-    ),
-    Column(
-        "fold_change_reduction_pct",
-        "float",
-        "fold-change reduction vs control, 100*(1 - FC_T/FC_C) (percent)",
-    ),
-    Column(
-        "fold_change_reduction_ci_low",
-        "float",
-        "lower bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
-    ),
-    Column(
-        "fold_change_reduction_ci_high",
-        "float",
-        "upper bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
-    ),
-    Column("tc_pct", "float", "%T/C = 100 * mean V_T / mean V_C (percent)"),
-    Column("tgi_pct", "float", "%TGI, volume-change definition 100*(1 - dT/dC) (percent)"),
-    Column(
-        "rate_diff_vs_control",
-        "float",
-        "growth-rate difference, arm minus control (ln volume per day; mixed model)",
-    ),
-    Column(
-        "rate_diff_ci_low",
-        "float",
-        "lower bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
-    ),
-    Column(
-        "rate_diff_ci_high",
-        "float",
-        "upper bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
-    ),
-    Column(
-        "rate_diff_p",
-        "float",
-        "p-value of difference in growth rate, arm minus reference (mixed model)",
-    ),
-    Column("median_ratio", "float", "ratio of median survival times (arm / reference)"),
-    Column(
-        "median_ratio_ci_low",
-        "float",
-        "lower bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
-    ),
-    Column(
-        "median_ratio_ci_high",
-        "float",
-        "upper bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
-    ),
-    Column(
-        "hr", "float", "hazard ratio (treated vs reference), Cox proportional hazards, Efron ties"
-    ),
-    Column(
-        "hr_ci_low",
-        "float",
-        "lower bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-    ),
-    Column(
-        "hr_ci_high",
-        "float",
-        "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-    ),
-    Column("hr_flag", "str", "why the Cox hazard ratio is not reported (e.g. complete separation)"),
-    Column("logrank_p", "float", "log-rank (Mantel-Cox) p-value"),
+    "synthetic",
+    "arm",
+    "control",
+    "reference_day",
+    "mean_fold_change",
+    "control_mean_fold_change",
+    "fold_change_reduction_pct",
+    "fold_change_reduction_ci_low",
+    "fold_change_reduction_ci_high",
+    "tc_pct",
+    "tgi_pct",
+    "rate_diff_vs_control",
+    "rate_diff_ci_low",
+    "rate_diff_ci_high",
+    "rate_diff_p",
+    "median_ratio",
+    "median_ratio_ci_low",
+    "median_ratio_ci_high",
+    "hr",
+    "hr_ci_low",
+    "hr_ci_high",
+    "hr_flag",
+    "logrank_p",
 )
-QC_COUNTS = (
-    Column("study_id", "str", "study (or panel model) id"),
-    Column("stage", "str", "analysis step that left the item out"),
-    Column("n_excluded", "int", "measurements or mice left out"),
-    Column("n_notes", "int", "notes raised while reading the data"),
-)
-
+QC_COUNTS = _columns("study_id", "stage", "n_excluded", "n_notes")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -201,21 +625,14 @@ Validated measurements of study **{{ snakemake.wildcards.study }}** in xenoflow'
 layout: one row per mouse and day (``arm, mouse_id, day, volume_mm3``; caliper length and width
 and body weight when the input had them). A mouse is identified by its arm and mouse id. Rows are
 sorted by arm (study order), mouse and day. Zero volumes (complete regressions) are kept.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("mouse_id", "str", "mouse identifier within its arm"),
-            Column("day", "float", "study day of the measurement"),
-            Column("volume_mm3", "float", "tumour volume (mm3)"),
-            Column(
-                "length_mm", "float", "caliper length, the longest diameter (mm)", optional=True
-            ),
-            Column(
-                "width_mm",
-                "float",
-                "caliper width, perpendicular to the length (mm)",
-                optional=True,
-            ),
-            Column("body_weight_g", "float", "body weight (g)", optional=True),
+        columns=_columns(
+            "arm",
+            "mouse_id",
+            "day",
+            "volume_mm3",
+            opt("length_mm"),
+            opt("width_mm"),
+            opt("body_weight_g"),
         ),
     ),
     Table(
@@ -238,11 +655,11 @@ without a row here; an empty table means every measurement was used.""",
 Notes raised while reading study **{{ snakemake.wildcards.study }}** that did not change the data:
 the caliper formula used, days that were sorted, mice with a single measurement, data paths that
 point outside the study folder.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("mouse_id", "str", "mouse identifier within its arm"),
-            Column("day", "float", "study day of the measurement"),
-            Column("message", "str", "what was noticed"),
+        columns=_columns(
+            "arm",
+            "mouse_id",
+            "day",
+            "message",
         ),
     ),
     Table(
@@ -265,75 +682,31 @@ of each (lower is better), ``best_model`` = lowest AIC among converged fits; ``s
 *converged*, *too few points* (a model with p parameters needs p + 2 points) or *not converged*
 (then no AIC and no parameters are reported). ``regrowth_d_per_day`` / ``regrowth_g_per_day`` are
 the regression and regrowth rates.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("mouse_id", "str", "mouse identifier within its arm"),
-            Column("n_points", "int", "measurements used in the mouse's fit"),
-            Column("n_floored", "int", "zero volumes replaced by the log floor before the fit"),
-            Column("first_day", "float", "first measured day used"),
-            Column("last_day", "float", "last measured day used"),
-            Column(
-                "growth_rate_per_day",
-                "float",
-                "exponential growth rate k: slope of ln(volume) on day (per day)",
-            ),
-            Column(
-                "growth_rate_se",
-                "float",
-                "standard error of exponential growth rate k: slope of ln(volume) on day",
-            ),
-            Column("intercept_log_mm3", "float", "intercept of ln(volume) on day (ln mm3)"),
-            Column("r_squared", "float", "R^2 of the ln(volume) ~ day fit"),
-            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
-            Column(
-                "best_model",
-                "str",
-                "per-mouse model with the lowest AIC (exponential, linear, Gompertz, logistic, regression-regrowth)",
-                optional=True,
-            ),
-            Column(
-                "aic_exponential",
-                "float",
-                "AIC of the exponential model (least squares on ln volume)",
-                optional=True,
-            ),
-            Column("aic_linear", "float", "AIC of the linear model V = a + b t", optional=True),
-            Column("aic_gompertz", "float", "AIC of the Gompertz model", optional=True),
-            Column("aic_logistic", "float", "AIC of the logistic model", optional=True),
-            Column(
-                "aic_regrowth", "float", "AIC of the tumgr regression-regrowth model", optional=True
-            ),
-            Column(
-                "status_linear",
-                "str",
-                "fit status of the linear model (converged, too few points, not converged)",
-                optional=True,
-            ),
-            Column("status_gompertz", "str", "fit status of the Gompertz model", optional=True),
-            Column("status_logistic", "str", "fit status of the logistic model", optional=True),
-            Column(
-                "status_regrowth",
-                "str",
-                "fit status of the regression-regrowth model",
-                optional=True,
-            ),
-            Column(
-                "regrowth_d_per_day",
-                "float",
-                "regression rate d of f(t) = exp(-d t) + exp(g t) - 1 (tumgr)",
-                optional=True,
-            ),
-            Column(
-                "regrowth_g_per_day",
-                "float",
-                "regrowth rate g of f(t) = exp(-d t) + exp(g t) - 1 (tumgr)",
-                optional=True,
-            ),
-            Column(
-                "log_zero_rule",
-                "str",
-                "how zero volumes were treated on the log scale (drop or floor)",
-            ),
+        columns=_columns(
+            "arm",
+            "mouse_id",
+            "n_points",
+            "n_floored",
+            "first_day",
+            "last_day",
+            "growth_rate_per_day",
+            "growth_rate_se",
+            "intercept_log_mm3",
+            "r_squared",
+            "doubling_time_days",
+            opt("best_model"),
+            opt("aic_exponential"),
+            opt("aic_linear"),
+            opt("aic_gompertz"),
+            opt("aic_logistic"),
+            opt("aic_regrowth"),
+            opt("status_linear"),
+            opt("status_gompertz"),
+            opt("status_logistic"),
+            opt("status_regrowth"),
+            opt("regrowth_d_per_day"),
+            opt("regrowth_g_per_day"),
+            "log_zero_rule",
         ),
     ),
     Table(
@@ -360,96 +733,40 @@ random-slope fit is singular (a variance at zero or correlation ±1) or does not
 structure is used and ``fallback_note`` says why. ``reml_loglik`` and ``optimiser``: the best REML
 log-likelihood over several optimisers (statsmodels MixedLM and a profiled-REML optimiser on
 lme4's parametrisation). Growth rates agree with lme4 to the digits checked in the tests.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("n_mice", "int", "number of mice measured"),
-            Column("n_obs", "int", "measurements in the fit"),
-            Column(
-                "growth_rate_per_day",
-                "float",
-                "exponential growth rate k: slope of ln(volume) on day (per day)",
-            ),
-            Column(
-                "growth_rate_se",
-                "float",
-                "standard error of exponential growth rate k: slope of ln(volume) on day",
-            ),
-            Column(
-                "growth_rate_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of exponential growth rate k: slope of ln(volume) on day",
-            ),
-            Column(
-                "growth_rate_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of exponential growth rate k: slope of ln(volume) on day",
-            ),
-            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
-            Column(
-                "rate_diff_vs_control",
-                "float",
-                "growth-rate difference, arm minus control (ln volume per day; mixed model)",
-            ),
-            Column(
-                "rate_diff_se",
-                "float",
-                "standard error of difference in growth rate, arm minus reference (mixed model)",
-            ),
-            Column(
-                "rate_diff_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
-            ),
-            Column(
-                "rate_diff_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of difference in growth rate, arm minus reference (mixed model)",
-            ),
-            Column("z_value", "float", "Wald z statistic"),
-            Column(
-                "p_value", "float", "two-sided p-value of the estimate (method in p_value_method)"
-            ),
-            Column("p_value_method", "str", "test that produced p_value"),
-            Column(
-                "p_value_small_sample",
-                "float",
-                "small-sample p-value (method in p_value_small_sample_method)",
-            ),
-            Column("p_value_small_sample_method", "str", "test that produced p_value_small_sample"),
-            Column("df_satterthwaite", "float", "Satterthwaite degrees of freedom"),
-            Column(
-                "p_value_satterthwaite",
-                "float",
-                "t-test p-value with Satterthwaite degrees of freedom",
-            ),
-            Column(
-                "p_value_welch", "float", "Welch t-test on per-mouse slopes (Hather et al. 2014)"
-            ),
-            Column("welch_df", "float", "Welch degrees of freedom"),
-            Column("mean_per_mouse_rate_per_day", "float", "mean per mouse rate (per day)"),
-            Column(
-                "rate_based_tc",
-                "float",
-                "rate-based T/C exp((mean k_T - mean k_C) t) from per-mouse rates (Hather et al. 2014)",
-            ),
-            Column("rate_based_tc_lmm", "float", "rate-based T/C from the mixed-model rates"),
-            Column(
-                "tc_reference_day",
-                "float",
-                "last day of the per-mouse fits behind rate_based_tc (study day)",
-            ),
-            Column("tc_days", "float", "time t used by the rate-based T/C (days)"),
+        columns=_columns(
+            "arm",
+            "n_mice",
+            "n_obs",
+            "growth_rate_per_day",
+            "growth_rate_se",
+            "growth_rate_ci_low",
+            "growth_rate_ci_high",
+            "doubling_time_days",
+            "rate_diff_vs_control",
+            "rate_diff_se",
+            "rate_diff_ci_low",
+            "rate_diff_ci_high",
+            "z_value",
+            "p_value",
+            "p_value_method",
+            "p_value_small_sample",
+            "p_value_small_sample_method",
+            "df_satterthwaite",
+            "p_value_satterthwaite",
+            "p_value_welch",
+            "welch_df",
+            "mean_per_mouse_rate_per_day",
+            "rate_based_tc",
+            "rate_based_tc_lmm",
+            "tc_reference_day",
+            "tc_days",
             Column("model", "str", "growth model of the rates (mixed model or fallback)"),
-            Column("random_effects", "str", "random-effects structure of the selected mixed model"),
-            Column("reml_loglik", "float", "REML log-likelihood"),
-            Column("optimiser", "str", "optimiser that gave the best REML log-likelihood"),
-            Column("converged", "bool", "TRUE when the optimiser converged"),
-            Column(
-                "singular_fit",
-                "bool",
-                "random-effects covariance on the boundary (lme4's singularity rule)",
-            ),
-            Column("fallback_note", "str", "why a simpler random-effects structure was used"),
+            "random_effects",
+            "reml_loglik",
+            "optimiser",
+            "converged",
+            "singular_fit",
+            "fallback_note",
         ),
     ),
     Table(
@@ -464,28 +781,20 @@ rate of ``arm`` − rate of ``reference`` (per day) with SE, Wald confidence int
 p-value; ``p_holm`` adjusts the p-values over all pairs by Holm's step-down method.
 ``p_satterthwaite`` (t test with Satterthwaite df ``df_satterthwaite``) is the small-sample
 version, Holm-adjusted in ``p_holm_satterthwaite``.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("reference", "str", "arm the row is compared with"),
-            Column("estimate", "float", "estimated contrast (difference in growth rate)"),
-            Column("se", "float", "standard error"),
-            Column("ci_low", "float", "lower bound of the 95% confidence interval"),
-            Column("ci_high", "float", "upper bound of the 95% confidence interval"),
-            Column("z_value", "float", "Wald z statistic"),
-            Column(
-                "p_value", "float", "two-sided p-value of the estimate (method in p_value_method)"
-            ),
-            Column("p_holm", "float", "Holm-adjusted p-value over the pairwise comparisons"),
-            Column("df_satterthwaite", "float", "Satterthwaite degrees of freedom"),
-            Column(
-                "p_satterthwaite", "float", "t-test p-value with Satterthwaite degrees of freedom"
-            ),
-            Column(
-                "p_holm_satterthwaite",
-                "float",
-                "Holm-adjusted p_satterthwaite over the pairwise comparisons",
-            ),
-            Column("method", "str", "test and multiplicity adjustment"),
+        columns=_columns(
+            "arm",
+            "reference",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "z_value",
+            "p_value",
+            "p_holm",
+            "df_satterthwaite",
+            "p_satterthwaite",
+            "p_holm_satterthwaite",
+            "method",
         ),
     ),
     Table(
@@ -501,32 +810,22 @@ log-likelihood over the optimisers tried (all listed in ``optimisers_tried``), A
 fit converged or is singular (lme4's rule: a relative Cholesky factor element below 1e-4), the
 random-effect SDs and correlation and residual SD; ``selected`` marks the structure used in
 ``growth_model.tsv`` (the correlated one unless singular or not converged).""",
-        columns=(
-            Column(
-                "structure", "str", "random-effects structure (correlated, uncorrelated, intercept)"
-            ),
-            Column("random_effects", "str", "random-effects structure of the selected mixed model"),
-            Column("reml_loglik", "float", "REML log-likelihood"),
-            Column(
-                "aic", "float", "Akaike information criterion of the REML fit (lower is better)"
-            ),
-            Column("optimiser", "str", "optimiser that gave the best REML log-likelihood"),
-            Column("converged", "bool", "TRUE when the optimiser converged"),
-            Column(
-                "singular",
-                "bool",
-                "random-effects covariance on the boundary (lme4's singularity rule)",
-            ),
-            Column("sd_intercept", "float", "SD of the random intercept (ln mm3)"),
-            Column("sd_slope", "float", "SD of the random slope (per day)"),
-            Column(
-                "corr_intercept_slope", "float", "correlation of the random intercept and slope"
-            ),
-            Column("sd_residual", "float", "residual SD (ln mm3)"),
-            Column("n_obs", "int", "measurements in the fit"),
-            Column("n_mice", "int", "number of mice measured"),
-            Column("selected", "bool", "TRUE for the structure used in growth_model.tsv"),
-            Column("optimisers_tried", "str", "optimisers run for this structure"),
+        columns=_columns(
+            "structure",
+            "random_effects",
+            "reml_loglik",
+            "aic",
+            "optimiser",
+            "converged",
+            "singular",
+            "sd_intercept",
+            "sd_slope",
+            "corr_intercept_slope",
+            "sd_residual",
+            "n_obs",
+            "n_mice",
+            "selected",
+            "optimisers_tried",
         ),
     ),
     Table(
@@ -558,100 +857,40 @@ day t) treated / control. ``*_ci_low``/``*_ci_high``: percentile intervals from 
 that resamples mice within each arm (``bootstrap_resamples``, ``seed``, ``alpha`` in the analysis
 settings), so reruns give identical numbers. ``is_reference_day`` marks the study's
 ``reference_day`` or, by default, the last day on which every arm still has at least half of its mice.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("day", "float", "study day of the measurement"),
-            Column("is_reference_day", "bool", "TRUE on the study's reference day"),
-            Column("n_mice", "int", "number of mice measured"),
-            Column(
-                "mean_volume_mm3", "float", "mean tumour volume of the mice measured that day (mm3)"
-            ),
-            Column("sd_volume_mm3", "float", "standard deviation of the volume (mm3)"),
-            Column(
-                "sem_volume_mm3", "float", "standard error of the mean volume, SD/sqrt(n) (mm3)"
-            ),
-            Column("median_volume_mm3", "float", "median tumour volume (mm3)"),
-            Column(
-                "n_mice_fold_change",
-                "int",
-                "mice with a fold change that day (baseline volume > 0)",
-            ),
-            Column("mean_fold_change", "float", "mean of per-mouse fold changes V(t)/V(baseline)"),
-            Column(
-                "mean_fold_change_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of mean of per-mouse fold changes V(t)/V(baseline)",
-            ),
-            Column(
-                "mean_fold_change_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of mean of per-mouse fold changes V(t)/V(baseline)",
-            ),
-            Column("geomean_fold_change", "float", "geometric mean of per-mouse fold changes"),
-            Column("mean_baseline_volume_mm3", "float", "mean baseline volume (mm3)"),
-            Column("mean_delta_volume_mm3", "float", "mean delta volume (mm3)"),
-            Column("mean_auc_mm3_days", "float", "mean auc mm3 (days)"),
-            Column(
-                "fold_change_reduction_pct",
-                "float",
-                "fold-change reduction vs control, 100*(1 - FC_T/FC_C) (percent)",
-            ),
-            Column(
-                "fold_change_reduction_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
-            ),
-            Column(
-                "fold_change_reduction_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of fold-change reduction 100*(1 - FC_T/FC_C)",
-            ),
-            Column("tc_pct", "float", "%T/C = 100 * mean V_T / mean V_C (percent)"),
-            Column(
-                "tc_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of %T/C = 100 * mean V_T / mean V_C",
-            ),
-            Column(
-                "tc_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of %T/C = 100 * mean V_T / mean V_C",
-            ),
-            Column(
-                "nci_activity",
-                "str",
-                "NCI activity band of %T/C (<= 42% active, <= 10% highly active)",
-            ),
-            Column("ratio_c_t", "float", "mean control volume / mean treated volume"),
-            Column("tgi_pct", "float", "%TGI, volume-change definition 100*(1 - dT/dC) (percent)"),
-            Column(
-                "tgi_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of %TGI, volume change: 100*(1 - dT/dC), d = V(t) - V(baseline)",
-            ),
-            Column(
-                "tgi_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of %TGI, volume change: 100*(1 - dT/dC), d = V(t) - V(baseline)",
-            ),
-            Column(
-                "regression_pct", "float", "mean shrinkage below baseline when dT < 0 (percent)"
-            ),
-            Column(
-                "tgi_final_pct", "float", "%TGI, final-volume definition 100*(1 - T/C) (percent)"
-            ),
-            Column(
-                "tgi_final_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of %TGI, final-volume definition 100*(1 - T/C)",
-            ),
-            Column(
-                "tgi_final_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of %TGI, final-volume definition 100*(1 - T/C)",
-            ),
-            Column("auc_ratio", "float", "mean AUC treated / mean AUC control"),
-            Column("note", "str", "why a value is missing or how it was obtained"),
+        columns=_columns(
+            "arm",
+            "day",
+            "is_reference_day",
+            "n_mice",
+            "mean_volume_mm3",
+            "sd_volume_mm3",
+            "sem_volume_mm3",
+            "median_volume_mm3",
+            "n_mice_fold_change",
+            "mean_fold_change",
+            "mean_fold_change_ci_low",
+            "mean_fold_change_ci_high",
+            "geomean_fold_change",
+            "mean_baseline_volume_mm3",
+            "mean_delta_volume_mm3",
+            "mean_auc_mm3_days",
+            "fold_change_reduction_pct",
+            "fold_change_reduction_ci_low",
+            "fold_change_reduction_ci_high",
+            "tc_pct",
+            "tc_ci_low",
+            "tc_ci_high",
+            "nci_activity",
+            "ratio_c_t",
+            "tgi_pct",
+            "tgi_ci_low",
+            "tgi_ci_high",
+            "regression_pct",
+            "tgi_final_pct",
+            "tgi_final_ci_low",
+            "tgi_final_ci_high",
+            "auc_ratio",
+            "note",
         ),
     ),
     Table(
@@ -664,18 +903,16 @@ One row per mouse ({{ snakemake.wildcards.study }}): baseline day and volume, la
 area under the volume curve (trapezoid of raw volume from the baseline day, mm³·days) to the last
 measurement (``auc_mm3_days``) and to the reference day (``auc_reference_mm3_days``), and the volume
 and fold change V/V0 at the reference day (empty for a mouse not measured then).""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("mouse_id", "str", "mouse identifier within its arm"),
-            Column("baseline_day", "float", "day of the baseline measurement"),
-            Column("baseline_volume_mm3", "float", "volume at baseline (mm3)"),
-            Column("last_day", "float", "last measured day used"),
-            Column(
-                "auc_mm3_days", "float", "area under the volume curve, trapezoid rule (mm3 x days)"
-            ),
-            Column("auc_reference_mm3_days", "float", "auc reference mm3 (days)"),
-            Column("reference_volume_mm3", "float", "reference volume (mm3)"),
-            Column("reference_fold_change", "float", "fold change V/V0 on the reference day"),
+        columns=_columns(
+            "arm",
+            "mouse_id",
+            "baseline_day",
+            "baseline_volume_mm3",
+            "last_day",
+            "auc_mm3_days",
+            "auc_reference_mm3_days",
+            "reference_volume_mm3",
+            "reference_fold_change",
         ),
     ),
     Table(
@@ -694,46 +931,24 @@ duration)/(3.32·Td), treatment duration = last − first dose day of the arm's 
 ``model_growth_delay_days``: the delay implied by the fitted exponential growth rates
 (``growth_rate_per_day``), ln(V*/V0_T)/k_T − ln(V*/V0_C)/k_C — for a fold threshold the difference
 in doubling times times the number of doublings (Demidenko 2010) — shown for comparison.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("threshold", "str", "volume that defines the time-to-event for growth delay"),
-            Column("endpoint_rule", "str", "how the survival endpoint was obtained"),
-            Column("n_mice", "int", "number of mice measured"),
-            Column("n_events", "int", "mice that reached the volume threshold"),
-            Column("median_time_days", "float", "Kaplan-Meier median time to the threshold (days)"),
-            Column(
-                "median_time_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of Kaplan-Meier median time to the threshold",
-            ),
-            Column(
-                "median_time_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of Kaplan-Meier median time to the threshold",
-            ),
-            Column("control_median_time_days", "float", "control median time (days)"),
-            Column(
-                "growth_delay_days", "float", "tumour growth delay T - C of the median times (days)"
-            ),
-            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
-            Column("log_cell_kill_gross", "float", "gross log cell kill (T - C)/(3.32 Td)"),
-            Column("treatment_duration_days", "float", "last dose day minus first dose day"),
-            Column(
-                "log_cell_kill_net",
-                "float",
-                "net log cell kill ((T - C) - treatment duration)/(3.32 Td)",
-            ),
-            Column("note", "str", "why a value is missing or how it was obtained"),
-            Column(
-                "growth_rate_per_day",
-                "float",
-                "exponential growth rate k: slope of ln(volume) on day (per day)",
-            ),
-            Column(
-                "model_growth_delay_days",
-                "float",
-                "growth delay implied by the exponential growth rates (Demidenko 2010)",
-            ),
+        columns=_columns(
+            "arm",
+            "threshold",
+            "endpoint_rule",
+            "n_mice",
+            "n_events",
+            "median_time_days",
+            "median_time_ci_low",
+            "median_time_ci_high",
+            "control_median_time_days",
+            "growth_delay_days",
+            "doubling_time_days",
+            "log_cell_kill_gross",
+            "treatment_duration_days",
+            "log_cell_kill_net",
+            "note",
+            "growth_rate_per_day",
+            "model_growth_delay_days",
         ),
     ),
     Table(
@@ -749,31 +964,19 @@ baseline day; best average response = minimum running mean of ΔV%; no measureme
 the whole curve (``window`` says which). mRECIST: CR if BR < −95 % and BAR < −40 %, PR if BR < −50 %
 and BAR < −20 %, SD if BR < 35 % and BAR < 30 %, else PD (strict). Agrees with Xeva on all 849 PDXE
 breast curves.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("mouse_id", "str", "mouse identifier within its arm"),
-            Column("n_measurements", "int", "measurements of the mouse"),
-            Column("first_day", "float", "first measured day used"),
-            Column("last_day", "float", "last measured day used"),
-            Column("volume_offset_mm3", "float", "volume offset (mm3)"),
-            Column(
-                "window",
-                "str",
-                "days used for best response (from mrecist_min_day, or the whole curve)",
-            ),
-            Column(
-                "best_response_pct",
-                "float",
-                "best response: min over days >= 10 of 100*(V - V0)/V0 (Gao et al. 2015)",
-            ),
-            Column("best_response_day", "float", "day of the best response"),
-            Column(
-                "best_avg_response_pct",
-                "float",
-                "best average response: min over days >= 10 of the running mean of the responses",
-            ),
-            Column("best_avg_response_day", "float", "day of the best average response"),
-            Column("mrecist", "str", "modified RECIST class (Gao et al. 2015): CR, PR, SD, PD"),
+        columns=_columns(
+            "arm",
+            "mouse_id",
+            "n_measurements",
+            "first_day",
+            "last_day",
+            "volume_offset_mm3",
+            "window",
+            "best_response_pct",
+            "best_response_day",
+            "best_avg_response_pct",
+            "best_avg_response_day",
+            "mrecist",
         ),
     ),
     Table(
@@ -784,48 +987,20 @@ breast curves.""",
         caption="""\
 mRECIST counts per arm ({{ snakemake.wildcards.study }}), response rate (CR + PR)/N and disease-control
 rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence intervals.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("n_mice", "int", "number of mice measured"),
-            Column("n_cr", "int", "mice with mRECIST complete response"),
-            Column("n_pr", "int", "mice with mRECIST partial response"),
-            Column("n_sd", "int", "mice with mRECIST stable disease"),
-            Column("n_pd", "int", "mice with mRECIST progressive disease"),
-            Column(
-                "n_unclassified",
-                "int",
-                "mice without an mRECIST call (no measurement in the window)",
-            ),
-            Column(
-                "response_rate_pct",
-                "float",
-                "response rate (CR + PR) / n (percent; exact Clopper-Pearson CI)",
-            ),
-            Column(
-                "response_rate_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of response rate (CR + PR) / n",
-            ),
-            Column(
-                "response_rate_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of response rate (CR + PR) / n",
-            ),
-            Column(
-                "disease_control_rate_pct",
-                "float",
-                "disease-control rate (CR + PR + SD) / n (percent)",
-            ),
-            Column(
-                "disease_control_rate_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
-            ),
-            Column(
-                "disease_control_rate_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
-            ),
+        columns=_columns(
+            "arm",
+            "n_mice",
+            "n_cr",
+            "n_pr",
+            "n_sd",
+            "n_pd",
+            "n_unclassified",
+            "response_rate_pct",
+            "response_rate_ci_low",
+            "response_rate_ci_high",
+            "disease_control_rate_pct",
+            "disease_control_rate_ci_low",
+            "disease_control_rate_ci_high",
         ),
     ),
     Table(
@@ -833,7 +1008,6 @@ rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence inter
         "tables/exclusions_efficacy.tsv",
         stage="efficacy",
         section="Efficacy",
-        caption="",
         columns=EXCLUSIONS,
     ),
     Table(
@@ -841,7 +1015,6 @@ rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence inter
         "tables/exclusions_response.tsv",
         stage="efficacy",
         section="Efficacy",
-        caption="",
         columns=EXCLUSIONS,
     ),
     Table(
@@ -859,12 +1032,12 @@ at the last measured day otherwise), ``last_below`` (TumGrowth: last day at or b
 threshold), ``interpolate`` (log-linear interpolation between the bracketing days) or
 ``fold_baseline`` (first day at ``endpoint_fold`` times the mouse's first volume). The column
 records the rule and its threshold. Empty when the study configures no survival endpoint.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("mouse_id", "str", "mouse identifier within its arm"),
-            Column("time_days", "float", "time to event or censoring (days)"),
-            Column("event", "int", "1 = died or reached the humane endpoint, 0 = censored"),
-            Column("endpoint_rule", "str", "how the survival endpoint was obtained"),
+        columns=_columns(
+            "arm",
+            "mouse_id",
+            "time_days",
+            "event",
+            "endpoint_rule",
         ),
     ),
     Table(
@@ -881,29 +1054,17 @@ flat at exactly 50%, as in GraphPad Prism); an empty median or limit means **not
 never a substitute number. RMST is the area under the curve up to a horizon common to all arms
 (``rmst_horizon_days`` = the smallest of the arms' last follow-up times).
 ``median_followup_days`` is the median follow-up by the reverse Kaplan–Meier method.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("n", "int", "number of mice"),
-            Column("events", "int", "number of events (death or humane endpoint)"),
-            Column(
-                "median_days", "float", "Kaplan-Meier median survival (days; empty = not reached)"
-            ),
-            Column(
-                "median_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of Kaplan-Meier median survival",
-            ),
-            Column(
-                "median_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of Kaplan-Meier median survival",
-            ),
-            Column("rmst_days", "float", "restricted mean survival time up to rmst_horizon_days"),
-            Column("rmst_horizon_days", "float", "common horizon of the RMST (days)"),
-            Column(
-                "median_followup_days", "float", "median follow-up by reverse Kaplan-Meier (days)"
-            ),
-            Column("note", "str", "why a value is missing or how it was obtained"),
+        columns=_columns(
+            "arm",
+            "n",
+            "events",
+            "median_days",
+            "median_ci_low",
+            "median_ci_high",
+            "rmst_days",
+            "rmst_horizon_days",
+            "median_followup_days",
+            "note",
         ),
     ),
     Table(
@@ -922,103 +1083,41 @@ Cox likelihood is monotone); the ratio of median survival times (arm / reference
 CI (KB #718, exponential assumption) and the percent increase in median survival. When all
 reference events come before any event of the arm (complete separation) the Cox HR is not
 reported and ``hr_flag`` says why. ``p_holm``: log-rank p-values Holm-adjusted over all rows.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("reference", "str", "arm the row is compared with"),
-            Column("comparison", "str", "which arms are compared"),
-            Column("n_arm", "int", "mice in the arm"),
-            Column("n_reference", "int", "mice in the reference arm"),
-            Column("events_arm", "int", "events in the arm"),
-            Column("events_reference", "int", "events in the reference arm"),
-            Column("logrank_chisq", "float", "log-rank (Mantel-Cox) chi-square, 1 df"),
-            Column("logrank_p", "float", "log-rank (Mantel-Cox) p-value"),
-            Column("gbw_chisq", "float", "Gehan-Breslow-Wilcoxon chi-square"),
-            Column("gbw_p", "float", "Gehan-Breslow-Wilcoxon p-value"),
-            Column(
-                "hr",
-                "float",
-                "hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-            ),
-            Column(
-                "hr_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-            ),
-            Column(
-                "hr_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-            ),
-            Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
-            Column(
-                "hr_flag",
-                "str",
-                "why the Cox hazard ratio is not reported (e.g. complete separation)",
-            ),
-            Column("hr_mh", "float", "hazard ratio by the Mantel-Haenszel method (GraphPad Prism)"),
-            Column(
-                "hr_mh_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of hazard ratio by the Mantel-Haenszel method (GraphPad Prism)",
-            ),
-            Column(
-                "hr_mh_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of hazard ratio by the Mantel-Haenszel method (GraphPad Prism)",
-            ),
-            Column(
-                "hr_logrank", "float", "hazard ratio by the log-rank (O/E) method (GraphPad Prism)"
-            ),
-            Column(
-                "hr_logrank_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of hazard ratio by the log-rank (O/E) method (GraphPad Prism)",
-            ),
-            Column(
-                "hr_logrank_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of hazard ratio by the log-rank (O/E) method (GraphPad Prism)",
-            ),
-            Column(
-                "hr_firth",
-                "float",
-                "Firth-penalised Cox hazard ratio (finite under complete separation)",
-            ),
-            Column(
-                "hr_firth_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of Firth-penalised Cox hazard ratio (finite under complete separation)",
-            ),
-            Column(
-                "hr_firth_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of Firth-penalised Cox hazard ratio (finite under complete separation)",
-            ),
-            Column(
-                "hr_firth_p",
-                "float",
-                "p-value of Firth-penalised Cox hazard ratio (finite under complete separation)",
-            ),
-            Column("median_arm_days", "float", "median arm (days)"),
-            Column("median_reference_days", "float", "median reference (days)"),
-            Column("median_ratio", "float", "ratio of median survival times (arm / reference)"),
-            Column(
-                "median_ratio_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
-            ),
-            Column(
-                "median_ratio_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of ratio of median survival times (arm / reference)",
-            ),
-            Column(
-                "median_increase_pct",
-                "float",
-                "increase of median survival over the reference, 100*(ratio - 1) (percent)",
-            ),
-            Column("p_holm", "float", "Holm-adjusted p-value over the pairwise comparisons"),
-            Column("note", "str", "why a value is missing or how it was obtained"),
+        columns=_columns(
+            "arm",
+            "reference",
+            "comparison",
+            "n_arm",
+            "n_reference",
+            "events_arm",
+            "events_reference",
+            "logrank_chisq",
+            "logrank_p",
+            "gbw_chisq",
+            "gbw_p",
+            "hr",
+            "hr_ci_low",
+            "hr_ci_high",
+            "hr_p",
+            "hr_flag",
+            "hr_mh",
+            "hr_mh_ci_low",
+            "hr_mh_ci_high",
+            "hr_logrank",
+            "hr_logrank_ci_low",
+            "hr_logrank_ci_high",
+            "hr_firth",
+            "hr_firth_ci_low",
+            "hr_firth_ci_high",
+            "hr_firth_p",
+            "median_arm_days",
+            "median_reference_days",
+            "median_ratio",
+            "median_ratio_ci_low",
+            "median_ratio_ci_high",
+            "median_increase_pct",
+            "p_holm",
+            "note",
         ),
     ),
     Table(
@@ -1032,14 +1131,14 @@ log-rank test (R ``survdiff``, k − 1 df), the k-arm Gehan–Breslow–Wilcoxon
 log-rank test for trend (1 df) with scores 1..k in the study file's arm order — meaningful
 only when that order is a dose order. The ``note`` column explains a missing test (fewer than
 three arms, or no survival endpoint configured).""",
-        columns=(
-            Column("test", "str", "test across all arms"),
-            Column("arms", "str", "arms included in the test"),
-            Column("scores", "str", "scores of the trend test per arm"),
-            Column("chisq", "float", "chi-square statistic of the test"),
-            Column("df", "int", "degrees of freedom of the test"),
-            Column("p", "float", "p-value of the test"),
-            Column("note", "str", "why a value is missing or how it was obtained"),
+        columns=_columns(
+            "test",
+            "arms",
+            "scores",
+            "chisq",
+            "df",
+            "p",
+            "note",
         ),
     ),
     Table(
@@ -1058,9 +1157,9 @@ only when every mouse has an endpoint or the study configures no survival endpoi
     Table(
         "panel_curves",
         "tables/panel_curves.tsv",
-        scope="panel",
         stage="panel_summary",
         section="Panel",
+        scope="panel",
         caption="""\
 Per-curve metrics of every model of panel **{{ snakemake.wildcards.panel }}**: one row per
 mouse (model, arm, mouse): growth rate of the exponential fit (ln volume per day), doubling
@@ -1069,73 +1168,55 @@ time, best response and best average response (percent volume change from baseli
 the time to the endpoint of the study file (time to double with ``endpoint_rule:
 fold_baseline``, ``endpoint_fold: 2``). Each model's full outputs are in
 ``results/<panel>.<model>/``.""",
-        columns=(
-            Column("model", "str", "PDX model id (split_by value)"),
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("mouse_id", "str", "mouse identifier within its arm"),
-            Column("n_measurements", "int", "measurements of the mouse"),
-            Column(
-                "growth_rate_per_day",
-                "float",
-                "exponential growth rate k: slope of ln(volume) on day (per day)",
-            ),
-            Column(
-                "growth_rate_se",
-                "float",
-                "standard error of exponential growth rate k: slope of ln(volume) on day",
-            ),
-            Column("r_squared", "float", "R^2 of the ln(volume) ~ day fit"),
-            Column("doubling_time_days", "float", "doubling time ln 2 / k (days; only when k > 0)"),
-            Column(
-                "best_response_pct",
-                "float",
-                "best response: min over days >= 10 of 100*(V - V0)/V0 (Gao et al. 2015)",
-            ),
-            Column(
-                "best_avg_response_pct",
-                "float",
-                "best average response: min over days >= 10 of the running mean of the responses",
-            ),
-            Column("mrecist", "str", "modified RECIST class (Gao et al. 2015): CR, PR, SD, PD"),
-            Column(
-                "auc_mm3_days", "float", "area under the volume curve, trapezoid rule (mm3 x days)"
-            ),
-            Column("endpoint_time_days", "float", "endpoint time (days)"),
-            Column("endpoint_event", "int", "1 = the curve reached the endpoint, 0 = censored"),
-            Column("endpoint_rule", "str", "how the survival endpoint was obtained"),
+        columns=_columns(
+            "model",
+            "arm",
+            "mouse_id",
+            "n_measurements",
+            "growth_rate_per_day",
+            "growth_rate_se",
+            "r_squared",
+            "doubling_time_days",
+            "best_response_pct",
+            "best_avg_response_pct",
+            "mrecist",
+            "auc_mm3_days",
+            "endpoint_time_days",
+            "endpoint_event",
+            "endpoint_rule",
         ),
     ),
     Table(
         "panel_summary",
         "tables/panel_summary.tsv",
-        scope="panel",
         stage="panel_summary",
         section="Panel",
-        caption="",
+        scope="panel",
         columns=CROSS_STUDY,
     ),
     Table(
         "panel_qc",
         "tables/panel_qc.tsv",
-        scope="panel",
         stage="panel_summary",
         section="Panel",
-        caption="",
+        scope="panel",
         columns=QC_COUNTS,
     ),
     Table(
         "mrecist_matrix",
         "tables/mrecist_matrix.tsv",
-        scope="panel",
         stage="panel_summary",
         section="Panel",
+        scope="panel",
         caption="""\
 mRECIST call of every curve of panel **{{ snakemake.wildcards.panel }}**, models (rows) ×
 treatments (columns; control first, then by number of models tested). Empty: the model was not
 tested with that treatment; ``NA``: the curve could not be classified (no measurement after
 day 10); several mice in one arm are joined with ``/``. Calls follow Gao et al. 2015 (Nat Med
 21:1318) exactly as Xeva computes them.""",
-        columns=(Column("model", "str", "PDX model id (split_by value)"),),
+        columns=_columns(
+            "model",
+        ),
         extra=Column(
             "*", "str", "mRECIST call(s) of the model under this treatment (empty: not tested)"
         ),
@@ -1143,65 +1224,37 @@ day 10); several mice in one arm are joined with ``/``. Calls follow Gao et al. 
     Table(
         "response_rates",
         "tables/response_rates.tsv",
-        scope="panel",
         stage="panel_summary",
         section="Panel",
+        scope="panel",
         caption="""\
 Response per treatment across the models of panel **{{ snakemake.wildcards.panel }}**: counts
 of CR, PR, SD and PD curves, response rate 100·(CR + PR)/N and disease-control rate
 100·(CR + PR + SD)/N with exact Clopper–Pearson 95% intervals, and the median best response.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("n_models", "int", "models tested with the treatment"),
-            Column("n_mice", "int", "number of mice measured"),
-            Column("n_cr", "int", "mice with mRECIST complete response"),
-            Column("n_pr", "int", "mice with mRECIST partial response"),
-            Column("n_sd", "int", "mice with mRECIST stable disease"),
-            Column("n_pd", "int", "mice with mRECIST progressive disease"),
-            Column(
-                "n_unclassified",
-                "int",
-                "mice without an mRECIST call (no measurement in the window)",
-            ),
-            Column(
-                "response_rate_pct",
-                "float",
-                "response rate (CR + PR) / n (percent; exact Clopper-Pearson CI)",
-            ),
-            Column(
-                "response_rate_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of response rate (CR + PR) / n",
-            ),
-            Column(
-                "response_rate_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of response rate (CR + PR) / n",
-            ),
-            Column(
-                "disease_control_rate_pct",
-                "float",
-                "disease-control rate (CR + PR + SD) / n (percent)",
-            ),
-            Column(
-                "disease_control_rate_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
-            ),
-            Column(
-                "disease_control_rate_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of disease-control rate (CR + PR + SD) / n",
-            ),
-            Column("median_best_response_pct", "float", "median best response (percent)"),
+        columns=_columns(
+            "arm",
+            "n_models",
+            "n_mice",
+            "n_cr",
+            "n_pr",
+            "n_sd",
+            "n_pd",
+            "n_unclassified",
+            "response_rate_pct",
+            "response_rate_ci_low",
+            "response_rate_ci_high",
+            "disease_control_rate_pct",
+            "disease_control_rate_ci_low",
+            "disease_control_rate_ci_high",
+            "median_best_response_pct",
         ),
     ),
     Table(
         "time_to_double",
         "tables/time_to_double.tsv",
-        scope="panel",
         stage="panel_summary",
         section="Panel",
+        scope="panel",
         caption="""\
 Time to the per-curve endpoint (time to tumour doubling when the panel sets ``endpoint_rule:
 fold_baseline`` and ``endpoint_fold: 2``) per treatment across the models of panel
@@ -1209,53 +1262,27 @@ fold_baseline`` and ``endpoint_fold: 2``) per treatment across the models of pan
 (log transform), and each treatment against the control curves: log-rank p, Cox hazard ratio
 (Efron ties; flagged under complete separation) and ratio of medians. Curves of different
 models are independent tumours.""",
-        columns=(
-            Column("arm", "str", "treatment arm (group) as named in the data"),
-            Column("n", "int", "number of mice"),
-            Column("events", "int", "number of events (death or humane endpoint)"),
-            Column(
-                "median_days", "float", "Kaplan-Meier median survival (days; empty = not reached)"
-            ),
-            Column(
-                "median_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of Kaplan-Meier median survival",
-            ),
-            Column(
-                "median_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of Kaplan-Meier median survival",
-            ),
-            Column("logrank_p", "float", "log-rank (Mantel-Cox) p-value"),
-            Column(
-                "hr",
-                "float",
-                "hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-            ),
-            Column(
-                "hr_ci_low",
-                "float",
-                "lower bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-            ),
-            Column(
-                "hr_ci_high",
-                "float",
-                "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
-            ),
-            Column(
-                "hr_flag",
-                "str",
-                "why the Cox hazard ratio is not reported (e.g. complete separation)",
-            ),
-            Column("median_ratio", "float", "ratio of median survival times (arm / reference)"),
+        columns=_columns(
+            "arm",
+            "n",
+            "events",
+            "median_days",
+            "median_ci_low",
+            "median_ci_high",
+            "logrank_p",
+            "hr",
+            "hr_ci_low",
+            "hr_ci_high",
+            "hr_flag",
+            "median_ratio",
         ),
     ),
     Table(
         "summary",
         "summary.tsv",
-        scope="run",
         stage="cross_study_summary",
         section="Across studies",
+        scope="run",
         caption="""\
 One row per treated arm of every study: the control, the reference day, the fold-change reduction
 (with its bootstrap 95% CI), %T/C and %TGI at the reference day, the growth-rate difference from the
@@ -1267,9 +1294,9 @@ endpoint) or could not be estimated; the study's own tables say why.""",
     Table(
         "exclusions_summary",
         "exclusions_summary.tsv",
-        scope="run",
         stage="cross_study_summary",
         section="Across studies",
+        scope="run",
         caption="""\
 Counts per study and analysis step of the measurements or mice left out (``n_excluded``) and of
 the notes raised while reading the data (``n_notes``). Each study's ``tables/exclusions*.tsv`` and
@@ -1279,13 +1306,13 @@ the notes raised while reading the data (``n_notes``). Each study's ``tables/exc
     Table(
         "panel_manifest",
         "chunk_{chunk}.manifest.tsv",
-        scope="chunk",
         stage="panel_chunk",
-        columns=(
-            Column("unit_id", "str", "panel model's results folder"),
-            Column("model", "str", "PDX model id (split_by value)"),
-            Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
-            Column("status", "str", "computed, or restored from the cache"),
+        scope="chunk",
+        columns=_columns(
+            "unit_id",
+            "model",
+            "fingerprint",
+            "status",
         ),
     ),
 )
