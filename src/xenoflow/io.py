@@ -266,6 +266,17 @@ def write_bytes(data: bytes, path: str | Path, atomic: bool = True) -> None:
         tmp.write_bytes(data)
 
 
+def write_documents(documents: Mapping[str, str | bytes], paths: Any, atomic: bool = True) -> None:
+    """Write text or binary documents (``summary.md``, ``study.xlsx`` ...) to their paths
+    (a mapping, or an object with one attribute per output name such as ``snakemake.output``)."""
+    for name, content in documents.items():
+        path = paths[name] if isinstance(paths, Mapping) else getattr(paths, name)
+        if isinstance(content, bytes):
+            write_bytes(content, path, atomic)
+        else:
+            write_text(content, path, atomic)
+
+
 def write_captions(folder: str | Path) -> dict[str, str]:
     """Write each output's report caption (:func:`xenoflow.tables.caption_rst`) to
     ``folder/<name>.rst`` (only when its text changed) and return name -> absolute path."""

@@ -253,12 +253,9 @@ def write_unit(
     for name, path in paths.items():
         io.write_encoded(encoded[name], path, atomic=False)
     if writes_exports(unit):
-        for name, content in stages.run_summary(unit, tables).items():
-            path = unit_dir / registry.output(name).path
-            if isinstance(content, bytes):
-                io.write_bytes(content, path, atomic=False)
-            else:
-                io.write_text(content, path, atomic=False)
+        documents = stages.run_summary(unit, tables)
+        paths = {name: unit_dir / registry.output(name).path for name in documents}
+        io.write_documents(documents, paths, atomic=False)
     if figures is not None:
         figures(unit, tables, unit_dir)
 

@@ -77,16 +77,6 @@ def write_outputs(out: Outputs, outputs: Any) -> None:
     io.write_tables(out.tables, outputs)
 
 
-def write_documents(documents: dict[str, str | bytes], outputs: Any) -> None:
-    """Write text or binary documents (``study.xlsx``, ``summary.md`` ...) to their outputs."""
-    for name, content in documents.items():
-        path = getattr(outputs, name)
-        if isinstance(content, bytes):
-            io.write_bytes(content, path)
-        else:
-            io.write_text(content, path)
-
-
 def _clean(snakemake: Any) -> None:
     if getattr(snakemake.params, "study_dir", None):
         shutil.rmtree(snakemake.params.study_dir, ignore_errors=True)

@@ -1,7 +1,7 @@
 """Snakemake adapter: plain-language summary, Excel workbook and Prism file of one study."""
 
-from xenoflow import stages
-from xenoflow.workflow import read_inputs, script_context, write_documents
+from xenoflow import io, stages
+from xenoflow.workflow import read_inputs, script_context
 
 with script_context(snakemake) as study:
-    write_documents(stages.run_summary(study, read_inputs(snakemake.input)), snakemake.output)
+    io.write_documents(stages.run_summary(study, read_inputs(snakemake.input)), snakemake.output)
