@@ -7,8 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from lifelines import CoxPHFitter
-from lifelines.statistics import logrank_test, multivariate_logrank_test
 
 from xenoflow import survival as sv
 from xenoflow import survtests as st
@@ -509,6 +507,10 @@ def test_cox_on_400_subjects_with_heavy_ties_equals_r():
 def test_lifelines_logrank_gives_r_chisq(pair: tuple[str, str]) -> None:
     """lifelines' log-rank is R's number here (survdiff calls above); st.logrank is kept for
     speed (~100 x faster, see the survtests module docstring) and for the cases below."""
+    logrank_test = pytest.importorskip("lifelines.statistics").logrank_test
+    multivariate_logrank_test = pytest.importorskip(
+        "lifelines.statistics"
+    ).multivariate_logrank_test
     t, e, _, x = _pair(*pair)
     a, b = x == 1, x == 0
     assert logrank_test(t[a], t[b], e[a], e[b]).test_statistic == pytest.approx(
@@ -530,6 +532,10 @@ def test_lifelines_logrank_differs_from_r_without_expected_events() -> None:
     survdiff(Surv(1:4, c(0,0,0,0)) ~ c("a","a","b","b"))$pvalue -> NaN (chisq 0 on -1 df)
     survdiff(Surv(time, event) ~ arm, data = d, rho = 1)$chisq = 11.0056810321445 (d above)
     """
+    logrank_test = pytest.importorskip("lifelines.statistics").logrank_test
+    multivariate_logrank_test = pytest.importorskip(
+        "lifelines.statistics"
+    ).multivariate_logrank_test
     t = np.array([5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3], dtype=float)
     e = np.array([1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 0], dtype=float)
     g = np.array(list("aaaabbbbccc"), dtype=object)
@@ -557,6 +563,7 @@ def test_lifelines_cox_differs_from_r() -> None:
     tables' 10-significant-digit output. Under complete separation R warns and stops at a
     huge coefficient, lifelines at another one; ours flags it (test above).
     """
+    CoxPHFitter = pytest.importorskip("lifelines").CoxPHFitter
     t, e, _, x = _pair("High", "Control")
     r_hr = PAIRS[("High", "Control")][1]
     assert st.cox_binary(t, e, x)["hr"] == pytest.approx(r_hr, rel=1e-9)
