@@ -15,13 +15,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import io
 from . import tables as registry
 from .config import Study, load_study
 from .errors import XenoflowError
-from .stages import Outputs
+
+if TYPE_CHECKING:  # the stages (and pandas, scipy) are imported by the scripts that run them
+    from .stages import Outputs
 
 log = logging.getLogger("xenoflow")
 
