@@ -109,3 +109,28 @@ def test_a_column_is_described_once():
                 assert column.dtype == shared.dtype, (spec.name, column.name)
             if shared is None:
                 pytest.fail(f"{spec.name}.{column.name} is not in the vocabulary")
+
+
+def test_a_study_without_arms_takes_them_from_the_data(tmp_path):
+    """Issue 19: a study file without ``arms`` (allowed by the schema) crashed in the summary;
+    every stage now takes the arms of the validated measurements (control first)."""
+    text = TINY.read_text(encoding="utf-8")
+    start = text.index("arms:")
+    end = text.index("\n", text.index("doses:", start))
+    bare = tmp_path / "tiny_long.yaml"
+    bare.write_text(text[:start] + text[end + 1 :], encoding="utf-8")
+    data = TINY.parent / ".." / ".." / "data" / "tiny_long.csv"
+    bare.write_text(
+        bare.read_text(encoding="utf-8").replace("../../data/tiny_long.csv", str(data.resolve())),
+        encoding="utf-8",
+    )
+    study = load_study(bare, {"bootstrap_resamples": 200})
+    assert study.arms == ()
+    listed = load_study(TINY, {"bootstrap_resamples": 200})
+    tables = stages.analyse_study(study, read_source(study))
+    documents = stages.run_summary(study, tables)
+    assert "Drug" in documents["summary_md"]
+    expected = stages.analyse_study(listed, read_source(listed))
+    for name in ("response_summary", "efficacy", "growth_model", "survival", "survival_tests"):
+        pd.testing.assert_frame_equal(tables[name], expected[name], obj=name)
+    assert tables["response_summary"]["arm"].tolist() == ["Vehicle", "Drug"]

@@ -23,6 +23,7 @@ them, so that a job that only computes tables never imports matplotlib or seabor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ import pandas as pd
 
 from . import efficacy, export, growth, ingest, io, summary, survival
 from . import tables as registry
-from .config import Study
+from .config import Arm, Study
 
 Tables = dict[str, pd.DataFrame]
 
@@ -42,6 +43,15 @@ class Outputs:
 
     tables: Tables
     facts: dict[str, Any] = field(default_factory=dict)
+
+
+def with_arms(study: Study, measurements: pd.DataFrame) -> Study:
+    """The study with its arms: those of the study file, or, for a file without ``arms``, the
+    arms of the validated measurements in their order (control first, as ingest sorts them)."""
+    if study.arms:
+        return study
+    found = dict.fromkeys(measurements["arm"].tolist())
+    return dataclasses.replace(study, arms=tuple(Arm(str(a)) for a in found))
 
 
 def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None = None) -> Outputs:
@@ -60,6 +70,7 @@ def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None
 def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Per-mouse fits, mixed model and contrasts (:func:`xenoflow.growth.analyse_study`)."""
     measurements = tables["measurements"]
+    study = with_arms(study, measurements)
     result = growth.analyse_study(measurements, study)
     return Outputs(
         {
@@ -76,6 +87,7 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
 def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Efficacy metrics, growth delay and mRECIST (:func:`xenoflow.efficacy.analyse_study`);
     ``growth_model`` (for the control doubling time) is used when present."""
+    study = with_arms(study, tables["measurements"])
     result = efficacy.analyse_study(study, tables["measurements"], tables.get("growth_model"))
     return Outputs(
         {
@@ -104,7 +116,9 @@ def run_survival(
     if study.survival_data is not None and recorded is None:
         raise ValueError(f"{study.study_id}: the recorded survival table was not read")
     measurements = tables["measurements"]
+    # a recorded table is checked against the study file's arms (none listed: its own arms)
     endpoints = survival.study_endpoints(study, measurements, recorded)
+    study = with_arms(study, measurements)
     source = study.survival_data.name if study.survival_data else ""
     alpha = study.settings["alpha"]
     result = survival.analyse(
@@ -136,6 +150,7 @@ STUDY_TABLES = [
 
 def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, str | bytes]:
     """Plain-language summary (md, html), Excel workbook and Prism file of one study."""
+    study = with_arms(study, tables["measurements"])
     title, sections = summary.study_summary(study, tables)
     sheets = {name: tables[name] for name in STUDY_TABLES}
     return {
