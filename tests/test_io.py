@@ -3,6 +3,9 @@ read back to exactly what :func:`xenoflow.io.normalise` gives in memory."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -154,3 +157,14 @@ def test_missing_count_reads_back_as_float(tmp_path):
     assert back["df"].tolist()[0] == 2.0 and np.isnan(back["df"].tolist()[1])
     io.write_table("survival_overall", df, tmp_path / "survival_overall.tsv")
     pd.testing.assert_frame_equal(io.read_table(tmp_path / "survival_overall.tsv"), back)
+
+
+def test_written_files_honour_the_umask(tmp_path):
+    """Issue 19: atomic writes went through mkstemp (0600), so colleagues could not read them."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    io.write_table("warnings", io.empty_table("warnings"), tmp_path / "a" / "warnings.tsv")
+    io.write_text("x", tmp_path / "a" / "note.md")
+    for name in ("warnings.tsv", "note.md"):
+        assert stat.S_IMODE((tmp_path / "a" / name).stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o777 & ~mask

@@ -40,6 +40,18 @@ FLOAT_FORMAT = "%.10g"
 EXCLUSION_COLUMNS = tables.columns("exclusions")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _process_umask() -> int:
+    # os.umask can only be read by setting it; done once, when the module is imported
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of every file written: what ``open`` gives under the process's umask (0644 under the
+#: usual 022), also for atomic writes, whose temporary files ``mkstemp`` makes 0600.
+FILE_MODE = 0o666 & ~_process_umask()
 _CSV: dict[str, Any] = {"delimiter": "\t", "lineterminator": "\n", "quotechar": '"'}
 
 
@@ -56,6 +68,7 @@ def atomic_path(path: str | Path, atomic: bool = True) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
