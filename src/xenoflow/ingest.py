@@ -289,18 +289,18 @@ def _column_names(study: Study) -> dict[str, str]:
 
 
 def _locate(header: list[str], names: dict[str, str], study: Study) -> dict[str, int]:
-    """Position of each canonical column present in the file (case-insensitive match)."""
+    """Position of each canonical column present in the file (case-insensitive match). Every
+    column the study file maps that the header lacks is named in one error."""
     lower = {h.lower(): j for j, h in enumerate(header)}
-    found = {}
-    for canonical, name in names.items():
-        if name.lower() in lower:
-            found[canonical] = lower[name.lower()]
-        elif canonical in study.columns:
-            raise InputError(
-                f"{study.data.name}: row 1: column '{name}' (mapped to '{canonical}' by the "
-                f"study file's 'columns') is not in the header; the header has: "
-                f"{', '.join(header)}"
-            )
+    found = {c: lower[n.lower()] for c, n in names.items() if n.lower() in lower}
+    absent = [(c, n) for c, n in names.items() if c not in found and c in study.columns]
+    if absent:
+        what, verb = ("column", "is") if len(absent) == 1 else ("columns", "are")
+        listed = ", ".join(f"'{n}' (mapped to '{c}')" for c, n in absent)
+        raise InputError(
+            f"{study.data.name}: row 1: {what} {listed} by the study file's 'columns' {verb} "
+            f"not in the header; the header has: {', '.join(header)}"
+        )
     return found
 
 

@@ -38,6 +38,14 @@ CASES: dict[str, tuple[object, dict, list[str]]] = {
         {"columns": {"volume_mm3": "Volume"}},
         ["column 'Volume' (mapped to 'volume_mm3'"],
     ),
+    "two_unknown_column_mappings": (
+        GOOD,
+        {"columns": {"volume_mm3": "Volume", "day": "Time"}},
+        [
+            "row 1: columns 'Time' (mapped to 'day'), 'Volume' (mapped to 'volume_mm3') by the "
+            "study file's 'columns' are not in the header"
+        ],
+    ),
     "text_na": (
         edit("Drug,1,7,90", "Drug,1,7,n/a"),
         {},
