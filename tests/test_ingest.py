@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 import yaml
@@ -313,3 +314,48 @@ def test_curve_notes_equal_the_grouped_checks():
             }
         )
         assert repr(_curve_notes(df)) == repr(grouped(df))
+
+
+# ---- lab layouts: a title above the header, a units row below it (issue 19) ---------------
+
+TITLED = "Study XF-12: tumour volumes;;;\nexported 2026-11-02;;;\n" + LONG.replace(
+    "arm,mouse_id,day,volume_mm3\n", "arm;mouse_id;day;volume_mm3\n;;d;mm3\n"
+).replace(",", ";")
+
+
+def test_header_row_and_skip_rows_read_a_lab_sheet(tmp_path):
+    plain = run(tmp_path, LONG)
+    lab = run(tmp_path, TITLED, header_row=3, skip_rows=[4])
+    pd.testing.assert_frame_equal(lab.measurements, plain.measurements)
+    notes = lab.warnings["message"].tolist()
+    assert notes[0].startswith("rows 1 to 2 of data.csv, above the column names (header_row: 3)")
+    assert "row 4 of data.csv was not read (skip_rows)" in notes
+
+
+def test_errors_keep_the_file_row_numbers_below_a_title(tmp_path):
+    bad = TITLED.replace("Drug;1;7;90", "Drug;1;7;n/a")
+    msg = error(tmp_path, bad, header_row=3, skip_rows=[4])
+    # file rows: 2 title lines, header (3), units (4), Control x4 (5-8), Drug 1 day 0 (9), day 7
+    assert "row 10, column 'volume_mm3': 'n/a' is not a number" in msg
+    msg = error(tmp_path, TITLED.replace("arm;mouse_id", "arm;"), header_row=3, skip_rows=[4])
+    assert "row 3, column 2: empty header cell" in msg
+
+
+def test_header_row_in_an_excel_sheet(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Study XF-12"])
+    sheet.append([])
+    for line in LONG.strip().splitlines():
+        sheet.append([float(c) if c[:1].isdigit() else c for c in line.split(",")])
+    book.save(tmp_path / "data.xlsx")
+    study = {"study_id": "s1", "data": "data.xlsx", "control": "Control", "header_row": 3}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study), encoding="utf-8")
+    lab = ingest(load_study(tmp_path / "study.yaml"))
+    plain = run(tmp_path, LONG)
+    pd.testing.assert_frame_equal(lab.measurements, plain.measurements)
+
+
+def test_skip_rows_must_be_below_the_header(tmp_path):
+    with pytest.raises(ConfigError, match="key 'skip_rows': row 2 is not below the header"):
+        run(tmp_path, TITLED, header_row=3, skip_rows=[2])

@@ -62,6 +62,9 @@ class Study:
     synthetic: bool = False
     format: str | None = None
     sheet: str | int | None = None
+    #: file row of the column names (1 = first) and rows below it to ignore
+    header_row: int = 1
+    skip_rows: tuple[int, ...] = ()
     decimal_comma: bool = False
     columns: dict[str, str] = field(default_factory=dict)
     baseline_day: float | None = None
@@ -237,6 +240,14 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
             f"{path}: key 'control': control arm '{raw['control']}' is not among the arms "
             f"({', '.join(names)})"
         )
+    header_row = int(raw.get("header_row", 1))
+    skip_rows = tuple(sorted(raw.get("skip_rows", [])))
+    above = [r for r in skip_rows if r <= header_row]
+    if above:
+        raise ConfigError(
+            f"{path.name}: key 'skip_rows': row {above[0]} is not below the header "
+            f"(header_row {header_row}); rows above the header are ignored anyway"
+        )
     notes: list[str] = []
     data = _resolve_path(path, raw["data"], "data", notes)
     survival = raw.get("survival_data")
@@ -256,6 +267,8 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         synthetic=raw.get("synthetic", False),
         format=raw.get("format"),
         sheet=raw.get("sheet"),
+        header_row=header_row,
+        skip_rows=skip_rows,
         decimal_comma=raw.get("decimal_comma", False),
         columns=dict(raw.get("columns", {})),
         baseline_day=raw.get("baseline_day"),

@@ -14,7 +14,7 @@ arm. Supported layouts (``format`` in the study file, inferred when absent):
 
 Files: ``.csv``/``.tsv``/``.txt`` (delimiter detected from the header line among ``,`` ``;``
 tab) and ``.xlsx``. Every cell is read as text and parsed here, so each problem is reported
-with the file, the row as numbered in the file (header = row 1), the column, and what was
+with the file, the row as numbered in the file (the first row is 1), the column, and what was
 expected. Zero volumes are legal (complete regression) and kept.
 """
 
@@ -62,7 +62,7 @@ class Ingested:
 
 @dataclass
 class RawTable:
-    """Cells as text, with the file's row number of each record (header = row 1)."""
+    """Cells as text, with the file's row number of each record (the file's first row is 1)."""
 
     frame: pd.DataFrame
     rows: np.ndarray
@@ -99,10 +99,15 @@ def _delimiter(path: Path, header: str) -> str:
     return best if counts[best] else ","
 
 
-def _grid_from_text(path: Path) -> tuple[list[list[str]], bool]:
-    """Rows of cells, and whether any cell may have surrounding whitespace to strip."""
+def _grid_from_text(path: Path, header_row: int = 1) -> tuple[list[list[str]], bool]:
+    """Rows of cells, and whether any cell may have surrounding whitespace to strip; the
+    delimiter is the one the header line (file row ``header_row``) uses most."""
     text = _decode(path)
-    header = (text.partition("\n")[0].splitlines() or [""])[0]  # text.splitlines()[0]
+    if header_row == 1:
+        header = (text.partition("\n")[0].splitlines() or [""])[0]  # text.splitlines()[0]
+    else:
+        lines = text.splitlines()
+        header = lines[header_row - 1] if len(lines) >= header_row else ""
     delimiter = _delimiter(path, header)
     if '"' not in text and "\x00" not in text and text.count("\r") == text.count("\r\n"):
         # Without quotes (which let a cell hold delimiters and line ends), NUL and lone
@@ -161,8 +166,9 @@ def _grid_from_excel(path: Path, sheet: str | int | None) -> list[list[str]]:
     return [[_excel_cell(v) for v in row] for row in frame.itertuples(index=False)]
 
 
-def read_grid(path: Path, sheet: str | int | None = None) -> list[list[str]]:
-    """All cells of a file as stripped text, rows as in the file."""
+def read_grid(path: Path, sheet: str | int | None = None, header_row: int = 1) -> list[list[str]]:
+    """All cells of a file as stripped text, rows as in the file (row ``header_row`` holds
+    the column names)."""
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -170,27 +176,41 @@ def read_grid(path: Path, sheet: str | int | None = None) -> list[list[str]]:
     elif path.suffix.lower() in (".xls",):
         raise InputError(f"{path}: old .xls workbooks are not supported; save as .xlsx or CSV")
     else:
-        grid, spaced = _grid_from_text(path)
+        grid, spaced = _grid_from_text(path, header_row)
         if spaced:
             grid = [list(map(str.strip, row)) for row in grid]
-    if not grid or not any(grid[0]):
-        raise InputError(f"{path}: the file is empty (expected a header row and data rows)")
+    if len(grid) < header_row or not any(grid[header_row - 1]):
+        where = "the file is empty" if header_row == 1 else f"row {header_row} is empty"
+        raise InputError(
+            f"{path}: {where} (expected the column names there ('header_row: {header_row}') "
+            "and data rows below)"
+        )
     return grid
 
 
-def raw_table(path: Path, sheet: str | int | None = None) -> tuple[list[str], RawTable]:
-    """Header cells and a text frame of the data rows (blank rows dropped, row numbers kept)."""
-    grid = read_grid(path, sheet)
-    header = grid[0]
-    _check_header(path, header)
+def raw_table(
+    path: Path,
+    sheet: str | int | None = None,
+    header_row: int = 1,
+    skip_rows: tuple[int, ...] = (),
+) -> tuple[list[str], RawTable]:
+    """Header cells (file row ``header_row``) and a text frame of the data rows below it
+    (blank rows and ``skip_rows`` dropped, the file's row numbers kept)."""
+    grid = read_grid(path, sheet, header_row)
+    header = grid[header_row - 1]
+    _check_header(path, header, header_row)
     width = len(header)
-    body = grid[1:]
+    body = grid[header_row:]
+    for row in skip_rows:  # emptied, so that they go as blank rows do
+        if row - 1 < len(grid):
+            body[row - 1 - header_row] = []
+    first = header_row + 1
     if body and all(n == width for n in map(len, body)):  # the usual file: C-level passes
         keep = list(map(any, body))
         records = list(compress(body, keep))
-        rows = list(compress(range(2, len(body) + 2), keep))
+        rows = list(compress(range(first, len(body) + first), keep))
     else:
-        records, rows = _padded_rows(path, body, width)
+        records, rows = _padded_rows(path, body, width, first)
     if not records:
         raise InputError(f"{path}: only a header row, no measurements")
     frame = pd.DataFrame(records, columns=range(width), dtype=object)
@@ -198,11 +218,12 @@ def raw_table(path: Path, sheet: str | int | None = None) -> tuple[list[str], Ra
 
 
 def _padded_rows(
-    path: Path, body: list[list[str]], width: int
+    path: Path, body: list[list[str]], width: int, first: int = 2
 ) -> tuple[list[list[str]], list[int]]:
-    """Non-blank rows padded to ``width`` cells, and their row numbers in the file."""
+    """Non-blank rows padded to ``width`` cells, and their row numbers in the file (the first
+    body row is row ``first``)."""
     records, rows = [], []
-    for i, row in enumerate(body, start=2):
+    for i, row in enumerate(body, start=first):
         if not any(row):
             continue
         if len(row) > width and any(row[width:]):
@@ -215,18 +236,19 @@ def _padded_rows(
     return records, rows
 
 
-def _check_header(path: Path, header: list[str]) -> None:
+def _check_header(path: Path, header: list[str], row: int = 1) -> None:
     for j, name in enumerate(header):
         if not name:
             raise InputError(
-                f"{path.name}: row 1, column {j + 1}: empty header cell (merged header cells "
-                "in a spreadsheet are read this way); give every column one name in row 1"
+                f"{path.name}: row {row}, column {j + 1}: empty header cell (merged header "
+                f"cells in a spreadsheet are read this way); give every column one name in "
+                f"row {row}"
             )
     seen: dict[str, int] = {}
     for j, name in enumerate(header):
         if name in seen:
             raise InputError(
-                f"{path.name}: row 1: column name '{name}' appears twice (columns "
+                f"{path.name}: row {row}: column name '{name}' appears twice (columns "
                 f"{seen[name] + 1} and {j + 1}); each column needs a unique name"
             )
         seen[name] = j
@@ -298,7 +320,7 @@ def _locate(header: list[str], names: dict[str, str], study: Study) -> dict[str,
         what, verb = ("column", "is") if len(absent) == 1 else ("columns", "are")
         listed = ", ".join(f"'{n}' (mapped to '{c}')" for c, n in absent)
         raise InputError(
-            f"{study.data.name}: row 1: {what} {listed} by the study file's 'columns' {verb} "
+            f"{study.data.name}: row {study.header_row}: {what} {listed} by the study file's 'columns' {verb} "
             f"not in the header; the header has: {', '.join(header)}"
         )
     return found
@@ -337,7 +359,7 @@ def _require(
     missing = [names[c] for c in needed if c not in located]
     if missing:
         raise InputError(
-            f"{study.data.name}: row 1: missing column(s) {', '.join(repr(m) for m in missing)} "
+            f"{study.data.name}: row {study.header_row}: missing column(s) {', '.join(repr(m) for m in missing)} "
             f"for the {fmt} format; the header has: {', '.join(header)}. Rename the columns or "
             "map them with 'columns:' in the study file"
         )
@@ -402,7 +424,7 @@ def read_wide(
     days = _day_headers(header, id_cols)
     if not days:
         raise InputError(
-            f"{study.data.name}: row 1: no day columns found for the wide format; expected "
+            f"{study.data.name}: row {study.header_row}: no day columns found for the wide format; expected "
             "headers such as '0', '7', 'Day 14' after the arm and mouse columns"
         )
     _check_repeated_days(study, header, days)
@@ -427,7 +449,7 @@ def read_wide(
     if unknown:
         ignored = ", ".join(header[j] for j in sorted(unknown))
         raise InputError(
-            f"{study.data.name}: row 1: column(s) {ignored} are neither the arm, the mouse id "
+            f"{study.data.name}: row {study.header_row}: column(s) {ignored} are neither the arm, the mouse id "
             "nor a day; day headers must be numbers such as '0', '7' or 'Day 14'"
         )
     # Empty cells in a wide table mean "not measured", not a dropped value.
@@ -439,7 +461,7 @@ def _check_repeated_days(study: Study, header: list[str], days: dict[int, float]
     for j, day in days.items():
         if day in seen:
             raise InputError(
-                f"{study.data.name}: row 1: day {day:g} appears in two columns "
+                f"{study.data.name}: row {study.header_row}: day {day:g} appears in two columns "
                 f"('{header[seen[day]]}', column {seen[day] + 1}, and '{header[j]}', column "
                 f"{j + 1}); each day must be one column"
             )
@@ -627,7 +649,7 @@ class Source:
 
 def read_source(study: Study) -> Source:
     """Read a study's measurement file as text and locate its columns (no value checks yet)."""
-    header, table = raw_table(study.data, study.sheet)
+    header, table = raw_table(study.data, study.sheet, study.header_row, study.skip_rows)
     names = _column_names(study)
     located = _locate(header, names, study)
     return Source(header, table, names, located, study.format or infer_format(header, located))
@@ -641,6 +663,18 @@ def arms_in_rows(study: Study, source: Source, rows: RawTable) -> list[str]:
         return []  # ingest reports the missing column
     values = rows.frame[pos].astype(str).tolist()
     return list(dict.fromkeys(_normalise_id(v) for v in values if v != ""))
+
+
+def _layout_notes(study: Study) -> list[str]:
+    """What the study file told ingest to leave unread (``header_row``, ``skip_rows``)."""
+    notes = []
+    if study.header_row > 1:
+        notes.append(
+            f"rows 1 to {study.header_row - 1} of {study.data.name}, above the column names "
+            f"(header_row: {study.header_row}), were not read"
+        )
+    notes += [f"row {row} of {study.data.name} was not read (skip_rows)" for row in study.skip_rows]
+    return notes
 
 
 def ingest(study: Study) -> Ingested:
@@ -678,7 +712,7 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     arms = _check_arms(study, df, names)
     _check_mouse_in_two_arms(study, df, names)
     warnings += _curve_notes(df)
-    for note in study.notes:
+    for note in [*_layout_notes(study), *study.notes]:
         warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})
     columns = MEASUREMENT_COLUMNS + [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c in df]
     measurements = _sort(df, arms)[columns].reset_index(drop=True)

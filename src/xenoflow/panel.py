@@ -86,7 +86,7 @@ def split_column(study: Study, header: list[str]) -> int:
     assert study.split_by is not None
     if study.split_by.lower() not in lower:
         raise InputError(
-            f"{study.data.name}: row 1: column '{study.split_by}' (named by "
+            f"{study.data.name}: row {study.header_row}: column '{study.split_by}' (named by "
             f"'split_by' in {study.path.name}) is not in the header; the header "
             f"has: {', '.join(header)}"
         )
