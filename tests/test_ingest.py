@@ -359,3 +359,39 @@ def test_header_row_in_an_excel_sheet(tmp_path):
 def test_skip_rows_must_be_below_the_header(tmp_path):
     with pytest.raises(ConfigError, match="key 'skip_rows': row 2 is not below the header"):
         run(tmp_path, TITLED, header_row=3, skip_rows=[2])
+
+
+# ---- exclude: in the study file (issue 19) --------------------------------------------------
+
+
+def test_exclude_a_row_a_measurement_and_a_mouse(tmp_path):
+    """A duplicated typo row, one measurement and a whole mouse, each with its reason."""
+    typo = LONG.replace("Drug,1,7,90\n", "Drug,1,7,90\nDrug,1,7,900\n")  # file row 7 and 8
+    result = run(
+        tmp_path,
+        typo,
+        exclude=[
+            {"row": 8, "reason": "typo: day 7 entered twice"},
+            {"arm": "Control", "mouse_id": 2, "day": 7, "reason": "caliper slipped"},
+            {"arm": "Drug", "mouse_id": "2", "reason": "found dead, not tumour related"},
+        ],
+    )
+    m = result.measurements
+    assert 900 not in m["volume_mm3"].tolist()
+    assert not ((m["arm"] == "Control") & (m["mouse_id"] == "2") & (m["day"] == 7)).any()
+    assert not ((m["arm"] == "Drug") & (m["mouse_id"] == "2")).any()
+    assert len(m) == 8 + 1 - 1 - 1 - 2
+    excl = result.exclusions
+    assert excl["reason"].tolist() == [
+        "row 8: excluded by the study file: typo: day 7 entered twice",
+        "row 5: excluded by the study file: caliper slipped",
+        "excluded by the study file: found dead, not tumour related",
+    ]
+    assert excl["day"].isna().tolist() == [False, False, True]  # empty day = the whole mouse
+
+
+def test_an_exclude_entry_that_matches_nothing_is_an_error(tmp_path):
+    msg = error(tmp_path, LONG, exclude=[{"arm": "Drug", "mouse_id": 9, "reason": "x"}])
+    assert "key 'exclude', entry 1 (arm 'Drug', mouse '9'): matches no row of data.csv" in msg
+    with pytest.raises(ConfigError, match="entry 1: give either 'row' or 'arm'"):
+        run(tmp_path, LONG, exclude=[{"row": 3, "arm": "Drug", "reason": "x"}])

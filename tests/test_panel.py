@@ -300,3 +300,22 @@ def test_ingest_of_a_unit_allows_missing_arms(panel_dir):
     (panel_dir / "config" / "m4.yaml").write_text(yaml.safe_dump(raw))
     with pytest.raises(InputError, match="control arm 'untreated' has no mice"):
         ingest(load_study(panel_dir / "config" / "m4.yaml"))
+
+
+def test_exclude_rows_of_a_panel_reach_their_model(panel_dir):
+    """A panel's exclude entries name file rows; each model gets its own (issue 19)."""
+    path = panel_dir / "config" / "panel.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "exclude:\n  - {row: 3, reason: caliper slipped}\n", encoding="utf-8")
+    study = _study(panel_dir)
+    units = panel.panel_units(study)
+    assert [u.exclude for u in units.values()] == [(), (), (), ()]  # rows are not known yet
+    panel.analyse_chunk(study, ["PANEL.M1", "PANEL.M2"], panel_dir / "results", figures=None)
+    m1 = io.read_table(panel_dir / "results" / "PANEL.M1" / "tables" / "exclusions.tsv")
+    assert m1["reason"].tolist() == ["row 3: excluded by the study file: caliper slipped"]
+    assert m1["day"].tolist() == [3.0]
+    m2 = io.read_table(panel_dir / "results" / "PANEL.M2" / "tables" / "exclusions.tsv")
+    assert m2.empty
+    path.write_text(text + "exclude:\n  - {row: 999, reason: x}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"entry 1 \(row 999\): matches no row of panel.csv"):
+        panel.panel_units(_study(panel_dir))

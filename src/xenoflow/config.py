@@ -47,6 +47,56 @@ class Arm:
 
 
 @dataclass(frozen=True)
+class Exclude:
+    """A study file's ``exclude`` entry: a source row, a mouse, or one measurement of a mouse."""
+
+    reason: str
+    row: int | None = None
+    arm: str | None = None
+    mouse_id: str | None = None
+    day: float | None = None
+
+    def describe(self) -> str:
+        if self.row is not None:
+            return f"row {self.row}"
+        day = "" if self.day is None else f", day {self.day:g}"
+        return f"arm '{self.arm}', mouse '{self.mouse_id}'{day}"
+
+
+def _excludes(path: Path, raw: list[dict[str, Any]], panel: bool) -> tuple[Exclude, ...]:
+    out = []
+    for i, entry in enumerate(raw, start=1):
+        by_row = "row" in entry
+        by_mouse = "arm" in entry and "mouse_id" in entry
+        if by_row == (by_mouse or "arm" in entry or "mouse_id" in entry or "day" in entry):
+            raise ConfigError(
+                f"{path.name}: key 'exclude', entry {i}: give either 'row' or 'arm' and "
+                "'mouse_id' (and optionally 'day'), with a 'reason'"
+            )
+        if not by_row and not by_mouse:
+            raise ConfigError(
+                f"{path.name}: key 'exclude', entry {i}: 'arm' and 'mouse_id' go together"
+            )
+        if panel and not by_row:
+            raise ConfigError(
+                f"{path.name}: key 'exclude', entry {i}: in a panel (split_by) mouse ids repeat "
+                "across models; name the row instead"
+            )
+        mouse = entry.get("mouse_id")
+        day = entry.get("day")
+        out.append(
+            Exclude(
+                reason=entry["reason"],
+                row=entry.get("row"),
+                arm=entry.get("arm"),
+                mouse_id=None if mouse is None else str(mouse),
+                day=None if day is None else float(day),
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Study:
     """A validated study file with paths resolved against the study file's folder."""
 
@@ -73,6 +123,7 @@ class Study:
     survival_data: Path | None = None
     survival_columns: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    exclude: tuple[Exclude, ...] = ()
     split_by: str | None = None
     #: Panel units (one model of a ``split_by`` study): the panel's study id and the model.
     panel_id: str | None = None
@@ -269,6 +320,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         sheet=raw.get("sheet"),
         header_row=header_row,
         skip_rows=skip_rows,
+        exclude=_excludes(path, raw.get("exclude", []), bool(raw.get("split_by"))),
         decimal_comma=raw.get("decimal_comma", False),
         columns=dict(raw.get("columns", {})),
         baseline_day=raw.get("baseline_day"),

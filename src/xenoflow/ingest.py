@@ -617,6 +617,39 @@ def _curve_notes(df: pd.DataFrame) -> list[dict[str, object]]:
     ]
 
 
+def _apply_excludes(study: Study, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows that the study file's ``exclude`` entries leave out, listed with their reason
+    (a whole mouse: one row with an empty day); an entry that matches no row is an error."""
+    if not study.exclude:
+        return df, empty_exclusions()
+    keep = np.ones(len(df), dtype=bool)
+    rows: list[tuple[object, ...]] = []
+    for i, entry in enumerate(study.exclude, start=1):
+        if entry.row is not None:
+            hit = df["_row"].to_numpy() == entry.row
+        else:
+            hit = (
+                (df["arm"] == entry.arm) & (df["mouse_id"] == _normalise_id(str(entry.mouse_id)))
+            ).to_numpy()
+            if entry.day is not None:
+                hit &= df["day"].to_numpy() == entry.day
+        if not hit.any():
+            raise InputError(
+                f"{study.path.name}: key 'exclude', entry {i} ({entry.describe()}): matches no "
+                f"row of {study.data.name}; check the arm, mouse id, day or row"
+            )
+        reason = f"excluded by the study file: {entry.reason}"
+        if entry.row is None and entry.day is None:
+            rows.append(("ingest", entry.arm, _normalise_id(str(entry.mouse_id)), np.nan, reason))
+        else:
+            for arm, mouse, day, row in df.loc[
+                hit & keep, ["arm", "mouse_id", "day", "_row"]
+            ].itertuples(index=False):
+                rows.append(("ingest", arm, mouse, day, f"row {row}: {reason}"))
+        keep &= ~hit
+    return df[keep], pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype({"day": float})
+
+
 def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     missing = df["volume_mm3"].isna()
     if not missing.any():  # the usual case; building an empty table cost more than the rest
@@ -695,6 +728,7 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
         df = read_wide(study, header, table, located, names)
     else:
         df = read_long(study, header, table, located, names, fmt)
+    df, excluded = _apply_excludes(study, df)
     _check_values(study, df, names)
     if fmt == "caliper" or ("volume_mm3" not in df and {"length_mm", "width_mm"} <= set(df)):
         formula = study.settings["caliper_formula"]
@@ -708,6 +742,10 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
             }
         )
     df, exclusions = _drop_missing_volume(df)
+    if len(excluded):
+        exclusions = (
+            pd.concat([excluded, exclusions], ignore_index=True) if len(exclusions) else excluded
+        )
     _check_duplicates(study, df, names)
     arms = _check_arms(study, df, names)
     _check_mouse_in_two_arms(study, df, names)

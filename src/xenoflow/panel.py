@@ -113,10 +113,13 @@ def _natural(text: str) -> tuple:
     )
 
 
-def unit_study(study: Study, value: str, arms: list[str] | None = None) -> Study:
+def unit_study(
+    study: Study, value: str, arms: list[str] | None = None, rows: Iterable[int] = ()
+) -> Study:
     """The study of one model: own id, title and model name; the panel's settings. ``arms``:
     the arms the model's rows hold; its study lists those of the panel's arms (in the panel's
-    order), or, for a panel without an arm list, those arms with the control first."""
+    order), or, for a panel without an arm list, those arms with the control first. ``rows``:
+    the model's file rows, which select the panel's ``exclude`` entries that are its own."""
     unit = dataclasses.replace(
         study,
         study_id=unit_id(study.study_id, value),
@@ -125,6 +128,7 @@ def unit_study(study: Study, value: str, arms: list[str] | None = None) -> Study
         split_by=None,
         panel_id=study.study_id,
         split_value=value,
+        exclude=tuple(e for e in study.exclude if e.row in set(rows)),
     )
     if arms is None:
         return unit
@@ -141,6 +145,13 @@ def unit_study(study: Study, value: str, arms: list[str] | None = None) -> Study
 def panel_units(study: Study) -> dict[str, Study]:
     """Unit id -> unit study for every model in a panel's measurement file."""
     source = read_source(study)
+    present = set(source.table.rows.tolist())
+    for i, entry in enumerate(study.exclude, start=1):
+        if entry.row not in present:
+            raise InputError(
+                f"{study.path.name}: key 'exclude', entry {i} ({entry.describe()}): matches no "
+                f"row of {study.data.name}; check the row number"
+            )
     units: dict[str, Study] = {}
     for value in _model_rows(study, source):
         unit = unit_study(study, value)
@@ -368,7 +379,7 @@ def analyse_chunk(
             frame=table.frame.iloc[rows[value]].reset_index(drop=True),
             rows=table.rows[rows[value]],
         )
-        unit = unit_study(study, value, arms_in_rows(study, source, sub))
+        unit = unit_study(study, value, arms_in_rows(study, source, sub), sub.rows.tolist())
         key = fingerprint(unit, sub.frame, code)
         unit_dir = results / uid
         cache = cache_root / uid / key
