@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from xenoflow.config import load_studies, load_study, resolve_config
+from xenoflow.config import load_studies, load_study, resolve_config, validate
 from xenoflow.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,3 +125,15 @@ def test_schema_states_the_panel_chunks_default_the_workflow_uses():
     from xenoflow.panel import DEFAULT_CHUNKS
 
     assert load_schema("config")["properties"]["panel_chunks"]["default"] == DEFAULT_CHUNKS
+
+
+def test_the_documented_study_examples_are_valid():
+    """config/README.md's study files validate against the schema (its every key, new ones
+    such as header_row, skip_rows and exclude included)."""
+    text = (Path(__file__).resolve().parents[1] / "config" / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        raw = yaml.safe_load(block)
+        validate(raw, "study", "config/README.md")
+    assert {"header_row", "skip_rows", "exclude"} <= set(yaml.safe_load(blocks[0]))
