@@ -632,7 +632,7 @@ def _apply_excludes(study: Study, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
                 (df["arm"] == entry.arm) & (df["mouse_id"] == _normalise_id(str(entry.mouse_id)))
             ).to_numpy()
             if entry.day is not None:
-                hit &= df["day"].to_numpy() == entry.day
+                hit = hit & (df["day"].to_numpy() == entry.day)
         if not hit.any():
             raise InputError(
                 f"{study.path.name}: key 'exclude', entry {i} ({entry.describe()}): matches no "
