@@ -84,6 +84,7 @@ EFFICACY_COLUMNS = columns("efficacy")
 MIN_MICE_BOOTSTRAP = 2
 
 GROWTH_DELAY_COLUMNS = columns("growth_delay")
+MOUSE_COLUMNS = columns("efficacy_per_mouse")
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -355,17 +356,7 @@ def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame
                 col["fold_change"][at[0]] if at.size else np.nan,
             )
         )
-    names = [
-        "arm",
-        "mouse_id",
-        "baseline_day",
-        "baseline_volume_mm3",
-        "last_day",
-        "auc_mm3_days",
-        "auc_reference_mm3_days",
-        "reference_volume_mm3",
-        "reference_fold_change",
-    ]
+    names = MOUSE_COLUMNS
     columns = list(zip(*out)) or [()] * len(names)
     return pd.DataFrame(
         {

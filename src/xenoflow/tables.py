@@ -578,6 +578,20 @@ def opt(name: str) -> Column:
     return replace(VOCABULARY[name], optional=True)
 
 
+#: mRECIST counts and rates with exact CIs, per arm of a study or per drug of a panel.
+MRECIST_RATES = (
+    "n_cr",
+    "n_pr",
+    "n_sd",
+    "n_pd",
+    "n_unclassified",
+    "response_rate_pct",
+    "response_rate_ci_low",
+    "response_rate_ci_high",
+    "disease_control_rate_pct",
+    "disease_control_rate_ci_low",
+    "disease_control_rate_ci_high",
+)
 EXCLUSIONS = _columns(
     "stage",
     "arm",
@@ -990,17 +1004,7 @@ rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence inter
         columns=_columns(
             "arm",
             "n_mice",
-            "n_cr",
-            "n_pr",
-            "n_sd",
-            "n_pd",
-            "n_unclassified",
-            "response_rate_pct",
-            "response_rate_ci_low",
-            "response_rate_ci_high",
-            "disease_control_rate_pct",
-            "disease_control_rate_ci_low",
-            "disease_control_rate_ci_high",
+            *MRECIST_RATES,
         ),
     ),
     Table(
@@ -1235,17 +1239,7 @@ of CR, PR, SD and PD curves, response rate 100·(CR + PR)/N and disease-control 
             "arm",
             "n_models",
             "n_mice",
-            "n_cr",
-            "n_pr",
-            "n_sd",
-            "n_pd",
-            "n_unclassified",
-            "response_rate_pct",
-            "response_rate_ci_low",
-            "response_rate_ci_high",
-            "disease_control_rate_pct",
-            "disease_control_rate_ci_low",
-            "disease_control_rate_ci_high",
+            *MRECIST_RATES,
             "median_best_response_pct",
         ),
     ),
