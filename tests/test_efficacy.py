@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from xenoflow import efficacy as ef
+from xenoflow import refday
 from xenoflow.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,15 +177,42 @@ def test_default_reference_day():
     }
     b = {("B", "1"): [1, 1, 1, 1], ("B", "2"): [1, 1, None, None]}
     data = _long({**a, **b}, [0, 1, 2, 3])
-    assert ef.default_reference_day(data) == 2
-    assert ef.resolve_reference_day(data, 1) == 1
+    assert refday.default_reference_day(data) == 2
+    assert refday.resolve_reference_day(data, 1) == 1
     with pytest.raises(InputError, match="reference_day"):
-        ef.resolve_reference_day(data, 5)
+        refday.resolve_reference_day(data, 5)
     # a day on which one arm is not measured never qualifies
     c = _long({("A", "1"): [1, 1], ("B", "1"): [1, None]}, [0, 1])
-    assert ef.default_reference_day(c) == 0
+    assert refday.default_reference_day(c) == 0
     table, _ = ef.efficacy_table(data, "A", reference_day=1, settings=SETTINGS)
     assert set(table.loc[table["is_reference_day"], "day"]) == {1}
+
+
+def test_reference_day_fallbacks():
+    # A has 4 mice but no day with 2 of them measured; B keeps its 2 mice to day 4
+    a = {
+        ("A", "0"): [1, 1, None, None, None],
+        ("A", "1"): [None, None, 1, None, None],
+        ("A", "2"): [None, None, None, 1, None],
+        ("A", "3"): [None, None, None, None, 1],
+    }
+    b = {("B", "1"): [1, 1, 1, 1, None], ("B", "2"): [1, 1, 1, 1, None]}
+    data = _long({**a, **b}, [1, 2, 3, 4, 5])
+    with pytest.raises(InputError):
+        refday.default_reference_day(data)
+    chosen = refday.choose_reference_day(data, None)
+    assert chosen.day == 4 and "at least one mouse" in chosen.note
+    table, _ = ef.efficacy_table(data, "B", settings=SETTINGS)
+    assert set(table.loc[table["is_reference_day"], "day"]) == {4}
+    assert table["note"].str.contains("day 4, the last day").all()
+    # arms on disjoint schedules: no reference day, comparisons per day only
+    apart = _long({("A", "1"): [1, 2, None, None], ("B", "1"): [None, None, 1, 2]}, [0, 1, 2, 3])
+    chosen = refday.choose_reference_day(apart, None)
+    assert math.isnan(chosen.day) and "no reference day" in chosen.note
+    table, _ = ef.efficacy_table(apart, "A", settings=SETTINGS)
+    assert not table["is_reference_day"].any() and len(table) == 4
+    # the configured day wins, and is checked
+    assert refday.choose_reference_day(apart, 1) == refday.ReferenceDay(1.0)
 
 
 def _random_study(seed: int = 3, arms: int = 3, mice: int = 8, days: int = 15) -> pd.DataFrame:

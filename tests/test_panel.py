@@ -319,3 +319,37 @@ def test_exclude_rows_of_a_panel_reach_their_model(panel_dir):
     path.write_text(text + "exclude:\n  - {row: 999, reason: x}\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"entry 1 \(row 999\): matches no row of panel.csv"):
         panel.panel_units(_study(panel_dir))
+
+
+@pytest.mark.shared
+def test_pdxe_model_without_a_common_day_as_study_and_as_panel_model(shared_data, tmp_path):
+    """Issue 19 item 2: PDXE breast model X-2524 has no day on which all 22 arms (one mouse
+    each) are measured. As its own study it used to stop in efficacy ("set 'reference_day'");
+    now it gets every per-curve metric, and exactly the panel model's tables."""
+    vol = pd.read_csv(shared_data / "xeva_pdxe_brca" / "volumes.csv", dtype=str)
+    rows = vol[vol["model_id"].isin(["X-2524", "X-1004"])].drop(columns="study")
+    rows.to_csv(tmp_path / "panel.csv", index=False)
+    common = {"control": "untreated", "analysis": {"growth_model_selection": False}}
+    (tmp_path / "panel.yaml").write_text(
+        yaml.safe_dump({"study_id": "BRCA", "data": "panel.csv", "split_by": "model_id", **common})
+    )
+    rows[rows["model_id"] == "X-2524"].drop(columns="model_id").to_csv(
+        tmp_path / "x2524.csv", index=False
+    )
+    (tmp_path / "x2524.yaml").write_text(
+        yaml.safe_dump({"study_id": "X2524", "data": "x2524.csv", **common})
+    )
+    settings = {"bootstrap_resamples": 50}
+    alone = load_study(tmp_path / "x2524.yaml", settings)
+    study_tables = stages.analyse_study(alone, read_source(alone))
+    assert len(study_tables["response"]) == 22
+    assert study_tables["response"]["mrecist"].notna().all()
+    assert not study_tables["efficacy"]["is_reference_day"].any()
+    assert study_tables["warnings"]["message"].str.contains("no reference day").sum() == 1
+    panel_study = load_study(tmp_path / "panel.yaml", settings)
+    panel.analyse_chunk(panel_study, ["BRCA.X-2524"], tmp_path / "results", figures=None)
+    unit = tmp_path / "results" / "BRCA.X-2524" / "tables"
+    for name in ("response", "efficacy", "efficacy_per_mouse", "growth_per_mouse", "warnings"):
+        written = tmp_path / "alone" / f"{name}.tsv"
+        io.write_table(name, study_tables[name], written)
+        assert (unit / f"{name}.tsv").read_bytes() == written.read_bytes(), name

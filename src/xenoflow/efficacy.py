@@ -66,6 +66,7 @@ from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
 from .km import km_median_ci
+from .refday import choose_reference_day
 from .response import response_summary, response_table
 from .stats import complete_rows, positions
 from .survival import endpoints_from_volumes
@@ -150,47 +151,6 @@ def nci_activity(tc_pct: float) -> str:
     if tc_pct <= 42:
         return "active"
     return "inactive"
-
-
-# ---------------------------------------------------------------------------- reference day
-
-
-def default_reference_day(measurements: pd.DataFrame, min_fraction: float = 0.5) -> float:
-    """Last day on which every arm still has at least ``min_fraction`` of its mice measured.
-
-    An arm's size is its number of mice (distinct ``mouse_id``) over the whole study; a day
-    qualifies when each arm has a measurement from ≥ ``min_fraction``·size mice that day (so
-    every arm must be measured on it). Raises :class:`InputError` when no day qualifies.
-    This is the default ``reference_day`` of a study (study schema).
-    """
-    data = complete_rows(measurements, ["volume_mm3"])
-    rows = set(zip(data["arm"].tolist(), data["mouse_id"].tolist(), data["day"].tolist()))
-    size = Counter(arm for arm, _ in {(arm, mouse) for arm, mouse, _ in rows})
-    measured = Counter((day, arm) for arm, _, day in rows)  # distinct mice per day and arm
-    ok = [
-        day
-        for day in {day for _, _, day in rows}
-        if all(measured[(day, arm)] >= min_fraction * n for arm, n in size.items())
-    ]
-    if not ok:
-        raise InputError(
-            "measurement table: no day on which every arm still has at least "
-            f"{min_fraction:.0%} of its mice measured; set 'reference_day' in the study file"
-        )
-    return float(max(ok))
-
-
-def resolve_reference_day(measurements: pd.DataFrame, reference_day: float | None = None) -> float:
-    """The study's ``reference_day`` if set (must be a measured day), else the default."""
-    if reference_day is None:
-        return default_reference_day(measurements)
-    days = set(measurements["day"].astype(float))
-    if float(reference_day) not in days:
-        raise InputError(
-            f"study key 'reference_day': day {reference_day:g} has no measurement "
-            f"(measured days: {', '.join(f'{d:g}' for d in sorted(days))})"
-        )
-    return float(reference_day)
 
 
 # ---------------------------------------------------------------------------------- per mouse
@@ -605,7 +565,7 @@ def efficacy_table(
 
     ``settings`` needs ``seed``, ``bootstrap_resamples`` and ``alpha`` (defaults 0, 2000,
     0.05). Comparative columns are empty for the control arm and on days the control is not
-    measured. ``is_reference_day`` marks ``reference_day`` (or :func:`default_reference_day`).
+    measured. ``is_reference_day`` marks ``reference_day`` (or the day :func:`xenoflow.refday.choose_reference_day` chooses).
     Returns ``(table, exclusions)`` with ``EFFICACY_COLUMNS``.
     """
     per_mouse, excl = per_mouse_metrics(measurements, baseline_day)
@@ -622,20 +582,8 @@ def table_from_per_mouse(
     """:func:`efficacy_table` from the output of :func:`per_mouse_metrics`."""
     settings = dict(settings or {})
     summary = arm_day_summary(per_mouse, arms)
-    ref_note = ""
-    try:
-        ref = resolve_reference_day(per_mouse, reference_day)
-    except InputError:
-        # arms on their own schedules (a PDX model with one mouse per arm, say) may share no
-        # later day; the per-curve metrics do not need one, so the table is kept, anchored on
-        # the first day, and the note says so. A reference day the study file names is kept.
-        if reference_day is not None:
-            raise
-        ref = float(per_mouse["day"].min())
-        ref_note = (
-            "no day on which every arm is measured: reference day = first day "
-            f"({ref:g}); compare curves with the per-mouse metrics"
-        )
+    chosen = choose_reference_day(per_mouse, reference_day)
+    ref, ref_note = chosen.day, chosen.note
     table = pd.concat([summary, versus_control(summary, control)], axis=1)
     table["nci_activity"] = [
         nci_activity(x) if pd.notna(x) else ""
@@ -995,7 +943,7 @@ def analyse_study(
         measurements, float(settings.get("mrecist_min_day", 10)), study.baseline_day
     )
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
-    ref = float(table.loc[table["is_reference_day"], "day"].iloc[0])
+    ref = choose_reference_day(checked, study.reference_day).day
     return {
         "efficacy": table,
         "per_mouse": per_mouse,

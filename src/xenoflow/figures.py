@@ -8,6 +8,7 @@ writes them as ``<name>_png`` outputs' stems in every requested format.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,9 +56,13 @@ def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
             out.facts["per_mouse"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: fold change at day {out.facts['reference_day']:g}{suffix}",
+            title=f"{study.title}: fold change {_at_day(out.facts['reference_day'])}{suffix}",
         ),
     }
+
+
+def _at_day(day: float) -> str:
+    return "(no day on which every arm is measured)" if math.isnan(day) else f"at day {day:g}"
 
 
 def survival(study: Study, out: Outputs) -> dict[str, Figure]:

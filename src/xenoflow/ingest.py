@@ -35,6 +35,7 @@ import pandas as pd
 from .config import Study
 from .errors import InputError
 from .io import EXCLUSION_COLUMNS, empty_exclusions, empty_frame
+from .refday import choose_reference_day
 from .tables import table
 
 _MEASUREMENTS = table("measurements").columns
@@ -750,10 +751,12 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     arms = _check_arms(study, df, names)
     _check_mouse_in_two_arms(study, df, names)
     warnings += _curve_notes(df)
-    for note in [*_layout_notes(study), *study.notes]:
-        warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})
     columns = MEASUREMENT_COLUMNS + [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c in df]
     measurements = _sort(df, arms)[columns].reset_index(drop=True)
+    reference = choose_reference_day(measurements, study.reference_day)
+    for note in [*_layout_notes(study), *study.notes, reference.note]:
+        if note:
+            warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})
     return Ingested(
         measurements=measurements,
         exclusions=exclusions.reset_index(drop=True),

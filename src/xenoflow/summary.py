@@ -21,6 +21,7 @@ import pandas as pd
 from . import tables as registry
 from .config import Study
 from .io import column_values, read_table
+from .refday import choose_reference_day
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -148,11 +149,9 @@ def design_section(study: Study, measurements: pd.DataFrame) -> Section:
 
 
 def _reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
-    if "is_reference_day" in efficacy:
-        ref = efficacy[efficacy["is_reference_day"].astype(bool)]
-        if not ref.empty:
-            return ref
-    return efficacy[efficacy["day"] == efficacy["day"].max()]
+    """The rows at the reference day: none when the study has none (arms measured on disjoint
+    days, :func:`xenoflow.refday.choose_reference_day`)."""
+    return efficacy[efficacy["is_reference_day"].astype(bool)]
 
 
 def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
@@ -349,6 +348,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     'measurements', 'efficacy', 'growth_model', 'survival', 'survival_tests', 'exclusions*') to
     frames."""
     findings = Section("Findings")
+    reference = choose_reference_day(tables["measurements"], study.reference_day)
+    if reference.note:  # also in warnings.tsv
+        findings.paragraphs.append(reference.note[0].upper() + reference.note[1:] + ".")
     if "efficacy" in tables:
         findings.paragraphs += fold_change_sentences(study, tables["efficacy"])
     if "growth_model" in tables:
