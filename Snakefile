@@ -29,3 +29,7 @@ rule all:
 onsuccess:
     print_qc_summary()
     release_scheduler_timers()
+
+
+onerror:
+    finish_failed_run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -91,7 +92,6 @@ def test_summary_and_exports(finished_run):
 
 def test_provenance_hashes_inputs(finished_run):
     import hashlib
-    import json
 
     record = json.loads((finished_run / "results" / "provenance.json").read_text())
     data = record["studies"]["tiny_long"]["files"]["data"]
@@ -102,7 +102,6 @@ def test_provenance_hashes_inputs(finished_run):
 
 
 def test_two_runs_are_byte_identical(finished_run, tmp_path):
-    import json
 
     again = fresh_copy(tmp_path)
     proc = snakemake(again)
@@ -121,8 +120,11 @@ def test_two_runs_are_byte_identical(finished_run, tmp_path):
     assert one == two
 
 
-def test_bad_study_fails_alone_with_a_clear_message(tmp_path):
-    work = fresh_copy(tmp_path)
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+
+
+def _add_bad_study(work: Path) -> None:
     data = work / "data" / "tiny_long.csv"
     lines = data.read_text().splitlines()
     lines[5] = ",".join(lines[5].split(",")[:3] + ["n/a"])
@@ -132,11 +134,71 @@ def test_bad_study_fails_alone_with_a_clear_message(tmp_path):
         study.replace("study_id: tiny_long", "study_id: bad").replace("tiny_long.csv", "bad.csv"),
         encoding="utf-8",
     )
+
+
+def test_bad_study_fails_alone_with_a_clear_message(tmp_path):
+    """Issue 19 item 3: the run outputs are written from the studies that succeeded, the
+    failed one is listed with its step and message, and the run exits non-zero."""
+    work = fresh_copy(tmp_path)
+    _add_bad_study(work)
     proc = snakemake(work)  # the default profile sets keep-going
     assert proc.returncode != 0
-    assert "bad.csv: row 6, column 'Volume': 'n/a' is not a number" in proc.stdout + proc.stderr
-    assert not (work / "results" / "bad").exists()
-    assert (work / "results" / "tiny_long" / "tables" / "measurements.tsv").is_file()
+    message = "bad.csv: row 6, column 'Volume': 'n/a' is not a number"
+    assert message in proc.stdout + proc.stderr
+    results = work / "results"
+    assert not (results / "bad").exists()
+    assert (results / "tiny_long" / "tables" / "measurements.tsv").is_file()
+    summary = _read(results / "summary.tsv")
+    assert set(summary["study_id"]) == {"tiny_long", "tiny_wide"}
+    failed = _read(results / "failed_studies.tsv")
+    assert failed[["study_id", "stage"]].values.tolist() == [["bad", "ingest"]]
+    assert message in failed.loc[0, "message"]
+    assert set(_read(results / "exclusions_summary.tsv")["study_id"]) == {"tiny_long", "tiny_wide"}
+    assert (results / "figures" / "forest.png").stat().st_size > 0
+    record = json.loads((results / "provenance.json").read_text())
+    assert set(record["studies"]) == {"tiny_long", "tiny_wide"}
+    # the broken study is taken out: nothing else changed, yet the run outputs are redone
+    (work / "config" / "studies" / "bad.yaml").unlink()
+    proc = snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _read(results / "failed_studies.tsv").empty
+    assert "cross_study_summary" in proc.stdout + proc.stderr
+
+
+def test_a_study_that_starts_failing_leaves_nothing_behind(finished_run, tmp_path):
+    """A study that worked fails at a later step (its recorded survival table is broken):
+    none of its tables, and no row of it in the run outputs, survive; fixed, it comes back;
+    the run outputs written by the failed run are redone by the next."""
+    work = tmp_path / "copy"
+    shutil.copytree(finished_run, work)
+    results = work / "results"
+    assert "tiny_wide" in set(_read(results / "summary.tsv")["study_id"])
+    survival = work / "data" / "tiny_wide_survival.csv"
+    survival.write_text("Group,Mouse,Days,Died\nControl,1,-3,1\n", encoding="utf-8")
+    study = work / "config" / "studies" / "tiny_wide.yaml"
+    original = study.read_text()
+    study.write_text(
+        original
+        + "survival_data: ../../data/tiny_wide_survival.csv\n"
+        + "survival_columns: {arm: Group, mouse_id: Mouse, time_days: Days, event: Died}\n",
+        encoding="utf-8",
+    )
+    proc = snakemake(work)
+    assert proc.returncode != 0
+    assert "column 'Days': '-3' is not a number >= 0" in proc.stdout + proc.stderr
+    assert not (results / "tiny_wide").exists()
+    assert set(_read(results / "summary.tsv")["study_id"]) == {"tiny_long"}
+    failed = _read(results / "failed_studies.tsv")
+    assert failed[["study_id", "stage"]].values.tolist() == [["tiny_wide", "survival"]]
+    # back to the study file of the first run: the same inputs as the recorded run outputs
+    study.write_text(original, encoding="utf-8")
+    proc = snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert set(_read(results / "summary.tsv")["study_id"]) == {"tiny_long", "tiny_wide"}
+    assert _read(results / "failed_studies.tsv").empty
+    assert (results / "summary.tsv").read_bytes() == (
+        finished_run / "results" / "summary.tsv"
+    ).read_bytes()
 
 
 def test_failed_rerun_leaves_no_stale_outputs(finished_run, tmp_path):
@@ -148,6 +210,7 @@ def test_failed_rerun_leaves_no_stale_outputs(finished_run, tmp_path):
     assert proc.returncode != 0
     assert "-101.9 is negative" in proc.stdout + proc.stderr
     assert not (work / "results" / "tiny_wide").exists()
+    assert "tiny_wide" not in set(_read(work / "results" / "summary.tsv")["study_id"])
 
 
 def test_config_error_stops_before_any_job(tmp_path):

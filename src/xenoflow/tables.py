@@ -1286,6 +1286,22 @@ endpoint) or could not be estimated; the study's own tables say why.""",
         columns=CROSS_STUDY,
     ),
     Table(
+        "failed_studies",
+        "failed_studies.tsv",
+        stage="cross_study_summary",
+        section="Across studies",
+        scope="run",
+        caption="""\
+The studies of this run that failed, one row per failed step, with the error message (which names
+the file, row and column at fault). A failed study has no results folder and no row in the other
+tables of the run; the table is empty when every study succeeded.""",
+        columns=_columns(
+            "study_id",
+            Column("stage", "str", "step (Snakemake rule) that failed"),
+            Column("message", "str", "the error, as in the step's log"),
+        ),
+    ),
+    Table(
         "exclusions_summary",
         "exclusions_summary.tsv",
         stage="cross_study_summary",

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import io
+from . import batch, io
 from . import tables as registry
 from .config import Study, load_study
 from .errors import XenoflowError
@@ -38,22 +38,47 @@ def _configure_logging(logfile: str | None) -> None:
     )
 
 
+def _study_id(snakemake: Any) -> str | None:
+    """The study (or panel) a job belongs to: its ``study``/``panel`` wildcard or param."""
+    for source in (snakemake.wildcards, snakemake.params):
+        for key in ("study", "panel"):
+            if isinstance(getattr(source, key, None), str):
+                return str(getattr(source, key))
+    return None
+
+
 @contextmanager
 def logged(snakemake: Any, on_error: Any = None) -> Iterator[None]:
-    """Route logging to the job's log; turn known input errors into one message and exit 1."""
+    """Route logging to the job's log; turn known input errors into one message and exit 1.
+
+    A job of one study (or panel) records its failure for the run's ``failed_studies.tsv``
+    (:mod:`xenoflow.batch`) and, when it runs again, forgets it; a study's first stage forgets
+    every failure of the study.
+    """
     _configure_logging(snakemake.log[0] if snakemake.log else None)
+    study_id, rule = _study_id(snakemake), str(snakemake.rule)
+    results = snakemake.config.get("results", "results")
+    if study_id:
+        batch.clear_failures(results, study_id, None if rule == batch.STUDY_STAGES[0] else rule)
     try:
         yield
     except XenoflowError as exc:
         log.error("%s", exc)
-        if on_error:
-            on_error()
+        _failed(snakemake, on_error, study_id, results, str(exc))
         sys.exit(1)
-    except Exception:
+    except Exception as exc:
         log.exception("unexpected error")
-        if on_error:
-            on_error()
+        _failed(snakemake, on_error, study_id, results, f"unexpected error: {exc!r}")
         raise
+
+
+def _failed(
+    snakemake: Any, on_error: Any, study_id: str | None, results: str, message: str
+) -> None:
+    if on_error:
+        on_error()
+    if study_id:
+        batch.record_failure(results, study_id, str(snakemake.rule), message)
 
 
 @contextmanager

@@ -4,6 +4,7 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
+from xenoflow import batch
 from xenoflow import tables as registry
 from xenoflow.config import load_studies, resolve_config
 from xenoflow.errors import XenoflowError
@@ -34,7 +35,7 @@ ANALYSIS = XF_CONFIG["analysis"]
 # Report captions are generated from the output registry (xenoflow.tables).
 CAPTIONS = write_captions(".snakemake/xenoflow/captions")
 # The stages of a study, in order; each has one rule of the same name.
-STUDY_STAGES = ["ingest", "growth", "efficacy", "survival", "summary"]
+STUDY_STAGES = batch.STUDY_STAGES
 SCOPE_DIRS = {
     "study": f"{RESULTS}/{{study}}",
     "panel": f"{RESULTS}/{{panel}}",
@@ -98,11 +99,7 @@ def study_files(figures=True):
 
 def study_table_paths(study):
     """Every table a study's stages write: registry name -> path."""
-    return {
-        t.name: f"{study_dir(study)}/{t.path}"
-        for stage in STUDY_STAGES
-        for t in registry.of_stage(stage, "table")
-    }
+    return {name: str(p) for name, p in batch.study_table_paths(RESULTS, study).items()}
 
 
 def study_tables(wildcards):
@@ -123,6 +120,24 @@ def all_targets():
         f"{RESULTS}/{p}" for p in registry.stage_files("cross_study_summary").values()
     ]
     return per_study + per_panel + models + run
+
+
+def finish_failed_run():
+    """After a failed run: the run outputs from the studies that completed, the failed ones
+    listed in failed_studies.tsv and their folders removed (xenoflow.batch)."""
+    from pathlib import Path
+
+    try:
+        failed = batch.finish_failed_run(XF_CONFIG, _ALL, Path.cwd())
+    except Exception as exc:  # the run has failed already; say why this step did too
+        print(f"xenoflow: the run outputs could not be written: {exc!r}")
+        return
+    print(
+        f"xenoflow: {failed['study_id'].nunique()} of {len(_ALL)} studies failed (listed in "
+        f"{RESULTS}/failed_studies.tsv); the run outputs were written from the others."
+    )
+    for row in failed.itertuples():
+        print(f"  {row.study_id} [{row.stage or 'not run'}]: {row.message}")
 
 
 def print_qc_summary():

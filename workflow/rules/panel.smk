@@ -29,6 +29,7 @@ for _panel, _chunks in PANEL_CHUNKS.items():
                 "../envs/xenoflow.yaml"
             params:
                 analysis=ANALYSIS,
+                panel=_panel,
                 units=_units,
                 figures=panel_figures(_panel),
             script:

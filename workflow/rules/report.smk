@@ -23,6 +23,8 @@ rule cross_study_summary:
         panels=[str(s.path) for s in PANELS.values()],
         panel_summaries=[f"{RESULTS}/{p}/tables/panel_summary.tsv" for p in PANELS],
         panel_qc=[f"{RESULTS}/{p}/tables/panel_qc.tsv" for p in PANELS],
+        # once a failed run has written the run outputs, the next run redoes them
+        partial_run=batch.partial_run_mark(RESULTS),
     output:
         **stage_outputs("cross_study_summary"),
     log:
@@ -31,6 +33,5 @@ rule cross_study_summary:
         "../envs/xenoflow.yaml"
     params:
         config=XF_CONFIG,
-        analysis=ANALYSIS,
     script:
         "../scripts/cross_study_summary.py"
