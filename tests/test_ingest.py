@@ -395,3 +395,90 @@ def test_an_exclude_entry_that_matches_nothing_is_an_error(tmp_path):
     assert "key 'exclude', entry 1 (arm 'Drug', mouse '9'): matches no row of data.csv" in msg
     with pytest.raises(ConfigError, match="entry 1: give either 'row' or 'arm'"):
         run(tmp_path, LONG, exclude=[{"row": 3, "arm": "Drug", "reason": "x"}])
+
+
+# ------------------------------------------------------------------ dates instead of days
+
+
+DATED = (
+    "arm,mouse_id,date,volume_mm3\n"
+    "Control,1,2024-03-05,100\nControl,1,2024-03-12,200\n"
+    "Drug,1,2024-03-05,110\nDrug,1,2024-03-19 00:00:00,90\n"
+)
+
+
+def test_dates_become_study_days_from_the_first_date(tmp_path):
+    result = run(tmp_path, DATED)
+    days = result.measurements.set_index(["arm", "mouse_id", "volume_mm3"])["day"]
+    assert days.tolist() == [0.0, 7.0, 0.0, 14.0]
+    assert (
+        result.warnings["message"]
+        .str.contains(
+            "study days computed from column 'date': day 0 = 2024-03-05, its first date",
+            regex=False,
+        )
+        .any()
+    )
+
+
+def test_day0_sets_day_zero_and_earlier_dates_are_negative_days(tmp_path):
+    # an unquoted YAML date is a date object; the study file may write it either way
+    path = make_study(tmp_path, DATED)
+    path.write_text(path.read_text() + "day0: 2024-03-08\n", encoding="utf-8")
+    result = ingest(load_study(path))
+    assert sorted(result.measurements["day"]) == [-3.0, -3.0, 4.0, 11.0]
+    assert result.warnings["message"].str.contains("day 0 = 2024-03-08 (day0)", regex=False).any()
+
+
+def test_dates_in_another_format_and_column_name(tmp_path):
+    data = "Group,Mouse,Datum,Vol\nControl,1,05.03.2024,100\nDrug,1,05.03.2024,90\nDrug,1,01.04.2024,80\n"
+    result = run(
+        tmp_path,
+        data,
+        columns={"arm": "Group", "mouse_id": "Mouse", "date": "Datum", "volume_mm3": "Vol"},
+        date_format="%d.%m.%Y",
+    )
+    assert sorted(result.measurements["day"]) == [0.0, 0.0, 27.0]  # 2024 is a leap year
+
+
+@pytest.mark.parametrize(
+    ("cell", "keys", "expected"),
+    [
+        ("2024-02-30", {}, "row 3, column 'date': '2024-02-30' is not a date; expected a date as"),
+        ("5/3/2024", {}, "row 3, column 'date': '5/3/2024' is not a date; expected a date as "),
+        # every cell is ISO but the study says otherwise: the first is named, the rest counted
+        (
+            "2024-03-12",
+            {"date_format": "%d/%m/%Y"},
+            "row 2, column 'date': '2024-03-05' is not a date (and 3 more cells); expected a date written as '%d/%m/%Y'",
+        ),
+    ],
+)
+def test_bad_date_names_row_and_column(tmp_path, cell, keys, expected):
+    data = DATED.replace("2024-03-12", cell)
+    assert expected in error(tmp_path, data, **keys)
+
+
+def test_day0_must_be_a_calendar_date(tmp_path):
+    with pytest.raises(ConfigError, match="key 'day0': '2024-02-30' is not a calendar date"):
+        load_study(make_study(tmp_path, DATED, day0="2024-02-30"))
+
+
+def test_excel_date_cells_become_study_days(tmp_path):
+    import datetime as dt
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["arm", "mouse_id", "date", "volume_mm3"])
+    for arm, day, vol in [
+        ("Control", 5, 100),
+        ("Control", 12, 150),
+        ("Drug", 5, 90),
+        ("Drug", 9, 70),
+    ]:
+        ws.append([arm, 1, dt.datetime(2024, 3, day), vol])
+    wb.save(tmp_path / "dated.xlsx")
+    study = {"study_id": "x", "data": "dated.xlsx", "control": "Control"}
+    (tmp_path / "x.yaml").write_text(yaml.safe_dump(study), encoding="utf-8")
+    result = ingest(load_study(tmp_path / "x.yaml"))
+    assert result.measurements["day"].tolist() == [0.0, 7.0, 0.0, 4.0]

@@ -9,6 +9,7 @@ the file and the key, and are raised before any analysis runs.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import glob
 import os
 from collections.abc import Iterable
@@ -116,6 +117,9 @@ class Study:
     header_row: int = 1
     skip_rows: tuple[int, ...] = ()
     decimal_comma: bool = False
+    #: study day 0 and the strptime format of a file with a ``date`` column instead of days
+    day0: dt.date | None = None
+    date_format: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     baseline_day: float | None = None
     reference_day: float | None = None
@@ -265,6 +269,17 @@ def _resolve_path(path: Path, value: str, key: str, notes: list[str]) -> Path:
     return resolved
 
 
+def _day0(path: Path, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"{path.name}: key 'day0': '{value}' is not a calendar date; expected YYYY-MM-DD"
+        ) from None
+
+
 def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Study:
     """Read and validate one study file.
 
@@ -275,6 +290,8 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
     raw = load_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (study_id, data, control, ...)")
+    if isinstance(raw.get("day0"), dt.date):  # YAML reads an unquoted 2024-03-05 as a date
+        raw["day0"] = raw["day0"].isoformat()
     validate(raw, "study", path)
     arms = _arms(raw.get("arms"))
     names = [a.name for a in arms]
@@ -322,6 +339,8 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         skip_rows=skip_rows,
         exclude=_excludes(path, raw.get("exclude", []), bool(raw.get("split_by"))),
         decimal_comma=raw.get("decimal_comma", False),
+        day0=_day0(path, raw.get("day0")),
+        date_format=raw.get("date_format"),
         columns=dict(raw.get("columns", {})),
         baseline_day=raw.get("baseline_day"),
         reference_day=raw.get("reference_day"),

@@ -12,6 +12,9 @@ arm. Supported layouts (``format`` in the study file, inferred when absent):
 * **wide** – one row per mouse, one column per day (GraphPad Prism / TumGrowth layout); an empty
   cell means "not measured".
 
+Long and caliper files may give calendar dates instead of study days (a ``date`` column): the
+study day is the date minus ``day0`` (default: the first date in the rows read) in days.
+
 Files: ``.csv``/``.tsv``/``.txt`` (delimiter detected from the header line among ``,`` ``;``
 tab) and ``.xlsx``. Every cell is read as text and parsed here, so each problem is reported
 with the file, the row as numbered in the file (the first row is 1), the column, and what was
@@ -21,6 +24,7 @@ expected. Zero volumes are legal (complete regression) and kept.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import re
@@ -300,13 +304,78 @@ def parse_numeric(
     return values
 
 
+#: An ISO date, with an optional time of day (as Excel date cells are read).
+_ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+
+
+def _to_date(text: str, date_format: str | None) -> dt.date | None:
+    try:
+        if date_format:
+            return dt.datetime.strptime(text, date_format).date()
+        match = _ISO_DATE.fullmatch(text)
+        return dt.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:  # not the format, or no such day (2024-02-30)
+        return None
+
+
+def parse_dates(
+    table: RawTable, column_pos: int, column_name: str, date_format: str | None
+) -> list[dt.date]:
+    """Parse a text column of calendar dates; raise one InputError naming the first bad cell."""
+    dates: list[dt.date] = []
+    bad = []
+    for i, text in enumerate(table.frame[column_pos]):
+        value = _to_date(text, date_format)
+        if value is None:
+            bad.append(i)
+        else:
+            dates.append(value)
+    if bad:
+        first = table.frame[column_pos].iloc[bad[0]]
+        more = f" (and {len(bad) - 1} more cells)" if len(bad) > 1 else ""
+        expected = (
+            f"a date written as '{date_format}' (the study's date_format)"
+            if date_format
+            else "a date as YYYY-MM-DD (or set 'date_format' in the study file, e.g. '%d/%m/%Y')"
+        )
+        raise InputError(
+            f"{table.where(bad[0], column_name)}: '{first}' is not a date{more}; expected {expected}"
+        )
+    return dates
+
+
+def study_days(dates: list[dt.date], day0: dt.date | None) -> np.ndarray:
+    """Study day of each date: calendar days since ``day0`` (default: the earliest date)."""
+    start = day0 if day0 is not None else min(dates, default=None)
+    return np.array([float((d - start).days) for d in dates]) if start else np.empty(0)
+
+
+def uses_dates(study: Study, located: dict[str, int]) -> bool:
+    """Whether days come from a ``date`` column: the study file says so (``day0``,
+    ``date_format`` or a ``date`` mapping), or the file has dates and no day column."""
+    if study.day0 is not None or study.date_format or "date" in study.columns:
+        return True
+    return "day" not in located and "date" in located
+
+
+def _dates_note(study: Study, source: Source, table: RawTable) -> str:
+    if not uses_dates(study, source.located) or "date" not in source.located:
+        return ""
+    name = source.names["date"]
+    if study.day0 is not None:
+        return f"study days computed from column '{name}': day 0 = {study.day0} (day0)"
+    dates = parse_dates(table, source.located["date"], name, study.date_format)
+    first = min(dates, default=None)
+    return f"study days computed from column '{name}': day 0 = {first}, its first date"
+
+
 # --------------------------------------------------------------------------------------------
 # Layouts
 
 
 def _column_names(study: Study) -> dict[str, str]:
     """Canonical name -> name in the file."""
-    names = {c: c for c in MEASUREMENT_COLUMNS + OPTIONAL_MEASUREMENT_COLUMNS}
+    names = {c: c for c in [*MEASUREMENT_COLUMNS, *OPTIONAL_MEASUREMENT_COLUMNS, "date"]}
     names.update(study.columns)
     return names
 
@@ -340,9 +409,10 @@ def _day_headers(header: list[str], skip: set[int]) -> dict[int, float]:
 
 def infer_format(header: list[str], located: dict[str, int]) -> str:
     """long when there is a volume column, caliper with length and width, wide with day headers."""
-    if "volume_mm3" in located and "day" in located:
+    timed = "day" in located or "date" in located
+    if "volume_mm3" in located and timed:
         return "long"
-    if {"length_mm", "width_mm", "day"} <= located.keys():
+    if {"length_mm", "width_mm"} <= located.keys() and timed:
         return "caliper"
     if _day_headers(header, set(located.values())):
         return "wide"
@@ -387,7 +457,8 @@ def read_long(
     names: dict[str, str],
     fmt: str,
 ) -> pd.DataFrame:
-    needed = ["arm", "mouse_id", "day"] + (
+    dated = uses_dates(study, located)
+    needed = ["arm", "mouse_id", "date" if dated else "day"] + (
         ["length_mm", "width_mm"] if fmt == "caliper" else ["volume_mm3"]
     )
     _require(study, located, needed, fmt, names, header)
@@ -399,9 +470,13 @@ def read_long(
             "mouse_id": _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id"),
         }
     )
-    out["day"] = parse_numeric(
-        table, located["day"], names["day"], "the day of measurement", study.decimal_comma
-    )
+    if dated:
+        dates = parse_dates(table, located["date"], names["date"], study.date_format)
+        out["day"] = study_days(dates, study.day0)
+    else:
+        out["day"] = parse_numeric(
+            table, located["day"], names["day"], "the day of measurement", study.decimal_comma
+        )
     expectations = {
         "volume_mm3": "a tumour volume in mm^3 (empty cell = not measured)",
         "length_mm": "a caliper length in mm",
@@ -754,7 +829,8 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     columns = MEASUREMENT_COLUMNS + [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c in df]
     measurements = _sort(df, arms)[columns].reset_index(drop=True)
     reference = choose_reference_day(measurements, study.reference_day)
-    for note in [*_layout_notes(study), *study.notes, reference.note]:
+    dates = _dates_note(study, source, table) if fmt != "wide" else ""
+    for note in [*_layout_notes(study), dates, *study.notes, reference.note]:
         if note:
             warnings.append({"arm": "", "mouse_id": "", "day": np.nan, "message": note})
     return Ingested(

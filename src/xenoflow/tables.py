@@ -1181,6 +1181,7 @@ fold_baseline``, ``endpoint_fold: 2``). Each model's full outputs are in
             "growth_rate_se",
             "r_squared",
             "doubling_time_days",
+            opt("best_model"),
             "best_response_pct",
             "best_avg_response_pct",
             "mrecist",
