@@ -641,4 +641,5 @@ def analyse(study: Study, tables: Mapping[str, pd.DataFrame], design: Design) ->
         "power": power,
         "sample_size": sample_size_table(power, design, p),
         "pilot": p,
+        "target_power": design.power,
     }

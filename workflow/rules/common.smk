@@ -33,8 +33,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 ANALYSIS = XF_CONFIG["analysis"]
 # Report captions are generated from the output registry (xenoflow.tables).
 CAPTIONS = write_captions(".snakemake/xenoflow/captions")
-# The stages of a study, in order; each has one rule of the same name.
+# The stages of a study, in order; each has one rule of the same name. A study file with a
+# `design:` block also gets the power stage (workflow/rules/power.smk).
 STUDY_STAGES = ["ingest", "growth", "efficacy", "survival", "summary"]
+DESIGN_STAGES = ["power"]
 SCOPE_DIRS = {
     "study": f"{RESULTS}/{{study}}",
     "panel": f"{RESULTS}/{{panel}}",
@@ -87,11 +89,16 @@ def survival_inputs(wildcards):
     return [str(path)] if path else []
 
 
-def study_files(figures=True):
+def study_stages(study):
+    """The stages of a study: with a `design:` block, the power stage too."""
+    return STUDY_STAGES + (DESIGN_STAGES if STUDIES[study].design else [])
+
+
+def study_files(study, figures=True):
     """Every output of a study, relative to its folder."""
     return [
         path
-        for stage in STUDY_STAGES
+        for stage in study_stages(study)
         for path in registry.stage_files(stage, figures=figures).values()
     ]
 
@@ -100,7 +107,7 @@ def study_table_paths(study):
     """Every table a study's stages write: registry name -> path."""
     return {
         t.name: f"{study_dir(study)}/{t.path}"
-        for stage in STUDY_STAGES
+        for stage in study_stages(study)
         for t in registry.of_stage(stage, "table")
     }
 
@@ -110,7 +117,7 @@ def study_tables(wildcards):
 
 
 def all_targets():
-    per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in study_files()]
+    per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in study_files(s)]
     per_panel = [
         f"{RESULTS}/{p}/{path}"
         for p in PANELS
