@@ -4,6 +4,7 @@ Freedman by hand, simulation against the analytic power, and the stage on a demo
 from __future__ import annotations
 
 import math
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -337,3 +338,36 @@ def test_design_defaults_and_panel_refusal(tmp_path):
     (tmp_path / "d.yaml").write_text(base + "design: {tgi_pct: [100]}\n")
     with pytest.raises(ConfigError, match="tgi_pct"):
         load_study(tmp_path / "d.yaml")
+
+
+def test_summary_design_sentence_quotes_sample_size(u87_tables):
+    study, tables = u87_tables
+    md = stages.run_summary(study, tables)["summary_md"]
+    assert isinstance(md, str)
+    ss = tables["sample_size"]
+    at = ss[(ss["tgi_pct"] == 50) & (ss["follow_up_days"] == 28)]  # the reference day
+
+    def needed(endpoint: str) -> int:
+        return int(at.loc[at["endpoint"] == endpoint, "n_needed"].iloc[0])
+
+    assert "## Design of a next study (this study as the pilot)" in md
+    assert "To detect a 50 % growth inhibition on day 28 with 80 % power" in md
+    assert f"{needed('log_volume')} mice per arm for the log-volume endpoint" in md
+    assert f"{needed('growth_rate')} mice per arm for the growth-rate endpoint" in md
+
+
+def test_cli_power_prints_the_tables(capsys):
+    from xenoflow.cli import main
+
+    args = ["power", str(U87), "--tgi", "50", "--n", "4", "6", "--follow-up", "28"]
+    assert main([*args, "--simulations", "0", "--power", "0.9", "--tsv"]) == 0
+    out = capsys.readouterr().out
+    power_text, sample_text = out.split("# sample_size\n")
+    pw = pd.read_csv(StringIO(power_text.split("# power\n")[1]), sep="\t")
+    ss = pd.read_csv(StringIO(sample_text), sep="\t")
+    assert set(pw["n_per_arm"]) == {4, 6} and set(pw["tgi_pct"]) == {50}
+    assert pw["power_simulated"].isna().all()
+    assert (ss["target_power"] == 0.9).all()
+    lv = ss[ss["endpoint"] == "log_volume"].iloc[0]
+    sd = pw.loc[pw["endpoint"] == "log_volume", "sd"].iloc[0]
+    assert lv["n_exact"] == pytest.approx(power.t_test_n(math.log(2), sd, 0.05, 0.9), rel=1e-6)

@@ -85,6 +85,7 @@ def power(study: Study, out: Outputs) -> dict[str, Figure]:
         "power_curves": power_plots.power_figure(
             out.tables["power"],
             out.facts["target_power"],
+            out.facts["headline_day"],
             title=f"{study.title}: power of a next study{_suffix(study)}",
         )
     }

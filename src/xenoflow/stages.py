@@ -151,7 +151,14 @@ def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     result = power.analyse(study, tables, study.design or Design())
     return Outputs(
         {"power": result["power"], "sample_size": result["sample_size"]},
-        facts={"pilot": result["pilot"], "target_power": result["target_power"]},
+        facts={
+            "pilot": result["pilot"],
+            "target_power": result["target_power"],
+            "headline_day": summary.headline_day(
+                power.follow_up_days(study.design or Design(), result["pilot"]),
+                result["pilot"].reference_day,
+            ),
+        },
     )
 
 

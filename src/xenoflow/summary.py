@@ -340,9 +340,18 @@ def _n_text(value: Any) -> str:
     return f"{int(value)}" if _isnum(value) else "more than 10000"
 
 
-def design_sentences(study: Study, sample_size: pd.DataFrame) -> list[str]:
+def headline_day(follow_up_days: Iterable[float], reference_day: float) -> float:
+    """The follow-up day a design is summarised at: the pilot's reference day when the design
+    has it, else its first follow-up day."""
+    days = sorted(float(d) for d in follow_up_days)
+    return reference_day if reference_day in days else days[0]
+
+
+def design_sentences(
+    study: Study, sample_size: pd.DataFrame, reference_day: float | None = None
+) -> list[str]:
     """The design sentence: mice per arm for the log-volume, growth-rate and survival endpoints
-    at the design's middle-most effect (50 % when listed) and its first follow-up day, from
+    at the design's middle-most effect (50 % when listed) on the :func:`headline_day`, from
     ``sample_size.tsv`` (``n_needed``; survival by Schoenfeld's formula)."""
     rows = sample_size[sample_size["n_exact"].notna() | sample_size["n_needed"].notna()]
     rows = rows[~rows["method"].fillna("").str.contains("Freedman")]
@@ -350,7 +359,8 @@ def design_sentences(study: Study, sample_size: pd.DataFrame) -> list[str]:
         return ["No design could be computed from this study (see sample_size.tsv)."]
     tgis = sorted(rows["tgi_pct"].unique())
     tgi = 50.0 if 50.0 in tgis else min(tgis, key=lambda t: abs(t - 50.0))
-    day = float(rows["follow_up_days"].min())
+    ref = float("nan") if reference_day is None else float(reference_day)
+    day = headline_day(rows["follow_up_days"].unique(), ref)
     at = rows[(rows["tgi_pct"] == tgi) & (rows["follow_up_days"] == day)]
     first = at.iloc[0]
     parts = [
@@ -416,7 +426,11 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     ]
     if "sample_size" in tables:
         power = Section("Design of a next study (this study as the pilot)")
-        power.paragraphs += design_sentences(study, tables["sample_size"])
+        eff = tables["efficacy"]
+        ref = eff.loc[eff["is_reference_day"].astype(bool), "day"]
+        power.paragraphs += design_sentences(
+            study, tables["sample_size"], float(ref.iloc[0]) if len(ref) else None
+        )
         sections.insert(2, power)
     title = f"{study.title} ({study.study_id})"
     if study.synthetic and "synthetic" not in title.lower():

@@ -1491,7 +1491,8 @@ log-rank p and Cox hazard ratio against the control. Colours match the study's o
 Power of a next two-arm study against the number of mice per arm, with study
 **{{ snakemake.wildcards.study }}** as the pilot: one panel per endpoint (log volume at the
 follow-up day, growth rate from the mixed model, time to the volume endpoint by Schoenfeld's
-formula), one line per growth inhibition to detect, at the first follow-up day of the design.
+formula), one line per growth inhibition to detect, at the pilot's reference day when the
+design lists it, else at the design's first follow-up day.
 Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Dashed line: the target power.""",
     ),
     Figure(

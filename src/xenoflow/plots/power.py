@@ -14,9 +14,9 @@ PANELS = {
 }
 
 
-def power_figure(power: pd.DataFrame, target: float, title: str) -> plt.Figure:
-    """One panel per endpoint at the first follow-up day: analytic power against n per arm, a
-    line per growth inhibition, simulated power as points ± 2 Monte-Carlo SE, the target as a
+def power_figure(power: pd.DataFrame, target: float, day: float, title: str) -> plt.Figure:
+    """One panel per endpoint at follow-up ``day``: analytic power against n per arm, a line
+    per growth inhibition, simulated power as points ± 2 Monte-Carlo SE, the target as a
     dashed line."""
     endpoints = [e for e in PANELS if e in set(power["endpoint"])]
     fig, axes = plt.subplots(
@@ -28,7 +28,6 @@ def power_figure(power: pd.DataFrame, target: float, title: str) -> plt.Figure:
     tgis = sorted(power["tgi_pct"].unique())
     for ax, endpoint in zip(axes[0], endpoints):
         rows = power[(power["endpoint"] == endpoint) & ~power["method"].str.contains("Freedman")]
-        day = float(rows["follow_up_days"].min())
         rows = rows[rows["follow_up_days"] == day]
         for i, tgi in enumerate(tgis):
             r = rows[rows["tgi_pct"] == tgi].sort_values("n_per_arm")
@@ -47,6 +46,7 @@ def power_figure(power: pd.DataFrame, target: float, title: str) -> plt.Figure:
                 )
         ax.axhline(target, ls="--", color="0.3", lw=1)
         ax.set_ylim(0, 1.02)
+        ax.set_xticks(sorted(power["n_per_arm"].unique()))
         ax.set_xlabel("mice per arm")
         ax.set_ylabel("power")
         ax.set_title(PANELS[endpoint].format(day=day), fontsize=10)
