@@ -578,6 +578,24 @@ VOCABULARY: dict[str, Column] = {
         Column("alpha", "float", "two-sided significance level of the design's test"),
         Column("target_power", "float", "power the sample size is chosen for"),
         Column(
+            "sd",
+            "float",
+            "SD used: pooled within-arm SD of ln V (log_volume); SD of one mouse's least-squares slope over the schedule (growth_rate)",
+        ),
+        Column("schedule_days", "str", "measurement days of the design (growth_rate)"),
+        Column("expected_events", "float", "expected events in both arms at this n (survival)"),
+        Column("power", "float", "analytic power of the design"),
+        Column("power_simulated", "float", "share of the seeded simulated studies that reject"),
+        Column(
+            "power_simulated_se",
+            "float",
+            "Monte-Carlo standard error of power_simulated, sqrt(p(1 - p)/simulations)",
+        ),
+        Column("n_exact", "float", "n per arm at which the power equals target_power"),
+        Column("n_needed", "int", "n_exact rounded up"),
+        Column("events_needed", "float", "log-rank events needed, both arms (survival)"),
+        Column("n_per_arm", "int", "mice per arm of the design"),
+        Column(
             "control_median_days",
             "float",
             "pilot's control median time to the endpoint (Kaplan-Meier, days)",
@@ -648,6 +666,13 @@ CROSS_STUDY = _columns(
     "logrank_p",
 )
 QC_COUNTS = _columns("study_id", "stage", "n_excluded", "n_notes")
+#: Columns of the design tables (power, sample_size) that mean something else elsewhere.
+DESIGN_TGI = Column(
+    "tgi_pct",
+    "float",
+    "growth inhibition to detect, 100*(1 - T/C) of geometric mean volumes (percent)",
+)
+DESIGN_METHOD = Column("method", "str", "power formula and its reference")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -1203,34 +1228,21 @@ follow-up day (``expected_events``), by Schoenfeld 1981 and Freedman 1982. ``pow
 exponential times and the log-rank test), with its Monte-Carlo SE.""",
         columns=_columns(
             "endpoint",
-            Column("method", "str", "power formula and its reference"),
-            Column(
-                "tgi_pct",
-                "float",
-                "growth inhibition to detect, 100*(1 - T/C) of geometric mean volumes (percent)",
-            ),
+            DESIGN_METHOD,
+            DESIGN_TGI,
             "effect",
-            Column(
-                "sd",
-                "float",
-                "SD used: pooled within-arm SD of ln V (log_volume); SD of one mouse's "
-                "least-squares slope over the schedule (growth_rate)",
-            ),
+            "sd",
             "sd_slope",
             "sd_residual",
             "control_median_days",
-            Column("n_per_arm", "int", "mice per arm of the design"),
+            "n_per_arm",
             "follow_up_days",
-            Column("schedule_days", "str", "measurement days of the design (growth_rate)"),
-            Column("expected_events", "float", "expected events in both arms at this n (survival)"),
+            "schedule_days",
+            "expected_events",
             "alpha",
-            Column("power", "float", "analytic power of the design"),
-            Column("power_simulated", "float", "share of the seeded simulated studies that reject"),
-            Column(
-                "power_simulated_se",
-                "float",
-                "Monte-Carlo standard error of power_simulated, sqrt(p(1 - p)/simulations)",
-            ),
+            "power",
+            "power_simulated",
+            "power_simulated_se",
         ),
     ),
     Table(
@@ -1249,12 +1261,8 @@ endpoint the pilot cannot serve (no survival endpoint, no mixed model) or that i
 implemented (synergy).""",
         columns=_columns(
             "endpoint",
-            Column("method", "str", "power formula and its reference"),
-            Column(
-                "tgi_pct",
-                "float",
-                "growth inhibition to detect, 100*(1 - T/C) of geometric mean volumes (percent)",
-            ),
+            DESIGN_METHOD,
+            DESIGN_TGI,
             "effect",
             "follow_up_days",
             "alpha",
@@ -1264,9 +1272,9 @@ implemented (synergy).""",
                 "int",
                 "smallest n per arm of the design grid with power >= target_power",
             ),
-            Column("n_exact", "float", "n per arm at which the power equals target_power"),
-            Column("n_needed", "int", "n_exact rounded up"),
-            Column("events_needed", "float", "log-rank events needed, both arms (survival)"),
+            "n_exact",
+            "n_needed",
+            "events_needed",
             "note",
         ),
     ),
@@ -1541,7 +1549,8 @@ DOCUMENTS: tuple[Output, ...] = (
         """\
 Plain-language summary of study **{{ snakemake.wildcards.study }}**: design (arms, mice, dosing,
 endpoint) and the headline findings as sentences with estimates, 95% confidence intervals and
-p-values, generated from the result tables. A difference is called significant only when its
+p-values, generated from the result tables (for a study file with ``design``, also the mice per
+arm a next study needs, with this study as the pilot). A difference is called significant only when its
 p-value is below alpha (or its bootstrap interval excludes no effect). Exclusions and model
 fallbacks are listed at the end. The same text is in ``summary.md``; all tables are in
 ``study.xlsx`` and the measurements in the GraphPad Prism file ``study.pzfx``.""",
