@@ -73,7 +73,7 @@ def _power(args: argparse.Namespace) -> int:
             print(f"# {name}")
             print(df.to_csv(sep="\t", index=False), end="")
             continue
-        shown = df.drop(columns=["method", "schedule_days"], errors="ignore")
+        shown = df.drop(columns=["method", "schedule_days"], errors="ignore").fillna({"note": ""})
         with pd.option_context("display.width", 200, "display.max_rows", None):
             print(f"{name} (study {study.study_id} as the pilot)")
             print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"), end="\n\n")
