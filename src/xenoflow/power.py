@@ -135,9 +135,11 @@ def pooled_log_sd(
     ``log_zero_rule`` (:func:`xenoflow.growth.log_volumes`). NaN with 0 df when no arm has two
     mice measured that day."""
     logd, _ = log_volumes(measurements[measurements["day"] == day], dict(settings))
+    if logd.empty:
+        return float("nan"), 0
     groups = logd.groupby("arm", sort=False)["log_volume"]
-    ss = float(groups.apply(lambda y: float(((y - y.mean()) ** 2).sum())).sum()) if len(logd) else 0
-    df = int((groups.size() - 1).clip(lower=0).sum()) if len(logd) else 0
+    df = int((groups.size() - 1).sum())
+    ss = float(((logd["log_volume"] - groups.transform("mean")) ** 2).sum())
     return (math.sqrt(ss / df) if df > 0 else float("nan")), df
 
 
