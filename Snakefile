@@ -16,6 +16,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/growth.smk"
 include: "workflow/rules/efficacy.smk"
 include: "workflow/rules/survival.smk"
+include: "workflow/rules/power.smk"
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/report.smk"
 

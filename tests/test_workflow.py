@@ -90,6 +90,21 @@ def test_summary_and_exports(finished_run):
     assert len(summary) == 1 + 2  # one treated arm in tiny_long, two in tiny_wide
 
 
+def test_design_outputs_only_for_a_study_with_design(finished_run):
+    from openpyxl import load_workbook
+
+    wide, long = (finished_run / "results" / s for s in ("tiny_wide", "tiny_long"))
+    power = pd.read_csv(wide / "tables" / "power.tsv", sep="\t")
+    assert set(power["n_per_arm"]) == {3, 5, 8} and set(power["follow_up_days"]) == {14, 21}
+    assert set(power["endpoint"]) == {"log_volume", "growth_rate", "survival"}
+    assert (wide / "tables" / "sample_size.tsv").is_file()
+    assert (wide / "figures" / "power.png").is_file() and (wide / "figures" / "power.svg").is_file()
+    assert "Design of a next study" in (wide / "summary.md").read_text(encoding="utf-8")
+    assert {"power", "sample_size"} <= set(load_workbook(wide / "study.xlsx").sheetnames)
+    assert not (long / "tables" / "power.tsv").exists()
+    assert "Design of a next study" not in (long / "summary.md").read_text(encoding="utf-8")
+
+
 def test_provenance_hashes_inputs(finished_run):
     import hashlib
 

@@ -35,6 +35,8 @@ from .errors import XenoflowError
 
 #: The stages of a study, in order; each has one Snakemake rule (``summary``: ``study_summary``).
 STUDY_STAGES = ("ingest", "growth", "efficacy", "survival", "summary")
+#: The stages a study file with a ``design:`` block adds.
+DESIGN_STAGES = ("power",)
 FAILED_DIR = ".xenoflow/failed"
 PARTIAL_RUN_MARK = ".xenoflow/partial_run"
 
@@ -68,11 +70,16 @@ def failed_studies(results: str | Path, study_ids: Iterable[str]) -> pd.DataFram
     return pd.concat(rows, ignore_index=True) if rows else io.empty_table("failed_studies")
 
 
-def study_table_paths(results: str | Path, study_id: str) -> dict[str, Path]:
+def study_stages(study: Study) -> tuple[str, ...]:
+    """The stages of a (non-panel) study, in order."""
+    return STUDY_STAGES + (DESIGN_STAGES if study.design is not None else ())
+
+
+def study_table_paths(results: str | Path, study: Study) -> dict[str, Path]:
     """Every table the stages of a (non-panel) study write: registry name -> path."""
     return {
-        t.name: Path(results) / study_id / t.path
-        for stage in STUDY_STAGES
+        t.name: Path(results) / study.study_id / t.path
+        for stage in study_stages(study)
         for t in registry.of_stage(stage, "table")
     }
 
@@ -95,7 +102,7 @@ def _complete(results: str | Path, study: Study) -> bool:
             panel_table_path(results, study.study_id, n) for n in ("panel_summary", "panel_qc")
         ]
     else:
-        paths = list(study_table_paths(results, study.study_id).values())
+        paths = list(study_table_paths(results, study).values())
     return all(p.is_file() for p in paths)
 
 
@@ -118,7 +125,7 @@ def write_run_outputs(
     plain = {sid: s for sid, s in studies.items() if not s.split_by}
     panels = {sid: s for sid, s in studies.items() if s.split_by}
     tables = summary.tables_by_study(
-        p for sid in plain for p in study_table_paths(results, sid).values()
+        p for s in plain.values() for p in study_table_paths(results, s).values()
     )
     panel_rows = [
         io.read_table(panel_table_path(results, p, "panel_summary"), "panel_summary")

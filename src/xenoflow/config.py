@@ -98,6 +98,45 @@ def _excludes(path: Path, raw: list[dict[str, Any]], panel: bool) -> tuple[Exclu
 
 
 @dataclass(frozen=True)
+class Design:
+    """A study file's ``design`` block with its defaults filled in (study schema): the
+    designs whose power :mod:`xenoflow.power` computes with the study as the pilot."""
+
+    tgi_pct: tuple[float, ...] = (30.0, 40.0, 50.0, 60.0, 70.0)
+    n_per_arm: tuple[int, ...] = (3, 4, 5, 6, 8, 10, 12, 15)
+    power: float = 0.8
+    #: two-sided significance level (``None``: the analysis alpha)
+    alpha: float | None = None
+    #: study days of the end of follow-up (``None``: the pilot's reference day)
+    follow_up_days: tuple[float, ...] | None = None
+    simulations: int = 1000
+
+
+def _design(path: Path, raw: dict[str, Any] | None, panel: bool) -> Design | None:
+    if raw is None:
+        return None
+    if panel:
+        raise ConfigError(
+            f"{path.name}: key 'design': not available for a panel (split_by); use one "
+            "model's study file as the pilot"
+        )
+    follow_up = raw.get("follow_up_days")
+    given: dict[str, Any] = {
+        "tgi_pct": tuple(sorted({float(x) for x in raw["tgi_pct"]})) if "tgi_pct" in raw else None,
+        "n_per_arm": tuple(sorted({int(x) for x in raw["n_per_arm"]}))
+        if "n_per_arm" in raw
+        else None,
+        "power": raw.get("power"),
+        "alpha": raw.get("alpha"),
+        "follow_up_days": None
+        if follow_up is None
+        else tuple(sorted({float(x) for x in follow_up})),
+        "simulations": raw.get("simulations"),
+    }
+    return Design(**{k: v for k, v in given.items() if v is not None})
+
+
+@dataclass(frozen=True)
 class Study:
     """A validated study file with paths resolved against the study file's folder."""
 
@@ -132,6 +171,8 @@ class Study:
     #: Panel units (one model of a ``split_by`` study): the panel's study id and the model.
     panel_id: str | None = None
     split_value: str | None = None
+    #: the ``design`` block (power and sample size with this study as the pilot), if any
+    design: Design | None = None
 
     @property
     def arm_names(self) -> list[str]:
@@ -349,6 +390,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         survival_columns=dict(raw.get("survival_columns", {})),
         notes=tuple(notes),
         split_by=raw.get("split_by"),
+        design=_design(path, raw.get("design"), bool(raw.get("split_by"))),
     )
 
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from .config import Study
 from .plots import efficacy as efficacy_plots
 from .plots import growth as growth_plots
+from .plots import power as power_plots
 from .plots import survival as survival_plots
 from .plots.style import save_figure
 from .stages import Outputs
@@ -79,6 +80,18 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
             alpha=study.settings["alpha"],
             title=study.title + _suffix(study),
             endpoint_label=rule,
+        )
+    }
+
+
+def power(study: Study, out: Outputs) -> dict[str, Figure]:
+    """Power curves against mice per arm, one panel per endpoint."""
+    return {
+        "power_curves": power_plots.power_figure(
+            out.tables["power"],
+            out.facts["target_power"],
+            out.facts["headline_day"],
+            title=f"{study.title}: power of a next study{_suffix(study)}",
         )
     }
 

@@ -7,6 +7,8 @@ run_ingest     the measurement file, as read (``Source``)   measurements, exclus
 run_growth     measurements                                 growth_* tables, exclusions_growth
 run_efficacy   measurements, growth_model (optional)        efficacy, response, growth_delay ...
 run_survival   measurements, the recorded survival table    survival* tables
+run_power      measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
+               survival                                     with ``design``)
 run_summary    every table above                            summary_md/html, study_xlsx/pzfx
 =============  ==========================================  ===================================
 
@@ -32,7 +34,7 @@ import pandas as pd
 
 from . import efficacy, export, growth, ingest, io, summary, survival
 from . import tables as registry
-from .config import Arm, Study
+from .config import Arm, Design, Study
 
 Tables = dict[str, pd.DataFrame]
 
@@ -140,12 +142,34 @@ def run_survival(
     )
 
 
-#: The tables of one study, in the order of the workbook's sheets.
+def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+    """Power and sample size of a next study with this one as the pilot
+    (:func:`xenoflow.power.analyse`; the study's ``design``, else the defaults)."""
+    from . import power  # scipy.stats: imported only by the jobs that need it
+
+    study = with_arms(study, tables["measurements"])
+    result = power.analyse(study, tables, study.design or Design())
+    return Outputs(
+        {"power": result["power"], "sample_size": result["sample_size"]},
+        facts={
+            "pilot": result["pilot"],
+            "target_power": result["target_power"],
+            "headline_day": summary.headline_day(
+                power.follow_up_days(study.design or Design(), result["pilot"]),
+                result["pilot"].reference_day,
+            ),
+        },
+    )
+
+
+#: The tables of one study, in the order of the workbook's sheets (the design tables follow
+#: when the study has them).
 STUDY_TABLES = [
     t.name
     for stage in ("ingest", "growth", "efficacy", "survival")
     for t in registry.of_stage(stage, "table")
 ]
+DESIGN_TABLES = [t.name for t in registry.of_stage("power", "table")]
 
 
 def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, str | bytes]:
@@ -153,6 +177,7 @@ def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, s
     study = with_arms(study, tables["measurements"])
     title, sections = summary.study_summary(study, tables)
     sheets = {name: tables[name] for name in STUDY_TABLES}
+    sheets.update({name: tables[name] for name in DESIGN_TABLES if name in tables})
     return {
         "summary_md": summary.to_markdown(title, sections),
         "summary_html": summary.to_html(title, sections),
@@ -170,19 +195,23 @@ def analyse_study(
     recorded: pd.DataFrame | None = None,
     encoded: dict[str, io.Encoded] | None = None,
 ) -> Mapping[str, pd.DataFrame]:
-    """Every table of a study from its read measurement file, the stages chained in memory:
+    """Every table of a study from its read measurement file, the stages chained in memory
+    (the power stage too when the study has a ``design``):
     each stage gets the tables as the next rule would read them from disk
     (:class:`xenoflow.io.Decoded`: a table is decoded from its text when first used).
     ``encoded``, when given, receives each table's text (:func:`xenoflow.io.encode`), so
     that a caller that writes the tables does not format them a second time."""
     texts: dict[str, io.Encoded] = {} if encoded is None else encoded
     tables = io.Decoded(texts)
-    for run in (
+    runs = [
         lambda: run_ingest(study, source, rows),
         lambda: run_growth(study, tables),
         lambda: run_efficacy(study, tables),
         lambda: run_survival(study, tables, recorded),
-    ):
+    ]
+    if study.design is not None:
+        runs.append(lambda: run_power(study, tables))
+    for run in runs:
         for name, df in run().tables.items():
             texts[name] = io.encode(registry.table(name), df)
     return tables

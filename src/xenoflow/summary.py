@@ -327,6 +327,61 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
     return out
 
 
+#: endpoint -> its name in the design sentence (survival: Schoenfeld's formula)
+DESIGN_ENDPOINTS = {
+    "log_volume": "the log-volume endpoint",
+    "growth_rate": "the growth-rate endpoint",
+    "survival": "the time-to-endpoint (log-rank) endpoint",
+}
+
+
+def _n_text(value: Any) -> str:
+    return f"{int(value)}" if _isnum(value) else "more than 10000"
+
+
+def headline_day(follow_up_days: Iterable[float], reference_day: float) -> float:
+    """The follow-up day a design is summarised at: the pilot's reference day when the design
+    has it, else its first follow-up day."""
+    days = sorted(float(d) for d in follow_up_days)
+    return reference_day if reference_day in days else days[0]
+
+
+def design_sentences(
+    study: Study, sample_size: pd.DataFrame, reference_day: float | None = None
+) -> list[str]:
+    """The design sentence: mice per arm for the log-volume, growth-rate and survival endpoints
+    at the design's middle-most effect (50 % when listed) on the :func:`headline_day`, from
+    ``sample_size.tsv`` (``n_needed``; survival by Schoenfeld's formula)."""
+    rows = sample_size[sample_size["n_exact"].notna() | sample_size["n_needed"].notna()]
+    rows = rows[~rows["method"].fillna("").str.contains("Freedman")]
+    if rows.empty:
+        return ["No design could be computed from this study (see sample_size.tsv)."]
+    tgis = sorted(rows["tgi_pct"].unique())
+    tgi = 50.0 if 50.0 in tgis else min(tgis, key=lambda t: abs(t - 50.0))
+    ref = float("nan") if reference_day is None else float(reference_day)
+    day = headline_day(rows["follow_up_days"].unique(), ref)
+    at = rows[(rows["tgi_pct"] == tgi) & (rows["follow_up_days"] == day)]
+    first = at.iloc[0]
+    parts = [
+        (f"{_n_text(r['n_needed'])} mice per arm", DESIGN_ENDPOINTS[r["endpoint"]])
+        for _, r in at.iterrows()
+        if r["endpoint"] in DESIGN_ENDPOINTS
+    ]
+    listed = [f"{n} for {e}" for n, e in parts]
+    text = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    sentence = (
+        f"To detect a {tgi:g} % growth inhibition on day {day:g} with "
+        f"{100 * float(first['target_power']):g} % power (two-sided alpha = "
+        f"{float(first['alpha']):g}), a two-arm study needs {text}, given this study's "
+        "variability (power.tsv, sample_size.tsv)."
+    )
+    out = [sentence]
+    missing = sample_size[sample_size["n_exact"].isna() & sample_size["tgi_pct"].isna()]
+    for _, r in missing.iterrows():
+        out.append(f"Not computed for {r['endpoint']}: {r['note']}.")
+    return out
+
+
 def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None) -> Section:
     s = Section("Exclusions and model notes")
     for table in exclusions:
@@ -371,6 +426,14 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         findings,
         notes_section(exclusions, tables.get("growth_model")),
     ]
+    if "sample_size" in tables:
+        power = Section("Design of a next study (this study as the pilot)")
+        eff = tables["efficacy"]
+        ref = eff.loc[eff["is_reference_day"].astype(bool), "day"]
+        power.paragraphs += design_sentences(
+            study, tables["sample_size"], float(ref.iloc[0]) if len(ref) else None
+        )
+        sections.insert(2, power)
     title = f"{study.title} ({study.study_id})"
     if study.synthetic and "synthetic" not in title.lower():
         title += " — SYNTHETIC DATA"

@@ -561,6 +561,45 @@ VOCABULARY: dict[str, Column] = {
         Column("n_notes", "int", "notes raised while reading the data"),
         Column("n_models", "int", "models tested with the treatment"),
         Column("median_best_response_pct", "float", "median best response (percent)"),
+        Column(
+            "endpoint",
+            "str",
+            "design endpoint: log_volume (ln V at the follow-up day), growth_rate (mixed-model "
+            "slope contrast), survival (log-rank); synergy: not implemented",
+        ),
+        Column(
+            "effect",
+            "float",
+            "effect on the endpoint's scale: delta = -ln(1 - TGI) (log_volume), growth-rate "
+            "difference ln(1 - TGI)/(follow-up - start day) per day (growth_rate), hazard ratio "
+            "(survival)",
+        ),
+        Column("follow_up_days", "float", "study day of the design's last measurement"),
+        Column("alpha", "float", "two-sided significance level of the design's test"),
+        Column("target_power", "float", "power the sample size is chosen for"),
+        Column(
+            "sd",
+            "float",
+            "SD used: pooled within-arm SD of ln V (log_volume); SD of one mouse's least-squares slope over the schedule (growth_rate)",
+        ),
+        Column("schedule_days", "str", "measurement days of the design (growth_rate)"),
+        Column("expected_events", "float", "expected events in both arms at this n (survival)"),
+        Column("power", "float", "analytic power of the design"),
+        Column("power_simulated", "float", "share of the seeded simulated studies that reject"),
+        Column(
+            "power_simulated_se",
+            "float",
+            "Monte-Carlo standard error of power_simulated, sqrt(p(1 - p)/simulations)",
+        ),
+        Column("n_exact", "float", "n per arm at which the power equals target_power"),
+        Column("n_needed", "int", "n_exact rounded up"),
+        Column("events_needed", "float", "log-rank events needed, both arms (survival)"),
+        Column("n_per_arm", "int", "mice per arm of the design"),
+        Column(
+            "control_median_days",
+            "float",
+            "pilot's control median time to the endpoint (Kaplan-Meier, days)",
+        ),
         Column("unit_id", "str", "panel model's results folder"),
         Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
         Column("status", "str", "computed, or restored from the cache"),
@@ -627,6 +666,13 @@ CROSS_STUDY = _columns(
     "logrank_p",
 )
 QC_COUNTS = _columns("study_id", "stage", "n_excluded", "n_notes")
+#: Columns of the design tables (power, sample_size) that mean something else elsewhere.
+DESIGN_TGI = Column(
+    "tgi_pct",
+    "float",
+    "growth inhibition to detect, 100*(1 - T/C) of geometric mean volumes (percent)",
+)
+DESIGN_METHOD = Column("method", "str", "power formula and its reference")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -1159,6 +1205,80 @@ only when every mouse has an endpoint or the study configures no survival endpoi
         columns=EXCLUSIONS,
     ),
     Table(
+        "power",
+        "tables/power.tsv",
+        stage="power",
+        section="Design",
+        caption="""\
+Power of a next two-arm study (control vs treated) with study **{{ snakemake.wildcards.study }}**
+as the pilot, for each endpoint, effect, follow-up day and number of mice per arm (study file key
+``design``). The effect is a growth inhibition TGI = 1 − T/C of the geometric mean volume at the
+follow-up day, on each endpoint's own scale (``effect``). ``log_volume``: two-sided two-sample
+t test on ln V at the follow-up day, exact noncentral t power (= R ``power.t.test``) with the
+pilot's pooled within-arm SD of ln V that day (``sd``). ``growth_rate``: the mixed model's
+treatment × day contrast with the pilot's variance components (random slope SD ``sd_slope``,
+residual SD ``sd_residual``; ``sd`` = SD of one mouse's slope over the schedule
+``schedule_days``, the pilot's measurement days), noncentral F power (Helms 1992, as nlmeU
+``Pwr`` and SynergyLMM), effect = ln(1 − TGI)/(follow-up − start day). ``survival``: log-rank
+test at the hazard ratio k_T/k_C = 1 + Δk/k_C (k_C the pilot's control growth rate, Δk the
+growth-rate effect: the time to the volume endpoint scales with 1/k), exponential times with the
+pilot's control median (``control_median_days``) and all mice followed from the start day to the
+follow-up day (``expected_events``), by Schoenfeld 1981 and Freedman 1982. ``power_simulated``: share of seeded simulated studies that reject
+(``design.simulations``; growth rate: simulated from the fitted mixed model, survival:
+exponential times and the log-rank test), with its Monte-Carlo SE.""",
+        columns=_columns(
+            "endpoint",
+            DESIGN_METHOD,
+            DESIGN_TGI,
+            "effect",
+            "sd",
+            "sd_slope",
+            "sd_residual",
+            "control_median_days",
+            "n_per_arm",
+            "follow_up_days",
+            "schedule_days",
+            "expected_events",
+            "alpha",
+            "power",
+            "power_simulated",
+            "power_simulated_se",
+        ),
+    ),
+    Table(
+        "sample_size",
+        "tables/sample_size.tsv",
+        stage="power",
+        section="Design",
+        caption="""\
+Mice per arm a next two-arm study needs for the target power (study file ``design.power``),
+with study **{{ snakemake.wildcards.study }}** as the pilot, per endpoint, method, effect and
+follow-up day (methods as in ``power.tsv``): ``n_per_arm`` = the smallest n of the design grid
+whose analytic power reaches the target (empty: none does), ``n_exact`` = the real-valued
+solution (R ``power.t.test(power = ...)$n`` for the log-volume endpoint), ``n_needed`` = it
+rounded up, and for survival the number of events needed. A row with only a ``note`` names an
+endpoint the pilot cannot serve (no survival endpoint, no mixed model) or that is not
+implemented (synergy).""",
+        columns=_columns(
+            "endpoint",
+            DESIGN_METHOD,
+            DESIGN_TGI,
+            "effect",
+            "follow_up_days",
+            "alpha",
+            "target_power",
+            Column(
+                "n_per_arm",
+                "int",
+                "smallest n per arm of the design grid with power >= target_power",
+            ),
+            "n_exact",
+            "n_needed",
+            "events_needed",
+            "note",
+        ),
+    ),
+    Table(
         "panel_curves",
         "tables/panel_curves.tsv",
         stage="panel_summary",
@@ -1388,6 +1508,19 @@ log-rank p and Cox hazard ratio against the control. Colours match the study's o
 (control grey).""",
     ),
     Figure(
+        "power_curves",
+        "figures/power",
+        "power",
+        "Design",
+        """\
+Power of a next two-arm study against the number of mice per arm, with study
+**{{ snakemake.wildcards.study }}** as the pilot: one panel per endpoint (log volume at the
+follow-up day, growth rate from the mixed model, time to the volume endpoint by Schoenfeld's
+formula), one line per growth inhibition to detect, at the pilot's reference day when the
+design lists it, else at the design's first follow-up day.
+Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Dashed line: the target power.""",
+    ),
+    Figure(
         "mrecist_heatmap",
         "figures/mrecist_heatmap",
         "panel_figures",
@@ -1433,7 +1566,8 @@ DOCUMENTS: tuple[Output, ...] = (
         """\
 Plain-language summary of study **{{ snakemake.wildcards.study }}**: design (arms, mice, dosing,
 endpoint) and the headline findings as sentences with estimates, 95% confidence intervals and
-p-values, generated from the result tables. A difference is called significant only when its
+p-values, generated from the result tables (for a study file with ``design``, also the mice per
+arm a next study needs, with this study as the pilot). A difference is called significant only when its
 p-value is below alpha (or its bootstrap interval excludes no effect). Exclusions and model
 fallbacks are listed at the end. The same text is in ``summary.md``; all tables are in
 ``study.xlsx`` and the measurements in the GraphPad Prism file ``study.pzfx``.""",

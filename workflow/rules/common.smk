@@ -34,8 +34,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 ANALYSIS = XF_CONFIG["analysis"]
 # Report captions are generated from the output registry (xenoflow.tables).
 CAPTIONS = write_captions(".snakemake/xenoflow/captions")
-# The stages of a study, in order; each has one rule of the same name.
-STUDY_STAGES = batch.STUDY_STAGES
 SCOPE_DIRS = {
     "study": f"{RESULTS}/{{study}}",
     "panel": f"{RESULTS}/{{panel}}",
@@ -88,18 +86,27 @@ def survival_inputs(wildcards):
     return [str(path)] if path else []
 
 
-def study_files(figures=True):
+def study_stages(study):
+    """The stages of a study, in order (each has one rule of the same name); a study file
+    with a `design:` block also gets the power stage (workflow/rules/power.smk)."""
+    return batch.study_stages(STUDIES[study])
+
+
+def study_files(study, figures=True):
     """Every output of a study, relative to its folder."""
     return [
         path
-        for stage in STUDY_STAGES
+        for stage in study_stages(study)
         for path in registry.stage_files(stage, figures=figures).values()
     ]
 
 
 def study_table_paths(study):
     """Every table a study's stages write: registry name -> path."""
-    return {name: str(p) for name, p in batch.study_table_paths(RESULTS, study).items()}
+    return {
+        name: str(p)
+        for name, p in batch.study_table_paths(RESULTS, STUDIES[study]).items()
+    }
 
 
 def study_tables(wildcards):
@@ -107,7 +114,7 @@ def study_tables(wildcards):
 
 
 def all_targets():
-    per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in study_files()]
+    per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in study_files(s)]
     per_panel = [
         f"{RESULTS}/{p}/{path}"
         for p in PANELS

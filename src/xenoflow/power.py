@@ -1,0 +1,647 @@
+"""Study design: power and sample size for a next study, with an analysed study as the pilot.
+
+The question at the bench: how many mice per arm does a two-arm study (control vs treated) need
+to detect a growth inhibition of X % with a given power, and is a follow-up to day t enough?
+The effect is stated once, as a growth inhibition on the volume scale,
+``TGI = 1 − T/C`` of the geometric mean volumes at the follow-up day, and each endpoint gets it
+on its own scale:
+
+==============  =========================================  ======================================
+endpoint        effect                                     power (method)
+==============  =========================================  ======================================
+``log_volume``  δ = −ln(1 − TGI) on ln V at the day        two-sample t test, noncentral t
+                                                           (R ``power.t.test``)
+``growth_rate`` Δk = ln(1 − TGI)/(t − t0), the slope       mixed-model slope contrast, F test
+                difference giving T/C = exp(Δk·(t − t0))   with noncentrality (Helms 1992;
+                (rate-based T/C, Hather et al. 2014)       nlmeU ``Pwr``), checked by simulation
+``survival``    hazard ratio k_T/k_C = 1 + Δk/k_C: time   log-rank: Schoenfeld 1981 and
+                to the volume endpoint ∝ 1/k, exponential  Freedman 1982, checked by simulation
+                times with the pilot's control median
+==============  =========================================  ======================================
+
+What the pilot supplies (tables it already has): the pooled within-arm SD of ln V at a day
+(measurements), the variance components of the growth mixed model (``growth_model_fits``),
+the control growth rate (``growth_model``), the control median time to the endpoint
+(``survival``), the measurement days (the sampling schedule) and the reference day
+(``efficacy``). Synergy contrasts (Bliss, HSA) are not covered: they need combination arms.
+
+Simulations are seeded per design cell (``SeedSequence([seed, endpoint, n, day, tgi])``), so a
+cell's number does not depend on the rest of the grid and reruns are identical.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy import stats as sps
+
+from .config import Design, Study
+from .growth import log_volumes
+from .tables import columns
+
+POWER_COLUMNS = columns("power")
+SAMPLE_SIZE_COLUMNS = columns("sample_size")
+ENDPOINTS = ("log_volume", "growth_rate", "survival")
+METHOD_T = "two-sample t test, noncentral t (R power.t.test)"
+METHOD_T_MODEL_SD = METHOD_T + "; SD of ln V from the mixed model (day not measured in the pilot)"
+METHOD_HELMS = "mixed-model slope contrast, noncentral F, df 2n - 2 (Helms 1992; nlmeU Pwr)"
+METHOD_SCHOENFELD = "log-rank, Schoenfeld 1981"
+METHOD_FREEDMAN = "log-rank, Freedman 1982"
+#: largest n per arm searched for an exact sample size
+N_MAX = 10_000
+
+
+# --------------------------------------------------------------------------------------------
+# Effects
+
+
+def log_effect(tgi_pct: float) -> float:
+    """δ = −ln(1 − TGI/100): the difference in mean ln V (control − treated) that gives a
+    geometric-mean T/C of 1 − TGI (reference guide §1.3 P-5; invivoSyn's TGI = 1 − RTV_T/RTV_C)."""
+    return -math.log1p(-tgi_pct / 100.0)
+
+
+def rate_effect(tgi_pct: float, days: float) -> float:
+    """Δk = ln(1 − TGI/100)/days: the growth-rate difference (treated − control, per day) whose
+    rate-based T/C exp(Δk·days) equals 1 − TGI after ``days`` of growth (Hather et al. 2014,
+    Cancer Inform 13(S4):65; invivoSyn adds ln(1 − TGI)/21 to the daily log growth)."""
+    return -log_effect(tgi_pct) / days
+
+
+def hazard_ratio(tgi_pct: float, days: float, control_rate: float) -> float:
+    """HR = k_T/k_C = 1 + Δk/k_C, Δk = :func:`rate_effect` (TGI reached after ``days``).
+
+    The growth-rate model of the ``growth_rate`` endpoint (a constant rate difference Δk, as
+    invivoSyn simulates): a tumour growing exponentially at rate k from the same start reaches
+    the endpoint volume after ln(V*/V0)/k days, so the treated median time to the endpoint is
+    m_C·k_C/k_T; with exponential times (proportional hazards, as Schoenfeld's and Freedman's
+    formulas assume) the hazard ratio is the ratio of the medians, k_T/k_C. NaN when k_C ≤ 0
+    or k_T ≤ 0 (treated tumours that do not grow never reach the endpoint).
+    """
+    if not control_rate > 0:
+        return float("nan")
+    hr = 1.0 + rate_effect(tgi_pct, days) / control_rate
+    return hr if hr > 0 else float("nan")
+
+
+# --------------------------------------------------------------------------------------------
+# Log volume: two-sample t test
+
+
+def t_test_power(n: float, delta: float, sd: float, alpha: float, strict: bool = False) -> float:
+    """Power of the two-sided two-sample t test with n per arm (equal SD), exact:
+    ``1 − F_nct(t_{1−α/2, ν}; ν, λ)`` with ν = 2(n − 1), λ = √(n/2)·|δ|/sd, F_nct the
+    noncentral t distribution function (``scipy.stats.nct``).
+
+    ``strict=False`` counts the upper tail only, as R ``power.t.test`` does by default;
+    ``strict=True`` adds the lower tail (R ``power.t.test(strict = TRUE)``, ``pwr::pwr.t.test``).
+    """
+    nu = 2.0 * (n - 1.0)
+    ncp = math.sqrt(n / 2.0) * abs(delta) / sd
+    crit = sps.t.ppf(1.0 - alpha / 2.0, nu)
+    power = float(sps.nct.sf(crit, nu, ncp))
+    if strict:
+        power += float(sps.nct.cdf(-crit, nu, ncp))
+    return power
+
+
+def t_test_n(delta: float, sd: float, alpha: float, power: float) -> float:
+    """The n per arm (real-valued) at which :func:`t_test_power` equals ``power``: the root R
+    ``power.t.test(delta, sd, sig.level, power)$n`` finds with ``uniroot``."""
+    return _solve_n(lambda n: t_test_power(n, delta, sd, alpha), power)
+
+
+def _solve_n(power_at: Any, target: float) -> float:
+    """Smallest real n ≥ 2 with power_at(n) = target (power increasing in n); NaN beyond N_MAX."""
+    if power_at(2.0) >= target:
+        return 2.0
+    if power_at(float(N_MAX)) < target:
+        return float("nan")
+    return float(optimize.brentq(lambda n: power_at(n) - target, 2.0, float(N_MAX), xtol=1e-10))
+
+
+def pooled_log_sd(
+    measurements: pd.DataFrame, day: float, settings: Mapping[str, Any]
+) -> tuple[float, int]:
+    """Pooled within-arm SD of ln V on ``day``, and its degrees of freedom:
+    s_p = √(Σ_a Σ_i (y_ai − ȳ_a)² / Σ_a (n_a − 1)) over the arms measured that day (the SD of
+    the two-sample t test, pooled over all arms of the pilot). Zero volumes follow the study's
+    ``log_zero_rule`` (:func:`xenoflow.growth.log_volumes`). NaN with 0 df when no arm has two
+    mice measured that day."""
+    logd, _ = log_volumes(measurements[measurements["day"] == day], dict(settings))
+    if logd.empty:
+        return float("nan"), 0
+    groups = logd.groupby("arm", sort=False)["log_volume"]
+    df = int((groups.size() - 1).sum())
+    ss = float(((logd["log_volume"] - groups.transform("mean")) ** 2).sum())
+    return (math.sqrt(ss / df) if df > 0 else float("nan")), df
+
+
+# --------------------------------------------------------------------------------------------
+# Growth rate: the mixed model's slope contrast
+
+
+@dataclass(frozen=True)
+class Components:
+    """Variance components of the pilot's growth mixed model (raw-day scale):
+    ln V_ij = … + b0_i + b1_i·day + e_ij, (b0, b1) ~ N(0, Ψ), e ~ N(0, σ²)."""
+
+    sd_intercept: float
+    sd_slope: float
+    corr: float
+    sd_residual: float
+    structure: str
+
+    @property
+    def psi(self) -> np.ndarray:
+        """Ψ, the random-effects covariance (absent slope or correlation = 0)."""
+        s0, s1, r = self.sd_intercept, _zero(self.sd_slope), _zero(self.corr)
+        return np.array([[s0 * s0, r * s0 * s1], [r * s0 * s1, s1 * s1]])
+
+    def log_sd(self, day: float) -> float:
+        """SD of ln V on ``day`` around its arm mean: √(z'Ψz + σ²), z = (1, day)."""
+        z = np.array([1.0, day])
+        return math.sqrt(float(z @ self.psi @ z) + self.sd_residual**2)
+
+
+def _zero(x: float) -> float:
+    return 0.0 if not np.isfinite(x) else float(x)
+
+
+def components(growth_model_fits: pd.DataFrame) -> Components | None:
+    """The selected structure's components (``growth_model_fits``), None without a model."""
+    sel = growth_model_fits[growth_model_fits["selected"].astype(bool)]
+    if sel.empty:
+        return None
+    r = sel.iloc[0]
+    return Components(
+        float(r["sd_intercept"]),
+        _zero(float(r["sd_slope"])),
+        _zero(float(r["corr_intercept_slope"])),
+        float(r["sd_residual"]),
+        str(r["random_effects"]),
+    )
+
+
+def slope_variance(days: Sequence[float], sd_slope: float, sd_residual: float) -> float:
+    """Variance of one mouse's least-squares slope of ln V on day over the schedule ``days``:
+    v = σ_b1² + σ²/Σ_j (t_j − t̄)² (the slope element of Ψ + σ²(X'X)⁻¹, X = [1, t]).
+
+    With every mouse measured on the same days (a balanced design), the GLS estimate of an
+    arm's mean slope is the mean of its mice's least-squares slopes, so the variance of the
+    treatment × day contrast with n mice per arm is 2v/n whatever the intercept variance and
+    the correlation (Laird & Ware 1982; Helms 1992, Stat Med 11:1889, computes the same
+    quantity as (L(X'V⁻¹X)⁻¹L')).
+    """
+    t = np.asarray(days, dtype=float)
+    sxx = float(((t - t.mean()) ** 2).sum())
+    return sd_slope**2 + sd_residual**2 / sxx
+
+
+def contrast_power(n: float, effect: float, variance: float, alpha: float) -> float:
+    """Power of the two-sided test of the slope contrast (treated − control) with n mice per
+    arm: ``1 − F_ncF(F_{1−α}(1, ν); 1, ν, λ)``, λ = effect²/(2v/n), ν = 2n − 2 — the noncentral
+    F approach of Helms 1992 (Stat Med 11:1889) as nlmeU ``Pwr`` and SynergyLMM's
+    ``PwrSampleSize`` compute it (``scipy.stats.ncf``). ν is the Satterthwaite df of the
+    contrast in a balanced design (the pooled df of the per-mouse slopes); nlme's containment
+    df, N_obs − 2n − 2, would be larger and the power a little higher."""
+    nu = 2.0 * n - 2.0
+    lam = effect**2 / (2.0 * variance / n)
+    crit = sps.f.ppf(1.0 - alpha, 1.0, nu)
+    return float(sps.ncf.sf(crit, 1.0, nu, lam))
+
+
+def contrast_n(effect: float, variance: float, alpha: float, power: float) -> float:
+    """The n per arm (real-valued) at which :func:`contrast_power` equals ``power``."""
+    return _solve_n(lambda n: contrast_power(n, effect, variance, alpha), power)
+
+
+def simulate_contrast_power(
+    rng: np.random.Generator,
+    n: int,
+    effect: float,
+    days: Sequence[float],
+    comps: Components,
+    alpha: float,
+    simulations: int,
+) -> float:
+    """Share of ``simulations`` studies from the fitted model in which the two-sided test of the
+    slope difference rejects at ``alpha``.
+
+    Each study: 2n mice measured on ``days``; ln V_ij = (b0_i) + (k_arm + b1_i)·t_j + e_ij with
+    (b0, b1) ~ N(0, Ψ), e ~ N(0, σ²), k_treated − k_control = ``effect``; each mouse's
+    least-squares slope, then the pooled two-sample t test on the slopes (df 2n − 2) — in a
+    balanced design the REML mixed model's t test of the contrast (SynergyLMM ``PostHocPwr``
+    refits it) when Ψ is not estimated on its boundary (:func:`slope_variance`).
+    """
+    t = np.asarray(days, dtype=float)
+    tc = t - t.mean()
+    b = rng.multivariate_normal(np.zeros(2), comps.psi, size=(simulations, 2 * n))
+    e = rng.normal(0.0, comps.sd_residual, size=(simulations, 2 * n, t.size))
+    y = b[..., :1] + b[..., 1:] * t + e
+    slopes = y @ tc / float(tc @ tc)
+    slopes[:, n:] += effect
+    ctl, trt = slopes[:, :n], slopes[:, n:]
+    diff = trt.mean(axis=1) - ctl.mean(axis=1)
+    pooled = (ctl.var(axis=1, ddof=1) + trt.var(axis=1, ddof=1)) / 2.0
+    stat = diff / np.sqrt(pooled * 2.0 / n)
+    p = 2.0 * sps.t.sf(np.abs(stat), 2 * n - 2)
+    return float(np.mean(p < alpha))
+
+
+def schedule(measured_days: Sequence[float], start: float, end: float) -> list[float]:
+    """Measurement days of a design from ``start`` to ``end``: the pilot's measured days in
+    that range, continued past the pilot's last day every median interval of the pilot."""
+    days = sorted({float(d) for d in measured_days if start <= d <= end})
+    all_days = sorted({float(d) for d in measured_days if d >= start})
+    step = float(np.median(np.diff(all_days))) if len(all_days) > 1 else 1.0
+    last = days[-1] if days else start
+    while last + step <= end + 1e-9:
+        last += step
+        days.append(round(last, 6))
+    if days and days[-1] < end:
+        days.append(end)
+    return days
+
+
+# --------------------------------------------------------------------------------------------
+# Survival: log-rank
+
+
+def schoenfeld_events(hr: float, alpha: float, power: float, share: float = 0.5) -> float:
+    """Events needed for the two-sided log-rank test: D = (z_{1−α/2} + z_{power})² /
+    (p(1 − p)·(ln HR)²), p = share of mice in one arm (Schoenfeld 1981, Biometrika 68:316)."""
+    z = sps.norm.ppf(1.0 - alpha / 2.0) + sps.norm.ppf(power)
+    return float(z**2 / (share * (1.0 - share) * math.log(hr) ** 2))
+
+
+def freedman_events(hr: float, alpha: float, power: float) -> float:
+    """Events needed for the two-sided log-rank test with equal arms:
+    D = (z_{1−α/2} + z_{power})²·((1 + HR)/(1 − HR))² (Freedman 1982, Stat Med 1:121)."""
+    z = sps.norm.ppf(1.0 - alpha / 2.0) + sps.norm.ppf(power)
+    return float(z**2 * ((1.0 + hr) / (1.0 - hr)) ** 2)
+
+
+def schoenfeld_power(events: float, hr: float, alpha: float) -> float:
+    """Power with ``events`` events in two equal arms: Φ(√(D/4)·|ln HR| − z_{1−α/2}), the
+    inverse of :func:`schoenfeld_events`."""
+    z = math.sqrt(events / 4.0) * abs(math.log(hr)) - sps.norm.ppf(1.0 - alpha / 2.0)
+    return float(sps.norm.cdf(z))
+
+
+def freedman_power(events: float, hr: float, alpha: float) -> float:
+    """Power with ``events`` events: Φ(√D·|1 − HR|/(1 + HR) − z_{1−α/2}), the inverse of
+    :func:`freedman_events`."""
+    z = math.sqrt(events) * abs(1.0 - hr) / (1.0 + hr) - sps.norm.ppf(1.0 - alpha / 2.0)
+    return float(sps.norm.cdf(z))
+
+
+def event_probability(median: float, follow_up: float) -> float:
+    """P(endpoint reached by ``follow_up``) for an exponential time with ``median``:
+    1 − 2^(−follow_up/median) (all mice start together and are followed to the same day)."""
+    if follow_up <= 0:
+        return 0.0
+    return float(-math.expm1(-math.log(2.0) * follow_up / median))
+
+
+def logrank_z(time: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """Log-rank statistics Z = (O − E)/√V of the treated arm, one per row of ``time`` (rows =
+    simulated studies): at each event time, E = n_T/n and V = n_T·n_C/n² (no tied event
+    times, as with continuous simulated times; = R ``survdiff`` then)."""
+    order = np.argsort(time, axis=1, kind="stable")
+    ev = np.take_along_axis(event, order, axis=1)
+    tr = np.take_along_axis(treated, order, axis=1).astype(float)
+    at_risk = np.arange(time.shape[1], 0, -1, dtype=float)
+    at_risk_t = np.cumsum(tr[:, ::-1], axis=1)[:, ::-1]
+    frac = at_risk_t / at_risk
+    o_minus_e = np.sum(ev * (tr - frac), axis=1)
+    var = np.sum(ev * frac * (1.0 - frac), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, o_minus_e / np.sqrt(var), 0.0)
+
+
+def simulate_logrank_power(
+    rng: np.random.Generator,
+    n: int,
+    control_median: float,
+    hr: float,
+    follow_up: float,
+    alpha: float,
+    simulations: int,
+) -> float:
+    """Share of ``simulations`` studies (n mice per arm, exponential times with the control
+    median and hazard ratio ``hr``, censored at ``follow_up``) in which the two-sided log-rank
+    test (:func:`logrank_z`) rejects at ``alpha``."""
+    rate = math.log(2.0) / control_median
+    scale = np.r_[np.full(n, 1.0 / rate), np.full(n, 1.0 / (rate * hr))]
+    raw = rng.exponential(1.0, size=(simulations, 2 * n)) * scale
+    event = raw <= follow_up
+    time = np.minimum(raw, follow_up)
+    treated = np.broadcast_to(np.r_[np.zeros(n), np.ones(n)], time.shape)
+    z = logrank_z(time, event, treated)
+    return float(np.mean(np.abs(z) > sps.norm.ppf(1.0 - alpha / 2.0)))
+
+
+# --------------------------------------------------------------------------------------------
+# The pilot and the design tables
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """What the design tables take from the pilot study."""
+
+    measurements: pd.DataFrame
+    settings: Mapping[str, Any]
+    reference_day: float
+    start_day: float
+    components: Components | None
+    control_rate: float
+    control_median: float
+
+
+def pilot(study: Study, tables: Mapping[str, pd.DataFrame]) -> Pilot:
+    """The pilot's inputs from its tables: measurements, efficacy (reference day),
+    growth_model_fits (variance components), growth_model (control growth rate) and
+    survival (control median time to the endpoint)."""
+    m = tables["measurements"]
+    eff = tables["efficacy"]
+    ref = eff.loc[eff["is_reference_day"].astype(bool), "day"]
+    reference_day = float(ref.iloc[0]) if len(ref) else float(m["day"].max())
+    start = float(study.baseline_day) if study.baseline_day is not None else float(m["day"].min())
+    gm = tables["growth_model"]
+    rate = gm.loc[gm["arm"] == study.control, "growth_rate_per_day"]
+    surv = tables.get("survival")
+    median = float("nan")
+    if surv is not None and len(surv):
+        med = surv.loc[surv["arm"] == study.control, "median_days"]
+        median = float(med.iloc[0]) if len(med) else float("nan")
+    return Pilot(
+        measurements=m,
+        settings=study.settings,
+        reference_day=reference_day,
+        start_day=start,
+        components=components(tables["growth_model_fits"]),
+        control_rate=float(rate.iloc[0]) if len(rate) else float("nan"),
+        control_median=median,
+    )
+
+
+def follow_up_days(design: Design, p: Pilot) -> tuple[float, ...]:
+    """The design's follow-up days (default: the pilot's reference day)."""
+    return design.follow_up_days or (p.reference_day,)
+
+
+def design_alpha(design: Design, settings: Mapping[str, Any]) -> float:
+    """The design's α (default: the analysis alpha)."""
+    return float(design.alpha if design.alpha is not None else settings["alpha"])
+
+
+def _rng(seed: int, endpoint: str, n: int, day: float, tgi: float) -> np.random.Generator:
+    """A generator per design cell: SeedSequence([seed, endpoint, n, day, tgi]) (day and tgi in
+    thousandths, shifted to be non-negative)."""
+    key = [int(seed), ENDPOINTS.index(endpoint), int(n), int(round(day * 1000)) + 10**9]
+    return np.random.default_rng(key + [int(round(tgi * 1000))])
+
+
+def _mc_se(p: float, simulations: int) -> float:
+    return math.sqrt(p * (1.0 - p) / simulations) if simulations else float("nan")
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    return {
+        c: values.get(c, float("nan") if c not in ("endpoint", "method") else "")
+        for c in POWER_COLUMNS
+    }
+
+
+def log_volume_rows(design: Design, p: Pilot, alpha: float) -> list[dict[str, Any]]:
+    """Power of the log-volume endpoint for every effect, n and follow-up day."""
+    rows = []
+    for day in follow_up_days(design, p):
+        sd, df = pooled_log_sd(p.measurements, day, p.settings)
+        method = METHOD_T
+        if not df and p.components is not None:
+            sd, method = p.components.log_sd(day), METHOD_T_MODEL_SD
+        if not np.isfinite(sd):
+            continue
+        for tgi in design.tgi_pct:
+            delta = log_effect(tgi)
+            for n in design.n_per_arm:
+                rows.append(
+                    _row(
+                        endpoint="log_volume",
+                        method=method,
+                        tgi_pct=tgi,
+                        effect=delta,
+                        sd=sd,
+                        n_per_arm=n,
+                        follow_up_days=day,
+                        alpha=alpha,
+                        power=t_test_power(n, delta, sd, alpha),
+                    )
+                )
+    return rows
+
+
+def growth_rate_rows(design: Design, p: Pilot, alpha: float, seed: int) -> list[dict[str, Any]]:
+    """Power of the growth-rate contrast for every effect, n and follow-up day (analytic, and
+    simulated from the fitted model)."""
+    comps = p.components
+    if comps is None:
+        return []
+    rows = []
+    for day in follow_up_days(design, p):
+        days = schedule(p.measurements["day"].unique(), p.start_day, day)
+        if len(days) < 2:
+            continue
+        v = slope_variance(days, comps.sd_slope, comps.sd_residual)
+        for tgi in design.tgi_pct:
+            effect = rate_effect(tgi, day - p.start_day)
+            for n in design.n_per_arm:
+                sim = float("nan")
+                if design.simulations:
+                    rng = _rng(seed, "growth_rate", n, day, tgi)
+                    sim = simulate_contrast_power(
+                        rng, n, effect, days, comps, alpha, design.simulations
+                    )
+                rows.append(
+                    _row(
+                        endpoint="growth_rate",
+                        method=METHOD_HELMS,
+                        tgi_pct=tgi,
+                        effect=effect,
+                        sd=math.sqrt(v),
+                        sd_slope=comps.sd_slope,
+                        sd_residual=comps.sd_residual,
+                        n_per_arm=n,
+                        follow_up_days=day,
+                        schedule_days=", ".join(f"{d:g}" for d in days),
+                        alpha=alpha,
+                        power=contrast_power(n, effect, v, alpha),
+                        power_simulated=sim,
+                        power_simulated_se=_mc_se(sim, design.simulations),
+                    )
+                )
+    return rows
+
+
+def survival_rows(design: Design, p: Pilot, alpha: float, seed: int) -> list[dict[str, Any]]:
+    """Log-rank power (Schoenfeld, Freedman; and simulated) for every effect, n and follow-up.
+    Times count from the pilot's start day (its baseline day)."""
+    rows = []
+    m_c = p.control_median - p.start_day
+    for day in follow_up_days(design, p):
+        follow = day - p.start_day
+        for tgi in design.tgi_pct:
+            hr = hazard_ratio(tgi, follow, p.control_rate)
+            if not (np.isfinite(hr) and m_c > 0):
+                continue
+            p_events = event_probability(m_c, follow) + event_probability(m_c / hr, follow)
+            for n in design.n_per_arm:
+                events = n * p_events
+                sim = float("nan")
+                if design.simulations:
+                    rng = _rng(seed, "survival", n, day, tgi)
+                    sim = simulate_logrank_power(rng, n, m_c, hr, follow, alpha, design.simulations)
+                for method, power in (
+                    (METHOD_SCHOENFELD, schoenfeld_power(events, hr, alpha)),
+                    (METHOD_FREEDMAN, freedman_power(events, hr, alpha)),
+                ):
+                    rows.append(
+                        _row(
+                            endpoint="survival",
+                            method=method,
+                            tgi_pct=tgi,
+                            effect=hr,
+                            control_median_days=p.control_median,
+                            n_per_arm=n,
+                            follow_up_days=day,
+                            expected_events=events,
+                            alpha=alpha,
+                            power=power,
+                            power_simulated=sim,
+                            power_simulated_se=_mc_se(sim, design.simulations),
+                        )
+                    )
+    return rows
+
+
+def power_table(design: Design, p: Pilot, seed: int) -> pd.DataFrame:
+    """``power.tsv``: one row per endpoint, method, effect, follow-up day and n per arm."""
+    alpha = design_alpha(design, p.settings)
+    rows = (
+        log_volume_rows(design, p, alpha)
+        + growth_rate_rows(design, p, alpha, seed)
+        + survival_rows(design, p, alpha, seed)
+    )
+    out = pd.DataFrame(rows, columns=POWER_COLUMNS)
+    out["n_per_arm"] = out["n_per_arm"].astype("int64")
+    return out
+
+
+def _exact_n(row: Mapping[str, Any], p: Pilot, target: float) -> tuple[float, float]:
+    """(n per arm, events) for the target power of one power-table row's design."""
+    alpha, effect, day = row["alpha"], row["effect"], row["follow_up_days"]
+    if row["endpoint"] == "log_volume":
+        return t_test_n(effect, row["sd"], alpha, target), float("nan")
+    if row["endpoint"] == "growth_rate":
+        return contrast_n(effect, row["sd"] ** 2, alpha, target), float("nan")
+    if row["method"] == METHOD_SCHOENFELD:
+        events = schoenfeld_events(effect, alpha, target)
+    else:
+        events = freedman_events(effect, alpha, target)
+    m_c, follow = row["control_median_days"] - p.start_day, day - p.start_day
+    per_mouse = event_probability(m_c, follow) + event_probability(m_c / effect, follow)
+    return (events / per_mouse if per_mouse > 0 else float("nan")), events
+
+
+def sample_size_table(power: pd.DataFrame, design: Design, p: Pilot) -> pd.DataFrame:
+    """``sample_size.tsv``: per endpoint, method, effect and follow-up day, the smallest n of the
+    grid whose analytic power reaches the target, and the exact (real-valued) n; a row with a
+    note for each endpoint the pilot cannot serve (:func:`missing_notes`)."""
+    rows: list[dict[str, Any]] = []
+    keys = ["endpoint", "method", "tgi_pct", "follow_up_days"]
+    for _, grid in power.groupby(keys, sort=False):
+        first = grid.iloc[0]
+        reached = grid.loc[grid["power"] >= design.power, "n_per_arm"]
+        n_exact, events = _exact_n(first, p, design.power)
+        note = ""
+        if reached.empty:
+            note = f"no n in the grid (up to {max(design.n_per_arm)}) reaches the target"
+        if not np.isfinite(n_exact):
+            note = f"more than {N_MAX} mice per arm needed"
+        rows.append(
+            {
+                "endpoint": first["endpoint"],
+                "method": first["method"],
+                "tgi_pct": first["tgi_pct"],
+                "effect": first["effect"],
+                "follow_up_days": first["follow_up_days"],
+                "alpha": first["alpha"],
+                "target_power": design.power,
+                "n_per_arm": int(reached.min()) if len(reached) else float("nan"),
+                "n_exact": n_exact,
+                "n_needed": math.ceil(n_exact - 1e-9) if np.isfinite(n_exact) else float("nan"),
+                "events_needed": events,
+                "note": note,
+            }
+        )
+    for endpoint, tgi, day, note in missing_notes(design, p):
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "tgi_pct": tgi,
+                "follow_up_days": day,
+                "target_power": design.power,
+                "note": note,
+            }
+        )
+    return pd.DataFrame(rows, columns=SAMPLE_SIZE_COLUMNS)
+
+
+def missing_notes(design: Design, p: Pilot) -> list[tuple[str, float, float, str]]:
+    """(endpoint, tgi_pct, follow-up day, why there are no rows): what the pilot lacks, effects
+    without a hazard ratio, and synergy (not implemented)."""
+    nan = float("nan")
+    notes = []
+    if p.components is None:
+        notes.append(("growth_rate", nan, nan, "the pilot has no fitted growth mixed model"))
+    if not np.isfinite(p.control_median):
+        why = (
+            "the pilot has no control median time to an endpoint (no survival endpoint, "
+            "or the control median was not reached)"
+        )
+        notes.append(("survival", nan, nan, why))
+    elif not p.control_rate > 0:
+        notes.append(("survival", nan, nan, "the pilot's control growth rate is not positive"))
+    else:
+        for day in follow_up_days(design, p):
+            for tgi in design.tgi_pct:
+                if not np.isfinite(hazard_ratio(tgi, day - p.start_day, p.control_rate)):
+                    why = (
+                        "no hazard ratio: at this effect the treated tumours would not grow "
+                        "(k_T = k_C + effect <= 0) and never reach the endpoint"
+                    )
+                    notes.append(("survival", tgi, day, why))
+    why = "Bliss and HSA contrast power not implemented (needs combination arms)"
+    notes.append(("synergy", nan, nan, why))
+    return notes
+
+
+def analyse(study: Study, tables: Mapping[str, pd.DataFrame], design: Design) -> dict[str, Any]:
+    """The design tables of a study used as the pilot: ``power``, ``sample_size``, and the
+    pilot's inputs (``pilot``)."""
+    p = pilot(study, tables)
+    power = power_table(design, p, int(study.settings["seed"]))
+    return {
+        "power": power,
+        "sample_size": sample_size_table(power, design, p),
+        "pilot": p,
+        "target_power": design.power,
+    }
