@@ -199,6 +199,46 @@ CASES: dict[str, tuple[object, dict, list[str]]] = {
         {"analysis": {"caliper_formula": "cube"}},
         ["key 'analysis/caliper_formula'"],
     ),
+    # issue 19: exclude entries, lab-sheet layouts and dates
+    "exclude_matches_nothing": (
+        GOOD,
+        {"exclude": [{"arm": "Drug", "mouse_id": "9", "reason": "typo"}]},
+        ["key 'exclude', entry 1 (arm 'Drug', mouse '9'): matches no row of data.csv"],
+    ),
+    "exclude_row_past_the_end": (
+        GOOD,
+        {"exclude": [{"row": 40, "reason": "typo"}]},
+        ["key 'exclude', entry 1 (row 40): matches no row of data.csv"],
+    ),
+    "exclude_without_reason": (
+        GOOD,
+        {"exclude": [{"arm": "Drug", "mouse_id": "1"}]},
+        ["key 'exclude/0'", "'reason' is a required property"],
+    ),
+    "header_row_past_the_end": (GOOD, {"header_row": 30}, ["row 30 is empty", "header_row"]),
+    "skip_rows_above_header": (
+        "Lab sheet\n" + GOOD,
+        {"header_row": 2, "skip_rows": [2]},
+        ["key 'skip_rows': row 2 is not below the header"],
+    ),
+    "date_not_a_date": (
+        GOOD.replace("day", "date")
+        .replace(",0,", ",2024-03-05,")
+        .replace(",7,", ",2024-03-12,")
+        .replace("Drug,1,2024-03-12", "Drug,1,12 March"),
+        {},
+        ["row 7, column 'date': '12 March' is not a date; expected a date as YYYY-MM-DD"],
+    ),
+    "date_in_another_format": (
+        GOOD.replace("day", "date").replace(",0,", ",05/03/2024,").replace(",7,", ",12/03/2024,"),
+        {},
+        ["row 2, column 'date': '05/03/2024' is not a date (and 7 more cells)", "date_format"],
+    ),
+    "day0_not_a_date": (
+        GOOD,
+        {"day0": "2024-13-01"},
+        ["key 'day0': '2024-13-01' is not a calendar date"],
+    ),
 }
 # Recorded survival tables (``survival_data:``) next to valid measurements (GOOD): the error
 # comes from xenoflow.survival.study_endpoints(study, measurements).
