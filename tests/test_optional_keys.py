@@ -106,6 +106,7 @@ EXAMPLES: dict[str, Example] = {
         {"arm": "Group", "mouse_id": "Animal", "time_days": "Days", "event": "Died"},
         None,
     ),
+    "design": ({"tgi_pct": [50], "n_per_arm": [4, 8], "simulations": 100}, None),
     "analysis": ({"bootstrap_resamples": 100, "alpha": 0.1}, None),
 }
 
@@ -154,5 +155,7 @@ def test_a_study_runs_to_its_summary_with_or_without_each_optional_key(key, tmp_
     assert texts and all("## Findings" in t for t in texts)
     if key == "exclude":
         assert all("tumour ulcerated" in t for t in texts)
+    if key == "design":
+        assert "Design of a next study" in texts[0]
     if key == "title":
         assert texts[0].startswith("# A study")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,20 +21,15 @@ FIXTURE = ROOT / "tests" / "fixtures" / "tiny"
 pytestmark = pytest.mark.workflow
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
+def _command(workdir: Path) -> list[str]:
+    return [
+        *(sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")),
+        *("--directory", str(workdir), "--cores", "2"),
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_command(workdir), *args], capture_output=True, text=True, timeout=900)
 
 
 def fresh_copy(tmp_path: Path) -> Path:
@@ -226,6 +225,74 @@ def test_failed_rerun_leaves_no_stale_outputs(finished_run, tmp_path):
     assert "-101.9 is negative" in proc.stdout + proc.stderr
     assert not (work / "results" / "tiny_wide").exists()
     assert "tiny_wide" not in set(_read(work / "results" / "summary.tsv")["study_id"])
+
+
+def _tables(results: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(results)): p.read_bytes()
+        for p in sorted(results.rglob("*.tsv"))
+        if ".xenoflow" not in p.parts
+    }
+
+
+def _wait_for(run: subprocess.Popen[bytes], ready: Any, what: str) -> None:
+    for _ in range(9000):
+        if ready():
+            return
+        assert run.poll() is None, f"the run ended before {what}"
+        time.sleep(0.02)
+    raise AssertionError(f"no {what} after 180 s")
+
+
+# kill points: the lock taken (DAG built, first jobs starting), one study half done, the other
+# study's last tables being written
+KILL_POINTS = {
+    "lock_taken": ".snakemake/locks/0.output.lock",
+    "first_tables": "results/tiny_long/tables/measurements.tsv",
+    "late_tables": "results/tiny_wide/tables/survival.tsv",
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_a_killed_run_restarted_gives_the_uninterrupted_tables(finished_run, tmp_path, point):
+    """Issue 19 item 7: SIGKILL to the whole run (Snakemake and its jobs, as a power cut)
+    at several points; the same command again completes, with the tables of a run that was
+    never interrupted (the default profile sets rerun-incomplete; the lock the killed run
+    left is cleared, xenoflow.workflow.claim_workdir)."""
+    work = fresh_copy(tmp_path)
+    run = subprocess.Popen(
+        _command(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        _wait_for(run, (work / KILL_POINTS[point]).exists, point)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    if point == "lock_taken":
+        assert (work / KILL_POINTS[point]).exists()  # what would block a plain Snakemake rerun
+    proc = snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _tables(work / "results") == _tables(finished_run / "results")
+    assert not list((work / "results").rglob("*.tmp"))  # no half-written file is left
+
+
+def test_a_second_run_on_the_same_folder_stops_with_a_clear_message(finished_run, tmp_path):
+    work = fresh_copy(tmp_path)
+    first = subprocess.Popen(
+        _command(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        # the first run holds Snakemake's lock once its DAG is built
+        _wait_for(first, (work / KILL_POINTS["lock_taken"]).exists, "the lock was taken")
+        second = snakemake(work)
+        assert second.returncode != 0
+        out = second.stdout + second.stderr
+        assert "Directory cannot be locked" in out
+        assert "another run (pid" in out
+    finally:
+        first.wait(timeout=900)
+    assert first.returncode == 0
+    assert _tables(work / "results") == _tables(finished_run / "results")
 
 
 def test_config_error_stops_before_any_job(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import shutil
 import sys
 import threading
@@ -107,6 +108,48 @@ def write_outputs(out: Outputs, outputs: Any) -> None:
 def _clean(snakemake: Any) -> None:
     if getattr(snakemake.params, "study_dir", None):
         shutil.rmtree(snakemake.params.study_dir, ignore_errors=True)
+
+
+#: Held (``flock``) by the Snakemake process of a run for its whole life, released by the
+#: kernel however the process ends, SIGKILL included.
+RUN_LOCK = ".snakemake/xenoflow/run.lock"
+_held: list[int] = []  # the open lock file of this process
+
+
+def claim_workdir(workdir: str | Path = ".", results: str | Path | None = None) -> bool:
+    """Take this working directory for the run; clear what a killed run left behind.
+
+    Snakemake locks a directory with files in ``.snakemake/locks`` that a run killed by
+    SIGKILL or a power cut never removes, so the next run would stop until ``--unlock``. A
+    run that holds :data:`RUN_LOCK` knows that no other xenoflow run of this folder is alive,
+    so Snakemake locks found then are stale and are removed, as are the temporary files of
+    atomic writes (:func:`xenoflow.io.atomic_path`) under ``results``. When another run holds it, this
+    one leaves everything alone: Snakemake's own lock then stops a second run ("Directory
+    cannot be locked") and lets a dry run go on. Returns whether the folder was taken.
+    Called when the Snakefile is parsed by the main Snakemake process only.
+    """
+    import fcntl
+
+    path = Path(workdir) / RUN_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        owner = path.read_text(encoding="utf-8").strip() or "another process"
+        log.warning("xenoflow: another run (%s) is working in this folder", owner)
+        return False
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()}".encode())
+    _held.append(fd)
+    for stale in (Path(workdir) / ".snakemake" / "locks").glob("*.lock"):
+        log.warning("xenoflow: removing %s, left by a run that was killed", stale)
+        stale.unlink(missing_ok=True)
+    if results is not None and Path(results).is_dir():
+        for stale in Path(results).rglob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+    return True
 
 
 def release_scheduler_timers() -> None:

@@ -10,7 +10,7 @@ from xenoflow.config import load_studies, resolve_config
 from xenoflow.errors import XenoflowError
 from xenoflow.io import write_captions
 from xenoflow.panel import CHUNK_TABLES, DEFAULT_CHUNKS, chunks, panel_units
-from xenoflow.workflow import release_scheduler_timers
+from xenoflow.workflow import claim_workdir, release_scheduler_timers
 
 try:
     XF_CONFIG = resolve_config(config, source="config")
@@ -27,6 +27,11 @@ PANEL_CHUNKS = {
 }
 
 RESULTS = XF_CONFIG["results"]
+# A run killed by SIGKILL or a power cut leaves Snakemake's locks behind; the next run clears
+# them when no other run is alive (xenoflow.workflow.claim_workdir). Jobs that parse the
+# Snakefile again (cluster executors) leave this to the main process.
+if workflow.is_main_process:
+    claim_workdir(results=RESULTS)
 # The fits are many small matrix problems: multithreaded BLAS makes them 2-5x slower when
 # jobs already run in parallel. Jobs inherit this environment.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
