@@ -290,10 +290,16 @@ def test_power_stage_tables(u87_tables):
     ss_within = at.groupby("arm")["y"].apply(lambda y: ((y - y.mean()) ** 2).sum()).sum()
     sd = math.sqrt(ss_within / (len(at) - at["arm"].nunique()))
     assert ref["sd"].unique() == pytest.approx([sd])
-    # the survival rows use the pilot's control median
+    # the Schoenfeld and Freedman rows use the pilot's control median; the rows simulated from
+    # the growth model, the growth-rate effect
     surv = tables["survival"]
     control_median = surv.loc[surv["arm"] == study.control, "median_days"].iloc[0]
-    assert set(pw.loc[pw["endpoint"] == "survival", "control_median_days"]) == {control_median}
+    by_formula = pw[pw["method"].isin([power.METHOD_SCHOENFELD, power.METHOD_FREEDMAN])]
+    assert set(by_formula["control_median_days"]) == {control_median}
+    simulated = pw[pw["method"] == power.METHOD_GROWTH_ENDPOINT]
+    rates = pw[pw["endpoint"] == "growth_rate"].drop_duplicates(["tgi_pct", "follow_up_days"])
+    assert len(simulated) == len(by_formula) // 2
+    assert set(simulated["effect"]) == set(rates["effect"])
     # sample size: n_needed is the smallest whole n reaching the target, and the grid n the
     # smallest grid value with analytic power >= target
     for _, r in ss[ss["n_exact"].notna()].iterrows():
@@ -386,3 +392,53 @@ def test_power_stage_from_disk_equals_in_memory(u87_tables, tmp_path):
     for name, df in out.tables.items():
         io.write_table(name, df, tmp_path / f"{name}.tsv")
         pd.testing.assert_frame_equal(io.read_table(tmp_path / f"{name}.tsv"), tables[name])
+
+
+def test_tied_logrank_z_equals_survdiff_on_grid_times():
+    """Z² of :func:`power.logrank_z_ties` is the log-rank chi-square with ties (R survdiff,
+    which survtests.logrank reproduces) on times that fall on measurement days."""
+    rng = np.random.default_rng(5)
+    grid = np.array([3.0, 7.0, 10.0, 14.0, 17.0, 21.0])
+    time = rng.choice(grid, size=(20, 12))
+    event = rng.random((20, 12)) < 0.7
+    treated = np.broadcast_to(np.r_[np.zeros(6, bool), np.ones(6, bool)], time.shape)
+    z = power.logrank_z_ties(time, event, treated, grid)
+    for i in range(20):
+        group = np.where(treated[i], "T", "C")
+        chisq, _, _ = logrank(time[i], event[i].astype(float), group, ["C", "T"])
+        assert z[i] ** 2 == pytest.approx(chisq, rel=1e-10)
+
+
+def _endpoint_power(effect: float, comps: power.Components, n: int = 6) -> float:
+    rng = np.random.default_rng(11)
+    days = [0.0, 3.0, 7.0, 10.0, 14.0, 17.0, 21.0, 24.0, 28.0, 31.0, 35.0]
+    endpoint = power.Endpoint(math.log(1000.0), None, "first_above")
+    growth = (math.log(100.0), 0.1)  # 100 mm3 at day 0 growing 10 %/day: 1000 mm3 by day 23
+    return power.simulate_endpoint_power(rng, n, effect, days, comps, growth, endpoint, 0.05, 2000)
+
+
+def test_endpoint_simulation_keeps_its_level_and_sees_a_clear_effect():
+    comps = power.Components(0.3, 0.02, 0.0, 0.15, "intercept + slope")
+    # no effect: the test rejects in about alpha of the studies (3 Monte-Carlo SEs)
+    level = _endpoint_power(0.0, comps)
+    assert abs(level - 0.05) < 3 * math.sqrt(0.05 * 0.95 / 2000)
+    # without noise, control tumours reach 1000 mm3 on day 24 and treated ones at half the
+    # rate never (day 46 > 35): 6 events against none on one day, (O - E)^2/V = 9/(9/11) = 11,
+    # so every study rejects
+    exact = power.Components(1e-6, 1e-6, 0.0, 1e-6, "intercept + slope")
+    assert _endpoint_power(-0.05, exact) == 1.0
+    # between-mouse variability costs power, the more the larger it is
+    noisy = power.Components(0.3, 0.06, 0.0, 0.15, "intercept + slope")
+    assert level < _endpoint_power(-0.05, noisy) < _endpoint_power(-0.05, comps) < 1.0
+
+
+def test_fold_endpoint_counts_from_each_mouse_first_volume():
+    comps = power.Components(1e-6, 1e-6, 0.0, 1e-6, "intercept + slope")  # no noise
+    days = [0.0, 7.0, 14.0, 21.0]
+    fold = power.Endpoint(None, math.log(2.0), "fold_baseline")
+    rng = np.random.default_rng(1)
+    # control doubles by day 7 (k = 0.1 > ln 2/7), treated (k = 0.01) never: every study rejects
+    # with n = 5 (all 5 control events on day 7, none treated)
+    args = (days, comps, (math.log(100.0), 0.1), fold, 0.05, 50)
+    assert power.simulate_endpoint_power(rng, 5, -0.09, *args) == 1.0
+    assert power.simulate_endpoint_power(rng, 5, 0.0, *args) == 0.0  # identical curves

@@ -32,7 +32,7 @@ cell's number does not depend on the rest of the grid and reruns are identical.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +47,17 @@ from .tables import columns
 
 POWER_COLUMNS = columns("power")
 SAMPLE_SIZE_COLUMNS = columns("sample_size")
-ENDPOINTS = ("log_volume", "growth_rate", "survival")
+#: The random streams of the simulations, one per endpoint and method (index = stream key).
+STREAMS = ("log_volume", "growth_rate", "survival", "survival_from_growth")
 METHOD_T = "two-sample t test, noncentral t (R power.t.test)"
 METHOD_T_MODEL_SD = METHOD_T + "; SD of ln V from the mixed model (day not measured in the pilot)"
 METHOD_HELMS = "mixed-model slope contrast, noncentral F, df 2n - 2 (Helms 1992; nlmeU Pwr)"
 METHOD_SCHOENFELD = "log-rank, Schoenfeld 1981"
 METHOD_FREEDMAN = "log-rank, Freedman 1982"
+METHOD_GROWTH_ENDPOINT = (
+    "log-rank on times to the volume endpoint simulated from the growth mixed model "
+    "(first measured day past the threshold; effect = growth-rate difference)"
+)
 #: largest n per arm searched for an exact sample size
 N_MAX = 10_000
 
@@ -348,6 +353,84 @@ def simulate_logrank_power(
     return float(np.mean(np.abs(z) > sps.norm.ppf(1.0 - alpha / 2.0)))
 
 
+def logrank_z_ties(
+    time: np.ndarray, event: np.ndarray, treated: np.ndarray, grid: Iterable[float]
+) -> np.ndarray:
+    """Log-rank Z = (O − E)/√V of the treated arm, one per row of ``time`` (rows = simulated
+    studies), for times on a grid of days (times to an endpoint seen at measurement days, so
+    with ties): at each grid day with d events among n at risk, n_T of them treated,
+    E = d·n_T/n and V = d·(n_T/n)(1 − n_T/n)(n − d)/(n − 1), the hypergeometric variance of
+    R ``survdiff`` (Mantel 1966)."""
+    o_minus_e = np.zeros(time.shape[0])
+    var = np.zeros(time.shape[0])
+    for day in grid:
+        risk = time >= day
+        n_all = risk.sum(axis=1).astype(float)
+        n_trt = (risk & treated).sum(axis=1)
+        dies = (time == day) & event
+        d_all = dies.sum(axis=1).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(n_all > 0, n_trt / n_all, 0.0)
+            o_minus_e += (dies & treated).sum(axis=1) - d_all * frac
+            var += np.where(
+                n_all > 1, d_all * frac * (1.0 - frac) * (n_all - d_all) / (n_all - 1.0), 0.0
+            )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, o_minus_e / np.sqrt(var), 0.0)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The pilot's volume endpoint, on the log scale: ln of the volume threshold, or (rule
+    ``fold_baseline``) ln of the fold over each mouse's first volume."""
+
+    log_threshold: float | None
+    log_fold: float | None
+    rule: str
+
+
+def simulate_endpoint_power(
+    rng: np.random.Generator,
+    n: int,
+    effect: float,
+    days: Sequence[float],
+    comps: Components,
+    growth: tuple[float, float],
+    endpoint: Endpoint,
+    alpha: float,
+    simulations: int,
+) -> float:
+    """Share of ``simulations`` studies from the fitted growth model in which the two-sided
+    log-rank test of the time to the volume endpoint rejects at ``alpha``.
+
+    Each study: 2n mice measured on ``days``; ln V_ij = a + b0_i + (k_C + b1_i)·t_j + e_ij
+    (treated: k_C + ``effect``), (b0, b1) ~ N(0, Ψ), e ~ N(0, σ²), ``growth`` = (a, k_C); a
+    mouse's endpoint is the first measured day with V above the threshold (or ≥ fold × its
+    first volume), else it is censored at the last day; log-rank with ties
+    (:func:`logrank_z_ties`). This is the survival endpoint xenoflow derives from volumes
+    (``endpoint_rule`` first_above / fold_baseline), so unlike :func:`hazard_ratio` it needs
+    no exponential or proportional-hazards assumption: times to an endpoint of tumours that
+    grow steadily are tight, and the log-rank test strong.
+    """
+    t = np.asarray(days, dtype=float)
+    intercept, k_control = growth
+    b = rng.multivariate_normal(np.zeros(2), comps.psi, size=(simulations, 2 * n))
+    e = rng.normal(0.0, comps.sd_residual, size=(simulations, 2 * n, t.size))
+    rate = k_control + b[..., 1:] + np.r_[np.zeros(n), np.full(n, effect)][:, None]
+    y = intercept + b[..., :1] + rate * t + e
+    if endpoint.log_fold is not None:
+        above = y[..., 1:] >= y[..., :1] + endpoint.log_fold
+        grid = t[1:]
+    else:
+        above = y > endpoint.log_threshold
+        grid = t
+    event = above.any(axis=2)
+    time = np.where(event, grid[np.argmax(above, axis=2)], grid[-1])
+    treated = np.broadcast_to(np.r_[np.zeros(n, bool), np.ones(n, bool)], time.shape)
+    z = logrank_z_ties(time, event, treated, grid)
+    return float(np.mean(np.abs(z) > sps.norm.ppf(1.0 - alpha / 2.0)))
+
+
 # --------------------------------------------------------------------------------------------
 # The pilot and the design tables
 
@@ -363,6 +446,9 @@ class Pilot:
     components: Components | None
     control_rate: float
     control_median: float
+    #: the volume endpoint (None: recorded survival, or no endpoint) and mean ln V at the start
+    endpoint: Endpoint | None = None
+    log_volume_start: float = float("nan")
 
 
 def pilot(study: Study, tables: Mapping[str, pd.DataFrame]) -> Pilot:
@@ -381,6 +467,7 @@ def pilot(study: Study, tables: Mapping[str, pd.DataFrame]) -> Pilot:
     if surv is not None and len(surv):
         med = surv.loc[surv["arm"] == study.control, "median_days"]
         median = float(med.iloc[0]) if len(med) else float("nan")
+    at_start = m.loc[(m["day"] == start) & (m["volume_mm3"] > 0), "volume_mm3"]
     return Pilot(
         measurements=m,
         settings=study.settings,
@@ -389,7 +476,20 @@ def pilot(study: Study, tables: Mapping[str, pd.DataFrame]) -> Pilot:
         components=components(tables["growth_model_fits"]),
         control_rate=float(rate.iloc[0]) if len(rate) else float("nan"),
         control_median=median,
+        endpoint=volume_endpoint(study),
+        log_volume_start=float(np.log(at_start).mean()) if len(at_start) else float("nan"),
     )
+
+
+def volume_endpoint(study: Study) -> Endpoint | None:
+    """The study's survival endpoint derived from volumes (None with a recorded survival
+    table or without ``endpoint_volume_mm3``)."""
+    if study.survival_data is not None or not study.endpoint_volume_mm3:
+        return None
+    rule = str(study.settings.get("endpoint_rule", "first_above"))
+    if rule == "fold_baseline":
+        return Endpoint(None, math.log(float(study.settings["endpoint_fold"])), rule)
+    return Endpoint(math.log(float(study.endpoint_volume_mm3)), None, rule)
 
 
 def follow_up_days(design: Design, p: Pilot) -> tuple[float, ...]:
@@ -402,10 +502,10 @@ def design_alpha(design: Design, settings: Mapping[str, Any]) -> float:
     return float(design.alpha if design.alpha is not None else settings["alpha"])
 
 
-def _rng(seed: int, endpoint: str, n: int, day: float, tgi: float) -> np.random.Generator:
-    """A generator per design cell: SeedSequence([seed, endpoint, n, day, tgi]) (day and tgi in
+def _rng(seed: int, stream: str, n: int, day: float, tgi: float) -> np.random.Generator:
+    """A generator per design cell: SeedSequence([seed, stream, n, day, tgi]) (day and tgi in
     thousandths, shifted to be non-negative)."""
-    key = [int(seed), ENDPOINTS.index(endpoint), int(n), int(round(day * 1000)) + 10**9]
+    key = [int(seed), STREAMS.index(stream), int(n), int(round(day * 1000)) + 10**9]
     return np.random.default_rng(key + [int(round(tgi * 1000))])
 
 
@@ -529,6 +629,44 @@ def survival_rows(design: Design, p: Pilot, alpha: float, seed: int) -> list[dic
                             power_simulated_se=_mc_se(sim, design.simulations),
                         )
                     )
+    return rows + endpoint_rows(design, p, alpha, seed)
+
+
+def endpoint_rows(design: Design, p: Pilot, alpha: float, seed: int) -> list[dict[str, Any]]:
+    """Log-rank power for the time to the pilot's volume endpoint, simulated from its growth
+    model (:func:`simulate_endpoint_power`) for every effect, n and follow-up day."""
+    comps, endpoint = p.components, p.endpoint
+    if comps is None or endpoint is None or not design.simulations:
+        return []
+    if not (np.isfinite(p.control_rate) and np.isfinite(p.log_volume_start)):
+        return []
+    growth = (p.log_volume_start - p.control_rate * p.start_day, p.control_rate)
+    rows = []
+    for day in follow_up_days(design, p):
+        days = schedule(p.measurements["day"].unique(), p.start_day, day)
+        if len(days) < 2:
+            continue
+        for tgi in design.tgi_pct:
+            effect = rate_effect(tgi, day - p.start_day)
+            for n in design.n_per_arm:
+                rng = _rng(seed, "survival_from_growth", n, day, tgi)
+                sim = simulate_endpoint_power(
+                    rng, n, effect, days, comps, growth, endpoint, alpha, design.simulations
+                )
+                rows.append(
+                    _row(
+                        endpoint="survival",
+                        method=METHOD_GROWTH_ENDPOINT,
+                        tgi_pct=tgi,
+                        effect=effect,
+                        n_per_arm=n,
+                        follow_up_days=day,
+                        alpha=alpha,
+                        power=sim,
+                        power_simulated=sim,
+                        power_simulated_se=_mc_se(sim, design.simulations),
+                    )
+                )
     return rows
 
 
@@ -570,12 +708,20 @@ def sample_size_table(power: pd.DataFrame, design: Design, p: Pilot) -> pd.DataF
     for _, grid in power.groupby(keys, sort=False):
         first = grid.iloc[0]
         reached = grid.loc[grid["power"] >= design.power, "n_per_arm"]
-        n_exact, events = _exact_n(first, p, design.power)
+        simulated = first["method"] == METHOD_GROWTH_ENDPOINT
+        nan = float("nan")
+        n_exact, events = (nan, nan) if simulated else _exact_n(first, p, design.power)
         note = ""
         if reached.empty:
             note = f"no n in the grid (up to {max(design.n_per_arm)}) reaches the target"
-        if not np.isfinite(n_exact):
+        elif simulated:
+            note = "simulated power: n_needed is the smallest n of the grid that reaches it"
+        if not simulated and not np.isfinite(n_exact):
             note = f"more than {N_MAX} mice per arm needed"
+        if simulated:
+            needed = float(reached.min()) if len(reached) else nan
+        else:
+            needed = math.ceil(n_exact - 1e-9) if np.isfinite(n_exact) else nan
         rows.append(
             {
                 "endpoint": first["endpoint"],
@@ -587,7 +733,7 @@ def sample_size_table(power: pd.DataFrame, design: Design, p: Pilot) -> pd.DataF
                 "target_power": design.power,
                 "n_per_arm": int(reached.min()) if len(reached) else float("nan"),
                 "n_exact": n_exact,
-                "n_needed": math.ceil(n_exact - 1e-9) if np.isfinite(n_exact) else float("nan"),
+                "n_needed": needed,
                 "events_needed": events,
                 "note": note,
             }
@@ -614,8 +760,8 @@ def missing_notes(design: Design, p: Pilot) -> list[tuple[str, float, float, str
         notes.append(("growth_rate", nan, nan, "the pilot has no fitted growth mixed model"))
     if not np.isfinite(p.control_median):
         why = (
-            "the pilot has no control median time to an endpoint (no survival endpoint, "
-            "or the control median was not reached)"
+            "no Schoenfeld or Freedman rows: the pilot has no control median time to an "
+            "endpoint (no survival endpoint, or the control median was not reached)"
         )
         notes.append(("survival", nan, nan, why))
     elif not p.control_rate > 0:

@@ -21,6 +21,7 @@ import pandas as pd
 from . import tables as registry
 from .config import Study
 from .io import column_values, read_table
+from .power import METHOD_GROWTH_ENDPOINT
 from .refday import choose_reference_day
 
 Tables = Mapping[str, pd.DataFrame]
@@ -327,7 +328,7 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
     return out
 
 
-#: endpoint -> its name in the design sentence (survival: Schoenfeld's formula)
+#: endpoint -> its name in the design sentence
 DESIGN_ENDPOINTS = {
     "log_volume": "the log-volume endpoint",
     "growth_rate": "the growth-rate endpoint",
@@ -351,9 +352,14 @@ def design_sentences(
 ) -> list[str]:
     """The design sentence: mice per arm for the log-volume, growth-rate and survival endpoints
     at the design's middle-most effect (50 % when listed) on the :func:`headline_day`, from
-    ``sample_size.tsv`` (``n_needed``; survival by Schoenfeld's formula)."""
+    ``sample_size.tsv`` (``n_needed``)."""
     rows = sample_size[sample_size["n_exact"].notna() | sample_size["n_needed"].notna()]
-    rows = rows[~rows["method"].fillna("").str.contains("Freedman")]
+    # survival: times to the endpoint simulated from the growth model when the pilot has
+    # them (no exponential-time assumption), else Schoenfeld's formula
+    method = rows["method"].fillna("")
+    from_growth = method == METHOD_GROWTH_ENDPOINT
+    formula = "Freedman|Schoenfeld" if from_growth.any() else "Freedman"
+    rows = rows[~method.str.contains(formula)]
     if rows.empty:
         return ["No design could be computed from this study (see sample_size.tsv)."]
     tgis = sorted(rows["tgi_pct"].unique())
