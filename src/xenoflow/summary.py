@@ -336,8 +336,12 @@ DESIGN_ENDPOINTS = {
 }
 
 
-def _n_text(value: Any) -> str:
-    return f"{int(value)}" if _isnum(value) else "more than 10000"
+def _n_text(row: Mapping[str, Any]) -> str:
+    if _isnum(row["n_needed"]):
+        return f"{int(row['n_needed'])} mice per arm"
+    if row["method"] == METHOD_GROWTH_ENDPOINT:  # simulated on the design's grid of n only
+        return "more mice per arm than the design evaluated"
+    return "more than 10000 mice per arm"
 
 
 def headline_day(follow_up_days: Iterable[float], reference_day: float) -> float:
@@ -353,7 +357,7 @@ def design_sentences(
     """The design sentence: mice per arm for the log-volume, growth-rate and survival endpoints
     at the design's middle-most effect (50 % when listed) on the :func:`headline_day`, from
     ``sample_size.tsv`` (``n_needed``)."""
-    rows = sample_size[sample_size["n_exact"].notna() | sample_size["n_needed"].notna()]
+    rows = sample_size[sample_size["method"].fillna("") != ""]  # not the note-only rows
     # survival: times to the endpoint simulated from the growth model when the pilot has
     # them (no exponential-time assumption), else Schoenfeld's formula
     method = rows["method"].fillna("")
@@ -369,7 +373,7 @@ def design_sentences(
     at = rows[(rows["tgi_pct"] == tgi) & (rows["follow_up_days"] == day)]
     first = at.iloc[0]
     parts = [
-        (f"{_n_text(r['n_needed'])} mice per arm", DESIGN_ENDPOINTS[r["endpoint"]])
+        (_n_text(r), DESIGN_ENDPOINTS[r["endpoint"]])
         for _, r in at.iterrows()
         if r["endpoint"] in DESIGN_ENDPOINTS
     ]
