@@ -355,6 +355,47 @@ def test_html_report_loads_and_shows_figures(finished_run):
     assert width > 300 and errors == []
 
 
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'; .ci/run installs it)"
+)
+def test_index_and_study_report_render_in_chromium(finished_run):
+    """Issue 18: the run's index.html and a study's report.html, opened as a reader opens them
+    (headless Chromium, no network): findings, every figure drawn, links that work;
+    screenshots in .pytest_artifacts/ (also of the print layout)."""
+    from playwright.sync_api import sync_playwright
+
+    results = finished_run / "results"
+    artefacts = ROOT / ".pytest_artifacts"
+    artefacts.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto((results / "index.html").as_uri())
+        text = page.inner_text("body")
+        assert "Findings across studies" in text and "tiny_wide (synthetic)" in text
+        assert page.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")[0] > 300
+        page.screenshot(path=str(artefacts / "index.png"), full_page=True)
+        page.get_by_role("link", name="tiny_wide").first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith("tiny_wide/report.html")
+        text = page.inner_text("body")
+        for heading in ("Findings", "Figures", "Key tables", "Exclusions", "Methods", "Provenance"):
+            assert heading in text
+        assert "%T/C was" in text and "Efficacy at the reference day" in text
+        widths = page.locator("figure img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+        assert len(widths) == 5 and min(widths) > 300  # growth, spaghetti, waterfall, fold, KM
+        page.screenshot(path=str(artefacts / "study_report.png"), full_page=True)
+        page.emulate_media(media="print")
+        page.screenshot(path=str(artefacts / "study_report_print.png"), full_page=True)
+        browser.close()
+    assert errors == []
+    assert all(u.startswith(("file:", "data:")) for u in requests)  # self-contained
+
+
 def test_release_scheduler_timers_cancels_only_the_rate_limiter_timers():
     """The Snakefile's onsuccess cancels Snakemake's pending 1 s re-evaluation timer (which
     kept every run alive ~1 s after its last job) and no other timer."""

@@ -28,13 +28,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import io, provenance, summary
+from . import io, provenance, report, summary
 from . import tables as registry
 from .config import Study
 from .errors import XenoflowError
 
 #: The stages of a study, in order; each has one Snakemake rule (``summary``: ``study_summary``).
-STUDY_STAGES = ("ingest", "growth", "efficacy", "survival", "summary")
+STUDY_STAGES = ("ingest", "growth", "efficacy", "survival", "summary", "report")
 #: The stages a study file with a ``design:`` block adds.
 DESIGN_STAGES = ("power",)
 FAILED_DIR = ".xenoflow/failed"
@@ -148,6 +148,10 @@ def write_run_outputs(
     )
     record = provenance.provenance(config, studies, base)
     provenance.write_provenance(record, _out(outputs, "provenance"))
+    reports = [sid for sid in plain if (Path(results) / sid / "report.html").is_file()]
+    forest = Path(_out(outputs, "forest_png")).read_bytes()
+    page = report.index_page(studies, table, failed, forest, reports)
+    io.write_text(page, _out(outputs, "index"))
 
 
 def _out(outputs: Any, name: str) -> str:

@@ -10,6 +10,7 @@ run_survival   measurements, the recorded survival table    survival* tables
 run_power      measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
                survival                                     with ``design``)
 run_summary    every table above                            summary_md/html, study_xlsx/pzfx
+run_report     every table, the figures (PNG), provenance   study_report (report.html)
 =============  ==========================================  ===================================
 
 No stage reads or writes a file: the per-study rules read their inputs with
@@ -32,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import efficacy, export, growth, ingest, io, summary, survival
+from . import efficacy, export, growth, ingest, io, report, summary, survival
 from . import tables as registry
 from .config import Arm, Design, Study
 
@@ -186,6 +187,19 @@ def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, s
             tables["measurements"], summary.arm_day_summary(tables), study.arm_names, study.title
         ),
     }
+
+
+def run_report(
+    study: Study,
+    tables: Mapping[str, pd.DataFrame],
+    figures: Mapping[str, bytes],
+    provenance: Mapping[str, Any],
+) -> dict[str, str | bytes]:
+    """The study's self-contained ``report.html`` (:func:`xenoflow.report.study_report`) from
+    its tables, its figures (registry name -> PNG bytes) and its provenance (software versions
+    and input checksums)."""
+    study = with_arms(study, tables["measurements"])
+    return {"study_report": report.study_report(study, tables, figures, provenance)}
 
 
 def analyse_study(

@@ -210,7 +210,7 @@ def nci_activity(tc_pct: float) -> str:
         return "high activity by the NCI criterion %T/C <= 10%"
     if tc_pct <= 42:
         return "active by the NCI criterion %T/C <= 42%"
-    return "below the NCI activity threshold of 42%"
+    return "not active by the NCI criterion %T/C <= 42%"
 
 
 def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:

@@ -1574,7 +1574,10 @@ fallbacks are listed at the end. The same text is in ``summary.md``; all tables 
     ),
     Output("study_xlsx", "study.xlsx", "summary"),
     Output("study_pzfx", "study.pzfx", "summary"),
+    # self-contained HTML (xenoflow.report): a study's report, and the run's front page
+    Output("study_report", "report.html", "report"),
     Output("provenance", "provenance.json", "cross_study_summary", scope="run"),
+    Output("index", "index.html", "cross_study_summary", scope="run"),
 )
 
 OUTPUTS: tuple[Output, ...] = (*TABLES, *FIGURES, *DOCUMENTS)

@@ -100,6 +100,12 @@ def read_inputs(inputs: Any) -> dict[str, Any]:
     return {name: io.read_table(path, name) for name, path in inputs.items() if name in names}
 
 
+def read_figures(inputs: Any) -> dict[str, bytes]:
+    """Every input of a job that is a registry figure (its PNG): name -> bytes."""
+    names = {f.name for f in registry.FIGURES}
+    return {name: Path(path).read_bytes() for name, path in inputs.items() if name in names}
+
+
 def write_outputs(out: Outputs, outputs: Any) -> None:
     """Write a stage's tables to the job's declared outputs (``snakemake.output``)."""
     io.write_tables(out.tables, outputs)

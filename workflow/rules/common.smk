@@ -118,6 +118,15 @@ def study_tables(wildcards):
     return study_table_paths(wildcards.study)
 
 
+def study_figures(wildcards):
+    """The PNG of every figure of a study's stages: registry name -> path."""
+    return {
+        spec.name: f"{study_dir(wildcards.study)}/{spec.path}.png"
+        for stage in study_stages(wildcards.study)
+        for spec in registry.of_stage(stage, "figure")
+    }
+
+
 def all_targets():
     per_study = [f"{study_dir(s)}/{t}" for s in STUDIES for t in study_files(s)]
     per_panel = [

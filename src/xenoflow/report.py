@@ -1,0 +1,361 @@
+"""Self-contained HTML reports: one per study (``report.html``) and the run's front page
+(``index.html``).
+
+Rendered from Jinja2 templates (``xenoflow/templates``) with autoescaping; figures are embedded
+as PNG data URIs, so a report is one file that opens offline, can be mailed, and prints to PDF
+from a browser (print styles keep figures and tables whole on a page). The findings are the
+summary's sentences (:func:`xenoflow.summary.study_summary`); captions and method texts are
+the registry's (:mod:`xenoflow.tables`), written in reStructuredText for the Snakemake report
+and rendered here with docutils, as Snakemake renders them. Numbers: 3 significant digits for
+estimates, 2 for interval bounds and p-values. Nothing time-dependent is written, so a rerun
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from . import summary
+from . import tables as registry
+from .config import Study
+
+Tables = Mapping[str, pd.DataFrame]
+
+
+# --------------------------------------------------------------------------------- formatting
+
+
+def sig(value: Any, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits, thousands not grouped; '' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    x = float(value)
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0)
+    return f"{round(x, decimals):.{decimals}f}"
+
+
+def p_text(value: Any) -> str:
+    """A p-value with 2 significant digits, ``< 0.001`` below 0.001."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return "<\u00a00.001" if float(value) < 0.001 else sig(value, 2)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A report column: a table column, optionally with its interval (``low``, ``high``)."""
+
+    label: str
+    column: str
+    low: str = ""
+    high: str = ""
+    kind: str = "number"  # number | p | text | int | day
+
+    def render(self, row: Mapping[str, Any]) -> str:
+        value = row.get(self.column)
+        if self.kind == "p":
+            return p_text(value)
+        if self.kind == "text":
+            return "" if value is None or value != value else str(value)
+        if self.kind == "int":
+            return "" if value is None or value != value else f"{int(value)}"
+        if self.kind == "day":
+            return "" if value is None or value != value else f"{float(value):g}"
+        text = sig(value)
+        low, high = row.get(self.low), row.get(self.high)
+        if text and self.low and sig(low) and sig(high):
+            text += f"\u00a0[{sig(low, 2)},\u00a0{sig(high, 2)}]"
+        return text
+
+
+@dataclass(frozen=True)
+class KeyTable:
+    """One table of the report: which registry table, which rows and columns."""
+
+    name: str
+    title: str
+    cells: tuple[Cell, ...]
+    reference_day_only: bool = False
+
+
+KEY_TABLES = (
+    KeyTable(
+        "efficacy",
+        "Efficacy at the reference day",
+        (
+            Cell("Arm", "arm", kind="text"),
+            Cell("Day", "day", kind="day"),
+            Cell("Mice", "n_mice", kind="int"),
+            Cell("Mean volume (mm³)", "mean_volume_mm3"),
+            Cell(
+                "Fold change",
+                "mean_fold_change",
+                "mean_fold_change_ci_low",
+                "mean_fold_change_ci_high",
+            ),
+            Cell("%T/C", "tc_pct", "tc_ci_low", "tc_ci_high"),
+            Cell("%TGI", "tgi_pct", "tgi_ci_low", "tgi_ci_high"),
+            Cell("NCI activity", "nci_activity", kind="text"),
+        ),
+        reference_day_only=True,
+    ),
+    KeyTable(
+        "growth_model",
+        "Growth rate (linear mixed model on ln volume)",
+        (
+            Cell("Arm", "arm", kind="text"),
+            Cell("Mice", "n_mice", kind="int"),
+            Cell(
+                "Rate (per day)", "growth_rate_per_day", "growth_rate_ci_low", "growth_rate_ci_high"
+            ),
+            Cell("Doubling time (days)", "doubling_time_days"),
+            Cell(
+                "Difference vs control",
+                "rate_diff_vs_control",
+                "rate_diff_ci_low",
+                "rate_diff_ci_high",
+            ),
+            Cell("p", "p_value", kind="p"),
+            Cell("Rate-based T/C", "rate_based_tc"),
+        ),
+    ),
+    KeyTable(
+        "survival",
+        "Time to endpoint (Kaplan–Meier)",
+        (
+            Cell("Arm", "arm", kind="text"),
+            Cell("Mice", "n", kind="int"),
+            Cell("Events", "events", kind="int"),
+            Cell("Median (days)", "median_days", "median_ci_low", "median_ci_high"),
+            Cell("RMST (days)", "rmst_days"),
+        ),
+    ),
+    KeyTable(
+        "survival_tests",
+        "Survival against the control",
+        (
+            Cell("Arm", "arm", kind="text"),
+            Cell("Compared with", "reference", kind="text"),
+            Cell("Log-rank p", "logrank_p", kind="p"),
+            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
+            Cell("Flag", "hr_flag", kind="text"),
+        ),
+    ),
+    KeyTable(
+        "response_summary",
+        "Best response (mRECIST)",
+        (
+            Cell("Arm", "arm", kind="text"),
+            Cell("Mice", "n_mice", kind="int"),
+            Cell("CR", "n_cr", kind="int"),
+            Cell("PR", "n_pr", kind="int"),
+            Cell("SD", "n_sd", kind="int"),
+            Cell("PD", "n_pd", kind="int"),
+            Cell(
+                "Response rate (%)",
+                "response_rate_pct",
+                "response_rate_ci_low",
+                "response_rate_ci_high",
+            ),
+        ),
+    ),
+    KeyTable(
+        "sample_size",
+        "Design of a next study (this study as the pilot)",
+        (
+            Cell("Endpoint", "endpoint", kind="text"),
+            Cell("Method", "method", kind="text"),
+            Cell("Growth inhibition (%)", "tgi_pct", kind="day"),
+            Cell("Follow-up (day)", "follow_up_days", kind="day"),
+            Cell("Mice per arm", "n_needed", kind="int"),
+            Cell("Note", "note", kind="text"),
+        ),
+    ),
+)
+#: Tables shown whole when a study has them (added by later stages: tolerability, synergy).
+OPTIONAL_TABLES = ("tolerability", "regimen", "regimen_comparison", "synergy", "endpoint_tests")
+#: The figures of a study report, in order.
+STUDY_FIGURES = ("growth_curves", "spaghetti", "waterfall", "fold_change", "km", "power_curves")
+
+
+# ------------------------------------------------------------------------------- the blocks
+
+
+def rst_html(text: str, study_id: str = "") -> str:
+    """A registry caption (reStructuredText with the Snakemake report's Jinja placeholders) as
+    an HTML fragment (docutils, as the Snakemake report renders captions)."""
+    from docutils.core import publish_parts
+
+    text = re.sub(r"\{\{\s*snakemake\.wildcards\.(study|panel)\s*\}\}", study_id, text)
+    parts = publish_parts(
+        text, writer="html", settings_overrides={"report_level": 5, "halt_level": 5}
+    )
+    return str(parts["body"])
+
+
+def _rows(key: KeyTable, df: pd.DataFrame) -> list[list[tuple[str, str]]]:
+    """The table's rows as (text, CSS class) cells: text wraps, numbers do not."""
+    if key.reference_day_only and "is_reference_day" in df:
+        df = df[df["is_reference_day"].astype(bool)]
+    present = [c for c in key.cells if c.column in df]
+    return [
+        [(c.render(r), "text" if c.kind == "text" else "") for c in present]
+        for r in summary.records(df)
+    ]
+
+
+def table_block(key: KeyTable, df: pd.DataFrame, study_id: str) -> dict[str, Any]:
+    spec = registry.table(key.name)
+    return {
+        "title": key.title,
+        "file": spec.path,
+        "header": [c.label for c in key.cells if c.column in df],
+        "rows": _rows(key, df),
+        "caption": rst_html(spec.caption, study_id),
+    }
+
+
+def whole_table_block(name: str, df: pd.DataFrame, study_id: str) -> dict[str, Any]:
+    spec = registry.table(name)
+    cells = tuple(
+        Cell(c, c, kind="text" if spec.dtypes.get(c) == "str" else "number") for c in df.columns
+    )
+    block = table_block(KeyTable(name, name.replace("_", " ").capitalize(), cells), df, study_id)
+    return block
+
+
+def figure_block(name: str, png: bytes, study_id: str) -> dict[str, Any]:
+    spec = registry.output(name)
+    return {
+        "title": spec.section or name,
+        "file": f"{spec.path}.png",
+        "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        "caption": rst_html(spec.caption, study_id),
+    }
+
+
+def exclusion_rows(tables: Tables) -> list[list[str]]:
+    rows = []
+    for name in sorted(n for n in tables if n.startswith("exclusions")):
+        for r in summary.records(tables[name]):
+            day = sig(r.get("day")) if r.get("day") == r.get("day") else "whole mouse"
+            rows.append([str(r["stage"]), str(r["arm"]), str(r["mouse_id"]), day, str(r["reason"])])
+    return rows
+
+
+# ------------------------------------------------------------------------------ the documents
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("xenoflow", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def study_report(
+    study: Study,
+    tables: Tables,
+    figures: Mapping[str, bytes],
+    provenance: Mapping[str, Any],
+) -> str:
+    """``report.html`` of one study: design, findings, figures, key tables, exclusions,
+    methods and provenance. ``figures``: registry figure name -> PNG bytes; ``provenance``:
+    ``versions`` and ``inputs`` (:func:`xenoflow.provenance.study_inputs`)."""
+    title, sections = summary.study_summary(study, tables)
+    sid = study.study_id
+    key = [table_block(k, tables[k.name], sid) for k in KEY_TABLES if k.name in tables]
+    key += [whole_table_block(n, tables[n], sid) for n in OPTIONAL_TABLES if n in tables]
+    return (
+        _environment()
+        .get_template("study_report.html.j2")
+        .render(
+            title=title,
+            study=study,
+            sections=sections,
+            figures=[figure_block(n, figures[n], sid) for n in STUDY_FIGURES if n in figures],
+            tables=[t for t in key if t["rows"]],
+            exclusions=exclusion_rows(tables),
+            provenance=provenance,
+        )
+    )
+
+
+INDEX_CELLS = (
+    Cell("Study", "study_id", kind="text"),
+    Cell("Arm", "arm", kind="text"),
+    Cell("Control", "control", kind="text"),
+    Cell("Day", "reference_day", kind="day"),
+    Cell(
+        "Fold-change reduction (%)",
+        "fold_change_reduction_pct",
+        "fold_change_reduction_ci_low",
+        "fold_change_reduction_ci_high",
+    ),
+    Cell("%T/C", "tc_pct"),
+    Cell("%TGI", "tgi_pct"),
+    Cell(
+        "Rate difference (per day)", "rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high"
+    ),
+    Cell("p (rate)", "rate_diff_p", kind="p"),
+    Cell("Median ratio", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
+    Cell("Hazard ratio", "hr", "hr_ci_low", "hr_ci_high"),
+    Cell("Log-rank p", "logrank_p", kind="p"),
+)
+
+
+def index_page(
+    studies: Mapping[str, Study],
+    findings: pd.DataFrame,
+    failed: pd.DataFrame,
+    forest_png: bytes | None,
+    reports: Sequence[str],
+) -> str:
+    """``index.html``, the front page of a run: the cross-study findings (one row per treated
+    arm, synthetic studies marked), the forest plot, a link to each study's report (the
+    ``reports`` that exist, as ``<study_id>/report.html``) and the failed studies."""
+    present = [c for c in INDEX_CELLS if c.column in findings]
+    rows = []
+    for r in summary.records(findings):
+        study = studies.get(str(r["study_id"]))
+        rows.append(
+            {
+                "cells": [c.render(r) for c in present],
+                "synthetic": bool(study and study.synthetic),
+                "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
+            }
+        )
+    forest = None
+    if forest_png is not None:
+        forest = figure_block("forest", forest_png, "")
+    return (
+        _environment()
+        .get_template("index.html.j2")
+        .render(
+            header=[c.label for c in present],
+            rows=rows,
+            studies=[
+                {"id": sid, "title": s.title, "synthetic": s.synthetic, "report": sid in reports}
+                for sid, s in studies.items()
+            ],
+            failed=summary.records(failed),
+            forest=forest,
+            caption=rst_html(registry.output("summary").caption),
+        )
+    )

@@ -1,0 +1,121 @@
+"""The self-contained HTML reports (xenoflow.report): a study's report.html and the run's
+index.html. The rendered pages are opened in headless Chromium in test_workflow.py."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xenoflow import report, stages
+from xenoflow.config import load_study
+from xenoflow.ingest import read_source
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "fixtures" / "tiny" / "config" / "studies" / "tiny_wide.yaml"
+# a 1 x 1 PNG: the figures are embedded as they are
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+class Page(HTMLParser):
+    """What a reader sees: the text, the images' sources and the links."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "img":
+            self.images.append(found.get("src") or "")
+        if tag == "a":
+            self.links.append(found.get("href") or "")
+        assert tag not in ("script", "link"), "a report loads nothing from elsewhere"
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    @property
+    def words(self) -> str:
+        return re.sub(r"\s+", " ", " ".join(self.text))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    study = load_study(TINY, {"bootstrap_resamples": 200})
+    return study, stages.analyse_study(study, read_source(study))
+
+
+def _report(study, tables) -> Page:
+    figures = {"growth_curves": PNG, "km": PNG}
+    provenance = {
+        "versions": {"xenoflow": "1.0", "pandas": "2.3"},
+        "inputs": {"seed": 7, "files": {"data": {"path": "data/x.csv", "sha256": "ab" * 32}}},
+    }
+    html = stages.run_report(study, tables, figures, provenance)["study_report"]
+    assert isinstance(html, str)
+    return Page(html)
+
+
+def test_study_report_holds_findings_figures_tables_methods_provenance(tiny):
+    study, tables = tiny
+    page = _report(study, tables)
+    text = page.words
+    # the findings are the summary's sentences
+    assert "Findings" in text and "%T/C was" in text
+    # both figures, embedded, with their captions
+    assert len(page.images) == 2 and all(
+        s.startswith("data:image/png;base64,") for s in page.images
+    )
+    assert "Kaplan–Meier curves of study tiny_wide" in text  # the caption, study id filled in
+    # key tables: efficacy at the reference day only, one row per arm
+    assert "Efficacy at the reference day" in text and "Growth rate" in text
+    assert text.count("NCI activity") >= 1
+    eff = tables["efficacy"]
+    high = eff[eff["is_reference_day"].astype(bool) & (eff["arm"] == "High")].iloc[0]
+    assert f"{report.sig(high['tc_pct'])} [{report.sig(high['tc_ci_low'], 2)}," in text
+    # methods (the registry captions) and provenance
+    assert "Methods" in text and "Provenance" in text and "ab" * 32 in text
+    assert "{{" not in text and "``" not in text  # captions rendered, not raw markup
+    assert "SYNTHETIC" in text.upper()
+
+
+def test_reports_are_deterministic(tiny):
+    study, tables = tiny
+    assert _report(study, tables).words == _report(study, tables).words
+
+
+def test_number_formatting():
+    assert report.sig(61.5943) == "61.6" and report.sig(0.0129477) == "0.0129"
+    assert report.sig(1234.5) == "1234" and report.sig(-0.000123456, 2) == "-0.00012"
+    assert report.sig(float("nan")) == "" and report.sig(0) == "0"
+    assert report.p_text(0.0296) == "0.030" and report.p_text(0.0001) == "<\u00a00.001"
+
+
+def test_index_marks_synthetic_studies_links_reports_and_lists_failures(tiny):
+    study, _ = tiny
+    findings = pd.DataFrame(
+        {"study_id": ["tiny_wide", "real"], "arm": ["High", "B"], "control": ["Control", "A"]}
+    )
+    real = dataclasses.replace(study, study_id="real", synthetic=False)
+    failed = pd.DataFrame(
+        {"study_id": ["broken"], "stage": ["ingest"], "message": ["bad.csv: row 3"]}
+    )
+    html = report.index_page(
+        {"tiny_wide": study, "real": real}, findings, failed, PNG, ["tiny_wide"]
+    )
+    page = Page(html)
+    assert "tiny_wide/report.html" in page.links and "real/report.html" not in page.links
+    assert "tiny_wide (synthetic)" in page.words and "real (synthetic)" not in page.words
+    assert "Failed studies" in page.words and "bad.csv: row 3" in page.words
+    assert len(page.images) == 1
