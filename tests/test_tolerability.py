@@ -322,6 +322,21 @@ def test_pdx_encyclopedia_weights_against_an_independent_computation(shared_data
             if len(d) > 1
             else math.isnan(got["bw_auc_pct_day"])
         )
+    # arm means per day and the group-mean nadir, by plain pandas
+    weighed = clean.dropna(subset=["body_weight_g"]).sort_values(["arm", "mouse_id", "day"])
+    first = weighed.groupby(["arm", "mouse_id"])["body_weight_g"].transform("first")
+    weighed = weighed.assign(pct=100 * (weighed["body_weight_g"] / first - 1))
+    means = weighed.groupby(["arm", "day"])["pct"].agg(["mean", "size"])
+    table = tolerability.body_weight_table(pct, arms).set_index(["arm", "day"])
+    assert len(table) == len(means)
+    np.testing.assert_allclose(table.loc[means.index, "mean_pct_change"], means["mean"])
+    assert (table.loc[means.index, "n"].to_numpy() == means["size"].to_numpy()).all()
+    later = weighed[weighed["day"] > weighed.groupby(["arm", "mouse_id"])["day"].transform("min")]
+    nadir = later.groupby(["arm", "day"])["pct"].mean().groupby(level=0).min()
+    tol = tolerability.tolerability_table(
+        clean, pct, per_mouse.reset_index(), pd.DataFrame(), arms, Tolerability()
+    ).set_index("arm")
+    np.testing.assert_allclose(tol.loc[nadir.index, "group_mean_nadir_pct"], nadir)
 
 
 def load_study_stub(arms: list[str]):

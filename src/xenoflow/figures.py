@@ -105,7 +105,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             {
                 "arm": arm.name,
                 "agent": arm.agent or "",
-                "label": f"{arm.name}" + (f" ({schedule})" if schedule else ""),
+                "label": arm.name + (f"\n{schedule}" if schedule else ""),
                 "x": tol.loc[arm.name, "group_mean_nadir_pct"],
                 "y": tc.get(arm.name, float("nan")),
                 "order": reg.loc[arm.name, "cumulative_dose"] if arm.name in reg.index else 0.0,

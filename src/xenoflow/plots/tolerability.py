@@ -61,9 +61,9 @@ def body_weight_figure(
         for day, n in zip(r["day"], r["n"], strict=True):
             ax_n.text(day, i + 0.25, f"{int(n)}", fontsize=6, ha="center", color=colour)
         days = list(dose_days.get(arm, ()))
-        if days:
+        if days:  # one row of triangles per arm, so that shared dose days stay visible
             top = float(summary["mean_pct_change"].max() + summary["sem"].fillna(0).max())
-            ax.plot(days, [top + 1.0] * len(days), "v", color=colour, ms=6)
+            ax.plot(days, [top + 1.0 + 1.5 * i] * len(days), "v", color=colour, ms=6)
     for t in thresholds:
         ax.axhline(-t, ls="--", lw=0.8, color="#b22222")
         ax.text(ax.get_xlim()[0], -t, f" −{t:g} %", va="bottom", fontsize=7, color="#b22222")
@@ -105,8 +105,14 @@ def therapeutic_window_figure(
     for row in usable.itertuples():
         ax.scatter(row.x, row.y, color=palette.get(str(row.arm), "#333333"), zorder=2, s=40)
         ax.annotate(
-            str(row.label), (row.x, row.y), fontsize=7, xytext=(4, 4), textcoords="offset points"
+            str(row.label),
+            (row.x, row.y),
+            fontsize=7,
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
         )
+    ax.margins(x=0.3, y=0.15)
     ax.axhline(42, ls=":", lw=0.8, color="#666666")
     ax.text(ax.get_xlim()[0], 42, " %T/C 42 % (NCI active)", fontsize=7, va="bottom")
     ax.set_xlabel("group-mean body-weight nadir (% change from baseline)")
