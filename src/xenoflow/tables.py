@@ -812,8 +812,10 @@ sorted by arm (study order), mouse and day. Zero volumes (complete regressions) 
         section="Data",
         caption="""\
 Measurements of study **{{ snakemake.wildcards.study }}** left out while reading the data, one row
-each with the reason (for example an empty volume cell in a long table). Nothing is dropped
-without a row here; an empty table means every measurement was used.""",
+each with the reason (for example an empty volume cell in a long table). An impossible body
+weight (outside 10–100 g, or jumping by more than 30 % from the mouse's neighbouring weighings)
+is left out with its reason while the volume of its row is kept. Nothing is dropped without a
+row here; an empty table means every measurement was used.""",
         columns=EXCLUSIONS,
     ),
     Table(
