@@ -444,3 +444,95 @@ def test_summary_sentences_and_workbook_sheets(tmp_path):
     for name in ("body_weight", "body_weight_per_mouse", "tolerability", "regimen"):
         assert name in sheets, name
     assert sheets["regimen_comparison"]["arm"].tolist() == ["Drug x2"]
+
+
+# --------------------------------------------------------------------------- dose-response
+# R 4.x:
+#   dose <- rep(c(0, 10, 30, 100), each = 4)
+#   rate <- c(0.120, 0.112, 0.125, 0.118, 0.095, 0.101, 0.088, 0.097,
+#             0.071, 0.064, 0.078, 0.069, 0.052, 0.047, 0.058, 0.050)
+#   fit <- nls(rate ~ e0 + emax * dose / (ed50 + dose),
+#              start = list(e0 = 0.12, emax = -0.08, ed50 = 20),
+#              control = nls.control(tol = 1e-8, maxiter = 200, minFactor = 1e-10))
+#   (nls's default tol = 1e-5 stops at emax = -0.0836511133, 1e-6 relative from the minimum)
+#   summary(fit)$coefficients; AIC(fit)
+#   lfit <- lm(rate ~ log(dose + 0.01 * max(dose))); summary(lfit)$coefficients; AIC(lfit)
+DOSES = [0, 10, 30, 100]
+DR_RATES = [0.120, 0.112, 0.125, 0.118, 0.095, 0.101, 0.088, 0.097]
+DR_RATES += [0.071, 0.064, 0.078, 0.069, 0.052, 0.047, 0.058, 0.050]
+R_EMAX = {
+    "e0": (0.1191365611650, 0.00257877723546),
+    "effect": (-0.0836512009135, 0.00555673637503),
+    "ed50": (23.1864981719931, 4.94754518852487),
+}
+R_LINLOG = {
+    "e0": (0.1222274193601, 0.00323186188020),
+    "effect": (-0.0146127724407, 0.00103713371046),
+}
+
+
+def test_emax_and_linlog_match_r():
+    from xenoflow import doseresponse
+
+    dose = np.repeat(np.array(DOSES, float), 4)
+    emax = doseresponse.fit_emax(dose, np.array(DR_RATES))
+    for key, (est, se) in R_EMAX.items():
+        assert emax[key] == pytest.approx(est, rel=1e-6), key
+        assert emax[f"{key}_se"] == pytest.approx(se, rel=1e-6), key
+    assert emax["aic"] == pytest.approx(-117.89990162, rel=1e-9)
+    linlog = doseresponse.fit_linlog(dose, np.array(DR_RATES))
+    for key, (est, se) in R_LINLOG.items():
+        assert linlog[key] == pytest.approx(est, rel=1e-9), key
+        assert linlog[f"{key}_se"] == pytest.approx(se, rel=1e-9), key
+    assert linlog["aic"] == pytest.approx(-109.275157554, rel=1e-9)
+
+
+def test_dose_response_table_needs_three_levels(tmp_path):
+    from xenoflow import doseresponse
+    from xenoflow.config import Arm, Dose, Study
+
+    names = ["Vehicle", "D10", "D30", "D100"]
+    arms = (Arm("Vehicle"),) + tuple(
+        Arm(n, doses=(Dose(0.0, float(d), "mg/kg"),), agent="X")
+        for n, d in zip(names[1:], DOSES[1:], strict=True)
+    )
+    study = Study("dr", Path("dr.yaml"), Path("d.csv"), "Vehicle", arms, {"alpha": 0.05})
+    measurements = pd.DataFrame({"arm": names, "mouse_id": "1", "day": 0.0, "volume_mm3": 1.0})
+    reg = regimen.regimen_table(study, measurements)
+    growth = pd.DataFrame(
+        {
+            "arm": np.repeat(names, 4),
+            "mouse_id": [str(i) for i in range(16)],
+            "growth_rate_per_day": DR_RATES,
+        }
+    )
+    table = doseresponse.dose_response(study, reg, growth, 0.05).set_index("model")
+    assert (
+        table.loc["emax", "selected"] and not table.loc["linlog", "selected"]
+    )  # AIC -117.9 < -109.3
+    # Wald t interval on 13 df: 23.18637 -/+ qt(0.975, 13) * 4.947514 (qt = 2.160369)
+    assert table.loc["emax", "ed50_ci_low"] == pytest.approx(
+        23.1863729 - 2.1603687 * 4.9475144, rel=1e-5
+    )
+    assert table.loc["emax", "n_dose_levels"] == 4 and table.loc["emax", "dose_unit"] == "mg/kg"
+    two_levels = reg[reg["arm"] != "D100"]
+    assert doseresponse.dose_response(study, two_levels, growth, 0.05).empty
+
+
+def test_dose_response_sentence():
+    from xenoflow.config import Arm, Study
+    from xenoflow.summary import regimen_sentences
+
+    study = Study("dr", Path("dr.yaml"), Path("d.csv"), "V", (Arm("V"),), {"alpha": 0.05})
+    fit = pd.DataFrame(
+        [
+            {"agent": "X", "model": "emax", "selected": True, "n_mice": 16, "n_dose_levels": 4}
+            | {"dose_unit": "mg/kg", "ed50": 23.19, "ed50_ci_low": 12.5, "ed50_ci_high": 33.9},
+            {"agent": "X", "model": "linlog", "selected": False, "n_mice": 16, "n_dose_levels": 4},
+        ]
+    )
+    (sentence,) = regimen_sentences(study, {"dose_response": fit})
+    assert sentence == (
+        "Dose–response of X (4 dose levels, 16 mice; growth rate against cumulative dose): "
+        "emax model selected by AIC, ED50 23.2 mg/kg (95% CI 12.5 to 33.9)."
+    )

@@ -169,8 +169,14 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
         tables.get("efficacy"),
         tables.get("survival_tests"),
     )
+    from . import doseresponse  # scipy.optimize: imported only by the jobs that need it
+
+    responses = doseresponse.dose_response(
+        study, reg, tables.get("growth_per_mouse"), study.settings["alpha"]
+    )
     return Outputs(
         {
+            "dose_response": responses,
             "body_weight": tolerability.body_weight_table(pct, arms),
             "body_weight_per_mouse": per_mouse,
             "tolerability": tol,

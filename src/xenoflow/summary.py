@@ -480,6 +480,20 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
                 f"toxic deaths {int(c['toxic_deaths_arm'])} vs {int(c['toxic_deaths_reference'])}"
             )
         out.append(text + (": " + "; ".join(bits) if bits else "") + ".")
+    for d in records(tables.get("dose_response", pd.DataFrame())):
+        if not d.get("selected"):
+            continue
+        text = (
+            f"Dose–response of {d['agent']} ({int(d['n_dose_levels'])} dose levels, "
+            f"{int(d['n_mice'])} mice; growth rate against cumulative dose): {d['model']} model "
+            "selected by AIC"
+        )
+        if d["model"] == "emax" and _isnum(d.get("ed50")):
+            text += (
+                f", ED50 {fmt(d['ed50'])} {_unit(d['dose_unit'])} "
+                f"({fmt_ci(d.get('ed50_ci_low'), d.get('ed50_ci_high'))})"
+            )
+        out.append(text + ".")
     if any("radiopharmaceutical" in str(_get(r, "note") or "") for r in regimen.values()):
         out.append(
             "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "

@@ -710,6 +710,15 @@ VOCABULARY: dict[str, Column] = {
         Column("toxic_deaths_reference", "int", "toxic deaths in the reference arm"),
         Column("verdict_arm", "str", "tolerability verdict of the arm"),
         Column("verdict_reference", "str", "tolerability verdict of the reference arm"),
+        Column("n_dose_levels", "int", "distinct cumulative doses in the fit (control = 0)"),
+        Column("e0", "float", "fitted response at dose 0 (growth rate per day)"),
+        Column("e0_se", "float", "standard error of e0"),
+        Column("effect_se", "float", "standard error of effect"),
+        Column("ed50", "float", "dose giving half of the maximal effect (Emax model; dose_unit)"),
+        Column("ed50_se", "float", "standard error of ed50"),
+        Column("ed50_ci_low", "float", "lower bound of the Wald t interval of ed50"),
+        Column("ed50_ci_high", "float", "upper bound of the Wald t interval of ed50"),
+        Column("rss", "float", "residual sum of squares of the fit"),
         Column("unit_id", "str", "panel model's results folder"),
         Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
         Column("status", "str", "computed, or restored from the cache"),
@@ -1472,6 +1481,44 @@ and verdict of each. Header only when no two arms share an agent.""",
             "toxic_deaths_reference",
             "verdict_arm",
             "verdict_reference",
+        ),
+    ),
+    Table(
+        "dose_response",
+        "tables/dose_response.tsv",
+        stage="tolerability",
+        section="Regimens",
+        caption="""\
+Dose–response of each agent of study **{{ snakemake.wildcards.study }}** with at least three
+positive cumulative dose levels: per-mouse growth rate (``growth_per_mouse.tsv``) against the
+cumulative dose of the mouse's arm, the control at dose 0. Two models (DoseFinding/MCPMod):
+Emax f(d) = E0 + Emax·d/(ED50 + d) by nonlinear least squares (= R ``nls``), and log-linear
+f(d) = E0 + δ·ln(d + 0.01·max dose) (= R ``lm``); standard errors as R's ``summary``, the ED50
+interval Wald with t on n − 3 df, AIC as R's; ``selected`` marks the lower AIC. Header only when
+no agent has three dose levels.""",
+        columns=_columns(
+            "agent",
+            Column("model", "str", "dose-response model: emax or linlog"),
+            Column("selected", "bool", "TRUE for the model with the lower AIC"),
+            "n_mice",
+            "n_dose_levels",
+            "dose_unit",
+            "e0",
+            "e0_se",
+            Column(
+                "effect",
+                "float",
+                "Emax (emax: maximal change of the growth rate) or delta (linlog: change per "
+                "unit ln dose)",
+            ),
+            "effect_se",
+            "ed50",
+            "ed50_se",
+            "ed50_ci_low",
+            "ed50_ci_high",
+            "rss",
+            Column("aic", "float", "Akaike information criterion, R's logLik-based definition"),
+            "note",
         ),
     ),
     Table(

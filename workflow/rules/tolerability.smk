@@ -7,6 +7,7 @@ rule tolerability:
         survival_per_mouse=study_table("survival_per_mouse"),
         survival_tests=study_table("survival_tests"),
         growth_contrasts=study_table("growth_contrasts"),
+        growth_per_mouse=study_table("growth_per_mouse"),
         efficacy=study_table("efficacy"),
     output:
         **stage_outputs("tolerability"),
