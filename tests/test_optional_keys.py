@@ -108,6 +108,16 @@ EXAMPLES: dict[str, Example] = {
     ),
     "design": ({"tgi_pct": [50], "n_per_arm": [4, 8], "simulations": 100}, None),
     "analysis": ({"bootstrap_resamples": 100, "alpha": 0.1}, None),
+    # (missing on main since the power merge: this test failed there)
+    "design": ({"tgi_pct": [50], "n_per_arm": [4, 6], "simulations": 0}, None),
+    # arms with the agent are set by _write_study
+    "agents": ({"Drug": {"isotope": "I-131", "biological_half_life_days": 20}}, None),
+    "tolerability": (
+        {"baseline": "pre_dose_mean", "loss_thresholds_pct": [10, 20], "toxic_nadir_pct": 15},
+        lambda f: _csv(
+            _rows().assign(body_weight_g=lambda d: [f"{20 - i % 3}" for i in range(len(d))]), f
+        ),
+    ),
 }
 
 
@@ -131,6 +141,15 @@ def _write_study(folder: Path, key: str | None) -> Path:
         if key == "survival_columns":
             study["survival_data"] = _survival(folder, ("Group", "Animal", "Days", "Died"))
         study[key] = value
+        if key == "agents":
+            study["arms"] = [
+                "Vehicle",
+                {
+                    "name": "Drug",
+                    "agent": "Drug",
+                    "doses": [{"day": 0, "amount": 1, "unit": "MBq"}],
+                },
+            ]
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
     return path

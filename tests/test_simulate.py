@@ -30,7 +30,9 @@ def values(demos: dict[str, sim.SimulatedStudy]) -> dict[str, dict[str, float]]:
 # ----------------------------------------------------------------------------- determinism
 
 
-@pytest.mark.parametrize("study_id", ["u87mg_clr131", "messa_dx5_clr131", "caki2_clr131"])
+@pytest.mark.parametrize(
+    "study_id", ["u87mg_clr131", "messa_dx5_clr131", "caki2_clr131", "fractionation_clr131"]
+)
 def test_same_seed_gives_identical_frames(study_id: str) -> None:
     spec = sim.demo_specs()[study_id]
     a, b = sim.simulate(spec), sim.simulate(spec)
@@ -56,7 +58,7 @@ def test_canonical_frames(demos: dict[str, sim.SimulatedStudy]) -> None:
     for study_id, s in demos.items():
         m, surv = s.measurements, s.survival
         assert list(m.columns[:4]) == ["arm", "mouse_id", "day", "volume_mm3"]
-        assert list(surv.columns) == ["arm", "mouse_id", "time_days", "event"]
+        assert list(surv.columns[:4]) == ["arm", "mouse_id", "time_days", "event"]
         arms = [a.name for a in s.spec.arms]
         assert list(dict.fromkeys(m["arm"])) == arms
         for arm in arms:  # mice numbered 1..8 in every arm
@@ -74,7 +76,12 @@ def test_endpoint_is_last_row_and_event(demos: dict[str, sim.SimulatedStudy]) ->
         merged = last.merge(s.survival, on=["arm", "mouse_id"])
         assert (merged["day"] == merged["time_days"]).all()
         above = merged["volume_mm3"] > s.spec.endpoint_mm3
-        assert (merged.loc[merged["event"] == 1, "volume_mm3"] > s.spec.endpoint_mm3).all()
+        tumour = merged["event"] == 1
+        if "cause" in merged:  # toxic deaths (20 % weight loss) end a mouse below the endpoint
+            tumour &= merged["cause"] == "tumour"
+            toxic = merged[merged["cause"] == "toxicity"]
+            assert len(toxic) and (toxic["volume_mm3"] <= s.spec.endpoint_mm3).all()
+        assert (merged.loc[tumour, "volume_mm3"] > s.spec.endpoint_mm3).all()
         assert (merged.loc[above, "event"] == 1).all()
         # Nobody passes the endpoint before their last row.
         m = s.measurements.merge(s.survival, on=["arm", "mouse_id"])
@@ -97,7 +104,7 @@ def test_caliper_volume_is_half_lw2(demos: dict[str, sim.SimulatedStudy]) -> Non
 
 def test_committed_formats_parse_back() -> None:
     u87 = pd.read_csv(DEMO / "u87mg_clr131" / "volumes.csv")
-    assert list(u87.columns) == ["Treatment", "Animal", "Day", "Volume (mm3)"]
+    assert list(u87.columns) == ["Treatment", "Animal", "Day", "Volume (mm3)", "Body weight (g)"]
     wide = pd.read_csv(DEMO / "messa_dx5_clr131" / "volumes_wide.csv")
     assert list(wide.columns[:2]) == ["arm", "mouse_id"]
     assert [float(c) for c in wide.columns[2:]] == list(sim.demo_specs()["messa_dx5_clr131"].days)
@@ -105,7 +112,7 @@ def test_committed_formats_parse_back() -> None:
     surv = pd.read_csv(DEMO / "messa_dx5_clr131" / "survival.csv")
     assert list(surv.columns) == ["Group", "Mouse", "Days", "Died"]
     cal = pd.read_csv(DEMO / "caki2_clr131" / "calipers.csv")
-    assert list(cal.columns) == ["arm", "mouse_id", "day", "length_mm", "width_mm"]
+    assert list(cal.columns) == ["arm", "mouse_id", "day", "length_mm", "width_mm", "body_weight_g"]
     assert "SYNTHETIC" in (DEMO / "README.md").read_text(encoding="utf-8")
 
 
@@ -125,6 +132,39 @@ def test_messa_calibration(values: dict[str, dict[str, float]]) -> None:
     assert 17 <= v["control_fc_ref"] <= 25  # ~21-fold
     assert 0.56 <= v["fc_reduction"] <= 0.76  # ~66% less
     assert 1.6 <= v["median_survival_ratio"] <= 2.4  # survival nearly doubled
+
+
+def test_body_weights_leave_volumes_and_survival_unchanged(
+    demos: dict[str, sim.SimulatedStudy],
+) -> None:
+    """The weights have their own generator: a study simulated without them has the same
+    volumes and survival (so adding them changed no earlier demo number)."""
+    for sid in ("u87mg_clr131", "caki2_clr131"):
+        bare = sim.simulate(dataclasses.replace(sim.demo_specs()[sid], weights=None))
+        with_weights = demos[sid]
+        pd.testing.assert_frame_equal(
+            bare.measurements, with_weights.measurements.drop(columns="body_weight_g")
+        )
+        pd.testing.assert_frame_equal(bare.survival, with_weights.survival)
+
+
+def test_fractionation_calibration(
+    values: dict[str, dict[str, float]], demos: dict[str, sim.SimulatedStudy]
+) -> None:
+    """Same total activity; the single dose costs more weight and kills mice, two fractions
+    a week apart do not (Cellectar, 20 August 2018: fractionation better tolerated)."""
+    v = values["fractionation_clr131"]
+    assert 20 <= v["control_fc_day28"] <= 30
+    assert v["single_toxic_deaths"] >= 1 and v["fractionated_toxic_deaths"] == 0
+    assert v["single_group_mean_nadir_pct"] < v["fractionated_group_mean_nadir_pct"] < 0
+    spec = demos["fractionation_clr131"].spec
+    totals = [sum(a for _, a in arm.doses) for arm in spec.arms[1:]]
+    assert totals[0] == pytest.approx(totals[1])
+    # one clinical fraction, 15.625 mCi/m2, at the FDA reference mouse BSA 0.007 m2, in uCi
+    assert sim.FRACTION_UCI == pytest.approx(15.625 * 0.007 * 1000, abs=0.05)
+    surv = demos["fractionation_clr131"].survival
+    toxic = surv[surv["cause"] == "toxicity"]
+    assert (toxic["event"] == 1).all() and set(toxic["arm"]) == {"CLR 131 single"}
 
 
 def test_caki2_calibration(
@@ -167,6 +207,9 @@ def test_km_median() -> None:
     assert np.isnan(sim.km_median([5, 5], [0, 0]))
     # censoring before the median shifts it: S = 1 * 2/3 * 1/2 after the second death.
     assert sim.km_median([1, 2, 3, 4], [0, 1, 1, 0]) == 3
+    # S = 0.5 exactly after the last event: R's median is that time
+    # survfit(Surv(c(31, 31, 35, 35, 56, 56, 56, 56), c(1, 1, 1, 1, 0, 0, 0, 0)) ~ 1): 35
+    assert sim.km_median([31, 31, 35, 35, 56, 56, 56, 56], [1, 1, 1, 1, 0, 0, 0, 0]) == 35
 
 
 def test_km_median_matches_pipeline(demos: dict[str, sim.SimulatedStudy]) -> None:

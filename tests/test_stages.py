@@ -73,6 +73,7 @@ def test_chained_in_memory_equals_written_and_read(tiny, tmp_path):
         lambda: stages.run_growth(study, from_disk),
         lambda: stages.run_efficacy(study, from_disk),
         lambda: stages.run_survival(study, from_disk),
+        lambda: stages.run_tolerability(study, from_disk),
     ):
         for name, df in run().tables.items():
             io.write_table(name, df, tmp_path / f"{name}.tsv")

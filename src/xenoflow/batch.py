@@ -34,7 +34,7 @@ from .config import Study
 from .errors import XenoflowError
 
 #: The stages of a study, in order; each has one Snakemake rule (``summary``: ``study_summary``).
-STUDY_STAGES = ("ingest", "growth", "efficacy", "survival", "summary", "report")
+STUDY_STAGES = ("ingest", "growth", "efficacy", "survival", "tolerability", "summary", "report")
 #: The stages a study file with a ``design:`` block adds.
 DESIGN_STAGES = ("power",)
 FAILED_DIR = ".xenoflow/failed"

@@ -40,11 +40,49 @@ class Dose:
         return f"{self.amount:g}{unit} on day {self.day:g}"
 
 
+#: Dose units a study file may use -> the canonical spelling (µ and μ become u, m² m2).
+DOSE_UNITS = {
+    "mg/kg": "mg/kg",
+    "mg/m2": "mg/m2",
+    "mg/m²": "mg/m2",
+    "mg": "mg",
+    "uCi": "uCi",
+    "µCi": "uCi",
+    "μCi": "uCi",
+    "mCi": "mCi",
+    "MBq": "MBq",
+}
+
+
 @dataclass(frozen=True)
 class Arm:
     name: str
     label: str | None = None
     doses: tuple[Dose, ...] = ()
+    #: the drug the arm receives (None: no agent, as for the control)
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A study file's ``agents`` entry: the agent's physical half-life (from its isotope in
+    :data:`xenoflow.regimen.ISOTOPES`, or given) and optional biological half-life, in days."""
+
+    name: str
+    half_life_days: float
+    isotope: str | None = None
+    biological_half_life_days: float | None = None
+
+
+@dataclass(frozen=True)
+class Tolerability:
+    """A study file's ``tolerability`` block with its defaults (study schema, where each
+    default is cited)."""
+
+    baseline: str = "first"
+    loss_thresholds_pct: tuple[float, ...] = (15.0, 20.0)
+    toxic_nadir_pct: float = 20.0
+    toxic_death_fraction: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -173,6 +211,9 @@ class Study:
     split_value: str | None = None
     #: the ``design`` block (power and sample size with this study as the pilot), if any
     design: Design | None = None
+    #: agents with a radioactive decay (``agents:``), by name
+    agents: dict[str, Agent] = field(default_factory=dict)
+    tolerability: Tolerability = field(default_factory=Tolerability)
 
     @property
     def arm_names(self) -> list[str]:
@@ -291,11 +332,70 @@ def _arms(raw: list[Any] | None) -> tuple[Arm, ...]:
             arms.append(Arm(name=item))
         else:
             doses = tuple(
-                Dose(day=float(d["day"]), amount=d.get("amount"), unit=d.get("unit"))
+                Dose(
+                    day=float(d["day"]),
+                    amount=d.get("amount"),
+                    unit=DOSE_UNITS[d["unit"]] if "unit" in d else None,
+                )
                 for d in item.get("doses", [])
             )
-            arms.append(Arm(name=item["name"], label=item.get("label"), doses=doses))
+            arms.append(
+                Arm(
+                    name=item["name"],
+                    label=item.get("label"),
+                    doses=doses,
+                    agent=item.get("agent"),
+                )
+            )
     return tuple(arms)
+
+
+def _agents(path: Path, raw: dict[str, Any], arms: tuple[Arm, ...]) -> dict[str, Agent]:
+    """The ``agents`` block: isotopes resolved to their half-lives; every listed agent must be
+    an arm's ``agent``."""
+    from .regimen import ISOTOPES
+
+    used = {a.agent for a in arms if a.agent}
+    out: dict[str, Agent] = {}
+    for name, entry in raw.items():
+        if name not in used:
+            raise ConfigError(
+                f"{path.name}: key 'agents/{name}': no arm has agent '{name}'; expected one "
+                f"of the arms' agents ({', '.join(sorted(used)) or 'none given'})"
+            )
+        isotope = entry.get("isotope")
+        if isotope is not None:
+            key = {k.lower(): k for k in ISOTOPES}.get(str(isotope).replace(" ", "").lower())
+            if key is None:
+                raise ConfigError(
+                    f"{path.name}: key 'agents/{name}/isotope': unknown isotope '{isotope}'; "
+                    f"expected one of {', '.join(ISOTOPES)} or half_life_days instead"
+                )
+            half_life = ISOTOPES[key].half_life_days
+            isotope = key
+        else:
+            half_life = float(entry["half_life_days"])
+        biological = entry.get("biological_half_life_days")
+        out[name] = Agent(
+            name=name,
+            half_life_days=half_life,
+            isotope=isotope,
+            biological_half_life_days=None if biological is None else float(biological),
+        )
+    return out
+
+
+def _tolerability(raw: dict[str, Any] | None) -> Tolerability:
+    raw = raw or {}
+    given: dict[str, Any] = {
+        "baseline": raw.get("baseline"),
+        "loss_thresholds_pct": tuple(sorted({float(x) for x in raw["loss_thresholds_pct"]}))
+        if "loss_thresholds_pct" in raw
+        else None,
+        "toxic_nadir_pct": raw.get("toxic_nadir_pct"),
+        "toxic_death_fraction": raw.get("toxic_death_fraction"),
+    }
+    return Tolerability(**{k: v for k, v in given.items() if v is not None})
 
 
 def _resolve_path(path: Path, value: str, key: str, notes: list[str]) -> Path:
@@ -391,6 +491,8 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         notes=tuple(notes),
         split_by=raw.get("split_by"),
         design=_design(path, raw.get("design"), bool(raw.get("split_by"))),
+        agents=_agents(path, raw.get("agents", {}), arms),
+        tolerability=_tolerability(raw.get("tolerability")),
     )
 
 

@@ -20,6 +20,7 @@ from .plots import efficacy as efficacy_plots
 from .plots import growth as growth_plots
 from .plots import power as power_plots
 from .plots import survival as survival_plots
+from .plots import tolerability as tolerability_plots
 from .plots.style import save_figure
 from .stages import Outputs
 
@@ -81,6 +82,52 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
             title=study.title + _suffix(study),
             endpoint_label=rule,
         )
+    }
+
+
+def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
+    """Body-weight course and the therapeutic window of the treated arms."""
+    suffix = _suffix(study)
+    tables = out.tables
+    efficacy = out.facts.get("efficacy")
+    tc = {}
+    if efficacy is not None and len(efficacy):
+        ref = efficacy[efficacy["is_reference_day"].astype(bool)]
+        tc = dict(zip(ref["arm"], ref["tc_pct"], strict=True))
+    tol = tables["tolerability"].set_index("arm")
+    reg = tables["regimen"].set_index("arm")
+    rows = []
+    for arm in study.arms:
+        if arm.name == study.control or arm.name not in tol.index:
+            continue
+        schedule = ", ".join(d.describe() for d in arm.doses)
+        rows.append(
+            {
+                "arm": arm.name,
+                "agent": arm.agent or "",
+                "label": arm.name + (f"\n{schedule}" if schedule else ""),
+                "x": tol.loc[arm.name, "group_mean_nadir_pct"],
+                "y": tc.get(arm.name, float("nan")),
+                "order": reg.loc[arm.name, "cumulative_dose"] if arm.name in reg.index else 0.0,
+            }
+        )
+    points = pd.DataFrame(rows, columns=["arm", "agent", "label", "x", "y", "order"])
+    return {
+        "body_weight_figure": tolerability_plots.body_weight_figure(
+            tables["body_weight"],
+            out.facts["percent_change"],
+            study.arm_names,
+            study.control,
+            {a.name: [d.day for d in a.doses] for a in study.arms},
+            study.tolerability.loss_thresholds_pct,
+            title=f"{study.title}: body weight{suffix}",
+        ),
+        "therapeutic_window": tolerability_plots.therapeutic_window_figure(
+            points,
+            study.arm_names,
+            study.control,
+            title=f"{study.title}: therapeutic window{suffix}",
+        ),
     }
 
 

@@ -561,7 +561,9 @@ def _check_values(study: Study, df: pd.DataFrame, names: dict[str, str]) -> None
         raise InputError(
             f"{name}: row {row}, column '{names['day']}': empty cell; expected the day of measurement"
         )
-    for col in ("volume_mm3", "length_mm", "width_mm", "body_weight_g"):
+    # impossible body weights (negative ones too) are excluded, not refused:
+    # :func:`_drop_implausible_weights`
+    for col in ("volume_mm3", "length_mm", "width_mm"):
         if col in df:
             negative = (df[col] < 0).to_numpy()
             if negative.any():
@@ -745,6 +747,33 @@ def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return df[~missing], excl
 
 
+def _drop_implausible_weights(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Impossible body weights (:func:`xenoflow.tolerability.implausible_body_weights`) become
+    missing, each listed with its reason; the volumes of those rows are kept."""
+    from .tolerability import implausible_body_weights
+
+    reasons = implausible_body_weights(df)
+    bad = reasons != ""
+    if not bad.any():
+        return df, empty_exclusions()
+    excl = pd.DataFrame(
+        {
+            "stage": "ingest",
+            "arm": df.loc[bad, "arm"],
+            "mouse_id": df.loc[bad, "mouse_id"],
+            "day": df.loc[bad, "day"],
+            "reason": [
+                f"row {r}: {why}; the body weight is left out, the volume kept"
+                for r, why in zip(df.loc[bad, "_row"], reasons[bad], strict=True)
+            ],
+        },
+        columns=EXCLUSION_COLUMNS,
+    )
+    df = df.copy()
+    df.loc[bad, "body_weight_g"] = np.nan
+    return df, excl
+
+
 @dataclass
 class Source:
     """A measurement file read once: header, text cells, column positions and layout."""
@@ -818,6 +847,11 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
             }
         )
     df, exclusions = _drop_missing_volume(df)
+    df, weights = _drop_implausible_weights(df)
+    if len(weights):
+        exclusions = (
+            pd.concat([exclusions, weights], ignore_index=True) if len(exclusions) else weights
+        )
     if len(excluded):
         exclusions = (
             pd.concat([excluded, exclusions], ignore_index=True) if len(exclusions) else excluded

@@ -7,6 +7,8 @@ run_ingest     the measurement file, as read (``Source``)   measurements, exclus
 run_growth     measurements                                 growth_* tables, exclusions_growth
 run_efficacy   measurements, growth_model (optional)        efficacy, response, growth_delay ...
 run_survival   measurements, the recorded survival table    survival* tables
+run_tolerability measurements, survival_per_mouse,          body_weight*, tolerability,
+               growth_contrasts, efficacy, survival_tests   regimen, regimen_comparison
 run_power      measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
                survival                                     with ``design``)
 run_summary    every table above                            summary_md/html, study_xlsx/pzfx
@@ -33,7 +35,18 @@ from typing import Any
 
 import pandas as pd
 
-from . import efficacy, export, growth, ingest, io, report, summary, survival
+from . import (
+    efficacy,
+    export,
+    growth,
+    ingest,
+    io,
+    regimen,
+    report,
+    summary,
+    survival,
+    tolerability,
+)
 from . import tables as registry
 from .config import Arm, Design, Study
 
@@ -143,6 +156,49 @@ def run_survival(
     )
 
 
+def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+    """Body-weight tolerability, toxic deaths and the regimens of each agent
+    (:mod:`xenoflow.tolerability`, :mod:`xenoflow.regimen`)."""
+    measurements = tables["measurements"]
+    study = with_arms(study, measurements)
+    arms = study.arm_names
+    pct = tolerability.percent_change(measurements, study)
+    per_mouse = tolerability.per_mouse_table(pct, arms)
+    tol = tolerability.tolerability_table(
+        measurements,
+        pct,
+        per_mouse,
+        tables["survival_per_mouse"],
+        arms,
+        study.tolerability,
+    )
+    reg = regimen.regimen_table(study, measurements)
+    comparison = regimen.regimen_comparison(
+        study,
+        reg,
+        tol,
+        tables.get("growth_contrasts"),
+        tables.get("efficacy"),
+        tables.get("survival_tests"),
+    )
+    from . import doseresponse  # scipy.optimize: imported only by the jobs that need it
+
+    responses = doseresponse.dose_response(
+        study, reg, tables.get("growth_per_mouse"), study.settings["alpha"]
+    )
+    return Outputs(
+        {
+            "dose_response": responses,
+            "body_weight": tolerability.body_weight_table(pct, arms),
+            "body_weight_per_mouse": per_mouse,
+            "tolerability": tol,
+            "regimen": reg,
+            "regimen_comparison": comparison,
+        },
+        facts={"percent_change": pct, "efficacy": tables.get("efficacy")},
+    )
+
+
 def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Power and sample size of a next study with this one as the pilot
     (:func:`xenoflow.power.analyse`; the study's ``design``, else the defaults)."""
@@ -167,7 +223,7 @@ def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
 #: when the study has them).
 STUDY_TABLES = [
     t.name
-    for stage in ("ingest", "growth", "efficacy", "survival")
+    for stage in ("ingest", "growth", "efficacy", "survival", "tolerability")
     for t in registry.of_stage(stage, "table")
 ]
 DESIGN_TABLES = [t.name for t in registry.of_stage("power", "table")]
@@ -222,6 +278,7 @@ def analyse_study(
         lambda: run_growth(study, tables),
         lambda: run_efficacy(study, tables),
         lambda: run_survival(study, tables, recorded),
+        lambda: run_tolerability(study, tables),
     ]
     if study.design is not None:
         runs.append(lambda: run_power(study, tables))

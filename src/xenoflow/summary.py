@@ -392,6 +392,140 @@ def design_sentences(
     return out
 
 
+def _unit(unit: object) -> str:
+    return "µCi" if unit == "uCi" else str(unit or "")
+
+
+def _count(n: object, thing: str) -> str:
+    k = int(float(n))  # type: ignore[arg-type]
+    words = {0: "no", 1: "one", 2: "two", 3: "three"}
+    return f"{words.get(k, str(k))} {thing}{'' if k == 1 else 's'}"
+
+
+def regimen_sentences(study: Study, tables: Tables) -> list[str]:
+    """One sentence per dosed arm (dose, efficacy against control, tolerability) and one per
+    pair of regimens of one agent (``regimen_comparison``)."""
+    regimen = _first_rows(tables.get("regimen", pd.DataFrame(columns=["arm"])), ["arm"])
+    tol = _first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
+    growth = _first_rows(tables.get("growth_model", pd.DataFrame(columns=["arm"])), ["arm"])
+    eff = tables.get("efficacy")
+    ref = _first_rows(_reference_rows(eff), ["arm"]) if eff is not None and len(eff) else {}
+    out = []
+    for arm in study.arms:
+        r, t = regimen.get(arm.name), tol.get(arm.name)
+        if r is None and (t is None or arm.name == study.control):
+            continue
+        parts = []
+        if r is not None:
+            n = int(r["n_doses"])
+            agent = _get(r, "agent") or "the treatment"
+            dose = f"{_count(n, 'dose')} of {agent}"
+            if _isnum(_get(r, "cumulative_dose")):
+                unit = _unit(r["dose_unit"])
+                extra = f"total {fmt(r['cumulative_dose'], 4)} {unit}"
+                if _isnum(_get(r, "cumulated_activity")):
+                    extra += f"; cumulated activity {fmt(r['cumulated_activity'], 4)} {unit}·d"
+                dose += f" ({extra})"
+            parts.append(
+                f"{arm.name}: {dose} on day{'s' if n > 1 else ''} "
+                + r["dose_days"].replace(";", ", ")
+            )
+        g, e = growth.get(arm.name), ref.get(arm.name)
+        if g is not None and _isnum(_get(g, "rate_diff_vs_control")):
+            diff = float(g["rate_diff_vs_control"])
+            word = "slowed" if diff < 0 else "did not slow"
+            parts.append(
+                f"{word} growth by {fmt(abs(diff))} per day (ln volume) vs control "
+                f"({fmt_ci(_get(g, 'rate_diff_ci_low'), _get(g, 'rate_diff_ci_high'))}; "
+                f"{fmt_p(_get(g, 'p_value'))})"
+            )
+        if e is not None and _isnum(_get(e, "tc_pct")):
+            parts.append(f"%T/C {fmt(e['tc_pct'])} % on day {e['day']:g}")
+        if t is not None and _isnum(_get(t, "group_mean_nadir_pct")):
+            n20 = _get(t, "n_loss_ge_20pct") or 0
+            lost = (
+                "no mouse lost ≥ 20 %"
+                if not n20
+                else f"{int(n20)} of {int(t['n_weighed'])} mice lost ≥ 20 %"
+            )
+            parts.append(
+                f"mean body-weight nadir {float(t['group_mean_nadir_pct']):+.1f} % on day "
+                f"{t['group_mean_nadir_day']:g}, {lost}"
+            )
+        if t is not None and _isnum(_get(t, "toxic_deaths")):
+            deaths = _count(t["toxic_deaths"], "toxic death")
+            if t["toxic_deaths"]:
+                deaths += f" (cumulative incidence {100 * float(t['toxic_death_incidence']):.0f} %)"
+            parts.append(deaths)
+        text = "; ".join(parts)
+        if t is not None and _get(t, "verdict"):
+            text += f"; {t['verdict']}"
+        out.append(text + ".")
+    for c in records(tables.get("regimen_comparison", pd.DataFrame())):
+        text = (
+            f"{c['arm']} vs {c['reference']} (both {c['agent']}; total "
+            f"{fmt(c['cumulative_dose_arm'], 4)} vs {fmt(c['cumulative_dose_reference'], 4)} "
+            f"{_unit(c['dose_unit'])})"
+        )
+        bits = []
+        if _isnum(c.get("rate_diff")):
+            bits.append(
+                f"growth-rate difference {fmt(c['rate_diff'])} per day "
+                f"({fmt_ci(c.get('rate_diff_ci_low'), c.get('rate_diff_ci_high'))}; "
+                f"{fmt_p(c.get('rate_diff_p'))})"
+            )
+        if _isnum(c.get("median_ratio")):
+            bits.append(
+                f"median survival ratio {fmt(c['median_ratio'])} "
+                f"({fmt_ci(c.get('median_ratio_ci_low'), c.get('median_ratio_ci_high'))}; "
+                f"log-rank {fmt_p(c.get('logrank_p'))})"
+            )
+        if _isnum(c.get("group_mean_nadir_pct_arm")):
+            bits.append(
+                f"body-weight nadir {float(c['group_mean_nadir_pct_arm']):+.1f} % vs "
+                f"{float(c['group_mean_nadir_pct_reference']):+.1f} %"
+            )
+        if _isnum(c.get("toxic_deaths_arm")):
+            bits.append(
+                f"toxic deaths {int(c['toxic_deaths_arm'])} vs {int(c['toxic_deaths_reference'])}"
+            )
+        out.append(text + (": " + "; ".join(bits) if bits else "") + ".")
+    for d in records(tables.get("dose_response", pd.DataFrame())):
+        if not d.get("selected"):
+            continue
+        text = (
+            f"Dose–response of {d['agent']} ({int(d['n_dose_levels'])} dose levels, "
+            f"{int(d['n_mice'])} mice; growth rate against cumulative dose): {d['model']} model "
+            "selected by AIC"
+        )
+        if d["model"] == "emax" and _isnum(d.get("ed50")):
+            text += (
+                f", ED50 {fmt(d['ed50'])} {_unit(d['dose_unit'])} "
+                f"({fmt_ci(d.get('ed50_ci_low'), d.get('ed50_ci_high'))})"
+            )
+        out.append(text + ".")
+    if any("radiopharmaceutical" in str(_get(r, "note") or "") for r in regimen.values()):
+        out.append(
+            "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "
+            "in regimen.tsv; for a radiopharmaceutical they are no substitute for absorbed "
+            "dose (cumulated activity × S, MIRD)."
+        )
+    return out
+
+
+def cause_sentence(per_mouse: pd.DataFrame | None) -> str:
+    """How recorded causes of death enter the tumour endpoints (empty without causes)."""
+    if per_mouse is None or "cause" not in per_mouse or per_mouse.empty:
+        return ""
+    causes = per_mouse["cause"].fillna("")
+    toxic, other = int((causes == "toxicity").sum()), int((causes == "other").sum())
+    return (
+        "Survival: only tumour-related deaths are events of the tumour endpoints; "
+        f"{_count(toxic, 'toxic death')} and {_count(other, 'death')} of other causes were "
+        "censored at their time there and are counted in the tolerability table."
+    )
+
+
 def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None) -> Section:
     s = Section("Exclusions and model notes")
     for table in exclusions:
@@ -428,6 +562,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         )
     if "response_summary" in tables:
         findings.paragraphs += response_sentences(tables["response_summary"])
+    cause = cause_sentence(tables.get("survival_per_mouse"))
+    if cause:
+        findings.paragraphs.append(cause)
     if not findings.paragraphs:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
@@ -436,6 +573,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         findings,
         notes_section(exclusions, tables.get("growth_model")),
     ]
+    regimens = regimen_sentences(study, tables)
+    if regimens:
+        sections.insert(2, Section("Regimens and tolerability", regimens))
     if "sample_size" in tables:
         power = Section("Design of a next study (this study as the pilot)")
         eff = tables["efficacy"]

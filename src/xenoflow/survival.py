@@ -24,9 +24,9 @@ from .errors import ConfigError, InputError
 from .io import empty_exclusions, empty_frame, exclusions_frame
 from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
 from .stats import complete_rows, mouse_curves, positions
-from .tables import columns
+from .tables import columns, table
 
-PER_MOUSE_COLUMNS = columns("survival_per_mouse")
+PER_MOUSE_COLUMNS = [c.name for c in table("survival_per_mouse").columns if not c.optional]
 ENDPOINT_RULES = ("first_above", "last_below", "interpolate", "fold_baseline")
 
 
@@ -206,6 +206,15 @@ def read_survival_data(
     columns = columns or {}
     raw = read_survival_file(path) if raw is None else raw
     names = {c: columns.get(c, c) for c in ("arm", "mouse_id", "time_days", "event")}
+    # optional cause of death: mapped, or a column named cause (any case)
+    cause_col = columns.get("cause") or next(
+        (c for c in raw.columns if str(c).lower() == "cause"), None
+    )
+    if cause_col is not None and cause_col not in raw.columns:
+        raise InputError(
+            f"{path}: row 1: missing column '{cause_col}' (for cause); found columns "
+            f"{', '.join(map(repr, raw.columns))}"
+        )
     missing = [
         f"'{names[c]}'" + (f" (for {c})" if names[c] != c else "")
         for c in names
@@ -265,6 +274,9 @@ def read_survival_data(
                 f"{where}, column '{names['event']}': '{text_e}' is not 0 or 1; "
                 "expected 1 = died or reached the endpoint, 0 = censored"
             )
+        cause = ""
+        if cause_col is not None:
+            cause = _cause(rec[cause_col], int(event), f"{where}, column '{cause_col}'")
         key = (arm, mouse)
         if key in seen:
             raise InputError(
@@ -285,9 +297,12 @@ def read_survival_data(
                 measured_arms,
                 measurements_source,
             )
-        out_rows.append((arm, mouse, time, int(event), "recorded"))
-    out = pd.DataFrame(out_rows, columns=PER_MOUSE_COLUMNS)
+        tumour_event = int(event) if cause in ("", "tumour") else 0
+        out_rows.append((arm, mouse, time, tumour_event, "recorded", cause))
+    out = pd.DataFrame(out_rows, columns=[*PER_MOUSE_COLUMNS, "cause"])
     out["time_days"] = out["time_days"].astype(float)
+    if cause_col is None:
+        out = out.drop(columns="cause")
     if arms is not None and not out.empty:
         order = {a: i for i, a in enumerate(arms)}
         out = (
@@ -297,6 +312,31 @@ def read_survival_data(
             .reset_index(drop=True)
         )
     return out
+
+
+def _cause(text: object, event: int, where: str) -> str:
+    """The canonical cause of a recorded row (:data:`xenoflow.tolerability.CAUSES`, any case):
+    ``tumour``, ``toxicity``, ``other``; "" for a censored mouse (event 0, cause empty)."""
+    from .tolerability import CAUSES
+
+    value = "" if pd.isna(text) else str(text).strip().lower()
+    if value == "":
+        if event == 1:
+            raise InputError(
+                f"{where}: empty for a recorded event; expected tumour, toxicity or other"
+            )
+        return ""
+    if value not in CAUSES:
+        raise InputError(
+            f"{where}: '{text}' is not a cause of death; expected tumour, toxicity or other "
+            "(any case), or empty for a censored mouse"
+        )
+    if event == 0:
+        raise InputError(
+            f"{where}: cause '{text}' for a censored mouse (event 0); expected an empty cell, "
+            "or event 1 for a death"
+        )
+    return CAUSES[value]
 
 
 def _check_against_measurements(
@@ -674,7 +714,7 @@ def analyse(
             "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS),
         }
     return {
-        "per_mouse": endpoints[PER_MOUSE_COLUMNS],
+        "per_mouse": endpoints[PER_MOUSE_COLUMNS + (["cause"] if "cause" in endpoints else [])],
         "per_arm": per_arm_summary(endpoints, arms, alpha),
         "tests": comparisons(endpoints, arms, control, alpha, between_treated),
         "overall": overall_tests(endpoints, arms),

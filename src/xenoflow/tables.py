@@ -600,6 +600,125 @@ VOCABULARY: dict[str, Column] = {
             "float",
             "pilot's control median time to the endpoint (Kaplan-Meier, days)",
         ),
+        Column(
+            "cause",
+            "str",
+            "cause of death of a recorded event: tumour, toxicity or other (empty: censored, "
+            "alive); only tumour deaths are events of the tumour endpoints",
+        ),
+        Column("mean_pct_change", "float", "mean of the per-mouse 100*(BW/BW0 - 1) (percent)"),
+        Column("sem", "float", "standard error of the mean, SD/sqrt(n)"),
+        Column("baseline_g", "float", "the mouse's baseline body weight BW0 (g)"),
+        Column("nadir_pct", "float", "lowest %BW change after baseline (percent)"),
+        Column("nadir_day", "float", "day of the lowest %BW change after baseline"),
+        Column(
+            "recovery_day",
+            "float",
+            "first day after the nadir with %BW change >= -5 % (empty: nadir above -5 %, or no "
+            "recovery by the last weighing)",
+        ),
+        Column(
+            "bw_auc_pct_day",
+            "float",
+            "trapezoid area under the mouse's %BW change over its weighings (percent x day)",
+        ),
+        Column("n_weighed", "int", "mice with a body weight after their baseline"),
+        Column(
+            "group_mean_nadir_pct",
+            "float",
+            "lowest arm-mean %BW change over the days after baseline (percent)",
+        ),
+        Column("group_mean_nadir_day", "float", "day of the group-mean nadir"),
+        Column(
+            "mean_individual_nadir_pct",
+            "float",
+            "mean over the mice of each mouse's nadir %BW change (percent)",
+        ),
+        Column("n_loss_ge_15pct", "int", "mice whose nadir is a loss of 15 % or more"),
+        Column("n_loss_ge_20pct", "int", "mice whose nadir is a loss of 20 % or more"),
+        Column("toxic_deaths", "int", "deaths recorded with cause toxicity"),
+        Column(
+            "toxic_death_incidence",
+            "float",
+            "Aalen-Johansen cumulative incidence of toxic death at the arm's last time "
+            "(tumour and other deaths competing)",
+        ),
+        Column("verdict", "str", "tolerated or toxic (NCI/DTP convention)"),
+        Column("rule", "str", "the criteria and values that decided the verdict"),
+        Column("agent", "str", "the drug of the arm (study file)"),
+        Column("n_doses", "int", "number of administrations"),
+        Column("dose_days", "str", "days of the administrations, ';'-separated"),
+        Column("cumulative_dose", "float", "sum of the administered amounts (dose_unit)"),
+        Column(
+            "dose_unit", "str", "unit of the amounts as given (uCi, mCi, MBq, mg, mg/kg, mg/m2)"
+        ),
+        Column("dose_interval_days", "float", "mean days between consecutive doses"),
+        Column(
+            "dose_intensity_per_week",
+            "float",
+            "cumulative dose / (n_doses x interval) per week (dose_unit per week)",
+        ),
+        Column(
+            "effective_half_life_days",
+            "float",
+            "T_eff = ln 2 / (lambda_phys + lambda_biol) of the agent (days)",
+        ),
+        Column(
+            "cumulated_activity",
+            "float",
+            "time-integrated activity sum A_k / lambda_eff (dose_unit x day)",
+        ),
+        Column(
+            "activity_after_each_dose",
+            "str",
+            "decay-corrected activity present just after each dose (dose_unit), ';'-separated",
+        ),
+        Column("dose_per_kg_unit", "str", "unit of the per-kg dose (dose_unit per kg body weight)"),
+        Column(
+            "cumulative_dose_per_kg",
+            "float",
+            "cumulative dose per kg body weight (per-mouse doses: each mouse's weight at each "
+            "dose, mean over the arm's mice)",
+        ),
+        Column(
+            "cumulative_dose_per_m2",
+            "float",
+            "cumulative dose per m2 body surface area = per kg x Km (mouse Km = 3, FDA 2005)",
+        ),
+        Column(
+            "hed_per_kg",
+            "float",
+            "human-equivalent cumulative dose per kg by body-surface area = per kg x 3/37 "
+            "(FDA 2005)",
+        ),
+        Column("cumulative_dose_arm", "float", "cumulative dose of the arm (dose_unit)"),
+        Column("cumulative_dose_reference", "float", "cumulative dose of the reference arm"),
+        Column("cumulated_activity_arm", "float", "cumulated activity of the arm (unit x day)"),
+        Column("cumulated_activity_reference", "float", "cumulated activity of the reference arm"),
+        Column("rate_diff", "float", "growth-rate difference, arm minus reference (mixed model)"),
+        Column("tc_pct_arm", "float", "%T/C of the arm at the reference day"),
+        Column("tc_pct_reference", "float", "%T/C of the reference arm at the reference day"),
+        Column("group_mean_nadir_pct_arm", "float", "group-mean BW nadir of the arm (percent)"),
+        Column(
+            "group_mean_nadir_pct_reference",
+            "float",
+            "group-mean BW nadir of the reference arm (percent)",
+        ),
+        Column("n_loss_ge_20pct_arm", "int", "mice of the arm with >= 20 % BW loss"),
+        Column("n_loss_ge_20pct_reference", "int", "mice of the reference arm with >= 20 % loss"),
+        Column("toxic_deaths_arm", "int", "toxic deaths in the arm"),
+        Column("toxic_deaths_reference", "int", "toxic deaths in the reference arm"),
+        Column("verdict_arm", "str", "tolerability verdict of the arm"),
+        Column("verdict_reference", "str", "tolerability verdict of the reference arm"),
+        Column("n_dose_levels", "int", "distinct cumulative doses in the fit (control = 0)"),
+        Column("e0", "float", "fitted response at dose 0 (growth rate per day)"),
+        Column("e0_se", "float", "standard error of e0"),
+        Column("effect_se", "float", "standard error of effect"),
+        Column("ed50", "float", "dose giving half of the maximal effect (Emax model; dose_unit)"),
+        Column("ed50_se", "float", "standard error of ed50"),
+        Column("ed50_ci_low", "float", "lower bound of the Wald t interval of ed50"),
+        Column("ed50_ci_high", "float", "upper bound of the Wald t interval of ed50"),
+        Column("rss", "float", "residual sum of squares of the fit"),
         Column("unit_id", "str", "panel model's results folder"),
         Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
         Column("status", "str", "computed, or restored from the cache"),
@@ -702,8 +821,10 @@ sorted by arm (study order), mouse and day. Zero volumes (complete regressions) 
         section="Data",
         caption="""\
 Measurements of study **{{ snakemake.wildcards.study }}** left out while reading the data, one row
-each with the reason (for example an empty volume cell in a long table). Nothing is dropped
-without a row here; an empty table means every measurement was used.""",
+each with the reason (for example an empty volume cell in a long table). An impossible body
+weight (outside 10–100 g, or jumping by more than 30 % from the mouse's neighbouring weighings)
+is left out with its reason while the volume of its row is kept. Nothing is dropped without a
+row here; an empty table means every measurement was used.""",
         columns=EXCLUSIONS,
     ),
     Table(
@@ -1081,13 +1202,17 @@ endpoint is derived from the tumour volumes with ``endpoint_volume_mm3`` and the
 at the last measured day otherwise), ``last_below`` (TumGrowth: last day at or below the
 threshold), ``interpolate`` (log-linear interpolation between the bracketing days) or
 ``fold_baseline`` (first day at ``endpoint_fold`` times the mouse's first volume). The column
-records the rule and its threshold. Empty when the study configures no survival endpoint.""",
+records the rule and its threshold. With a ``cause`` column in the recorded table, only tumour
+deaths are events (``event`` 1); toxic and other deaths are censored at their time (``event`` 0,
+``cause`` says why) and counted in ``tolerability.tsv``. Empty when the study configures no
+survival endpoint.""",
         columns=_columns(
             "arm",
             "mouse_id",
             "time_days",
             "event",
             "endpoint_rule",
+            opt("cause"),
         ),
     ),
     Table(
@@ -1203,6 +1328,198 @@ reason``; day empty = the whole mouse): with a recorded ``survival_data`` table,
 does not list; with endpoints derived from volumes, mice without any measured volume. Header
 only when every mouse has an endpoint or the study configures no survival endpoint.""",
         columns=EXCLUSIONS,
+    ),
+    Table(
+        "body_weight",
+        "tables/body_weight.tsv",
+        stage="tolerability",
+        section="Tolerability",
+        caption="""\
+Body-weight change per arm and day in study **{{ snakemake.wildcards.study }}**: the mean over
+the mice weighed that day of each mouse's percent change from its baseline,
+%ΔBW = 100·(BW/BW0 − 1) (DRAP ``RelativeChange``; a mean of ratios, not the change of the mean
+weight), its SD and SEM = SD/√n. BW0 is each mouse's first weighing, or the mean of its
+weighings up to the first dose (``tolerability.baseline: pre_dose_mean``). Impossible weights
+are left out at ingest (``exclusions.tsv``). Header only when the data have no body weights.""",
+        columns=_columns(
+            "arm",
+            "day",
+            Column("n", "int", "mice weighed that day"),
+            "mean_pct_change",
+            Column("sd", "float", "standard deviation of the per-mouse %BW change"),
+            "sem",
+        ),
+    ),
+    Table(
+        "body_weight_per_mouse",
+        "tables/body_weight_per_mouse.tsv",
+        stage="tolerability",
+        section="Tolerability",
+        caption="""\
+Body-weight course of each mouse of study **{{ snakemake.wildcards.study }}**: baseline weight,
+nadir (the lowest %ΔBW after the baseline) and its day, recovery day (first weighing after the
+nadir back at −5 % or above) and the area under the %ΔBW curve (trapezoids over all weighings,
+%·day).""",
+        columns=_columns(
+            "arm",
+            "mouse_id",
+            "baseline_g",
+            "nadir_pct",
+            "nadir_day",
+            "recovery_day",
+            "bw_auc_pct_day",
+        ),
+    ),
+    Table(
+        "tolerability",
+        "tables/tolerability.tsv",
+        stage="tolerability",
+        section="Tolerability",
+        caption="""\
+Tolerability per arm of study **{{ snakemake.wildcards.study }}**: the group-mean body-weight
+nadir (lowest arm-mean %ΔBW after baseline, the NCI "mean weight nadir") and its day, the mean of
+the mice's own nadirs (never smaller in magnitude), the mice whose nadir is a loss of at least
+15 % and 20 % (and of each ``tolerability.loss_thresholds_pct``), toxic deaths (recorded
+``cause`` toxicity) and their Aalen–Johansen cumulative incidence at the arm's last time with
+tumour and other deaths as competing events (R ``cmprsk::cuminc``). Verdict by the NCI/DTP
+convention (Plowman et al. 1997): toxic when the group-mean nadir is a loss of at least
+``toxic_nadir_pct`` (20 %) or more than ``toxic_death_fraction`` (10 %) of the mice died of
+toxicity; ``rule`` gives the values. Toxic deaths are empty when no cause of death is
+recorded.""",
+        columns=_columns(
+            "arm",
+            "n_mice",
+            "n_weighed",
+            "group_mean_nadir_pct",
+            "group_mean_nadir_day",
+            "mean_individual_nadir_pct",
+            "n_loss_ge_15pct",
+            "n_loss_ge_20pct",
+            "toxic_deaths",
+            "toxic_death_incidence",
+            "verdict",
+            "rule",
+        ),
+        extra=Column(
+            "n_loss_ge_<t>pct",
+            "int",
+            "mice whose nadir is a loss of t % or more (tolerability.loss_thresholds_pct)",
+        ),
+    ),
+    Table(
+        "regimen",
+        "tables/regimen.tsv",
+        stage="tolerability",
+        section="Regimens",
+        caption="""\
+Dosing regimen of each dosed arm of study **{{ snakemake.wildcards.study }}**: number and days of
+doses, cumulative dose, mean interval and dose intensity per week (cumulative dose over
+n_doses × interval). For an agent with a radioactive decay (study file ``agents``: isotope or
+half-life, optional biological half-life, 1/T_eff = 1/T_phys + 1/T_biol): the cumulated
+activity Σ A_k/λ_eff (unit·day; instantaneous uptake, mono-exponential clearance, MIRD) and the
+decay-corrected activity present just after each dose. Per-mouse amounts (mg, µCi, mCi, MBq) are
+divided by each mouse's weight at the dose (last weighing on or before it) for the dose per kg;
+per m² uses the mouse's BSA = BW/Km with Km = 3, and the human-equivalent dose by body-surface
+area is per kg × 3/37 (FDA 2005 guidance, Table 1). BSA scaling is an empirical rule for
+small-molecule toxicity: for radiopharmaceuticals compare absorbed doses instead (``note``).""",
+        columns=_columns(
+            "arm",
+            "agent",
+            "n_doses",
+            "dose_days",
+            "cumulative_dose",
+            "dose_unit",
+            "dose_interval_days",
+            "dose_intensity_per_week",
+            "effective_half_life_days",
+            "cumulated_activity",
+            "activity_after_each_dose",
+            "dose_per_kg_unit",
+            "cumulative_dose_per_kg",
+            "cumulative_dose_per_m2",
+            "hed_per_kg",
+            "note",
+        ),
+    ),
+    Table(
+        "regimen_comparison",
+        "tables/regimen_comparison.tsv",
+        stage="tolerability",
+        section="Regimens",
+        caption="""\
+Regimens of one agent compared in study **{{ snakemake.wildcards.study }}**: every pair of arms
+with the same ``agent`` (the later-listed arm against the earlier one). Dose: cumulative dose
+and cumulated activity of each. Efficacy: growth-rate difference arm − reference from the growth
+mixed model with its CI and Wald p (``growth_contrasts.tsv``), %T/C of each at the reference
+day, ratio of median survival arm/reference with its CI and the log-rank p of the pair
+(``survival_tests.tsv``). Tolerability: group-mean nadir, mice with ≥ 20 % loss, toxic deaths
+and verdict of each. Header only when no two arms share an agent.""",
+        columns=_columns(
+            "arm",
+            "reference",
+            "agent",
+            "dose_unit",
+            "cumulative_dose_arm",
+            "cumulative_dose_reference",
+            "cumulated_activity_arm",
+            "cumulated_activity_reference",
+            "rate_diff",
+            "rate_diff_ci_low",
+            "rate_diff_ci_high",
+            "rate_diff_p",
+            "tc_pct_arm",
+            "tc_pct_reference",
+            "median_ratio",
+            "median_ratio_ci_low",
+            "median_ratio_ci_high",
+            "logrank_p",
+            "group_mean_nadir_pct_arm",
+            "group_mean_nadir_pct_reference",
+            "n_loss_ge_20pct_arm",
+            "n_loss_ge_20pct_reference",
+            "toxic_deaths_arm",
+            "toxic_deaths_reference",
+            "verdict_arm",
+            "verdict_reference",
+        ),
+    ),
+    Table(
+        "dose_response",
+        "tables/dose_response.tsv",
+        stage="tolerability",
+        section="Regimens",
+        caption="""\
+Dose–response of each agent of study **{{ snakemake.wildcards.study }}** with at least three
+positive cumulative dose levels: per-mouse growth rate (``growth_per_mouse.tsv``) against the
+cumulative dose of the mouse's arm, the control at dose 0. Two models (DoseFinding/MCPMod):
+Emax f(d) = E0 + Emax·d/(ED50 + d) by nonlinear least squares (= R ``nls``), and log-linear
+f(d) = E0 + δ·ln(d + 0.01·max dose) (= R ``lm``); standard errors as R's ``summary``, the ED50
+interval Wald with t on n − 3 df, AIC as R's; ``selected`` marks the lower AIC. Header only when
+no agent has three dose levels.""",
+        columns=_columns(
+            "agent",
+            Column("model", "str", "dose-response model: emax or linlog"),
+            Column("selected", "bool", "TRUE for the model with the lower AIC"),
+            "n_mice",
+            "n_dose_levels",
+            "dose_unit",
+            "e0",
+            "e0_se",
+            Column(
+                "effect",
+                "float",
+                "Emax (emax: maximal change of the growth rate) or delta (linlog: change per "
+                "unit ln dose)",
+            ),
+            "effect_se",
+            "ed50",
+            "ed50_se",
+            "ed50_ci_low",
+            "ed50_ci_high",
+            "rss",
+            Column("aic", "float", "Akaike information criterion, R's logLik-based definition"),
+            "note",
+        ),
     ),
     Table(
         "power",
@@ -1506,6 +1823,29 @@ bands (R's "log" band), dotted lines at each reached median, and the number of m
 risk under the time axis. The legend gives each arm's median and, for treated arms, the
 log-rank p and Cox hazard ratio against the control. Colours match the study's other figures
 (control grey).""",
+    ),
+    Figure(
+        "body_weight_figure",
+        "figures/body_weight",
+        "tolerability",
+        "Tolerability",
+        """\
+Body weight in study **{{ snakemake.wildcards.study }}**. Left: mean ± SEM of the per-mouse
+percent change from baseline per arm and day, with the number of mice weighed per day under the
+axis, dose days marked by triangles and dashed reference lines at the loss thresholds
+(``tolerability.loss_thresholds_pct``, 15 % and 20 % by default). Right: every mouse's trace in
+its arm's colour. A note replaces the panels when the data have no body weights.""",
+    ),
+    Figure(
+        "therapeutic_window",
+        "figures/therapeutic_window",
+        "tolerability",
+        "Regimens",
+        """\
+Therapeutic window of study **{{ snakemake.wildcards.study }}**: one point per treated arm,
+x = group-mean body-weight nadir (percent change; further left = more weight lost), y = %T/C at
+the reference day (lower = more tumour control). Arms of one agent are joined in order of
+cumulative dose and labelled with their schedule. The best regimen sits at the lower right.""",
     ),
     Figure(
         "power_curves",

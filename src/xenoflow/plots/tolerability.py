@@ -1,0 +1,121 @@
+"""Body-weight course (mean ± SEM and per-mouse traces) and the therapeutic window of the
+regimens (group-mean weight nadir against %T/C)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .style import arm_palette, plt
+
+
+def _no_data(ax: plt.Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+
+
+def body_weight_figure(
+    summary: pd.DataFrame,
+    pct: pd.DataFrame,
+    arms: Sequence[str],
+    control: str,
+    dose_days: Mapping[str, Sequence[float]],
+    thresholds: Sequence[float],
+    title: str,
+) -> plt.Figure:
+    """Left: arm mean ± SEM of %ΔBW per day (``body_weight.tsv``), n weighed per day in a strip
+    below, dose days as triangles, dashed lines at −threshold %. Right: every mouse's trace."""
+    fig, axes = plt.subplots(
+        2,
+        2,
+        figsize=(11, 5.2),
+        gridspec_kw={"height_ratios": [4, 1]},
+        squeeze=False,
+    )
+    ax, ax_n, ax_mice, blank = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
+    blank.set_axis_off()
+    if summary.empty:
+        _no_data(ax, "no body weights in the data")
+        ax_n.set_axis_off()
+        _no_data(ax_mice, "")
+        fig.suptitle(title)
+        return fig
+    palette = arm_palette(arms, control)
+    shown = [a for a in arms if a in set(summary["arm"])]
+    for i, arm in enumerate(shown):
+        r = summary[summary["arm"] == arm].sort_values("day")
+        colour = palette[arm]
+        ax.errorbar(
+            r["day"],
+            r["mean_pct_change"],
+            yerr=r["sem"].fillna(0.0),
+            color=colour,
+            marker="o",
+            ms=3,
+            capsize=2,
+            label=arm,
+        )
+        ax_n.plot(r["day"], np.full(len(r), i), "|", color=colour)
+        for day, n in zip(r["day"], r["n"], strict=True):
+            ax_n.text(day, i + 0.25, f"{int(n)}", fontsize=6, ha="center", color=colour)
+        days = list(dose_days.get(arm, ()))
+        if days:  # one row of triangles per arm, so that shared dose days stay visible
+            top = float(summary["mean_pct_change"].max() + summary["sem"].fillna(0).max())
+            ax.plot(days, [top + 1.0 + 1.5 * i] * len(days), "v", color=colour, ms=6)
+    for t in thresholds:
+        ax.axhline(-t, ls="--", lw=0.8, color="#b22222")
+        ax.text(ax.get_xlim()[0], -t, f" −{t:g} %", va="bottom", fontsize=7, color="#b22222")
+    ax.axhline(0, lw=0.6, color="#999999")
+    ax.set_ylabel("body-weight change from baseline (%)")
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title("mean ± SEM (▼ dose days)", fontsize=9)
+    ax_n.set_yticks(range(len(shown)), shown, fontsize=6)
+    ax_n.set_ylim(-0.5, len(shown) - 0.3)
+    ax_n.set_xlim(ax.get_xlim())
+    ax_n.set_xlabel("day (numbers: mice weighed)")
+    for (arm, _mouse), d in pct.groupby(["arm", "mouse_id"], sort=False):
+        ax_mice.plot(d["day"], d["pct_change"], color=palette.get(arm, "#999999"), lw=0.7)
+    for t in thresholds:
+        ax_mice.axhline(-t, ls="--", lw=0.8, color="#b22222")
+    ax_mice.axhline(0, lw=0.6, color="#999999")
+    ax_mice.set_title("every mouse", fontsize=9)
+    ax_mice.set_xlabel("day")
+    fig.suptitle(title)
+    return fig
+
+
+def therapeutic_window_figure(
+    points: pd.DataFrame, arms: Sequence[str], control: str, title: str
+) -> plt.Figure:
+    """``points``: arm, agent, label, x (group-mean nadir %), y (%T/C), order (cumulative
+    dose). One point per treated arm; arms of one agent joined in dose order."""
+    fig, ax = plt.subplots(figsize=(6.2, 4.8))
+    usable = points.dropna(subset=["x", "y"])
+    if usable.empty:
+        _no_data(ax, "no treated arm has both a body-weight nadir and a %T/C")
+        fig.suptitle(title)
+        return fig
+    palette = arm_palette(arms, control)
+    for agent, d in usable.groupby("agent", sort=False):
+        if agent and len(d) > 1:
+            d = d.sort_values("order", kind="mergesort")
+            ax.plot(d["x"], d["y"], "-", color="#999999", lw=1, zorder=1)
+    for row in usable.itertuples():
+        ax.scatter(row.x, row.y, color=palette.get(str(row.arm), "#333333"), zorder=2, s=40)
+        ax.annotate(
+            str(row.label),
+            (row.x, row.y),
+            fontsize=7,
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+        )
+    ax.margins(x=0.3, y=0.15)
+    ax.axhline(42, ls=":", lw=0.8, color="#666666")
+    ax.text(ax.get_xlim()[0], 42, " %T/C 42 % (NCI active)", fontsize=7, va="bottom")
+    ax.set_xlabel("group-mean body-weight nadir (% change from baseline)")
+    ax.set_ylabel("%T/C at the reference day (lower = more tumour control)")
+    fig.suptitle(title)
+    return fig
