@@ -108,8 +108,6 @@ EXAMPLES: dict[str, Example] = {
     ),
     "design": ({"tgi_pct": [50], "n_per_arm": [4, 8], "simulations": 100}, None),
     "analysis": ({"bootstrap_resamples": 100, "alpha": 0.1}, None),
-    # (missing on main since the power merge: this test failed there)
-    "design": ({"tgi_pct": [50], "n_per_arm": [4, 6], "simulations": 0}, None),
     # arms with the agent are set by _write_study
     "agents": ({"Drug": {"isotope": "I-131", "biological_half_life_days": 20}}, None),
     "tolerability": (

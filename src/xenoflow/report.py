@@ -188,7 +188,16 @@ KEY_TABLES = (
 #: Tables shown whole when a study has them (added by later stages: tolerability, synergy).
 OPTIONAL_TABLES = ("tolerability", "regimen", "regimen_comparison", "synergy", "endpoint_tests")
 #: The figures of a study report, in order.
-STUDY_FIGURES = ("growth_curves", "spaghetti", "waterfall", "fold_change", "km", "power_curves")
+STUDY_FIGURES = (
+    "growth_curves",
+    "spaghetti",
+    "waterfall",
+    "fold_change",
+    "km",
+    "body_weight_figure",
+    "therapeutic_window",
+    "power_curves",
+)
 
 
 # ------------------------------------------------------------------------------- the blocks
