@@ -305,3 +305,25 @@ def test_the_efficacy_stage_returns_both_tables():
     assert set(tests["test"]) == {"anova", "dunnett", "welch_anova", "kruskal_wallis", "dunn"}
     assert (tests["reference_day"] == ref).all()
     assert tables["tumour_free"]["arm"].tolist() == ["Vehicle", "Drug"]
+
+
+def test_summary_sentence_quotes_anova_dunnett_and_tumour_free():
+    from xenoflow import summary
+
+    tests = et.endpoint_tests(_u87(), U87_ARMS, U87_ARMS[0], 28.0, DROP)
+    free = pd.DataFrame(
+        {"arm": U87_ARMS, "n_mice": [8, 8, 8], "n_tumour_free": [0, 0, 2], "tumour_free_pct": 0.0}
+    )
+    text = summary.endpoint_test_sentences(registry_roundtrip(tests), free)
+    assert text == [
+        "At day 28, one-way ANOVA on log volume gave p = 0.0091; Dunnett's test against the "
+        "control: CLR 131 x1 p = 0.52, CLR 131 x2 p = 0.0057 (Kruskal–Wallis p = 0.0035).",
+        "Tumour-free at the end of the study: 2 of 8 mice in CLR 131 x2.",
+    ]
+
+
+def registry_roundtrip(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the summary rule reads it from disk (empty arm read back as missing)."""
+    from xenoflow import io
+
+    return io.normalise("endpoint_tests", table)
