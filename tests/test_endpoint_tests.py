@@ -327,3 +327,15 @@ def registry_roundtrip(table: pd.DataFrame) -> pd.DataFrame:
     from xenoflow import io
 
     return io.normalise("endpoint_tests", table)
+
+
+def test_an_arm_left_with_one_mouse_by_the_drop_rule_is_left_out_with_its_reason():
+    data = _frame({"C": [100, 120, 150], "T": [0, 40], "U": [80, 90]})
+    rows = _rows(et.endpoint_tests(data, ["C", "T", "U"], "C", 21.0, DROP))
+    assert rows[("dunn", "T")].note == (
+        "fewer than 2 mice with a volume above 0 on day 21 (n = 1; zero volumes dropped): "
+        "left out of the tests"
+    )
+    assert rows[("kruskal_wallis", "")].n_mice == 5
+    kept = _rows(et.endpoint_tests(data, ["C", "T", "U"], "C", 21.0, FLOOR))
+    assert kept[("kruskal_wallis", "")].n_mice == 7 and kept[("dunn", "T")].note == ""

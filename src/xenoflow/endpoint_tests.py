@@ -272,7 +272,13 @@ def endpoint_tests(
     raw, logs, dropped = _day_values(measurements, reference_day, present, settings)
     day = f"day {reference_day:g}"
     few = {
-        a: f"fewer than {MIN_MICE} mice measured on {day} (n = {logs[a].size}): left out of the tests"
+        a: (
+            f"fewer than {MIN_MICE} mice measured on {day} (n = {raw[a].size})"
+            if raw[a].size < MIN_MICE
+            else f"fewer than {MIN_MICE} mice with a volume above 0 on {day} "
+            f"(n = {logs[a].size}; zero volumes dropped)"
+        )
+        + ": left out of the tests"
         for a in present
         if logs[a].size < MIN_MICE or raw[a].size < MIN_MICE
     }
