@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import endpoint_tests
 from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
@@ -900,7 +901,8 @@ def analyse_study(
     ``study``: a :class:`xenoflow.config.Study`; ``growth_model``: the growth rule's per-arm
     table (``arm, growth_rate_per_day``), for the control doubling time. Returns a dict with
     the tables ``efficacy``, ``per_mouse``, ``growth_delay``, ``response``,
-    ``response_summary``, ``mice`` (:func:`mouse_summary`), ``exclusions`` (stage efficacy),
+    ``response_summary``, ``mice`` (:func:`mouse_summary`), ``endpoint_tests`` and
+    ``tumour_free`` (:mod:`xenoflow.endpoint_tests`), ``exclusions`` (stage efficacy),
     ``exclusions_response`` and the
     scalars ``reference_day`` and ``doubling_time_days``.
     """
@@ -943,8 +945,13 @@ def analyse_study(
         measurements, float(settings.get("mrecist_min_day", 10)), study.baseline_day
     )
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
-    ref = choose_reference_day(checked, study.reference_day).day
+    chosen = choose_reference_day(checked, study.reference_day)
+    ref = chosen.day
     return {
+        "endpoint_tests": endpoint_tests.endpoint_tests(
+            checked, arms, study.control, ref, settings, chosen.note
+        ),
+        "tumour_free": endpoint_tests.tumour_free(checked, arms),
         "efficacy": table,
         "per_mouse": per_mouse,
         "mice": mouse_summary(per_mouse, ref),

@@ -186,7 +186,13 @@ KEY_TABLES = (
     ),
 )
 #: Tables shown whole when a study has them (added by later stages: tolerability, synergy).
-OPTIONAL_TABLES = ("tolerability", "regimen", "regimen_comparison", "synergy", "endpoint_tests")
+OPTIONAL_TABLES = (
+    "endpoint_tests",
+    "tumour_free",
+    "tolerability",
+    "regimen",
+    "regimen_comparison",
+)
 #: The figures of a study report, in order.
 STUDY_FIGURES = (
     "growth_curves",

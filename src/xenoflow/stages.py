@@ -112,6 +112,8 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "growth_delay": result["growth_delay"],
             "response": result["response"],
             "response_summary": result["response_summary"],
+            "endpoint_tests": result["endpoint_tests"],
+            "tumour_free": result["tumour_free"],
             "exclusions_efficacy": result["exclusions"],
             "exclusions_response": result["exclusions_response"],
         },

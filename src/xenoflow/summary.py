@@ -276,6 +276,42 @@ def response_sentences(summary_table: pd.DataFrame) -> list[str]:
     return out
 
 
+def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | None) -> list[str]:
+    """One sentence on the end-of-study tests (ANOVA with Dunnett's comparisons, Kruskal–Wallis)
+    and one on the tumour-free mice when an arm has any."""
+    out = []
+    # an overall test's arm is empty (missing when read back from disk)
+    rows = {(r["test"], r["arm"] if isinstance(r["arm"], str) else ""): r for r in records(tests)}
+    anova = rows.get(("anova", ""))
+    if anova is not None and _isnum(anova.get("p_value")):
+        dunnett = [
+            f"{r['arm']} {fmt_p(r['p_adjusted'])}"
+            for (test, _), r in rows.items()
+            if test == "dunnett" and _isnum(r.get("p_adjusted"))
+        ]
+        text = (
+            f"At day {fmt(anova['reference_day'])}, one-way ANOVA on log volume gave "
+            f"{fmt_p(anova['p_value'])}"
+        )
+        if dunnett:
+            text += "; Dunnett's test against the control: " + ", ".join(dunnett)
+        kw = rows.get(("kruskal_wallis", ""))
+        if kw is not None and _isnum(kw.get("p_value")):
+            text += f" (Kruskal–Wallis {fmt_p(kw['p_value'])})"
+        out.append(text + ".")
+    if tumour_free is not None:
+        free = [r for r in records(tumour_free) if r["n_tumour_free"]]
+        if free:
+            out.append(
+                "Tumour-free at the end of the study: "
+                + ", ".join(
+                    f"{r['n_tumour_free']} of {r['n_mice']} mice in {r['arm']}" for r in free
+                )
+                + "."
+            )
+    return out
+
+
 def _median_text(row: Mapping[str, object] | None) -> str:
     m = _get(row, "median_days")
     return f"{fmt(m)} days" if _isnum(m) else "not reached"
@@ -565,6 +601,10 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     cause = cause_sentence(tables.get("survival_per_mouse"))
     if cause:
         findings.paragraphs.append(cause)
+    if "endpoint_tests" in tables:
+        findings.paragraphs += endpoint_test_sentences(
+            tables["endpoint_tests"], tables.get("tumour_free")
+        )
     if not findings.paragraphs:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]

@@ -719,6 +719,35 @@ VOCABULARY: dict[str, Column] = {
         Column("ed50_ci_low", "float", "lower bound of the Wald t interval of ed50"),
         Column("ed50_ci_high", "float", "upper bound of the Wald t interval of ed50"),
         Column("rss", "float", "residual sum of squares of the fit"),
+        Column(
+            "statistic",
+            "float",
+            "test statistic: F (anova, welch_anova), chi-square H (kruskal_wallis), t (dunnett), "
+            "z (dunn; treated minus control)",
+        ),
+        Column(
+            "df1",
+            "float",
+            "numerator degrees of freedom, k - 1 (anova, welch_anova; kruskal_wallis: chi-square df)",
+        ),
+        Column(
+            "df2",
+            "float",
+            "denominator degrees of freedom: N - k (anova; dunnett, of the pooled variance), "
+            "Welch's df (welch_anova)",
+        ),
+        Column(
+            "p_adjusted",
+            "float",
+            "multiplicity-adjusted p-value over the comparisons with the control: Dunnett "
+            "single-step (dunnett), Holm (dunn); empty for tests across all arms",
+        ),
+        Column(
+            "n_tumour_free",
+            "int",
+            "mice tumour-free at the end of the study: volume 0 at the mouse's last measurement",
+        ),
+        Column("tumour_free_pct", "float", "100 * n_tumour_free / n_mice (percent)"),
         Column("unit_id", "str", "panel model's results folder"),
         Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
         Column("status", "str", "computed, or restored from the cache"),
@@ -1173,6 +1202,62 @@ rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence inter
             "n_mice",
             *MRECIST_RATES,
         ),
+    ),
+    Table(
+        "endpoint_tests",
+        "tables/endpoint_tests.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+End-of-study comparisons of the arms of study **{{ snakemake.wildcards.study }}** on the
+reference day (``reference_day``), as Prism and TumGrowth report them. On ln(volume) of the mice
+measured that day: one-way ANOVA (``anova``, F with k − 1 and N − k df) with Dunnett's
+many-to-one comparisons of each treated arm with the control (``dunnett``: t on the pooled
+variance, unadjusted ``p_value``, single-step ``p_adjusted`` from the multivariate t, Dunnett
+1955) and Welch's ANOVA (``welch_anova``, unequal variances, Welch 1951). On the raw volumes
+(rank-based; zeros included and ranked lowest): Kruskal–Wallis (``kruskal_wallis``, tie-corrected
+chi-square, Kruskal & Wallis 1952) with Dunn's z tests of each treated arm against the control
+(``dunn``, tie-corrected, two-sided, Holm-adjusted over the comparisons; Dunn 1964, Holm 1979).
+Zero volumes on the log scale follow ``log_zero_rule`` (drop: left out, counted in the note;
+floor: raised to ``log_floor_mm3``). Arms with fewer than 2 mice measured that day are left out,
+with a note. Header only when the data hold one arm or no control.""",
+        columns=_columns(
+            Column(
+                "test",
+                "str",
+                "anova, welch_anova, kruskal_wallis (all arms; arm empty), dunnett, dunn "
+                "(the arm against the control)",
+            ),
+            "arm",
+            "reference_day",
+            Column(
+                "n_mice",
+                "int",
+                "mice in the test: all arms tested (overall rows) or the arm's, measured that day",
+            ),
+            "statistic",
+            "df1",
+            "df2",
+            Column(
+                "p_value",
+                "float",
+                "p-value of the test, unadjusted (dunnett: two-sided t test on the pooled "
+                "variance; dunn: two-sided normal)",
+            ),
+            "p_adjusted",
+            "note",
+        ),
+    ),
+    Table(
+        "tumour_free",
+        "tables/tumour_free.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+Tumour-free mice at the end of study **{{ snakemake.wildcards.study }}**, per arm: mice whose
+volume is 0 at their last measurement (a complete regression that lasted to the mouse's last
+day), out of the arm's mice with a volume.""",
+        columns=_columns("arm", "n_mice", "n_tumour_free", "tumour_free_pct"),
     ),
     Table(
         "exclusions_efficacy",
