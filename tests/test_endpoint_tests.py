@@ -34,7 +34,7 @@ FLOOR = {"log_zero_rule": "floor", "log_floor_mm3": 1.0}
 
 
 def _u87() -> pd.DataFrame:
-    d = pd.read_csv(U87)
+    d = pd.read_csv(U87).iloc[:, :4]  # the volumes (a body-weight column follows)
     d.columns = ["arm", "mouse_id", "day", "volume_mm3"]
     d["mouse_id"] = d["mouse_id"].astype(str)
     return d

@@ -185,7 +185,7 @@ KEY_TABLES = (
         ),
     ),
 )
-#: Tables shown whole when a study has them (added by later stages: tolerability, synergy).
+#: Tables shown whole when a study has them.
 OPTIONAL_TABLES = (
     "endpoint_tests",
     "tumour_free",
