@@ -105,7 +105,7 @@ def test_zero_volume_drop_rule_lists_exclusion() -> None:
     assert len(excl) == 1
     row = excl.iloc[0]
     assert (row["stage"], row["arm"], row["mouse_id"], row["day"]) == ("growth", "A", "1", 8.0)
-    assert "log_zero_rule=drop" in row["reason"]
+    assert "zero volumes are dropped, not floored" in row["reason"]
     expected = growth.fit_exponential(np.array([0.0, 4.0, 12.0]), np.log([100.0, 50.0, 30.0]))
     assert m1["growth_rate_per_day"] == pytest.approx(expected.rate)
 
@@ -370,8 +370,8 @@ def _log_volumes_frame(data, settings):
                         r.arm,
                         r.mouse_id,
                         r.day,
-                        f"volume {r.volume_mm3:g} mm3 cannot be log-transformed "
-                        "(log_zero_rule=drop)",
+                        f"volume {r.volume_mm3:g} mm3 cannot be log-transformed: left out "
+                        "of the log-scale fits (zero volumes are dropped, not floored)",
                     )
                 )
             df = df[~nonpos].copy()

@@ -119,7 +119,7 @@ def test_findings_follow_the_statistics(tmp_path):
         "log-rank p = 0.20, not statistically significant; hazard ratio 0.6 (95% CI 0.2 to 1.8)"
         in text
     )
-    assert "X2: 1 mouse (95.7 uCi on day 0)" in text
+    assert "X2: 1 mouse (95.7 µCi on day 0)" in text
     assert "SYNTHETIC" not in text
 
 
@@ -157,11 +157,14 @@ def test_design_states_the_endpoint_rule(tmp_path):
     )
     text = summary.to_markdown(*summary.study_summary(fold, {"measurements": MEAS}))
     assert (
-        "Survival: time to tumour volume >= 2 x the mouse's baseline volume (rule fold_baseline)."
+        "Survival: time to tumour volume >= 2 x the mouse's baseline volume, dated by the first "
+        "later measurement at or above it."
     ) in text
     above = make_study(tmp_path, endpoint_volume_mm3=1500)
     text = summary.to_markdown(*summary.study_summary(above, {"measurements": MEAS}))
-    assert "Survival: time to tumour volume > 1500 mm3 (rule first_above)." in text
+    assert (
+        "Survival: time to tumour volume > 1500 mm3, dated by the first measurement above it."
+    ) in text
 
 
 def test_synthetic_label_and_html(tmp_path):

@@ -534,5 +534,5 @@ def test_dose_response_sentence():
     (sentence,) = regimen_sentences(study, {"dose_response": fit})
     assert sentence == (
         "Dose–response of X (4 dose levels, 16 mice; growth rate against cumulative dose): "
-        "emax model selected by AIC, ED50 23.2 mg/kg (95% CI 12.5 to 33.9)."
+        "emax model selected by AIC, ED50 23.2 mg/kg (95% CI 12 to 34)."
     )

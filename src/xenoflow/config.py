@@ -36,8 +36,13 @@ class Dose:
     def describe(self) -> str:
         if self.amount is None:
             return f"day {self.day:g}"
-        unit = f" {self.unit}" if self.unit else ""
+        unit = f" {display_unit(self.unit)}" if self.unit else ""
         return f"{self.amount:g}{unit} on day {self.day:g}"
+
+
+def display_unit(unit: str) -> str:
+    """A dose unit as a reader writes it: µCi (files and tables keep the ASCII uCi), mg/m²."""
+    return unit.replace("uCi", "µCi").replace("/m2", "/m²")
 
 
 #: Dose units a study file may use -> the canonical spelling (µ and μ become u, m² m2).

@@ -851,14 +851,14 @@ def delay_threshold(
             "threshold_mm3": float(endpoint_volume_mm3),
             "rule": rule,
             "fold": None,
-            "label": f"{endpoint_volume_mm3:g} mm3 (endpoint_volume_mm3)",
+            "label": f"{endpoint_volume_mm3:g} mm3 (the study's endpoint volume)",
         }
     fold = float(settings.get("endpoint_fold", DEFAULT_DELAY_FOLD))
     return {
         "threshold_mm3": None,
         "rule": "fold_baseline",
         "fold": fold,
-        "label": f"{fold:g} x baseline volume (default; no endpoint_volume_mm3)",
+        "label": f"{fold:g} x baseline volume (the study sets no endpoint volume)",
     }
 
 

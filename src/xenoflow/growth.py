@@ -139,7 +139,8 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
                     arm[i],
                     mouse_id[i],
                     day[i],
-                    f"volume {volume[i]:g} mm3 cannot be log-transformed (log_zero_rule=drop)",
+                    f"volume {volume[i]:g} mm3 cannot be log-transformed: left out of the "
+                    "log-scale fits (zero volumes are dropped, not floored)",
                 )
             )
         keep &= volume > 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from . import tables as registry
-from .config import Study
+from .config import Study, display_unit
 from .io import column_values, read_table
 from .power import METHOD_GROWTH_ENDPOINT
 from .refday import choose_reference_day
@@ -41,6 +42,11 @@ def fmt(value: object, digits: int = 3) -> str:
     return f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:,.0f}"
 
 
+def _a(number: str) -> str:
+    """The number with its indefinite article as read aloud: "an 80", "an 11", "a 54"."""
+    return f"an {number}" if re.match(r"8|1[18](\D|$)", number) else f"a {number}"
+
+
 def fmt_p(p: object) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "p not available"
@@ -48,7 +54,8 @@ def fmt_p(p: object) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.2f}"
 
 
-def fmt_ci(low: object, high: object, digits: int = 3, unit: str = "") -> str:
+def fmt_ci(low: object, high: object, digits: int = 2, unit: str = "") -> str:
+    """A 95% interval, its bounds to 2 significant digits (estimates get 3)."""
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
         return "95% CI not available"
     return f"95% CI {fmt(low, digits)}{unit} to {fmt(high, digits)}{unit}"
@@ -145,8 +152,17 @@ def design_section(study: Study, measurements: pd.DataFrame) -> Section:
             )
         else:
             target = f"tumour volume > {study.endpoint_volume_mm3:g} mm3"
-        s.bullets.append(f"Survival: time to {target} (rule {rule}).")
+        s.bullets.append(f"Survival: time to {target}, {ENDPOINT_RULE_WORDS[rule]}.")
     return s
+
+
+#: How each ``endpoint_rule`` dates the endpoint, in words (xenoflow.survival).
+ENDPOINT_RULE_WORDS = {
+    "first_above": "dated by the first measurement above it",
+    "last_below": "dated by the last measurement below it",
+    "interpolate": "dated by interpolating log volume between the measurements around it",
+    "fold_baseline": "dated by the first later measurement at or above it",
+}
 
 
 def _reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
@@ -185,8 +201,8 @@ def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
             continue
         word = "reduction" if float(red) >= 0 else "increase"
         sentence += (
-            f", a {fmt(abs(float(red)), 2)}% {word} of the fold change relative to control "
-            f"({fmt_ci(low, high, 3, '%')})"
+            f", {_a(fmt(abs(float(red)), 2))}% {word} of the fold change relative to control "
+            f"({fmt_ci(low, high, unit='%')})"
         )
         if _isnum(low) and _isnum(high) and float(low) <= 0 <= float(high):
             sentence += "; the interval includes no reduction, so the difference is not statistically significant"
@@ -198,10 +214,19 @@ def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
             )
             out.append(
                 f"On day {day:g} the {ratio}%T/C was {fmt(tc, 3)}% "
-                f"({fmt_ci(_get(row, 'tc_ci_low'), _get(row, 'tc_ci_high'), 3, '%')}; "
-                f"{nci_activity(float(tc))})."
+                f"({fmt_ci(_get(row, 'tc_ci_low'), _get(row, 'tc_ci_high'), unit='%')}; "
+                f"{nci_activity(float(tc))}){_tgi_text(row)}."
             )
     return out
+
+
+def _tgi_text(row: Mapping[str, Any]) -> str:
+    """'; %TGI was …' (volume-change definition), when the row has it."""
+    tgi = _get(row, "tgi_pct")
+    if not _isnum(tgi):
+        return ""
+    ci = fmt_ci(_get(row, "tgi_ci_low"), _get(row, "tgi_ci_high"), unit="%")
+    return f"; %TGI was {fmt(tgi, 3)}% ({ci})"
 
 
 def nci_activity(tc_pct: float) -> str:
@@ -213,7 +238,22 @@ def nci_activity(tc_pct: float) -> str:
     return "not active by the NCI criterion %T/C <= 42%"
 
 
-def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
+def _holm_p(contrasts: pd.DataFrame | None, arm: str, control: str) -> tuple[Any, int]:
+    """The Holm-adjusted p of arm vs control among the pairwise growth-rate contrasts
+    (``growth_contrasts``; small-sample version when present), and how many contrasts."""
+    if contrasts is None or contrasts.empty:
+        return None, 0
+    rows = contrasts[(contrasts["arm"] == arm) & (contrasts["reference"] == control)]
+    if rows.empty:
+        return None, len(contrasts)
+    r = rows.iloc[0]
+    p = r.get("p_holm_satterthwaite")
+    return (p if _isnum(p) else r.get("p_holm")), len(contrasts)
+
+
+def growth_sentences(
+    study: Study, growth: pd.DataFrame, contrasts: pd.DataFrame | None = None
+) -> list[str]:
     g = _first_rows(growth, ["arm"])
     if study.control not in g:
         return []
@@ -236,6 +276,10 @@ def growth_sentences(study: Study, growth: pd.DataFrame) -> list[str]:
             if _isnum(p_small):
                 tests += f"; {fmt_p(p_small)}, {_get(row, 'p_value_small_sample_method')}"
                 p = p_small  # the verdict follows the small-sample test when there is one
+            p_holm, n_contrasts = _holm_p(contrasts, arm, study.control)
+            if n_contrasts > 1 and _isnum(p_holm):
+                tests += f"; Holm-adjusted over {n_contrasts} contrasts: {fmt_p(p_holm)}"
+                p = p_holm  # more than one comparison: the verdict follows the adjusted p
             verdict = (
                 "a statistically significant difference"
                 if _isnum(p) and float(p) < alpha
@@ -324,6 +368,7 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
     alpha = study.settings["alpha"]
     out = []
     skipped: dict[str, int] = {}  # reason -> pairs (a panel model has hundreds)
+    n_tests = sum(_isnum(r.get("logrank_p")) for r in records(tests))
     for row in records(tests):
         note = row.get("note")
         if isinstance(note, str) and note.startswith("skipped: "):
@@ -346,12 +391,16 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
                 f"{fmt(abs(pct), 2)}% {'longer' if pct >= 0 else 'shorter'})"
             )
         p = _get(row, "logrank_p")
+        text += f"; log-rank {fmt_p(p)}"
+        if n_tests > 1 and _isnum(_get(row, "p_holm")):
+            p = _get(row, "p_holm")  # the verdict follows the multiplicity-adjusted p
+            text += f" (Holm-adjusted over {n_tests} comparisons: {fmt_p(p)})"
         verdict = (
             "statistically significant"
             if _isnum(p) and float(p) < alpha
             else "not statistically significant"
         )
-        text += f"; log-rank {fmt_p(p)}, {verdict}"
+        text += f", {verdict}"
         hr, flag = _get(row, "hr"), _get(row, "hr_flag")
         if flag:
             text += f"; Cox hazard ratio not estimable ({flag})"
@@ -416,7 +465,7 @@ def design_sentences(
     listed = [f"{n} for {e}" for n, e in parts]
     text = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
     sentence = (
-        f"To detect a {tgi:g} % growth inhibition on day {day:g} with "
+        f"To detect {_a(f'{tgi:g}')} % growth inhibition on day {day:g} with "
         f"{100 * float(first['target_power']):g} % power (two-sided alpha = "
         f"{float(first['alpha']):g}), a two-arm study needs {text}, given this study's "
         "variability (power.tsv, sample_size.tsv)."
@@ -429,7 +478,7 @@ def design_sentences(
 
 
 def _unit(unit: object) -> str:
-    return "µCi" if unit == "uCi" else str(unit or "")
+    return display_unit(str(unit or ""))
 
 
 def _count(n: object, thing: str) -> str:
@@ -589,7 +638,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     if "efficacy" in tables:
         findings.paragraphs += fold_change_sentences(study, tables["efficacy"])
     if "growth_model" in tables:
-        findings.paragraphs += growth_sentences(study, tables["growth_model"])
+        findings.paragraphs += growth_sentences(
+            study, tables["growth_model"], tables.get("growth_contrasts")
+        )
     if "growth_delay" in tables:
         findings.paragraphs += growth_delay_sentences(study, tables["growth_delay"])
     if "survival" in tables and "survival_tests" in tables:

@@ -524,12 +524,12 @@ def _hr_flag(sep: float, events_arm: int, events_ref: int) -> str:
     if sep < 0:
         return (
             "complete separation (monotone likelihood): Cox HR -> 0, no finite estimate; "
-            "see hr_firth"
+            "see the Firth-penalised hazard ratio"
         )
     if sep > 0:
         return (
             "complete separation (monotone likelihood): Cox HR -> infinity, no finite "
-            "estimate; see hr_firth"
+            "estimate; see the Firth-penalised hazard ratio"
         )
     return ""
 

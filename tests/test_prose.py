@@ -1,0 +1,98 @@
+"""Prose rules of the summaries (issue 18 item 3), checked on every demo study as a reader
+reads them: no configuration keys or rule names, NCI wording that matches the number, %TGI
+next to %T/C, multiplicity-adjusted verdicts where a study has several comparisons, and
+articles and plurals that agree with the numbers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from xenoflow import stages
+from xenoflow.config import analysis_defaults, load_schema, load_study
+from xenoflow.ingest import read_source
+from xenoflow.survival import ENDPOINT_RULES, read_survival_file
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = sorted((ROOT / "config" / "studies").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def summaries() -> dict[str, str]:
+    out = {}
+    for path in DEMO:
+        study = load_study(path, {"bootstrap_resamples": 200})
+        recorded = read_survival_file(study.survival_data) if study.survival_data else None
+        tables = stages.analyse_study(study, read_source(study), recorded=recorded)
+        out[study.study_id] = str(stages.run_summary(study, tables)["summary_md"])
+    return out
+
+
+def _keys() -> set[str]:
+    """Configuration keys a reader would not know (those with an underscore: plain words such
+    as 'arms' or 'control' are fine) and the names of the endpoint rules."""
+    names = set(load_schema("study")["properties"]) | set(analysis_defaults())
+    return {k for k in names if "_" in k} | set(ENDPOINT_RULES)
+
+
+def test_every_demo_study_is_checked(summaries):
+    assert len(summaries) == len(DEMO) >= 7
+
+
+def test_no_configuration_keys_or_rule_names(summaries):
+    keys = _keys()
+    for study_id, text in summaries.items():
+        words = set(re.findall(r"[a-z0-9]+(?:_[a-z0-9]+)+", text))
+        assert not words & keys, (study_id, words & keys)
+        assert not re.search(r"\b\w+=\w+", text), study_id  # no key=value settings
+
+
+def test_nci_wording_matches_the_number(summaries):
+    found = 0
+    for text in summaries.values():
+        for tc, verdict in re.findall(r"%T/C was ([\d.]+)% \([^)]*; ([a-z ]+) by the NCI", text):
+            found += 1
+            expected = (
+                "high activity"
+                if float(tc) <= 10
+                else "active"
+                if float(tc) <= 42
+                else "not active"
+            )
+            assert verdict == expected, (tc, verdict)
+    assert found >= 10
+
+
+def test_tgi_is_given_with_every_tc(summaries):
+    for study_id, text in summaries.items():
+        for sentence in re.findall(r"[^.]*%T/C was [^\n]*", text):
+            assert "%TGI was" in sentence, (study_id, sentence)
+            assert "by the NCI criterion" in sentence, (study_id, sentence)  # a verdict each
+
+
+def test_several_comparisons_are_judged_on_the_holm_adjusted_p(summaries):
+    checked = 0
+    for study_id, text in summaries.items():
+        survival = [s for s in text.splitlines() if s.startswith("Median survival was")]
+        if len([s for s in survival if "log-rank p" in s]) > 1:
+            for sentence in survival:
+                if "log-rank p" in sentence:
+                    checked += 1
+                    assert "Holm-adjusted" in sentence, (study_id, sentence)
+                    # both p-values are given, the verdict follows the adjusted one
+                    adjusted = re.search(r"Holm-adjusted [^:]*: p ([<=]) ([\d.]+)\)", sentence)
+                    assert adjusted, sentence
+                    significant = adjusted.group(1) == "<" or float(adjusted.group(2)) < 0.05
+                    assert ("not statistically significant" not in sentence) == significant
+    assert checked >= 6
+
+
+def test_articles_and_plurals_agree_with_numbers(summaries):
+    for study_id, text in summaries.items():
+        # "an 80% reduction", "an 11-fold", not "a 80%"
+        assert not re.search(r"\ba (8\d*|11|18)(\.\d+)?\b", text), study_id
+        assert not re.search(r"\b1 (mice|notes|days|arms|doses)\b", text), study_id
+        # (arm names hold numbers, "CLR 131 arm": only counts of mice and notes are checked)
+        assert not re.search(r"\b([02-9]|\d\d+) (mouse|note)\b", text), study_id
