@@ -1859,7 +1859,8 @@ FIGURES: tuple[Figure, ...] = (
         """\
 Tumour growth by arm in study **{{ snakemake.wildcards.study }}**: mean ± SEM of the measured
 volumes per arm and day (the GraphPad Prism convention; SEM = SD/√n over the mice measured that
-day) on a linear and a logarithmic axis. Triangles in the top strip mark dosing days of each arm,
+day) on a linear and a logarithmic axis, drawn only on days when at least half of the arm's mice are
+measured (analysis setting ``mean_min_fraction``). Triangles in the top strip mark dosing days of each arm,
 with the dose per administration; the bottom panel shows how many mice were still measured per
 arm on each day (later means rest on fewer mice). The control arm is always grey.""",
     ),
@@ -1973,7 +1974,8 @@ control and the eight treatments tested on most models of panel
         "cross_study_summary",
         "Across studies",
         """\
-Forest plot across studies. Left: difference in exponential growth rate (ln volume per day) of each
+Forest plot across studies; arms of synthetic (simulated) studies are labelled "(synthetic)".
+Left: difference in exponential growth rate (ln volume per day) of each
 treated arm against its control, with 95% confidence interval (linear mixed model). Right: Cox
 hazard ratio with 95% confidence interval (log scale); arms where the hazard ratio is not
 estimable (for example complete separation) are marked.""",

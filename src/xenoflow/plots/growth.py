@@ -63,10 +63,14 @@ def growth_curves_figure(
     ax_log = fig.add_subplot(gs[2], sharex=ax_lin)
     ax_n = fig.add_subplot(gs[3], sharex=ax_lin)
     ax_dose = fig.add_subplot(gs[0], sharex=ax_lin)
+    min_fraction = float(study.settings.get("mean_min_fraction", 0.5))
+    size = data.groupby("arm")["mouse_id"].nunique()
     for arm in arms:
-        s = summary[summary["arm"] == arm]
-        if s.empty:
+        every_day = summary[summary["arm"] == arm]
+        if every_day.empty:
             continue
+        # the mean of the last few survivors is not the arm's growth
+        s = every_day[every_day["n"] >= min_fraction * size.get(arm, 0)]
         c = palette.get(arm, "black")
         label = _arm_label(study, arm)
         for ax in (ax_lin, ax_log):
@@ -84,13 +88,21 @@ def growth_curves_figure(
                 capsize=2.5,
                 label=label,
             )
-        ax_n.step(s["day"], s["n"], where="post", color=c, lw=1.5, marker=".", label=label)
+        ax_n.step(
+            every_day["day"], every_day["n"], where="post", color=c, lw=1.5, marker=".", label=label
+        )
     ax_lin.set_ylabel("Tumour volume (mm³), mean ± SEM")
     ax_log.set_ylabel("Tumour volume (mm³), log scale")
     ax_log.set_yscale("log")
     ax_lin.set_ylim(bottom=0)
     ax_lin.legend(fontsize=8, frameon=False, loc="upper left")
     ax_n.set_ylabel("Mice\nmeasured")
+    ax_lin.set_title(
+        f"means drawn while at least {min_fraction:.0%} of an arm's mice are measured",
+        fontsize=8,
+        loc="right",
+        color="0.35",
+    )
     ax_n.set_xlabel("Day")
     ax_n.set_ylim(bottom=0)
     locator = ax_n.yaxis.get_major_locator()  # AutoLocator, a MaxNLocator

@@ -70,7 +70,15 @@ def forest_plot(
 ) -> None:
     """Growth-rate difference vs control (per day, 95% CI) and Cox hazard ratio (95% CI) for
     every treated arm of every study (rows of ``results/summary.tsv``)."""
-    labels = [f"{r.study_id}: {r.arm}" for r in summary.itertuples()]
+    synthetic = (
+        summary["synthetic"].astype(str).str.lower().eq("true")
+        if "synthetic" in summary
+        else pd.Series(False, index=summary.index)
+    )
+    labels = [
+        f"{r.study_id}: {r.arm}" + (" (synthetic)" if fake else "")
+        for r, fake in zip(summary.itertuples(), synthetic)
+    ]
     height = 1.2 + 0.35 * max(len(labels), 1)
     fig, axes = plt.subplots(1, 2, figsize=(11, height), sharey=True)
     num = summary.apply(pd.to_numeric, errors="coerce")
@@ -98,6 +106,9 @@ def forest_plot(
         _why_missing_hr(summary),
     )
     axes[1].tick_params(labelleft=False)
-    fig.suptitle("Treated arms against their control, all studies")
+    fig.suptitle(
+        "Treated arms against their control, all studies"
+        + ("; (synthetic) = simulated demo data" if synthetic.any() else "")
+    )
     fig.tight_layout()
     save_figure(fig, stem, formats)
