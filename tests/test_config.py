@@ -38,7 +38,7 @@ def test_valid_study_resolves_paths_and_doses(tmp_path):
     study = load_study(path)
     assert study.data == (tmp_path / "d.csv").resolve()
     assert study.arm_names == ["C", "T"] and study.treated_arms == ["T"]
-    assert study.arm("T").doses[0].describe() == "95.7 uCi on day 0"
+    assert study.arm("T").doses[0].describe() == "95.7 µCi on day 0"
     assert study.settings["alpha"] == 0.05
 
 
