@@ -1,19 +1,19 @@
 """The analysis stages of one study: pure functions from a study and tables to named outputs.
 
-=============  ==========================================  ===================================
-stage          reads (registry names)                      makes (:mod:`xenoflow.tables`)
-=============  ==========================================  ===================================
-run_ingest     the measurement file, as read (``Source``)   measurements, exclusions, warnings
-run_growth     measurements                                 growth_* tables, exclusions_growth
-run_efficacy   measurements, growth_model (optional)        efficacy, response, growth_delay ...
-run_survival   measurements, the recorded survival table    survival* tables
-run_tolerability measurements, survival_per_mouse,          body_weight*, tolerability,
-               growth_contrasts, efficacy, survival_tests   regimen, regimen_comparison
-run_power      measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
-               survival                                     with ``design``)
-run_summary    every table above                            summary_md/html, study_xlsx/pzfx
-run_report     every table, the figures (PNG), provenance   study_report (report.html)
-=============  ==========================================  ===================================
+================  ============================================  ====================================
+stage             reads (registry names)                        makes (:mod:`xenoflow.tables`)
+================  ============================================  ====================================
+run_ingest        the measurement file, as read (``Source``)    measurements, exclusions, warnings
+run_growth        measurements                                  growth_* tables, exclusions_growth
+run_efficacy      measurements, growth_model (optional)         efficacy, response, growth_delay ...
+run_survival      measurements, the recorded survival table     survival* tables
+run_tolerability  measurements, survival_per_mouse, growth      body_weight*, tolerability, regimen*
+                  and survival tests, efficacy
+run_power         measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
+                  survival                                      with ``design``)
+run_summary       every table above                             summary_md/html, study_xlsx/pzfx
+run_report        every table, the figures (PNG), provenance    study_report (report.html)
+================  ============================================  ====================================
 
 No stage reads or writes a file: the per-study rules read their inputs with
 :func:`xenoflow.io.read_table` and write each returned table with
