@@ -292,7 +292,7 @@ def tolerability_table(
     An arm without body weights after baseline gets no verdict (``rule`` says why).
     """
     thresholds = sorted({15.0, 20.0, *settings.loss_thresholds_pct})
-    deaths = toxic_deaths(survival_per_mouse, arms).set_index("arm")
+    death_of = toxic_deaths(survival_per_mouse, arms).set_index("arm").to_dict("index")
     mice = measurements.drop_duplicates(["arm", "mouse_id"]).groupby("arm", sort=False).size()
     after = pct[pct["after_baseline"]] if len(pct) else pct
     means = (
@@ -300,13 +300,18 @@ def tolerability_table(
         if len(after)
         else pd.Series(dtype=float)
     )
+    # looked up per arm from dicts: a panel builds this table for each of its models' arms
+    means_of = (
+        {a: m.droplevel(0) for a, m in means.groupby(level=0, sort=False)} if len(means) else {}
+    )
+    nadirs_of = {a: g["nadir_pct"].dropna() for a, g in per_mouse.groupby("arm", sort=False)}
+    no_nadirs = pd.Series(dtype=float)
     rows = []
     for arm in arms:
         n_mice = int(mice.get(arm, 0))
         row: dict[str, object] = {"arm": arm, "n_mice": n_mice}
-        arm_means = means[arm] if len(means) and arm in means.index.get_level_values(0) else None
-        pm = per_mouse[per_mouse["arm"] == arm]
-        nadirs = pm["nadir_pct"].dropna()
+        arm_means = means_of.get(arm)
+        nadirs = nadirs_of.get(arm, no_nadirs)
         row["n_weighed"] = len(nadirs)
         if arm_means is not None and len(arm_means):
             day = float(arm_means.idxmin())
@@ -317,9 +322,9 @@ def tolerability_table(
         row["mean_individual_nadir_pct"] = float(nadirs.mean()) if len(nadirs) else float("nan")
         for t in thresholds:
             row[loss_column(t)] = int((nadirs <= -t + EPS).sum()) if len(nadirs) else np.nan
-        n_toxic = float(deaths.loc[arm, "toxic_deaths"])
+        n_toxic = float(death_of[arm]["toxic_deaths"])
         row["toxic_deaths"] = n_toxic
-        row["toxic_death_incidence"] = float(deaths.loc[arm, "toxic_death_incidence"])
+        row["toxic_death_incidence"] = float(death_of[arm]["toxic_death_incidence"])
         row["verdict"], row["rule"] = _verdict(
             float(row["group_mean_nadir_pct"]),  # type: ignore[arg-type]
             n_toxic,
