@@ -858,7 +858,7 @@ def delay_threshold(
         "threshold_mm3": None,
         "rule": "fold_baseline",
         "fold": fold,
-        "label": f"{fold:g} x baseline volume (the study sets no endpoint volume)",
+        "label": f"{fold:g} x baseline volume (the default: the study sets no endpoint volume)",
     }
 
 
