@@ -309,21 +309,18 @@ def endpoint_tests(
     def skipped(arm: str) -> str:
         return few.get(arm) or no_control
 
+    def f_test(test: str, fit: Any, degenerate: str) -> None:
+        """The row of an F test across the arms (one-way or Welch's ANOVA) on log volume."""
+        if not enough:
+            row(test, "", 0, note=common or "fewer than 2 arms with 2 or more mice")
+            return
+        f, df1, df2, p = fit(log_groups)
+        note = common or ("" if np.isfinite(f) else degenerate)
+        n = sum(g.size for g in log_groups)
+        row(test, "", n, statistic=f, df1=df1, df2=df2, p_value=p, note=note)
+
     # one-way ANOVA + Dunnett
-    if enough:
-        f, df1, df2, p = one_way_anova(log_groups)
-        row(
-            "anova",
-            "",
-            sum(g.size for g in log_groups),
-            statistic=f,
-            df1=df1,
-            df2=df2,
-            p_value=p,
-            note=common or ("" if np.isfinite(f) else "no variation within arms"),
-        )
-    else:
-        row("anova", "", 0, note=common or "fewer than 2 arms with 2 or more mice")
+    f_test("anova", one_way_anova, "no variation within arms")
     dunnett_result: dict[str, tuple[float, float, float, float]] = {}
     if control in used and used_treated:
         ts, dfs, ps, adjs = dunnett(logs[control], [logs[a] for a in used_treated])
@@ -339,20 +336,7 @@ def endpoint_tests(
         else:
             row("dunnett", arm, logs[arm].size, note=skipped(arm))
     # Welch's ANOVA
-    if enough:
-        f, df1, df2, p = welch_anova(log_groups)
-        row(
-            "welch_anova",
-            "",
-            sum(g.size for g in log_groups),
-            statistic=f,
-            df1=df1,
-            df2=df2,
-            p_value=p,
-            note=common or ("" if np.isfinite(f) else "an arm without variation"),
-        )
-    else:
-        row("welch_anova", "", 0, note=common or "fewer than 2 arms with 2 or more mice")
+    f_test("welch_anova", welch_anova, "an arm without variation")
     # Kruskal-Wallis + Dunn (Holm)
     if enough:
         h, df, p = kruskal_wallis(raw_groups)
