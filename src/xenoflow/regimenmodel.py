@@ -41,6 +41,11 @@ for a model linear in β (the delta method without a linearisation error); the b
 μ ± t_{n_mice − p}·SE. λ is treated as known, so the band does not include uncertainty in the
 half-life.
 
+Limitation: the kill is linear in the exposure, so regimens of equal total dose end with the
+same log-kill (k·ΣA/λ) and differ only in its timing; a threshold, saturation or dose-rate
+effect (such as the repair shoulder of :mod:`xenoflow.simulate`) is outside the model, and its
+predictions for a schedule far from those observed are extrapolations.
+
 Only the control and the arms with doses enter the fit: a treated arm without doses in the
 study file would be taken for an untreated tumour, so such arms are left out and named in the
 table's ``note``.

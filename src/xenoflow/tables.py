@@ -1643,7 +1643,9 @@ identify (exponential growth, no transit compartments, C(t) from the schedule). 
 (lme4's profiled deviance); fixed effects with SE and Wald 95 % CI with t quantiles on
 n_mice − p degrees of freedom (p fixed effects; normal quantiles undercover, 93 % on simulations);
 ``log_kill_per_unit_dose`` = k/λ is the eventual drop of ln V per unit of a dose; variance
-components without SE. Header only when no arm has doses.""",
+components without SE. The kill is linear in the exposure: regimens of equal total dose end with
+the same log-kill and differ only in its timing (no threshold, saturation or dose-rate effect).
+Header only when no arm has doses.""",
         columns=_columns(
             "parameter",
             "agent",
@@ -2038,7 +2040,7 @@ Dose-driven growth model of study **{{ snakemake.wildcards.study }}** (``regimen
 ``what_if.tsv``): observed mean ln volume per arm and day (dots, mice measured that day), the
 model's fitted mean per arm (solid line, 95 % band) and each ``what_if`` regimen's prediction
 (dashed line, 95 % band), on the geometric-mean volume scale (log axis); dose days are marked
-along the bottom. A note replaces the plot when no arm has doses.""",
+along the bottom (triangles, one row per curve). A note replaces the plot when no arm has doses.""",
     ),
     Figure(
         "power_curves",

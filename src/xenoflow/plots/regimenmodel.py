@@ -26,7 +26,7 @@ def what_if_figure(
     title: str,
 ) -> plt.Figure:
     """Observed arm means (dots), fitted curves (solid, band) and what-if predictions (dashed,
-    band) as geometric-mean volumes on a log axis; dose days as ticks along the bottom."""
+    band) as geometric-mean volumes on a log axis; dose days as triangles along the bottom, one row per curve."""
     fig, ax = plt.subplots(figsize=(8, 5))
     if what_if.empty:
         ax.text(0.5, 0.5, "no arm has doses: no dose-driven growth model", ha="center")
@@ -36,7 +36,7 @@ def what_if_figure(
     palette = arm_palette(arms, control)
     names = list(dict.fromkeys(what_if["name"]))
     extra = iter(WHAT_IF_COLOURS * (1 + len(names) // len(WHAT_IF_COLOURS)))
-    for name in names:
+    for row, name in enumerate(names):
         d = what_if[what_if["name"] == name].sort_values("day")
         observed = d["kind"].iloc[0] == "observed"
         colour = palette.get(name, "#333333") if observed else next(extra)
@@ -48,7 +48,7 @@ def what_if_figure(
         days = dose_days.get(name, [])
         ax.plot(
             days,
-            np.full(len(days), 0.02),
+            np.full(len(days), 0.02 + 0.035 * row),  # one row of dose marks per curve
             "^",
             color=colour,
             ms=6,
