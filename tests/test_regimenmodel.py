@@ -313,3 +313,17 @@ def test_no_doses_no_model(tmp_path):
     assert regimenmodel.fit(study, data[data["arm"] == "Control"]) is None
     assert regimenmodel.model_table(None, 0.05).empty
     assert regimenmodel.what_if_table(study, None, 0.05).empty
+
+
+def test_random_slope_dropped_when_not_identifiable():
+    """Two measurements per mouse: (1 + day | mouse) has as many random effects as
+    observations (lme4's check.nobs.vs.nRE), so the random start alone is fitted and the
+    table says so."""
+    data = simulate(np.random.default_rng(6))
+    data = data[(data["arm"] != "Split") & data["day"].isin([0.0, 28.0])]
+    fit = regimenmodel.fit(sim_study(), data)
+    assert fit is not None and fit.structure == "intercept"
+    table = regimenmodel.model_table(fit, 0.05)
+    assert set(table["random_effects"]) == {"(1 | mouse)"}
+    assert "(1 + day | mouse) not identifiable" in table["note"].iloc[0]
+    assert "sd_growth_rate" not in set(table["parameter"])
