@@ -561,8 +561,9 @@ def design_sentences(
     )
     out = [sentence]
     missing = sample_size[sample_size["n_exact"].isna() & sample_size["tgi_pct"].isna()]
-    for _, r in missing.iterrows():
-        out.append(f"Not computed for {r['endpoint']}: {r['note']}.")
+    if len(missing):
+        why = [f"{r['endpoint']} ({r['note']})" for _, r in missing.iterrows()]
+        out.append(f"Not computed: {'; '.join(why)}.")  # one sentence for what is missing
     return out
 
 
