@@ -153,7 +153,8 @@ def exclusions(
             rows.append((str(arm), str(mouse), "all", reason))
         elif float(g.loc[g["day"] == first, "volume_mm3"].iloc[0]) == 0:
             rows += [
-                (str(arm), str(mouse), b, "TV0 = 0: RTV undefined") for b in ("tgi", "combpdx")
+                (str(arm), str(mouse), b, f"TV0 = 0: RTV undefined ({why})")
+                for b, why in (("tgi", "TGI on RTV only"), ("combpdx", "all CombPDX rows"))
             ]
     prepared = prepare(measurements, arms)
     chosen = default_day(prepared) if day is None else float(day)
@@ -273,12 +274,15 @@ def tgi_values(tv: pd.DataFrame, day: float, tgi_on: TgiOn) -> list[Array]:
     """Per arm (control, A, B, AB) the ΔTV or RTV of the mice measured on ``day``."""
     on_day = tv[(tv["day"] == day) & tv[tgi_on].notna()]
     groups = [on_day.loc[on_day["role"] == r, tgi_on].to_numpy(float) for r in range(4)]
-    empty = [ROLES[r] for r, g in enumerate(groups) if g.size == 0]
-    if empty:
-        raise InputError(
-            f"invivoSyn TGI synergy: no {', '.join(empty)} mouse measured on day {day:g}"
-        )
+    _require_all(tv, groups, f"with {tgi_on} on day {day:g} (TGI synergy)")
     return groups
+
+
+def _require_all(tv: pd.DataFrame, groups: Sequence[Array], what: str) -> None:
+    arm = tv.groupby("role")["arm"].first()
+    empty = [f"{arm[r]} ({ROLES[r]})" for r, g in enumerate(groups) if g.size == 0]
+    if empty:
+        raise InputError(f"invivoSyn synergy: no mouse of arm {', '.join(empty)} {what}")
 
 
 def tgi_synergy(means: Array, method: str) -> tuple[Array, Array]:
@@ -346,11 +350,7 @@ def auc_rows(tv: pd.DataFrame, day: float, horizon: float, boot: Boot) -> list[d
     """AUC-based Bliss/HSA/RA rows (``AUC_synergy``): CI and SS with bootstrap CI and p."""
     rates = auc_rates(tv, day)
     groups = [rates.loc[rates["role"] == r, "k"].to_numpy(float) for r in range(4)]
-    empty = [ROLES[r] for r, g in enumerate(groups) if g.size == 0]
-    if empty:
-        raise InputError(
-            f"invivoSyn AUC synergy: no {', '.join(empty)} mouse with 2 volumes by day {day:g}"
-        )
+    _require_all(tv, groups, f"with 2 volumes by day {day:g} (AUC synergy)")
     point = np.array([g.mean() for g in groups])
     reps = resampled_means(groups, boot)
     rows = []
