@@ -5,7 +5,8 @@ Golden values (``R_GOLDEN``) come from base R 4.2.2 implementing the invivoSyn f
 ``R/synergy.R`` TGI_synergy/bs_AUC_synergy/CombPDX_CI/bs_global_CI; the package itself is not
 installed). Call: ``Rscript golden.R data/public/invivosyn_crownbio/SW837.csv
 'Vehicle|Rabusertib|Irinotecan|Irinotecan + Rabusertib' 24`` (and CR1197.csv
-``'Vehicle|Cetuximab|Palbociclib|Palbociclib+Cetuximab' 57``) with golden.R::
+``'Vehicle|Cetuximab|Palbociclib|Palbociclib+Cetuximab' 57``; the AUC lines of CR1197 with
+all data from the same call with 82, of SNU-81.csv with 35) with golden.R::
 
     args <- commandArgs(TRUE); f <- args[1]; arms <- strsplit(args[2], "|", fixed = TRUE)[[1]]
     sel <- as.numeric(args[3])                      # study day
@@ -240,15 +241,25 @@ R_AUC = {
     ("SW837", "bliss"): (0.671616978660758, 15.015709049584),
     ("SW837", "hsa"): (0.600446608349062, 20.4355929026109),
     ("SW837", "ra"): (0.516570086398776, 28.7402858765002),
-    ("CR1197", "bliss"): (0.626008472942831, 8.12841865422605),
-    ("CR1197", "hsa"): (0.293225365154648, 32.7947202934255),
-    ("CR1197", "ra"): (0.127444197029894, 93.1531741495866),
+    ("CR1197", "bliss"): (0.430264867743281, 8.71906572857966),
+    ("CR1197", "hsa"): (0.169476527842275, 32.268233452432),
+    ("CR1197", "ra"): (0.0540797291810625, 115.173578670765),
+    ("SNU-81", "bliss"): (0.430985267916707, 7.25777493407933),
+    ("SNU-81", "hsa"): (0.675675858971958, 2.63865909828186),
+    ("SNU-81", "ra"): (0.156662875667385, 29.5922192249531),
+}
+R_AUC_TO_DAY_57 = {  # CR1197 with auc_day = 57 (the R call with 57)
+    "bliss": (0.626008472942831, 8.12841865422605),
+    "hsa": (0.293225365154648, 32.7947202934255),
+    "ra": (0.127444197029894, 93.1531741495866),
 }
 R_RATES = {
     ("SW837", "Vehicle", "1"): 0.0631812468214644,
     ("SW837", "Irinotecan + Rabusertib", "22"): 0.0253768037790368,
-    # mouse 29 regressed to volume 0 on days 71 and 75 (after day 57: not in this window)
-    ("CR1197", "Palbociclib+Cetuximab", "29"): 0.0027946829464951,
+    # mouse 29 regressed to volume 0 on days 71 and 75: log(0 + 1) = 0 enters the AUC
+    ("CR1197", "Palbociclib+Cetuximab", "29"): -0.0601783707127438,
+    ("SNU-81", "Vehicle", "1"): 0.171335801541443,
+    ("SNU-81", "Irinotecan + Rabusertib", "22"): -0.0160921820353825,
 }
 R_DAILY = {
     # (study, day, method): (log CI, SE, p)
@@ -283,7 +294,8 @@ R_GLOBAL = {
     ("CR1197", "hsa"): 0.612033005374228,
     ("CR1197", "ra"): -0.0409274204591491,
 }
-STUDIES = {"SW837": SW837_ARMS, "CR1197": CR1197_ARMS}
+SNU81_ARMS = ["Vehicle", "Rabusertib", "Irinotecan", "Irinotecan + Rabusertib"]
+STUDIES = {"SW837": SW837_ARMS, "CR1197": CR1197_ARMS, "SNU-81": SNU81_ARMS}
 
 
 @pytest.fixture(scope="module")
@@ -306,7 +318,9 @@ def test_default_day_is_last_day_with_all_four_arms(
 ) -> None:
     # SW837: every arm to day 24; CR1197: vehicle ends at day 57 (treated arms go on)
     assert set(real_results[("SW837", "delta_tv")].query("basis == 'tgi'")["day"]) == {24.0}
-    assert set(real_results[("CR1197", "delta_tv")].query("basis == 'auc'")["day"]) == {57.0}
+    cr1197 = real_results[("CR1197", "delta_tv")]
+    assert set(cr1197.query("basis == 'tgi'")["day"]) == {57.0}
+    assert cr1197.query("statistic.str.startswith('global')")["day"].tolist() == [57.0] * 3
 
 
 def test_tgi_matches_r(real_results: dict[tuple[str, str], pd.DataFrame]) -> None:
@@ -323,12 +337,64 @@ def test_tgi_matches_r(real_results: dict[tuple[str, str], pd.DataFrame]) -> Non
 def test_auc_rates_and_synergy_match_r(real_results: dict[tuple[str, str], pd.DataFrame]) -> None:
     for (study, arm, mouse), k in R_RATES.items():
         tv = iv.prepare(_read(study), STUDIES[study])
-        rates = iv.auc_rates(tv, iv.default_day(tv)).set_index(["arm", "mouse_id"])["k"]
+        rates = iv.auc_rates(tv, float(tv["day"].max())).set_index(["arm", "mouse_id"])["k"]
         assert rates[(arm, mouse)] == pytest.approx(k, rel=1e-10)
     for (study, method), (ci, ss) in R_AUC.items():
         result = real_results[(study, "delta_tv")]
         assert _rows(result, "auc", "s_combo").loc[method, "score"] == pytest.approx(ci, rel=1e-10)
         assert _rows(result, "auc", "100 *").loc[method, "score"] == pytest.approx(ss, rel=1e-10)
+    # AUC uses every measurement by default (CR1197: to day 82, after the vehicle arm ended)
+    assert set(real_results[("CR1197", "delta_tv")].query("basis == 'auc'")["day"]) == {82.0}
+
+
+def test_auc_to_a_chosen_day_matches_r() -> None:
+    result = iv.invivosyn_synergy(_read("CR1197"), CR1197_ARMS, seed=1, n_boot=50, auc_day=57)
+    assert set(result.query("basis == 'auc'")["day"]) == {57.0}
+    for method, (ci, ss) in R_AUC_TO_DAY_57.items():
+        assert _rows(result, "auc", "s_combo").loc[method, "score"] == pytest.approx(ci, rel=1e-10)
+        assert _rows(result, "auc", "100 *").loc[method, "score"] == pytest.approx(ss, rel=1e-10)
+    tv = iv.prepare(_read("CR1197"), CR1197_ARMS)
+    rates = iv.auc_rates(tv, 57.0).set_index(["arm", "mouse_id"])["k"]
+    # R call with 57: mouse 29 before its regression to 0
+    assert rates[("Palbociclib+Cetuximab", "29")] == pytest.approx(0.0027946829464951, rel=1e-10)
+
+
+def test_auc_bliss_against_invivosyn_readme_example(
+    real_results: dict[tuple[str, str], pd.DataFrame],
+) -> None:
+    # invivoSyn README "example 3" (man/figures/README-example-3.png):
+    # AUC_synergy(get_mAUCr(SNU_81)), Bliss, t = 21, 1000 resamples, set.seed(123456).
+    # Read off the figure: CI point ≈ 0.43, SS ≈ 7, bootstrap p = 0.021, 95 % percentile
+    # interval ≈ (0.20, 0.97) for CI and ≈ (0, 29.9) for SS (pixel positions against the ticks
+    # of the 5100-px copy "Test AUC synergy plot by Bliss.png").
+    # Re-running those formulas on the package's own data/SNU_81.rda with boot 1.3.28 and
+    # set.seed(123456) (base R: the get_AUC and bs_AUC_synergy formulas as in golden.R, then
+    # boot(auc, stat, strata = auc$Group, R = 1000); boot.ci(type = "perc")) gives
+    # point (0.430985267917, 7.25777493408), p = 0.013 for both, CI (0.205864, 0.873932),
+    # SS (0.679699, 29.3059), bootstrap SD 0.179226 and 7.9158: the point estimates match the
+    # figure, the bootstrap ones differ from it by Monte Carlo error (the figure's run is not
+    # reproducible). numpy draws differ from R's, so the bootstrap numbers are compared with
+    # Monte Carlo tolerances (over seeds 0-7 our p ranged 0.009-0.021).
+    auc = real_results[("SNU-81", "delta_tv")].query("basis == 'auc' and method == 'bliss'")
+    ci, ss = auc.iloc[0], auc.iloc[1]
+    assert ci["score"] == pytest.approx(0.43, abs=0.005) and ss["score"] == pytest.approx(
+        7.26, abs=0.01
+    )
+    assert 0.005 <= ci["p_value"] <= 0.03 and ss["p_value"] == ci["p_value"]
+    assert ci["ci_low"] == pytest.approx(0.206, abs=0.03) and ci["ci_high"] == pytest.approx(
+        0.90, abs=0.1
+    )
+    assert ss["ci_low"] == pytest.approx(0.5, abs=0.6) and ss["ci_high"] == pytest.approx(
+        29.5, abs=3.0
+    )
+    groups = [
+        r["k"].to_numpy(float)
+        for _, r in iv.auc_rates(iv.prepare(_read("SNU-81"), SNU81_ARMS), 35.0).groupby("role")
+    ]
+    reps = iv.resampled_means(groups, iv.Boot(n_boot=4000, seed=3))
+    boot_ci, boot_ss = iv.auc_synergy(reps, "bliss", 21.0)
+    assert np.std(boot_ci, ddof=1) == pytest.approx(0.179226, rel=0.15)
+    assert np.std(boot_ss, ddof=1) == pytest.approx(7.9158, rel=0.15)
 
 
 def test_combpdx_daily_matches_r(real_results: dict[tuple[str, str], pd.DataFrame]) -> None:
@@ -384,6 +450,15 @@ def test_bootstrap_is_seeded() -> None:
     boot_rows = first["p_method"].str.startswith("stratified bootstrap")
     assert not np.allclose(first.loc[boot_rows, "ci_low"], other.loc[boot_rows, "ci_low"])
     pd.testing.assert_series_equal(first["score"], other["score"])
+
+
+def test_row_order_of_the_input_does_not_matter() -> None:
+    data = _read("SW837")
+    shuffled = data.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        iv.invivosyn_synergy(data, SW837_ARMS, seed=2, n_boot=200),
+        iv.invivosyn_synergy(shuffled, SW837_ARMS, seed=2, n_boot=200),
+    )
 
 
 def test_bootstrap_interval_covers_point_estimate(

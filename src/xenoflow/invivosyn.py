@@ -25,8 +25,9 @@ TGI synergy (``TGI_synergy`` on ``getTGI``), day d (default: last day all four a
     100·(TGI_AB − TGI_exp) (%), "combination index" = log(TGI_AB / TGI_exp); > 0 = synergy.
     p(synergy) = 1 − P*(TGI*_AB > TGI*_exp) over bootstrap resamples.
 
-AUC synergy (``get_AUC``, ``bs_AUC_synergy``), mice measured up to day d
-    Per mouse with ≥ 2 measurements, k = 2·[∫y dt − y_first·span]/span², trapezoid rule,
+AUC synergy (``get_AUC``, ``bs_AUC_synergy``), measurements up to ``auc_day``
+    By default every measurement (invivoSyn ``get_mAUCr(sel_day = NA)``: a per-mouse rate uses
+    the whole curve, so treated mice followed after the vehicle arm ended count in full). Per mouse with ≥ 2 measurements, k = 2·[∫y dt − y_first·span]/span², trapezoid rule,
     span = t_last − t_first (the exponential growth rate when y is linear in t). With k̄_g the
     arm mean, s_g = exp((k̄_g − k̄_control)·t), t = ``auc_horizon`` (invivoSyn default 21 days).
     Expected s_AB: Bliss s_A·s_B, HSA min(s_A, s_B), RA (1 − s_A) + (1 − s_B) — as *coded* in
@@ -140,14 +141,16 @@ def _four_arms(measurements: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
 
 
 def exclusions(
-    measurements: pd.DataFrame, arms: Sequence[str], day: float | None = None
+    measurements: pd.DataFrame, arms: Sequence[str], auc_day: float | None = None
 ) -> pd.DataFrame:
-    """Mice left out of a basis, with the reason (nothing is dropped silently)."""
+    """Mice left out of a basis, with the reason (nothing is dropped silently).
+
+    ``auc_day`` as in :func:`invivosyn_synergy` (None: every measurement counts).
+    """
     tv = _four_arms(measurements, arms)
     first = float(tv["day"].min())
     rows: list[tuple[str, str, str, str]] = []
-    mice = tv.groupby(["arm", "mouse_id"], sort=True)
-    for (arm, mouse), g in mice:
+    for (arm, mouse), g in tv.groupby(["arm", "mouse_id"], sort=True):
         if not (g["day"] == first).any():
             reason = f"no volume on the first day {first:g} (no TV0; invivoSyn expand_tv)"
             rows.append((str(arm), str(mouse), "all", reason))
@@ -157,10 +160,11 @@ def exclusions(
                 for b, why in (("tgi", "TGI on RTV only"), ("combpdx", "all CombPDX rows"))
             ]
     prepared = prepare(measurements, arms)
-    chosen = default_day(prepared) if day is None else float(day)
-    counts = prepared[prepared["day"] <= chosen].groupby(["arm", "mouse_id"]).size()
+    last = np.inf if auc_day is None else float(auc_day)
+    counts = prepared[prepared["day"] <= last].groupby(["arm", "mouse_id"]).size()
+    upto = "" if auc_day is None else f" up to day {last:g}"
     rows += [
-        (str(a), str(m), "auc", f"fewer than 2 volumes up to day {chosen:g} (no AUC rate)")
+        (str(a), str(m), "auc", f"fewer than 2 volumes{upto} (no AUC rate)")
         for (a, m), n in counts.items()
         if n < 2
     ]
@@ -414,8 +418,12 @@ def global_ci(daily_means: Array, method: str) -> Array:
         return np.nanmean(log_combination_index(daily_means, method), axis=-1)
 
 
-def global_rows(groups: Sequence[Array], day: float, boot: Boot) -> list[dict[str, object]]:
+def global_rows(
+    groups: Sequence[Array], days: Array, day: float, boot: Boot
+) -> list[dict[str, object]]:
     """CombPDX global combination index rows (``global_CI_synergy``), bootstrap CI and p."""
+    if len(days) == 0:  # no day after the first with an RTV in all four arms: nothing to average
+        return []
     with _quiet():
         point = np.stack([np.nanmean(g, axis=0) for g in groups], axis=-1)  # (n_days, 4)
     reps = resampled_means(groups, boot)  # (n_boot, n_days, 4)
@@ -445,12 +453,14 @@ def invivosyn_synergy(
     ci: float = 0.95,
     tgi_on: TgiOn = "delta_tv",
     auc_horizon: float = 21.0,
+    auc_day: float | None = None,
 ) -> pd.DataFrame:
     """invivoSyn / CombPDX synergy of one combination design, one row per metric (``COLUMNS``).
 
     ``arms`` = (control, drug A, drug B, combination); ``day`` in study days (default: the last
     day all four arms are measured). Rows, in order: basis ``tgi`` (score and log CI per
-    method), ``auc`` (CI and SS per method), ``combpdx`` day-specific (each day in (first day,
+    method) on ``day``; ``auc`` (CI and SS per method) from the measurements up to ``auc_day``
+    (default: all; row day = the last day used); ``combpdx`` day-specific (each day in (first day,
     day], per method), ``combpdx`` global (``day`` = the chosen day). Seeded: same inputs →
     same numbers.
     """
@@ -458,13 +468,14 @@ def invivosyn_synergy(
     chosen = default_day(tv) if day is None else float(day)
     if chosen <= float(tv["day"].min()):
         raise InputError(f"invivoSyn synergy: day {chosen:g} is not after the first day")
+    auc_last = float(tv.loc[tv["day"] <= (np.inf if auc_day is None else auc_day), "day"].max())
     boot = Boot(n_boot=n_boot, seed=seed, ci=ci)
     groups, days = rtv_wide(tv, chosen)
     parts: list[Callable[[], list[dict[str, object]]]] = [
         lambda: tgi_rows(tv, chosen, tgi_on, boot),
-        lambda: auc_rows(tv, chosen, auc_horizon, boot),
+        lambda: auc_rows(tv, auc_last, auc_horizon, boot),
         lambda: daily_rows(groups, days, ci),
-        lambda: global_rows(groups, chosen, boot),
+        lambda: global_rows(groups, days, chosen, boot),
     ]
     rows = [row for part in parts for row in part()]
     return pd.DataFrame(rows, columns=COLUMNS).astype({"day": float})
