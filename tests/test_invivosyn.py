@@ -486,6 +486,43 @@ def test_bootstrap_se_close_to_delta_method_se() -> None:
             assert 0.75 < boot_se / delta_se < 1.1, (day, method, boot_se, delta_se)
 
 
+# R boot 1.3.28, 20000 resamples, set.seed(1), on the package's data objects (SW837.rda,
+# SNU_81.rda = read_tv + expand_tv output); the statistics are the invivoSyn formulas above:
+#   day <- tv[tv$Day == 25, ]   # SW837, study day 24
+#   ra <- function(d, idx) { d <- d[idx, ]; m <- tapply(d$DeltaTV, d$Group, mean)
+#     t <- 1 - m[-1] / m[1]; 100 * (t[3] - t[1] - t[2]) }
+#   b <- boot(day, ra, strata = factor(day$Group), R = 20000)
+#   1 - mean(b$t > 0); quantile(b$t, c(.025, .975))                      # TGI RA
+#   w <- reshape(tv[, c("Group", "Mouse", "Day", "RTV")], idvar = c("Group", "Mouse"),
+#                timevar = "Day", direction = "wide")
+#   gci <- function(d, idx) { d <- d[idx, ]
+#     m <- sapply(grep("^RTV", names(d)), function(j) tapply(d[[j]], d$Group, mean))[, -1]
+#     mean(log(m[2, ]) + log(m[3, ]) - log(m[1, ]) - log(m[4, ])) }
+#   g <- boot(w, gci, strata = factor(w$Group), R = 20000)
+#   mean(g$t <= 0); quantile(g$t, c(.025, .975))                         # global Bliss
+#   (SNU-81: auc and stat as in the README comparison, s[4] / prod(s[2:3]))
+#   a <- boot(auc, stat, strata = auc$Group, R = 20000)
+#   mean(a$t > 1); quantile(a$t, c(.025, .975))                          # AUC Bliss CI
+# Monte Carlo SD of a p near 0.02 with 20000 resamples is ~0.001, of a percentile ~1-2 %.
+R_BOOT_20000 = {
+    # (study, basis, method, statistic prefix): (p, 2.5 % quantile, 97.5 % quantile)
+    ("SW837", "tgi", "ra", "TGI_combo"): (0.26255, -26.603, 93.877),
+    ("SW837", "combpdx", "bliss", "global"): (0.02435, 0.0011859, 0.65577),
+    ("SNU-81", "auc", "bliss", "s_combo"): (0.01355, 0.20257, 0.90957),
+}
+
+
+def test_bootstrap_agrees_with_r_boot_at_20000_resamples() -> None:
+    for (study, basis, method, prefix), (p, low, high) in R_BOOT_20000.items():
+        result = iv.invivosyn_synergy(_read(study), STUDIES[study], seed=1, n_boot=20000)
+        row = _rows(result, basis, prefix).loc[method]
+        # 3 Monte Carlo SDs of the difference of two independent 20000-resample estimates
+        assert row["p_value"] == pytest.approx(p, abs=3 * math.sqrt(2 * p * (1 - p) / 20000))
+        width = high - low
+        assert row["ci_low"] == pytest.approx(low, abs=0.03 * width)
+        assert row["ci_high"] == pytest.approx(high, abs=0.03 * width)
+
+
 def test_p_synergy_agrees_with_bootstrap_interval(
     real_results: dict[tuple[str, str], pd.DataFrame],
 ) -> None:
