@@ -27,9 +27,9 @@ TGI synergy (``TGI_synergy`` on ``getTGI``), day d (default: last day all four a
 
 AUC synergy (``get_AUC``, ``bs_AUC_synergy``), measurements up to ``auc_day``
     By default every measurement (invivoSyn ``get_mAUCr(sel_day = NA)``: a per-mouse rate uses
-    the whole curve, so treated mice followed after the vehicle arm ended count in full). Per mouse with ≥ 2 measurements, k = 2·[∫y dt − y_first·span]/span², trapezoid rule,
-    span = t_last − t_first (the exponential growth rate when y is linear in t). With k̄_g the
-    arm mean, s_g = exp((k̄_g − k̄_control)·t), t = ``auc_horizon`` (invivoSyn default 21 days).
+    the whole curve, so treated mice followed after the vehicle arm ended count in full). Per
+    mouse with ≥ 2 measurements, k = 2·[∫y dt − y_first·span]/span², trapezoid rule, span =
+    t_last − t_first (the exponential growth rate when y is linear in t). With k̄_g the arm mean, s_g = exp((k̄_g − k̄_control)·t), t = ``auc_horizon`` (invivoSyn default 21 days).
     Expected s_AB: Bliss s_A·s_B, HSA min(s_A, s_B), RA (1 − s_A) + (1 − s_B) — as *coded* in
     invivoSyn (its vignette states s_A + s_B − 1; the code's sum(1 − s_i) is kept so the numbers
     match the package). CI = s_AB/s_exp (< 1 = synergy), SS = 100·(s_exp − s_AB) (> 0 =
@@ -55,9 +55,14 @@ Bootstrap (``boot::boot(strata = Group)`` in invivoSyn)
     Stratified over mice: each arm resampled with replacement to its own size, arms drawn in
     the order control, A, B, AB from ``numpy.random.default_rng(seed)`` (a fresh generator per
     basis, so one basis's numbers do not depend on which others ran); a whole mouse is
-    resampled, so its days stay together. Percentile intervals by ``numpy.nanquantile``
-    (linear, R type 7; R's ``boot.ci`` interpolates order statistics slightly differently, and
-    its random draws differ anyway). Resamples where a statistic is undefined are ignored.
+    resampled, so its days stay together. Percentile intervals by ``numpy.quantile`` over the
+    resamples where the statistic is defined (linear, R type 7; R's ``boot.ci`` interpolates
+    order statistics slightly differently, and its random draws differ anyway).
+
+Checks (``tests/test_invivosyn.py``): hand-computed cases; every deterministic number against
+base-R implementations of the invivoSyn formulas on the CrownBio studies (1e-10); preparation
+against the package's own ``data/SW837.rda``; bootstrap p and percentile bounds against R
+``boot`` at 20000 resamples; the invivoSyn README's AUC example (SNU-81).
 """
 
 from __future__ import annotations
