@@ -29,7 +29,8 @@ AUC synergy (``get_AUC``, ``bs_AUC_synergy``), measurements up to ``auc_day``
     By default every measurement (invivoSyn ``get_mAUCr(sel_day = NA)``: a per-mouse rate uses
     the whole curve, so treated mice followed after the vehicle arm ended count in full). Per
     mouse with ≥ 2 measurements, k = 2·[∫y dt − y_first·span]/span², trapezoid rule, span =
-    t_last − t_first (the exponential growth rate when y is linear in t). With k̄_g the arm mean, s_g = exp((k̄_g − k̄_control)·t), t = ``auc_horizon`` (invivoSyn default 21 days).
+    t_last − t_first (the exponential growth rate when y is linear in t). With k̄_g the arm mean,
+    s_g = exp((k̄_g − k̄_control)·t), t = ``auc_horizon`` (invivoSyn default 21 days).
     Expected s_AB: Bliss s_A·s_B, HSA min(s_A, s_B), RA (1 − s_A) + (1 − s_B) — as *coded* in
     invivoSyn (its vignette states s_A + s_B − 1; the code's sum(1 − s_i) is kept so the numbers
     match the package). CI = s_AB/s_exp (< 1 = synergy), SS = 100·(s_exp − s_AB) (> 0 =
