@@ -369,7 +369,7 @@ def index_page(
         study = studies.get(str(r["study_id"]))
         rows.append(
             {
-                "cells": [c.render(r) for c in present],
+                "cells": [(c.render(r), "text" if c.kind == "text" else "") for c in present],
                 "synthetic": bool(study and study.synthetic),
                 "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
             }
@@ -381,7 +381,7 @@ def index_page(
         _environment()
         .get_template("index.html.j2")
         .render(
-            header=[c.label for c in present],
+            header=[(c.label, "text" if c.kind == "text" else "") for c in present],
             rows=rows,
             studies=[
                 {"id": sid, "title": s.title, "synthetic": s.synthetic, "report": sid in reports}
