@@ -415,7 +415,7 @@ def test_figures_are_drawn_from_the_stage(tmp_path):
     tables = analyse(tmp_path / "tol.yaml")
     out = stages.run_tolerability(study, tables)
     drawn = figures.tolerability(study, out)
-    assert set(drawn) == {"body_weight_figure", "therapeutic_window"}
+    assert set(drawn) == {"body_weight_figure", "therapeutic_window", "what_if_figure"}
     # two panels of data (mean ± SEM, every mouse) and the n strip
     axes = drawn["body_weight_figure"].axes
     assert len(axes[0].lines) > 0 and len(axes[1].lines) == len(BODY_WEIGHTS) + 3

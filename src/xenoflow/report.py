@@ -207,6 +207,7 @@ OPTIONAL_TABLES = (
     "tolerability",
     "regimen",
     "regimen_comparison",
+    "regimen_model",
 )
 #: The figures of a study report, in order.
 STUDY_FIGURES = (
@@ -217,6 +218,7 @@ STUDY_FIGURES = (
     "km",
     "body_weight_figure",
     "therapeutic_window",
+    "what_if_figure",
     "power_curves",
 )
 

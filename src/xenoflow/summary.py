@@ -577,6 +577,60 @@ def _count(n: object, thing: str) -> str:
     return f"{words.get(k, str(k))} {thing}{'' if k == 1 else 's'}"
 
 
+def _model_day(curves: pd.DataFrame, efficacy: pd.DataFrame | None) -> float:
+    """The day the what-if sentences speak of: the efficacy reference day when the model's
+    curves have it, else the last observed day."""
+    ref = _reference_rows(efficacy) if efficacy is not None and len(efficacy) else None
+    if ref is not None and len(ref) and (curves["day"] == float(ref["day"].iloc[0])).any():
+        return float(ref["day"].iloc[0])
+    return float(curves.loc[curves["n_observed"] > 0, "day"].max())
+
+
+def regimen_model_sentences(tables: Tables) -> list[str]:
+    """The dose-driven growth model (``regimen_model``): growth rate and each agent's log-kill
+    per unit dose, and each ``what_if`` regimen's predicted geometric-mean volume on the
+    reference day (:func:`_model_day`) against the fitted arms of its agent (``what_if``)."""
+    params = records(tables.get("regimen_model", pd.DataFrame()))
+    if not params:
+        return []
+    g = next(p for p in params if p["parameter"] == "growth_rate")
+    kills = [
+        f"a log-kill of {fmt(p['estimate'])} ln mm³ per {_unit(p['dose_unit'])} of "
+        f"{p['agent']} ({fmt_ci(p['ci_low'], p['ci_high'])}; exposure half-life "
+        f"{fmt(p['effective_half_life_days'])} d)"
+        for p in params
+        if p["parameter"] == "log_kill_per_unit_dose"
+    ]
+    out = [
+        f"A growth model driven by the schedule (exponential growth minus a log-kill "
+        f"proportional to the decaying dose, {int(g['n_mice'])} mice of "
+        f"{str(g['arms']).replace(';', ', ')}) estimates a growth rate of "
+        f"{fmt(g['estimate'])} per day ({fmt_ci(g['ci_low'], g['ci_high'])}) and "
+        + " and ".join(kills)
+        + "."
+    ]
+    curves = tables.get("what_if", pd.DataFrame())
+    if curves.empty or not (curves["kind"] == "what_if").any():
+        return out
+    last = _model_day(curves, tables.get("efficacy"))
+    at = records(curves[curves["day"] == last])
+    fitted = {r["name"]: r for r in at if r["kind"] == "observed"}
+    for w in (r for r in at if r["kind"] == "what_if"):
+        same = [
+            f"{fmt(math.exp(r['pred_mean_log_volume']))} mm³ fitted for {name}"
+            for name, r in fitted.items()
+            if r.get("agent") == w["agent"]
+        ]
+        out.append(
+            f"Predicted for {w['name']} ({w['schedule']}; not given): geometric-mean volume "
+            f"{fmt(math.exp(w['pred_mean_log_volume']))} mm³ on day {last:g} "
+            f"({fmt_ci(math.exp(w['ci_low']), math.exp(w['ci_high']))} mm³)"
+            + (", vs " + ", ".join(same) if same else "")
+            + " (a model prediction for a regimen that was not given, not an observation)."
+        )
+    return out
+
+
 def _dose_text(arm: str, r: Mapping[str, Any]) -> str:
     """'CLR 131 x2: two doses of CLR 131 (total 204.7 µCi; cumulated activity 2,368 µCi·d) on
     days 0, 7' — doses as the study file gives them, cumulated activity to 4 digits."""
@@ -689,6 +743,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
                 f"({fmt_ci(d.get('ed50_ci_low'), d.get('ed50_ci_high'))})"
             )
         out.append(text + ".")
+    out += regimen_model_sentences(tables)
     if any("radiopharmaceutical" in str(_get(r, "note") or "") for r in regimen.values()):
         out.append(
             "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "
