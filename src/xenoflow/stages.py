@@ -11,6 +11,9 @@ run_tolerability  measurements, survival_per_mouse, growth      body_weight*, to
                   and survival tests, efficacy
 run_power         measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
                   survival                                      with ``design``)
+run_synergy       measurements                                  synergy, synergy_model, synergy_
+                                                                diagnostics, exclusions_synergy (a
+                                                                study file with ``combinations``)
 run_summary       every table above                             summary_md/html, study_xlsx/pzfx
 run_report        every table, the figures (PNG), provenance    study_report (report.html)
 ================  ============================================  ====================================
@@ -221,6 +224,26 @@ def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     )
 
 
+def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+    """Combination synergy from SynergyLMM's exponential mixed model
+    (:func:`xenoflow.synergy.analyse`), for a study file with ``combinations``."""
+    from . import synergy  # scipy.optimize: imported only by the jobs that need it
+
+    result = synergy.analyse(tables["measurements"], study)
+    # The one place where synergy rows of every basis meet: the mixed model's (lmm) here;
+    # invivoSyn's tgi / auc / combpdx rows are concatenated to this list.
+    bases = [result["synergy"]]
+    return Outputs(
+        {
+            "synergy_model": result["synergy_model"],
+            "synergy": pd.concat(bases, ignore_index=True)[registry.columns("synergy")],
+            "synergy_diagnostics": result["synergy_diagnostics"],
+            "exclusions_synergy": result["exclusions_synergy"],
+        },
+        facts={"results": result["results"]},
+    )
+
+
 #: The tables of one study, in the order of the workbook's sheets (the design tables follow
 #: when the study has them).
 STUDY_TABLES = [
@@ -229,6 +252,7 @@ STUDY_TABLES = [
     for t in registry.of_stage(stage, "table")
 ]
 DESIGN_TABLES = [t.name for t in registry.of_stage("power", "table")]
+SYNERGY_TABLES = [t.name for t in registry.of_stage("synergy", "table")]
 
 
 def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, str | bytes]:
@@ -236,7 +260,7 @@ def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, s
     study = with_arms(study, tables["measurements"])
     title, sections = summary.study_summary(study, tables)
     sheets = {name: tables[name] for name in STUDY_TABLES}
-    sheets.update({name: tables[name] for name in DESIGN_TABLES if name in tables})
+    sheets.update({name: tables[name] for name in SYNERGY_TABLES + DESIGN_TABLES if name in tables})
     return {
         "summary_md": summary.to_markdown(title, sections),
         "summary_html": summary.to_html(title, sections),
@@ -268,7 +292,8 @@ def analyse_study(
     encoded: dict[str, io.Encoded] | None = None,
 ) -> Mapping[str, pd.DataFrame]:
     """Every table of a study from its read measurement file, the stages chained in memory
-    (the power stage too when the study has a ``design``):
+    (the power stage too when the study has a ``design``, the synergy stage when it has
+    ``combinations``):
     each stage gets the tables as the next rule would read them from disk
     (:class:`xenoflow.io.Decoded`: a table is decoded from its text when first used).
     ``encoded``, when given, receives each table's text (:func:`xenoflow.io.encode`), so
@@ -282,6 +307,8 @@ def analyse_study(
         lambda: run_survival(study, tables, recorded),
         lambda: run_tolerability(study, tables),
     ]
+    if study.combinations:
+        runs.append(lambda: run_synergy(study, tables))
     if study.design is not None:
         runs.append(lambda: run_power(study, tables))
     for run in runs:

@@ -436,6 +436,71 @@ def headline_day(follow_up_days: Iterable[float], reference_day: float) -> float
     return reference_day if reference_day in days else days[0]
 
 
+#: synergy rows of SynergyLMM's test (``xenoflow.synergy.P_Z``) and their reference models
+SYNERGY_Z = "Wald z"
+SYNERGY_METHODS = {"bliss": "Bliss", "hsa": "HSA", "ra": "response additivity"}
+
+
+def _synergy_verdict(row: Mapping[str, Any], alpha: float) -> str:
+    p, score = _get(row, "p_value"), _get(row, "score")
+    if p is None or score is None:
+        return "not estimable"
+    if p < alpha:
+        return "synergistic" if score > 0 else "antagonistic"
+    return "not significantly different from additive"
+
+
+def _score_text(row: Mapping[str, Any], alpha: float) -> str:
+    power = _get(row, "power")
+    power_text = "" if power is None else f", post-hoc power {100 * power:.0f} %"
+    return (
+        f"synergy score {fmt(row['score'])} ({fmt_ci(row['ci_low'], row['ci_high'])}), "
+        f"{fmt_p(row['p_value'])}{power_text}: {_synergy_verdict(row, alpha)}"
+    )
+
+
+def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) -> list[str]:
+    """One paragraph per combination from ``synergy_model.tsv`` and the whole-study rows
+    (last day) of ``synergy.tsv``: the combination's growth rate against the rate expected
+    under Bliss independence, and the Bliss, HSA and RA synergy scores with p (z test)."""
+    alpha = float(study.settings["alpha"])
+    out = []
+    for combo, arms in model.groupby("combination", sort=False):
+        rate = {str(r["role"]): r for r in records(arms)}
+        rows = synergy[(synergy["combination"] == combo) & (synergy["basis"] == "lmm")]
+        last = rows[rows["day"] == rows["day"].max()]
+        by_method = {
+            str(r["method"]): r
+            for r in records(last)
+            if r["method"] == "ra" or str(r["p_method"]).startswith(SYNERGY_Z)
+        }
+        agents = [rate[k] for k in ("drug_a", "drug_b", "drug_c") if k in rate]
+        expected = sum(float(a["growth_rate"]) for a in agents) - (len(agents) - 1) * float(
+            rate["control"]["growth_rate"]
+        )
+        best = min(agents, key=lambda a: float(a["growth_rate"]))
+        unit = "per √day" if rate["control"]["time_transform"] == "sqrt" else "per day"
+        text = (
+            f"The {combo} combination grew at {fmt(rate['combination']['growth_rate'])} {unit} "
+            f"(ln relative volume, mixed model to day {fmt(last['day'].iloc[0])}) against "
+            f"{fmt(expected)} expected under Bliss independence"
+        )
+        parts = []
+        if "bliss" in by_method:
+            parts.append(f"Bliss {_score_text(by_method['bliss'], alpha)}")
+        if "hsa" in by_method:
+            parts.append(
+                f"HSA (against {best['arm']}, {fmt(best['growth_rate'])} {unit}) "
+                f"{_score_text(by_method['hsa'], alpha)}"
+            )
+        if "ra" in by_method:
+            parts.append(f"response additivity {_score_text(by_method['ra'], alpha)}")
+        sims = study.synergy.power_simulations
+        note = f" Post-hoc power from {sims} simulations of the fitted model." if sims else ""
+        out.append(text + ": " + "; ".join(parts) + "." + note)
+    return out
+
+
 def design_sentences(
     study: Study, sample_size: pd.DataFrame, reference_day: float | None = None
 ) -> list[str]:
@@ -667,6 +732,14 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     regimens = regimen_sentences(study, tables)
     if regimens:
         sections.insert(2, Section("Regimens and tolerability", regimens))
+    if "synergy" in tables and "synergy_model" in tables:
+        sections.insert(
+            2,
+            Section(
+                "Combination synergy",
+                synergy_sentences(study, tables["synergy_model"], tables["synergy"]),
+            ),
+        )
     if "sample_size" in tables:
         power = Section("Design of a next study (this study as the pilot)")
         eff = tables["efficacy"]
@@ -706,6 +779,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
         if tests is not None and "reference" in tests
         else {}
     )
+    synergy = _synergy_columns(tables.get("synergy"))
     for arm in study.treated_arms:
         row: dict[str, object] = {
             "study_id": study.study_id,
@@ -734,6 +808,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
             for key in ("rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high"):
                 row[key] = _get(g, key)
             row["rate_diff_p"] = _get(g, "p_value")
+        row.update(synergy.get(arm, {}))
         t0 = pairs.get((arm, study.control))
         if t0 is not None:
             for key in (
@@ -749,6 +824,24 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 row[key] = _get(t0, key)
         rows.append(row)
     return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
+
+
+def _synergy_columns(synergy: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+    """Combination arm -> the whole-study (last day) Bliss and HSA synergy scores and z-test
+    p-values of the mixed model (``synergy.tsv``, basis lmm)."""
+    if synergy is None or synergy.empty:
+        return {}
+    rows = synergy[
+        (synergy["basis"] == "lmm") & synergy["p_method"].astype(str).str.startswith(SYNERGY_Z)
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    for combo, part in rows.groupby("combination", sort=False):
+        last = part[part["day"] == part["day"].max()]
+        for r in records(last):
+            if r["method"] in ("bliss", "hsa"):
+                out.setdefault(str(combo), {})[f"synergy_{r['method']}_score"] = r["score"]
+                out[str(combo)][f"synergy_{r['method']}_p"] = r["p_value"]
+    return out
 
 
 def _first_rows(df: pd.DataFrame, keys: list[str]) -> dict[Any, dict[str, Any]]:

@@ -93,7 +93,8 @@ def survival_inputs(wildcards):
 
 def study_stages(study):
     """The stages of a study, in order (each has one rule of the same name); a study file
-    with a `design:` block also gets the power stage (workflow/rules/power.smk)."""
+    with a `design:` block also gets the power stage (workflow/rules/power.smk), one with
+    `combinations:` the synergy stage (workflow/rules/synergy.smk)."""
     return batch.study_stages(STUDIES[study])
 
 
