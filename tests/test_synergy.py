@@ -52,7 +52,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from xenoflow import config, ingest, lme, stages, summary, synergy
+from xenoflow import config, ingest, lme, power, stages, summary, synergy
 from xenoflow import tables as registry
 from xenoflow.errors import ConfigError
 
@@ -380,3 +380,47 @@ def test_synergy_keys_are_read():
         config.Combination("Palbociclib+Cetuximab", ("Cetuximab", "Palbociclib")),
     )
     assert study.synergy == config.SynergySettings()
+
+
+# pwr <- function(beta, cc, tt, sd_ranef, sigma, n, alpha = 0.05) {
+#   K <- length(beta); Tn <- length(tt)
+#   Vi <- sigma^2 * diag(Tn) + sd_ranef^2 * tt %*% t(tt)
+#   XtVX <- matrix(0, K, K)
+#   for (k in 1:K) for (i in 1:n) {
+#     X <- matrix(0, Tn, K); X[, k] <- tt; XtVX <- XtVX + t(X) %*% solve(Vi) %*% X }
+#   lam <- drop(sum(cc * beta)^2 / (t(cc) %*% solve(XtVX) %*% cc))
+#   nu <- K * n * Tn - K * n - K + 1
+#   1 - pf(qf(1 - alpha, 1, nu), 1, nu, ncp = lam) }
+# beta <- c(0.05894202425, 0.05773619526, 0.02339908629, 0.003747124675)  # SW837 fit
+# pwr(beta, c(1, -1, -1, 1), c(7, 14, 21, 25), 0.01088419298, 0.2178416374, n)  # and HSA
+@pytest.mark.parametrize(
+    ("n", "bliss", "hsa"),
+    [
+        (3, 0.2386999265, 0.4677693669),
+        (5, 0.3710242057, 0.6901550896),
+        (10, 0.642812568, 0.9387450417),
+    ],
+)
+def test_synergy_contrast_power_equals_exemplary_data_f_test(n, bliss, hsa):
+    beta = np.array(DESIGNS["SW837 none"][2]["beta"])
+    times = np.array([7.0, 14.0, 21.0, 25.0])
+    for c, expected in ((np.array([1.0, -1, -1, 1]), bliss), (np.array([0.0, 0, -1, 1]), hsa)):
+        got = power.synergy_power(n, float(c @ beta), c, times, 0.01088419298, 0.2178416374, 0.05)
+        assert got == pytest.approx(expected, rel=1e-7)
+
+
+def test_power_stage_adds_synergy_endpoints():
+    study = dataclasses.replace(_study("SW837"), design=config.Design(simulations=0))
+    tables = stages.analyse_study(study, ingest.read_source(study))
+    pw, ss = tables["power"], tables["sample_size"]
+    syn = pw[pw["endpoint"].isin(["synergy_bliss", "synergy_hsa"])]
+    assert set(syn["endpoint"]) == {"synergy_bliss", "synergy_hsa"}
+    by_design = syn.groupby(["endpoint", "follow_up_days"])["power"]
+    assert by_design.apply(lambda p: p.is_monotonic_increasing).all()  # rows in n order
+    model = tables["synergy_model"]
+    bliss = model["growth_rate"].to_numpy() @ np.array([1.0, -1, -1, 1])
+    np.testing.assert_allclose(syn.loc[syn["endpoint"] == "synergy_bliss", "effect"], bliss)
+    needed = ss[ss["endpoint"].isin(["synergy_bliss", "synergy_hsa"])]
+    assert len(needed) == 2 and needed["n_exact"].notna().all()
+    text = str(stages.run_summary(study, tables)["summary_md"])
+    assert "To detect this study's Irinotecan + Rabusertib synergy contrasts" in text

@@ -501,6 +501,29 @@ def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) 
     return out
 
 
+SYNERGY_ENDPOINTS = {"synergy_bliss": "Bliss", "synergy_hsa": "HSA"}
+
+
+def synergy_design_sentences(rows: pd.DataFrame, day: float) -> list[str]:
+    """Mice per arm a next combination study needs to detect this study's Bliss and HSA
+    synergy contrasts on the headline ``day`` (``sample_size.tsv``, synergy endpoints)."""
+    at = rows[rows["follow_up_days"] == day]
+    out = []
+    for method, part in at.groupby("method", sort=False):
+        combo = str(method).rsplit(": ", 1)[-1]
+        parts = [
+            f"{_n_text(r)} for {SYNERGY_ENDPOINTS[str(r['endpoint'])]} "
+            f"(contrast {fmt(r['effect'])} per day)"
+            for r in records(part)
+        ]
+        out.append(
+            f"To detect this study's {combo} synergy contrasts on day {day:g} with the same "
+            f"power, a combination study needs {' and '.join(parts)} (four arms; noncentral F "
+            "on exemplary data, as SynergyLMM PwrSampleSize)."
+        )
+    return out
+
+
 def design_sentences(
     study: Study, sample_size: pd.DataFrame, reference_day: float | None = None
 ) -> list[str]:
@@ -508,6 +531,8 @@ def design_sentences(
     at the design's middle-most effect (50 % when listed) on the :func:`headline_day`, from
     ``sample_size.tsv`` (``n_needed``)."""
     rows = sample_size[sample_size["method"].fillna("") != ""]  # not the note-only rows
+    synergy = rows[rows["endpoint"].isin(SYNERGY_ENDPOINTS)]
+    rows = rows[~rows["endpoint"].isin(SYNERGY_ENDPOINTS)]
     # survival: times to the endpoint simulated from the growth model when the pilot has
     # them (no exponential-time assumption), else Schoenfeld's formula
     method = rows["method"].fillna("")
@@ -535,8 +560,8 @@ def design_sentences(
         f"{float(first['alpha']):g}), a two-arm study needs {text}, given this study's "
         "variability (power.tsv, sample_size.tsv)."
     )
-    out = [sentence]
-    missing = sample_size[sample_size["n_exact"].isna() & sample_size["tgi_pct"].isna()]
+    out = [sentence, *synergy_design_sentences(synergy, day)]
+    missing = sample_size[sample_size["method"].fillna("") == ""]
     for _, r in missing.iterrows():
         out.append(f"Not computed for {r['endpoint']}: {r['note']}.")
     return out
