@@ -334,6 +334,8 @@ def test_stage_tables_summary_and_cross_study_row():
     text = str(stages.run_summary(study, tables)["summary_md"])
     assert "The Irinotecan + Rabusertib combination grew at 0.00375 per day" in text
     assert "expected under Bliss independence: Bliss synergy score 1.76" in text
+    # combination index exp(est * t) with R's Bliss contrast and t = 24 - (-1) days
+    assert f"combination index {np.exp(-0.01844613263 * 25):.3g}" in text
     row = summary.cross_study_rows(study, tables).set_index("arm")
     assert row.loc["Irinotecan + Rabusertib", "synergy_hsa_p"] == pytest.approx(
         0.009866938656, rel=1e-3

@@ -450,13 +450,20 @@ def _synergy_verdict(row: Mapping[str, Any], alpha: float) -> str:
     return "not significantly different from additive"
 
 
-def _score_text(row: Mapping[str, Any], alpha: float) -> str:
+def _score_text(row: Mapping[str, Any], alpha: float, index: float | None = None) -> str:
     power = _get(row, "power")
     power_text = "" if power is None else f", post-hoc power {100 * power:.0f} %"
+    index_text = "" if index is None else f", combination index {fmt(index)}"
     return (
         f"synergy score {fmt(row['score'])} ({fmt_ci(row['ci_low'], row['ci_high'])}), "
-        f"{fmt_p(row['p_value'])}{power_text}: {_synergy_verdict(row, alpha)}"
+        f"{fmt_p(row['p_value'])}{power_text}{index_text}: {_synergy_verdict(row, alpha)}"
     )
+
+
+def _model_time(arm: Mapping[str, Any]) -> float:
+    """The model time of the last day fitted (days since time_start, or its square root)."""
+    elapsed = float(arm["time_end"]) - float(arm["time_start"])
+    return math.sqrt(elapsed) if arm["time_transform"] == "sqrt" else elapsed
 
 
 def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) -> list[str]:
@@ -485,13 +492,17 @@ def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) 
             f"(ln relative volume, mixed model to day {fmt(last['day'].iloc[0])}) against "
             f"{fmt(expected)} expected under Bliss independence"
         )
+        # SynergyLMM's combination index exp(est·t) at the last day (< 1: synergy)
+        combo_rate, t_end = float(rate["combination"]["growth_rate"]), _model_time(rate["control"])
+        bliss_ci = math.exp((combo_rate - expected) * t_end)
+        hsa_ci = math.exp((combo_rate - float(best["growth_rate"])) * t_end)
         parts = []
         if "bliss" in by_method:
-            parts.append(f"Bliss {_score_text(by_method['bliss'], alpha)}")
+            parts.append(f"Bliss {_score_text(by_method['bliss'], alpha, bliss_ci)}")
         if "hsa" in by_method:
             parts.append(
                 f"HSA (against {best['arm']}, {fmt(best['growth_rate'])} {unit}) "
-                f"{_score_text(by_method['hsa'], alpha)}"
+                f"{_score_text(by_method['hsa'], alpha, hsa_ci)}"
             )
         if "ra" in by_method:
             parts.append(f"response additivity {_score_text(by_method['ra'], alpha)}")
