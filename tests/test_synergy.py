@@ -245,7 +245,9 @@ def test_time_resolved_rows_refit_the_data_up_to_each_day():
     # se 0.01503221818, p_z 0.2091277332; HSA est -0.03497601212, se 0.0109375453,
     # p_z 0.001384833701 (HSA agent Irinotecan, chosen on the whole-study fit)
     study = _study("SW837")
-    result = synergy.analyse_combination(_measurements("SW837"), study, study.combinations[0])
+    design = synergy.prepare(_measurements("SW837"), study, study.combinations[0])
+    result = synergy.analyse_combination(design, study)
+    assert result is not None
     rows = pd.DataFrame(result.scores)
     assert sorted(rows["day"].unique()) == [6.0, 13.0, 20.0, 24.0]
     day13 = rows[(rows["day"] == 13.0) & (rows["p_method"] == synergy.P_Z)].set_index("method")
@@ -426,3 +428,41 @@ def test_power_stage_adds_synergy_endpoints():
     assert len(needed) == 2 and needed["n_exact"].notna().all()
     text = str(stages.run_summary(study, tables)["summary_md"])
     assert "To detect this study's Irinotecan + Rabusertib synergy contrasts" in text
+
+
+def test_synergy_figures_draw_the_tables_and_are_deterministic(tmp_path):
+    from xenoflow import figures
+    from xenoflow.plots.style import save_figure
+
+    study = _study("SW837")
+    out = stages.run_synergy(study, {"measurements": _measurements("SW837")})
+    drawn = figures.synergy(study, out)
+    fit_ax, score_ax = drawn["synergy_figure"].axes[:2]
+    model = out.tables["synergy_model"]
+    # one fitted line per arm, through the origin with the arm's growth rate
+    lines = [ln for ln in fit_ax.get_lines() if ln.get_label() in set(model["arm"])]
+    slopes = [np.polyfit(*ln.get_data(), 1)[0] for ln in lines]
+    np.testing.assert_allclose(slopes, model["growth_rate"], rtol=1e-9)
+    # one score series per method, one point per day
+    assert len(score_ax.containers) == 3
+    stems = []
+    for run in ("a", "b"):
+        again = figures.synergy(study, out) if run == "b" else drawn
+        for name, fig in again.items():
+            save_figure(fig, tmp_path / f"{run}_{name}", ("svg",))
+        stems.append([(tmp_path / f"{run}_{n}.svg").read_bytes() for n in sorted(again)])
+    assert stems[0] == stems[1]
+
+
+def test_a_combination_whose_arm_loses_every_mouse_is_named_not_fitted():
+    # LS-1034: no vehicle mouse has more than 4 measurements
+    study = _study("LS-1034", min_observations=5)
+    measurements = _measurements("LS-1034")
+    out = synergy.analyse(measurements, study)
+    assert out["synergy"].empty and out["synergy_model"].empty
+    assert out["exclusions_synergy"]["reason"].str.contains("min_observations").any()
+    text = summary.synergy_sentences(study, out["synergy_model"], out["synergy"])
+    assert text == [
+        "The Irinotecan+Rabusertib combination could not be fitted: an arm of its design has "
+        "no mouse left after the synergy preprocessing (exclusions_synergy.tsv says why)."
+    ]

@@ -509,6 +509,13 @@ def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) 
         sims = study.synergy.power_simulations
         note = f" Post-hoc power from {sims} simulations of the fitted model." if sims else ""
         out.append(text + ": " + "; ".join(parts) + "." + note)
+    fitted = set(model["combination"])
+    for c in study.combinations:
+        if c.arm not in fitted:
+            out.append(
+                f"The {c.arm} combination could not be fitted: an arm of its design has no "
+                "mouse left after the synergy preprocessing (exclusions_synergy.tsv says why)."
+            )
     return out
 
 

@@ -49,7 +49,7 @@ from scipy import stats
 
 from . import growth, lme
 from .config import Combination, Study, SynergySettings
-from .io import exclusions_frame
+from .io import empty_table, exclusions_frame
 
 STAGE = "synergy"
 #: draws of the coefficients for response additivity (SynergyLMM's default ``nsim``)
@@ -367,15 +367,21 @@ def diagnostics(design: Design, fit: lme.LmeFit, cfg: SynergySettings) -> pd.Dat
     )
 
 
-def analyse_combination(
-    measurements: pd.DataFrame, study: Study, combination: Combination
-) -> Result:
+def fittable(design: Design) -> bool:
+    """Every arm of the design keeps at least one mouse (else the model has no rate for it)."""
+    return set(design.arms) <= set(design.data["arm"])
+
+
+def analyse_combination(design: Design, study: Study) -> Result | None:
+    """One prepared combination's model, scores, power and diagnostics; None when an arm has
+    no mouse left after the preprocessing (the mice are in the design's exclusions)."""
     cfg = study.synergy
     alpha = float(study.settings["alpha"])
     seed = int(study.settings["seed"])
-    design = prepare(measurements, study, combination)
+    if not fittable(design):
+        return None
     fit = fit_design(design.data, design.arms, cfg)
-    k = len(combination.components)
+    k = len(design.combination.components)
     hsa_agent = int(np.argmin(fit.beta[1 : k + 1]))
     return Result(
         design=design,
@@ -445,15 +451,22 @@ def synergy_table(result: Result) -> pd.DataFrame:
 
 def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
     """Every combination of the study: the tables ``synergy_model``, ``synergy``,
-    ``synergy_diagnostics``, ``exclusions_synergy`` and the results (figure facts)."""
+    ``synergy_diagnostics``, ``exclusions_synergy`` and the results (figure facts). A
+    combination with an arm left without mice has no rows (its mice are in the exclusions;
+    the summary says it could not be fitted)."""
     alpha = float(study.settings["alpha"])
-    results = [analyse_combination(measurements, study, c) for c in study.combinations]
+    designs = [prepare(measurements, study, c) for c in study.combinations]
+    results = [r for r in (analyse_combination(d, study) for d in designs) if r is not None]
+
+    def table(name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(frames, ignore_index=True) if frames else empty_table(name)
+
     return {
         "results": results,
-        "synergy_model": pd.concat(
-            [model_table(r, study.synergy, alpha) for r in results], ignore_index=True
+        "synergy_model": table(
+            "synergy_model", [model_table(r, study.synergy, alpha) for r in results]
         ),
-        "synergy": pd.concat([synergy_table(r) for r in results], ignore_index=True),
-        "synergy_diagnostics": pd.concat([r.diagnostics for r in results], ignore_index=True),
-        "exclusions_synergy": pd.concat([r.design.exclusions for r in results], ignore_index=True),
+        "synergy": table("synergy", [synergy_table(r) for r in results]),
+        "synergy_diagnostics": table("synergy_diagnostics", [r.diagnostics for r in results]),
+        "exclusions_synergy": table("exclusions_synergy", [d.exclusions for d in designs]),
     }
