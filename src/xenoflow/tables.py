@@ -1667,7 +1667,12 @@ growth-rate effect: the time to the volume endpoint scales with 1/k), exponentia
 pilot's control median (``control_median_days``) and all mice followed from the start day to the
 follow-up day (``expected_events``), by Schoenfeld 1981 and Freedman 1982. ``power_simulated``: share of seeded simulated studies that reject
 (``design.simulations``; growth rate: simulated from the fitted mixed model, survival:
-exponential times and the log-rank test), with its Monte-Carlo SE.""",
+exponential times and the log-rank test), with its Monte-Carlo SE. ``synergy_bliss``,
+``synergy_hsa`` (study files with ``combinations``): the Bliss and HSA contrasts of the synergy
+model (``synergy_model.tsv``; ``effect`` = the pilot's contrast, per unit model time) in a next
+four-arm study with n mice per arm measured on the pilot's days after time_start
+(``schedule_days``), noncentral F on exemplary data with nlme's df (Helms 1992, nlmeU ``Pwr``
+as SynergyLMM ``PwrSampleSize``); ``sd`` = SD of the contrast for one mouse per arm.""",
         columns=_columns(
             "endpoint",
             DESIGN_METHOD,
@@ -1699,8 +1704,8 @@ follow-up day (methods as in ``power.tsv``): ``n_per_arm`` = the smallest n of t
 whose analytic power reaches the target (empty: none does), ``n_exact`` = the real-valued
 solution (R ``power.t.test(power = ...)$n`` for the log-volume endpoint), ``n_needed`` = it
 rounded up, and for survival the number of events needed. A row with only a ``note`` names an
-endpoint the pilot cannot serve (no survival endpoint, no mixed model) or that is not
-implemented (synergy).""",
+endpoint the pilot cannot serve (no survival endpoint, no mixed model, no combinations for
+the synergy endpoints, or a synergy model with a variance function).""",
         columns=_columns(
             "endpoint",
             DESIGN_METHOD,
