@@ -466,3 +466,24 @@ def test_a_combination_whose_arm_loses_every_mouse_is_named_not_fitted():
         "The Irinotecan+Rabusertib combination could not be fitted: an arm of its design has "
         "no mouse left after the synergy preprocessing (exclusions_synergy.tsv says why)."
     ]
+
+
+def test_three_drug_combination():
+    """SynergyLMM's three-drug Bliss contrast b5 - b2 - b3 - b4 + 2 b1 and HSA against the
+    smallest single-agent rate, on SW837 with a third agent made from Rabusertib's mice."""
+    m = _measurements("SW837")
+    third = m[m["arm"] == "Rabusertib"].assign(
+        arm="Third", volume_mm3=lambda d: d["volume_mm3"] ** 0.97
+    )
+    data = pd.concat([m, third], ignore_index=True)
+    base = _study("SW837")
+    combo = config.Combination("Irinotecan + Rabusertib", ("Rabusertib", "Irinotecan", "Third"))
+    study = dataclasses.replace(base, arms=(*base.arms, config.Arm("Third")), combinations=(combo,))
+    out = synergy.analyse(data, study)
+    model = out["synergy_model"]
+    assert list(model["role"]) == ["control", "drug_a", "drug_b", "drug_c", "combination"]
+    b = model["growth_rate"].to_numpy()
+    result = out["results"][0]
+    c = synergy.contrasts(result.fit, 3, result.hsa_agent)
+    assert c["bliss"] @ b == pytest.approx(b[4] - b[1] - b[2] - b[3] + 2 * b[0])
+    assert c["hsa"] @ b == pytest.approx(b[4] - min(b[1:4]))
