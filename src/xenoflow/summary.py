@@ -579,7 +579,9 @@ def design_sentences(
         "variability (power.tsv, sample_size.tsv)."
     )
     out = [sentence, *synergy_design_sentences(synergy, day)]
-    missing = sample_size[sample_size["method"].fillna("") == ""]
+    missing = sample_size[
+        (sample_size["method"].fillna("") == "") & sample_size["tgi_pct"].isna()
+    ]  # the note-only rows about a whole endpoint
     for _, r in missing.iterrows():
         out.append(f"Not computed for {r['endpoint']}: {r['note']}.")
     return out
