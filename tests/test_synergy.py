@@ -255,6 +255,10 @@ def test_time_resolved_rows_refit_the_data_up_to_each_day():
     assert day13.loc["bliss", "p_value"] == pytest.approx(0.2091277332, rel=1e-3)
     assert day13.loc["hsa", "score"] == pytest.approx(0.03497601212 / 0.0109375453, rel=1e-4)
     assert day13.loc["hsa", "p_value"] == pytest.approx(0.001384833701, rel=1e-3)
+    # one measurement per mouse: m6 <- update(fit(sw), data = sw[sw$day <= 6, ]);
+    # -sum(cc * fixef(m6)) / sqrt(t(cc) %*% vcov(m6) %*% cc) = 0.5751240675 (Bliss)
+    day6 = rows[(rows["day"] == 6.0) & (rows["p_method"] == synergy.P_Z)].set_index("method")
+    assert day6.loc["bliss", "score"] == pytest.approx(0.5751240675, rel=1e-5)
     # combination index exp(est * t) at t = day - time_start = 14
     assert day13.loc["bliss", "combination_index"] == pytest.approx(
         np.exp(-0.01887997834 * 14), rel=1e-5
