@@ -88,12 +88,46 @@ def _exclusion(arm: str, mouse_id: str, day: float | None, reason: str) -> dict[
     }
 
 
+def _baseline_mice(
+    rows: pd.DataFrame, start: float, tag: str
+) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """The mice with a positive volume at ``start`` (RTV defined), and an exclusion for each
+    other mouse."""
+    at_start = rows[rows["day"] == start].groupby(["arm", "mouse_id"], sort=False)["volume_mm3"]
+    v0 = at_start.first()
+    keep: list[tuple[str, str]] = []
+    out: list[dict[str, Any]] = []
+    for arm, mouse in rows[["arm", "mouse_id"]].drop_duplicates().itertuples(index=False):
+        v = float(v0.get((arm, mouse), np.nan))
+        if np.isfinite(v) and v > 0:
+            keep.append((arm, mouse))
+            continue
+        what = "no volume" if not np.isfinite(v) else "volume 0"
+        reason = f"{what} at synergy time_start (day {start:g}): no relative tumour volume"
+        out.append(_exclusion(arm, mouse, None, tag + reason))
+    return keep, out
+
+
+def _few_observations(
+    logs: pd.DataFrame, minimum: int, tag: str
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Rows of mice with fewer than ``minimum`` measurements, and an exclusion per mouse."""
+    n_obs = logs.groupby("mouse", sort=False)["day"].size()
+    out = []
+    for mouse, n in n_obs[n_obs < minimum].items():
+        first = logs[logs["mouse"] == mouse].iloc[0]
+        reason = f"{n} measurement(s), fewer than synergy min_observations ({minimum})"
+        out.append(_exclusion(first["arm"], first["mouse_id"], None, tag + reason))
+    return logs["mouse"].map(n_obs).to_numpy() < minimum, out
+
+
 def prepare(
     measurements: pd.DataFrame,
     study: Study,
     combination: Combination,
 ) -> Design:
-    """SynergyLMM's preprocessing of one combination's arms (module docstring)."""
+    """SynergyLMM's preprocessing of one combination's arms (module docstring), in its order:
+    time_start, mice without a baseline volume, zero volumes, time_end, min_observations."""
     cfg = study.synergy
     arms = (study.control, *combination.components, combination.arm)
     rows = measurements[measurements["arm"].astype(str).isin(arms)].copy()
@@ -101,54 +135,24 @@ def prepare(
     rows["mouse_id"] = rows["mouse_id"].astype(str)
     start = float(rows["day"].min()) if cfg.time_start is None else cfg.time_start
     tag = f"combination {combination.arm}: "
-    out: list[dict[str, Any]] = []
     early = rows["day"] < start
-    out += [
+    out = [
         _exclusion(r.arm, r.mouse_id, r.day, tag + f"before synergy time_start (day {start:g})")
         for r in rows[early].itertuples()
     ]
     rows = rows[~early]
-    at_start = rows[(rows["day"] == start)].set_index(["arm", "mouse_id"])["volume_mm3"]
-    keep = []
-    for (arm, mouse), _ in rows.groupby(["arm", "mouse_id"], sort=False):
-        v0 = at_start.get((arm, mouse), np.nan)
-        if isinstance(v0, pd.Series):
-            v0 = v0.iloc[0]
-        if not np.isfinite(v0) or v0 <= 0:
-            what = "no volume" if not np.isfinite(v0) else "volume 0"
-            out.append(
-                _exclusion(
-                    arm,
-                    mouse,
-                    None,
-                    tag + f"{what} at synergy time_start (day "
-                    f"{start:g}): no relative tumour volume",
-                )
-            )
-        else:
-            keep.append((arm, mouse))
+    keep, no_baseline = _baseline_mice(rows, start, tag)
+    out += no_baseline
     kept = pd.MultiIndex.from_frame(rows[["arm", "mouse_id"]]).isin(keep)
     logs, excluded = growth.log_volumes(rows[kept], study.settings)
     excluded = excluded.assign(stage=STAGE, reason=tag + excluded["reason"])
     if cfg.time_end is not None:
         late = logs["day"] > cfg.time_end
-        out += [
-            _exclusion(
-                r.arm, r.mouse_id, r.day, tag + f"after synergy time_end (day {cfg.time_end:g})"
-            )
-            for r in logs[late].itertuples()
-        ]
+        reason = tag + f"after synergy time_end (day {cfg.time_end:g})"
+        out += [_exclusion(r.arm, r.mouse_id, r.day, reason) for r in logs[late].itertuples()]
         logs = logs[~late]
-    n_obs = logs.groupby("mouse", sort=False)["day"].size()
-    for mouse, n in n_obs[n_obs < cfg.min_observations].items():
-        first = logs[logs["mouse"] == mouse].iloc[0]
-        reason = f"{n} measurement(s), fewer than synergy min_observations"
-        out.append(
-            _exclusion(
-                first["arm"], first["mouse_id"], None, tag + f"{reason} ({cfg.min_observations})"
-            )
-        )
-    few = logs["mouse"].map(n_obs).to_numpy() < cfg.min_observations
+    few, too_few = _few_observations(logs, cfg.min_observations, tag)
+    out += too_few
     logs = logs[~few]
     log0 = logs[logs["day"] == start].set_index("mouse")["log_volume"]
     logs = logs.assign(log_rtv=logs["log_volume"].to_numpy() - log0.loc[logs["mouse"]].to_numpy())
@@ -159,13 +163,12 @@ def prepare(
         ["_a", "mouse_id", "day"], kind="stable"
     )
     cols = ["arm", "mouse_id", "day", "time", "log_rtv", "mouse"]
-    exclusions = pd.concat([exclusions_frame(out), excluded], ignore_index=True)
     return Design(
         combination=combination,
         arms=arms,
         data=logs.loc[logs["day"] != start, cols].reset_index(drop=True),
         time_start=start,
-        exclusions=exclusions,
+        exclusions=pd.concat([exclusions_frame(out), excluded], ignore_index=True),
         baseline=logs.loc[logs["day"] == start, cols].reset_index(drop=True),
     )
 
