@@ -18,6 +18,7 @@ include: "workflow/rules/efficacy.smk"
 include: "workflow/rules/survival.smk"
 include: "workflow/rules/tolerability.smk"
 include: "workflow/rules/power.smk"
+include: "workflow/rules/synergy.smk"
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/report.smk"
 

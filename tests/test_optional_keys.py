@@ -61,6 +61,28 @@ def _survival(folder: Path, names: tuple[str, str, str, str]) -> str:
     return "survival.csv"
 
 
+def _four_arms(folder: Path) -> str:
+    """The fixture's two arms and two more made from them: a combination design (vehicle,
+    Drug, Drug B, Combo)."""
+    rows = _rows()
+    drug = rows[rows["arm"] == "Drug"]
+    slower = drug.assign(volume_mm3=lambda d: [f"{float(v) ** 0.95:.1f}" for v in d["volume_mm3"]])
+    return _csv(
+        pd.concat(
+            [
+                rows,
+                slower.assign(arm="Drug B"),
+                drug.assign(
+                    arm="Combo",
+                    volume_mm3=drug["volume_mm3"].map(lambda v: f"{float(v) ** 0.9:.1f}"),
+                ),
+            ],
+            ignore_index=True,
+        ),
+        folder,
+    )
+
+
 def _panel(folder: Path) -> str:
     rows = _rows()
     both = pd.concat([rows.assign(model="M1"), rows.assign(model="M2")], ignore_index=True)
@@ -104,6 +126,19 @@ EXAMPLES: dict[str, Example] = {
     "survival_data": (None, None),  # set by the writer below (the file name)
     "survival_columns": (
         {"arm": "Group", "mouse_id": "Animal", "time_days": "Days", "event": "Died"},
+        None,
+    ),
+    # arms set by _write_study
+    "combinations": ([{"arm": "Combo", "components": ["Drug", "Drug B"]}], _four_arms),
+    "synergy": (
+        {
+            "time_start": 3,
+            "time_end": 17,
+            "min_observations": 2,
+            "time_transform": "sqrt",
+            "variance": ["by_arm"],
+            "power_simulations": 5,
+        },
         None,
     ),
     "design": ({"tgi_pct": [50], "n_per_arm": [4, 8], "simulations": 100}, None),
@@ -153,6 +188,8 @@ def _write_study(folder: Path, key: str | None) -> Path:
         if key == "survival_columns":
             study["survival_data"] = _survival(folder, ("Group", "Animal", "Days", "Died"))
         study[key] = value
+        if key == "combinations":
+            study["arms"] = ["Vehicle", "Drug", "Drug B", "Combo"]
         if key in ("agents", "what_if"):
             study["arms"] = [
                 "Vehicle",
@@ -188,6 +225,8 @@ def test_a_study_runs_to_its_summary_with_or_without_each_optional_key(key, tmp_
         assert all("tumour ulcerated" in t for t in texts)
     if key == "design":
         assert "Design of a next study" in texts[0]
+    if key == "combinations":
+        assert "The Combo combination grew at" in texts[0]
     if key == "title":
         assert texts[0].startswith("# A study")
     if key == "what_if":

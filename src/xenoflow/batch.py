@@ -37,6 +37,8 @@ from .errors import XenoflowError
 STUDY_STAGES = ("ingest", "growth", "efficacy", "survival", "tolerability", "summary", "report")
 #: The stages a study file with a ``design:`` block adds.
 DESIGN_STAGES = ("power",)
+#: The stage a study file with ``combinations:`` adds.
+SYNERGY_STAGES = ("synergy",)
 FAILED_DIR = ".xenoflow/failed"
 PARTIAL_RUN_MARK = ".xenoflow/partial_run"
 
@@ -72,7 +74,11 @@ def failed_studies(results: str | Path, study_ids: Iterable[str]) -> pd.DataFram
 
 def study_stages(study: Study) -> tuple[str, ...]:
     """The stages of a (non-panel) study, in order."""
-    return STUDY_STAGES + (DESIGN_STAGES if study.design is not None else ())
+    return (
+        STUDY_STAGES
+        + (SYNERGY_STAGES if study.combinations else ())
+        + (DESIGN_STAGES if study.design is not None else ())
+    )
 
 
 def study_table_paths(results: str | Path, study: Study) -> dict[str, Path]:

@@ -189,6 +189,87 @@ def _design(path: Path, raw: dict[str, Any] | None, panel: bool) -> Design | Non
     return Design(**{k: v for k, v in given.items() if v is not None})
 
 
+#: ``synergy: variance`` entries -> what they add to the model's variance function
+VARIANCE_TERMS = ("by_mouse", "by_arm", "by_day", "power_of_time")
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A study file's ``combinations`` entry: the combination arm and its single-agent arms
+    (the control is the study's control)."""
+
+    arm: str
+    components: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SynergySettings:
+    """A study file's ``synergy`` block (SynergyLMM ``lmmModel`` semantics, study schema).
+    ``time_start`` None: the first day of the combination's arms."""
+
+    time_start: float | None = None
+    time_end: float | None = None
+    min_observations: int = 1
+    time_transform: str = "none"
+    variance: tuple[str, ...] = ()
+    power_simulations: int = 1000
+
+
+def _combinations(
+    path: Path, raw: list[dict[str, Any]], names: list[str], control: str
+) -> tuple[Combination, ...]:
+    if raw and not names:
+        raise ConfigError(
+            f"{path.name}: key 'combinations': needs the study's `arms` listed (a panel, "
+            "split_by, has none); expected arms naming the control, the single agents and "
+            "the combination"
+        )
+    out: list[Combination] = []
+    for i, entry in enumerate(raw, start=1):
+        key = f"combinations/{i - 1}"
+        arms = [entry["arm"], *entry["components"]]
+        missing = [a for a in arms if names and a not in names]
+        if missing:
+            raise ConfigError(
+                f"{path.name}: key '{key}': arm '{missing[0]}' is not an arm of the study; "
+                f"expected one of {', '.join(names)}"
+            )
+        if control in arms:
+            raise ConfigError(
+                f"{path.name}: key '{key}': '{control}' is the study's control, which every "
+                "combination is compared with; expected treated arms only"
+            )
+        if len(set(arms)) != len(arms):
+            raise ConfigError(
+                f"{path.name}: key '{key}': the combination arm and its components must be "
+                f"different arms (got {', '.join(arms)})"
+            )
+        out.append(Combination(arm=entry["arm"], components=tuple(entry["components"])))
+    seen = [c.arm for c in out]
+    if len(set(seen)) != len(seen):
+        raise ConfigError(f"{path.name}: key 'combinations': an arm is listed twice")
+    return tuple(out)
+
+
+def _synergy(path: Path, raw: dict[str, Any] | None) -> SynergySettings:
+    raw = raw or {}
+    start, end = raw.get("time_start"), raw.get("time_end")
+    if start is not None and end is not None and end <= start:
+        raise ConfigError(
+            f"{path.name}: key 'synergy/time_end': {end:g} is not after time_start "
+            f"({start:g}); expected a later day"
+        )
+    given: dict[str, Any] = {
+        "time_start": None if start is None else float(start),
+        "time_end": None if end is None else float(end),
+        "min_observations": raw.get("min_observations"),
+        "time_transform": raw.get("time_transform"),
+        "variance": tuple(dict.fromkeys(raw["variance"])) if "variance" in raw else None,
+        "power_simulations": raw.get("power_simulations"),
+    }
+    return SynergySettings(**{k: v for k, v in given.items() if v is not None})
+
+
 @dataclass(frozen=True)
 class Study:
     """A validated study file with paths resolved against the study file's folder."""
@@ -231,6 +312,9 @@ class Study:
     tolerability: Tolerability = field(default_factory=Tolerability)
     #: regimens not given, predicted by the dose-driven growth model (``what_if:``)
     what_if: tuple[WhatIf, ...] = ()
+    #: drug combinations (``combinations:``) and the synergy model's settings (``synergy:``)
+    combinations: tuple[Combination, ...] = ()
+    synergy: SynergySettings = field(default_factory=SynergySettings)
 
     @property
     def arm_names(self) -> list[str]:
@@ -551,6 +635,8 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         agents=_agents(path, raw.get("agents", {}), arms),
         tolerability=_tolerability(raw.get("tolerability")),
         what_if=_what_if(path, raw.get("what_if", []), arms),
+        combinations=_combinations(path, raw.get("combinations", []), names, raw["control"]),
+        synergy=_synergy(path, raw.get("synergy")),
     )
 
 

@@ -21,6 +21,7 @@ from .plots import growth as growth_plots
 from .plots import power as power_plots
 from .plots import regimenmodel as regimenmodel_plots
 from .plots import survival as survival_plots
+from .plots import synergy as synergy_plots
 from .plots import tolerability as tolerability_plots
 from .plots.style import save_figure
 from .stages import Outputs
@@ -152,6 +153,27 @@ def power(study: Study, out: Outputs) -> dict[str, Figure]:
             out.facts["headline_day"],
             title=f"{study.title}: power of a next study{_suffix(study)}",
         )
+    }
+
+
+def synergy(study: Study, out: Outputs) -> dict[str, Figure]:
+    """Fitted synergy models with time-resolved scores, and their diagnostics."""
+    tables, suffix = out.tables, _suffix(study)
+    return {
+        "synergy_figure": synergy_plots.synergy_figure(
+            tables["synergy_model"],
+            tables["synergy"],
+            tables["synergy_diagnostics"],
+            study.arm_names,
+            study.control,
+            title=f"{study.title}: combination synergy{suffix}",
+        ),
+        "synergy_diagnostics_figure": synergy_plots.diagnostics_figure(
+            tables["synergy_diagnostics"],
+            study.arm_names,
+            study.control,
+            title=f"{study.title}: synergy model diagnostics{suffix}",
+        ),
     }
 
 

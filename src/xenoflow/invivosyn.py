@@ -485,3 +485,39 @@ def invivosyn_synergy(
     ]
     rows = [row for part in parts for row in part()]
     return pd.DataFrame(rows, columns=COLUMNS).astype({"day": float})
+
+
+def study_rows(
+    measurements: pd.DataFrame,
+    combinations: Sequence[tuple[str, Sequence[str]]],
+    control: str,
+    *,
+    seed: int,
+    n_boot: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The invivoSyn / CombPDX rows of a study's two-drug combinations (``synergy`` rows with a
+    ``combination`` column) and the mice each basis left out (``stage, arm, mouse_id, day,
+    reason``, as every exclusions table). ``combinations``: (combination arm, its single-agent
+    arms). invivoSyn is defined for four arms, so three-drug combinations get the mixed-model
+    rows only (their exclusion list says so)."""
+    frames, left_out = [], []
+    for arm, components in combinations:
+        if len(components) != 2:
+            left_out.append(
+                ("synergy", arm, "", np.nan, "invivoSyn/CombPDX metrics need two single agents")
+            )
+            continue
+        arms = (control, *components, arm)
+        frames.append(
+            invivosyn_synergy(measurements, arms, seed=seed, n_boot=n_boot).assign(combination=arm)
+        )
+        left_out += [
+            ("synergy", r.arm, r.mouse_id, np.nan, f"invivoSyn {r.basis} ({arm}): {r.reason}")
+            for r in exclusions(measurements, arms).itertuples()
+        ]
+    rows = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[*COLUMNS, "combination"])
+    )
+    return rows, pd.DataFrame(left_out, columns=["stage", "arm", "mouse_id", "day", "reason"])

@@ -23,7 +23,12 @@ What the pilot supplies (tables it already has): the pooled within-arm SD of ln 
 (measurements), the variance components of the growth mixed model (``growth_model_fits``),
 the control growth rate (``growth_model``), the control median time to the endpoint
 (``survival``), the measurement days (the sampling schedule) and the reference day
-(``efficacy``). Synergy contrasts (Bliss, HSA) are not covered: they need combination arms.
+(``efficacy``).
+
+A pilot with combination arms (study file ``combinations``) also gets the power of its
+synergy contrasts against the number of mice per arm (endpoints ``synergy_bliss`` and
+``synergy_hsa``, :func:`synergy_rows`): the effect is the pilot's own contrast of
+``synergy_model.tsv``, tested as SynergyLMM's ``PwrSampleSize`` does with ``nlmeU::Pwr``.
 
 Simulations are seeded per design cell (``SeedSequence([seed, endpoint, n, day, tgi])``), so a
 cell's number does not depend on the rest of the grid and reruns are identical.
@@ -57,6 +62,10 @@ METHOD_FREEDMAN = "log-rank, Freedman 1982"
 METHOD_GROWTH_ENDPOINT = (
     "log-rank on times to the volume endpoint simulated from the growth mixed model "
     "(first measured day past the threshold; effect = growth-rate difference)"
+)
+METHOD_SYNERGY = (
+    "synergy contrast of the exponential mixed model, noncentral F with nlme's df on "
+    "exemplary data (Helms 1992; nlmeU Pwr as SynergyLMM PwrSampleSize)"
 )
 #: largest n per arm searched for an exact sample size
 N_MAX = 10_000
@@ -276,6 +285,126 @@ def schedule(measured_days: Sequence[float], start: float, end: float) -> list[f
 
 
 # --------------------------------------------------------------------------------------------
+# Synergy contrasts (combination designs)
+
+
+@dataclass(frozen=True)
+class SynergyPilot:
+    """One combination's fitted exponential model (``synergy_model.tsv``): growth rates of
+    control, single agents and combination, and the variance components."""
+
+    combination: str
+    rates: np.ndarray
+    sd_ranef: float
+    sd_resid: float
+    time_start: float
+    sqrt_time: bool
+
+    @property
+    def contrasts(self) -> dict[str, np.ndarray]:
+        """Bliss and HSA contrast vectors (:mod:`xenoflow.synergy`): HSA against the single
+        agent with the smaller rate."""
+        k = len(self.rates) - 2
+        bliss = np.concatenate([[k - 1.0], -np.ones(k), [1.0]])
+        hsa = np.zeros(k + 2)
+        hsa[-1], hsa[1 + int(np.argmin(self.rates[1:-1]))] = 1.0, -1.0
+        return {"synergy_bliss": bliss, "synergy_hsa": hsa}
+
+    def times(self, days: Sequence[float]) -> np.ndarray:
+        """Model times of measurement days after time_start (square root with sqrt time)."""
+        t = np.array([d - self.time_start for d in days if d > self.time_start], dtype=float)
+        return np.sqrt(t) if self.sqrt_time else t
+
+
+def synergy_pilots(model: pd.DataFrame | None) -> tuple[list[SynergyPilot], list[str]]:
+    """The combinations of ``synergy_model.tsv`` with one residual variance, and the names of
+    those with a variance function (not covered: a variance per mouse, arm or day does not
+    carry over to a new design)."""
+    pilots: list[SynergyPilot] = []
+    skipped: list[str] = []
+    if model is None:
+        return pilots, skipped
+    for combo, rows in model.groupby("combination", sort=False):
+        first = rows.iloc[0]
+        if not str(first["variance_model"]).startswith("none"):
+            skipped.append(str(combo))
+            continue
+        pilots.append(
+            SynergyPilot(
+                str(combo),
+                rows["growth_rate"].to_numpy(float),
+                float(first["sd_ranef"]),
+                float(first["sd_resid"]),
+                float(first["time_start"]),
+                first["time_transform"] == "sqrt",
+            )
+        )
+    return pilots, skipped
+
+
+def synergy_power(
+    n: float,
+    effect: float,
+    c: np.ndarray,
+    times: np.ndarray,
+    sd_ranef: float,
+    sd_resid: float,
+    alpha: float,
+) -> float:
+    """Power of the two-sided test of the synergy contrast cᵀβ with n mice per arm, each
+    measured at ``times``, as ``nlmeU::Pwr`` computes it on exemplary data (Helms 1992, Stat
+    Med 11:1889): λ = (cᵀβ)²/(cᵀ(XᵀV⁻¹X)⁻¹c) and 1 − F_ncF(F_{1−α}(1, ν); 1, ν, λ), with ν
+    nlme's denominator df of the slopes, N − M − p + 1 (N = K·n·T observations, M = K·n mice,
+    p = K arms). In the model y = β_arm·t + b·t + ε (V = σ²I + ψttᵀ) every arm's estimate
+    has variance (ψ + σ²/Σt²)/n (tᵀV⁻¹t = Σt²/(σ² + ψΣt²), Sherman–Morrison), so
+    cᵀ(XᵀV⁻¹X)⁻¹c = Σc²·(ψ + σ²/Σt²)/n."""
+    k, t = len(c), np.asarray(times, dtype=float)
+    per_arm = (sd_ranef**2 + sd_resid**2 / float(t @ t)) / n
+    lam = effect**2 / (float(c @ c) * per_arm)
+    nu = k * n * t.size - k * n - k + 1
+    crit = sps.f.ppf(1.0 - alpha, 1.0, nu)
+    return float(sps.ncf.sf(crit, 1.0, nu, lam))
+
+
+def synergy_rows(
+    design: Design, p: Pilot, pilots: Sequence[SynergyPilot], alpha: float
+) -> list[dict[str, Any]]:
+    """Power of the Bliss and HSA contrasts of each combination for every n and follow-up
+    day; the effect is the pilot's contrast."""
+    rows = []
+    for sp in pilots:
+        for day in follow_up_days(design, p):
+            days = schedule(p.measurements["day"].unique(), sp.time_start, day)
+            times = sp.times(days)
+            if times.size < 1:
+                continue
+            for endpoint, c in sp.contrasts.items():
+                effect = float(c @ sp.rates)
+                for n in design.n_per_arm:
+                    rows.append(
+                        _row(
+                            endpoint=endpoint,
+                            method=f"{METHOD_SYNERGY}: {sp.combination}",
+                            effect=effect,
+                            sd=math.sqrt(
+                                float(c @ c)
+                                * (sp.sd_ranef**2 + sp.sd_resid**2 / float(times @ times))
+                            ),
+                            sd_slope=sp.sd_ranef,
+                            sd_residual=sp.sd_resid,
+                            n_per_arm=n,
+                            follow_up_days=day,
+                            schedule_days=", ".join(f"{d:g}" for d in days if d > sp.time_start),
+                            alpha=alpha,
+                            power=synergy_power(
+                                n, effect, c, times, sp.sd_ranef, sp.sd_resid, alpha
+                            ),
+                        )
+                    )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # Survival: log-rank
 
 
@@ -449,6 +578,9 @@ class Pilot:
     #: the volume endpoint (None: recorded survival, or no endpoint) and mean ln V at the start
     endpoint: Endpoint | None = None
     log_volume_start: float = float("nan")
+    #: the combinations' synergy models with one residual variance, and those skipped
+    synergy: tuple[SynergyPilot, ...] = ()
+    synergy_skipped: tuple[str, ...] = ()
 
 
 def pilot(study: Study, tables: Mapping[str, pd.DataFrame]) -> Pilot:
@@ -468,6 +600,7 @@ def pilot(study: Study, tables: Mapping[str, pd.DataFrame]) -> Pilot:
         med = surv.loc[surv["arm"] == study.control, "median_days"]
         median = float(med.iloc[0]) if len(med) else float("nan")
     at_start = m.loc[(m["day"] == start) & (m["volume_mm3"] > 0), "volume_mm3"]
+    synergy, skipped = synergy_pilots(tables.get("synergy_model"))
     return Pilot(
         measurements=m,
         settings=study.settings,
@@ -478,6 +611,8 @@ def pilot(study: Study, tables: Mapping[str, pd.DataFrame]) -> Pilot:
         control_median=median,
         endpoint=volume_endpoint(study),
         log_volume_start=float(np.log(at_start).mean()) if len(at_start) else float("nan"),
+        synergy=tuple(synergy),
+        synergy_skipped=tuple(skipped),
     )
 
 
@@ -677,6 +812,7 @@ def power_table(design: Design, p: Pilot, seed: int) -> pd.DataFrame:
         log_volume_rows(design, p, alpha)
         + growth_rate_rows(design, p, alpha, seed)
         + survival_rows(design, p, alpha, seed)
+        + synergy_rows(design, p, p.synergy, alpha)
     )
     out = pd.DataFrame(rows, columns=POWER_COLUMNS)
     out["n_per_arm"] = out["n_per_arm"].astype("int64")
@@ -690,6 +826,8 @@ def _exact_n(row: Mapping[str, Any], p: Pilot, target: float) -> tuple[float, fl
         return t_test_n(effect, row["sd"], alpha, target), float("nan")
     if row["endpoint"] == "growth_rate":
         return contrast_n(effect, row["sd"] ** 2, alpha, target), float("nan")
+    if row["endpoint"] in ("synergy_bliss", "synergy_hsa"):
+        return _synergy_n(row, p, target), float("nan")
     if row["method"] == METHOD_SCHOENFELD:
         events = schoenfeld_events(effect, alpha, target)
     else:
@@ -699,13 +837,26 @@ def _exact_n(row: Mapping[str, Any], p: Pilot, target: float) -> tuple[float, fl
     return (events / per_mouse if per_mouse > 0 else float("nan")), events
 
 
+def _synergy_n(row: Mapping[str, Any], p: Pilot, target: float) -> float:
+    """The real-valued n per arm at which a synergy row's power reaches ``target``."""
+    combo = str(row["method"]).removeprefix(f"{METHOD_SYNERGY}: ")
+    sp = next(s for s in p.synergy if s.combination == combo)
+    c = sp.contrasts[str(row["endpoint"])]
+    days = [float(d) for d in str(row["schedule_days"]).split(", ")]
+    times = sp.times(days)
+    return _solve_n(
+        lambda n: synergy_power(n, row["effect"], c, times, sp.sd_ranef, sp.sd_resid, row["alpha"]),
+        target,
+    )
+
+
 def sample_size_table(power: pd.DataFrame, design: Design, p: Pilot) -> pd.DataFrame:
     """``sample_size.tsv``: per endpoint, method, effect and follow-up day, the smallest n of the
     grid whose analytic power reaches the target, and the exact (real-valued) n; a row with a
     note for each endpoint the pilot cannot serve (:func:`missing_notes`)."""
     rows: list[dict[str, Any]] = []
     keys = ["endpoint", "method", "tgi_pct", "follow_up_days"]
-    for _, grid in power.groupby(keys, sort=False):
+    for _, grid in power.groupby(keys, sort=False, dropna=False):
         first = grid.iloc[0]
         reached = grid.loc[grid["power"] >= design.power, "n_per_arm"]
         simulated = first["method"] == METHOD_GROWTH_ENDPOINT
@@ -775,8 +926,15 @@ def missing_notes(design: Design, p: Pilot) -> list[tuple[str, float, float, str
                         "(k_T = k_C + effect <= 0) and never reach the endpoint"
                     )
                     notes.append(("survival", tgi, day, why))
-    why = "Bliss and HSA contrast power not implemented (needs combination arms)"
-    notes.append(("synergy", nan, nan, why))
+    if not p.synergy and not p.synergy_skipped:
+        why = "no Bliss or HSA contrast power: the study declares no combinations"
+        notes.append(("synergy", nan, nan, why))
+    for combo in p.synergy_skipped:
+        why = (
+            f"no Bliss or HSA contrast power for {combo}: its synergy model has a variance "
+            "function (synergy: variance), which does not carry over to a new design"
+        )
+        notes.append(("synergy", nan, nan, why))
     return notes
 
 

@@ -187,6 +187,31 @@ KEY_TABLES = (
         ),
     ),
     KeyTable(
+        "synergy_model",
+        "Synergy model: growth rate per arm (ln RTV per unit time)",
+        (
+            Cell("Combination", "combination", kind="text"),
+            Cell("Arm", "arm", kind="text"),
+            Cell("Role", "role", kind="text"),
+            Cell("Mice", "n_mice", kind="int"),
+            Cell("Growth rate", "growth_rate", "ci_low", "ci_high"),
+            Cell("Variance", "variance_model", kind="text"),
+        ),
+    ),
+    KeyTable(
+        "synergy",
+        "Combination synergy (data up to each day)",
+        (
+            Cell("Combination", "combination", kind="text"),
+            Cell("Method", "method", kind="text"),
+            Cell("Day", "day", kind="day"),
+            Cell("Synergy score", "score", "ci_low", "ci_high"),
+            Cell("p", "p_value", kind="p"),
+            Cell("Test", "p_method", kind="text"),
+            Cell("Power", "power"),
+        ),
+    ),
+    KeyTable(
         "sample_size",
         "Design of a next study (this study as the pilot)",
         (
@@ -219,6 +244,8 @@ STUDY_FIGURES = (
     "body_weight_figure",
     "therapeutic_window",
     "what_if_figure",
+    "synergy_figure",
+    "synergy_diagnostics_figure",
     "power_curves",
 )
 

@@ -12,6 +12,9 @@ run_tolerability  measurements, survival_per_mouse, growth      body_weight*, to
                                                                 what_if
 run_power         measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
                   survival                                      with ``design``)
+run_synergy       measurements                                  synergy, synergy_model, synergy_
+                                                                diagnostics, exclusions_synergy (a
+                                                                study file with ``combinations``)
 run_summary       every table above                             summary_md/html, study_xlsx/pzfx
 run_report        every table, the figures (PNG), provenance    study_report (report.html)
 ================  ============================================  ====================================
@@ -227,6 +230,40 @@ def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     )
 
 
+def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+    """Combination synergy from SynergyLMM's exponential mixed model
+    (:func:`xenoflow.synergy.analyse`), for a study file with ``combinations``."""
+    from . import invivosyn, synergy  # scipy.optimize: only in the jobs that need it
+
+    result = synergy.analyse(tables["measurements"], study)
+    # The one place where synergy rows of every basis meet: the mixed model's (lmm) and
+    # invivoSyn's / CombPDX's (tgi, auc, combpdx).
+    others, left_out = invivosyn.study_rows(
+        tables["measurements"],
+        [(c.arm, c.components) for c in study.combinations],
+        study.control,
+        seed=int(study.settings["seed"]),
+        n_boot=int(study.settings["bootstrap_resamples"]),
+    )
+    rows = pd.concat(
+        [t for t in (result["synergy"], others) if len(t)] or [result["synergy"]],
+        ignore_index=True,
+    )
+    excluded = pd.concat(
+        [t for t in (result["exclusions_synergy"], left_out) if len(t)] or [left_out],
+        ignore_index=True,
+    )
+    return Outputs(
+        {
+            "synergy_model": result["synergy_model"],
+            "synergy": rows[registry.columns("synergy")],
+            "synergy_diagnostics": result["synergy_diagnostics"],
+            "exclusions_synergy": excluded[registry.columns("exclusions_synergy")],
+        },
+        facts={"results": result["results"]},
+    )
+
+
 #: The tables of one study, in the order of the workbook's sheets (the design tables follow
 #: when the study has them).
 STUDY_TABLES = [
@@ -235,6 +272,7 @@ STUDY_TABLES = [
     for t in registry.of_stage(stage, "table")
 ]
 DESIGN_TABLES = [t.name for t in registry.of_stage("power", "table")]
+SYNERGY_TABLES = [t.name for t in registry.of_stage("synergy", "table")]
 
 
 def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, str | bytes]:
@@ -242,7 +280,7 @@ def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, s
     study = with_arms(study, tables["measurements"])
     title, sections = summary.study_summary(study, tables)
     sheets = {name: tables[name] for name in STUDY_TABLES}
-    sheets.update({name: tables[name] for name in DESIGN_TABLES if name in tables})
+    sheets.update({name: tables[name] for name in SYNERGY_TABLES + DESIGN_TABLES if name in tables})
     return {
         "summary_md": summary.to_markdown(title, sections),
         "summary_html": summary.to_html(title, sections),
@@ -274,7 +312,8 @@ def analyse_study(
     encoded: dict[str, io.Encoded] | None = None,
 ) -> Mapping[str, pd.DataFrame]:
     """Every table of a study from its read measurement file, the stages chained in memory
-    (the power stage too when the study has a ``design``):
+    (the power stage too when the study has a ``design``, the synergy stage when it has
+    ``combinations``):
     each stage gets the tables as the next rule would read them from disk
     (:class:`xenoflow.io.Decoded`: a table is decoded from its text when first used).
     ``encoded``, when given, receives each table's text (:func:`xenoflow.io.encode`), so
@@ -288,6 +327,8 @@ def analyse_study(
         lambda: run_survival(study, tables, recorded),
         lambda: run_tolerability(study, tables),
     ]
+    if study.combinations:
+        runs.append(lambda: run_synergy(study, tables))
     if study.design is not None:
         runs.append(lambda: run_power(study, tables))
     for run in runs:

@@ -525,6 +525,156 @@ def headline_day(follow_up_days: Iterable[float], reference_day: float) -> float
     return reference_day if reference_day in days else days[0]
 
 
+#: synergy rows of SynergyLMM's test (``xenoflow.synergy.P_Z``) and their reference models
+SYNERGY_Z = "Wald z"
+SYNERGY_METHODS = {"bliss": "Bliss", "hsa": "HSA", "ra": "response additivity"}
+
+
+def _synergy_verdict(row: Mapping[str, Any], alpha: float) -> str:
+    p, score = _get(row, "p_value"), _get(row, "score")
+    if p is None or score is None:
+        return "not estimable"
+    if p < alpha:
+        return "synergistic" if score > 0 else "antagonistic"
+    return "not significantly different from additive"
+
+
+def _score_text(row: Mapping[str, Any], alpha: float, index: float | None = None) -> str:
+    """'synergy score was 1.55 (95% CI …; p = 0.12), not significantly different from
+    additive (combination index 0.211; post-hoc power 34%)'."""
+    extra = [] if index is None else [f"combination index {fmt(index)}"]
+    power = _get(row, "power")
+    if power is not None:
+        extra.append(f"post-hoc power {100 * power:.0f}%")
+    return (
+        f"synergy score was {fmt(row['score'])} ({fmt_ci(row['ci_low'], row['ci_high'])}; "
+        f"{fmt_p(row['p_value'])}), {_synergy_verdict(row, alpha)}"
+        + (f" ({'; '.join(extra)})" if extra else "")
+    )
+
+
+def _first_of(rows: pd.DataFrame, method: str) -> dict[str, Any] | None:
+    """The first row of ``method`` (the table's order puts each basis's headline first)."""
+    found = records(rows[rows["method"] == method])
+    return found[0] if found else None
+
+
+def invivosyn_sentence(rows: pd.DataFrame) -> str:
+    """invivoSyn's TGI excess over the Bliss and HSA expectations and CombPDX's global
+    combination index, for comparison with the mixed model (empty without those rows)."""
+    tgi = rows[rows["basis"] == "tgi"]
+    glob = rows[(rows["basis"] == "combpdx") & rows["statistic"].str.startswith("global")]
+    labels = (("Bliss", "bliss"), ("HSA", "hsa"))
+    excess, index = [], []
+    for label, method in labels:
+        t, g = _first_of(tgi, method), _first_of(glob, method)
+        if t is not None:
+            ci = fmt_ci(t["ci_low"], t["ci_high"])
+            excess.append(
+                f"the {label} expectation by {fmt(t['score'])} points ({ci}; bootstrap "
+                f"{fmt_p(t['p_value'])})"
+            )
+        if g is not None:
+            ci = fmt_ci(g["ci_low"], g["ci_high"])
+            index.append(f"{fmt(g['score'])} for {label} ({ci}; {fmt_p(g['p_value'])})")
+    parts = []
+    if excess:
+        day = fmt_day(tgi["day"].iloc[0])
+        parts.append(f"the combination's %TGI on day {day} exceeded {_join(excess)} (invivoSyn)")
+    if index:
+        parts.append(f"CombPDX's global log combination index (> 0: synergy) was {_join(index)}")
+    return "For comparison, " + "; ".join(parts) + "." if parts else ""
+
+
+def _model_time(arm: Mapping[str, Any]) -> float:
+    """The model time of the last day fitted (days since time_start, or its square root)."""
+    elapsed = float(arm["time_end"]) - float(arm["time_start"])
+    return math.sqrt(elapsed) if arm["time_transform"] == "sqrt" else elapsed
+
+
+def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) -> list[str]:
+    """One paragraph per combination from ``synergy_model.tsv`` and the whole-study rows
+    (last day) of ``synergy.tsv``: the combination's growth rate against the rate expected
+    under Bliss independence, and the Bliss, HSA and RA synergy scores with p (z test)."""
+    alpha = float(study.settings["alpha"])
+    out = []
+    for combo, arms in model.groupby("combination", sort=False):
+        rate = {str(r["role"]): r for r in records(arms)}
+        rows = synergy[(synergy["combination"] == combo) & (synergy["basis"] == "lmm")]
+        last = rows[rows["day"] == rows["day"].max()]
+        by_method = {
+            str(r["method"]): r
+            for r in records(last)
+            if r["method"] == "ra" or str(r["p_method"]).startswith(SYNERGY_Z)
+        }
+        agents = [rate[k] for k in ("drug_a", "drug_b", "drug_c") if k in rate]
+        expected = sum(float(a["growth_rate"]) for a in agents) - (len(agents) - 1) * float(
+            rate["control"]["growth_rate"]
+        )
+        best = min(agents, key=lambda a: float(a["growth_rate"]))
+        unit = "per √day" if rate["control"]["time_transform"] == "sqrt" else "per day"
+        text = (
+            f"The {combo} combination grew at {fmt(rate['combination']['growth_rate'])} {unit} "
+            f"(ln relative volume, mixed model to day {fmt_day(last['day'].iloc[0])}) against "
+            f"{fmt(expected)} expected under Bliss independence"
+        )
+        # SynergyLMM's combination index exp(est·t) at the last day (< 1: synergy)
+        combo_rate, t_end = float(rate["combination"]["growth_rate"]), _model_time(rate["control"])
+        bliss_ci = math.exp((combo_rate - expected) * t_end)
+        hsa_ci = math.exp((combo_rate - float(best["growth_rate"])) * t_end)
+        sentences = []
+        if "bliss" in by_method:
+            sentences.append(
+                f"{text}: the Bliss {_score_text(by_method['bliss'], alpha, bliss_ci)}."
+            )
+        if "hsa" in by_method:
+            sentences.append(
+                f"Against the highest single agent, {best['arm']} ({fmt(best['growth_rate'])} "
+                f"{unit}), the HSA {_score_text(by_method['hsa'], alpha, hsa_ci)}."
+            )
+        if "ra" in by_method:
+            sentences.append(
+                f"Under response additivity the {_score_text(by_method['ra'], alpha)}."
+            )
+        sims = study.synergy.power_simulations
+        if sims:
+            sentences.append(f"Post-hoc power is from {sims} simulations of the fitted model.")
+        others = synergy[(synergy["combination"] == combo) & (synergy["basis"] != "lmm")]
+        sentences.append(invivosyn_sentence(others))
+        out += [t for t in sentences if t]
+    fitted = set(model["combination"])
+    for c in study.combinations:
+        if c.arm not in fitted:
+            out.append(
+                f"The {c.arm} combination could not be fitted: an arm of its design has no "
+                "mouse left after the synergy preprocessing (exclusions_synergy.tsv says why)."
+            )
+    return out
+
+
+SYNERGY_ENDPOINTS = {"synergy_bliss": "Bliss", "synergy_hsa": "HSA"}
+
+
+def synergy_design_sentences(rows: pd.DataFrame, day: float) -> list[str]:
+    """Mice per arm a next combination study needs to detect this study's Bliss and HSA
+    synergy contrasts on the headline ``day`` (``sample_size.tsv``, synergy endpoints)."""
+    at = rows[rows["follow_up_days"] == day]
+    out = []
+    for method, part in at.groupby("method", sort=False):
+        combo = str(method).rsplit(": ", 1)[-1]
+        parts = [
+            f"{_n_text(r)} for {SYNERGY_ENDPOINTS[str(r['endpoint'])]} "
+            f"(contrast {fmt(r['effect'])} per day)"
+            for r in records(part)
+        ]
+        out.append(
+            f"To detect this study's {combo} synergy contrasts on day {fmt_day(day)} with the same "
+            f"power, a combination study needs {' and '.join(parts)} (four arms; noncentral F "
+            "on exemplary data, as SynergyLMM PwrSampleSize)."
+        )
+    return out
+
+
 def design_sentences(
     study: Study, sample_size: pd.DataFrame, reference_day: float | None = None
 ) -> list[str]:
@@ -532,6 +682,8 @@ def design_sentences(
     at the design's middle-most effect (50 % when listed) on the :func:`headline_day`, from
     ``sample_size.tsv`` (``n_needed``)."""
     rows = sample_size[sample_size["method"].fillna("") != ""]  # not the note-only rows
+    synergy = rows[rows["endpoint"].isin(SYNERGY_ENDPOINTS)]
+    rows = rows[~rows["endpoint"].isin(SYNERGY_ENDPOINTS)]
     # survival: times to the endpoint simulated from the growth model when the pilot has
     # them (no exponential-time assumption), else Schoenfeld's formula
     method = rows["method"].fillna("")
@@ -559,8 +711,12 @@ def design_sentences(
         f"{float(first['alpha']):g}), a two-arm study needs {text}, given this study's "
         "variability (power.tsv, sample_size.tsv)."
     )
-    out = [sentence]
-    missing = sample_size[sample_size["n_exact"].isna() & sample_size["tgi_pct"].isna()]
+    out = [sentence, *synergy_design_sentences(synergy, day)]
+    missing = sample_size[
+        (sample_size["method"].fillna("") == "") & sample_size["tgi_pct"].isna()
+    ]  # the note-only rows about a whole endpoint
+    if not study.combinations:  # synergy power does not apply: nothing to say about it
+        missing = missing[missing["endpoint"] != "synergy"]
     if len(missing):
         why = [f"{r['endpoint']} ({r['note']})" for _, r in missing.iterrows()]
         out.append(f"Not computed: {'; '.join(why)}.")  # one sentence for what is missing
@@ -824,6 +980,14 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     regimens = regimen_sentences(study, tables)
     if regimens:
         sections.insert(2, Section("Regimens and tolerability", regimens))
+    if "synergy" in tables and "synergy_model" in tables:
+        sections.insert(
+            2,
+            Section(
+                "Combination synergy",
+                synergy_sentences(study, tables["synergy_model"], tables["synergy"]),
+            ),
+        )
     if "sample_size" in tables:
         power = Section("Design of a next study (this study as the pilot)")
         eff = tables["efficacy"]
@@ -863,6 +1027,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
         if tests is not None and "reference" in tests
         else {}
     )
+    synergy = _synergy_columns(tables.get("synergy"))
     for arm in study.treated_arms:
         row: dict[str, object] = {
             "study_id": study.study_id,
@@ -891,6 +1056,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
             for key in ("rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high"):
                 row[key] = _get(g, key)
             row["rate_diff_p"] = _get(g, "p_value")
+        row.update(synergy.get(arm, {}))
         t0 = pairs.get((arm, study.control))
         if t0 is not None:
             for key in (
@@ -906,6 +1072,24 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 row[key] = _get(t0, key)
         rows.append(row)
     return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
+
+
+def _synergy_columns(synergy: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+    """Combination arm -> the whole-study (last day) Bliss and HSA synergy scores and z-test
+    p-values of the mixed model (``synergy.tsv``, basis lmm)."""
+    if synergy is None or synergy.empty:
+        return {}
+    rows = synergy[
+        (synergy["basis"] == "lmm") & synergy["p_method"].astype(str).str.startswith(SYNERGY_Z)
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    for combo, part in rows.groupby("combination", sort=False):
+        last = part[part["day"] == part["day"].max()]
+        for r in records(last):
+            if r["method"] in ("bliss", "hsa"):
+                out.setdefault(str(combo), {})[f"synergy_{r['method']}_score"] = r["score"]
+                out[str(combo)][f"synergy_{r['method']}_p"] = r["p_value"]
+    return out
 
 
 def _first_rows(df: pd.DataFrame, keys: list[str]) -> dict[Any, dict[str, Any]]:

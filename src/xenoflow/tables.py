@@ -767,6 +767,47 @@ VOCABULARY: dict[str, Column] = {
         ),
         Column("tumour_free_pct", "float", "100 * n_tumour_free / n_mice (percent)"),
         Column("unit_id", "str", "panel model's results folder"),
+        Column("role", "str", "control, drug_a, drug_b (drug_c) or combination"),
+        Column("growth_rate", "float", "fixed-effect slope β of ln RTV on time for the arm"),
+        Column("sd_ranef", "float", "SD of the per-mouse random slopes"),
+        Column("sd_resid", "float", "residual SD σ (of the reference stratum)"),
+        Column("variance_model", "str", "nlme weights of the residual variance"),
+        Column("time_start", "float", "study day of the reference volume (time 0)"),
+        Column("time_end", "float", "last study day fitted"),
+        Column("time_transform", "str", "none (days) or sqrt (square root of days)"),
+        Column(
+            "basis",
+            "str",
+            "what the synergy is computed on: lmm (SynergyLMM mixed model), tgi, auc or "
+            "combpdx (invivoSyn / CombPDX)",
+        ),
+        Column("score", "float", "synergy score (> 0 synergy, < 0 antagonism)"),
+        Column("p_method", "str", "test behind p_value and the interval"),
+        Column("time", "float", "model time: days since time_start (or its square root)"),
+        Column("log_rtv", "float", "ln of the relative tumour volume V/V(time_start)"),
+        Column("fitted_log_rtv", "float", "fitted ln RTV of the mouse (fixed + random slope)"),
+        Column("resid_normalised", "float", "normalised residual"),
+        Column("ranef_slope", "float", "the mouse's predicted random slope (BLUP)"),
+        Column("cooks_distance", "float", "Cook's distance of the mouse on the fixed effects"),
+        Column(
+            "synergy_bliss_score",
+            "float",
+            "combination arms: Bliss synergy score of the mixed model, whole study (synergy.tsv)",
+        ),
+        Column(
+            "synergy_bliss_p", "float", "combination arms: p-value of the Bliss synergy (z test)"
+        ),
+        Column(
+            "synergy_hsa_score",
+            "float",
+            "combination arms: HSA synergy score of the mixed model, whole study (synergy.tsv)",
+        ),
+        Column("synergy_hsa_p", "float", "combination arms: p-value of the HSA synergy (z test)"),
+        Column(
+            "combination",
+            "str",
+            "combination arm of the synergy design (study file key combinations)",
+        ),
         Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
         Column("status", "str", "computed, or restored from the cache"),
     )
@@ -830,6 +871,10 @@ CROSS_STUDY = _columns(
     "hr_ci_high",
     "hr_flag",
     "logrank_p",
+    "synergy_bliss_score",
+    "synergy_bliss_p",
+    "synergy_hsa_score",
+    "synergy_hsa_p",
 )
 QC_COUNTS = _columns("study_id", "stage", "n_excluded", "n_notes")
 #: Columns of the design tables (power, sample_size) that mean something else elsewhere.
@@ -1724,7 +1769,12 @@ growth-rate effect: the time to the volume endpoint scales with 1/k), exponentia
 pilot's control median (``control_median_days``) and all mice followed from the start day to the
 follow-up day (``expected_events``), by Schoenfeld 1981 and Freedman 1982. ``power_simulated``: share of seeded simulated studies that reject
 (``design.simulations``; growth rate: simulated from the fitted mixed model, survival:
-exponential times and the log-rank test), with its Monte-Carlo SE.""",
+exponential times and the log-rank test), with its Monte-Carlo SE. ``synergy_bliss``,
+``synergy_hsa`` (study files with ``combinations``): the Bliss and HSA contrasts of the synergy
+model (``synergy_model.tsv``; ``effect`` = the pilot's contrast, per unit model time) in a next
+four-arm study with n mice per arm measured on the pilot's days after time_start
+(``schedule_days``), noncentral F on exemplary data with nlme's df (Helms 1992, nlmeU ``Pwr``
+as SynergyLMM ``PwrSampleSize``); ``sd`` = SD of the contrast for one mouse per arm.""",
         columns=_columns(
             "endpoint",
             DESIGN_METHOD,
@@ -1756,8 +1806,8 @@ follow-up day (methods as in ``power.tsv``): ``n_per_arm`` = the smallest n of t
 whose analytic power reaches the target (empty: none does), ``n_exact`` = the real-valued
 solution (R ``power.t.test(power = ...)$n`` for the log-volume endpoint), ``n_needed`` = it
 rounded up, and for survival the number of events needed. A row with only a ``note`` names an
-endpoint the pilot cannot serve (no survival endpoint, no mixed model) or that is not
-implemented (synergy).""",
+endpoint the pilot cannot serve (no survival endpoint, no mixed model, no combinations for
+the synergy endpoints, or a synergy model with a variance function).""",
         columns=_columns(
             "endpoint",
             DESIGN_METHOD,
@@ -1776,6 +1826,125 @@ implemented (synergy).""",
             "events_needed",
             "note",
         ),
+    ),
+    Table(
+        "synergy_model",
+        "tables/synergy_model.tsv",
+        stage="synergy",
+        section="Synergy",
+        caption="""\
+SynergyLMM's exponential mixed model of each drug combination of study
+**{{ snakemake.wildcards.study }}** (study file keys ``combinations`` and ``synergy``), one row per
+arm of the design (control, single agents, combination): ln RTV = (β_arm + b_mouse)·t + ε with
+RTV = V/V(``time_start``) per mouse, t = day − time_start (or its square root,
+``time_transform``), no intercept, a random slope per mouse, fitted by REML as
+``nlme::lme(logRTV ~ 0 + Time:Treatment, random = ~0 + Time | SampleID, weights = ...)``
+(``variance_model``; the residual SD is that of the reference stratum: the first mouse, arm or day).
+``growth_rate`` = β_arm (ln RTV per day, per √day with sqrt time) with its SE and the 95 % interval
+against Student's t with nlme's denominator degrees of freedom (nlme ``intervals``).""",
+        columns=_columns(
+            "combination",
+            "arm",
+            "role",
+            Column("n_mice", "int", "mice in the model"),
+            Column("n_obs", "int", "measurements fitted (the time_start row of each mouse is not)"),
+            "growth_rate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "sd_ranef",
+            "sd_resid",
+            "variance_model",
+            "time_start",
+            "time_end",
+            "time_transform",
+        ),
+    ),
+    Table(
+        "synergy",
+        "tables/synergy.tsv",
+        stage="synergy",
+        section="Synergy",
+        caption="""\
+Synergy of each drug combination of study **{{ snakemake.wildcards.study }}** by reference model
+(``method``): Bliss independence, highest single agent (HSA) and response additivity (RA), on the
+mixed model of ``synergy_model.tsv`` (``basis`` lmm; SynergyLMM ``lmmSynergy``, Demidenko & Miller
+2019), refitted on the data up to each measured ``day`` (time-resolved; the last day is the whole
+study). Bliss contrast est = β_AB − β_A − β_B + β_control, HSA est = β_AB − min(β_A, β_B) (the
+single agent chosen on the whole-study fit); ``score`` = synergy score −est/SE (> 0: synergy,
+< 0: antagonism) with its interval −(est ± q·SE)/SE; ``p_method`` says how p and the interval
+were computed: the Wald z test of SynergyLMM (``marginaleffects::hypotheses``) or, as a
+small-sample alternative, Student's t with nlme's denominator df. RA: 1000 seeded draws of the
+coefficients, Δ = ∫ e^(β_AB t) − ∫ (e^(β_A t) + e^(β_B t) − e^(β_C t)) from 0 to the day's time,
+score = −median Δ / SD Δ, percentile interval, p = 2·min(P(Δ ≤ 0), P(Δ ≥ 0)). ``power`` (whole
+study, Bliss and HSA z tests): post-hoc power, the share of ``synergy.power_simulations`` (default
+1000) seeded studies simulated from the fitted model and refitted whose test has p < alpha
+(SynergyLMM ``PostHocPwr``).
+
+For comparison, invivoSyn's and CombPDX's metrics of each two-drug combination (Mao & Guo 2023;
+Huang et al. 2022), bootstrap resamples and seed of the analysis settings; ``statistic`` names
+each score. ``tgi``: on the last day all four arms are measured, TGI_g = 1 − mean ΔTV_g / mean
+ΔTV_control; expected TGI Bliss 1 − (1 − TGI_A)(1 − TGI_B), HSA max, RA sum; score TGI_AB −
+TGI_expected (%) and log(TGI_AB / TGI_expected), stratified bootstrap percentile interval and
+p = 1 − P*(TGI_AB > TGI_expected). ``auc``: per-mouse rate k = 2·[∫ln(V + 1) dt − y₀·span]/span²,
+s_g = exp((k̄_g − k̄_control)·21 d); s_AB / s_expected (< 1 synergy) and 100·(s_expected − s_AB).
+``combpdx``: the day-specific log combination index on mean relative volumes (> 0 synergy;
+delta-method interval, one-sided p as CombPDX) and the global index, its mean over days
+(bootstrap, p = P*(gCI ≤ 0)).""",
+        columns=_columns(
+            "combination",
+            Column("method", "str", "synergy reference model: bliss, hsa or ra"),
+            "basis",
+            Column(
+                "day", "float", "last study day of the data used (the whole study: the last day)"
+            ),
+            Column("statistic", "str", "what score is (its scale and direction differ by basis)"),
+            "score",
+            "ci_low",
+            "ci_high",
+            Column("p_value", "float", "two-sided p-value of no synergy (additivity)"),
+            "p_method",
+            Column("power", "float", "post-hoc power of the test at alpha (whole-study rows)"),
+        ),
+    ),
+    Table(
+        "synergy_diagnostics",
+        "tables/synergy_diagnostics.tsv",
+        stage="synergy",
+        section="Synergy",
+        caption="""\
+Diagnostics of the synergy mixed model of study **{{ snakemake.wildcards.study }}** (whole-study
+fit), one row per fitted measurement: ``fitted_log_rtv`` = X β̂ + b̂·t (the mouse's own line),
+``resid_normalised`` = (ln RTV − fitted)/(σ·g) with g the variance function (nlme
+``resid(type = "normalized")``; |r| > 1.96 is unusual), ``ranef_slope`` = the mouse's predicted
+random slope b̂ (BLUP), ``cooks_distance`` = the mouse's Cook's distance on the fixed effects,
+(β̂₋ᵢ − β̂)ᵀ V̂⁻¹ (β̂₋ᵢ − β̂)/p with β̂₋ᵢ refitted without the mouse (SynergyLMM ``CookDistance``,
+type fixef; SynergyLMM flags mice above 3 × the mean).""",
+        columns=_columns(
+            "combination",
+            "arm",
+            "mouse_id",
+            "day",
+            "time",
+            "log_rtv",
+            "fitted_log_rtv",
+            "resid_normalised",
+            "ranef_slope",
+            "cooks_distance",
+        ),
+    ),
+    Table(
+        "exclusions_synergy",
+        "tables/exclusions_synergy.tsv",
+        stage="synergy",
+        section="Synergy",
+        caption="""\
+Measurements and mice of study **{{ snakemake.wildcards.study }}** left out of a combination's
+synergy model, with the reason (prefixed by the combination): days before ``synergy.time_start``
+or after ``time_end``, mice without a volume (or with volume 0) at time_start, zero volumes under
+``log_zero_rule: drop``, mice with fewer than ``min_observations`` measurements. Empty ``day`` =
+the whole mouse.""",
+        columns=EXCLUSIONS,
     ),
     Table(
         "panel_curves",
@@ -1902,7 +2071,9 @@ One row per treated arm of every study: the control, the reference day, the fold
 (with its bootstrap 95% CI), %T/C and %TGI at the reference day, the growth-rate difference from the
 mixed model (with CI and p-value), the ratio of median survival and the Cox hazard ratio (with CIs),
 and the log-rank p-value. Empty cells mean the quantity does not apply (for example no survival
-endpoint) or could not be estimated; the study's own tables say why.""",
+endpoint) or could not be estimated; the study's own tables say why. Combination arms (study file
+key ``combinations``) also get their whole-study Bliss and HSA synergy scores and p-values from
+``synergy.tsv``.""",
         columns=CROSS_STUDY,
     ),
     Table(
@@ -2041,6 +2212,29 @@ Dose-driven growth model of study **{{ snakemake.wildcards.study }}** (``regimen
 model's fitted mean per arm (solid line, 95 % band) and each ``what_if`` regimen's prediction
 (dashed line, 95 % band), on the geometric-mean volume scale (log axis); dose days are marked
 along the bottom (triangles, one row per curve). A note replaces the plot when no arm has doses.""",
+    ),
+    Figure(
+        "synergy_figure",
+        "figures/synergy",
+        "synergy",
+        "Synergy",
+        """\
+Drug-combination synergy in study **{{ snakemake.wildcards.study }}**, one row per combination.
+Left: ln relative tumour volume of every mouse (points, one colour per arm) with the fitted
+arm lines β_arm·t of the mixed model (``synergy_model.tsv``). Right: the synergy score with its
+95 % interval for Bliss, HSA (Wald z) and RA, refitted on the data up to each day
+(``synergy.tsv``); above 0 = synergy, below = antagonism.""",
+    ),
+    Figure(
+        "synergy_diagnostics_figure",
+        "figures/synergy_diagnostics",
+        "synergy",
+        "Synergy",
+        """\
+Diagnostics of the synergy mixed model of study **{{ snakemake.wildcards.study }}**, one row
+per combination: normalised residuals against time by arm (dashed: ±1.96), the mice's predicted
+random slopes by arm, and each mouse's Cook's distance on the fixed effects (dashed: 3 × the
+mean, SynergyLMM's threshold) (``synergy_diagnostics.tsv``).""",
     ),
     Figure(
         "power_curves",

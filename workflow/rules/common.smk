@@ -91,9 +91,18 @@ def survival_inputs(wildcards):
     return [str(path)] if path else []
 
 
+def synergy_inputs(wildcards):
+    """The synergy model of a study with `combinations:` (the power stage's synergy
+    contrasts), else nothing."""
+    if not STUDIES[wildcards.study].combinations:
+        return {}
+    return {"synergy_model": study_table("synergy_model").format(study=wildcards.study)}
+
+
 def study_stages(study):
     """The stages of a study, in order (each has one rule of the same name); a study file
-    with a `design:` block also gets the power stage (workflow/rules/power.smk)."""
+    with a `design:` block also gets the power stage (workflow/rules/power.smk), one with
+    `combinations:` the synergy stage (workflow/rules/synergy.smk)."""
     return batch.study_stages(STUDIES[study])
 
 

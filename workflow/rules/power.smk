@@ -1,7 +1,9 @@
 # Power and sample size of a next study with this study as the pilot (xenoflow.stages.run_power);
-# only for study files with a `design:` block (common.smk: study_stages).
+# only for study files with a `design:` block (common.smk: study_stages); with `combinations:`
+# also the power of the synergy contrasts (from the synergy model).
 rule power:
     input:
+        unpack(synergy_inputs),
         study=study_file,
         measurements=study_table("measurements"),
         efficacy=study_table("efficacy"),
