@@ -16,9 +16,10 @@ import pytest
 from matplotlib.collections import PathCollection, QuadMesh
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from xenoflow import growth
-from xenoflow.config import load_study
+from xenoflow.config import Dose, load_study
 from xenoflow.plots import efficacy as ep
 from xenoflow.plots import growth as gp
 from xenoflow.plots import panel as pp
@@ -37,7 +38,9 @@ arms:
   - name: DrugA
     label: Drug A 10 mg/kg
     doses: [{{day: 0, amount: 10, unit: mg/kg}}, {{day: 7, amount: 10, unit: mg/kg}}]
-  - DrugB
+  - name: DrugB
+    label: "Drug B, 95.7 µCi day 0 + 109.4 µCi day 7"
+    doses: [{{day: 0, amount: 95.7, unit: uCi}}, {{day: 7, amount: 109.4, unit: uCi}}]
 """
 
 
@@ -211,6 +214,63 @@ def test_growth_curves_show_the_package_mean_and_sem(sim: tuple[pd.DataFrame, ob
     row = summary[(summary["arm"] == "DrugA") & (summary["day"] == 0)].iloc[0]
     assert row["sem"] == pytest.approx(v.std(ddof=1) / math.sqrt(len(v)))
     plt.close(fig)
+
+
+def _texts(fig: plt.Figure) -> list[Text]:
+    """Every visible, non-empty text of the figure (titles, labels, tick labels, legends)."""
+    found = fig.findobj(lambda a: isinstance(a, Text) and a.get_visible() and a.get_text() != "")
+    return [t for t in found if isinstance(t, Text)]
+
+
+def _outside(fig: plt.Figure) -> list[str]:
+    """Texts that reach outside the figure (clipped in the saved PNG without a tight box)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    box = fig.bbox
+    return [
+        t.get_text()
+        for t in _texts(fig)
+        if not box.padded(1.0).contains(*t.get_window_extent(renderer).p0)
+        or not box.padded(1.0).contains(*t.get_window_extent(renderer).p1)
+    ]
+
+
+def test_growth_doses_labelled_once_in_micro_curies_inside_the_figure(
+    sim: tuple[pd.DataFrame, object],
+) -> None:
+    data, study = sim
+    fig = gp.growth_curves_figure(data, study, ARMS)
+    texts = [t.get_text() for t in _texts(fig)]
+    # each dose once, with the display unit (µCi, never the file's ASCII uCi)
+    for dose in ("95.7 µCi", "109.4 µCi"):
+        assert texts.count(dose) == 1
+    # the same amount on both days of DrugA: labelled on each of its two triangles
+    assert texts.count("10 mg/kg") == 2
+    assert not [t for t in texts if "uCi" in t]
+    # the arm's name labels its row of the strip, the study's label the legend
+    assert {"DrugA", "DrugB"} <= set(texts)
+    assert texts.count("Drug B, 95.7 µCi day 0 + 109.4 µCi day 7") == 1
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("days", "amounts", "spacing_in", "labels", "unit"),
+    [
+        ([0, 7], [95.7, 109.4], 1.0, ["95.7 µCi", "109.4 µCi"], ""),
+        # daily doses of one amount, too close to label each: once, at the first dose
+        ([0, 1, 2, 3], [10.0] * 4, 0.1, ["10 µCi each"], ""),
+        # different amounts too close: the numbers stay, the unit goes to the row label
+        ([0, 1], [5.0, 10.0], 0.1, ["5", "10"], "µCi"),
+    ],
+)
+def test_dose_labels_each_dose_once(
+    days: list[float], amounts: list[float], spacing_in: float, labels: list[str], unit: str
+) -> None:
+    doses = [Dose(day=d, amount=a, unit="uCi") for d, a in zip(days, amounts)]
+    got, row_unit = gp.dose_labels(doses, spacing_in)
+    assert [text for _, text in got] == labels
+    assert row_unit == unit
 
 
 def test_spaghetti_draws_every_measurement_and_fitted_curve(

@@ -1860,8 +1860,9 @@ FIGURES: tuple[Figure, ...] = (
 Tumour growth by arm in study **{{ snakemake.wildcards.study }}**: mean ± SEM of the measured
 volumes per arm and day (the GraphPad Prism convention; SEM = SD/√n over the mice measured that
 day) on a linear and a logarithmic axis, drawn only on days when at least half of the arm's mice are
-measured (analysis setting ``mean_min_fraction``). Triangles in the top strip mark dosing days of each arm,
-with the dose per administration; the bottom panel shows how many mice were still measured per
+measured (analysis setting ``mean_min_fraction``). Triangles in the top strip mark the dosing days of
+each arm (named on the left), each dose's amount written once above its triangle (µCi for
+radioactivity); the bottom panel shows how many mice were still measured per
 arm on each day (later means rest on fewer mice). The control arm is always grey.""",
     ),
     Figure(
