@@ -13,12 +13,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PathCollection, QuadMesh
+from matplotlib.collections import PathCollection, PolyCollection, QuadMesh
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from xenoflow import growth
+from xenoflow import figures, growth, stages
 from xenoflow.config import Dose, load_study
 from xenoflow.plots import efficacy as ep
 from xenoflow.plots import growth as gp
@@ -271,6 +271,51 @@ def test_dose_labels_each_dose_once(
     got, row_unit = gp.dose_labels(doses, spacing_in)
     assert [text for _, text in got] == labels
     assert row_unit == unit
+
+
+def _km_endpoints() -> pd.DataFrame:
+    _, endpoints, _ = panel_tables()
+    return endpoints.replace({"untreated": "Vehicle", "D1": "DrugA", "D2": "DrugB"})
+
+
+@pytest.mark.parametrize("bands", [True, False])
+def test_km_bands_light_optional_and_explained(bands: bool) -> None:
+    fig = sp.km_figure(_km_endpoints(), ARMS, "Vehicle", ci_bands=bands, alpha=0.1)
+    ax = fig.axes[0]
+    shaded = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    note = [t for t in legend if t.startswith("shaded: pointwise 90% confidence")]
+    if bands:
+        assert len(shaded) == 3  # one band per arm
+        assert {c.get_alpha() for c in shaded} == {sp.BAND_ALPHA}
+        assert sp.BAND_ALPHA <= 0.08
+        assert len(note) == 1
+    else:
+        assert shaded == [] and note == []
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
+def test_km_option_of_the_study_file_reaches_the_figure(tmp_path: Path) -> None:
+    text = STUDY + "endpoint_volume_mm3: 400\nanalysis: {km_confidence_bands: false}\n"
+    (tmp_path / "study.yaml").write_text(text, encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    assert study.settings["km_confidence_bands"] is False
+    assert load_study_default(tmp_path)["km_confidence_bands"] is True
+    measurements = pd.read_csv(SIM, dtype={"arm": str, "mouse_id": str})
+    out = stages.run_survival(study, {"measurements": measurements})
+    fig = figures.survival(study, out)["km"]
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
+    # the endpoint in words, not the rule's name
+    title = ax.get_title()
+    assert "Endpoint: time to tumour volume > 400 mm³" in title and "first_above" not in title
+    plt.close(fig)
+
+
+def load_study_default(folder: Path) -> dict[str, object]:
+    (folder / "default.yaml").write_text(STUDY, encoding="utf-8")
+    return dict(load_study(folder / "default.yaml").settings)
 
 
 def test_spaghetti_draws_every_measurement_and_fitted_curve(

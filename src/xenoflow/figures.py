@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from . import summary
 from .config import Study
 from .plots import efficacy as efficacy_plots
 from .plots import growth as growth_plots
@@ -26,7 +27,9 @@ from .stages import Outputs
 
 
 def _suffix(study: Study) -> str:
-    return " — SYNTHETIC DATA" if study.synthetic else ""
+    """ " — SYNTHETIC DATA" after the title of a synthetic study, unless its title says so."""
+    said = "synthetic" in (study.title or "").lower()
+    return " — SYNTHETIC DATA" if study.synthetic and not said else ""
 
 
 def formats(study: Study) -> list[str]:
@@ -70,7 +73,7 @@ def _at_day(day: float) -> str:
 def survival(study: Study, out: Outputs) -> dict[str, Figure]:
     """Kaplan–Meier curves with the tests against control."""
     endpoints = out.facts["endpoints"]
-    rule = "" if endpoints is None else "; ".join(dict.fromkeys(endpoints["endpoint_rule"]))
+    endpoint = summary.survival_endpoint(study).replace("mm3", "mm³").replace(">=", "≥")
     return {
         "km": survival_plots.km_figure(
             endpoints,
@@ -80,7 +83,8 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
             labels={a.name: a.label or a.name for a in study.arms},
             alpha=study.settings["alpha"],
             title=study.title + _suffix(study),
-            endpoint_label=rule,
+            ci_bands=bool(study.settings["km_confidence_bands"]),
+            endpoint_label=endpoint,
         )
     }
 

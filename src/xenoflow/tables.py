@@ -1905,9 +1905,12 @@ fold-change reduction relative to control, 100·(1 − FC_T/FC_C), and its inter
         "Survival",
         """\
 Kaplan–Meier curves of study **{{ snakemake.wildcards.study }}** (fraction of mice that have not
-reached the endpoint), one step curve per arm with ticks at censoring times, shaded confidence
-bands (R's "log" band), dotted lines at each reached median, and the number of mice still at
-risk under the time axis. The legend gives each arm's median and, for treated arms, the
+reached the endpoint; the endpoint is stated under the title), one step curve per arm with ticks
+at censoring times, dotted lines at each reached median, and the number of mice still at risk
+under the time axis. The light shading around each curve is its pointwise 95 % confidence band
+(R's "log" band; the level follows the analysis alpha), drawn faint so the bands of different
+arms stay readable where they overlap; the analysis setting ``km_confidence_bands: false`` leaves
+the bands out (the legend's shading entry says when they are drawn). The legend gives each arm's median and, for treated arms, the
 log-rank p and Cox hazard ratio against the control. Colours match the study's other figures
 (control grey).""",
     ),
