@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection, PolyCollection, QuadMesh
 from matplotlib.colors import to_hex
+from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
@@ -183,6 +184,38 @@ def test_waterfall_bars_are_the_mice_in_their_arm_colours() -> None:
     plt.close(fig)
 
 
+def test_waterfall_legends_say_colour_is_the_arm_and_letter_the_mrecist_class() -> None:
+    fig = ep.waterfall_figure(response_table(), ARMS, "Vehicle", min_day=10)
+    ax = fig.axes[0]
+    legends = [a for a in ax.get_children() if isinstance(a, Legend)]
+    assert len(legends) == 2
+    arms, classes = sorted(legends, key=lambda lg: lg.get_title().get_text())
+    assert arms.get_title().get_text() == "bar colour: arm"
+    assert [t.get_text() for t in arms.get_texts()] == ["Vehicle (control)", "DrugA", "DrugB"]
+    title = classes.get_title().get_text()
+    assert title.startswith("letter: mRECIST class") and "bar height = best response" in title
+    assert [t.get_text() for t in classes.get_texts()] == [
+        "CR: BR < −95 % and BAR < −40 %",
+        "PR: BR < −50 % and BAR < −20 %",
+        "SD: BR < 35 % and BAR < 30 %",
+        "PD: otherwise",
+    ]
+    # each class's patch has the colour of its shaded band
+    assert [to_hex(p.get_facecolor()) for p in classes.get_patches()] == [
+        ep.BAND_COLOURS[c].lower() for c in ("CR", "PR", "SD", "PD")
+    ]
+    assert "day ≥ 10" in ax.get_ylabel()
+    # the letters on the bars: one per classified mouse
+    letters = [
+        t.get_text()
+        for t in ax.texts
+        if t.get_text() in ep.BAND_COLOURS and t.get_transform() == ax.transData
+    ]
+    assert sorted(letters) == sorted(["PD", "PD", "PR", "SD", "CR"])
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
 def test_fold_change_dots_are_each_mouse_at_its_arm() -> None:
     eff, per_mouse = efficacy_tables()
     fig = ep.fold_change_figure(eff, per_mouse, ARMS, "Vehicle")
@@ -223,16 +256,18 @@ def _texts(fig: plt.Figure) -> list[Text]:
 
 
 def _outside(fig: plt.Figure) -> list[str]:
-    """Texts that reach outside the figure (clipped in the saved PNG without a tight box)."""
+    """The sides of the figure that something drawn (a label, a legend, a title) reaches
+    past: without a tight box it would be cut off there."""
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    box = fig.bbox
-    return [
-        t.get_text()
-        for t in _texts(fig)
-        if not box.padded(1.0).contains(*t.get_window_extent(renderer).p0)
-        or not box.padded(1.0).contains(*t.get_window_extent(renderer).p1)
-    ]
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    box = fig.bbox_inches
+    sides = {
+        "left": drawn.x0 < box.x0 - 0.01,
+        "bottom": drawn.y0 < box.y0 - 0.01,
+        "right": drawn.x1 > box.x1 + 0.01,
+        "top": drawn.y1 > box.y1 + 0.01,
+    }
+    return [side for side, out in sides.items() if out]
 
 
 def test_growth_doses_labelled_once_in_micro_curies_inside_the_figure(

@@ -55,6 +55,7 @@ def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
             study.arm_names,
             study.control,
             title=f"{study.title}: best response per mouse{suffix}",
+            min_day=float(study.settings["mrecist_min_day"]),
         ),
         "fold_change": efficacy_plots.fold_change_figure(
             out.tables["efficacy"],

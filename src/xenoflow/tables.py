@@ -1883,9 +1883,16 @@ logistic or regression–regrowth; see ``growth_per_mouse.tsv``). Logarithmic vo
         "Efficacy",
         """\
 Waterfall of best response per mouse ({{ snakemake.wildcards.study }}), sorted from largest growth to
-deepest shrinkage and coloured by arm (control grey). Shaded bands: the mRECIST best-response
-cut-offs (PD above 35 %, SD, PR below −50 %, CR below −95 %); the letter on each bar is the mouse's
-mRECIST class, which also requires the best average response criterion. Bars are cut at 200 %.""",
+deepest shrinkage. Bar colour = the mouse's arm (control grey). Bar height = its best response
+(BR): the lowest percent volume change from baseline on or after day 10 of treatment (analysis
+setting ``mrecist_min_day``), not the change at the reference day. Shaded bands: the mRECIST
+best-response cut-offs (PD above 35 %, SD, PR below −50 %, CR below −95 %). The letter on each
+bar is the mouse's mRECIST class (Gao et al. 2015), which needs both its BR and its best average
+response (BAR, the lowest running mean of the changes): CR BR < −95 % and BAR < −40 %, PR BR <
+−50 % and BAR < −20 %, SD BR < 35 % and BAR < 30 %, PD otherwise. So a bar in the SD band reads
+PD when the tumour shrank at one measurement but grew on average (BAR ≥ 30 %), and a bar in the
+PR band reads SD when its average change stayed above −20 %; the figure's legends say the same.
+Bars are cut at 200 % and marked with their value.""",
     ),
     Figure(
         "fold_change",
