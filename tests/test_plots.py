@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PathCollection, PolyCollection, QuadMesh
+from matplotlib.collections import PatchCollection, PathCollection, PolyCollection, QuadMesh
 from matplotlib.colors import to_hex
 from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
@@ -378,24 +378,52 @@ def test_spaghetti_draws_every_measurement_and_fitted_curve(
     plt.close(fig)
 
 
-def test_heatmap_cells_are_the_worst_call_per_model() -> None:
+def test_heatmap_single_calls_one_colour_mixed_cells_stacked_with_counts() -> None:
     matrix, _, _ = panel_tables()
+    # a replicate cell as in DRAP TAN (Tumor_4, Treatment_4): 1 CR, 2 PR, 2 SD, 3 PD
+    matrix.loc[2, "untreated"] = "PD/PR/PD/SD/PR/CR/PD/SD"
     fig = pp.mrecist_heatmap(matrix)
     ax = fig.axes[0]
     mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
     levels = list(pp.MRECIST_COLOURS)
     cells = np.ma.masked_invalid(mesh.get_array()).reshape(3, 3)
+    # one colour per single-call cell; mixed (and untested) cells are left to the stacks
     want = np.ma.masked_invalid(
         [
             [levels.index("PD"), levels.index("PD"), np.nan],
-            [levels.index("PR"), levels.index("PD"), levels.index("CR")],
+            [levels.index("PR"), np.nan, levels.index("CR")],
             [np.nan, levels.index("NA"), levels.index("PD")],
         ]
     )
     assert (cells.mask == want.mask).all() and (cells.filled(-1) == want.filled(-1)).all()
+    stacks = next(c for c in ax.collections if isinstance(c, PatchCollection))
+    boxes = [path.get_extents() for path in stacks.get_paths()]
+    colours = [to_hex(c) for c in stacks.get_facecolors()]
+    # M3 x untreated (column 2, row 0): CR 1/8, PR 2/8, SD 2/8, PD 3/8 wide, left to right
+    m3 = [(b.x0, b.width, c) for b, c in zip(boxes, colours) if b.y0 == 0 and b.x0 >= 2]
+    assert [x for x, _, _ in m3] == pytest.approx([2.0, 2.125, 2.375, 2.625])
+    assert [w for _, w, _ in m3] == pytest.approx([1 / 8, 2 / 8, 2 / 8, 3 / 8])
+    assert [c for _, _, c in m3] == [
+        pp.MRECIST_COLOURS[k].lower() for k in ("CR", "PR", "SD", "PD")
+    ]
+    # M2 x D1 "SD/PD": half SD, half PD
+    m2 = [(b.width, c) for b, c in zip(boxes, colours) if b.y0 == 1 and 1 <= b.x0 < 2]
+    assert m2 == [
+        (pytest.approx(0.5), pp.MRECIST_COLOURS["SD"].lower()),
+        (pytest.approx(0.5), pp.MRECIST_COLOURS["PD"].lower()),
+    ]
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == ["0/0/1/1", "1/2/2/3"]
+    assert "counts CR/PR/SD/PD" in ax.get_title()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["untreated", "D1", "D2"]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["M1", "M2", "M3"]
+    assert _outside(fig) == []
     plt.close(fig)
+
+
+def test_heatmap_count_labels() -> None:
+    assert pp.count_label(pp.cell_counts("PD/PR/PD/SD/PR/CR/PD/SD")) == "1/2/2/3"
+    assert pp.count_label(pp.cell_counts("PD/NA/PD")) == "0/0/0/2 +1 NA"
 
 
 def test_unit_waterfall_one_bar_per_curve_lowest_on_top() -> None:

@@ -1965,7 +1965,11 @@ Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Dashed line: the t
         """\
 mRECIST call per model (columns) and treatment (rows) for panel
 **{{ snakemake.wildcards.panel }}** (blue CR, green PR, yellow SD, red PD, grey not
-classified, white not tested), as in Gao et al. 2015, Fig. 2.""",
+classified, white not tested), as in Gao et al. 2015, Fig. 2. A cell holding several mice (a
+replicate panel) is not painted by one of them: it is split left to right into CR, PR, SD, PD
+and not classified, each part as wide as its share of the cell's mice, and labelled with the
+counts CR/PR/SD/PD ("1/2/2/3" = 1 CR, 2 PR, 2 SD, 3 PD; "+n NA" for mice not classified) when
+the panel has at most 40 models; a cell with one mouse is one colour.""",
         scope="panel",
     ),
     Figure(
