@@ -24,6 +24,7 @@ from xenoflow.config import Dose, load_study
 from xenoflow.plots import efficacy as ep
 from xenoflow.plots import growth as gp
 from xenoflow.plots import panel as pp
+from xenoflow.plots import power as pwp
 from xenoflow.plots import summary as smp
 from xenoflow.plots import survival as sp
 from xenoflow.plots.style import CONTROL_COLOUR, TREATED_COLOURS, arm_palette, save_figure
@@ -424,6 +425,42 @@ def test_heatmap_single_calls_one_colour_mixed_cells_stacked_with_counts() -> No
 def test_heatmap_count_labels() -> None:
     assert pp.count_label(pp.cell_counts("PD/PR/PD/SD/PR/CR/PD/SD")) == "1/2/2/3"
     assert pp.count_label(pp.cell_counts("PD/NA/PD")) == "0/0/0/2 +1 NA"
+
+
+def test_power_one_line_per_inhibition_and_method() -> None:
+    """The survival panel holds two methods: each gets its own line (a line through both
+    zigzagged between them at every n)."""
+    rows = []
+    for method, scale in (("log-rank, Schoenfeld 1981", 1.0), ("log-rank on simulated (x)", 2.0)):
+        for tgi in (30.0, 60.0):
+            for n in (3, 6, 10):
+                rows.append(
+                    {
+                        "endpoint": "survival",
+                        "method": method,
+                        "tgi_pct": tgi,
+                        "n_per_arm": n,
+                        "follow_up_days": 28.0,
+                        "power": scale * tgi * n / 2000,
+                        "power_simulated": np.nan,
+                        "power_simulated_se": np.nan,
+                    }
+                )
+    power = pd.DataFrame(rows)
+    fig = pwp.power_figure(power, 0.8, 28.0, "t")
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 3]
+    assert len(lines) == 4
+    for line in lines:
+        assert list(line.get_xdata()) == [3, 6, 10]
+    assert {ln.get_linestyle() for ln in lines} == {"-", "--"}
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["TGI 30 %", "TGI 60 %"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "log-rank, Schoenfeld 1981",
+        "log-rank on simulated",
+    ]
+    assert _outside(fig) == []
+    plt.close(fig)
 
 
 def test_unit_waterfall_one_bar_per_curve_lowest_on_top() -> None:

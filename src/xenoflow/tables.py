@@ -1955,7 +1955,10 @@ Power of a next two-arm study against the number of mice per arm, with study
 follow-up day, growth rate from the mixed model, time to the volume endpoint by Schoenfeld's
 formula), one line per growth inhibition to detect, at the pilot's reference day when the
 design lists it, else at the design's first follow-up day.
-Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Dashed line: the target power.""",
+Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Grey dashed line: the target power.
+Where a panel holds two methods (time to endpoint: Schoenfeld's formula, solid, and the log-rank
+power simulated from the growth mixed model, dashed) each has its own line, named in the panel's
+legend; the colours (inhibitions) are explained under the panels.""",
     ),
     Figure(
         "mrecist_heatmap",
