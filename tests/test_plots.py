@@ -27,6 +27,7 @@ from xenoflow.plots import panel as pp
 from xenoflow.plots import power as pwp
 from xenoflow.plots import summary as smp
 from xenoflow.plots import survival as sp
+from xenoflow.plots import tolerability as tp
 from xenoflow.plots.style import CONTROL_COLOUR, TREATED_COLOURS, arm_palette, save_figure
 
 SIM = Path(__file__).parent / "data" / "growth" / "simulated_3arm_8mice.csv"
@@ -461,6 +462,24 @@ def test_power_one_line_per_inhibition_and_method() -> None:
     ]
     assert _outside(fig) == []
     plt.close(fig)
+
+
+def test_nothing_to_draw_is_a_short_note_without_configuration_keys() -> None:
+    empty = pd.DataFrame(columns=["arm", "day", "n", "mean_pct_change", "sem"])
+    notes = {
+        "km": sp.km_figure(None, ARMS, "Vehicle", title="S"),
+        "body_weight": tp.body_weight_figure(empty, empty, ARMS, "Vehicle", {}, [15.0], "S"),
+        "window": tp.therapeutic_window_figure(
+            pd.DataFrame(columns=["arm", "agent", "label", "x", "y", "order"]), ARMS, "Vehicle", "S"
+        ),
+    }
+    for name, fig in notes.items():
+        texts = [t.get_text() for t in _texts(fig)]
+        assert fig.get_figheight() <= 2.0, name  # a strip, not a page-sized blank
+        assert "S" in texts and len(texts) == 2, name
+        assert not [t for t in texts if "_" in t], name  # no study-file keys
+        assert _outside(fig) == [], name
+        plt.close(fig)
 
 
 def test_unit_waterfall_one_bar_per_curve_lowest_on_top() -> None:

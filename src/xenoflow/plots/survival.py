@@ -21,7 +21,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from ..km import at_risk, kaplan_meier, km_median_ci
-from .style import arm_palette
+from .style import arm_palette, note_figure
 
 #: opacity of a confidence band: light, so the bands of arms that overlap stay readable and
 #: never hide a curve (0.12 before: two overlapping bands read as a third colour)
@@ -85,18 +85,13 @@ def km_figure(
     """
     labels = dict(labels or {})
     if endpoints is None or endpoints.empty:
-        fig, ax = plt.subplots(figsize=(6.5, 2.5))
-        ax.axis("off")
         message = (
             "No survival endpoint: the study gives no volume endpoint\n"
             "and no recorded survival table"
             if endpoints is None
             else "No mouse has a survival endpoint"
         )
-        ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
-        if title:
-            ax.set_title(title, fontsize=10)
-        return fig
+        return note_figure(title, message)
     present = [a for a in arms if (endpoints["arm"] == a).any()]
     present += [a for a in dict.fromkeys(endpoints["arm"]) if a not in present]
     palette = arm_palette(list(arms) + [a for a in present if a not in arms], control)

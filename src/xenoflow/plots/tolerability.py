@@ -8,12 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .style import arm_palette, plt
-
-
-def _no_data(ax: plt.Axes, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
-    ax.set_axis_off()
+from .style import arm_palette, note_figure, plt
 
 
 def body_weight_figure(
@@ -27,6 +22,8 @@ def body_weight_figure(
 ) -> plt.Figure:
     """Left: arm mean ± SEM of %ΔBW per day (``body_weight.tsv``), n weighed per day in a strip
     below, dose days as triangles, dashed lines at −threshold %. Right: every mouse's trace."""
+    if summary.empty:
+        return note_figure(title, "No body weights in the data: no tolerability figure.")
     fig, axes = plt.subplots(
         2,
         2,
@@ -36,12 +33,6 @@ def body_weight_figure(
     )
     ax, ax_n, ax_mice, blank = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
     blank.set_axis_off()
-    if summary.empty:
-        _no_data(ax, "no body weights in the data")
-        ax_n.set_axis_off()
-        _no_data(ax_mice, "")
-        fig.suptitle(title)
-        return fig
     palette = arm_palette(arms, control)
     shown = [a for a in arms if a in set(summary["arm"])]
     for i, arm in enumerate(shown):
@@ -91,12 +82,10 @@ def therapeutic_window_figure(
 ) -> plt.Figure:
     """``points``: arm, agent, label, x (group-mean nadir %), y (%T/C), order (cumulative
     dose). One point per treated arm; arms of one agent joined in dose order."""
-    fig, ax = plt.subplots(figsize=(6.2, 4.8))
     usable = points.dropna(subset=["x", "y"])
     if usable.empty:
-        _no_data(ax, "no treated arm has both a body-weight nadir and a %T/C")
-        fig.suptitle(title)
-        return fig
+        return note_figure(title, "No treated arm has both a body-weight nadir and a %T/C.")
+    fig, ax = plt.subplots(figsize=(6.2, 4.8))
     palette = arm_palette(arms, control)
     for agent, d in usable.groupby("agent", sort=False):
         if agent and len(d) > 1:
