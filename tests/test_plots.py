@@ -482,6 +482,35 @@ def test_nothing_to_draw_is_a_short_note_without_configuration_keys() -> None:
         plt.close(fig)
 
 
+def test_body_weight_means_only_while_half_the_mice_are_weighed() -> None:
+    # four mice; on day 14 one is left: its weight is in the strip, not drawn as the mean
+    pct = pd.DataFrame(
+        {
+            "arm": "Vehicle",
+            "mouse_id": ["1", "2", "3", "4"] * 3 + ["1"],
+            "day": [0.0] * 4 + [7.0] * 4 + [10.0, 10.0, 10.0, np.nan] + [14.0],
+            "pct_change": [0.0] * 4 + [-2.0, -3.0, -1.0, -4.0] + [1.0, 2.0, 0.0, np.nan] + [5.0],
+        }
+    ).dropna()
+    summary = pd.DataFrame(
+        {
+            "arm": "Vehicle",
+            "day": [0.0, 7.0, 10.0, 14.0],
+            "n": [4, 4, 3, 1],
+            "mean_pct_change": [0.0, -2.5, 1.0, 5.0],
+            "sem": [0.0, 0.6, 0.6, np.nan],
+        }
+    )
+    fig = tp.body_weight_figure(summary, pct, ["Vehicle"], "Vehicle", {}, [15.0], "S")
+    ax = fig.axes[0]
+    mean = next(line for line in ax.get_lines() if line.get_marker() == "o")
+    assert list(mean.get_xdata()) == [0.0, 7.0, 10.0]
+    assert ax.get_xlim()[1] > 14.0  # the day of the last weighing stays on the axis
+    assert "1" in [t.get_text() for t in fig.axes[2].texts]  # and is counted in the strip
+    assert "≥ 50%" in ax.get_title()
+    plt.close(fig)
+
+
 def test_unit_waterfall_one_bar_per_curve_lowest_on_top() -> None:
     _, _, response = unit_inputs()
     fig = pp.unit_waterfall_figure(response, "M1")
@@ -495,6 +524,10 @@ def test_unit_waterfall_one_bar_per_curve_lowest_on_top() -> None:
     ]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[:2] == ["D1 (PR)", "D1 (PR)"]
+    # the legend says the colour is the mRECIST class (classes present only)
+    legend = ax.get_legend()
+    assert legend.get_title().get_text().startswith("colour: mRECIST class")
+    assert [t.get_text() for t in legend.get_texts()] == ["PR", "PD"]
     plt.close(fig)
 
 

@@ -126,6 +126,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             {a.name: [d.day for d in a.doses] for a in study.arms},
             study.tolerability.loss_thresholds_pct,
             title=f"{study.title}: body weight{suffix}",
+            min_fraction=float(study.settings["mean_min_fraction"]),
         ),
         "therapeutic_window": tolerability_plots.therapeutic_window_figure(
             points,

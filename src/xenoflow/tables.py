@@ -1928,8 +1928,9 @@ log-rank p and Cox hazard ratio against the control. Colours match the study's o
         "Tolerability",
         """\
 Body weight in study **{{ snakemake.wildcards.study }}**. Left: mean ± SEM of the per-mouse
-percent change from baseline per arm and day, with the number of mice weighed per day under the
-axis, dose days marked by triangles and dashed reference lines at the loss thresholds
+percent change from baseline per arm and day, drawn only on days when at least half of the arm's
+mice are weighed (analysis setting ``mean_min_fraction``, as for the growth curves), with the
+number of mice weighed per day (every day) under the axis, dose days marked by triangles and dashed reference lines at the loss thresholds
 (``tolerability.loss_thresholds_pct``, 15 % and 20 % by default). Right: every mouse's trace in
 its arm's colour. A note replaces the panels when the data have no body weights.""",
     ),

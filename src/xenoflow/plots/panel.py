@@ -309,6 +309,19 @@ def unit_waterfall_figure(response: pd.DataFrame, title: str) -> plt.Figure:
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel("Best response (% volume change from baseline; capped at 300%)")
     ax.set_title(title, fontsize=9)
+    present = [c for c in MRECIST_COLOURS if c in calls]
+    if present:
+        # the colour is the class, which also needs the best average response: a bar left of
+        # zero can be PD
+        ax.legend(
+            [plt.Rectangle((0, 0), 1, 1, color=MRECIST_COLOURS[c]) for c in present],
+            ["not classified" if c == "NA" else c for c in present],
+            title="colour: mRECIST class\n(also needs the best\naverage response)",
+            title_fontsize=6,
+            fontsize=6,
+            loc="upper right",
+            frameon=False,
+        )
     return fig
 
 
