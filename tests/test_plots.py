@@ -542,6 +542,31 @@ def test_unit_curves_control_grey_and_thick() -> None:
     plt.close(fig)
 
 
+def test_every_figure_keeps_its_texts_inside(sim: tuple[pd.DataFrame, object]) -> None:
+    """No label, legend or title reaches past the figure's edge (a figure saved without a
+    tight box, as a panel model's are, would cut it off)."""
+    data, study = sim
+    result = growth.analyse_study(data, study)
+    eff, per_mouse = efficacy_tables()
+    unit, measurements, response = unit_inputs()
+    matrix, endpoints, ttd = panel_tables()
+    drawn = {
+        "growth": gp.growth_curves_figure(data, study, ARMS),
+        "spaghetti": gp.spaghetti_figure(result, data, study),
+        "waterfall": ep.waterfall_figure(response_table(), ARMS, "Vehicle"),
+        "fold_change": ep.fold_change_figure(eff, per_mouse, ARMS, "Vehicle"),
+        "km": sp.km_figure(_km_endpoints(), ARMS, "Vehicle"),
+        "heatmap": pp.mrecist_heatmap(matrix),
+        "time_to_double": pp.time_to_double_figure(endpoints, ttd, "untreated"),
+        "unit_curves": pp.unit_curves_figure(
+            measurements, [a.name for a in unit.arms], "untreated", "M1"
+        ),
+        "unit_waterfall": pp.unit_waterfall_figure(response, "M1"),
+    }
+    assert {name: _outside(fig) for name, fig in drawn.items()} == dict.fromkeys(drawn, [])
+    plt.close("all")
+
+
 # ------------------------------------------------------------------------------ determinism
 
 
