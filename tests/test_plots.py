@@ -25,6 +25,7 @@ from xenoflow.plots import efficacy as ep
 from xenoflow.plots import growth as gp
 from xenoflow.plots import panel as pp
 from xenoflow.plots import power as pwp
+from xenoflow.plots import regimenmodel as rmp
 from xenoflow.plots import summary as smp
 from xenoflow.plots import survival as sp
 from xenoflow.plots import tolerability as tp
@@ -472,6 +473,7 @@ def test_nothing_to_draw_is_a_short_note_without_configuration_keys() -> None:
         "window": tp.therapeutic_window_figure(
             pd.DataFrame(columns=["arm", "agent", "label", "x", "y", "order"]), ARMS, "Vehicle", "S"
         ),
+        "what_if": rmp.what_if_figure(pd.DataFrame(), ARMS, "Vehicle", {}, "S"),
     }
     for name, fig in notes.items():
         texts = [t.get_text() for t in _texts(fig)]

@@ -145,8 +145,21 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
                 **{w.name: [d.day for d in w.doses] for w in study.what_if},
             },
             title=f"{study.title}: dose-driven growth model{suffix}",
+            labels={
+                **{a.name: a.label or a.name for a in study.arms},
+                **{w.name: f"{w.name}: {_schedule(w.doses)}" for w in study.what_if},
+            },
         ),
     }
+
+
+def _schedule(doses: Sequence[Any]) -> str:
+    """Doses in words, one amount given on several days said once ('72.93 µCi on days 0, 7,
+    14')."""
+    if len(doses) > 1 and len({(d.amount, d.unit) for d in doses}) == 1:
+        amount = doses[0].describe().rsplit(" on day ", 1)[0]
+        return f"{amount} on days " + ", ".join(f"{d.day:g}" for d in doses)
+    return ", ".join(d.describe() for d in doses)
 
 
 def power(study: Study, out: Outputs) -> dict[str, Figure]:
