@@ -2052,7 +2052,8 @@ Dose-driven growth model of study **{{ snakemake.wildcards.study }}** (``regimen
 ``what_if.tsv``): observed mean ln volume per arm and day (dots, mice measured that day), the
 model's fitted mean per arm (solid line, 95 % band) and each ``what_if`` regimen's prediction
 (dashed line, 95 % band), on the geometric-mean volume scale (log axis); dose days are marked
-along the bottom (triangles, one row per curve). A note replaces the plot when no arm has doses.""",
+along the bottom (triangles, one row per curve) and the legend names each curve's doses. A note
+replaces the plot when no arm has doses.""",
     ),
     Figure(
         "power_curves",
