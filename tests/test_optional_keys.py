@@ -142,7 +142,10 @@ EXAMPLES: dict[str, Example] = {
         None,
     ),
     "design": ({"tgi_pct": [50], "n_per_arm": [4, 8], "simulations": 100}, None),
-    "analysis": ({"bootstrap_resamples": 100, "alpha": 0.1}, None),
+    "analysis": (
+        {"bootstrap_resamples": 100, "alpha": 0.1, "km_confidence_bands": False},
+        None,
+    ),
     # arms with the agent are set by _write_study
     "agents": ({"Drug": {"isotope": "I-131", "biological_half_life_days": 20}}, None),
     # the arm with the agent is set by _write_study

@@ -13,17 +13,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PathCollection, QuadMesh
+from matplotlib.collections import PatchCollection, PathCollection, PolyCollection, QuadMesh
 from matplotlib.colors import to_hex
+from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
-from xenoflow import growth
-from xenoflow.config import load_study
+from xenoflow import figures, growth, stages
+from xenoflow.config import Dose, load_study
 from xenoflow.plots import efficacy as ep
 from xenoflow.plots import growth as gp
 from xenoflow.plots import panel as pp
+from xenoflow.plots import power as pwp
+from xenoflow.plots import regimenmodel as rmp
 from xenoflow.plots import summary as smp
 from xenoflow.plots import survival as sp
+from xenoflow.plots import tolerability as tp
 from xenoflow.plots.style import CONTROL_COLOUR, TREATED_COLOURS, arm_palette, save_figure
 
 SIM = Path(__file__).parent / "data" / "growth" / "simulated_3arm_8mice.csv"
@@ -37,7 +42,9 @@ arms:
   - name: DrugA
     label: Drug A 10 mg/kg
     doses: [{{day: 0, amount: 10, unit: mg/kg}}, {{day: 7, amount: 10, unit: mg/kg}}]
-  - DrugB
+  - name: DrugB
+    label: "Drug B, 95.7 µCi day 0 + 109.4 µCi day 7"
+    doses: [{{day: 0, amount: 95.7, unit: uCi}}, {{day: 7, amount: 109.4, unit: uCi}}]
 """
 
 
@@ -180,6 +187,38 @@ def test_waterfall_bars_are_the_mice_in_their_arm_colours() -> None:
     plt.close(fig)
 
 
+def test_waterfall_legends_say_colour_is_the_arm_and_letter_the_mrecist_class() -> None:
+    fig = ep.waterfall_figure(response_table(), ARMS, "Vehicle", min_day=10)
+    ax = fig.axes[0]
+    legends = [a for a in ax.get_children() if isinstance(a, Legend)]
+    assert len(legends) == 2
+    arms, classes = sorted(legends, key=lambda lg: lg.get_title().get_text())
+    assert arms.get_title().get_text() == "bar colour: arm"
+    assert [t.get_text() for t in arms.get_texts()] == ["Vehicle (control)", "DrugA", "DrugB"]
+    title = classes.get_title().get_text()
+    assert title.startswith("letter: mRECIST class") and "bar height = best response" in title
+    assert [t.get_text() for t in classes.get_texts()] == [
+        "CR: BR < −95 % and BAR < −40 %",
+        "PR: BR < −50 % and BAR < −20 %",
+        "SD: BR < 35 % and BAR < 30 %",
+        "PD: otherwise",
+    ]
+    # each class's patch has the colour of its shaded band
+    assert [to_hex(p.get_facecolor()) for p in classes.get_patches()] == [
+        ep.BAND_COLOURS[c].lower() for c in ("CR", "PR", "SD", "PD")
+    ]
+    assert "day ≥ 10" in ax.get_ylabel()
+    # the letters on the bars: one per classified mouse
+    letters = [
+        t.get_text()
+        for t in ax.texts
+        if t.get_text() in ep.BAND_COLOURS and t.get_transform() == ax.transData
+    ]
+    assert sorted(letters) == sorted(["PD", "PD", "PR", "SD", "CR"])
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
 def test_fold_change_dots_are_each_mouse_at_its_arm() -> None:
     eff, per_mouse = efficacy_tables()
     fig = ep.fold_change_figure(eff, per_mouse, ARMS, "Vehicle")
@@ -213,6 +252,110 @@ def test_growth_curves_show_the_package_mean_and_sem(sim: tuple[pd.DataFrame, ob
     plt.close(fig)
 
 
+def _texts(fig: plt.Figure) -> list[Text]:
+    """Every visible, non-empty text of the figure (titles, labels, tick labels, legends)."""
+    found = fig.findobj(lambda a: isinstance(a, Text) and a.get_visible() and a.get_text() != "")
+    return [t for t in found if isinstance(t, Text)]
+
+
+def _outside(fig: plt.Figure) -> list[str]:
+    """The sides of the figure that something drawn (a label, a legend, a title) reaches
+    past: without a tight box it would be cut off there."""
+    fig.canvas.draw()
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    box = fig.bbox_inches
+    sides = {
+        "left": drawn.x0 < box.x0 - 0.01,
+        "bottom": drawn.y0 < box.y0 - 0.01,
+        "right": drawn.x1 > box.x1 + 0.01,
+        "top": drawn.y1 > box.y1 + 0.01,
+    }
+    return [side for side, out in sides.items() if out]
+
+
+def test_growth_doses_labelled_once_in_micro_curies_inside_the_figure(
+    sim: tuple[pd.DataFrame, object],
+) -> None:
+    data, study = sim
+    fig = gp.growth_curves_figure(data, study, ARMS)
+    texts = [t.get_text() for t in _texts(fig)]
+    # each dose once, with the display unit (µCi, never the file's ASCII uCi)
+    for dose in ("95.7 µCi", "109.4 µCi"):
+        assert texts.count(dose) == 1
+    # the same amount on both days of DrugA: labelled on each of its two triangles
+    assert texts.count("10 mg/kg") == 2
+    assert not [t for t in texts if "uCi" in t]
+    # the arm's name labels its row of the strip, the study's label the legend
+    assert {"DrugA", "DrugB"} <= set(texts)
+    assert texts.count("Drug B, 95.7 µCi day 0 + 109.4 µCi day 7") == 1
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("days", "amounts", "spacing_in", "labels", "unit"),
+    [
+        ([0, 7], [95.7, 109.4], 1.0, ["95.7 µCi", "109.4 µCi"], ""),
+        # daily doses of one amount, too close to label each: once, at the first dose
+        ([0, 1, 2, 3], [10.0] * 4, 0.1, ["10 µCi each"], ""),
+        # different amounts too close: the numbers stay, the unit goes to the row label
+        ([0, 1], [5.0, 10.0], 0.1, ["5", "10"], "µCi"),
+    ],
+)
+def test_dose_labels_each_dose_once(
+    days: list[float], amounts: list[float], spacing_in: float, labels: list[str], unit: str
+) -> None:
+    doses = [Dose(day=d, amount=a, unit="uCi") for d, a in zip(days, amounts)]
+    got, row_unit = gp.dose_labels(doses, spacing_in)
+    assert [text for _, text in got] == labels
+    assert row_unit == unit
+
+
+def _km_endpoints() -> pd.DataFrame:
+    _, endpoints, _ = panel_tables()
+    return endpoints.replace({"untreated": "Vehicle", "D1": "DrugA", "D2": "DrugB"})
+
+
+@pytest.mark.parametrize("bands", [True, False])
+def test_km_bands_light_optional_and_explained(bands: bool) -> None:
+    fig = sp.km_figure(_km_endpoints(), ARMS, "Vehicle", ci_bands=bands, alpha=0.1)
+    ax = fig.axes[0]
+    shaded = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    note = [t for t in legend if t.startswith("shaded: pointwise 90% confidence")]
+    if bands:
+        assert len(shaded) == 3  # one band per arm
+        assert {c.get_alpha() for c in shaded} == {sp.BAND_ALPHA}
+        assert sp.BAND_ALPHA <= 0.08
+        assert len(note) == 1
+    else:
+        assert shaded == [] and note == []
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
+def test_km_option_of_the_study_file_reaches_the_figure(tmp_path: Path) -> None:
+    text = STUDY + "endpoint_volume_mm3: 400\nanalysis: {km_confidence_bands: false}\n"
+    (tmp_path / "study.yaml").write_text(text, encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    assert study.settings["km_confidence_bands"] is False
+    assert load_study_default(tmp_path)["km_confidence_bands"] is True
+    measurements = pd.read_csv(SIM, dtype={"arm": str, "mouse_id": str})
+    out = stages.run_survival(study, {"measurements": measurements})
+    fig = figures.survival(study, out)["km"]
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
+    # the endpoint in words, not the rule's name
+    title = ax.get_title()
+    assert "Endpoint: time to tumour volume > 400 mm³" in title and "first_above" not in title
+    plt.close(fig)
+
+
+def load_study_default(folder: Path) -> dict[str, object]:
+    (folder / "default.yaml").write_text(STUDY, encoding="utf-8")
+    return dict(load_study(folder / "default.yaml").settings)
+
+
 def test_spaghetti_draws_every_measurement_and_fitted_curve(
     sim: tuple[pd.DataFrame, object],
 ) -> None:
@@ -238,23 +381,135 @@ def test_spaghetti_draws_every_measurement_and_fitted_curve(
     plt.close(fig)
 
 
-def test_heatmap_cells_are_the_worst_call_per_model() -> None:
+def test_heatmap_single_calls_one_colour_mixed_cells_stacked_with_counts() -> None:
     matrix, _, _ = panel_tables()
+    # a replicate cell as in DRAP TAN (Tumor_4, Treatment_4): 1 CR, 2 PR, 2 SD, 3 PD
+    matrix.loc[2, "untreated"] = "PD/PR/PD/SD/PR/CR/PD/SD"
     fig = pp.mrecist_heatmap(matrix)
     ax = fig.axes[0]
     mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
     levels = list(pp.MRECIST_COLOURS)
     cells = np.ma.masked_invalid(mesh.get_array()).reshape(3, 3)
+    # one colour per single-call cell; mixed (and untested) cells are left to the stacks
     want = np.ma.masked_invalid(
         [
             [levels.index("PD"), levels.index("PD"), np.nan],
-            [levels.index("PR"), levels.index("PD"), levels.index("CR")],
+            [levels.index("PR"), np.nan, levels.index("CR")],
             [np.nan, levels.index("NA"), levels.index("PD")],
         ]
     )
     assert (cells.mask == want.mask).all() and (cells.filled(-1) == want.filled(-1)).all()
+    stacks = next(c for c in ax.collections if isinstance(c, PatchCollection))
+    boxes = [path.get_extents() for path in stacks.get_paths()]
+    colours = [to_hex(c) for c in stacks.get_facecolors()]
+    # M3 x untreated (column 2, row 0): CR 1/8, PR 2/8, SD 2/8, PD 3/8 wide, left to right
+    m3 = [(b.x0, b.width, c) for b, c in zip(boxes, colours) if b.y0 == 0 and b.x0 >= 2]
+    assert [x for x, _, _ in m3] == pytest.approx([2.0, 2.125, 2.375, 2.625])
+    assert [w for _, w, _ in m3] == pytest.approx([1 / 8, 2 / 8, 2 / 8, 3 / 8])
+    assert [c for _, _, c in m3] == [
+        pp.MRECIST_COLOURS[k].lower() for k in ("CR", "PR", "SD", "PD")
+    ]
+    # M2 x D1 "SD/PD": half SD, half PD
+    m2 = [(b.width, c) for b, c in zip(boxes, colours) if b.y0 == 1 and 1 <= b.x0 < 2]
+    assert m2 == [
+        (pytest.approx(0.5), pp.MRECIST_COLOURS["SD"].lower()),
+        (pytest.approx(0.5), pp.MRECIST_COLOURS["PD"].lower()),
+    ]
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == ["0/0/1/1", "1/2/2/3"]
+    assert "counts CR/PR/SD/PD" in ax.get_title()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["untreated", "D1", "D2"]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["M1", "M2", "M3"]
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
+def test_heatmap_count_labels() -> None:
+    assert pp.count_label(pp.cell_counts("PD/PR/PD/SD/PR/CR/PD/SD")) == "1/2/2/3"
+    assert pp.count_label(pp.cell_counts("PD/NA/PD")) == "0/0/0/2 +1 NA"
+
+
+def test_power_one_line_per_inhibition_and_method() -> None:
+    """The survival panel holds two methods: each gets its own line (a line through both
+    zigzagged between them at every n)."""
+    rows = []
+    for method, scale in (("log-rank, Schoenfeld 1981", 1.0), ("log-rank on simulated (x)", 2.0)):
+        for tgi in (30.0, 60.0):
+            for n in (3, 6, 10):
+                rows.append(
+                    {
+                        "endpoint": "survival",
+                        "method": method,
+                        "tgi_pct": tgi,
+                        "n_per_arm": n,
+                        "follow_up_days": 28.0,
+                        "power": scale * tgi * n / 2000,
+                        "power_simulated": np.nan,
+                        "power_simulated_se": np.nan,
+                    }
+                )
+    power = pd.DataFrame(rows)
+    fig = pwp.power_figure(power, 0.8, 28.0, "t")
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 3]
+    assert len(lines) == 4
+    for line in lines:
+        assert list(line.get_xdata()) == [3, 6, 10]
+    assert {ln.get_linestyle() for ln in lines} == {"-", "--"}
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["TGI 30 %", "TGI 60 %"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "log-rank, Schoenfeld 1981",
+        "log-rank on simulated",
+    ]
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
+def test_nothing_to_draw_is_a_short_note_without_configuration_keys() -> None:
+    empty = pd.DataFrame(columns=["arm", "day", "n", "mean_pct_change", "sem"])
+    notes = {
+        "km": sp.km_figure(None, ARMS, "Vehicle", title="S"),
+        "body_weight": tp.body_weight_figure(empty, empty, ARMS, "Vehicle", {}, [15.0], "S"),
+        "window": tp.therapeutic_window_figure(
+            pd.DataFrame(columns=["arm", "agent", "label", "x", "y", "order"]), ARMS, "Vehicle", "S"
+        ),
+        "what_if": rmp.what_if_figure(pd.DataFrame(), ARMS, "Vehicle", {}, "S"),
+    }
+    for name, fig in notes.items():
+        texts = [t.get_text() for t in _texts(fig)]
+        assert fig.get_figheight() <= 2.0, name  # a strip, not a page-sized blank
+        assert "S" in texts and len(texts) == 2, name
+        assert not [t for t in texts if "_" in t], name  # no study-file keys
+        assert _outside(fig) == [], name
+        plt.close(fig)
+
+
+def test_body_weight_means_only_while_half_the_mice_are_weighed() -> None:
+    # four mice; on day 14 one is left: its weight is in the strip, not drawn as the mean
+    pct = pd.DataFrame(
+        {
+            "arm": "Vehicle",
+            "mouse_id": ["1", "2", "3", "4"] * 3 + ["1"],
+            "day": [0.0] * 4 + [7.0] * 4 + [10.0, 10.0, 10.0, np.nan] + [14.0],
+            "pct_change": [0.0] * 4 + [-2.0, -3.0, -1.0, -4.0] + [1.0, 2.0, 0.0, np.nan] + [5.0],
+        }
+    ).dropna()
+    summary = pd.DataFrame(
+        {
+            "arm": "Vehicle",
+            "day": [0.0, 7.0, 10.0, 14.0],
+            "n": [4, 4, 3, 1],
+            "mean_pct_change": [0.0, -2.5, 1.0, 5.0],
+            "sem": [0.0, 0.6, 0.6, np.nan],
+        }
+    )
+    fig = tp.body_weight_figure(summary, pct, ["Vehicle"], "Vehicle", {}, [15.0], "S")
+    ax = fig.axes[0]
+    mean = next(line for line in ax.get_lines() if line.get_marker() == "o")
+    assert list(mean.get_xdata()) == [0.0, 7.0, 10.0]
+    assert ax.get_xlim()[1] > 14.0  # the day of the last weighing stays on the axis
+    assert "1" in [t.get_text() for t in fig.axes[2].texts]  # and is counted in the strip
+    assert "≥ 50%" in ax.get_title()
     plt.close(fig)
 
 
@@ -271,6 +526,10 @@ def test_unit_waterfall_one_bar_per_curve_lowest_on_top() -> None:
     ]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[:2] == ["D1 (PR)", "D1 (PR)"]
+    # the legend says the colour is the mRECIST class (classes present only)
+    legend = ax.get_legend()
+    assert legend.get_title().get_text().startswith("colour: mRECIST class")
+    assert [t.get_text() for t in legend.get_texts()] == ["PR", "PD"]
     plt.close(fig)
 
 
@@ -283,6 +542,31 @@ def test_unit_curves_control_grey_and_thick() -> None:
     assert {line.get_linewidth() for line in lines[:2]} == {2.2}
     assert to_hex(lines[2].get_color()) == TREATED_COLOURS[0].lower()
     plt.close(fig)
+
+
+def test_every_figure_keeps_its_texts_inside(sim: tuple[pd.DataFrame, object]) -> None:
+    """No label, legend or title reaches past the figure's edge (a figure saved without a
+    tight box, as a panel model's are, would cut it off)."""
+    data, study = sim
+    result = growth.analyse_study(data, study)
+    eff, per_mouse = efficacy_tables()
+    unit, measurements, response = unit_inputs()
+    matrix, endpoints, ttd = panel_tables()
+    drawn = {
+        "growth": gp.growth_curves_figure(data, study, ARMS),
+        "spaghetti": gp.spaghetti_figure(result, data, study),
+        "waterfall": ep.waterfall_figure(response_table(), ARMS, "Vehicle"),
+        "fold_change": ep.fold_change_figure(eff, per_mouse, ARMS, "Vehicle"),
+        "km": sp.km_figure(_km_endpoints(), ARMS, "Vehicle"),
+        "heatmap": pp.mrecist_heatmap(matrix),
+        "time_to_double": pp.time_to_double_figure(endpoints, ttd, "untreated"),
+        "unit_curves": pp.unit_curves_figure(
+            measurements, [a.name for a in unit.arms], "untreated", "M1"
+        ),
+        "unit_waterfall": pp.unit_waterfall_figure(response, "M1"),
+    }
+    assert {name: _outside(fig) for name, fig in drawn.items()} == dict.fromkeys(drawn, [])
+    plt.close("all")
 
 
 # ------------------------------------------------------------------------------ determinism

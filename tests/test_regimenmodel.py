@@ -304,7 +304,8 @@ def test_stage_tables_figure_and_summary(tmp_path):
     out = stages.run_tolerability(study, tables)
     fig = figures.tolerability(study, out)["what_if_figure"]
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["Control", "Single", "Split", "Three (what if)"]
+    # a what-if curve's legend entry names its doses (the triangles only place them)
+    assert labels == ["Control", "Single", "Split", "Three: 73.3 µCi on days 0, 7, 14 (what if)"]
 
 
 def test_no_doses_no_model(tmp_path):

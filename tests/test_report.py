@@ -141,3 +141,11 @@ def test_design_table_shows_the_headline_day_only():
     # without a reference day among the follow-ups: the first follow-up day, as the summary
     eff = pd.DataFrame({"day": [21.0], "is_reference_day": [True]})
     assert report.design_headline(ss, {"efficacy": eff})["follow_up_days"].tolist() == [14.0]
+
+
+def test_dose_units_read_micro_curies_in_the_report() -> None:
+    """The tables keep the file's ASCII unit; the report writes µCi and m², as the figures."""
+    cell = report.Cell("Unit", "dose_unit", kind="text")
+    assert cell.render({"dose_unit": "uCi"}) == "µCi"
+    assert cell.render({"dose_unit": "mg/m2"}) == "mg/m²"
+    assert report.Cell("Arm", "arm", kind="text").render({"arm": "uCi arm"}) == "uCi arm"

@@ -100,7 +100,8 @@ def test_figure_handles_arm_counts(n_arms: int) -> None:
     )
     tables = sv.analyse(ep, arms, "A")
     fig = km_figure(ep, arms, "A", tables["tests"])
-    assert len(fig.axes[0].get_legend().get_texts()) == n_arms
+    # one entry per arm and one saying what the shaded bands are
+    assert len(fig.axes[0].get_legend().get_texts()) == n_arms + 1
     plt.close(fig)
 
 

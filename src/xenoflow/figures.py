@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from . import summary
 from .config import Study
 from .plots import efficacy as efficacy_plots
 from .plots import growth as growth_plots
@@ -28,7 +29,9 @@ from .stages import Outputs
 
 
 def _suffix(study: Study) -> str:
-    return " — SYNTHETIC DATA" if study.synthetic else ""
+    """ " — SYNTHETIC DATA" after the title of a synthetic study, unless its title says so."""
+    said = "synthetic" in (study.title or "").lower()
+    return " — SYNTHETIC DATA" if study.synthetic and not said else ""
 
 
 def formats(study: Study) -> list[str]:
@@ -54,6 +57,7 @@ def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
             study.arm_names,
             study.control,
             title=f"{study.title}: best response per mouse{suffix}",
+            min_day=float(study.settings["mrecist_min_day"]),
         ),
         "fold_change": efficacy_plots.fold_change_figure(
             out.tables["efficacy"],
@@ -72,7 +76,7 @@ def _at_day(day: float) -> str:
 def survival(study: Study, out: Outputs) -> dict[str, Figure]:
     """Kaplan–Meier curves with the tests against control."""
     endpoints = out.facts["endpoints"]
-    rule = "" if endpoints is None else "; ".join(dict.fromkeys(endpoints["endpoint_rule"]))
+    endpoint = summary.survival_endpoint(study).replace("mm3", "mm³").replace(">=", "≥")
     return {
         "km": survival_plots.km_figure(
             endpoints,
@@ -82,7 +86,8 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
             labels={a.name: a.label or a.name for a in study.arms},
             alpha=study.settings["alpha"],
             title=study.title + _suffix(study),
-            endpoint_label=rule,
+            ci_bands=bool(study.settings["km_confidence_bands"]),
+            endpoint_label=endpoint,
         )
     }
 
@@ -124,6 +129,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             {a.name: [d.day for d in a.doses] for a in study.arms},
             study.tolerability.loss_thresholds_pct,
             title=f"{study.title}: body weight{suffix}",
+            min_fraction=float(study.settings["mean_min_fraction"]),
         ),
         "therapeutic_window": tolerability_plots.therapeutic_window_figure(
             points,
@@ -140,8 +146,21 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
                 **{w.name: [d.day for d in w.doses] for w in study.what_if},
             },
             title=f"{study.title}: dose-driven growth model{suffix}",
+            labels={
+                **{a.name: a.label or a.name for a in study.arms},
+                **{w.name: f"{w.name}: {_schedule(w.doses)}" for w in study.what_if},
+            },
         ),
     }
+
+
+def _schedule(doses: Sequence[Any]) -> str:
+    """Doses in words, one amount given on several days said once ('72.93 µCi on days 0, 7,
+    14')."""
+    if len(doses) > 1 and len({(d.amount, d.unit) for d in doses}) == 1:
+        amount = doses[0].describe().rsplit(" on day ", 1)[0]
+        return f"{amount} on days " + ", ".join(f"{d.day:g}" for d in doses)
+    return ", ".join(d.describe() for d in doses)
 
 
 def power(study: Study, out: Outputs) -> dict[str, Figure]:

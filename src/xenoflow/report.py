@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import summary
 from . import tables as registry
-from .config import Study
+from .config import Study, display_unit
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -69,7 +69,9 @@ class Cell:
         if self.kind == "p":
             return p_text(value)
         if self.kind == "text":
-            return "" if value is None or value != value else str(value)
+            text = "" if value is None or value != value else str(value)
+            # the TSVs keep the ASCII dose unit (uCi); a reader sees µCi, as in the figures
+            return display_unit(text) if self.column == "dose_unit" else text
         if self.kind == "int":
             return "" if value is None or value != value else f"{int(value)}"
         if self.kind == "day":

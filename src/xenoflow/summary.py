@@ -149,21 +149,28 @@ def design_section(study: Study, measurements: pd.DataFrame) -> Section:
         )
         noun = "mouse" if n_mice[arm] == 1 else "mice"
         s.bullets.append(f"{arm}: {n_mice[arm]} {noun} ({schedule})")
-    if study.survival_data:
-        s.bullets.append(
-            f"Survival: recorded per-mouse survival table ({study.survival_data.name})."
-        )
-    elif study.endpoint_volume_mm3:
-        rule = study.settings["endpoint_rule"]
-        if rule == "fold_baseline":  # the volume threshold is not used by this rule
-            target = (
-                f"tumour volume >= {float(study.settings['endpoint_fold']):g} x the "
-                "mouse's baseline volume"
-            )
-        else:
-            target = f"tumour volume > {study.endpoint_volume_mm3:g} mm3"
-        s.bullets.append(f"Survival: time to {target}, {ENDPOINT_RULE_WORDS[rule]}.")
+    endpoint = survival_endpoint(study)
+    if endpoint:
+        s.bullets.append(f"Survival: {endpoint}.")
     return s
+
+
+def survival_endpoint(study: Study) -> str:
+    """The study's survival endpoint in words ('' when it has none); the KM figure says it
+    too."""
+    if study.survival_data:
+        return f"recorded per-mouse survival table ({study.survival_data.name})"
+    if not study.endpoint_volume_mm3:
+        return ""
+    rule = study.settings["endpoint_rule"]
+    if rule == "fold_baseline":  # the volume threshold is not used by this rule
+        target = (
+            f"tumour volume >= {float(study.settings['endpoint_fold']):g} x the "
+            "mouse's baseline volume"
+        )
+    else:
+        target = f"tumour volume > {study.endpoint_volume_mm3:g} mm3"
+    return f"time to {target}, {ENDPOINT_RULE_WORDS[rule]}"
 
 
 #: How each ``endpoint_rule`` dates the endpoint, in words (xenoflow.survival).

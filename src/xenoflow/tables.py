@@ -2128,8 +2128,9 @@ FIGURES: tuple[Figure, ...] = (
 Tumour growth by arm in study **{{ snakemake.wildcards.study }}**: mean ± SEM of the measured
 volumes per arm and day (the GraphPad Prism convention; SEM = SD/√n over the mice measured that
 day) on a linear and a logarithmic axis, drawn only on days when at least half of the arm's mice are
-measured (analysis setting ``mean_min_fraction``). Triangles in the top strip mark dosing days of each arm,
-with the dose per administration; the bottom panel shows how many mice were still measured per
+measured (analysis setting ``mean_min_fraction``). Triangles in the top strip mark the dosing days of
+each arm (named on the left), each dose's amount written once above its triangle (µCi for
+radioactivity); the bottom panel shows how many mice were still measured per
 arm on each day (later means rest on fewer mice). The control arm is always grey.""",
     ),
     Figure(
@@ -2150,9 +2151,16 @@ logistic or regression–regrowth; see ``growth_per_mouse.tsv``). Logarithmic vo
         "Efficacy",
         """\
 Waterfall of best response per mouse ({{ snakemake.wildcards.study }}), sorted from largest growth to
-deepest shrinkage and coloured by arm (control grey). Shaded bands: the mRECIST best-response
-cut-offs (PD above 35 %, SD, PR below −50 %, CR below −95 %); the letter on each bar is the mouse's
-mRECIST class, which also requires the best average response criterion. Bars are cut at 200 %.""",
+deepest shrinkage. Bar colour = the mouse's arm (control grey). Bar height = its best response
+(BR): the lowest percent volume change from baseline on or after day 10 of treatment (analysis
+setting ``mrecist_min_day``), not the change at the reference day. Shaded bands: the mRECIST
+best-response cut-offs (PD above 35 %, SD, PR below −50 %, CR below −95 %). The letter on each
+bar is the mouse's mRECIST class (Gao et al. 2015), which needs both its BR and its best average
+response (BAR, the lowest running mean of the changes): CR BR < −95 % and BAR < −40 %, PR BR <
+−50 % and BAR < −20 %, SD BR < 35 % and BAR < 30 %, PD otherwise. So a bar in the SD band reads
+PD when the tumour shrank at one measurement but grew on average (BAR ≥ 30 %), and a bar in the
+PR band reads SD when its average change stayed above −20 %; the figure's legends say the same.
+Bars are cut at 200 % and marked with their value.""",
     ),
     Figure(
         "fold_change",
@@ -2172,9 +2180,12 @@ fold-change reduction relative to control, 100·(1 − FC_T/FC_C), and its inter
         "Survival",
         """\
 Kaplan–Meier curves of study **{{ snakemake.wildcards.study }}** (fraction of mice that have not
-reached the endpoint), one step curve per arm with ticks at censoring times, shaded confidence
-bands (R's "log" band), dotted lines at each reached median, and the number of mice still at
-risk under the time axis. The legend gives each arm's median and, for treated arms, the
+reached the endpoint; the endpoint is stated under the title), one step curve per arm with ticks
+at censoring times, dotted lines at each reached median, and the number of mice still at risk
+under the time axis. The light shading around each curve is its pointwise 95 % confidence band
+(R's "log" band; the level follows the analysis alpha), drawn faint so the bands of different
+arms stay readable where they overlap; the analysis setting ``km_confidence_bands: false`` leaves
+the bands out (the legend's shading entry says when they are drawn). The legend gives each arm's median and, for treated arms, the
 log-rank p and Cox hazard ratio against the control. Colours match the study's other figures
 (control grey).""",
     ),
@@ -2185,8 +2196,9 @@ log-rank p and Cox hazard ratio against the control. Colours match the study's o
         "Tolerability",
         """\
 Body weight in study **{{ snakemake.wildcards.study }}**. Left: mean ± SEM of the per-mouse
-percent change from baseline per arm and day, with the number of mice weighed per day under the
-axis, dose days marked by triangles and dashed reference lines at the loss thresholds
+percent change from baseline per arm and day, drawn only on days when at least half of the arm's
+mice are weighed (analysis setting ``mean_min_fraction``, as for the growth curves), with the
+number of mice weighed per day (every day) under the axis, dose days marked by triangles and dashed reference lines at the loss thresholds
 (``tolerability.loss_thresholds_pct``, 15 % and 20 % by default). Right: every mouse's trace in
 its arm's colour. A note replaces the panels when the data have no body weights.""",
     ),
@@ -2211,7 +2223,8 @@ Dose-driven growth model of study **{{ snakemake.wildcards.study }}** (``regimen
 ``what_if.tsv``): observed mean ln volume per arm and day (dots, mice measured that day), the
 model's fitted mean per arm (solid line, 95 % band) and each ``what_if`` regimen's prediction
 (dashed line, 95 % band), on the geometric-mean volume scale (log axis); dose days are marked
-along the bottom (triangles, one row per curve). A note replaces the plot when no arm has doses.""",
+along the bottom (triangles, one row per curve) and the legend names each curve's doses. A note
+replaces the plot when no arm has doses.""",
     ),
     Figure(
         "synergy_figure",
@@ -2247,7 +2260,10 @@ Power of a next two-arm study against the number of mice per arm, with study
 follow-up day, growth rate from the mixed model, time to the volume endpoint by Schoenfeld's
 formula), one line per growth inhibition to detect, at the pilot's reference day when the
 design lists it, else at the design's first follow-up day.
-Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Dashed line: the target power.""",
+Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Grey dashed line: the target power.
+Where a panel holds two methods (time to endpoint: Schoenfeld's formula, solid, and the log-rank
+power simulated from the growth mixed model, dashed) each has its own line, named in the panel's
+legend; the colours (inhibitions) are explained under the panels.""",
     ),
     Figure(
         "mrecist_heatmap",
@@ -2257,7 +2273,11 @@ Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Dashed line: the t
         """\
 mRECIST call per model (columns) and treatment (rows) for panel
 **{{ snakemake.wildcards.panel }}** (blue CR, green PR, yellow SD, red PD, grey not
-classified, white not tested), as in Gao et al. 2015, Fig. 2.""",
+classified, white not tested), as in Gao et al. 2015, Fig. 2. A cell holding several mice (a
+replicate panel) is not painted by one of them: it is split left to right into CR, PR, SD, PD
+and not classified, each part as wide as its share of the cell's mice, and labelled with the
+counts CR/PR/SD/PD ("1/2/2/3" = 1 CR, 2 PR, 2 SD, 3 PD; "+n NA" for mice not classified) when
+the panel has at most 40 models; a cell with one mouse is one colour.""",
         scope="panel",
     ),
     Figure(

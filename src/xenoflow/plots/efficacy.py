@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
@@ -35,11 +36,14 @@ def waterfall_figure(
     control: str,
     title: str = "",
     clip_pct: float = 200.0,
+    min_day: float = 10.0,
 ) -> plt.Figure:
     """Best response (%) per mouse, sorted high to low, coloured by arm, with the mRECIST
     best-response bands (CR < −95, PR < −50, SD < 35 %, PD above) shaded. The mRECIST label
     of each mouse (which also depends on the best average response) is printed on its bar.
-    Bars above ``clip_pct`` are cut at it and marked with their value.
+    Bars above ``clip_pct`` are cut at it and marked with their value. Two legends right of
+    the axes say what colour (the arm) and letter (the mRECIST class and its two criteria)
+    mean; the axis label says the height is the best response from ``min_day`` on.
     """
     data = response.dropna(subset=["best_response_pct"]).copy()
     data = data.sort_values(
@@ -47,7 +51,12 @@ def waterfall_figure(
     ).reset_index(drop=True)
     palette = arm_palette(list(arms), control)
     n = len(data)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.22 * n + 2.5), 4.5))
+    width = max(6.0, 0.22 * n + 2.5)
+    fig, ax = plt.subplots(figsize=(width + LEGEND_WIDTH_IN, 4.8))
+    # the legends sit right of the axes, inside the figure
+    fig.subplots_adjust(
+        left=0.9 / (width + LEGEND_WIDTH_IN), right=width / (width + LEGEND_WIDTH_IN)
+    )
     top = max(50.0, min(clip_pct, float(data["best_response_pct"].max()) if n else 50.0) * 1.08)
     for label, lo, hi in BR_BANDS:
         ax.axhspan(
@@ -109,16 +118,64 @@ def waterfall_figure(
     ax.set_ylim(-105, top)
     ax.set_xticks([])
     ax.set_xlabel("mice, sorted by best response")
-    ax.set_ylabel("best response (% volume change)")
-    handles = [
-        Patch(color=palette[a], label=a + (" (control)" if a == control else ""))
-        for a in arms
-        if a in set(data["arm"])
-    ]
-    ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper right")
+    ax.set_ylabel(f"best response: lowest % volume change\nfrom baseline, day ≥ {min_day:g}")
+    _waterfall_legends(ax, [a for a in arms if a in set(data["arm"])], palette, control)
     ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90), fontsize=10)
     sns.despine(ax=ax)
     return fig
+
+
+#: width (inches) the waterfall's legends take right of its axes
+LEGEND_WIDTH_IN = 3.3
+
+#: mRECIST classes as the waterfall's legend states them (Gao et al. 2015; BR = best
+#: response, BAR = best average response; xenoflow.response.MRECIST_RULES)
+MRECIST_LEGEND = [
+    ("CR", "CR: BR < −95 % and BAR < −40 %"),
+    ("PR", "PR: BR < −50 % and BAR < −20 %"),
+    ("SD", "SD: BR < 35 % and BAR < 30 %"),
+    ("PD", "PD: otherwise"),
+]
+
+
+def _waterfall_legends(
+    ax: Axes, arms: Sequence[str], palette: dict[str, str], control: str
+) -> None:
+    """Bar colour = arm (first legend); letter = mRECIST class, whose best-response cut-off is
+    the shaded band of its colour and which also needs the best average response (second
+    legend): so a bar inside the SD band can read PD."""
+    handles = [
+        Patch(color=palette[a], label=a + (" (control)" if a == control else "")) for a in arms
+    ]
+    first = ax.legend(
+        handles=handles,
+        title="bar colour: arm",
+        fontsize=7,
+        title_fontsize=7.5,
+        frameon=False,
+        loc="upper left",
+        bbox_to_anchor=(1.06, 1.0),
+        alignment="left",
+    )
+    ax.add_artist(first)
+    classes = [
+        Patch(facecolor=BAND_COLOURS[c], alpha=0.35, edgecolor="0.6", lw=0.5, label=text)
+        for c, text in MRECIST_LEGEND
+    ]
+    ax.legend(
+        handles=classes,
+        title=(
+            "letter: mRECIST class\n(bar height = best response, BR;\n"
+            "shaded band = BR cut-off; the class\nalso needs the best average\n"
+            "response, BAR, so a bar in one\nband can carry another letter)"
+        ),
+        fontsize=7,
+        title_fontsize=7,
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(1.06, 0.0),
+        alignment="left",
+    )
 
 
 def fold_change_figure(

@@ -25,7 +25,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.ticker import MaxNLocator
 
 from .. import growth
-from ..config import Study
+from ..config import Study, display_unit
 from .style import arm_palette, save_figure
 
 
@@ -39,13 +39,32 @@ def arm_day_summary(data: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
     return out.sort_values(["arm", "day"]).reset_index(drop=True)
 
 
-def _dose_text(doses: Sequence[Any]) -> str:
-    amounts = {(d.amount, d.unit) for d in doses}
-    if len(amounts) == 1:
-        amount, unit = next(iter(amounts))
-        if amount is not None:
-            return f"{amount:g}{' ' + unit if unit else ''}"
-    return ""
+#: font size (points) of the dose amounts in the dosing strip
+DOSE_FONT = 6.5
+
+
+def dose_labels(doses: Sequence[Any], spacing_in: float) -> tuple[list[tuple[float, str]], str]:
+    """What the dosing strip writes for one arm: ``(day, text)`` per labelled dose, and a unit
+    for the arm's row label when the texts carry none.
+
+    Each dose is labelled once, above its triangle, with its amount and display unit
+    (:func:`xenoflow.config.display_unit`: µCi, mg/m²). When the labels would overlap
+    (``spacing_in``: the narrowest gap between two dosing days, in inches on the figure), one
+    amount given on every day is written once, at the first dose ("10 mg/kg each"); different
+    amounts keep their numbers and the unit moves to the row label."""
+    given = [d for d in doses if d.amount is not None]
+    if not given:
+        return [], ""
+    units = {display_unit(d.unit) if d.unit else "" for d in given}
+    unit = units.pop() if len(units) == 1 else ""
+    texts = [f"{d.amount:g} {display_unit(d.unit) if d.unit else ''}".strip() for d in given]
+    # a character of DejaVu Sans is about 0.55 em wide; 72 points per inch
+    width_in = max(len(t) for t in texts) * DOSE_FONT * 0.55 / 72
+    if len(given) == 1 or spacing_in > width_in * 1.15:
+        return [(d.day, t) for d, t in zip(given, texts)], ""
+    if len({d.amount for d in given}) == 1 and unit:
+        return [(given[0].day, f"{texts[0]} each")], ""
+    return [(d.day, f"{d.amount:g}") for d in given], unit
 
 
 def growth_curves_figure(
@@ -56,8 +75,8 @@ def growth_curves_figure(
     palette = arm_palette(study.arm_names or arms, study.control)
     summary = arm_day_summary(data, arms)
     dosed = [a for a in arms if _arm_doses(study, a)]
-    fig = plt.figure(figsize=(9, 10 + 0.25 * len(dosed)))
-    heights = [max(0.3 * len(dosed), 0.01), 3.6, 3.6, 1.3]
+    fig = plt.figure(figsize=(9, 10 + 0.35 * len(dosed)))
+    heights = [max(0.42 * len(dosed), 0.01), 3.6, 3.6, 1.3]
     gs = GridSpec(4, 1, figure=fig, height_ratios=heights, hspace=0.14, top=0.94)
     ax_lin = fig.add_subplot(gs[1])
     ax_log = fig.add_subplot(gs[2], sharex=ax_lin)
@@ -65,7 +84,8 @@ def growth_curves_figure(
     ax_dose = fig.add_subplot(gs[0], sharex=ax_lin)
     min_fraction = float(study.settings.get("mean_min_fraction", 0.5))
     size = data.groupby("arm")["mouse_id"].nunique()
-    for arm in arms:
+    tops: list[float] = []  # highest whisker per arm
+    for i, arm in enumerate(arms):
         every_day = summary[summary["arm"] == arm]
         if every_day.empty:
             continue
@@ -73,6 +93,8 @@ def growth_curves_figure(
         s = every_day[every_day["n"] >= min_fraction * size.get(arm, 0)]
         c = palette.get(arm, "black")
         label = _arm_label(study, arm)
+        if len(s):
+            tops.append(float((s["mean"] + s["sem"].fillna(0.0)).max()))
         for ax in (ax_lin, ax_log):
             sem = s["sem"].fillna(0.0).to_numpy()
             mean = s["mean"].to_numpy()
@@ -88,74 +110,91 @@ def growth_curves_figure(
                 capsize=2.5,
                 label=label,
             )
+        # arms with the same count share a line: earlier arms wider, so each stays visible
+        width = 1.2 + 2.0 * (len(arms) - 1 - i) / max(len(arms) - 1, 1)
         ax_n.step(
-            every_day["day"], every_day["n"], where="post", color=c, lw=1.5, marker=".", label=label
+            every_day["day"],
+            every_day["n"],
+            where="post",
+            color=c,
+            lw=width,
+            marker=".",
+            label=label,
         )
     ax_lin.set_ylabel("Tumour volume (mm³), mean ± SEM")
     ax_log.set_ylabel("Tumour volume (mm³), log scale")
     ax_log.set_yscale("log")
-    ax_lin.set_ylim(bottom=0)
+    # headroom for the legend's rows above the highest whisker (it sits in the upper left)
+    ax_lin.set_ylim(0, max(tops, default=1.0) * 1.05 / max(1.0 - 0.065 * len(arms) - 0.04, 0.4))
     ax_lin.legend(fontsize=8, frameon=False, loc="upper left")
-    ax_n.set_ylabel("Mice\nmeasured")
     ax_lin.set_title(
         f"means drawn while at least {min_fraction:.0%} of an arm's mice are measured",
         fontsize=8,
         loc="right",
         color="0.35",
     )
-    ax_n.set_xlabel("Day")
-    ax_n.set_ylim(bottom=0)
-    locator = ax_n.yaxis.get_major_locator()  # AutoLocator, a MaxNLocator
-    if isinstance(locator, MaxNLocator):
-        locator.set_params(integer=True)
+    _mice_panel(ax_n, summary)
     for ax in (ax_lin, ax_log):
         ax.tick_params(labelbottom=False)
         dose_days = sorted({d.day for a in dosed for d in _arm_doses(study, a)})
         for day in dose_days if len(dose_days) <= 12 else []:
             ax.axvline(day, color="0.85", lw=0.8, zorder=0)
-    # dosing strip: one row per dosed arm, a triangle on every dosing day
-    ax_dose.set_axis_off() if not dosed else None
-    for i, arm in enumerate(dosed):
-        doses = _arm_doses(study, arm)
-        y = len(dosed) - 1 - i
-        ax_dose.plot(
-            [d.day for d in doses],
-            [y] * len(doses),
-            "v",
-            color=palette.get(arm),
-            ms=6,
-            clip_on=False,
-        )
-        text = _dose_text(doses)
-        if not text:
-            for d in doses:
-                if d.amount is not None:
-                    ax_dose.annotate(
-                        f"{d.amount:g}",
-                        (d.day, y),
-                        xytext=(0, 5),
-                        textcoords="offset points",
-                        fontsize=6,
-                        ha="center",
-                    )
-        ax_dose.annotate(
-            f"{_arm_label(study, arm)}{': ' + text if text else ''}",
-            (1.005, y),
-            xycoords=("axes fraction", "data"),
-            fontsize=7,
-            va="center",
-            color=palette.get(arm),
-        )
-    if dosed:
-        ax_dose.set_ylim(-0.6, len(dosed) - 0.4)
-        ax_dose.set_yticks([])
-        ax_dose.tick_params(labelbottom=False, bottom=False)
-        for side in ("left", "right", "top"):
-            ax_dose.spines[side].set_visible(False)
-        ax_dose.set_title("Dosing days (▼, dose per administration)", fontsize=9, loc="left")
+    _dosing_strip(ax_dose, study, dosed, palette)
     title = getattr(study, "title", "") or study.study_id
     fig.suptitle(f"{title}: tumour growth by arm", fontsize=12, y=0.975)
     return fig
+
+
+def _mice_panel(ax: Any, summary: pd.DataFrame) -> None:
+    """Axis of the mice-measured panel: integer counts, room above the largest (a line at the
+    top edge would hide under the frame)."""
+    ax.set_ylabel("Mice\nmeasured")
+    ax.set_xlabel("Day")
+    top = float(summary["n"].max()) if len(summary) else 1.0
+    ax.set_ylim(0, top * 1.15)
+    locator = ax.yaxis.get_major_locator()  # AutoLocator, a MaxNLocator
+    if isinstance(locator, MaxNLocator):
+        locator.set_params(integer=True)
+
+
+def _dosing_strip(ax: Any, study: Study, dosed: Sequence[str], palette: dict[str, str]) -> None:
+    """One row per dosed arm (its name on the left, in its colour), a triangle on every dosing
+    day and each dose's amount once (:func:`dose_labels`), all inside the figure."""
+    if not dosed:
+        ax.set_axis_off()
+        return
+    fig = ax.get_figure()
+    left, right = ax.get_xlim()
+    inches_per_day = ax.get_position().width * fig.get_figwidth() / (right - left)
+    names = []
+    for i, arm in enumerate(dosed):
+        doses = _arm_doses(study, arm)
+        y = len(dosed) - 1 - i
+        days = sorted({d.day for d in doses})
+        ax.plot(days, [y] * len(days), "v", color=palette.get(arm), ms=6, clip_on=False)
+        spacing = min(np.diff(days), default=np.inf) * inches_per_day
+        labels, unit = dose_labels(doses, spacing)
+        for day, text in labels:
+            ax.annotate(
+                text,
+                (day, y),
+                xytext=(0, 5),
+                textcoords="offset points",
+                fontsize=DOSE_FONT,
+                ha="left" if day <= left + 0.02 * (right - left) else "center",
+                va="bottom",
+                color="0.15",
+            )
+        names.append(f"{arm} ({unit})" if unit else arm)
+    ax.set_ylim(-0.6, len(dosed) - 0.1)
+    ax.set_yticks(range(len(dosed)), names[::-1], fontsize=8)
+    for tick, arm in zip(ax.get_yticklabels(), dosed[::-1]):
+        tick.set_color(palette.get(arm, "black"))
+    ax.tick_params(axis="y", length=0)
+    ax.tick_params(labelbottom=False, bottom=False)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("Dosing days (▼) and dose per administration", fontsize=9, loc="left")
 
 
 def _arm_doses(study: Study, arm: str) -> tuple[Any, ...]:

@@ -16,7 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.collections import PatchCollection
 from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import LogFormatter
 
 from .. import tables as registry
@@ -40,22 +43,46 @@ MRECIST_COLOURS = {
 }
 
 
-def _worst_call(cell: str) -> str:
-    calls = [c for c in cell.split("/") if c]
-    order = ["PD", "SD", "PR", "CR", "NA"]
-    return min(calls, key=order.index) if calls else ""
+#: the order of a cell's stacked classes (left to right) and of its counts
+MRECIST_LEVELS = list(MRECIST_COLOURS)
+
+
+def cell_counts(cell: str) -> dict[str, int]:
+    """Mice per mRECIST class in one cell of ``mrecist_matrix`` ('PD/PR/PD' → PR 1, PD 2);
+    unknown calls count as not classified (NA)."""
+    counts = dict.fromkeys(MRECIST_LEVELS, 0)
+    for call in filter(None, cell.split("/")):
+        counts[call if call in counts else "NA"] += 1
+    return counts
+
+
+def count_label(counts: Mapping[str, int]) -> str:
+    """A mixed cell's label: mice per class as CR/PR/SD/PD ('1/2/2/3'), '+n NA' for mice not
+    classified."""
+    text = "/".join(str(counts[c]) for c in MRECIST_LEVELS[:4])
+    return text + (f" +{counts['NA']} NA" if counts["NA"] else "")
 
 
 def mrecist_heatmap(matrix: pd.DataFrame, title: str = "") -> plt.Figure:
-    """Models (columns) × arms (rows) coloured by mRECIST call (several mice: the worst)."""
+    """Models (columns) × arms (rows) coloured by mRECIST call. A cell with several mice (a
+    replicate panel) is split left to right into CR, PR, SD, PD and not classified in
+    proportion to its mice, and labelled with the counts (:func:`count_label`) when the cells
+    are wide enough to read; a cell with one call is one colour."""
     arms = [c for c in matrix.columns if c != "model"]
-    levels = list(MRECIST_COLOURS)
+    counts = [[cell_counts(str(v)) for v in matrix[arm]] for arm in arms]
+    mixed = any(sum(c.values()) > 1 for row in counts for c in row)
     codes = np.full((len(arms), len(matrix)), np.nan)
-    for j, arm in enumerate(arms):
-        calls = matrix[arm].map(_worst_call)
-        codes[j] = [levels.index(c) if c in levels else np.nan for c in calls]
-    width = min(24.0, 3.0 + 0.06 * len(matrix))
-    fig, ax = plt.subplots(figsize=(width, 1.5 + 0.16 * len(arms)))
+    for i, row in enumerate(counts):
+        for j, c in enumerate(row):
+            if sum(c.values()) == 1:
+                codes[i, j] = MRECIST_LEVELS.index(next(k for k, v in c.items() if v))
+    # replicate panels are small (DRAP: 4 models): cells wide enough for their counts
+    per_model = 0.8 if mixed and len(matrix) <= 40 else 0.06
+    width = min(24.0, 3.0 + per_model * len(matrix))
+    # constrained: the title, legend and model names above and below stay inside the figure
+    fig, ax = plt.subplots(
+        figsize=(width, 1.8 + (0.4 if mixed else 0.16) * len(arms)), layout="constrained"
+    )
     step = max(1, math.ceil(len(matrix) / 60))
     # not tested = NaN, masked: the axes' white background shows. The mesh is rasterized
     # (as imshow's image was): cell by cell, a 277-model PDXE heatmap's svg grew from 0.1 to
@@ -65,15 +92,23 @@ def mrecist_heatmap(matrix: pd.DataFrame, title: str = "") -> plt.Figure:
         mask=np.isnan(codes),
         cmap=ListedColormap(list(MRECIST_COLOURS.values())),
         vmin=-0.5,
-        vmax=len(levels) - 0.5,
+        vmax=len(MRECIST_LEVELS) - 0.5,
         cbar=False,
         xticklabels=step,
         yticklabels=1,
         rasterized=True,
         ax=ax,
     )
-    ax.tick_params(axis="x", labelsize=5, labelrotation=90)
-    ax.tick_params(axis="y", labelsize=6, labelrotation=0)
+    if mixed:
+        _stack_mixed_cells(ax, counts, labelled=per_model >= 0.5)
+        # white lines between cells: neighbours of one colour stay two cells
+        for k in range(1, len(matrix)):
+            ax.axvline(k, color="white", lw=1.5)
+        for k in range(1, len(arms)):
+            ax.axhline(k, color="white", lw=1.5)
+    upright = mixed and len(matrix) <= 12
+    ax.tick_params(axis="x", labelsize=7 if mixed else 5, labelrotation=0 if upright else 90)
+    ax.tick_params(axis="y", labelsize=7 if mixed else 6, labelrotation=0)
     for side in ax.spines.values():  # imshow's frame, which sns.heatmap leaves off
         side.set_visible(True)
     ax.set_xlabel(f"Model ({len(matrix)})")
@@ -87,8 +122,42 @@ def mrecist_heatmap(matrix: pd.DataFrame, title: str = "") -> plt.Figure:
         bbox_to_anchor=(0.0, 1.0),
         frameon=False,
     )
-    ax.set_title(title or "mRECIST per model and treatment", fontsize=10, pad=22)
+    heading = title or "mRECIST per model and treatment"
+    if mixed:
+        heading += "\nseveral mice per cell: stacked in proportion, counts CR/PR/SD/PD"
+    ax.set_title(heading, fontsize=9 if mixed else 10, pad=22)
     return fig
+
+
+def _stack_mixed_cells(ax: Axes, counts: list[list[dict[str, int]]], labelled: bool) -> None:
+    """Each cell with several mice: one rectangle per class present, widths in proportion to
+    its mice (CR … not classified, left to right), and the counts on a white patch."""
+    boxes, colours = [], []
+    for i, row in enumerate(counts):
+        for j, cell in enumerate(row):
+            total = sum(cell.values())
+            if total < 2:
+                continue
+            left = float(j)
+            for level in MRECIST_LEVELS:
+                if cell[level]:
+                    share = cell[level] / total
+                    boxes.append(Rectangle((left, i), share, 1.0))
+                    colours.append(MRECIST_COLOURS[level])
+                    left += share
+            if labelled:
+                ax.text(
+                    j + 0.5,
+                    i + 0.5,
+                    count_label(cell),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                )
+    ax.add_collection(
+        PatchCollection(boxes, facecolors=colours, edgecolors="none", rasterized=True)
+    )
 
 
 def time_to_double_figure(
@@ -100,7 +169,8 @@ def time_to_double_figure(
 ) -> plt.Figure:
     """Kaplan–Meier of time to double: the control and the ``max_drugs`` drugs tested on most
     models (all drugs are in the table)."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    # constrained: the legend right of the axes stays inside the figure
+    fig, ax = plt.subplots(figsize=(9.5, 4.8), layout="constrained")
     arms = [a for a in summary["arm"] if a != control][:max_drugs]
     shown = ([control] if control in set(summary["arm"]) else []) + arms
     colours = {
@@ -208,8 +278,11 @@ def unit_waterfall_figure(response: pd.DataFrame, title: str) -> plt.Figure:
     r = response.dropna(subset=["best_response_pct"]).sort_values(
         "best_response_pct", ascending=False
     )
-    fig = plt.figure(figsize=(7.5, 1.4 + 0.16 * max(len(r), 1)))
-    ax = fig.add_axes((0.3, 0.12, 0.65, 0.76))
+    height = 1.4 + 0.16 * max(len(r), 1)
+    fig = plt.figure(figsize=(7.5, height))
+    # fixed margins in inches (the figure is saved without a tight box, for speed): 0.6 in
+    # below for the ticks and the axis label, 0.35 in above for the title
+    ax = fig.add_axes((0.3, 0.6 / height, 0.65, 1 - 0.95 / height))
     # one bar per curve, top = lowest best response (as barh drew it from y = 0 upwards):
     # the position is the category, so seaborn aggregates nothing; coloured by mRECIST call
     r = r.iloc[::-1]
@@ -240,6 +313,19 @@ def unit_waterfall_figure(response: pd.DataFrame, title: str) -> plt.Figure:
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel("Best response (% volume change from baseline; capped at 300%)")
     ax.set_title(title, fontsize=9)
+    present = [c for c in MRECIST_COLOURS if c in calls]
+    if present:
+        # the colour is the class, which also needs the best average response: a bar left of
+        # zero can be PD
+        ax.legend(
+            [plt.Rectangle((0, 0), 1, 1, color=MRECIST_COLOURS[c]) for c in present],
+            ["not classified" if c == "NA" else c for c in present],
+            title="colour: mRECIST class\n(also needs the best\naverage response)",
+            title_fontsize=6,
+            fontsize=6,
+            loc="upper right",
+            frameon=False,
+        )
     return fig
 
 

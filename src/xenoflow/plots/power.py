@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 
 from .style import TREATED_COLOURS, plt
 
@@ -14,13 +18,23 @@ PANELS = {
 }
 
 
+#: line style of each further method of one endpoint (the first, analytic one is solid)
+METHOD_STYLES = ["-", "--", ":"]
+
+
 def power_figure(power: pd.DataFrame, target: float, day: float, title: str) -> plt.Figure:
-    """One panel per endpoint at follow-up ``day``: analytic power against n per arm, a line
-    per growth inhibition, simulated power as points ± 2 Monte-Carlo SE, the target as a
-    dashed line."""
+    """One panel per endpoint at follow-up ``day``: power against n per arm, a colour per
+    growth inhibition and a line style per method (the survival panel has the analytic
+    Schoenfeld power and the power simulated from the growth mixed model: one line each, not
+    one line through both), simulated power as points ± 2 Monte-Carlo SE, the target as a
+    dashed grey line. The inhibitions' legend sits under the panels."""
     endpoints = [e for e in PANELS if e in set(power["endpoint"])]
     fig, axes = plt.subplots(
-        1, max(len(endpoints), 1), figsize=(4.2 * max(len(endpoints), 1), 4.0), squeeze=False
+        1,
+        max(len(endpoints), 1),
+        figsize=(4.2 * max(len(endpoints), 1), 4.6),
+        squeeze=False,
+        layout="constrained",
     )
     if not endpoints:
         axes[0, 0].text(0.5, 0.5, "no endpoint could be designed", ha="center", va="center")
@@ -29,21 +43,22 @@ def power_figure(power: pd.DataFrame, target: float, day: float, title: str) -> 
     for ax, endpoint in zip(axes[0], endpoints):
         rows = power[(power["endpoint"] == endpoint) & ~power["method"].str.contains("Freedman")]
         rows = rows[rows["follow_up_days"] == day]
+        methods = list(dict.fromkeys(rows["method"]))
         for i, tgi in enumerate(tgis):
-            r = rows[rows["tgi_pct"] == tgi].sort_values("n_per_arm")
             colour = TREATED_COLOURS[i % len(TREATED_COLOURS)]
-            ax.plot(r["n_per_arm"], r["power"], "-", color=colour, label=f"TGI {tgi:g} %")
-            sim = r[r["power_simulated"].notna()]
-            if len(sim):
-                ax.errorbar(
-                    sim["n_per_arm"],
-                    sim["power_simulated"],
-                    yerr=2 * sim["power_simulated_se"],
-                    fmt="o",
-                    ms=3,
-                    color=colour,
-                    capsize=2,
-                )
+            for k, method in enumerate(methods):
+                r = rows[(rows["tgi_pct"] == tgi) & (rows["method"] == method)]
+                _power_line(ax, r.sort_values("n_per_arm"), colour, METHOD_STYLES[k % 3], tgi, k)
+        if len(methods) > 1:
+            ax.legend(
+                handles=[
+                    Line2D([], [], color="0.3", ls=METHOD_STYLES[k % 3], label=_short(m))
+                    for k, m in enumerate(methods)
+                ],
+                fontsize=6.5,
+                loc="upper left",
+                frameon=False,
+            )
         ax.axhline(target, ls="--", color="0.3", lw=1)
         ax.set_ylim(0, 1.02)
         ax.set_xticks(sorted(power["n_per_arm"].unique()))
@@ -51,6 +66,31 @@ def power_figure(power: pd.DataFrame, target: float, day: float, title: str) -> 
         ax.set_ylabel("power")
         ax.set_title(PANELS[endpoint].format(day=day), fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=8, loc="lower right")
+    if endpoints:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(tgis), fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig
+
+
+def _power_line(ax: Axes, r: pd.DataFrame, colour: str, style: str, tgi: float, k: int) -> None:
+    """One method's power for one inhibition: the line, and its simulated points ± 2 SE
+    (a simulation-only method's line is its points joined)."""
+    label = f"TGI {tgi:g} %" if k == 0 else None
+    ax.plot(r["n_per_arm"], r["power"], ls=style, color=colour, label=label)
+    sim = r[r["power_simulated"].notna()]
+    if len(sim):
+        ax.errorbar(
+            sim["n_per_arm"],
+            sim["power_simulated"],
+            yerr=2 * sim["power_simulated_se"],
+            fmt="o" if k == 0 else "s",
+            ms=3,
+            color=colour,
+            capsize=2,
+        )
+
+
+def _short(method: str) -> str:
+    """A method's name for a legend: its text before the first parenthesis, wrapped."""
+    return textwrap.fill(method.split(" (")[0], 38)

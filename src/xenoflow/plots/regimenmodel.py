@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .style import arm_palette, plt
+from .style import arm_palette, note_figure, plt
 
 WHAT_IF_COLOURS = ["#6A3D9A", "#E7298A", "#7F7F00", "#17BECF"]
 
@@ -24,15 +25,14 @@ def what_if_figure(
     control: str,
     dose_days: Mapping[str, Sequence[float]],
     title: str,
+    labels: Mapping[str, str] | None = None,
 ) -> plt.Figure:
     """Observed arm means (dots), fitted curves (solid, band) and what-if predictions (dashed,
     band) as geometric-mean volumes on a log axis; dose days as triangles along the bottom, one row per curve."""
-    fig, ax = plt.subplots(figsize=(8, 5))
     if what_if.empty:
-        ax.text(0.5, 0.5, "no arm has doses: no dose-driven growth model", ha="center")
-        ax.set_axis_off()
-        fig.suptitle(title)
-        return fig
+        return note_figure(title, "No arm has doses: no dose-driven growth model.")
+    # the legend (curves with their doses) right of the axes, inside the figure
+    fig, ax = plt.subplots(figsize=(11, 5), layout="constrained")
     palette = arm_palette(arms, control)
     names = list(dict.fromkeys(what_if["name"]))
     extra = iter(WHAT_IF_COLOURS * (1 + len(names) // len(WHAT_IF_COLOURS)))
@@ -40,7 +40,9 @@ def what_if_figure(
         d = what_if[what_if["name"] == name].sort_values("day")
         observed = d["kind"].iloc[0] == "observed"
         colour = palette.get(name, "#333333") if observed else next(extra)
-        label = name if observed else f"{name} (what if)"
+        # the legend names each curve's doses (``labels``), which its triangles only place
+        text = (labels or {}).get(name, name)
+        label = textwrap.fill(text if observed else f"{text} (what if)", 44)
         _band(ax, d, colour, "-" if observed else "--", label)
         if observed:
             seen = d[d["n_observed"] > 0]
@@ -58,6 +60,6 @@ def what_if_figure(
     ax.set_yscale("log")
     ax.set_xlabel("day")
     ax.set_ylabel("geometric-mean tumour volume (mm³, log scale)")
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(title)
     return fig

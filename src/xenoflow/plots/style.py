@@ -47,6 +47,17 @@ def arm_palette(arms: Sequence[str], control: str) -> dict[str, str]:
     return palette
 
 
+def note_figure(title: str, text: str) -> plt.Figure:
+    """A figure that only says why there is nothing to draw: a short strip with the title and
+    the note, not a page-sized blank (as a report shows it)."""
+    fig, ax = plt.subplots(figsize=(8.0, 1.6))
+    ax.set_axis_off()
+    ax.text(0.5, 0.45, text, ha="center", va="center", fontsize=10, color="0.25")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
 def save_figure(
     fig: plt.Figure,
     path_stem: str | Path,

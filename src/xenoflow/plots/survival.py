@@ -17,10 +17,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from ..km import at_risk, kaplan_meier, km_median_ci
-from .style import arm_palette
+from .style import arm_palette, note_figure
+
+#: opacity of a confidence band: light, so the bands of arms that overlap stay readable and
+#: never hide a curve (0.12 before: two overlapping bands read as a third colour)
+BAND_ALPHA = 0.06
 
 
 def _fmt_p(p: float) -> str:
@@ -80,18 +85,13 @@ def km_figure(
     """
     labels = dict(labels or {})
     if endpoints is None or endpoints.empty:
-        fig, ax = plt.subplots(figsize=(6.5, 2.5))
-        ax.axis("off")
         message = (
-            "No survival endpoint configured\n(set endpoint_volume_mm3 or survival_data "
-            "in the study file)"
+            "No survival endpoint: the study gives no volume endpoint\n"
+            "and no recorded survival table"
             if endpoints is None
             else "No mouse has a survival endpoint"
         )
-        ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
-        if title:
-            ax.set_title(title, fontsize=10)
-        return fig
+        return note_figure(title, message)
     present = [a for a in arms if (endpoints["arm"] == a).any()]
     present += [a for a in dict.fromkeys(endpoints["arm"]) if a not in present]
     palette = arm_palette(list(arms) + [a for a in present if a not in arms], control)
@@ -101,8 +101,18 @@ def km_figure(
         else {r["arm"]: r for r in tests.to_dict("records") if r["reference"] == control}
     )
     n_rows = len(present)
-    fig = plt.figure(figsize=(7, 5.2 + 0.28 * n_rows))
-    grid = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.32 * n_rows + 0.5], hspace=0.28)
+    # room inside the figure for the arms' names left of the at-risk table and for the
+    # legend right of the curves (the figure's own box holds every text)
+    fig = plt.figure(figsize=(10.5, 5.6 + 0.28 * n_rows))
+    grid = fig.add_gridspec(
+        2,
+        1,
+        height_ratios=[5.2, 0.32 * n_rows + 0.5],
+        hspace=0.28,
+        left=0.17,
+        right=0.64,
+        top=0.86,
+    )
     ax = fig.add_subplot(grid[0])
     table_ax = fig.add_subplot(grid[1], sharex=ax)
     start = min(0.0, float(endpoints["time_days"].min()))
@@ -124,7 +134,7 @@ def km_figure(
         if ci_bands:
             lo = np.concatenate([[1.0], km["lower"].fillna(0).to_numpy()])
             hi = np.concatenate([[1.0], km["upper"].fillna(0).to_numpy()])
-            ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.12, lw=0)
+            ax.fill_between(x, lo, hi, step="post", color=colour, alpha=BAND_ALPHA, lw=0)
         cens = km[km["n_censor"] > 0]
         ax.plot(cens["time"], cens["surv"], "|", color=colour, ms=9, mew=1.5)
         med = km_median_ci(sub["time_days"], sub["event"], alpha)[0]
@@ -138,12 +148,22 @@ def km_figure(
     ax.tick_params(labelbottom=True)
     ax.set_xlabel("Day")
     sns.despine(ax=ax)
+    handles, texts = ax.get_legend_handles_labels()
+    if ci_bands:
+        handles.append(Patch(facecolor="0.3", alpha=BAND_ALPHA * 2, lw=0))
+        texts.append(f"shaded: pointwise {1 - alpha:.0%} confidence\n  band of each curve")
     ax.legend(
-        loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, borderaxespad=0.0
+        handles,
+        texts,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=7.5,
+        frameon=False,
+        borderaxespad=0.0,
     )
     heading = title or "Kaplan–Meier"
     if endpoint_label:
-        heading += f"\nendpoint: {endpoint_label}"
+        heading += "\n" + textwrap.fill(f"Endpoint: {endpoint_label}", 100)
     ax.set_title(heading, fontsize=10)
     ticks = [t for t in ax.get_xticks() if start <= t <= end * 1.02 + 1e-9]
     table_ax.set_ylim(-0.5, n_rows - 0.5)

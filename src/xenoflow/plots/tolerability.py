@@ -8,12 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .style import arm_palette, plt
-
-
-def _no_data(ax: plt.Axes, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
-    ax.set_axis_off()
+from .style import arm_palette, note_figure, plt
 
 
 def body_weight_figure(
@@ -24,9 +19,14 @@ def body_weight_figure(
     dose_days: Mapping[str, Sequence[float]],
     thresholds: Sequence[float],
     title: str,
+    min_fraction: float = 0.5,
 ) -> plt.Figure:
-    """Left: arm mean ± SEM of %ΔBW per day (``body_weight.tsv``), n weighed per day in a strip
-    below, dose days as triangles, dashed lines at −threshold %. Right: every mouse's trace."""
+    """Left: arm mean ± SEM of %ΔBW per day (``body_weight.tsv``) on days when at least
+    ``min_fraction`` of the arm's mice are weighed (as the growth curves), n weighed per day in
+    a strip below (every day), dose days as triangles, dashed lines at −threshold %. Right:
+    every mouse's trace."""
+    if summary.empty:
+        return note_figure(title, "No body weights in the data: no tolerability figure.")
     fig, axes = plt.subplots(
         2,
         2,
@@ -36,21 +36,18 @@ def body_weight_figure(
     )
     ax, ax_n, ax_mice, blank = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
     blank.set_axis_off()
-    if summary.empty:
-        _no_data(ax, "no body weights in the data")
-        ax_n.set_axis_off()
-        _no_data(ax_mice, "")
-        fig.suptitle(title)
-        return fig
     palette = arm_palette(arms, control)
     shown = [a for a in arms if a in set(summary["arm"])]
+    size = pct.groupby("arm")["mouse_id"].nunique()
     for i, arm in enumerate(shown):
         r = summary[summary["arm"] == arm].sort_values("day")
         colour = palette[arm]
+        # the mean of the last one or two mice weighed is not the arm's course
+        drawn = r[r["n"] >= min_fraction * size.get(arm, 0)]
         ax.errorbar(
-            r["day"],
-            r["mean_pct_change"],
-            yerr=r["sem"].fillna(0.0),
+            drawn["day"],
+            drawn["mean_pct_change"],
+            yerr=drawn["sem"].fillna(0.0),
             color=colour,
             marker="o",
             ms=3,
@@ -64,13 +61,20 @@ def body_weight_figure(
         if days:  # one row of triangles per arm, so that shared dose days stay visible
             top = float(summary["mean_pct_change"].max() + summary["sem"].fillna(0).max())
             ax.plot(days, [top + 1.0 + 1.5 * i] * len(days), "v", color=colour, ms=6)
+    # every weighing day, also those whose mean is not drawn (the strip below counts them)
+    first, last = float(summary["day"].min()), float(summary["day"].max())
+    pad = 0.05 * (last - first) or 1.0
+    ax.set_xlim(first - pad, last + pad)
     for t in thresholds:
         ax.axhline(-t, ls="--", lw=0.8, color="#b22222")
         ax.text(ax.get_xlim()[0], -t, f" −{t:g} %", va="bottom", fontsize=7, color="#b22222")
     ax.axhline(0, lw=0.6, color="#999999")
     ax.set_ylabel("body-weight change from baseline (%)")
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title("mean ± SEM (▼ dose days)", fontsize=9)
+    ax.set_title(
+        f"mean ± SEM while ≥ {min_fraction:.0%} of an arm's mice are weighed (▼ dose days)",
+        fontsize=9,
+    )
     ax_n.set_yticks(range(len(shown)), shown, fontsize=6)
     ax_n.set_ylim(-0.5, len(shown) - 0.3)
     ax_n.set_xlim(ax.get_xlim())
@@ -91,12 +95,10 @@ def therapeutic_window_figure(
 ) -> plt.Figure:
     """``points``: arm, agent, label, x (group-mean nadir %), y (%T/C), order (cumulative
     dose). One point per treated arm; arms of one agent joined in dose order."""
-    fig, ax = plt.subplots(figsize=(6.2, 4.8))
     usable = points.dropna(subset=["x", "y"])
     if usable.empty:
-        _no_data(ax, "no treated arm has both a body-weight nadir and a %T/C")
-        fig.suptitle(title)
-        return fig
+        return note_figure(title, "No treated arm has both a body-weight nadir and a %T/C.")
+    fig, ax = plt.subplots(figsize=(6.2, 4.8))
     palette = arm_palette(arms, control)
     for agent, d in usable.groupby("agent", sort=False):
         if agent and len(d) > 1:
