@@ -52,7 +52,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from xenoflow import invivosyn, config, ingest, lme, power, stages, summary, synergy
+from xenoflow import config, ingest, invivosyn, lme, power, stages, summary, synergy
 from xenoflow import tables as registry
 from xenoflow.errors import ConfigError
 
