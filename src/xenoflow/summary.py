@@ -262,11 +262,13 @@ def two_phase_rows(table: pd.DataFrame | None) -> dict[Any, dict[str, Any]]:
 
 def _phase_rate(rate: Any, low: Any, high: Any) -> str:
     """'shrank at 0.0989 per day (95% CI …)' / 'grew at …' / 'changed little …'."""
-    ci = fmt_ci(low, high)
     if _isnum(low) and _isnum(high) and float(low) <= 0 <= float(high):
-        return f"changed little ({fmt(rate)} per day; {ci})"
-    verb = "grew" if float(rate) > 0 else "shrank"
-    return f"{verb} at {fmt(abs(float(rate)))} per day ({ci})"
+        return f"changed little ({fmt(rate)} per day; {fmt_ci(low, high)})"
+    if float(rate) > 0:
+        return f"grew at {fmt(rate)} per day ({fmt_ci(low, high)})"
+    # a shrinking rate is given as a positive speed, and so is its interval
+    ci = fmt_ci(-float(high), -float(low)) if _isnum(low) and _isnum(high) else fmt_ci(low, high)
+    return f"shrank at {fmt(-float(rate))} per day ({ci})"
 
 
 def _phase_diff(row: Mapping[str, Any], phase: str, several: bool, alpha: float) -> str:
@@ -308,8 +310,8 @@ def two_phase_sentences(study: Study, table: pd.DataFrame | None) -> list[str]:
         after = _phase_rate(r["rate_after"], r["rate_after_ci_low"], r["rate_after_ci_high"])
         after = after.replace("grew at", "regrew at", 1)
         out.append(
-            f"Tumours in {arm} {before} until day {bp:.3g}, then {after} (ln volume; piecewise "
-            f"mixed model with one breakpoint for all arms, {how})."
+            f"Tumours in {arm} {before} until day {bp:.3g}, then {after}, on ln volume "
+            f"(piecewise mixed model with one breakpoint for all arms, {how})."
         )
         if control is not None and _isnum(_get(control, "rate_before")):
             c_before = _phase_rate(

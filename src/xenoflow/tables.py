@@ -127,6 +127,10 @@ def _phase_columns() -> list[Column]:
         Column("curve_rate_diff_ci_high", "float", f"upper 95% confidence bound of the {what}"),
         Column("curve_from_day", "float", "start of the whole-curve window (baseline day)"),
         Column("curve_to_day", "float", "end of the whole-curve window (reference day)"),
+        Column("forest_metric", "str", "what the forest plot draws for the arm"),
+        Column("forest_estimate", "float", "the value drawn in the forest plot (per day)"),
+        Column("forest_ci_low", "float", "lower 95% confidence bound of forest_estimate"),
+        Column("forest_ci_high", "float", "upper 95% confidence bound of forest_estimate"),
     ]
     return out
 
@@ -850,15 +854,11 @@ CROSS_STUDY = _columns(
     "hr_ci_high",
     "hr_flag",
     "logrank_p",
-    Column(
-        "two_phase",
-        "bool",
-        "TRUE when the arm regresses then regrows (tables/growth_piecewise.tsv)",
-    ),
-    Column("forest_metric", "str", "what the forest plot draws for the arm"),
-    Column("forest_estimate", "float", "the value drawn in the forest plot (per day)"),
-    Column("forest_ci_low", "float", "lower 95% confidence bound of forest_estimate"),
-    Column("forest_ci_high", "float", "upper 95% confidence bound of forest_estimate"),
+    "two_phase",
+    "forest_metric",
+    "forest_estimate",
+    "forest_ci_low",
+    "forest_ci_high",
 )
 QC_COUNTS = _columns("study_id", "stage", "n_excluded", "n_notes")
 #: Columns of the design tables (power, sample_size) that mean something else elsewhere.
