@@ -410,8 +410,16 @@ def _guard_note(where: str) -> str:
 
 
 def two_phase_text(row: dict[str, Any]) -> bool:
-    """True when a row of ``growth_piecewise`` leads its arm's summary with the phases."""
-    return bool(row.get("two_phase")) and all(
-        isinstance(row.get(k), float) and math.isfinite(row[k])
-        for k in ("rate_before", "rate_after", "breakpoint_day")
-    )
+    """True when a row of ``growth_piecewise`` leads its arm's summary with the phases (and
+    the forest plot draws its whole-curve rate difference): the arm's data regress then
+    regrow (``two_phase``) and so does the fitted model (rate before < 0 < rate after). An
+    arm with more than two phases (LS-1034's Irinotecan+Rabusertib: growth, regression, then
+    slow regrowth) keeps its exponential-rate summary."""
+    values = [row.get(k) for k in ("rate_before", "rate_after", "breakpoint_day")]
+    if not (bool(row.get("two_phase")) and all(_finite(v) for v in values)):
+        return False
+    return float(row["rate_before"]) < 0 < float(row["rate_after"])
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value)

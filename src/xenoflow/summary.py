@@ -279,7 +279,8 @@ def _phase_diff(row: Mapping[str, Any], phase: str, several: bool, alpha: float)
     if several and _isnum(p_holm):
         tests += f"; Holm-adjusted over the treated arms: {fmt_p(p_holm)}"
         p = p_holm
-    verdict = "significant" if _isnum(p) and float(p) < alpha else "not statistically significant"
+    significant = _isnum(p) and float(p) < alpha
+    verdict = "statistically significant" if significant else "not statistically significant"
     return f"{fmt(diff)} per day ({ci}; {tests}; {verdict})"
 
 
@@ -329,12 +330,12 @@ def two_phase_sentences(study: Study, table: pd.DataFrame | None) -> list[str]:
             )
         curve = _get(r, "curve_rate_diff")
         if _isnum(curve):
+            ci = fmt_ci(_get(r, "curve_rate_diff_ci_low"), _get(r, "curve_rate_diff_ci_high"))
             out.append(
                 f"Over the whole curve, from day {float(r['curve_from_day']):g} to day "
-                f"{float(r['curve_to_day']):g}, {arm} grew {fmt(abs(float(curve)))} per day "
-                f"{'slower' if float(curve) < 0 else 'faster'} than control on average "
-                f"({fmt_ci(_get(r, 'curve_rate_diff_ci_low'), _get(r, 'curve_rate_diff_ci_high'))}); "
-                "the forest plot shows this whole-curve difference for this arm."
+                f"{float(r['curve_to_day']):g}, the mean growth-rate difference of {arm} from "
+                f"control was {fmt(curve)} per day ({ci}); the forest plot shows this "
+                "whole-curve difference for this arm."
             )
     return out
 
