@@ -298,3 +298,15 @@ def test_never_skips_the_model() -> None:
         (0.0, 65.0),
     )
     assert res.table.empty and np.isnan(res.breakpoint)
+
+
+def test_two_phase_lead_needs_the_model_to_regrow_too() -> None:
+    # LS-1034's combination arm: its curve halves and regrows, but with the breakpoint on day 9
+    # the model shrinks in both phases (growth, regression, slow regrowth: three phases)
+    row = {"two_phase": True, "rate_before": -0.0708, "rate_after": -0.0374, "breakpoint_day": 9.0}
+    assert not piecewise.two_phase_text(row)
+    assert piecewise.two_phase_text({**row, "rate_after": 0.0377})
+    assert not piecewise.two_phase_text({**row, "rate_after": 0.0377, "two_phase": False})
+    plain = {"rate_diff_vs_control": -0.1, "rate_diff_ci_low": -0.2, "rate_diff_ci_high": 0.0}
+    drawn = summary.forest_values(plain, None)
+    assert drawn["forest_metric"] == summary.FOREST_RATE and drawn["forest_estimate"] == -0.1
