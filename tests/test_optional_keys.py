@@ -112,6 +112,20 @@ EXAMPLES: dict[str, Example] = {
     "agents": ({"Drug": {"isotope": "I-131", "biological_half_life_days": 20}}, None),
     # the two-phase (piecewise) model with a fixed breakpoint; the tiny arms just grow
     "growth": ({"piecewise": "always", "breakpoint_day": 10}, None),
+    # the arm with the agent is set by _write_study
+    "what_if": (
+        [
+            {
+                "name": "Drug x2",
+                "agent": "Drug",
+                "doses": [
+                    {"day": 0, "amount": 0.5, "unit": "MBq"},
+                    {"day": 7, "amount": 0.5, "unit": "MBq"},
+                ],
+            }
+        ],
+        None,
+    ),
     "tolerability": (
         {"baseline": "pre_dose_mean", "loss_thresholds_pct": [10, 20], "toxic_nadir_pct": 15},
         lambda f: _csv(
@@ -141,7 +155,7 @@ def _write_study(folder: Path, key: str | None) -> Path:
         if key == "survival_columns":
             study["survival_data"] = _survival(folder, ("Group", "Animal", "Days", "Died"))
         study[key] = value
-        if key == "agents":
+        if key in ("agents", "what_if"):
             study["arms"] = [
                 "Vehicle",
                 {
@@ -183,3 +197,5 @@ def test_a_study_runs_to_its_summary_with_or_without_each_optional_key(key, tmp_
         tables = stages.analyse_study(study, read_source(study))
         assert (tables["growth_piecewise"]["breakpoint_day"] == 10).all()
         assert len(tables["growth_piecewise"]) == 2
+    if key == "what_if":
+        assert "Predicted for Drug x2" in texts[0]

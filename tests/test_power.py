@@ -357,7 +357,7 @@ def test_summary_design_sentence_quotes_sample_size(u87_tables):
         return int(at.loc[at["endpoint"] == endpoint, "n_needed"].iloc[0])
 
     assert "## Design of a next study (this study as the pilot)" in md
-    assert "To detect a 50 % growth inhibition on day 28 with 80 % power" in md
+    assert "To detect a 50% growth inhibition on day 28 with 80% power" in md
     assert f"{needed('log_volume')} mice per arm for the log-volume endpoint" in md
     assert f"{needed('growth_rate')} mice per arm for the growth-rate endpoint" in md
 

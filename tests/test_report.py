@@ -119,3 +119,25 @@ def test_index_marks_synthetic_studies_links_reports_and_lists_failures(tiny):
     assert "tiny_wide (synthetic)" in page.words and "real (synthetic)" not in page.words
     assert "Failed studies" in page.words and "bad.csv: row 3" in page.words
     assert len(page.images) == 1
+
+
+def test_design_table_shows_the_headline_day_only():
+    """The report shows the sample sizes at the day the design sentence quotes (the pilot's
+    reference day); the whole grid stays in sample_size.tsv."""
+    ss = pd.DataFrame(
+        {
+            "endpoint": ["log_volume"] * 3 + ["synergy"],
+            "method": ["t", "t", "t", ""],
+            "tgi_pct": [50.0, 50.0, 60.0, float("nan")],
+            "follow_up_days": [14.0, 28.0, 28.0, float("nan")],
+            "n_needed": [9, 6, 4, float("nan")],
+            "note": ["", "", "", "not computed"],
+        }
+    )
+    eff = pd.DataFrame({"day": [14.0, 28.0], "is_reference_day": [False, True]})
+    shown = report.design_headline(ss, {"efficacy": eff})
+    assert shown["follow_up_days"].tolist() == [28.0, 28.0]
+    assert shown["n_needed"].tolist() == [6, 4]
+    # without a reference day among the follow-ups: the first follow-up day, as the summary
+    eff = pd.DataFrame({"day": [21.0], "is_reference_day": [True]})
+    assert report.design_headline(ss, {"efficacy": eff})["follow_up_days"].tolist() == [14.0]

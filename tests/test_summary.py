@@ -100,23 +100,25 @@ def test_findings_follow_the_statistics(tmp_path):
         in text
     )
     assert (
-        "X1 arm grew 18-fold, a 27% reduction" in text and "not statistically significant" in text
+        "X1 arm grew 18.0-fold, a 27% reduction" in text and "not statistically significant" in text
     )
     assert (
-        "difference -0.025 per day (95% CI -0.04 to -0.01; p = 0.002, Wald z (REML mixed model)), a statistically significant difference"
+        "difference -0.0250 per day (95% CI -0.040 to -0.010; p = 0.0020, Wald z (REML mixed model)), a statistically significant difference"
         in text
     )
     assert (
-        "(95% CI -0.03 to 0.002; p = 0.09, Wald z (REML mixed model)), not a statistically significant difference"
+        "(95% CI -0.030 to 0.0020; p = 0.090, Wald z (REML mixed model)), not a statistically significant difference"
         in text
     )
-    assert "Median survival was not reached in X2 against 28 days in Ctrl" in text
+    assert (
+        "Median survival was 28 days in Ctrl and 35 days in X1; it was not reached in X2." in text
+    )
     assert (
         "log-rank p < 0.001, statistically significant; Cox hazard ratio not estimable (complete separation)"
         in text
     )
     assert (
-        "log-rank p = 0.20, not statistically significant; hazard ratio 0.6 (95% CI 0.2 to 1.8)"
+        "log-rank p = 0.20, not statistically significant; hazard ratio 0.600 (95% CI 0.20 to 1.8)"
         in text
     )
     assert "X2: 1 mouse (95.7 µCi on day 0)" in text
@@ -142,7 +144,8 @@ def test_skipped_survival_comparisons_are_one_sentence(tmp_path):
             study, {"measurements": MEAS, "survival": surv, "survival_tests": tests}
         )
     )
-    assert "Median survival" not in text
+    assert text.count("Median survival") == 1
+    assert "Median survival was not reached in any of the 3 arms." in text
     assert (
         "Survival was not compared for 3 pairs of arms: an arm has fewer than 2 mice "
         "(log-rank and hazard ratios need replicates)."
@@ -222,7 +225,14 @@ def test_qc_counts_and_report():
 def test_p_value_formatting():
     assert summary.fmt_p(0.0004) == "p < 0.001"
     assert summary.fmt_p(0.0042) == "p = 0.0042"
-    assert summary.fmt_p(0.05) == "p = 0.05"
+    assert summary.fmt_p(0.05) == "p = 0.050"
+    assert summary.fmt_p(0.3) == "p = 0.30"
+    assert summary.fmt_p(0.9996) == "p = 1.0"
+    assert summary.fmt(0.1) == "0.100"
+    assert summary.fmt(0.4, 2) == "0.40"
+    assert summary.fmt(99.96) == "100"
+    assert summary.fmt(2368.4, 4) == "2,368"
+    assert summary.fmt(-0.01294) == "-0.0129"
     assert summary.fmt(float("nan")) == "–"
 
 
@@ -272,22 +282,23 @@ def test_shrinkage_small_sample_verdict_delay_and_response(tmp_path):
         },
     )
     text = summary.to_markdown("t", sections)
-    assert "Tumours in the X2 arm shrank to 0.69 of their baseline volume" in text
+    assert "Tumours in the X2 arm shrank to 0.690 of their baseline volume" in text
     assert (
-        "On day 28 the mean control volume was 10.1 times the X2 mean; %T/C was 49.2% (95% CI 8% to 12%"
+        "On day 28 the mean control volume was 10.1 times the X2 mean; %T/C was 49.2% (95% CI 8.0% to 12%"
         in text
     )
     # Wald p = 0.002 but the small-sample p = 0.08 decides the wording
     assert (
-        "p = 0.002, Wald z (REML mixed model); p = 0.08, t, Satterthwaite df), not a statistically significant"
+        "p = 0.0020, Wald z (REML mixed model); p = 0.080, t, Satterthwaite df), not a statistically significant"
         in text
     )
     assert (
-        "Tumours in X2 took a median of 50.5 days to reach 2000 mm3 against 33 days in control: a growth delay of 17.5 days (gross log cell kill 0.88)."
-        in text
+        "Growth delay to 2000 mm3, the treated minus the control median time to reach it, "
+        "against a control median of 33 days, was 17.5 days in X2 (median 50.5 days; gross log "
+        "cell kill 0.880)." in text
     )
     assert (
-        "mRECIST in X2: 1 CR, 2 PR, 3 SD, 2 PD of 8 mice; response rate 38% (95% CI 8.5% to 76%)."
+        "mRECIST in X2: 1 CR, 2 PR, 3 SD, 2 PD of 8 mice; response rate 37.5% (95% CI 8.5% to 76%)."
         in text
     )
 

@@ -415,7 +415,7 @@ def test_figures_are_drawn_from_the_stage(tmp_path):
     tables = analyse(tmp_path / "tol.yaml")
     out = stages.run_tolerability(study, tables)
     drawn = figures.tolerability(study, out)
-    assert set(drawn) == {"body_weight_figure", "therapeutic_window"}
+    assert set(drawn) == {"body_weight_figure", "therapeutic_window", "what_if_figure"}
     # two panels of data (mean ± SEM, every mouse) and the n strip
     axes = drawn["body_weight_figure"].axes
     assert len(axes[0].lines) > 0 and len(axes[1].lines) == len(BODY_WEIGHTS) + 3
@@ -434,10 +434,10 @@ def test_summary_sentences_and_workbook_sheets(tmp_path):
     section = text[text.index("## Regimens and tolerability") :]
     # hand values of test_percent_change_nadir_recovery_and_auc_by_hand; 204.7 uCi / lambda
     assert (
-        "Drug x1: one dose of CLR 131 (total 204.7 µCi; cumulated activity 2368 µCi·d)" in section
+        "Drug x1: one dose of CLR 131 (total 204.7 µCi; cumulated activity 2,368 µCi·d)" in section
     )
-    assert "mean body-weight nadir -16.5 % on day 7, 1 of 2 mice lost ≥ 20 %" in section
-    assert "one toxic death (cumulative incidence 50 %); toxic." in section
+    assert "mean body-weight nadir -16.5% on day 7, 1 of 2 mice lost ≥ 20%" in section
+    assert "one toxic death (cumulative incidence 50%); toxic." in section
     assert "Drug x2 vs Drug x1 (both CLR 131; total 204.7 vs 204.7 µCi)" in section
     assert "only tumour-related deaths are events of the tumour endpoints; one toxic death" in text
     sheets = pd.read_excel(bytes_io.BytesIO(documents["study_xlsx"]), sheet_name=None)

@@ -80,6 +80,16 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class WhatIf:
+    """A study file's ``what_if`` entry: a regimen not given, predicted by the dose-driven
+    growth model (:mod:`xenoflow.regimenmodel`)."""
+
+    name: str
+    agent: str
+    doses: tuple[Dose, ...]
+
+
+@dataclass(frozen=True)
 class Tolerability:
     """A study file's ``tolerability`` block with its defaults (study schema, where each
     default is cited)."""
@@ -229,6 +239,8 @@ class Study:
     agents: dict[str, Agent] = field(default_factory=dict)
     tolerability: Tolerability = field(default_factory=Tolerability)
     growth: Growth = field(default_factory=Growth)
+    #: regimens not given, predicted by the dose-driven growth model (``what_if:``)
+    what_if: tuple[WhatIf, ...] = ()
 
     @property
     def arm_names(self) -> list[str]:
@@ -346,14 +358,7 @@ def _arms(raw: list[Any] | None) -> tuple[Arm, ...]:
         if isinstance(item, str):
             arms.append(Arm(name=item))
         else:
-            doses = tuple(
-                Dose(
-                    day=float(d["day"]),
-                    amount=d.get("amount"),
-                    unit=DOSE_UNITS[d["unit"]] if "unit" in d else None,
-                )
-                for d in item.get("doses", [])
-            )
+            doses = _doses(item.get("doses", []))
             arms.append(
                 Arm(
                     name=item["name"],
@@ -398,6 +403,53 @@ def _agents(path: Path, raw: dict[str, Any], arms: tuple[Arm, ...]) -> dict[str,
             biological_half_life_days=None if biological is None else float(biological),
         )
     return out
+
+
+def _doses(raw: list[dict[str, Any]]) -> tuple[Dose, ...]:
+    return tuple(
+        Dose(
+            day=float(d["day"]),
+            amount=d.get("amount"),
+            unit=DOSE_UNITS[d["unit"]] if "unit" in d else None,
+        )
+        for d in raw
+    )
+
+
+def _what_if(path: Path, raw: list[dict[str, Any]], arms: tuple[Arm, ...]) -> tuple[WhatIf, ...]:
+    """The ``what_if`` regimens: unique names that are not arms, an agent of a dosed arm (an arm
+    with doses and no ``agent`` is its own agent) and that agent's dose unit."""
+    units: dict[str, set[str]] = {}
+    for arm in arms:
+        if arm.doses:
+            units.setdefault(arm.agent or arm.name, set()).update(
+                d.unit for d in arm.doses if d.unit is not None
+            )
+    seen = {a.name for a in arms}
+    out = []
+    for i, entry in enumerate(raw, start=1):
+        key = f"{path.name}: key 'what_if', entry {i}"
+        name, agent = str(entry["name"]), str(entry["agent"])
+        if name in seen:
+            raise ConfigError(
+                f"{key}: name '{name}' is already an arm or a what_if entry; expected a new name"
+            )
+        seen.add(name)
+        if agent not in units:
+            raise ConfigError(
+                f"{key}: agent '{agent}' is not the agent of a dosed arm; expected one of "
+                f"{', '.join(sorted(units)) or '(no arm has doses)'}"
+            )
+        doses = _doses(entry["doses"])
+        given = {d.unit for d in doses}
+        if not given <= units[agent]:
+            raise ConfigError(
+                f"{key}: dose unit {', '.join(sorted(str(u) for u in given))} differs from the "
+                f"unit of the arms with agent '{agent}'; expected "
+                f"{', '.join(sorted(units[agent])) or 'doses without amounts'}"
+            )
+        out.append(WhatIf(name=name, agent=agent, doses=tuple(sorted(doses, key=lambda d: d.day))))
+    return tuple(out)
 
 
 def _tolerability(raw: dict[str, Any] | None) -> Tolerability:
@@ -518,6 +570,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         agents=_agents(path, raw.get("agents", {}), arms),
         tolerability=_tolerability(raw.get("tolerability")),
         growth=_growth(raw.get("growth")),
+        what_if=_what_if(path, raw.get("what_if", []), arms),
     )
 
 

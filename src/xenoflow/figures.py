@@ -19,6 +19,7 @@ from .config import Study
 from .plots import efficacy as efficacy_plots
 from .plots import growth as growth_plots
 from .plots import power as power_plots
+from .plots import regimenmodel as regimenmodel_plots
 from .plots import survival as survival_plots
 from .plots import tolerability as tolerability_plots
 from .plots.style import save_figure
@@ -86,7 +87,8 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
 
 
 def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
-    """Body-weight course and the therapeutic window of the treated arms."""
+    """Body-weight course, the therapeutic window of the treated arms and the dose-driven
+    growth model with its ``what_if`` predictions."""
     suffix = _suffix(study)
     tables = out.tables
     efficacy = out.facts.get("efficacy")
@@ -127,6 +129,16 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             study.arm_names,
             study.control,
             title=f"{study.title}: therapeutic window{suffix}",
+        ),
+        "what_if_figure": regimenmodel_plots.what_if_figure(
+            tables["what_if"],
+            study.arm_names,
+            study.control,
+            {
+                **{a.name: [d.day for d in a.doses] for a in study.arms},
+                **{w.name: [d.day for d in w.doses] for w in study.what_if},
+            },
+            title=f"{study.title}: dose-driven growth model{suffix}",
         ),
     }
 

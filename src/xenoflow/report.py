@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -89,6 +89,20 @@ class KeyTable:
     title: str
     cells: tuple[Cell, ...]
     reference_day_only: bool = False
+    #: which rows a reader needs (all when None), given the study's tables
+    select: Callable[[pd.DataFrame, Tables], pd.DataFrame] | None = None
+
+
+def design_headline(sample_size: pd.DataFrame, tables: Tables) -> pd.DataFrame:
+    """The sample sizes at the follow-up day the summary's design sentence quotes
+    (:func:`xenoflow.summary.headline_day`); the whole grid is in ``sample_size.tsv``."""
+    rows = sample_size[sample_size["follow_up_days"].notna()]
+    if rows.empty:
+        return sample_size
+    eff = tables.get("efficacy")
+    ref = [] if eff is None else eff.loc[eff["is_reference_day"].astype(bool), "day"].tolist()
+    day = summary.headline_day(rows["follow_up_days"].unique(), ref[0] if ref else float("nan"))
+    return rows[rows["follow_up_days"] == day]
 
 
 KEY_TABLES = (
@@ -213,6 +227,7 @@ KEY_TABLES = (
             Cell("Mice per arm", "n_needed", kind="int"),
             Cell("Note", "note", kind="text"),
         ),
+        select=design_headline,
     ),
 )
 #: Tables shown whole when a study has them.
@@ -222,6 +237,7 @@ OPTIONAL_TABLES = (
     "tolerability",
     "regimen",
     "regimen_comparison",
+    "regimen_model",
 )
 #: The figures of a study report, in order.
 STUDY_FIGURES = (
@@ -232,6 +248,7 @@ STUDY_FIGURES = (
     "km",
     "body_weight_figure",
     "therapeutic_window",
+    "what_if_figure",
     "power_curves",
 )
 
@@ -251,10 +268,12 @@ def rst_html(text: str, study_id: str = "") -> str:
     return str(parts["body"])
 
 
-def _rows(key: KeyTable, df: pd.DataFrame) -> list[list[tuple[str, str]]]:
+def _rows(key: KeyTable, df: pd.DataFrame, tables: Tables) -> list[list[tuple[str, str]]]:
     """The table's rows as (text, CSS class) cells: text wraps, numbers do not."""
     if key.reference_day_only and "is_reference_day" in df:
         df = df[df["is_reference_day"].astype(bool)]
+    if key.select is not None:
+        df = key.select(df, tables)
     present = [c for c in key.cells if c.column in df]
     return [
         [(c.render(r), "text" if c.kind == "text" else "") for c in present]
@@ -262,13 +281,13 @@ def _rows(key: KeyTable, df: pd.DataFrame) -> list[list[tuple[str, str]]]:
     ]
 
 
-def table_block(key: KeyTable, df: pd.DataFrame, study_id: str) -> dict[str, Any]:
-    spec = registry.table(key.name)
+def table_block(key: KeyTable, tables: Tables, study_id: str) -> dict[str, Any]:
+    spec, df = registry.table(key.name), tables[key.name]
     return {
         "title": key.title,
         "file": spec.path,
         "header": [c.label for c in key.cells if c.column in df],
-        "rows": _rows(key, df),
+        "rows": _rows(key, df, tables),
         "caption": rst_html(spec.caption, study_id),
     }
 
@@ -278,7 +297,8 @@ def whole_table_block(name: str, df: pd.DataFrame, study_id: str) -> dict[str, A
     cells = tuple(
         Cell(c, c, kind="text" if spec.dtypes.get(c) == "str" else "number") for c in df.columns
     )
-    block = table_block(KeyTable(name, name.replace("_", " ").capitalize(), cells), df, study_id)
+    key = KeyTable(name, name.replace("_", " ").capitalize(), cells)
+    block = table_block(key, {name: df}, study_id)
     return block
 
 
@@ -325,7 +345,7 @@ def study_report(
     ``versions`` and ``inputs`` (:func:`xenoflow.provenance.study_inputs`)."""
     title, sections = summary.study_summary(study, tables)
     sid = study.study_id
-    key = [table_block(k, tables[k.name], sid) for k in KEY_TABLES if k.name in tables]
+    key = [table_block(k, tables, sid) for k in KEY_TABLES if k.name in tables]
     key += [whole_table_block(n, tables[n], sid) for n in OPTIONAL_TABLES if n in tables]
     return (
         _environment()
@@ -381,7 +401,7 @@ def index_page(
         study = studies.get(str(r["study_id"]))
         rows.append(
             {
-                "cells": [c.render(r) for c in present],
+                "cells": [(c.render(r), "text" if c.kind == "text" else "") for c in present],
                 "synthetic": bool(study and study.synthetic),
                 "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
             }
@@ -393,7 +413,7 @@ def index_page(
         _environment()
         .get_template("index.html.j2")
         .render(
-            header=[c.label for c in present],
+            header=[(c.label, "text" if c.kind == "text" else "") for c in present],
             rows=rows,
             studies=[
                 {"id": sid, "title": s.title, "synthetic": s.synthetic, "report": sid in reports}

@@ -8,7 +8,8 @@ run_growth        measurements                                  growth_* tables,
 run_efficacy      measurements, growth_model (optional)         efficacy, response, growth_delay ...
 run_survival      measurements, the recorded survival table     survival* tables
 run_tolerability  measurements, survival_per_mouse, growth      body_weight*, tolerability, regimen*
-                  and survival tests, efficacy
+                  and survival tests, efficacy                  (incl. regimen_model), dose_response,
+                                                                what_if
 run_power         measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
                   survival                                      with ``design``)
 run_summary       every table above                             summary_md/html, study_xlsx/pzfx
@@ -42,6 +43,7 @@ from . import (
     ingest,
     io,
     regimen,
+    regimenmodel,
     report,
     summary,
     survival,
@@ -189,9 +191,13 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
     responses = doseresponse.dose_response(
         study, reg, tables.get("growth_per_mouse"), study.settings["alpha"]
     )
+    model = regimenmodel.fit(study, measurements)
+    alpha = study.settings["alpha"]
     return Outputs(
         {
             "dose_response": responses,
+            "regimen_model": regimenmodel.model_table(model, alpha),
+            "what_if": regimenmodel.what_if_table(study, model, alpha),
             "body_weight": tolerability.body_weight_table(pct, arms),
             "body_weight_per_mouse": per_mouse,
             "tolerability": tol,

@@ -34,13 +34,22 @@ Tables = Mapping[str, pd.DataFrame]
 
 
 def fmt(value: object, digits: int = 3) -> str:
-    """Significant-digit formatting for prose; '–' when missing."""
+    """``digits`` significant digits for prose, trailing zeros kept ("0.100", "0.40"), so every
+    estimate shows the same precision; numbers with ``digits`` or more integer digits are
+    rounded to a whole number with thousands separators ("2,368"). '–' when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     v = float(value)  # type: ignore[arg-type]
     if v == 0:
         return "0"
-    return f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:,.0f}"
+    if abs(v) >= 10 ** (digits - 1):
+        return f"{v:,.0f}"
+    return f"{v:#.{digits}g}".rstrip(".")
+
+
+def fmt_day(value: object) -> str:
+    """A day or a number of days as measured or as a median of measured days ("35", "50.5")."""
+    return f"{float(value):g}"  # type: ignore[arg-type]
 
 
 def _a(number: str) -> str:
@@ -49,10 +58,11 @@ def _a(number: str) -> str:
 
 
 def fmt_p(p: object) -> str:
+    """A p-value to 2 significant digits ("p = 0.030"), "p < 0.001" below 0.001."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "p not available"
     p = float(p)  # type: ignore[arg-type]
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.2f}"
+    return "p < 0.001" if p < 0.001 else f"p = {fmt(p, 2)}"
 
 
 def fmt_ci(low: object, high: object, digits: int = 2, unit: str = "") -> str:
@@ -233,10 +243,10 @@ def _tgi_text(row: Mapping[str, Any]) -> str:
 def nci_activity(tc_pct: float) -> str:
     """NCI activity bands for %T/C (Plowman et al. 1997; Hollingshead 2008)."""
     if tc_pct <= 10:
-        return "high activity by the NCI criterion %T/C <= 10%"
+        return "high activity by the NCI criterion, %T/C ≤ 10%"
     if tc_pct <= 42:
-        return "active by the NCI criterion %T/C <= 42%"
-    return "not active by the NCI criterion %T/C <= 42%"
+        return "active by the NCI criterion, %T/C ≤ 42%"
+    return "not active by the NCI criterion, %T/C ≤ 42%"
 
 
 def _holm_p(contrasts: pd.DataFrame | None, arm: str, control: str) -> tuple[Any, int]:
@@ -394,30 +404,95 @@ def growth_sentences(
     return out
 
 
-def growth_delay_sentences(study: Study, delay: pd.DataFrame) -> list[str]:
+def _join(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _not_reached(arms: list[str], n_arms: int, what: str) -> str:
+    """The grouped sentence for medians that were not reached ("... in 4 of 6 arms: ...")."""
+    which = (
+        _join(arms)
+        if len(arms) <= 2
+        else f"any of the {n_arms} arms"
+        if len(arms) == n_arms
+        else f"{len(arms)} of {n_arms} arms ({', '.join(arms)})"
+    )
+    return f"{what} was not reached in {which}"
+
+
+def _same_medians(delay: Mapping[str, Any], survival: Mapping[str, Any]) -> bool:
+    """Whether the survival table already states this growth-delay row's medians (a survival
+    endpoint defined by the same volume), so the delay sentence need not repeat them."""
+    return bool(
+        _isnum(_get(survival, "median_days"))
+        and float(survival["median_days"]) == float(delay["median_time_days"])
+    )
+
+
+def growth_delay_sentences(
+    study: Study, delay: pd.DataFrame, survival: pd.DataFrame | None = None
+) -> list[str]:
+    """One sentence for the growth delays of all treated arms (T − C of the median times to the
+    threshold volume, with the gross log cell kill) and the arms whose median was not reached.
+    Medians the survival sentence states (same volume endpoint) are not repeated."""
+    rows = {r["arm"]: r for r in records(delay)}
+    control = rows.get(study.control)
+    if control is None or not _isnum(control.get("median_time_days")):
+        return []
+    km = _first_rows(survival, ["arm"]) if survival is not None and len(survival) else {}
+    treated = [rows[a] for a in study.treated_arms if a in rows]
+    delays = [r for r in treated if _isnum(r.get("growth_delay_days"))]
+    repeat = not all(_same_medians(r, km.get(r["arm"], {})) for r in [control, *delays])
+    items = []
+    for r in delays:
+        extra = [f"median {fmt_day(r['median_time_days'])} days"] if repeat else []
+        if _isnum(r.get("log_cell_kill_gross")):
+            extra.append(f"gross log cell kill {fmt(r['log_cell_kill_gross'])}")
+        detail = f" ({'; '.join(extra)})" if extra else ""
+        items.append(f"{fmt_day(r['growth_delay_days'])} days in {r['arm']}{detail}")
+    control_median = f"{fmt_day(control['median_time_days'])} days"
     out = []
-    for row in records(delay):
-        if row["arm"] == study.control or not _isnum(row.get("growth_delay_days")):
-            continue
-        text = (
-            f"Tumours in {row['arm']} took a median of {fmt(row['median_time_days'])} days to "
-            f"reach {row['threshold']} against {fmt(row['control_median_time_days'])} days in "
-            f"control: a growth delay of {fmt(row['growth_delay_days'])} days"
+    threshold = str((treated[0] if treated else control)["threshold"]).replace(" x ", "× ")
+    if items:
+        against = f", against a control median of {control_median}," if repeat else ""
+        out.append(
+            f"Growth delay to {threshold}, the treated minus the control median time to reach "
+            f"it{against or ','} was {_join(items)}."
         )
-        if _isnum(row.get("log_cell_kill_gross")):
-            text += f" (gross log cell kill {fmt(row['log_cell_kill_gross'])})"
-        out.append(text + ".")
+    missing = [r["arm"] for r in treated if not _isnum(r.get("median_time_days"))]
+    if missing and repeat:  # else the survival sentence says which medians were not reached
+        out.append(
+            _not_reached(missing, len(rows), f"The median time to {threshold}")
+            + (f" (control median {control_median})." if not items else ".")
+        )
     return out
 
 
 def response_sentences(summary_table: pd.DataFrame) -> list[str]:
-    out = []
-    for r in records(summary_table):
+    """mRECIST counts: one sentence per arm with an objective response (CR or PR), with the
+    response rate and its exact interval; the arms without one grouped in one sentence."""
+    out, none = [], []
+    rows = records(summary_table)
+    for r in rows:
+        counts = f"{r['n_sd']} SD, {r['n_pd']} PD of {r['n_mice']} mice"
+        if not r["n_cr"] and not r["n_pr"]:
+            none.append(f"{r['arm']} ({counts})")
+            continue
         out.append(
-            f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {r['n_sd']} SD, {r['n_pd']} PD "
-            f"of {r['n_mice']} mice; response rate {fmt(r['response_rate_pct'], 2)}% "
+            f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {counts}; response rate "
+            f"{fmt(r['response_rate_pct'])}% "
             f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')})."
         )
+    if none:
+        which = (
+            ""
+            if len(none) == 1
+            else f"any of the {len(rows)} arms: "
+            if len(none) == len(rows)
+            else f"{len(none)} of {len(rows)} arms: "
+        )
+        out.insert(0, f"No objective response (CR or PR) by mRECIST in {which}{_join(none)}.")
     return out
 
 
@@ -435,7 +510,7 @@ def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | Non
             if test == "dunnett" and _isnum(r.get("p_adjusted"))
         ]
         text = (
-            f"At day {fmt(anova['reference_day'])}, one-way ANOVA on log volume gave "
+            f"At day {fmt_day(anova['reference_day'])}, one-way ANOVA on log volume gave "
             f"{fmt_p(anova['p_value'])}"
         )
         if dunnett:
@@ -457,17 +532,60 @@ def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | Non
     return out
 
 
-def _median_text(row: Mapping[str, object] | None) -> str:
-    m = _get(row, "median_days")
-    return f"{fmt(m)} days" if _isnum(m) else "not reached"
+def median_survival_sentence(study: Study, survival: pd.DataFrame) -> str:
+    """All arms' Kaplan–Meier medians in one sentence, the arms not reached grouped."""
+    rows = _first_rows(survival, ["arm"])
+    arms = [a for a in study.arm_names if a in rows] + [a for a in rows if a not in study.arm_names]
+    reached = [a for a in arms if _isnum(_get(rows[a], "median_days"))]
+    missing = [a for a in arms if a not in reached]
+    parts = [f"{fmt_day(rows[a]['median_days'])} days in {a}" for a in reached]
+    if not parts:
+        return _not_reached(missing, len(arms), "Median survival") + "."
+    text = f"Median survival was {_join(parts)}"
+    if missing:
+        text += "; " + _not_reached(missing, len(arms), "it")
+    return text + "."
+
+
+def _survival_comparison(row: Mapping[str, Any], n_tests: int, alpha: float) -> str:
+    """One pair of arms: median ratio, log-rank p (Holm-adjusted when several), hazard ratio."""
+    text = f"{row['arm']} vs {row['reference']}: "
+    ratio = _get(row, "median_ratio")
+    bits = []
+    if _isnum(ratio):
+        pct = (float(ratio) - 1) * 100
+        bits.append(
+            f"median survival ratio {fmt(ratio)} ({fmt_ci(_get(row, 'median_ratio_ci_low'), _get(row, 'median_ratio_ci_high'))}; "
+            f"{fmt(abs(pct), 2)}% {'longer' if pct >= 0 else 'shorter'})"
+        )
+    p = _get(row, "logrank_p")
+    logrank = f"log-rank {fmt_p(p)}"
+    if n_tests > 1 and _isnum(_get(row, "p_holm")):
+        p = _get(row, "p_holm")  # the verdict follows the multiplicity-adjusted p
+        logrank += f" (Holm-adjusted over {n_tests} comparisons: {fmt_p(p)})"
+    verdict = (
+        "statistically significant"
+        if _isnum(p) and float(p) < alpha
+        else "not statistically significant"
+    )
+    bits.append(f"{logrank}, {verdict}")
+    hr, flag = _get(row, "hr"), _get(row, "hr_flag")
+    if flag:
+        bits.append(f"Cox hazard ratio not estimable ({flag})")
+    elif _isnum(hr):
+        bits.append(
+            f"hazard ratio {fmt(hr)} ({fmt_ci(_get(row, 'hr_ci_low'), _get(row, 'hr_ci_high'))})"
+        )
+    return text + "; ".join(bits) + "."
 
 
 def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
+    """The medians (one sentence), then one sentence per compared pair of arms, then the pairs
+    that could not be compared, grouped by reason."""
     if survival.empty or tests.empty:
         return []
-    per_arm = {r["arm"]: r for r in records(survival)}
     alpha = study.settings["alpha"]
-    out = []
+    out = [median_survival_sentence(study, survival)]
     skipped: dict[str, int] = {}  # reason -> pairs (a panel model has hundreds)
     n_tests = sum(_isnum(r.get("logrank_p")) for r in records(tests))
     for row in records(tests):
@@ -475,39 +593,10 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
         if isinstance(note, str) and note.startswith("skipped: "):
             reason = note.removeprefix("skipped: ")
             skipped[reason] = skipped.get(reason, 0) + 1
-            continue
-        if isinstance(note, str) and note and not _isnum(row.get("logrank_p")):
+        elif isinstance(note, str) and note and not _isnum(row.get("logrank_p")):
             out.append(f"Survival: {note}.")  # e.g. no control arm in the data
-            continue
-        arm, ref = row["arm"], row["reference"]
-        text = (
-            f"Median survival was {_median_text(per_arm.get(arm))} in {arm} against "
-            f"{_median_text(per_arm.get(ref))} in {ref}"
-        )
-        ratio = _get(row, "median_ratio")
-        if _isnum(ratio):
-            pct = (float(ratio) - 1) * 100
-            text += (
-                f" (ratio {fmt(ratio)}, {fmt_ci(_get(row, 'median_ratio_ci_low'), _get(row, 'median_ratio_ci_high'))}; "
-                f"{fmt(abs(pct), 2)}% {'longer' if pct >= 0 else 'shorter'})"
-            )
-        p = _get(row, "logrank_p")
-        text += f"; log-rank {fmt_p(p)}"
-        if n_tests > 1 and _isnum(_get(row, "p_holm")):
-            p = _get(row, "p_holm")  # the verdict follows the multiplicity-adjusted p
-            text += f" (Holm-adjusted over {n_tests} comparisons: {fmt_p(p)})"
-        verdict = (
-            "statistically significant"
-            if _isnum(p) and float(p) < alpha
-            else "not statistically significant"
-        )
-        text += f", {verdict}"
-        hr, flag = _get(row, "hr"), _get(row, "hr_flag")
-        if flag:
-            text += f"; Cox hazard ratio not estimable ({flag})"
-        elif _isnum(hr):
-            text += f"; hazard ratio {fmt(hr)} ({fmt_ci(_get(row, 'hr_ci_low'), _get(row, 'hr_ci_high'))})"
-        out.append(text + ".")
+        else:
+            out.append(_survival_comparison(row, n_tests, alpha))
     for reason, n in skipped.items():
         pairs = "1 pair of arms" if n == 1 else f"{n} pairs of arms"
         out.append(f"Survival was not compared for {pairs}: {reason}.")
@@ -566,15 +655,16 @@ def design_sentences(
     listed = [f"{n} for {e}" for n, e in parts]
     text = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
     sentence = (
-        f"To detect {_a(f'{tgi:g}')} % growth inhibition on day {day:g} with "
-        f"{100 * float(first['target_power']):g} % power (two-sided alpha = "
+        f"To detect {_a(f'{tgi:g}')}% growth inhibition on day {day:g} with "
+        f"{100 * float(first['target_power']):g}% power (two-sided alpha = "
         f"{float(first['alpha']):g}), a two-arm study needs {text}, given this study's "
         "variability (power.tsv, sample_size.tsv)."
     )
     out = [sentence]
     missing = sample_size[sample_size["n_exact"].isna() & sample_size["tgi_pct"].isna()]
-    for _, r in missing.iterrows():
-        out.append(f"Not computed for {r['endpoint']}: {r['note']}.")
+    if len(missing):
+        why = [f"{r['endpoint']} ({r['note']})" for _, r in missing.iterrows()]
+        out.append(f"Not computed: {'; '.join(why)}.")  # one sentence for what is missing
     return out
 
 
@@ -588,69 +678,136 @@ def _count(n: object, thing: str) -> str:
     return f"{words.get(k, str(k))} {thing}{'' if k == 1 else 's'}"
 
 
+def _model_day(curves: pd.DataFrame, efficacy: pd.DataFrame | None) -> float:
+    """The day the what-if sentences speak of: the efficacy reference day when the model's
+    curves have it, else the last observed day."""
+    ref = _reference_rows(efficacy) if efficacy is not None and len(efficacy) else None
+    if ref is not None and len(ref) and (curves["day"] == float(ref["day"].iloc[0])).any():
+        return float(ref["day"].iloc[0])
+    return float(curves.loc[curves["n_observed"] > 0, "day"].max())
+
+
+def regimen_model_sentences(tables: Tables) -> list[str]:
+    """The dose-driven growth model (``regimen_model``): growth rate and each agent's log-kill
+    per unit dose, and each ``what_if`` regimen's predicted geometric-mean volume on the
+    reference day (:func:`_model_day`) against the fitted arms of its agent (``what_if``)."""
+    params = records(tables.get("regimen_model", pd.DataFrame()))
+    if not params:
+        return []
+    g = next(p for p in params if p["parameter"] == "growth_rate")
+    kills = [
+        f"a log-kill of {fmt(p['estimate'])} ln mm³ per {_unit(p['dose_unit'])} of "
+        f"{p['agent']} ({fmt_ci(p['ci_low'], p['ci_high'])}; exposure half-life "
+        f"{fmt(p['effective_half_life_days'])} d)"
+        for p in params
+        if p["parameter"] == "log_kill_per_unit_dose"
+    ]
+    out = [
+        f"A growth model driven by the schedule (exponential growth minus a log-kill "
+        f"proportional to the decaying dose, {int(g['n_mice'])} mice of "
+        f"{str(g['arms']).replace(';', ', ')}) estimates a growth rate of "
+        f"{fmt(g['estimate'])} per day ({fmt_ci(g['ci_low'], g['ci_high'])}) and "
+        + " and ".join(kills)
+        + "."
+    ]
+    curves = tables.get("what_if", pd.DataFrame())
+    if curves.empty or not (curves["kind"] == "what_if").any():
+        return out
+    last = _model_day(curves, tables.get("efficacy"))
+    at = records(curves[curves["day"] == last])
+    fitted = {r["name"]: r for r in at if r["kind"] == "observed"}
+    for w in (r for r in at if r["kind"] == "what_if"):
+        same = [
+            f"{fmt(math.exp(r['pred_mean_log_volume']))} mm³ fitted for {name}"
+            for name, r in fitted.items()
+            if r.get("agent") == w["agent"]
+        ]
+        out.append(
+            f"Predicted for {w['name']} ({w['schedule']}; not given): geometric-mean volume "
+            f"{fmt(math.exp(w['pred_mean_log_volume']))} mm³ on day {last:g} "
+            f"({fmt_ci(math.exp(w['ci_low']), math.exp(w['ci_high']))} mm³)"
+            + (", vs " + ", ".join(same) if same else "")
+            + " (a model prediction for a regimen that was not given, not an observation)."
+        )
+    return out
+
+
+def _dose_text(arm: str, r: Mapping[str, Any]) -> str:
+    """'CLR 131 x2: two doses of CLR 131 (total 204.7 µCi; cumulated activity 2,368 µCi·d) on
+    days 0, 7' — doses as the study file gives them, cumulated activity to 4 digits."""
+    n = int(r["n_doses"])
+    dose = f"{_count(n, 'dose')} of {_get(r, 'agent') or 'the treatment'}"
+    if _isnum(_get(r, "cumulative_dose")):
+        unit = _unit(r["dose_unit"])
+        extra = f"total {float(r['cumulative_dose']):,g} {unit}"
+        if _isnum(_get(r, "cumulated_activity")):
+            extra += f"; cumulated activity {fmt(r['cumulated_activity'], 4)} {unit}·d"
+        dose += f" ({extra})"
+    days = str(r["dose_days"]).replace(";", ", ")
+    return f"{arm}: {dose} on day{'s' if n > 1 else ''} {days}"
+
+
+def _efficacy_brief(g: Mapping[str, Any] | None, e: Mapping[str, Any] | None) -> list[str]:
+    """The arm's efficacy next to its tolerability, without the intervals and p-values the
+    findings already give (each estimate is stated with its interval once)."""
+    out = []
+    if g is not None and _isnum(_get(g, "rate_diff_vs_control")):
+        diff = float(g["rate_diff_vs_control"])
+        word = "slowed growth" if diff < 0 else "grew faster"
+        out.append(f"{word} by {fmt(abs(diff))} per day (ln volume) vs control")
+    if e is not None and _isnum(_get(e, "tc_pct")):
+        out.append(f"%T/C {fmt(e['tc_pct'])}% on day {fmt_day(e['day'])}")
+    return out
+
+
+def _tolerability_brief(t: Mapping[str, Any] | None) -> list[str]:
+    """Body-weight nadir, mice with ≥ 20% loss and toxic deaths of one arm."""
+    if t is None:
+        return []
+    out = []
+    if _isnum(_get(t, "group_mean_nadir_pct")):
+        n20 = _get(t, "n_loss_ge_20pct") or 0
+        lost = (
+            "no mouse lost ≥ 20%"
+            if not n20
+            else f"{int(n20)} of {int(t['n_weighed'])} mice lost ≥ 20%"
+        )
+        out.append(
+            f"mean body-weight nadir {float(t['group_mean_nadir_pct']):+.1f}% on day "
+            f"{fmt_day(t['group_mean_nadir_day'])}, {lost}"
+        )
+    if _isnum(_get(t, "toxic_deaths")):
+        deaths = _count(t["toxic_deaths"], "toxic death")
+        if t["toxic_deaths"]:
+            deaths += f" (cumulative incidence {100 * float(t['toxic_death_incidence']):.0f}%)"
+        out.append(deaths)
+    return out
+
+
 def regimen_sentences(study: Study, tables: Tables) -> list[str]:
-    """One sentence per dosed arm (dose, efficacy against control, tolerability) and one per
-    pair of regimens of one agent (``regimen_comparison``)."""
+    """One sentence per dosed or weighed treated arm (dose, efficacy against control,
+    tolerability) and one per pair of regimens of one agent (``regimen_comparison``)."""
     regimen = _first_rows(tables.get("regimen", pd.DataFrame(columns=["arm"])), ["arm"])
     tol = _first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
     growth = _first_rows(tables.get("growth_model", pd.DataFrame(columns=["arm"])), ["arm"])
     eff = tables.get("efficacy")
     ref = _first_rows(_reference_rows(eff), ["arm"]) if eff is not None and len(eff) else {}
     out = []
-    for arm in study.arms:
-        r, t = regimen.get(arm.name), tol.get(arm.name)
-        if r is None and (t is None or arm.name == study.control):
-            continue
-        parts = []
-        if r is not None:
-            n = int(r["n_doses"])
-            agent = _get(r, "agent") or "the treatment"
-            dose = f"{_count(n, 'dose')} of {agent}"
-            if _isnum(_get(r, "cumulative_dose")):
-                unit = _unit(r["dose_unit"])
-                extra = f"total {fmt(r['cumulative_dose'], 4)} {unit}"
-                if _isnum(_get(r, "cumulated_activity")):
-                    extra += f"; cumulated activity {fmt(r['cumulated_activity'], 4)} {unit}·d"
-                dose += f" ({extra})"
-            parts.append(
-                f"{arm.name}: {dose} on day{'s' if n > 1 else ''} "
-                + r["dose_days"].replace(";", ", ")
-            )
-        g, e = growth.get(arm.name), ref.get(arm.name)
-        if g is not None and _isnum(_get(g, "rate_diff_vs_control")):
-            diff = float(g["rate_diff_vs_control"])
-            word = "slowed" if diff < 0 else "did not slow"
-            parts.append(
-                f"{word} growth by {fmt(abs(diff))} per day (ln volume) vs control "
-                f"({fmt_ci(_get(g, 'rate_diff_ci_low'), _get(g, 'rate_diff_ci_high'))}; "
-                f"{fmt_p(_get(g, 'p_value'))})"
-            )
-        if e is not None and _isnum(_get(e, "tc_pct")):
-            parts.append(f"%T/C {fmt(e['tc_pct'])} % on day {e['day']:g}")
-        if t is not None and _isnum(_get(t, "group_mean_nadir_pct")):
-            n20 = _get(t, "n_loss_ge_20pct") or 0
-            lost = (
-                "no mouse lost ≥ 20 %"
-                if not n20
-                else f"{int(n20)} of {int(t['n_weighed'])} mice lost ≥ 20 %"
-            )
-            parts.append(
-                f"mean body-weight nadir {float(t['group_mean_nadir_pct']):+.1f} % on day "
-                f"{t['group_mean_nadir_day']:g}, {lost}"
-            )
-        if t is not None and _isnum(_get(t, "toxic_deaths")):
-            deaths = _count(t["toxic_deaths"], "toxic death")
-            if t["toxic_deaths"]:
-                deaths += f" (cumulative incidence {100 * float(t['toxic_death_incidence']):.0f} %)"
-            parts.append(deaths)
-        text = "; ".join(parts)
+    for arm in study.treated_arms:
+        r, t = regimen.get(arm), tol.get(arm)
+        tolerability = _tolerability_brief(t)
+        if r is None and not tolerability:
+            continue  # neither a schedule nor weights: nothing to weigh efficacy against
+        parts = [_dose_text(arm, r) if r is not None else f"{arm}:"]
+        parts += _efficacy_brief(growth.get(arm), ref.get(arm)) + tolerability
+        text = parts[0] + (" " if r is None else "; ") + "; ".join(parts[1:])
         if t is not None and _get(t, "verdict"):
             text += f"; {t['verdict']}"
         out.append(text + ".")
     for c in records(tables.get("regimen_comparison", pd.DataFrame())):
         text = (
             f"{c['arm']} vs {c['reference']} (both {c['agent']}; total "
-            f"{fmt(c['cumulative_dose_arm'], 4)} vs {fmt(c['cumulative_dose_reference'], 4)} "
+            f"{float(c['cumulative_dose_arm']):,g} vs {float(c['cumulative_dose_reference']):,g} "
             f"{_unit(c['dose_unit'])})"
         )
         bits = []
@@ -661,15 +818,12 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
                 f"{fmt_p(c.get('rate_diff_p'))})"
             )
         if _isnum(c.get("median_ratio")):
-            bits.append(
-                f"median survival ratio {fmt(c['median_ratio'])} "
-                f"({fmt_ci(c.get('median_ratio_ci_low'), c.get('median_ratio_ci_high'))}; "
-                f"log-rank {fmt_p(c.get('logrank_p'))})"
-            )
+            # its interval and test are in the survival findings (every pair of arms)
+            bits.append(f"median survival ratio {fmt(c['median_ratio'])}")
         if _isnum(c.get("group_mean_nadir_pct_arm")):
             bits.append(
-                f"body-weight nadir {float(c['group_mean_nadir_pct_arm']):+.1f} % vs "
-                f"{float(c['group_mean_nadir_pct_reference']):+.1f} %"
+                f"body-weight nadir {float(c['group_mean_nadir_pct_arm']):+.1f}% vs "
+                f"{float(c['group_mean_nadir_pct_reference']):+.1f}%"
             )
         if _isnum(c.get("toxic_deaths_arm")):
             bits.append(
@@ -690,6 +844,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
                 f"({fmt_ci(d.get('ed50_ci_low'), d.get('ed50_ci_high'))})"
             )
         out.append(text + ".")
+    out += regimen_model_sentences(tables)
     if any("radiopharmaceutical" in str(_get(r, "note") or "") for r in regimen.values()):
         out.append(
             "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "
@@ -746,7 +901,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
             study, tables["growth_model"], tables.get("growth_contrasts"), two_phase
         )
     if "growth_delay" in tables:
-        findings.paragraphs += growth_delay_sentences(study, tables["growth_delay"])
+        findings.paragraphs += growth_delay_sentences(
+            study, tables["growth_delay"], tables.get("survival")
+        )
     if "survival" in tables and "survival_tests" in tables:
         findings.paragraphs += survival_sentences(
             study, tables["survival"], tables["survival_tests"]

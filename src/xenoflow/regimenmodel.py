@@ -1,0 +1,448 @@
+"""A tumour growth-inhibition model driven by the dosing schedule, fitted across the arms of a
+study, and its predictions for regimens that were not given (study-file key ``what_if``).
+
+Model (in words): every tumour grows exponentially at one rate; each dose of an agent puts an
+exposure into the mouse that decays mono-exponentially with the agent's effective half-life,
+and the exposure kills tumour cells at a rate proportional to it (log-kill). The log volume is
+therefore the mouse's start plus growth minus the kill accumulated by the day::
+
+    ln V_ij = β0 + b0_i + (g + b1_i)·t_ij − Σ_a k_a·E_a,i(t_ij) + e_ij
+
+    E_a,i(t) = ∫_{−∞}^t C_a,i(s) ds = Σ_{doses j of agent a to the arm of mouse i, t_j < t}
+               A_j·(1 − e^(−λ_a (t − t_j)))/λ_a          (unit·day)
+    C_a,i(s) = Σ_{t_j ≤ s} A_j·e^(−λ_a (s − t_j))          (decaying dose, xenoflow.regimen)
+
+with (b0_i, b1_i) ~ N(0, Ψ) a random start and growth rate per mouse and e_ij ~ N(0, σ²)
+(lme4: ``lmer(log(volume) ~ day + I(-E) + (day | mouse), REML = TRUE)``). This is the
+Simeoni et al. 2004 (Cancer Res 64:1094) tumour-growth-inhibition model reduced to what
+caliper data identify: exponential growth only (their ψ → ∞ limit without the linear phase),
+no transit compartments (the kill acts directly on ln V), and the drug concentration C(t)
+taken from the schedule rather than measured — for a radionuclide the decaying activity
+(λ_eff = ln 2/T_phys + ln 2/T_biol, :func:`xenoflow.regimen.decay_constant`); for an agent
+without a half-life in the study file a dose exposure with the stated default half-life
+:data:`DEFAULT_HALF_LIFE_DAYS` (1 day: clearance fast against caliper intervals, so each dose
+acts as an almost immediate log-kill of k·A/λ). ``k_a·A/λ_a`` is the eventual drop of ln V per
+dose of size A (a dose's log-kill, Skipper, Schabel & Wilcox 1964).
+
+With λ known the model is linear in (β0, g, k): it is fitted by REML with the profiled
+deviance of :class:`xenoflow.mixed.ProfiledREML` (lme4's parametrisation, Bates et al. 2015),
+the correlated (1 + day | mouse) structure first and the random intercept only when that is
+singular or not identifiable (:func:`xenoflow.mixed.identifiable`). Fixed effects and their
+covariance are the GLS values at the REML variance components (:func:`xenoflow.mixed.gls`).
+Intervals are Wald intervals with t quantiles on n_mice − p degrees of freedom (p fixed
+effects): the random growth rate makes the between-mouse variation the main source of error
+of the slope-like parameters, and normal quantiles ignore that Ψ is estimated. On simulated
+studies (``tests/test_regimenmodel.py``: 16 mice fitted, a third regimen predicted) normal
+quantiles covered the true mean curve 92.6 % of the time and t(n_mice − p) 95.0 %.
+
+Prediction (the mean ln V of an arm, i.e. of a typical mouse, because the random effects have
+mean zero): μ(t) = x(t)'β with x(t) = (1, t, −E_1(t), …); its variance x(t)'Cov(β)x(t) is exact
+for a model linear in β (the delta method without a linearisation error); the band is
+μ ± t_{n_mice − p}·SE. λ is treated as known, so the band does not include uncertainty in the
+half-life.
+
+Limitation: the kill is linear in the exposure, so regimens of equal total dose end with the
+same log-kill (k·ΣA/λ) and differ only in its timing; a threshold, saturation or dose-rate
+effect (such as the repair shoulder of :mod:`xenoflow.simulate`) is outside the model, and its
+predictions for a schedule far from those observed are extrapolations.
+
+Only the control and the arms with doses enter the fit: a treated arm without doses in the
+study file would be taken for an untreated tumour, so such arms are left out and named in the
+table's ``note``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import growth, mixed
+from .config import Dose, Study
+from .regimen import decay_constant
+from .tables import columns
+
+#: Half-life (days) of the dose exposure of an agent whose study file gives no half-life:
+#: clearance within about a day (most small molecules and antibodies-free cytotoxics in mice),
+#: so each dose acts as an almost immediate log-kill.
+DEFAULT_HALF_LIFE_DAYS = 1.0
+#: unit of a dose given without an amount (the kill is then per dose)
+PER_DOSE = "dose"
+MODEL_FORMULA = (
+    "ln V_ij = b0 + b0_i + (g + b1_i)*t_ij - sum_a k_a*E_a(t_ij) + e_ij; "
+    "E_a(t) = sum_{t_j<t} A_j*(1 - exp(-lambda_a*(t - t_j)))/lambda_a"
+)
+MODEL_WORDS = (
+    "exponential growth at one rate g (random start and rate per mouse) minus a log-kill k "
+    "per unit of the accumulated decaying dose exposure E (area under the schedule's "
+    "exponentially decaying dose)"
+)
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One kill term: an agent and its dose unit with the exposure's decay constant."""
+
+    agent: str
+    unit: str
+    lam: float
+    source: str
+
+    @property
+    def half_life_days(self) -> float:
+        return math.log(2) / self.lam
+
+
+@dataclass
+class RegimenFit:
+    """The fitted model: fixed effects (β0, g, k per driver), covariances and what entered."""
+
+    drivers: list[Driver]
+    beta: np.ndarray
+    vcov: np.ndarray
+    cov_re: np.ndarray
+    scale: float
+    structure: str
+    llf: float
+    n_obs: int
+    n_mice: int
+    arms: list[str]
+    first_day: float
+    last_day: float
+    note: str = ""
+    observed: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def arm_schedule(doses: Sequence[Dose]) -> tuple[list[float], list[float], str]:
+    """(days, amounts, unit) of a schedule; without amounts in one unit every dose counts 1
+    (unit ``dose``: the kill is then per dose)."""
+    units = {d.unit for d in doses}
+    if doses and all(d.amount is not None for d in doses) and len(units) == 1 and None not in units:
+        return [d.day for d in doses], [float(d.amount or 0.0) for d in doses], str(units.pop())
+    return [d.day for d in doses], [1.0] * len(doses), PER_DOSE
+
+
+def exposure(
+    days: np.ndarray, dose_days: Sequence[float], amounts: Sequence[float], lam: float
+) -> np.ndarray:
+    """E(t) = Σ_{t_j < t} A_j·(1 − e^(−λ(t − t_j)))/λ at each of ``days`` (unit·day): the area
+    under C(s) = Σ A_j·e^(−λ(s − t_j)) up to t (module docstring)."""
+    t = np.asarray(days, dtype=float)[:, None]
+    tj = np.asarray(dose_days, dtype=float)[None, :]
+    a = np.asarray(amounts, dtype=float)[None, :]
+    elapsed = np.clip(t - tj, 0.0, None)
+    return np.asarray(np.sum(a * -np.expm1(-lam * elapsed) / lam, axis=1), dtype=float)
+
+
+def drivers(study: Study) -> list[Driver]:
+    """The kill terms of a study: one per (agent, dose unit) of its dosed arms, in arm order.
+    An arm with doses and no ``agent`` is its own agent (named after the arm)."""
+    out: dict[tuple[str, str], Driver] = {}
+    for arm in study.arms:
+        if not arm.doses:
+            continue
+        agent = arm.agent or arm.name
+        unit = arm_schedule(arm.doses)[2]
+        if (agent, unit) in out:
+            continue
+        declared = study.agents.get(agent)
+        if declared is not None:
+            lam = decay_constant(declared)
+            source = (f"isotope {declared.isotope}" if declared.isotope else "half_life_days") + (
+                " with biological half-life" if declared.biological_half_life_days else ""
+            )
+        else:
+            lam = math.log(2) / DEFAULT_HALF_LIFE_DAYS
+            source = f"default {DEFAULT_HALF_LIFE_DAYS:g}-day exposure half-life (no agents entry)"
+        out[(agent, unit)] = Driver(agent, unit, lam, source)
+    return list(out.values())
+
+
+def _design_row(
+    days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None, drv: list[Driver]
+) -> np.ndarray:
+    """x(t) = (1, t, −E_1(t), …) for the days of one schedule (None: untreated)."""
+    cols = [np.ones_like(days), days]
+    for d in drv:
+        e = np.zeros_like(days)
+        if schedule is not None:
+            agent, doses = schedule
+            sdays, amounts, unit = arm_schedule(doses)
+            if agent == d.agent and unit == d.unit:
+                e = exposure(days, sdays, amounts, d.lam)
+        cols.append(-e)
+    return np.column_stack(cols)
+
+
+def _schedules(study: Study) -> dict[str, tuple[str, Sequence[Dose]] | None]:
+    """The arms in the model: the control (untreated) and each dosed arm's (agent, doses)."""
+    out: dict[str, tuple[str, Sequence[Dose]] | None] = {}
+    for arm in study.arms:
+        if arm.doses:
+            out[arm.name] = (arm.agent or arm.name, arm.doses)
+        elif arm.name == study.control:
+            out[arm.name] = None
+    return out
+
+
+def _fit_structure(
+    X: np.ndarray, Z: np.ndarray, logd: pd.DataFrame, structure: str
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, float, bool] | None:
+    """REML by the profiled deviance: (β, Cov β, σ², Ψ, ℓ_REML, singular) or None."""
+    y = logd["log_volume"].to_numpy(dtype=float)
+    groups = logd["mouse"].to_numpy()
+    if not mixed.identifiable(structure, y.size, int(pd.unique(groups).size)):
+        return None
+    pr = mixed.ProfiledREML(X, Z, y, groups, structure)
+    theta, dev, _ = pr.minimise([mixed._moment_theta(pr, logd)])
+    if not np.isfinite(dev):
+        return None
+    _, _, _, sigma2 = pr.solve(theta)
+    lam = pr.lam(theta)
+    cov_re = sigma2 * lam @ lam.T
+    beta, vcov, llf = mixed.gls(X, Z, y, groups, cov_re, sigma2)
+    singular = bool(np.min(np.abs(np.diag(lam))) < mixed.SINGULAR_TOL)
+    return beta, vcov, sigma2, cov_re, llf, singular
+
+
+def fit(study: Study, measurements: pd.DataFrame) -> RegimenFit | None:
+    """Fit the model to the control and the dosed arms (None: no dosed arm or no fit)."""
+    drv = drivers(study)
+    schedules = _schedules(study)
+    if not drv or study.control not in schedules:
+        return None
+    logd, _ = growth.log_volumes(
+        measurements[measurements["arm"].isin(list(schedules))], study.settings
+    )
+    logd = logd[np.isfinite(logd["log_volume"])].reset_index(drop=True)
+    if logd.empty:
+        return None
+    parts, days = [], logd["day"].to_numpy(dtype=float)
+    for arm, schedule in schedules.items():
+        rows = (logd["arm"] == arm).to_numpy()
+        x = _design_row(days[rows], schedule, drv)
+        parts.append(pd.DataFrame(x, index=np.flatnonzero(rows)))
+    X_raw = pd.concat(parts).sort_index().to_numpy()
+    # kill columns scaled to unit maximum for the optimiser's conditioning, scaled back below
+    scale = np.ones(X_raw.shape[1])
+    scale[2:] = np.maximum(np.abs(X_raw[:, 2:]).max(axis=0), 1e-12)
+    X = X_raw / scale
+    Z = np.column_stack([np.ones_like(days), days])
+    notes = []
+    result, structure = None, ""
+    for s in ("correlated", "intercept"):
+        result = _fit_structure(X, Z, logd, s)
+        if result is not None and (not result[5] or s == "intercept"):
+            structure = s
+            break
+        why = "not identifiable" if result is None else "singular"
+        notes.append(f"{mixed.STRUCTURE_LABELS[s]} {why}; fell back to (1 | mouse)")
+    if result is None:
+        return None
+    beta, vcov, sigma2, cov_re, llf, _ = result
+    # back to the raw exposure scale; ln|X'V⁻¹X| of the raw X adds 2·Σ ln(scale)
+    beta, vcov = beta / scale, vcov / np.outer(scale, scale)
+    llf -= float(np.sum(np.log(scale)))
+    left_out = [a.name for a in study.arms if a.name not in schedules]
+    if left_out:
+        notes.append(
+            "arms without doses in the study file left out of the model: " + ", ".join(left_out)
+        )
+    return RegimenFit(
+        drivers=drv,
+        beta=beta,
+        vcov=vcov,
+        cov_re=cov_re,
+        scale=sigma2,
+        structure=structure,
+        llf=llf,
+        n_obs=len(logd),
+        n_mice=int(logd["mouse"].nunique()),
+        arms=list(schedules),
+        first_day=float(days.min()),
+        last_day=float(days.max()),
+        note="; ".join(notes),
+        observed=logd,
+    )
+
+
+def predict(
+    result: RegimenFit, days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(μ(t), SE μ(t)) of the mean ln V of an arm given ``schedule`` (module docstring)."""
+    x = _design_row(np.asarray(days, dtype=float), schedule, result.drivers)
+    mean = x @ result.beta
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x, result.vcov, x), 0.0))
+    return mean, se
+
+
+def quantile(result: RegimenFit, alpha: float) -> float:
+    """t_{1−α/2} on n_mice − p degrees of freedom (module docstring)."""
+    from scipy import special
+
+    df = max(result.n_mice - len(result.beta), 1)
+    return float(special.stdtrit(df, 1 - alpha / 2))
+
+
+def _parameter_rows(result: RegimenFit) -> list[dict[str, Any]]:
+    se = np.sqrt(np.diag(result.vcov))
+    rows: list[dict[str, Any]] = [
+        {
+            "parameter": "ln_v0",
+            "estimate": result.beta[0],
+            "se": se[0],
+            "parameter_unit": "ln mm3",
+            "meaning": "mean ln volume on day 0 (typical mouse)",
+        },
+        {
+            "parameter": "growth_rate",
+            "estimate": result.beta[1],
+            "se": se[1],
+            "parameter_unit": "per day",
+            "meaning": "exponential growth rate g of ln volume without treatment",
+        },
+    ]
+    for i, d in enumerate(result.drivers, start=2):
+        common = {
+            "agent": d.agent,
+            "dose_unit": d.unit,
+            "effective_half_life_days": d.half_life_days,
+        }
+        rows.append(
+            {
+                **common,
+                "parameter": "kill_rate",
+                "estimate": result.beta[i],
+                "se": se[i],
+                "parameter_unit": f"per ({d.unit} day)",
+                "meaning": f"log-kill k per unit of exposure E ({d.source})",
+            }
+        )
+        rows.append(
+            {
+                **common,
+                "parameter": "log_kill_per_unit_dose",
+                "estimate": result.beta[i] / d.lam,
+                "se": se[i] / d.lam,
+                "parameter_unit": f"ln mm3 per {d.unit}",
+                "meaning": "eventual drop of ln volume per unit of dose, k/lambda",
+            }
+        )
+    sd0 = math.sqrt(max(result.cov_re[0, 0], 0.0))
+    rows.append(
+        {
+            "parameter": "sd_ln_v0",
+            "estimate": sd0,
+            "parameter_unit": "ln mm3",
+            "meaning": "SD of the random start between mice",
+        }
+    )
+    if result.cov_re.shape[0] == 2:
+        sd1 = math.sqrt(max(result.cov_re[1, 1], 0.0))
+        rho = result.cov_re[0, 1] / (sd0 * sd1) if sd0 > 0 and sd1 > 0 else math.nan
+        rows.append(
+            {
+                "parameter": "sd_growth_rate",
+                "estimate": sd1,
+                "parameter_unit": "per day",
+                "meaning": "SD of the random growth rate between mice",
+            }
+        )
+        rows.append(
+            {
+                "parameter": "correlation",
+                "estimate": rho,
+                "parameter_unit": "",
+                "meaning": "correlation of random start and random growth rate",
+            }
+        )
+    rows.append(
+        {
+            "parameter": "residual_sd",
+            "estimate": math.sqrt(result.scale),
+            "parameter_unit": "ln mm3",
+            "meaning": "SD of a measurement around its mouse's line (caliper error)",
+        }
+    )
+    return rows
+
+
+def model_table(result: RegimenFit | None, alpha: float) -> pd.DataFrame:
+    """``regimen_model.tsv``: one row per parameter with SE and Wald CI (fixed effects;
+    variance components without SE), the model and what entered the fit."""
+    out_cols = columns("regimen_model")
+    if result is None:
+        return pd.DataFrame(columns=out_cols)
+    z = quantile(result, alpha)
+    df = pd.DataFrame(_parameter_rows(result))
+    df["ci_low"] = df["estimate"] - z * df["se"]
+    df["ci_high"] = df["estimate"] + z * df["se"]
+    df["random_effects"] = mixed.STRUCTURE_LABELS[result.structure]
+    df["n_mice"] = result.n_mice
+    df["n_obs"] = result.n_obs
+    df["reml_log_likelihood"] = result.llf
+    df["arms"] = ";".join(result.arms)
+    df["model"] = f"{MODEL_WORDS}: {MODEL_FORMULA}"
+    df["note"] = result.note
+    return df.reindex(columns=out_cols)
+
+
+def prediction_days(result: RegimenFit) -> np.ndarray:
+    """Whole days over the observed span, and every measured day."""
+    grid = np.arange(math.ceil(result.first_day), math.floor(result.last_day) + 1, dtype=float)
+    return np.unique(np.concatenate([grid, result.observed["day"].to_numpy(dtype=float)]))
+
+
+def _curve(
+    result: RegimenFit,
+    name: str,
+    kind: str,
+    schedule: tuple[str, Sequence[Dose]] | None,
+    days: np.ndarray,
+    z: float,
+) -> pd.DataFrame:
+    mean, se = predict(result, days, schedule)
+    return pd.DataFrame(
+        {
+            "name": name,
+            "kind": kind,
+            "agent": "" if schedule is None else schedule[0],
+            "schedule": "" if schedule is None else "; ".join(d.describe() for d in schedule[1]),
+            "day": days,
+            "pred_mean_log_volume": mean,
+            "pred_se": se,
+            "ci_low": mean - z * se,
+            "ci_high": mean + z * se,
+            "pred_geo_mean_volume_mm3": np.exp(mean),
+        }
+    )
+
+
+def what_if_table(study: Study, result: RegimenFit | None, alpha: float) -> pd.DataFrame:
+    """``what_if.tsv``: the fitted mean ln V of each observed arm in the model (with the
+    observed mean ln V on its measured days) and the prediction of each ``what_if`` regimen,
+    with 95 % (1 − alpha) delta-method bands, over the observed days."""
+    out_cols = columns("what_if")
+    if result is None:
+        return pd.DataFrame(columns=out_cols)
+    z, days = quantile(result, alpha), prediction_days(result)
+    schedules = _schedules(study)
+    obs = (
+        result.observed.groupby(["arm", "day"], sort=False)["log_volume"]
+        .agg(["mean", "size"])
+        .rename(columns={"mean": "observed_mean_log_volume", "size": "n_observed"})
+    )
+    frames = []
+    for arm in result.arms:
+        curve = _curve(result, arm, "observed", schedules[arm], days, z)
+        seen = obs.loc[arm] if arm in obs.index.get_level_values(0) else obs.iloc[:0]
+        frames.append(curve.join(seen, on="day"))
+    for w in study.what_if:
+        frames.append(_curve(result, w.name, "what_if", (w.agent, w.doses), days, z))
+    out = pd.concat(frames, ignore_index=True)
+    out["n_observed"] = out["n_observed"].fillna(0).astype(int)
+    return out.reindex(columns=out_cols)
