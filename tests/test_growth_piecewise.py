@@ -310,3 +310,24 @@ def test_two_phase_lead_needs_the_model_to_regrow_too() -> None:
     plain = {"rate_diff_vs_control": -0.1, "rate_diff_ci_low": -0.2, "rate_diff_ci_high": 0.0}
     drawn = summary.forest_values(plain, None)
     assert drawn["forest_metric"] == summary.FOREST_RATE and drawn["forest_estimate"] == -0.1
+
+
+def test_panel_models_fit_it_only_when_asked() -> None:
+    import dataclasses
+
+    from xenoflow.config import Arm, Study
+
+    study = Study(
+        study_id="ls1034",
+        path=LS1034,
+        data=LS1034,
+        control="Vehicle",
+        arms=tuple(Arm(a) for a in LS1034_ARMS),
+        settings={**analysis_defaults(), "growth_model_selection": False},
+    )
+    data = ls1034_data()
+    assert len(growth.analyse_study(data, study).piecewise) == 4  # a study: auto fits it
+    unit = dataclasses.replace(study, panel_id="panel", split_value="LS-1034")
+    assert growth.analyse_study(data, unit).piecewise.empty  # a panel model: not by default
+    asked = dataclasses.replace(unit, growth=Growth(piecewise="always"))
+    assert len(growth.analyse_study(data, asked).piecewise) == 4

@@ -17,6 +17,7 @@ decides, for every log-scale analysis of this stage:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections import Counter
@@ -739,7 +740,14 @@ def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
 
 
 def analyse_study(data: pd.DataFrame, study: Study) -> GrowthResult:
-    """:func:`analyse` with the arms, control, days and settings of a ``Study``."""
+    """:func:`analyse` with the arms, control, days and settings of a ``Study``. The models of
+    a panel (``split_by``) get the two-phase model only when their study file asks for it
+    (``piecewise: always`` or a ``breakpoint_day``): its profile likelihood takes seconds per
+    model."""
+    two_phase = study.growth
+    if study.panel_id is not None and two_phase.piecewise == "auto":
+        if two_phase.breakpoint_day is None:
+            two_phase = dataclasses.replace(two_phase, piecewise="never")
     return analyse(
         data,
         study.settings,
@@ -747,6 +755,6 @@ def analyse_study(data: pd.DataFrame, study: Study) -> GrowthResult:
         study.control,
         reference_day=study.reference_day,
         baseline_day=study.baseline_day,
-        two_phase=study.growth,
+        two_phase=two_phase,
         study_file=study.path.name,
     )
