@@ -148,6 +148,8 @@ EXAMPLES: dict[str, Example] = {
     ),
     # arms with the agent are set by _write_study
     "agents": ({"Drug": {"isotope": "I-131", "biological_half_life_days": 20}}, None),
+    # the two-phase (piecewise) model with a fixed breakpoint; the tiny arms just grow
+    "growth": ({"piecewise": "always", "breakpoint_day": 10}, None),
     # the arm with the agent is set by _write_study
     "what_if": (
         [
@@ -232,5 +234,10 @@ def test_a_study_runs_to_its_summary_with_or_without_each_optional_key(key, tmp_
         assert "The Combo combination grew at" in texts[0]
     if key == "title":
         assert texts[0].startswith("# A study")
+    if key == "growth":  # fitted although no arm regresses: the table has its rows
+        study = load_study(_write_study(tmp_path, key), SETTINGS)
+        tables = stages.analyse_study(study, read_source(study))
+        assert (tables["growth_piecewise"]["breakpoint_day"] == 10).all()
+        assert len(tables["growth_piecewise"]) == 2
     if key == "what_if":
         assert "Predicted for Drug x2" in texts[0]

@@ -101,6 +101,15 @@ class Tolerability:
 
 
 @dataclass(frozen=True)
+class Growth:
+    """A study file's ``growth`` block (study schema): when the two-phase (piecewise) model
+    is fitted, and its breakpoint when fixed (None: estimated)."""
+
+    piecewise: str = "auto"
+    breakpoint_day: float | None = None
+
+
+@dataclass(frozen=True)
 class Exclude:
     """A study file's ``exclude`` entry: a source row, a mouse, or one measurement of a mouse."""
 
@@ -310,6 +319,7 @@ class Study:
     #: agents with a radioactive decay (``agents:``), by name
     agents: dict[str, Agent] = field(default_factory=dict)
     tolerability: Tolerability = field(default_factory=Tolerability)
+    growth: Growth = field(default_factory=Growth)
     #: regimens not given, predicted by the dose-driven growth model (``what_if:``)
     what_if: tuple[WhatIf, ...] = ()
     #: drug combinations (``combinations:``) and the synergy model's settings (``synergy:``)
@@ -539,6 +549,15 @@ def _tolerability(raw: dict[str, Any] | None) -> Tolerability:
     return Tolerability(**{k: v for k, v in given.items() if v is not None})
 
 
+def _growth(raw: dict[str, Any] | None) -> Growth:
+    raw = raw or {}
+    bp = raw.get("breakpoint_day")
+    return Growth(
+        piecewise=raw.get("piecewise", "auto"),
+        breakpoint_day=None if bp is None else float(bp),
+    )
+
+
 def _resolve_path(path: Path, value: str, key: str, notes: list[str]) -> Path:
     resolved = (path.parent / value).resolve()
     if not resolved.is_file():
@@ -634,6 +653,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         design=_design(path, raw.get("design"), bool(raw.get("split_by"))),
         agents=_agents(path, raw.get("agents", {}), arms),
         tolerability=_tolerability(raw.get("tolerability")),
+        growth=_growth(raw.get("growth")),
         what_if=_what_if(path, raw.get("what_if", []), arms),
         combinations=_combinations(path, raw.get("combinations", []), names, raw["control"]),
         synergy=_synergy(path, raw.get("synergy")),

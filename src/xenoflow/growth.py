@@ -17,20 +17,22 @@ decides, for every log-scale analysis of this stage:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import mixed
-from .config import Study
+from . import mixed, piecewise
+from .config import Growth, Study
 from .errors import ConfigError
 from .io import empty_frame, exclusions_frame
+from .refday import choose_reference_day
 from .stats import (
     holm,  # noqa: F401  (re-exported for callers of this module)
     mouse_curves,
@@ -551,6 +553,8 @@ class GrowthResult:
     exclusions: pd.DataFrame
     arms: list[str]
     control: str
+    #: ``growth_piecewise`` (two-phase model; header only when not fitted)
+    piecewise: pd.DataFrame = field(default_factory=lambda: empty_frame(piecewise.COLUMNS))
 
 
 def tc_days(
@@ -577,8 +581,11 @@ def analyse(
     control: str,
     reference_day: float | None = None,
     baseline_day: float | None = None,
+    two_phase: Growth | None = None,
+    study_file: str = "study file",
 ) -> GrowthResult:
-    """Run the growth stage: per-mouse fits, mixed model, contrasts, rate-based T/C.
+    """Run the growth stage: per-mouse fits, mixed model, contrasts, rate-based T/C, and the
+    two-phase model (:func:`xenoflow.piecewise.analyse`, options ``two_phase``).
 
     Growth rates, differences vs control and Wald p come from the selected mixed model
     (:mod:`xenoflow.mixed`); the small-sample p is the t test with Satterthwaite df
@@ -616,10 +623,18 @@ def analyse(
     model_arms, skip_note = mixed_model_arms(per_mouse, arm_order, control)
     fits: list[Any] = []
     sel, note = None, skip_note
+    two_phase_table = empty_frame(piecewise.COLUMNS)
     if model_arms:
         in_model = logd[logd["arm"].isin(model_arms)].reset_index(drop=True)
         sel, fits, note = mixed.fit_mixed(in_model, model_arms, control)
         note = "; ".join(x for x in (skip_note, note) if x)
+        window = (
+            float(baseline_day) if baseline_day is not None else float(data["day"].min()),
+            choose_reference_day(data, reference_day).day,
+        )
+        two_phase_table = piecewise.analyse(
+            in_model, model_arms, control, two_phase or Growth(), settings, window, study_file
+        ).table
     rows = []
     if sel is not None:
         rates = mixed.arm_rates(sel, model_arms, control, alpha).set_index("arm")
@@ -710,6 +725,7 @@ def analyse(
         exclusions=exclusions,
         arms=arm_order,
         control=control,
+        piecewise=two_phase_table,
     )
 
 
@@ -724,7 +740,14 @@ def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
 
 
 def analyse_study(data: pd.DataFrame, study: Study) -> GrowthResult:
-    """:func:`analyse` with the arms, control, days and settings of a ``Study``."""
+    """:func:`analyse` with the arms, control, days and settings of a ``Study``. The models of
+    a panel (``split_by``) get the two-phase model only when their study file asks for it
+    (``piecewise: always`` or a ``breakpoint_day``): its profile likelihood takes seconds per
+    model."""
+    two_phase = study.growth
+    if study.panel_id is not None and two_phase.piecewise == "auto":
+        if two_phase.breakpoint_day is None:
+            two_phase = dataclasses.replace(two_phase, piecewise="never")
     return analyse(
         data,
         study.settings,
@@ -732,4 +755,6 @@ def analyse_study(data: pd.DataFrame, study: Study) -> GrowthResult:
         study.control,
         reference_day=study.reference_day,
         baseline_day=study.baseline_day,
+        two_phase=two_phase,
+        study_file=study.path.name,
     )

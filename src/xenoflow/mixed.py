@@ -21,13 +21,18 @@ Structures (as TumGrowth's candidates): ``correlated`` (1 + day | mouse), ``unco
 analysis; when it is singular (lme4's rule: a diagonal element of the relative Cholesky factor of
 Ψ/σ² is ~0, i.e. a variance at zero or a correlation at ±1) or does not converge, the next
 simpler structure is used and the table says so.
+
+The fixed and random design is a parameter (``design_fn``, default :func:`design`, the linear
+basis above); :mod:`xenoflow.piecewise` passes the two-phase basis (TumGrowth's piecewise model)
+with its structures ``pw_correlated`` (1 + tp1 | mouse) + (0 + tp2 | mouse) and
+``pw_uncorrelated`` (1 | mouse) + (0 + tp1 | mouse) + (0 + tp2 | mouse) (:data:`SPECS`).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,11 +44,54 @@ from .tables import columns
 
 OPTIMISERS = ("bfgs", "lbfgs", "powell", "profiled")
 STRUCTURES = ("correlated", "uncorrelated", "intercept")
-STRUCTURE_LABELS = {
-    "correlated": "(1 + day | mouse)",
-    "uncorrelated": "(1 | mouse) + (0 + day | mouse)",
-    "intercept": "(1 | mouse)",
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A random-effects structure: Ψ is block diagonal with blocks of these sizes over the
+    columns of Z (block of 2: correlated intercept and first time column; 1: one variance)."""
+
+    label: str
+    blocks: tuple[int, ...]
+
+    @property
+    def k(self) -> int:
+        """Random effects per mouse (columns of Z used)."""
+        return sum(self.blocks)
+
+    @property
+    def n_theta(self) -> int:
+        return sum(b * (b + 1) // 2 for b in self.blocks)
+
+    @property
+    def shiftable(self) -> bool:
+        """Counting the first time column from another origin is the same model (the intercept
+        and that column share a block, or there is only the intercept)."""
+        return self.blocks[0] == 2 or self.k == 1
+
+    def mask(self) -> np.ndarray:
+        """1 where Ψ has a free element, 0 where the structure fixes it at 0."""
+        m = np.zeros((self.k, self.k))
+        i = 0
+        for b in self.blocks:
+            m[i : i + b, i : i + b] = 1.0
+            i += b
+        return m
+
+
+SPECS = {
+    "correlated": Structure("(1 + day | mouse)", (2,)),
+    "uncorrelated": Structure("(1 | mouse) + (0 + day | mouse)", (1, 1)),
+    "intercept": Structure("(1 | mouse)", (1,)),
+    "pw_correlated": Structure("(1 + tp1 | mouse) + (0 + tp2 | mouse)", (2, 1)),
+    "pw_uncorrelated": Structure("(1 | mouse) + (0 + tp1 | mouse) + (0 + tp2 | mouse)", (1, 1, 1)),
 }
+STRUCTURE_LABELS = {name: spec.label for name, spec in SPECS.items()}
+#: A design: (rows of ln volume, arms, control, shift) -> X, its column names, Z, y, groups.
+DesignFn = Callable[
+    [pd.DataFrame, Sequence[str], str, float],
+    tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray],
+]
 #: lme4's isSingular tolerance on the diagonal of the relative Cholesky factor θ.
 SINGULAR_TOL = 1e-4
 WALD_LABEL = "Wald z (LMM, REML)"
@@ -74,7 +122,7 @@ class MixedFit:
 
     @property
     def n_cov_params(self) -> int:
-        return {"correlated": 3, "uncorrelated": 2, "intercept": 1}[self.structure] + 1
+        return SPECS[self.structure].n_theta + 1
 
     @property
     def aic(self) -> float:
@@ -164,9 +212,10 @@ def gls(
 class ProfiledREML:
     """REML deviance profiled over β and σ², as a function of θ (lme4's parametrisation).
 
-    Ψ/σ² = ΛΛ' with Λ lower triangular: correlated θ = (Λ11, Λ21, Λ22), uncorrelated
-    θ = (Λ11, Λ22), intercept θ = (Λ11); diagonal elements ≥ 0 (Bates et al. 2015, J Stat Softw
-    67(1), §3). With Ṽ_i = I + Z_iΛΛ'Z_i' (matrix determinant lemma and Woodbury identity per
+    Ψ/σ² = ΛΛ' with Λ lower triangular and block diagonal (:class:`Structure`): correlated
+    θ = (Λ11, Λ21, Λ22), uncorrelated θ = (Λ11, Λ22), intercept θ = (Λ11), pw_correlated
+    θ = (Λ11, Λ21, Λ22, Λ33), pw_uncorrelated θ = (Λ11, Λ22, Λ33); diagonal elements ≥ 0
+    (Bates et al. 2015, J Stat Softw 67(1), §3). With Ṽ_i = I + Z_iΛΛ'Z_i' (matrix determinant lemma and Woodbury identity per
     mouse, using only the per-mouse cross-products)::
 
         −2ℓ_REML(θ) = (n − p)·(1 + ln 2π + ln σ̂²) + ln|Ṽ| + ln|X'Ṽ⁻¹X|,
@@ -177,7 +226,8 @@ class ProfiledREML:
         self, X: np.ndarray, Z: np.ndarray, y: np.ndarray, groups: np.ndarray, structure: str
     ) -> None:
         self.structure = structure
-        self.k = 1 if structure == "intercept" else 2
+        self.spec = SPECS[structure]
+        self.k = self.spec.k
         Zk = Z[:, : self.k]
         blocks = _blocks(groups)
         self.n, self.p = X.shape
@@ -189,19 +239,22 @@ class ProfiledREML:
         self.yy = float(y @ y)
 
     def lam(self, theta: np.ndarray) -> np.ndarray:
-        if self.structure == "correlated":
-            return np.array([[theta[0], 0.0], [theta[1], theta[2]]])
-        if self.structure == "uncorrelated":
-            return np.diag(theta)
-        return np.array([[theta[0]]])
+        """Λ from θ: per block, its lower triangle column by column (lme4's order)."""
+        L = np.zeros((self.k, self.k))
+        i = j = 0
+        for b in self.spec.blocks:
+            if b == 1:
+                L[i, i] = theta[j]
+            else:
+                L[i, i], L[i + 1, i], L[i + 1, i + 1] = theta[j], theta[j + 1], theta[j + 2]
+            i, j = i + b, j + b * (b + 1) // 2
+        return L
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
-        table: dict[str, list[tuple[float | None, float | None]]] = {
-            "correlated": [(0, None), (None, None), (0, None)],
-            "uncorrelated": [(0, None), (0, None)],
-            "intercept": [(0, None)],
-        }
-        return table[self.structure]
+        out: list[tuple[float | None, float | None]] = []
+        for b in self.spec.blocks:
+            out += [(0, None)] if b == 1 else [(0, None), (None, None), (0, None)]
+        return out
 
     def parts(self, theta: np.ndarray) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         """(ln|Ṽ|, ln|X'Ṽ⁻¹X|, r'Ṽ⁻¹r, β̂, (X'Ṽ⁻¹X)⁻¹) at θ."""
@@ -253,20 +306,44 @@ class ProfiledREML:
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return float("inf")
 
+    def ml_deviance(self, theta: np.ndarray) -> float:
+        """−2ℓ_ML at θ, profiled over β and σ² (Bates et al. 2015, eq. 34):
+        n·(1 + ln 2π + ln σ̂²) + ln|Ṽ|, σ̂² = r'Ṽ⁻¹r / n."""
+        try:
+            logdet_v, _, rss, _, _ = self.parts(theta)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return float("inf")
+        return self.n * (1.0 + math.log(2 * math.pi) + math.log(rss / self.n)) + logdet_v
+
     def theta_from(self, cov_re: np.ndarray, scale: float) -> np.ndarray:
         """θ for a given Ψ (raw-day scale) and σ² (generalised Cholesky when near-singular)."""
         rel = np.asarray(cov_re, dtype=float)[: self.k, : self.k] / scale
-        if self.structure == "correlated":
-            a = math.sqrt(max(rel[0, 0], 0.0))
-            b = rel[1, 0] / a if a > 0 else 0.0
-            c = math.sqrt(max(rel[1, 1] - b * b, 0.0))
-            return np.array([a, b, c])
-        return np.sqrt(np.maximum(np.diag(rel), 0.0))
+        out: list[float] = []
+        i = 0
+        for blk in self.spec.blocks:
+            if blk == 1:
+                out.append(math.sqrt(max(rel[i, i], 0.0)))
+            else:
+                a = math.sqrt(max(rel[i, i], 0.0))
+                b = rel[i + 1, i] / a if a > 0 else 0.0
+                c = math.sqrt(max(rel[i + 1, i + 1] - b * b, 0.0))
+                out += [a, b, c]
+            i += blk
+        return np.array(out)
 
-    def minimise(self, starts: list[np.ndarray]) -> tuple[np.ndarray, float, bool]:
+    def minimise(
+        self,
+        starts: list[np.ndarray],
+        objective: Callable[[np.ndarray], float] | None = None,
+        polish: bool = True,
+    ) -> tuple[np.ndarray, float, bool]:
         """Bounded L-BFGS-B from each start, then bounded Powell from the best when no run
-        converged or θ is near the boundary; lowest deviance wins."""
+        converged or θ is near the boundary (``polish``); lowest deviance wins. ``objective``:
+        the deviance minimised (default the REML one, :meth:`deviance`; :meth:`ml_deviance`
+        for ML)."""
         from scipy import optimize
+
+        deviance = objective or self.deviance
 
         best_x, best_f, ok = np.asarray(starts[0], dtype=float), float("inf"), False
 
@@ -280,7 +357,7 @@ class ProfiledREML:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 res = optimize.minimize(
-                    self.deviance, x, method=method, bounds=self.bounds(), options=opts
+                    deviance, x, method=method, bounds=self.bounds(), options=opts
                 )
             if np.isfinite(res.fun) and res.fun < best_f - 1e-12:
                 best_x, best_f = res.x, float(res.fun)
@@ -291,7 +368,7 @@ class ProfiledREML:
         for x0 in starts:
             run(np.asarray(x0, dtype=float), "L-BFGS-B")
         near_boundary = np.min(np.abs(np.diag(self.lam(best_x)))) < 1e-2
-        if near_boundary or not ok:
+        if polish and (near_boundary or not ok):
             run(best_x, "Powell")  # derivative-free polish (moves along the boundary)
         return best_x, best_f, ok
 
@@ -301,18 +378,23 @@ def _sm_fit(
 ) -> Any:
     from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
 
-    k = 1 if structure == "intercept" else 2
-    model = MixedLM(y, X, groups=groups, exog_re=Z[:, :k])
+    spec = SPECS[structure]
+    model = MixedLM(y, X, groups=groups, exog_re=Z[:, : spec.k])
     free = None
-    if structure == "uncorrelated":
-        free = MixedLMParams.from_components(np.ones(X.shape[1]), np.eye(2))
+    if len(spec.blocks) > 1:  # Ψ elements between blocks fixed at 0
+        free = MixedLMParams.from_components(np.ones(X.shape[1]), spec.mask())
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return model.fit(reml=True, method=[method], free=free)
 
 
-def _moment_theta(pr: ProfiledREML, logd: pd.DataFrame) -> np.ndarray:
-    """Start θ from per-mouse OLS lines: covariance of (intercept, slope) over residual variance."""
+def _moment_theta(
+    pr: ProfiledREML, logd: pd.DataFrame, Z: np.ndarray | None = None, groups: Any = None
+) -> np.ndarray:
+    """Start θ from per-mouse OLS lines: covariance of (intercept, slope) over residual variance
+    (three random effects: per-mouse least squares on the columns of Z)."""
+    if pr.k == 3 and Z is not None:
+        return _moment_theta_z(pr, Z, logd["log_volume"].to_numpy(float), groups)
     coefs, resid = [], []
     for _, g in logd.groupby("mouse", sort=False):
         t, yv = g["day"].to_numpy(float), g["log_volume"].to_numpy(float)
@@ -328,12 +410,26 @@ def _moment_theta(pr: ProfiledREML, logd: pd.DataFrame) -> np.ndarray:
     return pr.theta_from(cov, scale)
 
 
+def _moment_theta_z(pr: ProfiledREML, Z: np.ndarray, y: np.ndarray, groups: Any) -> np.ndarray:
+    coefs, resid = [], []
+    for sl in _blocks(np.asarray(groups)):
+        Zi, yi = Z[sl, : pr.k], y[sl]
+        if yi.size > pr.k and np.linalg.matrix_rank(Zi) == pr.k:
+            b, *_ = np.linalg.lstsq(Zi, yi, rcond=None)
+            coefs.append(b)
+            resid.append(float(np.sum((yi - Zi @ b) ** 2)) / (yi.size - pr.k))
+    if len(coefs) < pr.k + 1:
+        return np.full(len(pr.bounds()), 0.5)
+    scale = max(float(np.mean(resid)), 1e-8)
+    cov = np.cov(np.array(coefs).T) * pr.spec.mask() + np.diag([1e-6] + [1e-8] * (pr.k - 1))
+    return pr.theta_from(cov, scale)
+
+
 def identifiable(structure: str, n_obs: int, n_mice: int) -> bool:
     """lme4's ``check.nobs.vs.nRE`` rule: the structure is fitted only when the number of
     observations exceeds the number of random effects (n_mice × effects per mouse); otherwise
     the random-effect and residual variances are not identifiable."""
-    k = 1 if structure == "intercept" else 2
-    return n_obs > n_mice * k
+    return n_obs > n_mice * SPECS[structure].k
 
 
 def fit_structure(
@@ -342,6 +438,7 @@ def fit_structure(
     control: str,
     structure: str,
     optimisers: Sequence[str] = OPTIMISERS,
+    design_fn: DesignFn | None = None,
 ) -> MixedFit | None:
     """Fit one random-effects structure with several optimisers; keep the best REML llf.
 
@@ -352,15 +449,18 @@ def fit_structure(
     :class:`ProfiledREML` minimised from the best statsmodels estimate and, unless that run
     converged, from a per-mouse-OLS moment start (bounded, so a singular optimum on the
     boundary is reached as in lme4). The kept (Ψ, σ²) gives β, Cov(β) and
-    ℓ_REML by :func:`gls`. Returns None when nothing gives a finite fit.
+    ℓ_REML by :func:`gls`. Returns None when nothing gives a finite fit. ``design_fn``: the
+    fixed and random design (default :func:`design`; the first time column is the one shifted).
     """
-    X, names, Z, y, groups = design(logd, arms, control)
+    design_fn = design_fn or design
+    X, names, Z, y, groups = design_fn(logd, arms, control, 0.0)
     if not identifiable(structure, y.size, int(pd.unique(groups).size)):
         return None
+    spec = SPECS[structure]
     # statsmodels is better conditioned with days counted from the first measurement; that is
     # the same model for the correlated and intercept-only structures (not for uncorrelated)
     first = float(logd["day"].min())
-    shifts = [0.0] if structure == "uncorrelated" else [first]
+    shifts = [first] if spec.shiftable else [0.0]
     sm_methods = [m for m in optimisers if m != "profiled"]
     if structure != "correlated":  # secondary structures: one statsmodels run + profiled REML
         sm_methods = [m for m in sm_methods if m in ("lbfgs", "bfgs")][:1]
@@ -368,7 +468,7 @@ def fit_structure(
     cands: list[tuple[float, str, bool, np.ndarray]] = []  # (llf, label, converged, theta)
     tried: list[str] = []
     for shift in shifts:
-        Xs, _, Zs, _, _ = design(logd, arms, control, shift)
+        Xs, _, Zs, _, _ = design_fn(logd, arms, control, shift)
         for method in sm_methods:
             label = f"statsmodels {method}" + ("" if shift == 0.0 else f" (day - {shift:g})")
             try:
@@ -381,10 +481,11 @@ def fit_structure(
             if not (np.all(np.isfinite(cov)) and np.isfinite(scale) and scale > 0):
                 tried.append(f"{label}: no finite estimate")
                 continue
-            if structure == "uncorrelated":
-                cov = np.diag(np.diag(cov))
-            if cov.shape[0] == 2 and shift != 0.0:  # correlated only
-                A = np.array([[1.0, -shift], [0.0, 1.0]])
+            if len(spec.blocks) > 1:
+                cov = cov * spec.mask()
+            if cov.shape[0] >= 2 and shift != 0.0:  # intercept and first time column correlated
+                A = np.eye(cov.shape[0])
+                A[0, 1] = -shift
                 cov = A @ cov @ A.T
             theta = pr.theta_from((cov + cov.T) / 2.0, scale)
             llf = -0.5 * pr.deviance(theta)
@@ -399,7 +500,7 @@ def fit_structure(
             top = max(cands, key=lambda c: c[0])
             starts.append(top[3])
         if not cands or not top[2]:
-            starts.append(_moment_theta(pr, logd))
+            starts.append(_moment_theta(pr, logd, Z, groups))
         theta, dev, ok = pr.minimise(starts)
         llf = -0.5 * dev
         label = "profiled REML (scipy L-BFGS-B/Powell on lme4 theta)"
@@ -436,39 +537,46 @@ def fit_structure(
 
 
 def fit_mixed(
-    logd: pd.DataFrame, arms: Sequence[str], control: str, optimisers: Sequence[str] = OPTIMISERS
+    logd: pd.DataFrame,
+    arms: Sequence[str],
+    control: str,
+    optimisers: Sequence[str] = OPTIMISERS,
+    structures: Sequence[str] = STRUCTURES,
+    design_fn: DesignFn | None = None,
 ) -> tuple[MixedFit | None, list[MixedFit], str]:
-    """Fit all structures; select the correlated one unless singular / not converged.
+    """Fit all structures; select the first (the correlated one) unless singular / not
+    converged, then the next, the last (intercept only) being kept whatever.
 
     Returns ``(selected, fits, note)``; ``note`` explains a fallback (empty otherwise).
     ``selected`` is None when no structure could be fitted.
     """
     fits: list[MixedFit] = []
-    for s in STRUCTURES:
-        f = fit_structure(logd, arms, control, s, optimisers)
+    for s in structures:
+        f = fit_structure(logd, arms, control, s, optimisers, design_fn)
         if f is not None:
             fits.append(f)
     by = {f.structure: f for f in fits}
     reasons: list[str] = []
-    for s in STRUCTURES:
+    last = structures[-1]
+    for s in structures:
         f = by.get(s)
         if f is None:
             n_obs, n_mice = len(logd), int(logd["mouse"].nunique())
             if not identifiable(s, n_obs, n_mice):
                 reasons.append(
                     f"{STRUCTURE_LABELS[s]} not identifiable ({n_obs} observations "
-                    f"<= {n_mice * (1 if s == 'intercept' else 2)} random effects)"
+                    f"<= {n_mice * SPECS[s].k} random effects)"
                 )
             else:
                 reasons.append(f"{STRUCTURE_LABELS[s]} could not be fitted")
             continue
-        if f.singular and s != "intercept":
+        if f.singular and s != last:
             reasons.append(
                 f"{STRUCTURE_LABELS[s]} fit is singular "
                 "(a random-effect variance at 0 or correlation at ±1)"
             )
             continue
-        if not f.converged and s != "intercept":
+        if not f.converged and s != last:
             # keep it if a looser optimiser reached a better llf than every converged one
             reasons.append(f"{STRUCTURE_LABELS[s]}: no optimiser reported convergence")
             continue

@@ -149,6 +149,36 @@ KEY_TABLES = (
         ),
     ),
     KeyTable(
+        "growth_piecewise",
+        "Two-phase growth (piecewise mixed model on ln volume)",
+        (
+            Cell("Arm", "arm", kind="text"),
+            Cell("Breakpoint (day)", "breakpoint_day"),
+            Cell("Rate before", "rate_before", "rate_before_ci_low", "rate_before_ci_high"),
+            Cell("Rate after", "rate_after", "rate_after_ci_low", "rate_after_ci_high"),
+            Cell(
+                "Difference before",
+                "diff_before_vs_control",
+                "diff_before_ci_low",
+                "diff_before_ci_high",
+            ),
+            Cell("p before", "p_before", kind="p"),
+            Cell(
+                "Difference after",
+                "diff_after_vs_control",
+                "diff_after_ci_low",
+                "diff_after_ci_high",
+            ),
+            Cell("p after", "p_after", kind="p"),
+            Cell(
+                "Whole-curve difference",
+                "curve_rate_diff",
+                "curve_rate_diff_ci_low",
+                "curve_rate_diff_ci_high",
+            ),
+        ),
+    ),
+    KeyTable(
         "survival",
         "Time to endpoint (Kaplan–Meier)",
         (

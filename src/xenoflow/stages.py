@@ -99,6 +99,7 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "growth_model": result.model,
             "growth_contrasts": result.contrasts,
             "growth_model_fits": result.fits,
+            "growth_piecewise": result.piecewise,
             "exclusions_growth": result.exclusions,
         },
         facts={"growth": result},

@@ -22,6 +22,7 @@ import pandas as pd
 from . import tables as registry
 from .config import Study, display_unit
 from .io import column_values, read_table
+from .piecewise import METHOD_FIXED, two_phase_text
 from .power import METHOD_GROWTH_ENDPOINT
 from .refday import choose_reference_day
 
@@ -268,14 +269,108 @@ def _holm_p(contrasts: pd.DataFrame | None, arm: str, control: str) -> tuple[Any
     return (p if _isnum(p) else r.get("p_holm")), len(contrasts)
 
 
+def two_phase_rows(table: pd.DataFrame | None) -> dict[Any, dict[str, Any]]:
+    """Rows of ``growth_piecewise`` by arm, for the arms that regress then regrow and have
+    both phase rates (empty without the table)."""
+    if table is None or table.empty:
+        return {}
+    return {a: r for a, r in _first_rows(table, ["arm"]).items() if two_phase_text(r)}
+
+
+def _phase_rate(rate: Any, low: Any, high: Any) -> str:
+    """'shrank at 0.0989 per day (95% CI …)' / 'grew at …' / 'changed little …'."""
+    if _isnum(low) and _isnum(high) and float(low) <= 0 <= float(high):
+        return f"changed little ({fmt(rate)} per day; {fmt_ci(low, high)})"
+    if float(rate) > 0:
+        return f"grew at {fmt(rate)} per day ({fmt_ci(low, high)})"
+    # a shrinking rate is given as a positive speed, and so is its interval
+    ci = fmt_ci(-float(high), -float(low)) if _isnum(low) and _isnum(high) else fmt_ci(low, high)
+    return f"shrank at {fmt(-float(rate))} per day ({ci})"
+
+
+def _phase_diff(row: Mapping[str, Any], phase: str, several: bool, alpha: float) -> str:
+    diff = _get(row, f"diff_{phase}_vs_control")
+    p, p_holm = _get(row, f"p_{phase}"), _get(row, f"p_{phase}_holm")
+    ci = fmt_ci(_get(row, f"diff_{phase}_ci_low"), _get(row, f"diff_{phase}_ci_high"))
+    tests = fmt_p(p)
+    if several and _isnum(p_holm):
+        tests += f"; Holm-adjusted over the treated arms: {fmt_p(p_holm)}"
+        p = p_holm
+    significant = _isnum(p) and float(p) < alpha
+    verdict = "statistically significant" if significant else "not statistically significant"
+    return f"{fmt(diff)} per day ({ci}; {tests}; {verdict})"
+
+
+def two_phase_sentences(study: Study, table: pd.DataFrame | None) -> list[str]:
+    """The two phases of each arm that regresses then regrows (``growth_piecewise``), to lead
+    the findings: the rates before and after the breakpoint, the control's over the same days,
+    the differences per phase and the whole-curve rate difference drawn in the forest plot."""
+    rows = two_phase_rows(table)
+    if not rows or table is None:
+        return []
+    every = _first_rows(table, ["arm"])
+    control = every.get(study.control)
+    first = next(iter(rows.values()))
+    bp = float(first["breakpoint_day"])
+    how = (
+        "fixed in the study file"
+        if first.get("breakpoint_method") == METHOD_FIXED
+        else "estimated by profile likelihood"
+    )
+    several = sum(1 for a in every if a != study.control) > 1
+    alpha = study.settings["alpha"]
+    out = []
+    for arm in study.treated_arms:
+        if arm not in rows:
+            continue
+        r = rows[arm]
+        before = _phase_rate(r["rate_before"], r["rate_before_ci_low"], r["rate_before_ci_high"])
+        after = _phase_rate(r["rate_after"], r["rate_after_ci_low"], r["rate_after_ci_high"])
+        after = after.replace("grew at", "regrew at", 1)
+        out.append(
+            f"Tumours in {arm} {before} until day {bp:.3g}, then {after}, on ln volume "
+            f"(piecewise mixed model with one breakpoint for all arms, {how})."
+        )
+        if control is not None and _isnum(_get(control, "rate_before")):
+            c_before = _phase_rate(
+                control["rate_before"],
+                control["rate_before_ci_low"],
+                control["rate_before_ci_high"],
+            )
+            c_after = _phase_rate(
+                control["rate_after"], control["rate_after_ci_low"], control["rate_after_ci_high"]
+            )
+            out.append(
+                f"Over the same phases control tumours {c_before}, then {c_after}; the "
+                f"difference from control was {_phase_diff(r, 'before', several, alpha)} before "
+                f"day {bp:.3g} and {_phase_diff(r, 'after', several, alpha)} after it."
+            )
+        curve = _get(r, "curve_rate_diff")
+        if _isnum(curve):
+            ci = fmt_ci(_get(r, "curve_rate_diff_ci_low"), _get(r, "curve_rate_diff_ci_high"))
+            out.append(
+                f"Over the whole curve, from day {float(r['curve_from_day']):g} to day "
+                f"{float(r['curve_to_day']):g}, the mean growth-rate difference of {arm} from "
+                f"control was {fmt(curve)} per day ({ci}); the forest plot shows this "
+                "whole-curve difference for this arm."
+            )
+    return out
+
+
 def growth_sentences(
-    study: Study, growth: pd.DataFrame, contrasts: pd.DataFrame | None = None
+    study: Study,
+    growth: pd.DataFrame,
+    contrasts: pd.DataFrame | None = None,
+    two_phase: Iterable[str] = (),
 ) -> list[str]:
+    """One sentence per treated arm on its exponential growth rate; for an arm in
+    ``two_phase`` the sentence says that this one rate averages its two phases."""
     g = _first_rows(growth, ["arm"])
     if study.control not in g:
         return []
     alpha = study.settings["alpha"]
     k_c = g[study.control]["growth_rate_per_day"]
+    phased = set(two_phase)
     out = []
     for arm in study.treated_arms:
         if arm not in g:
@@ -286,6 +381,12 @@ def growth_sentences(
             f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
             f"(ln volume) against {fmt(k_c)} per day in control"
         )
+        if arm in phased:
+            text = (
+                "One exponential rate over the whole follow-up averages the two phases: "
+                + text[0].lower()
+                + text[1:]
+            )
         if _isnum(diff):
             p, method = _get(row, "p_value"), _get(row, "p_value_method") or "mixed model"
             p_small = _get(row, "p_value_small_sample")
@@ -953,11 +1054,14 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     reference = choose_reference_day(tables["measurements"], study.reference_day)
     if reference.note:  # also in warnings.tsv
         findings.paragraphs.append(reference.note[0].upper() + reference.note[1:] + ".")
+    # arms that regress then regrow are led by their two phases
+    two_phase = two_phase_rows(tables.get("growth_piecewise"))
+    findings.paragraphs += two_phase_sentences(study, tables.get("growth_piecewise"))
     if "efficacy" in tables:
         findings.paragraphs += fold_change_sentences(study, tables["efficacy"])
     if "growth_model" in tables:
         findings.paragraphs += growth_sentences(
-            study, tables["growth_model"], tables.get("growth_contrasts")
+            study, tables["growth_model"], tables.get("growth_contrasts"), two_phase
         )
     if "growth_delay" in tables:
         findings.paragraphs += growth_delay_sentences(
@@ -1028,6 +1132,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
     # this for every model, and row lookups in small frames dominated its cost
     eff = _first_rows(_reference_rows(tables["efficacy"]), ["arm"]) if "efficacy" in tables else {}
     growth = _first_rows(tables["growth_model"], ["arm"]) if "growth_model" in tables else {}
+    phased = two_phase_rows(tables.get("growth_piecewise"))
     tests = tables.get("survival_tests")
     pairs = (
         _first_rows(tests[tests["reference"] == study.control], ["arm", "reference"])
@@ -1064,6 +1169,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 row[key] = _get(g, key)
             row["rate_diff_p"] = _get(g, "p_value")
         row.update(synergy.get(arm, {}))
+        row.update(forest_values(row, phased.get(arm)))
         t0 = pairs.get((arm, study.control))
         if t0 is not None:
             for key in (
@@ -1079,6 +1185,37 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 row[key] = _get(t0, key)
         rows.append(row)
     return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
+
+
+FOREST_RATE = "growth-rate difference (exponential mixed model)"
+
+
+def forest_values(row: Mapping[str, Any], phased: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the forest plot draws for an arm: its growth-rate difference vs control, or, for
+    an arm that regresses then regrows, the piecewise model's mean rate difference from the
+    baseline to the reference day (``curve_rate_diff``: one exponential rate averages away the
+    regression and makes such an arm look weak)."""
+    if phased is not None and _isnum(_get(phased, "curve_rate_diff")):
+        return {
+            "two_phase": True,
+            "forest_metric": (
+                "mean growth-rate difference, days "
+                f"{float(phased['curve_from_day']):g}-{float(phased['curve_to_day']):g} "
+                "(two-phase piecewise model)"
+            ),
+            "forest_estimate": phased["curve_rate_diff"],
+            "forest_ci_low": _get(phased, "curve_rate_diff_ci_low"),
+            "forest_ci_high": _get(phased, "curve_rate_diff_ci_high"),
+        }
+    out: dict[str, Any] = {"two_phase": False}
+    if _isnum(row.get("rate_diff_vs_control")):
+        out.update(
+            forest_metric=FOREST_RATE,
+            forest_estimate=row["rate_diff_vs_control"],
+            forest_ci_low=row.get("rate_diff_ci_low"),
+            forest_ci_high=row.get("rate_diff_ci_high"),
+        )
+    return out
 
 
 def _synergy_columns(synergy: pd.DataFrame | None) -> dict[str, dict[str, Any]]:

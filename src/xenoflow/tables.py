@@ -94,6 +94,47 @@ class Figure(Output):
         return "figure"
 
 
+def _phase_columns() -> list[Column]:
+    """Columns of the two-phase (piecewise) growth model, ``growth_piecewise``."""
+    out = [
+        Column("two_phase", "bool", "TRUE when the arm's mean curve shrinks by half, then regrows"),
+        Column("breakpoint_day", "float", "study day where the two phases meet (all arms)"),
+        Column("breakpoint_method", "str", "how the breakpoint was chosen"),
+    ]
+    for key, words in (("rate_before", "before"), ("rate_after", "after")):
+        what = f"slope of ln(volume) {words} the breakpoint (per day; negative: shrinking)"
+        out += [
+            Column(key, "float", what),
+            Column(f"{key}_se", "float", f"standard error of the {what}"),
+            Column(f"{key}_ci_low", "float", f"lower 95% confidence bound of the {what}"),
+            Column(f"{key}_ci_high", "float", f"upper 95% confidence bound of the {what}"),
+        ]
+    for key, words in (("diff_before", "before"), ("diff_after", "after")):
+        what = f"rate difference {words} the breakpoint, arm minus control (per day)"
+        out += [
+            Column(f"{key}_vs_control", "float", what),
+            Column(f"{key}_se", "float", f"standard error of the {what}"),
+            Column(f"{key}_ci_low", "float", f"lower 95% confidence bound of the {what}"),
+            Column(f"{key}_ci_high", "float", f"upper 95% confidence bound of the {what}"),
+            Column(f"p_{words}", "float", f"two-sided p of the {what} (method in p_method)"),
+            Column(f"p_{words}_holm", "float", f"p_{words} Holm-adjusted across treated arms"),
+        ]
+    what = "mean growth-rate difference vs control from curve_from_day to curve_to_day"
+    out += [
+        Column("p_method", "str", "test behind p_before and p_after, and the adjustment"),
+        Column("curve_rate_diff", "float", f"{what} (per day; whole curve)"),
+        Column("curve_rate_diff_ci_low", "float", f"lower 95% confidence bound of the {what}"),
+        Column("curve_rate_diff_ci_high", "float", f"upper 95% confidence bound of the {what}"),
+        Column("curve_from_day", "float", "start of the whole-curve window (baseline day)"),
+        Column("curve_to_day", "float", "end of the whole-curve window (reference day)"),
+        Column("forest_metric", "str", "what the forest plot draws for the arm"),
+        Column("forest_estimate", "float", "the value drawn in the forest plot (per day)"),
+        Column("forest_ci_low", "float", "lower 95% confidence bound of forest_estimate"),
+        Column("forest_ci_high", "float", "upper 95% confidence bound of forest_estimate"),
+    ]
+    return out
+
+
 #: Every column of the tables, declared once: name -> dtype and description (a table
 #: whose column means something else there declares it in place).
 VOCABULARY: dict[str, Column] = {
@@ -258,6 +299,7 @@ VOCABULARY: dict[str, Column] = {
         Column("sd_residual", "float", "residual SD (ln mm3)"),
         Column("selected", "bool", "TRUE for the structure used in growth_model.tsv"),
         Column("optimisers_tried", "str", "optimisers run for this structure"),
+        *_phase_columns(),
         Column("is_reference_day", "bool", "TRUE on the study's reference day"),
         Column(
             "mean_volume_mm3", "float", "mean tumour volume of the mice measured that day (mm3)"
@@ -875,6 +917,11 @@ CROSS_STUDY = _columns(
     "synergy_bliss_p",
     "synergy_hsa_score",
     "synergy_hsa_p",
+    "two_phase",
+    "forest_metric",
+    "forest_estimate",
+    "forest_ci_low",
+    "forest_ci_high",
 )
 QC_COUNTS = _columns("study_id", "stage", "n_excluded", "n_notes")
 #: Columns of the design tables (power, sample_size) that mean something else elsewhere.
@@ -1099,6 +1146,71 @@ random-effect SDs and correlation and residual SD; ``selected`` marks the struct
             "n_mice",
             "selected",
             "optimisers_tried",
+        ),
+    ),
+    Table(
+        "growth_piecewise",
+        "tables/growth_piecewise.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+Two-phase growth of study **{{ snakemake.wildcards.study }}** for regression–regrowth designs: a
+piecewise linear mixed model of ln(volume) with one breakpoint b for all arms (TumGrowth's
+piecewise model): tp1 = min(day, b), tp2 = max(day − b, 0), ln V ~ arm × (tp1 + tp2) with
+random (1 + tp1 | mouse) + (0 + tp2 | mouse), fitted by REML (lme4:
+``lmer(log(volume_mm3) ~ arm * (tp1 + tp2) + (tp1 | mouse) + (0 + tp2 | mouse))``); when that
+fit is singular or does not converge, a simpler structure is used (``random_effects``,
+``fallback_note``). ``breakpoint_day`` is fixed in the study file or estimated by maximum
+profile likelihood (ML; every measured day inside TumGrowth's search range, then a bounded 1-D
+search), as ``breakpoint_method`` says. ``rate_before`` / ``rate_after`` = the arm's slope of
+ln volume in each phase (per day; negative = shrinking) with SE and Wald interval;
+``diff_before_vs_control`` / ``diff_after_vs_control`` = the differences from the control with
+SE, Wald interval and p (t test with Satterthwaite df; ``p_*_holm`` Holm-adjusted across the
+treated arms within a phase). ``curve_rate_diff`` = the model's difference in ln-volume change
+from ``curve_from_day`` (baseline) to ``curve_to_day`` (reference day), per day: the whole-curve
+rate difference the forest plot draws for two-phase arms. ``two_phase`` marks arms whose
+geometric-mean curve falls to half its first-day volume and then regrows by at least 1.2³
+(RECIST progression from the nadir). The model is fitted when an arm is two-phase, the study
+file fixes a breakpoint or asks for it (``growth: piecewise``); otherwise the table has its
+header only.""",
+        columns=_columns(
+            "arm",
+            "n_mice",
+            "n_obs",
+            "two_phase",
+            "breakpoint_day",
+            "breakpoint_method",
+            "rate_before",
+            "rate_before_se",
+            "rate_before_ci_low",
+            "rate_before_ci_high",
+            "rate_after",
+            "rate_after_se",
+            "rate_after_ci_low",
+            "rate_after_ci_high",
+            "diff_before_vs_control",
+            "diff_before_se",
+            "diff_before_ci_low",
+            "diff_before_ci_high",
+            "p_before",
+            "p_before_holm",
+            "diff_after_vs_control",
+            "diff_after_se",
+            "diff_after_ci_low",
+            "diff_after_ci_high",
+            "p_after",
+            "p_after_holm",
+            "p_method",
+            "curve_rate_diff",
+            "curve_rate_diff_ci_low",
+            "curve_rate_diff_ci_high",
+            "curve_from_day",
+            "curve_to_day",
+            Column("model", "str", "the piecewise mixed model fitted"),
+            "random_effects",
+            "reml_loglik",
+            "singular_fit",
+            "fallback_note",
         ),
     ),
     Table(
@@ -2070,10 +2182,13 @@ models are independent tumours.""",
 One row per treated arm of every study: the control, the reference day, the fold-change reduction
 (with its bootstrap 95% CI), %T/C and %TGI at the reference day, the growth-rate difference from the
 mixed model (with CI and p-value), the ratio of median survival and the Cox hazard ratio (with CIs),
-and the log-rank p-value. Empty cells mean the quantity does not apply (for example no survival
-endpoint) or could not be estimated; the study's own tables say why. Combination arms (study file
-key ``combinations``) also get their whole-study Bliss and HSA synergy scores and p-values from
-``synergy.tsv``.""",
+and the log-rank p-value. ``two_phase`` marks arms that regress then regrow;
+``forest_estimate`` (CI ``forest_ci_low`` – ``forest_ci_high``) is what the forest plot draws,
+named by ``forest_metric``: the growth-rate difference, or for a two-phase arm the piecewise
+model's mean growth-rate difference from the baseline to the reference day. Combination arms
+(study file key ``combinations``) also get their whole-study Bliss and HSA synergy scores and
+p-values from ``synergy.tsv``. Empty cells mean the quantity does not apply (for example no
+survival endpoint) or could not be estimated; the study's own tables say why.""",
         columns=CROSS_STUDY,
     ),
     Table(
@@ -2299,7 +2414,11 @@ control and the eight treatments tested on most models of panel
         """\
 Forest plot across studies; arms of synthetic (simulated) studies are labelled "(synthetic)".
 Left: difference in exponential growth rate (ln volume per day) of each
-treated arm against its control, with 95% confidence interval (linear mixed model). Right: Cox
+treated arm against its control, with 95% confidence interval (linear mixed model); for an arm
+that regresses then regrows (marked with an asterisk, orange square) one exponential rate averages away the
+regression, so the plot draws instead the mean growth-rate difference from the baseline to the
+reference day of the two-phase piecewise model (``curve_rate_diff`` of growth_piecewise.tsv;
+``forest_metric`` in summary.tsv says which is drawn). Right: Cox
 hazard ratio with 95% confidence interval (log scale); arms where the hazard ratio is not
 estimable (for example complete separation) are marked.""",
         scope="run",

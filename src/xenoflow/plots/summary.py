@@ -27,19 +27,24 @@ def _panel(
     xlabel: str,
     log: bool,
     missing: list[str],
+    special: np.ndarray | None = None,
 ) -> None:
-    """One forest panel; rows without an estimate show ``missing[i]`` (why) instead."""
+    """One forest panel; rows without an estimate show ``missing[i]`` (why) instead; rows in
+    ``special`` (two-phase arms) are drawn as orange squares."""
     y = np.arange(len(labels))[::-1]
     ok = est.notna().to_numpy()
-    ax.errorbar(
-        est[ok],
-        y[ok],
-        xerr=[(est - low)[ok].abs(), (high - est)[ok].abs()],
-        fmt="o",
-        color="#0072B2",
-        ecolor="#555555",
-        capsize=3,
-    )
+    sq = np.zeros(len(labels), dtype=bool) if special is None else np.asarray(special, dtype=bool)
+    for rows, marker, colour in ((ok & ~sq, "o", "#0072B2"), (ok & sq, "s", "#D55E00")):
+        if rows.any():
+            ax.errorbar(
+                est[rows],
+                y[rows],
+                xerr=[(est - low)[rows].abs(), (high - est)[rows].abs()],
+                fmt=marker,
+                color=colour,
+                ecolor="#555555",
+                capsize=3,
+            )
     centre = transforms.blended_transform_factory(ax.transAxes, ax.transData)
     for yi, why in zip(y[~ok], np.asarray(missing, dtype=object)[~ok]):
         ax.text(
@@ -51,6 +56,16 @@ def _panel(
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(labels) - 0.3)
     ax.set_xlabel(xlabel)
+
+
+RATE_CI = ("rate_diff_ci_low", "rate_diff_ci_high")
+
+
+def _flag(summary: pd.DataFrame, column: str) -> pd.Series:
+    """A True/False column of the summary as booleans (all False when absent)."""
+    if column not in summary:
+        return pd.Series(False, index=summary.index)
+    return summary[column].astype(str).str.lower().eq("true")
 
 
 def _why_missing_hr(summary: pd.DataFrame) -> list[str]:
@@ -69,29 +84,37 @@ def forest_plot(
     summary: pd.DataFrame, stem: str | Path, formats: tuple[str, ...] = ("png", "svg")
 ) -> None:
     """Growth-rate difference vs control (per day, 95% CI) and Cox hazard ratio (95% CI) for
-    every treated arm of every study (rows of ``results/summary.tsv``)."""
-    synthetic = (
-        summary["synthetic"].astype(str).str.lower().eq("true")
-        if "synthetic" in summary
-        else pd.Series(False, index=summary.index)
-    )
+    every treated arm of every study (rows of ``results/summary.tsv``). The growth panel draws
+    ``forest_estimate`` (``forest_metric``): the exponential rate difference, or for an arm
+    that regresses then regrows the two-phase model's mean rate difference from baseline to
+    the reference day (orange square, marked in its label)."""
+    synthetic = _flag(summary, "synthetic")
+    two_phase = _flag(summary, "two_phase")
     labels = [
-        f"{r.study_id}: {r.arm}" + (" (synthetic)" if fake else "")
-        for r, fake in zip(summary.itertuples(), synthetic)
+        f"{r.study_id}: {r.arm}" + (" (synthetic)" if fake else "") + (" *" if phased else "")
+        for r, fake, phased in zip(summary.itertuples(), synthetic, two_phase)
     ]
     height = 1.2 + 0.35 * max(len(labels), 1)
     fig, axes = plt.subplots(1, 2, figsize=(11, height), sharey=True)
     num = summary.apply(pd.to_numeric, errors="coerce")
+    est = "forest_estimate" if "forest_estimate" in num else "rate_diff_vs_control"
+    ends = ("forest_ci_low", "forest_ci_high") if est == "forest_estimate" else RATE_CI
     _panel(
         axes[0],
         labels,
-        num["rate_diff_vs_control"],
-        num["rate_diff_ci_low"],
-        num["rate_diff_ci_high"],
+        num[est],
+        num[ends[0]],
+        num[ends[1]],
         0.0,
-        "growth-rate difference vs control (ln volume per day)",
+        "growth-rate difference vs control (ln volume per day)"
+        + (
+            "\n* two-phase arm: mean difference, baseline to reference day"
+            if two_phase.any()
+            else ""
+        ),
         False,
         ["no growth comparison"] * len(labels),
+        two_phase.to_numpy(),
     )
     hr = num["hr"].where(summary["hr_flag"].isna() | (summary["hr_flag"] == ""))
     _panel(
