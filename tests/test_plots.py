@@ -465,6 +465,35 @@ def test_power_one_line_per_inhibition_and_method() -> None:
     plt.close(fig)
 
 
+def test_power_synergy_panel() -> None:
+    """The Bliss and HSA contrast powers (no inhibition grid: the pilot's own effect) get a
+    panel of their own, a line per contrast and combination."""
+    rows = [
+        {
+            "endpoint": endpoint,
+            "method": f"synergy contrast (x): {combo}",
+            "tgi_pct": np.nan,
+            "n_per_arm": n,
+            "follow_up_days": 24.0,
+            "power": n / 20,
+            "power_simulated": np.nan,
+            "power_simulated_se": np.nan,
+        }
+        for endpoint in ("synergy_bliss", "synergy_hsa")
+        for combo in ("A+B", "A+C")
+        for n in (3, 6, 10)
+    ]
+    rows += [{**r, "endpoint": "log_volume", "method": "t", "tgi_pct": 50.0} for r in rows[:3]]
+    fig = pwp.power_figure(pd.DataFrame(rows), 0.8, 24.0, "t")
+    assert len(fig.axes) == 2
+    synergy = fig.axes[1]
+    assert synergy.get_title().startswith("Synergy contrasts to day 24")
+    labels = [t.get_text() for t in synergy.get_legend().get_texts()]
+    assert labels == ["Bliss, A+B", "HSA, A+B", "Bliss, A+C", "HSA, A+C"]
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
 def test_nothing_to_draw_is_a_short_note_without_configuration_keys() -> None:
     empty = pd.DataFrame(columns=["arm", "day", "n", "mean_pct_change", "sem"])
     notes = {

@@ -2378,7 +2378,10 @@ design lists it, else at the design's first follow-up day.
 Points with whiskers: seeded simulations ± 2 Monte-Carlo SE. Grey dashed line: the target power.
 Where a panel holds two methods (time to endpoint: Schoenfeld's formula, solid, and the log-rank
 power simulated from the growth mixed model, dashed) each has its own line, named in the panel's
-legend; the colours (inhibitions) are explained under the panels.""",
+legend; the colours (inhibitions) are explained under the panels. A study with combinations
+has a synergy panel: the power of its Bliss (solid) and HSA (dashed) contrasts at the pilot's
+own contrast, one colour per combination (noncentral F with nlme's df, as SynergyLMM
+PwrSampleSize).""",
     ),
     Figure(
         "mrecist_heatmap",

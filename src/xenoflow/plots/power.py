@@ -15,7 +15,10 @@ PANELS = {
     "log_volume": "Log volume at day {day:g} (t test)",
     "growth_rate": "Growth rate to day {day:g} (mixed model)",
     "survival": "Time to endpoint, follow-up to day {day:g} (log-rank)",
+    "synergy": "Synergy contrasts to day {day:g} (mixed model, F test)",
 }
+#: synergy endpoints in the one synergy panel: line style per contrast
+SYNERGY_STYLES = {"synergy_bliss": ("Bliss", "-"), "synergy_hsa": ("HSA", "--")}
 
 
 #: line style of each further method of one endpoint (the first, analytic one is solid)
@@ -28,7 +31,10 @@ def power_figure(power: pd.DataFrame, target: float, day: float, title: str) -> 
     Schoenfeld power and the power simulated from the growth mixed model: one line each, not
     one line through both), simulated power as points ± 2 Monte-Carlo SE, the target as a
     dashed grey line. The inhibitions' legend sits under the panels."""
-    endpoints = [e for e in PANELS if e in set(power["endpoint"])]
+    present = set(power["endpoint"])
+    endpoints = [
+        e for e in PANELS if e in present or (e == "synergy" and present & set(SYNERGY_STYLES))
+    ]
     fig, axes = plt.subplots(
         1,
         max(len(endpoints), 1),
@@ -39,8 +45,12 @@ def power_figure(power: pd.DataFrame, target: float, day: float, title: str) -> 
     if not endpoints:
         axes[0, 0].text(0.5, 0.5, "no endpoint could be designed", ha="center", va="center")
         axes[0, 0].set_axis_off()
-    tgis = sorted(power["tgi_pct"].unique())
+    tgis = sorted(power["tgi_pct"].dropna().unique())
     for ax, endpoint in zip(axes[0], endpoints):
+        if endpoint == "synergy":
+            _synergy_panel(ax, power[power["follow_up_days"] == day])
+            _frame(ax, power, target, PANELS[endpoint].format(day=day))
+            continue
         rows = power[(power["endpoint"] == endpoint) & ~power["method"].str.contains("Freedman")]
         rows = rows[rows["follow_up_days"] == day]
         methods = list(dict.fromkeys(rows["method"]))
@@ -59,18 +69,41 @@ def power_figure(power: pd.DataFrame, target: float, day: float, title: str) -> 
                 loc="upper left",
                 frameon=False,
             )
-        ax.axhline(target, ls="--", color="0.3", lw=1)
-        ax.set_ylim(0, 1.02)
-        ax.set_xticks(sorted(power["n_per_arm"].unique()))
-        ax.set_xlabel("mice per arm")
-        ax.set_ylabel("power")
-        ax.set_title(PANELS[endpoint].format(day=day), fontsize=10)
-        ax.grid(alpha=0.3)
-    if endpoints:
+        _frame(ax, power, target, PANELS[endpoint].format(day=day))
+    if set(endpoints) - {"synergy"}:
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=len(tgis), fontsize=8)
     fig.suptitle(title, fontsize=11)
     return fig
+
+
+def _frame(ax: Axes, power: pd.DataFrame, target: float, title: str) -> None:
+    """Axes of a power panel: the target line, power 0-1, the design's n as ticks."""
+    ax.axhline(target, ls="--", color="0.3", lw=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(sorted(power["n_per_arm"].unique()))
+    ax.set_xlabel("mice per arm")
+    ax.set_ylabel("power")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+
+
+def _synergy_panel(ax: Axes, power: pd.DataFrame) -> None:
+    """The Bliss and HSA contrasts of each combination at the pilot's own effect: a colour
+    per combination, a line style per contrast, the legend in the panel."""
+    rows = power[power["endpoint"].isin(list(SYNERGY_STYLES))]
+    combos = list(dict.fromkeys(rows["method"]))
+    for i, method in enumerate(combos):
+        colour = TREATED_COLOURS[i % len(TREATED_COLOURS)]
+        combo = str(method).rsplit(": ", 1)[-1]
+        for endpoint, (name, style) in SYNERGY_STYLES.items():
+            r = rows[(rows["method"] == method) & (rows["endpoint"] == endpoint)]
+            if len(r):
+                r = r.sort_values("n_per_arm")
+                ax.plot(
+                    r["n_per_arm"], r["power"], ls=style, color=colour, label=f"{name}, {combo}"
+                )
+    ax.legend(fontsize=6.5, loc="lower right", frameon=False)
 
 
 def _power_line(ax: Axes, r: pd.DataFrame, colour: str, style: str, tgi: float, k: int) -> None:
