@@ -1,0 +1,198 @@
+"""Plain-language study summaries and the cross-study table, generated from the result tables.
+
+Every sentence is built from a table row, and its wording follows the statistics: a difference
+is called significant only when its p-value is below ``alpha`` (or, for bootstrap metrics, when
+the confidence interval excludes no effect), and otherwise described as not statistically
+significant. Nothing is written about a quantity that is missing (e.g. a median survival that
+was not reached is said to be not reached).
+
+Modules: ``text``, ``survival``, ``efficacy``, ``phases``, ``regimens``, ``synergy``, ``design``, ``cross_study``."""
+
+from __future__ import annotations
+
+from ..config import Study
+from ..refday import choose_reference_day
+from .cross_study import (
+    CROSS_STUDY_COLUMNS,
+    FOREST_RATE,
+    arm_day_summary,
+    cross_study_rows,
+    cross_study_table,
+    forest_values,
+    qc_counts,
+    qc_report,
+    qc_table,
+    tables_by_study,
+)
+from .design import (
+    DESIGN_ENDPOINTS,
+    SYNERGY_ENDPOINTS,
+    design_sentences,
+    headline_day,
+    synergy_design_sentences,
+)
+from .efficacy import (
+    design_section,
+    endpoint_test_sentences,
+    fold_change_sentences,
+    growth_delay_sentences,
+    growth_sentences,
+    nci_activity,
+    notes_section,
+    reference_rows,
+    response_sentences,
+)
+from .phases import two_phase_rows, two_phase_sentences
+from .regimens import regimen_model_sentences, regimen_sentences
+from .survival import (
+    ENDPOINT_RULE_WORDS,
+    cause_sentence,
+    median_survival_sentence,
+    not_reached,
+    survival_endpoint,
+    survival_sentences,
+)
+from .synergy import SYNERGY_METHODS, SYNERGY_Z, invivosyn_sentence, synergy_sentences
+from .text import (
+    Section,
+    Tables,
+    article,
+    count_words,
+    first_rows,
+    fmt,
+    fmt_ci,
+    fmt_day,
+    fmt_p,
+    isnum,
+    join_words,
+    records,
+    to_html,
+    to_markdown,
+    unit_text,
+    value_of,
+)
+
+__all__ = [
+    "CROSS_STUDY_COLUMNS",
+    "DESIGN_ENDPOINTS",
+    "ENDPOINT_RULE_WORDS",
+    "FOREST_RATE",
+    "SYNERGY_ENDPOINTS",
+    "SYNERGY_METHODS",
+    "SYNERGY_Z",
+    "Section",
+    "Tables",
+    "arm_day_summary",
+    "article",
+    "cause_sentence",
+    "count_words",
+    "cross_study_rows",
+    "cross_study_table",
+    "design_section",
+    "design_sentences",
+    "endpoint_test_sentences",
+    "first_rows",
+    "fmt",
+    "fmt_ci",
+    "fmt_day",
+    "fmt_p",
+    "fold_change_sentences",
+    "forest_values",
+    "growth_delay_sentences",
+    "growth_sentences",
+    "headline_day",
+    "invivosyn_sentence",
+    "isnum",
+    "join_words",
+    "median_survival_sentence",
+    "nci_activity",
+    "not_reached",
+    "notes_section",
+    "qc_counts",
+    "qc_report",
+    "qc_table",
+    "records",
+    "reference_rows",
+    "regimen_model_sentences",
+    "regimen_sentences",
+    "response_sentences",
+    "study_summary",
+    "survival_endpoint",
+    "survival_sentences",
+    "synergy_design_sentences",
+    "synergy_sentences",
+    "tables_by_study",
+    "to_html",
+    "to_markdown",
+    "two_phase_rows",
+    "two_phase_sentences",
+    "unit_text",
+    "value_of",
+]
+
+
+def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
+    """Title and sections of a study's summary; ``tables`` maps table names (file stems such as
+    'measurements', 'efficacy', 'growth_model', 'survival', 'survival_tests', 'exclusions*') to
+    frames."""
+    findings = Section("Findings")
+    reference = choose_reference_day(tables["measurements"], study.reference_day)
+    if reference.note:  # also in warnings.tsv
+        findings.paragraphs.append(reference.note[0].upper() + reference.note[1:] + ".")
+    # arms that regress then regrow are led by their two phases
+    two_phase = two_phase_rows(tables.get("growth_piecewise"))
+    findings.paragraphs += two_phase_sentences(study, tables.get("growth_piecewise"))
+    if "efficacy" in tables:
+        findings.paragraphs += fold_change_sentences(study, tables["efficacy"])
+    if "growth_model" in tables:
+        findings.paragraphs += growth_sentences(
+            study, tables["growth_model"], tables.get("growth_contrasts"), two_phase
+        )
+    if "growth_delay" in tables:
+        findings.paragraphs += growth_delay_sentences(
+            study, tables["growth_delay"], tables.get("survival")
+        )
+    if "survival" in tables and "survival_tests" in tables:
+        findings.paragraphs += survival_sentences(
+            study, tables["survival"], tables["survival_tests"]
+        )
+    if "response_summary" in tables:
+        findings.paragraphs += response_sentences(tables["response_summary"])
+    cause = cause_sentence(tables.get("survival_per_mouse"))
+    if cause:
+        findings.paragraphs.append(cause)
+    if "endpoint_tests" in tables:
+        findings.paragraphs += endpoint_test_sentences(
+            tables["endpoint_tests"], tables.get("tumour_free")
+        )
+    if not findings.paragraphs:
+        findings.paragraphs.append("No comparison with the control arm could be computed.")
+    exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
+    sections = [
+        design_section(study, tables["measurements"]),
+        findings,
+        notes_section(exclusions, tables.get("growth_model")),
+    ]
+    regimens = regimen_sentences(study, tables)
+    if regimens:
+        sections.insert(2, Section("Regimens and tolerability", regimens))
+    if "synergy" in tables and "synergy_model" in tables:
+        sections.insert(
+            2,
+            Section(
+                "Combination synergy",
+                synergy_sentences(study, tables["synergy_model"], tables["synergy"]),
+            ),
+        )
+    if "sample_size" in tables:
+        power = Section("Design of a next study (this study as the pilot)")
+        eff = tables["efficacy"]
+        ref = eff.loc[eff["is_reference_day"].astype(bool), "day"]
+        power.paragraphs += design_sentences(
+            study, tables["sample_size"], float(ref.iloc[0]) if len(ref) else None
+        )
+        sections.insert(2, power)
+    title = f"{study.title} ({study.study_id})"
+    if study.synthetic and "synthetic" not in title.lower():
+        title += " — SYNTHETIC DATA"
+    return title, sections

@@ -1,0 +1,316 @@
+"""Sentences on tumour growth: design, fold change and %T/C, growth rates (one or two phases), growth delay, response and end-of-study tests, notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..config import Study
+from .survival import not_reached, survival_endpoint
+from .text import (
+    Section,
+    article,
+    first_rows,
+    fmt,
+    fmt_ci,
+    fmt_day,
+    fmt_p,
+    isnum,
+    join_words,
+    records,
+    value_of,
+)
+
+
+def design_section(study: Study, measurements: pd.DataFrame) -> Section:
+    s = Section("Design")
+    if study.synthetic:
+        s.paragraphs.append(
+            "SYNTHETIC DATA: this study was simulated for demonstration; its "
+            "numbers describe no real experiment."
+        )
+    model = f" in {study.model}" if study.model else ""
+    n_mice = measurements.groupby("arm", sort=False)["mouse_id"].nunique()
+    s.paragraphs.append(
+        f"{study.title}{model}: {len(n_mice)} arms, control arm '{study.control}', "
+        f"{int(n_mice.sum())} mice, days {measurements['day'].min():g} to "
+        f"{measurements['day'].max():g}."
+    )
+    for arm in n_mice.index:
+        doses = study.arm(arm).doses if arm in study.arm_names else ()
+        schedule = "; ".join(d.describe() for d in doses) or (
+            "control" if arm == study.control else "no dosing schedule given"
+        )
+        noun = "mouse" if n_mice[arm] == 1 else "mice"
+        s.bullets.append(f"{arm}: {n_mice[arm]} {noun} ({schedule})")
+    endpoint = survival_endpoint(study)
+    if endpoint:
+        s.bullets.append(f"Survival: {endpoint}.")
+    return s
+
+
+def reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
+    """The rows at the reference day: none when the study has none (arms measured on disjoint
+    days, :func:`xenoflow.refday.choose_reference_day`)."""
+    return efficacy[efficacy["is_reference_day"].astype(bool)]
+
+
+def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
+    ref = first_rows(reference_rows(efficacy), ["arm"])
+    if study.control not in ref:
+        return []
+    day = next(iter(ref.values()))["day"]
+    control = ref[study.control]
+    out = [
+        f"By day {day:g} control tumours grew {fmt(control['mean_fold_change'])}-fold "
+        "(mean of per-mouse fold changes from baseline)."
+    ]
+    for arm in study.treated_arms:
+        if arm not in ref:
+            continue
+        row = ref[arm]
+        low, high = (
+            value_of(row, "fold_change_reduction_ci_low"),
+            value_of(row, "fold_change_reduction_ci_high"),
+        )
+        red = value_of(row, "fold_change_reduction_pct")
+        fc = float(row["mean_fold_change"])
+        sentence = (
+            f"The {arm} arm grew {fmt(fc)}-fold"
+            if fc >= 1
+            else f"Tumours in the {arm} arm shrank to {fmt(fc)} of their baseline volume"
+        )
+        if not isnum(red):
+            out.append(sentence + ".")
+            continue
+        word = "reduction" if float(red) >= 0 else "increase"
+        sentence += (
+            f", {article(fmt(abs(float(red)), 2))}% {word} of the fold change relative to control "
+            f"({fmt_ci(low, high, unit='%')})"
+        )
+        if isnum(low) and isnum(high) and float(low) <= 0 <= float(high):
+            sentence += "; the interval includes no reduction, so the difference is not statistically significant"
+        out.append(sentence + ".")
+        tc, ct = value_of(row, "tc_pct"), value_of(row, "ratio_c_t")
+        if isnum(tc):
+            ratio = f"mean control volume was {fmt(ct)} times the {arm} mean; " if isnum(ct) else ""
+            out.append(
+                f"On day {day:g} the {ratio}%T/C was {fmt(tc, 3)}% "
+                f"({fmt_ci(value_of(row, 'tc_ci_low'), value_of(row, 'tc_ci_high'), unit='%')}; "
+                f"{nci_activity(float(tc))}){_tgi_text(row)}."
+            )
+    return out
+
+
+def _tgi_text(row: Mapping[str, Any]) -> str:
+    """'; %TGI was …' (volume-change definition), when the row has it."""
+    tgi = value_of(row, "tgi_pct")
+    if not isnum(tgi):
+        return ""
+    ci = fmt_ci(value_of(row, "tgi_ci_low"), value_of(row, "tgi_ci_high"), unit="%")
+    return f"; %TGI was {fmt(tgi, 3)}% ({ci})"
+
+
+def nci_activity(tc_pct: float) -> str:
+    """NCI activity bands for %T/C (Plowman et al. 1997; Hollingshead 2008)."""
+    if tc_pct <= 10:
+        return "high activity by the NCI criterion, %T/C ≤ 10%"
+    if tc_pct <= 42:
+        return "active by the NCI criterion, %T/C ≤ 42%"
+    return "not active by the NCI criterion, %T/C ≤ 42%"
+
+
+def _holm_p(contrasts: pd.DataFrame | None, arm: str, control: str) -> tuple[Any, int]:
+    """The Holm-adjusted p of arm vs control among the pairwise growth-rate contrasts
+    (``growth_contrasts``; small-sample version when present), and how many contrasts."""
+    if contrasts is None or contrasts.empty:
+        return None, 0
+    rows = contrasts[(contrasts["arm"] == arm) & (contrasts["reference"] == control)]
+    if rows.empty:
+        return None, len(contrasts)
+    r = rows.iloc[0]
+    p = r.get("p_holm_satterthwaite")
+    return (p if isnum(p) else r.get("p_holm")), len(contrasts)
+
+
+def growth_sentences(
+    study: Study,
+    growth: pd.DataFrame,
+    contrasts: pd.DataFrame | None = None,
+    two_phase: Iterable[str] = (),
+) -> list[str]:
+    """One sentence per treated arm on its exponential growth rate; for an arm in
+    ``two_phase`` the sentence says that this one rate averages its two phases."""
+    g = first_rows(growth, ["arm"])
+    if study.control not in g:
+        return []
+    alpha = study.settings["alpha"]
+    k_c = g[study.control]["growth_rate_per_day"]
+    phased = set(two_phase)
+    out = []
+    for arm in study.treated_arms:
+        if arm not in g:
+            continue
+        row = g[arm]
+        diff = value_of(row, "rate_diff_vs_control")
+        text = (
+            f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
+            f"(ln volume) against {fmt(k_c)} per day in control"
+        )
+        if arm in phased:
+            text = (
+                "One exponential rate over the whole follow-up averages the two phases: "
+                + text[0].lower()
+                + text[1:]
+            )
+        if isnum(diff):
+            p, method = value_of(row, "p_value"), value_of(row, "p_value_method") or "mixed model"
+            p_small = value_of(row, "p_value_small_sample")
+            tests = f"{fmt_p(p)}, {method}"
+            if isnum(p_small):
+                tests += f"; {fmt_p(p_small)}, {value_of(row, 'p_value_small_sample_method')}"
+                p = p_small  # the verdict follows the small-sample test when there is one
+            p_holm, n_contrasts = _holm_p(contrasts, arm, study.control)
+            if n_contrasts > 1 and isnum(p_holm):
+                tests += f"; Holm-adjusted over {n_contrasts} contrasts: {fmt_p(p_holm)}"
+                p = p_holm  # more than one comparison: the verdict follows the adjusted p
+            verdict = (
+                "a statistically significant difference"
+                if isnum(p) and float(p) < alpha
+                else "not a statistically significant difference"
+            )
+            text += (
+                f": difference {fmt(diff)} per day ({fmt_ci(value_of(row, 'rate_diff_ci_low'), value_of(row, 'rate_diff_ci_high'))}; "
+                f"{tests}), {verdict}"
+            )
+        out.append(text + ".")
+    return out
+
+
+def _same_medians(delay: Mapping[str, Any], survival: Mapping[str, Any]) -> bool:
+    """Whether the survival table already states this growth-delay row's medians (a survival
+    endpoint defined by the same volume), so the delay sentence need not repeat them."""
+    return bool(
+        isnum(value_of(survival, "median_days"))
+        and float(survival["median_days"]) == float(delay["median_time_days"])
+    )
+
+
+def growth_delay_sentences(
+    study: Study, delay: pd.DataFrame, survival: pd.DataFrame | None = None
+) -> list[str]:
+    """One sentence for the growth delays of all treated arms (T − C of the median times to the
+    threshold volume, with the gross log cell kill) and the arms whose median was not reached.
+    Medians the survival sentence states (same volume endpoint) are not repeated."""
+    rows = {r["arm"]: r for r in records(delay)}
+    control = rows.get(study.control)
+    if control is None or not isnum(control.get("median_time_days")):
+        return []
+    km = first_rows(survival, ["arm"]) if survival is not None and len(survival) else {}
+    treated = [rows[a] for a in study.treated_arms if a in rows]
+    delays = [r for r in treated if isnum(r.get("growth_delay_days"))]
+    repeat = not all(_same_medians(r, km.get(r["arm"], {})) for r in [control, *delays])
+    items = []
+    for r in delays:
+        extra = [f"median {fmt_day(r['median_time_days'])} days"] if repeat else []
+        if isnum(r.get("log_cell_kill_gross")):
+            extra.append(f"gross log cell kill {fmt(r['log_cell_kill_gross'])}")
+        detail = f" ({'; '.join(extra)})" if extra else ""
+        items.append(f"{fmt_day(r['growth_delay_days'])} days in {r['arm']}{detail}")
+    control_median = f"{fmt_day(control['median_time_days'])} days"
+    out = []
+    threshold = str((treated[0] if treated else control)["threshold"]).replace(" x ", "× ")
+    if items:
+        against = f", against a control median of {control_median}," if repeat else ""
+        out.append(
+            f"Growth delay to {threshold}, the treated minus the control median time to reach "
+            f"it{against or ','} was {join_words(items)}."
+        )
+    missing = [r["arm"] for r in treated if not isnum(r.get("median_time_days"))]
+    if missing and repeat:  # else the survival sentence says which medians were not reached
+        out.append(
+            not_reached(missing, len(rows), f"The median time to {threshold}")
+            + (f" (control median {control_median})." if not items else ".")
+        )
+    return out
+
+
+def response_sentences(summary_table: pd.DataFrame) -> list[str]:
+    """mRECIST counts: one sentence per arm with an objective response (CR or PR), with the
+    response rate and its exact interval; the arms without one grouped in one sentence."""
+    out, none = [], []
+    rows = records(summary_table)
+    for r in rows:
+        counts = f"{r['n_sd']} SD, {r['n_pd']} PD of {r['n_mice']} mice"
+        if not r["n_cr"] and not r["n_pr"]:
+            none.append(f"{r['arm']} ({counts})")
+            continue
+        out.append(
+            f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {counts}; response rate "
+            f"{fmt(r['response_rate_pct'])}% "
+            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')})."
+        )
+    if none:
+        which = (
+            ""
+            if len(none) == 1
+            else f"any of the {len(rows)} arms: "
+            if len(none) == len(rows)
+            else f"{len(none)} of {len(rows)} arms: "
+        )
+        out.insert(0, f"No objective response (CR or PR) by mRECIST in {which}{join_words(none)}.")
+    return out
+
+
+def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | None) -> list[str]:
+    """One sentence on the end-of-study tests (ANOVA with Dunnett's comparisons, Kruskal–Wallis)
+    and one on the tumour-free mice when an arm has any."""
+    out = []
+    # an overall test's arm is empty (missing when read back from disk)
+    rows = {(r["test"], r["arm"] if isinstance(r["arm"], str) else ""): r for r in records(tests)}
+    anova = rows.get(("anova", ""))
+    if anova is not None and isnum(anova.get("p_value")):
+        dunnett = [
+            f"{r['arm']} {fmt_p(r['p_adjusted'])}"
+            for (test, _), r in rows.items()
+            if test == "dunnett" and isnum(r.get("p_adjusted"))
+        ]
+        text = (
+            f"At day {fmt_day(anova['reference_day'])}, one-way ANOVA on log volume gave "
+            f"{fmt_p(anova['p_value'])}"
+        )
+        if dunnett:
+            text += "; Dunnett's test against the control: " + ", ".join(dunnett)
+        kw = rows.get(("kruskal_wallis", ""))
+        if kw is not None and isnum(kw.get("p_value")):
+            text += f" (Kruskal–Wallis {fmt_p(kw['p_value'])})"
+        out.append(text + ".")
+    if tumour_free is not None:
+        free = [r for r in records(tumour_free) if r["n_tumour_free"]]
+        if free:
+            out.append(
+                "Tumour-free at the end of the study: "
+                + ", ".join(
+                    f"{r['n_tumour_free']} of {r['n_mice']} mice in {r['arm']}" for r in free
+                )
+                + "."
+            )
+    return out
+
+
+def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None) -> Section:
+    s = Section("Exclusions and model notes")
+    for table in exclusions:
+        for r in records(table):
+            day = f" day {r['day']:g}" if isnum(r.get("day")) else ""
+            s.bullets.append(
+                f"[{r['stage']}] {r['arm']} / mouse {r['mouse_id']}{day}: {r['reason']}"
+            )
+    if growth is not None and "model" in growth:
+        for model in dict.fromkeys(growth["model"].dropna()):
+            s.bullets.append(f"Growth comparison model: {model}")
+    if not s.bullets:
+        s.paragraphs.append("No measurement or mouse was excluded.")
+    return s

@@ -1,0 +1,201 @@
+"""Sentences on regimens and tolerability, and the dose-driven growth model's predictions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..config import Study
+from .efficacy import reference_rows
+from .text import (
+    Tables,
+    count_words,
+    first_rows,
+    fmt,
+    fmt_ci,
+    fmt_day,
+    fmt_p,
+    isnum,
+    records,
+    unit_text,
+    value_of,
+)
+
+
+def _model_day(curves: pd.DataFrame, efficacy: pd.DataFrame | None) -> float:
+    """The day the what-if sentences speak of: the efficacy reference day when the model's
+    curves have it, else the last observed day."""
+    ref = reference_rows(efficacy) if efficacy is not None and len(efficacy) else None
+    if ref is not None and len(ref) and (curves["day"] == float(ref["day"].iloc[0])).any():
+        return float(ref["day"].iloc[0])
+    return float(curves.loc[curves["n_observed"] > 0, "day"].max())
+
+
+def regimen_model_sentences(tables: Tables) -> list[str]:
+    """The dose-driven growth model (``regimen_model``): growth rate and each agent's log-kill
+    per unit dose, and each ``what_if`` regimen's predicted geometric-mean volume on the
+    reference day (:func:`_model_day`) against the fitted arms of its agent (``what_if``)."""
+    params = records(tables.get("regimen_model", pd.DataFrame()))
+    if not params:
+        return []
+    g = next(p for p in params if p["parameter"] == "growth_rate")
+    kills = [
+        f"a log-kill of {fmt(p['estimate'])} ln mm³ per {unit_text(p['dose_unit'])} of "
+        f"{p['agent']} ({fmt_ci(p['ci_low'], p['ci_high'])}; exposure half-life "
+        f"{fmt(p['effective_half_life_days'])} d)"
+        for p in params
+        if p["parameter"] == "log_kill_per_unit_dose"
+    ]
+    out = [
+        f"A growth model driven by the schedule (exponential growth minus a log-kill "
+        f"proportional to the decaying dose, {int(g['n_mice'])} mice of "
+        f"{str(g['arms']).replace(';', ', ')}) estimates a growth rate of "
+        f"{fmt(g['estimate'])} per day ({fmt_ci(g['ci_low'], g['ci_high'])}) and "
+        + " and ".join(kills)
+        + "."
+    ]
+    curves = tables.get("what_if", pd.DataFrame())
+    if curves.empty or not (curves["kind"] == "what_if").any():
+        return out
+    last = _model_day(curves, tables.get("efficacy"))
+    at = records(curves[curves["day"] == last])
+    fitted = {r["name"]: r for r in at if r["kind"] == "observed"}
+    for w in (r for r in at if r["kind"] == "what_if"):
+        same = [
+            f"{fmt(math.exp(r['pred_mean_log_volume']))} mm³ fitted for {name}"
+            for name, r in fitted.items()
+            if r.get("agent") == w["agent"]
+        ]
+        out.append(
+            f"Predicted for {w['name']} ({w['schedule']}; not given): geometric-mean volume "
+            f"{fmt(math.exp(w['pred_mean_log_volume']))} mm³ on day {last:g} "
+            f"({fmt_ci(math.exp(w['ci_low']), math.exp(w['ci_high']))} mm³)"
+            + (", vs " + ", ".join(same) if same else "")
+            + " (a model prediction for a regimen that was not given, not an observation)."
+        )
+    return out
+
+
+def _dose_text(arm: str, r: Mapping[str, Any]) -> str:
+    """'CLR 131 x2: two doses of CLR 131 (total 204.7 µCi; cumulated activity 2,368 µCi·d) on
+    days 0, 7' — doses as the study file gives them, cumulated activity to 4 digits."""
+    n = int(r["n_doses"])
+    dose = f"{count_words(n, 'dose')} of {value_of(r, 'agent') or 'the treatment'}"
+    if isnum(value_of(r, "cumulative_dose")):
+        unit = unit_text(r["dose_unit"])
+        extra = f"total {float(r['cumulative_dose']):,g} {unit}"
+        if isnum(value_of(r, "cumulated_activity")):
+            extra += f"; cumulated activity {fmt(r['cumulated_activity'], 4)} {unit}·d"
+        dose += f" ({extra})"
+    days = str(r["dose_days"]).replace(";", ", ")
+    return f"{arm}: {dose} on day{'s' if n > 1 else ''} {days}"
+
+
+def _efficacy_brief(g: Mapping[str, Any] | None, e: Mapping[str, Any] | None) -> list[str]:
+    """The arm's efficacy next to its tolerability, without the intervals and p-values the
+    findings already give (each estimate is stated with its interval once)."""
+    out = []
+    if g is not None and isnum(value_of(g, "rate_diff_vs_control")):
+        diff = float(g["rate_diff_vs_control"])
+        word = "slowed growth" if diff < 0 else "grew faster"
+        out.append(f"{word} by {fmt(abs(diff))} per day (ln volume) vs control")
+    if e is not None and isnum(value_of(e, "tc_pct")):
+        out.append(f"%T/C {fmt(e['tc_pct'])}% on day {fmt_day(e['day'])}")
+    return out
+
+
+def _tolerability_brief(t: Mapping[str, Any] | None) -> list[str]:
+    """Body-weight nadir, mice with ≥ 20% loss and toxic deaths of one arm."""
+    if t is None:
+        return []
+    out = []
+    if isnum(value_of(t, "group_mean_nadir_pct")):
+        n20 = value_of(t, "n_loss_ge_20pct") or 0
+        lost = (
+            "no mouse lost ≥ 20%"
+            if not n20
+            else f"{int(n20)} of {int(t['n_weighed'])} mice lost ≥ 20%"
+        )
+        out.append(
+            f"mean body-weight nadir {float(t['group_mean_nadir_pct']):+.1f}% on day "
+            f"{fmt_day(t['group_mean_nadir_day'])}, {lost}"
+        )
+    if isnum(value_of(t, "toxic_deaths")):
+        deaths = count_words(t["toxic_deaths"], "toxic death")
+        if t["toxic_deaths"]:
+            deaths += f" (cumulative incidence {100 * float(t['toxic_death_incidence']):.0f}%)"
+        out.append(deaths)
+    return out
+
+
+def regimen_sentences(study: Study, tables: Tables) -> list[str]:
+    """One sentence per dosed or weighed treated arm (dose, efficacy against control,
+    tolerability) and one per pair of regimens of one agent (``regimen_comparison``)."""
+    regimen = first_rows(tables.get("regimen", pd.DataFrame(columns=["arm"])), ["arm"])
+    tol = first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
+    growth = first_rows(tables.get("growth_model", pd.DataFrame(columns=["arm"])), ["arm"])
+    eff = tables.get("efficacy")
+    ref = first_rows(reference_rows(eff), ["arm"]) if eff is not None and len(eff) else {}
+    out = []
+    for arm in study.treated_arms:
+        r, t = regimen.get(arm), tol.get(arm)
+        tolerability = _tolerability_brief(t)
+        if r is None and not tolerability:
+            continue  # neither a schedule nor weights: nothing to weigh efficacy against
+        parts = [_dose_text(arm, r) if r is not None else f"{arm}:"]
+        parts += _efficacy_brief(growth.get(arm), ref.get(arm)) + tolerability
+        text = parts[0] + (" " if r is None else "; ") + "; ".join(parts[1:])
+        if t is not None and value_of(t, "verdict"):
+            text += f"; {t['verdict']}"
+        out.append(text + ".")
+    for c in records(tables.get("regimen_comparison", pd.DataFrame())):
+        text = (
+            f"{c['arm']} vs {c['reference']} (both {c['agent']}; total "
+            f"{float(c['cumulative_dose_arm']):,g} vs {float(c['cumulative_dose_reference']):,g} "
+            f"{unit_text(c['dose_unit'])})"
+        )
+        bits = []
+        if isnum(c.get("rate_diff")):
+            bits.append(
+                f"growth-rate difference {fmt(c['rate_diff'])} per day "
+                f"({fmt_ci(c.get('rate_diff_ci_low'), c.get('rate_diff_ci_high'))}; "
+                f"{fmt_p(c.get('rate_diff_p'))})"
+            )
+        if isnum(c.get("median_ratio")):
+            # its interval and test are in the survival findings (every pair of arms)
+            bits.append(f"median survival ratio {fmt(c['median_ratio'])}")
+        if isnum(c.get("group_mean_nadir_pct_arm")):
+            bits.append(
+                f"body-weight nadir {float(c['group_mean_nadir_pct_arm']):+.1f}% vs "
+                f"{float(c['group_mean_nadir_pct_reference']):+.1f}%"
+            )
+        if isnum(c.get("toxic_deaths_arm")):
+            bits.append(
+                f"toxic deaths {int(c['toxic_deaths_arm'])} vs {int(c['toxic_deaths_reference'])}"
+            )
+        out.append(text + (": " + "; ".join(bits) if bits else "") + ".")
+    for d in records(tables.get("dose_response", pd.DataFrame())):
+        if not d.get("selected"):
+            continue
+        text = (
+            f"Dose–response of {d['agent']} ({int(d['n_dose_levels'])} dose levels, "
+            f"{int(d['n_mice'])} mice; growth rate against cumulative dose): {d['model']} model "
+            "selected by AIC"
+        )
+        if d["model"] == "emax" and isnum(d.get("ed50")):
+            text += (
+                f", ED50 {fmt(d['ed50'])} {unit_text(d['dose_unit'])} "
+                f"({fmt_ci(d.get('ed50_ci_low'), d.get('ed50_ci_high'))})"
+            )
+        out.append(text + ".")
+    out += regimen_model_sentences(tables)
+    if any("radiopharmaceutical" in str(value_of(r, "note") or "") for r in regimen.values()):
+        out.append(
+            "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "
+            "in regimen.tsv; for a radiopharmaceutical they are no substitute for absorbed "
+            "dose (cumulated activity × S, MIRD)."
+        )
+    return out

@@ -1,0 +1,144 @@
+"""Sentences on combination synergy (SynergyLMM's mixed model; invivoSyn and CombPDX for comparison)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..config import Study
+from .text import fmt, fmt_ci, fmt_day, fmt_p, join_words, records, value_of
+
+#: synergy rows of SynergyLMM's test (``xenoflow.synergy.P_Z``) and their reference models
+SYNERGY_Z = "Wald z"
+
+
+SYNERGY_METHODS = {"bliss": "Bliss", "hsa": "HSA", "ra": "response additivity"}
+
+
+def _synergy_verdict(row: Mapping[str, Any], alpha: float) -> str:
+    p, score = value_of(row, "p_value"), value_of(row, "score")
+    if p is None or score is None:
+        return "not estimable"
+    if p < alpha:
+        return "synergistic" if score > 0 else "antagonistic"
+    return "not significantly different from additive"
+
+
+def _score_text(row: Mapping[str, Any], alpha: float, index: float | None = None) -> str:
+    """'synergy score was 1.55 (95% CI …; p = 0.12), not significantly different from
+    additive (combination index 0.211; post-hoc power 34%)'."""
+    extra = [] if index is None else [f"combination index {fmt(index)}"]
+    power = value_of(row, "power")
+    if power is not None:
+        extra.append(f"post-hoc power {100 * power:.0f}%")
+    return (
+        f"synergy score was {fmt(row['score'])} ({fmt_ci(row['ci_low'], row['ci_high'])}; "
+        f"{fmt_p(row['p_value'])}), {_synergy_verdict(row, alpha)}"
+        + (f" ({'; '.join(extra)})" if extra else "")
+    )
+
+
+def _first_of(rows: pd.DataFrame, method: str) -> dict[str, Any] | None:
+    """The first row of ``method`` (the table's order puts each basis's headline first)."""
+    found = records(rows[rows["method"] == method])
+    return found[0] if found else None
+
+
+def invivosyn_sentence(rows: pd.DataFrame) -> str:
+    """invivoSyn's TGI excess over the Bliss and HSA expectations and CombPDX's global
+    combination index, for comparison with the mixed model (empty without those rows)."""
+    tgi = rows[rows["basis"] == "tgi"]
+    glob = rows[(rows["basis"] == "combpdx") & rows["statistic"].str.startswith("global")]
+    labels = (("Bliss", "bliss"), ("HSA", "hsa"))
+    excess, index = [], []
+    for label, method in labels:
+        t, g = _first_of(tgi, method), _first_of(glob, method)
+        if t is not None:
+            ci = fmt_ci(t["ci_low"], t["ci_high"])
+            excess.append(
+                f"the {label} expectation by {fmt(t['score'])} points ({ci}; bootstrap "
+                f"{fmt_p(t['p_value'])})"
+            )
+        if g is not None:
+            ci = fmt_ci(g["ci_low"], g["ci_high"])
+            index.append(f"{fmt(g['score'])} for {label} ({ci}; {fmt_p(g['p_value'])})")
+    parts = []
+    if excess:
+        day = fmt_day(tgi["day"].iloc[0])
+        parts.append(
+            f"the combination's %TGI on day {day} exceeded {join_words(excess)} (invivoSyn)"
+        )
+    if index:
+        parts.append(
+            f"CombPDX's global log combination index (> 0: synergy) was {join_words(index)}"
+        )
+    return "For comparison, " + "; ".join(parts) + "." if parts else ""
+
+
+def _model_time(arm: Mapping[str, Any]) -> float:
+    """The model time of the last day fitted (days since time_start, or its square root)."""
+    elapsed = float(arm["time_end"]) - float(arm["time_start"])
+    return math.sqrt(elapsed) if arm["time_transform"] == "sqrt" else elapsed
+
+
+def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) -> list[str]:
+    """One paragraph per combination from ``synergy_model.tsv`` and the whole-study rows
+    (last day) of ``synergy.tsv``: the combination's growth rate against the rate expected
+    under Bliss independence, and the Bliss, HSA and RA synergy scores with p (z test)."""
+    alpha = float(study.settings["alpha"])
+    out = []
+    for combo, arms in model.groupby("combination", sort=False):
+        rate = {str(r["role"]): r for r in records(arms)}
+        rows = synergy[(synergy["combination"] == combo) & (synergy["basis"] == "lmm")]
+        last = rows[rows["day"] == rows["day"].max()]
+        by_method = {
+            str(r["method"]): r
+            for r in records(last)
+            if r["method"] == "ra" or str(r["p_method"]).startswith(SYNERGY_Z)
+        }
+        agents = [rate[k] for k in ("drug_a", "drug_b", "drug_c") if k in rate]
+        expected = sum(float(a["growth_rate"]) for a in agents) - (len(agents) - 1) * float(
+            rate["control"]["growth_rate"]
+        )
+        best = min(agents, key=lambda a: float(a["growth_rate"]))
+        unit = "per √day" if rate["control"]["time_transform"] == "sqrt" else "per day"
+        text = (
+            f"The {combo} combination grew at {fmt(rate['combination']['growth_rate'])} {unit} "
+            f"(ln relative volume, mixed model to day {fmt_day(last['day'].iloc[0])}) against "
+            f"{fmt(expected)} expected under Bliss independence"
+        )
+        # SynergyLMM's combination index exp(est·t) at the last day (< 1: synergy)
+        combo_rate, t_end = float(rate["combination"]["growth_rate"]), _model_time(rate["control"])
+        bliss_ci = math.exp((combo_rate - expected) * t_end)
+        hsa_ci = math.exp((combo_rate - float(best["growth_rate"])) * t_end)
+        sentences = []
+        if "bliss" in by_method:
+            sentences.append(
+                f"{text}: the Bliss {_score_text(by_method['bliss'], alpha, bliss_ci)}."
+            )
+        if "hsa" in by_method:
+            sentences.append(
+                f"Against the highest single agent, {best['arm']} ({fmt(best['growth_rate'])} "
+                f"{unit}), the HSA {_score_text(by_method['hsa'], alpha, hsa_ci)}."
+            )
+        if "ra" in by_method:
+            sentences.append(
+                f"Under response additivity the {_score_text(by_method['ra'], alpha)}."
+            )
+        sims = study.synergy.power_simulations
+        if sims:
+            sentences.append(f"Post-hoc power is from {sims} simulations of the fitted model.")
+        others = synergy[(synergy["combination"] == combo) & (synergy["basis"] != "lmm")]
+        sentences.append(invivosyn_sentence(others))
+        out += [t for t in sentences if t]
+    fitted = set(model["combination"])
+    for c in study.combinations:
+        if c.arm not in fitted:
+            out.append(
+                f"The {c.arm} combination could not be fitted: an arm of its design has no "
+                "mouse left after the synergy preprocessing (exclusions_synergy.tsv says why)."
+            )
+    return out
