@@ -137,3 +137,27 @@ def test_the_documented_study_examples_are_valid():
         raw = yaml.safe_load(block)
         validate(raw, "study", "config/README.md")
     assert {"header_row", "skip_rows", "exclude"} <= set(yaml.safe_load(blocks[0]))
+
+
+def test_body_weight_data_resolves_for_a_wide_study(tmp_path):
+    (tmp_path / "w.csv").write_text("arm,mouse_id,0\n", encoding="utf-8")
+    study = load_study(write_study(tmp_path, format="wide", body_weight_data="w.csv"))
+    assert study.body_weight_data == (tmp_path / "w.csv").resolve()
+    assert load_study(write_study(tmp_path)).body_weight_data is None
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"format": "wide"}, "s1.yaml: key 'body_weight_data': file 'w.csv' not found"),
+        ({"format": "long"}, "s1.yaml: key 'body_weight_data': only for wide-format studies"),
+        ({"format": "caliper"}, "format 'caliper' carries body weights in a body_weight_g"),
+        ({"split_by": "model"}, "s1.yaml: key 'body_weight_data': not supported for panels"),
+        ({"body_weight_data": ""}, "body_weight_data"),
+    ],
+)
+def test_body_weight_data_errors_name_file_and_key(tmp_path, keys, expected):
+    keys = {"body_weight_data": "w.csv", **keys}
+    if "not found" not in expected:
+        (tmp_path / "w.csv").write_text("arm,mouse_id,0\n", encoding="utf-8")
+    assert expected in config_error(write_study(tmp_path, **keys))

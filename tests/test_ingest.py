@@ -152,6 +152,120 @@ def test_natural_mouse_order_and_arm_order_from_study(tmp_path):
     assert m["mouse_id"].tolist()[:4] == ["2", "2", "10", "10"]
 
 
+WIDE = "arm,mouse_id,0,Day 7,d14\nControl,1,100,200,400\nControl,2,90,,300\nDrug,1,100,80,60\n"
+
+
+def _wide_with_weights(tmp_path: Path, weights: str, **keys: object):
+    """The wide table above with ``weights`` as its ``body_weight_data`` file."""
+    (tmp_path / "weights.csv").write_text(weights, encoding="utf-8")
+    return run(tmp_path, WIDE, format="wide", body_weight_data="weights.csv", **keys)
+
+
+def test_wide_body_weights_join_the_volumes_on_arm_mouse_and_day(tmp_path):
+    """A second wide table (rows and day columns in another order than the volumes', day
+    headers written differently) gives body_weight_g; a volume without a weighing keeps a
+    missing weight, and a mouse without a weights row is allowed."""
+    weights = "mouse_id,arm,d14,0,7\n1,Control,21.5,20,20.4\n1,Drug,18.2,19.5,\n"
+    result = _wide_with_weights(tmp_path, weights)
+    m = result.measurements
+    assert list(m.columns) == ["arm", "mouse_id", "day", "volume_mm3", "body_weight_g"]
+    got = m[["arm", "mouse_id", "day", "volume_mm3", "body_weight_g"]].values.tolist()
+    expected = [
+        ["Control", "1", 0.0, 100.0, 20.0],
+        ["Control", "1", 7.0, 200.0, 20.4],
+        ["Control", "1", 14.0, 400.0, 21.5],
+        ["Control", "2", 0.0, 90.0, None],
+        ["Control", "2", 14.0, 300.0, None],
+        ["Drug", "1", 0.0, 100.0, 19.5],
+        ["Drug", "1", 7.0, 80.0, None],
+        ["Drug", "1", 14.0, 60.0, 18.2],
+    ]
+    assert [r[:4] for r in got] == [r[:4] for r in expected]
+    for g, e in zip(got, expected, strict=True):
+        assert (e[4] is None and math.isnan(g[4])) or g[4] == e[4]
+    assert result.exclusions.empty
+
+
+def test_wide_weight_on_a_day_without_volume_is_listed_as_a_long_row_would_be(tmp_path):
+    """Control mouse 2 has no volume on day 7 (empty cell) but a weight: as a long file's row
+    with an empty volume cell, it is left out of the measurements with its reason."""
+    weights = "arm,mouse_id,0,7,14\nControl,2,20.0,19.6,19.9\n"
+    result = _wide_with_weights(tmp_path, weights)
+    m = result.measurements
+    assert m.loc[m["mouse_id"].eq("2") & m["arm"].eq("Control"), "body_weight_g"].tolist() == [
+        20.0,
+        19.9,
+    ]
+    assert len(result.exclusions) == 1
+    row = result.exclusions.iloc[0]
+    assert (row["stage"], row["arm"], row["mouse_id"], row["day"]) == (
+        "ingest",
+        "Control",
+        "2",
+        7.0,
+    )
+    assert row["reason"].startswith("weights.csv: row 2, column '7': body weight 19.6 g on a day")
+    # the long layout treats the same cells alike
+    long = "arm,mouse_id,day,volume_mm3,body_weight_g\nControl,2,0,90,20\nControl,2,7,,19.6\n"
+    long += "Control,2,14,300,19.9\nDrug,1,0,100,19\n"
+    folder = tmp_path / "long"
+    folder.mkdir()
+    other = run(folder, long)
+    assert other.exclusions["day"].tolist() == [7.0]
+    assert "empty" in other.exclusions["reason"].iat[0]
+
+
+def test_wide_implausible_weight_names_the_weights_file(tmp_path):
+    weights = "arm,mouse_id,0,7,14\nControl,1,20.0,308,20.5\n"
+    result = _wide_with_weights(tmp_path, weights)
+    m = result.measurements
+    assert math.isnan(m.loc[1, "body_weight_g"]) and m.loc[1, "volume_mm3"] == 200.0
+    reason = result.exclusions["reason"].iat[0]
+    assert reason.startswith("weights.csv: row 2, column '7': body weight 308 g outside")
+
+
+def test_wide_weights_read_decimal_commas(tmp_path):
+    text = WIDE.replace(",", ";")
+    (tmp_path / "weights.csv").write_text("arm;mouse_id;0\nDrug;1;19,5\n", encoding="utf-8")
+    m = run(
+        tmp_path, text, format="wide", body_weight_data="weights.csv", decimal_comma=True
+    ).measurements
+    assert m.loc[m["arm"] == "Drug", "body_weight_g"].tolist()[0] == 19.5
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        (
+            "arm,mouse_id,0\nDrug,2,20\n",
+            "weights.csv: row 2, column 'mouse_id': arm 'Drug', mouse '2' is not in data.csv",
+        ),
+        ("arm,mouse_id,0\nDrug,1,heavy\n", "weights.csv: row 2, column '0': 'heavy' is not"),
+        ("arm,mouse_id,0,day 0\nDrug,1,20,20\n", "weights.csv: row 1: day 0 appears in two"),
+        ("arm,mouse_id,0,note\nDrug,1,20,x\n", "weights.csv: row 1: column(s) note are neither"),
+        ("arm,animal,0\nDrug,1,20\n", "weights.csv: row 1: missing column(s) 'mouse_id'"),
+    ],
+)
+def test_wide_weight_errors_name_file_row_and_column(tmp_path, weights, expected):
+    (tmp_path / "weights.csv").write_text(weights, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        run(tmp_path, WIDE, format="wide", body_weight_data="weights.csv")
+    assert expected in str(exc.value)
+
+
+def test_wide_weights_follow_the_column_mapping(tmp_path):
+    text = WIDE.replace("arm,mouse_id", "Group,Animal")
+    (tmp_path / "weights.csv").write_text("Group,Animal,0\nDrug,1,19.5\n", encoding="utf-8")
+    m = run(
+        tmp_path,
+        text,
+        format="wide",
+        body_weight_data="weights.csv",
+        columns={"arm": "Group", "mouse_id": "Animal"},
+    ).measurements
+    assert m["body_weight_g"].notna().sum() == 1
+
+
 def test_empty_volume_in_long_table_is_excluded_with_reason(tmp_path):
     text = LONG.replace("Drug,1,7,90", "Drug,1,7,")
     result = run(tmp_path, text)

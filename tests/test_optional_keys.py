@@ -83,6 +83,15 @@ def _four_arms(folder: Path) -> str:
     )
 
 
+def _wide_with_weights(folder: Path) -> str:
+    """The fixture as a wide table (one column per day), and weights.csv in its layout."""
+    rows = _rows()
+    wide = rows.pivot(index=["arm", "mouse_id"], columns="day", values="volume_mm3")
+    weights = wide.apply(lambda col: [f"{20 - i % 3}" for i in range(len(col))])
+    weights.reset_index().to_csv(folder / "weights.csv", index=False)
+    return _csv(wide.reset_index(), folder)
+
+
 def _panel(folder: Path) -> str:
     rows = _rows()
     both = pd.concat([rows.assign(model="M1"), rows.assign(model="M2")], ignore_index=True)
@@ -124,6 +133,7 @@ EXAMPLES: dict[str, Example] = {
     "reference_day": (14, None),
     "endpoint_volume_mm3": (500, None),
     "survival_data": (None, None),  # set by the writer below (the file name)
+    "body_weight_data": ("weights.csv", _wide_with_weights),
     "survival_columns": (
         {"arm": "Group", "mouse_id": "Animal", "time_days": "Days", "event": "Died"},
         None,
@@ -239,5 +249,7 @@ def test_a_study_runs_to_its_summary_with_or_without_each_optional_key(key, tmp_
         tables = stages.analyse_study(study, read_source(study))
         assert (tables["growth_piecewise"]["breakpoint_day"] == 10).all()
         assert len(tables["growth_piecewise"]) == 2
+    if key in ("body_weight_data", "tolerability"):
+        assert "mean body-weight nadir" in texts[0]
     if key == "what_if":
         assert "Predicted for Drug x2" in texts[0]

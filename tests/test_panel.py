@@ -353,3 +353,41 @@ def test_pdxe_model_without_a_common_day_as_study_and_as_panel_model(shared_data
         written = tmp_path / "alone" / f"{name}.tsv"
         io.write_table(name, study_tables[name], written)
         assert (unit / f"{name}.tsv").read_bytes() == written.read_bytes(), name
+
+
+def _weigh_model(panel_dir: Path, model: str) -> None:
+    """Give one model of the fixture body weights (a dip and recovery in its treated arms); the
+    other models' cells stay empty."""
+    path = panel_dir / "data" / "panel.csv"
+    rows = pd.read_csv(path, dtype=str)
+    day = rows["day"].astype(float)
+    dip = (rows["arm"] != "untreated") * 3.0 * (day / 7.0) * (2.0 - day / 7.0).clip(lower=0)
+    weights = (22.0 - dip).round(1).astype(str)
+    rows["body_weight_g"] = weights.where(rows["model"] == model, "")
+    rows.to_csv(path, index=False)
+
+
+def test_a_model_with_body_weights_gets_its_body_weight_figure(panel_dir):
+    """Only a model with body weights gets figures/body_weight.png|svg; it is cached and
+    restored with the model's other outputs."""
+    _weigh_model(panel_dir, "M1")
+    study = _study(panel_dir)
+    units = ["PANEL.M1", "PANEL.M2"]
+    results = panel_dir / "results"
+    first = panel.analyse_chunk(study, units, results, figures=draw_unit)
+    weight_files = panel.optional_unit_files(True)
+    assert weight_files == ["figures/body_weight.png", "figures/body_weight.svg"]
+    assert panel.optional_unit_files(False) == []
+    for f in weight_files:
+        assert (results / "PANEL.M1" / f).is_file(), f
+        assert not (results / "PANEL.M2" / f).exists(), f
+    tol = io.read_table(results / "PANEL.M1" / "tables" / "tolerability.tsv")
+    assert (tol.set_index("arm").loc["drugA", "group_mean_nadir_pct"]) < 0
+    drawn = (results / "PANEL.M1" / weight_files[1]).read_bytes()
+    shutil.rmtree(results / "PANEL.M1")
+    shutil.rmtree(results / "PANEL.M2")
+    again = panel.analyse_chunk(study, units, results, figures=draw_unit)
+    assert set(again["manifest"]["status"]) == {"restored"}
+    assert (results / "PANEL.M1" / weight_files[1]).read_bytes() == drawn
+    assert not (results / "PANEL.M2" / weight_files[0]).exists()
+    assert set(first["manifest"]["status"]) == {"computed"}

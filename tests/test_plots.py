@@ -573,6 +573,26 @@ def test_unit_curves_control_grey_and_thick() -> None:
     plt.close(fig)
 
 
+def test_unit_body_weight_one_line_per_mouse_in_study_arm_order_and_threshold_lines() -> None:
+    unit, measurements, _ = unit_inputs()
+    # percent_change sorts by arm name: the figure follows the study's arm order instead
+    pct = measurements.assign(pct_change=[0.0, -18.0, -4.0] * 6).sort_values(
+        ["arm", "mouse_id", "day"]
+    )
+    assert pct["arm"].iloc[0] == "D1"
+    fig = pp.unit_body_weight_figure(pct, ["untreated", "D1", "D2"], "untreated", [15, 20], "M1")
+    ax = fig.axes[0]
+    mice = [line for line in ax.get_lines() if len(line.get_xdata()) == 3]
+    assert len(mice) == 6
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["untreated", "D1", "D2"]
+    assert {to_hex(line.get_color()) for line in mice[:2]} == {CONTROL_COLOUR}
+    flat = sorted(line.get_ydata()[0] for line in ax.get_lines() if len(line.get_xdata()) == 2)
+    assert flat == [-20, -15, 0]  # the loss thresholds and the baseline
+    assert {t.get_text() for t in ax.texts} == {"−15 %", "−20 %"}
+    assert ax.get_ylim()[0] <= -23
+    plt.close(fig)
+
+
 def test_every_figure_keeps_its_texts_inside(sim: tuple[pd.DataFrame, object]) -> None:
     """No label, legend or title reaches past the figure's edge (a figure saved without a
     tight box, as a panel model's are, would cut it off)."""
@@ -593,6 +613,13 @@ def test_every_figure_keeps_its_texts_inside(sim: tuple[pd.DataFrame, object]) -
             measurements, [a.name for a in unit.arms], "untreated", "M1"
         ),
         "unit_waterfall": pp.unit_waterfall_figure(response, "M1"),
+        "unit_body_weight": pp.unit_body_weight_figure(
+            measurements.assign(pct_change=[0.0, -18.0, -4.0, 0.0, 3.0, 1.0] * 3),
+            [a.name for a in unit.arms],
+            "untreated",
+            [15, 20],
+            "M1: body weight",
+        ),
     }
     assert {name: _outside(fig) for name, fig in drawn.items()} == dict.fromkeys(drawn, [])
     plt.close("all")

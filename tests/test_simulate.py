@@ -109,6 +109,12 @@ def test_committed_formats_parse_back() -> None:
     assert list(wide.columns[:2]) == ["arm", "mouse_id"]
     assert [float(c) for c in wide.columns[2:]] == list(sim.demo_specs()["messa_dx5_clr131"].days)
     assert len(wide) == 16 and wide.iloc[:, 2:].isna().any().any()
+    # the weights file has the volume table's layout and its cells: a weight for each volume
+    weights = pd.read_csv(DEMO / "messa_dx5_clr131" / "body_weights_wide.csv")
+    assert list(weights.columns) == list(wide.columns)
+    assert weights.iloc[:, :2].equals(wide.iloc[:, :2])
+    assert (weights.iloc[:, 2:].isna() == wide.iloc[:, 2:].isna()).all().all()
+    assert weights.iloc[:, 2:].stack().between(15, 30).all()
     surv = pd.read_csv(DEMO / "messa_dx5_clr131" / "survival.csv")
     assert list(surv.columns) == ["Group", "Mouse", "Days", "Died"]
     cal = pd.read_csv(DEMO / "caki2_clr131" / "calipers.csv")
@@ -139,7 +145,7 @@ def test_body_weights_leave_volumes_and_survival_unchanged(
 ) -> None:
     """The weights have their own generator: a study simulated without them has the same
     volumes and survival (so adding them changed no earlier demo number)."""
-    for sid in ("u87mg_clr131", "caki2_clr131"):
+    for sid in ("u87mg_clr131", "caki2_clr131", "messa_dx5_clr131"):
         bare = sim.simulate(dataclasses.replace(sim.demo_specs()[sid], weights=None))
         with_weights = demos[sid]
         pd.testing.assert_frame_equal(
@@ -253,3 +259,16 @@ def test_default_config_lists_every_study(monkeypatch: pytest.MonkeyPatch) -> No
     studies = load_studies(resolve_config(load_yaml("config/config.yaml")))
     assert set(studies) == {p.stem for p in STUDIES}
     assert {s.study_id for s in studies.values() if s.synthetic} == set(sim.demo_specs())
+
+
+def test_messa_study_file_reads_its_wide_body_weights() -> None:
+    """The MES-SA/Dx5 study declares body_weight_data: ingest joins a weight to every volume,
+    and the two CLR 131 doses dip the treated arm's weights (group-mean nadir, computed here
+    from the measurements) well below the control's."""
+    from xenoflow.ingest import ingest
+
+    study = load_study(ROOT / "config" / "studies" / "messa_dx5_clr131.yaml")
+    m = ingest(study).measurements
+    assert m["body_weight_g"].notna().all()
+    nadir = {arm: sim.group_mean_nadir_pct(m, arm) for arm in ("I-127 CLR1404", "CLR 131 x2")}
+    assert nadir["CLR 131 x2"] < -3.0 < nadir["I-127 CLR1404"]

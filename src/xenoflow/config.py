@@ -308,6 +308,8 @@ class Study:
     endpoint_volume_mm3: float | None = None
     survival_data: Path | None = None
     survival_columns: dict[str, str] = field(default_factory=dict)
+    #: body weights of a wide-format study: a wide table like ``data`` (grams)
+    body_weight_data: Path | None = None
     notes: tuple[str, ...] = ()
     exclude: tuple[Exclude, ...] = ()
     split_by: str | None = None
@@ -581,6 +583,27 @@ def _day0(path: Path, value: str | None) -> dt.date | None:
         ) from None
 
 
+def _body_weight_data(path: Path, raw: dict[str, Any], notes: list[str]) -> Path | None:
+    """The wide body-weight table of a wide-format study (``body_weight_data``), if any.
+    Long and caliper files carry their weights in a ``body_weight_g`` column; a panel
+    (``split_by``) splits one file, and a second file would need splitting alike."""
+    value = raw.get("body_weight_data")
+    if value is None:
+        return None
+    if raw.get("format", "wide") != "wide":
+        raise ConfigError(
+            f"{path.name}: key 'body_weight_data': only for wide-format studies (format: wide); "
+            f"format '{raw['format']}' carries body weights in a body_weight_g column of the data "
+            "(map it in 'columns:')"
+        )
+    if raw.get("split_by"):
+        raise ConfigError(
+            f"{path.name}: key 'body_weight_data': not supported for panels (split_by); "
+            "give the panel a long file with a body_weight_g column"
+        )
+    return _resolve_path(path, value, "body_weight_data", notes)
+
+
 def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Study:
     """Read and validate one study file.
 
@@ -621,6 +644,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
     data = _resolve_path(path, raw["data"], "data", notes)
     survival = raw.get("survival_data")
     survival_path = _resolve_path(path, survival, "survival_data", notes) if survival else None
+    weights_path = _body_weight_data(path, raw, notes)
     settings = {**analysis_defaults(), **(analysis or {}), **raw.get("analysis", {})}
     settings.setdefault("survival_comparisons", "control" if raw.get("split_by") else "all")
     return Study(
@@ -648,6 +672,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         endpoint_volume_mm3=raw.get("endpoint_volume_mm3"),
         survival_data=survival_path,
         survival_columns=dict(raw.get("survival_columns", {})),
+        body_weight_data=weights_path,
         notes=tuple(notes),
         split_by=raw.get("split_by"),
         design=_design(path, raw.get("design"), bool(raw.get("split_by"))),

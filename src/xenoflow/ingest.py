@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Study
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .io import EXCLUSION_COLUMNS, empty_exclusions, empty_frame
 from .refday import choose_reference_day
 from .tables import table
@@ -496,52 +496,186 @@ def read_wide(
     study: Study, header: list[str], table: RawTable, located: dict[str, int], names: dict[str, str]
 ) -> pd.DataFrame:
     _require(study, located, ["arm", "mouse_id"], "wide", names, header)
-    id_cols = {located["arm"], located["mouse_id"]}
-    days = _day_headers(header, id_cols)
+    long = _wide_cells(
+        table,
+        header,
+        (located["arm"], located["mouse_id"]),
+        names,
+        study.header_row,
+        study.decimal_comma,
+        ("volume_mm3", "a tumour volume in mm^3 (empty = not measured)"),
+    )
+    # Empty cells in a wide table mean "not measured", not a dropped value.
+    return long[long["volume_mm3"].notna()].drop(columns="_column").reset_index(drop=True)
+
+
+def _wide_cells(
+    table: RawTable,
+    header: list[str],
+    id_pos: tuple[int, int],
+    names: dict[str, str],
+    header_row: int,
+    decimal_comma: bool,
+    value: tuple[str, str],
+) -> pd.DataFrame:
+    """Every day cell of a wide table (one row per mouse, one column per day) as long rows
+    ``arm, mouse_id, day, <value>, _row, _column`` (empty cell: missing value); ``value`` is
+    the canonical name and what a cell is expected to hold."""
+    name = table.path.name
+    days = _day_headers(header, set(id_pos))
     if not days:
         raise InputError(
-            f"{study.data.name}: row {study.header_row}: no day columns found for the wide format; expected "
+            f"{name}: row {header_row}: no day columns found for the wide format; expected "
             "headers such as '0', '7', 'Day 14' after the arm and mouse columns"
         )
-    _check_repeated_days(study, header, days)
-    arm = _text_column(table, located["arm"], names["arm"], "the arm (treatment group) name")
-    mouse = _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id")
+    _check_repeated_days(name, header_row, header, days)
+    unknown = set(range(len(header))) - set(id_pos) - set(days)
+    arm = _text_column(table, id_pos[0], names["arm"], "the arm (treatment group) name")
+    mouse = _text_column(table, id_pos[1], names["mouse_id"], "a mouse id")
     pieces = []
     for j, day in days.items():
-        vol = parse_numeric(
-            table,
-            j,
-            header[j],
-            "a tumour volume in mm^3 (empty = not measured)",
-            study.decimal_comma,
-        )
+        cells = parse_numeric(table, j, header[j], value[1], decimal_comma)
         pieces.append(
             pd.DataFrame(
-                {"arm": arm, "mouse_id": mouse, "day": day, "volume_mm3": vol, "_row": table.rows}
+                {
+                    "arm": arm,
+                    "mouse_id": mouse,
+                    "day": day,
+                    value[0]: cells,
+                    "_row": table.rows,
+                    "_column": header[j],
+                }
             )
         )
-    long = pd.concat(pieces, ignore_index=True)
-    unknown = set(range(len(header))) - id_cols - set(days)
     if unknown:
         ignored = ", ".join(header[j] for j in sorted(unknown))
         raise InputError(
-            f"{study.data.name}: row {study.header_row}: column(s) {ignored} are neither the arm, the mouse id "
+            f"{name}: row {header_row}: column(s) {ignored} are neither the arm, the mouse id "
             "nor a day; day headers must be numbers such as '0', '7' or 'Day 14'"
         )
-    # Empty cells in a wide table mean "not measured", not a dropped value.
-    return long[long["volume_mm3"].notna()].reset_index(drop=True)
+    return pd.concat(pieces, ignore_index=True)
 
 
-def _check_repeated_days(study: Study, header: list[str], days: dict[int, float]) -> None:
+def _check_repeated_days(
+    name: str, header_row: int, header: list[str], days: dict[int, float]
+) -> None:
     seen: dict[float, int] = {}
     for j, day in days.items():
         if day in seen:
             raise InputError(
-                f"{study.data.name}: row {study.header_row}: day {day:g} appears in two columns "
+                f"{name}: row {header_row}: day {day:g} appears in two columns "
                 f"('{header[seen[day]]}', column {seen[day] + 1}, and '{header[j]}', column "
                 f"{j + 1}); each day must be one column"
             )
         seen[day] = j
+
+
+def read_wide_weights(study: Study, names: dict[str, str]) -> pd.DataFrame:
+    """The weighings of a study's ``body_weight_data`` file (a wide table laid out as its
+    data file: the same arm and mouse columns, one column per day, grams; header on the
+    first row): ``arm, mouse_id, day, body_weight_g, _where`` (``_where`` names the file, row
+    and column of each cell); empty cells (not weighed) are left out."""
+    path = study.body_weight_data
+    assert path is not None
+    header, table = raw_table(path)
+    lower = {h.lower(): j for j, h in enumerate(header)}
+    missing = [names[c] for c in ("arm", "mouse_id") if names[c].lower() not in lower]
+    if missing:
+        raise InputError(
+            f"{path.name}: row 1: missing column(s) {', '.join(repr(m) for m in missing)} "
+            f"(the arm and mouse columns of {study.data.name}); the header has: "
+            f"{', '.join(header)}"
+        )
+    id_pos = (lower[names["arm"].lower()], lower[names["mouse_id"].lower()])
+    cells = _wide_cells(
+        table,
+        header,
+        id_pos,
+        names,
+        1,
+        study.decimal_comma,
+        ("body_weight_g", "a body weight in g (empty = not weighed)"),
+    )
+    _check_one_row_per_mouse(table, cells, names)
+    cells = cells[cells["body_weight_g"].notna()]
+    where = [
+        f"{path.name}: row {r}, column '{c}'"
+        for r, c in zip(cells["_row"].tolist(), cells["_column"].tolist(), strict=True)
+    ]
+    return cells.drop(columns=["_row", "_column"]).assign(_where=where).reset_index(drop=True)
+
+
+def _check_one_row_per_mouse(table: RawTable, cells: pd.DataFrame, names: dict[str, str]) -> None:
+    mice = cells.drop_duplicates("_row")
+    dup = mice.duplicated(["arm", "mouse_id"], keep=False).to_numpy()
+    if dup.any():
+        first = mice[dup].iloc[0]
+        rows = mice.loc[
+            dup
+            & (mice["arm"] == first["arm"]).to_numpy()
+            & (mice["mouse_id"] == first["mouse_id"]).to_numpy(),
+            "_row",
+        ].tolist()
+        raise InputError(
+            f"{table.path.name}: rows {', '.join(map(str, rows))}, columns '{names['arm']}' and "
+            f"'{names['mouse_id']}': arm '{first['arm']}', mouse '{first['mouse_id']}' has more "
+            "than one row; expected one row per mouse"
+        )
+
+
+def join_wide_weights(
+    study: Study,
+    volumes: pd.DataFrame,
+    table: RawTable,
+    located: dict[str, int],
+    names: dict[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the ``body_weight_data`` weighings to the volume rows of a wide study as
+    ``body_weight_g`` on (arm, mouse_id, day).
+
+    A weighing on a day without a volume is treated as a long file's row with an empty volume
+    cell: listed in the exclusions with its reason, not in the measurements (whose rows are
+    volumes). A mouse of the weights file that is not among the rows of the data file
+    (``table``) is an error naming the weights file, row and column.
+    """
+    weights = read_wide_weights(study, names)
+    known = set(
+        zip(
+            _text_column(table, located["arm"], names["arm"], "the arm name").tolist(),
+            _text_column(table, located["mouse_id"], names["mouse_id"], "a mouse id").tolist(),
+            strict=True,
+        )
+    )
+    keys = list(zip(weights["arm"].tolist(), weights["mouse_id"].tolist(), strict=True))
+    unknown = [i for i, k in enumerate(keys) if k not in known]
+    if unknown:
+        i = unknown[0]
+        where = weights["_where"].iat[i].rsplit(", column", 1)[0]
+        raise InputError(
+            f"{where}, column '{names['mouse_id']}': arm '{keys[i][0]}', mouse "
+            f"'{keys[i][1]}' is not in {study.data.name}; expected the mice of the volume "
+            "table (same arm names and mouse ids)"
+        )
+    on = ["arm", "mouse_id", "day"]
+    joined = volumes.merge(weights, on=on, how="left")
+    alone = weights.merge(volumes[on], on=on, how="left", indicator=True)["_merge"] == "left_only"
+    excluded = pd.DataFrame(
+        {
+            "stage": "ingest",
+            "arm": weights.loc[alone, "arm"],
+            "mouse_id": weights.loc[alone, "mouse_id"],
+            "day": weights.loc[alone, "day"],
+            "reason": [
+                f"{where}: body weight {bw:g} g on a day without a volume (volume cell empty, "
+                "not measured); not used, as a long file's row with an empty volume cell"
+                for where, bw in zip(
+                    weights.loc[alone, "_where"], weights.loc[alone, "body_weight_g"], strict=True
+                )
+            ],
+        },
+        columns=EXCLUSION_COLUMNS,
+    )
+    return joined, excluded.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -747,6 +881,17 @@ def _drop_missing_volume(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return df[~missing], excl
 
 
+def _weight_cells(df: pd.DataFrame, rows: pd.Series) -> list[str]:
+    """Where the selected weights were read: the data file's row, or for a wide study's
+    ``body_weight_data`` the weights file's row and column."""
+    own = [f"row {r}" for r in df.loc[rows, "_row"]]
+    if "_where" not in df:
+        return own
+    return [
+        w if isinstance(w, str) else o for w, o in zip(df.loc[rows, "_where"], own, strict=True)
+    ]
+
+
 def _drop_implausible_weights(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Impossible body weights (:func:`xenoflow.tolerability.implausible_body_weights`) become
     missing, each listed with its reason; the volumes of those rows are kept."""
@@ -763,8 +908,8 @@ def _drop_implausible_weights(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
             "mouse_id": df.loc[bad, "mouse_id"],
             "day": df.loc[bad, "day"],
             "reason": [
-                f"row {r}: {why}; the body weight is left out, the volume kept"
-                for r, why in zip(df.loc[bad, "_row"], reasons[bad], strict=True)
+                f"{where}: {why}; the body weight is left out, the volume kept"
+                for where, why in zip(_weight_cells(df, bad), reasons[bad], strict=True)
             ],
         },
         columns=EXCLUSION_COLUMNS,
@@ -829,11 +974,23 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     header, names, located, fmt = source.header, source.names, source.located, source.fmt
     table = source.table if table is None else table
     warnings: list[dict[str, object]] = []
+    weight_only = empty_exclusions()
+    if study.body_weight_data is not None and fmt != "wide":
+        raise ConfigError(
+            f"{study.path.name}: key 'body_weight_data': only for wide-format studies, but "
+            f"{study.data.name} reads as {fmt}; its body weights belong in a body_weight_g column"
+        )
     if fmt == "wide":
         df = read_wide(study, header, table, located, names)
+        if study.body_weight_data is not None:
+            df, weight_only = join_wide_weights(study, df, table, located, names)
     else:
         df = read_long(study, header, table, located, names, fmt)
     df, excluded = _apply_excludes(study, df)
+    if len(weight_only):
+        excluded = (
+            pd.concat([excluded, weight_only], ignore_index=True) if len(excluded) else weight_only
+        )
     _check_values(study, df, names)
     if fmt == "caliper" or ("volume_mm3" not in df and {"length_mm", "width_mm"} <= set(df)):
         formula = study.settings["caliper_formula"]

@@ -29,7 +29,7 @@ import re
 import shutil
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,10 @@ UNIT_STAGES = ("ingest", "growth", "efficacy", "survival", "tolerability")
 #: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels
 #: (which need replicates and cost ~20 s per model).
 UNIT_FIGURES = [registry.output(name).path for name in ("growth_curves", "waterfall")]
+#: A model with body weights also gets its body-weight course (one axis, every mouse's percent
+#: change; ~0.3 s a model, the study's two-panel figure ~1-2 s). Optional per model: cached
+#: and restored when present.
+UNIT_WEIGHT_FIGURE = registry.output("body_weight_figure").path
 #: Draws a unit's figures into its folder: (unit, its tables, folder). Passed in by the caller
 #: (the chunk job), so that a panel without figures never imports matplotlib and seaborn.
 UnitDrawer = Callable[[Study, Mapping[str, pd.DataFrame], Path], None]
@@ -199,11 +203,18 @@ def fingerprint(unit: Study, rows: pd.DataFrame, code: str = "") -> str:
     return h.hexdigest()[:32]
 
 
-def _restore(cache: Path, unit_dir: Path, files: list[str]) -> bool:
-    """Hard-link (copy if linking fails) a cached unit's outputs into place."""
+def optional_unit_files(figures: bool) -> list[str]:
+    """Outputs a unit has only when its data call for them: with ``figures``, the
+    body-weight figure of a model with body weights."""
+    return [f"{UNIT_WEIGHT_FIGURE}.{fmt}" for fmt in ("png", "svg")] if figures else []
+
+
+def _restore(cache: Path, unit_dir: Path, files: list[str], optional: Sequence[str] = ()) -> bool:
+    """Hard-link (copy if linking fails) a cached unit's outputs, and those of its
+    ``optional`` outputs that were made, into place."""
     if not all((cache / f).is_file() for f in files):
         return False
-    for f in files:
+    for f in [*files, *(f for f in optional if (cache / f).is_file())]:
         target = unit_dir / f
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
@@ -215,9 +226,9 @@ def _restore(cache: Path, unit_dir: Path, files: list[str]) -> bool:
     return True
 
 
-def _store(cache: Path, unit_dir: Path, files: list[str]) -> None:
+def _store(cache: Path, unit_dir: Path, files: list[str], optional: Sequence[str] = ()) -> None:
     shutil.rmtree(cache.parent, ignore_errors=True)  # one fingerprint per unit is kept
-    for f in files:
+    for f in [*files, *(f for f in optional if (unit_dir / f).is_file())]:
         (cache / f).parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(unit_dir / f, cache / f)
@@ -231,7 +242,8 @@ def _store(cache: Path, unit_dir: Path, files: list[str]) -> None:
 def unit_files(figures: bool, exports: bool = True) -> list[str]:
     """Outputs of a unit, relative to its folder: a study's tables, with ``exports`` its
     summary, workbook and Prism file (the ``summary`` stage), and with ``figures`` the two
-    per-model figures of :mod:`xenoflow.plots.panel` as png and svg."""
+    per-model figures of :mod:`xenoflow.plots.panel` as png and svg (a model with body
+    weights has a third one, :func:`optional_unit_files`)."""
     stages_ = [*UNIT_STAGES, "summary"] if exports else UNIT_STAGES
     files = [p for stage in stages_ for p in registry.stage_files(stage, figures=False).values()]
     if figures:
@@ -368,6 +380,7 @@ def analyse_chunk(
     rows = _model_rows(study, source)
     by_id = {unit_id(study.study_id, v): v for v in rows}
     files = unit_files(figures is not None, writes_exports(study))
+    optional = optional_unit_files(figures is not None)
     code = code_hash()
     parts: dict[str, list[pd.DataFrame]] = {"curves": [], "summary": [], "qc": []}
     manifest = []
@@ -384,11 +397,11 @@ def analyse_chunk(
         unit_dir = results / uid
         cache = cache_root / uid / key
         status = "restored"
-        records = _restore(cache, unit_dir, files) and _cached_records(cache)
+        records = _restore(cache, unit_dir, files, optional) and _cached_records(cache)
         if not records:
             status = "computed"
             new_records = _analyse_in_place(unit, source, sub, recorded, unit_dir, figures)
-            _store(cache, unit_dir, files)
+            _store(cache, unit_dir, files, optional)
             records = _store_records(cache, new_records)
         for name, df in records.items():
             parts[name].append(df)

@@ -65,6 +65,8 @@ def study_inputs(study: Study, base: Path) -> dict[str, Any]:
     files = {"study_file": study.path, "data": study.data}
     if study.survival_data:
         files["survival_data"] = study.survival_data
+    if study.body_weight_data:
+        files["body_weight_data"] = study.body_weight_data
     return {
         "seed": study.settings["seed"],
         "synthetic": study.synthetic,

@@ -517,6 +517,7 @@ def demo_specs() -> dict[str, StudySpec]:
     )
     u87 = dataclasses.replace(u87, weights=WeightParams())
     caki = dataclasses.replace(caki, weights=WeightParams())
+    messa = dataclasses.replace(messa, weights=WeightParams())
     fractionation = StudySpec(
         study_id="fractionation_clr131",
         arms=(
@@ -644,15 +645,21 @@ def survival_cause_csv(sim: SimulatedStudy) -> str:
     return _csv(["arm", "mouse_id", "time_days", "event", "cause"], rows)
 
 
-def wide_csv(sim: SimulatedStudy) -> str:
+def wide_csv(sim: SimulatedStudy, column: str = "volume_mm3") -> str:
     """Wide CSV (Prism / TumGrowth style): one row per mouse, one column per day."""
     m = sim.measurements
     days = list(sim.spec.days)
     rows = []
     for (arm, mouse), g in m.groupby(["arm", "mouse_id"], sort=False):
-        by_day = dict(zip(g["day"], g["volume_mm3"]))
+        by_day = dict(zip(g["day"], g[column]))
         rows.append([arm, mouse] + [_num(by_day[d], 1) if d in by_day else "" for d in days])
     return _csv(["arm", "mouse_id"] + [_num(d) for d in days], rows)
+
+
+def weights_wide_csv(sim: SimulatedStudy) -> str:
+    """Body weights (g) in the layout of :func:`wide_csv` (the study's ``body_weight_data``:
+    a wide volume table holds one value per mouse and day)."""
+    return wide_csv(sim, "body_weight_g")
 
 
 def survival_csv(sim: SimulatedStudy) -> str:
@@ -680,7 +687,11 @@ def caliper_csv(sim: SimulatedStudy) -> str:
 #: File name -> writer, per demo study.
 DEMO_FILES = {
     "u87mg_clr131": {"volumes.csv": u87_long_csv},
-    "messa_dx5_clr131": {"volumes_wide.csv": wide_csv, "survival.csv": survival_csv},
+    "messa_dx5_clr131": {
+        "volumes_wide.csv": wide_csv,
+        "body_weights_wide.csv": weights_wide_csv,
+        "survival.csv": survival_csv,
+    },
     "caki2_clr131": {"calipers.csv": caliper_csv},
     "fractionation_clr131": {"volumes.csv": long_csv, "survival.csv": survival_cause_csv},
 }
@@ -737,7 +748,9 @@ def readme(sims: dict[str, SimulatedStudy]) -> str:
             "MES-SA/Dx5 uterine sarcoma — `messa_dx5_clr131`",
             "Arms: I-127 CLR1404 (control), CLR 131 x2 (130 µCi day 0, 145 µCi day 20); N = 8 "
             "per arm; reference day 21. Files: `messa_dx5_clr131/volumes_wide.csv` (wide: one "
-            "row per mouse, one column per day, empty cell = not measured) and "
+            "row per mouse, one column per day, empty cell = not measured), "
+            "`messa_dx5_clr131/body_weights_wide.csv` (body weights in g, the same layout: the "
+            "study file's `body_weight_data`) and "
             "`messa_dx5_clr131/survival.csv` (recorded survival: `Group, Mouse, Days, Died`, "
             "Died 1 = humane endpoint 2000 mm³, 0 = censored). CLR 131 x2 mouse 6 is censored "
             "on day 31 for a non-tumour reason (no later measurements).",
@@ -787,8 +800,9 @@ def readme(sims: dict[str, SimulatedStudy]) -> str:
                 lines.append(f"| {key} | | | {_fmt(value)} |")
         lines.append("")
     lines += [
-        "Body weights (U87-MG, Caki-2, fractionation study; MES-SA/Dx5 has a wide volume "
-        "table, which holds no weights): drawn from their own seeded generator, so the volumes "
+        "Body weights (every study; MES-SA/Dx5 in a second wide table, as its wide volume "
+        "table holds one value per mouse and day): drawn from their own seeded generator, so "
+        "the volumes "
         "and survival above are those of the studies without weights. Parameters: "
         + ", ".join(f"{k}={v:g}" for k, v in dataclasses.asdict(WeightParams()).items())
         + " (the fractionation study: toxic_endpoint=True).",

@@ -2315,7 +2315,9 @@ percent change from baseline per arm and day, drawn only on days when at least h
 mice are weighed (analysis setting ``mean_min_fraction``, as for the growth curves), with the
 number of mice weighed per day (every day) under the axis, dose days marked by triangles and dashed reference lines at the loss thresholds
 (``tolerability.loss_thresholds_pct``, 15 % and 20 % by default). Right: every mouse's trace in
-its arm's colour. A note replaces the panels when the data have no body weights.""",
+its arm's colour. A note replaces the panels when the data have no body weights. A panel
+(``split_by``) model with body weights gets one axis instead: every mouse's percent change (one
+mouse per arm, so no means), with the same dashed threshold lines.""",
     ),
     Figure(
         "therapeutic_window",

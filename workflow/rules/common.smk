@@ -91,6 +91,12 @@ def survival_inputs(wildcards):
     return [str(path)] if path else []
 
 
+def body_weight_inputs(wildcards):
+    """The wide body-weight table of a wide-format study (`body_weight_data`), else nothing."""
+    path = STUDIES[wildcards.study].body_weight_data
+    return [str(path)] if path else []
+
+
 def synergy_inputs(wildcards):
     """The synergy model of a study with `combinations:` (the power stage's synergy
     contrasts), else nothing."""

@@ -3,6 +3,7 @@ rule ingest:
     input:
         study=study_file,
         data=study_data,
+        weights=body_weight_inputs,
     output:
         **stage_outputs("ingest"),
     log:

@@ -38,7 +38,12 @@ rule study_report:
 rule cross_study_summary:
     input:
         studies=[str(s.path) for s in STUDIES.values()],
-        data=[str(p) for s in _ALL.values() for p in (s.data, s.survival_data) if p],
+        data=[
+            str(p)
+            for s in _ALL.values()
+            for p in (s.data, s.survival_data, s.body_weight_data)
+            if p
+        ],
         tables=[p for s in STUDIES for p in study_table_paths(s).values()],
         reports=[f"{study_dir(s)}/report.html" for s in STUDIES],
         panels=[str(s.path) for s in PANELS.values()],

@@ -1,5 +1,5 @@
-"""Cross-model figures of a panel: mRECIST heatmap (models × drugs) and time to double; the two
-figures of each model (all curves, best-response bars).
+"""Cross-model figures of a panel: mRECIST heatmap (models × drugs) and time to double; the
+figures of each model (all curves, best-response bars; body weights when it has them).
 
 seaborn draws the heatmap (``sns.heatmap``) and each model's best-response bars
 (``sns.barplot``). The time to double stays matplotlib (seaborn has no Kaplan–Meier plot), and
@@ -25,12 +25,15 @@ from matplotlib.ticker import LogFormatter
 from .. import tables as registry
 from ..config import Study
 from ..km import kaplan_meier
+from ..tolerability import percent_change
 from .style import CONTROL_COLOUR, TREATED_COLOURS, save_figure
 
 #: Figures of one panel model (paths relative to its folder, without the format suffix): a
 #: panel has hundreds of models with one mouse per arm, so a model gets two single-axes
 #: figures instead of a study's per-arm panels (which need replicates and cost ~20 s per model).
 UNIT_FIGURES = [registry.output(name).path for name in ("growth_curves", "waterfall")]
+#: The body-weight figure of a model with body weights (:func:`unit_body_weight_figure`).
+UNIT_WEIGHT_FIGURE = registry.output("body_weight_figure").path
 
 #: mRECIST colours as in Gao et al. 2015 Fig. 2 / Xeva (CR blue ... PD red); grey = not
 #: classified, white = not tested.
@@ -238,23 +241,9 @@ def unit_curves_figure(
     this figure for each of its hundreds of models."""
     fig = plt.figure(figsize=(7.5, 4.2))
     ax = fig.add_axes((0.09, 0.12, 0.58, 0.78))
-    drugs = [a for a in arms if a != control]
-    colours = {
-        control: CONTROL_COLOUR,
-        **{a: TREATED_COLOURS[i % len(TREATED_COLOURS)] for i, a in enumerate(drugs)},
-    }
-    styles = ["-", "--", ":", "-."]
-    for arm, g in measurements.groupby("arm", sort=False):
-        for j, (_, m) in enumerate(g.groupby("mouse_id", sort=False)):
-            k = drugs.index(arm) if arm in drugs else 0
-            ax.plot(
-                m["day"],
-                m["volume_mm3"].clip(lower=1.0),
-                color=colours.get(arm, "0.5"),
-                ls="-" if arm == control else styles[(k // len(TREATED_COLOURS)) % 4],
-                lw=2.2 if arm == control else 1.2,
-                label=arm if j == 0 else None,
-            )
+    _unit_lines(
+        ax, measurements.assign(y=measurements["volume_mm3"].clip(lower=1.0)), arms, control
+    )
     ax.set_yscale("log")
     # plain tick labels: the default 10^k labels go through mathtext, which costs ~0.2 s a
     # figure (most of a panel model's drawing time)
@@ -263,6 +252,33 @@ def unit_curves_figure(
     ax.set_xlabel("Day")
     ax.set_ylabel("Tumour volume (mm³, log scale)")
     ax.set_title(title, fontsize=9)
+    _unit_legend(ax, arms)
+    return fig
+
+
+def _unit_lines(ax: Axes, frame: pd.DataFrame, arms: Sequence[str], control: str) -> None:
+    """One line per mouse (column ``y`` against ``day``), coloured by arm: the control thick
+    grey, the treated arms in the treated colours, dash patterns once the colours run out."""
+    drugs = [a for a in arms if a != control]
+    colours = {
+        control: CONTROL_COLOUR,
+        **{a: TREATED_COLOURS[i % len(TREATED_COLOURS)] for i, a in enumerate(drugs)},
+    }
+    styles = ["-", "--", ":", "-."]
+    for arm, g in frame.groupby("arm", sort=False):
+        for j, (_, m) in enumerate(g.groupby("mouse_id", sort=False)):
+            k = drugs.index(arm) if arm in drugs else 0
+            ax.plot(
+                m["day"],
+                m["y"],
+                color=colours.get(arm, "0.5"),
+                ls="-" if arm == control else styles[(k // len(TREATED_COLOURS)) % 4],
+                lw=2.2 if arm == control else 1.2,
+                label=arm if j == 0 else None,
+            )
+
+
+def _unit_legend(ax: Axes, arms: Sequence[str]) -> None:
     ax.legend(
         fontsize=6,
         frameon=False,
@@ -270,6 +286,43 @@ def unit_curves_figure(
         bbox_to_anchor=(1.01, 1.0),
         ncol=1 if len(arms) <= 24 else 2,
     )
+
+
+def unit_body_weight_figure(
+    pct: pd.DataFrame,
+    arms: Sequence[str],
+    control: str,
+    thresholds: Sequence[float],
+    title: str,
+) -> plt.Figure:
+    """Every mouse's percent body-weight change 100·(BW/BW0 − 1) of one model
+    (:func:`xenoflow.tolerability.percent_change`) on one axis, arms coloured as in
+    :func:`unit_curves_figure`, dashed lines at the loss thresholds. The panel version of the
+    study's body-weight figure: a model has one mouse per arm, so there are no arm means to
+    draw, and one axis saved without a tight box costs a third of the study figure's time."""
+    fig = plt.figure(figsize=(7.5, 4.2))
+    ax = fig.add_axes((0.09, 0.12, 0.58, 0.78))
+    rank = {a: i for i, a in enumerate(arms)}
+    ordered = pct.iloc[np.argsort([rank.get(a, len(arms)) for a in pct["arm"]], kind="stable")]
+    _unit_lines(ax, ordered.assign(y=ordered["pct_change"]), arms, control)
+    ax.axhline(0.0, color="0.75", lw=0.6, zorder=0)
+    for t in thresholds:
+        ax.axhline(-t, color="0.35", ls=(0, (4, 3)), lw=0.8, zorder=0)
+        ax.annotate(
+            f"−{t:g} %",
+            (0.0, -t),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            fontsize=6,
+            color="0.35",
+        )
+    low = min([-max(thresholds, default=0.0) - 3.0, *pct["pct_change"].dropna().tolist()])
+    ax.set_ylim(bottom=low)
+    ax.set_xlabel("Day")
+    ax.set_ylabel("Body-weight change from baseline (%)")
+    ax.set_title(title, fontsize=9)
+    _unit_legend(ax, arms)
     return fig
 
 
@@ -366,3 +419,28 @@ def draw_unit(unit: Study, tables: Mapping[str, pd.DataFrame], unit_dir: Path) -
     write_unit_figures(
         unit, tables["measurements"], tables["response"], str(unit_dir), ("png", "svg")
     )
+    write_unit_weight_figure(unit, tables["measurements"], str(unit_dir), ("png", "svg"))
+
+
+def write_unit_weight_figure(
+    unit: Study, measurements: pd.DataFrame, unit_dir: str, formats: Sequence[str]
+) -> bool:
+    """The body-weight figure of one panel model, when it has (plausible) body weights;
+    whether it was drawn."""
+    pct = percent_change(measurements, unit)
+    if pct.empty:
+        return False
+    save_figure(
+        unit_body_weight_figure(
+            pct,
+            [a.name for a in unit.arms],
+            unit.control,
+            unit.tolerability.loss_thresholds_pct,
+            f"{unit.title}: body weight",
+        ),
+        Path(unit_dir) / UNIT_WEIGHT_FIGURE,
+        formats,
+        tight=False,
+        dpi=UNIT_DPI,
+    )
+    return True

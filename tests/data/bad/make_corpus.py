@@ -330,6 +330,52 @@ RAW_STUDY = {  # study files that are not valid YAML mappings
 }
 
 
+# Body weights of a wide study (``body_weight_data:``, a second wide table) next to a valid wide
+# volume table: the error comes from ingest (or, for the keys, from load_study).
+WIDE = "arm,mouse_id,0,7\nControl,1,100,250\nControl,2,120,300\nDrug,1,110,90\nDrug,2,95,60\n"
+WEIGHTS = "arm,mouse_id,0,7\nControl,1,20.1,20.5\nControl,2,21.0,21.4\nDrug,1,19.8,18.9\nDrug,2,20.4,19.0\n"
+WIDE_STUDY = {"format": "wide", "body_weight_data": "weights.csv"}
+
+# name -> (weights.csv contents or None, study overrides, expected fragments)
+WEIGHT_CASES: dict[str, tuple[str | None, dict, list[str]]] = {
+    "weights_mouse_not_in_volumes": (
+        WEIGHTS + "Drug,3,20.0,19.5\n",
+        {},
+        ["weights.csv: row 6, column 'mouse_id': arm 'Drug', mouse '3' is not in data.csv"],
+    ),
+    "weights_text_cell": (
+        WEIGHTS.replace("18.9", "n/a"),
+        {},
+        ["weights.csv: row 4, column '7': 'n/a' is not a number; expected a body weight in g"],
+    ),
+    "weights_mouse_twice": (
+        WEIGHTS + "Drug,2,20.4,19.1\n",
+        {},
+        ["weights.csv: rows 5, 6, columns 'arm' and 'mouse_id': arm 'Drug', mouse '2' has more"],
+    ),
+    "weights_missing_mouse_column": (
+        WEIGHTS.replace("mouse_id", "animal", 1),
+        {},
+        ["weights.csv: row 1: missing column(s) 'mouse_id'"],
+    ),
+    "weights_file_missing": (
+        None,
+        {},
+        ["key 'body_weight_data': file 'weights.csv' not found"],
+    ),
+    "weights_with_long_format": (
+        WEIGHTS,
+        {"format": "long"},
+        ["study.yaml: key 'body_weight_data': only for wide-format studies (format: wide)"],
+    ),
+    "weights_for_a_long_file": (
+        WEIGHTS,
+        {"format": None, "data": "long.csv"},
+        ["study.yaml: key 'body_weight_data': only for wide-format studies, but long.csv reads"],
+    ),
+}
+
+
 def merged_header_xlsx(path: Path) -> None:
     from openpyxl import Workbook
 
@@ -367,6 +413,18 @@ def main() -> None:
         study = {k: v for k, v in study.items() if v is not None}
         (case / "data.csv").write_text(GOOD, encoding="utf-8")
         (case / "survival.csv").write_text(table, encoding="utf-8")
+        (case / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
+        (case / "expected.txt").write_text("\n".join(expected) + "\n", encoding="utf-8")
+    for name, (weights, overrides, expected) in WEIGHT_CASES.items():
+        case = HERE / name
+        case.mkdir()
+        study = {**STUDY, **WIDE_STUDY, **overrides}
+        study = {k: v for k, v in study.items() if v is not None}
+        (case / "data.csv").write_text(WIDE, encoding="utf-8")
+        if study["data"] != "data.csv":
+            (case / study["data"]).write_text(GOOD, encoding="utf-8")
+        if weights is not None:
+            (case / "weights.csv").write_text(weights, encoding="utf-8")
         (case / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
         (case / "expected.txt").write_text("\n".join(expected) + "\n", encoding="utf-8")
     case = HERE / "xlsx_merged_header"
