@@ -233,6 +233,7 @@ def test_p_value_formatting():
     assert summary.fmt(99.96) == "100"
     assert summary.fmt(2368.4, 4) == "2,368"
     assert summary.fmt(-0.01294) == "-0.0129"
+    assert summary.fmt(-3.0349e-05) == "-0.0000303"
     assert summary.fmt(float("nan")) == "–"
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config import display_unit
@@ -28,7 +29,10 @@ def fmt(value: object, digits: int = 3) -> str:
         return "0"
     if abs(v) >= 10 ** (digits - 1):
         return f"{v:,.0f}"
-    return f"{v:#.{digits}g}".rstrip(".")
+    text = f"{v:#.{digits}g}"
+    if "e" in text:  # below 1e-4: positional all the same ("-0.0000303"), as a reader expects
+        text = np.format_float_positional(v, precision=digits, unique=False, fractional=False)
+    return text.rstrip(".")
 
 
 def fmt_day(value: object) -> str:
