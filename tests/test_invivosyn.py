@@ -78,7 +78,7 @@ import pytest
 from scipy.stats import norm
 
 from xenoflow import invivosyn as iv
-from xenoflow.errors import InputError
+from xenoflow.errors import InputError, NotEstimable
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ROOT / "data" / "public" / "invivosyn_crownbio"
@@ -565,12 +565,75 @@ def test_bad_arms_and_days_raise() -> None:
     data = _tiny()
     with pytest.raises(InputError, match="four distinct arms"):
         iv.invivosyn_synergy(data, ["C", "A", "B"])
-    with pytest.raises(InputError, match=r"\['X'\] have no measurements"):
+    with pytest.raises(NotEstimable, match=r"\['X'\] have no measurements"):
         iv.invivosyn_synergy(data, ["C", "A", "B", "X"])
-    with pytest.raises(InputError, match="not after the first day"):
+    with pytest.raises(NotEstimable, match="not after the first day"):
         iv.invivosyn_synergy(data, TINY_ARMS, day=0.0)
     with pytest.raises(
-        InputError,
+        NotEstimable,
         match=r"no mouse of arm C \(control\), A \(drug_a\), B \(drug_b\), AB \(combination\) with delta_tv on day 5",
     ):
         iv.invivosyn_synergy(data, TINY_ARMS, day=5.0)
+
+
+def test_an_arm_with_no_mouse_left_is_named_not_a_key_error() -> None:
+    # Issue 26: the control first measured after the other arms has no TV0 (invivoSyn's day 0
+    # is the design's first day), so no control row is left at all; the message naming the
+    # empty arm took the name from those rows (KeyError 0) and the stage died.
+    data = _tiny()
+    early = data[data["day"] == 0].assign(day=-3.0)
+    staggered = pd.concat([early[early["arm"] != "C"], data])
+    rows, skipped = iv.synergy_parts(staggered, TINY_ARMS, day=10.0, n_boot=50)
+    assert rows.empty and len(skipped) == 3
+    assert skipped[0] == (
+        "TGI synergy: no mouse of arm C (control) with delta_tv on day 10 (TGI synergy)"
+    )
+    assert skipped[1].startswith("AUC synergy: no mouse of arm C (control) with 2 volumes")
+    assert skipped[2].startswith("CombPDX combination index: no day after the first day")
+    # the default day: no day on which all four arms have a mouse with TV0
+    rows, skipped = iv.synergy_parts(staggered, TINY_ARMS, n_boot=50)
+    assert rows.empty and skipped == [
+        "all bases: no day on which all four arms have a mouse with a volume on the first day"
+    ]
+
+
+def test_a_basis_that_cannot_be_computed_does_not_take_the_others_with_it() -> None:
+    # every TV0 of the combination is 0: RTV (CombPDX) is undefined, TGI on ΔTV and AUC are not
+    data = _tiny()
+    zero = data.assign(
+        volume_mm3=data["volume_mm3"].where((data["arm"] != "AB") | (data["day"] != 0), 0.0)
+    )
+    rows, skipped = iv.synergy_parts(zero, TINY_ARMS, n_boot=50)
+    assert sorted(rows["basis"].unique()) == ["auc", "tgi"]
+    assert skipped == [
+        "CombPDX combination index: no day after the first day and up to day 10 on which all "
+        "four arms have a mouse with a relative volume (RTV needs TV0 > 0)"
+    ]
+    with pytest.raises(NotEstimable, match=r"not computed \(CombPDX combination index: no day"):
+        iv.invivosyn_synergy(zero, TINY_ARMS, n_boot=50)
+
+
+def test_study_rows_window_and_stated_skips() -> None:
+    data = _tiny()
+    early = data[data["day"] == 0].assign(day=-3.0, volume_mm3=0.0)
+    late = data[data["day"] == 10].assign(day=40.0)
+    combos = [("AB", ("A", "B")), ("AB", ("A", "B", "C"))]
+    rows, left = iv.study_rows(
+        pd.concat([early, data, late]), combos, "C", seed=1, n_boot=50, window=(0.0, 28.0)
+    )
+    # inside the window the study is the tiny one: the same rows
+    same = iv.invivosyn_synergy(data, TINY_ARMS, seed=1, n_boot=50)
+    pd.testing.assert_frame_equal(rows.drop(columns="combination"), same)
+    reasons = left["reason"].tolist()
+    outside = "invivoSyn/CombPDX (AB): 2 measurement(s) outside the synergy window (days 0 to 28)"
+    assert reasons[:8] == [outside + " left out"] * 8  # each of the 8 mice: day -3 and day 40
+    assert reasons[8:] == ["invivoSyn/CombPDX metrics need two single agents"]
+    # without the window day -3 is day 0, every TV0 is 0: RTV undefined, the rest computed
+    rows, left = iv.study_rows(pd.concat([early, data]), combos[:1], "C", seed=1, n_boot=50)
+    assert sorted(rows["basis"].unique()) == ["auc", "tgi"]
+    stated = left[left["mouse_id"] == ""]["reason"].tolist()
+    assert stated == [
+        "invivoSyn/CombPDX not computed (CombPDX combination index: no day after the first day "
+        "and up to day 10 on which all four arms have a mouse with a relative volume (RTV needs "
+        "TV0 > 0))"
+    ]

@@ -472,7 +472,7 @@ def test_synergy_figures_draw_the_tables_and_are_deterministic(tmp_path):
 
 
 def test_a_combination_whose_arm_loses_every_mouse_is_named_not_fitted():
-    # LS-1034: no vehicle mouse has more than 4 measurements
+    # LS-1034: no vehicle or Rabusertib mouse has more than 4 measurements
     study = _study("LS-1034", min_observations=5)
     measurements = _measurements("LS-1034")
     out = synergy.analyse(measurements, study)
@@ -480,8 +480,16 @@ def test_a_combination_whose_arm_loses_every_mouse_is_named_not_fitted():
     assert out["exclusions_synergy"]["reason"].str.contains("min_observations").any()
     text = summary.synergy_sentences(study, out["synergy_model"], out["synergy"])
     assert text == [
-        "The Irinotecan+Rabusertib combination could not be fitted: an arm of its design has "
-        "no mouse left after the synergy preprocessing (exclusions_synergy.tsv says why)."
+        "The Irinotecan+Rabusertib combination's mixed model could not be fitted: an arm of "
+        "its design has no mouse left."
+    ]
+    text = summary.synergy_sentences(
+        study, out["synergy_model"], out["synergy"], out["exclusions_synergy"]
+    )
+    assert text == [
+        "The Irinotecan+Rabusertib combination's mixed model could not be fitted: arms "
+        "Vehicle, Rabusertib have no mouse left after the synergy preprocessing (no positive volume at time_start, "
+        "day -1, or too few measurements)."
     ]
 
 
@@ -504,3 +512,88 @@ def test_three_drug_combination():
     c = synergy.contrasts(result.fit, 3, result.hsa_agent)
     assert c["bliss"] @ b == pytest.approx(b[4] - b[1] - b[2] - b[3] + 2 * b[0])
     assert c["hsa"] @ b == pytest.approx(b[4] - min(b[1:4]))
+
+
+# --------------------------------------------------------------------------- real shapes (issue 26)
+
+
+def _run_in_study(tmp_path: Path, window: dict[str, float]) -> dict[str, pd.DataFrame]:
+    """A four-arm study shaped like published ones: measurements from day -21 (run-in), zero
+    volumes until each tumour took, the vehicle measured from day -14 only and ended on day 21,
+    the treated arms to day 35."""
+    rng = np.random.default_rng(3)
+    rates = {"Vehicle": 0.12, "A": 0.08, "B": 0.07, "A + B": 0.02}
+    rows = []
+    for arm, rate in rates.items():
+        for mouse in range(1, 6):
+            take = int(rng.choice([-14, -7, -3]))
+            v0 = 120 * np.exp(rng.normal(0, 0.2))
+            for day in (-21, -14, -7, -3, 0, 4, 7, 11, 14, 18, 21, 25, 28, 32, 35):
+                if arm == "Vehicle" and not -14 <= day <= 21:
+                    continue
+                noise = rng.normal(0, 0.1)
+                volume = 0.0 if day < take else v0 * np.exp(rate * max(day, 0) + noise)
+                rows.append((arm, f"m{mouse}", day, round(volume, 2)))
+    data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+    data.to_csv(tmp_path / "combo.csv", index=False)
+    study = {
+        "study_id": "combo",
+        "data": "combo.csv",
+        "control": "Vehicle",
+        "arms": list(rates),
+        "combinations": [{"arm": "A + B", "components": ["A", "B"]}],
+        "synergy": {"power_simulations": 10, **window},
+        "analysis": {"bootstrap_resamples": 100},
+    }
+    path = tmp_path / "combo.yaml"
+    path.write_text(yaml.safe_dump(study), encoding="utf-8")
+    loaded = config.load_study(path)
+    tables = dict(stages.analyse_study(loaded, ingest.read_source(loaded)).items())
+    tables["summary"] = pd.DataFrame({"md": [stages.run_summary(loaded, tables)["summary_md"]]})
+    return tables
+
+
+def test_a_real_shaped_combination_study_with_a_window_gets_every_basis(tmp_path):
+    tables = _run_in_study(tmp_path, {"time_start": 0, "time_end": 28})
+    assert sorted(tables["synergy"]["basis"].unique()) == ["auc", "combpdx", "lmm", "tgi"]
+    assert tables["synergy"]["day"].max() <= 28
+    assert len(tables["synergy_model"]) == 4
+    excl = tables["exclusions_synergy"]
+    assert (excl["reason"].str.contains("before synergy time_start")).any()
+    assert not excl["reason"].str.contains("not fitted|not computed").any()
+
+
+def test_a_real_shaped_combination_study_without_a_window_states_why_nothing_fits(tmp_path):
+    # Issue 26: the synergy stage died with KeyError(0); now each analysis that cannot be
+    # computed is skipped with its reason, in the exclusions and in the summary.
+    tables = _run_in_study(tmp_path, {})
+    assert tables["synergy"].empty and tables["synergy_model"].empty
+    excl = tables["exclusions_synergy"]
+    stated = excl.loc[excl["mouse_id"].isna(), "reason"].tolist()
+    assert stated == [
+        "combination A + B: SynergyLMM model not fitted: arms Vehicle, A, B, A + B have no mouse "
+        "left after the synergy preprocessing (no positive volume at time_start, day -21, or "
+        "too few measurements)",
+        "invivoSyn/CombPDX not computed (all bases: no day on which all four arms have a mouse "
+        "with a volume on the first day)",
+    ]
+    md = str(tables["summary"]["md"].iloc[0])
+    assert "The A + B combination's mixed model could not be fitted: arms Vehicle, A," in md
+    assert "For A + B, invivoSyn/CombPDX not computed (all bases: no day on which" in md
+
+
+def test_a_model_that_cannot_be_fitted_is_skipped_with_its_reason(monkeypatch):
+    study = _study("SW837")
+    design = synergy.prepare(_measurements("SW837"), study, study.combinations[0])
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(synergy, "fit_design", singular)
+    out = synergy.analyse(_measurements("SW837"), study)
+    assert out["synergy_model"].empty and out["results"] == []
+    last = out["exclusions_synergy"].iloc[-1]
+    assert last["reason"] == (
+        f"combination {design.name}: SynergyLMM model not fitted: the mixed model could not "
+        "be fitted (Singular matrix)"
+    )

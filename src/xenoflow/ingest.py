@@ -895,7 +895,7 @@ def _weight_cells(df: pd.DataFrame, rows: pd.Series) -> list[str]:
 def _drop_implausible_weights(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Impossible body weights (:func:`xenoflow.tolerability.implausible_body_weights`) become
     missing, each listed with its reason; the volumes of those rows are kept."""
-    from .tolerability import implausible_body_weights
+    from .tolerability import WEIGHT_LEFT_OUT, implausible_body_weights
 
     reasons = implausible_body_weights(df)
     bad = reasons != ""
@@ -908,7 +908,7 @@ def _drop_implausible_weights(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
             "mouse_id": df.loc[bad, "mouse_id"],
             "day": df.loc[bad, "day"],
             "reason": [
-                f"{where}: {why}; the body weight is left out, the volume kept"
+                f"{where}: {why}; {WEIGHT_LEFT_OUT}"
                 for where, why in zip(_weight_cells(df, bad), reasons[bad], strict=True)
             ],
         },

@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from xenoflow.errors import InputError
+from xenoflow.errors import InputError, NotEstimable
 
 METHODS = ("bliss", "hsa", "ra")
 ROLES = ("control", "drug_a", "drug_b", "combination")
@@ -94,6 +94,8 @@ COLUMNS = [
     "p_method",
 ]
 EXCLUSION_COLUMNS = ["arm", "mouse_id", "basis", "reason"]
+#: the bases of :func:`synergy_parts`, as a skip reason names them
+BASES = {"tgi": "TGI synergy", "auc": "AUC synergy", "combpdx": "CombPDX combination index"}
 TgiOn = Literal["delta_tv", "rtv"]
 Array = np.ndarray
 
@@ -137,7 +139,7 @@ def _four_arms(measurements: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
         )
     missing = [a for a in arms if a not in set(measurements["arm"])]
     if missing:
-        raise InputError(f"invivoSyn synergy: arms {missing} have no measurements")
+        raise NotEstimable(f"arms {missing} have no measurements")
     tv = measurements.loc[
         measurements["arm"].isin(arms), ["arm", "mouse_id", "day", "volume_mm3"]
     ].copy()
@@ -180,7 +182,12 @@ def exclusions(
 def default_day(tv: pd.DataFrame) -> float:
     """The last study day on which every one of the four arms has a measured mouse."""
     arms_per_day = tv.groupby("day")["role"].nunique()
-    return float(arms_per_day[arms_per_day == 4].index.max())
+    shared = arms_per_day[arms_per_day == 4].index
+    if shared.empty:
+        raise NotEstimable(
+            "no day on which all four arms have a mouse with a volume on the first day"
+        )
+    return float(shared.max())
 
 
 # --- shared formulas -------------------------------------------------------------------
@@ -280,19 +287,20 @@ def _row(
 # --- TGI -------------------------------------------------------------------------------
 
 
-def tgi_values(tv: pd.DataFrame, day: float, tgi_on: TgiOn) -> list[Array]:
+def tgi_values(tv: pd.DataFrame, arms: Sequence[str], day: float, tgi_on: TgiOn) -> list[Array]:
     """Per arm (control, A, B, AB) the ΔTV or RTV of the mice measured on ``day``."""
     on_day = tv[(tv["day"] == day) & tv[tgi_on].notna()]
     groups = [on_day.loc[on_day["role"] == r, tgi_on].to_numpy(float) for r in range(4)]
-    _require_all(tv, groups, f"with {tgi_on} on day {day:g} (TGI synergy)")
+    _require_all(arms, groups, f"with {tgi_on} on day {day:g} (TGI synergy)")
     return groups
 
 
-def _require_all(tv: pd.DataFrame, groups: Sequence[Array], what: str) -> None:
-    arm = tv.groupby("role")["arm"].first()
-    empty = [f"{arm[r]} ({ROLES[r]})" for r, g in enumerate(groups) if g.size == 0]
+def _require_all(arms: Sequence[str], groups: Sequence[Array], what: str) -> None:
+    """NotEstimable naming each arm (by the design's names: an arm with no mouse left has no
+    row in the data to take its name from) whose group is empty."""
+    empty = [f"{arms[r]} ({ROLES[r]})" for r, g in enumerate(groups) if g.size == 0]
     if empty:
-        raise InputError(f"invivoSyn synergy: no mouse of arm {', '.join(empty)} {what}")
+        raise NotEstimable(f"no mouse of arm {', '.join(empty)} {what}")
 
 
 def tgi_synergy(means: Array, method: str) -> tuple[Array, Array]:
@@ -303,9 +311,11 @@ def tgi_synergy(means: Array, method: str) -> tuple[Array, Array]:
         return 100.0 * (tgi[..., 2] - expected), np.log(tgi[..., 2] / expected)
 
 
-def tgi_rows(tv: pd.DataFrame, day: float, tgi_on: TgiOn, boot: Boot) -> list[dict[str, object]]:
+def tgi_rows(
+    tv: pd.DataFrame, arms: Sequence[str], day: float, tgi_on: TgiOn, boot: Boot
+) -> list[dict[str, object]]:
     """TGI-based Bliss/HSA/RA rows (``TGI_synergy``): score and log CI with bootstrap CI and p."""
-    groups = tgi_values(tv, day, tgi_on)
+    groups = tgi_values(tv, arms, day, tgi_on)
     point = np.array([g.mean() for g in groups])
     reps = resampled_means(groups, boot)
     label = "ΔTV" if tgi_on == "delta_tv" else "RTV (CombPDX)"
@@ -356,11 +366,13 @@ def auc_synergy(mean_k: Array, method: str, horizon: float) -> tuple[Array, Arra
         return s[..., 2] / expected, 100.0 * (expected - s[..., 2])
 
 
-def auc_rows(tv: pd.DataFrame, day: float, horizon: float, boot: Boot) -> list[dict[str, object]]:
+def auc_rows(
+    tv: pd.DataFrame, arms: Sequence[str], day: float, horizon: float, boot: Boot
+) -> list[dict[str, object]]:
     """AUC-based Bliss/HSA/RA rows (``AUC_synergy``): CI and SS with bootstrap CI and p."""
     rates = auc_rates(tv, day)
     groups = [rates.loc[rates["role"] == r, "k"].to_numpy(float) for r in range(4)]
-    _require_all(tv, groups, f"with 2 volumes by day {day:g} (AUC synergy)")
+    _require_all(arms, groups, f"with 2 volumes by day {day:g} (AUC synergy)")
     point = np.array([g.mean() for g in groups])
     reps = resampled_means(groups, boot)
     rows = []
@@ -468,23 +480,78 @@ def invivosyn_synergy(
     method) on ``day``; ``auc`` (CI and SS per method) from the measurements up to ``auc_day``
     (default: all; row day = the last day used); ``combpdx`` day-specific (each day in (first day,
     day], per method), ``combpdx`` global (``day`` = the chosen day). Seeded: same inputs →
-    same numbers.
+    same numbers. Raises :class:`NotEstimable` when a basis cannot be computed
+    (:func:`synergy_parts` skips it instead).
     """
+    rows, skipped = synergy_parts(
+        measurements,
+        arms,
+        day=day,
+        seed=seed,
+        n_boot=n_boot,
+        ci=ci,
+        tgi_on=tgi_on,
+        auc_horizon=auc_horizon,
+        auc_day=auc_day,
+    )
+    if skipped:
+        raise NotEstimable(f"invivoSyn synergy not computed ({skipped[0]})")
+    return rows
+
+
+def synergy_parts(
+    measurements: pd.DataFrame,
+    arms: Sequence[str],
+    *,
+    day: float | None = None,
+    seed: int = 0,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    tgi_on: TgiOn = "delta_tv",
+    auc_horizon: float = 21.0,
+    auc_day: float | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of :func:`invivosyn_synergy` whose basis can be computed, and a reason for each
+    basis that cannot (an arm with no mouse measured on the TGI day, no day after the first
+    with an RTV in all four arms...): one basis that cannot be computed does not take the
+    others with it."""
     tv = prepare(measurements, arms)
-    chosen = default_day(tv) if day is None else float(day)
-    if chosen <= float(tv["day"].min()):
-        raise InputError(f"invivoSyn synergy: day {chosen:g} is not after the first day")
-    auc_last = float(tv.loc[tv["day"] <= (np.inf if auc_day is None else auc_day), "day"].max())
     boot = Boot(n_boot=n_boot, seed=seed, ci=ci)
-    groups, days = rtv_wide(tv, chosen)
-    parts: list[Callable[[], list[dict[str, object]]]] = [
-        lambda: tgi_rows(tv, chosen, tgi_on, boot),
-        lambda: auc_rows(tv, auc_last, auc_horizon, boot),
-        lambda: daily_rows(groups, days, ci),
-        lambda: global_rows(groups, days, chosen, boot),
-    ]
-    rows = [row for part in parts for row in part()]
-    return pd.DataFrame(rows, columns=COLUMNS).astype({"day": float})
+    try:
+        chosen = default_day(tv) if day is None else float(day)
+        if chosen <= float(tv["day"].min()):
+            raise NotEstimable(
+                f"day {chosen:g} is not after the first day "
+                f"{float(tv['day'].min()):g} (the four arms share no later day)"
+            )
+    except NotEstimable as exc:
+        return pd.DataFrame(columns=COLUMNS).astype({"day": float}), [f"all bases: {exc}"]
+    auc_last = float(tv.loc[tv["day"] <= (np.inf if auc_day is None else auc_day), "day"].max())
+    parts: dict[str, Callable[[], list[dict[str, object]]]] = {
+        "tgi": lambda: tgi_rows(tv, arms, chosen, tgi_on, boot),
+        "auc": lambda: auc_rows(tv, arms, auc_last, auc_horizon, boot),
+        "combpdx": lambda: combpdx_rows(tv, chosen, boot),
+    }
+    rows: list[dict[str, object]] = []
+    skipped = []
+    for basis, part in parts.items():
+        try:
+            rows += part()
+        except NotEstimable as exc:
+            skipped.append(f"{BASES[basis]}: {exc}")
+    return pd.DataFrame(rows, columns=COLUMNS).astype({"day": float}), skipped
+
+
+def combpdx_rows(tv: pd.DataFrame, day: float, boot: Boot) -> list[dict[str, object]]:
+    """CombPDX's day-specific rows then its global rows, on the days in (first day, ``day``]
+    with an RTV in all four arms."""
+    groups, days = rtv_wide(tv, day)
+    if len(days) == 0:
+        raise NotEstimable(
+            f"no day after the first day and up to day {day:g} on which all four arms "
+            "have a mouse with a relative volume (RTV needs TV0 > 0)"
+        )
+    return daily_rows(groups, days, boot.ci) + global_rows(groups, days, day, boot)
 
 
 def study_rows(
@@ -494,13 +561,18 @@ def study_rows(
     *,
     seed: int,
     n_boot: int,
+    window: tuple[float | None, float | None] = (None, None),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The invivoSyn / CombPDX rows of a study's two-drug combinations (``synergy`` rows with a
-    ``combination`` column) and the mice each basis left out (``stage, arm, mouse_id, day,
-    reason``, as every exclusions table). ``combinations``: (combination arm, its single-agent
-    arms). invivoSyn is defined for four arms, so three-drug combinations get the mixed-model
-    rows only (their exclusion list says so)."""
+    ``combination`` column) and what each basis left out (``stage, arm, mouse_id, day,
+    reason``, as every exclusions table): mice, and a basis that cannot be computed (mouse_id
+    empty, the reason stated). ``combinations``: (combination arm, its single-agent arms).
+    ``window``: the study file's synergy ``time_start`` and ``time_end`` (study days; None =
+    open), applied before the invivoSyn preparation, so its day 0 is ``time_start`` as the
+    mixed model's is. invivoSyn is defined for four arms, so three-drug combinations get the
+    mixed-model rows only (their exclusion list says so)."""
     frames, left_out = [], []
+    inside, outside = _in_window(measurements, window)
     for arm, components in combinations:
         if len(components) != 2:
             left_out.append(
@@ -508,16 +580,50 @@ def study_rows(
             )
             continue
         arms = (control, *components, arm)
-        frames.append(
-            invivosyn_synergy(measurements, arms, seed=seed, n_boot=n_boot).assign(combination=arm)
-        )
         left_out += [
-            ("synergy", r.arm, r.mouse_id, np.nan, f"invivoSyn {r.basis} ({arm}): {r.reason}")
-            for r in exclusions(measurements, arms).itertuples()
+            ("synergy", r.arm, r.mouse_id, np.nan, f"invivoSyn/CombPDX ({arm}): {r.reason}")
+            for r in outside[outside["arm"].isin(arms)].itertuples()
+        ]
+        try:
+            rows, skipped = synergy_parts(inside, arms, seed=seed, n_boot=n_boot)
+            left_out += [
+                ("synergy", r.arm, r.mouse_id, np.nan, f"invivoSyn {r.basis} ({arm}): {r.reason}")
+                for r in exclusions(inside, arms).itertuples()
+            ]
+        except NotEstimable as exc:
+            rows, skipped = pd.DataFrame(columns=COLUMNS), [f"all bases: {exc}"]
+        frames.append(rows.assign(combination=arm))
+        left_out += [
+            ("synergy", arm, "", np.nan, f"invivoSyn/CombPDX not computed ({why})")
+            for why in skipped
         ]
     rows = (
-        pd.concat(frames, ignore_index=True)
-        if frames
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
         else pd.DataFrame(columns=[*COLUMNS, "combination"])
     )
     return rows, pd.DataFrame(left_out, columns=["stage", "arm", "mouse_id", "day", "reason"])
+
+
+def _in_window(
+    measurements: pd.DataFrame, window: tuple[float | None, float | None]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The measurements inside the synergy window, and per mouse with measurements outside it
+    ``arm, mouse_id, reason`` (how many, and the window)."""
+    start, end = window
+    day = measurements["day"]
+    out = pd.Series(False, index=measurements.index)
+    if start is not None:
+        out |= day < start
+    if end is not None:
+        out |= day > end
+    span = f"days {'-inf' if start is None else f'{start:g}'} to {'inf' if end is None else f'{end:g}'}"
+    counts = measurements[out].groupby(["arm", "mouse_id"], sort=False).size()
+    outside = pd.DataFrame(
+        [
+            (arm, mouse, f"{n} measurement(s) outside the synergy window ({span}) left out")
+            for (arm, mouse), n in counts.items()
+        ],
+        columns=["arm", "mouse_id", "reason"],
+    )
+    return measurements[~out], outside

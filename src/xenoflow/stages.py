@@ -179,6 +179,7 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
         tables["survival_per_mouse"],
         arms,
         study.tolerability,
+        tables["exclusions"],
     )
     reg = regimen.regimen_table(study, measurements)
     comparison = regimen.regimen_comparison(
@@ -245,6 +246,7 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
         study.control,
         seed=int(study.settings["seed"]),
         n_boot=int(study.settings["bootstrap_resamples"]),
+        window=(study.synergy.time_start, study.synergy.time_end),
     )
     rows = pd.concat(
         [t for t in (result["synergy"], others) if len(t)] or [result["synergy"]],

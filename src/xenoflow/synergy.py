@@ -39,6 +39,7 @@ without mouse i (SynergyLMM ``CookDistance(type = "fixef")``; Gałecki & Burzyko
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,9 +50,11 @@ from scipy import stats
 
 from . import growth, lme
 from .config import Combination, Study, SynergySettings
+from .errors import NotEstimable
 from .io import empty_table, exclusions_frame
 
 STAGE = "synergy"
+log = logging.getLogger(__name__)
 #: draws of the coefficients for response additivity (SynergyLMM's default ``nsim``)
 RA_DRAWS = 1000
 #: cap of infinite RA combination indices (SynergyLMM)
@@ -372,22 +375,33 @@ def diagnostics(design: Design, fit: lme.LmeFit, cfg: SynergySettings) -> pd.Dat
     )
 
 
-def fittable(design: Design) -> bool:
-    """Every arm of the design keeps at least one mouse (else the model has no rate for it)."""
-    return set(design.arms) <= set(design.data["arm"])
+def missing_arms(design: Design) -> list[str]:
+    """The arms of the design left without a mouse by the preprocessing (the model has no rate
+    for them, so it cannot be fitted)."""
+    return [a for a in design.arms if a not in set(design.data["arm"])]
 
 
-def analyse_combination(design: Design, study: Study) -> Result | None:
-    """One prepared combination's model, scores, power and diagnostics; None when an arm has
-    no mouse left after the preprocessing (the mice are in the design's exclusions)."""
+def analyse_combination(design: Design, study: Study) -> Result:
+    """One prepared combination's model, scores, power and diagnostics. Raises
+    :class:`NotEstimable` when an arm has no mouse left after the preprocessing (the mice and
+    their reasons are in the design's exclusions) or the model cannot be fitted."""
     cfg = study.synergy
     alpha = float(study.settings["alpha"])
     seed = int(study.settings["seed"])
-    if not fittable(design):
-        return None
-    fit = fit_design(design.data, design.arms, cfg)
+    empty = missing_arms(design)
+    if empty:
+        arms = f"arm {empty[0]} has" if len(empty) == 1 else f"arms {', '.join(empty)} have"
+        raise NotEstimable(
+            f"{arms} no mouse left after the synergy preprocessing (no positive volume at "
+            f"time_start, day {design.time_start:g}, or too few measurements)"
+        )
+    try:
+        fit = fit_design(design.data, design.arms, cfg)
+    except np.linalg.LinAlgError as exc:
+        raise NotEstimable(f"the mixed model could not be fitted ({exc})") from exc
     k = len(design.combination.components)
     hsa_agent = int(np.argmin(fit.beta[1 : k + 1]))
+    log.info("synergy %s: model fitted (%d mice)", design.name, design.data["mouse"].nunique())
     return Result(
         design=design,
         fit=fit,
@@ -458,11 +472,17 @@ def synergy_table(result: Result) -> pd.DataFrame:
 def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
     """Every combination of the study: the tables ``synergy_model``, ``synergy``,
     ``synergy_diagnostics``, ``exclusions_synergy`` and the results (figure facts). A
-    combination with an arm left without mice has no rows (its mice are in the exclusions;
-    the summary says it could not be fitted)."""
+    combination whose model cannot be fitted (:func:`analyse_combination`) has no rows but an
+    exclusion stating why (mouse_id empty); the other combinations still run."""
     alpha = float(study.settings["alpha"])
     designs = [prepare(measurements, study, c) for c in study.combinations]
-    results = [r for r in (analyse_combination(d, study) for d in designs) if r is not None]
+    results, skipped = [], []
+    for design in designs:
+        try:
+            results.append(analyse_combination(design, study))
+        except NotEstimable as exc:
+            reason = f"combination {design.name}: SynergyLMM model not fitted: {exc}"
+            skipped.append(exclusions_frame([_exclusion(design.name, "", None, reason)]))
 
     def table(name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.concat(frames, ignore_index=True) if frames else empty_table(name)
@@ -474,5 +494,7 @@ def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
         ),
         "synergy": table("synergy", [synergy_table(r) for r in results]),
         "synergy_diagnostics": table("synergy_diagnostics", [r.diagnostics for r in results]),
-        "exclusions_synergy": table("exclusions_synergy", [d.exclusions for d in designs]),
+        "exclusions_synergy": table(
+            "exclusions_synergy", [d.exclusions for d in designs] + skipped
+        ),
     }

@@ -666,6 +666,11 @@ VOCABULARY: dict[str, Column] = {
         ),
         Column("n_weighed", "int", "mice with a body weight after their baseline"),
         Column(
+            "n_weights_excluded",
+            "int",
+            "body weights of the arm left out at ingest as recording errors (named in rule)",
+        ),
+        Column(
             "group_mean_nadir_pct",
             "float",
             "lowest arm-mean %BW change over the days after baseline (percent)",
@@ -1644,12 +1649,14 @@ the mice's own nadirs (never smaller in magnitude), the mice whose nadir is a lo
 tumour and other deaths as competing events (R ``cmprsk::cuminc``). Verdict by the NCI/DTP
 convention (Plowman et al. 1997): toxic when the group-mean nadir is a loss of at least
 ``toxic_nadir_pct`` (20 %) or more than ``toxic_death_fraction`` (10 %) of the mice died of
-toxicity; ``rule`` gives the values. Toxic deaths are empty when no cause of death is
-recorded.""",
+toxicity; ``rule`` gives the values, and names each body weight of the arm left out at ingest
+as a recording error (``n_weights_excluded``; an isolated spike up or an impossible value, never
+a loss). Toxic deaths are empty when no cause of death is recorded.""",
         columns=_columns(
             "arm",
             "n_mice",
             "n_weighed",
+            "n_weights_excluded",
             "group_mean_nadir_pct",
             "group_mean_nadir_day",
             "mean_individual_nadir_pct",

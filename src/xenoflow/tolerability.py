@@ -18,12 +18,14 @@ Definitions (``../shared/reference/tolerability_regimen.md`` §1.1 holds the sou
   ``toxic_nadir_pct`` (20 %) or more than ``toxic_death_fraction`` (10 %) of the mice died of
   toxicity; else tolerated.
 
-Impossible body weights (:func:`implausible_body_weights`) are left out at ingest with the reason
-in the exclusions; the volumes of those rows are kept.
+Recording errors (:func:`implausible_body_weights`: impossible values and isolated jumps *up*,
+never a loss) are left out at ingest with the reason in the exclusions, and each arm's verdict
+counts and names them; the volumes of those rows are kept.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,6 +42,9 @@ PLAUSIBLE_BODY_WEIGHT_G = (10.0, 100.0)
 #: factor (30 %) is a recording error: real weight changes between weighings days apart are
 #: far smaller (PDX Encyclopedia, 67k weighings: 99.8 % of consecutive ratios lie in 0.8–1.2).
 MAX_JUMP_RATIO = 1.3
+#: How an exclusion of ingest (``exclusions.tsv``) ends when a body weight was left out by
+#: :func:`implausible_body_weights`: the tolerability verdict counts and names them.
+WEIGHT_LEFT_OUT = "the body weight is left out, the volume kept"
 #: Recovery: the first weighing after the nadir with %ΔBW at or above this (percent;
 #: reference notes BW-3).
 RECOVERY_PCT = -5.0
@@ -52,23 +57,61 @@ CAUSES = {"tumour": "tumour", "tumor": "tumour", "toxicity": "toxicity", "toxic"
 CAUSES.update({"other": "other"})
 
 
-def _jump(ratio: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return (ratio > MAX_JUMP_RATIO) | (ratio < 1.0 / MAX_JUMP_RATIO)
+def _jump_up(ratio: pd.Series) -> pd.Series:
+    return ratio > MAX_JUMP_RATIO
+
+
+def _neighbours(ok: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each weighing's previous and next weighing of the same mouse (NaN at the ends)."""
+    grouped = ok["body_weight_g"].groupby([ok["arm"], ok["mouse_id"]], sort=False)
+    return grouped.shift(1), grouped.shift(-1)
+
+
+def _not_shared(ok: pd.DataFrame, candidate: pd.Series, step: pd.Series) -> pd.Index:
+    """The candidate rows whose step (log ratio to a neighbouring weighing of the mouse) the
+    arm's other mice weighed that day do not share. Shared: the median of their own steps lies
+    on the same side and at least half as far as a jump (``log(MAX_JUMP_RATIO) / 2``). A mouse
+    weighed alone in its arm that day shares nothing."""
+    rows = candidate[candidate].index
+    if rows.empty:
+        return rows
+    half = math.log(MAX_JUMP_RATIO) / 2.0
+    by_day = ok.groupby(["arm", "day"], sort=False).groups
+    keep = []
+    for i in rows:
+        others = step[by_day[(ok.at[i, "arm"], ok.at[i, "day"])].difference([i])].dropna()
+        median = float(np.median(others)) if len(others) else 0.0
+        if not (np.sign(median) == np.sign(step[i]) and abs(median) >= half):
+            keep.append(i)
+    return pd.Index(keep)
 
 
 def implausible_body_weights(df: pd.DataFrame) -> pd.Series:
-    """Why each weighing is impossible ("" = plausible), indexed like ``df``.
+    """Why each weighing is a recording error ("" = kept for the analysis), indexed like ``df``.
 
-    ``df``: columns ``arm, mouse_id, day, body_weight_g`` (missing weights are ignored). Rule:
+    ``df``: columns ``arm, mouse_id, day, body_weight_g`` (missing weights are ignored). A
+    weighing is left out when it is
 
-    1. range: BW outside [10, 100] g (:data:`PLAUSIBLE_BODY_WEIGHT_G`; negative and zero
-       weights included);
-    2. spike: among a mouse's in-range weighings in day order, a weighing whose ratio to both
-       the previous and the next one lies beyond 1.3 (or 1/1.3) in the same direction
-       (:data:`MAX_JUMP_RATIO`);
-    3. end jump: after 2, the first (last) weighing of a mouse with at least three whose ratio
-       to the second (second-to-last) lies beyond 1.3 or 1/1.3.
+    1. impossible: BW outside [10, 100] g (:data:`PLAUSIBLE_BODY_WEIGHT_G`: zero and negative
+       weights, missing-value codes, unit slips such as 308 g or 2.8 g);
+    2. an isolated spike up: among the mouse's in-range weighings in day order, more than 30 %
+       (:data:`MAX_JUMP_RATIO`) above both the previous and the next one;
+    3. after 2, at an end of a mouse with at least three weighings, on the side that cannot hide
+       a loss: a first weighing more than 30 % *below* the next one, or a last weighing more
+       than 30 % *above* the one before;
+
+    and, in 2 and 3, only when the arm's other mice weighed that day do not show the same step
+    (:func:`_not_shared`): a change shared by the arm is biology or a systematic shift, the
+    analysis's to judge, not ingest's.
+
+    Why one-sided: tolerability measures losses. A weighing far below both neighbours, a first
+    weighing far above the next ones and a last one far below the one before are what a nadir
+    with recovery, a fast toxic loss and a dying mouse look like, so they are kept: an exclusion
+    here can make a mouse's loss from baseline look larger or leave it as it is, never turn a
+    loss into a gain. PDX Encyclopedia (67,317 weighings): 17 left out (6 impossible, 10 spikes
+    up such as 27.6 → 64.9 → 27.0 g, one first weighing of 13.0 g before 20.6, 20.0, 20.5 g);
+    the 21 first or last weighings a two-sided rule would remove there all continue a loss
+    (22.0 → 16.0 → 18.6 g after HSP990; 28.2, 27.1, 25.0 → 19.2 g at the end).
     """
     reasons = pd.Series("", index=df.index, dtype=object)
     if "body_weight_g" not in df:
@@ -83,36 +126,31 @@ def implausible_body_weights(df: pd.DataFrame) -> pd.Series:
     ok = df[weighed & ~out].sort_values(["arm", "mouse_id", "day"], kind="mergesort")
     if ok.empty:
         return reasons
-    keys = [ok["arm"], ok["mouse_id"]]
+    jump = f"{100 * (MAX_JUMP_RATIO - 1):g} %"
     w = ok["body_weight_g"]
-    prev = w.groupby(keys, sort=False).shift(1)
-    nxt = w.groupby(keys, sort=False).shift(-1)
-    up = (w / prev > MAX_JUMP_RATIO) & (w / nxt > MAX_JUMP_RATIO)
-    down = (w / prev < 1 / MAX_JUMP_RATIO) & (w / nxt < 1 / MAX_JUMP_RATIO)
-    spike = up | down
-    for i in spike[spike].index:
+    prev, nxt = _neighbours(ok)
+    spikes = _not_shared(ok, _jump_up(w / prev) & _jump_up(w / nxt), np.log(w / prev))
+    for i in spikes:
         reasons[i] = (
-            f"body weight {w[i]:g} g jumps by more than {100 * (MAX_JUMP_RATIO - 1):g} % from "
-            f"both neighbouring weighings ({prev[i]:g} g, {nxt[i]:g} g)"
+            f"body weight {w[i]:g} g is more than {jump} above both neighbouring weighings "
+            f"({prev[i]:g} g, {nxt[i]:g} g), a jump the arm's other mice do not show"
         )
-    rest = ok[~spike]
+    rest = ok.drop(index=spikes)
     w = rest["body_weight_g"]
+    prev, nxt = _neighbours(rest)
     grouped = w.groupby([rest["arm"], rest["mouse_id"]], sort=False)
-    size = grouped.transform("size")
-    position = grouped.cumcount()
-    second = grouped.shift(-1)
-    penultimate = grouped.shift(1)
-    first_bad = (position == 0) & (size >= 3) & _jump((w / second).to_numpy())
-    last_bad = (position == size - 1) & (size >= 3) & _jump((w / penultimate).to_numpy())
-    for i in first_bad[first_bad].index:
+    size, position = grouped.transform("size"), grouped.cumcount()
+    first = (position == 0) & (size >= 3) & _jump_up(nxt / w)
+    for i in _not_shared(rest, first, np.log(w / nxt)):
         reasons[i] = (
-            f"body weight {w[i]:g} g (first weighing) differs by more than "
-            f"{100 * (MAX_JUMP_RATIO - 1):g} % from the next one ({second[i]:g} g)"
+            f"body weight {w[i]:g} g (first weighing) is more than {jump} below the next one "
+            f"({nxt[i]:g} g), a gain the arm's other mice do not show"
         )
-    for i in last_bad[last_bad].index:
+    last = (position == size - 1) & (size >= 3) & _jump_up(w / prev)
+    for i in _not_shared(rest, last, np.log(w / prev)):
         reasons[i] = (
-            f"body weight {w[i]:g} g (last weighing) differs by more than "
-            f"{100 * (MAX_JUMP_RATIO - 1):g} % from the one before ({penultimate[i]:g} g)"
+            f"body weight {w[i]:g} g (last weighing) is more than {jump} above the one before "
+            f"({prev[i]:g} g), a jump the arm's other mice do not show"
         )
     return reasons
 
@@ -283,13 +321,17 @@ def tolerability_table(
     survival_per_mouse: pd.DataFrame,
     arms: Sequence[str],
     settings: Tolerability,
+    exclusions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``tolerability.tsv``: one row per arm (module docstring for the definitions).
 
     ``n_loss_ge_<t>pct`` = mice whose nadir_pct ≤ −t, for t = 15, 20 and every
     ``loss_thresholds_pct``; verdict ``toxic`` when group_mean_nadir_pct ≤ −toxic_nadir_pct
     or toxic_deaths / n_mice > toxic_death_fraction, ``rule`` says which criterion decided.
-    An arm without body weights after baseline gets no verdict (``rule`` says why).
+    An arm without body weights after baseline gets no verdict (``rule`` says why). The body
+    weights ingest left out (``exclusions``, :func:`implausible_body_weights`) are counted in
+    ``n_weights_excluded`` and named in ``rule``: a verdict never rests on fewer weighings
+    without saying so.
     """
     thresholds = sorted({15.0, 20.0, *settings.loss_thresholds_pct})
     death_of = toxic_deaths(survival_per_mouse, arms).set_index("arm").to_dict("index")
@@ -305,6 +347,7 @@ def tolerability_table(
         {a: m.droplevel(0) for a, m in means.groupby(level=0, sort=False)} if len(means) else {}
     )
     nadirs_of = {a: g["nadir_pct"].dropna() for a, g in per_mouse.groupby("arm", sort=False)}
+    left_out = weights_left_out(exclusions)
     no_nadirs = pd.Series(dtype=float)
     rows = []
     for arm in arms:
@@ -313,6 +356,7 @@ def tolerability_table(
         arm_means = means_of.get(arm)
         nadirs = nadirs_of.get(arm, no_nadirs)
         row["n_weighed"] = len(nadirs)
+        row["n_weights_excluded"] = len(left_out.get(arm, []))
         if arm_means is not None and len(arm_means):
             day = float(arm_means.idxmin())
             row["group_mean_nadir_pct"] = float(arm_means.min())
@@ -331,9 +375,34 @@ def tolerability_table(
             n_mice,
             settings,
         )
+        row["rule"] = str(row["rule"]) + _left_out_text(left_out.get(arm, []))
         rows.append(row)
     out = pd.DataFrame(rows)
     return out
+
+
+def weights_left_out(exclusions: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Per arm, the body weights ingest left out as recording errors: 'mouse 3, day 7: body
+    weight 308 g outside the plausible range 10-100 g', in the order of ``exclusions``."""
+    if exclusions is None or exclusions.empty:
+        return {}
+    rows = exclusions[exclusions["reason"].astype(str).str.endswith(WEIGHT_LEFT_OUT)]
+    out: dict[str, list[str]] = {}
+    for r in rows.itertuples(index=False):
+        reason = str(r.reason)
+        why = reason[reason.find("body weight ") : -len(WEIGHT_LEFT_OUT) - 2]
+        out.setdefault(str(r.arm), []).append(f"mouse {r.mouse_id}, day {float(r.day):g}: {why}")
+    return out
+
+
+def _left_out_text(weights: Sequence[str]) -> str:
+    if not weights:
+        return ""
+    n = len(weights)
+    return (
+        f"; {n} body weight{'s' if n > 1 else ''} of this arm left out as recording "
+        f"error{'s' if n > 1 else ''} ({'; '.join(weights)})"
+    )
 
 
 def _verdict(nadir: float, n_toxic: float, n_mice: int, settings: Tolerability) -> tuple[str, str]:

@@ -4,6 +4,7 @@ rule tolerability:
     input:
         study=study_file,
         measurements=study_table("measurements"),
+        exclusions=study_table("exclusions"),
         survival_per_mouse=study_table("survival_per_mouse"),
         survival_tests=study_table("survival_tests"),
         growth_contrasts=study_table("growth_contrasts"),

@@ -181,7 +181,12 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
             2,
             Section(
                 "Combination synergy",
-                synergy_sentences(study, tables["synergy_model"], tables["synergy"]),
+                synergy_sentences(
+                    study,
+                    tables["synergy_model"],
+                    tables["synergy"],
+                    tables.get("exclusions_synergy"),
+                ),
             ),
         )
     if "sample_size" in tables:

@@ -123,6 +123,13 @@ def _tolerability_brief(t: Mapping[str, Any] | None) -> list[str]:
             f"mean body-weight nadir {float(t['group_mean_nadir_pct']):+.1f}% on day "
             f"{fmt_day(t['group_mean_nadir_day'])}, {lost}"
         )
+    n_out = value_of(t, "n_weights_excluded") or 0
+    if n_out:
+        out.append(
+            f"{count_words(n_out, 'body weight')} left out as recording "
+            f"error{'s' if n_out > 1 else ''} (an isolated jump up or an impossible value; "
+            "listed under Exclusions)"
+        )
     if isnum(value_of(t, "toxic_deaths")):
         deaths = count_words(t["toxic_deaths"], "toxic death")
         if t["toxic_deaths"]:

@@ -84,10 +84,17 @@ def _model_time(arm: Mapping[str, Any]) -> float:
     return math.sqrt(elapsed) if arm["time_transform"] == "sqrt" else elapsed
 
 
-def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) -> list[str]:
+def synergy_sentences(
+    study: Study,
+    model: pd.DataFrame,
+    synergy: pd.DataFrame,
+    exclusions: pd.DataFrame | None = None,
+) -> list[str]:
     """One paragraph per combination from ``synergy_model.tsv`` and the whole-study rows
     (last day) of ``synergy.tsv``: the combination's growth rate against the rate expected
-    under Bliss independence, and the Bliss, HSA and RA synergy scores with p (z test)."""
+    under Bliss independence, and the Bliss, HSA and RA synergy scores with p (z test); then,
+    from ``exclusions_synergy`` (rows without a mouse), each analysis that could not be
+    computed and why."""
     alpha = float(study.settings["alpha"])
     out = []
     for combo, arms in model.groupby("combination", sort=False):
@@ -134,11 +141,25 @@ def synergy_sentences(study: Study, model: pd.DataFrame, synergy: pd.DataFrame) 
         others = synergy[(synergy["combination"] == combo) & (synergy["basis"] != "lmm")]
         sentences.append(invivosyn_sentence(others))
         out += [t for t in sentences if t]
-    fitted = set(model["combination"])
+    return out + not_computed_sentences(study, model, exclusions)
+
+
+def not_computed_sentences(
+    study: Study, model: pd.DataFrame, exclusions: pd.DataFrame | None
+) -> list[str]:
+    """'The A + B combination's mixed model could not be fitted: arm Vehicle has no mouse
+    left ...' and the like, one per analysis the synergy stage skipped."""
+    out = []
+    empty = pd.DataFrame(columns=["arm", "mouse_id", "reason"])
+    rows = exclusions if exclusions is not None else empty
+    no_mouse = rows[rows["mouse_id"].fillna("").astype(str).isin(["", "nan"])]
     for c in study.combinations:
-        if c.arm not in fitted:
-            out.append(
-                f"The {c.arm} combination could not be fitted: an arm of its design has no "
-                "mouse left after the synergy preprocessing (exclusions_synergy.tsv says why)."
-            )
+        mine = no_mouse[no_mouse["arm"] == c.arm]["reason"].astype(str).tolist()
+        model_why = [
+            r.split("SynergyLMM model not fitted: ", 1)[1] for r in mine if "SynergyLMM" in r
+        ]
+        if c.arm not in set(model["combination"]):
+            why = model_why[0] if model_why else "an arm of its design has no mouse left"
+            out.append(f"The {c.arm} combination's mixed model could not be fitted: {why}.")
+        out += [f"For {c.arm}, {r[0].lower()}{r[1:]}." for r in mine if r.startswith("invivoSyn")]
     return out
