@@ -597,3 +597,47 @@ def test_a_model_that_cannot_be_fitted_is_skipped_with_its_reason(monkeypatch):
         f"combination {design.name}: SynergyLMM model not fitted: the mixed model could not "
         "be fitted (Singular matrix)"
     )
+
+
+@pytest.mark.parametrize("variance", [(), ("by_arm", "power_of_time"), ("by_mouse", "by_day")])
+def test_the_exact_reml_gradient_equals_finite_differences(variance):
+    # the optimiser's gradient (lme module docstring) against central differences of l_R
+    study = _study("SNU-81", variance=variance)
+    design = synergy.prepare(_measurements("SNU-81"), study, study.combinations[0])
+    a = synergy.arrays(design.data, design.arms, study.synergy)
+    problem = lme._Problem(a.y, a.x, a.t, a.group, a.variance)
+    theta = np.random.default_rng(7).normal(0.0, 0.3, 1 + a.variance.n_params)
+    theta[0] = -2.0
+    _, grad = problem.objective_and_gradient(theta)
+    numeric = np.empty_like(theta)
+    for j in range(len(theta)):
+        step = np.zeros_like(theta)
+        step[j] = 1e-6
+        numeric[j] = (problem.objective(theta + step) - problem.objective(theta - step)) / 2e-6
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-5 * np.abs(numeric).max())
+
+
+def test_a_refit_from_the_fit_reaches_the_cold_optimum():
+    # a refit started from the whole fit (its parameters and curvature) finds the optimum a
+    # cold fit from nlme's starts finds, on a reduced data set (the day-13 refit of SW837)
+    study = _study("SW837", variance=("by_arm", "power_of_time"))
+    design = synergy.prepare(_measurements("SW837"), study, study.combinations[0])
+    whole = synergy.fit_design(design.data, design.arms, study.synergy)
+    assert whole.hess_inv is not None
+    part = design.data[design.data["day"] <= 13]
+    warm = synergy.fit_design(part, design.arms, study.synergy, whole)
+    cold = synergy.fit_design(part, design.arms, study.synergy)
+    assert warm.loglik == pytest.approx(cold.loglik, abs=1e-6)
+    np.testing.assert_allclose(warm.beta, cold.beta, rtol=1e-6)
+    np.testing.assert_allclose(np.sqrt(np.diag(warm.vcov)), np.sqrt(np.diag(cold.vcov)), rtol=1e-4)
+
+
+def test_long_synergy_steps_log_their_progress(caplog):
+    study = _study("SW837", power_simulations=20)
+    with caplog.at_level("INFO", logger="xenoflow.synergy"):
+        synergy.analyse(_measurements("SW837"), study)
+    text = caplog.text
+    assert "synergy Irinotecan + Rabusertib: post-hoc power simulations: 20 to do" in text
+    assert "post-hoc power simulations: 20 of 20 done" in text
+    assert "refits on the data up to each day: 4 of 4 done" in text
+    assert "Cook's distance, a refit without each mouse: 24 of 24 done" in text

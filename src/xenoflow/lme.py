@@ -23,6 +23,17 @@ a rank-one update of a diagonal matrix, so its inverse and determinant are close
 which is nlme's ``logLik(fit)`` for ``method = "REML"`` (checked against R in
 ``tests/test_synergy.py``). ``vcov`` is nlme's ``varFix`` σ̂² (Xᵀ V₀⁻¹ X)⁻¹.
 
+The optimiser gets the exact gradient (Harville 1977; Pinheiro & Bates 2000, §2.2.5): for a
+parameter φ with V̇ = ∂V₀/∂φ, e = V₀⁻¹ r, Z = V₀⁻¹ X and M = Xᵀ V₀⁻¹ X,
+
+    ∂l_R/∂φ = −½ [ −eᵀ V̇ e / σ̂² + tr(V₀⁻¹ V̇) − tr(M⁻¹ Zᵀ V̇ Z) ],
+
+with V̇_i = 2D t_i t_iᵀ for log sqrt D and V̇ = diag(2 g² ∂log g/∂φ) for a variance parameter
+(log g is linear in them). Every term is a per-mouse sum of the Sherman–Morrison pieces, so a
+gradient costs about one likelihood; a finite-difference gradient costs one per parameter
+(27 for varIdent by mouse + varPower on SNU-81), which is what made the refits of post-hoc
+power and the time-resolved tests slow.
+
 Why not statsmodels: ``MixedLM`` has no heteroscedastic residual variance (no ``weights``),
 which SynergyLMM's models use (``varIdent``, ``varPower``); the likelihood above is small
 enough to write out and maximise with :func:`scipy.optimize.minimize`.
@@ -85,6 +96,9 @@ class LmeFit:
     resid_normalised: np.ndarray
     #: the unconstrained parameters the optimiser used (log sqrt D, log δ, power)
     theta: np.ndarray
+    #: inverse Hessian of −l_R in ``theta`` at the optimum (None: not computed or not
+    #: positive definite), the first curvature of a refit's optimiser
+    hess_inv: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,8 @@ class _Parts:
     d: float
     ranef: np.ndarray
     log_g: np.ndarray
+    #: ∂l_R/∂θ (module docstring)
+    gradient: np.ndarray
 
 
 class _Problem:
@@ -109,6 +125,12 @@ class _Problem:
         self.y, self.x, self.t, self.group, self.var = y, x, t, group, var
         self.n, self.p = x.shape
         self.m = int(group.max()) + 1
+        # ∂log g/∂θ: log g is linear in the variance parameters, so its columns are log g at
+        # the unit vectors
+        q = var.n_params
+        self.dlog_g = np.column_stack(
+            [var.log_g(e, self.n) for e in np.eye(q)] or [np.zeros((self.n, 0))]
+        )
 
     def _sum(self, v: np.ndarray) -> np.ndarray:
         return np.bincount(self.group, weights=v, minlength=self.m)
@@ -141,17 +163,57 @@ class _Problem:
             d=d,
             ranef=c * q,
             log_g=log_g,
+            gradient=self._gradient(w, s, c, u, r, q, xtvx, d, sigma2),
         )
 
+    def _gradient(
+        self,
+        w: np.ndarray,
+        s: np.ndarray,
+        c: np.ndarray,
+        u: np.ndarray,
+        r: np.ndarray,
+        q: np.ndarray,
+        xtvx: np.ndarray,
+        d: float,
+        sigma2: float,
+    ) -> np.ndarray:
+        """∂l_R/∂θ by the module docstring's formula, per mouse i: tᵢᵀeᵢ = qᵢ/(1 + D sᵢ),
+        tᵢᵀV₀ᵢ⁻¹tᵢ = sᵢ/(1 + D sᵢ), Zᵢᵀtᵢ = Uᵢ/(1 + D sᵢ) (Uᵢ = Σ w t x); per observation
+        e = w r − c w t q, Z = w x − c w t U, (V₀⁻¹)_jj = w − c w² t²."""
+        g, t = self.group, self.t
+        m_inv = np.linalg.inv(xtvx)
+        shrink = 1.0 / (1.0 + d * s)
+        u_t = u * shrink[:, None]
+        d_log_d = 2.0 * d  # ∂D/∂θ₀, θ₀ = log sqrt D
+        first = d_log_d * float(np.sum((q * shrink) ** 2)) / sigma2
+        trace = d_log_d * float(np.sum(s * shrink))
+        trace_x = d_log_d * float(np.sum((u_t @ m_inv) * u_t))
+        grad = [-0.5 * (-first + trace - trace_x)]
+        if self.dlog_g.shape[1]:
+            cwt = c[g] * w * t
+            e = w * r - cwt * q[g]
+            z = w[:, None] * self.x - cwt[:, None] * u[g]
+            diag = w - c[g] * (w * t) ** 2
+            h = (2.0 / w) * (-(e * e) / sigma2 + diag - np.sum((z @ m_inv) * z, axis=1))
+            grad += list(-0.5 * (h @ self.dlog_g))
+        return np.asarray(grad, dtype=float)
+
     def objective(self, theta: np.ndarray) -> float:
-        # a line search may try parameters far outside the data's range (overflow, a singular
-        # XᵀV⁻¹X): those points are simply worse than any other
+        return self.objective_and_gradient(theta)[0]
+
+    def objective_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """−l_R and its gradient. A line search may try parameters far outside the data's
+        range (overflow, a singular XᵀV⁻¹X): those points are simply worse than any other."""
         try:
             with np.errstate(all="ignore"):
-                value = -self.parts(theta).loglik
+                parts = self.parts(theta)
         except np.linalg.LinAlgError:
-            return 1e300
-        return value if np.isfinite(value) else 1e300
+            return 1e300, np.zeros_like(theta)
+        value, grad = -parts.loglik, -parts.gradient
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return 1e300, np.zeros_like(theta)
+        return value, grad
 
 
 def fixef_df(x: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -185,14 +247,19 @@ def _starts(problem: _Problem) -> list[np.ndarray]:
     return [np.concatenate([[s], rest]) for s in dict.fromkeys([float(nlme), float(best)])]
 
 
-def _maximise(problem: _Problem, start: np.ndarray, precise: bool) -> optimize.OptimizeResult:
-    best = optimize.minimize(
-        problem.objective, start, method="BFGS", options={"gtol": 1e-9 if precise else 1e-6}
-    )
+def _maximise(
+    problem: _Problem, start: np.ndarray, precise: bool, hess_inv: np.ndarray | None = None
+) -> optimize.OptimizeResult:
+    f = problem.objective_and_gradient
+    options: dict[str, object] = {"gtol": 1e-9 if precise else 1e-6}
+    if hess_inv is not None and hess_inv.shape == (len(start), len(start)):
+        options["hess_inv0"] = hess_inv
+    best = optimize.minimize(f, start, jac=True, method="BFGS", options=options)
     if not precise:
         return best
     # a second pass from the first optimum: BFGS's line search can stop early on flat ridges
-    return optimize.minimize(problem.objective, best.x, method="BFGS", options={"gtol": 1e-10})
+    again = optimize.minimize(f, best.x, jac=True, method="BFGS", options={"gtol": 1e-10})
+    return again if again.fun <= best.fun else best
 
 
 def fit(
@@ -201,23 +268,61 @@ def fit(
     t: np.ndarray,
     group: np.ndarray,
     variance: Variance | None = None,
-    start: np.ndarray | None = None,
+    start: LmeFit | np.ndarray | None = None,
     precise: bool = True,
 ) -> LmeFit:
     """REML fit of ``y ~ 0 + x`` with a random slope on ``t`` per ``group`` (codes 0..M−1)
-    and the variance function ``variance`` (module docstring). ``start``: the starting point
-    for a refit of similar data (a simulated or reduced data set: SynergyLMM's ``update``),
-    used instead of the default starts. ``precise=False``: a looser convergence criterion
-    (gradient 1e-6 instead of 1e-10), for the many refits of simulations."""
+    and the variance function ``variance`` (module docstring). ``start``: for a refit of
+    similar data (a simulated or reduced data set: SynergyLMM's ``update``), the fit whose
+    parameters (and curvature, as BFGS's first inverse Hessian, so a refit converges in a few
+    steps) start the optimiser instead of the default starts. ``precise=False``: a looser
+    convergence criterion (gradient 1e-6 instead of 1e-10), for the many refits of
+    simulations; such a fit carries no curvature."""
     var = variance or Variance()
     problem = _Problem(np.asarray(y, float), np.asarray(x, float), np.asarray(t, float), group, var)
-    starts = _starts(problem) if start is None else [np.asarray(start, float)]
-    results = [_maximise(problem, s, precise) for s in starts]
+    if start is None:
+        results = [_maximise(problem, s, precise) for s in _starts(problem)]
+    elif isinstance(start, LmeFit):
+        results = [_maximise(problem, _fitted_to(problem, start.theta), precise, start.hess_inv)]
+    else:
+        results = [_maximise(problem, _fitted_to(problem, start), precise)]
     best = min(results, key=lambda r: float(r.fun))
-    return _result(problem, best.x)
+    return _result(problem, best.x, _hess_inv(problem, best.x) if precise else None)
 
 
-def _result(problem: _Problem, theta: np.ndarray) -> LmeFit:
+def _hess_inv(problem: _Problem, theta: np.ndarray) -> np.ndarray | None:
+    """The inverse Hessian of −l_R at ``theta`` by central differences of the exact gradient
+    (None when it is not positive definite: then a refit starts BFGS from the identity)."""
+    k = len(theta)
+    hess = np.empty((k, k))
+    for j in range(k):
+        h = 1e-5 * max(1.0, abs(float(theta[j])))
+        step = np.zeros(k)
+        step[j] = h
+        up = problem.objective_and_gradient(theta + step)[1]
+        down = problem.objective_and_gradient(theta - step)[1]
+        hess[:, j] = (up - down) / (2.0 * h)
+    hess = (hess + hess.T) / 2.0
+    if not np.all(np.isfinite(hess)):
+        return None
+    eig = np.linalg.eigvalsh(hess)
+    if eig.min() <= 1e-10 * max(eig.max(), 1.0):
+        return None
+    inv = np.linalg.inv(hess)
+    return (inv + inv.T) / 2.0
+
+
+def _fitted_to(problem: _Problem, start: np.ndarray) -> np.ndarray:
+    """A refit's start with as many parameters as the problem has: the leading ones of
+    ``start``, zeros after them (a reduced data set may have fewer varIdent strata, e.g.
+    Cook's distance without one mouse under varIdent by mouse)."""
+    out = np.zeros(1 + problem.var.n_params)
+    k = min(len(out), len(start))
+    out[:k] = np.asarray(start, float)[:k]
+    return out
+
+
+def _result(problem: _Problem, theta: np.ndarray, hess_inv: np.ndarray | None) -> LmeFit:
     parts = problem.parts(theta)
     fitted = problem.x @ parts.beta + parts.ranef[problem.group] * problem.t
     sigma = float(np.sqrt(parts.sigma2))
@@ -233,6 +338,7 @@ def _result(problem: _Problem, theta: np.ndarray) -> LmeFit:
         fitted=fitted,
         resid_normalised=(problem.y - fitted) / (sigma * np.exp(parts.log_g)),
         theta=np.asarray(theta, float),
+        hess_inv=hess_inv,
     )
 
 

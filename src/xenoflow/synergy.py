@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,7 +211,10 @@ def arrays(data: pd.DataFrame, arms: tuple[str, ...], cfg: SynergySettings) -> A
 
 
 def fit_design(
-    data: pd.DataFrame, arms: tuple[str, ...], cfg: SynergySettings, start: np.ndarray | None = None
+    data: pd.DataFrame,
+    arms: tuple[str, ...],
+    cfg: SynergySettings,
+    start: lme.LmeFit | None = None,
 ) -> lme.LmeFit:
     a = arrays(data, arms, cfg)
     return lme.fit(a.y, a.x, a.t, a.group, a.variance, start)
@@ -295,20 +299,37 @@ class Result:
     diagnostics: pd.DataFrame
 
 
+class _Progress:
+    """Logs how far a long loop is (its first step, then every ``every`` seconds, and its
+    end), so that a job log shows the stage is alive and what it is doing."""
+
+    def __init__(self, what: str, total: int, every: float = 10.0):
+        self.what, self.total, self.every = what, total, every
+        self.start = self.last = time.monotonic()
+        log.info("%s: %d to do", what, total)
+
+    def step(self, done: int) -> None:
+        now = time.monotonic()
+        if done == self.total or now - self.last >= self.every:
+            self.last = now
+            log.info("%s: %d of %d done (%.1f s)", self.what, done, self.total, now - self.start)
+
+
 def time_resolved(
     design: Design, cfg: SynergySettings, alpha: float, seed: int, hsa_agent: int, whole: lme.LmeFit
 ) -> list[dict[str, Any]]:
     """Bliss, HSA and RA rows for the data up to each measured day (``lmmSynergy``)."""
     rows: list[dict[str, Any]] = []
     k = len(design.combination.components)
-    for day in sorted(design.data["day"].unique()):
+    days = sorted(design.data["day"].unique())
+    progress = _Progress(f"synergy {design.name}: refits on the data up to each day", len(days))
+    for done, day in enumerate(days, start=1):
+        progress.step(done)
         part = design.data[design.data["day"] <= day]
         if part["arm"].nunique() < len(design.arms):
             continue
         fit = (
-            whole
-            if day == design.data["day"].max()
-            else fit_design(part, design.arms, cfg, whole.theta)
+            whole if day == design.data["day"].max() else fit_design(part, design.arms, cfg, whole)
         )
         time = float(part.loc[part["day"] == day, "time"].iloc[0])
         for method, c in contrasts(fit, k, hsa_agent).items():
@@ -330,12 +351,14 @@ def post_hoc_power(
     rng = np.random.default_rng(seed)
     cs = contrasts(fit, len(design.combination.components), hsa_agent)
     hits = dict.fromkeys(cs, 0)
-    for _ in range(n):
+    progress = _Progress(f"synergy {design.name}: post-hoc power simulations", n)
+    for done in range(1, n + 1):
         y = lme.simulate(fit, a.x, a.t, a.group, a.variance, rng)
-        refit = lme.fit(y, a.x, a.t, a.group, a.variance, fit.theta, precise=False)
+        refit = lme.fit(y, a.x, a.t, a.group, a.variance, fit, precise=False)
         for method, c in cs.items():
             w = wald(refit, c, alpha)
             hits[method] += int(2 * stats.norm.sf(abs(w["z"])) < alpha)
+        progress.step(done)
     return {m: h / n for m, h in hits.items()}
 
 
@@ -343,12 +366,17 @@ def cooks_distance(design: Design, fit: lme.LmeFit, cfg: SynergySettings) -> dic
     """Cook's distance of each mouse on the fixed effects (module docstring)."""
     inv = np.linalg.inv(fit.vcov)
     out: dict[str, float] = {}
-    for mouse in dict.fromkeys(design.data["mouse"]):
+    mice = list(dict.fromkeys(design.data["mouse"]))
+    progress = _Progress(
+        f"synergy {design.name}: Cook's distance, a refit without each mouse", len(mice)
+    )
+    for done, mouse in enumerate(mice, start=1):
+        progress.step(done)
         rest = design.data[design.data["mouse"] != mouse]
         if rest["arm"].nunique() < len(design.arms):
             out[mouse] = np.nan
             continue
-        d = fit_design(rest, design.arms, cfg, fit.theta).beta - fit.beta
+        d = fit_design(rest, design.arms, cfg, fit).beta - fit.beta
         out[mouse] = float(d @ inv @ d) / len(fit.beta)
     return out
 
