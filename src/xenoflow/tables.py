@@ -2035,7 +2035,7 @@ delta-method interval, one-sided p as CombPDX) and the global index, its mean ov
 Diagnostics of the synergy mixed model of study **{{ snakemake.wildcards.study }}** (whole-study
 fit), one row per fitted measurement: ``fitted_log_rtv`` = X β̂ + b̂·t (the mouse's own line),
 ``resid_normalised`` = (ln RTV − fitted)/(σ·g) with g the variance function (nlme
-``resid(type = "normalized")``; |r| > 1.96 is unusual), ``ranef_slope`` = the mouse's predicted
+``resid(type = "normalized")``; beyond ±1.96 is unusual), ``ranef_slope`` = the mouse's predicted
 random slope b̂ (BLUP), ``cooks_distance`` = the mouse's Cook's distance on the fixed effects,
 (β̂₋ᵢ − β̂)ᵀ V̂⁻¹ (β̂₋ᵢ − β̂)/p with β̂₋ᵢ refitted without the mouse (SynergyLMM ``CookDistance``,
 type fixef; SynergyLMM flags mice above 3 × the mean).""",
