@@ -150,3 +150,59 @@ def test_significant_figures_are_consistent(summaries):
             assert len(p.replace(".", "").lstrip("0")) == 2, (study_id, p)
         assert not re.search(r"\d %", text), study_id
         assert "<=" not in text, study_id
+
+
+#: "<estimate>[%][ words without digits or parentheses] (95% CI <low>[%] to <high>[%]"; a
+#: number after a capital and a space is a name ("CLR 131"), one after "day " a day
+STATED = re.compile(
+    r"(?<![A-Z] )(?<!day )(?<![\d.])(-?\d[\d,]*(?:\.\d+)?)%?(?:-fold)?([^()\d]{0,80}?)\(95% CI (-?\d[\d,]*(?:\.\d+)?)%? to "
+    r"(-?\d[\d,]*(?:\.\d+)?)"
+)
+
+
+def _stated_intervals(text: str) -> list[tuple[float, float, float, str]]:
+    """(estimate, low, high, the sentence's words) of each interval stated right after its
+    estimate. Bounds have 2 significant digits and estimates 3, so a bound may sit a rounding
+    step from the estimate: the check allows that step."""
+
+    def number(s: str) -> float:
+        return float(s.replace(",", ""))
+
+    return [
+        (number(e), number(lo), number(hi), words + "(95% CI")
+        for e, words, lo, hi in STATED.findall(text)
+    ]
+
+
+def _inside(estimate: float, low: float, high: float) -> bool:
+    step = max(abs(low), abs(high), abs(estimate)) * 0.05 + 1e-9  # 2-digit rounding
+    return low - step <= estimate <= high + step
+
+
+def test_every_stated_estimate_lies_inside_its_stated_interval(summaries):
+    # Issue 27 item 4: "an 11% increase ... (95% CI -106% to 35%)" flipped the estimate's sign
+    # for the wording and not the interval's.
+    checked = 0
+    for study_id, text in summaries.items():
+        for estimate, low, high, words in _stated_intervals(text):
+            checked += 1
+            assert low <= high, (study_id, estimate, low, high, words)
+            assert _inside(estimate, low, high), (study_id, estimate, low, high, words)
+    assert checked >= 20
+
+
+def test_an_increase_is_stated_with_the_interval_of_the_increase(summaries):
+    # SNU-81: the fold-change reduction of Rabusertib is -11 % (95 % CI -102 % to 42 %); said
+    # as an increase, the interval is the increase's, -42 % to 102 %
+    assert (
+        "an 11% increase of the fold change relative to control (95% CI -42% to 102%)"
+        in summaries["crownbio_SNU-81"]
+    )
+
+
+def test_a_reworded_estimate_transforms_its_interval():
+    from xenoflow.summary.text import worded
+
+    assert worded(-11.0, -106.0, 35.0, "reduction", "increase") == ("increase", 11.0, -35.0, 106.0)
+    assert worded(40.0, 10.0, 70.0, "reduction", "increase") == ("reduction", 40.0, 10.0, 70.0)
+    assert worded(-5.0, None, None, "reduction", "increase") == ("increase", 5.0, None, None)

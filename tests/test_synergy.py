@@ -641,3 +641,16 @@ def test_long_synergy_steps_log_their_progress(caplog):
     assert "post-hoc power simulations: 20 of 20 done" in text
     assert "refits on the data up to each day: 4 of 4 done" in text
     assert "Cook's distance, a refit without each mouse: 24 of 24 done" in text
+
+
+def test_a_parameter_point_that_cannot_be_evaluated_is_worse_than_any_other():
+    # the optimiser's guard: a singular XᵀV⁻¹X (here an arm column of zeros) or an overflow
+    # is a point with objective 1e300 and a zero gradient, not an exception mid-line-search
+    t = np.tile([1.0, 2.0, 3.0], 4)
+    group = np.repeat(np.arange(4), 3)
+    x = np.column_stack([t, np.zeros_like(t)])
+    problem = lme._Problem(np.log1p(t), x, t, group, lme.Variance())
+    value, grad = problem.objective_and_gradient(np.array([-1.0]))
+    assert value == 1e300 and np.all(grad == 0)
+    value, _ = problem.objective_and_gradient(np.array([800.0]))  # exp(1600) overflows
+    assert value == 1e300

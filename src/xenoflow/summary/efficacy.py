@@ -21,6 +21,7 @@ from .text import (
     join_words,
     records,
     value_of,
+    worded,
 )
 
 
@@ -85,13 +86,15 @@ def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
         if not isnum(red):
             out.append(sentence + ".")
             continue
-        word = "reduction" if float(red) >= 0 else "increase"
+        word, size, low, high = worded(float(red), low, high, "reduction", "increase")
         sentence += (
-            f", {article(fmt(abs(float(red)), 2))}% {word} of the fold change relative to control "
+            f", {article(fmt(size, 2))}% {word} of the fold change relative to control "
             f"({fmt_ci(low, high, unit='%')})"
         )
         if isnum(low) and isnum(high) and float(low) <= 0 <= float(high):
-            sentence += "; the interval includes no reduction, so the difference is not statistically significant"
+            sentence += (
+                "; the interval includes no difference, so it is not statistically significant"
+            )
         out.append(sentence + ".")
         tc, ct = value_of(row, "tc_pct"), value_of(row, "ratio_c_t")
         if isnum(tc):

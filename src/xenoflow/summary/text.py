@@ -60,6 +60,18 @@ def fmt_ci(low: object, high: object, digits: int = 2, unit: str = "") -> str:
     return f"95% CI {fmt(low, digits)}{unit} to {fmt(high, digits)}{unit}"
 
 
+def worded(
+    estimate: float, low: object, high: object, positive: str, negative: str
+) -> tuple[str, float, object, object]:
+    """An estimate stated by its direction, its interval transformed with it: (word, |estimate|,
+    low, high). A reduction of −11 % (95 % CI −106 % to 35 %) reads as an increase of 11 %
+    (95 % CI −35 % to 106 %), never with the untransformed interval."""
+    if estimate >= 0:
+        return positive, estimate, low, high
+    flip = [-float(v) if isnum(v) else v for v in (high, low)]  # type: ignore[arg-type]
+    return negative, -estimate, flip[0], flip[1]
+
+
 def isnum(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
