@@ -91,7 +91,7 @@ def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
             f", {article(fmt(size, 2))}% {word} of the fold change relative to control "
             f"({fmt_ci(low, high, unit='%')})"
         )
-        if isnum(low) and isnum(high) and float(low) <= 0 <= float(high):
+        if low is not None and high is not None and low <= 0 <= high:
             sentence += (
                 "; the interval includes no difference, so it is not statistically significant"
             )

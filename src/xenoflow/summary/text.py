@@ -62,14 +62,14 @@ def fmt_ci(low: object, high: object, digits: int = 2, unit: str = "") -> str:
 
 def worded(
     estimate: float, low: object, high: object, positive: str, negative: str
-) -> tuple[str, float, object, object]:
+) -> tuple[str, float, float | None, float | None]:
     """An estimate stated by its direction, its interval transformed with it: (word, |estimate|,
     low, high). A reduction of −11 % (95 % CI −106 % to 35 %) reads as an increase of 11 %
     (95 % CI −35 % to 106 %), never with the untransformed interval."""
+    lo, hi = (float(v) if isnum(v) else None for v in (low, high))  # type: ignore[arg-type]
     if estimate >= 0:
-        return positive, estimate, low, high
-    flip = [-float(v) if isnum(v) else v for v in (high, low)]  # type: ignore[arg-type]
-    return negative, -estimate, flip[0], flip[1]
+        return positive, estimate, lo, hi
+    return negative, -estimate, None if hi is None else -hi, None if lo is None else -lo
 
 
 def isnum(value: object) -> bool:
