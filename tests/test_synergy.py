@@ -654,3 +654,69 @@ def test_a_parameter_point_that_cannot_be_evaluated_is_worse_than_any_other():
     assert value == 1e300 and np.all(grad == 0)
     value, _ = problem.objective_and_gradient(np.array([800.0]))  # exp(1600) overflows
     assert value == 1e300
+
+
+def _four_arm_study(mutate) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    rows = []
+    for arm, rate in {"V": 0.12, "A": 0.08, "B": 0.07, "AB": 0.02}.items():
+        for mouse in range(1, 5):
+            v0 = 100 * np.exp(rng.normal(0, 0.2))
+            for day in (0, 3, 7, 10, 14, 17, 21):
+                volume = v0 * np.exp(rate * day + rng.normal(0, 0.1))
+                rows.append((arm, f"{arm}{mouse}", float(day), volume))
+    data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+    return mutate(data, rng)
+
+
+SHAPES = {
+    "combination measured twice": lambda d, r: d[(d.arm != "AB") | (d.day <= 3)],
+    "combination at baseline only": lambda d, r: d[(d.arm != "AB") | (d.day == 0)],
+    "control at baseline only": lambda d, r: d[(d.arm != "V") | (d.day == 0)],
+    "combination regressed to 0": lambda d, r: d.assign(
+        volume_mm3=np.where((d.arm == "AB") & (d.day >= 7), 0.0, d.volume_mm3)
+    ),
+    "one mouse per arm": lambda d, r: d[d.mouse_id.str.endswith("1")],
+    "control on its own calendar": lambda d, r: d.assign(
+        day=np.where(d.arm == "V", d.day + 1, d.day)
+    ),
+    "zero volumes at day 0": lambda d, r: d.assign(
+        volume_mm3=np.where(d.day == 0, 0.0, d.volume_mm3)
+    ),
+    "a third of volumes missing": lambda d, r: d.assign(
+        volume_mm3=np.where(r.random(len(d)) < 0.3, np.nan, d.volume_mm3)
+    ),
+    "two days": lambda d, r: d[d.day <= 3],
+}
+
+
+@pytest.mark.parametrize("variance", [(), ("by_mouse", "power_of_time")])
+@pytest.mark.parametrize("window", [(None, None), (3.0, 14.0)])
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_combination_studies_of_other_shapes_run_or_say_why(shape, window, variance):
+    # Issue 26 item 2 as a class: on shapes a real study can have, the synergy stage never
+    # dies (it died with KeyError, ZeroDivisionError, LinAlgError before); each analysis that
+    # cannot be computed is skipped with its stated reason, the others still run.
+    base = _study("SW837")
+    study = dataclasses.replace(
+        base,
+        arms=tuple(config.Arm(a) for a in ("V", "A", "B", "AB")),
+        control="V",
+        combinations=(config.Combination("AB", ("A", "B")),),
+        synergy=config.SynergySettings(
+            time_start=window[0], time_end=window[1], power_simulations=5, variance=variance
+        ),
+    )
+    out = stages.run_synergy(study, {"measurements": _four_arm_study(SHAPES[shape])})
+    rows, excl = out.tables["synergy"], out.tables["exclusions_synergy"]
+    stated = excl.loc[excl["mouse_id"].fillna("").astype(str) == "", "reason"].tolist()
+    lmm_fitted = len(out.tables["synergy_model"]) == 4
+    assert lmm_fitted or any("SynergyLMM model not fitted: " in r for r in stated), stated
+    assert lmm_fitted == (rows["basis"] == "lmm").any()
+    others = set(rows["basis"]) - {"lmm"}
+    for basis, name in invivosyn.BASES.items():
+        assert basis in others or any(
+            r.startswith("invivoSyn/CombPDX not computed") and (name in r or "all bases" in r)
+            for r in stated
+        ), (basis, stated)
+    assert list(rows.columns) == registry.columns("synergy")

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from .errors import NotEstimable
+
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
@@ -149,7 +151,8 @@ class _Problem:
         beta = np.linalg.solve(xtvx, xtvy)
         r = self.y - self.x @ beta
         q = self._sum(wt * r)
-        rvr = float(np.sum(w * r * r) - np.sum(c * q * q))
+        # numpy scalars: a degenerate point (σ̂² = 0) gives inf, not a ZeroDivisionError
+        rvr = np.float64(np.sum(w * r * r) - np.sum(c * q * q))
         logdet_v = float(2.0 * np.sum(log_g) + np.sum(np.log1p(d * s)))
         sign, logdet_x = np.linalg.slogdet(xtvx)
         dof = self.n - self.p
@@ -272,7 +275,8 @@ def fit(
     precise: bool = True,
 ) -> LmeFit:
     """REML fit of ``y ~ 0 + x`` with a random slope on ``t`` per ``group`` (codes 0..M−1)
-    and the variance function ``variance`` (module docstring). ``start``: for a refit of
+    and the variance function ``variance`` (module docstring); :class:`NotEstimable` when
+    there are no more measurements than coefficients. ``start``: for a refit of
     similar data (a simulated or reduced data set: SynergyLMM's ``update``), the fit whose
     parameters (and curvature, as BFGS's first inverse Hessian, so a refit converges in a few
     steps) start the optimiser instead of the default starts. ``precise=False``: a looser
@@ -280,14 +284,23 @@ def fit(
     simulations; such a fit carries no curvature."""
     var = variance or Variance()
     problem = _Problem(np.asarray(y, float), np.asarray(x, float), np.asarray(t, float), group, var)
-    if start is None:
-        results = [_maximise(problem, s, precise) for s in _starts(problem)]
-    elif isinstance(start, LmeFit):
-        results = [_maximise(problem, _fitted_to(problem, start.theta), precise, start.hess_inv)]
-    else:
-        results = [_maximise(problem, _fitted_to(problem, start), precise)]
-    best = min(results, key=lambda r: float(r.fun))
-    return _result(problem, best.x, _hess_inv(problem, best.x) if precise else None)
+    if problem.n <= problem.p:
+        raise NotEstimable(
+            f"{problem.n} measurements for {problem.p} growth rates: no residual degrees of "
+            "freedom for the mixed model"
+        )
+    try:
+        if start is None:
+            results = [_maximise(problem, s, precise) for s in _starts(problem)]
+        elif isinstance(start, LmeFit):
+            theta = _fitted_to(problem, start.theta)
+            results = [_maximise(problem, theta, precise, start.hess_inv)]
+        else:
+            results = [_maximise(problem, _fitted_to(problem, start), precise)]
+        best = min(results, key=lambda r: float(r.fun))
+        return _result(problem, best.x, _hess_inv(problem, best.x) if precise else None)
+    except np.linalg.LinAlgError as exc:  # XᵀV⁻¹X singular at the optimum: no estimate
+        raise NotEstimable(f"the mixed model could not be fitted ({exc})") from exc
 
 
 def _hess_inv(problem: _Problem, theta: np.ndarray) -> np.ndarray | None:
@@ -308,7 +321,10 @@ def _hess_inv(problem: _Problem, theta: np.ndarray) -> np.ndarray | None:
     eig = np.linalg.eigvalsh(hess)
     if eig.min() <= 1e-10 * max(eig.max(), 1.0):
         return None
-    inv = np.linalg.inv(hess)
+    try:
+        inv = np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        return None
     return (inv + inv.T) / 2.0
 
 
@@ -323,7 +339,13 @@ def _fitted_to(problem: _Problem, start: np.ndarray) -> np.ndarray:
 
 
 def _result(problem: _Problem, theta: np.ndarray, hess_inv: np.ndarray | None) -> LmeFit:
-    parts = problem.parts(theta)
+    with np.errstate(all="ignore"):
+        parts = problem.parts(theta)
+    if not (np.isfinite(parts.loglik) and parts.sigma2 > 0):
+        raise NotEstimable(
+            "the mixed model has no finite optimum on these data (the variance function "
+            "fits some measurements exactly)"
+        )
     fitted = problem.x @ parts.beta + parts.ranef[problem.group] * problem.t
     sigma = float(np.sqrt(parts.sigma2))
     return LmeFit(

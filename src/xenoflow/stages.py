@@ -259,9 +259,11 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     return Outputs(
         {
             "synergy_model": result["synergy_model"],
-            "synergy": rows[registry.columns("synergy")],
+            # invivoSyn's rows have no power column: reindex, not select (a study whose
+            # mixed model could not be fitted has only those)
+            "synergy": rows.reindex(columns=registry.columns("synergy")),
             "synergy_diagnostics": result["synergy_diagnostics"],
-            "exclusions_synergy": excluded[registry.columns("exclusions_synergy")],
+            "exclusions_synergy": excluded.reindex(columns=registry.columns("exclusions_synergy")),
         },
         facts={"results": result["results"]},
     )

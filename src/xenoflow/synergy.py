@@ -328,9 +328,15 @@ def time_resolved(
         part = design.data[design.data["day"] <= day]
         if part["arm"].nunique() < len(design.arms):
             continue
-        fit = (
-            whole if day == design.data["day"].max() else fit_design(part, design.arms, cfg, whole)
-        )
+        try:
+            fit = (
+                whole
+                if day == design.data["day"].max()
+                else fit_design(part, design.arms, cfg, whole)
+            )
+        except NotEstimable as exc:
+            log.info("synergy %s: day %g not tested: %s", design.name, day, exc)
+            continue
         time = float(part.loc[part["day"] == day, "time"].iloc[0])
         for method, c in contrasts(fit, k, hsa_agent).items():
             for row in score_rows(wald(fit, c, alpha), time):
@@ -376,7 +382,11 @@ def cooks_distance(design: Design, fit: lme.LmeFit, cfg: SynergySettings) -> dic
         if rest["arm"].nunique() < len(design.arms):
             out[mouse] = np.nan
             continue
-        d = fit_design(rest, design.arms, cfg, fit).beta - fit.beta
+        try:
+            d = fit_design(rest, design.arms, cfg, fit).beta - fit.beta
+        except NotEstimable:  # too few measurements without this mouse: no distance
+            out[mouse] = np.nan
+            continue
         out[mouse] = float(d @ inv @ d) / len(fit.beta)
     return out
 
