@@ -215,3 +215,57 @@ def test_clopper_pearson_equals_scipy_for_every_count():
                 k,
                 n,
             )
+
+
+def test_a_mouse_without_a_measurement_in_the_window_is_not_evaluable():
+    # Issue 27 item 1: a mouse dead of toxicity on day 3 keeps Xeva's whole-curve scores (BR 0
+    # at baseline -> "SD") but is not evaluable: not in N, not in the rates, its reason stated
+    data = pd.concat(
+        [
+            _curve([0, 3], [100, 90], "T", "dead"),  # BR -10 over the whole curve: "SD"
+            _curve([0, 10, 20], [100, 40, 30], "T", "2"),  # PR
+            _curve([0, 10, 20], [100, 120, 110], "T", "3"),  # SD
+        ]
+    )
+    resp = best_response(data).set_index("mouse_id")
+    assert resp.loc["dead", "mrecist"] == "SD" and resp.loc["dead", "best_response_pct"] == -10
+    assert not resp.loc["dead", "evaluable"]
+    assert resp.loc["dead", "not_evaluable_reason"] == (
+        "no measurement on or after day 10 (the response window; last measured day 3)"
+    )
+    assert resp.loc[["2", "3"], "evaluable"].all()
+    assert (resp.loc[["2", "3"], "not_evaluable_reason"] == "").all()
+    t = response_summary(resp.reset_index(), ["T"]).iloc[0]
+    assert (t["n_mice"], t["n_not_evaluable"], t["n_sd"], t["n_pr"]) == (2, 1, 1, 1)
+    assert t["response_rate_pct"] == pytest.approx(50)
+    assert t["disease_control_rate_pct"] == pytest.approx(100)
+
+
+def test_not_evaluable_mice_in_the_sentences_and_the_waterfall():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from xenoflow.plots.efficacy import waterfall_figure
+    from xenoflow.summary import response_sentences
+
+    data = pd.concat(
+        [
+            _curve([0, 3], [100, 90], "T", "d1"),
+            _curve([0, 5], [100, 95], "T", "d2"),
+            _curve([0, 10, 20], [100, 120, 110], "T", "3"),
+            *[_curve([0, 10, 20], [100, 105, 110], "C", str(m)) for m in range(3)],
+        ]
+    )
+    resp = best_response(data)
+    text = response_sentences(response_summary(resp, ["C", "T"]), "C", 10.0)
+    assert text[0] == (
+        "No objective response (CR or PR) by mRECIST in any of the 2 arms: C (3 SD, 0 PD of 3 "
+        "mice) and T (1 SD, 0 PD of 1 evaluable mice; 2 not evaluable: no measurement in the "
+        "response window)."
+    )
+    # every control mouse "SD": the window missed this control's growth
+    assert text[1].startswith("Caution: 3 of 3 control mice are classed SD or better")
+    fig = waterfall_figure(resp, ["C", "T"], "C")
+    ax = fig.axes[0]
+    assert len(ax.patches) - 4 == 4  # 4 bands shaded, 4 bars: the two T mice are not drawn
+    assert "not evaluable (no measurement on or after day 10): T: 2 mice" in ax.get_xlabel()

@@ -29,6 +29,14 @@ values is:
 
 Only a curve without a usable first volume (no measurement) is unclassified.
 
+**Evaluability.** A curve scored on the whole-curve fallback has no assessment in the response
+window (a mouse dead or removed before it, typically of toxicity): its BR, BAR and mRECIST stay
+as Xeva computes them, but it is *not evaluable* (``evaluable`` False, the reason in
+``not_evaluable_reason``), as RECIST counts a patient without an on-treatment assessment and as
+DRAP's NPDXE rule skips animals followed for fewer than 10 days. Response and disease-control
+rates count evaluable mice only (:func:`response_summary`); a day-3 toxic death is never an
+"SD" in a rate or a sentence.
+
 **Time origin.** Xeva compares the raw ``time`` with ``min_day``: it never re-zeroes (PDXE
 curve X.2524.LF27.evus starts on day 16, so its window includes the baseline itself and Xeva
 reports BR = BAR = 0 at day 16). :func:`best_response` does exactly that. In a study whose days
@@ -97,6 +105,8 @@ def curve_response(
         "best_avg_response_pct": np.nan,
         "best_avg_response_day": np.nan,
         "mrecist": None,
+        "evaluable": False,
+        "not_evaluable_reason": "no measurement",
     }
     if len(t) == 0:
         return result
@@ -110,9 +120,14 @@ def curve_response(
     in_window = t - day_origin >= min_day
     if in_window.any():
         result["window"] = f"day>={start:g}"
+        result["evaluable"], result["not_evaluable_reason"] = True, ""
     else:
         in_window = np.ones_like(in_window)
         result["window"] = f"all days (none >= {start:g})"
+        result["not_evaluable_reason"] = (
+            f"no measurement on or after day {start:g} (the response window; last measured "
+            f"day {t[-1]:g})"
+        )
     i = int(np.argmin(np.where(in_window, change, np.inf)))
     j = int(np.argmin(np.where(in_window, average, np.inf)))
     result.update(
@@ -225,14 +240,26 @@ def response_summary(
 ) -> pd.DataFrame:
     """Per-arm mRECIST counts, response rate and disease-control rate.
 
-    response rate = 100·(CR + PR)/N, disease-control rate = 100·(CR + PR + SD)/N, N = mice with
-    a label (unclassified mice are counted in ``n_unclassified`` and left out of N); exact
-    Clopper–Pearson 100·(1 − alpha)% intervals. Reference: DRAP ``DRLevelAnalysis``; Gao 2015.
+    response rate = 100·(CR + PR)/N, disease-control rate = 100·(CR + PR + SD)/N, N = evaluable
+    mice with a label (unclassified mice are counted in ``n_unclassified``, mice not evaluable
+    in ``n_not_evaluable``, and both left out of N); exact Clopper–Pearson 100·(1 − alpha)%
+    intervals. Reference: DRAP ``DRLevelAnalysis``; Gao 2015.
     """
     arms = arms if arms is not None else list(dict.fromkeys(response["arm"]))
+    evaluable = (
+        response["evaluable"].fillna(False).astype(bool).tolist()
+        if "evaluable" in response
+        else [True] * len(response)
+    )
     by_arm: dict[str, list[Any]] = {}
-    for arm, label in zip(response["arm"].tolist(), response["mrecist"].tolist()):
-        by_arm.setdefault(arm, []).append(label)
+    not_evaluable: Counter[str] = Counter()
+    for arm, label, ok in zip(
+        response["arm"].tolist(), response["mrecist"].tolist(), evaluable, strict=True
+    ):
+        if ok or pd.isna(label):
+            by_arm.setdefault(arm, []).append(label)
+        else:
+            not_evaluable[arm] += 1
     rows = []
     for arm in arms:
         labels = by_arm.get(arm, [])
@@ -248,6 +275,7 @@ def response_summary(
                 "n_mice": n,
                 **{f"n_{k.lower()}": v for k, v in counts.items()},
                 "n_unclassified": sum(1 for x in labels if pd.isna(x)),
+                "n_not_evaluable": not_evaluable[arm],
                 "response_rate_pct": 100.0 * rr / n if n else np.nan,
                 "response_rate_ci_low": rr_lo,
                 "response_rate_ci_high": rr_hi,

@@ -436,6 +436,21 @@ VOCABULARY: dict[str, Column] = {
         ),
         Column("best_avg_response_day", "float", "day of the best average response"),
         Column("mrecist", "str", "modified RECIST class (Gao et al. 2015): CR, PR, SD, PD"),
+        Column(
+            "evaluable",
+            "bool",
+            "TRUE when the mouse has a measurement in the response window (counted in the rates)",
+        ),
+        Column(
+            "not_evaluable_reason",
+            "str",
+            "why a mouse is not evaluable (empty when it is)",
+        ),
+        Column(
+            "n_not_evaluable",
+            "int",
+            "mice without a measurement in the response window: not in N or in the rates",
+        ),
         Column("n_cr", "int", "mice with mRECIST complete response"),
         Column("n_pr", "int", "mice with mRECIST partial response"),
         Column("n_sd", "int", "mice with mRECIST stable disease"),
@@ -878,6 +893,7 @@ MRECIST_RATES = (
     "n_sd",
     "n_pd",
     "n_unclassified",
+    "n_not_evaluable",
     "response_rate_pct",
     "response_rate_ci_low",
     "response_rate_ci_high",
@@ -1351,9 +1367,10 @@ Per-mouse best response and mRECIST ({{ snakemake.wildcards.study }}), exactly a
 Xeva: ΔV% = 100·(V − V0)/V0 against the first measurement (V0 = 0: 1 mm³ added to every volume,
 ``volume_offset_mm3``); best response = minimum ΔV% on days ≥ ``mrecist_min_day`` after the
 baseline day; best average response = minimum running mean of ΔV%; no measurement in that window →
-the whole curve (``window`` says which). mRECIST: CR if BR < −95 % and BAR < −40 %, PR if BR < −50 %
-and BAR < −20 %, SD if BR < 35 % and BAR < 30 %, else PD (strict). Agrees with Xeva on all 849 PDXE
-breast curves.""",
+the whole curve (``window`` says which), as Xeva, and the mouse is *not evaluable*
+(``evaluable``, ``not_evaluable_reason``): it is left out of the response rates. mRECIST: CR if
+BR < −95 % and BAR < −40 %, PR if BR < −50 % and BAR < −20 %, SD if BR < 35 % and BAR < 30 %, else
+PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
         columns=_columns(
             "arm",
             "mouse_id",
@@ -1367,6 +1384,8 @@ breast curves.""",
             "best_avg_response_pct",
             "best_avg_response_day",
             "mrecist",
+            "evaluable",
+            "not_evaluable_reason",
         ),
     ),
     Table(
@@ -1376,7 +1395,8 @@ breast curves.""",
         section="Efficacy",
         caption="""\
 mRECIST counts per arm ({{ snakemake.wildcards.study }}), response rate (CR + PR)/N and disease-control
-rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence intervals.""",
+rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence intervals; N counts the
+evaluable mice (``n_not_evaluable``: no measurement in the response window).""",
         columns=_columns(
             "arm",
             "n_mice",

@@ -41,11 +41,16 @@ def waterfall_figure(
     """Best response (%) per mouse, sorted high to low, coloured by arm, with the mRECIST
     best-response bands (CR < −95, PR < −50, SD < 35 %, PD above) shaded. The mRECIST label
     of each mouse (which also depends on the best average response) is printed on its bar.
-    Bars above ``clip_pct`` are cut at it and marked with their value. Two legends right of
+    Bars above ``clip_pct`` are cut at it and marked with their value. Mice not evaluable (no
+    measurement in the window, :mod:`xenoflow.response`) get no bar; the x label names them by
+    arm. Two legends right of
     the axes say what colour (the arm) and letter (the mRECIST class and its two criteria)
     mean; the axis label says the height is the best response from ``min_day`` on.
     """
     data = response.dropna(subset=["best_response_pct"]).copy()
+    apart = _not_evaluable(data)
+    if "evaluable" in data:
+        data = data[data["evaluable"].fillna(False).astype(bool)]
     data = data.sort_values(
         ["best_response_pct", "arm", "mouse_id"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
@@ -117,12 +122,32 @@ def waterfall_figure(
     ax.set_xlim(-0.7, n - 0.3)
     ax.set_ylim(-105, top)
     ax.set_xticks([])
-    ax.set_xlabel("mice, sorted by best response")
+    ax.set_xlabel(
+        "mice, sorted by best response"
+        + (
+            f"\nnot drawn, not evaluable (no measurement on or after day {min_day:g}): {apart}"
+            if apart
+            else ""
+        )
+    )
     ax.set_ylabel(f"best response: lowest % volume change\nfrom baseline, day ≥ {min_day:g}")
     _waterfall_legends(ax, [a for a in arms if a in set(data["arm"])], palette, control)
     ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90), fontsize=10)
     sns.despine(ax=ax)
     return fig
+
+
+def _not_evaluable(response: pd.DataFrame) -> str:
+    """'CLR 131 single: 2 mice' for the mice without a measurement in the response window
+    (their best response is the whole curve's, often the 0 % of the baseline: drawn as a bar it
+    would read as stable disease)."""
+    if "evaluable" not in response:
+        return ""
+    out = response[~response["evaluable"].fillna(False).astype(bool)]
+    counts = out.groupby("arm", sort=False).size()
+    return "; ".join(
+        f"{arm}: {n} mouse" if n == 1 else f"{arm}: {n} mice" for arm, n in counts.items()
+    )
 
 
 #: width (inches) the waterfall's legends take right of its axes

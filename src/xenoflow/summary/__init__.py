@@ -157,7 +157,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
             study, tables["survival"], tables["survival_tests"]
         )
     if "response_summary" in tables:
-        findings.paragraphs += response_sentences(tables["response_summary"])
+        findings.paragraphs += response_sentences(
+            tables["response_summary"], study.control, float(study.settings["mrecist_min_day"])
+        )
     cause = cause_sentence(tables.get("survival_per_mouse"))
     if cause:
         findings.paragraphs.append(cause)

@@ -240,13 +240,17 @@ def growth_delay_sentences(
     return out
 
 
-def response_sentences(summary_table: pd.DataFrame) -> list[str]:
+def response_sentences(
+    summary_table: pd.DataFrame, control: str | None = None, min_day: float | None = None
+) -> list[str]:
     """mRECIST counts: one sentence per arm with an objective response (CR or PR), with the
-    response rate and its exact interval; the arms without one grouped in one sentence."""
+    response rate and its exact interval; the arms without one grouped in one sentence. The
+    counts are of evaluable mice, the others named with their reason; when most control mice
+    are SD or better, a caution that the response window misses the model's growth."""
     out, none = [], []
     rows = records(summary_table)
     for r in rows:
-        counts = f"{r['n_sd']} SD, {r['n_pd']} PD of {r['n_mice']} mice"
+        counts = f"{r['n_sd']} SD, {r['n_pd']} PD of {_evaluable_text(r)}"
         if not r["n_cr"] and not r["n_pr"]:
             none.append(f"{r['arm']} ({counts})")
             continue
@@ -264,7 +268,39 @@ def response_sentences(summary_table: pd.DataFrame) -> list[str]:
             else f"{len(none)} of {len(rows)} arms: "
         )
         out.insert(0, f"No objective response (CR or PR) by mRECIST in {which}{join_words(none)}.")
-    return out
+    caution = _control_window_caution(rows, control, min_day)
+    return out + ([caution] if caution else [])
+
+
+def _evaluable_text(r: Mapping[str, Any]) -> str:
+    """'8 mice', or '6 evaluable mice; 2 not evaluable: no measurement in the response window'."""
+    n_out = int(value_of(r, "n_not_evaluable") or 0)
+    if not n_out:
+        return f"{r['n_mice']} mice"
+    return (
+        f"{r['n_mice']} evaluable mice; {n_out} not evaluable: no measurement in the response "
+        "window"
+    )
+
+
+def _control_window_caution(
+    rows: list[dict[str, Any]], control: str | None, min_day: float | None
+) -> str:
+    """A caution when more than half of the evaluable control mice are SD or better: then the
+    window (from ``min_day``) caught a flat start, not the model's growth, and the classes do
+    not separate the arms."""
+    row = next((r for r in rows if r["arm"] == control), None)
+    if row is None or not row["n_mice"]:
+        return ""
+    stable = int(row["n_cr"]) + int(row["n_pr"]) + int(row["n_sd"])
+    if 2 * stable <= int(row["n_mice"]):
+        return ""
+    window = f" (from day {min_day:g} after baseline)" if min_day is not None else ""
+    return (
+        f"Caution: {stable} of {row['n_mice']} control mice are classed SD or better, so the "
+        f"response window{window} does not catch this model's growth; the mRECIST classes do "
+        "not separate the arms here."
+    )
 
 
 def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | None) -> list[str]:
