@@ -218,3 +218,15 @@ def test_response_counts_are_of_evaluable_mice_and_a_flat_control_is_named(summa
     assert "Caution: 8 of 8 control mice are classed SD or better" in summaries["caki2_clr131"]
     others = [t for sid, t in summaries.items() if sid != "caki2_clr131"]
     assert not any("Caution:" in t for t in others)
+
+
+def test_no_nci_activity_at_a_toxic_dose_and_survivors_named(summaries):
+    # Issue 27 item 2: CLR 131 single is toxic (2 of 8 toxic deaths): its %T/C of 38.8 % is not
+    # "active by the NCI criterion", and it is the six survivors' number
+    text = summaries["fractionation_clr131"]
+    assert "NCI activity not scored: toxic dose (2 of 8 mice died of toxicity)" in text
+    assert (
+        "The CLR 131 single fold change and %T/C are of the 6 mice alive on day 28; 2 mice of "
+        "the arm died of toxicity before." in text
+    )
+    assert "CLR 131 fractionated" in text and text.count("not scored: toxic dose") == 1

@@ -666,3 +666,20 @@ def test_dose_response_sentence():
         "Dose–response of X (4 dose levels, 16 mice; growth rate against cumulative dose): "
         "emax model selected by AIC, ED50 23.2 mg/kg (95% CI 12 to 34)."
     )
+
+
+def test_a_toxic_arm_gets_no_nci_activity_in_the_efficacy_table(tmp_path):
+    path = _fast_loss_study(tmp_path, FAST_LOSS)
+    study = load_study(path)
+    tables = analyse(path)
+    assert tolerability.toxic_arms(study, tables["measurements"], None) == {
+        "Single": "group-mean body-weight nadir -28.0 %"
+    }
+    eff = tables["efficacy"]
+    single = eff.loc[(eff["arm"] == "Single") & eff["tc_pct"].notna(), "nci_activity"]
+    assert (
+        len(single)
+        and (single == "not scored: toxic dose (group-mean body-weight nadir -28.0 %)").all()
+    )
+    fractions = eff.loc[(eff["arm"] == "Fractions") & eff["tc_pct"].notna(), "nci_activity"]
+    assert not fractions.str.startswith("not scored").any()

@@ -894,7 +894,10 @@ def growth_delay_from_volumes(
 
 
 def analyse_study(
-    study: Study, measurements: pd.DataFrame, growth_model: pd.DataFrame | None = None
+    study: Study,
+    measurements: pd.DataFrame,
+    growth_model: pd.DataFrame | None = None,
+    toxic: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every efficacy output of one study (what the ``efficacy`` rule writes).
 
@@ -904,13 +907,19 @@ def analyse_study(
     ``response_summary``, ``mice`` (:func:`mouse_summary`), ``endpoint_tests`` and
     ``tumour_free`` (:mod:`xenoflow.endpoint_tests`), ``exclusions`` (stage efficacy),
     ``exclusions_response`` and the
-    scalars ``reference_day`` and ``doubling_time_days``.
+    scalars ``reference_day`` and ``doubling_time_days``. ``toxic``: the arms the tolerability
+    verdict calls toxic, with why (:func:`xenoflow.tolerability.toxic_arms`): their
+    ``nci_activity`` is "not scored: toxic dose (why)", not a band (the NCI/DTP practice is not
+    to score activity at a toxic dose).
     """
     settings = study.settings
     arms = study.arm_names
     checked = _check_measurements(measurements)
     per_mouse, excl = per_mouse_metrics(checked, study.baseline_day, checked=True)
     table = table_from_per_mouse(per_mouse, study.control, arms, study.reference_day, settings)
+    for arm, why in (toxic or {}).items():
+        scored = (table["arm"] == arm) & (table["nci_activity"] != "")
+        table.loc[scored, "nci_activity"] = f"not scored: toxic dose ({why})"
     td = (
         doubling_time_days(growth_model, study.control)
         if growth_model is not None and not growth_model.empty

@@ -5,8 +5,9 @@ stage             reads (registry names)                        makes (:mod:`xen
 ================  ============================================  ====================================
 run_ingest        the measurement file, as read (``Source``)    measurements, exclusions, warnings
 run_growth        measurements                                  growth_* tables, exclusions_growth
-run_efficacy      measurements, growth_model (optional)         efficacy, response, growth_delay ...
 run_survival      measurements, the recorded survival table     survival* tables
+run_efficacy      measurements, growth_model (optional),        efficacy, response, growth_delay ...
+                  survival_per_mouse (causes of death)
 run_tolerability  measurements, survival_per_mouse, growth      body_weight*, tolerability, regimen*
                   and survival tests, efficacy                  (incl. regimen_model), dose_response,
                                                                 what_if
@@ -110,7 +111,10 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Efficacy metrics, growth delay and mRECIST (:func:`xenoflow.efficacy.analyse_study`);
     ``growth_model`` (for the control doubling time) is used when present."""
     study = with_arms(study, tables["measurements"])
-    result = efficacy.analyse_study(study, tables["measurements"], tables.get("growth_model"))
+    toxic = tolerability.toxic_arms(study, tables["measurements"], tables.get("survival_per_mouse"))
+    result = efficacy.analyse_study(
+        study, tables["measurements"], tables.get("growth_model"), toxic
+    )
     return Outputs(
         {
             "efficacy": result["efficacy"],
@@ -328,8 +332,10 @@ def analyse_study(
     runs = [
         lambda: run_ingest(study, source, rows),
         lambda: run_growth(study, tables),
-        lambda: run_efficacy(study, tables),
+        # survival first: the efficacy stage reads the causes of death (no NCI activity is
+        # scored at a toxic dose)
         lambda: run_survival(study, tables, recorded),
+        lambda: run_efficacy(study, tables),
         lambda: run_tolerability(study, tables),
     ]
     if study.combinations:

@@ -381,6 +381,32 @@ def tolerability_table(
     return out
 
 
+def toxic_arms(
+    study: Study, measurements: pd.DataFrame, survival_per_mouse: pd.DataFrame | None
+) -> dict[str, str]:
+    """The treated arms the verdict of :func:`tolerability_table` calls toxic, with why in
+    words ('group-mean body-weight nadir -27.9 %; 2 of 8 mice died of toxicity'): the efficacy
+    stage scores no NCI activity at a toxic dose (NCI/DTP practice; Plowman et al. 1997)."""
+    arms = [a.name for a in study.arms] or list(dict.fromkeys(measurements["arm"].astype(str)))
+    surv = survival_per_mouse if survival_per_mouse is not None else pd.DataFrame()
+    pct = percent_change(measurements, study)
+    table = tolerability_table(
+        measurements, pct, per_mouse_table(pct, arms), surv, arms, study.tolerability
+    )
+    limit_bw = study.tolerability.toxic_nadir_pct
+    out = {}
+    for r in table[table["verdict"] == "toxic"].to_dict("records"):
+        if r["arm"] == study.control:
+            continue
+        why = []
+        if np.isfinite(r["group_mean_nadir_pct"]) and r["group_mean_nadir_pct"] <= -limit_bw + EPS:
+            why.append(f"group-mean body-weight nadir {r['group_mean_nadir_pct']:.1f} %")
+        if np.isfinite(r["toxic_deaths"]) and r["toxic_deaths"] > 0:
+            why.append(f"{int(r['toxic_deaths'])} of {int(r['n_mice'])} mice died of toxicity")
+        out[str(r["arm"])] = "; ".join(why)
+    return out
+
+
 def weights_left_out(exclusions: pd.DataFrame | None) -> dict[str, list[str]]:
     """Per arm, the body weights ingest left out as recording errors: 'mouse 3, day 7: body
     weight 308 g outside the plausible range 10-100 g', in the order of ``exclusions``."""

@@ -6,6 +6,7 @@ rule efficacy:
         study=study_file,
         measurements=study_table("measurements"),
         growth_model=study_table("growth_model"),
+        survival_per_mouse=study_table("survival_per_mouse"),
     output:
         **stage_outputs("efficacy"),
     log:

@@ -143,7 +143,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     two_phase = two_phase_rows(tables.get("growth_piecewise"))
     findings.paragraphs += two_phase_sentences(study, tables.get("growth_piecewise"))
     if "efficacy" in tables:
-        findings.paragraphs += fold_change_sentences(study, tables["efficacy"])
+        findings.paragraphs += fold_change_sentences(
+            study, tables["efficacy"], tables.get("tolerability")
+        )
     if "growth_model" in tables:
         findings.paragraphs += growth_sentences(
             study, tables["growth_model"], tables.get("growth_contrasts"), two_phase

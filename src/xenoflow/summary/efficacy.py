@@ -58,8 +58,14 @@ def reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
     return efficacy[efficacy["is_reference_day"].astype(bool)]
 
 
-def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
+def fold_change_sentences(
+    study: Study, efficacy: pd.DataFrame, tolerability: pd.DataFrame | None = None
+) -> list[str]:
+    """Fold change and %T/C (with NCI activity) of each treated arm on the reference day. An
+    arm called toxic gets no NCI activity ("not scored: toxic dose"), and the numbers of an
+    arm with toxic deaths say that they are the survivors'."""
     ref = first_rows(reference_rows(efficacy), ["arm"])
+    deaths = _toxic_deaths(tolerability)
     if study.control not in ref:
         return []
     day = next(iter(ref.values()))["day"]
@@ -99,12 +105,37 @@ def fold_change_sentences(study: Study, efficacy: pd.DataFrame) -> list[str]:
         tc, ct = value_of(row, "tc_pct"), value_of(row, "ratio_c_t")
         if isnum(tc):
             ratio = f"mean control volume was {fmt(ct)} times the {arm} mean; " if isnum(ct) else ""
+            scored = str(value_of(row, "nci_activity") or "")
+            activity = (
+                f"NCI activity {scored}"
+                if scored.startswith("not scored")
+                else nci_activity(float(tc))
+            )
             out.append(
                 f"On day {day:g} the {ratio}%T/C was {fmt(tc, 3)}% "
                 f"({fmt_ci(value_of(row, 'tc_ci_low'), value_of(row, 'tc_ci_high'), unit='%')}; "
-                f"{nci_activity(float(tc))}){_tgi_text(row)}."
+                f"{activity}){_tgi_text(row)}."
+            )
+        if deaths.get(arm):
+            n = int(deaths[arm])
+            dead = "one mouse" if n == 1 else f"{n} mice"
+            alive = value_of(row, "n_mice")
+            of = f"the {int(alive)} mice" if isnum(alive) else "the mice"
+            out.append(
+                f"The {arm} fold change and %T/C are of {of} alive on day {day:g}; {dead} of "
+                "the arm died of toxicity before."
             )
     return out
+
+
+def _toxic_deaths(tolerability: pd.DataFrame | None) -> dict[str, float]:
+    if tolerability is None or "toxic_deaths" not in tolerability:
+        return {}
+    return {
+        str(r["arm"]): float(r["toxic_deaths"])
+        for r in records(tolerability)
+        if isnum(value_of(r, "toxic_deaths")) and float(r["toxic_deaths"]) > 0
+    }
 
 
 def _tgi_text(row: Mapping[str, Any]) -> str:
