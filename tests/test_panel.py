@@ -99,8 +99,8 @@ def test_unit_outputs_equal_a_standalone_study(panel_dir, tmp_path):
     for run in (
         lambda: stages.run_ingest(alone, read_source(alone)),
         lambda: stages.run_growth(alone, tables),
-        lambda: stages.run_efficacy(alone, tables),
         lambda: stages.run_survival(alone, tables),
+        lambda: stages.run_efficacy(alone, tables),
     ):
         for name, df in run().tables.items():
             io.write_table(name, df, out / "tables" / f"{name}.tsv")

@@ -72,8 +72,8 @@ def test_chained_in_memory_equals_written_and_read(tiny, tmp_path):
     for run in (
         lambda: stages.run_ingest(study, read_source(study)),
         lambda: stages.run_growth(study, from_disk),
-        lambda: stages.run_efficacy(study, from_disk),
         lambda: stages.run_survival(study, from_disk),
+        lambda: stages.run_efficacy(study, from_disk),
         lambda: stages.run_tolerability(study, from_disk),
     ):
         for name, df in run().tables.items():

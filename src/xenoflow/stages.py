@@ -109,9 +109,11 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
 
 def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Efficacy metrics, growth delay and mRECIST (:func:`xenoflow.efficacy.analyse_study`);
-    ``growth_model`` (for the control doubling time) is used when present."""
+    ``growth_model`` (for the control doubling time) is used when present;
+    ``survival_per_mouse`` (causes of death) and the body weights decide which arms are toxic
+    (no NCI activity scored there)."""
     study = with_arms(study, tables["measurements"])
-    toxic = tolerability.toxic_arms(study, tables["measurements"], tables.get("survival_per_mouse"))
+    toxic = tolerability.toxic_arms(study, tables["measurements"], tables["survival_per_mouse"])
     result = efficacy.analyse_study(
         study, tables["measurements"], tables.get("growth_model"), toxic
     )
