@@ -683,3 +683,18 @@ def test_a_toxic_arm_gets_no_nci_activity_in_the_efficacy_table(tmp_path):
     )
     fractions = eff.loc[(eff["arm"] == "Fractions") & eff["tc_pct"].notna(), "nci_activity"]
     assert not fractions.str.startswith("not scored").any()
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[1] / "config" / "studies").glob("*.yaml"))
+)
+def test_toxic_arms_are_the_tables_toxic_verdicts(path):
+    # toxic_arms computes only what the verdict reads; it must name exactly the treated arms
+    # tolerability.tsv calls toxic
+    study = load_study(path, {"bootstrap_resamples": 100})
+    recorded = read_survival_file(study.survival_data) if study.survival_data else None
+    tables = stages.analyse_study(study, read_source(study), recorded=recorded)
+    tol = tables["tolerability"]
+    expected = set(tol.loc[(tol["verdict"] == "toxic") & (tol["arm"] != study.control), "arm"])
+    got = tolerability.toxic_arms(study, tables["measurements"], tables["survival_per_mouse"])
+    assert set(got) == expected

@@ -386,24 +386,35 @@ def toxic_arms(
 ) -> dict[str, str]:
     """The treated arms the verdict of :func:`tolerability_table` calls toxic, with why in
     words ('group-mean body-weight nadir -27.9 %; 2 of 8 mice died of toxicity'): the efficacy
-    stage scores no NCI activity at a toxic dose (NCI/DTP practice; Plowman et al. 1997)."""
+    stage scores no NCI activity at a toxic dose (NCI/DTP practice; Plowman et al. 1997).
+    Computes only what the verdict reads (the group-mean nadir, the toxic deaths), so the
+    efficacy stage of each panel model pays little for it; ``tests/test_tolerability.py``
+    checks it against the table's verdicts."""
     arms = [a.name for a in study.arms] or list(dict.fromkeys(measurements["arm"].astype(str)))
-    surv = survival_per_mouse if survival_per_mouse is not None else pd.DataFrame()
+    settings = study.tolerability
     pct = percent_change(measurements, study)
-    table = tolerability_table(
-        measurements, pct, per_mouse_table(pct, arms), surv, arms, study.tolerability
+    after = pct[pct["after_baseline"]]
+    nadir = (
+        after.groupby(["arm", "day"], sort=False)["pct_change"].mean().groupby(level=0).min()
+        if len(after)
+        else pd.Series(dtype=float)
     )
-    limit_bw = study.tolerability.toxic_nadir_pct
+    surv = survival_per_mouse if survival_per_mouse is not None else pd.DataFrame()
+    deaths = toxic_deaths(surv, arms).set_index("arm")["toxic_deaths"]
+    mice = measurements.drop_duplicates(["arm", "mouse_id"]).groupby("arm", sort=False).size()
     out = {}
-    for r in table[table["verdict"] == "toxic"].to_dict("records"):
-        if r["arm"] == study.control:
+    for arm in arms:
+        if arm == study.control:
+            continue
+        low, dead, n = float(nadir.get(arm, np.nan)), float(deaths[arm]), int(mice.get(arm, 0))
+        if _verdict(low, dead, n, settings)[0] != "toxic":
             continue
         why = []
-        if np.isfinite(r["group_mean_nadir_pct"]) and r["group_mean_nadir_pct"] <= -limit_bw + EPS:
-            why.append(f"group-mean body-weight nadir {r['group_mean_nadir_pct']:.1f} %")
-        if np.isfinite(r["toxic_deaths"]) and r["toxic_deaths"] > 0:
-            why.append(f"{int(r['toxic_deaths'])} of {int(r['n_mice'])} mice died of toxicity")
-        out[str(r["arm"])] = "; ".join(why)
+        if np.isfinite(low) and low <= -settings.toxic_nadir_pct + EPS:
+            why.append(f"group-mean body-weight nadir {low:.1f} %")
+        if np.isfinite(dead) and dead > 0:
+            why.append(f"{int(dead)} of {n} mice died of toxicity")
+        out[arm] = "; ".join(why)
     return out
 
 
