@@ -351,7 +351,15 @@ def test_stage_tables_summary_and_cross_study_row():
     np.testing.assert_allclose(model["growth_rate"], DESIGNS["SW837 none"][2]["beta"], rtol=1e-6)
     text = str(stages.run_summary(study, tables)["summary_md"])
     assert "The Irinotecan + Rabusertib combination grew at 0.00375 per day" in text
-    assert "expected under Bliss independence: the Bliss synergy score was 1.76" in text
+    assert (
+        "expected under Bliss independence: the Bliss synergy score (−estimate/SE, a z "
+        "statistic; > 0: synergy) was 1.76 (p = 0.078)" in text
+    )
+    # a z statistic has no interval in the prose; each index is named with its direction
+    assert "synergy score was 1.76 (95% CI" not in text
+    assert "SynergyLMM combination index " in text and ", < 1: synergy" in text
+    # SynergyLMM (growth rate, days -1 to 24) and invivoSyn (%TGI on day 24) disagree: said
+    assert "The two Bliss analyses disagree (mixed model: not significantly different" in text
     assert "the combination's %TGI on day 24 exceeded the Bliss expectation by 20.0 points" in text
     # combination index exp(est * t) with R's Bliss contrast and t = 24 - (-1) days
     assert f"combination index {np.exp(-0.01844613263 * 25):.3g}" in text

@@ -27,17 +27,21 @@ def _synergy_verdict(row: Mapping[str, Any], alpha: float) -> str:
     return "not significantly different from additive"
 
 
-def _score_text(row: Mapping[str, Any], alpha: float, index: float | None = None) -> str:
-    """'synergy score was 1.55 (95% CI …; p = 0.12), not significantly different from
-    additive (combination index 0.211; post-hoc power 34%)'."""
-    extra = [] if index is None else [f"combination index {fmt(index)}"]
+def _score_text(
+    row: Mapping[str, Any], alpha: float, index: float | None = None, explain: bool = False
+) -> str:
+    """'synergy score was 1.56 (p = 0.12), not significantly different from additive
+    (SynergyLMM combination index 0.393, < 1: synergy; post-hoc power 37%)'. The score is a z
+    statistic (−estimate/SE), so it is given with its p and no interval (the interval belongs
+    to the estimate, not to the statistic); ``explain`` says so once."""
+    extra = [] if index is None else [f"SynergyLMM combination index {fmt(index)}, < 1: synergy"]
     power = value_of(row, "power")
     if power is not None:
         extra.append(f"post-hoc power {100 * power:.0f}%")
+    what = " (−estimate/SE, a z statistic; > 0: synergy)" if explain else ""
     return (
-        f"synergy score was {fmt(row['score'])} ({fmt_ci(row['ci_low'], row['ci_high'])}; "
-        f"{fmt_p(row['p_value'])}), {_synergy_verdict(row, alpha)}"
-        + (f" ({'; '.join(extra)})" if extra else "")
+        f"synergy score{what} was {fmt(row['score'])} ({fmt_p(row['p_value'])}), "
+        f"{_synergy_verdict(row, alpha)}" + (f" ({'; '.join(extra)})" if extra else "")
     )
 
 
@@ -76,6 +80,27 @@ def invivosyn_sentence(rows: pd.DataFrame) -> str:
             f"CombPDX's global log combination index (> 0: synergy) was {join_words(index)}"
         )
     return "For comparison, " + "; ".join(parts) + "." if parts else ""
+
+
+def _disagreement(
+    lmm: Mapping[str, Any] | None, others: pd.DataFrame, alpha: float, last: pd.DataFrame
+) -> str:
+    """A sentence when the mixed model's Bliss verdict and invivoSyn's TGI Bliss verdict
+    differ, and why they can (empty when they agree or one is missing)."""
+    tgi = _first_of(others[others["basis"] == "tgi"], "bliss")
+    if lmm is None or tgi is None or value_of(tgi, "p_value") is None:
+        return ""
+    model = _synergy_verdict(lmm, alpha)
+    boot = "synergistic" if float(tgi["p_value"]) < alpha else "not significantly synergistic"
+    if (model == "synergistic") == (boot == "synergistic"):
+        return ""
+    return (
+        f"The two Bliss analyses disagree (mixed model: {model}; invivoSyn %TGI: {boot}) "
+        f"because they test different things: the mixed model the growth rate over the whole "
+        f"curve to day {fmt_day(last['day'].iloc[0])}, invivoSyn the volume change on day "
+        f"{fmt_day(tgi['day'])} alone; an effect seen on one day can vanish over the curve, "
+        "and the reverse (the day-by-day tests are in the synergy table)."
+    )
 
 
 def _model_time(arm: Mapping[str, Any]) -> float:
@@ -124,7 +149,7 @@ def synergy_sentences(
         sentences = []
         if "bliss" in by_method:
             sentences.append(
-                f"{text}: the Bliss {_score_text(by_method['bliss'], alpha, bliss_ci)}."
+                f"{text}: the Bliss {_score_text(by_method['bliss'], alpha, bliss_ci, True)}."
             )
         if "hsa" in by_method:
             sentences.append(
@@ -140,6 +165,7 @@ def synergy_sentences(
             sentences.append(f"Post-hoc power is from {sims} simulations of the fitted model.")
         others = synergy[(synergy["combination"] == combo) & (synergy["basis"] != "lmm")]
         sentences.append(invivosyn_sentence(others))
+        sentences.append(_disagreement(by_method.get("bliss"), others, alpha, last))
         out += [t for t in sentences if t]
     return out + not_computed_sentences(study, model, exclusions)
 
