@@ -619,7 +619,7 @@ def test_study_rows_window_and_stated_skips() -> None:
     late = data[data["day"] == 10].assign(day=40.0)
     combos = [("AB", ("A", "B")), ("AB", ("A", "B", "C"))]
     rows, left = iv.study_rows(
-        pd.concat([early, data, late]), combos, "C", seed=1, n_boot=50, window=(0.0, 28.0)
+        pd.concat([early, data, late]), combos, "C", seed=1, n_boot=50, windows={"AB": (0.0, 28.0)}
     )
     # inside the window the study is the tiny one: the same rows
     same = iv.invivosyn_synergy(data, TINY_ARMS, seed=1, n_boot=50)

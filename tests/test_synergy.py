@@ -60,9 +60,15 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "config" / "studies"
 
 
+#: the last day of each CrownBio study: the R golden values are SynergyLMM's default, every
+#: day; xenoflow's default stops at the last day every arm is followed (synergy.shared_end)
+LAST_DAY = {"SW837": 24.0, "CR1197": 82.0, "LS-1034": 32.0, "SNU-81": 35.0}
+
+
 def _study(name: str, **settings) -> config.Study:
     study = config.load_study(STUDIES / f"crownbio_{name}.yaml")
-    cfg = config.SynergySettings(**{"power_simulations": 0, **settings})
+    defaults = {"power_simulations": 0, "time_end": LAST_DAY[name]}
+    cfg = config.SynergySettings(**{**defaults, **settings})
     return dataclasses.replace(study, synergy=cfg, design=None)
 
 
@@ -728,3 +734,23 @@ def test_combination_studies_of_other_shapes_run_or_say_why(shape, window, varia
             for r in stated
         ), (basis, stated)
     assert list(rows.columns) == registry.columns("synergy")
+
+
+@pytest.mark.parametrize(("name", "end"), [("CR1197", 54.0), ("LS-1034", 16.0), ("SW837", 24.0)])
+def test_no_synergy_past_the_last_day_every_arm_is_followed(name, end):
+    # Issue 27 item 3: CR1197's vehicle is followed (half its mice or more) to day 54 and
+    # LS-1034's to day 16; rates, scores and invivoSyn rows stopped at day 82 and 32 before
+    study = config.load_study(STUDIES / f"crownbio_{name}.yaml")
+    study = dataclasses.replace(
+        study, synergy=dataclasses.replace(study.synergy, power_simulations=0)
+    )
+    measurements = _measurements(name)
+    design = synergy.prepare(measurements, study, study.combinations[0])
+    assert design.time_end == end and design.data["day"].max() <= end
+    out = stages.run_synergy(study, {"measurements": measurements})
+    assert out.tables["synergy"]["day"].max() <= end
+    reasons = out.tables["exclusions_synergy"]["reason"]
+    later = reasons.str.contains(f"after day {end:g}, the last day on which every arm")
+    assert later.any() == (end < LAST_DAY[name])
+    if end < LAST_DAY[name]:
+        assert reasons.str.contains("outside the synergy window").any()  # invivoSyn's too

@@ -69,7 +69,7 @@ against the package's own ``data/SW837.rda``; bootstrap p and percentile bounds 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -561,18 +561,18 @@ def study_rows(
     *,
     seed: int,
     n_boot: int,
-    window: tuple[float | None, float | None] = (None, None),
+    windows: Mapping[str, tuple[float | None, float | None]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The invivoSyn / CombPDX rows of a study's two-drug combinations (``synergy`` rows with a
     ``combination`` column) and what each basis left out (``stage, arm, mouse_id, day,
     reason``, as every exclusions table): mice, and a basis that cannot be computed (mouse_id
     empty, the reason stated). ``combinations``: (combination arm, its single-agent arms).
-    ``window``: the study file's synergy ``time_start`` and ``time_end`` (study days; None =
-    open), applied before the invivoSyn preparation, so its day 0 is ``time_start`` as the
-    mixed model's is. invivoSyn is defined for four arms, so three-drug combinations get the
+    ``windows``: per combination arm, the synergy window (first and last study day; None =
+    open) of the mixed model's design (:func:`xenoflow.synergy.prepare`), applied before the
+    invivoSyn preparation, so its day 0 is ``time_start`` and it compares no arm past the
+    window's end, as the mixed model. invivoSyn is defined for four arms, so three-drug combinations get the
     mixed-model rows only (their exclusion list says so)."""
     frames, left_out = [], []
-    inside, outside = _in_window(measurements, window)
     for arm, components in combinations:
         if len(components) != 2:
             left_out.append(
@@ -580,6 +580,7 @@ def study_rows(
             )
             continue
         arms = (control, *components, arm)
+        inside, outside = _in_window(measurements, (windows or {}).get(arm, (None, None)))
         left_out += [
             ("synergy", r.arm, r.mouse_id, np.nan, f"invivoSyn/CombPDX ({arm}): {r.reason}")
             for r in outside[outside["arm"].isin(arms)].itertuples()

@@ -252,7 +252,7 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
         study.control,
         seed=int(study.settings["seed"]),
         n_boot=int(study.settings["bootstrap_resamples"]),
-        window=(study.synergy.time_start, study.synergy.time_end),
+        windows=result["windows"],
     )
     rows = pd.concat(
         [t for t in (result["synergy"], others) if len(t)] or [result["synergy"]],

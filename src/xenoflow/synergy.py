@@ -5,7 +5,10 @@
 agents, the combination): keep days >= ``time_start`` (default the first day of these arms);
 leave out mice without a volume at ``time_start`` or with volume 0 there; later zero volumes
 follow the study's ``log_zero_rule`` as every log-scale fit (:func:`xenoflow.growth.log_volumes`);
-keep days <= ``time_end``; leave out mice with fewer than ``min_observations`` measurements
+keep days <= ``time_end`` (default: the last day on which every arm of the combination has
+``mean_min_fraction`` of its mice measured, :func:`shared_end`: SynergyLMM keeps every day, but a
+contrast past the control's last day rests on the model's extrapolation of an arm no longer
+followed); leave out mice with fewer than ``min_observations`` measurements
 (the ``time_start`` one counted); RTV = V / V(time_start); the ``time_start`` row itself is not
 fitted; time t = day − time_start (``sqrt``: its square root). Everything left out is listed with
 the reason.
@@ -75,6 +78,8 @@ class Design:
     arms: tuple[str, ...]  # control, single agents, combination
     data: pd.DataFrame  # arm, mouse_id, day, time, log_rtv, mouse
     time_start: float
+    #: the last day used (``time_end``, or by default :func:`shared_end`; None: every day)
+    time_end: float | None
     exclusions: pd.DataFrame
     #: the time_start rows (log RTV 0), for the figure
     baseline: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -127,6 +132,19 @@ def _few_observations(
     return logs["mouse"].map(n_obs).to_numpy() < minimum, out
 
 
+def shared_end(rows: pd.DataFrame, arms: tuple[str, ...], fraction: float) -> float | None:
+    """The last day on which every arm of the design has a volume for at least ``fraction`` of
+    its mice (and at least one): after it a contrast with the control (or an agent) would
+    rest on the model's extrapolation of an arm that is no longer followed. None: no such
+    day."""
+    measured = rows[rows["volume_mm3"].notna()]
+    total = rows.groupby("arm")["mouse_id"].nunique()
+    per_day = measured.groupby(["day", "arm"])["mouse_id"].nunique().unstack("arm")
+    per_day = per_day.reindex(columns=list(arms)).fillna(0)
+    enough = (per_day >= np.maximum(1, fraction * total.reindex(list(arms)).fillna(0))).all(axis=1)
+    return float(enough[enough].index.max()) if enough.any() else None
+
+
 def prepare(
     measurements: pd.DataFrame,
     study: Study,
@@ -152,9 +170,18 @@ def prepare(
     kept = pd.MultiIndex.from_frame(rows[["arm", "mouse_id"]]).isin(keep)
     logs, excluded = growth.log_volumes(rows[kept], study.settings)
     excluded = excluded.assign(stage=STAGE, reason=tag + excluded["reason"])
-    if cfg.time_end is not None:
-        late = logs["day"] > cfg.time_end
-        reason = tag + f"after synergy time_end (day {cfg.time_end:g})"
+    end, fraction = cfg.time_end, float(study.settings.get("mean_min_fraction", 0.5))
+    if end is None:
+        end = shared_end(rows, arms, fraction)
+    if end is not None:
+        reason = tag + (
+            f"after synergy time_end (day {end:g})"
+            if cfg.time_end is not None
+            else f"after day {end:g}, the last day on which every arm of the combination has "
+            f"{100 * fraction:g} % of its mice measured: no comparison past it (synergy "
+            "time_end sets another day)"
+        )
+        late = logs["day"] > end
         out += [_exclusion(r.arm, r.mouse_id, r.day, reason) for r in logs[late].itertuples()]
         logs = logs[~late]
     few, too_few = _few_observations(logs, cfg.min_observations, tag)
@@ -174,6 +201,7 @@ def prepare(
         arms=arms,
         data=logs.loc[logs["day"] != start, cols].reset_index(drop=True),
         time_start=start,
+        time_end=end,
         exclusions=pd.concat([exclusions_frame(out), excluded], ignore_index=True),
         baseline=logs.loc[logs["day"] == start, cols].reset_index(drop=True),
     )
@@ -527,6 +555,7 @@ def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
 
     return {
         "results": results,
+        "windows": {d.name: (d.time_start, d.time_end) for d in designs},
         "synergy_model": table(
             "synergy_model", [model_table(r, study.synergy, alpha) for r in results]
         ),
