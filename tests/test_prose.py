@@ -69,7 +69,10 @@ def test_tgi_is_given_with_every_tc(summaries):
     for study_id, text in summaries.items():
         for sentence in re.findall(r"[^.]*%T/C was [^\n]*", text):
             assert "%TGI was" in sentence, (study_id, sentence)
-            assert "by the NCI criterion" in sentence, (study_id, sentence)  # a verdict each
+            # a verdict each, or why there is none (a toxic dose: issue 27 item 2)
+            assert "by the NCI criterion" in sentence or "NCI activity not scored: toxic dose" in (
+                sentence
+            ), (study_id, sentence)
 
 
 def test_several_comparisons_are_judged_on_the_holm_adjusted_p(summaries):

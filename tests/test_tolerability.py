@@ -673,13 +673,13 @@ def test_a_toxic_arm_gets_no_nci_activity_in_the_efficacy_table(tmp_path):
     study = load_study(path)
     tables = analyse(path)
     assert tolerability.toxic_arms(study, tables["measurements"], None) == {
-        "Single": "group-mean body-weight nadir -28.0 %"
+        "Single": "group-mean body-weight nadir -28.0%"
     }
     eff = tables["efficacy"]
     single = eff.loc[(eff["arm"] == "Single") & eff["tc_pct"].notna(), "nci_activity"]
     assert (
         len(single)
-        and (single == "not scored: toxic dose (group-mean body-weight nadir -28.0 %)").all()
+        and (single == "not scored: toxic dose (group-mean body-weight nadir -28.0%)").all()
     )
     fractions = eff.loc[(eff["arm"] == "Fractions") & eff["tc_pct"].notna(), "nci_activity"]
     assert not fractions.str.startswith("not scored").any()

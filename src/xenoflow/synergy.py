@@ -178,7 +178,7 @@ def prepare(
             f"after synergy time_end (day {end:g})"
             if cfg.time_end is not None
             else f"after day {end:g}, the last day on which every arm of the combination has "
-            f"{100 * fraction:g} % of its mice measured: no comparison past it (synergy "
+            f"{100 * fraction:g}% of its mice measured: no comparison past it (synergy "
             "time_end sets another day)"
         )
         late = logs["day"] > end

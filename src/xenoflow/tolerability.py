@@ -385,7 +385,7 @@ def toxic_arms(
     study: Study, measurements: pd.DataFrame, survival_per_mouse: pd.DataFrame | None
 ) -> dict[str, str]:
     """The treated arms the verdict of :func:`tolerability_table` calls toxic, with why in
-    words ('group-mean body-weight nadir -27.9 %; 2 of 8 mice died of toxicity'): the efficacy
+    words ('group-mean body-weight nadir -27.9%; 2 of 8 mice died of toxicity'): the efficacy
     stage scores no NCI activity at a toxic dose (NCI/DTP practice; Plowman et al. 1997).
     Computes only what the verdict reads (the group-mean nadir, the toxic deaths), so the
     efficacy stage of each panel model pays little for it; ``tests/test_tolerability.py``
@@ -411,7 +411,7 @@ def toxic_arms(
             continue
         why = []
         if np.isfinite(low) and low <= -settings.toxic_nadir_pct + EPS:
-            why.append(f"group-mean body-weight nadir {low:.1f} %")
+            why.append(f"group-mean body-weight nadir {low:.1f}%")
         if np.isfinite(dead) and dead > 0:
             why.append(f"{int(dead)} of {n} mice died of toxicity")
         out[arm] = "; ".join(why)
