@@ -357,9 +357,26 @@ def test_summary_design_sentence_quotes_sample_size(u87_tables):
         return int(at.loc[at["endpoint"] == endpoint, "n_needed"].iloc[0])
 
     assert "## Design of a next study (this study as the pilot)" in md
-    assert "To detect a 50% growth inhibition on day 28 with 80% power" in md
+    # the effect in the report's own terms (issue 27 item 7): a ratio of geometric means
+    assert (
+        "To detect a 50% growth inhibition on day 28 (a treated/control ratio of geometric-mean "
+        "volumes of 0.500; the %T/C and %TGI above use arithmetic means) with 80% power" in md
+    )
     assert f"{needed('log_volume')} mice per arm for the log-volume endpoint" in md
     assert f"{needed('growth_rate')} mice per arm for the growth-rate endpoint" in md
+    # an infeasible survival design is named, with the formula's number, and why
+    schoenfeld = at[at["method"] == "log-rank, Schoenfeld 1981"]["n_needed"].iloc[0]
+    assert (
+        "The time-to-endpoint (log-rank) endpoint is not feasible: 15 mice per arm, the most "
+        f"simulated, do not reach 80% power (Schoenfeld's formula: {int(schoenfeld)} mice per "
+        "arm)." in md
+    )
+    median = tables["survival"].set_index("arm").loc[study.control, "median_days"]
+    assert median > 28 and (
+        "The survival design's follow-up ends on day 28, before the pilot's control median "
+        f"time to the endpoint ({median:g} days)" in md
+    )
+    assert "more mice per arm than the design" not in md
 
 
 def test_cli_power_prints_the_tables(capsys):

@@ -10,6 +10,8 @@ Modules: ``text``, ``survival``, ``efficacy``, ``phases``, ``regimens``, ``syner
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..config import Study
 from ..refday import choose_reference_day
 from .cross_study import (
@@ -131,6 +133,15 @@ __all__ = [
 ]
 
 
+def _control_median(study: Study, survival: pd.DataFrame | None) -> float | None:
+    """The control arm's median time to the endpoint (``survival.tsv``), None when not
+    reached or absent."""
+    if survival is None or "median_days" not in survival:
+        return None
+    med = survival.loc[survival["arm"] == study.control, "median_days"]
+    return float(med.iloc[0]) if len(med) and pd.notna(med.iloc[0]) else None
+
+
 def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     """Title and sections of a study's summary; ``tables`` maps table names (file stems such as
     'measurements', 'efficacy', 'growth_model', 'survival', 'survival_tests', 'exclusions*') to
@@ -198,7 +209,10 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         eff = tables["efficacy"]
         ref = eff.loc[eff["is_reference_day"].astype(bool), "day"]
         power.paragraphs += design_sentences(
-            study, tables["sample_size"], float(ref.iloc[0]) if len(ref) else None
+            study,
+            tables["sample_size"],
+            float(ref.iloc[0]) if len(ref) else None,
+            _control_median(study, tables.get("survival")),
         )
         sections.insert(2, power)
     title = f"{study.title} ({study.study_id})"

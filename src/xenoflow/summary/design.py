@@ -22,9 +22,20 @@ DESIGN_ENDPOINTS = {
 def _n_text(row: Mapping[str, Any]) -> str:
     if isnum(row["n_needed"]):
         return f"{int(row['n_needed'])} mice per arm"
-    if row["method"] == METHOD_GROWTH_ENDPOINT:  # simulated on the design's grid of n only
-        return "more mice per arm than the design evaluated"
     return "more than 10000 mice per arm"
+
+
+def _infeasible(
+    endpoint: str, largest: int | None, power: float, formula: Mapping[str, Any] | None
+) -> str:
+    """'The time-to-endpoint (log-rank) endpoint is not feasible: 15 mice per arm, the most
+    simulated, do not reach 80% power (Schoenfeld's formula: 660 mice per arm).'"""
+    most = f"{largest} mice per arm, the most simulated," if largest else "the mice simulated"
+    text = f"{endpoint[0].upper()}{endpoint[1:]} is not feasible: {most} do not reach "
+    text += f"{100 * power:g}% power"
+    if formula is not None and isnum(formula.get("n_needed")):
+        text += f" (Schoenfeld's formula: {int(formula['n_needed'])} mice per arm)"
+    return text + "."
 
 
 def headline_day(follow_up_days: Iterable[float], reference_day: float) -> float:
@@ -58,11 +69,16 @@ def synergy_design_sentences(rows: pd.DataFrame, day: float) -> list[str]:
 
 
 def design_sentences(
-    study: Study, sample_size: pd.DataFrame, reference_day: float | None = None
+    study: Study,
+    sample_size: pd.DataFrame,
+    reference_day: float | None = None,
+    control_median_days: float | None = None,
 ) -> list[str]:
     """The design sentence: mice per arm for the log-volume, growth-rate and survival endpoints
     at the design's middle-most effect (50 % when listed) on the :func:`headline_day`, from
-    ``sample_size.tsv`` (``n_needed``)."""
+    ``sample_size.tsv`` (``n_needed``). The effect is worded in the report's own terms (a ratio
+    of geometric-mean volumes, not the %TGI of the findings); a survival design whose follow-up
+    ends before the pilot's control median time to the endpoint is named not feasible."""
     rows = sample_size[sample_size["method"].fillna("") != ""]  # not the note-only rows
     synergy = rows[rows["endpoint"].isin(SYNERGY_ENDPOINTS)]
     rows = rows[~rows["endpoint"].isin(SYNERGY_ENDPOINTS)]
@@ -71,6 +87,7 @@ def design_sentences(
     method = rows["method"].fillna("")
     from_growth = method == METHOD_GROWTH_ENDPOINT
     formula = "Freedman|Schoenfeld" if from_growth.any() else "Freedman"
+    formulas = rows[method.str.contains("Schoenfeld")]
     rows = rows[~method.str.contains(formula)]
     if rows.empty:
         return ["No design could be computed from this study (see sample_size.tsv)."]
@@ -80,20 +97,51 @@ def design_sentences(
     day = headline_day(rows["follow_up_days"].unique(), ref)
     at = rows[(rows["tgi_pct"] == tgi) & (rows["follow_up_days"] == day)]
     first = at.iloc[0]
-    parts = [
-        (_n_text(r), DESIGN_ENDPOINTS[r["endpoint"]])
-        for _, r in at.iterrows()
-        if r["endpoint"] in DESIGN_ENDPOINTS
+    schoenfeld = formulas[(formulas["tgi_pct"] == tgi) & (formulas["follow_up_days"] == day)]
+    formula_row = records(schoenfeld)[0] if len(schoenfeld) else None
+    largest = max(study.design.n_per_arm) if study.design is not None else None
+    shown = [r for r in records(at) if r["endpoint"] in DESIGN_ENDPOINTS]
+    simulated_out = [
+        r for r in shown if r["method"] == METHOD_GROWTH_ENDPOINT and not isnum(r["n_needed"])
     ]
-    listed = [f"{n} for {e}" for n, e in parts]
-    text = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
-    sentence = (
-        f"To detect {article(f'{tgi:g}')}% growth inhibition on day {day:g} with "
-        f"{100 * float(first['target_power']):g}% power (two-sided alpha = "
-        f"{float(first['alpha']):g}), a two-arm study needs {text}, given this study's "
-        "variability (power.tsv, sample_size.tsv)."
+    listed = [
+        f"{_n_text(r)} for {DESIGN_ENDPOINTS[r['endpoint']]}"
+        for r in shown
+        if r not in simulated_out
+    ]
+    text = (
+        "no feasible number of mice"
+        if not listed
+        else listed[0]
+        if len(listed) == 1
+        else ", ".join(listed[:-1]) + " and " + listed[-1]
     )
-    out = [sentence, *synergy_design_sentences(synergy, day)]
+    sentence = (
+        f"To detect {article(f'{tgi:g}')}% growth inhibition on day {day:g} (a treated/control "
+        f"ratio of geometric-mean volumes of {fmt(1 - tgi / 100)}; the %T/C and %TGI above use "
+        f"arithmetic means) with {100 * float(first['target_power']):g}% power (two-sided "
+        f"alpha = {float(first['alpha']):g}), a two-arm study needs {text}, given this "
+        "study's variability."
+    )
+    out = [sentence]
+    out += [
+        _infeasible(
+            DESIGN_ENDPOINTS[r["endpoint"]], largest, float(first["target_power"]), formula_row
+        )
+        for r in simulated_out
+    ]
+    out += synergy_design_sentences(synergy, day)
+    if (
+        "survival" in set(at["endpoint"])
+        and control_median_days is not None
+        and isnum(control_median_days)
+        and day < float(control_median_days)
+    ):
+        out.append(
+            f"The survival design's follow-up ends on day {day:g}, before the pilot's control "
+            f"median time to the endpoint ({fmt_day(control_median_days)} days): most control "
+            "mice would not reach the endpoint in time."
+        )
     missing = sample_size[
         (sample_size["method"].fillna("") == "") & sample_size["tgi_pct"].isna()
     ]  # the note-only rows about a whole endpoint
