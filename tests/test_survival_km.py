@@ -146,3 +146,18 @@ def test_reexport_and_edge_cases() -> None:
     assert all(math.isnan(v) for v in km_median_ci([3, 4], [0, 0]))
     with pytest.raises(ValueError):
         km_median_ci([1, 2], [1, 2])
+
+
+def test_median_flat_finds_a_curve_at_exactly_half() -> None:
+    from xenoflow.km import median_flat
+
+    # 4 mice, events at 2 and 5: S = 0.75, 0.5 from day 5; next drop at 9 -> flat [5, 9)
+    assert median_flat([2, 5, 9, 12], [1, 1, 1, 0]) == (5.0, 9.0)
+    # never drops below 0.5: flat from 5 to the last follow-up, 12
+    assert median_flat([2, 5, 9, 12], [1, 1, 0, 0]) == (5.0, 12.0)
+    # passes 0.5 without stopping there (3 mice): a unique median
+    assert median_flat([2, 5, 9], [1, 1, 0]) is None
+    # events at 9 (S = 0.5) and 12: flat [9, 12)
+    assert median_flat([2, 5, 9, 12], [0, 0, 1, 1]) == (9.0, 12.0)
+    # reaches 0.5 on the last day of follow-up: no interval of days, the median is that day
+    assert median_flat([3, 3], [1, 0]) is None

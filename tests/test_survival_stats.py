@@ -277,7 +277,13 @@ def test_study_tables() -> None:
     ]
     np.testing.assert_allclose(tests["logrank_chisq"], [v[0] for v in PAIRS.values()], rtol=1e-8)
     np.testing.assert_allclose(tests["p_holm"], st.holm(tests["logrank_p"]), rtol=1e-12)
-    assert tests["median_increase_pct"].iloc[1] == pytest.approx(100 * (26 / 14.5 - 1))
+    # the control's curve is flat at exactly 50% (days 14 to 15; R quotes the midpoint 14.5):
+    # no unique median, so no ratio of medians against it
+    assert per_arm["median_unique"].tolist() == [False, True, True]
+    assert "flat at exactly 50% from day 14 to day 15" in per_arm["note"].iloc[0]
+    assert tests["median_increase_pct"].iloc[:2].isna().all()
+    assert tests["note"].iloc[1].startswith("no ratio of medians: the median of Control")
+    assert tests["median_increase_pct"].iloc[2] == pytest.approx(100 * (26 / 20 - 1))
     overall = out["overall"].set_index("test")
     assert overall.loc["logrank_overall", "chisq"] == pytest.approx(9.97533579444218, rel=1e-8)
     assert overall.loc["logrank_trend", "chisq"] == pytest.approx(9.02862069173379, rel=1e-8)

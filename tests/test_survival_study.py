@@ -130,3 +130,95 @@ def test_recorded_table_without_arm_list(tmp_path: Path) -> None:
     assert ep["arm"].tolist() == ["Vehicle", "Drug"]
     tables = sv.analyse(ep, study.arm_names, study.control)
     assert tables["tests"][["arm", "reference"]].values.tolist() == [["Drug", "Vehicle"]]
+
+
+# ---------------------------------------------------------------------- event-free survival
+
+FRACTIONATION_SURVIVAL = (
+    Path(__file__).resolve().parents[1] / "data/demo/fractionation_clr131/survival.csv"
+)
+SINGLE, FRACTIONATED, CONTROL = "CLR 131 single", "CLR 131 fractionated", "I-127 CLR1404"
+
+
+def _fractionation_efs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    endpoints = sv.read_survival_data(FRACTIONATION_SURVIVAL)
+    return sv.event_free_tables(endpoints, [CONTROL, SINGLE, FRACTIONATED], CONTROL)
+
+
+def test_event_free_survival_counts_toxic_deaths_as_events_r_golden() -> None:
+    # R 4.x, survival 3.x, on data/demo/fractionation_clr131/survival.csv:
+    #   d <- read.csv("survival.csv")
+    #   d$efs <- as.integer(d$event == 1 & d$cause %in% c("tumour", "toxicity"))
+    #   s <- d[d$arm %in% c("CLR 131 single", "I-127 CLR1404"), ]
+    #   s$x <- as.integer(s$arm == "CLR 131 single")
+    #   survdiff(Surv(time_days, efs) ~ x, data = s)          # Chisq 2.483178458, p 0.1150695
+    #   exp(coef(coxph(Surv(time_days, efs) ~ x, s, ties = "efron")))  # 0.3245394716
+    #   exp(confint(...))                                      # 0.09289238058 1.133848309
+    #   survfit(Surv(time_days, efs) ~ arm, data = d)          # medians 35 / 43.5 / 35
+    #   (single vs fractionated, x = fractionated: Chisq 0.2179601852, p 0.64059857,
+    #    HR 0.750123938 [0.2011113863, 2.797881973])
+    per_arm, tests = _fractionation_efs()
+    arms = per_arm.set_index("arm")
+    assert arms.loc[SINGLE, ["events", "toxic_deaths"]].tolist() == [5, 2]
+    assert arms["median_days"].tolist() == [35.0, 43.5, 35.0]
+    rows = tests.set_index(["arm", "reference"])
+    single = rows.loc[(SINGLE, CONTROL)]
+    assert single["logrank_chisq"] == pytest.approx(2.483178458, rel=1e-8)
+    assert single["logrank_p"] == pytest.approx(0.1150695, rel=1e-6)
+    assert single[["hr", "hr_ci_low", "hr_ci_high"]].tolist() == pytest.approx(
+        [0.3245394716, 0.09289238058, 1.133848309], rel=1e-6
+    )
+    pair = rows.loc[(FRACTIONATED, SINGLE)]
+    assert pair["logrank_chisq"] == pytest.approx(0.2179601852, rel=1e-8)
+    assert pair["logrank_p"] == pytest.approx(0.64059857, rel=1e-6)
+    assert pair[["hr", "hr_ci_low", "hr_ci_high"]].tolist() == pytest.approx(
+        [0.750123938, 0.2011113863, 2.797881973], rel=1e-6
+    )
+
+
+def test_event_free_survival_censors_other_causes_and_needs_a_toxic_death() -> None:
+    endpoints = pd.DataFrame(
+        {
+            "arm": ["A", "A", "B", "B"],
+            "mouse_id": ["1", "2", "3", "4"],
+            "time_days": [5.0, 9.0, 7.0, 12.0],
+            "event": [0, 1, 0, 0],
+            "endpoint_rule": "recorded",
+            "cause": ["toxicity", "tumour", "other", ""],
+        }
+    )
+    efs = sv.event_free(endpoints)
+    assert efs is not None and efs["event"].tolist() == [1, 1, 0, 0]
+    no_toxic = endpoints.assign(cause=["other", "tumour", "other", ""])
+    assert sv.event_free(no_toxic) is None
+    assert sv.event_free(endpoints.drop(columns="cause")) is None
+    per_arm, tests = sv.event_free_tables(no_toxic, ["A", "B"], "A")
+    assert "no toxic death" in per_arm["note"].iloc[0] and tests.empty
+
+
+def test_regimen_comparison_and_summary_use_event_free_survival() -> None:
+    from xenoflow import ingest, stages
+
+    study = load_study(
+        Path(__file__).resolve().parents[1] / "config/studies/fractionation_clr131.yaml",
+        {"bootstrap_resamples": 50},
+    )
+    recorded = sv.read_survival_file(FRACTIONATION_SURVIVAL)
+    tables = stages.analyse_study(study, ingest.read_source(study), recorded=recorded)
+    row = tables["regimen_comparison"].iloc[0]
+    assert (row["arm"], row["reference"]) == (FRACTIONATED, SINGLE)
+    assert row["efs_hr"] == pytest.approx(0.750123938, rel=1e-6)
+    assert row["efs_logrank_p"] == pytest.approx(0.64059857, rel=1e-6)
+    text = str(stages.run_summary(study, tables)["summary_md"])
+    assert (
+        "event-free survival (tumour endpoint or toxic death) hazard ratio 0.750 "
+        "(95% CI 0.20 to 2.8); log-rank p = 0.64" in text
+    )
+    assert "event-free survival, which counts toxic deaths as events, compares the regimens" in text
+    # both CLR 131 curves stay at exactly 50% to the end of follow-up: no median, no ratio
+    assert (
+        "not unique in CLR 131 single (its Kaplan-Meier curve is flat at exactly 50% from day "
+        "52 to day 56)" in text
+    )
+    assert "CLR 131 single vs I-127 CLR1404: no ratio of medians (the median of" in text
+    assert "median survival ratio" not in text

@@ -143,6 +143,29 @@ def curve_median(curve: Sequence[float] | np.ndarray, times: Sequence[float] | n
     return float(x[0])
 
 
+def median_flat(time: Sequence[float], event: Sequence[float]) -> tuple[float, float] | None:
+    """The days ``(start, end)`` on which the KM curve is flat at exactly 0.5, else ``None``.
+
+    Then every time in [start, end) has S(t) = 0.5, so the median survival time
+    inf{t: S(t) <= 0.5} is not a unique value: R ``survfit`` and GraphPad Prism quote the
+    midpoint (the first time when the curve never drops below 0.5), a convention, not an
+    estimate. ``end`` = the time the curve next drops, or the last follow-up time when it never
+    does (same tolerance as :func:`curve_median`).
+    """
+    t, e = _as_arrays(time, event)
+    if t.size == 0:
+        return None
+    km = _km_arrays(t, e, 0.05)
+    at_half = np.abs(km["surv"] - 0.5) < MEDIAN_TOLERANCE
+    if not at_half.any():
+        return None
+    first = int(np.argmax(at_half))
+    below = km["surv"] < 0.5 - MEDIAN_TOLERANCE
+    start = float(km["time"][first])
+    end = float(km["time"][np.argmax(below)]) if below.any() else float(t.max())
+    return (start, end) if end > start else None
+
+
 def km_median_ci(
     time: Sequence[float], event: Sequence[float], alpha: float = 0.05
 ) -> tuple[float, float, float]:

@@ -229,6 +229,20 @@ def _pair_row(df: pd.DataFrame | None, arm: str, ref: str, col: str) -> tuple[fl
     return _pick(df, {"arm": ref, "reference": arm}, col), -1.0
 
 
+def _pair_ratio(
+    df: pd.DataFrame | None, arm: str, ref: str, col: str, name: str
+) -> dict[str, float]:
+    """A ratio and its CI (``col``, ``col_ci_low``, ``col_ci_high``) of the pair as
+    ``name``, ``name_ci_low``, ``name_ci_high``, arm over reference: a row stored the other
+    way round is inverted (CI limits swapped)."""
+    ratio, sign = _pair_row(df, arm, ref, col)
+    lo, _ = _pair_row(df, arm, ref, f"{col}_ci_low")
+    hi, _ = _pair_row(df, arm, ref, f"{col}_ci_high")
+    if sign < 0:
+        ratio, lo, hi = (1 / v if v else math.nan for v in (ratio, hi, lo))
+    return {name: ratio, f"{name}_ci_low": lo, f"{name}_ci_high": hi}
+
+
 def regimen_comparison(
     study: Study,
     regimen: pd.DataFrame,
@@ -236,15 +250,17 @@ def regimen_comparison(
     growth_contrasts: pd.DataFrame | None,
     efficacy: pd.DataFrame | None,
     survival_tests: pd.DataFrame | None,
+    event_free_tests: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``regimen_comparison.tsv``: each pair of arms with the same agent
     (:func:`regimen_pairs`): cumulative dose and cumulated activity of each, efficacy side by
     side (growth-rate difference arm − reference from the mixed model's contrast with CI and
     Wald p, %T/C of each at the reference day, median-survival ratio arm/reference with its CI
-    and the log-rank p of the pair) and tolerability side by side (group-mean nadir, mice with
-    ≥ 20 % loss, toxic deaths, verdict). Tests are those the growth and survival stages already
-    ran for the pair; a contrast stored the other way round is negated (difference) or
-    inverted (ratio, CI limits swapped)."""
+    and the log-rank p of the pair; the event-free survival hazard ratio and log-rank p, toxic
+    deaths counted as events, from ``event_free_tests``) and tolerability side by side
+    (group-mean nadir, mice with ≥ 20 % loss, toxic deaths, verdict). Tests are those the
+    growth and survival stages already ran for the pair; a contrast stored the other way round
+    is negated (difference) or inverted (ratio, CI limits swapped)."""
     out_cols = columns("regimen_comparison")
     pairs = regimen_pairs(study)
     if not pairs:
@@ -277,17 +293,9 @@ def regimen_comparison(
         row["rate_diff"] = sign * est
         row["rate_diff_ci_low"], row["rate_diff_ci_high"] = (lo, hi) if sign > 0 else (-hi, -lo)
         row["rate_diff_p"], _ = _pair_row(growth_contrasts, arm, ref, "p_value")
-        ratio, sign = _pair_row(survival_tests, arm, ref, "median_ratio")
-        lo, _ = _pair_row(survival_tests, arm, ref, "median_ratio_ci_low")
-        hi, _ = _pair_row(survival_tests, arm, ref, "median_ratio_ci_high")
-        if sign > 0:
-            row.update(median_ratio=ratio, median_ratio_ci_low=lo, median_ratio_ci_high=hi)
-        else:
-            row.update(
-                median_ratio=1 / ratio if ratio else math.nan,
-                median_ratio_ci_low=1 / hi if hi else math.nan,
-                median_ratio_ci_high=1 / lo if lo else math.nan,
-            )
+        row.update(_pair_ratio(survival_tests, arm, ref, "median_ratio", "median_ratio"))
         row["logrank_p"], _ = _pair_row(survival_tests, arm, ref, "logrank_p")
+        row.update(_pair_ratio(event_free_tests, arm, ref, "hr", "efs_hr"))
+        row["efs_logrank_p"], _ = _pair_row(event_free_tests, arm, ref, "logrank_p")
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=out_cols)

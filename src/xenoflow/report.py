@@ -187,6 +187,7 @@ KEY_TABLES = (
             Cell("Events", "events", kind="int"),
             Cell("Median (days)", "median_days", "median_ci_low", "median_ci_high"),
             Cell("RMST (days)", "rmst_days"),
+            Cell("Note", "note", kind="text"),
         ),
     ),
     KeyTable(
@@ -198,6 +199,17 @@ KEY_TABLES = (
             Cell("Log-rank p", "logrank_p", kind="p"),
             Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
             Cell("Flag", "hr_flag", kind="text"),
+        ),
+    ),
+    KeyTable(
+        "event_free_survival_tests",
+        "Event-free survival (tumour endpoint or toxic death)",
+        (
+            Cell("Arm", "arm", kind="text"),
+            Cell("Compared with", "reference", kind="text"),
+            Cell("Events", "events_arm", kind="int"),
+            Cell("Log-rank p", "logrank_p", kind="p"),
+            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
         ),
     ),
     KeyTable(

@@ -164,6 +164,8 @@ def run_survival(
             "survival": result["per_arm"],
             "survival_tests": result["tests"],
             "survival_overall": result["overall"],
+            "event_free_survival": result["efs"],
+            "event_free_survival_tests": result["efs_tests"],
             "exclusions_survival": survival.endpoint_exclusions(measurements, endpoints, source),
         },
         facts={"endpoints": endpoints},
@@ -195,6 +197,7 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
         tables.get("growth_contrasts"),
         tables.get("efficacy"),
         tables.get("survival_tests"),
+        tables.get("event_free_survival_tests"),
     )
     from . import doseresponse  # scipy.optimize: imported only by the jobs that need it
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,11 @@ from . import survtests as st
 from .config import Study
 from .errors import ConfigError, InputError
 from .io import empty_exclusions, empty_frame, exclusions_frame
-from .km import km_median_ci, rmst  # km_median_ci is re-exported for the efficacy module
+from .km import (
+    km_median_ci,
+    median_flat,
+    rmst,
+)  # km_median_ci is re-exported for the efficacy module
 from .stats import complete_rows, mouse_curves, positions
 from .tables import columns, table
 
@@ -444,6 +449,13 @@ PER_ARM_COLUMNS = columns("survival")
 MIN_MICE_KM = 2
 TEST_COLUMNS = columns("survival_tests")
 OVERALL_COLUMNS = columns("survival_overall")
+EFS_ARM_COLUMNS = columns("event_free_survival")
+EFS_TEST_COLUMNS = columns("event_free_survival_tests")
+#: Causes of death that end event-free survival (a death of another cause stays censored).
+EFS_CAUSES = ("tumour", "toxicity")
+NO_TOXIC_DEATH_NOTE = (
+    "no toxic death recorded: event-free survival equals the tumour endpoint (survival.tsv)"
+)
 NO_ENDPOINT_NOTE = (
     "no survival endpoint configured: set endpoint_volume_mm3 or survival_data in the study file"
 )
@@ -476,7 +488,9 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
     rows = []
     for arm in order:
         if arm not in rows_of:
-            rows.append((arm, 0, 0, *(float("nan"),) * 4, horizon, float("nan"), ""))
+            rows.append(
+                (arm, 0, 0, float("nan"), True, *(float("nan"),) * 3, horizon, float("nan"), "")
+            )
             continue
         t, e = times[rows_of[arm]], events[rows_of[arm]]
         if len(t) < MIN_MICE_KM:
@@ -485,7 +499,9 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
                     arm,
                     len(t),
                     int(np.nansum(e)),
-                    *(float("nan"),) * 4,
+                    float("nan"),
+                    True,
+                    *(float("nan"),) * 3,
                     horizon,
                     float("nan"),
                     f"{len(t)} mouse: no Kaplan-Meier estimate (needs >= "
@@ -495,8 +511,27 @@ def per_arm_summary(endpoints: pd.DataFrame, arms: list[str], alpha: float = 0.0
             continue
         med, lo, hi = km_median_ci(t, e, alpha)
         followup = km_median_ci(t, 1 - e, alpha)[0]
+        flat = median_flat(t, e)
+        note = (
+            ""
+            if flat is None
+            else f"Kaplan-Meier curve flat at exactly 50% from day {flat[0]:g} to day "
+            f"{flat[1]:g}: no unique median (the usual convention quotes day {med:g})"
+        )
         rows.append(
-            (arm, len(t), int(e.sum()), med, lo, hi, rmst(t, e, horizon), horizon, followup, "")
+            (
+                arm,
+                len(t),
+                int(e.sum()),
+                med,
+                flat is None,
+                lo,
+                hi,
+                rmst(t, e, horizon),
+                horizon,
+                followup,
+                note,
+            )
         )
     out = pd.DataFrame(rows, columns=PER_ARM_COLUMNS)
     for column in ("n", "events"):  # astype with a dict checks every column: ~1 ms
@@ -534,6 +569,26 @@ def _hr_flag(sep: float, events_arm: int, events_ref: int) -> str:
     return ""
 
 
+def _no_median_ratio(curves: dict[str, tuple[Sequence[float], Sequence[float]]]) -> str:
+    """Why a ratio of median survival times is not defined for these arms ('' when it is):
+    an arm whose median is not reached, or whose Kaplan–Meier curve is flat at exactly 50%
+    (:func:`xenoflow.km.median_flat`: its median is a convention, so a ratio of it is not an
+    estimate)."""
+    reasons = []
+    for arm, (t, e) in curves.items():
+        if not len(t):
+            continue
+        flat = median_flat(t, e)
+        if flat is not None:
+            reasons.append(
+                f"the median of {arm} is not unique: its Kaplan-Meier curve is flat at exactly 50% "
+                f"from day {flat[0]:g} to day {flat[1]:g}"
+            )
+        elif not math.isfinite(km_median_ci(t, e)[0]):
+            reasons.append(f"the median of {arm} was not reached")
+    return "no ratio of medians: " + " and ".join(reasons) if reasons else ""
+
+
 def compare_two(
     endpoints: pd.DataFrame, arm: str, reference: str, alpha: float = 0.05, firth: bool = True
 ) -> dict[str, Any]:
@@ -543,7 +598,8 @@ def compare_two(
     Wald CI and LR p, replaced by NaN and explained in ``hr_flag`` under complete separation;
     Prism's Mantel–Haenszel and O/E hazard ratios; Firth-penalised HR; ratio of medians
     (arm / reference) with Prism's CI and the percent increase in median survival
-    100 (ratio - 1). HR < 1 means the arm reaches the endpoint later than the reference.
+    100 (ratio - 1), left empty with a ``note`` when a median is not reached or not unique
+    (:func:`_no_median_ratio`). HR < 1 means the arm reaches the endpoint later than the reference.
     ``firth=False`` leaves out the Firth HR (its profile-likelihood CI is the costliest part).
     """
     sub = endpoints[endpoints["arm"].isin([arm, reference])]
@@ -580,6 +636,10 @@ def compare_two(
     med_a = km_median_ci(t[x == 1], e[x == 1], alpha)[0] if row["n_arm"] else float("nan")
     med_r = km_median_ci(t[x == 0], e[x == 0], alpha)[0] if row["n_reference"] else float("nan")
     ratio, lo, hi = st.median_ratio_ci(med_a, med_r, ev_a, ev_r, alpha)
+    why = _no_median_ratio({arm: (t[x == 1], e[x == 1]), reference: (t[x == 0], e[x == 0])})
+    if why:
+        ratio, lo, hi = float("nan"), float("nan"), float("nan")
+        row["note"] = why
     row.update(
         median_arm_days=med_a,
         median_reference_days=med_r,
@@ -630,7 +690,7 @@ def comparisons(
             continue
         row = compare_two(endpoints, arm, ref, alpha)
         row["comparison"] = kind
-        row["note"] = ""
+        row.setdefault("note", "")
         rows.append(row)
     out = pd.DataFrame(rows, columns=TEST_COLUMNS)
     if not out.empty:
@@ -693,6 +753,51 @@ def overall_tests(endpoints: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=OVERALL_COLUMNS)
 
 
+def event_free(endpoints: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per-mouse endpoints of event-free survival: the tumour endpoint *or* a toxic death.
+
+    ``event`` = 1 when the mouse reached the tumour endpoint (``event`` of the tumour analysis)
+    or died with cause ``toxicity``; a death of cause ``other`` stays censored (an accident or
+    a technical loss says nothing about the regimen). A tumour analysis censors a toxic death,
+    which flatters a toxic regimen: its deaths leave the risk set as if they had been spared
+    (NCI/DTP practice, Plowman et al. 1997; Corbett et al. 2003 in *Anticancer Drug
+    Development Guide*, count drug deaths apart from tumour deaths). ``None`` when no cause is
+    recorded or no mouse died of toxicity (then event-free survival is the tumour endpoint).
+    """
+    if endpoints is None or "cause" not in endpoints:
+        return None
+    toxic = endpoints["cause"].fillna("").astype(str).eq("toxicity")
+    if not toxic.any():
+        return None
+    out = endpoints.copy()
+    out["event"] = (out["event"].astype(int).astype(bool) | toxic).astype(int)
+    return out
+
+
+def event_free_tables(
+    endpoints: pd.DataFrame | None,
+    arms: list[str],
+    control: str,
+    alpha: float = 0.05,
+    between_treated: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``event_free_survival`` (per arm, as :func:`per_arm_summary` plus ``toxic_deaths``) and
+    ``event_free_survival_tests`` (as :func:`comparisons`) of :func:`event_free` endpoints.
+    Without a toxic death: one note row and a header-only test table."""
+    efs = event_free(endpoints)
+    if efs is None:
+        note = NO_TOXIC_DEATH_NOTE if endpoints is not None else NO_ENDPOINT_NOTE
+        return (
+            pd.DataFrame([{"note": note}], columns=EFS_ARM_COLUMNS),
+            empty_frame(EFS_TEST_COLUMNS),
+        )
+    per_arm = per_arm_summary(efs, arms, alpha)
+    toxic = efs["cause"].fillna("").astype(str).eq("toxicity").groupby(efs["arm"]).sum()
+    per_arm["toxic_deaths"] = per_arm["arm"].map(toxic).fillna(0).astype(int)
+    tests = comparisons(efs, arms, control, alpha, between_treated)
+    return per_arm.reindex(columns=EFS_ARM_COLUMNS), tests.reindex(columns=EFS_TEST_COLUMNS)
+
+
 def analyse(
     endpoints: pd.DataFrame | None,
     arms: list[str],
@@ -700,20 +805,26 @@ def analyse(
     alpha: float = 0.05,
     between_treated: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """All survival tables of a study: ``per_mouse``, ``per_arm``, ``tests``, ``overall``.
+    """All survival tables of a study: ``per_mouse``, ``per_arm``, ``tests``, ``overall``,
+    and event-free survival (:func:`event_free_tables`): ``efs``, ``efs_tests``.
 
     ``endpoints`` = :func:`study_endpoints` output; ``None`` (no endpoint configured) gives
     header-only tables and a note row in ``overall``. ``between_treated=False`` compares each
     treated arm with the control only (panel models: different drugs, not doses of one).
     """
+    efs, efs_tests = event_free_tables(endpoints, arms, control, alpha, between_treated)
     if endpoints is None:
         return {
             "per_mouse": empty_frame(PER_MOUSE_COLUMNS),
             "per_arm": empty_frame(PER_ARM_COLUMNS),
             "tests": empty_frame(TEST_COLUMNS),
             "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS),
+            "efs": efs,
+            "efs_tests": efs_tests,
         }
     return {
+        "efs": efs,
+        "efs_tests": efs_tests,
         "per_mouse": endpoints[PER_MOUSE_COLUMNS + (["cause"] if "cause" in endpoints else [])],
         "per_arm": per_arm_summary(endpoints, arms, alpha),
         "tests": comparisons(endpoints, arms, control, alpha, between_treated),

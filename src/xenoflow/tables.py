@@ -530,6 +530,21 @@ VOCABULARY: dict[str, Column] = {
         ),
         Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
         Column(
+            "median_unique",
+            "bool",
+            "FALSE when the Kaplan-Meier curve is flat at exactly 50% over an interval (note "
+            "gives it): median_days is then R's and Prism's convention, not a unique value",
+        ),
+        Column(
+            "efs_hr",
+            "float",
+            "hazard ratio of event-free survival (tumour endpoint or toxic death), arm vs "
+            "reference, Cox proportional hazards, Efron ties",
+        ),
+        Column("efs_hr_ci_low", "float", "lower bound of the 95% confidence interval of efs_hr"),
+        Column("efs_hr_ci_high", "float", "upper bound of the 95% confidence interval of efs_hr"),
+        Column("efs_logrank_p", "float", "log-rank p-value of event-free survival"),
+        Column(
             "hr_flag", "str", "why the Cox hazard ratio is not reported (e.g. complete separation)"
         ),
         Column("hr_mh", "float", "hazard ratio by the Mantel-Haenszel method (GraphPad Prism)"),
@@ -907,6 +922,56 @@ EXCLUSIONS = _columns(
     "mouse_id",
     Column("day", "float", "study day of the measurement (empty: the whole mouse)"),
     "reason",
+)
+KM_PER_ARM = _columns(
+    "arm",
+    "n",
+    "events",
+    "median_days",
+    "median_unique",
+    "median_ci_low",
+    "median_ci_high",
+    "rmst_days",
+    "rmst_horizon_days",
+    "median_followup_days",
+    "note",
+)
+#: two-arm survival comparisons (the tumour endpoint and event-free survival)
+TWO_ARM_SURVIVAL = _columns(
+    "arm",
+    "reference",
+    "comparison",
+    "n_arm",
+    "n_reference",
+    "events_arm",
+    "events_reference",
+    "logrank_chisq",
+    "logrank_p",
+    "gbw_chisq",
+    "gbw_p",
+    "hr",
+    "hr_ci_low",
+    "hr_ci_high",
+    "hr_p",
+    "hr_flag",
+    "hr_mh",
+    "hr_mh_ci_low",
+    "hr_mh_ci_high",
+    "hr_logrank",
+    "hr_logrank_ci_low",
+    "hr_logrank_ci_high",
+    "hr_firth",
+    "hr_firth_ci_low",
+    "hr_firth_ci_high",
+    "hr_firth_p",
+    "median_arm_days",
+    "median_reference_days",
+    "median_ratio",
+    "median_ratio_ci_low",
+    "median_ratio_ci_high",
+    "median_increase_pct",
+    "p_holm",
+    "note",
 )
 CROSS_STUDY = _columns(
     "study_id",
@@ -1510,22 +1575,12 @@ Kaplan–Meier summary per arm of study **{{ snakemake.wildcards.study }}**: num
 events, median survival (days) with its 100(1 − alpha)% confidence interval (95% by default),
 the restricted mean survival time and the median follow-up. Medians and CIs are computed as R's
 ``survfit`` does (Greenwood variance, "log" confidence band, median = midpoint of a step that is
-flat at exactly 50%, as in GraphPad Prism); an empty median or limit means **not reached**,
-never a substitute number. RMST is the area under the curve up to a horizon common to all arms
+flat at exactly 50%, as in GraphPad Prism; ``median_unique`` is then FALSE and ``note`` gives the
+flat interval, and the summary quotes no median or ratio of medians for that arm); an empty
+median or limit means **not reached**, never a substitute number. RMST is the area under the curve up to a horizon common to all arms
 (``rmst_horizon_days`` = the smallest of the arms' last follow-up times).
 ``median_followup_days`` is the median follow-up by the reverse Kaplan–Meier method.""",
-        columns=_columns(
-            "arm",
-            "n",
-            "events",
-            "median_days",
-            "median_ci_low",
-            "median_ci_high",
-            "rmst_days",
-            "rmst_horizon_days",
-            "median_followup_days",
-            "note",
-        ),
+        columns=KM_PER_ARM,
     ),
     Table(
         "survival_tests",
@@ -1543,42 +1598,7 @@ Cox likelihood is monotone); the ratio of median survival times (arm / reference
 CI (KB #718, exponential assumption) and the percent increase in median survival. When all
 reference events come before any event of the arm (complete separation) the Cox HR is not
 reported and ``hr_flag`` says why. ``p_holm``: log-rank p-values Holm-adjusted over all rows.""",
-        columns=_columns(
-            "arm",
-            "reference",
-            "comparison",
-            "n_arm",
-            "n_reference",
-            "events_arm",
-            "events_reference",
-            "logrank_chisq",
-            "logrank_p",
-            "gbw_chisq",
-            "gbw_p",
-            "hr",
-            "hr_ci_low",
-            "hr_ci_high",
-            "hr_p",
-            "hr_flag",
-            "hr_mh",
-            "hr_mh_ci_low",
-            "hr_mh_ci_high",
-            "hr_logrank",
-            "hr_logrank_ci_low",
-            "hr_logrank_ci_high",
-            "hr_firth",
-            "hr_firth_ci_low",
-            "hr_firth_ci_high",
-            "hr_firth_p",
-            "median_arm_days",
-            "median_reference_days",
-            "median_ratio",
-            "median_ratio_ci_low",
-            "median_ratio_ci_high",
-            "median_increase_pct",
-            "p_holm",
-            "note",
-        ),
+        columns=TWO_ARM_SURVIVAL,
     ),
     Table(
         "survival_overall",
@@ -1600,6 +1620,35 @@ three arms, or no survival endpoint configured).""",
             "p",
             "note",
         ),
+    ),
+    Table(
+        "event_free_survival",
+        "tables/event_free_survival.tsv",
+        stage="survival",
+        section="Survival",
+        caption="""\
+Event-free survival per arm of study **{{ snakemake.wildcards.study }}**: an event is the
+tumour endpoint **or** a death of cause toxicity (a death of another cause stays censored),
+so a toxic regimen is not flattered by censoring the mice it killed, as it is in
+``survival.tsv``. Columns as ``survival.tsv`` (Kaplan–Meier median with its 95% CI, RMST, median
+follow-up) plus ``toxic_deaths``, the toxic deaths among the arm's events. One row with only a
+``note`` when the study records no toxic death (event-free survival is then the tumour
+endpoint) or no survival endpoint.""",
+        columns=(*KM_PER_ARM, *_columns("toxic_deaths")),
+    ),
+    Table(
+        "event_free_survival_tests",
+        "tables/event_free_survival_tests.tsv",
+        stage="survival",
+        section="Survival",
+        caption="""\
+Two-arm comparisons of event-free survival (tumour endpoint or toxic death) in study
+**{{ snakemake.wildcards.study }}**, the same pairs and statistics as ``survival_tests.tsv``
+(log-rank, Cox hazard ratio, Holm-adjusted p over this table's rows). The regimen comparison
+reads it: between two regimens of one agent, the log-rank p and hazard ratio of event-free
+survival count the toxic deaths the tumour endpoint censors. Header only when no toxic death is
+recorded.""",
+        columns=TWO_ARM_SURVIVAL,
     ),
     Table(
         "exclusions_survival",
@@ -1739,8 +1788,10 @@ with the same ``agent`` (the later-listed arm against the earlier one). Dose: cu
 and cumulated activity of each. Efficacy: growth-rate difference arm − reference from the growth
 mixed model with its CI and Wald p (``growth_contrasts.tsv``), %T/C of each at the reference
 day, ratio of median survival arm/reference with its CI and the log-rank p of the pair
-(``survival_tests.tsv``). Tolerability: group-mean nadir, mice with ≥ 20 % loss, toxic deaths
-and verdict of each. Header only when no two arms share an agent.""",
+(``survival_tests.tsv``; toxic deaths censored), and the event-free survival hazard ratio with
+its CI and log-rank p, toxic deaths counted as events (``event_free_survival_tests.tsv``; empty
+when no toxic death is recorded). Tolerability: group-mean nadir, mice with ≥ 20 % loss, toxic
+deaths and verdict of each. Header only when no two arms share an agent.""",
         columns=_columns(
             "arm",
             "reference",
@@ -1760,6 +1811,10 @@ and verdict of each. Header only when no two arms share an agent.""",
             "median_ratio_ci_low",
             "median_ratio_ci_high",
             "logrank_p",
+            "efs_hr",
+            "efs_hr_ci_low",
+            "efs_hr_ci_high",
+            "efs_logrank_p",
             "group_mean_nadir_pct_arm",
             "group_mean_nadir_pct_reference",
             "n_loss_ge_20pct_arm",
@@ -2323,7 +2378,8 @@ fold-change reduction relative to control, 100·(1 − FC_T/FC_C), and its inter
         """\
 Kaplan–Meier curves of study **{{ snakemake.wildcards.study }}** (fraction of mice that have not
 reached the endpoint; the endpoint is stated under the title), one step curve per arm with ticks
-at censoring times, dotted lines at each reached median, and the number of mice still at risk
+at censoring times, dotted lines at each reached median (none, and "not unique" in the legend,
+when the curve is flat at exactly 50%), and the number of mice still at risk
 under the time axis. The light shading around each curve is its pointwise 95 % confidence band
 (R's "log" band; the level follows the analysis alpha), drawn faint so the bands of different
 arms stay readable where they overlap; the analysis setting ``km_confidence_bands: false`` leaves

@@ -7,6 +7,7 @@ rule tolerability:
         exclusions=study_table("exclusions"),
         survival_per_mouse=study_table("survival_per_mouse"),
         survival_tests=study_table("survival_tests"),
+        event_free_survival_tests=study_table("event_free_survival_tests"),
         growth_contrasts=study_table("growth_contrasts"),
         growth_per_mouse=study_table("growth_per_mouse"),
         efficacy=study_table("efficacy"),

@@ -20,7 +20,7 @@ import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..km import at_risk, kaplan_meier, km_median_ci
+from ..km import at_risk, kaplan_meier, km_median_ci, median_flat
 from .style import arm_palette, note_figure
 
 #: opacity of a confidence band: light, so the bands of arms that overlap stay readable and
@@ -34,12 +34,21 @@ def _fmt_p(p: float) -> str:
     return "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.3f}"
 
 
+def _median_label(sub: pd.DataFrame, alpha: float) -> str:
+    """'31 d', 'not reached', or 'not unique (50% on days 52–56)' for a curve flat at exactly
+    one half (:func:`xenoflow.km.median_flat`), as the summary says it."""
+    flat = median_flat(sub["time_days"], sub["event"])
+    if flat is not None:
+        return f"not unique (50% on days {flat[0]:g}–{flat[1]:g})"
+    med = km_median_ci(sub["time_days"], sub["event"], alpha)[0]
+    return "not reached" if math.isnan(med) else f"{med:g} d"
+
+
 def _legend(
     arm: str, label: str, sub: pd.DataFrame, test: Mapping[str, object] | None, alpha: float
 ) -> str:
-    med = km_median_ci(sub["time_days"], sub["event"], alpha)[0]
     text = "\n  ".join(textwrap.wrap(label, 42))
-    text += f"\n  n={len(sub)}, median {'not reached' if math.isnan(med) else f'{med:g} d'}"
+    text += f"\n  n={len(sub)}, median {_median_label(sub, alpha)}"
     if test is not None:
         text += f"; log-rank {_fmt_p(_number(test['logrank_p']))}"
         hr = test.get("hr")
@@ -138,7 +147,7 @@ def km_figure(
         cens = km[km["n_censor"] > 0]
         ax.plot(cens["time"], cens["surv"], "|", color=colour, ms=9, mew=1.5)
         med = km_median_ci(sub["time_days"], sub["event"], alpha)[0]
-        if not math.isnan(med):
+        if not math.isnan(med) and median_flat(sub["time_days"], sub["event"]) is None:
             ax.plot([start, med, med], [0.5, 0.5, 0.0], ls=":", color=colour, lw=1)
     ax.axhline(0.5, color="0.8", lw=0.6, zorder=0)
     ax.set_ylim(-0.02, 1.04)

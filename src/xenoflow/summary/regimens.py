@@ -138,6 +138,20 @@ def _tolerability_brief(t: Mapping[str, Any] | None) -> list[str]:
     return out
 
 
+def _event_free_text(c: Mapping[str, Any]) -> str:
+    """Event-free survival of a pair of regimens: the comparison that counts toxic deaths as
+    events, so the regimen that kills mice is not credited with their censored time."""
+    hr = (
+        f"hazard ratio {fmt(c['efs_hr'])} ({fmt_ci(c.get('efs_hr_ci_low'), c.get('efs_hr_ci_high'))}); "
+        if isnum(c.get("efs_hr"))
+        else ""
+    )
+    return (
+        "event-free survival (tumour endpoint or toxic death) "
+        f"{hr}log-rank {fmt_p(c['efs_logrank_p'])}"
+    )
+
+
 def regimen_sentences(study: Study, tables: Tables) -> list[str]:
     """One sentence per dosed or weighed treated arm (dose, efficacy against control,
     tolerability) and one per pair of regimens of one agent (``regimen_comparison``)."""
@@ -174,6 +188,8 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
         if isnum(c.get("median_ratio")):
             # its interval and test are in the survival findings (every pair of arms)
             bits.append(f"median survival ratio {fmt(c['median_ratio'])}")
+        if isnum(c.get("efs_logrank_p")):
+            bits.append(_event_free_text(c))
         if isnum(c.get("group_mean_nadir_pct_arm")):
             bits.append(
                 f"body-weight nadir {float(c['group_mean_nadir_pct_arm']):+.1f}% vs "

@@ -61,13 +61,21 @@ def not_reached(arms: list[str], n_arms: int, what: str) -> str:
     return f"{what} was not reached in {which}"
 
 
+def _median_text(arm: str, row: Mapping[str, Any]) -> str:
+    """'35 days in A', or for a curve flat at exactly 50% 'not unique in A (...)'."""
+    if value_of(row, "median_unique") is False:
+        flat = str(value_of(row, "note")).split(": no unique median")[0]
+        return f"not unique in {arm} (its {flat.replace('curve flat', 'curve is flat')})"
+    return f"{fmt_day(row['median_days'])} days in {arm}"
+
+
 def median_survival_sentence(study: Study, survival: pd.DataFrame) -> str:
     """All arms' Kaplan–Meier medians in one sentence, the arms not reached grouped."""
     rows = first_rows(survival, ["arm"])
     arms = [a for a in study.arm_names if a in rows] + [a for a in rows if a not in study.arm_names]
     reached = [a for a in arms if isnum(value_of(rows[a], "median_days"))]
     missing = [a for a in arms if a not in reached]
-    parts = [f"{fmt_day(rows[a]['median_days'])} days in {a}" for a in reached]
+    parts = [_median_text(a, rows[a]) for a in reached]
     if not parts:
         return not_reached(missing, len(arms), "Median survival") + "."
     text = f"Median survival was {join_words(parts)}"
@@ -87,6 +95,9 @@ def _survival_comparison(row: Mapping[str, Any], n_tests: int, alpha: float) -> 
             f"median survival ratio {fmt(ratio)} ({fmt_ci(value_of(row, 'median_ratio_ci_low'), value_of(row, 'median_ratio_ci_high'))}; "
             f"{fmt(abs(pct), 2)}% {'longer' if pct >= 0 else 'shorter'})"
         )
+    note = value_of(row, "note")
+    if isinstance(note, str) and note.startswith("no ratio of medians"):
+        bits.append(f"no ratio of medians ({note.removeprefix('no ratio of medians: ')})")
     p = value_of(row, "logrank_p")
     logrank = f"log-rank {fmt_p(p)}"
     if n_tests > 1 and isnum(value_of(row, "p_holm")):
@@ -141,5 +152,10 @@ def cause_sentence(per_mouse: pd.DataFrame | None) -> str:
     return (
         "Survival: only tumour-related deaths are events of the tumour endpoints; "
         f"{count_words(toxic, 'toxic death')} and {count_words(other, 'death')} of other causes were "
-        "censored at their time there and are counted in the tolerability table."
+        "censored at their time there and are counted in the tolerability table"
+        + (
+            "; event-free survival, which counts toxic deaths as events, compares the regimens."
+            if toxic
+            else "."
+        )
     )
