@@ -12,7 +12,9 @@ from xenoflow.efficacy import auc_per_mouse
 from xenoflow.response import (
     best_response,
     classify_mrecist,
+    control_window_warning,
     curve_response,
+    name_toxic_deaths,
     response_summary,
     response_table,
 )
@@ -260,8 +262,8 @@ def test_not_evaluable_mice_in_the_sentences_and_the_waterfall():
     text = response_sentences(response_summary(resp, ["C", "T"]), "C", 10.0)
     assert text[0] == (
         "No objective response (CR or PR) by mRECIST in any of the 2 arms: C (3 SD, 0 PD of 3 "
-        "mice) and T (1 SD, 0 PD of 1 evaluable mice; 2 not evaluable: no measurement in the "
-        "response window)."
+        "mice) and T (1 SD, 0 PD of 1 evaluable mouse; 2 not evaluable: 2 without a measurement "
+        "in it)."
     )
     # every control mouse "SD": the window missed this control's growth
     assert text[1].startswith("Caution: 3 of 3 control mice are classed SD or better")
@@ -269,3 +271,53 @@ def test_not_evaluable_mice_in_the_sentences_and_the_waterfall():
     ax = fig.axes[0]
     assert len(ax.patches) - 4 == 4  # 4 bands shaded, 4 bars: the two T mice are not drawn
     assert "not evaluable (no measurement on or after day 10): T: 2 mice" in ax.get_xlabel()
+
+
+def test_toxic_deaths_are_named_as_the_reason_and_counted():
+    from xenoflow.summary import response_sentences
+
+    data = pd.concat(
+        [
+            _curve([0, 3], [100, 90], "T", "tox"),
+            _curve([0, 5], [100, 95], "T", "lost"),
+            _curve([0, 10, 20], [100, 40, 30], "T", "3"),
+        ]
+    )
+    deaths = pd.DataFrame(
+        {
+            "arm": ["T", "T", "T"],
+            "mouse_id": ["tox", "lost", "3"],
+            "time_days": [3.0, 30.0, 30.0],
+            "event": [0, 0, 0],
+            "cause": ["toxicity", "", ""],
+        }
+    )
+    resp = name_toxic_deaths(best_response(data), deaths).set_index("mouse_id")
+    assert resp.loc["tox", "not_evaluable_reason"] == (
+        "died of toxicity on day 3, before the response window"
+    )
+    assert resp.loc["lost", "not_evaluable_reason"].startswith("no measurement on or after")
+    assert resp.loc["3", "not_evaluable_reason"] == ""
+    summary = response_summary(resp.reset_index(), ["T"])
+    assert summary[["n_not_evaluable", "n_not_evaluable_toxic"]].iloc[0].tolist() == [2, 1]
+    text = response_sentences(summary)
+    assert text[0].endswith(
+        "of 1 evaluable mouse; 2 not evaluable: one toxic death before the response window and "
+        "1 without a measurement in it; response rate 100% (95% CI 2.5% to 100%)."
+    )
+    # without causes nothing changes
+    assert name_toxic_deaths(best_response(data), deaths.drop(columns="cause")).equals(
+        best_response(data)
+    )
+
+
+def test_a_control_that_grows_after_the_window_starts_is_warned_about():
+    # grows only after day 20 (caki2-like): best response from day 10 sees the flat start
+    late = pd.concat([_curve([0, 10, 20, 30], [100, 100, 110, 700], "C", str(m)) for m in range(4)])
+    warning = control_window_warning(late, "C", 10.0, None)
+    assert warning.startswith("4 of 4 control mice are SD or better by mRECIST")
+    early = pd.concat(
+        [_curve([0, 10, 20, 30], [100, 300, 700, 1400], "C", str(m)) for m in range(4)]
+    )
+    assert control_window_warning(early, "C", 10.0, None) == ""
+    assert control_window_warning(late, "absent", 10.0, None) == ""

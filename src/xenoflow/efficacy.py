@@ -68,7 +68,7 @@ from .errors import InputError
 from .io import exclusions_frame
 from .km import km_median_ci
 from .refday import choose_reference_day
-from .response import response_summary, response_table
+from .response import name_toxic_deaths, response_summary, response_table
 from .stats import complete_rows, positions
 from .survival import endpoints_from_volumes
 from .tables import columns
@@ -898,6 +898,7 @@ def analyse_study(
     measurements: pd.DataFrame,
     growth_model: pd.DataFrame | None = None,
     toxic: Mapping[str, str] | None = None,
+    deaths: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every efficacy output of one study (what the ``efficacy`` rule writes).
 
@@ -910,7 +911,9 @@ def analyse_study(
     scalars ``reference_day`` and ``doubling_time_days``. ``toxic``: the arms the tolerability
     verdict calls toxic, with why (:func:`xenoflow.tolerability.toxic_arms`): their
     ``nci_activity`` is "not scored: toxic dose (why)", not a band (the NCI/DTP practice is not
-    to score activity at a toxic dose).
+    to score activity at a toxic dose). ``deaths``: ``survival_per_mouse`` with causes; a
+    mouse not evaluable for mRECIST because it died of toxicity is named so
+    (:func:`xenoflow.response.name_toxic_deaths`).
     """
     settings = study.settings
     arms = study.arm_names
@@ -953,6 +956,7 @@ def analyse_study(
     resp, resp_excl = response_table(
         measurements, float(settings.get("mrecist_min_day", 10)), study.baseline_day
     )
+    resp = name_toxic_deaths(resp, deaths)
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
     chosen = choose_reference_day(checked, study.reference_day)
     ref = chosen.day

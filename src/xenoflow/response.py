@@ -235,6 +235,56 @@ def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
     return 100.0 * float(low), 100.0 * float(high)
 
 
+def control_window_warning(
+    measurements: pd.DataFrame, control: str, min_day: float, baseline_day: float | None
+) -> str:
+    """A warning ('' when none) when more than half of the evaluable control mice are SD or
+    better by mRECIST (:func:`response_table` on the control's mice): the response window
+    (from ``min_day`` after baseline) then catches a flat start, not the model's growth, and
+    the classes cannot separate treated arms from an untreated control."""
+    mice = measurements[measurements["arm"] == control]
+    if mice.empty:
+        return ""
+    resp = response_table(mice, min_day, baseline_day)[0]
+    labels = resp.loc[resp["evaluable"].astype(bool), "mrecist"].dropna()
+    stable = int(labels.isin(["CR", "PR", "SD"]).sum())
+    if 2 * stable <= len(labels):
+        return ""
+    return (
+        f"{stable} of {len(labels)} control mice are SD or better by mRECIST (response window "
+        f"from day {min_day:g} after baseline): the window does not catch this model's growth, "
+        "so the mRECIST classes do not separate the arms (consider starting the window later)"
+    )
+
+
+#: How :func:`name_toxic_deaths` starts the reason of a mouse dead of toxicity.
+TOXIC_DEATH_REASON = "died of toxicity"
+
+
+def name_toxic_deaths(response: pd.DataFrame, deaths: pd.DataFrame | None) -> pd.DataFrame:
+    """``response`` with the reason of each not-evaluable mouse that died of toxicity
+    (``deaths``: ``survival_per_mouse`` with its ``cause``) saying so: 'died of toxicity on
+    day 3, before the response window'. A toxic death is a fact about the dose, not a missing
+    measurement, and the rates say how many of the mice they leave out it explains."""
+    if deaths is None or "cause" not in deaths or response.empty:
+        return response
+    toxic = deaths[deaths["cause"].fillna("").astype(str) == "toxicity"]
+    day = {
+        (str(a), str(m)): t
+        for a, m, t in toxic[["arm", "mouse_id", "time_days"]].itertuples(index=False)
+    }
+    out = response.copy()
+    for i, (arm, mouse, ok) in enumerate(
+        zip(out["arm"].tolist(), out["mouse_id"].tolist(), out["evaluable"].tolist(), strict=True)
+    ):
+        died = day.get((str(arm), str(mouse)))
+        if died is not None and not ok:
+            out.iloc[i, out.columns.get_loc("not_evaluable_reason")] = (
+                f"{TOXIC_DEATH_REASON} on day {float(died):g}, before the response window"
+            )
+    return out
+
+
 def response_summary(
     response: pd.DataFrame, arms: list[str] | None = None, alpha: float = 0.05
 ) -> pd.DataFrame:
@@ -251,15 +301,22 @@ def response_summary(
         if "evaluable" in response
         else [True] * len(response)
     )
+    reasons = (
+        response["not_evaluable_reason"].fillna("").astype(str).tolist()
+        if "not_evaluable_reason" in response
+        else [""] * len(response)
+    )
     by_arm: dict[str, list[Any]] = {}
     not_evaluable: Counter[str] = Counter()
-    for arm, label, ok in zip(
-        response["arm"].tolist(), response["mrecist"].tolist(), evaluable, strict=True
+    toxic: Counter[str] = Counter()
+    for arm, label, ok, why in zip(
+        response["arm"].tolist(), response["mrecist"].tolist(), evaluable, reasons, strict=True
     ):
         if ok or pd.isna(label):
             by_arm.setdefault(arm, []).append(label)
         else:
             not_evaluable[arm] += 1
+            toxic[arm] += why.startswith(TOXIC_DEATH_REASON)
     rows = []
     for arm in arms:
         labels = by_arm.get(arm, [])
@@ -276,6 +333,7 @@ def response_summary(
                 **{f"n_{k.lower()}": v for k, v in counts.items()},
                 "n_unclassified": sum(1 for x in labels if pd.isna(x)),
                 "n_not_evaluable": not_evaluable[arm],
+                "n_not_evaluable_toxic": toxic[arm],
                 "response_rate_pct": 100.0 * rr / n if n else np.nan,
                 "response_rate_ci_low": rr_lo,
                 "response_rate_ci_high": rr_hi,

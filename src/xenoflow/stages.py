@@ -49,6 +49,7 @@ from . import (
     regimen,
     regimenmodel,
     report,
+    response,
     summary,
     survival,
     tolerability,
@@ -80,12 +81,18 @@ def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None
     """Validated measurements, exclusions and warnings from a read measurement file (``rows``:
     some of its rows, e.g. one panel model's)."""
     result = ingest.ingest_source(study, source, rows)
+    window = response.control_window_warning(
+        result.measurements,
+        study.control,
+        float(study.settings.get("mrecist_min_day", 10)),
+        study.baseline_day,
+    )
+    warnings = result.warnings
+    if window:
+        row = pd.DataFrame([{"arm": study.control, "message": window}], columns=warnings.columns)
+        warnings = pd.concat([warnings, row], ignore_index=True) if len(warnings) else row
     return Outputs(
-        {
-            "measurements": result.measurements,
-            "exclusions": result.exclusions,
-            "warnings": result.warnings,
-        }
+        {"measurements": result.measurements, "exclusions": result.exclusions, "warnings": warnings}
     )
 
 
@@ -115,7 +122,11 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     study = with_arms(study, tables["measurements"])
     toxic = tolerability.toxic_arms(study, tables["measurements"], tables["survival_per_mouse"])
     result = efficacy.analyse_study(
-        study, tables["measurements"], tables.get("growth_model"), toxic
+        study,
+        tables["measurements"],
+        tables.get("growth_model"),
+        toxic,
+        tables["survival_per_mouse"],
     )
     return Outputs(
         {

@@ -451,6 +451,11 @@ VOCABULARY: dict[str, Column] = {
             "int",
             "mice without a measurement in the response window: not in N or in the rates",
         ),
+        Column(
+            "n_not_evaluable_toxic",
+            "int",
+            "of the mice not evaluable, those that died of toxicity before the response window",
+        ),
         Column("n_cr", "int", "mice with mRECIST complete response"),
         Column("n_pr", "int", "mice with mRECIST partial response"),
         Column("n_sd", "int", "mice with mRECIST stable disease"),
@@ -909,6 +914,7 @@ MRECIST_RATES = (
     "n_pd",
     "n_unclassified",
     "n_not_evaluable",
+    "n_not_evaluable_toxic",
     "response_rate_pct",
     "response_rate_ci_low",
     "response_rate_ci_high",
@@ -1060,7 +1066,8 @@ row here; an empty table means every measurement was used.""",
         caption="""\
 Notes raised while reading study **{{ snakemake.wildcards.study }}** that did not change the data:
 the caliper formula used, days that were sorted, mice with a single measurement, data paths that
-point outside the study folder.""",
+point outside the study folder, and a control whose mice are mostly SD or better by mRECIST (the
+response window misses the model's growth, so its classes cannot separate the arms).""",
         columns=_columns(
             "arm",
             "mouse_id",
@@ -1461,7 +1468,8 @@ PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
         caption="""\
 mRECIST counts per arm ({{ snakemake.wildcards.study }}), response rate (CR + PR)/N and disease-control
 rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence intervals; N counts the
-evaluable mice (``n_not_evaluable``: no measurement in the response window).""",
+evaluable mice (``n_not_evaluable``: no measurement in the response window;
+``n_not_evaluable_toxic`` of them died of toxicity before it).""",
         columns=_columns(
             "arm",
             "n_mice",

@@ -12,6 +12,7 @@ from .survival import not_reached, survival_endpoint
 from .text import (
     Section,
     article,
+    count_words,
     first_rows,
     fmt,
     fmt_ci,
@@ -304,13 +305,19 @@ def response_sentences(
 
 
 def _evaluable_text(r: Mapping[str, Any]) -> str:
-    """'8 mice', or '6 evaluable mice; 2 not evaluable: no measurement in the response window'."""
+    """'8 mice', or '6 evaluable mice; 2 not evaluable: one toxic death before the response
+    window and 1 without a measurement in it'."""
     n_out = int(value_of(r, "n_not_evaluable") or 0)
     if not n_out:
         return f"{r['n_mice']} mice"
-    return (
-        f"{r['n_mice']} evaluable mice; {n_out} not evaluable: no measurement in the response "
-        "window"
+    n_toxic = int(value_of(r, "n_not_evaluable_toxic") or 0)
+    why = [
+        f"{count_words(n_toxic, 'toxic death')} before the response window" if n_toxic else "",
+        f"{n_out - n_toxic} without a measurement in it" if n_out > n_toxic else "",
+    ]
+    mice = "mouse" if int(r["n_mice"]) == 1 else "mice"
+    return f"{r['n_mice']} evaluable {mice}; {n_out} not evaluable: " + join_words(
+        [w for w in why if w]
     )
 
 
