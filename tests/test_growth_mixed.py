@@ -180,10 +180,45 @@ def test_real_study_singular_fit_falls_back(request: pytest.FixtureRequest) -> N
     assert sel.structure == "intercept"
     assert "singular" in note and "fell back to (1 | mouse)" in note
     check_against_r(sel, LS1034_INTERCEPT)
+
+
+# The vehicle arm of LS-1034 is measured to day 16, the treated arms to day 32: the growth
+# stage compares rates on days <= 16 only (issue 27 item 3). R 4.x, lme4:
+#   d <- read.csv("LS-1034.csv"); d <- d[d$day <= 16 & d$volume_mm3 > 0, ]
+#   d$arm <- factor(d$arm, levels = c("Vehicle", "Rabusertib", "Irinotecan",
+#                                     "Irinotecan+Rabusertib"))
+#   d$mouse <- paste(d$arm, d$mouse_id)
+#   f <- lmer(log(volume_mm3) ~ day * arm + (1 + day | mouse), data = d, REML = TRUE)
+#   isSingular(f)  # FALSE; logLik(f); summary(f)$coefficients
+LS1034_TO_DAY_16 = (
+    -187.414707189112,
+    {
+        "day": (0.10493220663834950, 0.0205036564143705),
+        "day:armRabusertib": (-0.00792667887346308, 0.0251117480382755),
+        "day:armIrinotecan": (-0.11224854705872615, 0.0254893895003311),
+        "day:armIrinotecan+Rabusertib": (-0.20952521263653587, 0.0251117480382755),
+    },
+)
+
+
+def test_rates_are_compared_within_the_controls_follow_up(request: pytest.FixtureRequest) -> None:
+    data = crownbio("LS-1034", request)
     res = growth.analyse(data, settings(), LS1034_ARMS, "Vehicle")
-    assert (res.model["random_effects"] == "(1 | mouse)").all()
-    assert res.model["fallback_note"].str.contains("singular").all()
-    assert res.fits.set_index("structure").loc["correlated", "singular"]
+    late = res.exclusions[res.exclusions["reason"].str.startswith("after day 16")]
+    # every measurement of the treated arms on days 20, 27, 32 (11 + 12 mice, 3 days)
+    assert len(late) == 69 and set(late["day"]) == {20.0, 27.0, 32.0}
+    assert (res.model["random_effects"] == "(1 + day | mouse)").all()
+    llf, coefs = LS1034_TO_DAY_16
+    model = res.model.set_index("arm")
+    assert model["reml_loglik"].iloc[0] == pytest.approx(llf, abs=LLF_TOL)
+    assert model.loc["Vehicle", "growth_rate_per_day"] == pytest.approx(
+        coefs["day"][0], rel=REL_TOL
+    )
+    for arm in LS1034_ARMS[1:]:
+        est, se = coefs[f"day:arm{arm}"]
+        assert model.loc[arm, "rate_diff_vs_control"] == pytest.approx(est, rel=REL_TOL), arm
+    # the rate-based T/C is read on the reference day (16), not the last treated day (32)
+    assert (model["tc_reference_day"] == 16).all()
 
 
 def simulate(
@@ -268,13 +303,16 @@ CR1197_SATTERTHWAITE = {
 
 
 def test_satterthwaite_matches_lmertest_algorithm_in_r(request: pytest.FixtureRequest) -> None:
+    # the whole study (every day), fitted as R fitted it; the growth stage itself stops at the
+    # vehicle's day 54 (test_rates_are_compared_within_the_controls_follow_up)
     data = crownbio("CR1197", request)
-    res = growth.analyse(data, settings(), CR1197_ARMS, "Vehicle")
-    model = res.model.set_index("arm")
+    sel, _, _ = mixed.fit_mixed(growth.log_volumes(data, settings())[0], CR1197_ARMS, "Vehicle")
+    rates = mixed.arm_rates(sel, CR1197_ARMS, "Vehicle").set_index("arm")
     for arm, (df, p) in CR1197_SATTERTHWAITE.items():
-        assert model.loc[arm, "df_satterthwaite"] == pytest.approx(df, rel=1e-3)
-        assert model.loc[arm, "p_value_small_sample"] == pytest.approx(p, rel=1e-2)
-        assert model.loc[arm, "p_value_small_sample_method"] == mixed.SATTERTHWAITE_LABEL
+        assert rates.loc[arm, "df_satterthwaite"] == pytest.approx(df, rel=1e-3)
+        assert rates.loc[arm, "p_value_satterthwaite"] == pytest.approx(p, rel=1e-2)
+    model = growth.analyse(data, settings(), CR1197_ARMS, "Vehicle").model.set_index("arm")
+    assert model.loc["Cetuximab", "p_value_small_sample_method"] == mixed.SATTERTHWAITE_LABEL
     # Welch on per-mouse slopes is reported alongside, labelled
     assert model.loc["Cetuximab", "p_value_welch"] > 0
 

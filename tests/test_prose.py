@@ -218,8 +218,8 @@ def test_response_counts_are_of_evaluable_mice_and_a_flat_control_is_named(summa
     # Issue 27 item 1: the two mice that died of toxicity on day 3 are not "SD"; caki2's
     # control grows only after day 20, so best response from day 10 calls every control SD
     assert (
-        "CLR 131 single (3 SD, 3 PD of 6 evaluable mice; 2 not evaluable: no measurement in "
-        "the response window)" in summaries["fractionation_clr131"]
+        "CLR 131 single (3 SD, 3 PD of 6 evaluable mice; 2 not evaluable: two toxic deaths "
+        "before the response window)" in summaries["fractionation_clr131"]
     )
     assert "Caution: 8 of 8 control mice are classed SD or better" in summaries["caki2_clr131"]
     others = [t for sid, t in summaries.items() if sid != "caki2_clr131"]

@@ -754,3 +754,36 @@ def test_no_synergy_past_the_last_day_every_arm_is_followed(name, end):
     assert later.any() == (end < LAST_DAY[name])
     if end < LAST_DAY[name]:
         assert reasons.str.contains("outside the synergy window").any()  # invivoSyn's too
+
+
+def test_day_by_day_verdicts_are_summarised_as_runs_of_days():
+    from xenoflow.summary.synergy import day_runs, runs_sentence
+
+    z = "Wald z (marginaleffects::hypotheses)"
+    rows = pd.DataFrame(
+        [
+            # (method, day, score, p): Bliss additive, synergistic on 16-27, additive on 30
+            *[("bliss", d, s, p) for d, s, p in [(2, 0.1, 0.9), (9, 1.0, 0.3)]],
+            *[
+                ("bliss", d, s, p)
+                for d, s, p in [(16, 2.4, 0.014), (20, 2.6, 0.03), (27, 2.2, 0.02)]
+            ],
+            ("bliss", 30, 1.1, 0.27),
+            *[("hsa", d, 3.0, 0.001) for d in (2, 9, 16, 20, 27, 30)],
+        ],
+        columns=["method", "day", "score", "p_value"],
+    ).assign(p_method=z)
+    # the t rows (same days) are not read
+    rows = pd.concat([rows, rows.assign(p_method="Wald t, nlme denominator df", p_value=0.9)])
+    runs = day_runs(rows, "bliss", 0.05)
+    assert [(v, d) for v, d, _ in runs] == [
+        ("not significantly different from additive", [2.0, 9.0]),
+        ("synergistic", [16.0, 20.0, 27.0]),
+        ("not significantly different from additive", [30.0]),
+    ]
+    assert runs[1][2] == pytest.approx(0.03)
+    assert runs_sentence(rows, 0.05) == (
+        "Day by day (the model refitted to the data up to each day): Bliss not significantly "
+        "different from additive on days 2–9 and day 30, synergistic on days 16–27 (p ≤ 0.030)."
+    )  # HSA is synergistic on every day: the whole-curve sentence says it
+    assert runs_sentence(rows[rows["method"] == "hsa"], 0.05) == ""

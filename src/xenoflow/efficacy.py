@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,7 @@ from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
 from .km import km_median_ci
-from .refday import choose_reference_day
+from .refday import choose_reference_day, thin_control_days
 from .response import name_toxic_deaths, response_summary, response_table
 from .stats import complete_rows, positions
 from .survival import endpoints_from_volumes
@@ -423,10 +423,13 @@ def _one_mouse_per_arm_day(per_mouse: pd.DataFrame) -> pd.DataFrame | None:
     )
 
 
-def versus_control(summary: pd.DataFrame, control: str) -> pd.DataFrame:
+def versus_control(
+    summary: pd.DataFrame, control: str, thin_days: Collection[float] = ()
+) -> pd.DataFrame:
     """Point estimates of the comparative metrics of every treated arm-day row of ``summary``
     (:func:`arm_day_summary`) against the control's means on the same day (NaN on control rows,
-    days the control is not measured, and wherever a ratio is undefined):
+    days the control is not measured, ``thin_days`` on which too few control mice are
+    (:func:`xenoflow.refday.thin_control_days`), and wherever a ratio is undefined):
 
     %T/C = 100·V̄_T/V̄_C; C/T = V̄_C/V̄_T; %TGI = 100·(1 − ΔV̄_T/ΔV̄_C); final-volume TGI = 100 − %T/C;
     FC reduction = 100·(1 − FC̄_T/FC̄_C); AUC ratio = AUC̄_T/AUC̄_C; % regression = −100·ΔV̄_T/V̄0_T
@@ -434,6 +437,7 @@ def versus_control(summary: pd.DataFrame, control: str) -> pd.DataFrame:
     """
     cols = ["mean_volume_mm3", "mean_delta_volume_mm3", "mean_fold_change", "mean_auc_mm3_days"]
     ctrl = summary.loc[summary["arm"] == control].drop_duplicates("day").set_index("day")[cols]
+    ctrl = ctrl[~ctrl.index.isin(list(thin_days))]
     treated = ((summary["arm"] != control) & summary["day"].isin(ctrl.index)).to_numpy()
 
     def pair(col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -585,7 +589,8 @@ def table_from_per_mouse(
     summary = arm_day_summary(per_mouse, arms)
     chosen = choose_reference_day(per_mouse, reference_day)
     ref, ref_note = chosen.day, chosen.note
-    table = pd.concat([summary, versus_control(summary, control)], axis=1)
+    thin = thin_control_days(per_mouse, control, float(settings.get("mean_min_fraction", 0.5)))
+    table = pd.concat([summary, versus_control(summary, control, thin)], axis=1)
     table["nci_activity"] = [
         nci_activity(x) if pd.notna(x) else ""
         for x in table.get("tc_pct", pd.Series(np.nan, index=table.index))
@@ -620,8 +625,17 @@ def table_from_per_mouse(
     added["is_reference_day"] = table["day"].to_numpy() == ref
     added["note"] = np.array(
         [
-            ("; ".join(x for x in (ref_note, note) if x))
-            for note in skip_notes(per_mouse, table["arm"], control)
+            (
+                "; ".join(
+                    x for x in (ref_note, note, thin.get(day, "") if arm != control else "") if x
+                )
+            )
+            for arm, day, note in zip(
+                table["arm"].tolist(),
+                table["day"].tolist(),
+                skip_notes(per_mouse, table["arm"], control),
+                strict=True,
+            )
         ],
         dtype=object,
     )

@@ -32,7 +32,7 @@ from . import mixed, piecewise
 from .config import Growth, Study
 from .errors import ConfigError
 from .io import empty_frame, exclusions_frame
-from .refday import choose_reference_day
+from .refday import choose_reference_day, control_end
 from .stats import (
     holm,  # noqa: F401  (re-exported for callers of this module)
     mouse_curves,
@@ -557,15 +557,42 @@ class GrowthResult:
     piecewise: pd.DataFrame = field(default_factory=lambda: empty_frame(piecewise.COLUMNS))
 
 
+def within_control_follow_up(
+    logd: pd.DataFrame, data: pd.DataFrame, control: str, min_fraction: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(kept, exclusions)``: the log volumes of the days on which the control still has at
+    least ``min_fraction`` of its mice measured (:func:`xenoflow.refday.control_end`), for the
+    mixed model whose slopes are compared with the control's (mice counted in ``data``, the
+    measurements), and an exclusions row for each
+    later measurement. A treated arm's rate past the control's follow-up would be compared
+    with a control rate extrapolated beyond its data. Nothing is cut when the control is
+    absent or followed to the end."""
+    end = control_end(data, control, min_fraction)
+    late = logd["day"].to_numpy(dtype=float) > end if math.isfinite(end) else None
+    if late is None or not late.any():
+        return logd, exclusions_frame([])
+    reason = (
+        f"after day {end:g}, the control's last day with at least {min_fraction:.0%} of its "
+        "mice measured: not in the mixed model (no rate compared past the control's follow-up)"
+    )
+    rows = [
+        _exclusion(a, m, d, reason)
+        for a, m, d in logd.loc[late, ["arm", "mouse_id", "day"]].itertuples(index=False)
+    ]
+    return logd[~late].reset_index(drop=True), exclusions_frame(rows)
+
+
 def tc_days(
     data: pd.DataFrame, reference_day: float | None, baseline_day: float | None
 ) -> tuple[float, float]:
     """(reference day, study length t) for the rate-based T/C.
 
-    Reference day = the study's ``reference_day`` or else the last measured day; t = reference
-    day − start, start = ``baseline_day`` or else the first measured day.
+    Reference day = the study's ``reference_day`` or else the default rule's day
+    (:func:`xenoflow.refday.choose_reference_day`: every arm, the control included, still
+    has half its mice measured, so the rates are not compared past the control's follow-up);
+    t = reference day − start, start = ``baseline_day`` or else the first measured day.
     """
-    ref = float(reference_day) if reference_day is not None else float(data["day"].max())
+    ref = choose_reference_day(data, reference_day).day
     start = float(baseline_day) if baseline_day is not None else float(data["day"].min())
     return ref, ref - start
 
@@ -611,6 +638,10 @@ def analyse(
     logd = logd[[(a, m) in fitted for a, m in zip(logd["arm"], logd["mouse_id"])]]
     logd = logd.reset_index(drop=True)
     ref_day, t_len = tc_days(data, reference_day, baseline_day)
+    fraction = float(settings.get("mean_min_fraction", 0.5))
+    compared, late = within_control_follow_up(logd, data, control, fraction)
+    if len(late):
+        exclusions = pd.concat([exclusions, late], ignore_index=True)
     early = data[data["day"] <= ref_day]
     pm_tc = (
         fit_per_mouse(early, settings, arm_order, alternatives=False)[0]
@@ -625,15 +656,24 @@ def analyse(
     sel, note = None, skip_note
     two_phase_table = empty_frame(piecewise.COLUMNS)
     if model_arms:
-        in_model = logd[logd["arm"].isin(model_arms)].reset_index(drop=True)
+        in_model = compared[compared["arm"].isin(model_arms)].reset_index(drop=True)
         sel, fits, note = mixed.fit_mixed(in_model, model_arms, control)
         note = "; ".join(x for x in (skip_note, note) if x)
         window = (
             float(baseline_day) if baseline_day is not None else float(data["day"].min()),
             choose_reference_day(data, reference_day).day,
         )
+        # the two-phase model describes each arm's phases over all its days (a regrowth after
+        # the control's follow-up is the finding); its whole-curve difference stops at the
+        # reference day, within the control's follow-up
         two_phase_table = piecewise.analyse(
-            in_model, model_arms, control, two_phase or Growth(), settings, window, study_file
+            logd[logd["arm"].isin(model_arms)].reset_index(drop=True),
+            model_arms,
+            control,
+            two_phase or Growth(),
+            settings,
+            window,
+            study_file,
         ).table
     rows = []
     if sel is not None:
@@ -697,6 +737,7 @@ def analyse(
                 rate_based_tc(kt, kc, t_len) if np.isfinite(kt) and np.isfinite(kc) else np.nan
             )
         row["tc_reference_day"] = ref_day
+        row["model_to_day"] = float(compared["day"].max()) if len(compared) else np.nan
         row["tc_days"] = t_len
         row["model"] = label
         if sel is not None:

@@ -41,6 +41,35 @@ def _last_day_with(measurements: pd.DataFrame, min_fraction: float, at_least: in
     return float(max(ok)) if ok else math.nan
 
 
+def thin_control_days(
+    measurements: pd.DataFrame, control: str, min_fraction: float = 0.5
+) -> dict[float, str]:
+    """Days on which the control is measured, but on fewer than ``min_fraction`` of its mice
+    (analysis setting ``mean_min_fraction``), each with why: no treated arm is compared with
+    the control there, since its mean is that of the few mice not yet at the endpoint (the
+    slowest growers), and past the control's follow-up a comparison would be an
+    extrapolation. Empty when the control is not in the data."""
+    size, measured = _mice_per_day(measurements)
+    n = size.get(control, 0)
+    return {
+        day: (
+            f"control measured on {k} of {n} mice on day {day:g} (fewer than "
+            f"{min_fraction:.0%}): no comparison with it"
+        )
+        for (day, arm), k in sorted(measured.items())
+        if arm == control and k < min_fraction * n
+    }
+
+
+def control_end(measurements: pd.DataFrame, control: str, min_fraction: float = 0.5) -> float:
+    """Last day on which the control has at least ``min_fraction`` of its mice measured (NaN
+    when it never has): the last day a treated arm can be compared with it."""
+    size, measured = _mice_per_day(measurements)
+    n = size.get(control, 0)
+    days = [d for (d, arm), k in measured.items() if arm == control and k >= min_fraction * n]
+    return max(days) if days and n else math.nan
+
+
 def default_reference_day(measurements: pd.DataFrame, min_fraction: float = 0.5) -> float:
     """Last day on which every arm still has at least ``min_fraction`` of its mice measured.
 

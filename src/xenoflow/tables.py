@@ -260,6 +260,13 @@ VOCABULARY: dict[str, Column] = {
             "last day of the per-mouse fits behind rate_based_tc (study day)",
         ),
         Column("tc_days", "float", "time t used by the rate-based T/C (days)"),
+        Column(
+            "model_to_day",
+            "float",
+            "last day of the data the mixed model is fitted to: the control's last day with at "
+            "least mean_min_fraction of its mice measured (later measurements are in the "
+            "exclusions)",
+        ),
         Column("model", "str", "PDX model id (split_by value)"),
         Column("random_effects", "str", "random-effects structure of the selected mixed model"),
         Column("reml_loglik", "float", "REML log-likelihood"),
@@ -1173,6 +1180,7 @@ lme4's parametrisation). Growth rates agree with lme4 to the digits checked in t
             "rate_based_tc_lmm",
             "tc_reference_day",
             "tc_days",
+            "model_to_day",
             Column("model", "str", "growth model of the rates (mixed model or fallback)"),
             "random_effects",
             "reml_loglik",

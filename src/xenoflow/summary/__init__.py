@@ -159,7 +159,11 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         )
     if "growth_model" in tables:
         findings.paragraphs += growth_sentences(
-            study, tables["growth_model"], tables.get("growth_contrasts"), two_phase
+            study,
+            tables["growth_model"],
+            tables.get("growth_contrasts"),
+            two_phase,
+            float(tables["measurements"]["day"].max()),
         )
     if "growth_delay" in tables:
         findings.paragraphs += growth_delay_sentences(

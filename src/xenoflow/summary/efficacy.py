@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -170,14 +171,25 @@ def _holm_p(contrasts: pd.DataFrame | None, arm: str, control: str) -> tuple[Any
     return (p if isnum(p) else r.get("p_holm")), len(contrasts)
 
 
+def _window_text(row: Mapping[str, Any], last_day: float) -> str:
+    """' (days to 16, while the control was followed)' when the mixed model stops before the
+    study's last measured day (:func:`xenoflow.growth.within_control_follow_up`)."""
+    end = value_of(row, "model_to_day")
+    if not isnum(end) or float(end) >= last_day:
+        return ""
+    return f" (days up to {fmt_day(end)}, while the control was followed)"
+
+
 def growth_sentences(
     study: Study,
     growth: pd.DataFrame,
     contrasts: pd.DataFrame | None = None,
     two_phase: Iterable[str] = (),
+    last_day: float = math.inf,
 ) -> list[str]:
     """One sentence per treated arm on its exponential growth rate; for an arm in
-    ``two_phase`` the sentence says that this one rate averages its two phases."""
+    ``two_phase`` the sentence says that this one rate averages its two phases; when the
+    model stops before ``last_day`` (the study's last measured day) the sentence says so."""
     g = first_rows(growth, ["arm"])
     if study.control not in g:
         return []
@@ -192,7 +204,7 @@ def growth_sentences(
         diff = value_of(row, "rate_diff_vs_control")
         text = (
             f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
-            f"(ln volume) against {fmt(k_c)} per day in control"
+            f"(ln volume) against {fmt(k_c)} per day in control{_window_text(row, last_day)}"
         )
         if arm in phased:
             text = (

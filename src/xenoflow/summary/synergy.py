@@ -103,6 +103,59 @@ def _disagreement(
     )
 
 
+def _day_list(days: list[float]) -> str:
+    """'days 16–27' for a run of days, 'day 16' for one."""
+    if len(days) == 1:
+        return f"day {fmt_day(days[0])}"
+    return f"days {fmt_day(days[0])}–{fmt_day(days[-1])}"
+
+
+def day_runs(rows: pd.DataFrame, method: str, alpha: float) -> list[tuple[str, list[float], float]]:
+    """The day-by-day verdicts of one method (``synergy.tsv``, basis lmm, z rows) as runs of
+    consecutive measured days with the same verdict: ``(verdict, days, largest p)``."""
+    z = rows[(rows["method"] == method) & rows["p_method"].astype(str).str.startswith(SYNERGY_Z)]
+    runs: list[tuple[str, list[float], float]] = []
+    for r in records(z.sort_values("day", kind="stable")):
+        verdict = _synergy_verdict(r, alpha)
+        p = float(r["p_value"]) if value_of(r, "p_value") is not None else math.nan
+        if runs and runs[-1][0] == verdict:
+            runs[-1][1].append(float(r["day"]))
+            runs[-1] = (verdict, runs[-1][1], max(runs[-1][2], p))
+        else:
+            runs.append((verdict, [float(r["day"])], p))
+    return runs
+
+
+def runs_sentence(rows: pd.DataFrame, alpha: float) -> str:
+    """'Day by day (the model refitted to each day): Bliss synergistic on days 16–27 (p ≤
+    0.030), not significantly different from additive on days 2–9 and day 30; …' — empty
+    when every method has one verdict on every day (the whole-curve sentence says it)."""
+    parts = []
+    for method, label in SYNERGY_METHODS.items():
+        runs = day_runs(rows, method, alpha)
+        if len({v for v, _, _ in runs}) < 2:
+            continue
+        by_verdict: dict[str, list[str]] = {}
+        for verdict, days, p in runs:
+            bound = f" (p ≤ {fmt(p, 2)})" if verdict in ("synergistic", "antagonistic") else ""
+            by_verdict.setdefault(verdict, []).append(_day_list(days) + bound)
+        parts.append(
+            f"{label} " + ", ".join(f"{v} on {join_words(d)}" for v, d in by_verdict.items())
+        )
+    if not parts:
+        return ""
+    return "Day by day (the model refitted to the data up to each day): " + "; ".join(parts) + "."
+
+
+def _end_reason(study: Study) -> str:
+    """Why the whole-curve verdict is read on its day: the study file's ``time_end``, or the
+    default (:func:`xenoflow.synergy.shared_end`)."""
+    if study.synergy.time_end is not None:
+        return "the end set in the study file"
+    share = float(study.settings.get("mean_min_fraction", 0.5))
+    return f"the last day on which every arm has at least {100 * share:.0f}% of its mice measured"
+
+
 def _model_time(arm: Mapping[str, Any]) -> float:
     """The model time of the last day fitted (days since time_start, or its square root)."""
     elapsed = float(arm["time_end"]) - float(arm["time_start"])
@@ -139,7 +192,8 @@ def synergy_sentences(
         unit = "per √day" if rate["control"]["time_transform"] == "sqrt" else "per day"
         text = (
             f"The {combo} combination grew at {fmt(rate['combination']['growth_rate'])} {unit} "
-            f"(ln relative volume, mixed model to day {fmt_day(last['day'].iloc[0])}) against "
+            f"(ln relative volume, mixed model to day {fmt_day(last['day'].iloc[0])}, "
+            f"{_end_reason(study)}) against "
             f"{fmt(expected)} expected under Bliss independence"
         )
         # SynergyLMM's combination index exp(est·t) at the last day (< 1: synergy)
@@ -163,6 +217,7 @@ def synergy_sentences(
         sims = study.synergy.power_simulations
         if sims:
             sentences.append(f"Post-hoc power is from {sims} simulations of the fitted model.")
+        sentences.append(runs_sentence(rows, alpha))
         others = synergy[(synergy["combination"] == combo) & (synergy["basis"] != "lmm")]
         sentences.append(invivosyn_sentence(others))
         sentences.append(_disagreement(by_method.get("bliss"), others, alpha, last))
