@@ -236,3 +236,37 @@ def test_no_nci_activity_at_a_toxic_dose_and_survivors_named(summaries):
         "the arm died of toxicity before." in text
     )
     assert "CLR 131 fractionated" in text and text.count("not scored: toxic dose") == 1
+
+
+def test_regimen_sentences_say_when_a_number_is_not_the_regimens(summaries):
+    # Issue 27 item 5. MES-SA/Dx5's second dose is on day 20, %T/C is read on day 21
+    assert (
+        "%T/C 27.6% on day 21 (1 day after its last dose on day 20: mostly the effect of the "
+        "earlier dose)" in summaries["messa_dx5_clr131"]
+    )
+    # fractionation's doses are on days 0 and 7, %T/C on day 28: the whole regimen's
+    assert re.search(r"%T/C 48.6% on day 28; mean body-weight", summaries["fractionation_clr131"])
+    # Caki-2's treated arm shrinks then regrows: its regimen is described by the two phases
+    caki2 = summaries["caki2_clr131"]
+    regimens = caki2[caki2.index("## Regimens") :]
+    assert "shrank at 0.0989 per day until day 19.2, then regrew at 0.0377 per day" in regimens
+    assert "slowed growth by" not in regimens
+    # a what-if regimen whose single doses reach the dose that killed mice is flagged
+    text = summaries["fractionation_clr131"]
+    two_full = text[text.index("Predicted for CLR 131 two full doses") :].split("\n")[0]
+    assert "caution: its doses reach the 218.8 µCi dose that was toxic here" in two_full
+    three = text[text.index("Predicted for CLR 131 three fractions") :].split("\n")[0]
+    assert "caution" not in three
+
+
+def test_dose_timing_before_and_after_the_last_dose():
+    from xenoflow.config import Arm, Dose
+    from xenoflow.summary.regimens import _dose_timing
+
+    arm = Arm("A", doses=(Dose(0.0, 1.0), Dose(7.0, 1.0), Dose(14.0, 1.0)))
+    assert _dose_timing(arm, 10.0).startswith(" (before its last dose on day 14: 2 of 3 doses")
+    assert _dose_timing(arm, 16.0) == (
+        " (2 days after its last dose on day 14: mostly the effect of the earlier doses)"
+    )
+    assert _dose_timing(arm, 21.0) == ""  # one interval (7 days) after the last dose
+    assert _dose_timing(Arm("B", doses=(Dose(0.0, 1.0),)), 1.0) == ""

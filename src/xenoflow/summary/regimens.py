@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..config import Study
+from ..config import Arm, Study
 from .efficacy import reference_rows
+from .phases import two_phase_rows
 from .text import (
     Tables,
     count_words,
@@ -19,6 +20,7 @@ from .text import (
     fmt_day,
     fmt_p,
     isnum,
+    join_words,
     records,
     unit_text,
     value_of,
@@ -34,10 +36,37 @@ def _model_day(curves: pd.DataFrame, efficacy: pd.DataFrame | None) -> float:
     return float(curves.loc[curves["n_observed"] > 0, "day"].max())
 
 
-def regimen_model_sentences(tables: Tables) -> list[str]:
+def toxic_dose_flag(study: Study, tables: Tables, name: str) -> str:
+    """'' or why the ``what_if`` regimen ``name`` is beyond what the study tolerated: one of
+    its doses is at least the largest single dose of an arm of the same agent that the
+    tolerability verdict calls toxic. A prediction of efficacy says nothing of toxicity, and
+    the model was never shown a mouse surviving that dose (fractionation's 'two full doses':
+    2 × 218.8 µCi, when one 218.8 µCi dose killed two of eight mice)."""
+    what = next((w for w in study.what_if if w.name == name), None)
+    tol = first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
+    if what is None:
+        return ""
+    biggest = max((d.amount or 0.0 for d in what.doses), default=0.0)
+    for arm in study.arms:
+        verdict = value_of(tol.get(arm.name, {}), "verdict")
+        top = max((d.amount or 0.0 for d in arm.doses), default=0.0)
+        if arm.agent == what.agent and verdict == "toxic" and top and biggest >= top:
+            deaths = value_of(tol[arm.name], "toxic_deaths")
+            n = value_of(tol[arm.name], "n_mice")
+            killed = f", {int(deaths)} of {int(n)} toxic deaths" if isnum(deaths) and deaths else ""
+            return (
+                f"its doses reach the {top:g} {unit_text(arm.doses[0].unit or '')} dose that "
+                f"was toxic here ({arm.name}{killed}): a prediction of efficacy only, not of "
+                "a regimen the mice would tolerate"
+            )
+    return ""
+
+
+def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
     """The dose-driven growth model (``regimen_model``): growth rate and each agent's log-kill
     per unit dose, and each ``what_if`` regimen's predicted geometric-mean volume on the
-    reference day (:func:`_model_day`) against the fitted arms of its agent (``what_if``)."""
+    reference day (:func:`_model_day`) against the fitted arms of its agent (``what_if``),
+    flagged when its doses reach a dose the study found toxic (:func:`toxic_dose_flag`)."""
     params = records(tables.get("regimen_model", pd.DataFrame()))
     if not params:
         return []
@@ -74,7 +103,12 @@ def regimen_model_sentences(tables: Tables) -> list[str]:
             f"{fmt(math.exp(w['pred_mean_log_volume']))} mm³ on day {last:g} "
             f"({fmt_ci(math.exp(w['ci_low']), math.exp(w['ci_high']))} mm³)"
             + (", vs " + ", ".join(same) if same else "")
-            + " (a model prediction for a regimen that was not given, not an observation)."
+            + " (a model prediction for a regimen that was not given, not an observation)"
+            + (
+                f"; caution: {flag}."
+                if (flag := toxic_dose_flag(study, tables, w["name"]))
+                else "."
+            )
         )
     return out
 
@@ -94,17 +128,57 @@ def _dose_text(arm: str, r: Mapping[str, Any]) -> str:
     return f"{arm}: {dose} on day{'s' if n > 1 else ''} {days}"
 
 
-def _efficacy_brief(g: Mapping[str, Any] | None, e: Mapping[str, Any] | None) -> list[str]:
+def _efficacy_brief(
+    arm: Arm,
+    g: Mapping[str, Any] | None,
+    e: Mapping[str, Any] | None,
+    phases: Mapping[str, Any] | None,
+) -> list[str]:
     """The arm's efficacy next to its tolerability, without the intervals and p-values the
-    findings already give (each estimate is stated with its interval once)."""
+    findings already give (each estimate is stated with its interval once). An arm that
+    shrinks then regrows is described by its two phases, not by the one rate that averages
+    them; a %T/C read before the regimen's last dose could act is said to be so
+    (:func:`_dose_timing`)."""
     out = []
-    if g is not None and isnum(value_of(g, "rate_diff_vs_control")):
+    if phases is not None:
+        out.append(
+            f"shrank at {fmt(-float(phases['rate_before']))} per day until day "
+            f"{float(phases['breakpoint_day']):.3g}, then regrew at {fmt(phases['rate_after'])} "
+            "per day (ln volume; two-phase model)"
+        )
+    elif g is not None and isnum(value_of(g, "rate_diff_vs_control")):
         diff = float(g["rate_diff_vs_control"])
         word = "slowed growth" if diff < 0 else "grew faster"
         out.append(f"{word} by {fmt(abs(diff))} per day (ln volume) vs control")
     if e is not None and isnum(value_of(e, "tc_pct")):
-        out.append(f"%T/C {fmt(e['tc_pct'])}% on day {fmt_day(e['day'])}")
+        out.append(
+            f"%T/C {fmt(e['tc_pct'])}% on day {fmt_day(e['day'])}{_dose_timing(arm, e['day'])}"
+        )
     return out
+
+
+def _dose_timing(arm: Arm, day: float) -> str:
+    """' (1 day after its last dose, on day 20: mostly the effect of the earlier doses)' when
+    ``day`` comes before the regimen's last dose or less than one dosing interval (the last
+    gap between doses) after it: a metric is the whole regimen's only once its last dose has
+    had as long to act as the earlier ones had."""
+    days = sorted({d.day for d in arm.doses})
+    if len(days) < 2:
+        return ""
+    last, gap = days[-1], days[-1] - days[-2]
+    given = sum(d <= day for d in days)
+    if day < last:
+        return (
+            f" (before its last dose on day {fmt_day(last)}: {given} of {len(days)} doses given; "
+            "not the whole regimen's effect)"
+        )
+    if day - last < gap:
+        after = day - last
+        return (
+            f" ({fmt_day(after)} day{'s' if after != 1 else ''} after its last dose on day "
+            f"{fmt_day(last)}: mostly the effect of the earlier dose{'s' if len(days) > 2 else ''})"
+        )
+    return ""
 
 
 def _tolerability_brief(t: Mapping[str, Any] | None) -> list[str]:
@@ -160,6 +234,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
     growth = first_rows(tables.get("growth_model", pd.DataFrame(columns=["arm"])), ["arm"])
     eff = tables.get("efficacy")
     ref = first_rows(reference_rows(eff), ["arm"]) if eff is not None and len(eff) else {}
+    phased = two_phase_rows(tables.get("growth_piecewise"))
     out = []
     for arm in study.treated_arms:
         r, t = regimen.get(arm), tol.get(arm)
@@ -167,7 +242,8 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
         if r is None and not tolerability:
             continue  # neither a schedule nor weights: nothing to weigh efficacy against
         parts = [_dose_text(arm, r) if r is not None else f"{arm}:"]
-        parts += _efficacy_brief(growth.get(arm), ref.get(arm)) + tolerability
+        parts += _efficacy_brief(study.arm(arm), growth.get(arm), ref.get(arm), phased.get(arm))
+        parts += tolerability
         text = parts[0] + (" " if r is None else "; ") + "; ".join(parts[1:])
         if t is not None and value_of(t, "verdict"):
             text += f"; {t['verdict']}"
@@ -179,7 +255,13 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
             f"{unit_text(c['dose_unit'])})"
         )
         bits = []
-        if isnum(c.get("rate_diff")):
+        two_phase = [a for a in (c["arm"], c["reference"]) if a in phased]
+        if two_phase:
+            bits.append(
+                f"no one-rate difference ({join_words(two_phase)} shrink then regrow: the "
+                "two-phase rates above compare them)"
+            )
+        elif isnum(c.get("rate_diff")):
             bits.append(
                 f"growth-rate difference {fmt(c['rate_diff'])} per day "
                 f"({fmt_ci(c.get('rate_diff_ci_low'), c.get('rate_diff_ci_high'))}; "
@@ -214,7 +296,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
                 f"({fmt_ci(d.get('ed50_ci_low'), d.get('ed50_ci_high'))})"
             )
         out.append(text + ".")
-    out += regimen_model_sentences(tables)
+    out += regimen_model_sentences(study, tables)
     if any("radiopharmaceutical" in str(value_of(r, "note") or "") for r in regimen.values()):
         out.append(
             "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "
