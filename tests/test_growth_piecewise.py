@@ -64,6 +64,8 @@ CAKI2_UNCORRELATED = (
         "armCLR 131:tp2": (-0.00350655372431847, 0.00162593857884973),
     },
 )
+# lmerTest::contest of the whole-curve contrast of the fit above (test below): Pr(>|t|)
+CAKI2_CURVE_P = 5.22801668892643e-13
 CAKI2_INTERCEPT = (
     139.049747642371,
     {
@@ -249,6 +251,12 @@ def test_stage_table_rates_are_the_lme4_contrasts(fixed_table: pd.DataFrame) -> 
     assert t["random_effects"].iloc[0] == mixed.STRUCTURE_LABELS["pw_uncorrelated"]
     # one treated arm: Holm leaves its p as it is
     assert treated["p_before_holm"] == treated["p_before"] < 1e-6
+    # the whole curve's t test with Satterthwaite df, lmerTest on the fit above:
+    #   L <- setNames(rep(0, 6), names(fixef(f)))
+    #   L["armCLR 131:tp1"] <- 21 / 65; L["armCLR 131:tp2"] <- 44 / 65
+    #   contest(f, L, joint = FALSE)  # df 20.685, t -15.784
+    assert treated["p_curve"] == pytest.approx(CAKI2_CURVE_P, rel=1e-2)
+    assert treated["p_curve_holm"] == treated["p_curve"]
 
 
 def test_summary_leads_with_the_two_phases(fixed_table: pd.DataFrame) -> None:

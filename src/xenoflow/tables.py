@@ -121,10 +121,12 @@ def _phase_columns() -> list[Column]:
         ]
     what = "mean growth-rate difference vs control from curve_from_day to curve_to_day"
     out += [
-        Column("p_method", "str", "test behind p_before and p_after, and the adjustment"),
+        Column("p_method", "str", "test behind p_before, p_after and p_curve, and the adjustment"),
         Column("curve_rate_diff", "float", f"{what} (per day; whole curve)"),
         Column("curve_rate_diff_ci_low", "float", f"lower 95% confidence bound of the {what}"),
         Column("curve_rate_diff_ci_high", "float", f"upper 95% confidence bound of the {what}"),
+        Column("p_curve", "float", f"two-sided p of the {what} (method in p_method)"),
+        Column("p_curve_holm", "float", "p_curve Holm-adjusted across treated arms"),
         Column("curve_from_day", "float", "start of the whole-curve window (baseline day)"),
         Column("curve_to_day", "float", "end of the whole-curve window (reference day)"),
         Column("forest_metric", "str", "what the forest plot draws for the arm"),
@@ -1188,8 +1190,9 @@ ln volume in each phase (per day; negative = shrinking) with SE and Wald interva
 ``diff_before_vs_control`` / ``diff_after_vs_control`` = the differences from the control with
 SE, Wald interval and p (t test with Satterthwaite df; ``p_*_holm`` Holm-adjusted across the
 treated arms within a phase). ``curve_rate_diff`` = the model's difference in ln-volume change
-from ``curve_from_day`` (baseline) to ``curve_to_day`` (reference day), per day: the whole-curve
-rate difference the forest plot draws for two-phase arms. ``two_phase`` marks arms whose
+from ``curve_from_day`` (baseline) to ``curve_to_day`` (reference day), per day, with its Wald
+interval and p (``p_curve``; ``p_curve_holm`` Holm-adjusted across the treated arms): the
+whole-curve rate difference the forest plot draws for two-phase arms. ``two_phase`` marks arms whose
 geometric-mean curve falls to half its first-day volume and then regrows by at least 1.2³
 (RECIST progression from the nadir). The model is fitted when an arm is two-phase, the study
 file fixes a breakpoint or asks for it (``growth: piecewise``); otherwise the table has its
@@ -1225,6 +1228,8 @@ header only.""",
             "curve_rate_diff",
             "curve_rate_diff_ci_low",
             "curve_rate_diff_ci_high",
+            "p_curve",
+            "p_curve_holm",
             "curve_from_day",
             "curve_to_day",
             Column("model", "str", "the piecewise mixed model fitted"),
