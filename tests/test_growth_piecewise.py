@@ -274,8 +274,16 @@ def test_summary_leads_with_the_two_phases(fixed_table: pd.DataFrame) -> None:
     assert text.startswith("Tumours in CLR 131 shrank at 0.0851 per day")  # 0.0042 - 0.0893
     assert "until day 21, then regrew at 0.0386 per day" in text
     assert "fixed in the study file" in text and "forest plot" in text
-    row = summary.forest_values({}, summary.two_phase_rows(fixed_table)["CLR 131"])
-    assert row["two_phase"] and row["forest_metric"].startswith("mean growth-rate difference")
+    finding = summary.whole_curve_findings(study, fixed_table)["CLR 131"]
+    assert finding.two_phase and finding.metric == "two-phase piecewise model, mean over days 0-65"
+    row = summary.growth_columns(finding)
+    assert (
+        row["rate_diff_vs_control"]
+        == fixed_table.set_index("arm").loc["CLR 131", "curve_rate_diff"]
+    )
+    # one treated arm: its p is the t test's, not adjusted
+    assert row["rate_diff_p_method"] == mixed.SATTERTHWAITE_LABEL
+    assert f"{summary.fmt(finding.estimate)} per day" in text and summary.fmt_p(finding.p) in text
 
 
 def test_header_only_when_no_arm_regresses() -> None:
@@ -315,9 +323,6 @@ def test_two_phase_lead_needs_the_model_to_regrow_too() -> None:
     assert not piecewise.two_phase_text(row)
     assert piecewise.two_phase_text({**row, "rate_after": 0.0377})
     assert not piecewise.two_phase_text({**row, "rate_after": 0.0377, "two_phase": False})
-    plain = {"rate_diff_vs_control": -0.1, "rate_diff_ci_low": -0.2, "rate_diff_ci_high": 0.0}
-    drawn = summary.forest_values(plain, None)
-    assert drawn["forest_metric"] == summary.FOREST_RATE and drawn["forest_estimate"] == -0.1
 
 
 def test_panel_models_fit_it_only_when_asked() -> None:

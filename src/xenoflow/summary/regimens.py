@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..config import Study
 from .efficacy import reference_rows
+from .headline import GrowthFinding, headline_findings
 from .text import (
     Tables,
     count_words,
@@ -94,14 +95,15 @@ def _dose_text(arm: str, r: Mapping[str, Any]) -> str:
     return f"{arm}: {dose} on day{'s' if n > 1 else ''} {days}"
 
 
-def _efficacy_brief(g: Mapping[str, Any] | None, e: Mapping[str, Any] | None) -> list[str]:
-    """The arm's efficacy next to its tolerability, without the intervals and p-values the
-    findings already give (each estimate is stated with its interval once)."""
+def _efficacy_brief(g: GrowthFinding | None, e: Mapping[str, Any] | None) -> list[str]:
+    """The arm's efficacy next to its tolerability: its headline growth finding
+    (:func:`xenoflow.summary.headline.headline_findings`, named by its metric) and %T/C,
+    without the intervals and p-values the findings already give (each estimate is stated
+    with its interval once)."""
     out = []
-    if g is not None and isnum(value_of(g, "rate_diff_vs_control")):
-        diff = float(g["rate_diff_vs_control"])
-        word = "slowed growth" if diff < 0 else "grew faster"
-        out.append(f"{word} by {fmt(abs(diff))} per day (ln volume) vs control")
+    if g is not None:
+        word = "slowed growth" if g.estimate < 0 else "grew faster"
+        out.append(f"{word} by {fmt(abs(g.estimate))} per day (ln volume; {g.metric}) vs control")
     if e is not None and isnum(value_of(e, "tc_pct")):
         out.append(f"%T/C {fmt(e['tc_pct'])}% on day {fmt_day(e['day'])}")
     return out
@@ -143,7 +145,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
     tolerability) and one per pair of regimens of one agent (``regimen_comparison``)."""
     regimen = first_rows(tables.get("regimen", pd.DataFrame(columns=["arm"])), ["arm"])
     tol = first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
-    growth = first_rows(tables.get("growth_model", pd.DataFrame(columns=["arm"])), ["arm"])
+    growth = headline_findings(study, tables)
     eff = tables.get("efficacy")
     ref = first_rows(reference_rows(eff), ["arm"]) if eff is not None and len(eff) else {}
     out = []
