@@ -64,6 +64,8 @@ CAKI2_UNCORRELATED = (
         "armCLR 131:tp2": (-0.00350655372431847, 0.00162593857884973),
     },
 )
+# lmerTest::contest of the whole-curve contrast of the fit above (test below): Pr(>|t|)
+CAKI2_CURVE_P = 5.22801668892643e-13
 CAKI2_INTERCEPT = (
     139.049747642371,
     {
@@ -249,6 +251,12 @@ def test_stage_table_rates_are_the_lme4_contrasts(fixed_table: pd.DataFrame) -> 
     assert t["random_effects"].iloc[0] == mixed.STRUCTURE_LABELS["pw_uncorrelated"]
     # one treated arm: Holm leaves its p as it is
     assert treated["p_before_holm"] == treated["p_before"] < 1e-6
+    # the whole curve's t test with Satterthwaite df, lmerTest on the fit above:
+    #   L <- setNames(rep(0, 6), names(fixef(f)))
+    #   L["armCLR 131:tp1"] <- 21 / 65; L["armCLR 131:tp2"] <- 44 / 65
+    #   contest(f, L, joint = FALSE)  # df 20.685, t -15.784
+    assert treated["p_curve"] == pytest.approx(CAKI2_CURVE_P, rel=1e-2)
+    assert treated["p_curve_holm"] == treated["p_curve"]
 
 
 def test_summary_leads_with_the_two_phases(fixed_table: pd.DataFrame) -> None:
@@ -266,8 +274,16 @@ def test_summary_leads_with_the_two_phases(fixed_table: pd.DataFrame) -> None:
     assert text.startswith("Tumours in CLR 131 shrank at 0.0851 per day")  # 0.0042 - 0.0893
     assert "until day 21, then regrew at 0.0386 per day" in text
     assert "fixed in the study file" in text and "forest plot" in text
-    row = summary.forest_values({}, summary.two_phase_rows(fixed_table)["CLR 131"])
-    assert row["two_phase"] and row["forest_metric"].startswith("mean growth-rate difference")
+    finding = summary.whole_curve_findings(study, fixed_table)["CLR 131"]
+    assert finding.two_phase and finding.metric == "two-phase piecewise model, mean over days 0-65"
+    row = summary.growth_columns(finding)
+    assert (
+        row["rate_diff_vs_control"]
+        == fixed_table.set_index("arm").loc["CLR 131", "curve_rate_diff"]
+    )
+    # one treated arm: its p is the t test's, not adjusted
+    assert row["rate_diff_p_method"] == mixed.SATTERTHWAITE_LABEL
+    assert f"{summary.fmt(finding.estimate)} per day" in text and summary.fmt_p(finding.p) in text
 
 
 def test_header_only_when_no_arm_regresses() -> None:
@@ -307,9 +323,6 @@ def test_two_phase_lead_needs_the_model_to_regrow_too() -> None:
     assert not piecewise.two_phase_text(row)
     assert piecewise.two_phase_text({**row, "rate_after": 0.0377})
     assert not piecewise.two_phase_text({**row, "rate_after": 0.0377, "two_phase": False})
-    plain = {"rate_diff_vs_control": -0.1, "rate_diff_ci_low": -0.2, "rate_diff_ci_high": 0.0}
-    drawn = summary.forest_values(plain, None)
-    assert drawn["forest_metric"] == summary.FOREST_RATE and drawn["forest_estimate"] == -0.1
 
 
 def test_panel_models_fit_it_only_when_asked() -> None:

@@ -194,6 +194,10 @@ def test_cross_study_rows_and_forest(tmp_path):
     x2 = rows.iloc[0]
     assert x2["fold_change_reduction_pct"] == 50.8 and x2["control_mean_fold_change"] == 24.6
     assert x2["rate_diff_p"] == 0.002 and x2["hr_flag"] == "complete separation"
+    # which metric and which test: no contrasts table, so no adjustment
+    assert x2["rate_diff_metric"] == "exponential mixed model"
+    assert x2["rate_diff_p_method"] == "Wald z (REML mixed model)"
+    assert x2["logrank_p"] == 0.0004 and x2["logrank_p_method"] == "log-rank"  # no p_holm
     assert math.isnan(rows.iloc[1]["hr"])  # X1 was not compared with the control in TESTS
     forest_plot(rows, tmp_path / "forest", ("png", "svg"))
     assert (tmp_path / "forest.png").stat().st_size > 1000 and (tmp_path / "forest.svg").is_file()

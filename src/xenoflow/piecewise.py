@@ -277,9 +277,9 @@ def phase_table(
     alpha: float,
 ) -> pd.DataFrame:
     """Rates before / after the breakpoint per arm; per treated arm the differences vs control
-    in each phase (t test with Satterthwaite df, or Wald z when the df cannot be computed; Holm
-    across the treated arms within a phase) and the whole-curve rate difference
-    (:func:`curve_weights`) with its Wald interval."""
+    in each phase and the whole-curve rate difference (:func:`curve_weights`), each with its
+    Wald interval and p (t test with Satterthwaite df, or Wald z when the df cannot be
+    computed; Holm across the treated arms within a phase, and within the whole curve)."""
     rows: list[dict[str, Any]] = []
     for arm in arms:
         row: dict[str, Any] = {"arm": arm}
@@ -295,14 +295,13 @@ def phase_table(
                 row[f"p_{key.split('_')[1]}"] = r["p"]
             w = curve_weights(arm, breakpoint, *window)
             if w is not None:
-                est, se = mixed._contrast(fit, w)
-                _, _, lo, hi = mixed.wald(est, se, alpha)
-                row.update(curve_rate_diff=est, curve_rate_diff_ci_low=lo)
-                row["curve_rate_diff_ci_high"] = hi
+                r = _inference(fit, w, alpha)
+                row.update(curve_rate_diff=r["est"], curve_rate_diff_ci_low=r["lo"])
+                row.update(curve_rate_diff_ci_high=r["hi"], p_curve=r["p"])
         rows.append(row)
     out = pd.DataFrame(rows)
     treated = out["arm"] != control
-    for phase in ("before", "after"):
+    for phase in ("before", "after", "curve"):
         col = f"p_{phase}"
         if col in out:
             out.loc[treated, f"{col}_holm"] = holm(out.loc[treated, col].to_numpy(dtype=float))
@@ -385,7 +384,7 @@ def analyse(
     base["curve_from_day"], base["curve_to_day"] = window
     base["p_method"] = (
         f"{mixed.SATTERTHWAITE_LABEL} (Wald z where the df cannot be computed); Holm across "
-        "treated arms within a phase"
+        "treated arms within a phase (p_before, p_after) and within the whole curve (p_curve)"
     )
     if sel is not None:
         base["model"] = (

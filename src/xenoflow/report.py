@@ -91,8 +91,9 @@ class KeyTable:
     title: str
     cells: tuple[Cell, ...]
     reference_day_only: bool = False
-    #: which rows a reader needs (all when None), given the study's tables
-    select: Callable[[pd.DataFrame, Tables], pd.DataFrame] | None = None
+    #: which rows (and columns) a reader needs (as they are when None), given the study and
+    #: its tables
+    select: Callable[[pd.DataFrame, Tables, Study], pd.DataFrame] | None = None
 
 
 def design_headline(sample_size: pd.DataFrame, tables: Tables) -> pd.DataFrame:
@@ -105,6 +106,19 @@ def design_headline(sample_size: pd.DataFrame, tables: Tables) -> pd.DataFrame:
     ref = [] if eff is None else eff.loc[eff["is_reference_day"].astype(bool), "day"].tolist()
     day = summary.headline_day(rows["follow_up_days"].unique(), ref[0] if ref else float("nan"))
     return rows[rows["follow_up_days"] == day]
+
+
+def with_verdict_p(growth_model: pd.DataFrame, tables: Tables, study: Study) -> pd.DataFrame:
+    """``growth_model`` with the p-value each arm's verdict follows (``verdict_p``) and its
+    test and adjustment (``verdict_test``): the exponential finding's
+    (:func:`xenoflow.summary.exponential_findings`), as the findings above the table state it
+    (the Wald and unadjusted p-values are in growth_model.tsv and growth_contrasts.tsv)."""
+    findings = summary.exponential_findings(study, tables)
+    found = [findings.get(str(a)) for a in growth_model["arm"]]
+    return growth_model.assign(
+        verdict_p=[None if f is None else f.p for f in found],
+        verdict_test=[None if f is None else f.p_method for f in found],
+    )
 
 
 KEY_TABLES = (
@@ -144,9 +158,11 @@ KEY_TABLES = (
                 "rate_diff_ci_low",
                 "rate_diff_ci_high",
             ),
-            Cell("p", "p_value", kind="p"),
+            Cell("p", "verdict_p", kind="p"),
+            Cell("Test", "verdict_test", kind="text"),
             Cell("Rate-based T/C", "rate_based_tc"),
         ),
+        select=with_verdict_p,
     ),
     KeyTable(
         "growth_piecewise",
@@ -162,20 +178,21 @@ KEY_TABLES = (
                 "diff_before_ci_low",
                 "diff_before_ci_high",
             ),
-            Cell("p before", "p_before", kind="p"),
+            Cell("p before (Holm)", "p_before_holm", kind="p"),
             Cell(
                 "Difference after",
                 "diff_after_vs_control",
                 "diff_after_ci_low",
                 "diff_after_ci_high",
             ),
-            Cell("p after", "p_after", kind="p"),
+            Cell("p after (Holm)", "p_after_holm", kind="p"),
             Cell(
                 "Whole-curve difference",
                 "curve_rate_diff",
                 "curve_rate_diff_ci_low",
                 "curve_rate_diff_ci_high",
             ),
+            Cell("p whole curve (Holm)", "p_curve_holm", kind="p"),
         ),
     ),
     KeyTable(
@@ -197,6 +214,7 @@ KEY_TABLES = (
             Cell("Arm", "arm", kind="text"),
             Cell("Compared with", "reference", kind="text"),
             Cell("Log-rank p", "logrank_p", kind="p"),
+            Cell("Holm-adjusted p", "p_holm", kind="p"),
             Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
             Cell("Flag", "hr_flag", kind="text"),
         ),
@@ -266,7 +284,7 @@ KEY_TABLES = (
             Cell("Mice per arm", "n_needed", kind="int"),
             Cell("Note", "note", kind="text"),
         ),
-        select=design_headline,
+        select=lambda df, tables, study: design_headline(df, tables),
     ),
 )
 #: Tables shown whole when a study has them.
@@ -309,38 +327,37 @@ def rst_html(text: str, study_id: str = "") -> str:
     return str(parts["body"])
 
 
-def _rows(key: KeyTable, df: pd.DataFrame, tables: Tables) -> list[list[tuple[str, str]]]:
-    """The table's rows as (text, CSS class) cells: text wraps, numbers do not."""
+def _shown(key: KeyTable, tables: Tables, study: Study) -> pd.DataFrame:
+    """The rows (and columns) of the key table a reader sees."""
+    df = tables[key.name]
     if key.reference_day_only and "is_reference_day" in df:
         df = df[df["is_reference_day"].astype(bool)]
-    if key.select is not None:
-        df = key.select(df, tables)
+    return df if key.select is None else key.select(df, tables, study)
+
+
+def table_block(key: KeyTable, tables: Tables, study: Study) -> dict[str, Any]:
+    """A key table as (text, CSS class) cells: text wraps, numbers do not."""
+    spec, df = registry.table(key.name), _shown(key, tables, study)
     present = [c for c in key.cells if c.column in df]
-    return [
-        [(c.render(r), "text" if c.kind == "text" else "") for c in present]
-        for r in summary.records(df)
-    ]
-
-
-def table_block(key: KeyTable, tables: Tables, study_id: str) -> dict[str, Any]:
-    spec, df = registry.table(key.name), tables[key.name]
     return {
         "title": key.title,
         "file": spec.path,
-        "header": [c.label for c in key.cells if c.column in df],
-        "rows": _rows(key, df, tables),
-        "caption": rst_html(spec.caption, study_id),
+        "header": [c.label for c in present],
+        "rows": [
+            [(c.render(r), "text" if c.kind == "text" else "") for c in present]
+            for r in summary.records(df)
+        ],
+        "caption": rst_html(spec.caption, study.study_id),
     }
 
 
-def whole_table_block(name: str, df: pd.DataFrame, study_id: str) -> dict[str, Any]:
+def whole_table_block(name: str, df: pd.DataFrame, study: Study) -> dict[str, Any]:
     spec = registry.table(name)
     cells = tuple(
         Cell(c, c, kind="text" if spec.dtypes.get(c) == "str" else "number") for c in df.columns
     )
     key = KeyTable(name, name.replace("_", " ").capitalize(), cells)
-    block = table_block(key, {name: df}, study_id)
-    return block
+    return table_block(key, {name: df}, study)
 
 
 def figure_block(name: str, png: bytes, study_id: str) -> dict[str, Any]:
@@ -386,8 +403,8 @@ def study_report(
     ``versions`` and ``inputs`` (:func:`xenoflow.provenance.study_inputs`)."""
     title, sections = summary.study_summary(study, tables)
     sid = study.study_id
-    key = [table_block(k, tables, sid) for k in KEY_TABLES if k.name in tables]
-    key += [whole_table_block(n, tables[n], sid) for n in OPTIONAL_TABLES if n in tables]
+    key = [table_block(k, tables, study) for k in KEY_TABLES if k.name in tables]
+    key += [whole_table_block(n, tables[n], study) for n in OPTIONAL_TABLES if n in tables]
     return (
         _environment()
         .get_template("study_report.html.j2")
@@ -417,12 +434,18 @@ INDEX_CELLS = (
     Cell("%T/C", "tc_pct"),
     Cell("%TGI", "tgi_pct"),
     Cell(
-        "Rate difference (per day)", "rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high"
+        "Growth-rate difference vs control (per day)",
+        "rate_diff_vs_control",
+        "rate_diff_ci_low",
+        "rate_diff_ci_high",
     ),
-    Cell("p (rate)", "rate_diff_p", kind="p"),
+    Cell("Growth metric", "rate_diff_metric", kind="text"),
+    Cell("p (growth)", "rate_diff_p", kind="p"),
+    Cell("Growth test", "rate_diff_p_method", kind="text"),
     Cell("Median ratio", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
     Cell("Hazard ratio", "hr", "hr_ci_low", "hr_ci_high"),
     Cell("Log-rank p", "logrank_p", kind="p"),
+    Cell("Log-rank test", "logrank_p_method", kind="text"),
 )
 
 

@@ -121,16 +121,14 @@ def _phase_columns() -> list[Column]:
         ]
     what = "mean growth-rate difference vs control from curve_from_day to curve_to_day"
     out += [
-        Column("p_method", "str", "test behind p_before and p_after, and the adjustment"),
+        Column("p_method", "str", "test behind p_before, p_after and p_curve, and the adjustment"),
         Column("curve_rate_diff", "float", f"{what} (per day; whole curve)"),
         Column("curve_rate_diff_ci_low", "float", f"lower 95% confidence bound of the {what}"),
         Column("curve_rate_diff_ci_high", "float", f"upper 95% confidence bound of the {what}"),
+        Column("p_curve", "float", f"two-sided p of the {what} (method in p_method)"),
+        Column("p_curve_holm", "float", "p_curve Holm-adjusted across treated arms"),
         Column("curve_from_day", "float", "start of the whole-curve window (baseline day)"),
         Column("curve_to_day", "float", "end of the whole-curve window (reference day)"),
-        Column("forest_metric", "str", "what the forest plot draws for the arm"),
-        Column("forest_estimate", "float", "the value drawn in the forest plot (per day)"),
-        Column("forest_ci_low", "float", "lower 95% confidence bound of forest_estimate"),
-        Column("forest_ci_high", "float", "upper 95% confidence bound of forest_estimate"),
     ]
     return out
 
@@ -893,6 +891,15 @@ VOCABULARY: dict[str, Column] = {
         ),
         Column("synergy_hsa_p", "float", "combination arms: p-value of the HSA synergy (z test)"),
         Column(
+            "rate_diff_metric",
+            "str",
+            "which growth-rate difference the arm's headline growth finding is, over which "
+            "days: the exponential mixed model's, or for a two-phase arm the piecewise model's "
+            "mean",
+        ),
+        Column("rate_diff_p_method", "str", "test behind rate_diff_p, and its adjustment"),
+        Column("logrank_p_method", "str", "log-rank test, and the adjustment of logrank_p"),
+        Column(
             "combination",
             "str",
             "combination arm of the synergy design (study file key combinations)",
@@ -1000,10 +1007,22 @@ CROSS_STUDY = _columns(
     "fold_change_reduction_ci_high",
     "tc_pct",
     "tgi_pct",
-    "rate_diff_vs_control",
-    "rate_diff_ci_low",
-    "rate_diff_ci_high",
-    "rate_diff_p",
+    "rate_diff_metric",
+    Column(
+        "rate_diff_vs_control",
+        "float",
+        "headline growth finding: growth-rate difference, arm minus control (ln volume per day; "
+        "rate_diff_metric says which), as the study's report and the forest plot give it",
+    ),
+    Column("rate_diff_ci_low", "float", "lower 95% confidence bound of rate_diff_vs_control"),
+    Column("rate_diff_ci_high", "float", "upper 95% confidence bound of rate_diff_vs_control"),
+    Column(
+        "rate_diff_p",
+        "float",
+        "p-value of rate_diff_vs_control the report's verdict follows (multiplicity-adjusted "
+        "when the study makes several comparisons)",
+    ),
+    "rate_diff_p_method",
     "median_ratio",
     "median_ratio_ci_low",
     "median_ratio_ci_high",
@@ -1011,16 +1030,18 @@ CROSS_STUDY = _columns(
     "hr_ci_low",
     "hr_ci_high",
     "hr_flag",
-    "logrank_p",
+    Column(
+        "logrank_p",
+        "float",
+        "log-rank p-value vs control the report's verdict follows (Holm-adjusted when the "
+        "study makes several survival comparisons)",
+    ),
+    "logrank_p_method",
     "synergy_bliss_score",
     "synergy_bliss_p",
     "synergy_hsa_score",
     "synergy_hsa_p",
     "two_phase",
-    "forest_metric",
-    "forest_estimate",
-    "forest_ci_low",
-    "forest_ci_high",
 )
 QC_COUNTS = _columns("study_id", "stage", "n_excluded", "n_notes")
 #: Columns of the design tables (power, sample_size) that mean something else elsewhere.
@@ -1268,8 +1289,10 @@ ln volume in each phase (per day; negative = shrinking) with SE and Wald interva
 ``diff_before_vs_control`` / ``diff_after_vs_control`` = the differences from the control with
 SE, Wald interval and p (t test with Satterthwaite df; ``p_*_holm`` Holm-adjusted across the
 treated arms within a phase). ``curve_rate_diff`` = the model's difference in ln-volume change
-from ``curve_from_day`` (baseline) to ``curve_to_day`` (reference day), per day: the whole-curve
-rate difference the forest plot draws for two-phase arms. ``two_phase`` marks arms whose
+from ``curve_from_day`` (baseline) to ``curve_to_day`` (reference day), per day, with its Wald
+interval and p (``p_curve``; ``p_curve_holm`` Holm-adjusted across the treated arms): the
+headline growth finding of a two-phase arm, which its summary, report, the index, the forest
+plot and summary.tsv quote. ``two_phase`` marks arms whose
 geometric-mean curve falls to half its first-day volume and then regrows by at least 1.2³
 (RECIST progression from the nadir). The model is fitted when an arm is two-phase, the study
 file fixes a breakpoint or asks for it (``growth: piecewise``); otherwise the table has its
@@ -1305,6 +1328,8 @@ header only.""",
             "curve_rate_diff",
             "curve_rate_diff_ci_low",
             "curve_rate_diff_ci_high",
+            "p_curve",
+            "p_curve_holm",
             "curve_from_day",
             "curve_to_day",
             Column("model", "str", "the piecewise mixed model fitted"),
@@ -2278,12 +2303,17 @@ models are independent tumours.""",
         scope="run",
         caption="""\
 One row per treated arm of every study: the control, the reference day, the fold-change reduction
-(with its bootstrap 95% CI), %T/C and %TGI at the reference day, the growth-rate difference from the
-mixed model (with CI and p-value), the ratio of median survival and the Cox hazard ratio (with CIs),
-and the log-rank p-value. ``two_phase`` marks arms that regress then regrow;
-``forest_estimate`` (CI ``forest_ci_low`` – ``forest_ci_high``) is what the forest plot draws,
-named by ``forest_metric``: the growth-rate difference, or for a two-phase arm the piecewise
-model's mean growth-rate difference from the baseline to the reference day. Combination arms
+(with its bootstrap 95% CI), %T/C and %TGI at the reference day, the arm's headline growth finding,
+the ratio of median survival and the Cox hazard ratio (with CIs), and the log-rank p-value. The
+headline growth finding is the one the study's summary and report state and the forest plot
+draws: ``rate_diff_vs_control`` (95% CI ``rate_diff_ci_low`` – ``rate_diff_ci_high``), the
+exponential mixed model's growth-rate difference from control, or for an arm that regresses then
+regrows (``two_phase``) the two-phase piecewise model's mean growth-rate difference from the
+baseline to the reference day, as ``rate_diff_metric`` says with its days; ``rate_diff_p`` is the
+p-value the report's verdict follows, Holm-adjusted when the study makes several comparisons
+(``rate_diff_p_method`` names the test and the adjustment). ``logrank_p`` likewise is the log-rank
+p the verdict follows (``logrank_p_method``); the unadjusted p-values are in each study's
+tables. Combination arms
 (study file key ``combinations``) also get their whole-study Bliss and HSA synergy scores and
 p-values from ``synergy.tsv``. Empty cells mean the quantity does not apply (for example no
 survival endpoint) or could not be estimated; the study's own tables say why.""",
@@ -2517,12 +2547,13 @@ control and the eight treatments tested on most models of panel
         "Across studies",
         """\
 Forest plot across studies; arms of synthetic (simulated) studies are labelled "(synthetic)".
-Left: difference in exponential growth rate (ln volume per day) of each
-treated arm against its control, with 95% confidence interval (linear mixed model); for an arm
-that regresses then regrows (marked with an asterisk, orange square) one exponential rate averages away the
-regression, so the plot draws instead the mean growth-rate difference from the baseline to the
-reference day of the two-phase piecewise model (``curve_rate_diff`` of growth_piecewise.tsv;
-``forest_metric`` in summary.tsv says which is drawn). Right: Cox
+Left: each treated arm's headline growth finding, the growth-rate difference from its control
+(ln volume per day) with 95% confidence interval and p-value, as its report and the index state
+it (``rate_diff_vs_control`` of summary.tsv): the exponential mixed model's, or for an arm that
+regresses then regrows (marked with an asterisk, orange square), whose regression one exponential
+rate averages away, the two-phase piecewise model's mean growth-rate difference from the
+baseline to the reference day (``rate_diff_metric`` says which); p-values marked "Holm" are
+Holm-adjusted over the study's comparisons (``rate_diff_p_method``). Right: Cox
 hazard ratio with 95% confidence interval (log scale); arms where the hazard ratio is not
 estimable (for example complete separation) are marked.""",
         scope="run",

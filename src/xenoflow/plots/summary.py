@@ -1,4 +1,4 @@
-"""Figures across studies: forest plot of growth-rate differences and hazard ratios.
+"""Figures across studies: forest plot of the arms' headline growth findings and hazard ratios.
 
 matplotlib draws it: its points and intervals are estimates with confidence limits from the
 tables, and seaborn has no forest plot (``sns.pointplot`` computes its own interval from raw
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import transforms
 
+from ..summary.text import fmt_p, isnum
 from .style import save_figure
 
 
@@ -58,9 +59,6 @@ def _panel(
     ax.set_xlabel(xlabel)
 
 
-RATE_CI = ("rate_diff_ci_low", "rate_diff_ci_high")
-
-
 def _flag(summary: pd.DataFrame, column: str) -> pd.Series:
     """A True/False column of the summary as booleans (all False when absent)."""
     if column not in summary:
@@ -80,31 +78,69 @@ def _why_missing_hr(summary: pd.DataFrame) -> list[str]:
     ]
 
 
+def _p_label(p: object, method: object) -> str:
+    """'p = 0.048 (Holm)' for a Holm-adjusted p, 'p < 0.001', '' without a p."""
+    if not isnum(p):
+        return ""
+    return fmt_p(p) + (" (Holm)" if "Holm" in str(method) else "")
+
+
+def growth_points(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the forest plot's growth panel, one per row of ``summary.tsv``: ``label``
+    (study: arm, "(synthetic)", "*" for a two-phase arm), the arm's headline growth finding
+    (``estimate``, ``ci_low``, ``ci_high`` = ``rate_diff_vs_control`` and its interval,
+    :func:`xenoflow.summary.headline.headline_findings`), ``p`` (its p text, "(Holm)" when
+    adjusted) and ``two_phase``."""
+    synthetic, two_phase = _flag(summary, "synthetic"), _flag(summary, "two_phase")
+    num = summary.apply(pd.to_numeric, errors="coerce")
+    p = num["rate_diff_p"] if "rate_diff_p" in num else pd.Series(None, index=summary.index)
+    method = summary.get("rate_diff_p_method", pd.Series("", index=summary.index))
+    return pd.DataFrame(
+        {
+            "label": [
+                f"{r.study_id}: {r.arm}"
+                + (" (synthetic)" if fake else "")
+                + (" *" if phased else "")
+                for r, fake, phased in zip(summary.itertuples(), synthetic, two_phase)
+            ],
+            "estimate": num["rate_diff_vs_control"],
+            "ci_low": num["rate_diff_ci_low"],
+            "ci_high": num["rate_diff_ci_high"],
+            "p": [_p_label(x, m) for x, m in zip(p, method)],
+            "two_phase": two_phase,
+        },
+        index=summary.index,
+    )
+
+
+def _p_texts(ax: plt.Axes, points: pd.DataFrame) -> None:
+    """Each drawn estimate's p above its point."""
+    y = np.arange(len(points))[::-1]
+    for yi, (est, text) in zip(y, zip(points["estimate"], points["p"])):
+        if text and np.isfinite(est):
+            ax.text(est, yi + 0.22, text, ha="center", va="bottom", fontsize=7, color="#333333")
+
+
 def forest_plot(
     summary: pd.DataFrame, stem: str | Path, formats: tuple[str, ...] = ("png", "svg")
 ) -> None:
-    """Growth-rate difference vs control (per day, 95% CI) and Cox hazard ratio (95% CI) for
-    every treated arm of every study (rows of ``results/summary.tsv``). The growth panel draws
-    ``forest_estimate`` (``forest_metric``): the exponential rate difference, or for an arm
-    that regresses then regrows the two-phase model's mean rate difference from baseline to
-    the reference day (orange square, marked in its label)."""
-    synthetic = _flag(summary, "synthetic")
-    two_phase = _flag(summary, "two_phase")
-    labels = [
-        f"{r.study_id}: {r.arm}" + (" (synthetic)" if fake else "") + (" *" if phased else "")
-        for r, fake, phased in zip(summary.itertuples(), synthetic, two_phase)
-    ]
+    """Every treated arm of every study (rows of ``results/summary.tsv``). Left: its headline
+    growth finding (:func:`growth_points`), the growth-rate difference vs control (per day,
+    95% CI) with its p: the exponential rate difference, or for an arm that regresses then
+    regrows the two-phase model's mean rate difference from baseline to the reference day
+    (orange square, marked in its label). Right: the Cox hazard ratio (95% CI)."""
+    points = growth_points(summary)
+    labels = points["label"].tolist()
+    synthetic, two_phase = _flag(summary, "synthetic"), points["two_phase"]
     height = 1.2 + 0.35 * max(len(labels), 1)
     fig, axes = plt.subplots(1, 2, figsize=(11, height), sharey=True)
     num = summary.apply(pd.to_numeric, errors="coerce")
-    est = "forest_estimate" if "forest_estimate" in num else "rate_diff_vs_control"
-    ends = ("forest_ci_low", "forest_ci_high") if est == "forest_estimate" else RATE_CI
     _panel(
         axes[0],
         labels,
-        num[est],
-        num[ends[0]],
-        num[ends[1]],
+        points["estimate"],
+        points["ci_low"],
+        points["ci_high"],
         0.0,
         "growth-rate difference vs control (ln volume per day)"
         + (
@@ -116,6 +152,7 @@ def forest_plot(
         ["no growth comparison"] * len(labels),
         two_phase.to_numpy(),
     )
+    _p_texts(axes[0], points)
     hr = num["hr"].where(summary["hr_flag"].isna() | (summary["hr_flag"] == ""))
     _panel(
         axes[1],

@@ -6,7 +6,8 @@ the confidence interval excludes no effect), and otherwise described as not stat
 significant. Nothing is written about a quantity that is missing (e.g. a median survival that
 was not reached is said to be not reached).
 
-Modules: ``text``, ``survival``, ``efficacy``, ``phases``, ``regimens``, ``synergy``, ``design``, ``cross_study``."""
+Modules: ``text``, ``headline`` (each arm's headline growth finding, which every page quotes),
+``survival``, ``efficacy``, ``phases``, ``regimens``, ``synergy``, ``design``, ``cross_study``."""
 
 from __future__ import annotations
 
@@ -16,11 +17,10 @@ from ..config import Study
 from ..refday import choose_reference_day
 from .cross_study import (
     CROSS_STUDY_COLUMNS,
-    FOREST_RATE,
     arm_day_summary,
     cross_study_rows,
     cross_study_table,
-    forest_values,
+    growth_columns,
     qc_counts,
     qc_report,
     qc_table,
@@ -44,12 +44,21 @@ from .efficacy import (
     reference_rows,
     response_sentences,
 )
-from .phases import two_phase_rows, two_phase_sentences
+from .headline import (
+    GrowthFinding,
+    exponential_findings,
+    headline_findings,
+    two_phase_rows,
+    whole_curve_findings,
+)
+from .phases import two_phase_sentences
 from .regimens import regimen_model_sentences, regimen_sentences
 from .survival import (
     ENDPOINT_RULE_WORDS,
     cause_sentence,
+    logrank_verdict,
     median_survival_sentence,
+    n_logrank_tests,
     not_reached,
     survival_endpoint,
     survival_sentences,
@@ -78,10 +87,10 @@ __all__ = [
     "CROSS_STUDY_COLUMNS",
     "DESIGN_ENDPOINTS",
     "ENDPOINT_RULE_WORDS",
-    "FOREST_RATE",
     "SYNERGY_ENDPOINTS",
     "SYNERGY_METHODS",
     "SYNERGY_Z",
+    "GrowthFinding",
     "Section",
     "Tables",
     "arm_day_summary",
@@ -93,20 +102,24 @@ __all__ = [
     "design_section",
     "design_sentences",
     "endpoint_test_sentences",
+    "exponential_findings",
     "first_rows",
     "fmt",
     "fmt_ci",
     "fmt_day",
     "fmt_p",
     "fold_change_sentences",
-    "forest_values",
+    "growth_columns",
     "growth_delay_sentences",
     "growth_sentences",
     "headline_day",
+    "headline_findings",
     "invivosyn_sentence",
     "isnum",
     "join_words",
+    "logrank_verdict",
     "median_survival_sentence",
+    "n_logrank_tests",
     "nci_activity",
     "not_reached",
     "notes_section",
@@ -130,6 +143,7 @@ __all__ = [
     "two_phase_sentences",
     "unit_text",
     "value_of",
+    "whole_curve_findings",
 ]
 
 
@@ -158,13 +172,7 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
             study, tables["efficacy"], tables.get("tolerability")
         )
     if "growth_model" in tables:
-        findings.paragraphs += growth_sentences(
-            study,
-            tables["growth_model"],
-            tables.get("growth_contrasts"),
-            two_phase,
-            float(tables["measurements"]["day"].max()),
-        )
+        findings.paragraphs += growth_sentences(study, tables, two_phase)
     if "growth_delay" in tables:
         findings.paragraphs += growth_delay_sentences(
             study, tables["growth_delay"], tables.get("survival")

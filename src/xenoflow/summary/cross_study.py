@@ -12,9 +12,10 @@ from .. import tables as registry
 from ..config import Study
 from ..io import read_table
 from .efficacy import reference_rows
-from .phases import two_phase_rows
+from .headline import GrowthFinding, headline_findings
+from .survival import logrank_verdict, n_logrank_tests
 from .synergy import SYNERGY_Z
-from .text import Tables, first_rows, isnum, records, value_of
+from .text import Tables, first_rows, records, value_of
 
 
 def arm_day_summary(tables: Tables) -> pd.DataFrame:
@@ -27,19 +28,21 @@ CROSS_STUDY_COLUMNS = registry.columns("summary")
 
 
 def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
-    """One row per treated arm of a study with its headline numbers."""
+    """One row per treated arm of a study with its headline numbers: the growth finding of
+    :func:`xenoflow.summary.headline.headline_findings` and the log-rank p of
+    :func:`xenoflow.summary.survival.logrank_verdict`, as its summary and report give them."""
     rows = []
     # first row per arm (per arm and reference for the tests), as plain dicts: a panel calls
     # this for every model, and row lookups in small frames dominated its cost
     eff = first_rows(reference_rows(tables["efficacy"]), ["arm"]) if "efficacy" in tables else {}
-    growth = first_rows(tables["growth_model"], ["arm"]) if "growth_model" in tables else {}
-    phased = two_phase_rows(tables.get("growth_piecewise"))
+    growth = headline_findings(study, tables)
     tests = tables.get("survival_tests")
     pairs = (
         first_rows(tests[tests["reference"] == study.control], ["arm", "reference"])
         if tests is not None and "reference" in tests
         else {}
     )
+    n_tests = n_logrank_tests(tests) if pairs and tests is not None else 0
     synergy = _synergy_columns(tables.get("synergy"))
     for arm in study.treated_arms:
         row: dict[str, object] = {
@@ -64,13 +67,8 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 "tgi_pct",
             ):
                 row[key] = value_of(e, key)
-        if arm in growth:
-            g = growth[arm]
-            for key in ("rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high"):
-                row[key] = value_of(g, key)
-            row["rate_diff_p"] = value_of(g, "p_value")
+        row.update(growth_columns(growth.get(arm)))
         row.update(synergy.get(arm, {}))
-        row.update(forest_values(row, phased.get(arm)))
         t0 = pairs.get((arm, study.control))
         if t0 is not None:
             for key in (
@@ -81,42 +79,30 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 "hr_ci_low",
                 "hr_ci_high",
                 "hr_flag",
-                "logrank_p",
             ):
                 row[key] = value_of(t0, key)
+            p, adjustment = logrank_verdict(t0, n_tests)
+            row["logrank_p"] = p
+            row["logrank_p_method"] = ", ".join(x for x in ("log-rank", adjustment) if x)
         rows.append(row)
     return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
 
 
-FOREST_RATE = "growth-rate difference (exponential mixed model)"
-
-
-def forest_values(row: Mapping[str, Any], phased: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What the forest plot draws for an arm: its growth-rate difference vs control, or, for
-    an arm that regresses then regrows, the piecewise model's mean rate difference from the
-    baseline to the reference day (``curve_rate_diff``: one exponential rate averages away the
-    regression and makes such an arm look weak)."""
-    if phased is not None and isnum(value_of(phased, "curve_rate_diff")):
-        return {
-            "two_phase": True,
-            "forest_metric": (
-                "mean growth-rate difference, days "
-                f"{float(phased['curve_from_day']):g}-{float(phased['curve_to_day']):g} "
-                "(two-phase piecewise model)"
-            ),
-            "forest_estimate": phased["curve_rate_diff"],
-            "forest_ci_low": value_of(phased, "curve_rate_diff_ci_low"),
-            "forest_ci_high": value_of(phased, "curve_rate_diff_ci_high"),
-        }
-    out: dict[str, Any] = {"two_phase": False}
-    if isnum(row.get("rate_diff_vs_control")):
-        out.update(
-            forest_metric=FOREST_RATE,
-            forest_estimate=row["rate_diff_vs_control"],
-            forest_ci_low=row.get("rate_diff_ci_low"),
-            forest_ci_high=row.get("rate_diff_ci_high"),
-        )
-    return out
+def growth_columns(finding: GrowthFinding | None) -> dict[str, Any]:
+    """The ``summary.tsv`` columns of an arm's headline growth finding: which metric, the
+    estimate with its interval, the verdict's p and its test and adjustment; what the index
+    shows and the forest plot draws."""
+    if finding is None:
+        return {"two_phase": False}
+    return {
+        "two_phase": finding.two_phase,
+        "rate_diff_metric": finding.metric,
+        "rate_diff_vs_control": finding.estimate,
+        "rate_diff_ci_low": finding.ci_low,
+        "rate_diff_ci_high": finding.ci_high,
+        "rate_diff_p": finding.p,
+        "rate_diff_p_method": finding.p_method,
+    }
 
 
 def _synergy_columns(synergy: pd.DataFrame | None) -> dict[str, dict[str, Any]]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
 from ..config import Study
+from .headline import exponential_findings
 from .survival import not_reached, survival_endpoint
 from .text import (
     Section,
+    Tables,
     article,
     count_words,
     first_rows,
@@ -158,53 +159,36 @@ def nci_activity(tc_pct: float) -> str:
     return "not active by the NCI criterion, %T/C ≤ 42%"
 
 
-def _holm_p(contrasts: pd.DataFrame | None, arm: str, control: str) -> tuple[Any, int]:
-    """The Holm-adjusted p of arm vs control among the pairwise growth-rate contrasts
-    (``growth_contrasts``; small-sample version when present), and how many contrasts."""
-    if contrasts is None or contrasts.empty:
-        return None, 0
-    rows = contrasts[(contrasts["arm"] == arm) & (contrasts["reference"] == control)]
-    if rows.empty:
-        return None, len(contrasts)
-    r = rows.iloc[0]
-    p = r.get("p_holm_satterthwaite")
-    return (p if isnum(p) else r.get("p_holm")), len(contrasts)
-
-
 def _window_text(row: Mapping[str, Any], last_day: float) -> str:
-    """' (days to 16, while the control was followed)' when the mixed model stops before the
-    study's last measured day (:func:`xenoflow.growth.within_control_follow_up`)."""
+    """' (days up to 16, while the control was followed)' when the mixed model stops before
+    the study's last measured day (:func:`xenoflow.growth.within_control_follow_up`)."""
     end = value_of(row, "model_to_day")
     if not isnum(end) or float(end) >= last_day:
         return ""
     return f" (days up to {fmt_day(end)}, while the control was followed)"
 
 
-def growth_sentences(
-    study: Study,
-    growth: pd.DataFrame,
-    contrasts: pd.DataFrame | None = None,
-    two_phase: Iterable[str] = (),
-    last_day: float = math.inf,
-) -> list[str]:
-    """One sentence per treated arm on its exponential growth rate; for an arm in
-    ``two_phase`` the sentence says that this one rate averages its two phases; when the
-    model stops before ``last_day`` (the study's last measured day) the sentence says so."""
-    g = first_rows(growth, ["arm"])
+def growth_sentences(study: Study, tables: Tables, two_phase: Iterable[str] = ()) -> list[str]:
+    """One sentence per treated arm on its exponential growth rate and its difference from
+    control (:func:`xenoflow.summary.headline.exponential_findings`: every p the tables give,
+    the verdict's last); for an arm in ``two_phase`` the sentence says that this one rate
+    averages its two phases; when the model stops before the study's last measured day
+    (the control's follow-up) the sentence says so."""
+    g = first_rows(tables["growth_model"], ["arm"])
+    last_day = float(tables["measurements"]["day"].max())
     if study.control not in g:
         return []
     alpha = study.settings["alpha"]
     k_c = g[study.control]["growth_rate_per_day"]
+    findings = exponential_findings(study, tables)
     phased = set(two_phase)
     out = []
     for arm in study.treated_arms:
         if arm not in g:
             continue
-        row = g[arm]
-        diff = value_of(row, "rate_diff_vs_control")
         text = (
-            f"Tumours in {arm} grew at {fmt(row['growth_rate_per_day'])} per day "
-            f"(ln volume) against {fmt(k_c)} per day in control{_window_text(row, last_day)}"
+            f"Tumours in {arm} grew at {fmt(g[arm]['growth_rate_per_day'])} per day "
+            f"(ln volume) against {fmt(k_c)} per day in control{_window_text(g[arm], last_day)}"
         )
         if arm in phased:
             text = (
@@ -212,25 +196,12 @@ def growth_sentences(
                 + text[0].lower()
                 + text[1:]
             )
-        if isnum(diff):
-            p, method = value_of(row, "p_value"), value_of(row, "p_value_method") or "mixed model"
-            p_small = value_of(row, "p_value_small_sample")
-            tests = f"{fmt_p(p)}, {method}"
-            if isnum(p_small):
-                tests += f"; {fmt_p(p_small)}, {value_of(row, 'p_value_small_sample_method')}"
-                p = p_small  # the verdict follows the small-sample test when there is one
-            p_holm, n_contrasts = _holm_p(contrasts, arm, study.control)
-            if n_contrasts > 1 and isnum(p_holm):
-                tests += f"; Holm-adjusted over {n_contrasts} contrasts: {fmt_p(p_holm)}"
-                p = p_holm  # more than one comparison: the verdict follows the adjusted p
-            verdict = (
-                "a statistically significant difference"
-                if isnum(p) and float(p) < alpha
-                else "not a statistically significant difference"
-            )
+        f = findings.get(arm)
+        if f is not None:
+            verdict = "a" if f.significant(alpha) else "not a"
             text += (
-                f": difference {fmt(diff)} per day ({fmt_ci(value_of(row, 'rate_diff_ci_low'), value_of(row, 'rate_diff_ci_high'))}; "
-                f"{tests}), {verdict}"
+                f": difference {fmt(f.estimate)} per day ({fmt_ci(f.ci_low, f.ci_high)}; "
+                f"{f.tests_text()}), {verdict} statistically significant difference"
             )
         out.append(text + ".")
     return out

@@ -8,16 +8,9 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
-from ..piecewise import METHOD_FIXED, two_phase_text
+from ..piecewise import METHOD_FIXED
+from .headline import GrowthFinding, two_phase_rows, whole_curve_findings
 from .text import first_rows, fmt, fmt_ci, fmt_p, isnum, value_of
-
-
-def two_phase_rows(table: pd.DataFrame | None) -> dict[Any, dict[str, Any]]:
-    """Rows of ``growth_piecewise`` by arm, for the arms that regress then regrow and have
-    both phase rates (empty without the table)."""
-    if table is None or table.empty:
-        return {}
-    return {a: r for a, r in first_rows(table, ["arm"]).items() if two_phase_text(r)}
 
 
 def _phase_rate(rate: Any, low: Any, high: Any) -> str:
@@ -62,6 +55,7 @@ def two_phase_sentences(study: Study, table: pd.DataFrame | None) -> list[str]:
     )
     several = sum(1 for a in every if a != study.control) > 1
     alpha = study.settings["alpha"]
+    curves = whole_curve_findings(study, table)
     out = []
     for arm in study.treated_arms:
         if arm not in rows:
@@ -88,15 +82,21 @@ def two_phase_sentences(study: Study, table: pd.DataFrame | None) -> list[str]:
                 f"difference from control was {_phase_diff(r, 'before', several, alpha)} before "
                 f"day {bp:.3g} and {_phase_diff(r, 'after', several, alpha)} after it."
             )
-        curve = value_of(r, "curve_rate_diff")
-        if isnum(curve):
-            ci = fmt_ci(
-                value_of(r, "curve_rate_diff_ci_low"), value_of(r, "curve_rate_diff_ci_high")
-            )
-            out.append(
-                f"Over the whole curve, from day {float(r['curve_from_day']):g} to day "
-                f"{float(r['curve_to_day']):g}, the mean growth-rate difference of {arm} from "
-                f"control was {fmt(curve)} per day ({ci}); the forest plot shows this "
-                "whole-curve difference for this arm."
-            )
+        if arm in curves:
+            out.append(_whole_curve_sentence(curves[arm], alpha))
     return out
+
+
+def _whole_curve_sentence(f: GrowthFinding, alpha: float) -> str:
+    """The arm's headline finding (:func:`xenoflow.summary.headline.headline_findings`), as
+    the index, summary.tsv and the forest plot give it."""
+    assert f.days is not None
+    verdict = (
+        "statistically significant" if f.significant(alpha) else "not statistically significant"
+    )
+    return (
+        f"Over the whole curve, from day {f.days[0]:g} to day {f.days[1]:g}, the mean "
+        f"growth-rate difference of {f.arm} from control was {fmt(f.estimate)} per day "
+        f"({fmt_ci(f.ci_low, f.ci_high)}; {f.tests_text()}; {verdict}); the forest plot and "
+        "the index show this whole-curve difference for this arm."
+    )

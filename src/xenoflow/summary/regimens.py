@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..config import Arm, Study
 from .efficacy import reference_rows
-from .phases import two_phase_rows
+from .headline import GrowthFinding, headline_findings, two_phase_rows
 from .text import (
     Tables,
     count_words,
@@ -130,26 +130,26 @@ def _dose_text(arm: str, r: Mapping[str, Any]) -> str:
 
 def _efficacy_brief(
     arm: Arm,
-    g: Mapping[str, Any] | None,
+    g: GrowthFinding | None,
     e: Mapping[str, Any] | None,
     phases: Mapping[str, Any] | None,
 ) -> list[str]:
-    """The arm's efficacy next to its tolerability, without the intervals and p-values the
-    findings already give (each estimate is stated with its interval once). An arm that
-    shrinks then regrows is described by its two phases, not by the one rate that averages
-    them; a %T/C read before the regimen's last dose could act is said to be so
-    (:func:`_dose_timing`)."""
+    """The arm's efficacy next to its tolerability: its headline growth finding
+    (:func:`xenoflow.summary.headline.headline_findings`, named by its metric) and %T/C,
+    without the intervals and p-values the findings already give (each estimate is stated
+    with its interval once). An arm that shrinks then regrows is also described by its two
+    phases, not only by a rate that averages them; a %T/C read before the regimen's last dose
+    could act is said to be so (:func:`_dose_timing`)."""
     out = []
+    if g is not None:
+        word = "slowed growth" if g.estimate < 0 else "grew faster"
+        out.append(f"{word} by {fmt(abs(g.estimate))} per day (ln volume; {g.metric}) vs control")
     if phases is not None:
         out.append(
             f"shrank at {fmt(-float(phases['rate_before']))} per day until day "
             f"{float(phases['breakpoint_day']):.3g}, then regrew at {fmt(phases['rate_after'])} "
-            "per day (ln volume; two-phase model)"
+            "per day"
         )
-    elif g is not None and isnum(value_of(g, "rate_diff_vs_control")):
-        diff = float(g["rate_diff_vs_control"])
-        word = "slowed growth" if diff < 0 else "grew faster"
-        out.append(f"{word} by {fmt(abs(diff))} per day (ln volume) vs control")
     if e is not None and isnum(value_of(e, "tc_pct")):
         out.append(
             f"%T/C {fmt(e['tc_pct'])}% on day {fmt_day(e['day'])}{_dose_timing(arm, e['day'])}"
@@ -231,7 +231,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
     tolerability) and one per pair of regimens of one agent (``regimen_comparison``)."""
     regimen = first_rows(tables.get("regimen", pd.DataFrame(columns=["arm"])), ["arm"])
     tol = first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
-    growth = first_rows(tables.get("growth_model", pd.DataFrame(columns=["arm"])), ["arm"])
+    growth = headline_findings(study, tables)
     eff = tables.get("efficacy")
     ref = first_rows(reference_rows(eff), ["arm"]) if eff is not None and len(eff) else {}
     phased = two_phase_rows(tables.get("growth_piecewise"))

@@ -84,6 +84,21 @@ def median_survival_sentence(study: Study, survival: pd.DataFrame) -> str:
     return text + "."
 
 
+def n_logrank_tests(tests: pd.DataFrame) -> int:
+    """How many pairs of arms of a study have a log-rank test (``survival_tests``): the
+    family its Holm adjustment is over."""
+    return sum(isnum(r.get("logrank_p")) for r in records(tests))
+
+
+def logrank_verdict(row: Mapping[str, Any], n_tests: int) -> tuple[Any, str]:
+    """The log-rank p a comparison's verdict follows, and its adjustment ('' for none): with
+    several comparisons the Holm-adjusted p (``p_holm``), else the log-rank p. The summary,
+    the index and summary.tsv quote this one."""
+    if n_tests > 1 and isnum(value_of(row, "p_holm")):
+        return value_of(row, "p_holm"), f"Holm-adjusted over {n_tests} comparisons"
+    return value_of(row, "logrank_p"), ""
+
+
 def _survival_comparison(row: Mapping[str, Any], n_tests: int, alpha: float) -> str:
     """One pair of arms: median ratio, log-rank p (Holm-adjusted when several), hazard ratio."""
     text = f"{row['arm']} vs {row['reference']}: "
@@ -98,11 +113,10 @@ def _survival_comparison(row: Mapping[str, Any], n_tests: int, alpha: float) -> 
     note = value_of(row, "note")
     if isinstance(note, str) and note.startswith("no ratio of medians"):
         bits.append(f"no ratio of medians ({note.removeprefix('no ratio of medians: ')})")
-    p = value_of(row, "logrank_p")
-    logrank = f"log-rank {fmt_p(p)}"
-    if n_tests > 1 and isnum(value_of(row, "p_holm")):
-        p = value_of(row, "p_holm")  # the verdict follows the multiplicity-adjusted p
-        logrank += f" (Holm-adjusted over {n_tests} comparisons: {fmt_p(p)})"
+    logrank = f"log-rank {fmt_p(value_of(row, 'logrank_p'))}"
+    p, adjustment = logrank_verdict(row, n_tests)
+    if adjustment:
+        logrank += f" ({adjustment}: {fmt_p(p)})"
     verdict = (
         "statistically significant"
         if isnum(p) and float(p) < alpha
@@ -127,7 +141,7 @@ def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame
     alpha = study.settings["alpha"]
     out = [median_survival_sentence(study, survival)]
     skipped: dict[str, int] = {}  # reason -> pairs (a panel model has hundreds)
-    n_tests = sum(isnum(r.get("logrank_p")) for r in records(tests))
+    n_tests = n_logrank_tests(tests)
     for row in records(tests):
         note = row.get("note")
         if isinstance(note, str) and note.startswith("skipped: "):
