@@ -17,7 +17,7 @@ import pytest
 import yaml
 from scipy import integrate
 
-from xenoflow import regimenmodel, stages
+from xenoflow import growth, regimenmodel, stages
 from xenoflow.config import Agent, Arm, Dose, Study, WhatIf, analysis_defaults, load_study
 from xenoflow.errors import ConfigError
 from xenoflow.ingest import read_source
@@ -328,3 +328,66 @@ def test_random_slope_dropped_when_not_identifiable():
     assert set(table["random_effects"]) == {"(1 | mouse)"}
     assert "(1 + day | mouse) not identifiable" in table["note"].iloc[0]
     assert "sd_growth_rate" not in set(table["parameter"])
+
+
+# --------------------------------------------------------------------------- adequacy (issue 28)
+
+
+def test_a_model_that_generated_the_data_passes_its_adequacy_check():
+    data = simulate(np.random.default_rng(1))
+    study = sim_study(("Control", "Single", "Split"))
+    table = regimenmodel.adequacy_table(study, regimenmodel.fit(study, data), data, 0.05)
+    assert table["check"].tolist() == ["fitted", "held out: Single", "held out: Split"]
+    assert table["n_arm_days"].tolist() == [27, 9, 9]  # 3 arms x 9 days, all mice measured
+    assert (table["coverage_pct"] >= 80).all() and table["passes"].all()
+    assert (table["rmse_log_volume"] < 0.2).all()
+    assert table["rule"].iloc[0].startswith("adequate: 27 of 27 fitted arm-day means")
+
+
+def test_a_model_that_misses_a_held_out_arm_fails_and_predicts_nothing():
+    # fractions that work far better than their total dose (a dose-rate effect the model's
+    # linear log-kill cannot produce): Split ends 4.5-fold smaller than the model allows
+    data = simulate(np.random.default_rng(1))
+    late = (data["arm"] == "Split") & (data["day"] > 7)
+    data.loc[late, "volume_mm3"] *= math.exp(-1.5)
+    split = WhatIf("Three", "X", tuple(Dose(d, 73.3, "uCi") for d in (0, 7, 14)))
+    study = sim_study(("Control", "Single", "Split"), what_if=(split,))
+    result = regimenmodel.fit(study, data)
+    table = regimenmodel.adequacy_table(study, result, data, 0.05)
+    held = table.set_index("check")
+    assert held.loc["held out: Split", "rmse_log_volume"] > math.log(2)
+    assert not table["passes"].any()
+    assert table["rule"].iloc[0].startswith("not adequate for prediction")
+    assert "2-fold allowed" in table["rule"].iloc[0]
+    what_if = regimenmodel.what_if_table(study, result, 0.05, adequate=False)
+    assert set(what_if["kind"]) == {"observed"}
+
+
+def test_one_dosed_arm_per_agent_cannot_be_validated():
+    data = simulate(np.random.default_rng(1))
+    data = data[data["arm"].isin(["Control", "Single"])]
+    study = sim_study(("Control", "Single"))
+    table = regimenmodel.adequacy_table(study, regimenmodel.fit(study, data), data, 0.05)
+    assert table["check"].tolist() == ["fitted"] and not table["passes"].iloc[0]
+    assert "no arm could be held out" in table["rule"].iloc[0]
+
+
+def test_the_band_of_an_arm_day_mean_covers_95_percent_when_the_model_is_right():
+    """Coverage of the band of :func:`mean_band` over simulated studies (the generator is the
+    model's ODE with random start and rate): a new arm of 8 mice, its day means."""
+    inside, total = 0, 0
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        data = simulate(rng)
+        study = sim_study(("Control", "Single"))
+        result = regimenmodel.fit(study, data[data["arm"].isin(["Control", "Single"])])
+        fresh = regimenmodel.arm_day_means(
+            growth.log_volumes(simulate(rng), analysis_defaults())[0].query("arm == 'Split'"), 0.5
+        )
+        mu, half = regimenmodel.mean_band(
+            result, fresh["day"].to_numpy(float), fresh["n"].to_numpy(float),
+            ("X", doses("Split")), 0.05,
+        )  # fmt: skip
+        inside += int(np.sum(np.abs(fresh["mean_log_volume"].to_numpy() - mu) <= half))
+        total += len(fresh)
+    assert 0.9 <= inside / total <= 0.99, inside / total

@@ -94,7 +94,10 @@ def test_findings_follow_the_statistics(tmp_path):
         },
     )
     text = summary.to_markdown(title, sections)
-    assert "By day 28 control tumours grew 24.6-fold" in text
+    assert (
+        "By day 28, the last day on which every arm still has at least half of its mice measured, control tumours grew 24.6-fold"
+        in text
+    )
     assert (
         "The X2 arm grew 12.1-fold, a 51% reduction of the fold change relative to control (95% CI 31% to 66%)."
         in text

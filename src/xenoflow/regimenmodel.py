@@ -53,6 +53,7 @@ table's ``note``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -422,10 +423,146 @@ def _curve(
     )
 
 
-def what_if_table(study: Study, result: RegimenFit | None, alpha: float) -> pd.DataFrame:
+#: Share of observed arm-day means (in the fit, and of each held-out arm) that must lie in
+#: their 95 % prediction band before the model predicts a regimen not given.
+MIN_COVERAGE = 0.8
+#: Largest root-mean-square error of held-out arms' predicted mean ln V: ln 2, a typical
+#: error of a factor of two in the geometric-mean volume. The band of a mean of a few mice
+#: widens with the random growth rates, so coverage alone passes a model that is off by a
+#: factor of five late in the study; a prediction that far off answers no question.
+MAX_HELD_OUT_RMSE = math.log(2)
+
+
+def arm_day_means(observed: pd.DataFrame, min_fraction: float = 0.5) -> pd.DataFrame:
+    """``arm, day, n, mean_log_volume``: the observed mean ln V of each arm and day on which
+    at least ``min_fraction`` of the arm's mice are measured (``mean_min_fraction``, as the
+    growth figure draws means): later means are of the few mice not yet at the humane
+    endpoint, the slowest growers, which no model of the whole arm should match."""
+    out = (
+        observed.groupby(["arm", "day"], sort=False)["log_volume"]
+        .agg(["size", "mean"])
+        .rename(columns={"size": "n", "mean": "mean_log_volume"})
+        .reset_index()
+    )
+    mice = observed.groupby("arm", sort=False)["mouse"].nunique()
+    return out[out["n"] >= min_fraction * out["arm"].map(mice)].reset_index(drop=True)
+
+
+def mean_band(
+    result: RegimenFit,
+    days: np.ndarray,
+    n: np.ndarray,
+    schedule: tuple[str, Sequence[Dose]] | None,
+    alpha: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(μ(t), half-width) of the 100(1 − alpha)% prediction band of an arm-day *mean* of n
+    mice: Var = x'Cov(β)x + (z'Ψz + σ²)/n with z = (1, t), the uncertainty of the mean curve
+    plus the spread of n mice around it (random start and rate, residual). The mean-curve band
+    of ``what_if.tsv`` leaves out the second term, so observed means of a few mice fall
+    outside it even when the model is right."""
+    mean, se = predict(result, days, schedule)
+    z = np.column_stack([np.ones_like(days), days])[:, : result.cov_re.shape[0]]
+    between = np.einsum("ij,jk,ik->i", z, result.cov_re, z)
+    var = se**2 + (between + result.scale) / np.maximum(n, 1)
+    return mean, quantile(result, alpha) * np.sqrt(var)
+
+
+def _check(
+    result: RegimenFit,
+    means: pd.DataFrame,
+    schedules: dict[str, tuple[str, Sequence[Dose]] | None],
+    alpha: float,
+) -> dict[str, Any]:
+    """Arm-days inside their prediction band and the RMSE of the predicted means."""
+    inside, error = 0, []
+    for arm, rows in means.groupby("arm", sort=False):
+        days = rows["day"].to_numpy(dtype=float)
+        mu, half = mean_band(result, days, rows["n"].to_numpy(dtype=float), schedules[arm], alpha)
+        diff = rows["mean_log_volume"].to_numpy(dtype=float) - mu
+        inside += int(np.sum(np.abs(diff) <= half))
+        error += diff.tolist()
+    n = len(error)
+    return {
+        "n_arm_days": n,
+        "n_inside": inside,
+        "coverage_pct": 100.0 * inside / n if n else np.nan,
+        "rmse_log_volume": float(np.sqrt(np.mean(np.square(error)))) if n else np.nan,
+    }
+
+
+def adequacy_table(
+    study: Study, result: RegimenFit | None, measurements: pd.DataFrame, alpha: float
+) -> pd.DataFrame:
+    """``regimen_model_adequacy.tsv``: does the model fit what it was fitted to, and does it
+    predict an arm it has not seen?
+
+    Rows: ``fitted`` (every arm-day mean of the fit against its prediction band,
+    :func:`mean_band`) and one ``held out: <arm>`` per dosed arm whose agent has another
+    dosed arm: the model refitted without that arm predicts it (leave-one-arm-out
+    cross-validation). ``passes`` (same on every row): at least :data:`MIN_COVERAGE` of the
+    fitted arm-days, and of the held-out arms' arm-days pooled, inside their bands, and every
+    held-out arm predicted with a root-mean-square error of at most
+    :data:`MAX_HELD_OUT_RMSE`; with no arm that can be held out the predictions are not
+    validated and the model does not pass.
+    Predictions for ``what_if`` regimens are given only by a model that passes."""
+    out_cols = columns("regimen_model_adequacy")
+    if result is None:
+        return pd.DataFrame(columns=out_cols)
+    schedules = _schedules(study)
+    fraction = float(study.settings.get("mean_min_fraction", 0.5))
+    means = arm_day_means(result.observed, fraction)
+    rows = [{"check": "fitted", **_check(result, means, schedules, alpha)}]
+    agents = [s[0] for s in schedules.values() if s is not None]
+    for arm, schedule in schedules.items():
+        if schedule is None or agents.count(schedule[0]) < 2:
+            continue
+        rest = dataclasses.replace(study, arms=tuple(a for a in study.arms if a.name != arm))
+        refit = fit(rest, measurements)
+        held = means[means["arm"] == arm]
+        check = {"check": f"held out: {arm}"}
+        if refit is not None:
+            check.update(_check(refit, held, schedules, alpha))
+        rows.append(check)
+    out = pd.DataFrame(rows)
+    held = out[out["check"] != "fitted"]
+    fitted_ok = out["coverage_pct"].iloc[0] >= 100 * MIN_COVERAGE
+    held_n = held["n_arm_days"].sum() if len(held) else 0
+    held_ok = bool(held_n) and held["n_inside"].sum() >= MIN_COVERAGE * held_n
+    held_ok = held_ok and bool((held["rmse_log_volume"] <= MAX_HELD_OUT_RMSE).all())
+    out["passes"] = bool(fitted_ok and held_ok)
+    out["rule"] = adequacy_rule(out, fitted_ok, held_ok)
+    return out.reindex(columns=out_cols)
+
+
+def adequacy_rule(out: pd.DataFrame, fitted_ok: bool, held_ok: bool) -> str:
+    """The verdict in words: which part of the rule failed, with its numbers."""
+    need = f"{100 * MIN_COVERAGE:.0f}%"
+    fitted = out.iloc[0]
+    parts = [
+        f"{int(fitted['n_inside'])} of {int(fitted['n_arm_days'])} fitted arm-day means inside "
+        f"their 95% prediction band ({need} needed)"
+    ]
+    held = out[out["check"] != "fitted"]
+    if held.empty or not held["n_arm_days"].sum():
+        parts.append("no arm could be held out and predicted (each agent has one dosed arm)")
+    else:
+        worst = float(held["rmse_log_volume"].max())
+        parts.append(
+            f"{int(held['n_inside'].sum())} of {int(held['n_arm_days'].sum())} arm-day means of "
+            f"held-out arms inside the band predicted without them ({need} needed), and a "
+            f"typical error of up to {math.exp(worst):.2g}-fold (2-fold allowed)"
+        )
+    verdict = "adequate" if fitted_ok and held_ok else "not adequate for prediction"
+    return f"{verdict}: " + "; ".join(parts)
+
+
+def what_if_table(
+    study: Study, result: RegimenFit | None, alpha: float, adequate: bool = True
+) -> pd.DataFrame:
     """``what_if.tsv``: the fitted mean ln V of each observed arm in the model (with the
-    observed mean ln V on its measured days) and the prediction of each ``what_if`` regimen,
-    with 95 % (1 − alpha) delta-method bands, over the observed days."""
+    observed mean ln V on its measured days) and, when the model is ``adequate``
+    (:func:`adequacy_table`), the prediction of each ``what_if`` regimen, with 95 %
+    (1 − alpha) delta-method bands, over the observed days."""
     out_cols = columns("what_if")
     if result is None:
         return pd.DataFrame(columns=out_cols)
@@ -441,7 +578,7 @@ def what_if_table(study: Study, result: RegimenFit | None, alpha: float) -> pd.D
         curve = _curve(result, arm, "observed", schedules[arm], days, z)
         seen = obs.loc[arm] if arm in obs.index.get_level_values(0) else obs.iloc[:0]
         frames.append(curve.join(seen, on="day"))
-    for w in study.what_if:
+    for w in study.what_if if adequate else ():
         frames.append(_curve(result, w.name, "what_if", (w.agent, w.doses), days, z))
     out = pd.concat(frames, ignore_index=True)
     out["n_observed"] = out["n_observed"].fillna(0).astype(int)

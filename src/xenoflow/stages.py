@@ -217,11 +217,14 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
     )
     model = regimenmodel.fit(study, measurements)
     alpha = study.settings["alpha"]
+    adequacy = regimenmodel.adequacy_table(study, model, measurements, alpha)
+    adequate = bool(len(adequacy)) and bool(adequacy["passes"].iloc[0])
     return Outputs(
         {
             "dose_response": responses,
             "regimen_model": regimenmodel.model_table(model, alpha),
-            "what_if": regimenmodel.what_if_table(study, model, alpha),
+            "regimen_model_adequacy": adequacy,
+            "what_if": regimenmodel.what_if_table(study, model, alpha, adequate),
             "body_weight": tolerability.body_weight_table(pct, arms),
             "body_weight_per_mouse": per_mouse,
             "tolerability": tol,

@@ -1952,6 +1952,38 @@ Header only when no arm has doses.""",
         ),
     ),
     Table(
+        "regimen_model_adequacy",
+        "tables/regimen_model_adequacy.tsv",
+        stage="tolerability",
+        section="Regimens",
+        caption="""\
+Does the dose-driven growth model of study **{{ snakemake.wildcards.study }}** fit the data it
+was fitted to, and does it predict an arm it has not seen? ``fitted``: every observed arm-day
+mean ln volume against its 95% prediction band for a mean of that day's n mice, μ(t) ± t·√(x'
+Cov(β) x + (z'Ψz + σ²)/n), z = (1, t) (mean-curve uncertainty plus the spread of n mice);
+``held out: <arm>``: the model refitted without that dosed arm predicts it (leave-one-arm-out
+cross-validation; only for an agent with another dosed arm). Per row: arm-days, how many
+inside their band, coverage and the root-mean-square error of the predicted mean ln V.
+``passes``: at least 80% of the fitted arm-days and 80% of the held-out arm-days inside their
+bands, and each held-out arm predicted within a typical factor of 2 (RMSE ≤ ln 2); ``rule``
+says which part failed. Arm-days with fewer than ``mean_min_fraction`` of the arm's mice
+measured are left out (their means are those of the mice not yet at the endpoint). The ``what_if`` regimens are predicted only when the
+model passes. Header only when the model is not fitted.""",
+        columns=_columns(
+            Column("check", "str", "fitted, or held out: the arm left out and predicted"),
+            Column("n_arm_days", "int", "observed arm-day means compared"),
+            Column("n_inside", "int", "arm-day means inside their 95% prediction band"),
+            Column("coverage_pct", "float", "share of arm-day means inside the band (percent)"),
+            Column(
+                "rmse_log_volume",
+                "float",
+                "root-mean-square error of the predicted mean ln volume (ln mm3)",
+            ),
+            Column("passes", "bool", "TRUE when the model may predict regimens not given"),
+            Column("rule", "str", "the adequacy rule and where the model met or missed it"),
+        ),
+    ),
+    Table(
         "what_if",
         "tables/what_if.tsv",
         stage="tolerability",

@@ -61,6 +61,17 @@ def reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
     return efficacy[efficacy["is_reference_day"].astype(bool)]
 
 
+def _reference_day_reason(study: Study, control: Mapping[str, Any]) -> str:
+    """Why the findings are read on this day: ' (the reference day set in the study file)' or
+    ' (the last day on which every arm still has at least half of its mice measured)'; empty
+    for a fallback day, whose own sentence says why (:func:`xenoflow.refday.choose_reference_day`)."""
+    if study.reference_day is not None:
+        return ", the reference day set in the study file,"
+    if "no day on which every arm" in str(value_of(control, "note") or ""):
+        return ""
+    return ", the last day on which every arm still has at least half of its mice measured,"
+
+
 def fold_change_sentences(
     study: Study, efficacy: pd.DataFrame, tolerability: pd.DataFrame | None = None
 ) -> list[str]:
@@ -74,8 +85,8 @@ def fold_change_sentences(
     day = next(iter(ref.values()))["day"]
     control = ref[study.control]
     out = [
-        f"By day {day:g} control tumours grew {fmt(control['mean_fold_change'])}-fold "
-        "(mean of per-mouse fold changes from baseline)."
+        f"By day {day:g}{_reference_day_reason(study, control)} control tumours grew "
+        f"{fmt(control['mean_fold_change'])}-fold (mean of per-mouse fold changes from baseline)."
     ]
     for arm in study.treated_arms:
         if arm not in ref:
