@@ -391,3 +391,34 @@ def test_the_band_of_an_arm_day_mean_covers_95_percent_when_the_model_is_right()
         inside += int(np.sum(np.abs(fresh["mean_log_volume"].to_numpy() - mu) <= half))
         total += len(fresh)
     assert 0.9 <= inside / total <= 0.99, inside / total
+
+
+def test_what_if_beyond_the_doses_observed_is_flagged():
+    from xenoflow.summary.regimens import toxic_dose_flag
+
+    def regimen(name, *days_amounts):
+        return WhatIf(name, "X", tuple(Dose(d, a, "uCi") for d, a in days_amounts))
+
+    study = sim_study(
+        ("Control", "Single", "Split"),
+        what_if=(
+            regimen("Two full", (0, 220.0), (7, 220.0)),
+            regimen("Three", (0, 73.3), (7, 73.3), (14, 73.3)),
+        ),
+    )
+    # as in fractionation_clr131: the single 220 uCi dose toxic, 2 x 110 uCi tolerated
+    tolerability = pd.DataFrame(
+        {
+            "arm": ["Control", "Single", "Split"],
+            "verdict": ["tolerated", "toxic", "tolerated"],
+            "toxic_deaths": [0, 2, 0],
+            "n_mice": [8, 8, 8],
+        }
+    )
+    tables = {"tolerability": tolerability}
+    assert toxic_dose_flag(study, tables, "Two full") == (
+        "a single dose of 220 µCi, above 110 µCi, the highest single dose tolerated here; "
+        "220 µCi is the single dose that killed 2 of 8 mice (Single); a total of 440 µCi, "
+        "above the highest total given (220 µCi)"
+    )
+    assert toxic_dose_flag(study, tables, "Three") == ""

@@ -698,3 +698,67 @@ def test_toxic_arms_are_the_tables_toxic_verdicts(path):
     expected = set(tol.loc[(tol["verdict"] == "toxic") & (tol["arm"] != study.control), "arm"])
     got = tolerability.toxic_arms(study, tables["measurements"], tables["survival_per_mouse"])
     assert set(got) == expected
+
+
+# --------------------------------------------------------------------------- regimen verdict
+
+
+def _pair(**over):
+    row = {
+        "arm": "Split",
+        "reference": "Single",
+        "agent": "X",
+        "dose_unit": "uCi",
+        "cumulative_dose_arm": 220.0,
+        "cumulative_dose_reference": 220.0,
+        "rate_diff": 0.004,
+        "rate_diff_ci_low": -0.05,
+        "rate_diff_ci_high": 0.06,
+        "verdict_arm": "tolerated",
+        "verdict_reference": "toxic",
+        "toxic_deaths_arm": 0,
+        "toxic_deaths_reference": 2,
+        "group_mean_nadir_pct_arm": -7.3,
+        "group_mean_nadir_pct_reference": -17.1,
+        "efs_hr": float("nan"),
+        "efs_logrank_p": float("nan"),
+    }
+    return {**row, **over}
+
+
+@pytest.mark.parametrize(
+    ("over", "head"),
+    [
+        ({}, "Split is the better regimen (better tolerated, efficacy not detectably different)"),
+        (
+            {"verdict_arm": "tolerated", "verdict_reference": "tolerated", "rate_diff": -0.05,
+             "rate_diff_ci_low": -0.08, "rate_diff_ci_high": -0.02},
+            "Split is the better regimen (more effective, tolerability no worse)",
+        ),
+        (
+            {"rate_diff": 0.05, "rate_diff_ci_low": 0.02, "rate_diff_ci_high": 0.08},
+            "no regimen is better on both counts: Single is more effective, Split better tolerated",
+        ),
+        (
+            {"verdict_reference": "tolerated"},
+            "neither Split nor Single is shown better",
+        ),
+    ],
+)  # fmt: skip
+def test_regimen_verdict_follows_its_stated_rule(over, head):
+    from xenoflow.summary.regimens import VERDICT_RULE, regimen_verdict
+
+    text = regimen_verdict(_pair(**over))
+    assert text.startswith(f"Regimen verdict: {head}"), text
+    assert text.endswith(f"The rule: {VERDICT_RULE}.")
+    if "rate_diff_ci_low" not in over:  # a CI spanning 0 is not read as equal efficacy
+        assert "which does not rule out a difference in efficacy" in text
+
+
+def test_regimen_verdict_of_two_phase_arms_quotes_no_one_rate_difference():
+    from xenoflow.summary.regimens import regimen_verdict
+
+    text = regimen_verdict(_pair(), phased={"Split"})
+    assert "growth-rate difference Split" not in text
+    assert "no one-rate difference (Split shrinks then regrows" in text
+    assert "(better tolerated; efficacy is compared by the two-phase rates)" in text

@@ -493,7 +493,7 @@ def _check(
 def adequacy_table(
     study: Study, result: RegimenFit | None, measurements: pd.DataFrame, alpha: float
 ) -> pd.DataFrame:
-    """``regimen_model_adequacy.tsv``: does the model fit what it was fitted to, and does it
+    """``regimen_model_check.tsv``: does the model fit what it was fitted to, and does it
     predict an arm it has not seen?
 
     Rows: ``fitted`` (every arm-day mean of the fit against its prediction band,
@@ -505,7 +505,7 @@ def adequacy_table(
     :data:`MAX_HELD_OUT_RMSE`; with no arm that can be held out the predictions are not
     validated and the model does not pass.
     Predictions for ``what_if`` regimens are given only by a model that passes."""
-    out_cols = columns("regimen_model_adequacy")
+    out_cols = columns("regimen_model_check")
     if result is None:
         return pd.DataFrame(columns=out_cols)
     schedules = _schedules(study)

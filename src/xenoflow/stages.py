@@ -223,7 +223,7 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
         {
             "dose_response": responses,
             "regimen_model": regimenmodel.model_table(model, alpha),
-            "regimen_model_adequacy": adequacy,
+            "regimen_model_check": adequacy,
             "what_if": regimenmodel.what_if_table(study, model, alpha, adequate),
             "body_weight": tolerability.body_weight_table(pct, arms),
             "body_weight_per_mouse": per_mouse,

@@ -1952,8 +1952,8 @@ Header only when no arm has doses.""",
         ),
     ),
     Table(
-        "regimen_model_adequacy",
-        "tables/regimen_model_adequacy.tsv",
+        "regimen_model_check",
+        "tables/regimen_model_check.tsv",
         stage="tolerability",
         section="Regimens",
         caption="""\

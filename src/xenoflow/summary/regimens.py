@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pandas as pd
@@ -37,29 +37,61 @@ def _model_day(curves: pd.DataFrame, efficacy: pd.DataFrame | None) -> float:
 
 
 def toxic_dose_flag(study: Study, tables: Tables, name: str) -> str:
-    """'' or why the ``what_if`` regimen ``name`` is beyond what the study tolerated: one of
-    its doses is at least the largest single dose of an arm of the same agent that the
-    tolerability verdict calls toxic. A prediction of efficacy says nothing of toxicity, and
-    the model was never shown a mouse surviving that dose (fractionation's 'two full doses':
-    2 × 218.8 µCi, when one 218.8 µCi dose killed two of eight mice)."""
+    """'' or why the ``what_if`` regimen ``name`` goes beyond the doses the study observed to
+    be safe: a single administration above the highest single dose of an arm of the same
+    agent that the tolerability verdict calls tolerated, or a total above the highest total
+    given. A prediction of efficacy says nothing of toxicity ("two full doses" of 218.8 µCi,
+    when one 218.8 µCi dose killed two of eight mice)."""
     what = next((w for w in study.what_if if w.name == name), None)
-    tol = first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
     if what is None:
         return ""
-    biggest = max((d.amount or 0.0 for d in what.doses), default=0.0)
-    for arm in study.arms:
-        verdict = value_of(tol.get(arm.name, {}), "verdict")
-        top = max((d.amount or 0.0 for d in arm.doses), default=0.0)
-        if arm.agent == what.agent and verdict == "toxic" and top and biggest >= top:
-            deaths = value_of(tol[arm.name], "toxic_deaths")
-            n = value_of(tol[arm.name], "n_mice")
-            killed = f", {int(deaths)} of {int(n)} toxic deaths" if isnum(deaths) and deaths else ""
-            return (
-                f"its doses reach the {top:g} {unit_text(arm.doses[0].unit or '')} dose that "
-                f"was toxic here ({arm.name}{killed}): a prediction of efficacy only, not of "
-                "a regimen the mice would tolerate"
+    tol = first_rows(tables.get("tolerability", pd.DataFrame(columns=["arm"])), ["arm"])
+    arms = [a for a in study.arms if a.agent == what.agent and a.doses]
+    unit = unit_text(what.doses[0].unit or "")
+    single = max(d.amount or 0.0 for d in what.doses)
+    total = sum(d.amount or 0.0 for d in what.doses)
+    tolerated = [
+        max(d.amount or 0.0 for d in a.doses)
+        for a in arms
+        if value_of(tol.get(a.name, {}), "verdict") == "tolerated"
+    ]
+    out = []
+    if not tolerated or single > max(tolerated):
+        out.append(
+            f"a single dose of {single:g} {unit}, above "
+            + (
+                f"{max(tolerated):g} {unit}, the highest single dose tolerated here"
+                if tolerated
+                else "any dose tolerated here"
             )
-    return ""
+            + _killed(arms, tol, single)
+        )
+    given = max((sum(d.amount or 0.0 for d in a.doses) for a in arms), default=0.0)
+    if total > given:
+        out.append(f"a total of {total:g} {unit}, above the highest total given ({given:g} {unit})")
+    return "; ".join(out)
+
+
+def _killed(arms: list[Arm], tol: Mapping[str, Mapping[str, Any]], single: float) -> str:
+    """', and 218.8 µCi is the single dose that killed 2 of 8 mice (CLR 131 single)' for the
+    largest toxic single dose at or below ``single``."""
+    toxic = [
+        (max(d.amount or 0.0 for d in a.doses), a)
+        for a in arms
+        if value_of(tol.get(a.name, {}), "verdict") == "toxic"
+    ]
+    hits = [(dose, a) for dose, a in toxic if dose <= single]
+    if not hits:
+        return ""
+    dose, arm = max(hits, key=lambda h: h[0])
+    row = tol[arm.name]
+    deaths, n = value_of(row, "toxic_deaths"), value_of(row, "n_mice")
+    what = (
+        f"killed {int(deaths)} of {int(n)} mice"
+        if isnum(deaths) and deaths and isnum(n)
+        else "was toxic"
+    )
+    return f"; {dose:g} {unit_text(arm.doses[0].unit or '')} is the single dose that {what} ({arm.name})"
 
 
 def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
@@ -86,7 +118,7 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
         + " and ".join(kills)
         + "."
     ]
-    adequacy = tables.get("regimen_model_adequacy", pd.DataFrame())
+    adequacy = tables.get("regimen_model_check", pd.DataFrame())
     if study.what_if and len(adequacy) and not bool(adequacy["passes"].iloc[0]):
         rule = str(adequacy["rule"].iloc[0]).removeprefix("not adequate for prediction: ")
         names = join_words([w.name for w in study.what_if])
@@ -233,6 +265,91 @@ def _event_free_text(c: Mapping[str, Any]) -> str:
     )
 
 
+#: The rule that combines efficacy and tolerability into one regimen verdict (stated in the
+#: summary with every verdict).
+VERDICT_RULE = (
+    "a regimen is better when it is better tolerated (tolerated where the other is toxic) "
+    "with no detectable loss of efficacy, or more effective (growth-rate difference whose "
+    "95% CI excludes 0) with no worse tolerability"
+)
+
+
+def _side(c: Mapping[str, Any], side: str) -> str:
+    """'tolerated: nadir -7.3%, no toxic deaths' for one side of a regimen comparison."""
+    deaths = value_of(c, f"toxic_deaths_{side}")
+    nadir = value_of(c, f"group_mean_nadir_pct_{side}")
+    bits = [f"nadir {float(nadir):+.1f}%"] if isnum(nadir) else []
+    if isnum(deaths):
+        bits.append(count_words(int(deaths), "toxic death"))
+    return f"{value_of(c, f'verdict_{side}') or 'no verdict'} ({', '.join(bits)})"
+
+
+def regimen_verdict(c: Mapping[str, Any], phased: Collection[str] = ()) -> str:
+    """One verdict for a pair of regimens of one agent (a ``regimen_comparison`` row), by
+    :data:`VERDICT_RULE`, with the numbers that decide it: doses, tolerability verdicts,
+    nadirs and toxic deaths; the growth-rate difference with its CI (arm − reference;
+    negative: the arm slows growth more), not for arms in ``phased`` (two phases: one rate
+    would average them); event-free survival, which counts toxic deaths as events."""
+    arm, ref = str(c["arm"]), str(c["reference"])
+    two_phase = [a for a in (arm, ref) if a in phased]
+    if two_phase:
+        c = {**c, "rate_diff": None, "rate_diff_ci_low": None, "rate_diff_ci_high": None}
+    tol = {arm: value_of(c, "verdict_arm"), ref: value_of(c, "verdict_reference")}
+    better_tolerated = [
+        a for a, o in ((arm, ref), (ref, arm)) if tol[a] == "tolerated" and tol[o] == "toxic"
+    ]
+    diff, low, high = (
+        value_of(c, k) for k in ("rate_diff", "rate_diff_ci_low", "rate_diff_ci_high")
+    )
+    more_effective: list[str] = []
+    if isnum(low) and isnum(high) and (float(high) < 0 or float(low) > 0):
+        more_effective = [arm if float(high) < 0 else ref]
+    if better_tolerated and (not more_effective or more_effective == better_tolerated):
+        winner = better_tolerated[0]
+        why = (
+            "better tolerated; efficacy is compared by the two-phase rates"
+            if two_phase
+            else "better tolerated, efficacy not detectably different"
+        )
+    elif more_effective and not better_tolerated:
+        winner, why = more_effective[0], "more effective, tolerability no worse"
+    else:
+        winner, why = "", ""
+    if winner:
+        head = f"Regimen verdict: {winner} is the better regimen ({why})"
+    elif more_effective and better_tolerated:
+        head = (
+            f"Regimen verdict: no regimen is better on both counts: {more_effective[0]} is more "
+            f"effective, {better_tolerated[0]} better tolerated"
+        )
+    else:
+        head = (
+            f"Regimen verdict: neither {arm} nor {ref} is shown better (no difference in "
+            "tolerability verdict or detectable difference in efficacy)"
+        )
+    unit = unit_text(c["dose_unit"])
+    facts = [
+        f"total {float(c['cumulative_dose_arm']):,g} vs {float(c['cumulative_dose_reference']):,g} "
+        f"{unit} of {c['agent']}",
+        f"{arm} {_side(c, 'arm')}, {ref} {_side(c, 'reference')}",
+    ]
+    if two_phase:
+        verb = "shrinks then regrows" if len(two_phase) == 1 else "shrink then regrow"
+        facts.append(
+            f"no one-rate difference ({join_words(two_phase)} {verb}: the two-phase rates above "
+            "compare them)"
+        )
+    elif isnum(diff):
+        caveat = "" if more_effective else ", which does not rule out a difference in efficacy"
+        facts.append(
+            f"growth-rate difference {arm} − {ref} {fmt(diff)} per day "
+            f"({fmt_ci(low, high)}{caveat})"
+        )
+    if isnum(value_of(c, "efs_logrank_p")):
+        facts.append(_event_free_text(c))
+    return f"{head}: " + "; ".join(facts) + f". The rule: {VERDICT_RULE}."
+
+
 def regimen_sentences(study: Study, tables: Tables) -> list[str]:
     """One sentence per dosed or weighed treated arm (dose, efficacy against control,
     tolerability) and one per pair of regimens of one agent (``regimen_comparison``)."""
@@ -255,40 +372,11 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
         if t is not None and value_of(t, "verdict"):
             text += f"; {t['verdict']}"
         out.append(text + ".")
-    for c in records(tables.get("regimen_comparison", pd.DataFrame())):
-        text = (
-            f"{c['arm']} vs {c['reference']} (both {c['agent']}; total "
-            f"{float(c['cumulative_dose_arm']):,g} vs {float(c['cumulative_dose_reference']):,g} "
-            f"{unit_text(c['dose_unit'])})"
-        )
-        bits = []
-        two_phase = [a for a in (c["arm"], c["reference"]) if a in phased]
-        if two_phase:
-            bits.append(
-                f"no one-rate difference ({join_words(two_phase)} shrink then regrow: the "
-                "two-phase rates above compare them)"
-            )
-        elif isnum(c.get("rate_diff")):
-            bits.append(
-                f"growth-rate difference {fmt(c['rate_diff'])} per day "
-                f"({fmt_ci(c.get('rate_diff_ci_low'), c.get('rate_diff_ci_high'))}; "
-                f"{fmt_p(c.get('rate_diff_p'))})"
-            )
-        if isnum(c.get("median_ratio")):
-            # its interval and test are in the survival findings (every pair of arms)
-            bits.append(f"median survival ratio {fmt(c['median_ratio'])}")
-        if isnum(c.get("efs_logrank_p")):
-            bits.append(_event_free_text(c))
-        if isnum(c.get("group_mean_nadir_pct_arm")):
-            bits.append(
-                f"body-weight nadir {float(c['group_mean_nadir_pct_arm']):+.1f}% vs "
-                f"{float(c['group_mean_nadir_pct_reference']):+.1f}%"
-            )
-        if isnum(c.get("toxic_deaths_arm")):
-            bits.append(
-                f"toxic deaths {int(c['toxic_deaths_arm'])} vs {int(c['toxic_deaths_reference'])}"
-            )
-        out.append(text + (": " + "; ".join(bits) if bits else "") + ".")
+    verdicts = [
+        regimen_verdict(c, phased)
+        for c in records(tables.get("regimen_comparison", pd.DataFrame()))
+    ]
+    out = verdicts + out
     for d in records(tables.get("dose_response", pd.DataFrame())):
         if not d.get("selected"):
             continue
