@@ -92,34 +92,50 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
     }
 
 
+#: One point of the therapeutic-window figure: nadir (x) and %T/C (y) with their intervals.
+POINT_COLUMNS = ["arm", "agent", "label", "x", "x_low", "x_high", "y", "y_low", "y_high", "order"]
+
+
 def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
     """Body-weight course, the therapeutic window of the treated arms and the dose-driven
     growth model with its ``what_if`` predictions."""
     suffix = _suffix(study)
     tables = out.tables
     efficacy = out.facts.get("efficacy")
-    tc = {}
+    tc: dict[str, tuple[float, float, float]] = {}
     if efficacy is not None and len(efficacy):
         ref = efficacy[efficacy["is_reference_day"].astype(bool)]
-        tc = dict(zip(ref["arm"], ref["tc_pct"], strict=True))
+        tc = {
+            str(r["arm"]): (r["tc_pct"], r["tc_ci_low"], r["tc_ci_high"])
+            for r in ref.to_dict("records")
+        }
     tol = tables["tolerability"].set_index("arm")
+    pct = out.facts["percent_change"]
     reg = tables["regimen"].set_index("arm")
     rows = []
     for arm in study.arms:
         if arm.name == study.control or arm.name not in tol.index:
             continue
         schedule = ", ".join(d.describe() for d in arm.doses)
+        y, y_low, y_high = tc.get(arm.name, (float("nan"),) * 3)
+        x_low, x_high = tolerability_plots.nadir_interval(
+            pct, arm.name, tol.loc[arm.name, "group_mean_nadir_day"]
+        )
         rows.append(
             {
                 "arm": arm.name,
                 "agent": arm.agent or "",
                 "label": arm.name + (f"\n{schedule}" if schedule else ""),
                 "x": tol.loc[arm.name, "group_mean_nadir_pct"],
-                "y": tc.get(arm.name, float("nan")),
+                "x_low": x_low,
+                "x_high": x_high,
+                "y": y,
+                "y_low": y_low,
+                "y_high": y_high,
                 "order": reg.loc[arm.name, "cumulative_dose"] if arm.name in reg.index else 0.0,
             }
         )
-    points = pd.DataFrame(rows, columns=["arm", "agent", "label", "x", "y", "order"])
+    points = pd.DataFrame(rows, columns=POINT_COLUMNS)
     return {
         "body_weight_figure": tolerability_plots.body_weight_figure(
             tables["body_weight"],

@@ -2487,9 +2487,13 @@ mouse per arm, so no means), with the same dashed threshold lines.""",
         "Regimens",
         """\
 Therapeutic window of study **{{ snakemake.wildcards.study }}**: one point per treated arm,
-x = group-mean body-weight nadir (percent change; further left = more weight lost), y = %T/C at
-the reference day (lower = more tumour control). Arms of one agent are joined in order of
-cumulative dose and labelled with their schedule. The best regimen sits at the lower right.""",
+x = group-mean body-weight nadir (percent change; further left = more weight lost) with its 95%
+t interval (the mice weighed on the nadir day), y = %T/C at the reference day (lower = more
+tumour control) with its 95% bootstrap interval. Arms of one agent are joined in order of
+cumulative dose and labelled with their schedule. Lower and further right is better on both
+counts: one regimen is better than another on both only when it lies below and to the right of
+it, beyond the overlap of their intervals; otherwise the figure shows a trade-off, and the
+summary's regimen verdict states the rule that decides it.""",
     ),
     Figure(
         "what_if_figure",

@@ -3,6 +3,7 @@ regimens (group-mean weight nadir against %T/C)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -90,11 +91,32 @@ def body_weight_figure(
     return fig
 
 
+def _whisker(value: float, low: float, high: float) -> list[list[float]] | None:
+    """matplotlib's ``xerr``/``yerr`` for an interval around ``value`` (None: none)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return None
+    return [[max(value - low, 0.0)], [max(high - value, 0.0)]]
+
+
+def nadir_interval(pct: pd.DataFrame, arm: str, day: float) -> tuple[float, float]:
+    """95% t interval of the group-mean nadir: the mean percent change of the arm's mice
+    weighed on the nadir day, mean ± t_{n−1}·SD/√n (NaN with fewer than two mice)."""
+    from scipy import stats
+
+    values = pct.loc[(pct["arm"] == arm) & (pct["day"] == day), "pct_change"].dropna()
+    n = len(values)
+    if n < 2:
+        return float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    return float(values.mean() - half), float(values.mean() + half)
+
+
 def therapeutic_window_figure(
     points: pd.DataFrame, arms: Sequence[str], control: str, title: str
 ) -> plt.Figure:
-    """``points``: arm, agent, label, x (group-mean nadir %), y (%T/C), order (cumulative
-    dose). One point per treated arm; arms of one agent joined in dose order."""
+    """``points``: arm, agent, label, x (group-mean nadir %) with x_low/x_high, y (%T/C) with
+    y_low/y_high (95% intervals; NaN: no whisker), order (cumulative dose). One point per
+    treated arm; arms of one agent joined in dose order."""
     usable = points.dropna(subset=["x", "y"])
     if usable.empty:
         return note_figure(title, "No treated arm has both a body-weight nadir and a %T/C.")
@@ -105,7 +127,18 @@ def therapeutic_window_figure(
             d = d.sort_values("order", kind="mergesort")
             ax.plot(d["x"], d["y"], "-", color="#999999", lw=1, zorder=1)
     for row in usable.itertuples():
-        ax.scatter(row.x, row.y, color=palette.get(str(row.arm), "#333333"), zorder=2, s=40)
+        colour = palette.get(str(row.arm), "#333333")
+        ax.errorbar(
+            row.x,
+            row.y,
+            xerr=_whisker(row.x, row.x_low, row.x_high),
+            yerr=_whisker(row.y, row.y_low, row.y_high),
+            color=colour,
+            lw=1,
+            capsize=2,
+            zorder=1.5,
+        )
+        ax.scatter(row.x, row.y, color=colour, zorder=2, s=40)
         ax.annotate(
             str(row.label),
             (row.x, row.y),
