@@ -88,8 +88,9 @@ class Cell:
             return "" if value is None or value != value else f"{int(value)}"
         if self.kind == "day":
             return "" if value is None or value != value else f"{float(value):g}"
-        whole = isinstance(value, (int, float)) and math.isfinite(value) and value == int(value)
-        text = f"{int(value)}" if whole and abs(value) < 1e6 else sig(value)  # no '7.00'
+        number = float(value) if isinstance(value, (int, float)) else math.nan
+        whole = math.isfinite(number) and number.is_integer() and abs(number) < 1e6
+        text = f"{int(number)}" if whole else sig(value)  # no '7.00'
         low, high = row.get(self.low), row.get(self.high)
         if text and self.low and sig(low) and sig(high):
             text += f"\u00a0[{sig(low, 2)},\u00a0{sig(high, 2)}]"
