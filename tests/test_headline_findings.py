@@ -179,15 +179,12 @@ def _quoted(pages: dict[str, Any], study_id: str, arm: str, two_phase: bool) -> 
     if two_phase:
         key = report_page.table_with("Whole-curve difference")
         estimate, p = (
-            "Whole-curve difference",
+            next(h for h in key[0] if h.startswith("Whole-curve difference")),  # with its unit
             next((h for h in key[0] if h.startswith("p whole")), ""),
         )
     else:
-        key, estimate, p = (
-            report_page.table_with("Difference vs control"),
-            "Difference vs control",
-            "p",
-        )
+        key = report_page.table_with("Difference vs control")
+        estimate, p = next(h for h in key[0] if h.startswith("Difference vs control")), "p"
     key_row = next(r for r in key if r["Arm"] == arm)
     brief = re.search(
         rf"^{re.escape(arm)}: .*?(slowed growth|grew faster) by ([\d.]+) per day", md, re.M

@@ -317,8 +317,8 @@ def test_column_descriptions_come_from_the_registry():
     assert table("efficacy").column("tgi_pct").description.startswith("%TGI, volume-change")
     sheet = readme({"efficacy": pd.DataFrame(columns=["arm", "tc_pct"])})
     assert sheet.values.tolist() == [
-        ["efficacy", "arm", "treatment arm (group) as named in the data"],
-        ["efficacy", "tc_pct", "%T/C = 100 * mean V_T / mean V_C (percent)"],
+        ["efficacy", "arm", "Arm", "treatment arm (group) as named in the data"],
+        ["efficacy", "tc_pct", "%T/C", "%T/C = 100 * mean V_T / mean V_C (percent)"],
     ]
     with pytest.raises(KeyError):
         readme({"efficacy": pd.DataFrame(columns=["undeclared"])})

@@ -315,7 +315,7 @@ def test_preprocessing_lists_what_it_leaves_out():
     reasons = design.exclusions["reason"]
     # zero volumes on days 71 and 75 (SynergyLMM drops zeros before it applies time_end)
     assert reasons.str.contains("cannot be log-transformed").sum() == 2
-    assert reasons.str.contains("after synergy time_end").any()
+    assert reasons.str.contains("after the synergy end day set in the study file").any()
     few = design.exclusions[reasons.str.contains("fewer than synergy min_observations")]
     assert len(few) and few["day"].isna().all()
     assert not set(few["mouse_id"]) & set(design.data["mouse_id"])

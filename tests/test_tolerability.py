@@ -579,7 +579,7 @@ def test_summary_sentences_and_workbook_sheets(tmp_path):
     sheets = pd.read_excel(bytes_io.BytesIO(documents["study_xlsx"]), sheet_name=None)
     for name in ("body_weight", "body_weight_per_mouse", "tolerability", "regimen"):
         assert name in sheets, name
-    assert sheets["regimen_comparison"]["arm"].tolist() == ["Drug x2"]
+    assert sheets["regimen_comparison"]["Arm"].tolist() == ["Drug x2"]  # the registry's header
 
 
 # --------------------------------------------------------------------------- dose-response

@@ -15,7 +15,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -121,9 +121,10 @@ def _text_cell(ref: str, value: str) -> str:
     return f'<c r="{ref}{_text_tail(value)}'
 
 
-def _sheet_xml(df: pd.DataFrame) -> str:
+def _sheet_xml(df: pd.DataFrame, headers: Sequence[str] | None = None) -> str:
     letters = [_column_letter(j) for j in range(len(df.columns))]
-    header = "".join(_cell_xml(f"{c}1", str(name)) for c, name in zip(letters, df.columns))
+    names = df.columns if headers is None else headers
+    header = "".join(_cell_xml(f"{c}1", str(name)) for c, name in zip(letters, names))
     columns = [
         _column_cells(c, dtype, items)
         for c, dtype, items in zip(letters, df.dtypes.tolist(), column_values(df))
@@ -197,21 +198,30 @@ def _package(names: list[str]) -> dict[str, str]:
     }
 
 
-def xlsx_bytes(tables: Mapping[str, pd.DataFrame], readme: pd.DataFrame) -> bytes:
+def xlsx_bytes(
+    tables: Mapping[str, pd.DataFrame],
+    readme: pd.DataFrame,
+    headers: Mapping[str, Sequence[str]] | None = None,
+) -> bytes:
     """``tables`` (sheet name -> table) and a README sheet (``readme``: table, column,
     description) as an Office Open XML workbook (ECMA-376; read by Excel, LibreOffice and
-    openpyxl).
+    openpyxl). ``headers``: sheet name -> the header row a reader sees (the registry's column
+    headers, :attr:`xenoflow.tables.Column.header`); a sheet not given keeps its column names.
 
     Written directly rather than through openpyxl (20x faster, which matters for panels of
     hundreds of models): numbers as numbers, text as inline strings (never formulas), fixed
     document dates and zip timestamps, so reruns are byte-identical.
     """
     used: set[str] = set()
-    sheets = [(_sheet_name("README", used), readme)]
-    sheets += [(_sheet_name(name, used), df) for name, df in tables.items()]
-    parts = _package([n for n, _ in sheets])
+    given = headers or {}
+    sheets = [(_sheet_name("README", used), readme, given.get("README"))]
+    sheets += [(_sheet_name(name, used), df, given.get(name)) for name, df in tables.items()]
+    parts = _package([n for n, _, _ in sheets])
     parts.update(
-        {f"xl/worksheets/sheet{i}.xml": _sheet_xml(df) for i, (_, df) in enumerate(sheets, start=1)}
+        {
+            f"xl/worksheets/sheet{i}.xml": _sheet_xml(df, head)
+            for i, (_, df, head) in enumerate(sheets, start=1)
+        }
     )
     # deflate level 1: half the compression time of the default 6 for ~15 % larger files (a
     # panel writes one workbook per model)

@@ -56,13 +56,23 @@ def p_text(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Cell:
-    """A report column: a table column, optionally with its interval (``low``, ``high``)."""
+    """A report column: a table column, optionally with its interval (``low``, ``high``);
+    ``label`` '' = the registry's header of the column (:attr:`xenoflow.tables.Column.header`)."""
 
     label: str
     column: str
     low: str = ""
     high: str = ""
     kind: str = "number"  # number | p | text | int | day
+
+    def header(self, spec: registry.Table | None = None) -> str:
+        """The header a reader sees: ``label``, else the registry's."""
+        if self.label or spec is None:
+            return self.label
+        try:
+            return spec.column(self.column).header
+        except KeyError:
+            return self.column
 
     def render(self, row: Mapping[str, Any]) -> str:
         value = row.get(self.column)
@@ -71,12 +81,16 @@ class Cell:
         if self.kind == "text":
             text = "" if value is None or value != value else str(value)
             # the TSVs keep the ASCII dose unit (uCi); a reader sees µCi, as in the figures
-            return display_unit(text) if self.column == "dose_unit" else text
+            if self.column.endswith("unit"):
+                return display_unit(text)
+            return registry.value_label(text)
         if self.kind == "int":
             return "" if value is None or value != value else f"{int(value)}"
         if self.kind == "day":
             return "" if value is None or value != value else f"{float(value):g}"
-        text = sig(value)
+        number = float(value) if isinstance(value, (int, float)) else math.nan
+        whole = math.isfinite(number) and number.is_integer() and abs(number) < 1e6
+        text = f"{int(number)}" if whole else sig(value)  # no '7.00'
         low, high = row.get(self.low), row.get(self.high)
         if text and self.low and sig(low) and sig(high):
             text += f"\u00a0[{sig(low, 2)},\u00a0{sig(high, 2)}]"
@@ -121,24 +135,50 @@ def with_verdict_p(growth_model: pd.DataFrame, tables: Tables, study: Study) -> 
     )
 
 
+def synergy_rows(synergy: pd.DataFrame, tables: Tables, study: Study) -> pd.DataFrame:
+    """One row per combination, method, basis and day: a mixed-model score's Wald z and Wald
+    t p-values side by side (``p_z``, ``p_t``; the interval is the z test's), where
+    ``synergy.tsv`` has a row per test; other tests' p stays in ``p_value``."""
+    keys = ["combination", "method", "basis", "day", "statistic"]
+    method = synergy["p_method"].fillna("").astype(str)
+    is_z, is_t = method.str.startswith("Wald z"), method.str.startswith("Wald t")
+    t_rows = synergy.loc[is_t, [*keys, "p_value", "p_method"]].rename(
+        columns={"p_value": "p_t", "p_method": "t_method"}
+    )
+    z_rows = synergy[is_z].reset_index().merge(t_rows, on=keys, how="left")
+    merged = z_rows.assign(
+        p_z=z_rows["p_value"],
+        p_value=float("nan"),
+        p_method=[
+            f"{z}; {t}" if isinstance(t, str) else z
+            for z, t in zip(z_rows["p_method"], z_rows["t_method"])
+        ],
+    ).set_index("index")
+    paired = set(map(tuple, z_rows[keys].astype(str).values))
+    lone_t = [tuple(r) not in paired for r in synergy[keys].astype(str).values]
+    rest = synergy[~is_z & ~(is_t & ~pd.Series(lone_t, index=synergy.index))]
+    out = pd.concat([merged.drop(columns=["t_method"]), rest]).sort_index()
+    return out.reset_index(drop=True)
+
+
 KEY_TABLES = (
     KeyTable(
         "efficacy",
         "Efficacy at the reference day",
         (
-            Cell("Arm", "arm", kind="text"),
-            Cell("Day", "day", kind="day"),
-            Cell("Mice", "n_mice", kind="int"),
-            Cell("Mean volume (mm³)", "mean_volume_mm3"),
+            Cell("", "arm", kind="text"),
+            Cell("", "day", kind="day"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "mean_volume_mm3"),
             Cell(
-                "Fold change",
+                "",
                 "mean_fold_change",
                 "mean_fold_change_ci_low",
                 "mean_fold_change_ci_high",
             ),
-            Cell("%T/C", "tc_pct", "tc_ci_low", "tc_ci_high"),
-            Cell("%TGI", "tgi_pct", "tgi_ci_low", "tgi_ci_high"),
-            Cell("NCI activity", "nci_activity", kind="text"),
+            Cell("", "tc_pct", "tc_ci_low", "tc_ci_high"),
+            Cell("", "tgi_pct", "tgi_ci_low", "tgi_ci_high"),
+            Cell("", "nci_activity", kind="text"),
         ),
         reference_day_only=True,
     ),
@@ -146,21 +186,19 @@ KEY_TABLES = (
         "growth_model",
         "Growth rate (linear mixed model on ln volume)",
         (
-            Cell("Arm", "arm", kind="text"),
-            Cell("Mice", "n_mice", kind="int"),
+            Cell("", "arm", kind="text"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "growth_rate_per_day", "growth_rate_ci_low", "growth_rate_ci_high"),
+            Cell("", "doubling_time_days"),
             Cell(
-                "Rate (per day)", "growth_rate_per_day", "growth_rate_ci_low", "growth_rate_ci_high"
-            ),
-            Cell("Doubling time (days)", "doubling_time_days"),
-            Cell(
-                "Difference vs control",
+                "",
                 "rate_diff_vs_control",
                 "rate_diff_ci_low",
                 "rate_diff_ci_high",
             ),
             Cell("p", "verdict_p", kind="p"),
             Cell("Test", "verdict_test", kind="text"),
-            Cell("Rate-based T/C", "rate_based_tc"),
+            Cell("", "rate_based_tc"),
         ),
         select=with_verdict_p,
     ),
@@ -168,80 +206,80 @@ KEY_TABLES = (
         "growth_piecewise",
         "Two-phase growth (piecewise mixed model on ln volume)",
         (
-            Cell("Arm", "arm", kind="text"),
-            Cell("Breakpoint (day)", "breakpoint_day"),
-            Cell("Rate before", "rate_before", "rate_before_ci_low", "rate_before_ci_high"),
-            Cell("Rate after", "rate_after", "rate_after_ci_low", "rate_after_ci_high"),
+            Cell("", "arm", kind="text"),
+            Cell("", "breakpoint_day"),
+            Cell("", "rate_before", "rate_before_ci_low", "rate_before_ci_high"),
+            Cell("", "rate_after", "rate_after_ci_low", "rate_after_ci_high"),
             Cell(
-                "Difference before",
+                "",
                 "diff_before_vs_control",
                 "diff_before_ci_low",
                 "diff_before_ci_high",
             ),
-            Cell("p before (Holm)", "p_before_holm", kind="p"),
+            Cell("", "p_before_holm", kind="p"),
             Cell(
-                "Difference after",
+                "",
                 "diff_after_vs_control",
                 "diff_after_ci_low",
                 "diff_after_ci_high",
             ),
-            Cell("p after (Holm)", "p_after_holm", kind="p"),
+            Cell("", "p_after_holm", kind="p"),
             Cell(
-                "Whole-curve difference",
+                "",
                 "curve_rate_diff",
                 "curve_rate_diff_ci_low",
                 "curve_rate_diff_ci_high",
             ),
-            Cell("p whole curve (Holm)", "p_curve_holm", kind="p"),
+            Cell("", "p_curve_holm", kind="p"),
         ),
     ),
     KeyTable(
         "survival",
         "Time to endpoint (Kaplan–Meier)",
         (
-            Cell("Arm", "arm", kind="text"),
-            Cell("Mice", "n", kind="int"),
-            Cell("Events", "events", kind="int"),
-            Cell("Median (days)", "median_days", "median_ci_low", "median_ci_high"),
-            Cell("RMST (days)", "rmst_days"),
-            Cell("Note", "note", kind="text"),
+            Cell("", "arm", kind="text"),
+            Cell("", "n", kind="int"),
+            Cell("", "events", kind="int"),
+            Cell("", "median_days", "median_ci_low", "median_ci_high"),
+            Cell("", "rmst_days"),
+            Cell("", "note", kind="text"),
         ),
     ),
     KeyTable(
         "survival_tests",
         "Survival against the control",
         (
-            Cell("Arm", "arm", kind="text"),
-            Cell("Compared with", "reference", kind="text"),
-            Cell("Log-rank p", "logrank_p", kind="p"),
-            Cell("Holm-adjusted p", "p_holm", kind="p"),
-            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
-            Cell("Flag", "hr_flag", kind="text"),
+            Cell("", "arm", kind="text"),
+            Cell("", "reference", kind="text"),
+            Cell("", "logrank_p", kind="p"),
+            Cell("", "p_holm", kind="p"),
+            Cell("", "hr", "hr_ci_low", "hr_ci_high"),
+            Cell("", "hr_flag", kind="text"),
         ),
     ),
     KeyTable(
         "event_free_survival_tests",
         "Event-free survival (tumour endpoint or toxic death)",
         (
-            Cell("Arm", "arm", kind="text"),
-            Cell("Compared with", "reference", kind="text"),
-            Cell("Events", "events_arm", kind="int"),
-            Cell("Log-rank p", "logrank_p", kind="p"),
-            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
+            Cell("", "arm", kind="text"),
+            Cell("", "reference", kind="text"),
+            Cell("", "events_arm", kind="int"),
+            Cell("", "logrank_p", kind="p"),
+            Cell("", "hr", "hr_ci_low", "hr_ci_high"),
         ),
     ),
     KeyTable(
         "response_summary",
         "Best response (mRECIST)",
         (
-            Cell("Arm", "arm", kind="text"),
-            Cell("Mice", "n_mice", kind="int"),
-            Cell("CR", "n_cr", kind="int"),
-            Cell("PR", "n_pr", kind="int"),
-            Cell("SD", "n_sd", kind="int"),
-            Cell("PD", "n_pd", kind="int"),
+            Cell("", "arm", kind="text"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "n_cr", kind="int"),
+            Cell("", "n_pr", kind="int"),
+            Cell("", "n_sd", kind="int"),
+            Cell("", "n_pd", kind="int"),
             Cell(
-                "Response rate (%)",
+                "",
                 "response_rate_pct",
                 "response_rate_ci_low",
                 "response_rate_ci_high",
@@ -252,37 +290,41 @@ KEY_TABLES = (
         "synergy_model",
         "Synergy model: growth rate per arm (ln RTV per unit time)",
         (
-            Cell("Combination", "combination", kind="text"),
-            Cell("Arm", "arm", kind="text"),
-            Cell("Role", "role", kind="text"),
-            Cell("Mice", "n_mice", kind="int"),
-            Cell("Growth rate", "growth_rate", "ci_low", "ci_high"),
-            Cell("Variance", "variance_model", kind="text"),
+            Cell("", "combination", kind="text"),
+            Cell("", "arm", kind="text"),
+            Cell("", "role", kind="text"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "growth_rate", "ci_low", "ci_high"),
+            Cell("", "variance_model", kind="text"),
         ),
     ),
     KeyTable(
         "synergy",
         "Combination synergy (data up to each day)",
         (
-            Cell("Combination", "combination", kind="text"),
-            Cell("Method", "method", kind="text"),
-            Cell("Day", "day", kind="day"),
-            Cell("Synergy score", "score", "ci_low", "ci_high"),
-            Cell("p", "p_value", kind="p"),
-            Cell("Test", "p_method", kind="text"),
-            Cell("Power", "power"),
+            Cell("", "combination", kind="text"),
+            Cell("", "method", kind="text"),
+            Cell("", "basis", kind="text"),
+            Cell("", "day", kind="day"),
+            Cell("", "score", "ci_low", "ci_high"),
+            Cell("p, Wald z", "p_z", kind="p"),
+            Cell("p, Wald t", "p_t", kind="p"),
+            Cell("p, other test", "p_value", kind="p"),
+            Cell("", "p_method", kind="text"),
+            Cell("", "power"),
         ),
+        select=synergy_rows,
     ),
     KeyTable(
         "sample_size",
         "Design of a next study (this study as the pilot)",
         (
-            Cell("Endpoint", "endpoint", kind="text"),
-            Cell("Method", "method", kind="text"),
-            Cell("Growth inhibition (%)", "tgi_pct", kind="day"),
-            Cell("Follow-up (day)", "follow_up_days", kind="day"),
-            Cell("Mice per arm", "n_needed", kind="int"),
-            Cell("Note", "note", kind="text"),
+            Cell("", "endpoint", kind="text"),
+            Cell("", "method", kind="text"),
+            Cell("", "tgi_pct", kind="day"),
+            Cell("", "follow_up_days", kind="day"),
+            Cell("", "n_needed", kind="int"),
+            Cell("", "note", kind="text"),
         ),
         select=lambda df, tables, study: design_headline(df, tables),
     ),
@@ -296,6 +338,9 @@ OPTIONAL_TABLES = (
     "regimen_comparison",
     "regimen_model",
 )
+#: Columns of a whole table that are method, not finding (formulas in code notation): in the
+#: TSV and the workbook, and described under Methods by the table's caption.
+METHOD_COLUMNS = {"regimen_model": ("model", "random_effects")}
 #: The figures of a study report, in order.
 STUDY_FIGURES = (
     "growth_curves",
@@ -336,27 +381,71 @@ def _shown(key: KeyTable, tables: Tables, study: Study) -> pd.DataFrame:
 
 
 def table_block(key: KeyTable, tables: Tables, study: Study) -> dict[str, Any]:
-    """A key table as (text, CSS class) cells: text wraps, numbers do not."""
+    """A key table as (text, CSS class) cells: text wraps, numbers do not. Headers are the
+    registry's (:attr:`xenoflow.tables.Column.header`) unless the key table names one."""
     spec, df = registry.table(key.name), _shown(key, tables, study)
     present = [c for c in key.cells if c.column in df]
+    rows = summary.records(df)
     return {
         "title": key.title,
         "file": spec.path,
-        "header": [c.label for c in present],
-        "rows": [
-            [(c.render(r), "text" if c.kind == "text" else "") for c in present]
-            for r in summary.records(df)
-        ],
+        "header": [c.header(spec) for c in present],
+        "classes": ["text" if c.kind == "text" else "" for c in present],
+        "rows": [[(text, _css(c, text)) for c in present for text in (c.render(r),)] for r in rows],
+        "intervals": any(c.low and any(c.render(r).endswith("]") for r in rows) for c in present),
         "caption": rst_html(spec.caption, study.study_id),
     }
 
 
+def _css(cell: Cell, text: str) -> str:
+    """A cell's CSS class: text wraps, numbers do not; a long text keeps a readable width
+    (the table scrolls sideways rather than stacking it a word per line)."""
+    if cell.kind != "text":
+        return ""
+    return "text long" if len(text) > 60 else "text"
+
+
+#: columns of a whole table that are an estimate's interval bounds: suffix -> stem suffixes
+_BOUNDS = ("_ci_low", "_ci_high")
+
+
+def _interval_of(column: str, columns: Sequence[str]) -> tuple[str, str]:
+    """The (low, high) columns of an estimate ``column`` in ``columns``, or ('', '')."""
+    stems = [column, column.removesuffix("_pct"), column.removesuffix("_vs_control")]
+    if column == "estimate":
+        stems.append("")
+    for stem in stems:
+        low, high = (f"{stem}{s}" if stem else s.lstrip("_") for s in _BOUNDS)
+        if low in columns and high in columns:
+            return low, high
+    return "", ""
+
+
+def _kind(spec: registry.Table, column: str) -> str:
+    dtype = spec.dtypes.get(column) or (spec.extra.dtype if spec.extra else "float")
+    if dtype in ("str", "bool"):
+        return "text"
+    if dtype == "int":
+        return "int"
+    if column == "day" or column.endswith("_day"):
+        return "day"
+    return "p" if column.startswith("p_") or column.endswith("_p") else "number"
+
+
 def whole_table_block(name: str, df: pd.DataFrame, study: Study) -> dict[str, Any]:
+    """A table shown whole: every column under its registry header, an estimate's interval
+    bounds in brackets after it (not as columns of their own), counts as integers."""
     spec = registry.table(name)
-    cells = tuple(
-        Cell(c, c, kind="text" if spec.dtypes.get(c) == "str" else "number") for c in df.columns
-    )
-    key = KeyTable(name, name.replace("_", " ").capitalize(), cells)
+    columns = list(df.columns)
+    df = df.drop(columns=[c for c in METHOD_COLUMNS.get(name, ()) if c in columns])
+    cells, bounds = [], set()
+    for c in df.columns:
+        low, high = _interval_of(c, columns)
+        bounds |= {low, high}
+        cells.append(Cell("", c, low, high, kind=_kind(spec, c)))
+    cells = [c for c in cells if c.column not in bounds]
+    title = registry.value_label(name).capitalize()
+    key = KeyTable(name, title, tuple(cells))
     return table_block(key, {name: df}, study)
 
 
@@ -421,31 +510,31 @@ def study_report(
 
 
 INDEX_CELLS = (
-    Cell("Study", "study_id", kind="text"),
-    Cell("Arm", "arm", kind="text"),
-    Cell("Control", "control", kind="text"),
-    Cell("Day", "reference_day", kind="day"),
+    Cell("", "study_id", kind="text"),
+    Cell("", "arm", kind="text"),
+    Cell("", "control", kind="text"),
+    Cell("", "reference_day", kind="day"),
     Cell(
-        "Fold-change reduction (%)",
+        "",
         "fold_change_reduction_pct",
         "fold_change_reduction_ci_low",
         "fold_change_reduction_ci_high",
     ),
-    Cell("%T/C", "tc_pct"),
-    Cell("%TGI", "tgi_pct"),
+    Cell("", "tc_pct"),
+    Cell("", "tgi_pct"),
     Cell(
-        "Growth-rate difference vs control (per day)",
+        "",
         "rate_diff_vs_control",
         "rate_diff_ci_low",
         "rate_diff_ci_high",
     ),
-    Cell("Growth metric", "rate_diff_metric", kind="text"),
-    Cell("p (growth)", "rate_diff_p", kind="p"),
-    Cell("Growth test", "rate_diff_p_method", kind="text"),
-    Cell("Median ratio", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
-    Cell("Hazard ratio", "hr", "hr_ci_low", "hr_ci_high"),
-    Cell("Log-rank p", "logrank_p", kind="p"),
-    Cell("Log-rank test", "logrank_p_method", kind="text"),
+    Cell("", "rate_diff_metric", kind="text"),
+    Cell("", "rate_diff_p", kind="p"),
+    Cell("", "rate_diff_p_method", kind="text"),
+    Cell("", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
+    Cell("", "hr", "hr_ci_low", "hr_ci_high"),
+    Cell("", "logrank_p", kind="p"),
+    Cell("", "logrank_p_method", kind="text"),
 )
 
 
@@ -477,7 +566,10 @@ def index_page(
         _environment()
         .get_template("index.html.j2")
         .render(
-            header=[(c.label, "text" if c.kind == "text" else "") for c in present],
+            header=[
+                (c.header(registry.table("summary")), "text" if c.kind == "text" else "")
+                for c in present
+            ],
             rows=rows,
             studies=[
                 {"id": sid, "title": s.title, "synthetic": s.synthetic, "report": sid in reports}

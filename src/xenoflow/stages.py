@@ -312,7 +312,7 @@ def run_summary(study: Study, tables: Mapping[str, pd.DataFrame]) -> dict[str, s
     return {
         "summary_md": summary.to_markdown(title, sections),
         "summary_html": summary.to_html(title, sections),
-        "study_xlsx": export.xlsx_bytes(sheets, registry.readme(sheets)),
+        "study_xlsx": export.xlsx_bytes(sheets, registry.readme(sheets), registry.headers(sheets)),
         "study_pzfx": export.pzfx_text(
             tables["measurements"], summary.arm_day_summary(tables), study.arm_names, study.title
         ),

@@ -175,11 +175,11 @@ def prepare(
         end = shared_end(rows, arms, fraction)
     if end is not None:
         reason = tag + (
-            f"after synergy time_end (day {end:g})"
+            f"after the synergy end day set in the study file (day {end:g})"
             if cfg.time_end is not None
             else f"after day {end:g}, the last day on which every arm of the combination has "
-            f"{100 * fraction:g}% of its mice measured: no comparison past it (synergy "
-            "time_end sets another day)"
+            f"{100 * fraction:g}% of its mice measured: no comparison past it (a synergy end day "
+            "in the study file sets another day)"
         )
         late = logs["day"] > end
         out += [_exclusion(r.arm, r.mouse_id, r.day, reason) for r in logs[late].itertuples()]

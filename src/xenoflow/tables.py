@@ -19,6 +19,7 @@ value is read back as float), ``float`` (written with ``%.10g``), ``bool`` (``Tr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -30,6 +31,46 @@ Dtype = Literal["str", "int", "float", "bool"]
 Scope = Literal["study", "panel", "run", "chunk"]
 
 
+#: how a unit in a description is written for a reader (the TSVs keep ASCII)
+_READER_UNITS = (("mm3", "mm³"), ("m2", "m²"), ("uCi", "µCi"), ("percent", "%"))
+#: a trailing parenthesis of a description that is a unit (kept in the header)
+_UNIT = re.compile(
+    r"\((?:[^()]*\b(?:per|mm3?|mm2|days?|percent|g|kg|m2|uCi|µCi|ln|h|weeks?)\b[^()]*)\)$"
+)
+
+
+def reader_units(text: str) -> str:
+    """``text`` with its units as a reader writes them (mm³, m², µCi, %)."""
+    for ascii_unit, unit in _READER_UNITS:
+        text = re.sub(rf"(?<![\w]){re.escape(ascii_unit)}(?![\w])", unit, text)
+    return text
+
+
+def label_from(description: str) -> str:
+    """A column header from its description: the words before the first explanation (':',
+    ';', ' - ', a parenthesis), capitalised, with the description's trailing unit:
+    'exponential growth rate k: slope of ln(volume) on day (per day)' -> 'Exponential growth
+    rate k (per day)'."""
+    text = description.strip()
+    unit = _UNIT.search(text)
+    head = re.split(r":|;| \(| — |, where", text, maxsplit=1)[0].strip()
+    label = head[:1].upper() + head[1:]
+    if unit and unit.group(0) not in label:
+        label += " " + unit.group(0)
+    # a table's file reads as the table, a column named as its header, other code as words
+    label = re.sub(r"\b([a-z0-9_]+)\.tsv\b", lambda m: m.group(1) + " table", label)
+    label = re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", _words, label)
+    return reader_units(label)
+
+
+def _words(match: re.Match[str]) -> str:
+    name = match.group(0)
+    known = LABELS.get(name, "")
+    if known:
+        return known if known[:2].isupper() or known[0] in "%p" else known[0].lower() + known[1:]
+    return name.replace("_", " ")
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -37,6 +78,13 @@ class Column:
     description: str
     #: present only under some settings or inputs (e.g. caliper columns, model selection)
     optional: bool = False
+    #: the header a reader sees (report tables, workbook); '' = from the description
+    label: str = ""
+
+    @property
+    def header(self) -> str:
+        """The column's header for a reader, with its unit (:func:`label_from` by default)."""
+        return reader_units(self.label) if self.label else label_from(self.description)
 
 
 @dataclass(frozen=True)
@@ -2620,6 +2668,184 @@ fallbacks are listed at the end. The same text is in ``summary.md``; all tables 
     Output("index", "index.html", "cross_study_summary", scope="run"),
 )
 
+#: Headers a reader sees where the description's first words are not one: column name, or
+#: 'table:column' for a column that means something else in that table. Units as a reader
+#: writes them (mm³, %); every other column's header is :func:`label_from` its description.
+LABELS: dict[str, str] = {
+    "arm": "Arm",
+    "day": "Day",
+    "n": "Mice",
+    "n_mice": "Mice",
+    "n_obs": "Measurements",
+    "events": "Events",
+    "note": "Note",
+    "reference": "Compared with",
+    "comparison": "Comparison",
+    "mean_volume_mm3": "Mean volume (mm3)",
+    "mean_fold_change": "Fold change",
+    "fold_change_reduction_pct": "Fold-change reduction (%)",
+    "tc_pct": "%T/C",
+    "tgi_pct": "%TGI",
+    "tgi_final_pct": "%TGI, final volumes",
+    "nci_activity": "NCI activity",
+    "growth_rate_per_day": "Rate (per day)",
+    "doubling_time_days": "Doubling time (days)",
+    "rate_diff_vs_control": "Difference vs control (per day)",
+    "rate_based_tc": "Rate-based T/C",
+    "breakpoint_day": "Breakpoint (day)",
+    "rate_before": "Rate before (per day)",
+    "rate_after": "Rate after (per day)",
+    "diff_before_vs_control": "Difference before (per day)",
+    "diff_after_vs_control": "Difference after (per day)",
+    "p_before_holm": "p before (Holm)",
+    "p_after_holm": "p after (Holm)",
+    "curve_rate_diff": "Whole-curve difference (per day)",
+    "p_curve_holm": "p whole curve (Holm)",
+    "median_days": "Median (days)",
+    "rmst_days": "RMST (days)",
+    "logrank_p": "Log-rank p",
+    "p_holm": "Holm-adjusted p",
+    "hr": "Hazard ratio (Cox)",
+    "hr_flag": "Flag",
+    "events_arm": "Events",
+    "n_cr": "CR",
+    "n_pr": "PR",
+    "n_sd": "SD",
+    "n_pd": "PD",
+    "response_rate_pct": "Response rate (%)",
+    "combination": "Combination",
+    "role": "Role",
+    "growth_rate": "Growth rate",
+    "variance_model": "Variance",
+    "method": "Method",
+    "basis": "Basis",
+    "statistic": "Statistic",
+    "score": "Synergy score",
+    "p_value": "p",
+    "p_method": "Test",
+    "power": "Power",
+    "endpoint": "Endpoint",
+    "follow_up_days": "Follow-up (day)",
+    "n_needed": "Mice per arm",
+    "sample_size:tgi_pct": "Growth inhibition (%)",
+    "endpoint_tests:test": "Test",
+    "endpoint_tests:reference_day": "Day",
+    "endpoint_tests:statistic": "Statistic",
+    "endpoint_tests:df1": "df (numerator)",
+    "endpoint_tests:df2": "df (denominator)",
+    "endpoint_tests:p_adjusted": "Adjusted p",
+    "n_tumour_free": "Tumour-free mice",
+    "tumour_free_pct": "Tumour-free (%)",
+    "n_weighed": "Mice weighed",
+    "n_weights_excluded": "Weights left out",
+    "group_mean_nadir_pct": "Arm-mean nadir (%)",
+    "group_mean_nadir_day": "Nadir day",
+    "mean_individual_nadir_pct": "Mean per-mouse nadir (%)",
+    "n_loss_ge_15pct": "Mice losing ≥ 15%",
+    "n_loss_ge_20pct": "Mice losing ≥ 20%",
+    "toxic_deaths": "Toxic deaths",
+    "toxic_death_incidence": "Toxic-death incidence",
+    "verdict": "Verdict",
+    "rule": "Criteria",
+    "agent": "Agent",
+    "n_doses": "Doses",
+    "dose_days": "Dose days",
+    "cumulative_dose": "Total dose",
+    "dose_unit": "Unit",
+    "dose_interval_days": "Interval (days)",
+    "dose_intensity_per_week": "Dose intensity (per week)",
+    "effective_half_life_days": "Effective half-life (days)",
+    "cumulated_activity": "Cumulated activity (unit × day)",
+    "activity_after_each_dose": "Activity after each dose",
+    "dose_per_kg_unit": "Unit per kg",
+    "cumulative_dose_per_kg": "Total dose per kg",
+    "cumulative_dose_per_m2": "Total dose per m2",
+    "hed_per_kg": "Human-equivalent dose per kg",
+    "cumulative_dose_arm": "Total dose",
+    "cumulative_dose_reference": "Total dose (compared arm)",
+    "cumulated_activity_arm": "Cumulated activity (unit × day)",
+    "cumulated_activity_reference": "Cumulated activity, compared arm (unit × day)",
+    "rate_diff": "Growth-rate difference (per day)",
+    "rate_diff_p": "p (growth)",
+    "tc_pct_arm": "%T/C",
+    "tc_pct_reference": "%T/C (compared arm)",
+    "median_ratio": "Median ratio",
+    "efs_hr": "Event-free hazard ratio",
+    "efs_logrank_p": "Event-free log-rank p",
+    "group_mean_nadir_pct_arm": "Body-weight nadir (%)",
+    "group_mean_nadir_pct_reference": "Body-weight nadir, compared arm (%)",
+    "n_loss_ge_20pct_arm": "Mice losing ≥ 20%",
+    "n_loss_ge_20pct_reference": "Mice losing ≥ 20% (compared arm)",
+    "toxic_deaths_arm": "Toxic deaths",
+    "toxic_deaths_reference": "Toxic deaths (compared arm)",
+    "verdict_arm": "Verdict",
+    "verdict_reference": "Verdict (compared arm)",
+    "parameter": "Parameter",
+    "estimate": "Estimate",
+    "se": "Standard error",
+    "parameter_unit": "Unit of the estimate",
+    "meaning": "Meaning",
+    "random_effects": "Random effects",
+    "reml_log_likelihood": "REML log-likelihood",
+    "arms": "Arms",
+    "model": "Model",
+    "study_id": "Study",
+    "control": "Control",
+    "rate_diff_metric": "Growth metric",
+    "rate_diff_p_method": "Growth test",
+    "logrank_p_method": "Log-rank test",
+}
+
+
+#: Coded values of text columns as a reader reads them (the TSVs keep the codes).
+VALUE_LABELS: dict[str, str] = {
+    "drug_a": "drug A",
+    "drug_b": "drug B",
+    "combination": "combination",
+    "anova": "ANOVA",
+    "welch_anova": "Welch ANOVA",
+    "kruskal_wallis": "Kruskal–Wallis",
+    "dunnett": "Dunnett",
+    "dunn": "Dunn",
+    "bliss": "Bliss",
+    "hsa": "HSA",
+    "ra": "RA",
+    "lmm": "mixed model",
+    "auc": "AUC",
+    "tgi": "TGI",
+    "combpdx": "CombPDX",
+    "ln_v0": "ln V0",
+    "growth_rate": "growth rate",
+    "kill_rate": "kill rate",
+    "log_kill_per_unit_dose": "log-kill per unit dose",
+    "sd_ln_v0": "SD of ln V0",
+    "sd_growth_rate": "SD of the growth rate",
+    "residual_sd": "residual SD",
+    "log_volume": "log volume",
+}
+
+
+def value_label(value: str) -> str:
+    """A coded value as a reader reads it (:data:`VALUE_LABELS`; an R function named in
+    parentheses, 'Wald z (marginaleffects::hypotheses)', left out). Names from the data (arms,
+    study ids) are kept as they are."""
+    text = VALUE_LABELS.get(value, value)
+    return re.sub(r"\s*\([^()]*::[^()]*\)", "", text)
+
+
+def _labelled(spec: Output) -> Output:
+    """A table with the :data:`LABELS` of its columns."""
+    if not isinstance(spec, Table):
+        return spec
+
+    def label(c: Column) -> Column:
+        text = LABELS.get(f"{spec.name}:{c.name}", LABELS.get(c.name, c.label))
+        return replace(c, label=text) if text else c
+
+    return replace(spec, columns=tuple(label(c) for c in spec.columns))
+
+
+TABLES = tuple(_labelled(t) for t in TABLES)  # type: ignore[misc]
 OUTPUTS: tuple[Output, ...] = (*TABLES, *FIGURES, *DOCUMENTS)
 _BY_NAME: dict[str, Output] = {o.name: o for o in OUTPUTS}
 assert len(_BY_NAME) == len(OUTPUTS), "output names must be unique"
@@ -2677,13 +2903,25 @@ def caption_rst(spec: Output) -> str:
 
 
 def readme(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """The README sheet of ``study.xlsx``: one row per column of each table given."""
+    """The README sheet of ``study.xlsx``: one row per column of each table given: its TSV
+    name, the header its sheet shows (:func:`headers`) and its description."""
     rows = [
-        (name, column, table(name).column(column).description)
+        (name, column, table(name).column(column).header, table(name).column(column).description)
         for name, df in tables.items()
         for column in df.columns
     ]
-    return pd.DataFrame(rows, columns=["table", "column", "description"])
+    return pd.DataFrame(rows, columns=["table", "column", "header", "description"])
+
+
+#: the README sheet's own header row
+README_HEADERS = ("Table", "Column in the TSV file", "Header in this workbook", "Description")
+
+
+def headers(tables: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Sheet name -> the header row a reader sees: each column's registry header (with its
+    unit); the TSVs keep the column names (the README sheet maps one to the other)."""
+    out = {name: [table(name).column(c).header for c in df.columns] for name, df in tables.items()}
+    return {"README": list(README_HEADERS), **out}
 
 
 def checked_columns(spec: Table | str, present: Iterable[str]) -> list[str]:

@@ -395,7 +395,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
     if any("radiopharmaceutical" in str(value_of(r, "note") or "") for r in regimen.values()):
         out.append(
             "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "
-            "in regimen.tsv; for a radiopharmaceutical they are no substitute for absorbed "
+            "in the regimen table; for a radiopharmaceutical they are no substitute for absorbed "
             "dose (cumulated activity × S, MIRD)."
         )
     return out

@@ -26,7 +26,7 @@ def survival_endpoint(study: Study) -> str:
     """The study's survival endpoint in words ('' when it has none); the KM figure says it
     too."""
     if study.survival_data:
-        return f"recorded per-mouse survival table ({study.survival_data.name})"
+        return "recorded per-mouse survival table"
     if not study.endpoint_volume_mm3:
         return ""
     rule = study.settings["endpoint_rule"]
