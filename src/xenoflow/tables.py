@@ -2122,7 +2122,10 @@ each score. ``tgi``: on the last day all four arms are measured, TGI_g = 1 − m
 ΔTV_control; expected TGI Bliss 1 − (1 − TGI_A)(1 − TGI_B), HSA max, RA sum; score TGI_AB −
 TGI_expected (%) and log(TGI_AB / TGI_expected), stratified bootstrap percentile interval and
 p = 1 − P*(TGI_AB > TGI_expected). ``auc``: per-mouse rate k = 2·[∫ln(V + 1) dt − y₀·span]/span²,
-s_g = exp((k̄_g − k̄_control)·21 d); s_AB / s_expected (< 1 synergy) and 100·(s_expected − s_AB).
+s_g = exp((k̄_g − k̄_control)·21 d); s_AB / s_expected (< 1 synergy; interval on the log scale;
+*not estimable*, left empty with the reason in ``p_method``, when s_expected or its bootstrap
+interval reaches 0, as RA's (1 − s_A) + (1 − s_B) can) and 100·(s_expected − s_AB); an interval
+that does not contain its estimate is not reported (``p_method`` says so).
 ``combpdx``: the day-specific log combination index on mean relative volumes (> 0 synergy;
 delta-method interval, one-sided p as CombPDX) and the global index, its mean over days
 (bootstrap, p = P*(gCI ≤ 0)).""",
