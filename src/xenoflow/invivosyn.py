@@ -421,12 +421,23 @@ def auc_rows(
             rule = boot.label("P*(CI > 1)") + " (interval on the log scale)"
             interval = (float(np.exp(low)), float(np.exp(high)))
             rows.append(
-                _row(method, "auc", day, f"s_combo / s_expected, {name}", ci, interval, p, rule)
+                _row(
+                    method,
+                    "auc",
+                    day,
+                    f"s_combo / s_expected, {name}",
+                    float(ci),
+                    interval,
+                    p,
+                    rule,
+                )
             )
         p = _share(ss_b < 0, np.isfinite(ss_b))
         interval = _interval(ss_b, boot.ci)
         stat = f"100 * (s_expected - s_combo), {name}"
-        rows.append(_row(method, "auc", day, stat, ss, interval, p, boot.label("P*(SS < 0)")))
+        rows.append(
+            _row(method, "auc", day, stat, float(ss), interval, p, boot.label("P*(SS < 0)"))
+        )
     return rows
 
 

@@ -454,12 +454,35 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "n_not_evaluable",
             "int",
-            "mice without a measurement in the response window: not in N or in the rates",
+            "mice not evaluable (no measurement in the response window, or a baseline volume of "
+            "0 mm3): not in N or in the rates",
         ),
         Column(
             "n_not_evaluable_toxic",
             "int",
             "of the mice not evaluable, those that died of toxicity before the response window",
+        ),
+        Column(
+            "n_not_evaluable_zero_baseline",
+            "int",
+            "of the mice not evaluable, those with a baseline volume of 0 mm3 (no percent change)",
+        ),
+        Column(
+            "n_relapsed",
+            "int",
+            "of the CR and PR mice, those whose volume went back above their baseline volume "
+            "after the best response (relapse_day set)",
+        ),
+        Column(
+            "relapse_day",
+            "float",
+            "CR or PR mouse: first day after the best-response day with the volume above the "
+            "baseline volume (empty: no relapse, or no response)",
+        ),
+        Column(
+            "response_label",
+            "str",
+            "readable response: the mRECIST class, 'CR, relapsed on day 61', or 'not evaluable'",
         ),
         Column("n_cr", "int", "mice with mRECIST complete response"),
         Column("n_pr", "int", "mice with mRECIST partial response"),
@@ -1475,7 +1498,12 @@ baseline day; best average response = minimum running mean of ΔV%; no measureme
 the whole curve (``window`` says which), as Xeva, and the mouse is *not evaluable*
 (``evaluable``, ``not_evaluable_reason``): it is left out of the response rates. mRECIST: CR if
 BR < −95 % and BAR < −40 %, PR if BR < −50 % and BAR < −20 %, SD if BR < 35 % and BAR < 30 %, else
-PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
+PD (strict). Agrees with Xeva on all 849 PDXE breast curves. Over a long follow-up: a CR or PR
+mouse whose volume goes back above its baseline volume after the best-response day has that day
+in ``relapse_day`` and reads "CR, relapsed on day 61" in ``response_label`` (the class keeps
+the best response); a 0 mm³ reading between two positive ones is taken for a missing value and
+left out of the curve (listed in ``exclusions_response``); a mouse with a baseline volume of 0 mm³
+has no percentage change and is not evaluable (no 1 mm³ offset).""",
         columns=_columns(
             "arm",
             "mouse_id",
@@ -1491,6 +1519,8 @@ PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
             "mrecist",
             "evaluable",
             "not_evaluable_reason",
+            "relapse_day",
+            "response_label",
         ),
     ),
     Table(
@@ -1501,12 +1531,16 @@ PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
         caption="""\
 mRECIST counts per arm ({{ snakemake.wildcards.study }}), response rate (CR + PR)/N and disease-control
 rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence intervals; N counts the
-evaluable mice (``n_not_evaluable``: no measurement in the response window;
-``n_not_evaluable_toxic`` of them died of toxicity before it).""",
+evaluable mice (``n_not_evaluable``: no measurement in the response window or a zero baseline;
+``n_not_evaluable_toxic`` of them died of toxicity before it, ``n_not_evaluable_zero_baseline``
+had a baseline volume of 0 mm³); ``n_relapsed``: CR and PR mice whose tumour went back above its
+baseline volume after the best response (``relapse_day`` in ``response.tsv``).""",
         columns=_columns(
             "arm",
             "n_mice",
             *MRECIST_RATES,
+            "n_not_evaluable_zero_baseline",
+            "n_relapsed",
         ),
     ),
     Table(

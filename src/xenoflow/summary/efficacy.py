@@ -272,7 +272,8 @@ def response_sentences(
         out.append(
             f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {counts}; response rate "
             f"{fmt(r['response_rate_pct'])}% "
-            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')})."
+            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')})"
+            f"{_relapse_text(r)}."
         )
     if none:
         which = (
@@ -287,6 +288,19 @@ def response_sentences(
     return out + ([caution] if caution else [])
 
 
+def _relapse_text(r: Mapping[str, Any]) -> str:
+    """'; 2 of the 3 responding tumours later regrew above their starting volume' ('' when
+    none did): mRECIST keeps the best response, the relapse is stated beside it."""
+    n = int(value_of(r, "n_relapsed") or 0)
+    if not n:
+        return ""
+    responders = int(r["n_cr"]) + int(r["n_pr"])
+    if responders == 1:
+        return "; the responding tumour later regrew above its starting volume"
+    which = f"all {responders}" if n == responders else f"{n} of the {responders}"
+    return f"; {which} responding tumours later regrew above their starting volume"
+
+
 def _evaluable_text(r: Mapping[str, Any]) -> str:
     """'8 mice', or '6 evaluable mice; 2 not evaluable: one toxic death before the response
     window and 1 without a measurement in it'."""
@@ -294,9 +308,12 @@ def _evaluable_text(r: Mapping[str, Any]) -> str:
     if not n_out:
         return f"{r['n_mice']} mice"
     n_toxic = int(value_of(r, "n_not_evaluable_toxic") or 0)
+    n_zero = int(value_of(r, "n_not_evaluable_zero_baseline") or 0)
+    n_late = n_out - n_toxic - n_zero
     why = [
         f"{count_words(n_toxic, 'toxic death')} before the response window" if n_toxic else "",
-        f"{n_out - n_toxic} without a measurement in it" if n_out > n_toxic else "",
+        f"{n_late} without a measurement in it" if n_late > 0 else "",
+        f"{n_zero} with a baseline volume of 0 mm³ (no percentage change from 0)" if n_zero else "",
     ]
     mice = "mouse" if int(r["n_mice"]) == 1 else "mice"
     return f"{r['n_mice']} evaluable {mice}; {n_out} not evaluable: " + join_words(
