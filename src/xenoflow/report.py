@@ -62,10 +62,14 @@ class Cell:
     column: str
     low: str = ""
     high: str = ""
-    kind: str = "number"  # number | p | text | int | day
+    kind: str = "number"  # number | p | text | int | day | hr
 
     def render(self, row: Mapping[str, Any]) -> str:
         value = row.get(self.column)
+        if self.kind == "hr" and row.get("hr_flag") and sig(row.get("hr_firth")):
+            # no finite Cox HR (separation): the Firth-penalised one, labelled
+            firth = Cell(self.label, "hr_firth", "hr_firth_ci_low", "hr_firth_ci_high")
+            return firth.render(row) + "\u00a0(Firth-penalised)"
         if self.kind == "p":
             return p_text(value)
         if self.kind == "text":
@@ -215,7 +219,7 @@ KEY_TABLES = (
             Cell("Compared with", "reference", kind="text"),
             Cell("Log-rank p", "logrank_p", kind="p"),
             Cell("Holm-adjusted p", "p_holm", kind="p"),
-            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
+            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
             Cell("Flag", "hr_flag", kind="text"),
         ),
     ),
@@ -227,7 +231,7 @@ KEY_TABLES = (
             Cell("Compared with", "reference", kind="text"),
             Cell("Events", "events_arm", kind="int"),
             Cell("Log-rank p", "logrank_p", kind="p"),
-            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high"),
+            Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
         ),
     ),
     KeyTable(
@@ -443,7 +447,7 @@ INDEX_CELLS = (
     Cell("p (growth)", "rate_diff_p", kind="p"),
     Cell("Growth test", "rate_diff_p_method", kind="text"),
     Cell("Median ratio", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
-    Cell("Hazard ratio", "hr", "hr_ci_low", "hr_ci_high"),
+    Cell("Hazard ratio", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
     Cell("Log-rank p", "logrank_p", kind="p"),
     Cell("Log-rank test", "logrank_p_method", kind="text"),
 )

@@ -1053,6 +1053,9 @@ CROSS_STUDY = _columns(
     "hr_ci_low",
     "hr_ci_high",
     "hr_flag",
+    "hr_firth",
+    "hr_firth_ci_low",
+    "hr_firth_ci_high",
     Column(
         "logrank_p",
         "float",
@@ -2341,7 +2344,8 @@ models are independent tumours.""",
         caption="""\
 One row per treated arm of every study: the control, the reference day, the fold-change reduction
 (with its bootstrap 95% CI), %T/C and %TGI at the reference day, the arm's headline growth finding,
-the ratio of median survival and the Cox hazard ratio (with CIs), and the log-rank p-value. The
+the ratio of median survival and the Cox hazard ratio (with CIs; where Cox separates, ``hr_flag``,
+the Firth-penalised hazard ratio ``hr_firth`` with its CI), and the log-rank p-value. The
 headline growth finding is the one the study's summary and report state and the forest plot
 draws: ``rate_diff_vs_control`` (95% CI ``rate_diff_ci_low`` – ``rate_diff_ci_high``), the
 exponential mixed model's growth-rate difference from control, or for an arm that regresses then
@@ -2591,8 +2595,9 @@ regresses then regrows (marked with an asterisk, orange square), whose regressio
 rate averages away, the two-phase piecewise model's mean growth-rate difference from the
 baseline to the reference day (``rate_diff_metric`` says which); p-values marked "Holm" are
 Holm-adjusted over the study's comparisons (``rate_diff_p_method``). Right: Cox
-hazard ratio with 95% confidence interval (log scale); arms where the hazard ratio is not
-estimable (for example complete separation) are marked.""",
+hazard ratio with 95% confidence interval (log scale); where the Cox estimate is not finite
+(complete separation, ``hr_flag``) the Firth-penalised hazard ratio with its profile-likelihood
+interval (``hr_firth``), drawn as an orange square; arms with neither are marked.""",
         scope="run",
     ),
 )
