@@ -372,7 +372,7 @@ def time_resolved(
             skipped.append(
                 (
                     float(day),
-                    f"{n_days} measurement day after time_start (day {design.time_start:g}) up "
+                    f"{n_days} measurement day after the start (day {design.time_start:g}) up "
                     f"to day {day:g}: a time-resolved test needs at least {MIN_TEST_DAYS} (with "
                     "one time per mouse the random slope and the residual cannot be separated)",
                 )

@@ -382,9 +382,10 @@ def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | Non
     for table in exclusions:
         for r in records(table):
             day = f" day {r['day']:g}" if isnum(r.get("day")) else ""
-            s.bullets.append(
-                f"[{r['stage']}] {r['arm']} / mouse {r['mouse_id']}{day}: {r['reason']}"
-            )
+            mouse = r.get("mouse_id")
+            mouse = "" if mouse is None or mouse != mouse or str(mouse) in ("", "nan") else mouse
+            who = f"{r['arm']} / mouse {mouse}" if mouse != "" else f"{r['arm']}"
+            s.bullets.append(f"[{r['stage']}] {who}{day}: {r['reason']}")
     if growth is not None and "model" in growth:
         for model in dict.fromkeys(growth["model"].dropna()):
             s.bullets.append(f"Growth comparison model: {model}")
