@@ -376,3 +376,14 @@ def test_where_cox_separates_the_firth_hazard_ratio_is_given(tmp_path):
     assert rows.iloc[0]["hr_firth"] == 0.0248 and rows.iloc[0]["hr_firth_ci_high"] == 0.227
     forest_plot(rows, tmp_path / "forest", ("svg",))
     assert "Firth-penalised" in (tmp_path / "forest.svg").read_text()
+
+
+def test_an_interval_of_width_zero_is_not_stated_as_a_confidence_interval():
+    # Issue 30 item 6c: "95% CI 0% to 0%" (every tumour at 0 mm3) is no interval
+    from xenoflow.summary.text import NO_VARIATION, fmt_ci
+
+    assert fmt_ci(0.0, 0.0, 2, "%") == NO_VARIATION
+    assert fmt_ci(100.0, 100.0) == NO_VARIATION
+    assert fmt_ci(0.0001, 0.0001) == NO_VARIATION
+    assert fmt_ci(0.0, 5.0, 2, "%") == "95% CI 0% to 5.0%"
+    assert fmt_ci(math.nan, 1.0) == "95% CI not available"
