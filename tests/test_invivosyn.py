@@ -341,7 +341,18 @@ def test_auc_rates_and_synergy_match_r(real_results: dict[tuple[str, str], pd.Da
         assert rates[(arm, mouse)] == pytest.approx(k, rel=1e-10)
     for (study, method), (ci, ss) in R_AUC.items():
         result = real_results[(study, "delta_tv")]
-        assert _rows(result, "auc", "s_combo").loc[method, "score"] == pytest.approx(ci, rel=1e-10)
+        row = _rows(result, "auc", "s_combo").loc[method]
+        if (study, method) == ("SNU-81", "ra"):
+            # RA's s_expected = (1 - s_A) + (1 - s_B) has a bootstrap interval reaching 0: the
+            # ratio is not estimable (issue 30 item 6b); R's number is the arm means' ratio
+            assert math.isnan(row["score"]) and math.isnan(row["ci_low"])
+            assert row["p_method"].startswith("not estimable: the expected s")
+            tv = iv.prepare(_read(study), STUDIES[study])
+            rates = iv.auc_rates(tv, float(tv["day"].max()))
+            means = np.array([rates.loc[rates["role"] == r, "k"].mean() for r in range(4)])
+            assert iv.auc_synergy(means, method, 21.0)[0] == pytest.approx(ci, rel=1e-10)
+            continue
+        assert row["score"] == pytest.approx(ci, rel=1e-10)
         assert _rows(result, "auc", "100 *").loc[method, "score"] == pytest.approx(ss, rel=1e-10)
     # AUC uses every measurement by default (CR1197: to day 82, after the vehicle arm ended)
     assert set(real_results[("CR1197", "delta_tv")].query("basis == 'auc'")["day"]) == {82.0}
@@ -465,8 +476,10 @@ def test_bootstrap_interval_covers_point_estimate(
     real_results: dict[tuple[str, str], pd.DataFrame],
 ) -> None:
     for result in real_results.values():
+        not_estimable = result["p_method"].str.startswith("not estimable")
         boot = result[result["p_method"].str.startswith("stratified bootstrap")]
-        assert len(boot) == 15
+        assert len(boot) + not_estimable.sum() == 15
+        assert result.loc[not_estimable, ["score", "ci_low", "ci_high", "p_value"]].isna().all(None)
         assert ((boot["ci_low"] <= boot["score"]) & (boot["score"] <= boot["ci_high"])).all()
         assert boot["p_value"].between(0, 1).all()
 
@@ -637,3 +650,37 @@ def test_study_rows_window_and_stated_skips() -> None:
         "and up to day 10 on which all four arms have a mouse with a relative volume (RTV needs "
         "TV0 > 0))"
     ]
+
+
+def test_a_ratio_whose_denominator_can_be_zero_is_not_estimable() -> None:
+    # Issue 30 item 6b: both single agents grow as the control, so RA's expected
+    # s = (1 - s_A) + (1 - s_B) is near 0 and its bootstrap interval reaches below 0; the
+    # ratio s_AB / s_expected was stated as 108 with the interval (-54, 34) before
+    rng = np.random.default_rng(3)
+    rows = []
+    for arm, rate in (("C", 0.1), ("A", 0.1), ("B", 0.1), ("AB", -0.05)):
+        for mouse in range(5):
+            k = rate + rng.normal(0, 0.02)
+            for day in (0.0, 7.0, 14.0):
+                rows.append((arm, str(mouse), day, 100.0 * math.exp(k * day)))
+    data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+    result = iv.invivosyn_synergy(data, TINY_ARMS, seed=1, n_boot=200)
+    ratio = _rows(result, "auc", "s_combo / s_expected")
+    ra = ratio.loc["ra"]
+    assert math.isnan(ra["score"]) and math.isnan(ra["ci_low"]) and math.isnan(ra["p_value"])
+    assert ra["p_method"].startswith("not estimable: the expected s")
+    # Bliss and HSA ratios are estimable, on the log scale, and inside their intervals
+    for method in ("bliss", "hsa"):
+        row = ratio.loc[method]
+        assert 0 < row["ci_low"] <= row["score"] <= row["ci_high"]
+        assert "log scale" in row["p_method"]
+    # the difference SS of RA is still reported
+    assert np.isfinite(_rows(result, "auc", "100 *").loc["ra", "score"])
+
+
+def test_an_interval_not_containing_its_estimate_is_not_reported() -> None:
+    row = iv._row("bliss", "tgi", 10.0, "x", 5.0, (1.0, 2.0), 0.1, "bootstrap")
+    assert math.isnan(row["ci_low"]) and math.isnan(row["ci_high"])
+    assert row["score"] == 5.0 and "does not contain the estimate" in str(row["p_method"])
+    kept = iv._row("bliss", "tgi", 10.0, "x", 1.5, (1.0, 2.0), 0.1, "bootstrap")
+    assert (kept["ci_low"], kept["ci_high"]) == (1.0, 2.0)

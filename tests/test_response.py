@@ -321,3 +321,69 @@ def test_a_control_that_grows_after_the_window_starts_is_warned_about():
     )
     assert control_window_warning(early, "C", 10.0, None) == ""
     assert control_window_warning(late, "absent", 10.0, None) == ""
+
+
+def test_a_response_that_relapses_keeps_its_class_and_says_when_it_relapsed():
+    # Issue 30 item 5: 200 -> 0 (days 20, 30) -> regrowth to 1,588 mm3; the CR stays a CR (the
+    # best response), the relapse is the first day after the best-response day above V0 = 200
+    data = pd.concat(
+        [
+            _curve([0, 10, 20, 30, 40, 61, 80], [200, 50, 0, 0, 150, 250, 1588], "T", "1"),
+            _curve([0, 10, 20, 40], [200, 50, 0, 0], "T", "2"),  # CR that stays at 0
+            _curve([0, 10, 20], [100, 200, 400], "T", "3"),  # PD: no response, no relapse
+        ]
+    )
+    table, excl = response_table(data)
+    assert excl.empty
+    r = table.set_index("mouse_id")
+    assert r.loc["1", "mrecist"] == "CR" and r.loc["1", "relapse_day"] == 61
+    assert r.loc["1", "response_label"] == "CR, relapsed on day 61"
+    assert np.isnan(r.loc["2", "relapse_day"]) and r.loc["2", "response_label"] == "CR"
+    assert np.isnan(r.loc["3", "relapse_day"]) and r.loc["3", "response_label"] == "PD"
+    summary = response_summary(table)
+    assert summary.loc[0, "n_cr"] == 2 and summary.loc[0, "n_relapsed"] == 1
+    from xenoflow.summary.efficacy import response_sentences
+
+    (sentence,) = response_sentences(summary)
+    assert sentence.endswith(
+        "; 1 of the 2 responding tumours later regrew above their starting volume."
+    )
+
+
+def test_a_lone_zero_between_positive_readings_is_left_out_with_its_reason():
+    # 18 -> 0 -> 148: a missing value entered as 0, not a complete response; Xeva's own
+    # function still sees it (best_response stays exact)
+    data = _curve([0, 7, 14, 21], [100, 18, 0, 148])
+    assert best_response(data).loc[0, "best_response_pct"] == pytest.approx(-100)
+    table, excl = response_table(data, min_day=10)
+    assert table.loc[0, "best_response_pct"] == pytest.approx(48)  # day 21 only
+    assert table.loc[0, "mrecist"] == "PD"
+    assert list(excl["day"]) == [14] and (excl["stage"] == "response").all()
+    assert "probably a missing value" in excl.loc[0, "reason"]
+    assert "between 18 mm³ (day 7) and 148 mm³ (day 21)" in excl.loc[0, "reason"]
+    # a zero at the end (a regression that stays) or two zeros in a row are kept
+    assert response_table(_curve([0, 7, 14], [100, 18, 0]))[1].empty
+    assert response_table(_curve([0, 7, 14, 21], [100, 0, 0, 30]))[1].empty
+
+
+def test_no_percentage_change_from_a_zero_baseline():
+    # Xeva adds 1 mm3 and gets +19,700%; the pipeline says the mouse is not evaluable
+    data = pd.concat(
+        [_curve([0, 10, 20], [0, 50, 198], "T", "1"), _curve([0, 10], [100, 20], "T", "2")]
+    )
+    xeva = best_response(data)
+    assert xeva.loc[0, "best_avg_response_pct"] > 1000
+    table, _ = response_table(data)
+    r = table.iloc[0]
+    assert np.isnan(r["best_response_pct"]) and r["mrecist"] is None and not r["evaluable"]
+    assert r["not_evaluable_reason"].startswith("baseline volume 0 mm³ on day 0")
+    assert r["response_label"] == "not evaluable"
+    summary = response_summary(table)
+    assert summary.loc[0, "n_mice"] == 1 and summary.loc[0, "n_not_evaluable"] == 1
+    assert summary.loc[0, "n_not_evaluable_zero_baseline"] == 1
+    assert summary.loc[0, "n_unclassified"] == 0
+    from xenoflow.summary.efficacy import response_sentences
+
+    text = " ".join(response_sentences(summary))
+    assert "1 with a baseline volume of 0 mm³ (no percentage change from 0)" in text
+    assert "without a measurement" not in text

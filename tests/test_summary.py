@@ -344,3 +344,49 @@ def test_records_equal_pandas_to_dict():
     assert repr(got) == repr(want)
     assert [type(v) for v in got[1].values()] == [type(v) for v in want[1].values()]
     assert summary.records(numpy_only.iloc[:0]) == []
+
+
+def test_where_cox_separates_the_firth_hazard_ratio_is_given(tmp_path):
+    # Issue 30 item 8: the sentence, the report's key tables, the index and the forest plot give
+    # the Firth-penalised HR (labelled) instead of pointing to it
+    from xenoflow import report
+    from xenoflow.summary.survival import survival_sentences
+
+    study = make_study(tmp_path)
+    flag = (
+        "complete separation (monotone likelihood): Cox HR -> 0, no finite estimate; "
+        "see the Firth-penalised hazard ratio"
+    )
+    tests = TESTS.assign(
+        hr_flag=[flag, None],
+        hr_firth=[0.0248, math.nan],
+        hr_firth_ci_low=[0.000186, math.nan],
+        hr_firth_ci_high=[0.227, math.nan],
+    )
+    text = " ".join(survival_sentences(study, SURV, tests))
+    assert (
+        "Cox hazard ratio not estimable (complete separation (monotone likelihood): Cox HR -> 0, "
+        "no finite estimate); Firth-penalised hazard ratio 0.0248 (95% CI 0.00019 to 0.23)"
+    ) in text
+    assert "see the Firth" not in text
+    cell = report.Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high", kind="hr")
+    row = tests.iloc[0].to_dict()
+    assert cell.render(row) == "0.0248\u00a0[0.00019,\u00a00.23]\u00a0(Firth-penalised)"
+    assert cell.render(tests.iloc[1].to_dict()) == "0.600\u00a0[0.20,\u00a01.8]"
+    rows = summary.cross_study_rows(
+        study, {"efficacy": EFF, "growth_model": GROWTH, "survival_tests": tests}
+    )
+    assert rows.iloc[0]["hr_firth"] == 0.0248 and rows.iloc[0]["hr_firth_ci_high"] == 0.227
+    forest_plot(rows, tmp_path / "forest", ("svg",))
+    assert "Firth-penalised" in (tmp_path / "forest.svg").read_text()
+
+
+def test_an_interval_of_width_zero_is_not_stated_as_a_confidence_interval():
+    # Issue 30 item 6c: "95% CI 0% to 0%" (every tumour at 0 mm3) is no interval
+    from xenoflow.summary.text import NO_VARIATION, fmt_ci
+
+    assert fmt_ci(0.0, 0.0, 2, "%") == NO_VARIATION
+    assert fmt_ci(100.0, 100.0) == NO_VARIATION
+    assert fmt_ci(0.0001, 0.0001) == NO_VARIATION
+    assert fmt_ci(0.0, 5.0, 2, "%") == "95% CI 0% to 5.0%"
+    assert fmt_ci(math.nan, 1.0) == "95% CI not available"

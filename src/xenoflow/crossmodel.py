@@ -52,7 +52,9 @@ def mrecist_matrix(curves: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
 def response_rates(curves: pd.DataFrame, arms: Sequence[str], alpha: float = 0.05) -> pd.DataFrame:
     """Per arm across models: models tested, mRECIST counts, response and disease-control
     rates with exact CIs, median best response."""
-    out = response_summary(curves[["arm", "mrecist"]], list(arms), alpha)
+    out = response_summary(curves[["arm", "mrecist"]], list(arms), alpha).drop(
+        columns=["n_not_evaluable_zero_baseline", "n_relapsed"]  # study-level columns
+    )
     out.insert(1, "n_models", [curves.loc[curves["arm"] == a, "model"].nunique() for a in arms])
     best = curves.groupby("arm")["best_response_pct"].median()
     out["median_best_response_pct"] = out["arm"].map(best)

@@ -34,7 +34,10 @@ AUC synergy (``get_AUC``, ``bs_AUC_synergy``), measurements up to ``auc_day``
     Expected s_AB: Bliss s_A·s_B, HSA min(s_A, s_B), RA (1 − s_A) + (1 − s_B) — as *coded* in
     invivoSyn (its vignette states s_A + s_B − 1; the code's sum(1 − s_i) is kept so the numbers
     match the package). CI = s_AB/s_exp (< 1 = synergy), SS = 100·(s_exp − s_AB) (> 0 =
-    synergy); p = P*(CI* > 1) and P*(SS* < 0) as ``AUC_synergy``.
+    synergy); p = P*(CI* > 1) and P*(SS* < 0) as ``AUC_synergy``. The CI's interval is taken
+    on the log scale; when s_exp ≤ 0 or its bootstrap interval reaches 0 (RA only) the ratio is
+    not estimable: no score, interval or p, ``p_method`` says why (:func:`auc_rows`).
+    Every row: an interval that does not contain its estimate is not reported (:func:`_row`).
 
 CombPDX day-specific combination index (``CombPDX_CI``), every day in (first day, d]
     With R̄_g, s²_g (ddof 1), n_g the arm mean, variance and count of RTV on that day:
@@ -281,6 +284,15 @@ def _row(
     p: float,
     p_method: str,
 ) -> dict[str, object]:
+    """One row; an interval that does not contain its estimate (a percentile interval of a
+    statistic whose replicates are skewed or undefined in part) is not reported, and
+    ``p_method`` says so: no row states an estimate outside its own interval."""
+    low, high = interval
+    if np.isfinite(score) and np.isfinite(low) and np.isfinite(high) and not low <= score <= high:
+        p_method += (
+            f"; the interval ({low:.2g}, {high:.2g}) does not contain the estimate: not reported"
+        )
+        interval = (np.nan, np.nan)
     return dict(zip(COLUMNS, [method, basis, day, statistic, score, *interval, p, p_method]))
 
 
@@ -369,7 +381,15 @@ def auc_synergy(mean_k: Array, method: str, horizon: float) -> tuple[Array, Arra
 def auc_rows(
     tv: pd.DataFrame, arms: Sequence[str], day: float, horizon: float, boot: Boot
 ) -> list[dict[str, object]]:
-    """AUC-based Bliss/HSA/RA rows (``AUC_synergy``): CI and SS with bootstrap CI and p."""
+    """AUC-based Bliss/HSA/RA rows (``AUC_synergy``): CI and SS with bootstrap CI and p.
+
+    The ratio CI = s_AB/s_expected is a ratio of positive quantities only while s_expected > 0
+    (always for Bliss and HSA; RA's (1 − s_A) + (1 − s_B) is not): its interval is the
+    percentile interval of ln CI* transformed back, and when s_expected ≤ 0 or its own
+    bootstrap interval reaches 0 the ratio is *not estimable* — score, interval and p are left
+    empty and ``p_method`` says why (a ratio whose denominator may be 0 has no interval: the
+    replicates jump between ±∞, so invivoSyn's percentile interval of 108 was (−54, 34)).
+    """
     rates = auc_rates(tv, day)
     groups = [rates.loc[rates["role"] == r, "k"].to_numpy(float) for r in range(4)]
     _require_all(arms, groups, f"with 2 volumes by day {day:g} (AUC synergy)")
@@ -379,15 +399,61 @@ def auc_rows(
     for method in METHODS:
         ci, ss = auc_synergy(point, method, horizon)
         ci_b, ss_b = auc_synergy(reps, method, horizon)
-        for stat, value, rep, event, rule in (
-            ("s_combo / s_expected", ci, ci_b, ci_b > 1, "P*(CI > 1)"),
-            ("100 * (s_expected - s_combo)", ss, ss_b, ss_b < 0, "P*(SS < 0)"),
-        ):
-            p = _share(event, np.isfinite(rep))
-            name = f"{stat}, s = exp((k - k_control) * {horizon:g} d), k = AUC growth rate"
-            interval = _interval(rep, boot.ci)
-            rows.append(_row(method, "auc", day, name, float(value), interval, p, boot.label(rule)))
+        name = f"s = exp((k - k_control) * {horizon:g} d), k = AUC growth rate"
+        why = _denominator_reason(point, reps, method, horizon, boot.ci)
+        if why:
+            rows.append(
+                _row(
+                    method,
+                    "auc",
+                    day,
+                    f"s_combo / s_expected, {name}",
+                    np.nan,
+                    (np.nan, np.nan),
+                    np.nan,
+                    f"not estimable: {why}",
+                )
+            )
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                low, high = _interval(np.log(ci_b), boot.ci)
+            p = _share(ci_b > 1, np.isfinite(ci_b))
+            rule = boot.label("P*(CI > 1)") + " (interval on the log scale)"
+            interval = (float(np.exp(low)), float(np.exp(high)))
+            rows.append(
+                _row(
+                    method,
+                    "auc",
+                    day,
+                    f"s_combo / s_expected, {name}",
+                    float(ci),
+                    interval,
+                    p,
+                    rule,
+                )
+            )
+        p = _share(ss_b < 0, np.isfinite(ss_b))
+        interval = _interval(ss_b, boot.ci)
+        stat = f"100 * (s_expected - s_combo), {name}"
+        rows.append(
+            _row(method, "auc", day, stat, float(ss), interval, p, boot.label("P*(SS < 0)"))
+        )
     return rows
+
+
+def _denominator_reason(point: Array, reps: Array, method: str, horizon: float, ci: float) -> str:
+    """Why s_combo/s_expected cannot be estimated ('' when it can): s_expected ≤ 0, or its
+    bootstrap percentile interval reaches 0."""
+    s = np.exp((point[1:] - point[0]) * horizon)
+    expected = float(_expected_survival(s[0], s[1], method))
+    s_b = np.exp((reps[..., 1:] - reps[..., :1]) * horizon)
+    low, high = _interval(_expected_survival(s_b[..., 0], s_b[..., 1], method), ci)
+    if expected > 0 and low > 0:
+        return ""
+    return (
+        f"the expected s ({expected:.3g}; {100 * ci:g}% bootstrap interval {low:.2g} to "
+        f"{high:.2g}) is not above 0, so the ratio s_combo / s_expected has no estimate"
+    )
 
 
 # --- CombPDX ---------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class Cell:
     column: str
     low: str = ""
     high: str = ""
-    kind: str = "number"  # number | p | text | int | day
+    kind: str = "number"  # number | p | text | int | day | hr
 
     def header(self, spec: registry.Table | None = None) -> str:
         """The header a reader sees: ``label``, else the registry's."""
@@ -76,6 +76,10 @@ class Cell:
 
     def render(self, row: Mapping[str, Any]) -> str:
         value = row.get(self.column)
+        if self.kind == "hr" and row.get("hr_flag") and sig(row.get("hr_firth")):
+            # no finite Cox HR (separation): the Firth-penalised one, labelled
+            firth = Cell(self.label, "hr_firth", "hr_firth_ci_low", "hr_firth_ci_high")
+            return firth.render(row) + "\u00a0(Firth-penalised)"
         if self.kind == "p":
             return p_text(value)
         if self.kind == "text":
@@ -253,7 +257,7 @@ KEY_TABLES = (
             Cell("", "reference", kind="text"),
             Cell("", "logrank_p", kind="p"),
             Cell("", "p_holm", kind="p"),
-            Cell("", "hr", "hr_ci_low", "hr_ci_high"),
+            Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
             Cell("", "hr_flag", kind="text"),
         ),
     ),
@@ -265,7 +269,7 @@ KEY_TABLES = (
             Cell("", "reference", kind="text"),
             Cell("", "events_arm", kind="int"),
             Cell("", "logrank_p", kind="p"),
-            Cell("", "hr", "hr_ci_low", "hr_ci_high"),
+            Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
         ),
     ),
     KeyTable(
@@ -532,7 +536,7 @@ INDEX_CELLS = (
     Cell("", "rate_diff_p", kind="p"),
     Cell("", "rate_diff_p_method", kind="text"),
     Cell("", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
-    Cell("", "hr", "hr_ci_low", "hr_ci_high"),
+    Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
     Cell("", "logrank_p", kind="p"),
     Cell("", "logrank_p_method", kind="text"),
 )

@@ -47,6 +47,26 @@ without a measurement on it are left out, and the window is ``day >= baseline_da
 min_day``. Days in the output stay study days. Without a ``baseline_day`` the raw days are used,
 as in Xeva; on data with baseline day 0 (all PDXE curves but one) both are identical.
 
+**A long follow-up** (the pipeline's :func:`response_table`; :func:`best_response` stays
+Xeva-exact):
+
+- *Relapse after a response.* mRECIST keeps the best response: a mouse that reached 0 mm³ and
+  regrew to 1,588 mm³ is a CR. The regrowth is reported beside it, not in place of it:
+  ``relapse_day`` = the first measurement after the best-response day whose volume is above
+  the mouse's baseline volume V0 (a CR or PR mouse only), and ``response_label`` reads
+  "CR, relapsed on day 61". The rule is this pipeline's, stated rather than cited: it asks more
+  than RECIST 1.1's progression after a response (≥ 20 % above the nadir, Eisenhauer et al.
+  2009, Eur J Cancer 45:228), which any regrowth from 0 mm³ meets; back above the starting
+  volume means the response is lost, the regrowth-to-baseline end point of growth-delay
+  studies.
+- *A lone zero.* A 0 mm³ reading between two positive ones (18 → 0 → 148 mm³) is far more
+  likely a missing value entered as 0 than a tumour that vanished and came back within two
+  measurements: it is left out of the response curve and listed in the exclusions with that
+  reason (never silently), so it cannot make a growing tumour a CR.
+- *A zero baseline.* ΔV% from V0 = 0 is undefined; Xeva's 1 mm³ offset turns a 198 mm³ tumour
+  into +19,700 %. The mouse is not evaluable (no BR, BAR or mRECIST; the reason says so) and is
+  left out of the rates.
+
 Response rate = (CR + PR)/N and disease-control rate = (CR + PR + SD)/N per arm
 (DRAP ``DRLevelAnalysis``), with exact Clopper–Pearson intervals.
 """
@@ -66,6 +86,10 @@ from .tables import columns
 MRECIST_LEVELS = ["CR", "PR", "SD", "PD"]
 #: (label, best-response threshold, best-average-response threshold); strict "<" on both.
 MRECIST_RULES = [("SD", 35.0, 30.0), ("PR", -50.0, -20.0), ("CR", -95.0, -40.0)]
+#: how :func:`curve_response` starts the reason of a mouse with a zero baseline volume
+ZERO_BASELINE_REASON = "baseline volume 0 mm³"
+#: how :func:`curve_response` says a curve has no measurement
+NO_MEASUREMENT = "no measurement"
 
 RESPONSE_COLUMNS = columns("response")
 
@@ -85,12 +109,19 @@ def classify_mrecist(best_response_pct: Any, best_avg_response_pct: Any) -> Any:
 
 
 def curve_response(
-    days: Any, volumes: Any, min_day: float = 10.0, day_origin: float = 0.0
+    days: Any,
+    volumes: Any,
+    min_day: float = 10.0,
+    day_origin: float = 0.0,
+    zero_baseline: str = "xeva",
 ) -> dict[str, Any]:
-    """BR, BAR and mRECIST of one curve (see the module docstring for the exact rules).
+    """BR, BAR and mRECIST of one curve (see the module docstring for the exact rules), and the
+    relapse after a response (``relapse_day``, ``response_label``).
 
     ``days`` and ``volumes`` are in measurement order (sorted by day). The window is
-    ``day - day_origin >= min_day`` (Xeva: ``day_origin`` = 0).
+    ``day - day_origin >= min_day`` (Xeva: ``day_origin`` = 0). ``zero_baseline``: "xeva" adds
+    1 mm³ to every volume of a curve starting at 0 (Xeva); "not_evaluable" reports no
+    percentage change from a zero baseline (the pipeline's :func:`response_table`).
     """
     t = np.asarray(days, dtype=float)
     v = np.asarray(volumes, dtype=float)
@@ -106,11 +137,20 @@ def curve_response(
         "best_avg_response_day": np.nan,
         "mrecist": None,
         "evaluable": False,
-        "not_evaluable_reason": "no measurement",
+        "not_evaluable_reason": NO_MEASUREMENT,
+        "relapse_day": np.nan,
+        "response_label": "",
     }
     if len(t) == 0:
         return result
     result["first_day"], result["last_day"] = t[0], t[-1]
+    if v[0] == 0 and zero_baseline != "xeva":
+        result["not_evaluable_reason"] = (
+            f"{ZERO_BASELINE_REASON} on day {t[0]:g}: no percentage change from a zero baseline"
+        )
+        result["response_label"] = "not evaluable"
+        return result
+    raw = v
     if v[0] == 0:
         v = v + 1.0
         result["volume_offset_mm3"] = 1.0
@@ -130,14 +170,32 @@ def curve_response(
         )
     i = int(np.argmin(np.where(in_window, change, np.inf)))
     j = int(np.argmin(np.where(in_window, average, np.inf)))
+    label = classify_mrecist(change[i], average[j])
     result.update(
         best_response_pct=change[i],
         best_response_day=t[i],
         best_avg_response_pct=average[j],
         best_avg_response_day=t[j],
-        mrecist=classify_mrecist(change[i], average[j]),
+        mrecist=label,
     )
+    if not result["evaluable"]:
+        result["response_label"] = "not evaluable"
+        return result
+    result["response_label"] = label
+    if label in ("CR", "PR"):
+        regrown = np.flatnonzero((t > t[i]) & (raw > raw[0]))
+        if regrown.size:
+            day = float(t[regrown[0]])
+            result["relapse_day"] = day
+            result["response_label"] = f"{label}, relapsed on day {day:g}"
     return result
+
+
+def lone_zeros(days: Any, volumes: Any) -> list[int]:
+    """Positions of 0 mm³ readings between two positive readings of the same curve (in
+    measurement order): probable missing values entered as 0 (module docstring)."""
+    v = np.asarray(volumes, dtype=float)
+    return [i for i in range(1, len(v) - 1) if v[i] == 0 and v[i - 1] > 0 and v[i + 1] > 0]
 
 
 def best_response(measurements: pd.DataFrame, min_day: float = 10.0) -> pd.DataFrame:
@@ -168,49 +226,58 @@ def response_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-mouse BR/BAR/mRECIST for the pipeline: ``(table, exclusions)``.
 
-    Without ``baseline_day`` this is :func:`best_response` (Xeva-exact, raw days). With it,
-    time 0 is ``baseline_day`` (see "Time origin" in the module docstring): earlier
-    measurements and mice not measured on that day are left out and listed in ``exclusions``
+    Without ``baseline_day`` the days are Xeva's raw days; with it, time 0 is ``baseline_day``
+    (see "Time origin" in the module docstring): earlier measurements and mice not measured on
+    that day are left out. A lone zero is left out of the curve, and a zero baseline makes the
+    mouse not evaluable ("A long follow-up" in the module docstring); on curves with neither
+    the numbers are :func:`best_response`'s. What is left out is listed in ``exclusions``
     (columns ``stage, arm, mouse_id, day, reason``, stage ``response``).
     """
     data = complete_rows(measurements, ["volume_mm3"])
     excl: list[dict[str, Any]] = []
-    if baseline_day is None:
-        return best_response(data, min_day), exclusions_frame(excl)
-    b = float(baseline_day)
-    keep = []
-    for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
-        if not (g["day"] == b).any():
-            excl.append(
-                {
-                    "stage": "response",
-                    "arm": arm,
-                    "mouse_id": mouse,
-                    "day": np.nan,
-                    "reason": f"no measurement on baseline day {b:g}: no best response",
-                }
-            )
-            continue
-        for d in sorted(g.loc[g["day"] < b, "day"]):
-            excl.append(
-                {
-                    "stage": "response",
-                    "arm": arm,
-                    "mouse_id": mouse,
-                    "day": d,
-                    "reason": f"before baseline day {b:g}: not part of the response curve",
-                }
-            )
-        keep.append(g[g["day"] >= b])
+
+    def leave_out(arm: Any, mouse: Any, day: float, reason: str) -> None:
+        excl.append(
+            {"stage": "response", "arm": arm, "mouse_id": mouse, "day": day, "reason": reason}
+        )
+
+    b = None if baseline_day is None else float(baseline_day)
     rows = []
-    for g in keep:
+    for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
         g = g.sort_values("day", kind="stable")
+        if b is not None:
+            if not (g["day"] == b).any():
+                reason = f"no measurement on baseline day {b:g}: no best response"
+                leave_out(arm, mouse, np.nan, reason)
+                continue
+            for d in g.loc[g["day"] < b, "day"]:
+                leave_out(
+                    arm, mouse, d, f"before baseline day {b:g}: not part of the response curve"
+                )
+            g = g[g["day"] >= b]
+        days, volumes = g["day"].to_numpy(float), g["volume_mm3"].to_numpy(float)
+        lone = lone_zeros(days, volumes)
+        for i in lone:
+            leave_out(
+                arm,
+                mouse,
+                days[i],
+                f"0 mm³ between {volumes[i - 1]:g} mm³ (day {days[i - 1]:g}) and "
+                f"{volumes[i + 1]:g} mm³ (day {days[i + 1]:g}): probably a missing value "
+                "entered as 0; left out of the response curve",
+            )
+        keep = np.ones(len(days), dtype=bool)
+        keep[lone] = False
         rows.append(
             {
-                "arm": g["arm"].iloc[0],
-                "mouse_id": g["mouse_id"].iloc[0],
+                "arm": arm,
+                "mouse_id": mouse,
                 **curve_response(
-                    g["day"].to_numpy(), g["volume_mm3"].to_numpy(), min_day, day_origin=b
+                    days[keep],
+                    volumes[keep],
+                    min_day,
+                    day_origin=0.0 if b is None else b,
+                    zero_baseline="not_evaluable",
                 ),
             }
         )
@@ -306,17 +373,31 @@ def response_summary(
         if "not_evaluable_reason" in response
         else [""] * len(response)
     )
+    relapsed = (
+        response["relapse_day"].notna().tolist()
+        if "relapse_day" in response
+        else [False] * len(response)
+    )
     by_arm: dict[str, list[Any]] = {}
     not_evaluable: Counter[str] = Counter()
     toxic: Counter[str] = Counter()
-    for arm, label, ok, why in zip(
-        response["arm"].tolist(), response["mrecist"].tolist(), evaluable, reasons, strict=True
+    zero: Counter[str] = Counter()
+    relapses: Counter[str] = Counter()
+    for arm, label, ok, why, back in zip(
+        response["arm"].tolist(),
+        response["mrecist"].tolist(),
+        evaluable,
+        reasons,
+        relapsed,
+        strict=True,
     ):
-        if ok or pd.isna(label):
+        if ok or (pd.isna(label) and not why.startswith(ZERO_BASELINE_REASON)):
             by_arm.setdefault(arm, []).append(label)
+            relapses[arm] += bool(ok and back)
         else:
             not_evaluable[arm] += 1
             toxic[arm] += why.startswith(TOXIC_DEATH_REASON)
+            zero[arm] += why.startswith(ZERO_BASELINE_REASON)
     rows = []
     for arm in arms:
         labels = by_arm.get(arm, [])
@@ -340,6 +421,8 @@ def response_summary(
                 "disease_control_rate_pct": 100.0 * dcr / n if n else np.nan,
                 "disease_control_rate_ci_low": dc_lo,
                 "disease_control_rate_ci_high": dc_hi,
+                "n_not_evaluable_zero_baseline": zero[arm],
+                "n_relapsed": relapses[arm],
             }
         )
     return pd.DataFrame(rows)

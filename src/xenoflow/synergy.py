@@ -30,7 +30,11 @@ the reason.
   (e^{βt} − 1)/β); SS = −median(Δ)/sd(Δ) with percentile bounds; p = 2 min(P(Δ ≤ 0), P(Δ ≥ 0));
   CI = the median ratio of the two integrals (infinite ratios capped at 100).
 
-Time-resolved: the model is refitted on the data up to each measured day.
+Time-resolved: the model is refitted on the data up to each measured day. A day whose data
+hold fewer than two post-baseline measurement days (:data:`MIN_TEST_DAYS`) is not tested: with
+one time per mouse the random slope and the residual cannot be told apart, so the contrast's
+SE collapses (scores such as −8·10⁷ with p = 0); the day is skipped with that reason
+(``exclusions_synergy``), as any other analysis that cannot be estimated.
 
 **Post-hoc power** (``PostHocPwr``): ``power_simulations`` response vectors drawn from the
 whole-study fit (``nlmeU::simulateY``), each refitted; power = the fraction of z-test p < alpha.
@@ -68,6 +72,10 @@ P_T = "Wald t, nlme denominator df"
 STATISTIC_WALD = "synergy score -est/SE of the growth-rate contrast (SynergyLMM)"
 STATISTIC_RA = "synergy score -median(delta)/SD(delta) of simulated areas (SynergyLMM RA)"
 ROLES = ("control", "drug_a", "drug_b", "drug_c")
+#: post-baseline measurement days a time-resolved test needs (module docstring)
+MIN_TEST_DAYS = 2
+#: how an exclusion of :func:`skipped_days` names the day it did not test
+SKIPPED_DAY = "no time-resolved synergy test on day"
 
 
 @dataclass(frozen=True)
@@ -325,6 +333,8 @@ class Result:
     scores: list[dict[str, Any]]
     power: dict[str, float]
     diagnostics: pd.DataFrame
+    #: (day, reason) of each day whose time-resolved test was not computed
+    skipped_days: list[tuple[float, str]] = field(default_factory=list)
 
 
 class _Progress:
@@ -345,16 +355,31 @@ class _Progress:
 
 def time_resolved(
     design: Design, cfg: SynergySettings, alpha: float, seed: int, hsa_agent: int, whole: lme.LmeFit
-) -> list[dict[str, Any]]:
-    """Bliss, HSA and RA rows for the data up to each measured day (``lmmSynergy``)."""
+) -> tuple[list[dict[str, Any]], list[tuple[float, str]]]:
+    """Bliss, HSA and RA rows for the data up to each measured day (``lmmSynergy``), and
+    (day, reason) for each day not tested: fewer than :data:`MIN_TEST_DAYS` post-baseline
+    measurement days, an arm not yet measured, or a refit that cannot be estimated."""
     rows: list[dict[str, Any]] = []
+    skipped: list[tuple[float, str]] = []
     k = len(design.combination.components)
     days = sorted(design.data["day"].unique())
     progress = _Progress(f"synergy {design.name}: refits on the data up to each day", len(days))
     for done, day in enumerate(days, start=1):
         progress.step(done)
         part = design.data[design.data["day"] <= day]
+        n_days = part["day"].nunique()
+        if n_days < MIN_TEST_DAYS:
+            skipped.append(
+                (
+                    float(day),
+                    f"{n_days} measurement day after the start (day {design.time_start:g}) up "
+                    f"to day {day:g}: a time-resolved test needs at least {MIN_TEST_DAYS} (with "
+                    "one time per mouse the random slope and the residual cannot be separated)",
+                )
+            )
+            continue
         if part["arm"].nunique() < len(design.arms):
+            skipped.append((float(day), f"not every arm is measured by day {day:g}"))
             continue
         try:
             fit = (
@@ -364,6 +389,7 @@ def time_resolved(
             )
         except NotEstimable as exc:
             log.info("synergy %s: day %g not tested: %s", design.name, day, exc)
+            skipped.append((float(day), f"the refit cannot be estimated ({exc})"))
             continue
         time = float(part.loc[part["day"] == day, "time"].iloc[0])
         for method, c in contrasts(fit, k, hsa_agent).items():
@@ -371,7 +397,7 @@ def time_resolved(
                 rows.append({"method": method, "day": float(day), **row})
         ra = response_additivity(fit, time, alpha, np.random.default_rng(seed))
         rows.append({"method": "ra", "day": float(day), **ra})
-    return rows
+    return rows, skipped
 
 
 def post_hoc_power(
@@ -468,13 +494,15 @@ def analyse_combination(design: Design, study: Study) -> Result:
     k = len(design.combination.components)
     hsa_agent = int(np.argmin(fit.beta[1 : k + 1]))
     log.info("synergy %s: model fitted (%d mice)", design.name, design.data["mouse"].nunique())
+    scores, skipped = time_resolved(design, cfg, alpha, seed, hsa_agent, fit)
     return Result(
         design=design,
         fit=fit,
         hsa_agent=hsa_agent,
-        scores=time_resolved(design, cfg, alpha, seed, hsa_agent, fit),
+        scores=scores,
         power=post_hoc_power(design, fit, cfg, alpha, seed, hsa_agent),
         diagnostics=diagnostics(design, fit, cfg),
+        skipped_days=skipped,
     )
 
 
@@ -527,12 +555,26 @@ def model_table(result: Result, cfg: SynergySettings, alpha: float) -> pd.DataFr
 def synergy_table(result: Result) -> pd.DataFrame:
     """``synergy`` rows of the LMM basis; the last day's Bliss and HSA z rows carry the
     post-hoc power."""
+    if not result.scores:
+        return empty_table("synergy")
     rows = pd.DataFrame(result.scores)
     last = rows["day"] == rows["day"].max()
     power = rows["method"].map(result.power) if result.power else np.nan
     rows["power"] = np.where(last & (rows["p_method"] == P_Z), power, np.nan)
     rows["statistic"] = np.where(rows["method"] == "ra", STATISTIC_RA, STATISTIC_WALD)
     return rows.assign(combination=result.design.name, basis="lmm")
+
+
+def skipped_days(result: Result) -> pd.DataFrame:
+    """Exclusion rows (mouse_id empty, the day set) of the days whose time-resolved test was
+    not computed, each with its reason."""
+    tag = f"combination {result.design.name}: {SKIPPED_DAY} "
+    return exclusions_frame(
+        [
+            _exclusion(result.design.name, "", day, f"{tag}{day:g}: {why}")
+            for day, why in result.skipped_days
+        ]
+    )
 
 
 def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
@@ -562,6 +604,7 @@ def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
         "synergy": table("synergy", [synergy_table(r) for r in results]),
         "synergy_diagnostics": table("synergy_diagnostics", [r.diagnostics for r in results]),
         "exclusions_synergy": table(
-            "exclusions_synergy", [d.exclusions for d in designs] + skipped
+            "exclusions_synergy",
+            [d.exclusions for d in designs] + skipped + [skipped_days(r) for r in results],
         ),
     }

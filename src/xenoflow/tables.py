@@ -502,12 +502,35 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "n_not_evaluable",
             "int",
-            "mice without a measurement in the response window: not in N or in the rates",
+            "mice not evaluable (no measurement in the response window, or a baseline volume of "
+            "0 mm3): not in N or in the rates",
         ),
         Column(
             "n_not_evaluable_toxic",
             "int",
             "of the mice not evaluable, those that died of toxicity before the response window",
+        ),
+        Column(
+            "n_not_evaluable_zero_baseline",
+            "int",
+            "of the mice not evaluable, those with a baseline volume of 0 mm3 (no percent change)",
+        ),
+        Column(
+            "n_relapsed",
+            "int",
+            "of the CR and PR mice, those whose volume went back above their baseline volume "
+            "after the best response (relapse_day set)",
+        ),
+        Column(
+            "relapse_day",
+            "float",
+            "CR or PR mouse: first day after the best-response day with the volume above the "
+            "baseline volume (empty: no relapse, or no response)",
+        ),
+        Column(
+            "response_label",
+            "str",
+            "readable response: the mRECIST class, 'CR, relapsed on day 61', or 'not evaluable'",
         ),
         Column("n_cr", "int", "mice with mRECIST complete response"),
         Column("n_pr", "int", "mice with mRECIST partial response"),
@@ -1078,6 +1101,9 @@ CROSS_STUDY = _columns(
     "hr_ci_low",
     "hr_ci_high",
     "hr_flag",
+    "hr_firth",
+    "hr_firth_ci_low",
+    "hr_firth_ci_high",
     Column(
         "logrank_p",
         "float",
@@ -1523,7 +1549,12 @@ baseline day; best average response = minimum running mean of ΔV%; no measureme
 the whole curve (``window`` says which), as Xeva, and the mouse is *not evaluable*
 (``evaluable``, ``not_evaluable_reason``): it is left out of the response rates. mRECIST: CR if
 BR < −95 % and BAR < −40 %, PR if BR < −50 % and BAR < −20 %, SD if BR < 35 % and BAR < 30 %, else
-PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
+PD (strict). Agrees with Xeva on all 849 PDXE breast curves. Over a long follow-up: a CR or PR
+mouse whose volume goes back above its baseline volume after the best-response day has that day
+in ``relapse_day`` and reads "CR, relapsed on day 61" in ``response_label`` (the class keeps
+the best response); a 0 mm³ reading between two positive ones is taken for a missing value and
+left out of the curve (listed in ``exclusions_response``); a mouse with a baseline volume of 0 mm³
+has no percentage change and is not evaluable (no 1 mm³ offset).""",
         columns=_columns(
             "arm",
             "mouse_id",
@@ -1539,6 +1570,8 @@ PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
             "mrecist",
             "evaluable",
             "not_evaluable_reason",
+            "relapse_day",
+            "response_label",
         ),
     ),
     Table(
@@ -1549,12 +1582,16 @@ PD (strict). Agrees with Xeva on all 849 PDXE breast curves.""",
         caption="""\
 mRECIST counts per arm ({{ snakemake.wildcards.study }}), response rate (CR + PR)/N and disease-control
 rate (CR + PR + SD)/N in percent with exact (Clopper–Pearson) confidence intervals; N counts the
-evaluable mice (``n_not_evaluable``: no measurement in the response window;
-``n_not_evaluable_toxic`` of them died of toxicity before it).""",
+evaluable mice (``n_not_evaluable``: no measurement in the response window or a zero baseline;
+``n_not_evaluable_toxic`` of them died of toxicity before it, ``n_not_evaluable_zero_baseline``
+had a baseline volume of 0 mm³); ``n_relapsed``: CR and PR mice whose tumour went back above its
+baseline volume after the best response (``relapse_day`` in ``response.tsv``).""",
         columns=_columns(
             "arm",
             "n_mice",
             *MRECIST_RATES,
+            "n_not_evaluable_zero_baseline",
+            "n_relapsed",
         ),
     ),
     Table(
@@ -2202,7 +2239,10 @@ each score. ``tgi``: on the last day all four arms are measured, TGI_g = 1 − m
 ΔTV_control; expected TGI Bliss 1 − (1 − TGI_A)(1 − TGI_B), HSA max, RA sum; score TGI_AB −
 TGI_expected (%) and log(TGI_AB / TGI_expected), stratified bootstrap percentile interval and
 p = 1 − P*(TGI_AB > TGI_expected). ``auc``: per-mouse rate k = 2·[∫ln(V + 1) dt − y₀·span]/span²,
-s_g = exp((k̄_g − k̄_control)·21 d); s_AB / s_expected (< 1 synergy) and 100·(s_expected − s_AB).
+s_g = exp((k̄_g − k̄_control)·21 d); s_AB / s_expected (< 1 synergy; interval on the log scale;
+*not estimable*, left empty with the reason in ``p_method``, when s_expected or its bootstrap
+interval reaches 0, as RA's (1 − s_A) + (1 − s_B) can) and 100·(s_expected − s_AB); an interval
+that does not contain its estimate is not reported (``p_method`` says so).
 ``combpdx``: the day-specific log combination index on mean relative volumes (> 0 synergy;
 delta-method interval, one-sided p as CombPDX) and the global index, its mean over days
 (bootstrap, p = P*(gCI ≤ 0)).""",
@@ -2384,7 +2424,8 @@ models are independent tumours.""",
         caption="""\
 One row per treated arm of every study: the control, the reference day, the fold-change reduction
 (with its bootstrap 95% CI), %T/C and %TGI at the reference day, the arm's headline growth finding,
-the ratio of median survival and the Cox hazard ratio (with CIs), and the log-rank p-value. The
+the ratio of median survival and the Cox hazard ratio (with CIs; where Cox separates, ``hr_flag``,
+the Firth-penalised hazard ratio ``hr_firth`` with its CI), and the log-rank p-value. The
 headline growth finding is the one the study's summary and report state and the forest plot
 draws: ``rate_diff_vs_control`` (95% CI ``rate_diff_ci_low`` – ``rate_diff_ci_high``), the
 exponential mixed model's growth-rate difference from control, or for an arm that regresses then
@@ -2638,8 +2679,9 @@ regresses then regrows (marked with an asterisk, orange square), whose regressio
 rate averages away, the two-phase piecewise model's mean growth-rate difference from the
 baseline to the reference day (``rate_diff_metric`` says which); p-values marked "Holm" are
 Holm-adjusted over the study's comparisons (``rate_diff_p_method``). Right: Cox
-hazard ratio with 95% confidence interval (log scale); arms where the hazard ratio is not
-estimable (for example complete separation) are marked.""",
+hazard ratio with 95% confidence interval (log scale); where the Cox estimate is not finite
+(complete separation, ``hr_flag``) the Firth-penalised hazard ratio with its profile-likelihood
+interval (``hr_firth``), drawn as an orange square; arms with neither are marked.""",
         scope="run",
     ),
 )

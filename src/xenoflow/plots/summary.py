@@ -34,13 +34,14 @@ def _panel(
     ``special`` (two-phase arms) are drawn as orange squares."""
     y = np.arange(len(labels))[::-1]
     ok = est.notna().to_numpy()
+    est, low, high = (np.asarray(v, dtype=float) for v in (est, low, high))
     sq = np.zeros(len(labels), dtype=bool) if special is None else np.asarray(special, dtype=bool)
     for rows, marker, colour in ((ok & ~sq, "o", "#0072B2"), (ok & sq, "s", "#D55E00")):
         if rows.any():
             ax.errorbar(
                 est[rows],
                 y[rows],
-                xerr=[(est - low)[rows].abs(), (high - est)[rows].abs()],
+                xerr=[np.abs(est - low)[rows], np.abs(high - est)[rows]],
                 fmt=marker,
                 color=colour,
                 ecolor="#555555",
@@ -128,7 +129,8 @@ def forest_plot(
     growth finding (:func:`growth_points`), the growth-rate difference vs control (per day,
     95% CI) with its p: the exponential rate difference, or for an arm that regresses then
     regrows the two-phase model's mean rate difference from baseline to the reference day
-    (orange square, marked in its label). Right: the Cox hazard ratio (95% CI)."""
+    (orange square, marked in its label). Right: the Cox hazard ratio (95% CI), or where Cox
+    separates (``hr_flag``) the Firth-penalised one (orange square)."""
     points = growth_points(summary)
     labels = points["label"].tolist()
     synthetic, two_phase = _flag(summary, "synthetic"), points["two_phase"]
@@ -153,17 +155,30 @@ def forest_plot(
         two_phase.to_numpy(),
     )
     _p_texts(axes[0], points)
-    hr = num["hr"].where(summary["hr_flag"].isna() | (summary["hr_flag"] == ""))
+    cox = summary["hr_flag"].isna() | (summary["hr_flag"] == "")
+    firth = ~cox & num.get("hr_firth", pd.Series(np.nan, index=num.index)).notna()
+
+    def hr_column(name: str) -> pd.Series:
+        """The Cox value, or where Cox separates the Firth-penalised one."""
+        other = num.get(name.replace("hr", "hr_firth", 1), pd.Series(np.nan, index=num.index))
+        return num[name].where(cox, other.where(firth))
+
     _panel(
         axes[1],
         labels,
-        hr,
-        num["hr_ci_low"],
-        num["hr_ci_high"],
+        hr_column("hr"),
+        hr_column("hr_ci_low"),
+        hr_column("hr_ci_high"),
         1.0,
-        "hazard ratio vs control (Cox)",
+        "hazard ratio vs control (Cox)"
+        + (
+            "\norange square: Firth-penalised HR (Cox not finite: separation)"
+            if firth.any()
+            else ""
+        ),
         True,
         _why_missing_hr(summary),
+        firth.to_numpy(),
     )
     axes[1].tick_params(labelleft=False)
     fig.suptitle(

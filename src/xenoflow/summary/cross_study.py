@@ -79,6 +79,9 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 "hr_ci_low",
                 "hr_ci_high",
                 "hr_flag",
+                "hr_firth",
+                "hr_firth_ci_low",
+                "hr_firth_ci_high",
             ):
                 row[key] = value_of(t0, key)
             p, adjustment = logrank_verdict(t0, n_tests)

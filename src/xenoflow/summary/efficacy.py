@@ -283,7 +283,8 @@ def response_sentences(
         out.append(
             f"mRECIST in {r['arm']}: {r['n_cr']} CR, {r['n_pr']} PR, {counts}; response rate "
             f"{fmt(r['response_rate_pct'])}% "
-            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')})."
+            f"({fmt_ci(r['response_rate_ci_low'], r['response_rate_ci_high'], 2, '%')})"
+            f"{_relapse_text(r)}."
         )
     if none:
         which = (
@@ -298,6 +299,19 @@ def response_sentences(
     return out + ([caution] if caution else [])
 
 
+def _relapse_text(r: Mapping[str, Any]) -> str:
+    """'; 2 of the 3 responding tumours later regrew above their starting volume' ('' when
+    none did): mRECIST keeps the best response, the relapse is stated beside it."""
+    n = int(value_of(r, "n_relapsed") or 0)
+    if not n:
+        return ""
+    responders = int(r["n_cr"]) + int(r["n_pr"])
+    if responders == 1:
+        return "; the responding tumour later regrew above its starting volume"
+    which = f"all {responders}" if n == responders else f"{n} of the {responders}"
+    return f"; {which} responding tumours later regrew above their starting volume"
+
+
 def _evaluable_text(r: Mapping[str, Any]) -> str:
     """'8 mice', or '6 evaluable mice; 2 not evaluable: one toxic death before the response
     window and 1 without a measurement in it'."""
@@ -305,9 +319,12 @@ def _evaluable_text(r: Mapping[str, Any]) -> str:
     if not n_out:
         return f"{r['n_mice']} mice"
     n_toxic = int(value_of(r, "n_not_evaluable_toxic") or 0)
+    n_zero = int(value_of(r, "n_not_evaluable_zero_baseline") or 0)
+    n_late = n_out - n_toxic - n_zero
     why = [
         f"{count_words(n_toxic, 'toxic death')} before the response window" if n_toxic else "",
-        f"{n_out - n_toxic} without a measurement in it" if n_out > n_toxic else "",
+        f"{n_late} without a measurement in it" if n_late > 0 else "",
+        f"{n_zero} with a baseline volume of 0 mm³ (no percentage change from 0)" if n_zero else "",
     ]
     mice = "mouse" if int(r["n_mice"]) == 1 else "mice"
     return f"{r['n_mice']} evaluable {mice}; {n_out} not evaluable: " + join_words(
@@ -376,9 +393,10 @@ def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | Non
     for table in exclusions:
         for r in records(table):
             day = f" day {r['day']:g}" if isnum(r.get("day")) else ""
-            s.bullets.append(
-                f"[{r['stage']}] {r['arm']} / mouse {r['mouse_id']}{day}: {r['reason']}"
-            )
+            mouse = r.get("mouse_id")
+            mouse = "" if mouse is None or mouse != mouse or str(mouse) in ("", "nan") else mouse
+            who = f"{r['arm']} / mouse {mouse}" if mouse != "" else f"{r['arm']}"
+            s.bullets.append(f"[{r['stage']}] {who}{day}: {r['reason']}")
     if growth is not None and "model" in growth:
         for model in dict.fromkeys(growth["model"].dropna()):
             s.bullets.append(f"Growth comparison model: {model}")

@@ -125,12 +125,28 @@ def _survival_comparison(row: Mapping[str, Any], n_tests: int, alpha: float) -> 
     bits.append(f"{logrank}, {verdict}")
     hr, flag = value_of(row, "hr"), value_of(row, "hr_flag")
     if flag:
-        bits.append(f"Cox hazard ratio not estimable ({flag})")
+        bits.append(hr_not_estimable_text(row))
     elif isnum(hr):
         bits.append(
             f"hazard ratio {fmt(hr)} ({fmt_ci(value_of(row, 'hr_ci_low'), value_of(row, 'hr_ci_high'))})"
         )
     return text + "; ".join(bits) + "."
+
+
+FIRTH_POINTER = "; see the Firth-penalised hazard ratio"
+
+
+def hr_not_estimable_text(row: Mapping[str, Any]) -> str:
+    """'Cox hazard ratio not estimable (complete separation ...); Firth-penalised hazard ratio
+    0.0512 (95% CI 0.0061 to 0.32)': where the Cox estimate is not finite, the Firth estimate
+    (Heinze & Schemper 2001, finite under separation) is given, not pointed to."""
+    flag = str(value_of(row, "hr_flag")).removesuffix(FIRTH_POINTER)
+    text = f"Cox hazard ratio not estimable ({flag})"
+    firth = value_of(row, "hr_firth")
+    if isnum(firth):
+        ci = fmt_ci(value_of(row, "hr_firth_ci_low"), value_of(row, "hr_firth_ci_high"))
+        text += f"; Firth-penalised hazard ratio {fmt(firth)} ({ci})"
+    return text
 
 
 def survival_sentences(study: Study, survival: pd.DataFrame, tests: pd.DataFrame) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
+from ..synergy import SKIPPED_DAY
 from .text import fmt, fmt_ci, fmt_day, fmt_p, join_words, records, value_of
 
 #: synergy rows of SynergyLMM's test (``xenoflow.synergy.P_Z``) and their reference models
@@ -231,7 +232,7 @@ def not_computed_sentences(
     """'The A + B combination's mixed model could not be fitted: arm Vehicle has no mouse
     left ...' and the like, one per analysis the synergy stage skipped."""
     out = []
-    empty = pd.DataFrame(columns=["arm", "mouse_id", "reason"])
+    empty = pd.DataFrame(columns=["arm", "mouse_id", "day", "reason"])
     rows = exclusions if exclusions is not None else empty
     no_mouse = rows[rows["mouse_id"].fillna("").astype(str).isin(["", "nan"])]
     for c in study.combinations:
@@ -243,4 +244,22 @@ def not_computed_sentences(
             why = model_why[0] if model_why else "an arm of its design has no mouse left"
             out.append(f"The {c.arm} combination's mixed model could not be fitted: {why}.")
         out += [f"For {c.arm}, {r[0].lower()}{r[1:]}." for r in mine if r.startswith("invivoSyn")]
+        days = sorted(
+            float(d)
+            for d, r in zip(
+                no_mouse.loc[no_mouse["arm"] == c.arm, "day"],
+                mine,
+                strict=True,
+            )
+            if SKIPPED_DAY in r and pd.notna(d)
+        )
+        if days:
+            listed = ", ".join(f"{d:g}" for d in days)
+            out.append(
+                f"The {c.arm} combination's day-by-day synergy tests leave out day"
+                f"{'s' if len(days) > 1 else ''} {listed}: the data up to "
+                f"{'them' if len(days) > 1 else 'it'} hold fewer than two measurement days "
+                "after the start, too few to separate a mouse's own growth from the "
+                "measurement noise."
+            )
     return out
