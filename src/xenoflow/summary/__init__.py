@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..config import Study
 from ..refday import choose_reference_day
+from .answer import answer_section
 from .cross_study import (
     CROSS_STUDY_COLUMNS,
     arm_day_summary,
@@ -195,7 +196,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     if not findings.paragraphs:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
+    answer = answer_section(study, tables)
     sections = [
+        *([answer] if answer is not None else []),
         design_section(study, tables["measurements"]),
         findings,
         notes_section(exclusions, tables.get("growth_model")),

@@ -1,0 +1,172 @@
+"""The answer first: at most five sentences that open a study's summary and report.
+
+Each sentence restates a finding the sections below give in full, from the same source, so the
+opening and the evidence cannot disagree: the biggest growth effect
+(:func:`xenoflow.summary.headline.headline_findings`, with its interval and the p its verdict
+follows), the objective responses (``response_summary``), survival against the control
+(``survival_tests``, the Holm-adjusted log-rank p when there are several comparisons),
+tolerability (``tolerability`` verdicts) and, where present, the synergy (``synergy``, the mixed
+model's Bliss test on its last day) and regimen verdicts
+(:func:`xenoflow.summary.regimens.regimen_verdict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..config import Study
+from .headline import headline_findings, two_phase_rows
+from .regimens import regimen_verdict
+from .survival import logrank_verdict, n_logrank_tests
+from .text import Section, Tables, count_words, fmt, fmt_ci, fmt_p, isnum, join_words, records
+
+TITLE = "Answer"
+
+
+def growth_answer(study: Study, tables: Tables) -> str:
+    """The treated arm with the largest growth-rate reduction against the control, and how many
+    treated arms differ significantly."""
+    findings = headline_findings(study, tables)
+    if not findings:
+        return ""
+    alpha = float(study.settings["alpha"])
+    best = min(findings.values(), key=lambda f: f.estimate)
+    significant = [f.arm for f in findings.values() if f.significant(alpha)]
+    word = "slowed tumour growth" if best.estimate < 0 else "grew faster than control"
+    size = f"{fmt(abs(best.estimate))} per day on ln volume"
+    verdict = "significant" if best.significant(alpha) else "not significant"
+    text = (
+        f"{best.arm} {word} the most: {size} against the control ({best.metric}; "
+        f"{fmt_ci(best.ci_low, best.ci_high)}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
+    )
+    if len(findings) > 1:
+        text += f"; {len(significant)} of {len(findings)} treated arms differ significantly"
+    return text + "."
+
+
+def response_answer(tables: Tables) -> str:
+    """Objective responses (CR or PR by mRECIST) per arm, of the evaluable mice."""
+    rows = records(tables.get("response_summary", pd.DataFrame()))
+    if not rows:
+        return ""
+    hits = [
+        f"{int(r['n_cr']) + int(r['n_pr'])} of {int(r['n_mice'])} evaluable mice in {r['arm']}"
+        for r in rows
+        if int(r["n_cr"]) + int(r["n_pr"])
+    ]
+    if not hits:
+        return "No tumour responded objectively (mRECIST CR or PR) in any arm."
+    return f"Objective responses (mRECIST CR or PR): {join_words(hits)}; none in the other arms."
+
+
+def survival_answer(study: Study, tables: Tables) -> str:
+    """The treated arms whose time to the endpoint differs from the control's (log-rank, the
+    p the summary's verdict follows), with the hazard ratio of the strongest."""
+    tests = tables.get("survival_tests")
+    if tests is None or tests.empty:
+        return ""
+    alpha = float(study.settings["alpha"])
+    n = n_logrank_tests(tests)
+    rows = [
+        r
+        for r in records(tests)
+        if r.get("comparison") == "vs control" and isnum(r.get("logrank_p"))
+    ]
+    if not rows:
+        return ""
+    verdicts = [(r, *logrank_verdict(r, n)) for r in rows]
+    later = [(r, p, adj) for r, p, adj in verdicts if isnum(p) and float(p) < alpha]
+    if not later:
+        return "Survival: no treated arm reached the endpoint at a rate detectably different from the control's."
+    r, p, adjustment = min(later, key=lambda v: float(v[1]))
+    return (
+        f"Survival: {join_words([v[0]['arm'] for v in later])} differed from the control; "
+        f"strongest {r['arm']}, log-rank {fmt_p(p)}"
+        + (f" ({adjustment})" if adjustment else "")
+        + _hazard_text(r)
+        + "."
+    )
+
+
+def _hazard_text(r: Mapping[str, Any]) -> str:
+    """', hazard ratio 0.139 (95% CI …)', or the Firth-penalised one under separation."""
+    if r.get("hr_flag") and isnum(r.get("hr_firth")):
+        return (
+            f", Firth-penalised hazard ratio {fmt(r['hr_firth'])} "
+            f"({fmt_ci(r.get('hr_firth_ci_low'), r.get('hr_firth_ci_high'))})"
+        )
+    if isnum(r.get("hr")):
+        return f", hazard ratio {fmt(r['hr'])} ({fmt_ci(r.get('hr_ci_low'), r.get('hr_ci_high'))})"
+    return ""
+
+
+def tolerability_answer(study: Study, tables: Tables) -> str:
+    """Which treated arms the tolerability verdict calls toxic, and why in brief."""
+    rows = [
+        r
+        for r in records(tables.get("tolerability", pd.DataFrame()))
+        if r["arm"] != study.control and r.get("verdict")
+    ]
+    if not rows:
+        return ""
+    toxic = [r for r in rows if r["verdict"] == "toxic"]
+    if not toxic:
+        return "Tolerability: every treated arm was tolerated."
+    named = [
+        f"{r['arm']} ({count_words(int(r.get('toxic_deaths') or 0), 'toxic death')}, "
+        f"mean body-weight nadir {float(r['group_mean_nadir_pct']):+.1f}%)"
+        for r in toxic
+    ]
+    rest = "" if len(toxic) == len(rows) else "; the other treated arms were tolerated"
+    return f"Tolerability: toxic in {join_words(named)}{rest}."
+
+
+def synergy_answer(study: Study, tables: Tables) -> str:
+    """The mixed model's Bliss verdict of each combination on its last day."""
+    synergy = tables.get("synergy")
+    if synergy is None or synergy.empty:
+        return ""
+    alpha = float(study.settings["alpha"])
+    out = []
+    for combo, rows in synergy[synergy["basis"] == "lmm"].groupby("combination", sort=False):
+        z = rows[
+            (rows["method"] == "bliss") & rows["p_method"].astype(str).str.startswith("Wald z")
+        ]
+        if z.empty:
+            continue
+        last = z[z["day"] == z["day"].max()].iloc[0]
+        p = float(last["p_value"])
+        verdict = (
+            ("synergistic" if float(last["score"]) > 0 else "antagonistic")
+            if p < alpha
+            else "not significantly different from additive"
+        )
+        out.append(f"{combo} {verdict} by Bliss to day {float(last['day']):g} ({fmt_p(p)})")
+    return f"Synergy: {'; '.join(out)}." if out else ""
+
+
+def regimen_answer(study: Study, tables: Tables) -> str:
+    """The head of each regimen verdict (the full verdict opens the Regimens section)."""
+    phased = two_phase_rows(tables.get("growth_piecewise"))
+    heads = [
+        regimen_verdict(c, phased).split(": ", 2)[1]
+        for c in records(tables.get("regimen_comparison", pd.DataFrame()))
+    ]
+    return f"Regimens: {'; '.join(heads)}." if heads else ""
+
+
+def answer_section(study: Study, tables: Tables) -> Section | None:
+    """At most five sentences answering the study's question (module docstring); None when
+    nothing could be compared with the control."""
+    sentences = [
+        growth_answer(study, tables),
+        response_answer(tables),
+        survival_answer(study, tables),
+        tolerability_answer(study, tables),
+        " ".join(x for x in (regimen_answer(study, tables), synergy_answer(study, tables)) if x),
+    ]
+    kept = [s for s in sentences if s]
+    return Section(TITLE, kept[:5]) if kept else None
