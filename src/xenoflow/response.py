@@ -164,14 +164,21 @@ def _response_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def response_table(
-    measurements: pd.DataFrame, min_day: float = 10.0, baseline_day: float | None = None
+    measurements: pd.DataFrame,
+    min_day: float = 10.0,
+    baseline_day: float | None = None,
+    window_days: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-mouse BR/BAR/mRECIST for the pipeline: ``(table, exclusions)``.
 
     Without ``baseline_day`` this is :func:`best_response` (Xeva-exact, raw days). With it,
     time 0 is ``baseline_day`` (see "Time origin" in the module docstring): earlier
     measurements and mice not measured on that day are left out and listed in ``exclusions``
-    (columns ``stage, arm, mouse_id, day, reason``, stage ``response``).
+    (columns ``stage, arm, mouse_id, day, reason``, stage ``response``). With
+    ``window_days`` (a treatment-start baseline, :func:`xenoflow.baseline.resolve`) time 0 is
+    still ``baseline_day`` (treatment start) but each curve starts at the mouse's last
+    measurement from ``baseline_day − window_days`` to ``baseline_day``; earlier measurements
+    are pre-treatment (listed), and a mouse without one in the window has no best response.
     """
     data = complete_rows(measurements, ["volume_mm3"])
     excl: list[dict[str, Any]] = []
@@ -180,28 +187,35 @@ def response_table(
     b = float(baseline_day)
     keep = []
     for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
-        if not (g["day"] == b).any():
+        if window_days is None:
+            first, missing = (b if (g["day"] == b).any() else None), f"on baseline day {b:g}"
+            before = f"before baseline day {b:g}: not part of the response curve"
+        else:
+            inside = g.loc[(g["day"] >= b - window_days) & (g["day"] <= b), "day"]
+            first = float(inside.max()) if len(inside) else None
+            missing = f"in the {window_days:g} days up to treatment start (day {b:g})"
+            before = (
+                f"pre-treatment: before the mouse's baseline on day {first:g} (treatment start "
+                f"day {b:g}): not part of the response curve"
+                if first is not None
+                else ""
+            )
+        if first is None:
             excl.append(
                 {
                     "stage": "response",
                     "arm": arm,
                     "mouse_id": mouse,
                     "day": np.nan,
-                    "reason": f"no measurement on baseline day {b:g}: no best response",
+                    "reason": f"no measurement {missing}: no best response",
                 }
             )
             continue
-        for d in sorted(g.loc[g["day"] < b, "day"]):
+        for d in sorted(g.loc[g["day"] < first, "day"]):
             excl.append(
-                {
-                    "stage": "response",
-                    "arm": arm,
-                    "mouse_id": mouse,
-                    "day": d,
-                    "reason": f"before baseline day {b:g}: not part of the response curve",
-                }
+                {"stage": "response", "arm": arm, "mouse_id": mouse, "day": d, "reason": before}
             )
-        keep.append(g[g["day"] >= b])
+        keep.append(g[g["day"] >= first])
     rows = []
     for g in keep:
         g = g.sort_values("day", kind="stable")
@@ -236,7 +250,11 @@ def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
 
 
 def control_window_warning(
-    measurements: pd.DataFrame, control: str, min_day: float, baseline_day: float | None
+    measurements: pd.DataFrame,
+    control: str,
+    min_day: float,
+    baseline_day: float | None,
+    window_days: float | None = None,
 ) -> str:
     """A warning ('' when none) when more than half of the evaluable control mice are SD or
     better by mRECIST (:func:`response_table` on the control's mice): the response window
@@ -245,7 +263,7 @@ def control_window_warning(
     mice = measurements[measurements["arm"] == control]
     if mice.empty:
         return ""
-    resp = response_table(mice, min_day, baseline_day)[0]
+    resp = response_table(mice, min_day, baseline_day, window_days)[0]
     labels = resp.loc[resp["evaluable"].astype(bool), "mrecist"].dropna()
     stable = int(labels.isin(["CR", "PR", "SD"]).sum())
     if 2 * stable <= len(labels):
