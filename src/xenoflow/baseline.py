@@ -34,10 +34,10 @@ Baseline-adjusted comparison (:func:`ancova`)
     imbalance.
 
 Separate cohorts (:func:`calendar`)
-    A treated arm whose follow-up days (its measured days except its mice's baseline days)
-    share no day with the control, or fewer than half of them, was likely measured as a
-    separate cohort, without a concurrent control: its comparisons with the control mix
-    treatment with cohort.
+    A treated arm whose follow-up days (its measured days except its mice's baseline days, up
+    to the control's last day) share no day with the control, or fewer than half of them, was
+    likely measured as a separate cohort, without a concurrent control: its comparisons with
+    the control mix treatment with cohort.
 """
 
 from __future__ import annotations
@@ -185,8 +185,9 @@ def calendar(
 ) -> dict[str, tuple[int, int, bool]]:
     """Per treated arm: (follow-up days shared with the control, the arm's follow-up days,
     flagged as a separate cohort). Follow-up days = measured days (volume present, on study)
-    except the arm's mice's baseline days; flagged when none or fewer than
-    :data:`SHARED_FRACTION` of them are control days."""
+    except the arm's mice's baseline days, up to the control's last measured day (all of them
+    when none is that early); flagged when none or fewer than :data:`SHARED_FRACTION` of them
+    are control days."""
     data, _ = on_study(measurements, baseline, "")
     data = data[data["volume_mm3"].notna()]
     base = mouse_baselines(data, baseline)
@@ -204,6 +205,10 @@ def calendar(
         if arm == control or arm not in by_arm:
             continue
         follow = by_arm[arm] - base_days.get(arm, set())
+        # days after the control's last are not a calendar question (no comparison is made
+        # past the control's follow-up); an arm followed only after it shares no day
+        within = {d for d in follow if d <= max(control_days)}
+        follow = within or follow
         shared = len(follow & control_days)
         flagged = bool(follow) and (shared == 0 or shared < SHARED_FRACTION * len(follow))
         out[arm] = (shared, len(follow), flagged)

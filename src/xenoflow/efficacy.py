@@ -7,6 +7,8 @@ Definitions follow ``../shared/reference/anchors.md`` §2.5 (invivoSyn), §2.7 (
 
 Per mouse (``per_mouse_metrics``)
     baseline ``V0`` = the mouse's volume on ``baseline_day`` when the study sets one, else its
+    last measurement at most 7 days before treatment start when measurements precede it
+    (:func:`xenoflow.baseline.resolve`; earlier measurements are left out, listed), else its
     first measurement; fold change ``FC(t) = V(t)/V0``; volume change ``ΔV(t) = V(t) − V0``;
     cumulative AUC(t) = trapezoid ∫ V dt from the baseline day to t (raw volume, Xeva
     ``R/auc.R``; mm³·days).

@@ -926,10 +926,12 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "days_shared",
             "int",
-            "the arm's follow-up days (measured days except its baseline days) also control days",
+            "the arm's follow-up days (days_followed) that are also control measurement days",
         ),
         Column(
-            "days_followed", "int", "the arm's follow-up days (measured days except baseline days)"
+            "days_followed",
+            "int",
+            "the arm's measured days except its baseline days, up to the control's last day",
         ),
         Column(
             "separate_cohort",
@@ -1126,8 +1128,11 @@ row here; an empty table means every measurement was used.""",
         caption="""\
 Notes raised while reading study **{{ snakemake.wildcards.study }}** that did not change the data:
 the caliper formula used, days that were sorted, mice with a single measurement, data paths that
-point outside the study folder, and a control whose mice are mostly SD or better by mRECIST (the
-response window misses the model's growth, so its classes cannot separate the arms).""",
+point outside the study folder, a control whose mice are mostly SD or better by mRECIST (the
+response window misses the model's growth, so its classes cannot separate the arms), the baseline
+used when it is treatment start (pre-treatment measurements left out of the metrics), and an arm
+measured on another calendar than the control (possibly a separate cohort without a concurrent
+control).""",
         columns=_columns(
             "arm",
             "mouse_id",
@@ -1613,7 +1618,8 @@ all arms with the control as the reference level (R ``lm(log(v) ~ log(v0) + arm)
 ``ci_high``, ``p_value`` (t test), ``adjusted_ratio`` = exp(estimate), the ratio of geometric-mean
 volumes T/C adjusted for baseline, with its CI; next to it the unadjusted ratio from ``lm(log(v) ~
 arm)`` on the same mice. Mice with a zero volume are left out (listed in the exclusions).
-``days_shared`` of the arm's ``days_followed`` follow-up days are control days; ``separate_cohort``
+``days_shared`` of the arm's ``days_followed`` follow-up days (measured days except baseline days, up
+to the control's last day) are control days; ``separate_cohort``
 TRUE (none or fewer than half) = possibly a separate cohort without a concurrent control.""",
         columns=_columns(
             "analysis",

@@ -4,6 +4,8 @@ and arms measured on another calendar than the control (``baseline_balance.tsv``
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from .. import baseline
@@ -11,7 +13,7 @@ from ..config import Study
 from .text import fmt, fmt_ci, fmt_day, fmt_p, isnum, records
 
 
-def _balance_row(balance: pd.DataFrame | None) -> dict[str, object] | None:
+def _balance_row(balance: pd.DataFrame | None) -> dict[str, Any] | None:
     if balance is None or balance.empty:
         return None
     rows = records(balance[balance["analysis"] == "balance"])
@@ -21,12 +23,14 @@ def _balance_row(balance: pd.DataFrame | None) -> dict[str, object] | None:
 def unbalanced(balance: pd.DataFrame | None) -> bool:
     """True when the balance ANOVA's p is below :data:`xenoflow.baseline.IMBALANCE_P`."""
     row = _balance_row(balance)
-    return row is not None and isnum(row["p_value"]) and row["p_value"] < baseline.IMBALANCE_P
-
-
-def _anova_text(row: dict[str, object]) -> str:
     return (
-        f"F({int(row['df_num'])}, {int(row['df_den'])}) = {fmt(row['f_statistic'])}, "  # type: ignore[call-overload]
+        row is not None and isnum(row["p_value"]) and float(row["p_value"]) < baseline.IMBALANCE_P
+    )
+
+
+def _anova_text(row: dict[str, Any]) -> str:
+    return (
+        f"F({int(row['df_num'])}, {int(row['df_den'])}) = {fmt(row['f_statistic'])}, "
         f"{fmt_p(row['p_value'])}"
     )
 
@@ -54,8 +58,8 @@ def design_sentences(
         flagged = balance[balance["separate_cohort"].astype(object).eq(True)]
         for r in records(flagged):
             out.append(
-                f"The {r['arm']} arm shares {int(r['days_shared'])} of its "  # type: ignore[call-overload]
-                f"{int(r['days_followed'])} follow-up days with the control: "  # type: ignore[call-overload]
+                f"The {r['arm']} arm shares {int(r['days_shared'])} of its "
+                f"{int(r['days_followed'])} follow-up days with the control: "
                 f"{baseline.SEPARATE_COHORT}, so its comparisons with the control mix the "
                 "treatment with the cohort."
             )
