@@ -7,6 +7,8 @@ Definitions follow ``../shared/reference/anchors.md`` §2.5 (invivoSyn), §2.7 (
 
 Per mouse (``per_mouse_metrics``)
     baseline ``V0`` = the mouse's volume on ``baseline_day`` when the study sets one, else its
+    last measurement at most 7 days before treatment start when measurements precede it
+    (:func:`xenoflow.baseline.resolve`; earlier measurements are left out, listed), else its
     first measurement; fold change ``FC(t) = V(t)/V0``; volume change ``ΔV(t) = V(t) − V0``;
     cumulative AUC(t) = trapezoid ∫ V dt from the baseline day to t (raw volume, Xeva
     ``R/auc.R``; mm³·days).
@@ -62,7 +64,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import endpoint_tests
+from . import baseline, endpoint_tests
 from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
@@ -158,7 +160,10 @@ def nci_activity(tc_pct: float) -> str:
 
 
 def per_mouse_metrics(
-    measurements: pd.DataFrame, baseline_day: float | None = None, checked: bool = False
+    measurements: pd.DataFrame,
+    baseline_day: float | None = None,
+    checked: bool = False,
+    window_days: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per measurement: baseline volume, fold change, volume change and cumulative AUC.
 
@@ -171,6 +176,8 @@ def per_mouse_metrics(
     exclusion row). A zero baseline makes FC undefined (NaN, one exclusion row); ΔV and AUC
     are still computed. Measurements without a volume are excluded (one row each).
     ``checked``: ``measurements`` already passed :func:`_check_measurements`.
+    ``window_days`` (a treatment-start baseline, :func:`xenoflow.baseline.resolve`): V0 = the
+    mouse's last measurement from ``baseline_day − window_days`` to ``baseline_day``.
     """
     data = measurements if checked else _check_measurements(measurements)
     excl: list[dict[str, Any]] = []
@@ -189,22 +196,28 @@ def per_mouse_metrics(
     days, volumes = columns["day"].astype(float), columns["volume_mm3"].astype(float)
     if baseline_day is None:  # the first row of each mouse
         base = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if rank.size else rank
-    else:  # _check_measurements refuses a mouse measured twice on a day
+    elif window_days is None:  # _check_measurements refuses a mouse measured twice on a day
         base = np.flatnonzero(days == float(baseline_day))
+    else:  # the last row of each mouse in the window (rows sorted by mouse, then day)
+        b = float(baseline_day)
+        inside = np.flatnonzero((days >= b - window_days) & (days <= b))
+        base = inside[np.r_[rank[inside][1:] != rank[inside][:-1], True]] if inside.size else inside
     v0_of, day0_of = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
     v0_of[rank[base]], day0_of[rank[base]] = volumes[base], days[base]
     has_base = np.zeros(len(ids), dtype=bool)
     has_base[rank[base]] = True
+    missing = (
+        ""
+        if baseline_day is None
+        else f"no measurement on baseline day {baseline_day:g}"
+        if window_days is None
+        else f"no measurement in the {window_days:g} days up to treatment start (day "
+        f"{baseline_day:g})"
+    )
     for (arm, mouse), i in ids.items():
         if not has_base[i]:
             excl.append(
-                _exclusion(
-                    arm,
-                    mouse,
-                    None,
-                    f"no measurement on baseline day {baseline_day:g}: left out "
-                    "of fold change, TGI and AUC",
-                )
+                _exclusion(arm, mouse, None, f"{missing}: left out of fold change, TGI and AUC")
             )
         elif v0_of[i] == 0:
             excl.append(
@@ -931,8 +944,9 @@ def analyse_study(
     """
     settings = study.settings
     arms = study.arm_names
-    checked = _check_measurements(measurements)
-    per_mouse, excl = per_mouse_metrics(checked, study.baseline_day, checked=True)
+    base = baseline.resolve(study, measurements)
+    checked, pre = baseline.on_study(_check_measurements(measurements), base, STAGE)
+    per_mouse, excl = per_mouse_metrics(checked, base.day, True, base.window_days)
     table = table_from_per_mouse(per_mouse, study.control, arms, study.reference_day, settings)
     for arm, why in (toxic or {}).items():
         scored = (table["arm"] == arm) & (table["nci_activity"] != "")
@@ -968,12 +982,30 @@ def analyse_study(
         for col in ("growth_rate_per_day", "model_growth_delay_days"):
             delay[col] = delay["arm"].map(model[col])
     resp, resp_excl = response_table(
-        measurements, float(settings.get("mrecist_min_day", 10)), study.baseline_day
+        measurements, float(settings.get("mrecist_min_day", 10)), base.day, base.window_days
     )
     resp = name_toxic_deaths(resp, deaths)
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
     chosen = choose_reference_day(checked, study.reference_day)
     ref = chosen.day
+    mice = mouse_summary(per_mouse, ref)
+    balance = baseline.balance_table(
+        mice,
+        arms,
+        study.control,
+        ref,
+        float(settings.get("alpha", 0.05)),
+        baseline.calendar(checked, base, arms, study.control),
+    )
+    zero = mice[(mice["reference_volume_mm3"] == 0) & (mice["baseline_volume_mm3"] > 0)]
+    left_out = [
+        _exclusion(a, m, ref, "volume 0 on the reference day: left out of the adjusted comparison")
+        for a, m in zip(zero["arm"], zero["mouse_id"], strict=True)
+    ]
+    excl = pd.concat(
+        [t for t in (pre, excl, exclusions_frame(left_out)) if len(t)] or [excl],
+        ignore_index=True,
+    )
     return {
         "endpoint_tests": endpoint_tests.endpoint_tests(
             checked, arms, study.control, ref, settings, chosen.note
@@ -981,7 +1013,8 @@ def analyse_study(
         "tumour_free": endpoint_tests.tumour_free(checked, arms),
         "efficacy": table,
         "per_mouse": per_mouse,
-        "mice": mouse_summary(per_mouse, ref),
+        "mice": mice,
+        "baseline_balance": balance,
         "growth_delay": delay,
         "response": resp,
         "response_summary": summary,

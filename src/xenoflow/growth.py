@@ -780,11 +780,14 @@ def _fits_table(fits: list[Any], sel: Any) -> pd.DataFrame:
     return mixed.fits_table(fits, sel)
 
 
-def analyse_study(data: pd.DataFrame, study: Study) -> GrowthResult:
+def analyse_study(
+    data: pd.DataFrame, study: Study, baseline_day: float | None = None
+) -> GrowthResult:
     """:func:`analyse` with the arms, control, days and settings of a ``Study``. The models of
     a panel (``split_by``) get the two-phase model only when their study file asks for it
     (``piecewise: always`` or a ``breakpoint_day``): its profile likelihood takes seconds per
-    model."""
+    model. ``baseline_day``: the resolved baseline (:func:`xenoflow.baseline.resolve`), else
+    the study file's."""
     two_phase = study.growth
     if study.panel_id is not None and two_phase.piecewise == "auto":
         if two_phase.breakpoint_day is None:
@@ -795,7 +798,7 @@ def analyse_study(data: pd.DataFrame, study: Study) -> GrowthResult:
         study.arm_names,
         study.control,
         reference_day=study.reference_day,
-        baseline_day=study.baseline_day,
+        baseline_day=study.baseline_day if baseline_day is None else baseline_day,
         two_phase=two_phase,
         study_file=study.path.name,
     )

@@ -221,17 +221,50 @@ def _response_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return out
 
 
+def _curve_start(
+    g: pd.DataFrame, b: float, window_days: float | None
+) -> tuple[float | None, str, str]:
+    """(first day of the mouse's response curve or None, where a baseline was looked for, the
+    reason for an earlier measurement) for baseline ``b`` (:func:`response_table`)."""
+    if window_days is None:
+        first = b if (g["day"] == b).any() else None
+        return (
+            first,
+            f"on baseline day {b:g}",
+            (f"before baseline day {b:g}: not part of the response curve"),
+        )
+    inside = g.loc[(g["day"] >= b - window_days) & (g["day"] <= b), "day"]
+    if not len(inside):
+        return None, f"in the {window_days:g} days up to treatment start (day {b:g})", ""
+    first = float(inside.max())
+    return (
+        first,
+        "",
+        (
+            f"pre-treatment: before the mouse's baseline on day {first:g} (treatment start "
+            f"day {b:g}): not part of the response curve"
+        ),
+    )
+
+
 def response_table(
-    measurements: pd.DataFrame, min_day: float = 10.0, baseline_day: float | None = None
+    measurements: pd.DataFrame,
+    min_day: float = 10.0,
+    baseline_day: float | None = None,
+    window_days: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-mouse BR/BAR/mRECIST for the pipeline: ``(table, exclusions)``.
 
     Without ``baseline_day`` the days are Xeva's raw days; with it, time 0 is ``baseline_day``
     (see "Time origin" in the module docstring): earlier measurements and mice not measured on
-    that day are left out. A lone zero is left out of the curve, and a zero baseline makes the
-    mouse not evaluable ("A long follow-up" in the module docstring); on curves with neither
-    the numbers are :func:`best_response`'s. What is left out is listed in ``exclusions``
-    (columns ``stage, arm, mouse_id, day, reason``, stage ``response``).
+    that day are left out. With ``window_days`` (a treatment-start baseline,
+    :func:`xenoflow.baseline.resolve`) time 0 is still ``baseline_day`` (treatment start) but
+    each curve starts at the mouse's last measurement from ``baseline_day − window_days`` to
+    ``baseline_day``; earlier measurements are pre-treatment, and a mouse without one in the
+    window has no best response. A lone zero is left out of the curve, and a zero baseline
+    makes the mouse not evaluable ("A long follow-up" in the module docstring); on curves with
+    neither the numbers are :func:`best_response`'s. What is left out is listed in
+    ``exclusions`` (columns ``stage, arm, mouse_id, day, reason``, stage ``response``).
     """
     data = complete_rows(measurements, ["volume_mm3"])
     excl: list[dict[str, Any]] = []
@@ -246,15 +279,13 @@ def response_table(
     for (arm, mouse), g in data.groupby(["arm", "mouse_id"], sort=False):
         g = g.sort_values("day", kind="stable")
         if b is not None:
-            if not (g["day"] == b).any():
-                reason = f"no measurement on baseline day {b:g}: no best response"
-                leave_out(arm, mouse, np.nan, reason)
+            first, missing, before = _curve_start(g, b, window_days)
+            if first is None:
+                leave_out(arm, mouse, np.nan, f"no measurement {missing}: no best response")
                 continue
-            for d in g.loc[g["day"] < b, "day"]:
-                leave_out(
-                    arm, mouse, d, f"before baseline day {b:g}: not part of the response curve"
-                )
-            g = g[g["day"] >= b]
+            for d in g.loc[g["day"] < first, "day"]:
+                leave_out(arm, mouse, d, before)
+            g = g[g["day"] >= first]
         days, volumes = g["day"].to_numpy(float), g["volume_mm3"].to_numpy(float)
         lone = lone_zeros(days, volumes)
         for i in lone:
@@ -303,7 +334,11 @@ def _exact_ci(k: int, n: int, alpha: float) -> tuple[float, float]:
 
 
 def control_window_warning(
-    measurements: pd.DataFrame, control: str, min_day: float, baseline_day: float | None
+    measurements: pd.DataFrame,
+    control: str,
+    min_day: float,
+    baseline_day: float | None,
+    window_days: float | None = None,
 ) -> str:
     """A warning ('' when none) when more than half of the evaluable control mice are SD or
     better by mRECIST (:func:`response_table` on the control's mice): the response window
@@ -312,7 +347,7 @@ def control_window_warning(
     mice = measurements[measurements["arm"] == control]
     if mice.empty:
         return ""
-    resp = response_table(mice, min_day, baseline_day)[0]
+    resp = response_table(mice, min_day, baseline_day, window_days)[0]
     labels = resp.loc[resp["evaluable"].astype(bool), "mrecist"].dropna()
     stable = int(labels.isin(["CR", "PR", "SD"]).sum())
     if 2 * stable <= len(labels):

@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from . import (
+    baseline,
     efficacy,
     export,
     growth,
@@ -81,15 +82,29 @@ def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None
     """Validated measurements, exclusions and warnings from a read measurement file (``rows``:
     some of its rows, e.g. one panel model's)."""
     result = ingest.ingest_source(study, source, rows)
+    base = baseline.resolve(study, result.measurements)
     window = response.control_window_warning(
         result.measurements,
         study.control,
         float(study.settings.get("mrecist_min_day", 10)),
-        study.baseline_day,
+        base.day,
+        base.window_days,
     )
-    warnings = result.warnings
+    found: list[dict[str, str]] = []
+    if base.treatment_start:
+        found.append({"arm": "", "message": base.sentence()})
     if window:
-        row = pd.DataFrame([{"arm": study.control, "message": window}], columns=warnings.columns)
+        found.append({"arm": study.control, "message": window})
+    arms = with_arms(study, result.measurements).arm_names
+    found += [
+        {"arm": arm, "message": message}
+        for arm, message in baseline.calendar_warnings(
+            result.measurements, base, arms, study.control
+        )
+    ]
+    warnings = result.warnings
+    if found:
+        row = pd.DataFrame(found, columns=warnings.columns)
         warnings = pd.concat([warnings, row], ignore_index=True) if len(warnings) else row
     return Outputs(
         {"measurements": result.measurements, "exclusions": result.exclusions, "warnings": warnings}
@@ -100,7 +115,10 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Per-mouse fits, mixed model and contrasts (:func:`xenoflow.growth.analyse_study`)."""
     measurements = tables["measurements"]
     study = with_arms(study, measurements)
-    result = growth.analyse_study(measurements, study)
+    base = baseline.resolve(study, measurements)
+    data, pre = baseline.on_study(measurements, base, "growth")
+    result = growth.analyse_study(data, study, base.day)
+    excluded = pd.concat([pre, result.exclusions], ignore_index=True) if len(pre) else None
     return Outputs(
         {
             "growth_per_mouse": growth.public_per_mouse(result.per_mouse),
@@ -108,7 +126,7 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "growth_contrasts": result.contrasts,
             "growth_model_fits": result.fits,
             "growth_piecewise": result.piecewise,
-            "exclusions_growth": result.exclusions,
+            "exclusions_growth": result.exclusions if excluded is None else excluded,
         },
         facts={"growth": result},
     )
@@ -132,6 +150,7 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
         {
             "efficacy": result["efficacy"],
             "efficacy_per_mouse": result["mice"],
+            "baseline_balance": result["baseline_balance"],
             "growth_delay": result["growth_delay"],
             "response": result["response"],
             "response_summary": result["response_summary"],

@@ -975,6 +975,40 @@ VOCABULARY: dict[str, Column] = {
             "str",
             "combination arm of the synergy design (study file key combinations)",
         ),
+        Column("analysis", "str", "which analysis the row holds"),
+        Column("f_statistic", "float", "F statistic of the test"),
+        Column("df_num", "int", "numerator degrees of freedom of the F test"),
+        Column("df_den", "int", "denominator (residual) degrees of freedom of the F test"),
+        Column(
+            "adjusted_ratio",
+            "float",
+            "baseline-adjusted ratio of geometric-mean volumes T/C, exp(ANCOVA arm coefficient)",
+        ),
+        Column("adjusted_ratio_ci_low", "float", "lower bound of the adjusted ratio's CI"),
+        Column("adjusted_ratio_ci_high", "float", "upper bound of the adjusted ratio's CI"),
+        Column(
+            "unadjusted_ratio",
+            "float",
+            "ratio of geometric-mean volumes T/C without the baseline, exp(lm(ln V ~ arm) coefficient)",
+        ),
+        Column("unadjusted_ratio_ci_low", "float", "lower bound of the unadjusted ratio's CI"),
+        Column("unadjusted_ratio_ci_high", "float", "upper bound of the unadjusted ratio's CI"),
+        Column("unadjusted_p_value", "float", "two-sided t-test p of the unadjusted ratio"),
+        Column(
+            "days_shared",
+            "int",
+            "the arm's follow-up days (days_followed) that are also control measurement days",
+        ),
+        Column(
+            "days_followed",
+            "int",
+            "the arm's measured days except its baseline days, up to the control's last day",
+        ),
+        Column(
+            "separate_cohort",
+            "bool",
+            "TRUE when no follow-up day, or fewer than half, are control days (no concurrent control)",
+        ),
         Column("fingerprint", "str", "SHA-256 of what the model's outputs depend on"),
         Column("status", "str", "computed, or restored from the cache"),
     )
@@ -1168,8 +1202,11 @@ row here; an empty table means every measurement was used.""",
         caption="""\
 Notes raised while reading study **{{ snakemake.wildcards.study }}** that did not change the data:
 the caliper formula used, days that were sorted, mice with a single measurement, data paths that
-point outside the study folder, and a control whose mice are mostly SD or better by mRECIST (the
-response window misses the model's growth, so its classes cannot separate the arms).""",
+point outside the study folder, a control whose mice are mostly SD or better by mRECIST (the
+response window misses the model's growth, so its classes cannot separate the arms), the baseline
+used when it is treatment start (pre-treatment measurements left out of the metrics), and an arm
+measured on another calendar than the control (possibly a separate cohort without a concurrent
+control).""",
         columns=_columns(
             "arm",
             "mouse_id",
@@ -1649,6 +1686,55 @@ Tumour-free mice at the end of study **{{ snakemake.wildcards.study }}**, per ar
 volume is 0 at their last measurement (a complete regression that lasted to the mouse's last
 day), out of the arm's mice with a volume.""",
         columns=_columns("arm", "n_mice", "n_tumour_free", "tumour_free_pct"),
+    ),
+    Table(
+        "baseline_balance",
+        "tables/baseline_balance.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+Baseline balance and the baseline-adjusted comparison ({{ snakemake.wildcards.study }}). Row
+``balance``: one-way ANOVA of ln baseline volume across arms (``f_statistic``, ``df_num``,
+``df_den``, ``p_value``; R ``anova(lm(log(v0) ~ arm))``); p < 0.01 = the arms were not balanced
+at baseline, and the summary leads with the adjusted comparison. Rows ``adjusted``, one per
+treated arm: ANCOVA of ln volume on the reference day on ln baseline volume and arm, fitted over
+all arms with the control as the reference level (R ``lm(log(v) ~ log(v0) + arm)``):
+``estimate`` (the arm's coefficient, ln T/C at equal baseline), ``se``, ``df``, ``ci_low``,
+``ci_high``, ``p_value`` (t test), ``adjusted_ratio`` = exp(estimate), the ratio of geometric-mean
+volumes T/C adjusted for baseline, with its CI; next to it the unadjusted ratio from ``lm(log(v) ~
+arm)`` on the same mice. Mice with a zero volume are left out (listed in the exclusions).
+``days_shared`` of the arm's ``days_followed`` follow-up days (measured days except baseline days, up
+to the control's last day) are control days; ``separate_cohort``
+TRUE (none or fewer than half) = possibly a separate cohort without a concurrent control.""",
+        columns=_columns(
+            "analysis",
+            "arm",
+            "reference",
+            "reference_day",
+            Column("n_mice", "int", "mice in the test or the model"),
+            "f_statistic",
+            "df_num",
+            "df_den",
+            Column(
+                "p_value", "float", "p of the F test (balance) or of the arm's t test (adjusted)"
+            ),
+            Column("estimate", "float", "ANCOVA arm coefficient: ln(T/C) at equal baseline"),
+            "se",
+            Column("df", "int", "residual degrees of freedom of the ANCOVA"),
+            "ci_low",
+            "ci_high",
+            "adjusted_ratio",
+            "adjusted_ratio_ci_low",
+            "adjusted_ratio_ci_high",
+            "unadjusted_ratio",
+            "unadjusted_ratio_ci_low",
+            "unadjusted_ratio_ci_high",
+            "unadjusted_p_value",
+            "days_shared",
+            "days_followed",
+            "separate_cohort",
+            "note",
+        ),
     ),
     Table(
         "exclusions_efficacy",

@@ -7,7 +7,7 @@ significant. Nothing is written about a quantity that is missing (e.g. a median 
 was not reached is said to be not reached).
 
 Modules: ``text``, ``headline`` (each arm's headline growth finding, which every page quotes),
-``survival``, ``efficacy``, ``phases``, ``regimens``, ``synergy``, ``design``, ``cross_study``."""
+``survival``, ``efficacy``, ``baseline`` (baseline used, balance, adjusted comparison), ``phases``, ``regimens``, ``synergy``, ``design``, ``cross_study``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..config import Study
 from ..refday import choose_reference_day
+from . import baseline as baseline_sentences
 from .answer import answer_section
 from .cross_study import (
     CROSS_STUDY_COLUMNS,
@@ -162,6 +163,8 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     'measurements', 'efficacy', 'growth_model', 'survival', 'survival_tests', 'exclusions*') to
     frames."""
     findings = Section("Findings")
+    # arms not balanced at baseline: the baseline-adjusted comparison leads
+    findings.paragraphs += baseline_sentences.adjusted_sentences(tables.get("baseline_balance"))
     reference = choose_reference_day(tables["measurements"], study.reference_day)
     if reference.note:  # also in warnings.tsv
         findings.paragraphs.append(reference.note[0].upper() + reference.note[1:] + ".")
@@ -197,9 +200,13 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
     answer = answer_section(study, tables)
+    design = design_section(study, tables["measurements"])
+    design.paragraphs += baseline_sentences.design_sentences(
+        study, tables["measurements"], tables.get("baseline_balance")
+    )
     sections = [
         *([answer] if answer is not None else []),
-        design_section(study, tables["measurements"]),
+        design,
         findings,
         notes_section(exclusions, tables.get("growth_model")),
     ]

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import baseline
 from ..config import Study
 from ..mixed import SATTERTHWAITE_LABEL
 from ..piecewise import two_phase_text
@@ -95,11 +96,16 @@ def two_phase_rows(table: pd.DataFrame | None) -> dict[Any, dict[str, Any]]:
     return {a: r for a, r in first_rows(table, ["arm"]).items() if two_phase_text(r)}
 
 
-def _follow_up(tables: Tables) -> tuple[float, float] | None:
-    """First measured day and the model's last (``growth_model.model_to_day``: the control's
-    follow-up, :func:`xenoflow.growth.within_control_follow_up`): the days the exponential
-    model is fitted to."""
-    days = tables["measurements"]["day"] if "measurements" in tables else pd.Series([], dtype=float)
+def _follow_up(study: Study, tables: Tables) -> tuple[float, float] | None:
+    """First measured day on study (from the baseline: a run-in before treatment start is
+    not fitted, :func:`xenoflow.baseline.on_study`) and the model's last
+    (``growth_model.model_to_day``: the control's follow-up,
+    :func:`xenoflow.growth.within_control_follow_up`): the days the exponential model is
+    fitted to."""
+    if "measurements" not in tables or not len(tables["measurements"]):
+        return None
+    data = tables["measurements"]
+    days = baseline.on_study(data, baseline.resolve(study, data), "growth")[0]["day"]
     if not len(days):
         return None
     model = tables.get("growth_model")
@@ -154,7 +160,7 @@ def exponential_findings(study: Study, tables: Tables) -> dict[str, GrowthFindin
     rows = first_rows(tables["growth_model"], ["arm"])
     contrasts = tables.get("growth_contrasts")
     pairs = {} if contrasts is None else first_rows(contrasts, ["arm", "reference"])
-    days = _follow_up(tables)
+    days = _follow_up(study, tables)
     return {
         arm: _exponential(rows[arm], pairs, study.control, days)
         for arm in study.treated_arms

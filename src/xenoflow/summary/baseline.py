@@ -1,0 +1,91 @@
+"""Sentences on the baseline: which one was used, balance across arms, the adjusted comparison
+and arms measured on another calendar than the control (``baseline_balance.tsv``,
+:mod:`xenoflow.baseline`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import baseline
+from ..config import Study
+from .text import fmt, fmt_ci, fmt_day, fmt_p, isnum, records
+
+
+def _balance_row(balance: pd.DataFrame | None) -> dict[str, Any] | None:
+    if balance is None or balance.empty:
+        return None
+    rows = records(balance[balance["analysis"] == "balance"])
+    return rows[0] if rows else None
+
+
+def unbalanced(balance: pd.DataFrame | None) -> bool:
+    """True when the balance ANOVA's p is below :data:`xenoflow.baseline.IMBALANCE_P`."""
+    row = _balance_row(balance)
+    return (
+        row is not None and isnum(row["p_value"]) and float(row["p_value"]) < baseline.IMBALANCE_P
+    )
+
+
+def _anova_text(row: dict[str, Any]) -> str:
+    return (
+        f"F({int(row['df_num'])}, {int(row['df_den'])}) = {fmt(row['f_statistic'])}, "
+        f"{fmt_p(row['p_value'])}"
+    )
+
+
+def design_sentences(
+    study: Study, measurements: pd.DataFrame, balance: pd.DataFrame | None
+) -> list[str]:
+    """The baseline used, the balance test, and each arm flagged as a separate cohort."""
+    out = [baseline.resolve(study, measurements).sentence()]
+    row = _balance_row(balance)
+    if row is not None and isnum(row["p_value"]):
+        verdict = (
+            "the arms were not balanced at baseline, so the baseline-adjusted comparison leads "
+            "the findings"
+            if unbalanced(balance)
+            else "no sign of imbalance between the arms at baseline"
+        )
+        out.append(
+            f"Baseline balance (one-way ANOVA of log baseline volume across arms): "
+            f"{_anova_text(row)}; {verdict}."
+        )
+    elif row is not None:
+        out.append(f"Baseline balance was not tested: {row['note']}.")
+    if balance is not None and len(balance):
+        flagged = balance[balance["separate_cohort"].astype(object).eq(True)]
+        for r in records(flagged):
+            out.append(
+                f"The {r['arm']} arm shares {int(r['days_shared'])} of its "
+                f"{int(r['days_followed'])} follow-up days with the control: "
+                f"{baseline.SEPARATE_COHORT}, so its comparisons with the control mix the "
+                "treatment with the cohort."
+            )
+    return out
+
+
+def adjusted_sentences(balance: pd.DataFrame | None) -> list[str]:
+    """The baseline-adjusted comparison of each treated arm (when the arms were not balanced
+    at baseline: these lead the findings), with the unadjusted ratio next to it."""
+    if not unbalanced(balance):
+        return []
+    assert balance is not None
+    row = _balance_row(balance)
+    assert row is not None
+    rows = [r for r in records(balance[balance["analysis"] == "adjusted"]) if isnum(r["estimate"])]
+    out = [
+        f"The arms were not balanced at baseline ({_anova_text(row)}), so the comparison "
+        "adjusted for each mouse's baseline volume (ANCOVA of log volume) comes first."
+    ]
+    for r in rows:
+        out.append(
+            f"On day {fmt_day(r['reference_day'])}, adjusted for baseline volume, the {r['arm']} "
+            f"arm's geometric-mean volume was {fmt(r['adjusted_ratio'])} times the control's "
+            f"({fmt_ci(r['adjusted_ratio_ci_low'], r['adjusted_ratio_ci_high'])}, "
+            f"{fmt_p(r['p_value'])}); unadjusted {fmt(r['unadjusted_ratio'])} "
+            f"({fmt_ci(r['unadjusted_ratio_ci_low'], r['unadjusted_ratio_ci_high'])}, "
+            f"{fmt_p(r['unadjusted_p_value'])})."
+        )
+    return out
