@@ -275,7 +275,9 @@ def test_summary_leads_with_the_two_phases(fixed_table: pd.DataFrame) -> None:
     assert "until day 21, then regrew at 0.0386 per day" in text
     assert "fixed in the study file" in text and "forest plot" in text
     finding = summary.whole_curve_findings(study, fixed_table)["CLR 131"]
-    assert finding.two_phase and finding.metric == "two-phase piecewise model, mean over days 0-65"
+    assert (
+        finding.two_phase and finding.metric == "two-phase piecewise model, mean over days 0 to 65"
+    )
     row = summary.growth_columns(finding)
     assert (
         row["rate_diff_vs_control"]

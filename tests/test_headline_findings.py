@@ -240,11 +240,11 @@ def test_each_page_names_the_metric_and_the_adjustment(pages):
     adjustment; the forest plot marks a Holm-adjusted p."""
     table = pages["summary_tsv"].set_index(["study_id", "arm"])
     assert table.loc[("caki2_clr131", "CLR 131"), "rate_diff_metric"] == (
-        "two-phase piecewise model, mean over days 0-65"
+        "two-phase piecewise model, mean over days 0 to 65"
     )
     single = table.loc[("fractionation_clr131", "CLR 131 single")]
     # the control is followed (half its mice measured) to day 35: the model stops there
-    assert single["rate_diff_metric"] == "exponential mixed model, days 0-35"
+    assert single["rate_diff_metric"] == "exponential mixed model, days 0 to 35"
     assert single["rate_diff_p_method"].endswith("Holm-adjusted over 3 contrasts")
     assert single["logrank_p_method"] == "log-rank, Holm-adjusted over 3 comparisons"
     cells = _index_row(pages, "fractionation_clr131", "CLR 131 single")

@@ -106,9 +106,15 @@ def _sentences(text: str) -> list[str]:
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
+def _evidence(text: str) -> str:
+    """The summary without its opening answer (which restates the evidence by design)."""
+    return text[text.index("## Design") :] if "## Design" in text else text
+
+
 def test_nothing_is_repeated(summaries):
-    """Each estimate is stated with its interval once, and no sentence twice."""
+    """Each estimate is stated with its interval once in the evidence, and no sentence twice."""
     for study_id, text in summaries.items():
+        text = _evidence(text)
         sentences = _sentences(text)
         assert len(sentences) == len(set(sentences)), study_id
         intervals = re.findall(r"[-\w.%]+ \(95% CI [^;)]+", text)
@@ -250,7 +256,7 @@ def test_regimen_sentences_say_when_a_number_is_not_the_regimens(summaries):
     caki2 = summaries["caki2_clr131"]
     regimens = caki2[caki2.index("## Regimens") :]
     assert "shrank at 0.0989 per day until day 19.2, then regrew at 0.0377 per day" in regimens
-    assert "(ln volume; two-phase piecewise model, mean over days 0-65)" in regimens
+    assert "(ln volume; two-phase piecewise model, mean over days 0 to 65)" in regimens
     # the dose-driven model predicts the held-out arms 3.8-fold off: no what-if prediction
     text = summaries["fractionation_clr131"]
     assert (
@@ -272,3 +278,19 @@ def test_dose_timing_before_and_after_the_last_dose():
     )
     assert _dose_timing(arm, 21.0) == ""  # one interval (7 days) after the last dose
     assert _dose_timing(Arm("B", doses=(Dose(0.0, 1.0),)), 1.0) == ""
+
+
+def test_every_summary_opens_with_its_answer(summaries):
+    """Issue 29 item 1: at most five sentences first, the biggest effect from the one source."""
+    for study_id, text in summaries.items():
+        assert text.split("\n## ")[1].startswith("Answer"), study_id
+        answer = text[text.index("## Answer") : text.index("## Design")]
+        paragraphs = [p for p in answer.splitlines()[1:] if p.strip()]
+        assert 1 <= len(paragraphs) <= 5, study_id
+        assert "slowed tumour growth the most" in paragraphs[0], study_id
+    fractionation = summaries["fractionation_clr131"]
+    answer = fractionation[: fractionation.index("## Design")]
+    assert "Regimens: CLR 131 fractionated is the better regimen" in answer
+    assert "Tolerability: toxic in CLR 131 single (two toxic deaths" in answer
+    lsvt = summaries["crownbio_LS-1034"]
+    assert "Synergy: Irinotecan+Rabusertib synergistic by Bliss" in lsvt[: lsvt.index("## Design")]

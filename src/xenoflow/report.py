@@ -27,6 +27,7 @@ import pandas as pd
 from . import summary
 from . import tables as registry
 from .config import Study, display_unit
+from .summary.text import value_of
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -76,7 +77,7 @@ class Cell:
 
     def render(self, row: Mapping[str, Any]) -> str:
         value = row.get(self.column)
-        if self.kind == "hr" and row.get("hr_flag") and sig(row.get("hr_firth")):
+        if self.kind == "hr" and value_of(row, "hr_flag") and sig(row.get("hr_firth")):
             # no finite Cox HR (separation): the Firth-penalised one, labelled
             firth = Cell(self.label, "hr_firth", "hr_firth_ci_low", "hr_firth_ci_high")
             return firth.render(row) + "\u00a0(Firth-penalised)"

@@ -21,7 +21,18 @@ from ..config import Study
 from .headline import headline_findings, two_phase_rows
 from .regimens import regimen_verdict
 from .survival import logrank_verdict, n_logrank_tests
-from .text import Section, Tables, count_words, fmt, fmt_ci, fmt_p, isnum, join_words, records
+from .text import (
+    Section,
+    Tables,
+    count_words,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    isnum,
+    join_words,
+    records,
+    value_of,
+)
 
 TITLE = "Answer"
 
@@ -43,7 +54,11 @@ def growth_answer(study: Study, tables: Tables) -> str:
         f"{fmt_ci(best.ci_low, best.ci_high)}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
     )
     if len(findings) > 1:
-        text += f"; {len(significant)} of {len(findings)} treated arms differ significantly"
+        text += (
+            f"; {len(significant)} of {len(findings)} treated arms differ significantly"
+            if significant
+            else "; no treated arm differs significantly"
+        )
     return text + "."
 
 
@@ -82,24 +97,33 @@ def survival_answer(study: Study, tables: Tables) -> str:
     if not later:
         return "Survival: no treated arm reached the endpoint at a rate detectably different from the control's."
     r, p, adjustment = min(later, key=lambda v: float(v[1]))
+    others = [v[0]["arm"] for v in later if v[0] is not r]
     return (
-        f"Survival: {join_words([v[0]['arm'] for v in later])} differed from the control; "
-        f"strongest {r['arm']}, log-rank {fmt_p(p)}"
-        + (f" ({adjustment})" if adjustment else "")
+        f"Survival: {r['arm']} reached the endpoint {_direction(r)} the control (log-rank "
+        f"{fmt_p(p)}"
+        + (f", {adjustment}" if adjustment else "")
         + _hazard_text(r)
+        + ")"
+        + (f"; {join_words(others)} also differed from it" if others else "")
         + "."
     )
 
 
+def _direction(r: Mapping[str, Any]) -> str:
+    """'later than' / 'sooner than' from the hazard ratio (Cox, or Firth under separation)."""
+    hr = value_of(r, "hr_firth" if value_of(r, "hr_flag") else "hr")
+    return "sooner than" if hr is not None and float(hr) > 1 else "later than"
+
+
 def _hazard_text(r: Mapping[str, Any]) -> str:
-    """', hazard ratio 0.139 (95% CI …)', or the Firth-penalised one under separation."""
-    if r.get("hr_flag") and isnum(r.get("hr_firth")):
+    """'; hazard ratio 0.139, 95% CI …', or the Firth-penalised one under separation."""
+    if value_of(r, "hr_flag") and isnum(r.get("hr_firth")):
         return (
-            f", Firth-penalised hazard ratio {fmt(r['hr_firth'])} "
-            f"({fmt_ci(r.get('hr_firth_ci_low'), r.get('hr_firth_ci_high'))})"
+            f"; Firth-penalised hazard ratio {fmt(r['hr_firth'])}, "
+            f"{fmt_ci(r.get('hr_firth_ci_low'), r.get('hr_firth_ci_high'))}"
         )
     if isnum(r.get("hr")):
-        return f", hazard ratio {fmt(r['hr'])} ({fmt_ci(r.get('hr_ci_low'), r.get('hr_ci_high'))})"
+        return f"; hazard ratio {fmt(r['hr'])}, {fmt_ci(r.get('hr_ci_low'), r.get('hr_ci_high'))}"
     return ""
 
 

@@ -62,11 +62,11 @@ class GrowthFinding:
 
     @property
     def metric(self) -> str:
-        """Which difference it is: 'exponential mixed model, days 0-56' or 'two-phase
-        piecewise model, mean over days 0-65'."""
+        """Which difference it is: 'exponential mixed model, days 0 to 35' or 'two-phase
+        piecewise model, mean over days 0 to 65'."""
         if self.days is None:
             return self.model
-        span = f"days {self.days[0]:g}-{self.days[1]:g}"
+        span = f"days {self.days[0]:g} to {self.days[1]:g}"
         return f"{self.model}, {'mean over ' if self.two_phase else ''}{span}"
 
     @property
