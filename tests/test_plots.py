@@ -677,3 +677,28 @@ def test_drawing_changes_no_process_wide_setting(
         draw(tmp_path)
     after = dict(plt.rcParams)
     assert {k for k in before if before[k] != after[k]} == set()
+
+
+def test_arm_means_stop_where_a_large_tumours_exit_makes_them_fall():
+    """Issue 29 item 4: the mean of an arm whose largest tumour left at the endpoint would fall
+    although no tumour shrank; it is drawn to the exit and the exit is marked."""
+    from xenoflow.plots.growth import exits_of, mean_stop_day
+
+    def arm(rows):
+        return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+
+    # mouse 1 grows to 2000 and leaves after day 14; the mean of the rest on day 21 is lower
+    data = arm(
+        [("A", "1", d, v) for d, v in [(0, 100), (7, 600), (14, 2000)]]
+        + [("A", m, d, v) for m in "23" for d, v in [(0, 100), (7, 200), (14, 400), (21, 500)]]
+    )
+    every_day = data.groupby("day")["volume_mm3"].agg(mean="mean").reset_index()
+    assert exits_of(data)[["mouse_id", "day"]].values.tolist() == [["1", 14]]
+    assert mean_stop_day(data, every_day) == 14.0
+    # a typical tumour that dies early (toxicity) while the mean keeps rising: drawn to the end
+    early = arm(
+        [("A", "1", d, v) for d, v in [(0, 100), (3, 110)]]
+        + [("A", m, d, v) for m in "23" for d, v in [(0, 100), (3, 100), (7, 200), (14, 400)]]
+    )
+    days = early.groupby("day")["volume_mm3"].agg(mean="mean").reset_index()
+    assert mean_stop_day(early, days) is None

@@ -2578,7 +2578,10 @@ FIGURES: tuple[Figure, ...] = (
 Tumour growth by arm in study **{{ snakemake.wildcards.study }}**: mean ± SEM of the measured
 volumes per arm and day (the GraphPad Prism convention; SEM = SD/√n over the mice measured that
 day) on a linear and a logarithmic axis, drawn only on days when at least half of the arm's mice are
-measured (analysis setting ``mean_min_fraction``). Triangles in the top strip mark the dosing days of
+measured (analysis setting ``mean_min_fraction``) and, when a mouse with a tumour at or above the
+arm's median leaves and the mean falls at the next measurement, only up to that exit (the mean of
+the smaller tumours left would read as a regression that never happened); × marks each mouse's
+last measurement before its arm's last day. Triangles in the top strip mark the dosing days of
 each arm (named on the left), each dose's amount written once above its triangle (µCi for
 radioactivity); the bottom panel shows how many mice were still measured per
 arm on each day (later means rest on fewer mice). The control arm is always grey.""",

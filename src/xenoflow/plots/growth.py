@@ -67,6 +67,41 @@ def dose_labels(doses: Sequence[Any], spacing_in: float) -> tuple[list[tuple[flo
     return [(d.day, f"{d.amount:g}") for d in given], unit
 
 
+def exits_of(arm_data: pd.DataFrame) -> pd.DataFrame:
+    """``mouse_id, day, volume_mm3`` of each mouse's last measurement before its arm's last
+    measured day: the mice that left the study early (humane endpoint, death, removal)."""
+    measured = arm_data.dropna(subset=["volume_mm3"])
+    if measured.empty:
+        return measured[["mouse_id", "day", "volume_mm3"]]
+    last = measured.sort_values("day", kind="stable").groupby("mouse_id", sort=False).tail(1)
+    return last.loc[last["day"] < measured["day"].max(), ["mouse_id", "day", "volume_mm3"]]
+
+
+def large_exits(arm_data: pd.DataFrame) -> pd.DataFrame:
+    """The exits (:func:`exits_of`) of mice whose last volume was at or above the arm's median
+    that day: after such a mouse leaves, the arm's mean is that of the smaller tumours left and
+    falls although no tumour shrank (informative dropout), so the mean curve stops there."""
+    exits = exits_of(arm_data)
+    if exits.empty:
+        return exits
+    median = arm_data.groupby("day")["volume_mm3"].median()
+    return exits[exits["volume_mm3"].to_numpy() >= exits["day"].map(median).to_numpy()]
+
+
+def mean_stop_day(arm_data: pd.DataFrame, every_day: pd.DataFrame) -> float | None:
+    """The last day the arm's mean is drawn (None: to the end): the first day after which a
+    mouse with a tumour at or above the arm's median leaves (:func:`large_exits`) and the
+    arm's mean falls at the next measurement. The mean falls then because the large tumour
+    left, not because any tumour shrank; an exit after which the mean keeps rising (an early
+    toxic death of a typical tumour) does not stop it."""
+    means = every_day.set_index("day")["mean"].sort_index()
+    for day in sorted(large_exits(arm_data)["day"].unique()):
+        later = means[means.index > day]
+        if len(later) and day in means.index and later.iloc[0] < means[day]:
+            return float(day)
+    return None
+
+
 def growth_curves_figure(
     data: pd.DataFrame, study: Study, arms: Sequence[str] | None = None
 ) -> plt.Figure:
@@ -91,6 +126,9 @@ def growth_curves_figure(
             continue
         # the mean of the last few survivors is not the arm's growth
         s = every_day[every_day["n"] >= min_fraction * size.get(arm, 0)]
+        stop = mean_stop_day(data[data["arm"] == arm], every_day)
+        if stop is not None:
+            s = s[s["day"] <= stop]
         c = palette.get(arm, "black")
         label = _arm_label(study, arm)
         if len(s):
@@ -110,6 +148,9 @@ def growth_curves_figure(
                 capsize=2.5,
                 label=label,
             )
+        gone = exits_of(data[data["arm"] == arm])
+        for ax in (ax_lin, ax_log):
+            ax.plot(gone["day"], gone["volume_mm3"], "x", color=c, ms=5, mew=1.2, zorder=3)
         # arms with the same count share a line: earlier arms wider, so each stays visible
         width = 1.2 + 2.0 * (len(arms) - 1 - i) / max(len(arms) - 1, 1)
         ax_n.step(
@@ -128,7 +169,8 @@ def growth_curves_figure(
     ax_lin.set_ylim(0, max(tops, default=1.0) * 1.05 / max(1.0 - 0.065 * len(arms) - 0.04, 0.4))
     ax_lin.legend(fontsize=8, frameon=False, loc="upper left")
     ax_lin.set_title(
-        f"means drawn while at least {min_fraction:.0%} of an arm's mice are measured",
+        f"means: while ≥ {min_fraction:.0%} of an arm's mice are measured, and until a large "
+        "tumour's exit makes them fall; × = a mouse's last measurement",
         fontsize=8,
         loc="right",
         color="0.35",
