@@ -149,3 +149,26 @@ def test_dose_units_read_micro_curies_in_the_report() -> None:
     assert cell.render({"dose_unit": "uCi"}) == "µCi"
     assert cell.render({"dose_unit": "mg/m2"}) == "mg/m²"
     assert report.Cell("Arm", "arm", kind="text").render({"arm": "uCi arm"}) == "uCi arm"
+
+
+def test_a_figure_with_nothing_to_draw_is_named_once_not_shown(tiny, tmp_path):
+    """Issue 29 item 4: no placeholder figure card with a full caption."""
+    from xenoflow.plots.notes import png_note
+    from xenoflow.plots.style import note_figure, plt, save_figure
+
+    stems = {}
+    for name, make in (
+        ("km", lambda: note_figure("t", "No survival endpoint configured.")),
+        ("growth_curves", lambda: plt.subplots()[0]),
+    ):
+        save_figure(make(), tmp_path / name, ("png",))
+        stems[name] = (tmp_path / f"{name}.png").read_bytes()
+    assert png_note(stems["km"]) == "No survival endpoint configured."
+    assert png_note(stems["growth_curves"]) == "" and png_note(PNG) == ""
+    study, tables = tiny
+    provenance = {"versions": {}, "inputs": {"seed": 1, "files": {}}}
+    page = Page(str(stages.run_report(study, tables, stems, provenance)["study_report"]))
+    assert len(page.images) == 1  # the growth figure only
+    assert "Kaplan–Meier curves of study tiny_wide" not in page.words.split("Methods")[0]
+    assert "Not drawn, with nothing to show for this study:" in page.words
+    assert "(km): No survival endpoint configured." in page.words

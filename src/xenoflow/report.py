@@ -27,6 +27,7 @@ import pandas as pd
 from . import summary
 from . import tables as registry
 from .config import Study, display_unit
+from .plots.notes import png_note
 from .summary.text import value_of
 
 Tables = Mapping[str, pd.DataFrame]
@@ -464,6 +465,20 @@ def figure_block(name: str, png: bytes, study_id: str) -> dict[str, Any]:
     }
 
 
+def not_drawn(figures: Mapping[str, bytes]) -> list[str]:
+    """'Survival: no survival endpoint configured …' for each figure with nothing to draw
+    (:func:`xenoflow.plots.style.png_note`): named once in a list, not shown as a card with a
+    full caption."""
+    out = []
+    for name in STUDY_FIGURES:
+        note = png_note(figures[name]) if name in figures else ""
+        if note:
+            out.append(
+                f"{registry.output(name).section or name} ({name.replace('_', ' ')}): {note}"
+            )
+    return out
+
+
 def exclusion_rows(tables: Tables) -> list[list[str]]:
     rows = []
     for name in sorted(n for n in tables if n.startswith("exclusions")):
@@ -506,7 +521,12 @@ def study_report(
             title=title,
             study=study,
             sections=sections,
-            figures=[figure_block(n, figures[n], sid) for n in STUDY_FIGURES if n in figures],
+            figures=[
+                figure_block(n, figures[n], sid)
+                for n in STUDY_FIGURES
+                if n in figures and not png_note(figures[n])
+            ],
+            not_drawn=not_drawn(figures),
             tables=[t for t in key if t["rows"]],
             exclusions=exclusion_rows(tables),
             provenance=provenance,

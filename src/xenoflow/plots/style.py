@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
+from .notes import NOTE_PREFIX  # noqa: E402
 
 CONTROL_COLOUR = "#4d4d4d"
 # Okabe-Ito, without black (control) and yellow (poor contrast on white).
@@ -55,6 +56,7 @@ def note_figure(title: str, text: str) -> plt.Figure:
     ax.text(0.5, 0.45, text, ha="center", va="center", fontsize=10, color="0.25")
     if title:
         ax.set_title(title, fontsize=10)
+    fig.set_label(NOTE_PREFIX + text)  # saved in the PNG: a report lists it instead of showing it
     return fig
 
 
@@ -75,8 +77,10 @@ def save_figure(
     bbox = (tight_bbox(fig, dpi) if len(formats) > 1 else "tight") if tight else None
     for fmt in formats:
         target = stem.with_suffix(f".{fmt}")
+        label = str(fig.get_label())
+        note = label if label.startswith(NOTE_PREFIX) else None
         metadata = {
-            "png": {"Software": None},
+            "png": {"Software": None, **({"Description": note} if note else {})},
             "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "ModDate": None, "Producer": None},
         }[fmt]
