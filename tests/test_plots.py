@@ -285,9 +285,10 @@ def test_growth_doses_labelled_once_in_micro_curies_inside_the_figure(
     # the same amount on both days of DrugA: labelled on each of its two triangles
     assert texts.count("10 mg/kg") == 2
     assert not [t for t in texts if "uCi" in t]
-    # the arm's name labels its row of the strip, the study's label the legend
+    # the arm's name labels its row of the strip; the legend names the arm as the tables do,
+    # with the study's label after it
     assert {"DrugA", "DrugB"} <= set(texts)
-    assert texts.count("Drug B, 95.7 µCi day 0 + 109.4 µCi day 7") == 1
+    assert texts.count("DrugB (Drug B, 95.7 µCi day 0 + 109.4 µCi day 7)") == 1
     assert _outside(fig) == []
     plt.close(fig)
 

@@ -483,8 +483,16 @@ def test_synergy_figures_draw_the_tables_and_are_deterministic(tmp_path):
     lines = [ln for ln in fit_ax.get_lines() if ln.get_label() in set(model["arm"])]
     slopes = [np.polyfit(*ln.get_data(), 1)[0] for ln in lines]
     np.testing.assert_allclose(slopes, model["growth_rate"], rtol=1e-9)
-    # one score series per method, one point per day
-    assert len(score_ax.containers) == 3
+    # one score series per method, one point per day, without an interval (a z statistic),
+    # in the method palette, none of the arm colours
+    from xenoflow.plots.style import arm_palette
+    from xenoflow.plots.synergy import METHOD_STYLES
+
+    series = [ln for ln in score_ax.get_lines() if ln.get_label() in ("Bliss", "HSA", "RA")]
+    assert len(series) == 3 and not score_ax.containers
+    colours = {ln.get_color() for ln in series}
+    assert colours == {c for c, _, _ in METHOD_STYLES.values()}
+    assert not colours & set(arm_palette(study.arm_names, study.control).values())
     stems = []
     for run in ("a", "b"):
         again = figures.synergy(study, out) if run == "b" else drawn

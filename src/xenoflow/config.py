@@ -67,6 +67,15 @@ class Arm:
     #: the drug the arm receives (None: no agent, as for the control)
     agent: str | None = None
 
+    @property
+    def legend(self) -> str:
+        """The arm as a figure legend names it: the arm name every table uses, with the
+        study file's label after it ('CLR 131 single (CLR 131, 218.8 µCi day 0)'), or the
+        label alone when it starts with the name."""
+        if not self.label or self.label == self.name:
+            return self.name
+        return self.label if self.label.startswith(self.name) else f"{self.name} ({self.label})"
+
 
 @dataclass(frozen=True)
 class Agent:

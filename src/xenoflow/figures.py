@@ -83,7 +83,7 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
             study.arm_names,
             study.control,
             out.tables["survival_tests"],
-            labels={a.name: a.label or a.name for a in study.arms},
+            labels={a.name: a.legend for a in study.arms},
             alpha=study.settings["alpha"],
             title=study.title + _suffix(study),
             ci_bands=bool(study.settings["km_confidence_bands"]),
@@ -163,7 +163,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             },
             title=f"{study.title}: dose-driven growth model{suffix}",
             labels={
-                **{a.name: a.label or a.name for a in study.arms},
+                **{a.name: a.legend for a in study.arms},
                 **{w.name: f"{w.name}: {_schedule(w.doses)}" for w in study.what_if},
             },
         ),

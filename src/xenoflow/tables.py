@@ -2694,9 +2694,10 @@ replaces the plot when no arm has doses.""",
         """\
 Drug-combination synergy in study **{{ snakemake.wildcards.study }}**, one row per combination.
 Left: ln relative tumour volume of every mouse (points, one colour per arm) with the fitted
-arm lines β_arm·t of the mixed model (``synergy_model.tsv``). Right: the synergy score with its
-95 % interval for Bliss, HSA (Wald z) and RA, refitted on the data up to each day
-(``synergy.tsv``); above 0 = synergy, below = antagonism.""",
+arm lines β_arm·t of the mixed model (``synergy_model.tsv``). Right: the synergy score (a z
+statistic, −estimate/SE, so drawn without an interval) for Bliss, HSA (Wald z) and RA, refitted
+on the data up to each day (``synergy.tsv``), in colours and markers of their own (not the arm
+colours); the grey band |z| < 1.96 is where p > 0.05; above 0 = synergy, below = antagonism.""",
     ),
     Figure(
         "synergy_diagnostics_figure",

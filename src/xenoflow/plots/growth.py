@@ -248,7 +248,7 @@ def _arm_doses(study: Study, arm: str) -> tuple[Any, ...]:
 
 def _arm_label(study: Study, arm: str) -> str:
     try:
-        return study.arm(arm).label or arm
+        return study.arm(arm).legend
     except (KeyError, AttributeError):
         return arm
 

@@ -37,8 +37,18 @@ def _fits(ax: plt.Axes, model: pd.DataFrame, diag: pd.DataFrame, colours: dict[s
     ax.grid(alpha=0.3)
 
 
+#: A palette of its own for the methods (colour, marker, line), none of the arm colours, so a
+#: method is never read as an arm.
+METHOD_STYLES = {
+    "bliss": ("#6A3D9A", "o", "-"),
+    "hsa": ("#1B1B1B", "s", "--"),
+    "ra": ("#7F7F7F", "^", ":"),
+}
+
+
 def _scores(ax: plt.Axes, rows: pd.DataFrame) -> None:
-    """Synergy score with its interval against the last day of the data, one line per method."""
+    """Synergy score (a z statistic, so no interval) against the last day of the data, one line
+    per method in :data:`METHOD_STYLES`, over the band where p > 0.05."""
     for i, (method, label) in enumerate(METHODS.items()):
         r = rows[(rows["method"] == method) & (rows["basis"] == "lmm")]
         if method != "ra":
@@ -46,19 +56,21 @@ def _scores(ax: plt.Axes, rows: pd.DataFrame) -> None:
         r = r.sort_values("day")
         if r.empty:
             continue
-        offset = (i - 1) * 0.25
-        ax.errorbar(
-            r["day"] + offset,
+        colour, marker, line = METHOD_STYLES[method]
+        ax.plot(
+            r["day"] + (i - 1) * 0.25,
             r["score"],
-            yerr=[r["score"] - r["ci_low"], r["ci_high"] - r["score"]],
-            fmt="o-",
+            marker=marker,
+            ls=line,
+            color=colour,
             ms=4,
-            capsize=2,
             label=label,
         )
+    # the score is a z statistic: no interval around it, the two-sided 5% band instead
+    ax.axhspan(-1.96, 1.96, color="0.92", zorder=0, label="|score| < 1.96: p > 0.05")
     ax.axhline(0, ls="--", color="0.3", lw=1)
     ax.set_xlabel("study day (data up to this day)")
-    ax.set_ylabel("synergy score (> 0 synergy)")
+    ax.set_ylabel("synergy score, z (> 0 synergy)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
 
