@@ -289,6 +289,14 @@ def test_every_summary_opens_with_its_answer(summaries):
         assert 1 <= len(paragraphs) <= 5, study_id
         assert "slowed tumour growth the most" in paragraphs[0], study_id
     fractionation = summaries["fractionation_clr131"]
+    headings = [line for line in fractionation.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Answer",
+        "## Design",
+        "## Findings",
+        "## Regimens and tolerability",
+        "## Exclusions and model notes",
+    ]
     answer = fractionation[: fractionation.index("## Design")]
     assert "Regimens: CLR 131 fractionated is the better regimen" in answer
     assert "Tolerability: toxic in CLR 131 single (two toxic deaths" in answer

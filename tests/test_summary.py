@@ -390,3 +390,13 @@ def test_an_interval_of_width_zero_is_not_stated_as_a_confidence_interval():
     assert fmt_ci(0.0001, 0.0001) == NO_VARIATION
     assert fmt_ci(0.0, 5.0, 2, "%") == "95% CI 0% to 5.0%"
     assert fmt_ci(math.nan, 1.0) == "95% CI not available"
+
+
+def test_no_rate_from_a_single_mouse_is_given_as_an_arms(tmp_path):
+    from xenoflow.summary.efficacy import growth_sentences
+
+    study = make_study(tmp_path)
+    one = GROWTH.assign(n_mice=[1] + [8] * (len(GROWTH) - 1))
+    text = growth_sentences(study, {"growth_model": one, "measurements": MEAS})
+    assert len(text) == 1 and text[0].startswith("No growth rate is given as an arm's:")
+    assert "has one mouse, whose rate is that mouse's" in text[0]

@@ -808,3 +808,23 @@ def test_day_by_day_verdicts_are_summarised_as_runs_of_days():
         "different from additive on days 2–9 and day 30, synergistic on days 16–27 (p ≤ 0.030)."
     )  # HSA is synergistic on every day: the whole-curve sentence says it
     assert runs_sentence(rows[rows["method"] == "hsa"], 0.05) == ""
+
+
+def test_rates_of_opposite_sign_in_the_two_models_are_reconciled():
+    from xenoflow.summary.synergy import rates_reconciled
+
+    model = pd.DataFrame(
+        {
+            "arm": ["V", "A"],
+            "growth_rate": [0.1, 0.01],
+            "time_start": [-1.0, -1.0],
+            "time_end": [16.0, 16.0],
+        }
+    )
+    growth = pd.DataFrame(
+        {"arm": ["V", "A"], "growth_rate_per_day": [0.1, -0.007], "model_to_day": [16.0, 16.0]}
+    )
+    text = rates_reconciled(model, growth)
+    assert text.startswith("The synergy model's rate of A has the opposite sign")
+    assert "relative to each mouse's volume on day -1, to day 16, through the origin" in text
+    assert rates_reconciled(model, growth.assign(growth_rate_per_day=[0.1, 0.02])) == ""

@@ -210,12 +210,14 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         findings,
         notes_section(exclusions, tables.get("growth_model")),
     ]
+    # after the findings: before the notes, whatever opens the summary
+    after_findings = sections.index(findings) + 1
     regimens = regimen_sentences(study, tables)
     if regimens:
-        sections.insert(2, Section("Regimens and tolerability", regimens))
+        sections.insert(after_findings, Section("Regimens and tolerability", regimens))
     if "synergy" in tables and "synergy_model" in tables:
         sections.insert(
-            2,
+            after_findings,
             Section(
                 "Combination synergy",
                 synergy_sentences(
@@ -223,6 +225,7 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
                     tables["synergy_model"],
                     tables["synergy"],
                     tables.get("exclusions_synergy"),
+                    tables.get("growth_model"),
                 ),
             ),
         )

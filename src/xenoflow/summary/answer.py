@@ -140,7 +140,7 @@ def tolerability_answer(study: Study, tables: Tables) -> str:
     if not toxic:
         return "Tolerability: every treated arm was tolerated."
     named = [
-        f"{r['arm']} ({count_words(int(r.get('toxic_deaths') or 0), 'toxic death')}, "
+        f"{r['arm']} ({count_words(int(value_of(r, 'toxic_deaths') or 0), 'toxic death')}, "
         f"mean body-weight nadir {float(r['group_mean_nadir_pct']):+.1f}%)"
         for r in toxic
     ]

@@ -179,6 +179,12 @@ def _window_text(row: Mapping[str, Any], last_day: float) -> str:
     return f" (days up to {fmt_day(end)}, while the control was followed)"
 
 
+def _one_mouse(row: Mapping[str, Any]) -> bool:
+    """Whether an arm's rate rests on one mouse (``n_mice`` 1): then it is not an arm's rate."""
+    n = value_of(row, "n_mice")
+    return n is not None and int(n) < 2
+
+
 def growth_sentences(study: Study, tables: Tables, two_phase: Iterable[str] = ()) -> list[str]:
     """One sentence per treated arm on its exponential growth rate and its difference from
     control (:func:`xenoflow.summary.headline.exponential_findings`: every p the tables give,
@@ -193,6 +199,13 @@ def growth_sentences(study: Study, tables: Tables, two_phase: Iterable[str] = ()
     k_c = g[study.control]["growth_rate_per_day"]
     findings = exponential_findings(study, tables)
     phased = set(two_phase)
+    single = [a for a in [study.control, *study.treated_arms] if a in g and _one_mouse(g[a])]
+    if single:
+        return [
+            f"No growth rate is given as an arm's: {join_words(single)} "
+            f"{'has' if len(single) == 1 else 'have'} one mouse, whose rate is that mouse's "
+            "(in the per-mouse growth table), not an estimate for its arm."
+        ]
     out = []
     for arm in study.treated_arms:
         if arm not in g:

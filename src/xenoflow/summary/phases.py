@@ -68,7 +68,12 @@ def two_phase_sentences(study: Study, table: pd.DataFrame | None) -> list[str]:
             f"Tumours in {arm} {before} until day {bp:.3g}, then {after}, on ln volume "
             f"(piecewise mixed model with one breakpoint for all arms, {how})."
         )
-        if control is not None and isnum(value_of(control, "rate_before")):
+        if control is not None and int(value_of(control, "n_mice") or 0) < 2:
+            out.append(
+                "The control has one mouse: its phase rates are that mouse's, not an arm's, "
+                "so no difference from control is given per phase."
+            )
+        elif control is not None and isnum(value_of(control, "rate_before")):
             c_before = _phase_rate(
                 control["rate_before"],
                 control["rate_before_ci_low"],

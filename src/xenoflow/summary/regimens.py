@@ -122,9 +122,7 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
     if study.what_if and len(adequacy) and not bool(adequacy["passes"].iloc[0]):
         rule = str(adequacy["rule"].iloc[0]).removeprefix("not adequate for prediction: ")
         names = join_words([w.name for w in study.what_if])
-        out.append(
-            f"The model does not predict {names}: it is not adequate for prediction here ({rule})."
-        )
+        out.append(f"The model is not used to predict {names}, because it fails its check: {rule}.")
     curves = tables.get("what_if", pd.DataFrame())
     if curves.empty or not (curves["kind"] == "what_if").any():
         return out

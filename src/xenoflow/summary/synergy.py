@@ -10,7 +10,17 @@ import pandas as pd
 
 from ..config import Study
 from ..synergy import SKIPPED_DAY
-from .text import fmt, fmt_ci, fmt_day, fmt_p, join_words, records, value_of
+from .text import (
+    first_rows,
+    fmt,
+    fmt_ci,
+    fmt_day,
+    fmt_p,
+    isnum,
+    join_words,
+    records,
+    value_of,
+)
 
 #: synergy rows of SynergyLMM's test (``xenoflow.synergy.P_Z``) and their reference models
 SYNERGY_Z = "Wald z"
@@ -163,11 +173,42 @@ def _model_time(arm: Mapping[str, Any]) -> float:
     return math.sqrt(elapsed) if arm["time_transform"] == "sqrt" else elapsed
 
 
+def rates_reconciled(model: pd.DataFrame, growth: pd.DataFrame | None) -> str:
+    """A sentence when an arm's rate in the synergy model and in the growth model differ in
+    sign (empty otherwise): they are different quantities over different days, and a reader
+    who meets both needs to be told which is which."""
+    if growth is None or growth.empty or model.empty:
+        return ""
+    k = first_rows(growth, ["arm"])
+    differ = [
+        str(r["arm"])
+        for r in records(model.drop_duplicates("arm"))
+        if str(r["arm"]) in k
+        and isnum(value_of(k[str(r["arm"])], "growth_rate_per_day"))
+        and (float(r["growth_rate"]) > 0) != (float(k[str(r["arm"])]["growth_rate_per_day"]) > 0)
+    ]
+    if not differ:
+        return ""
+    r = records(model)[0]
+    end = value_of(growth.iloc[0], "model_to_day")
+    growth_days = f" to day {fmt_day(end)}" if end is not None else ""
+    return (
+        f"The synergy model's rate of {join_words(differ)} has the opposite sign of the growth "
+        f"model's because the two fits differ: the synergy model fits ln volume relative to "
+        f"each mouse's volume on day {fmt_day(r['time_start'])}, to day "
+        f"{fmt_day(r['time_end'])}, through the origin (every mouse starts at 0); the growth "
+        f"model fits ln volume with its own start per mouse over the follow-up{growth_days}. A "
+        "rate near zero can take either sign under the two; the growth model's is the arm's "
+        "growth, the synergy model's serves the synergy test."
+    )
+
+
 def synergy_sentences(
     study: Study,
     model: pd.DataFrame,
     synergy: pd.DataFrame,
     exclusions: pd.DataFrame | None = None,
+    growth: pd.DataFrame | None = None,
 ) -> list[str]:
     """One paragraph per combination from ``synergy_model.tsv`` and the whole-study rows
     (last day) of ``synergy.tsv``: the combination's growth rate against the rate expected
@@ -223,7 +264,10 @@ def synergy_sentences(
         sentences.append(invivosyn_sentence(others))
         sentences.append(_disagreement(by_method.get("bliss"), others, alpha, last))
         out += [t for t in sentences if t]
-    return out + not_computed_sentences(study, model, exclusions)
+    reconcile = rates_reconciled(model, growth)
+    return (
+        out + ([reconcile] if reconcile else []) + not_computed_sentences(study, model, exclusions)
+    )
 
 
 def not_computed_sentences(
