@@ -83,7 +83,7 @@ def test_run_in_before_first_dose(tmp_path: Path) -> None:
     design = md.split("## Findings")[0]
     assert "Baseline: treatment start, day 0 (the first dose): each mouse's last" in design
     # the growth finding states the days the model was fitted to: from the baseline
-    assert "exponential mixed model, days -2-14" in md and "days -6-" not in md
+    assert "exponential mixed model, days -2 to 14" in md and "days -6-" not in md
 
 
 def test_first_dose_day_and_window(tmp_path: Path) -> None:

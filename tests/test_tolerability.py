@@ -574,7 +574,8 @@ def test_summary_sentences_and_workbook_sheets(tmp_path):
     )
     assert "mean body-weight nadir -16.5% on day 7, 1 of 2 mice lost ≥ 20%" in section
     assert "one toxic death (cumulative incidence 50%); toxic." in section
-    assert "Drug x2 vs Drug x1 (both CLR 131; total 204.7 vs 204.7 µCi)" in section
+    assert "Regimen verdict: Drug x2 is the better regimen" in section
+    assert "total 204.7 vs 204.7 µCi of CLR 131" in section
     assert "only tumour-related deaths are events of the tumour endpoints; one toxic death" in text
     sheets = pd.read_excel(bytes_io.BytesIO(documents["study_xlsx"]), sheet_name=None)
     for name in ("body_weight", "body_weight_per_mouse", "tolerability", "regimen"):

@@ -610,6 +610,16 @@ VOCABULARY: dict[str, Column] = {
             "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
         ),
         Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
+        Column("check", "str", "fitted, or held out: the arm left out and predicted"),
+        Column("n_arm_days", "int", "observed arm-day means compared"),
+        Column("n_inside", "int", "arm-day means inside their 95% prediction band"),
+        Column("coverage_pct", "float", "share of arm-day means inside the band (percent)"),
+        Column(
+            "rmse_log_volume",
+            "float",
+            "root-mean-square error of the predicted mean ln volume (ln mm3)",
+        ),
+        Column("passes", "bool", "TRUE when the model may predict regimens not given"),
         Column(
             "median_unique",
             "bool",
@@ -2141,16 +2151,12 @@ says which part failed. Arm-days with fewer than ``mean_min_fraction`` of the ar
 measured are left out (their means are those of the mice not yet at the endpoint). The ``what_if`` regimens are predicted only when the
 model passes. Header only when the model is not fitted.""",
         columns=_columns(
-            Column("check", "str", "fitted, or held out: the arm left out and predicted"),
-            Column("n_arm_days", "int", "observed arm-day means compared"),
-            Column("n_inside", "int", "arm-day means inside their 95% prediction band"),
-            Column("coverage_pct", "float", "share of arm-day means inside the band (percent)"),
-            Column(
-                "rmse_log_volume",
-                "float",
-                "root-mean-square error of the predicted mean ln volume (ln mm3)",
-            ),
-            Column("passes", "bool", "TRUE when the model may predict regimens not given"),
+            "check",
+            "n_arm_days",
+            "n_inside",
+            "coverage_pct",
+            "rmse_log_volume",
+            "passes",
             Column("rule", "str", "the adequacy rule and where the model met or missed it"),
         ),
     ),
@@ -2697,7 +2703,8 @@ Left: ln relative tumour volume of every mouse (points, one colour per arm) with
 arm lines β_arm·t of the mixed model (``synergy_model.tsv``). Right: the synergy score (a z
 statistic, −estimate/SE, so drawn without an interval) for Bliss, HSA (Wald z) and RA, refitted
 on the data up to each day (``synergy.tsv``), in colours and markers of their own (not the arm
-colours); the grey band |z| < 1.96 is where p > 0.05; above 0 = synergy, below = antagonism.""",
+colours); the grey band, scores between −1.96 and 1.96, is where p > 0.05; above 0 = synergy,
+below = antagonism.""",
     ),
     Figure(
         "synergy_diagnostics_figure",
