@@ -361,6 +361,11 @@ VOCABULARY: dict[str, Column] = {
         Column("sem_volume_mm3", "float", "standard error of the mean volume, SD/sqrt(n) (mm3)"),
         Column("median_volume_mm3", "float", "median tumour volume (mm3)"),
         Column(
+            "geomean_volume_mm3",
+            "float",
+            "geometric mean tumour volume, exp(mean ln V); 0 when a mouse's volume is 0 (mm3)",
+        ),
+        Column(
             "n_mice_fold_change", "int", "mice with a fold change that day (baseline volume > 0)"
         ),
         Column("mean_fold_change", "float", "mean of per-mouse fold changes V(t)/V(baseline)"),
@@ -1451,6 +1456,51 @@ header only.""",
         ),
     ),
     Table(
+        "per_day_comparisons",
+        "tables/per_day_comparisons.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+Each treated arm against the control on each measured day ({{ snakemake.wildcards.study }}), as
+Prism's mixed-effects analysis reports them: one mixed model of ln volume over the whole study,
+ln V ~ arm × day (day as a factor) + a random intercept per mouse, fitted by REML (R
+``lmer(log(v) ~ arm * factor(day) + (1 | mouse))``). On each day: ``estimate`` = treated − control
+mean ln volume, ``ratio`` = exp(estimate), the ratio of geometric-mean volumes T/C, with its
+standard error ``se`` and the z test (asymptotic degrees of freedom, ``df`` = inf; R ``emmeans``
+with ``lmer.df = "asymptotic"``); ``p_adjusted`` and the intervals are Dunnett-adjusted over
+the treated arms measured that day (single-step, multivariate normal; simultaneous 95%
+intervals), ``p_value`` is unadjusted. Measurements before the baseline are left out, and zero
+volumes follow ``log_zero_rule``, as in the growth model. Days are study days.""",
+        columns=_columns(
+            "arm",
+            "reference",
+            "day",
+            Column("n_mice", "int", "mice of the arm measured that day"),
+            Column("n_mice_reference", "int", "control mice measured that day"),
+            Column("estimate", "float", "treated minus control mean ln volume that day"),
+            "se",
+            Column("df", "float", "degrees of freedom of the test: inf (asymptotic z test)"),
+            Column("statistic", "float", "z = estimate / se"),
+            Column("p_value", "float", "two-sided p-value of the z test, unadjusted"),
+            Column(
+                "p_adjusted",
+                "float",
+                "Dunnett-adjusted p over the treated arms measured that day (single-step)",
+            ),
+            Column("ci_low", "float", "lower bound of the simultaneous 95% interval (Dunnett)"),
+            Column("ci_high", "float", "upper bound of the simultaneous 95% interval (Dunnett)"),
+            Column(
+                "ratio",
+                "float",
+                "ratio of geometric-mean volumes T/C: exp(estimate)",
+                label="Geometric-mean ratio T/C",
+            ),
+            Column("ratio_ci_low", "float", "lower bound of the interval of ratio"),
+            Column("ratio_ci_high", "float", "upper bound of the interval of ratio"),
+            Column("p_method", "str", "test behind p_adjusted and the interval"),
+        ),
+    ),
+    Table(
         "exclusions_growth",
         "tables/exclusions_growth.tsv",
         stage="growth",
@@ -1488,6 +1538,7 @@ settings), so reruns give identical numbers. ``is_reference_day`` marks the stud
             "sd_volume_mm3",
             "sem_volume_mm3",
             "median_volume_mm3",
+            "geomean_volume_mm3",
             "n_mice_fold_change",
             "mean_fold_change",
             "mean_fold_change_ci_low",
