@@ -188,6 +188,19 @@ KEY_TABLES = (
         reference_day_only=True,
     ),
     KeyTable(
+        "efficacy",
+        "Tumour volume per arm and day",
+        (
+            Cell("", "arm", kind="text"),
+            Cell("", "day", kind="day"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "mean_volume_mm3"),
+            Cell("", "sem_volume_mm3"),
+            Cell("", "median_volume_mm3"),
+            Cell("", "geomean_volume_mm3"),
+        ),
+    ),
+    KeyTable(
         "growth_model",
         "Growth rate (linear mixed model on ln volume)",
         (
@@ -236,6 +249,20 @@ KEY_TABLES = (
                 "curve_rate_diff_ci_high",
             ),
             Cell("", "p_curve_holm", kind="p"),
+        ),
+    ),
+    KeyTable(
+        "per_day_comparisons",
+        "Each treated arm against the control, day by day (mixed model on ln volume, Dunnett)",
+        (
+            Cell("", "arm", kind="text"),
+            Cell("", "day", kind="day"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "n_mice_reference", kind="int"),
+            Cell("", "estimate", "ci_low", "ci_high"),
+            Cell("", "se"),
+            Cell("", "ratio", "ratio_ci_low", "ratio_ci_high"),
+            Cell("", "p_adjusted", kind="p"),
         ),
     ),
     KeyTable(

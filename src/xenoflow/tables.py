@@ -355,15 +355,26 @@ VOCABULARY: dict[str, Column] = {
         *_phase_columns(),
         Column("is_reference_day", "bool", "TRUE on the study's reference day"),
         Column(
-            "mean_volume_mm3", "float", "mean tumour volume of the mice measured that day (mm3)"
+            "mean_volume_mm3",
+            "float",
+            "mean tumour volume of the mice measured that day (mm3)",
+            label="Mean volume (mm3)",
         ),
         Column("sd_volume_mm3", "float", "standard deviation of the volume (mm3)"),
-        Column("sem_volume_mm3", "float", "standard error of the mean volume, SD/sqrt(n) (mm3)"),
-        Column("median_volume_mm3", "float", "median tumour volume (mm3)"),
+        Column(
+            "sem_volume_mm3",
+            "float",
+            "standard error of the mean volume, SD/sqrt(n) (mm3)",
+            label="SEM (mm3)",
+        ),
+        Column(
+            "median_volume_mm3", "float", "median tumour volume (mm3)", label="Median volume (mm3)"
+        ),
         Column(
             "geomean_volume_mm3",
             "float",
             "geometric mean tumour volume, exp(mean ln V); 0 when a mouse's volume is 0 (mm3)",
+            label="Geometric mean volume (mm3)",
         ),
         Column(
             "n_mice_fold_change", "int", "mice with a fold change that day (baseline volume > 0)"
@@ -1475,9 +1486,14 @@ volumes follow ``log_zero_rule``, as in the growth model. Days are study days.""
             "arm",
             "reference",
             "day",
-            Column("n_mice", "int", "mice of the arm measured that day"),
-            Column("n_mice_reference", "int", "control mice measured that day"),
-            Column("estimate", "float", "treated minus control mean ln volume that day"),
+            Column("n_mice", "int", "mice of the arm measured that day", label="n"),
+            Column("n_mice_reference", "int", "control mice measured that day", label="n control"),
+            Column(
+                "estimate",
+                "float",
+                "treated minus control mean ln volume that day",
+                label="Difference in ln volume, treated - control",
+            ),
             "se",
             Column("df", "float", "degrees of freedom of the test: inf (asymptotic z test)"),
             Column("statistic", "float", "z = estimate / se"),
@@ -1486,6 +1502,7 @@ volumes follow ``log_zero_rule``, as in the growth model. Days are study days.""
                 "p_adjusted",
                 "float",
                 "Dunnett-adjusted p over the treated arms measured that day (single-step)",
+                label="p, Dunnett-adjusted",
             ),
             Column("ci_low", "float", "lower bound of the simultaneous 95% interval (Dunnett)"),
             Column("ci_high", "float", "upper bound of the simultaneous 95% interval (Dunnett)"),
@@ -2973,6 +2990,11 @@ LABELS: dict[str, str] = {
     "rate_diff_metric": "Growth metric",
     "rate_diff_p_method": "Growth test",
     "logrank_p_method": "Log-rank test",
+    "per_day_comparisons:day": "Study day",
+    "per_day_comparisons:n_mice": "n",
+    "per_day_comparisons:n_mice_reference": "n control",
+    "per_day_comparisons:estimate": "Difference in ln volume, T - C",
+    "per_day_comparisons:p_adjusted": "p, Dunnett-adjusted",
 }
 
 
