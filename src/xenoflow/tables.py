@@ -1121,6 +1121,12 @@ CROSS_STUDY = _columns(
     "arm",
     "control",
     "reference_day",
+    Column(
+        "baseline_day",
+        "float",
+        "study day of the baseline: the study file's baseline day or treatment start, else the "
+        "first measured day (each mouse's first measurement)",
+    ),
     "mean_fold_change",
     "control_mean_fold_change",
     "fold_change_reduction_pct",
@@ -2991,6 +2997,8 @@ LABELS: dict[str, str] = {
     "rate_diff_p_method": "Growth test",
     "logrank_p_method": "Log-rank test",
     "per_day_comparisons:day": "Study day",
+    "summary:reference_day": "Reference day (study day)",
+    "summary:baseline_day": "Baseline (study day)",
     "per_day_comparisons:n_mice": "n",
     "per_day_comparisons:n_mice_reference": "n control",
     "per_day_comparisons:estimate": "Difference in ln volume, T - C",
