@@ -44,6 +44,7 @@ def test_stage_files_are_the_declared_paths():
         "growth_contrasts": "tables/growth_contrasts.tsv",
         "growth_model_fits": "tables/growth_model_fits.tsv",
         "growth_piecewise": "tables/growth_piecewise.tsv",
+        "per_day_comparisons": "tables/per_day_comparisons.tsv",
         "exclusions_growth": "tables/exclusions_growth.tsv",
     }
     assert registry.stage_files("survival")["km_png"] == "figures/km.png"

@@ -156,7 +156,7 @@ def write_run_outputs(
     provenance.write_provenance(record, _out(outputs, "provenance"))
     reports = [sid for sid in plain if (Path(results) / sid / "report.html").is_file()]
     forest = Path(_out(outputs, "forest_png")).read_bytes()
-    page = report.index_page(studies, table, failed, forest, reports)
+    page = report.index_page(studies, table, failed, forest, reports, tables)
     io.write_text(page, _out(outputs, "index"))
 
 

@@ -358,7 +358,8 @@ def arm_day_summary(per_mouse: pd.DataFrame, arms: Sequence[str] | None = None) 
     """Per arm and measured day: n, mean/SD/SEM/median volume, mean and geometric-mean FC,
     mean ΔV and mean AUC over the mice measured that day (``per_mouse`` from
     :func:`per_mouse_metrics`). SEM = SD/√n with SD the n−1 standard deviation (NaN for n = 1).
-    Geometric mean FC = exp(mean ln FC) (0 when a mouse's FC is 0).
+    Geometric mean FC = exp(mean ln FC) (0 when a mouse's FC is 0); geometric mean volume =
+    exp(mean ln V) likewise (0 when a mouse's volume is 0), as Prism's column statistics.
     """
     order = _arm_order(per_mouse, arms)
     out = _one_mouse_per_arm_day(per_mouse)
@@ -376,16 +377,18 @@ def _grouped_summary(per_mouse: pd.DataFrame) -> pd.DataFrame:
     """:func:`arm_day_summary`'s statistics per (arm, day), groups in first-seen order."""
     with np.errstate(divide="ignore"):
         logfc = np.log(per_mouse["fold_change"])
+        logv = np.log(per_mouse["volume_mm3"])
     # one grouping, one aggregation call: separate per-column Series would be aligned on
     # their (arm, day) index, which cost more than the statistics
     out = (
-        per_mouse.assign(_logfc=logfc)
+        per_mouse.assign(_logfc=logfc, _logv=logv)
         .groupby(["arm", "day"], sort=False)
         .agg(
             n_mice=("volume_mm3", "count"),
             mean_volume_mm3=("volume_mm3", "mean"),
             sd_volume_mm3=("volume_mm3", "std"),
             median_volume_mm3=("volume_mm3", "median"),
+            geomean_volume_mm3=("_logv", "mean"),
             n_mice_fold_change=("fold_change", "count"),
             mean_fold_change=("fold_change", "mean"),
             geomean_fold_change=("_logfc", "mean"),
@@ -395,6 +398,7 @@ def _grouped_summary(per_mouse: pd.DataFrame) -> pd.DataFrame:
         )
     )
     out["geomean_fold_change"] = np.exp(out["geomean_fold_change"])
+    out["geomean_volume_mm3"] = np.exp(out["geomean_volume_mm3"])
     out["sem_volume_mm3"] = out["sd_volume_mm3"] / np.sqrt(out["n_mice"])
     return out.reset_index()
 
@@ -424,6 +428,7 @@ def _one_mouse_per_arm_day(per_mouse: pd.DataFrame) -> pd.DataFrame | None:
             "mean_volume_mm3": volume,
             "sd_volume_mm3": nan,
             "median_volume_mm3": volume,
+            "geomean_volume_mm3": volume,
             "n_mice_fold_change": (~np.isnan(fc)).astype(np.int64),
             "mean_fold_change": fc,
             "geomean_fold_change": geomean,

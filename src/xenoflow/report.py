@@ -28,6 +28,7 @@ from . import summary
 from . import tables as registry
 from .config import Study, display_unit
 from .plots.notes import png_note
+from .summary.answer import answer_section
 from .summary.text import value_of
 
 Tables = Mapping[str, pd.DataFrame]
@@ -189,6 +190,19 @@ KEY_TABLES = (
         reference_day_only=True,
     ),
     KeyTable(
+        "efficacy",
+        "Tumour volume per arm and day",
+        (
+            Cell("", "arm", kind="text"),
+            Cell("", "day", kind="day"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "mean_volume_mm3"),
+            Cell("", "sem_volume_mm3"),
+            Cell("", "median_volume_mm3"),
+            Cell("", "geomean_volume_mm3"),
+        ),
+    ),
+    KeyTable(
         "growth_model",
         "Growth rate (linear mixed model on ln volume)",
         (
@@ -237,6 +251,20 @@ KEY_TABLES = (
                 "curve_rate_diff_ci_high",
             ),
             Cell("", "p_curve_holm", kind="p"),
+        ),
+    ),
+    KeyTable(
+        "per_day_comparisons",
+        "Each treated arm against the control, day by day (mixed model on ln volume, Dunnett)",
+        (
+            Cell("", "arm", kind="text"),
+            Cell("", "day", kind="day"),
+            Cell("", "n_mice", kind="int"),
+            Cell("", "n_mice_reference", kind="int"),
+            Cell("", "estimate", "ci_low", "ci_high"),
+            Cell("", "se"),
+            Cell("", "ratio", "ratio_ci_low", "ratio_ci_high"),
+            Cell("", "p_adjusted", kind="p"),
         ),
     ),
     KeyTable(
@@ -539,6 +567,7 @@ INDEX_CELLS = (
     Cell("", "arm", kind="text"),
     Cell("", "control", kind="text"),
     Cell("", "reference_day", kind="day"),
+    Cell("", "baseline_day", kind="day"),
     Cell(
         "",
         "fold_change_reduction_pct",
@@ -563,16 +592,54 @@ INDEX_CELLS = (
 )
 
 
+def study_answers(
+    studies: Mapping[str, Study], tables: Mapping[str, Tables], reports: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One row per study with tables (not a panel): its report's opening answer
+    (:func:`xenoflow.summary.answer.answer_section`, the same sentences), the study day of its
+    baseline and of its reference day (every day on the pages is a study day), and the link to
+    its report when it exists."""
+    out = []
+    for sid, study in studies.items():
+        if sid not in tables or study.split_by:
+            continue
+        t = tables[sid]
+        section = answer_section(study, t)
+        base = summary.baseline_day(study, t)
+        eff = t.get("efficacy")
+        ref = (
+            []
+            if eff is None or "is_reference_day" not in eff
+            else eff.loc[eff["is_reference_day"].astype(bool), "day"].tolist()
+        )
+        out.append(
+            {
+                "id": sid,
+                "title": study.title or sid,
+                "synthetic": study.synthetic,
+                "link": f"{sid}/report.html" if sid in reports else "",
+                "baseline": "" if base is None else f"{base:g}",
+                "reference": f"{float(ref[0]):g}" if ref else "",
+                "answer": [] if section is None else list(section.paragraphs),
+            }
+        )
+    return out
+
+
 def index_page(
     studies: Mapping[str, Study],
     findings: pd.DataFrame,
     failed: pd.DataFrame,
     forest_png: bytes | None,
     reports: Sequence[str],
+    tables: Mapping[str, Tables] | None = None,
 ) -> str:
-    """``index.html``, the front page of a run: the cross-study findings (one row per treated
-    arm, synthetic studies marked), the forest plot, a link to each study's report (the
-    ``reports`` that exist, as ``<study_id>/report.html``) and the failed studies."""
+    """``index.html``, the front page of a run: one row per study with its report's opening
+    answer (:func:`study_answers`, from each study's ``tables``), the cross-study findings (one
+    row per treated arm, synthetic studies marked), the forest plot, a link to each study's
+    report (the ``reports`` that exist, as ``<study_id>/report.html``), to the run's Snakemake
+    report (``report.html`` next to the index) and the failed studies. Days are study days,
+    with each study's baseline day beside them."""
     present = [c for c in INDEX_CELLS if c.column in findings]
     rows = []
     for r in summary.records(findings):
@@ -601,6 +668,7 @@ def index_page(
                 for sid, s in studies.items()
             ],
             failed=summary.records(failed),
+            answers=study_answers(studies, tables or {}, reports),
             forest=forest,
             caption=rst_html(registry.output("summary").caption),
         )

@@ -47,6 +47,7 @@ from . import (
     growth,
     ingest,
     io,
+    perday,
     regimen,
     regimenmodel,
     report,
@@ -119,6 +120,17 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     data, pre = baseline.on_study(measurements, base, "growth")
     result = growth.analyse_study(data, study, base.day)
     excluded = pd.concat([pre, result.exclusions], ignore_index=True) if len(pre) else None
+    # per-day comparisons: not for a panel's models (one mouse per arm: nothing to compare)
+    per_day = (
+        perday.per_day_comparisons(
+            growth.log_volumes(data, study.settings)[0],
+            study.arm_names,
+            study.control,
+            study.settings,
+        )
+        if study.panel_id is None
+        else pd.DataFrame(columns=perday.COLUMNS)
+    )
     return Outputs(
         {
             "growth_per_mouse": growth.public_per_mouse(result.per_mouse),
@@ -126,6 +138,7 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "growth_contrasts": result.contrasts,
             "growth_model_fits": result.fits,
             "growth_piecewise": result.piecewise,
+            "per_day_comparisons": per_day,
             "exclusions_growth": result.exclusions if excluded is None else excluded,
         },
         facts={"growth": result},

@@ -329,6 +329,15 @@ VOCABULARY: dict[str, Column] = {
         Column("se", "float", "standard error"),
         Column("ci_low", "float", "lower bound of the 95% confidence interval"),
         Column("ci_high", "float", "upper bound of the 95% confidence interval"),
+        Column("n_mice_reference", "int", "mice of the compared arm measured that day"),
+        Column(
+            "ratio",
+            "float",
+            "ratio of geometric-mean volumes T/C: exp(estimate)",
+            label="Geometric-mean ratio T/C",
+        ),
+        Column("ratio_ci_low", "float", "lower bound of the interval of ratio"),
+        Column("ratio_ci_high", "float", "upper bound of the interval of ratio"),
         Column("p_holm", "float", "Holm-adjusted p-value over the pairwise comparisons"),
         Column("p_satterthwaite", "float", "t-test p-value with Satterthwaite degrees of freedom"),
         Column(
@@ -355,11 +364,27 @@ VOCABULARY: dict[str, Column] = {
         *_phase_columns(),
         Column("is_reference_day", "bool", "TRUE on the study's reference day"),
         Column(
-            "mean_volume_mm3", "float", "mean tumour volume of the mice measured that day (mm3)"
+            "mean_volume_mm3",
+            "float",
+            "mean tumour volume of the mice measured that day (mm3)",
+            label="Mean volume (mm3)",
         ),
         Column("sd_volume_mm3", "float", "standard deviation of the volume (mm3)"),
-        Column("sem_volume_mm3", "float", "standard error of the mean volume, SD/sqrt(n) (mm3)"),
-        Column("median_volume_mm3", "float", "median tumour volume (mm3)"),
+        Column(
+            "sem_volume_mm3",
+            "float",
+            "standard error of the mean volume, SD/sqrt(n) (mm3)",
+            label="SEM (mm3)",
+        ),
+        Column(
+            "median_volume_mm3", "float", "median tumour volume (mm3)", label="Median volume (mm3)"
+        ),
+        Column(
+            "geomean_volume_mm3",
+            "float",
+            "geometric mean tumour volume, exp(mean ln V); 0 when a mouse's volume is 0 (mm3)",
+            label="Geometric mean volume (mm3)",
+        ),
         Column(
             "n_mice_fold_change", "int", "mice with a fold change that day (baseline volume > 0)"
         ),
@@ -1115,6 +1140,12 @@ CROSS_STUDY = _columns(
     "arm",
     "control",
     "reference_day",
+    Column(
+        "baseline_day",
+        "float",
+        "study day of the baseline: the study file's baseline day or treatment start, else the "
+        "first measured day (each mouse's first measurement)",
+    ),
     "mean_fold_change",
     "control_mean_fold_change",
     "fold_change_reduction_pct",
@@ -1461,6 +1492,52 @@ header only.""",
         ),
     ),
     Table(
+        "per_day_comparisons",
+        "tables/per_day_comparisons.tsv",
+        stage="growth",
+        section="Growth",
+        caption="""\
+Each treated arm against the control on each measured day ({{ snakemake.wildcards.study }}), as
+Prism's mixed-effects analysis reports them: one mixed model of ln volume over the whole study,
+ln V ~ arm × day (day as a factor) + a random intercept per mouse, fitted by REML (R
+``lmer(log(v) ~ arm * factor(day) + (1 | mouse))``). On each day: ``estimate`` = treated − control
+mean ln volume, ``ratio`` = exp(estimate), the ratio of geometric-mean volumes T/C, with its
+standard error ``se`` and the z test (asymptotic degrees of freedom, ``df`` = inf; R ``emmeans``
+with ``lmer.df = "asymptotic"``); ``p_adjusted`` and the intervals are Dunnett-adjusted over
+the treated arms measured that day (single-step, multivariate normal; simultaneous 95%
+intervals), ``p_value`` is unadjusted. Measurements before the baseline are left out, and zero
+volumes follow ``log_zero_rule``, as in the growth model. Days are study days.""",
+        columns=_columns(
+            "arm",
+            "reference",
+            "day",
+            Column("n_mice", "int", "mice of the arm measured that day", label="n"),
+            Column("n_mice_reference", "int", "control mice measured that day", label="n control"),
+            Column(
+                "estimate",
+                "float",
+                "treated minus control mean ln volume that day",
+                label="Difference in ln volume, treated - control",
+            ),
+            "se",
+            Column("df", "float", "degrees of freedom of the test: inf (asymptotic z test)"),
+            Column("statistic", "float", "z = estimate / se"),
+            Column("p_value", "float", "two-sided p-value of the z test, unadjusted"),
+            Column(
+                "p_adjusted",
+                "float",
+                "Dunnett-adjusted p over the treated arms measured that day (single-step)",
+                label="p, Dunnett-adjusted",
+            ),
+            Column("ci_low", "float", "lower bound of the simultaneous 95% interval (Dunnett)"),
+            Column("ci_high", "float", "upper bound of the simultaneous 95% interval (Dunnett)"),
+            "ratio",
+            "ratio_ci_low",
+            "ratio_ci_high",
+            Column("p_method", "str", "test behind p_adjusted and the interval"),
+        ),
+    ),
+    Table(
         "exclusions_growth",
         "tables/exclusions_growth.tsv",
         stage="growth",
@@ -1498,6 +1575,7 @@ settings), so reruns give identical numbers. ``is_reference_day`` marks the stud
             "sd_volume_mm3",
             "sem_volume_mm3",
             "median_volume_mm3",
+            "geomean_volume_mm3",
             "n_mice_fold_change",
             "mean_fold_change",
             "mean_fold_change_ci_low",
@@ -2933,6 +3011,13 @@ LABELS: dict[str, str] = {
     "rate_diff_metric": "Growth metric",
     "rate_diff_p_method": "Growth test",
     "logrank_p_method": "Log-rank test",
+    "per_day_comparisons:day": "Study day",
+    "summary:reference_day": "Reference day (study day)",
+    "summary:baseline_day": "Baseline (study day)",
+    "per_day_comparisons:n_mice": "n",
+    "per_day_comparisons:n_mice_reference": "n control",
+    "per_day_comparisons:estimate": "Difference in ln volume, T - C",
+    "per_day_comparisons:p_adjusted": "p, Dunnett-adjusted",
 }
 
 

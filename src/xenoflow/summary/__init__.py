@@ -20,6 +20,7 @@ from .answer import answer_section
 from .cross_study import (
     CROSS_STUDY_COLUMNS,
     arm_day_summary,
+    baseline_day,
     cross_study_rows,
     cross_study_table,
     growth_columns,
@@ -97,6 +98,7 @@ __all__ = [
     "Tables",
     "arm_day_summary",
     "article",
+    "baseline_day",
     "cause_sentence",
     "count_words",
     "cross_study_rows",

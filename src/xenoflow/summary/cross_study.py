@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import baseline
 from .. import tables as registry
 from ..config import Study
 from ..io import read_table
@@ -44,6 +45,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
     )
     n_tests = n_logrank_tests(tests) if pairs and tests is not None else 0
     synergy = _synergy_columns(tables.get("synergy"))
+    base = baseline_day(study, tables)
     for arm in study.treated_arms:
         row: dict[str, object] = {
             "study_id": study.study_id,
@@ -51,6 +53,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
             "synthetic": study.synthetic,
             "arm": arm,
             "control": study.control,
+            "baseline_day": base,
         }
         if arm in eff:
             e = eff[arm]
@@ -89,6 +92,21 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
             row["logrank_p_method"] = ", ".join(x for x in ("log-rank", adjustment) if x)
         rows.append(row)
     return pd.DataFrame(rows, columns=CROSS_STUDY_COLUMNS)
+
+
+def baseline_day(study: Study, tables: Tables) -> float | None:
+    """The study day of the study's baseline (:func:`xenoflow.baseline.resolve`: the study
+    file's ``baseline_day`` or treatment start), else its first measured day (each mouse's first
+    measurement is its baseline); None without measurements. The days every page quotes are
+    study days; this says where the study's day 0 of treatment effects lies."""
+    data = tables.get("measurements")
+    if data is None or not len(data):
+        return None if study.baseline_day is None else float(study.baseline_day)
+    day = baseline.resolve(study, data).day
+    if day is not None:
+        return float(day)
+    days = data.loc[data["volume_mm3"].notna(), "day"]
+    return float(days.min()) if len(days) else None
 
 
 def growth_columns(finding: GrowthFinding | None) -> dict[str, Any]:

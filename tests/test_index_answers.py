@@ -1,0 +1,138 @@
+"""The run's index page (issue 29 item B): one row per study with the opening answer of its
+report, sentence for sentence; every day a study day with the study's baseline day beside it
+(CR1197 counts from day 33, the radiopharmaceutical study from day 0); a link to each study's
+report and to the run's Snakemake report."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from xenoflow import io, report, stages, summary
+from xenoflow.config import load_study
+from xenoflow.ingest import read_source
+from xenoflow.summary.answer import answer_section
+from xenoflow.survival import read_survival_file
+
+ROOT = Path(__file__).resolve().parents[1]
+#: a study counted from day 0, and a real PDX study whose days start at 33
+STUDIES = ("fractionation_clr131", "crownbio_CR1197")
+
+
+class Page(HTMLParser):
+    """Tables (rows of cell texts), links, and the visible words of a page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.links: list[str] = []
+        self.words: list[str] = []
+        self._cell: list[str] | None = None
+        self._skip = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+        elif tag in ("style", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag in ("style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        self.words.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.words).split())
+
+    def table_with(self, header: str) -> list[dict[str, str]]:
+        for rows in self.tables:
+            if rows and header in rows[0]:
+                return [dict(zip(rows[0], r)) for r in rows[1:]]
+        raise AssertionError(f"no table with the column {header!r}")
+
+
+@pytest.fixture(scope="module")
+def run() -> dict[str, Any]:
+    """The studies analysed in memory, their reports and the index, as the rules build them."""
+    studies, tables, reports = {}, {}, {}
+    for name in STUDIES:
+        study = load_study(
+            ROOT / "config" / "studies" / f"{name}.yaml", {"bootstrap_resamples": 200}
+        )
+        recorded = read_survival_file(study.survival_data) if study.survival_data else None
+        t = stages.analyse_study(study, read_source(study), recorded=recorded)
+        studies[study.study_id], tables[study.study_id] = study, t
+        provenance = {"versions": {}, "inputs": {"seed": 1, "files": {}}}
+        reports[study.study_id] = Page(
+            str(stages.run_report(study, t, {}, provenance)["study_report"])
+        )
+    table = io.normalise("summary", summary.cross_study_table(studies, tables))
+    failed = pd.DataFrame(columns=["study_id", "stage", "message"])
+    html = report.index_page(studies, table, failed, None, list(studies), tables)
+    return {"studies": studies, "tables": tables, "reports": reports, "index": Page(html)}
+
+
+def test_one_row_per_study_with_its_reports_opening_answer(run: dict[str, Any]) -> None:
+    rows = run["index"].table_with("Answer")
+    assert [r["Study"].removesuffix(" (synthetic)") for r in rows] == list(STUDIES)
+    for row, (sid, study) in zip(rows, run["studies"].items()):
+        section = answer_section(study, run["tables"][sid])
+        assert section is not None and section.paragraphs
+        assert row["Answer"] == " ".join(" ".join(section.paragraphs).split())
+        # the same sentences open the study's report
+        for sentence in section.paragraphs:
+            assert " ".join(sentence.split()) in run["reports"][sid].text, sentence
+        # the growth headline (its estimate and p) is among them
+        growth = summary.headline_findings(study, run["tables"][sid])
+        best = min(growth.values(), key=lambda f: f.estimate)
+        assert row["Answer"].startswith(f"{best.arm} slowed tumour growth the most")
+        assert summary.fmt(abs(best.estimate)) in row["Answer"]
+
+
+def test_days_are_study_days_with_the_baseline_stated(run: dict[str, Any]) -> None:
+    index = run["index"]
+    answers = {r["Study"].removesuffix(" (synthetic)"): r for r in index.table_with("Answer")}
+    assert answers["crownbio_CR1197"]["Baseline (study day)"] == "33"
+    assert answers["crownbio_CR1197"]["Reference day (study day)"] == "54"
+    assert answers["fractionation_clr131"]["Baseline (study day)"] == "0"
+    assert answers["fractionation_clr131"]["Reference day (study day)"] == "28"
+    # CR1197's growth headline counts its days the same way: from day 33 to day 54
+    assert "days 33 to 54" in answers["crownbio_CR1197"]["Answer"]
+    arms = index.table_with("Reference day (study day)")
+    assert "Day" not in index.tables[-1][0]  # no unlabelled day column left
+    by_study = {}
+    for r in arms:
+        by_study.setdefault(r["Study"].removesuffix(" (synthetic)"), set()).add(
+            (r["Reference day (study day)"], r["Baseline (study day)"])
+        )
+    assert by_study == {"fractionation_clr131": {("28", "0")}, "crownbio_CR1197": {("54", "33")}}
+    assert "All days are study days" in index.text
+
+
+def test_index_links_each_report_and_the_snakemake_report(run: dict[str, Any]) -> None:
+    links = run["index"].links
+    assert "report.html" in links  # the run's Snakemake report, next to index.html
+    assert all(f"{sid}/report.html" in links for sid in STUDIES)
+    assert not any(re.match(r"^(/|[a-z]+://)", link) for link in links)  # relative links only
