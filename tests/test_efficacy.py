@@ -177,7 +177,10 @@ def test_default_reference_day():
     }
     b = {("B", "1"): [1, 1, 1, 1], ("B", "2"): [1, 1, None, None]}
     data = _long({**a, **b}, [0, 1, 2, 3])
-    assert refday.default_reference_day(data) == 2
+    # by default >= 80% of every arm (A: 4 mice, B: 2): day 1; at 50%: day 2
+    assert refday.default_reference_day(data) == 1
+    assert refday.default_reference_day(data, 0.5) == 2
+    assert refday.choose_reference_day(data) == refday.ReferenceDay(1.0)
     assert refday.resolve_reference_day(data, 1) == 1
     with pytest.raises(InputError, match="reference_day"):
         refday.resolve_reference_day(data, 5)
@@ -186,6 +189,25 @@ def test_default_reference_day():
     assert refday.default_reference_day(c) == 0
     table, _ = ef.efficacy_table(data, "A", reference_day=1, settings=SETTINGS)
     assert set(table.loc[table["is_reference_day"], "day"]) == {1}
+
+
+def test_reference_day_prefers_80_percent_of_every_arm_then_50_percent():
+    # 5 mice per arm; the control's largest tumours leave from day 3 (2 of 5 by day 3, 3 by
+    # day 4): the old rule (>= 50%) chose day 3, a comparison of the survivors; >= 80% is day 2
+    a = {("C", str(i)): [1, 1, 1] + ([1, 1] if i < 2 else [None, None]) for i in range(5)}
+    a[("C", "2")] = [1, 1, 1, 1, None]
+    b = {("T", str(i)): [1, 1, 1, 1, 1] for i in range(5)}
+    data = _long({**a, **b}, [0, 1, 2, 3, 4])
+    assert refday.choose_reference_day(data) == refday.ReferenceDay(2.0)
+    assert refday.default_reference_day(data, 0.5) == 3
+    # no day with 80% of every arm (2 of 5 control mice on day 0, 3 on days 1, 2): 50%
+    thin = {("C", str(i)): [None, 1, 1] if i < 3 else [1, None, None] for i in range(5)}
+    data = _long({**thin, **b}, [0, 1, 2])
+    chosen = refday.choose_reference_day(data)
+    assert chosen.day == 2
+    assert "at least 80%" in chosen.note and "at least 50% of its mice" in chosen.note
+    table, _ = ef.efficacy_table(data, "C", settings=SETTINGS)
+    assert table.loc[table["is_reference_day"], "note"].str.contains("at least 80%").all()
 
 
 def test_reference_day_fallbacks():

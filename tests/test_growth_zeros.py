@@ -138,3 +138,28 @@ def test_growth_stage_floors_at_the_study_files_detection_limit(tmp_path: Path) 
     assert per_mouse.loc[("Cure", "1"), "n_points"] == 7
     excluded = out.tables["exclusions_growth"]
     assert not excluded["reason"].str.contains("log-transformed").any()
+
+
+def test_summary_leads_with_tumour_free_mice_and_rank_tests(tmp_path: Path) -> None:
+    from xenoflow import summary
+    from xenoflow.ingest import read_source
+
+    study = _study(tmp_path)
+    tables = stages.analyse_study(study, read_source(study))
+    title, sections = summary.study_summary(stages.with_arms(study, tables["measurements"]), tables)
+    answer, findings = sections[0], next(s for s in sections if s.title == "Findings")
+    lead = "Most tumours in Cure had disappeared by day 21: 5 of 6 mice tumour-free"
+    assert answer.paragraphs[0].startswith(lead)
+    assert "Kruskal–Wallis p = 0.0013" in answer.paragraphs[0]
+    assert "Dunn's test against the control p < 0.001 (Holm)" in answer.paragraphs[0]
+    assert any(p.startswith(lead) for p in findings.paragraphs[:2])
+    assert not any(p.startswith("Most tumours in DrugA") for p in findings.paragraphs)
+    text = summary.to_markdown(title, sections)
+    # n per arm with the reference-day numbers, the cured arm in the ANOVA/Dunnett sentence
+    assert "(mean of per-mouse fold changes from baseline, n = 6)" in text
+    assert "Cure p < 0.001 (n = 6 vs 6)" in text
+    assert (
+        "Zero volumes (complete regressions): 19 measurements of 5 mice below the detection "
+        "limit entered the log-scale analyses at it, 1.85 mm³ (half the smallest positive "
+        "volume)." in text
+    )

@@ -95,7 +95,7 @@ def test_findings_follow_the_statistics(tmp_path):
     )
     text = summary.to_markdown(title, sections)
     assert (
-        "By day 28, the last day on which every arm still has at least half of its mice measured, control tumours grew 24.6-fold"
+        "By day 28, the last day on which every arm still has at least 80% of its mice measured, control tumours grew 24.6-fold"
         in text
     )
     assert (
@@ -390,3 +390,31 @@ def test_an_interval_of_width_zero_is_not_stated_as_a_confidence_interval():
     assert fmt_ci(0.0001, 0.0001) == NO_VARIATION
     assert fmt_ci(0.0, 5.0, 2, "%") == "95% CI 0% to 5.0%"
     assert fmt_ci(math.nan, 1.0) == "95% CI not available"
+
+
+def test_reference_day_numbers_carry_n_per_arm_and_little_control_growth_is_flagged(tmp_path):
+    from xenoflow.summary.efficacy import fold_change_sentences
+
+    study = make_study(tmp_path)
+    eff = pd.DataFrame(
+        {
+            "arm": ["Ctrl", "X2"],
+            "day": [28.0, 28.0],
+            "is_reference_day": [True, True],
+            "n_mice": [8, 6],
+            "mean_fold_change": [1.6, 1.1],
+            "fold_change_reduction_pct": [math.nan, 31.0],
+            "fold_change_reduction_ci_low": [math.nan, -40.0],
+            "fold_change_reduction_ci_high": [math.nan, 80.0],
+            "tc_pct": [math.nan, 38.8],
+            "tc_ci_low": [math.nan, 10.0],
+            "tc_ci_high": [math.nan, 150.0],
+        }
+    )
+    text = " ".join(fold_change_sentences(study, eff))
+    assert "(mean of per-mouse fold changes from baseline, n = 8)" in text
+    assert "The X2 arm grew 1.10-fold (n = 6 vs 8)" in text
+    assert "On day 28 (n = 6 vs 8) the %T/C was 38.8%" in text
+    assert "Caution: the control grew less than 2-fold by day 28 (1.60-fold)" in text
+    eff.loc[0, "mean_fold_change"] = 2.5
+    assert "Caution" not in " ".join(fold_change_sentences(study, eff))

@@ -1486,7 +1486,9 @@ from baseline; ``tgi_final_pct`` = 100 − %T/C; ``auc_ratio`` = mean trapezoid 
 day t) treated / control. ``*_ci_low``/``*_ci_high``: percentile intervals from a seeded bootstrap
 that resamples mice within each arm (``bootstrap_resamples``, ``seed``, ``alpha`` in the analysis
 settings), so reruns give identical numbers. ``is_reference_day`` marks the study's
-``reference_day`` or, by default, the last day on which every arm still has at least half of its mice.""",
+``reference_day`` or, by default, the last day on which every arm still has at least 80% of its
+mice measured (else 50%, else one mouse, with a note). ``note`` of the control's reference-day
+row: a control that grew less than 2-fold by then (ratios to it are imprecise).""",
         columns=_columns(
             "arm",
             "day",
