@@ -111,10 +111,16 @@ def test_crownbio_cr1197_against_r():
     data = pd.read_csv(
         ROOT / "data/public/invivosyn_crownbio/CR1197.csv", dtype={"arm": str, "mouse_id": str}
     )
-    table, excl = ef.efficacy_table(data, "Vehicle", settings=SETTINGS, baseline_day=33)
+    # the default reference day is day 50 (the last with >= 80% of every arm's mice, issue 30
+    # item 4); the 50% rule chose day 54 (Vehicle 6/10 mice on day 54, 3/10 on day 57)
+    assert refday.choose_reference_day(data) == refday.ReferenceDay(50.0)
+    assert refday.default_reference_day(data, 0.5) == 54
+    table, excl = ef.efficacy_table(
+        data, "Vehicle", reference_day=54, settings=SETTINGS, baseline_day=33
+    )
     assert excl.empty
     ref = ef.reference_day_rows(table).set_index("arm")
-    assert (ref["day"] == 54).all()  # Vehicle 6/10 mice on day 54, 3/10 on day 57
+    assert (ref["day"] == 54).all()
     golden = {
         "Cetuximab": (1084.65243314, 5.35462740245, 56.69547, 48.31395, 48.68595),
         "Palbociclib": (1280.31269717, 6.56945727531, 66.92276, 37.21355, 37.04408),
