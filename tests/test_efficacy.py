@@ -111,10 +111,16 @@ def test_crownbio_cr1197_against_r():
     data = pd.read_csv(
         ROOT / "data/public/invivosyn_crownbio/CR1197.csv", dtype={"arm": str, "mouse_id": str}
     )
-    table, excl = ef.efficacy_table(data, "Vehicle", settings=SETTINGS, baseline_day=33)
+    # the default reference day is day 50 (the last with >= 80% of every arm's mice, issue 30
+    # item 4); the 50% rule chose day 54 (Vehicle 6/10 mice on day 54, 3/10 on day 57)
+    assert refday.choose_reference_day(data) == refday.ReferenceDay(50.0)
+    assert refday.default_reference_day(data, 0.5) == 54
+    table, excl = ef.efficacy_table(
+        data, "Vehicle", reference_day=54, settings=SETTINGS, baseline_day=33
+    )
     assert excl.empty
     ref = ef.reference_day_rows(table).set_index("arm")
-    assert (ref["day"] == 54).all()  # Vehicle 6/10 mice on day 54, 3/10 on day 57
+    assert (ref["day"] == 54).all()
     golden = {
         "Cetuximab": (1084.65243314, 5.35462740245, 56.69547, 48.31395, 48.68595),
         "Palbociclib": (1280.31269717, 6.56945727531, 66.92276, 37.21355, 37.04408),
@@ -177,7 +183,10 @@ def test_default_reference_day():
     }
     b = {("B", "1"): [1, 1, 1, 1], ("B", "2"): [1, 1, None, None]}
     data = _long({**a, **b}, [0, 1, 2, 3])
-    assert refday.default_reference_day(data) == 2
+    # by default >= 80% of every arm (A: 4 mice, B: 2): day 1; at 50%: day 2
+    assert refday.default_reference_day(data) == 1
+    assert refday.default_reference_day(data, 0.5) == 2
+    assert refday.choose_reference_day(data) == refday.ReferenceDay(1.0)
     assert refday.resolve_reference_day(data, 1) == 1
     with pytest.raises(InputError, match="reference_day"):
         refday.resolve_reference_day(data, 5)
@@ -186,6 +195,25 @@ def test_default_reference_day():
     assert refday.default_reference_day(c) == 0
     table, _ = ef.efficacy_table(data, "A", reference_day=1, settings=SETTINGS)
     assert set(table.loc[table["is_reference_day"], "day"]) == {1}
+
+
+def test_reference_day_prefers_80_percent_of_every_arm_then_50_percent():
+    # 5 mice per arm; the control's largest tumours leave from day 3 (2 of 5 by day 3, 3 by
+    # day 4): the old rule (>= 50%) chose day 3, a comparison of the survivors; >= 80% is day 2
+    a = {("C", str(i)): [1, 1, 1] + ([1, 1] if i < 2 else [None, None]) for i in range(5)}
+    a[("C", "2")] = [1, 1, 1, 1, None]
+    b = {("T", str(i)): [1, 1, 1, 1, 1] for i in range(5)}
+    data = _long({**a, **b}, [0, 1, 2, 3, 4])
+    assert refday.choose_reference_day(data) == refday.ReferenceDay(2.0)
+    assert refday.default_reference_day(data, 0.5) == 3
+    # no day with 80% of every arm (2 of 5 control mice on day 0, 3 on days 1, 2): 50%
+    thin = {("C", str(i)): [None, 1, 1] if i < 3 else [1, None, None] for i in range(5)}
+    data = _long({**thin, **b}, [0, 1, 2])
+    chosen = refday.choose_reference_day(data)
+    assert chosen.day == 2
+    assert "at least 80%" in chosen.note and "at least 50% of its mice" in chosen.note
+    table, _ = ef.efficacy_table(data, "C", settings=SETTINGS)
+    assert table.loc[table["is_reference_day"], "note"].str.contains("at least 80%").all()
 
 
 def test_reference_day_fallbacks():

@@ -317,7 +317,8 @@ def test_summary_sentence_quotes_anova_dunnett_and_tumour_free():
     text = summary.endpoint_test_sentences(registry_roundtrip(tests), free)
     assert text == [
         "At day 28, one-way ANOVA on log volume gave p = 0.0091; Dunnett's test against the "
-        "control: CLR 131 x1 p = 0.52, CLR 131 x2 p = 0.0057 (Kruskal–Wallis p = 0.0035).",
+        "control: CLR 131 x1 p = 0.52 (n = 8 vs 8), CLR 131 x2 p = 0.0057 (n = 8 vs 8) "
+        "(Kruskal–Wallis p = 0.0035).",
         "Tumour-free at the end of the study: 2 of 8 mice in CLR 131 x2.",
     ]
 

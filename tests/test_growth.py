@@ -128,7 +128,7 @@ def test_mouse_with_too_few_points_is_excluded_with_reason() -> None:
             one_mouse([0, 4, 8], [100, 120, 160], mid="3"),
         ]
     )
-    per_mouse, excl = growth.fit_per_mouse(data, settings())
+    per_mouse, excl = growth.fit_per_mouse(data, settings(log_zero_rule="drop"))
     assert list(per_mouse["mouse_id"]) == ["3"]
     whole = excl[excl["day"].isna()]
     assert sorted(whole["mouse_id"]) == ["1", "2"]

@@ -74,6 +74,20 @@ CR1197_GOLDEN = (
     },
 )
 
+# The default zero rule (issue 30 item 2): mouse 29's two zero volumes enter at the detection
+# limit, half the smallest positive volume (6.19616 mm3). R: as above with
+#   lod <- min(d$volume_mm3[d$volume_mm3 > 0]) / 2; d$v <- pmax(d$volume_mm3, lod)
+#   f <- lmer(log(v) ~ day * arm + (day | mouse), ...)   # isSingular FALSE
+CR1197_DETECTION_LIMIT = (
+    -213.912104672783,
+    {
+        "day": (0.117190738063351, 0.0106181849649778),
+        "day:armCetuximab": (-0.0508151840159658, 0.0152298311573309),
+        "day:armPalbociclib": (-0.0477572943079781, 0.0147229491796836),
+        "day:armPalbociclib+Cetuximab": (-0.124993610971338, 0.0139604508840053),
+    },
+)
+
 LS1034_ARMS = ["Vehicle", "Rabusertib", "Irinotecan", "Irinotecan+Rabusertib"]
 # (day | mouse) is singular in lme4 (isSingular TRUE, corr 1.00): logLik -253.532831734156
 LS1034_CORRELATED_LLF = -253.532831734156
@@ -163,11 +177,23 @@ def test_gls_loglik_equals_statsmodels_loglike() -> None:
 
 def test_real_study_cr1197_matches_lme4(request: pytest.FixtureRequest) -> None:
     data = crownbio("CR1197", request)
-    logd, excl = growth.log_volumes(data, settings())
+    logd, excl = growth.log_volumes(data, {**settings(), "log_zero_rule": "drop"})
     assert len(excl) == 2  # mouse 29 of the combination arm reaches 0 mm3 twice
     sel, _, note = mixed.fit_mixed(logd, CR1197_ARMS, "Vehicle")
     assert sel.structure == "correlated" and not sel.singular and note == ""
     check_against_r(sel, CR1197_GOLDEN)
+
+
+def test_real_study_cr1197_zeros_at_detection_limit_match_lme4(
+    request: pytest.FixtureRequest,
+) -> None:
+    data = crownbio("CR1197", request)
+    logd, excl = growth.log_volumes(data, settings())  # default: detection_limit
+    assert int(logd["floored"].sum()) == 2 and not excl["reason"].str.contains("log").any()
+    assert logd.loc[logd["floored"], "volume_used_mm3"].tolist() == [6.19616, 6.19616]
+    sel, _, _ = mixed.fit_mixed(logd, CR1197_ARMS, "Vehicle")
+    assert sel.structure == "correlated"
+    check_against_r(sel, CR1197_DETECTION_LIMIT)
 
 
 def test_real_study_singular_fit_falls_back(request: pytest.FixtureRequest) -> None:
@@ -306,7 +332,8 @@ def test_satterthwaite_matches_lmertest_algorithm_in_r(request: pytest.FixtureRe
     # the whole study (every day), fitted as R fitted it; the growth stage itself stops at the
     # vehicle's day 54 (test_rates_are_compared_within_the_controls_follow_up)
     data = crownbio("CR1197", request)
-    sel, _, _ = mixed.fit_mixed(growth.log_volumes(data, settings())[0], CR1197_ARMS, "Vehicle")
+    drop = {**settings(), "log_zero_rule": "drop"}  # R's fit left mouse 29's zeros out
+    sel, _, _ = mixed.fit_mixed(growth.log_volumes(data, drop)[0], CR1197_ARMS, "Vehicle")
     rates = mixed.arm_rates(sel, CR1197_ARMS, "Vehicle").set_index("arm")
     for arm, (df, p) in CR1197_SATTERTHWAITE.items():
         assert rates.loc[arm, "df_satterthwaite"] == pytest.approx(df, rel=1e-3)

@@ -95,7 +95,7 @@ def test_findings_follow_the_statistics(tmp_path):
     )
     text = summary.to_markdown(title, sections)
     assert (
-        "By day 28, the last day on which every arm still has at least half of its mice measured, control tumours grew 24.6-fold"
+        "By day 28, the last day on which every arm still has at least 80% of its mice measured, control tumours grew 24.6-fold"
         in text
     )
     assert (
@@ -400,3 +400,31 @@ def test_no_rate_from_a_single_mouse_is_given_as_an_arms(tmp_path):
     text = growth_sentences(study, {"growth_model": one, "measurements": MEAS})
     assert len(text) == 1 and text[0].startswith("No growth rate is given as an arm's:")
     assert "has one mouse, whose rate is that mouse's" in text[0]
+
+
+def test_reference_day_numbers_carry_n_per_arm_and_little_control_growth_is_flagged(tmp_path):
+    from xenoflow.summary.efficacy import fold_change_sentences
+
+    study = make_study(tmp_path)
+    eff = pd.DataFrame(
+        {
+            "arm": ["Ctrl", "X2"],
+            "day": [28.0, 28.0],
+            "is_reference_day": [True, True],
+            "n_mice": [8, 6],
+            "mean_fold_change": [1.6, 1.1],
+            "fold_change_reduction_pct": [math.nan, 31.0],
+            "fold_change_reduction_ci_low": [math.nan, -40.0],
+            "fold_change_reduction_ci_high": [math.nan, 80.0],
+            "tc_pct": [math.nan, 38.8],
+            "tc_ci_low": [math.nan, 10.0],
+            "tc_ci_high": [math.nan, 150.0],
+        }
+    )
+    text = " ".join(fold_change_sentences(study, eff))
+    assert "(mean of per-mouse fold changes from baseline, n = 8)" in text
+    assert "The X2 arm grew 1.10-fold (n = 6 vs 8)" in text
+    assert "On day 28 (n = 6 vs 8) the %T/C was 38.8%" in text
+    assert "Caution: the control grew less than 2-fold by day 28 (1.60-fold)" in text
+    eff.loc[0, "mean_fold_change"] = 2.5
+    assert "Caution" not in " ".join(fold_change_sentences(study, eff))

@@ -315,6 +315,9 @@ class Study:
     baseline_day: float | None = None
     reference_day: float | None = None
     endpoint_volume_mm3: float | None = None
+    #: volumes below it (zeros: complete regressions) enter log-scale analyses at it
+    #: (``log_zero_rule: detection_limit``); None = half the smallest positive volume
+    detection_limit_mm3: float | None = None
     survival_data: Path | None = None
     survival_columns: dict[str, str] = field(default_factory=dict)
     #: body weights of a wide-format study: a wide table like ``data`` (grams)
@@ -679,6 +682,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         baseline_day=raw.get("baseline_day"),
         reference_day=raw.get("reference_day"),
         endpoint_volume_mm3=raw.get("endpoint_volume_mm3"),
+        detection_limit_mm3=raw.get("detection_limit_mm3"),
         survival_data=survival_path,
         survival_columns=dict(raw.get("survival_columns", {})),
         body_weight_data=weights_path,

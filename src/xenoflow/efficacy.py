@@ -641,11 +641,26 @@ def table_from_per_mouse(
             ci = table[col].to_numpy(dtype=float) if col in table else np.nan
             added[col] = np.where(exists, ci, np.nan)
     added["is_reference_day"] = table["day"].to_numpy() == ref
+    at_ref = table[(table["arm"] == control) & (table["day"] == ref)]
+    fc_c = float(at_ref["mean_fold_change"].iloc[0]) if len(at_ref) else math.nan
+    little = (
+        f"control grew {fc_c:.3g}-fold by day {ref:g}, less than 2-fold: ratios to it are "
+        "imprecise (wide intervals)"
+        if fc_c < 2
+        else ""
+    )
     added["note"] = np.array(
         [
             (
                 "; ".join(
-                    x for x in (ref_note, note, thin.get(day, "") if arm != control else "") if x
+                    x
+                    for x in (
+                        ref_note,
+                        note,
+                        thin.get(day, "") if arm != control else "",
+                        little if arm == control and day == ref else "",
+                    )
+                    if x
                 )
             )
             for arm, day, note in zip(

@@ -13,8 +13,10 @@ lowest; the ranks are those of ln V whenever no volume is zero):
   the control with the tie correction, Holm-adjusted over those comparisons (:func:`dunn`).
 
 Zero volumes on the log scale follow the study's ``log_zero_rule`` as in the growth stage
-(:func:`xenoflow.growth.log_volumes`): ``drop`` leaves the mouse out of the log-scale tests (the
-note says how many), ``floor`` raises volumes below ``log_floor_mm3`` to the floor.
+(:func:`xenoflow.growth.log_volumes`): ``detection_limit`` (the default) raises volumes below
+the study's detection limit to it, so a cured arm stays in the ANOVA and Dunnett's tests (the
+note says how many mice), ``drop`` leaves the mouse out of the log-scale tests (the note says
+how many), ``floor`` raises volumes below ``log_floor_mm3`` to the floor.
 
 :func:`tumour_free` counts the mice free of tumour at the end of the study: volume 0 at the
 mouse's last measurement.
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .growth import zero_rule
 from .io import empty_frame
 from .stats import chi2_sf, holm, norm_sf, t_sf
 from .tables import columns
@@ -218,26 +221,28 @@ def dunnett(
 
 def _day_values(
     measurements: pd.DataFrame, day: float, arms: Sequence[str], settings: Mapping[str, Any]
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int, int, float]:
     """Per arm: the raw volumes and the log volumes (zero rule applied) on ``day``, one value
-    per mouse (its mean if measured twice that day), and how many mice the rule dropped."""
+    per mouse (its mean if measured twice that day); how many mice the rule dropped, how many
+    it raised to the floor, and the floor (:func:`xenoflow.growth.zero_rule`; the detection
+    limit from all of ``measurements`` when the settings do not hold it)."""
+    rule, floor = zero_rule(settings, measurements)
     data = measurements[(measurements["day"].astype(float) == day)]
     data = data[data["volume_mm3"].notna()]
     per_mouse = data.groupby(["arm", "mouse_id"], sort=False)["volume_mm3"].mean()
-    rule = settings.get("log_zero_rule", "drop")
-    floor = float(settings.get("log_floor_mm3", 1.0))
     raw: dict[str, np.ndarray] = {}
     logs: dict[str, np.ndarray] = {}
-    dropped = 0
+    dropped = floored = 0
     for arm in arms:
         v = per_mouse[per_mouse.index.get_level_values("arm") == arm].to_numpy(float)
         raw[arm] = v
-        if rule == "floor":
-            logs[arm] = np.log(np.maximum(v, floor))
-        else:
+        if rule == "drop":
             dropped += int((v <= 0).sum())
             logs[arm] = np.log(v[v > 0])
-    return raw, logs, dropped
+        else:
+            floored += int((v < floor).sum())
+            logs[arm] = np.log(np.maximum(v, floor))
+    return raw, logs, dropped, floored, floor
 
 
 def endpoint_tests(
@@ -270,7 +275,7 @@ def endpoint_tests(
             ],
             columns=COLUMNS,
         )
-    raw, logs, dropped = _day_values(measurements, reference_day, present, settings)
+    raw, logs, dropped, floored, floor = _day_values(measurements, reference_day, present, settings)
     day = f"day {reference_day:g}"
     few = {
         a: (
@@ -290,6 +295,11 @@ def endpoint_tests(
         notes.append(
             f"{dropped} mouse(s) with volume 0 on {day} left out of the log-scale tests "
             "(zero volumes dropped); the rank tests keep them"
+        )
+    if floored:
+        notes.append(
+            f"{floored} mouse(s) below the detection limit on {day} enter the log-scale tests "
+            f"at {floor:.3g} mm3"
         )
     if few:
         notes.append("left out (fewer than 2 mice measured): " + ", ".join(few))

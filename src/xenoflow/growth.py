@@ -7,12 +7,23 @@ A mouse is the pair (arm, mouse_id); :func:`mouse_key` builds the unique text ke
 ``"<arm>:<mouse_id>"`` used internally (sheets number mice 1..n in every arm).
 
 Zero volumes (complete regression) cannot be log-transformed. ``settings["log_zero_rule"]``
-decides, for every log-scale analysis of this stage:
+decides, for every log-scale analysis (growth fits, mixed models, end-of-study tests on ln V,
+synergy, power, the regimen model):
 
+* ``detection_limit`` (the default) - volumes below the study's detection limit (zeros
+  included) are raised to it before taking logs, so a cured mouse stays in the analysis at the
+  smallest volume the study could have measured (:func:`detection_limit`: the study file's
+  ``detection_limit_mm3``, else half the smallest positive volume of the study: a value below
+  the limit is replaced by half of it, the L/2 substitution of Hornung & Reed 1990, Appl Occup
+  Environ Hyg 5(1):46-51); the per-mouse table counts them in ``n_floored``;
 * ``drop`` - the measurement is left out of the log-scale fits and listed in the exclusions
-  frame (reason names the rule);
-* ``floor`` - volumes below ``settings["log_floor_mm3"]`` (zeros included) are raised to the
-  floor before taking logs; the per-mouse table counts them in ``n_floored``.
+  frame (reason names the rule): an arm whose tumours all disappeared is then fitted on its
+  relapsing mice only;
+* ``floor`` - volumes below ``settings["log_floor_mm3"]`` (zeros included) are raised to that
+  fixed floor before taking logs.
+
+The stages resolve the detection limit once per study (:func:`with_detection_limit`, into
+``settings["detection_limit_mm3"]``), so every analysis of a study floors at the same value.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import dataclasses
 import math
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,18 +123,59 @@ def _exclusion(arm: str, mouse_id: str, day: float | None, reason: str) -> dict[
     }
 
 
+#: The values of ``log_zero_rule`` (config schema), the default first.
+ZERO_RULES = ("detection_limit", "drop", "floor")
+
+
+def detection_limit(measurements: pd.DataFrame, given: float | None = None) -> float:
+    """The study's detection limit (mm³): ``given`` (the study file's ``detection_limit_mm3``),
+    else half the smallest positive volume of the study's measurements, LOD/2 (Hornung & Reed
+    1990); 1 mm³ when the study has no positive volume."""
+    if given is not None:
+        return float(given)
+    v = pd.to_numeric(measurements["volume_mm3"], errors="coerce").to_numpy(dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(v.min()) / 2.0 if v.size else 1.0
+
+
+def with_detection_limit(study: Study, measurements: pd.DataFrame) -> Study:
+    """The study with ``settings["detection_limit_mm3"]`` resolved from all its measurements
+    (:func:`detection_limit`), so that every stage and analysis floors at one value."""
+    if "detection_limit_mm3" in study.settings:
+        return study
+    value = detection_limit(measurements, study.detection_limit_mm3)
+    return dataclasses.replace(study, settings={**study.settings, "detection_limit_mm3": value})
+
+
+def zero_rule(settings: Mapping[str, Any], data: pd.DataFrame | None = None) -> tuple[str, float]:
+    """The zero rule and its floor (mm³): ``log_floor_mm3`` for ``floor``, the resolved
+    detection limit for ``detection_limit`` (from ``data`` by :func:`detection_limit` when the
+    settings do not hold it: a direct call), unused for ``drop``."""
+    rule = str(settings.get("log_zero_rule", "detection_limit"))
+    if rule not in ZERO_RULES:  # validated by the config schema; guard direct calls
+        raise ConfigError(
+            f"analysis: key 'log_zero_rule': expected {', '.join(ZERO_RULES)}, got {rule!r}"
+        )
+    if rule == "floor":
+        return rule, float(settings.get("log_floor_mm3", 1.0))
+    if rule == "detection_limit":
+        given = settings.get("detection_limit_mm3")
+        if given is not None:
+            return rule, float(given)
+        return rule, detection_limit(data) if data is not None else 1.0
+    return rule, math.nan
+
+
 def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Natural-log volumes under the study's zero rule.
 
     Returns ``(frame, exclusions)``; ``frame`` has ``arm, mouse_id, day, volume_mm3, floored,
     volume_used_mm3, log_volume, mouse`` for every measurement kept, sorted by mouse and day.
     Missing volumes are excluded with a reason; zero / sub-floor volumes follow
-    ``settings["log_zero_rule"]`` (module docstring).
+    ``settings["log_zero_rule"]`` (module docstring): dropped, or raised to the floor
+    (:func:`zero_rule`).
     """
-    rule = settings.get("log_zero_rule", "drop")
-    floor = float(settings.get("log_floor_mm3", 1.0))
-    if rule not in ("drop", "floor"):  # validated by the config schema; guard direct calls
-        raise ConfigError(f"analysis: key 'log_zero_rule': expected drop or floor, got {rule!r}")
+    rule, floor = zero_rule(settings, data)
     # on arrays, one frame at the end: a panel runs this for each of its hundreds of models
     # (the frame version is kept in tests/test_growth.py as the reference)
     arm = np.array([str(a) for a in data["arm"].tolist()], dtype=object)
@@ -147,7 +199,7 @@ def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFr
             )
         keep &= volume > 0
     arm, mouse_id, day, volume = arm[keep], mouse_id[keep], day[keep], volume[keep]
-    floored = volume < floor if rule == "floor" else np.zeros(volume.size, dtype=bool)
+    floored = volume < floor if rule != "drop" else np.zeros(volume.size, dtype=bool)
     used = np.where(floored, floor, volume)
     mouse = [mouse_key(a, m) for a, m in zip(arm.tolist(), mouse_id.tolist())]
     # keep the input's mouse order (arm in study order, then mouse id), days ascending
@@ -415,7 +467,7 @@ def fit_per_mouse(
     ``logged``: :func:`log_volumes` of ``data``, if the caller has it already.
     """
     logd, excl = logged if logged is not None else log_volumes(data, settings)
-    rule = settings.get("log_zero_rule", "drop")
+    rule = str(settings.get("log_zero_rule", "detection_limit"))
     rows: list[dict[str, Any]] = []
     excl_rows: list[dict[str, Any]] = []
     # mice that lost every measurement still need a line in the exclusions

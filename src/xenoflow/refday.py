@@ -3,9 +3,10 @@
 %T/C, %TGI, fold-change reduction and the other versus-control metrics are reported for every
 measured day (``efficacy.tsv``); the reference day is the one the summary, the forest plot and
 the cross-study table quote. By default it is the last day on which every arm still has at
-least half of its mice measured (late enough to show an effect, early enough that the means
-are not those of a few surviving mice), with documented fallbacks when no such day exists
-(:func:`choose_reference_day`).
+least 80% of its mice measured (late enough to show an effect, early enough that the means are
+not those of the few mice whose tumours have not yet reached the endpoint: at 50% the day falls
+after the largest tumours have left, and the comparison is of survivors), then 50%, with
+documented fallbacks when no such day exists (:func:`choose_reference_day`).
 """
 
 from __future__ import annotations
@@ -70,21 +71,29 @@ def control_end(measurements: pd.DataFrame, control: str, min_fraction: float = 
     return max(days) if days and n else math.nan
 
 
-def default_reference_day(measurements: pd.DataFrame, min_fraction: float = 0.5) -> float:
-    """Last day on which every arm still has at least ``min_fraction`` of its mice measured.
+#: Fractions of every arm's mice measured that the default reference day asks for, in order
+#: of preference (:func:`choose_reference_day`).
+DEFAULT_FRACTIONS = (0.8, 0.5)
+
+
+def default_reference_day(measurements: pd.DataFrame, min_fraction: float | None = None) -> float:
+    """Last day on which every arm still has at least ``min_fraction`` of its mice measured
+    (default: 80%, else 50%, :data:`DEFAULT_FRACTIONS`).
 
     An arm's size is its number of mice (distinct ``mouse_id``) over the whole study; a day
     qualifies when each arm has a measurement from ≥ ``min_fraction``·size mice that day (so
     every arm must be measured on it). Raises :class:`InputError` when no day qualifies.
     This is the default ``reference_day`` of a study (study schema).
     """
-    day = _last_day_with(measurements, min_fraction, 1)
-    if math.isnan(day):
-        raise InputError(
-            "measurement table: no day on which every arm still has at least "
-            f"{min_fraction:.0%} of its mice measured; set 'reference_day' in the study file"
-        )
-    return day
+    fractions = DEFAULT_FRACTIONS if min_fraction is None else (min_fraction,)
+    for fraction in fractions:
+        day = _last_day_with(measurements, fraction, 1)
+        if not math.isnan(day):
+            return day
+    raise InputError(
+        "measurement table: no day on which every arm still has at least "
+        f"{fractions[-1]:.0%} of its mice measured; set 'reference_day' in the study file"
+    )
 
 
 @dataclass(frozen=True)
@@ -101,10 +110,12 @@ def choose_reference_day(
 ) -> ReferenceDay:
     """The study's ``reference_day`` (must be a measured day), else, in this order:
 
-    1. :func:`default_reference_day` (every arm with ≥ 50 % of its mice measured);
-    2. the last day on which every arm has at least one mouse measured (attrition left no
+    1. the last day on which every arm has ≥ 80% of its mice measured (so the means on it are
+       not those of the mice that survived the endpoint);
+    2. the last day on which every arm has ≥ 50% of its mice measured, with a note;
+    3. the last day on which every arm has at least one mouse measured (attrition left no
        day with half of every arm), with a note;
-    3. none (NaN; arms measured on disjoint schedules): the versus-control metrics are given
+    4. none (NaN; arms measured on disjoint schedules): the versus-control metrics are given
        per day only, with a note.
 
     Per-mouse and per-curve metrics (fold change, AUC, mRECIST, growth rates) do not depend
@@ -113,9 +124,18 @@ def choose_reference_day(
     """
     if reference_day is not None:
         return ReferenceDay(resolve_reference_day(measurements, reference_day))
-    day = _last_day_with(measurements, 0.5, 1)
+    day = _last_day_with(measurements, DEFAULT_FRACTIONS[0], 1)
     if not math.isnan(day):
         return ReferenceDay(day)
+    day = _last_day_with(measurements, DEFAULT_FRACTIONS[1], 1)
+    if not math.isnan(day):
+        return ReferenceDay(
+            day,
+            "no day on which every arm still has at least 80% of its mice measured: "
+            f"comparisons with the control are reported on day {day:g}, the last day on "
+            "which every arm has at least 50% of its mice measured (the means there are "
+            "those of the mice not yet at the endpoint)",
+        )
     day = _last_day_with(measurements, 0.0, 1)
     if not math.isnan(day):
         return ReferenceDay(

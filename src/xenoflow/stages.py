@@ -72,7 +72,11 @@ class Outputs:
 
 def with_arms(study: Study, measurements: pd.DataFrame) -> Study:
     """The study with its arms: those of the study file, or, for a file without ``arms``, the
-    arms of the validated measurements in their order (control first, as ingest sorts them)."""
+    arms of the validated measurements in their order (control first, as ingest sorts them),
+    and its detection limit resolved from all its measurements
+    (:func:`xenoflow.growth.with_detection_limit`: every log-scale analysis of every stage
+    floors zero volumes at the same value)."""
+    study = growth.with_detection_limit(study, measurements)
     if study.arms:
         return study
     found = dict.fromkeys(measurements["arm"].tolist())
@@ -292,6 +296,7 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     (:func:`xenoflow.synergy.analyse`), for a study file with ``combinations``."""
     from . import invivosyn, synergy  # scipy.optimize: only in the jobs that need it
 
+    study = growth.with_detection_limit(study, tables["measurements"])
     result = synergy.analyse(tables["measurements"], study)
     # The one place where synergy rows of every basis meet: the mixed model's (lmm) and
     # invivoSyn's / CombPDX's (tgi, auc, combpdx).

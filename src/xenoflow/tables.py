@@ -197,7 +197,11 @@ VOCABULARY: dict[str, Column] = {
         Column("reason", "str", "why the item was left out"),
         Column("message", "str", "what was noticed"),
         Column("n_points", "int", "measurements used in the mouse's fit"),
-        Column("n_floored", "int", "zero volumes replaced by the log floor before the fit"),
+        Column(
+            "n_floored",
+            "int",
+            "volumes below the detection limit or log floor (zeros) raised to it before the fit",
+        ),
         Column("first_day", "float", "first measured day used"),
         Column("last_day", "float", "last measured day used"),
         Column(
@@ -244,7 +248,9 @@ VOCABULARY: dict[str, Column] = {
             "regrowth rate g of f(t) = exp(-d t) + exp(g t) - 1 (tumgr)",
         ),
         Column(
-            "log_zero_rule", "str", "how zero volumes were treated on the log scale (drop or floor)"
+            "log_zero_rule",
+            "str",
+            "how zero volumes were treated on the log scale (detection_limit, drop or floor)",
         ),
         Column("n_mice", "int", "number of mice measured"),
         Column("n_obs", "int", "measurements in the fit"),
@@ -1266,8 +1272,10 @@ two usable measurements on two days; a mouse is the pair arm + mouse_id). ``grow
 = slope k of an ordinary least-squares line of ln(volume) on day, ``growth_rate_se`` its standard
 error (empty with two points), ``intercept_log_mm3`` = ln volume at day 0, ``r_squared`` of the
 line, ``doubling_time_days`` = ln 2 / k (only when k > 0). Zero volumes follow ``log_zero_rule``:
-*drop* leaves them out (listed in ``exclusions_growth.tsv``), *floor* raises volumes below
-``log_floor_mm3`` to the floor (counted in ``n_floored``). Alternative models, all fitted by least
+*detection_limit* (the default) raises volumes below the study's detection limit (the study
+file's ``detection_limit_mm3``, else half the smallest positive volume of the study) to it,
+*floor* raises volumes below ``log_floor_mm3`` to that floor (both counted in ``n_floored``),
+*drop* leaves them out (listed in ``exclusions_growth.tsv``). Alternative models, all fitted by least
 squares on ln(volume) with t = day − the mouse's first day: linear V = a + b·t, Gompertz
 V = V0·exp((α/β)(1 − e^(−βt))), logistic V = K/(1 + (K/V0 − 1)e^(−rt)) and the tumgr
 regression–regrowth model V = V0·(e^(−dt) + e^(gt) − 1). ``aic_*`` = Akaike information criterion
@@ -1565,7 +1573,9 @@ from baseline; ``tgi_final_pct`` = 100 − %T/C; ``auc_ratio`` = mean trapezoid 
 day t) treated / control. ``*_ci_low``/``*_ci_high``: percentile intervals from a seeded bootstrap
 that resamples mice within each arm (``bootstrap_resamples``, ``seed``, ``alpha`` in the analysis
 settings), so reruns give identical numbers. ``is_reference_day`` marks the study's
-``reference_day`` or, by default, the last day on which every arm still has at least half of its mice.""",
+``reference_day`` or, by default, the last day on which every arm still has at least 80% of its
+mice measured (else 50%, else one mouse, with a note). ``note`` of the control's reference-day
+row: a control that grew less than 2-fold by then (ratios to it are imprecise).""",
         columns=_columns(
             "arm",
             "day",
@@ -1734,8 +1744,9 @@ variance, unadjusted ``p_value``, single-step ``p_adjusted`` from the multivaria
 (rank-based; zeros included and ranked lowest): Kruskal–Wallis (``kruskal_wallis``, tie-corrected
 chi-square, Kruskal & Wallis 1952) with Dunn's z tests of each treated arm against the control
 (``dunn``, tie-corrected, two-sided, Holm-adjusted over the comparisons; Dunn 1964, Holm 1979).
-Zero volumes on the log scale follow ``log_zero_rule`` (drop: left out, counted in the note;
-floor: raised to ``log_floor_mm3``). Arms with fewer than 2 mice measured that day are left out,
+Zero volumes on the log scale follow ``log_zero_rule`` (detection_limit, the default: raised to
+the study's detection limit, counted in the note; drop: left out, counted in the note; floor:
+raised to ``log_floor_mm3``). Arms with fewer than 2 mice measured that day are left out,
 with a note. Header only when the data hold one arm or no control.""",
         columns=_columns(
             Column(

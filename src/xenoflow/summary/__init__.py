@@ -37,7 +37,9 @@ from .design import (
     synergy_design_sentences,
 )
 from .efficacy import (
+    cured_sentences,
     design_section,
+    detection_limit_sentence,
     endpoint_test_sentences,
     fold_change_sentences,
     growth_delay_sentences,
@@ -170,6 +172,10 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     reference = choose_reference_day(tables["measurements"], study.reference_day)
     if reference.note:  # also in warnings.tsv
         findings.paragraphs.append(reference.note[0].upper() + reference.note[1:] + ".")
+    # arms whose tumours mostly disappeared by the reference day: the rank tests and the
+    # tumour-free counts lead (a log-scale rate rests on the detection limit there)
+    cured = cured_sentences(study, tables)
+    findings.paragraphs += cured
     # arms that regress then regrow are led by their two phases
     two_phase = two_phase_rows(tables.get("growth_piecewise"))
     findings.paragraphs += two_phase_sentences(study, tables.get("growth_piecewise"))
@@ -200,6 +206,7 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         )
     if not findings.paragraphs:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
+    floored = detection_limit_sentence(study, tables["measurements"])
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
     answer = answer_section(study, tables)
     design = design_section(study, tables["measurements"])
@@ -210,7 +217,7 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         *([answer] if answer is not None else []),
         design,
         findings,
-        notes_section(exclusions, tables.get("growth_model")),
+        notes_section(exclusions, tables.get("growth_model"), floored),
     ]
     # after the findings: before the notes, whatever opens the summary
     after_findings = sections.index(findings) + 1

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
+from .efficacy import cured_sentences
 from .headline import headline_findings, two_phase_rows
 from .regimens import regimen_verdict
 from .survival import logrank_verdict, n_logrank_tests
@@ -185,7 +186,10 @@ def regimen_answer(study: Study, tables: Tables) -> str:
 def answer_section(study: Study, tables: Tables) -> Section | None:
     """At most five sentences answering the study's question (module docstring); None when
     nothing could be compared with the control."""
+    # arms whose tumours mostly disappeared: their tumour-free counts and rank tests first
+    cured = cured_sentences(study, tables) if "efficacy" in tables else []
     sentences = [
+        *cured,
         growth_answer(study, tables),
         response_answer(tables),
         survival_answer(study, tables),

@@ -63,13 +63,13 @@ def reference_rows(efficacy: pd.DataFrame) -> pd.DataFrame:
 
 def _reference_day_reason(study: Study, control: Mapping[str, Any]) -> str:
     """Why the findings are read on this day: ' (the reference day set in the study file)' or
-    ' (the last day on which every arm still has at least half of its mice measured)'; empty
+    ' (the last day on which every arm still has at least 80% of its mice measured)'; empty
     for a fallback day, whose own sentence says why (:func:`xenoflow.refday.choose_reference_day`)."""
     if study.reference_day is not None:
         return ", the reference day set in the study file,"
     if "no day on which every arm" in str(value_of(control, "note") or ""):
         return ""
-    return ", the last day on which every arm still has at least half of its mice measured,"
+    return ", the last day on which every arm still has at least 80% of its mice measured,"
 
 
 def fold_change_sentences(
@@ -84,14 +84,20 @@ def fold_change_sentences(
         return []
     day = next(iter(ref.values()))["day"]
     control = ref[study.control]
+    n_c = _n(control)
     out = [
         f"By day {day:g}{_reference_day_reason(study, control)} control tumours grew "
-        f"{fmt(control['mean_fold_change'])}-fold (mean of per-mouse fold changes from baseline)."
+        f"{fmt(control['mean_fold_change'])}-fold (mean of per-mouse fold changes from "
+        f"baseline{f', n = {n_c}' if n_c else ''})."
     ]
+    little = _little_growth(control, day)
+    if little:
+        out.append(little)
     for arm in study.treated_arms:
         if arm not in ref:
             continue
         row = ref[arm]
+        n_text = f" (n = {_n(row)} vs {n_c})" if n_c and _n(row) else ""
         low, high = (
             value_of(row, "fold_change_reduction_ci_low"),
             value_of(row, "fold_change_reduction_ci_high"),
@@ -99,9 +105,9 @@ def fold_change_sentences(
         red = value_of(row, "fold_change_reduction_pct")
         fc = float(row["mean_fold_change"])
         sentence = (
-            f"The {arm} arm grew {fmt(fc)}-fold"
+            f"The {arm} arm grew {fmt(fc)}-fold{n_text}"
             if fc >= 1
-            else f"Tumours in the {arm} arm shrank to {fmt(fc)} of their baseline volume"
+            else f"Tumours in the {arm} arm shrank to {fmt(fc)} of their baseline volume{n_text}"
         )
         if not isnum(red):
             out.append(sentence + ".")
@@ -126,7 +132,7 @@ def fold_change_sentences(
                 else nci_activity(float(tc))
             )
             out.append(
-                f"On day {day:g} the {ratio}%T/C was {fmt(tc, 3)}% "
+                f"On day {day:g}{n_text} the {ratio}%T/C was {fmt(tc, 3)}% "
                 f"({fmt_ci(value_of(row, 'tc_ci_low'), value_of(row, 'tc_ci_high'), unit='%')}; "
                 f"{activity}){_tgi_text(row)}."
             )
@@ -140,6 +146,106 @@ def fold_change_sentences(
                 "the arm died of toxicity before."
             )
     return out
+
+
+def _n(row: Mapping[str, Any]) -> str:
+    """The mice an arm's reference-day numbers rest on (``n_mice``: measured that day), as
+    text."""
+    n = value_of(row, "n_mice")
+    return f"{int(n)}" if isnum(n) else ""
+
+
+#: Control growth by the reference day below which ratios to the control are imprecise.
+MIN_CONTROL_FOLD = 2.0
+
+
+def _little_growth(control: Mapping[str, Any], day: float) -> str:
+    """A caution when the control grew less than :data:`MIN_CONTROL_FOLD`-fold by the reference
+    day: %T/C, %TGI and the fold-change reduction divide by a control change near 1 (TGI by
+    one near 0), so their intervals explode."""
+    fc = value_of(control, "mean_fold_change")
+    if not isnum(fc) or float(fc) >= MIN_CONTROL_FOLD:
+        return ""
+    return (
+        f"Caution: the control grew less than 2-fold by day {day:g} ({fmt(fc)}-fold), so the "
+        "ratios to the control on that day (%T/C, %TGI, fold-change reduction) rest on little "
+        "control growth and their intervals are wide."
+    )
+
+
+def cured_arms(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
+    """Treated arms with most of their mice measured on the reference day at 0 mm³ (complete
+    regressions): arm -> (tumour-free, measured) that day. A log-scale rate or ratio there rests
+    on the detection limit, so the summary leads with the rank tests and the counts."""
+    eff = tables.get("efficacy")
+    if eff is None or not len(reference_rows(eff)):
+        return {}
+    day = float(reference_rows(eff)["day"].iloc[0])
+    m = tables["measurements"]
+    m = m[(m["day"].astype(float) == day) & m["volume_mm3"].notna()]
+    last = m.groupby(["arm", "mouse_id"], sort=False)["volume_mm3"].max()
+    out = {}
+    for arm in study.treated_arms:
+        v = last[last.index.get_level_values("arm") == arm]
+        free = int((v <= 0).sum())
+        if len(v) and 2 * free > len(v):
+            out[arm] = (free, int(len(v)))
+    return out
+
+
+def cured_sentences(study: Study, tables: Tables) -> list[str]:
+    """For each arm :func:`cured_arms` names: its tumour-free mice on the reference day and the
+    rank tests (Kruskal–Wallis, Dunn's against the control, Holm), which the zeros do not
+    distort."""
+    cured = cured_arms(study, tables)
+    if not cured:
+        return []
+    tests = tables.get("endpoint_tests", pd.DataFrame())
+    rows = {(r["test"], r["arm"] if isinstance(r["arm"], str) else ""): r for r in records(tests)}
+    day = float(reference_rows(tables["efficacy"])["day"].iloc[0])
+    kw = rows.get(("kruskal_wallis", ""))
+    out = []
+    for arm, (free, n) in cured.items():
+        text = (
+            f"Most tumours in {arm} had disappeared by day {day:g}: {free} of {n} mice tumour-free"
+        )
+        dunn = rows.get(("dunn", arm))
+        ranks = []
+        if kw is not None and isnum(kw.get("p_value")):
+            ranks.append(f"Kruskal–Wallis {fmt_p(kw['p_value'])}")
+        if dunn is not None and isnum(dunn.get("p_adjusted")):
+            ranks.append(f"Dunn's test against the control {fmt_p(dunn['p_adjusted'])} (Holm)")
+        if ranks:
+            text += "; on ranks of the volumes, " + ", ".join(ranks)
+        out.append(
+            text + "; its log-scale growth rate and ratios rest on the detection limit the "
+            "zero volumes were raised to."
+        )
+    return out
+
+
+def detection_limit_sentence(study: Study, measurements: pd.DataFrame) -> str:
+    """How many measurements entered the log-scale analyses at the detection limit ('' when
+    none did, or zero volumes were dropped or floored otherwise)."""
+    rule = study.settings.get("log_zero_rule", "detection_limit")
+    limit = study.settings.get("detection_limit_mm3")
+    if rule != "detection_limit" or limit is None:
+        return ""
+    below = measurements[measurements["volume_mm3"] < float(limit)]
+    if below.empty:
+        return ""
+    mice = below.groupby(["arm", "mouse_id"]).ngroups
+    source = (
+        "set in the study file"
+        if study.detection_limit_mm3 is not None
+        else "half the smallest positive volume"
+    )
+    n = len(below)
+    return (
+        f"Zero volumes (complete regressions): {n} measurement{'s' if n != 1 else ''} of "
+        f"{mice} {'mouse' if mice == 1 else 'mice'} below the detection limit entered the "
+        f"log-scale analyses at it, {fmt(float(limit))} mm³ ({source})."
+    )
 
 
 def _toxic_deaths(tolerability: pd.DataFrame | None) -> dict[str, float]:
@@ -373,10 +479,15 @@ def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | Non
     rows = {(r["test"], r["arm"] if isinstance(r["arm"], str) else ""): r for r in records(tests)}
     anova = rows.get(("anova", ""))
     if anova is not None and isnum(anova.get("p_value")):
+        compared = [
+            r for (test, _), r in rows.items() if test == "dunnett" and isnum(r.get("p_adjusted"))
+        ]
+        # the control's mice: those of the ANOVA less the compared arms' (every arm with a
+        # p entered the ANOVA)
+        n_c = int(anova["n_mice"]) - sum(int(r["n_mice"]) for r in compared)
         dunnett = [
-            f"{r['arm']} {fmt_p(r['p_adjusted'])}"
-            for (test, _), r in rows.items()
-            if test == "dunnett" and isnum(r.get("p_adjusted"))
+            f"{r['arm']} {fmt_p(r['p_adjusted'])} (n = {int(r['n_mice'])} vs {n_c})"
+            for r in compared
         ]
         text = (
             f"At day {fmt_day(anova['reference_day'])}, one-way ANOVA on log volume gave "
@@ -401,8 +512,12 @@ def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | Non
     return out
 
 
-def notes_section(exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None) -> Section:
+def notes_section(
+    exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None, floored: str = ""
+) -> Section:
     s = Section("Exclusions and model notes")
+    if floored:  # not excluded: in the analyses at the detection limit
+        s.paragraphs.append(floored)
     for table in exclusions:
         for r in records(table):
             day = f" day {r['day']:g}" if isnum(r.get("day")) else ""
