@@ -115,7 +115,8 @@ def test_days_are_study_days_with_the_baseline_stated(run: dict[str, Any]) -> No
     index = run["index"]
     answers = {r["Study"].removesuffix(" (synthetic)"): r for r in index.table_with("Answer")}
     assert answers["crownbio_CR1197"]["Baseline (study day)"] == "33"
-    assert answers["crownbio_CR1197"]["Reference day (study day)"] == "54"
+    # day 50: the last day with 80% of every arm's mice (the control has 6 of 10 on day 54)
+    assert answers["crownbio_CR1197"]["Reference day (study day)"] == "50"
     assert answers["fractionation_clr131"]["Baseline (study day)"] == "0"
     assert answers["fractionation_clr131"]["Reference day (study day)"] == "28"
     # CR1197's growth headline counts its days the same way: from day 33 to day 54
@@ -127,7 +128,7 @@ def test_days_are_study_days_with_the_baseline_stated(run: dict[str, Any]) -> No
         by_study.setdefault(r["Study"].removesuffix(" (synthetic)"), set()).add(
             (r["Reference day (study day)"], r["Baseline (study day)"])
         )
-    assert by_study == {"fractionation_clr131": {("28", "0")}, "crownbio_CR1197": {("54", "33")}}
+    assert by_study == {"fractionation_clr131": {("28", "0")}, "crownbio_CR1197": {("50", "33")}}
     assert "All days are study days" in index.text
 
 

@@ -419,6 +419,8 @@ def _one_mouse_per_arm_day(per_mouse: pd.DataFrame) -> pd.DataFrame | None:
     volume, fc = (per_mouse[c].to_numpy(dtype=float) for c in ("volume_mm3", "fold_change"))
     with np.errstate(divide="ignore", invalid="ignore"):
         geomean = np.exp(np.log(fc))
+        # exp(ln v), not v: bit-identical to the grouped path's exp(mean ln v) of one mouse
+        geomean_volume = np.exp(np.log(volume))
     nan = np.full(len(arm), np.nan)
     return pd.DataFrame(
         {
@@ -428,7 +430,7 @@ def _one_mouse_per_arm_day(per_mouse: pd.DataFrame) -> pd.DataFrame | None:
             "mean_volume_mm3": volume,
             "sd_volume_mm3": nan,
             "median_volume_mm3": volume,
-            "geomean_volume_mm3": volume,
+            "geomean_volume_mm3": geomean_volume,
             "n_mice_fold_change": (~np.isnan(fc)).astype(np.int64),
             "mean_fold_change": fc,
             "geomean_fold_change": geomean,

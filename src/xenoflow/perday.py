@@ -104,7 +104,8 @@ def per_day_comparisons(
     model's treated − control contrast on ln volume (module docstring). ``logd``: the log
     volumes of the on-study measurements (:func:`xenoflow.growth.log_volumes`: ``arm, day,
     log_volume, mouse``, rows grouped by mouse). Header only when there is no control, no
-    treated arm, or the model is not identifiable (no more measurements than mice)."""
+    treated arm, or the model is not identifiable (no more measurements than mice, or than
+    arm-day cells: one mouse per arm leaves no residual degrees of freedom)."""
     alpha = float(settings.get("alpha", 0.05))
     logd = logd[logd["arm"].isin(arms)]
     n_mice = int(logd["mouse"].nunique())
@@ -116,6 +117,8 @@ def per_day_comparisons(
         set(zip(logd["arm"].tolist(), logd["day"].tolist())),
         key=lambda c: (order[c[0]], c[1]),
     )
+    if len(logd) <= len(cells) + 1:  # no residual df beyond the cell means and the mouse variance
+        return pd.DataFrame(columns=COLUMNS)
     beta, vcov = _fit(logd, cells)
     index = {cell: i for i, cell in enumerate(cells)}
     counts = logd.groupby(["arm", "day"])["mouse"].nunique().to_dict()
