@@ -4,7 +4,9 @@
 **Preprocessing** (``lmmModel``/``getRTV``), per combination on its arms (control, the single
 agents, the combination): keep days >= ``time_start`` (default the first day of these arms);
 leave out mice without a volume at ``time_start`` or with volume 0 there; later zero volumes
-follow the study's ``log_zero_rule`` as every log-scale fit (:func:`xenoflow.growth.log_volumes`);
+are left out, as in SynergyLMM (ln RTV of 0 is not defined there), unless the study asks for
+``log_zero_rule: floor`` (:func:`synergy_settings`; the default detection-limit floor of the
+other log-scale fits would give numbers SynergyLMM does not);
 keep days <= ``time_end`` (default: the last day on which every arm of the combination has
 ``mean_min_fraction`` of its mice measured, :func:`shared_end`: SynergyLMM keeps every day, but a
 contrast past the control's last day rests on the model's extrapolation of an arm no longer
@@ -49,6 +51,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +143,14 @@ def _few_observations(
     return logs["mouse"].map(n_obs).to_numpy() < minimum, out
 
 
+def synergy_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of the synergy model's log volumes: SynergyLMM's rule for zero volumes
+    (left out, listed) in place of the default detection-limit floor; an explicit ``floor``
+    is kept."""
+    rule = settings.get("log_zero_rule", "detection_limit")
+    return {**settings, "log_zero_rule": "drop" if rule == "detection_limit" else rule}
+
+
 def shared_end(rows: pd.DataFrame, arms: tuple[str, ...], fraction: float) -> float | None:
     """The last day on which every arm of the design has a volume for at least ``fraction`` of
     its mice (and at least one): after it a contrast with the control (or an agent) would
@@ -176,7 +187,7 @@ def prepare(
     keep, no_baseline = _baseline_mice(rows, start, tag)
     out += no_baseline
     kept = pd.MultiIndex.from_frame(rows[["arm", "mouse_id"]]).isin(keep)
-    logs, excluded = growth.log_volumes(rows[kept], study.settings)
+    logs, excluded = growth.log_volumes(rows[kept], synergy_settings(study.settings))
     excluded = excluded.assign(stage=STAGE, reason=tag + excluded["reason"])
     end, fraction = cfg.time_end, float(study.settings.get("mean_min_fraction", 0.5))
     if end is None:
