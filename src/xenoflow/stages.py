@@ -49,7 +49,6 @@ from . import (
     io,
     regimen,
     regimenmodel,
-    report,
     response,
     summary,
     survival,
@@ -348,6 +347,8 @@ def run_report(
     its tables, its figures (registry name -> PNG bytes) and its provenance (software versions
     and input checksums)."""
     study = with_arms(study, tables["measurements"])
+    from . import report  # jinja2 and docutils: imported only by the report job
+
     return {"study_report": report.study_report(study, tables, figures, provenance)}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
-from ..synergy import SKIPPED_DAY
+from ..tables import SKIPPED_DAY
 from .text import fmt, fmt_ci, fmt_day, fmt_p, join_words, records, value_of
 
 #: synergy rows of SynergyLMM's test (``xenoflow.synergy.P_Z``) and their reference models
