@@ -29,6 +29,10 @@ rule all:
         all_targets(),
 
 
+onstart:
+    on_start()
+
+
 onsuccess:
     print_qc_summary()
     release_scheduler_timers()

@@ -57,6 +57,31 @@ def test_missing_split_column_names_the_file(panel_dir):
         panel.panel_units(_study(panel_dir))
 
 
+def test_the_snakefile_reads_a_panels_models_from_its_manifest(panel_dir, monkeypatch):
+    """Issue 31: the parse reads the panel file once; while the manifest's key holds (study,
+    data file's size and time, code), it reads the manifest only; an edit reads the file."""
+    from xenoflow import panelplan
+
+    study, manifests = _study(panel_dir), panel_dir / "manifests"
+    first = panelplan.unit_ids([study], manifests)
+    assert first == {"PANEL": list(panel.panel_units(study))}
+
+    def unread(_study):
+        raise AssertionError("the panel file was read although the manifest holds")
+
+    monkeypatch.setattr(panel, "panel_units", unread)
+    assert panelplan.unit_ids([study], manifests) == first
+    monkeypatch.undo()
+    path = panel_dir / "data" / "panel.csv"
+    path.write_text(path.read_text() + "M9,untreated,99,0,100\nM9,untreated,99,7,200\n")
+    assert panelplan.unit_ids([study], manifests)["PANEL"][-1] == "PANEL.M9"
+    # an error is raised on every parse until it is fixed: no manifest is written for it
+    path.write_text(path.read_text() + "M3_b,untreated,98,0,100\nM3_b,untreated,98,7,200\n")
+    for _ in range(2):
+        with pytest.raises(InputError, match="give the same unit id"):
+            panelplan.unit_ids([study], manifests)
+
+
 def test_chunks_are_stable_when_models_are_added():
     units = [f"P.X-{i:03d}" for i in range(100)]
     before = {u: i for i, c in enumerate(panel.chunks(units, 8)) for u in c}

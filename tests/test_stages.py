@@ -37,6 +37,25 @@ def test_captions_list_every_column(tmp_path):
     assert "forest" in paths and "growth_curves" in paths  # figures have captions too
 
 
+def test_captions_are_written_once_per_version(tmp_path):
+    """Issue 31: the Snakefile calls write_captions on every parse; while the captions are
+    unchanged it writes nothing (their digest holds), and when the digest differs (the
+    registry's captions changed) it rewrites the files that differ."""
+    paths = io.write_captions(tmp_path)
+    assert io.write_captions(tmp_path / "other", write=False) == {
+        name: str((tmp_path / "other" / f"{name}.rst").resolve()) for name in paths
+    }
+    assert not (tmp_path / "other").exists()
+    stamp = tmp_path / ".digest"
+    before = {p: Path(p).stat().st_mtime_ns for p in [*paths.values(), stamp]}
+    assert io.write_captions(tmp_path) == paths
+    assert {p: Path(p).stat().st_mtime_ns for p in before} == before
+    stamp.write_text("stale")  # as after a change of the registry's captions
+    Path(paths["efficacy"]).write_text("old")
+    io.write_captions(tmp_path)
+    assert Path(paths["efficacy"]).read_text() == registry.caption_rst(registry.output("efficacy"))
+
+
 def test_stage_files_are_the_declared_paths():
     assert registry.stage_files("growth", figures=False) == {
         "growth_per_mouse": "tables/growth_per_mouse.tsv",

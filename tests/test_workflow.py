@@ -407,6 +407,19 @@ def test_index_and_study_report_render_in_chromium(finished_run):
     assert all(u.startswith(("file:", "data:")) for u in requests)  # self-contained
 
 
+def test_snakemake_still_starts_its_timers_where_release_scheduler_timers_looks():
+    """The timers are found by the name of Snakemake's (private) method that starts them: a
+    Snakemake that renames it must fail here, not silently add 1 s to every run."""
+    import inspect
+
+    from snakemake.scheduling.job_scheduler import JobScheduler
+
+    from xenoflow.workflow import SCHEDULER_TIMER
+
+    method = getattr(JobScheduler, SCHEDULER_TIMER)
+    assert "threading.Timer(" in inspect.getsource(method)
+
+
 def test_release_scheduler_timers_cancels_only_the_rate_limiter_timers():
     """The Snakefile's onsuccess cancels Snakemake's pending 1 s re-evaluation timer (which
     kept every run alive ~1 s after its last job) and no other timer."""

@@ -48,7 +48,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .config import Study
 from .errors import NotEstimable
@@ -236,6 +235,8 @@ def calendar_warnings(
 def balance_anova(log_v0: Mapping[str, Sequence[float]]) -> tuple[float, int, int, float]:
     """One-way ANOVA of ln V0 by arm: ``(F, df_between, df_within, p)`` (R ``anova(lm(log(v0)
     ~ arm))``). Raises :class:`NotEstimable` with fewer than two arms or no residual df."""
+    from scipy import special  # ~0.4 s to import: only in the jobs that test
+
     groups = [np.asarray(v, dtype=float) for v in log_v0.values() if len(v)]
     k, n = len(groups), sum(g.size for g in groups)
     if k < 2:
@@ -272,6 +273,8 @@ def _ols_arm_contrasts(
 ) -> dict[str, Contrast]:
     """Least squares y ~ [covariate] + arm (treatment contrasts, control = the arms not in
     ``treated``): each treated arm's coefficient, SE, t CI and two-sided p."""
+    from scipy import special  # ~0.4 s to import: only in the jobs that test
+
     cols = [np.ones(y.size)]
     if covariate is not None:
         cols.append(covariate)

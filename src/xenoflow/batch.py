@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import io, provenance, report, summary
+from . import io
 from . import tables as registry
 from .config import Study
 from .errors import XenoflowError
@@ -125,7 +125,10 @@ def write_run_outputs(
     order); ``failed``: the ``failed_studies`` table; ``outputs``: output name -> path (the
     rule's ``snakemake.output`` or :func:`run_output_paths`).
     """
-    from .plots.summary import forest_plot  # matplotlib only for this step
+    # the summary, the report (Jinja2) and matplotlib only for this step: the Snakefile and
+    # every job import this module
+    from . import provenance, report, summary
+    from .plots.summary import forest_plot
 
     results = config["results"]
     plain = {sid: s for sid, s in studies.items() if not s.split_by}

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .growth import zero_rule
 from .io import empty_frame
@@ -46,6 +45,8 @@ MIN_MICE = 2
 
 def f_sf(x: float, df1: float, df2: float) -> float:
     """F-distribution survival function P(F > x) (= ``scipy.stats.f.sf``: ``special.fdtrc``)."""
+    from scipy import special  # ~0.4 s to import: only in the jobs that test
+
     return float(special.fdtrc(df1, df2, x))
 
 
@@ -168,7 +169,7 @@ def dunnett_pvalues(
     quantity by quasi-Monte-Carlo (~1e-4).
     Reference: Dunnett C. W. (1955) J Am Stat Assoc 50:1096–1121.
     """
-    from scipy import integrate  # only here: importing it costs ~0.2 s per process
+    from scipy import integrate, special  # only here: importing it costs ~0.2 s per process
 
     lam = np.sqrt(np.asarray(n_treated, float) / (np.asarray(n_treated, float) + n_control))
     x, w = special.roots_hermitenorm(96)

@@ -290,19 +290,30 @@ def write_documents(documents: Mapping[str, str | bytes], paths: Any, atomic: bo
             write_text(content, path, atomic)
 
 
-def write_captions(folder: str | Path) -> dict[str, str]:
-    """Write each output's report caption (:func:`xenoflow.tables.caption_rst`) to
-    ``folder/<name>.rst`` (only when its text changed) and return name -> absolute path."""
+def write_captions(folder: str | Path, write: bool = True) -> dict[str, str]:
+    """Each output's report caption (:func:`xenoflow.tables.caption_rst`) as
+    ``folder/<name>.rst``: name -> absolute path.
+
+    The files are written once per version of the captions: ``folder/.digest`` holds the
+    SHA-256 of them all, and while it matches, nothing is read or written but that file (the
+    Snakefile calls this on every parse). ``write=False`` only returns the paths.
+    """
+    import hashlib
+
     folder = Path(folder).resolve()
-    out = {}
-    for spec in tables.OUTPUTS:
-        if not spec.caption:
-            continue
-        path = folder / f"{spec.name}.rst"
-        text = tables.caption_rst(spec)
+    texts = {spec.name: tables.caption_rst(spec) for spec in tables.OUTPUTS if spec.caption}
+    out = {name: str(folder / f"{name}.rst") for name in texts}
+    if not write:
+        return out
+    digest = hashlib.sha256(repr(sorted(texts.items())).encode()).hexdigest()
+    stamp = folder / ".digest"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest:
+        return out
+    for name, text in texts.items():
+        path = Path(out[name])
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             write_text(text, path)
-        out[spec.name] = str(path)
+    write_text(digest, stamp)
     return out
 
 

@@ -17,6 +17,9 @@ file's settings and the package version. After a chunk ran, its outputs are hard
 ``{results}/.cache/<unit>/<fingerprint>/``; when the panel file changes, the chunk jobs rerun
 but restore every model whose fingerprint is unchanged from that cache and recompute only the
 edited ones (:func:`analyse_chunk` reports which).
+
+The chunk plan (:data:`CHUNK_TABLES`, :func:`chunks`, :func:`code_hash`) lives in
+:mod:`xenoflow.panelplan`, which the Snakefile imports when it is parsed; it is re-exported here.
 """
 
 from __future__ import annotations
@@ -36,11 +39,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__, crossmodel, io, stages
+from . import crossmodel, io, stages
 from . import tables as registry
 from .config import Arm, Study
 from .errors import InputError
 from .ingest import RawTable, Source, arms_in_rows, read_source
+from .panelplan import CHUNK_TABLES, DEFAULT_CHUNKS, chunk_of, chunks, code_hash  # noqa: F401
 from .summary import cross_study_rows, qc_counts
 from .survival import read_survival_file
 
@@ -58,30 +62,12 @@ UNIT_WEIGHT_FIGURE = registry.output("body_weight_figure").path
 #: Draws a unit's figures into its folder: (unit, its tables, folder). Passed in by the caller
 #: (the chunk job), so that a panel without figures never imports matplotlib and seaborn.
 UnitDrawer = Callable[[Study, Mapping[str, pd.DataFrame], Path], None]
-#: A chunk's tables: name in ``chunk_<i>.<name>.tsv`` -> registry table.
-CHUNK_TABLES = {
-    "curves": "panel_curves",
-    "summary": "panel_summary",
-    "qc": "panel_qc",
-    "manifest": "panel_manifest",
-}
-#: Default number of chunk jobs per panel (config key ``panel_chunks``): every chunk pays one
-#: start-up (~1.5 s: Python, pandas, scipy) and one read of the panel file, so few chunks are
-#: cheapest; four keep two cores busy to the end (longest first, see panel.smk). On a cluster,
-#: raise it.
-DEFAULT_CHUNKS = 4
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def unit_id(study_id: str, value: str) -> str:
     """``<study_id>.<value>`` with characters outside letters, digits, ``_ . -`` as ``_``."""
     return f"{study_id}.{_UNSAFE.sub('_', value)}"
-
-
-def chunk_of(unit: str, n_chunks: int) -> int:
-    """Chunk (0-based) of a unit: SHA-256 of its id modulo ``n_chunks`` (stable across runs
-    and independent of the other models)."""
-    return int(hashlib.sha256(unit.encode()).hexdigest(), 16) % n_chunks
 
 
 def split_column(study: Study, header: list[str]) -> int:
@@ -169,25 +155,7 @@ def panel_units(study: Study) -> dict[str, Study]:
     return units
 
 
-def chunks(units: Iterable[str], n_chunks: int) -> list[list[str]]:
-    """Units of each chunk, in input order; empty chunks are dropped."""
-    out: list[list[str]] = [[] for _ in range(n_chunks)]
-    for unit in units:
-        out[chunk_of(unit, n_chunks)].append(unit)
-    return [c for c in out if c]
-
-
 # ------------------------------------------------------------------------------ fingerprints
-
-
-def code_hash() -> str:
-    """SHA-256 of the package's source files (a code change invalidates the cache)."""
-    h = hashlib.sha256(__version__.encode())
-    root = Path(__file__).parent
-    for path in sorted(root.rglob("*.py")) + sorted(root.rglob("*.yaml")):
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def fingerprint(unit: Study, rows: pd.DataFrame, code: str = "") -> str:

@@ -48,7 +48,7 @@ from scipy import stats as sps
 
 from .config import Design, Study
 from .growth import log_volumes
-from .tables import columns
+from .tables import METHOD_GROWTH_ENDPOINT, columns
 
 POWER_COLUMNS = columns("power")
 SAMPLE_SIZE_COLUMNS = columns("sample_size")
@@ -59,10 +59,6 @@ METHOD_T_MODEL_SD = METHOD_T + "; SD of ln V from the mixed model (day not measu
 METHOD_HELMS = "mixed-model slope contrast, noncentral F, df 2n - 2 (Helms 1992; nlmeU Pwr)"
 METHOD_SCHOENFELD = "log-rank, Schoenfeld 1981"
 METHOD_FREEDMAN = "log-rank, Freedman 1982"
-METHOD_GROWTH_ENDPOINT = (
-    "log-rank on times to the volume endpoint simulated from the growth mixed model "
-    "(first measured day past the threshold; effect = growth-rate difference)"
-)
 METHOD_SYNERGY = (
     "synergy contrast of the exponential mixed model, noncentral F with nlme's df on "
     "exemplary data (Helms 1992; nlmeU Pwr as SynergyLMM PwrSampleSize)"

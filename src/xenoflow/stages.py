@@ -50,7 +50,6 @@ from . import (
     perday,
     regimen,
     regimenmodel,
-    report,
     response,
     summary,
     survival,
@@ -366,6 +365,8 @@ def run_report(
     its tables, its figures (registry name -> PNG bytes) and its provenance (software versions
     and input checksums)."""
     study = with_arms(study, tables["measurements"])
+    from . import report  # jinja2 and docutils: imported only by the report job
+
     return {"study_report": report.study_report(study, tables, figures, provenance)}
 
 

@@ -63,6 +63,7 @@ from . import growth, lme
 from .config import Combination, Study, SynergySettings
 from .errors import NotEstimable
 from .io import empty_table, exclusions_frame
+from .tables import SKIPPED_DAY
 
 STAGE = "synergy"
 log = logging.getLogger(__name__)
@@ -77,8 +78,6 @@ STATISTIC_RA = "synergy score -median(delta)/SD(delta) of simulated areas (Syner
 ROLES = ("control", "drug_a", "drug_b", "drug_c")
 #: post-baseline measurement days a time-resolved test needs (module docstring)
 MIN_TEST_DAYS = 2
-#: how an exclusion of :func:`skipped_days` names the day it did not test
-SKIPPED_DAY = "no time-resolved synergy test on day"
 
 
 @dataclass(frozen=True)

@@ -1206,6 +1206,15 @@ DESIGN_TGI = Column(
     "growth inhibition to detect, 100*(1 - T/C) of geometric mean volumes (percent)",
 )
 DESIGN_METHOD = Column("method", "str", "power formula and its reference")
+#: Cell values that the summary recognises, defined here (not in :mod:`xenoflow.power` and
+#: :mod:`xenoflow.synergy`, which import SciPy) so that the summary stays light to import.
+#: ``power.method`` of the log-rank power simulated from the growth model:
+METHOD_GROWTH_ENDPOINT = (
+    "log-rank on times to the volume endpoint simulated from the growth mixed model "
+    "(first measured day past the threshold; effect = growth-rate difference)"
+)
+#: how an exclusion of :func:`xenoflow.synergy.skipped_days` names the day it did not test
+SKIPPED_DAY = "no time-resolved synergy test on day"
 
 TABLES: tuple[Table, ...] = (
     Table(

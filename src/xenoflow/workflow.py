@@ -122,17 +122,20 @@ RUN_LOCK = ".snakemake/xenoflow/run.lock"
 _held: list[int] = []  # the open lock file of this process
 
 
-def claim_workdir(workdir: str | Path = ".", results: str | Path | None = None) -> bool:
-    """Take this working directory for the run; clear what a killed run left behind.
+def claim_workdir(workdir: str | Path = ".") -> bool:
+    """Take this working directory for the run; clear the Snakemake locks a killed run left.
 
     Snakemake locks a directory with files in ``.snakemake/locks`` that a run killed by
     SIGKILL or a power cut never removes, so the next run would stop until ``--unlock``. A
     run that holds :data:`RUN_LOCK` knows that no other xenoflow run of this folder is alive,
-    so Snakemake locks found then are stale and are removed, as are the temporary files of
-    atomic writes (:func:`xenoflow.io.atomic_path`) under ``results``. When another run holds it, this
+    so Snakemake locks found then are stale and are removed. When another run holds it, this
     one leaves everything alone: Snakemake's own lock then stops a second run ("Directory
     cannot be locked") and lets a dry run go on. Returns whether the folder was taken.
-    Called when the Snakefile is parsed by the main Snakemake process only.
+
+    Called when the main Snakemake process parses the Snakefile: Snakemake takes its own
+    lock before any handler (``onstart``) runs, so the stale one must be gone by then. It
+    costs one ``flock`` and a listing of ``.snakemake/locks``; the walk of the results
+    folder for half-written files is :func:`clear_stale_temporaries`, run in ``onstart``.
     """
     import fcntl
 
@@ -152,10 +155,25 @@ def claim_workdir(workdir: str | Path = ".", results: str | Path | None = None) 
     for stale in (Path(workdir) / ".snakemake" / "locks").glob("*.lock"):
         log.warning("xenoflow: removing %s, left by a run that was killed", stale)
         stale.unlink(missing_ok=True)
-    if results is not None and Path(results).is_dir():
-        for stale in Path(results).rglob(".*.tmp"):
-            stale.unlink(missing_ok=True)
     return True
+
+
+def clear_stale_temporaries(results: str | Path) -> None:
+    """Remove the temporary files of atomic writes (:func:`xenoflow.io.atomic_path`) that a
+    killed run left under ``results``; only in the process that holds :data:`RUN_LOCK`
+    (:func:`claim_workdir`), so no other run's writes are touched. Called by the workflow's
+    ``onstart`` handler: a real run, before its first job (not a dry run or ``--lint``)."""
+    if not _held or not Path(results).is_dir():
+        return
+    for stale in Path(results).rglob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
+#: The Snakemake method (private, its name misspelt upstream) whose 1 s timers
+#: :func:`release_scheduler_timers` cancels; ``tests/test_workflow.py`` checks that the
+#: installed Snakemake still has it, so an upgrade that renames it fails a test instead of
+#: silently making every run 1 s longer again.
+SCHEDULER_TIMER = "_schedule_reevalutation"
 
 
 def release_scheduler_timers() -> None:
@@ -165,9 +183,15 @@ def release_scheduler_timers() -> None:
     scheduling round with a 1 s ``threading.Timer``; Python waits for that non-daemon thread
     before exiting, so every run lasted ~1 s longer than its last job. Only those timers are
     cancelled, and only here, when no job is left to schedule.
+
+    Snakemake offers no public way to do this: the limiter cannot be switched off, and its
+    timespan cannot be shorter than 1 s (``--max-jobs-per-timespan 10/100ms`` is read as 100
+    *minutes*: the option's pattern matches ``m`` before ``ms``). So the timers are picked by
+    the method that starts them (:data:`SCHEDULER_TIMER`); if that name ever stops matching,
+    nothing is cancelled and the run only ends 1 s later.
     """
     for thread in threading.enumerate():
-        if isinstance(thread, threading.Timer) and "_schedule_reevalutation" in getattr(
+        if isinstance(thread, threading.Timer) and SCHEDULER_TIMER in getattr(
             thread.function, "__qualname__", ""
         ):
             thread.cancel()

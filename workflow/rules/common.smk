@@ -4,13 +4,19 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
+# Parsing reads YAML only: these modules import no SciPy, statsmodels, matplotlib or Jinja2
+# (tests/test_layers.py), and a panel's models come from a small manifest (xenoflow.panelplan).
 from xenoflow import batch
 from xenoflow import tables as registry
 from xenoflow.config import load_studies, resolve_config
 from xenoflow.errors import XenoflowError
 from xenoflow.io import write_captions
-from xenoflow.panel import CHUNK_TABLES, DEFAULT_CHUNKS, chunks, panel_units
-from xenoflow.workflow import claim_workdir, release_scheduler_timers
+from xenoflow.panelplan import CHUNK_TABLES, DEFAULT_CHUNKS, chunks, unit_ids
+from xenoflow.workflow import (
+    claim_workdir,
+    clear_stale_temporaries,
+    release_scheduler_timers,
+)
 
 try:
     XF_CONFIG = resolve_config(config, source="config")
@@ -18,7 +24,7 @@ try:
     # Panels (split_by) are analysed in chunks of models (workflow/rules/panel.smk).
     PANELS = {sid: s for sid, s in _ALL.items() if s.split_by}
     STUDIES = {sid: s for sid, s in _ALL.items() if not s.split_by}
-    PANEL_UNITS = {sid: panel_units(s) for sid, s in PANELS.items()}
+    PANEL_UNITS = unit_ids(PANELS.values())
 except XenoflowError as exc:
     raise WorkflowError(str(exc)) from None
 PANEL_CHUNKS = {
@@ -28,17 +34,22 @@ PANEL_CHUNKS = {
 
 RESULTS = XF_CONFIG["results"]
 # A run killed by SIGKILL or a power cut leaves Snakemake's locks behind; the next run clears
-# them when no other run is alive (xenoflow.workflow.claim_workdir). Jobs that parse the
-# Snakefile again (cluster executors) leave this to the main process.
+# them when no other run is alive (xenoflow.workflow.claim_workdir): here, because Snakemake
+# takes its lock before `onstart`; the half-written files under results are cleared in
+# `onstart` (on_start). Jobs that parse the Snakefile again (cluster executors) leave this to
+# the main process.
 if workflow.is_main_process:
-    claim_workdir(results=RESULTS)
+    claim_workdir()
 # The fits are many small matrix problems: multithreaded BLAS makes them 2-5x slower when
 # jobs already run in parallel. Jobs inherit this environment.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 ANALYSIS = XF_CONFIG["analysis"]
-# Report captions are generated from the output registry (xenoflow.tables).
-CAPTIONS = write_captions(".snakemake/xenoflow/captions")
+# Report captions are generated from the output registry (xenoflow.tables), once per version
+# of its captions (io.write_captions keeps a digest): a parse writes nothing while they hold.
+CAPTIONS = write_captions(
+    ".snakemake/xenoflow/captions", write=workflow.is_main_process
+)
 SCOPE_DIRS = {
     "study": f"{RESULTS}/{{study}}",
     "panel": f"{RESULTS}/{{panel}}",
@@ -156,6 +167,12 @@ def all_targets():
         f"{RESULTS}/{p}" for p in registry.stage_files("cross_study_summary").values()
     ]
     return per_study + per_panel + models + run
+
+
+def on_start():
+    """Before the first job of a real run (not a dry run or --lint): remove the half-written
+    files a killed run left under the results folder."""
+    clear_stale_temporaries(RESULTS)
 
 
 def finish_failed_run():

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
-from ..power import METHOD_GROWTH_ENDPOINT
+from ..tables import METHOD_GROWTH_ENDPOINT
 from .text import article, fmt, fmt_day, isnum, records
 
 #: endpoint -> its name in the design sentence

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
-from ..synergy import SKIPPED_DAY
+from ..tables import SKIPPED_DAY
 from .text import (
     first_rows,
     fmt,
