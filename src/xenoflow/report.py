@@ -651,7 +651,9 @@ def _treatment_row(study: Study, t: Tables, arm: str) -> dict[str, Any]:
         ]
         if len(rows):
             last = rows[rows["day"] == rows["day"].max()].iloc[0]
-            bliss = f"score {sig(last['score'])}, {p_text(last['p_value'])} (day {float(last['day']):g})"
+            p = p_text(last["p_value"])
+            p = p if p.startswith("<") else f"= {p}"
+            bliss = f"score {sig(last['score'])}, p {p} (day {float(last['day']):g})"
     return {
         "treatment": arm,
         "study": study.study_id,
