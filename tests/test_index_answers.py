@@ -137,3 +137,29 @@ def test_index_links_each_report_and_the_snakemake_report(run: dict[str, Any]) -
     assert "report.html" in links  # the run's Snakemake report, next to index.html
     assert all(f"{sid}/report.html" in links for sid in STUDIES)
     assert not any(re.match(r"^(/|[a-z]+://)", link) for link in links)  # relative links only
+
+
+def test_a_treatment_in_several_studies_is_compared_across_them() -> None:
+    """Issue 29 item 3 (what Xeva users look for): Irinotecan + Rabusertib is given in LS-1034
+    (spelt 'Irinotecan+Rabusertib') and SW837; the index lines them up, each from its study."""
+    studies, tables = {}, {}
+    for name in ("crownbio_LS-1034", "crownbio_SW837"):
+        study = load_study(
+            ROOT / "config" / "studies" / f"{name}.yaml", {"bootstrap_resamples": 50}
+        )
+        studies[study.study_id] = study
+        tables[study.study_id] = stages.analyse_study(study, read_source(study))
+    rows = report.shared_treatments(studies, tables)
+    combos = [r for r in rows if report.treatment_key(r["treatment"]) == "irinotecan+rabusertib"]
+    assert [r["study"] for r in combos] == ["crownbio_LS-1034", "crownbio_SW837"]
+    for r in combos:
+        resp = tables[r["study"]]["response_summary"].set_index("arm").loc[r["treatment"]]
+        assert r["mrecist"].endswith(f"PD of {int(resp['n_mice'])}")
+        assert r["bliss"].startswith("score ")
+    # single agents in both studies are lined up too; an arm of one study alone is not
+    assert {report.treatment_key(r["treatment"]) for r in rows} >= {"irinotecan", "rabusertib"}
+    table = io.normalise("summary", summary.cross_study_table(studies, tables))
+    failed = pd.DataFrame(columns=["study_id", "stage", "message"])
+    page = Page(report.index_page(studies, table, failed, None, list(studies), tables))
+    shown = page.table_with("Bliss synergy score, mixed model (last day)")
+    assert len(shown) == len(rows)

@@ -493,6 +493,13 @@ def test_synergy_figures_draw_the_tables_and_are_deterministic(tmp_path):
     colours = {ln.get_color() for ln in series}
     assert colours == {c for c, _, _ in METHOD_STYLES.values()}
     assert not colours & set(arm_palette(study.arm_names, study.control).values())
+    # Cook's distance: no tick per mouse; the influential mice are named at their bars
+    cook_ax = drawn["synergy_diagnostics_figure"].axes[2]
+    assert not list(cook_ax.get_xticks())
+    diag = out.tables["synergy_diagnostics"].drop_duplicates(["arm", "mouse_id"])
+    named = {t.get_text() for t in cook_ax.texts}
+    big = diag["cooks_distance"] > 3 * diag["cooks_distance"].mean()
+    assert named == set(diag.loc[big, "mouse_id"].astype(str))
     stems = []
     for run in ("a", "b"):
         again = figures.synergy(study, out) if run == "b" else drawn

@@ -592,6 +592,78 @@ INDEX_CELLS = (
 )
 
 
+def treatment_key(arm: str) -> str:
+    """An arm name as studies of one run may spell it differently: 'Irinotecan + Rabusertib'
+    and 'Irinotecan+Rabusertib' are one treatment (spaces around '+' and case ignored)."""
+    return re.sub(r"\s*\+\s*", "+", arm.strip()).casefold()
+
+
+def shared_treatments(
+    studies: Mapping[str, Study], tables: Mapping[str, Tables]
+) -> list[dict[str, Any]]:
+    """Treatments given in more than one study of the run, as Xeva compares a drug across
+    models: per treatment and study, the model, the mRECIST counts of evaluable mice, %T/C on
+    the study's reference day and, for a combination, the mixed model's Bliss verdict (each
+    from the study's own tables, so it reads as that study's report does)."""
+    seen: dict[str, list[tuple[str, str]]] = {}
+    for sid, study in studies.items():
+        if sid in tables and not study.split_by:
+            for arm in study.treated_arms:
+                seen.setdefault(treatment_key(arm), []).append((sid, arm))
+    out = []
+    for pairs in seen.values():
+        if len({sid for sid, _ in pairs}) < 2:
+            continue
+        for sid, arm in pairs:
+            out.append(_treatment_row(studies[sid], tables[sid], arm))
+    return out
+
+
+def _treatment_row(study: Study, t: Tables, arm: str) -> dict[str, Any]:
+    """One study's row of :func:`shared_treatments`."""
+    resp = {r["arm"]: r for r in summary.records(t.get("response_summary", pd.DataFrame()))}
+    r = resp.get(arm)
+    mrecist = (
+        f"{int(r['n_cr'])} CR, {int(r['n_pr'])} PR, {int(r['n_sd'])} SD, {int(r['n_pd'])} PD "
+        f"of {int(r['n_mice'])}"
+        if r is not None
+        else ""
+    )
+    eff = t.get("efficacy")
+    ref = (
+        eff[eff["is_reference_day"].astype(bool) & (eff["arm"] == arm)]
+        if eff is not None and "is_reference_day" in eff
+        else pd.DataFrame()
+    )
+    tc = (
+        f"{sig(ref['tc_pct'].iloc[0])}% (day {float(ref['day'].iloc[0]):g})"
+        if len(ref) and pd.notna(ref["tc_pct"].iloc[0])
+        else ""
+    )
+    synergy = t.get("synergy")
+    bliss = ""
+    if synergy is not None and len(synergy) and arm in set(synergy["combination"]):
+        rows = synergy[
+            (synergy["combination"] == arm)
+            & (synergy["basis"] == "lmm")
+            & (synergy["method"] == "bliss")
+            & synergy["p_method"].astype(str).str.startswith("Wald z")
+        ]
+        if len(rows):
+            last = rows[rows["day"] == rows["day"].max()].iloc[0]
+            p = p_text(last["p_value"])
+            p = p if p.startswith("<") else f"= {p}"
+            bliss = f"score {sig(last['score'])}, p {p} (day {float(last['day']):g})"
+    return {
+        "treatment": arm,
+        "study": study.study_id,
+        "model": study.model or "",
+        "mrecist": mrecist,
+        "tc": tc,
+        "bliss": bliss,
+    }
+
+
 def study_answers(
     studies: Mapping[str, Study], tables: Mapping[str, Tables], reports: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -669,6 +741,7 @@ def index_page(
             ],
             failed=summary.records(failed),
             answers=study_answers(studies, tables or {}, reports),
+            shared=shared_treatments(studies, tables or {}),
             forest=forest,
             caption=rst_html(registry.output("summary").caption),
         )

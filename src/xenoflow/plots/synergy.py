@@ -127,15 +127,19 @@ def diagnostics_figure(
         ax_re.axhline(0, color="0.6", lw=0.8)
         ax_re.set_xticks(range(len(order)), order, rotation=20, fontsize=7)
         ax_re.set_ylabel("random slope")
-        labels = [str(m) for m in mice["mouse_id"]]
-        ax_cook.bar(
-            range(len(mice)),
-            mice["cooks_distance"].fillna(0.0),
-            color=[colours[a] for a in mice["arm"]],
-        )
+        cooks = mice["cooks_distance"].fillna(0.0).to_numpy(dtype=float)
+        ax_cook.bar(range(len(mice)), cooks, color=[colours[a] for a in mice["arm"]])
         threshold = 3 * float(mice["cooks_distance"].mean())
         ax_cook.axhline(threshold, ls="--", color="0.3", lw=1)
-        ax_cook.set_xticks(range(len(mice)), labels, rotation=90, fontsize=5)
+        # a tick per mouse is unreadable at a report's width: only influential mice are named
+        ax_cook.set_xticks([])
+        for x, (mouse, value) in enumerate(zip(mice["mouse_id"].astype(str), cooks, strict=True)):
+            if value > threshold:
+                ax_cook.annotate(
+                    mouse, (x, value), xytext=(0, 2), textcoords="offset points",
+                    ha="center", fontsize=7,
+                )  # fmt: skip
+        ax_cook.set_xlabel("mice by arm (named: above 3× the mean)", fontsize=8)
         ax_cook.set_ylabel("Cook's distance")
         for ax, what in zip((ax_res, ax_re, ax_cook), ("residuals", "random slopes", "Cook's D")):
             ax.set_title(f"{combo}: {what}", fontsize=9)
