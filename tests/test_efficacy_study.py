@@ -210,3 +210,16 @@ def test_visit_collision_not_redated() -> None:
         {"arm": "C", "mouse_id": ["1", "1"], "day": [3.0, 4.0], "volume_mm3": [1.0, 1.0]}
     )
     assert visits.align(both, "C", 1.0).visits == (3.0, 4.0)
+
+
+def test_staggered_calendar_per_day_comparisons(tmp_path: Path) -> None:
+    """The growth stage's per-day comparisons use the visit days and list the re-dated rows."""
+    from xenoflow import stages
+
+    study = _staggered_study(tmp_path)
+    out = stages.run_growth(study, {"measurements": STAGGERED})
+    per_day = out.tables["per_day_comparisons"].set_index("day")
+    assert per_day.loc[10.0, "n_mice"] == 3 and per_day.loc[10.0, "n_mice_reference"] == 3
+    assert 11.0 not in per_day.index
+    listed = out.tables["exclusions_growth"]
+    assert listed["reason"].str.contains("compared at visit day").sum() == 6
