@@ -120,3 +120,106 @@ def test_figures(tmp_path: Path) -> None:
     save_figure(fig, tmp_path / "fold_change", ["png"])
     assert (tmp_path / "fold_change.png").read_bytes() == first
     plt.close("all")
+
+
+# ------------------------------------------------------------- staggered calendars (visits)
+
+#: control measured on days 0, 3, 7, 10; the treated arm on 0, 4, 8, 11, except its mouse 3,
+#: measured with the control (0, 3, 7, 10): exact-day matching compares one treated mouse
+STAGGERED = pd.DataFrame(
+    {
+        "arm": ["Vehicle"] * 12 + ["Drug"] * 12,
+        "mouse_id": [m for m in ("1", "2", "3") for _ in range(4)] * 2,
+        "day": [0, 3, 7, 10] * 3 + [0, 4, 8, 11] * 2 + [0, 3, 7, 10],
+        "volume_mm3": [100, 200, 400, 800, 110, 210, 420, 820, 90, 190, 380, 780]
+        + [100, 120, 150, 200, 100, 130, 160, 210, 100, 110, 140, 190],
+    }
+)
+
+
+def _staggered_study(tmp_path: Path, extra: str = "") -> object:
+    (tmp_path / "m.csv").write_text(STAGGERED.to_csv(index=False), encoding="utf-8")
+    (tmp_path / "study.yaml").write_text(
+        "study_id: stag\ndata: m.csv\ncontrol: Vehicle\narms: [Vehicle, Drug]\n"
+        "analysis: {bootstrap_resamples: 100, seed: 1}\n" + extra,
+        encoding="utf-8",
+    )
+    return load_study(tmp_path / "study.yaml")
+
+
+def test_staggered_calendar_compared_at_visits(tmp_path: Path) -> None:
+    """Mice measured a day off the control's calendar are compared at its visit days."""
+    out = ef.analyse_study(_staggered_study(tmp_path), STAGGERED)
+    eff = out["efficacy"].set_index(["arm", "day"])
+    assert out["reference_day"] == 10
+    # all three treated mice at visit day 10 (two measured on day 11)
+    assert eff.loc[("Drug", 10.0), "n_mice"] == 3
+    assert ("Drug", 11.0) not in eff.index and ("Drug", 4.0) not in eff.index
+    assert eff.loc[("Drug", 10.0), "tc_pct"] == pytest.approx(
+        100 * np.mean([200, 210, 190]) / np.mean([800, 820, 780])
+    )
+    # the re-dated measurements are listed with the visit day; the measured day is kept
+    listed = out["exclusions"]
+    redated = listed[listed["reason"].str.contains("compared at visit day")]
+    assert len(redated) == 6  # mice 1 and 2 of Drug on days 4, 8, 11
+    row = redated[(redated["mouse_id"] == "1") & (redated["day"] == 11)]
+    assert "visit day 10" in row["reason"].iloc[0]
+    # fold change and AUC keep the measured days: mouse 1's AUC to day 11
+    per = out["per_mouse"]
+    last = per[(per["arm"] == "Drug") & (per["mouse_id"] == "1")].iloc[-1]
+    assert last["day"] == 11
+    assert last["auc_mm3_days"] == pytest.approx(4 * 110 + 4 * 135 + 3 * 175)
+    mice = out["mice"].set_index(["arm", "mouse_id"])
+    assert mice.loc[("Drug", "1"), "reference_volume_mm3"] == 200
+    assert mice.loc[("Drug", "1"), "last_day"] == 11
+
+
+def test_staggered_calendar_exact_days_without_window(tmp_path: Path) -> None:
+    """visit_window_days: 0 keeps exact-day matching: one treated mouse on day 10."""
+    out = ef.analyse_study(_staggered_study(tmp_path, "visit_window_days: 0\n"), STAGGERED)
+    eff = out["efficacy"].set_index(["arm", "day"])
+    assert eff.loc[("Drug", 10.0), "n_mice"] == 1
+    assert not out["exclusions"]["reason"].str.contains("visit day").any()
+
+
+def test_visit_collision_not_redated() -> None:
+    """A measurement whose mouse already has one in that visit keeps its day, listed."""
+    from xenoflow import visits
+
+    data = pd.DataFrame(
+        {
+            "arm": ["C"] * 3 + ["T"] * 4,
+            "mouse_id": ["1"] * 3 + ["1"] * 4,
+            "day": [0.0, 3.0, 7.0, 0.0, 3.0, 4.0, 8.0],
+            "volume_mm3": [1.0] * 7,
+        }
+    )
+    aligned = visits.align(data, "C", 1.0)
+    assert aligned.visits == (0.0, 3.0, 7.0)
+    assert aligned.visit_day.tolist() == [0, 3, 7, 0, 3, 4, 7]
+    reasons = [r[3] for r in aligned.listed]
+    assert "not compared at visit day 3" in reasons[0] and "measured on that day" in reasons[0]
+    assert "compared at visit day 7" in reasons[1]
+    # staggered control: half its mice on day 3, half on day 4 -> one visit, day 3 (tie)
+    ctrl = pd.DataFrame(
+        {"arm": "C", "mouse_id": ["1", "2"], "day": [3.0, 4.0], "volume_mm3": [1.0, 1.0]}
+    )
+    assert visits.align(ctrl, "C", 1.0).visit_day.tolist() == [3, 3]
+    # the same mice on consecutive days: both are visits
+    both = pd.DataFrame(
+        {"arm": "C", "mouse_id": ["1", "1"], "day": [3.0, 4.0], "volume_mm3": [1.0, 1.0]}
+    )
+    assert visits.align(both, "C", 1.0).visits == (3.0, 4.0)
+
+
+def test_staggered_calendar_per_day_comparisons(tmp_path: Path) -> None:
+    """The growth stage's per-day comparisons use the visit days and list the re-dated rows."""
+    from xenoflow import stages
+
+    study = _staggered_study(tmp_path)
+    out = stages.run_growth(study, {"measurements": STAGGERED})
+    per_day = out.tables["per_day_comparisons"].set_index("day")
+    assert per_day.loc[10.0, "n_mice"] == 3 and per_day.loc[10.0, "n_mice_reference"] == 3
+    assert 11.0 not in per_day.index
+    listed = out.tables["exclusions_growth"]
+    assert listed["reason"].str.contains("compared at visit day").sum() == 6

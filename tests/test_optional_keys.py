@@ -132,6 +132,7 @@ EXAMPLES: dict[str, Example] = {
     "baseline_day": (0, None),
     "reference_day": (14, None),
     "detection_limit_mm3": (5.0, None),
+    "visit_window_days": (0, None),
     "endpoint_volume_mm3": (500, None),
     "survival_data": (None, None),  # set by the writer below (the file name)
     "body_weight_data": ("weights.csv", _wide_with_weights),

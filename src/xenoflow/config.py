@@ -318,6 +318,9 @@ class Study:
     #: volumes below it (zeros: complete regressions) enter log-scale analyses at it
     #: (``log_zero_rule: detection_limit``); None = half the smallest positive volume
     detection_limit_mm3: float | None = None
+    #: half-width (days) of the visit windows that align staggered calendars in the
+    #: comparisons by day (:mod:`xenoflow.visits`); 0 = exact-day matching
+    visit_window_days: float = 1.0
     survival_data: Path | None = None
     survival_columns: dict[str, str] = field(default_factory=dict)
     #: body weights of a wide-format study: a wide table like ``data`` (grams)
@@ -694,6 +697,7 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
         reference_day=raw.get("reference_day"),
         endpoint_volume_mm3=raw.get("endpoint_volume_mm3"),
         detection_limit_mm3=raw.get("detection_limit_mm3"),
+        visit_window_days=float(raw.get("visit_window_days", 1.0)),
         survival_data=survival_path,
         survival_columns=dict(raw.get("survival_columns", {})),
         body_weight_data=weights_path,

@@ -13,7 +13,11 @@ Per mouse (``per_mouse_metrics``)
     cumulative AUC(t) = trapezoid ∫ V dt from the baseline day to t (raw volume, Xeva
     ``R/auc.R``; mm³·days).
 
-Per arm and measured day (``arm_day_summary``) — mice measured on that day only
+Per arm and measured day (``arm_day_summary``) — mice measured on that day only; in a study
+    (``analyse_study``) the day is the scheduled visit (:mod:`xenoflow.visits`: staggered
+    calendars aligned within ``visit_window_days``, each re-dated measurement listed), so the
+    per-day summaries, the versus-control metrics, the reference day and the reference-day
+    tests compare mice measured a day off; per-mouse quantities use the measured day
     n_mice, mean, SD, SEM = SD/√n (ddof 1), median volume; arithmetic and geometric mean of
     per-mouse FC; mean ΔV; mean AUC.
 
@@ -64,7 +68,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import baseline, endpoint_tests
+from . import baseline, endpoint_tests, visits
 from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
@@ -291,9 +295,13 @@ def auc_per_mouse(
     ).reset_index()
 
 
-def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame:
+def mouse_summary(
+    per_mouse: pd.DataFrame, reference_day: float, visit_day: np.ndarray | None = None
+) -> pd.DataFrame:
     """One row per mouse: baseline, last measured day, AUC to the last measurement and to the
     reference day, volume and fold change at the reference day (empty when not measured then).
+    ``visit_day`` (per row of ``per_mouse``, :mod:`xenoflow.visits`): the day each row is
+    compared at, which the reference day is matched against (default: the measured day).
 
     ``per_mouse`` from :func:`per_mouse_metrics`; AUC as there (trapezoid of raw volume from the
     baseline day, Xeva ``R/auc.R``). Columns ``arm, mouse_id, baseline_day,
@@ -316,7 +324,8 @@ def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame
     for (arm, mouse), rows in rows_of.items():
         r = np.asarray(rows)
         day, auc = col["day"][r], col["auc_mm3_days"][r]
-        at = r[day == reference_day]
+        compared = day if visit_day is None else visit_day[r]
+        at = r[compared == reference_day]
         out.append(
             (
                 arm,
@@ -325,7 +334,7 @@ def mouse_summary(per_mouse: pd.DataFrame, reference_day: float) -> pd.DataFrame
                 _first_value(col["baseline_volume_mm3"][r]),
                 np.fmax.reduce(day),
                 _last_value(auc),
-                _last_value(auc[day <= reference_day]),
+                _last_value(auc[compared <= reference_day]),
                 col["volume_mm3"][at[0]] if at.size else np.nan,
                 col["fold_change"][at[0]] if at.size else np.nan,
             )
@@ -967,9 +976,15 @@ def analyse_study(
     settings = study.settings
     arms = study.arm_names
     base = baseline.resolve(study, measurements)
-    checked, pre = baseline.on_study(_check_measurements(measurements), base, STAGE)
+    every = _check_measurements(measurements)
+    checked, pre = baseline.on_study(every, base, STAGE)
     per_mouse, excl = per_mouse_metrics(checked, base.day, True, base.window_days)
-    table = table_from_per_mouse(per_mouse, study.control, arms, study.reference_day, settings)
+    # comparisons by day at the scheduled visits (xenoflow.visits); per-mouse quantities
+    # (fold change, AUC, time to endpoint, mRECIST) keep the measured day
+    aligned = visits.align_study(study, every)
+    at_visit = visits.redate(per_mouse, aligned, every)
+    checked_at_visit = visits.redate(checked, aligned, every)
+    table = table_from_per_mouse(at_visit, study.control, arms, study.reference_day, settings)
     for arm, why in (toxic or {}).items():
         scored = (table["arm"] == arm) & (table["nci_activity"] != "")
         table.loc[scored, "nci_activity"] = f"not scored: toxic dose ({why})"
@@ -1008,9 +1023,9 @@ def analyse_study(
     )
     resp = name_toxic_deaths(resp, deaths)
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
-    chosen = choose_reference_day(checked, study.reference_day)
+    chosen = choose_reference_day(checked_at_visit, study.reference_day)
     ref = chosen.day
-    mice = mouse_summary(per_mouse, ref)
+    mice = mouse_summary(per_mouse, ref, at_visit["day"].to_numpy(dtype=float))
     balance = baseline.balance_table(
         mice,
         arms,
@@ -1025,12 +1040,13 @@ def analyse_study(
         for a, m in zip(zero["arm"], zero["mouse_id"], strict=True)
     ]
     excl = pd.concat(
-        [t for t in (pre, excl, exclusions_frame(left_out)) if len(t)] or [excl],
+        [t for t in (pre, aligned.exclusions(STAGE), excl, exclusions_frame(left_out)) if len(t)]
+        or [excl],
         ignore_index=True,
     )
     return {
         "endpoint_tests": endpoint_tests.endpoint_tests(
-            checked, arms, study.control, ref, settings, chosen.note
+            checked_at_visit, arms, study.control, ref, settings, chosen.note
         ),
         "tumour_free": endpoint_tests.tumour_free(checked, arms),
         "efficacy": table,

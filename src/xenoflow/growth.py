@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import mixed, piecewise
+from . import mixed, piecewise, visits
 from .config import Growth, Study
 from .errors import ConfigError
 from .io import empty_frame, exclusions_frame
@@ -844,12 +844,18 @@ def analyse_study(
     if study.panel_id is not None and two_phase.piecewise == "auto":
         if two_phase.breakpoint_day is None:
             two_phase = dataclasses.replace(two_phase, piecewise="never")
+    reference_day = study.reference_day
+    if reference_day is None:  # the efficacy stage's day: chosen at the scheduled visits
+        at_visit, aligned = visits.comparison_days(study, data)
+        if aligned.changed:
+            chosen = choose_reference_day(at_visit).day
+            reference_day = None if math.isnan(chosen) else chosen
     return analyse(
         data,
         study.settings,
         study.arm_names,
         study.control,
-        reference_day=study.reference_day,
+        reference_day=reference_day,
         baseline_day=study.baseline_day if baseline_day is None else baseline_day,
         two_phase=two_phase,
         study_file=study.path.name,

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import visits
 from .config import Study
 from .errors import ConfigError, InputError
 from .io import EXCLUSION_COLUMNS, empty_exclusions, empty_frame
@@ -1019,7 +1020,9 @@ def ingest_source(study: Study, source: Source, table: RawTable | None = None) -
     warnings += _curve_notes(df)
     columns = MEASUREMENT_COLUMNS + [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c in df]
     measurements = _sort(df, arms)[columns].reset_index(drop=True)
-    reference = choose_reference_day(measurements, study.reference_day)
+    reference = choose_reference_day(
+        visits.comparison_days(study, measurements)[0], study.reference_day
+    )
     dates = _dates_note(study, source, table) if fmt != "wide" else ""
     for note in [*_layout_notes(study), dates, *study.notes, reference.note]:
         if note:

@@ -54,6 +54,7 @@ from . import (
     summary,
     survival,
     tolerability,
+    visits,
 )
 from . import tables as registry
 from .config import Arm, Design, Study
@@ -122,18 +123,23 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     base = baseline.resolve(study, measurements)
     data, pre = baseline.on_study(measurements, base, "growth")
     result = growth.analyse_study(data, study, base.day)
-    excluded = pd.concat([pre, result.exclusions], ignore_index=True) if len(pre) else None
-    # per-day comparisons: not for a panel's models (one mouse per arm: nothing to compare)
-    per_day = (
-        perday.per_day_comparisons(
-            growth.log_volumes(data, study.settings)[0],
+    # per-day comparisons: not for a panel's models (one mouse per arm: nothing to compare);
+    # at the scheduled visits (xenoflow.visits: staggered calendars aligned, each re-dated
+    # measurement listed)
+    redated = pd.DataFrame()
+    if study.panel_id is None:
+        aligned = visits.align_study(study, measurements)
+        redated = aligned.exclusions("growth")
+        per_day = perday.per_day_comparisons(
+            visits.redate(growth.log_volumes(data, study.settings)[0], aligned, measurements),
             study.arm_names,
             study.control,
             study.settings,
         )
-        if study.panel_id is None
-        else pd.DataFrame(columns=perday.COLUMNS)
-    )
+    else:
+        per_day = pd.DataFrame(columns=perday.COLUMNS)
+    extra = [t for t in (pre, redated) if len(t)]
+    excluded = pd.concat([*extra, result.exclusions], ignore_index=True) if extra else None
     return Outputs(
         {
             "growth_per_mouse": growth.public_per_mouse(result.per_mouse),

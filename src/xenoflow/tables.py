@@ -1523,7 +1523,9 @@ standard error ``se`` and the z test (asymptotic degrees of freedom, ``df`` = in
 with ``lmer.df = "asymptotic"``); ``p_adjusted`` and the intervals are Dunnett-adjusted over
 the treated arms measured that day (single-step, multivariate normal; simultaneous 95%
 intervals), ``p_value`` is unadjusted. Measurements before the baseline are left out, and zero
-volumes follow ``log_zero_rule``, as in the growth model. Days are study days.""",
+volumes follow ``log_zero_rule``, as in the growth model. Days are the scheduled visits (the
+control's measurement days): a measurement off that calendar is compared at the nearest one within
+``visit_window_days`` (default 1), listed in the exclusions.""",
         columns=_columns(
             "arm",
             "reference",
@@ -1571,7 +1573,10 @@ than two usable measurements (no growth rate can be fitted). Empty ``day`` = the
         stage="efficacy",
         section="Efficacy",
         caption="""\
-Efficacy per arm and measured day ({{ snakemake.wildcards.study }}). Mice measured that day only.
+Efficacy per arm and day ({{ snakemake.wildcards.study }}). Mice measured that day only; days are
+the scheduled visits: a measurement off the control's calendar is counted at the nearest control
+measurement day within ``visit_window_days`` (default 1; listed in the exclusions), fold change
+and AUC use its measured day.
 ``mean_fold_change`` = mean of per-mouse V(t)/V0 (V0 = volume on the study's ``baseline_day``, else
 each mouse's first measurement); ``geomean_fold_change`` = its geometric mean.
 Against the control on the same day: ``fold_change_reduction_pct`` = 100·(1 − FC_T/FC_C);

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import visits
 from ..config import Study
 from ..refday import choose_reference_day
 from . import baseline as baseline_sentences
@@ -169,7 +170,9 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     findings = Section("Findings")
     # arms not balanced at baseline: the baseline-adjusted comparison leads
     findings.paragraphs += baseline_sentences.adjusted_sentences(tables.get("baseline_balance"))
-    reference = choose_reference_day(tables["measurements"], study.reference_day)
+    reference = choose_reference_day(  # at the scheduled visits, as the efficacy stage
+        visits.comparison_days(study, tables["measurements"])[0], study.reference_day
+    )
     if reference.note:  # also in warnings.tsv
         findings.paragraphs.append(reference.note[0].upper() + reference.note[1:] + ".")
     # arms whose tumours mostly disappeared by the reference day: the rank tests and the
