@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,9 @@ from .tables import columns
 #: clearance within about a day (most small molecules and antibodies-free cytotoxics in mice),
 #: so each dose acts as an almost immediate log-kill.
 DEFAULT_HALF_LIFE_DAYS = 1.0
+#: the two models (:func:`fit`'s ``kind``)
+EXPONENTIAL = "exponential"
+CLARET = "claret"
 #: unit of a dose given without an amount (the kill is then per dose)
 PER_DOSE = "dose"
 MODEL_FORMULA = (
@@ -116,6 +119,14 @@ class RegimenFit:
     last_day: float
     note: str = ""
     observed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: :data:`EXPONENTIAL` (today's model) or :data:`CLARET` (kill fading at rate λ_R)
+    kind: str = "exponential"
+    #: λ_R (per day; 0 for the exponential model) and its profile-likelihood interval
+    resistance: float = 0.0
+    resistance_ci: tuple[float, float] = (math.nan, math.nan)
+    #: ML log-likelihood (the model's AIC, :func:`selection_table`) and its parameter count
+    ml_llf: float = math.nan
+    n_params: int = 0
 
 
 def arm_schedule(doses: Sequence[Dose]) -> tuple[list[float], list[float], str]:
@@ -128,15 +139,26 @@ def arm_schedule(doses: Sequence[Dose]) -> tuple[list[float], list[float], str]:
 
 
 def exposure(
-    days: np.ndarray, dose_days: Sequence[float], amounts: Sequence[float], lam: float
+    days: np.ndarray,
+    dose_days: Sequence[float],
+    amounts: Sequence[float],
+    lam: float,
+    resistance: float = 0.0,
 ) -> np.ndarray:
     """E(t) = Σ_{t_j < t} A_j·(1 − e^(−λ(t − t_j)))/λ at each of ``days`` (unit·day): the area
-    under C(s) = Σ A_j·e^(−λ(s − t_j)) up to t (module docstring)."""
+    under C(s) = Σ A_j·e^(−λ(s − t_j)) up to t (module docstring). With a ``resistance`` rate
+    λ_R > 0 the area under C(s)·e^(−λ_R (s − t_0)), t_0 the first of ``dose_days`` (Claret et
+    al. 2009): Σ_{t_j < t} A_j·e^(−λ_R (t_j − t_0))·(1 − e^(−(λ + λ_R)(t − t_j)))/(λ + λ_R)."""
     t = np.asarray(days, dtype=float)[:, None]
     tj = np.asarray(dose_days, dtype=float)[None, :]
     a = np.asarray(amounts, dtype=float)[None, :]
     elapsed = np.clip(t - tj, 0.0, None)
-    return np.asarray(np.sum(a * -np.expm1(-lam * elapsed) / lam, axis=1), dtype=float)
+    if resistance == 0.0:
+        return np.asarray(np.sum(a * -np.expm1(-lam * elapsed) / lam, axis=1), dtype=float)
+    # Claret: ∫ C(s)·e^(−λ_R (s − t_0)) ds, t_0 the schedule's first dose (module docstring)
+    rate = lam + resistance
+    weight = np.exp(-resistance * (tj - tj.min())) if tj.size else tj
+    return np.asarray(np.sum(a * weight * -np.expm1(-rate * elapsed) / rate, axis=1), dtype=float)
 
 
 def drivers(study: Study) -> list[Driver]:
@@ -164,7 +186,10 @@ def drivers(study: Study) -> list[Driver]:
 
 
 def _design_row(
-    days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None, drv: list[Driver]
+    days: np.ndarray,
+    schedule: tuple[str, Sequence[Dose]] | None,
+    drv: list[Driver],
+    resistance: float = 0.0,
 ) -> np.ndarray:
     """x(t) = (1, t, −E_1(t), …) for the days of one schedule (None: untreated)."""
     cols = [np.ones_like(days), days]
@@ -174,7 +199,7 @@ def _design_row(
             agent, doses = schedule
             sdays, amounts, unit = arm_schedule(doses)
             if agent == d.agent and unit == d.unit:
-                e = exposure(days, sdays, amounts, d.lam)
+                e = exposure(days, sdays, amounts, d.lam, resistance)
         cols.append(-e)
     return np.column_stack(cols)
 
@@ -210,8 +235,93 @@ def _fit_structure(
     return beta, vcov, sigma2, cov_re, llf, singular
 
 
-def fit(study: Study, measurements: pd.DataFrame) -> RegimenFit | None:
-    """Fit the model to the control and the dosed arms (None: no dosed arm or no fit)."""
+def _ml_llf(
+    X: np.ndarray,
+    Z: np.ndarray,
+    logd: pd.DataFrame,
+    structure: str,
+    starts: list[np.ndarray],
+    polish: bool = True,
+) -> tuple[float, np.ndarray]:
+    """ML log-likelihood of the linear model X at its ML variance components (−½ of
+    :meth:`xenoflow.mixed.ProfiledREML.ml_deviance` minimised from ``starts``; independent
+    of X's column scale) and the θ that attains it."""
+    y = logd["log_volume"].to_numpy(dtype=float)
+    pr = mixed.ProfiledREML(X, Z, y, logd["mouse"].to_numpy(), structure)
+    if polish:
+        theta, dev, _ = pr.minimise(starts or [mixed._moment_theta(pr, logd)], pr.ml_deviance)
+    else:  # a profile point: one L-BFGS-B run to 1e-10 relative in the deviance
+        from scipy import optimize
+
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(
+                pr.ml_deviance,
+                starts[0],
+                method="L-BFGS-B",
+                bounds=pr.bounds(),
+                options={"ftol": 1e-10, "gtol": 1e-7, "maxiter": 2000},
+            )
+        theta, dev = res.x, float(res.fun)
+    return (-0.5 * dev if np.isfinite(dev) else -math.inf), theta
+
+
+def _scaled(X_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kill columns scaled to unit maximum for the optimiser's conditioning (scaled back by
+    the caller)."""
+    scale = np.ones(X_raw.shape[1])
+    scale[2:] = np.maximum(np.abs(X_raw[:, 2:]).max(axis=0), 1e-12)
+    return X_raw / scale, scale
+
+
+#: the profile-likelihood interval of λ_R: ℓ_ML(λ_R) within χ²₁(0.95)/2 of its maximum
+PROFILE_CUT = 0.5 * 3.841458820694124
+#: λ_R is searched on [0, RESISTANCE_SPAN/(last day − first dose)]: at the upper end the kill
+#: has faded to e^(−10) by the end of the study, i.e. the drug acts only on its first days
+RESISTANCE_SPAN = 10.0
+
+
+def _profile_resistance(
+    loglik: Callable[[float], float], upper: float
+) -> tuple[float, float, tuple[float, float]]:
+    """(λ̂_R, ℓ_ML(λ̂_R), profile interval) by a grid over [0, upper] (0 and 16 log-spaced
+    points) refined by bounded Brent between the neighbours of the best grid point. The
+    interval ends where ℓ_ML drops by :data:`PROFILE_CUT` (root by Brent); an end the
+    search range does not reach is the range's bound: 0 (no resistance inside the interval)
+    or NaN (not bounded above)."""
+    from scipy import optimize
+
+    grid = np.concatenate([[0.0], np.geomspace(upper * 1e-3, upper, 16)])
+    values = np.array([loglik(float(x)) for x in grid])
+    i = int(np.argmax(values))
+    best_x, best_f = float(grid[i]), float(values[i])
+    lo, hi = float(grid[max(i - 1, 0)]), float(grid[min(i + 1, grid.size - 1)])
+    if hi > lo:
+        res = optimize.minimize_scalar(
+            lambda x: -loglik(float(x)),
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-6 * upper},
+        )
+        if np.isfinite(res.fun) and -res.fun > best_f:
+            best_x, best_f = float(res.x), float(-res.fun)
+
+    def drop(x: float) -> float:
+        return best_f - loglik(x) - PROFILE_CUT
+
+    low = 0.0 if drop(0.0) <= 0 else float(optimize.brentq(drop, 0.0, best_x, xtol=1e-6 * upper))
+    high = (
+        math.nan
+        if best_x >= upper or drop(upper) <= 0
+        else float(optimize.brentq(drop, best_x, upper, xtol=1e-6 * upper))
+    )
+    return best_x, best_f, (low, high)
+
+
+def fit(study: Study, measurements: pd.DataFrame, kind: str = "exponential") -> RegimenFit | None:
+    """Fit the model ``kind`` (:data:`EXPONENTIAL` or :data:`CLARET`) to the control and the
+    dosed arms (None: no dosed arm or no fit). The Claret model's λ_R maximises the ML
+    profile likelihood (:func:`_profile_resistance`; ML because the design changes with
+    λ_R); given λ̂_R it is fitted as the exponential model is (REML, structure fallback)."""
     drv = drivers(study)
     schedules = _schedules(study)
     if not drv or study.control not in schedules:
@@ -222,37 +332,50 @@ def fit(study: Study, measurements: pd.DataFrame) -> RegimenFit | None:
     logd = logd[np.isfinite(logd["log_volume"])].reset_index(drop=True)
     if logd.empty:
         return None
-    parts, days = [], logd["day"].to_numpy(dtype=float)
-    for arm, schedule in schedules.items():
-        rows = (logd["arm"] == arm).to_numpy()
-        x = _design_row(days[rows], schedule, drv)
-        parts.append(pd.DataFrame(x, index=np.flatnonzero(rows)))
-    X_raw = pd.concat(parts).sort_index().to_numpy()
-    # kill columns scaled to unit maximum for the optimiser's conditioning, scaled back below
-    scale = np.ones(X_raw.shape[1])
-    scale[2:] = np.maximum(np.abs(X_raw[:, 2:]).max(axis=0), 1e-12)
-    X = X_raw / scale
+    days = logd["day"].to_numpy(dtype=float)
+
+    def design(resistance: float) -> np.ndarray:
+        parts = []
+        for arm, schedule in schedules.items():
+            rows = (logd["arm"] == arm).to_numpy()
+            x = _design_row(days[rows], schedule, drv, resistance)
+            parts.append(pd.DataFrame(x, index=np.flatnonzero(rows)))
+        return pd.concat(parts).sort_index().to_numpy()
+
     Z = np.column_stack([np.ones_like(days), days])
-    notes = []
-    result, structure = None, ""
-    for s in ("correlated", "intercept"):
-        result = _fit_structure(X, Z, logd, s)
-        if result is not None and (not result[5] or s == "intercept"):
-            structure = s
-            break
-        why = "not identifiable" if result is None else "singular"
-        notes.append(f"{mixed.STRUCTURE_LABELS[s]} {why}; fell back to (1 | mouse)")
-    if result is None:
+    fitted = _reml(design(0.0), Z, logd)
+    if fitted is None:
         return None
-    beta, vcov, sigma2, cov_re, llf, _ = result
-    # back to the raw exposure scale; ln|X'V⁻¹X| of the raw X adds 2·Σ ln(scale)
-    beta, vcov = beta / scale, vcov / np.outer(scale, scale)
-    llf -= float(np.sum(np.log(scale)))
+    ml_structure = fitted[1]
+    resistance, ci = 0.0, (math.nan, math.nan)
+    if kind == CLARET:
+        first = min(d.day for arm in study.arms if arm.name in schedules for d in arm.doses)
+        upper = RESISTANCE_SPAN / max(float(days.max()) - first, 1.0)
+        first_theta = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[1]
+        warm = [first_theta]
+
+        def profile(r: float) -> float:
+            # warm start from the last λ_R's θ (neighbouring λ_R: close optima), and from λ_R = 0
+            x = _scaled(design(r))[0]
+            llf, theta = _ml_llf(x, Z, logd, ml_structure, [warm[-1]], polish=False)
+            warm.append(theta)
+            return llf
+
+        resistance, ml, ci = _profile_resistance(profile, upper)
+        # the maximum polished as the exponential model's ML fit is (Powell near a boundary)
+        ml = max(ml, _ml_llf(_scaled(design(resistance))[0], Z, logd, ml_structure, warm[-1:])[0])
+        fitted = _reml(design(resistance), Z, logd) if resistance > 0 else fitted
+        if fitted is None:
+            return None
+    else:
+        ml = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[0]
+    (beta, vcov, sigma2, cov_re, llf), structure, notes = fitted
     left_out = [a.name for a in study.arms if a.name not in schedules]
     if left_out:
         notes.append(
             "arms without doses in the study file left out of the model: " + ", ".join(left_out)
         )
+    n_theta = mixed.SPECS[ml_structure].n_theta
     return RegimenFit(
         drivers=drv,
         beta=beta,
@@ -268,14 +391,43 @@ def fit(study: Study, measurements: pd.DataFrame) -> RegimenFit | None:
         last_day=float(days.max()),
         note="; ".join(notes),
         observed=logd,
+        kind=kind,
+        resistance=resistance,
+        resistance_ci=ci,
+        ml_llf=ml,
+        n_params=len(beta) + n_theta + 1 + (kind == CLARET),
     )
+
+
+def _reml(
+    X_raw: np.ndarray, Z: np.ndarray, logd: pd.DataFrame
+) -> tuple[tuple[np.ndarray, np.ndarray, float, np.ndarray, float], str, list[str]] | None:
+    """REML fit of the linear model X_raw: the correlated structure, else the random start
+    only; ((β, Cov β, σ², Ψ, ℓ_REML) on the raw exposure scale, structure, notes)."""
+    X, scale = _scaled(X_raw)
+    notes = []
+    result, structure = None, ""
+    for s in ("correlated", "intercept"):
+        result = _fit_structure(X, Z, logd, s)
+        if result is not None and (not result[5] or s == "intercept"):
+            structure = s
+            break
+        why = "not identifiable" if result is None else "singular"
+        notes.append(f"{mixed.STRUCTURE_LABELS[s]} {why}; fell back to (1 | mouse)")
+    if result is None:
+        return None
+    beta, vcov, sigma2, cov_re, llf, _ = result
+    # back to the raw exposure scale; ln|X'V⁻¹X| of the raw X adds 2·Σ ln(scale)
+    beta, vcov = beta / scale, vcov / np.outer(scale, scale)
+    llf -= float(np.sum(np.log(scale)))
+    return (beta, vcov, sigma2, cov_re, llf), structure, notes
 
 
 def predict(
     result: RegimenFit, days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(μ(t), SE μ(t)) of the mean ln V of an arm given ``schedule`` (module docstring)."""
-    x = _design_row(np.asarray(days, dtype=float), schedule, result.drivers)
+    x = _design_row(np.asarray(days, dtype=float), schedule, result.drivers, result.resistance)
     mean = x @ result.beta
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x, result.vcov, x), 0.0))
     return mean, se
