@@ -19,6 +19,7 @@ from scipy import integrate
 
 from xenoflow import regimenmodel
 from xenoflow.config import Agent, Arm, Dose, Study, analysis_defaults
+from xenoflow.summary.regimens import regimen_model_sentences
 
 HALF_LIFE = 8.02
 TRUE = {"ln_v0": math.log(80.0), "g": 0.12, "k": 0.003, "lam_r": 0.1}
@@ -65,14 +66,18 @@ def ode_log_volume(
 
 
 def simulate(
-    rng: np.random.Generator, n_per_arm: int = 8, arms: tuple[str, ...] = tuple(SCHEDULES)
+    rng: np.random.Generator,
+    n_per_arm: int = 8,
+    arms: tuple[str, ...] = tuple(SCHEDULES),
+    lam_r: float = TRUE["lam_r"],
 ) -> pd.DataFrame:
     """Mice with random start and growth rate, log-normal caliper error, volumes to 0.1 mm3."""
     rows = []
     for arm in arms:
         b0 = rng.normal(0.0, SD["b0"], n_per_arm)
         b1 = rng.normal(0.0, SD["b1"], n_per_arm)
-        lv = ode_log_volume(np.exp(TRUE["ln_v0"] + b0), TRUE["g"] + b1, SCHEDULES[arm], DAYS)
+        v0 = np.exp(TRUE["ln_v0"] + b0)
+        lv = ode_log_volume(v0, TRUE["g"] + b1, SCHEDULES[arm], DAYS, lam_r=lam_r)
         lv += rng.normal(0.0, SD["e"], lv.shape)
         for i in range(n_per_arm):
             rows += [(arm, str(i + 1), d, round(math.exp(lv[j, i]), 1)) for j, d in enumerate(DAYS)]
@@ -162,7 +167,7 @@ def test_claret_fit_matches_lme4_at_the_profiled_resistance_rate():
     assert fit.resistance == pytest.approx(g["resistance"], rel=1e-4)
     assert fit.resistance_ci == pytest.approx(g["resistance_ci"], rel=1e-5)
     assert fit.ml_llf == pytest.approx(g["ml_llf"], abs=1e-5)
-    exponential = regimenmodel.fit(study, data)
+    exponential = regimenmodel.fit(study, data, ml=True)
     assert exponential is not None
     assert exponential.ml_llf == pytest.approx(g["ml_llf_exponential"], abs=1e-5)
     assert (fit.n_params, exponential.n_params) == (8, 7)
@@ -222,3 +227,72 @@ def test_claret_recovers_known_parameters():
         ("residual_sd", SD["e"]),
     ):
         assert t.loc[name, "estimate"] == pytest.approx(true, rel=0.25), name
+
+
+# --------------------------------------------------------------------------- model choice
+
+
+def _select(data: pd.DataFrame, study: Study) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    fits = regimenmodel.fit_models(study, data)
+    checks = {m: regimenmodel.adequacy_table(study, f, data, 0.05) for m, f in fits.items()}
+    return fits, regimenmodel.check_table(checks), regimenmodel.selection_table(fits, checks)
+
+
+def test_regrowth_chooses_the_resistance_model_and_the_summary_says_why():
+    data = simulate(np.random.default_rng(3), 6)
+    study = sim_study()
+    fits, checks, selection = _select(data, study)
+    assert selection["growth_model"].tolist() == ["exponential", "claret"]
+    assert regimenmodel.chosen_model(selection) == "claret"
+    # AIC from the ML fits (lme4's, test above): 8 and 7 parameters
+    aic = selection.set_index("growth_model")["aic"]
+    assert aic["claret"] == pytest.approx(-2 * GOLDEN_CLARET["ml_llf"] + 16, abs=1e-4)
+    assert aic["exponential"] == pytest.approx(
+        -2 * GOLDEN_CLARET["ml_llf_exponential"] + 14, abs=1e-4
+    )
+    chosen = selection[selection["chosen"]].iloc[0]
+    assert chosen["passes"] and chosen["delta_aic"] == 0
+    assert chosen["reason"].startswith("chosen: lowest AIC of the models that pass")
+    assert set(checks["growth_model"]) == {"exponential", "claret"}
+    claret_checks = checks[checks["growth_model"] == "claret"]
+    assert claret_checks["check"].tolist() == [
+        "fitted",
+        "held out: Single",
+        "held out: Split",
+        "held out: Late",
+    ]
+    table = regimenmodel.model_table(fits["claret"], 0.05).set_index("parameter")
+    assert table.loc["resistance_rate", "ci_low"] == pytest.approx(
+        GOLDEN_CLARET["resistance_ci"][0]
+    )
+    assert table.loc["resistance_half_life_days", "estimate"] == pytest.approx(
+        math.log(2) / fits["claret"].resistance
+    )
+    text = " ".join(
+        regimen_model_sentences(
+            study,
+            {
+                "regimen_model": table.reset_index(),
+                "regimen_model_check": checks,
+                "regimen_model_selection": selection,
+            },
+        )
+    )
+    assert "fades with time as resistance develops" in text
+    assert "the model with drug resistance is used rather than the log-kill model" in text
+    assert "its kill halves every 5.31 days" in text
+
+
+def test_without_resistance_the_exponential_model_is_kept():
+    """Data from today's model (λ_R = 0): the Claret model's extra parameter does not pay
+    its AIC penalty, so the exponential model is chosen and its numbers are today's."""
+    arms = ("Control", "Single", "Split")
+    data = simulate(np.random.default_rng(5), 8, arms=arms, lam_r=0.0)
+    study = sim_study(arms)
+    fits, checks, selection = _select(data, study)
+    assert regimenmodel.chosen_model(selection) == "exponential"
+    assert selection.set_index("growth_model").loc["claret", "delta_aic"] <= 2.0 + 1e-9
+    assert fits["claret"].resistance_ci[0] == 0.0  # no resistance inside its interval
+    today = regimenmodel.fit(study, data)
+    assert np.array_equal(today.beta, fits["exponential"].beta)
+    assert np.array_equal(today.vcov, fits["exponential"].vcov)

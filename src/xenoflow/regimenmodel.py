@@ -85,6 +85,22 @@ MODEL_WORDS = (
     "per unit of the accumulated decaying dose exposure E (area under the schedule's "
     "exponentially decaying dose)"
 )
+CLARET_FORMULA = (
+    "ln V_ij = b0 + b0_i + (g + b1_i)*t_ij - sum_a k_a*E_a(t_ij; lambda_R) + e_ij; "
+    "E_a(t; lambda_R) = sum_{t_j<t} A_j*exp(-lambda_R*(t_j - t_0))"
+    "*(1 - exp(-(lambda_a + lambda_R)*(t - t_j)))/(lambda_a + lambda_R)"
+)
+CLARET_WORDS = (
+    "Claret et al. 2009 tumour growth inhibition with drug resistance: exponential growth at "
+    "one rate g (random start and rate per mouse) minus a kill k*C(t)*exp(-lambda_R*(t - t_0)) "
+    "that fades at the resistance rate lambda_R from the arm's first dose t_0 (C: the decaying "
+    "dose exposure)"
+)
+#: a model's words and formula, by :func:`fit`'s ``kind``
+DESCRIPTIONS = {
+    "exponential": f"{MODEL_WORDS}: {MODEL_FORMULA}",
+    "claret": f"{CLARET_WORDS}: {CLARET_FORMULA}",
+}
 
 
 @dataclass(frozen=True)
@@ -317,11 +333,15 @@ def _profile_resistance(
     return best_x, best_f, (low, high)
 
 
-def fit(study: Study, measurements: pd.DataFrame, kind: str = "exponential") -> RegimenFit | None:
+def fit(
+    study: Study, measurements: pd.DataFrame, kind: str = "exponential", ml: bool = False
+) -> RegimenFit | None:
     """Fit the model ``kind`` (:data:`EXPONENTIAL` or :data:`CLARET`) to the control and the
     dosed arms (None: no dosed arm or no fit). The Claret model's λ_R maximises the ML
     profile likelihood (:func:`_profile_resistance`; ML because the design changes with
-    λ_R); given λ̂_R it is fitted as the exponential model is (REML, structure fallback)."""
+    λ_R); given λ̂_R it is fitted as the exponential model is (REML, structure fallback).
+    ``ml``: also the exponential model's ML log-likelihood (for :func:`selection_table`;
+    ``ml_llf`` is NaN without it)."""
     drv = drivers(study)
     schedules = _schedules(study)
     if not drv or study.control not in schedules:
@@ -347,7 +367,7 @@ def fit(study: Study, measurements: pd.DataFrame, kind: str = "exponential") -> 
     if fitted is None:
         return None
     ml_structure = fitted[1]
-    resistance, ci = 0.0, (math.nan, math.nan)
+    resistance, ci, ml_llf = 0.0, (math.nan, math.nan), math.nan
     if kind == CLARET:
         first = min(d.day for arm in study.arms if arm.name in schedules for d in arm.doses)
         upper = RESISTANCE_SPAN / max(float(days.max()) - first, 1.0)
@@ -361,14 +381,15 @@ def fit(study: Study, measurements: pd.DataFrame, kind: str = "exponential") -> 
             warm.append(theta)
             return llf
 
-        resistance, ml, ci = _profile_resistance(profile, upper)
+        resistance, ml_llf, ci = _profile_resistance(profile, upper)
         # the maximum polished as the exponential model's ML fit is (Powell near a boundary)
-        ml = max(ml, _ml_llf(_scaled(design(resistance))[0], Z, logd, ml_structure, warm[-1:])[0])
+        x = _scaled(design(resistance))[0]
+        ml_llf = max(ml_llf, _ml_llf(x, Z, logd, ml_structure, warm[-1:])[0])
         fitted = _reml(design(resistance), Z, logd) if resistance > 0 else fitted
         if fitted is None:
             return None
-    else:
-        ml = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[0]
+    elif ml:
+        ml_llf = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[0]
     (beta, vcov, sigma2, cov_re, llf), structure, notes = fitted
     left_out = [a.name for a in study.arms if a.name not in schedules]
     if left_out:
@@ -394,7 +415,7 @@ def fit(study: Study, measurements: pd.DataFrame, kind: str = "exponential") -> 
         kind=kind,
         resistance=resistance,
         resistance_ci=ci,
-        ml_llf=ml,
+        ml_llf=ml_llf,
         n_params=len(beta) + n_theta + 1 + (kind == CLARET),
     )
 
@@ -485,6 +506,30 @@ def _parameter_rows(result: RegimenFit) -> list[dict[str, Any]]:
                 "meaning": "eventual drop of ln volume per unit of dose, k/lambda",
             }
         )
+    if result.kind == CLARET:
+        low, high = result.resistance_ci
+        rows.append(
+            {
+                "parameter": "resistance_rate",
+                "estimate": result.resistance,
+                "ci_low": low,
+                "ci_high": high,
+                "parameter_unit": "per day",
+                "meaning": "rate lambda_R at which the kill fades after the arm's first dose "
+                "(Claret 2009); ML estimate, 95% profile-likelihood interval (NaN: not "
+                "bounded within the search range)",
+            }
+        )
+        rows.append(
+            {
+                "parameter": "resistance_half_life_days",
+                "estimate": math.log(2) / result.resistance if result.resistance > 0 else math.inf,
+                "ci_low": math.log(2) / high if high > 0 else math.nan,
+                "ci_high": math.log(2) / low if low > 0 else math.inf,
+                "parameter_unit": "days",
+                "meaning": "days for the kill per unit of exposure to halve, ln 2/lambda_R",
+            }
+        )
     sd0 = math.sqrt(max(result.cov_re[0, 0], 0.0))
     rows.append(
         {
@@ -532,14 +577,18 @@ def model_table(result: RegimenFit | None, alpha: float) -> pd.DataFrame:
         return pd.DataFrame(columns=out_cols)
     z = quantile(result, alpha)
     df = pd.DataFrame(_parameter_rows(result))
-    df["ci_low"] = df["estimate"] - z * df["se"]
-    df["ci_high"] = df["estimate"] + z * df["se"]
+    wald = df["se"].notna()
+    for col in ("ci_low", "ci_high"):  # profile-likelihood intervals kept as given
+        if col not in df:
+            df[col] = np.nan
+    df.loc[wald, "ci_low"] = df["estimate"] - z * df["se"]
+    df.loc[wald, "ci_high"] = df["estimate"] + z * df["se"]
     df["random_effects"] = mixed.STRUCTURE_LABELS[result.structure]
     df["n_mice"] = result.n_mice
     df["n_obs"] = result.n_obs
     df["reml_log_likelihood"] = result.llf
     df["arms"] = ";".join(result.arms)
-    df["model"] = f"{MODEL_WORDS}: {MODEL_FORMULA}"
+    df["model"] = DESCRIPTIONS[result.kind]
     df["note"] = result.note
     return df.reindex(columns=out_cols)
 
@@ -669,7 +718,7 @@ def adequacy_table(
         if schedule is None or agents.count(schedule[0]) < 2:
             continue
         rest = dataclasses.replace(study, arms=tuple(a for a in study.arms if a.name != arm))
-        refit = fit(rest, measurements)
+        refit = fit(rest, measurements, result.kind)
         held = means[means["arm"] == arm]
         check = {"check": f"held out: {arm}"}
         if refit is not None:
@@ -735,3 +784,96 @@ def what_if_table(
     out = pd.concat(frames, ignore_index=True)
     out["n_observed"] = out["n_observed"].fillna(0).astype(int)
     return out.reindex(columns=out_cols)
+
+
+#: the two models, in the order fitted and listed (:func:`fit`'s ``kind``)
+MODELS = (EXPONENTIAL, CLARET)
+SELECTION_RULE = (
+    "lowest AIC (ML: -2*log-likelihood + 2*parameters, the same random effects in both) among "
+    "the models that pass the adequacy check; the lowest AIC when none passes"
+)
+
+
+def fit_models(study: Study, measurements: pd.DataFrame) -> dict[str, RegimenFit | None]:
+    """Each of :data:`MODELS` fitted (:func:`fit`); the Claret model only when the exponential
+    one could be fitted."""
+    fits: dict[str, RegimenFit | None] = {EXPONENTIAL: fit(study, measurements, ml=True)}
+    fits[CLARET] = fit(study, measurements, CLARET) if fits[EXPONENTIAL] is not None else None
+    return fits
+
+
+def check_table(checks: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``regimen_model_check.tsv``: the adequacy rows (:func:`adequacy_table`) of each model,
+    with its name in ``growth_model``."""
+    frames = [c.assign(growth_model=name) for name, c in checks.items() if len(c)]
+    out_cols = columns("regimen_model_check")
+    if not frames:
+        return pd.DataFrame(columns=out_cols)
+    return pd.concat(frames, ignore_index=True).reindex(columns=out_cols)
+
+
+def selection_table(
+    fits: dict[str, RegimenFit | None], checks: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """``regimen_model_selection.tsv``: one row per fitted model with its ML log-likelihood,
+    parameters (fixed effects, variance components, residual SD, and λ_R for the Claret
+    model), AIC, whether it passes its adequacy check, and the choice by
+    :data:`SELECTION_RULE` with the reason in words.
+
+    AIC is computed from the ML fits (Pinheiro & Bates 2000, §2.4.2: REML likelihoods of
+    models with different fixed effects are not comparable), both with the random-effects
+    structure of the exponential model's REML fit. The Claret model with λ_R = 0 is the
+    exponential model, so its AIC can exceed the exponential model's by at most 2."""
+    out_cols = columns("regimen_model_selection")
+    rows = []
+    for name, result in fits.items():
+        if result is None:
+            continue
+        check = checks.get(name, pd.DataFrame())
+        low, high = result.resistance_ci
+        rows.append(
+            {
+                "growth_model": name,
+                "resistance_rate": result.resistance if name == CLARET else math.nan,
+                "resistance_ci_low": low,
+                "resistance_ci_high": high,
+                "ml_log_likelihood": result.ml_llf,
+                "n_parameters": result.n_params,
+                "aic": -2.0 * result.ml_llf + 2.0 * result.n_params,
+                "passes": bool(len(check)) and bool(check["passes"].iloc[0]),
+                "check_rule": str(check["rule"].iloc[0]) if len(check) else "",
+                "model": DESCRIPTIONS[name],
+            }
+        )
+    if not rows:
+        return pd.DataFrame(columns=out_cols)
+    out = pd.DataFrame(rows)
+    pool = out[out["passes"]] if out["passes"].any() else out
+    best = int(pool["aic"].idxmin())
+    out["delta_aic"] = out["aic"] - out.loc[best, "aic"]
+    out["chosen"] = out.index == best
+    out["reason"] = [_reason(out, i, best) for i in out.index]
+    return out.reindex(columns=out_cols)
+
+
+def _reason(out: pd.DataFrame, i: int, best: int) -> str:
+    """Why model ``i`` was or was not chosen, with its AIC and adequacy."""
+    row, passes_any = out.loc[i], bool(out["passes"].any())
+    others = [f"{out.loc[j, 'aic']:.4g}" for j in out.index if j != i]
+    if i == best:
+        among = (
+            "of the models that pass the adequacy check"
+            if passes_any
+            else "(none passes the adequacy check, so it predicts no what_if regimen)"
+        )
+        vs = f" vs {', '.join(others)}" if others else ""
+        return f"chosen: lowest AIC {among} ({row['aic']:.4g}{vs})"
+    if passes_any and not row["passes"]:
+        return f"not chosen: fails the adequacy check (AIC {row['aic']:.4g})"
+    return f"not chosen: AIC {row['aic']:.4g}, {row['delta_aic']:.3g} above the chosen model"
+
+
+def chosen_model(selection: pd.DataFrame) -> str:
+    """The chosen model's name (:func:`selection_table`); the exponential model without one."""
+    chosen = selection[selection["chosen"].astype(bool)] if len(selection) else selection
+    return str(chosen["growth_model"].iloc[0]) if len(chosen) else EXPONENTIAL
