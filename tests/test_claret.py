@@ -296,3 +296,48 @@ def test_without_resistance_the_exponential_model_is_kept():
     today = regimenmodel.fit(study, data)
     assert np.array_equal(today.beta, fits["exponential"].beta)
     assert np.array_equal(today.vcov, fits["exponential"].vcov)
+
+
+def test_stage_uses_the_chosen_resistance_model_for_predictions(tmp_path):
+    import yaml
+
+    from xenoflow import stages
+    from xenoflow.config import load_study
+    from xenoflow.ingest import read_source
+
+    simulate(np.random.default_rng(3), 6).to_csv(tmp_path / "d.csv", index=False)
+    arms: list = ["Control"]
+    for arm in ("Single", "Split", "Late"):
+        doses = [{"day": d, "amount": a, "unit": "uCi"} for d, a in SCHEDULES[arm]]
+        arms.append({"name": arm, "agent": "X", "doses": doses})
+    three = [{"day": d, "amount": 73.3, "unit": "uCi"} for d in (0, 7, 14)]
+    study_file = {
+        "study_id": "cl",
+        "data": "d.csv",
+        "control": "Control",
+        "arms": arms,
+        "agents": {"X": {"half_life_days": HALF_LIFE}},
+        "what_if": [{"name": "Three", "agent": "X", "doses": three}],
+        "analysis": {"bootstrap_resamples": 100},
+    }
+    (tmp_path / "cl.yaml").write_text(yaml.safe_dump(study_file), encoding="utf-8")
+    study = load_study(tmp_path / "cl.yaml")
+    tables = stages.analyse_study(study, read_source(study))
+    selection = tables["regimen_model_selection"].set_index("growth_model")
+    assert selection["chosen"].to_dict() == {"exponential": False, "claret": True}
+    model = tables["regimen_model"].set_index("parameter")
+    assert model.loc["resistance_rate", "estimate"] == pytest.approx(
+        GOLDEN_CLARET["resistance"], rel=1e-4
+    )
+    assert model["model"].iloc[0].startswith("Claret et al. 2009")
+    what_if = tables["what_if"]
+    assert set(what_if["kind"]) == {"observed", "what_if"}
+    # the prediction is the resistance model's: its own first dose starts the fading
+    fit = regimenmodel.fit(study, tables["measurements"], regimenmodel.CLARET)
+    three_doses = ("X", tuple(Dose(d, 73.3, "uCi") for d in (0, 7, 14)))
+    rows = what_if[what_if["name"] == "Three"]
+    mean, _ = regimenmodel.predict(fit, rows["day"].to_numpy(float), three_doses)
+    assert rows["pred_mean_log_volume"].to_numpy() == pytest.approx(mean, rel=1e-9)
+    text = str(stages.run_summary(study, tables)["summary_md"])
+    assert "the model with drug resistance is used rather than the log-kill model" in text
+    assert "Predicted for Three" in text

@@ -46,6 +46,30 @@ same log-kill (k·ΣA/λ) and differ only in its timing; a threshold, saturation
 effect (such as the repair shoulder of :mod:`xenoflow.simulate`) is outside the model, and its
 predictions for a schedule far from those observed are extrapolations.
 
+Drug resistance (Claret et al. 2009, J Clin Oncol 27:4103; ``fit(kind=CLARET)``): the kill
+fades with time since the arm's first dose t_0 as resistance develops, so treated tumours
+shrink and regrow under continued treatment::
+
+    d ln V/dt = g − Σ_a k_a·C_a(t)·e^(−λ_R (t − t_0))
+    ln V(t) = ln V0 + g·t − Σ_a k_a·E_a(t; λ_R)
+    E_a(t; λ_R) = Σ_{t_j < t} A_j·e^(−λ_R (t_j − t_0))·(1 − e^(−(λ_a + λ_R)(t − t_j)))/(λ_a + λ_R)
+
+with the same exposures C_a and half-lives, one resistance rate λ_R shared by the agents, and
+t_0 the first dose of the schedule (a ``what_if`` regimen's own first dose). λ_R = 0 is the
+model above. Given λ_R the model is linear in (β0, g, k) with the same random effects; λ_R
+maximises the ML profile likelihood over [0, :data:`RESISTANCE_SPAN`/(last day − first dose)]
+(ML, not REML: the REML likelihood's ln|X'V⁻¹X| term changes with the design, so REML values at
+different λ_R are not comparable), with a 95 % profile-likelihood interval (the λ_R where the
+profile drops by χ²₁(0.95)/2); the rest is then fitted by REML at λ̂_R exactly as the model
+above, so its intervals are conditional on λ̂_R. Golden values: R lme4 ``lmer`` at the profiled
+λ_R with the profile maximised by ``optimize`` (``tests/test_claret.py``).
+
+Model choice (:func:`selection_table`): each model gets the adequacy check
+(:func:`adequacy_table`, the held-out refits with the same model); the lowest AIC from the ML
+fits (both with the random effects of the REML fit above; λ_R counts as a parameter) among the
+models that pass is used for ``regimen_model.tsv``, ``what_if.tsv`` and the summary — the
+lowest AIC when none passes (then nothing is predicted).
+
 Only the control and the arms with doses enter the fit: a treated arm without doses in the
 study file would be taken for an untreated tumour, so such arms are left out and named in the
 table's ``note``.
@@ -266,18 +290,21 @@ def _ml_llf(
     pr = mixed.ProfiledREML(X, Z, y, logd["mouse"].to_numpy(), structure)
     if polish:
         theta, dev, _ = pr.minimise(starts or [mixed._moment_theta(pr, logd)], pr.ml_deviance)
-    else:  # a profile point: one L-BFGS-B run to 1e-10 relative in the deviance
+    else:  # a profile point: L-BFGS-B to 1e-10 relative in the deviance from each start
         from scipy import optimize
 
-        with np.errstate(all="ignore"):
-            res = optimize.minimize(
-                pr.ml_deviance,
-                starts[0],
-                method="L-BFGS-B",
-                bounds=pr.bounds(),
-                options={"ftol": 1e-10, "gtol": 1e-7, "maxiter": 2000},
-            )
-        theta, dev = res.x, float(res.fun)
+        theta, dev = np.asarray(starts[0], dtype=float), math.inf
+        for x0 in starts:
+            with np.errstate(all="ignore"):
+                res = optimize.minimize(
+                    pr.ml_deviance,
+                    x0,
+                    method="L-BFGS-B",
+                    bounds=pr.bounds(),
+                    options={"ftol": 1e-10, "gtol": 1e-7, "maxiter": 2000},
+                )
+            if np.isfinite(res.fun) and res.fun < dev:
+                theta, dev = res.x, float(res.fun)
     return (-0.5 * dev if np.isfinite(dev) else -math.inf), theta
 
 
@@ -324,12 +351,15 @@ def _profile_resistance(
     def drop(x: float) -> float:
         return best_f - loglik(x) - PROFILE_CUT
 
-    low = 0.0 if drop(0.0) <= 0 else float(optimize.brentq(drop, 0.0, best_x, xtol=1e-6 * upper))
-    high = (
-        math.nan
-        if best_x >= upper or drop(upper) <= 0
-        else float(optimize.brentq(drop, best_x, upper, xtol=1e-6 * upper))
-    )
+    def root(a: float, b: float) -> float:
+        # NaN when the profile does not cross the cut between a and b (a numerically rough
+        # profile); otherwise the crossing by Brent
+        if not (drop(a) < 0) == (drop(b) > 0):
+            return math.nan
+        return float(optimize.brentq(drop, a, b, xtol=1e-6 * upper))
+
+    low = 0.0 if drop(0.0) <= 0 else root(best_x, 0.0)
+    high = math.nan if best_x >= upper or drop(upper) <= 0 else root(best_x, upper)
     return best_x, best_f, (low, high)
 
 
@@ -374,12 +404,16 @@ def fit(
         first_theta = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[1]
         warm = [first_theta]
 
+        memo: dict[float, float] = {}
+
         def profile(r: float) -> float:
-            # warm start from the last λ_R's θ (neighbouring λ_R: close optima), and from λ_R = 0
-            x = _scaled(design(r))[0]
-            llf, theta = _ml_llf(x, Z, logd, ml_structure, [warm[-1]], polish=False)
-            warm.append(theta)
-            return llf
+            # started from the last λ_R's θ (neighbouring λ_R: close optima) and λ_R = 0's
+            if r not in memo:
+                x = _scaled(design(r))[0]
+                starts = [warm[-1], first_theta]
+                memo[r], theta = _ml_llf(x, Z, logd, ml_structure, starts, polish=False)
+                warm.append(theta)
+            return memo[r]
 
         resistance, ml_llf, ci = _profile_resistance(profile, upper)
         # the maximum polished as the exponential model's ML fit is (Powell near a boundary)

@@ -2204,7 +2204,10 @@ n_mice − p degrees of freedom (p fixed effects; normal quantiles undercover, 9
 ``log_kill_per_unit_dose`` = k/λ is the eventual drop of ln V per unit of a dose; variance
 components without SE. The kill is linear in the exposure: regimens of equal total dose end with
 the same log-kill and differ only in its timing (no threshold, saturation or dose-rate effect).
-Header only when no arm has doses.""",
+When ``regimen_model_selection.tsv`` chooses the Claret et al. 2009 model with drug resistance,
+this is that model: E_a(t) weighted by e^(−λ_R (s − t_0)) (``model``), with the rows
+``resistance_rate`` (λ_R, ML, 95% profile-likelihood interval) and ``resistance_half_life_days``
+(ln 2/λ_R); the other estimates are REML given λ_R. Header only when no arm has doses.""",
         columns=_columns(
             "parameter",
             "agent",
@@ -2319,8 +2322,8 @@ with the observed mean ln V of the mice measured that day, which after mice leav
 endpoint is biased low) and each regimen of the study file's ``what_if`` (``kind`` what_if),
 μ(t) = x(t)'β with x(t) = (1, t, −E_a(t)) on whole days over the observed span and every measured
 day. 95 % intervals μ ± t·SE with SE² = x(t)'Cov(β)x(t) (delta method, exact for this model
-linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life is taken as
-known). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
+linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life, and the
+resistance rate λ_R of the Claret model when it is the chosen one, are taken as known). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
 of the time. Predictions are the mean ln V of a
 typical mouse (the random effects average out); exp(μ) is the geometric-mean volume. Header only
 when no arm has doses.""",
