@@ -898,7 +898,7 @@ def _reason(out: pd.DataFrame, i: int, best: int) -> str:
         among = (
             "of the models that pass the adequacy check"
             if passes_any
-            else "(none passes the adequacy check, so it predicts no what_if regimen)"
+            else "(none passes the adequacy check, so it predicts no regimen that was not given)"
         )
         vs = f" vs {', '.join(others)}" if others else ""
         return f"chosen: lowest AIC {among} ({row['aic']:.4g}{vs})"
