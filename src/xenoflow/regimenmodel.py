@@ -46,6 +46,30 @@ same log-kill (k·ΣA/λ) and differ only in its timing; a threshold, saturation
 effect (such as the repair shoulder of :mod:`xenoflow.simulate`) is outside the model, and its
 predictions for a schedule far from those observed are extrapolations.
 
+Drug resistance (Claret et al. 2009, J Clin Oncol 27:4103; ``fit(kind=CLARET)``): the kill
+fades with time since the arm's first dose t_0 as resistance develops, so treated tumours
+shrink and regrow under continued treatment::
+
+    d ln V/dt = g − Σ_a k_a·C_a(t)·e^(−λ_R (t − t_0))
+    ln V(t) = ln V0 + g·t − Σ_a k_a·E_a(t; λ_R)
+    E_a(t; λ_R) = Σ_{t_j < t} A_j·e^(−λ_R (t_j − t_0))·(1 − e^(−(λ_a + λ_R)(t − t_j)))/(λ_a + λ_R)
+
+with the same exposures C_a and half-lives, one resistance rate λ_R shared by the agents, and
+t_0 the first dose of the schedule (a ``what_if`` regimen's own first dose). λ_R = 0 is the
+model above. Given λ_R the model is linear in (β0, g, k) with the same random effects; λ_R
+maximises the ML profile likelihood over [0, :data:`RESISTANCE_SPAN`/(last day − first dose)]
+(ML, not REML: the REML likelihood's ln|X'V⁻¹X| term changes with the design, so REML values at
+different λ_R are not comparable), with a 95 % profile-likelihood interval (the λ_R where the
+profile drops by χ²₁(0.95)/2); the rest is then fitted by REML at λ̂_R exactly as the model
+above, so its intervals are conditional on λ̂_R. Golden values: R lme4 ``lmer`` at the profiled
+λ_R with the profile maximised by ``optimize`` (``tests/test_claret.py``).
+
+Model choice (:func:`selection_table`): each model gets the adequacy check
+(:func:`adequacy_table`, the held-out refits with the same model); the lowest AIC from the ML
+fits (both with the random effects of the REML fit above; λ_R counts as a parameter) among the
+models that pass is used for ``regimen_model.tsv``, ``what_if.tsv`` and the summary — the
+lowest AIC when none passes (then nothing is predicted).
+
 Only the control and the arms with doses enter the fit: a treated arm without doses in the
 study file would be taken for an untreated tumour, so such arms are left out and named in the
 table's ``note``.
@@ -55,7 +79,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +95,9 @@ from .tables import columns
 #: clearance within about a day (most small molecules and antibodies-free cytotoxics in mice),
 #: so each dose acts as an almost immediate log-kill.
 DEFAULT_HALF_LIFE_DAYS = 1.0
+#: the two models (:func:`fit`'s ``kind``)
+EXPONENTIAL = "exponential"
+CLARET = "claret"
 #: unit of a dose given without an amount (the kill is then per dose)
 PER_DOSE = "dose"
 MODEL_FORMULA = (
@@ -82,6 +109,22 @@ MODEL_WORDS = (
     "per unit of the accumulated decaying dose exposure E (area under the schedule's "
     "exponentially decaying dose)"
 )
+CLARET_FORMULA = (
+    "ln V_ij = b0 + b0_i + (g + b1_i)*t_ij - sum_a k_a*E_a(t_ij; lambda_R) + e_ij; "
+    "E_a(t; lambda_R) = sum_{t_j<t} A_j*exp(-lambda_R*(t_j - t_0))"
+    "*(1 - exp(-(lambda_a + lambda_R)*(t - t_j)))/(lambda_a + lambda_R)"
+)
+CLARET_WORDS = (
+    "Claret et al. 2009 tumour growth inhibition with drug resistance: exponential growth at "
+    "one rate g (random start and rate per mouse) minus a kill k*C(t)*exp(-lambda_R*(t - t_0)) "
+    "that fades at the resistance rate lambda_R from the arm's first dose t_0 (C: the decaying "
+    "dose exposure)"
+)
+#: a model's words and formula, by :func:`fit`'s ``kind``
+DESCRIPTIONS = {
+    "exponential": f"{MODEL_WORDS}: {MODEL_FORMULA}",
+    "claret": f"{CLARET_WORDS}: {CLARET_FORMULA}",
+}
 
 
 @dataclass(frozen=True)
@@ -116,6 +159,14 @@ class RegimenFit:
     last_day: float
     note: str = ""
     observed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: :data:`EXPONENTIAL` (today's model) or :data:`CLARET` (kill fading at rate λ_R)
+    kind: str = "exponential"
+    #: λ_R (per day; 0 for the exponential model) and its profile-likelihood interval
+    resistance: float = 0.0
+    resistance_ci: tuple[float, float] = (math.nan, math.nan)
+    #: ML log-likelihood (the model's AIC, :func:`selection_table`) and its parameter count
+    ml_llf: float = math.nan
+    n_params: int = 0
 
 
 def arm_schedule(doses: Sequence[Dose]) -> tuple[list[float], list[float], str]:
@@ -128,15 +179,26 @@ def arm_schedule(doses: Sequence[Dose]) -> tuple[list[float], list[float], str]:
 
 
 def exposure(
-    days: np.ndarray, dose_days: Sequence[float], amounts: Sequence[float], lam: float
+    days: np.ndarray,
+    dose_days: Sequence[float],
+    amounts: Sequence[float],
+    lam: float,
+    resistance: float = 0.0,
 ) -> np.ndarray:
     """E(t) = Σ_{t_j < t} A_j·(1 − e^(−λ(t − t_j)))/λ at each of ``days`` (unit·day): the area
-    under C(s) = Σ A_j·e^(−λ(s − t_j)) up to t (module docstring)."""
+    under C(s) = Σ A_j·e^(−λ(s − t_j)) up to t (module docstring). With a ``resistance`` rate
+    λ_R > 0 the area under C(s)·e^(−λ_R (s − t_0)), t_0 the first of ``dose_days`` (Claret et
+    al. 2009): Σ_{t_j < t} A_j·e^(−λ_R (t_j − t_0))·(1 − e^(−(λ + λ_R)(t − t_j)))/(λ + λ_R)."""
     t = np.asarray(days, dtype=float)[:, None]
     tj = np.asarray(dose_days, dtype=float)[None, :]
     a = np.asarray(amounts, dtype=float)[None, :]
     elapsed = np.clip(t - tj, 0.0, None)
-    return np.asarray(np.sum(a * -np.expm1(-lam * elapsed) / lam, axis=1), dtype=float)
+    if resistance == 0.0:
+        return np.asarray(np.sum(a * -np.expm1(-lam * elapsed) / lam, axis=1), dtype=float)
+    # Claret: ∫ C(s)·e^(−λ_R (s − t_0)) ds, t_0 the schedule's first dose (module docstring)
+    rate = lam + resistance
+    weight = np.exp(-resistance * (tj - tj.min())) if tj.size else tj
+    return np.asarray(np.sum(a * weight * -np.expm1(-rate * elapsed) / rate, axis=1), dtype=float)
 
 
 def drivers(study: Study) -> list[Driver]:
@@ -164,7 +226,10 @@ def drivers(study: Study) -> list[Driver]:
 
 
 def _design_row(
-    days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None, drv: list[Driver]
+    days: np.ndarray,
+    schedule: tuple[str, Sequence[Dose]] | None,
+    drv: list[Driver],
+    resistance: float = 0.0,
 ) -> np.ndarray:
     """x(t) = (1, t, −E_1(t), …) for the days of one schedule (None: untreated)."""
     cols = [np.ones_like(days), days]
@@ -174,7 +239,7 @@ def _design_row(
             agent, doses = schedule
             sdays, amounts, unit = arm_schedule(doses)
             if agent == d.agent and unit == d.unit:
-                e = exposure(days, sdays, amounts, d.lam)
+                e = exposure(days, sdays, amounts, d.lam, resistance)
         cols.append(-e)
     return np.column_stack(cols)
 
@@ -210,8 +275,103 @@ def _fit_structure(
     return beta, vcov, sigma2, cov_re, llf, singular
 
 
-def fit(study: Study, measurements: pd.DataFrame) -> RegimenFit | None:
-    """Fit the model to the control and the dosed arms (None: no dosed arm or no fit)."""
+def _ml_llf(
+    X: np.ndarray,
+    Z: np.ndarray,
+    logd: pd.DataFrame,
+    structure: str,
+    starts: list[np.ndarray],
+    polish: bool = True,
+) -> tuple[float, np.ndarray]:
+    """ML log-likelihood of the linear model X at its ML variance components (−½ of
+    :meth:`xenoflow.mixed.ProfiledREML.ml_deviance` minimised from ``starts``; independent
+    of X's column scale) and the θ that attains it."""
+    y = logd["log_volume"].to_numpy(dtype=float)
+    pr = mixed.ProfiledREML(X, Z, y, logd["mouse"].to_numpy(), structure)
+    if polish:
+        theta, dev, _ = pr.minimise(starts or [mixed._moment_theta(pr, logd)], pr.ml_deviance)
+    else:  # a profile point: L-BFGS-B to 1e-10 relative in the deviance from each start
+        from scipy import optimize
+
+        theta, dev = np.asarray(starts[0], dtype=float), math.inf
+        for x0 in starts:
+            with np.errstate(all="ignore"):
+                res = optimize.minimize(
+                    pr.ml_deviance,
+                    x0,
+                    method="L-BFGS-B",
+                    bounds=pr.bounds(),
+                    options={"ftol": 1e-10, "gtol": 1e-7, "maxiter": 2000},
+                )
+            if np.isfinite(res.fun) and res.fun < dev:
+                theta, dev = res.x, float(res.fun)
+    return (-0.5 * dev if np.isfinite(dev) else -math.inf), theta
+
+
+def _scaled(X_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kill columns scaled to unit maximum for the optimiser's conditioning (scaled back by
+    the caller)."""
+    scale = np.ones(X_raw.shape[1])
+    scale[2:] = np.maximum(np.abs(X_raw[:, 2:]).max(axis=0), 1e-12)
+    return X_raw / scale, scale
+
+
+#: the profile-likelihood interval of λ_R: ℓ_ML(λ_R) within χ²₁(0.95)/2 of its maximum
+PROFILE_CUT = 0.5 * 3.841458820694124
+#: λ_R is searched on [0, RESISTANCE_SPAN/(last day − first dose)]: at the upper end the kill
+#: has faded to e^(−10) by the end of the study, i.e. the drug acts only on its first days
+RESISTANCE_SPAN = 10.0
+
+
+def _profile_resistance(
+    loglik: Callable[[float], float], upper: float
+) -> tuple[float, float, tuple[float, float]]:
+    """(λ̂_R, ℓ_ML(λ̂_R), profile interval) by a grid over [0, upper] (0 and 16 log-spaced
+    points) refined by bounded Brent between the neighbours of the best grid point. The
+    interval ends where ℓ_ML drops by :data:`PROFILE_CUT` (root by Brent); an end the
+    search range does not reach is the range's bound: 0 (no resistance inside the interval)
+    or NaN (not bounded above)."""
+    from scipy import optimize
+
+    grid = np.concatenate([[0.0], np.geomspace(upper * 1e-3, upper, 16)])
+    values = np.array([loglik(float(x)) for x in grid])
+    i = int(np.argmax(values))
+    best_x, best_f = float(grid[i]), float(values[i])
+    lo, hi = float(grid[max(i - 1, 0)]), float(grid[min(i + 1, grid.size - 1)])
+    if hi > lo:
+        res = optimize.minimize_scalar(
+            lambda x: -loglik(float(x)),
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-6 * upper},
+        )
+        if np.isfinite(res.fun) and -res.fun > best_f:
+            best_x, best_f = float(res.x), float(-res.fun)
+
+    def drop(x: float) -> float:
+        return best_f - loglik(x) - PROFILE_CUT
+
+    def root(a: float, b: float) -> float:
+        # NaN when the profile does not cross the cut between a and b (a numerically rough
+        # profile); otherwise the crossing by Brent
+        if not (drop(a) < 0) == (drop(b) > 0):
+            return math.nan
+        return float(optimize.brentq(drop, a, b, xtol=1e-6 * upper))
+
+    low = 0.0 if drop(0.0) <= 0 else root(best_x, 0.0)
+    high = math.nan if best_x >= upper or drop(upper) <= 0 else root(best_x, upper)
+    return best_x, best_f, (low, high)
+
+
+def fit(
+    study: Study, measurements: pd.DataFrame, kind: str = "exponential", ml: bool = False
+) -> RegimenFit | None:
+    """Fit the model ``kind`` (:data:`EXPONENTIAL` or :data:`CLARET`) to the control and the
+    dosed arms (None: no dosed arm or no fit). The Claret model's λ_R maximises the ML
+    profile likelihood (:func:`_profile_resistance`; ML because the design changes with
+    λ_R); given λ̂_R it is fitted as the exponential model is (REML, structure fallback).
+    ``ml``: also the exponential model's ML log-likelihood (for :func:`selection_table`;
+    ``ml_llf`` is NaN without it)."""
     drv = drivers(study)
     schedules = _schedules(study)
     if not drv or study.control not in schedules:
@@ -222,37 +382,55 @@ def fit(study: Study, measurements: pd.DataFrame) -> RegimenFit | None:
     logd = logd[np.isfinite(logd["log_volume"])].reset_index(drop=True)
     if logd.empty:
         return None
-    parts, days = [], logd["day"].to_numpy(dtype=float)
-    for arm, schedule in schedules.items():
-        rows = (logd["arm"] == arm).to_numpy()
-        x = _design_row(days[rows], schedule, drv)
-        parts.append(pd.DataFrame(x, index=np.flatnonzero(rows)))
-    X_raw = pd.concat(parts).sort_index().to_numpy()
-    # kill columns scaled to unit maximum for the optimiser's conditioning, scaled back below
-    scale = np.ones(X_raw.shape[1])
-    scale[2:] = np.maximum(np.abs(X_raw[:, 2:]).max(axis=0), 1e-12)
-    X = X_raw / scale
+    days = logd["day"].to_numpy(dtype=float)
+
+    def design(resistance: float) -> np.ndarray:
+        parts = []
+        for arm, schedule in schedules.items():
+            rows = (logd["arm"] == arm).to_numpy()
+            x = _design_row(days[rows], schedule, drv, resistance)
+            parts.append(pd.DataFrame(x, index=np.flatnonzero(rows)))
+        return pd.concat(parts).sort_index().to_numpy()
+
     Z = np.column_stack([np.ones_like(days), days])
-    notes = []
-    result, structure = None, ""
-    for s in ("correlated", "intercept"):
-        result = _fit_structure(X, Z, logd, s)
-        if result is not None and (not result[5] or s == "intercept"):
-            structure = s
-            break
-        why = "not identifiable" if result is None else "singular"
-        notes.append(f"{mixed.STRUCTURE_LABELS[s]} {why}; fell back to (1 | mouse)")
-    if result is None:
+    fitted = _reml(design(0.0), Z, logd)
+    if fitted is None:
         return None
-    beta, vcov, sigma2, cov_re, llf, _ = result
-    # back to the raw exposure scale; ln|X'V⁻¹X| of the raw X adds 2·Σ ln(scale)
-    beta, vcov = beta / scale, vcov / np.outer(scale, scale)
-    llf -= float(np.sum(np.log(scale)))
+    ml_structure = fitted[1]
+    resistance, ci, ml_llf = 0.0, (math.nan, math.nan), math.nan
+    if kind == CLARET:
+        first = min(d.day for arm in study.arms if arm.name in schedules for d in arm.doses)
+        upper = RESISTANCE_SPAN / max(float(days.max()) - first, 1.0)
+        first_theta = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[1]
+        warm = [first_theta]
+
+        memo: dict[float, float] = {}
+
+        def profile(r: float) -> float:
+            # started from the last λ_R's θ (neighbouring λ_R: close optima) and λ_R = 0's
+            if r not in memo:
+                x = _scaled(design(r))[0]
+                starts = [warm[-1], first_theta]
+                memo[r], theta = _ml_llf(x, Z, logd, ml_structure, starts, polish=False)
+                warm.append(theta)
+            return memo[r]
+
+        resistance, ml_llf, ci = _profile_resistance(profile, upper)
+        # the maximum polished as the exponential model's ML fit is (Powell near a boundary)
+        x = _scaled(design(resistance))[0]
+        ml_llf = max(ml_llf, _ml_llf(x, Z, logd, ml_structure, warm[-1:])[0])
+        fitted = _reml(design(resistance), Z, logd) if resistance > 0 else fitted
+        if fitted is None:
+            return None
+    elif ml:
+        ml_llf = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[0]
+    (beta, vcov, sigma2, cov_re, llf), structure, notes = fitted
     left_out = [a.name for a in study.arms if a.name not in schedules]
     if left_out:
         notes.append(
             "arms without doses in the study file left out of the model: " + ", ".join(left_out)
         )
+    n_theta = mixed.SPECS[ml_structure].n_theta
     return RegimenFit(
         drivers=drv,
         beta=beta,
@@ -268,14 +446,43 @@ def fit(study: Study, measurements: pd.DataFrame) -> RegimenFit | None:
         last_day=float(days.max()),
         note="; ".join(notes),
         observed=logd,
+        kind=kind,
+        resistance=resistance,
+        resistance_ci=ci,
+        ml_llf=ml_llf,
+        n_params=len(beta) + n_theta + 1 + (kind == CLARET),
     )
+
+
+def _reml(
+    X_raw: np.ndarray, Z: np.ndarray, logd: pd.DataFrame
+) -> tuple[tuple[np.ndarray, np.ndarray, float, np.ndarray, float], str, list[str]] | None:
+    """REML fit of the linear model X_raw: the correlated structure, else the random start
+    only; ((β, Cov β, σ², Ψ, ℓ_REML) on the raw exposure scale, structure, notes)."""
+    X, scale = _scaled(X_raw)
+    notes = []
+    result, structure = None, ""
+    for s in ("correlated", "intercept"):
+        result = _fit_structure(X, Z, logd, s)
+        if result is not None and (not result[5] or s == "intercept"):
+            structure = s
+            break
+        why = "not identifiable" if result is None else "singular"
+        notes.append(f"{mixed.STRUCTURE_LABELS[s]} {why}; fell back to (1 | mouse)")
+    if result is None:
+        return None
+    beta, vcov, sigma2, cov_re, llf, _ = result
+    # back to the raw exposure scale; ln|X'V⁻¹X| of the raw X adds 2·Σ ln(scale)
+    beta, vcov = beta / scale, vcov / np.outer(scale, scale)
+    llf -= float(np.sum(np.log(scale)))
+    return (beta, vcov, sigma2, cov_re, llf), structure, notes
 
 
 def predict(
     result: RegimenFit, days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(μ(t), SE μ(t)) of the mean ln V of an arm given ``schedule`` (module docstring)."""
-    x = _design_row(np.asarray(days, dtype=float), schedule, result.drivers)
+    x = _design_row(np.asarray(days, dtype=float), schedule, result.drivers, result.resistance)
     mean = x @ result.beta
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x, result.vcov, x), 0.0))
     return mean, se
@@ -333,6 +540,30 @@ def _parameter_rows(result: RegimenFit) -> list[dict[str, Any]]:
                 "meaning": "eventual drop of ln volume per unit of dose, k/lambda",
             }
         )
+    if result.kind == CLARET:
+        low, high = result.resistance_ci
+        rows.append(
+            {
+                "parameter": "resistance_rate",
+                "estimate": result.resistance,
+                "ci_low": low,
+                "ci_high": high,
+                "parameter_unit": "per day",
+                "meaning": "rate lambda_R at which the kill fades after the arm's first dose "
+                "(Claret 2009); ML estimate, 95% profile-likelihood interval (NaN: not "
+                "bounded within the search range)",
+            }
+        )
+        rows.append(
+            {
+                "parameter": "resistance_half_life_days",
+                "estimate": math.log(2) / result.resistance if result.resistance > 0 else math.inf,
+                "ci_low": math.log(2) / high if high > 0 else math.nan,
+                "ci_high": math.log(2) / low if low > 0 else math.inf,
+                "parameter_unit": "days",
+                "meaning": "days for the kill per unit of exposure to halve, ln 2/lambda_R",
+            }
+        )
     sd0 = math.sqrt(max(result.cov_re[0, 0], 0.0))
     rows.append(
         {
@@ -380,14 +611,18 @@ def model_table(result: RegimenFit | None, alpha: float) -> pd.DataFrame:
         return pd.DataFrame(columns=out_cols)
     z = quantile(result, alpha)
     df = pd.DataFrame(_parameter_rows(result))
-    df["ci_low"] = df["estimate"] - z * df["se"]
-    df["ci_high"] = df["estimate"] + z * df["se"]
+    wald = df["se"].notna()
+    for col in ("ci_low", "ci_high"):  # profile-likelihood intervals kept as given
+        if col not in df:
+            df[col] = np.nan
+    df.loc[wald, "ci_low"] = df["estimate"] - z * df["se"]
+    df.loc[wald, "ci_high"] = df["estimate"] + z * df["se"]
     df["random_effects"] = mixed.STRUCTURE_LABELS[result.structure]
     df["n_mice"] = result.n_mice
     df["n_obs"] = result.n_obs
     df["reml_log_likelihood"] = result.llf
     df["arms"] = ";".join(result.arms)
-    df["model"] = f"{MODEL_WORDS}: {MODEL_FORMULA}"
+    df["model"] = DESCRIPTIONS[result.kind]
     df["note"] = result.note
     return df.reindex(columns=out_cols)
 
@@ -517,7 +752,7 @@ def adequacy_table(
         if schedule is None or agents.count(schedule[0]) < 2:
             continue
         rest = dataclasses.replace(study, arms=tuple(a for a in study.arms if a.name != arm))
-        refit = fit(rest, measurements)
+        refit = fit(rest, measurements, result.kind)
         held = means[means["arm"] == arm]
         check = {"check": f"held out: {arm}"}
         if refit is not None:
@@ -583,3 +818,96 @@ def what_if_table(
     out = pd.concat(frames, ignore_index=True)
     out["n_observed"] = out["n_observed"].fillna(0).astype(int)
     return out.reindex(columns=out_cols)
+
+
+#: the two models, in the order fitted and listed (:func:`fit`'s ``kind``)
+MODELS = (EXPONENTIAL, CLARET)
+SELECTION_RULE = (
+    "lowest AIC (ML: -2*log-likelihood + 2*parameters, the same random effects in both) among "
+    "the models that pass the adequacy check; the lowest AIC when none passes"
+)
+
+
+def fit_models(study: Study, measurements: pd.DataFrame) -> dict[str, RegimenFit | None]:
+    """Each of :data:`MODELS` fitted (:func:`fit`); the Claret model only when the exponential
+    one could be fitted."""
+    fits: dict[str, RegimenFit | None] = {EXPONENTIAL: fit(study, measurements, ml=True)}
+    fits[CLARET] = fit(study, measurements, CLARET) if fits[EXPONENTIAL] is not None else None
+    return fits
+
+
+def check_table(checks: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``regimen_model_check.tsv``: the adequacy rows (:func:`adequacy_table`) of each model,
+    with its name in ``growth_model``."""
+    frames = [c.assign(growth_model=name) for name, c in checks.items() if len(c)]
+    out_cols = columns("regimen_model_check")
+    if not frames:
+        return pd.DataFrame(columns=out_cols)
+    return pd.concat(frames, ignore_index=True).reindex(columns=out_cols)
+
+
+def selection_table(
+    fits: dict[str, RegimenFit | None], checks: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """``regimen_model_selection.tsv``: one row per fitted model with its ML log-likelihood,
+    parameters (fixed effects, variance components, residual SD, and λ_R for the Claret
+    model), AIC, whether it passes its adequacy check, and the choice by
+    :data:`SELECTION_RULE` with the reason in words.
+
+    AIC is computed from the ML fits (Pinheiro & Bates 2000, §2.4.2: REML likelihoods of
+    models with different fixed effects are not comparable), both with the random-effects
+    structure of the exponential model's REML fit. The Claret model with λ_R = 0 is the
+    exponential model, so its AIC can exceed the exponential model's by at most 2."""
+    out_cols = columns("regimen_model_selection")
+    rows = []
+    for name, result in fits.items():
+        if result is None:
+            continue
+        check = checks.get(name, pd.DataFrame())
+        low, high = result.resistance_ci
+        rows.append(
+            {
+                "growth_model": name,
+                "resistance_rate": result.resistance if name == CLARET else math.nan,
+                "resistance_ci_low": low,
+                "resistance_ci_high": high,
+                "ml_log_likelihood": result.ml_llf,
+                "n_parameters": result.n_params,
+                "aic": -2.0 * result.ml_llf + 2.0 * result.n_params,
+                "passes": bool(len(check)) and bool(check["passes"].iloc[0]),
+                "check_rule": str(check["rule"].iloc[0]) if len(check) else "",
+                "model": DESCRIPTIONS[name],
+            }
+        )
+    if not rows:
+        return pd.DataFrame(columns=out_cols)
+    out = pd.DataFrame(rows)
+    pool = out[out["passes"]] if out["passes"].any() else out
+    best = int(pool["aic"].idxmin())
+    out["delta_aic"] = out["aic"] - out.loc[best, "aic"]
+    out["chosen"] = out.index == best
+    out["reason"] = [_reason(out, i, best) for i in out.index]
+    return out.reindex(columns=out_cols)
+
+
+def _reason(out: pd.DataFrame, i: int, best: int) -> str:
+    """Why model ``i`` was or was not chosen, with its AIC and adequacy."""
+    row, passes_any = out.loc[i], bool(out["passes"].any())
+    others = [f"{out.loc[j, 'aic']:.4g}" for j in out.index if j != i]
+    if i == best:
+        among = (
+            "of the models that pass the adequacy check"
+            if passes_any
+            else "(none passes the adequacy check, so it predicts no regimen that was not given)"
+        )
+        vs = f" vs {', '.join(others)}" if others else ""
+        return f"chosen: lowest AIC {among} ({row['aic']:.4g}{vs})"
+    if passes_any and not row["passes"]:
+        return f"not chosen: fails the adequacy check (AIC {row['aic']:.4g})"
+    return f"not chosen: AIC {row['aic']:.4g}, {row['delta_aic']:.3g} above the chosen model"
+
+
+def chosen_model(selection: pd.DataFrame) -> str:
+    """The chosen model's name (:func:`selection_table`); the exponential model without one."""
+    chosen = selection[selection["chosen"].astype(bool)] if len(selection) else selection
+    return str(chosen["growth_model"].iloc[0]) if len(chosen) else EXPONENTIAL

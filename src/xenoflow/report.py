@@ -371,10 +371,14 @@ OPTIONAL_TABLES = (
     "regimen",
     "regimen_comparison",
     "regimen_model",
+    "regimen_model_selection",
 )
 #: Columns of a whole table that are method, not finding (formulas in code notation): in the
 #: TSV and the workbook, and described under Methods by the table's caption.
-METHOD_COLUMNS = {"regimen_model": ("model", "random_effects")}
+METHOD_COLUMNS = {
+    "regimen_model": ("model", "random_effects"),
+    "regimen_model_selection": ("model",),
+}
 #: The figures of a study report, in order.
 STUDY_FIGURES = (
     "growth_curves",

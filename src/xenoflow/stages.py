@@ -256,15 +256,22 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
     responses = doseresponse.dose_response(
         study, reg, tables.get("growth_per_mouse"), study.settings["alpha"]
     )
-    model = regimenmodel.fit(study, measurements)
     alpha = study.settings["alpha"]
-    adequacy = regimenmodel.adequacy_table(study, model, measurements, alpha)
+    fits = regimenmodel.fit_models(study, measurements)
+    checks = {
+        name: regimenmodel.adequacy_table(study, fitted, measurements, alpha)
+        for name, fitted in fits.items()
+    }
+    selection = regimenmodel.selection_table(fits, checks)
+    chosen = regimenmodel.chosen_model(selection)
+    model, adequacy = fits[chosen], checks[chosen]
     adequate = bool(len(adequacy)) and bool(adequacy["passes"].iloc[0])
     return Outputs(
         {
             "dose_response": responses,
             "regimen_model": regimenmodel.model_table(model, alpha),
-            "regimen_model_check": adequacy,
+            "regimen_model_check": regimenmodel.check_table(checks),
+            "regimen_model_selection": selection,
             "what_if": regimenmodel.what_if_table(study, model, alpha, adequate),
             "body_weight": tolerability.body_weight_table(pct, arms),
             "body_weight_per_mouse": per_mouse,

@@ -2209,7 +2209,10 @@ n_mice − p degrees of freedom (p fixed effects; normal quantiles undercover, 9
 ``log_kill_per_unit_dose`` = k/λ is the eventual drop of ln V per unit of a dose; variance
 components without SE. The kill is linear in the exposure: regimens of equal total dose end with
 the same log-kill and differ only in its timing (no threshold, saturation or dose-rate effect).
-Header only when no arm has doses.""",
+When ``regimen_model_selection.tsv`` chooses the Claret et al. 2009 model with drug resistance,
+this is that model: E_a(t) weighted by e^(−λ_R (s − t_0)) (``model``), with the rows
+``resistance_rate`` (λ_R, ML, 95% profile-likelihood interval) and ``resistance_half_life_days``
+(ln 2/λ_R); the other estimates are REML given λ_R. Header only when no arm has doses.""",
         columns=_columns(
             "parameter",
             "agent",
@@ -2252,8 +2255,15 @@ inside their band, coverage and the root-mean-square error of the predicted mean
 bands, and each held-out arm predicted within a typical factor of 2 (RMSE ≤ ln 2); ``rule``
 says which part failed. Arm-days with fewer than ``mean_min_fraction`` of the arm's mice
 measured are left out (their means are those of the mice not yet at the endpoint). The ``what_if`` regimens are predicted only when the
-model passes. Header only when the model is not fitted.""",
+model passes. Each model of ``regimen_model_selection.tsv`` is checked (``growth_model``); the
+chosen one's rows decide. Header only when the model is not fitted.""",
         columns=_columns(
+            Column(
+                "growth_model",
+                "str",
+                "the model checked: exponential (today's log-kill model) or claret (with "
+                "drug resistance; regimen_model_selection.tsv)",
+            ),
             "check",
             "n_arm_days",
             "n_inside",
@@ -2261,6 +2271,48 @@ model passes. Header only when the model is not fitted.""",
             "rmse_log_volume",
             "passes",
             Column("rule", "str", "the adequacy rule and where the model met or missed it"),
+        ),
+    ),
+    Table(
+        "regimen_model_selection",
+        "tables/regimen_model_selection.tsv",
+        stage="tolerability",
+        section="Regimens",
+        caption="""\
+Which dose-driven growth model study **{{ snakemake.wildcards.study }}** uses. ``exponential``:
+today's model (``regimen_model.tsv``), exponential growth minus a log-kill proportional to the
+accumulated decaying dose exposure. ``claret``: the tumour growth-inhibition model with drug
+resistance of Claret et al. 2009 (J Clin Oncol 27:4103), d ln V/dt = g − k·C(t)·e^(−λ_R(t − t_0)),
+the same exposure C(t) with a kill that fades at the resistance rate λ_R from the arm's first
+dose t_0 (regrowth under treatment); ln V(t) = ln V0 + g·t − k·Σ_j A_j·e^(−λ_R(t_j − t_0))·
+(1 − e^(−(λ + λ_R)(t − t_j)))/(λ + λ_R). It is linear in (ln V0, g, k) given λ_R: λ_R maximises
+the ML profile likelihood over [0, 10/(last day − first dose)] (95% interval: where the profile
+drops by χ²₁(0.95)/2), the rest is fitted by REML at that λ_R as the exponential model is (its
+intervals do not include the uncertainty in λ_R). AIC = −2ℓ_ML + 2·(fixed effects + variance
+components + residual SD, + λ_R), both from ML fits with the random effects of the exponential
+model's REML fit (REML likelihoods of different fixed effects are not comparable). Each model
+gets the adequacy check of ``regimen_model_check.tsv``; ``chosen``: the lowest AIC among the
+models that pass, else the lowest AIC (then no ``what_if`` regimen is predicted). The chosen
+model gives ``regimen_model.tsv``, ``what_if.tsv`` and the summary's sentences. Header only when
+no arm has doses.""",
+        columns=_columns(
+            Column("growth_model", "str", "exponential or claret"),
+            Column("resistance_rate", "float", "λ_R, per day (claret; ML)"),
+            Column("resistance_ci_low", "float", "lower end of λ_R's 95% profile interval"),
+            Column(
+                "resistance_ci_high",
+                "float",
+                "upper end of λ_R's 95% profile interval (empty: not bounded within the range)",
+            ),
+            Column("ml_log_likelihood", "float", "ML log-likelihood"),
+            Column("n_parameters", "int", "parameters counted by the AIC"),
+            Column("aic", "float", "−2·ML log-likelihood + 2·parameters"),
+            Column("delta_aic", "float", "AIC minus the chosen model's"),
+            Column("passes", "bool", "TRUE when the model passes its adequacy check"),
+            Column("check_rule", "str", "the adequacy check's verdict in words"),
+            Column("chosen", "bool", "TRUE for the model used"),
+            Column("reason", "str", "why the model was or was not chosen"),
+            Column("model", "str", "the model in words and as a formula"),
         ),
     ),
     Table(
@@ -2275,8 +2327,8 @@ with the observed mean ln V of the mice measured that day, which after mice leav
 endpoint is biased low) and each regimen of the study file's ``what_if`` (``kind`` what_if),
 μ(t) = x(t)'β with x(t) = (1, t, −E_a(t)) on whole days over the observed span and every measured
 day. 95 % intervals μ ± t·SE with SE² = x(t)'Cov(β)x(t) (delta method, exact for this model
-linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life is taken as
-known). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
+linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life, and the
+resistance rate λ_R of the Claret model when it is the chosen one, are taken as known). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
 of the time. Predictions are the mean ln V of a
 typical mouse (the random effects average out); exp(μ) is the geometric-mean volume. Header only
 when no arm has doses.""",

@@ -94,6 +94,56 @@ def _killed(arms: list[Arm], tol: Mapping[str, Mapping[str, Any]], single: float
     return f"; {dose:g} {unit_text(arm.doses[0].unit or '')} is the single dose that {what} ({arm.name})"
 
 
+def _chosen_model(selection: pd.DataFrame) -> str:
+    """The model ``regimen_model_selection`` chose (exponential without the table)."""
+    if selection.empty:
+        return "exponential"
+    return str(selection.loc[selection["chosen"].astype(bool), "growth_model"].iloc[0])
+
+
+MODEL_NAMES = {
+    "exponential": "the log-kill model without resistance",
+    "claret": "the model with drug resistance",
+}
+
+
+def _selection_sentences(selection: pd.DataFrame, params: list[dict[str, Any]]) -> list[str]:
+    """Which of the two dose-driven models was chosen and why (AIC among the models that
+    pass their adequacy check), with the resistance half-life when the resistance model is
+    chosen."""
+    if len(selection) < 2:
+        return []
+    rows = records(selection)
+    chosen = next(r for r in rows if r["chosen"])
+    other = next(r for r in rows if not r["chosen"])
+    both = [r for r in rows if r["passes"]]
+    if len(both) == 2:
+        why = "both pass the adequacy check"
+    elif both:
+        why = f"only {MODEL_NAMES[chosen['growth_model']]} passes the adequacy check"
+    else:
+        why = "neither passes the adequacy check"
+    half = next((p for p in params if p["parameter"] == "resistance_half_life_days"), None)
+    fading = ""
+    if half is not None and _finite(half["estimate"]):
+        ci = (
+            f" ({fmt_ci(half['ci_low'], half['ci_high'])})"
+            if _finite(half["ci_low"]) and _finite(half["ci_high"])
+            else ""
+        )
+        fading = f"; its kill halves every {fmt(half['estimate'])} days{ci}"
+    rule = "the lower AIC among the models that pass" if both else "the lower AIC"
+    return [
+        f"Of the two dose-driven models, {MODEL_NAMES[chosen['growth_model']]} is used rather "
+        f"than {MODEL_NAMES[other['growth_model']]} (AIC {fmt(chosen['aic'])} vs "
+        f"{fmt(other['aic'])}; {why}; {rule}){fading}."
+    ]
+
+
+def _finite(x: Any) -> bool:
+    return isnum(x) and math.isfinite(float(x))
+
+
 def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
     """The dose-driven growth model (``regimen_model``): growth rate and each agent's log-kill
     per unit dose, and each ``what_if`` regimen's predicted geometric-mean volume on the
@@ -103,6 +153,8 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
     if not params:
         return []
     g = next(p for p in params if p["parameter"] == "growth_rate")
+    selection = tables.get("regimen_model_selection", pd.DataFrame())
+    chosen = _chosen_model(selection)
     kills = [
         f"a log-kill of {fmt(p['estimate'])} ln mm³ per {unit_text(p['dose_unit'])} of "
         f"{p['agent']} ({fmt_ci(p['ci_low'], p['ci_high'])}; exposure half-life "
@@ -110,15 +162,23 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
         for p in params
         if p["parameter"] == "log_kill_per_unit_dose"
     ]
+    kind = (
+        "exponential growth minus a kill proportional to the decaying dose that fades with "
+        "time as resistance develops, Claret et al. 2009"
+        if chosen == "claret"
+        else "exponential growth minus a log-kill proportional to the decaying dose"
+    )
     out = [
-        f"A growth model driven by the schedule (exponential growth minus a log-kill "
-        f"proportional to the decaying dose, {int(g['n_mice'])} mice of "
+        f"A growth model driven by the schedule ({kind}, {int(g['n_mice'])} mice of "
         f"{str(g['arms']).replace(';', ', ')}) estimates a growth rate of "
         f"{fmt(g['estimate'])} per day ({fmt_ci(g['ci_low'], g['ci_high'])}) and "
         + " and ".join(kills)
         + "."
     ]
+    out += _selection_sentences(selection, params)
     adequacy = tables.get("regimen_model_check", pd.DataFrame())
+    if "growth_model" in adequacy and len(adequacy):
+        adequacy = adequacy[adequacy["growth_model"] == chosen]
     if study.what_if and len(adequacy) and not bool(adequacy["passes"].iloc[0]):
         rule = str(adequacy["rule"].iloc[0]).removeprefix("not adequate for prediction: ")
         names = join_words([w.name for w in study.what_if])

@@ -1,0 +1,343 @@
+"""Issue 28: the Claret et al. 2009 tumour-growth-inhibition model with drug resistance in
+xenoflow.regimenmodel (``kind=CLARET``), against an ODE generator written here.
+
+Each tumour follows dV/dt = (g_i − k·C(t)·e^(−λ_R (t − t_0)))·V, t_0 the arm's first dose, with
+the dose amount C obeying dC/dt = −λC and jumping by A at each dose, integrated numerically
+(scipy ``solve_ivp``, LSODA) — not the closed-form exposure the fitter uses. The kill fades with
+time, so treated tumours shrink and then regrow.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate
+
+from xenoflow import regimenmodel
+from xenoflow.config import Agent, Arm, Dose, Study, analysis_defaults
+from xenoflow.summary.regimens import regimen_model_sentences
+
+HALF_LIFE = 8.02
+TRUE = {"ln_v0": math.log(80.0), "g": 0.12, "k": 0.003, "lam_r": 0.1}
+SD = {"b0": 0.25, "b1": 0.03, "e": 0.2}
+DAYS = np.array([0, 3, 7, 10, 14, 17, 21, 24, 28], dtype=float)
+SCHEDULES = {
+    "Control": [],
+    "Single": [(0.0, 220.0)],
+    "Split": [(0.0, 110.0), (7.0, 110.0)],
+    "Late": [(7.0, 220.0)],
+}
+
+
+def ode_log_volume(
+    v0: np.ndarray,
+    g: np.ndarray,
+    doses: list[tuple[float, float]],
+    days: np.ndarray,
+    k: float = TRUE["k"],
+    lam_r: float = TRUE["lam_r"],
+) -> np.ndarray:
+    """ln V (days × mice) of dV_i/dt = (g_i − k·C·e^(−λ_R (t − t_0)))·V_i, dC/dt = −λC,
+    C += A at each dose, integrated piecewise between doses."""
+    lam = math.log(2) / HALF_LIFE
+    t0 = min((d for d, _ in doses), default=0.0)
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        kill = k * y[-1] * math.exp(-lam_r * (t - t0))
+        return np.concatenate([(g - kill) * y[:-1], [-lam * y[-1]]])
+
+    y = np.concatenate([v0, [0.0]])
+    out = np.empty((days.size, v0.size))
+    cuts = sorted({days[0], *(d for d, _ in doses if days[0] < d < days[-1])})
+    for lo, hi in zip(cuts, [*cuts[1:], days[-1] + 1e-9], strict=True):
+        y = y.copy()
+        y[-1] += sum(a for d, a in doses if d == lo)
+        inside = (days >= lo) & (days < hi)
+        sol = integrate.solve_ivp(
+            rhs, (lo, hi), y, method="LSODA", rtol=1e-10, atol=1e-12, dense_output=True
+        )
+        out[inside] = np.log(sol.sol(days[inside])[:-1].T)
+        y = sol.sol(hi)
+    return out
+
+
+def simulate(
+    rng: np.random.Generator,
+    n_per_arm: int = 8,
+    arms: tuple[str, ...] = tuple(SCHEDULES),
+    lam_r: float = TRUE["lam_r"],
+) -> pd.DataFrame:
+    """Mice with random start and growth rate, log-normal caliper error, volumes to 0.1 mm3."""
+    rows = []
+    for arm in arms:
+        b0 = rng.normal(0.0, SD["b0"], n_per_arm)
+        b1 = rng.normal(0.0, SD["b1"], n_per_arm)
+        v0 = np.exp(TRUE["ln_v0"] + b0)
+        lv = ode_log_volume(v0, TRUE["g"] + b1, SCHEDULES[arm], DAYS, lam_r=lam_r)
+        lv += rng.normal(0.0, SD["e"], lv.shape)
+        for i in range(n_per_arm):
+            rows += [(arm, str(i + 1), d, round(math.exp(lv[j, i]), 1)) for j, d in enumerate(DAYS)]
+    return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+
+
+def sim_study(arms: tuple[str, ...] = tuple(SCHEDULES)) -> Study:
+    listed = tuple(
+        Arm(
+            a,
+            doses=tuple(Dose(d, x, "uCi") for d, x in SCHEDULES[a]),
+            agent="X" if SCHEDULES[a] else None,
+        )
+        for a in arms
+    )
+    return Study(
+        "sim",
+        Path("sim.yaml"),
+        Path("sim.csv"),
+        "Control",
+        listed,
+        analysis_defaults(),
+        agents={"X": Agent("X", HALF_LIFE)},
+    )
+
+
+# --------------------------------------------------------------------------- closed form
+
+
+def test_closed_form_matches_the_ode_and_reduces_to_the_exponential_model():
+    """ln V0 + g·t − k·E(t; λ_R) equals the ODE's ln V for every schedule (dose before and
+    after the first measurement, split doses), and λ_R = 0 gives today's exposure exactly."""
+    lam = math.log(2) / HALF_LIFE
+    days = np.linspace(0.0, 28.0, 57)
+    drv = [regimenmodel.Driver("X", "uCi", lam, "test")]
+    beta = np.array([TRUE["ln_v0"], TRUE["g"], TRUE["k"]])
+    for arm, sched in SCHEDULES.items():
+        ode = ode_log_volume(np.array([80.0]), np.array([TRUE["g"]]), sched, days)[:, 0]
+        schedule = ("X", tuple(Dose(d, a, "uCi") for d, a in sched)) if sched else None
+        x = regimenmodel._design_row(days, schedule, drv, TRUE["lam_r"])
+        assert x @ beta == pytest.approx(ode, abs=1e-7), arm
+    e0 = regimenmodel.exposure(days, [0.0, 7.0], [110.0, 110.0], lam)
+    assert np.array_equal(regimenmodel.exposure(days, [0.0, 7.0], [110.0, 110.0], lam, 0.0), e0)
+    # a small λ_R approaches today's exposure continuously
+    e = regimenmodel.exposure(days, [0.0, 7.0], [110.0, 110.0], lam, 1e-9)
+    assert e == pytest.approx(e0, rel=1e-7)
+
+
+# --------------------------------------------------------------------------- against lme4
+
+
+def test_claret_fit_matches_lme4_at_the_profiled_resistance_rate():
+    """λ_R, its profile-likelihood interval and the ML log-likelihoods as R 4 / lme4 (the
+    model is linear given λ_R, so lmer fits it with the resistance-weighted exposure as a
+    covariate, and ``optimize`` profiles λ_R):
+
+    ``simulate(np.random.default_rng(3), 6)`` (4 arms, 6 mice each) written to claret.csv, then
+    d <- read.csv("claret.csv"); lam <- log(2)/8.02
+    sched <- list(Control = NULL, Single = list(t = 0, a = 220),
+                  Split = list(t = c(0, 7), a = c(110, 110)), Late = list(t = 7, a = 220))
+    E <- function(t, s, r) {
+      if (is.null(s)) return(0 * t); t0 <- min(s$t); out <- 0 * t
+      for (j in seq_along(s$t)) out <- out + ifelse(t > s$t[j],
+        s$a[j] * exp(-r * (s$t[j] - t0)) * (1 - exp(-(lam + r) * (t - s$t[j]))) / (lam + r), 0)
+      out
+    }
+    d$mouse <- paste(d$arm, d$mouse_id)
+    fitr <- function(r, reml) {
+      d$negE <- sapply(seq_len(nrow(d)), function(i) -E(d$day[i], sched[[d$arm[i]]], r))
+      lmer(log(volume_mm3) ~ day + negE + (day | mouse), data = d, REML = reml,
+           control = lmerControl(optimizer = "bobyqa",
+                                 optCtrl = list(rhobeg = 2e-3, rhoend = 1e-12, maxfun = 1e5)))
+    }
+    ml <- function(r) as.numeric(logLik(fitr(r, FALSE)))
+    o <- optimize(function(r) -ml(r), c(0, 10 / 28), tol = 1e-10)
+    rhat <- o$minimum; lmax <- -o$objective; cut <- qchisq(0.95, 1) / 2
+    uniroot(function(r) lmax - ml(r) - cut, c(0, rhat), tol = 1e-10)$root
+    uniroot(function(r) lmax - ml(r) - cut, c(rhat, 10 / 28), tol = 1e-10)$root
+    ml(0); f <- fitr(rhat, TRUE)
+    fixef(f); sqrt(diag(as.matrix(vcov(f)))); as.data.frame(VarCorr(f))$sdcor; logLik(f)
+    """
+    data = simulate(np.random.default_rng(3), 6)
+    study = sim_study()
+    fit = regimenmodel.fit(study, data, regimenmodel.CLARET)
+    assert fit is not None and fit.structure == "correlated"
+    g = GOLDEN_CLARET
+    assert fit.resistance == pytest.approx(g["resistance"], rel=1e-4)
+    assert fit.resistance_ci == pytest.approx(g["resistance_ci"], rel=1e-5)
+    assert fit.ml_llf == pytest.approx(g["ml_llf"], abs=1e-5)
+    exponential = regimenmodel.fit(study, data, ml=True)
+    assert exponential is not None
+    assert exponential.ml_llf == pytest.approx(g["ml_llf_exponential"], abs=1e-5)
+    assert (fit.n_params, exponential.n_params) == (8, 7)
+    table = regimenmodel.model_table(fit, 0.05).set_index("parameter")
+    for name, (est, se) in g["fixed"].items():
+        assert table.loc[name, "estimate"] == pytest.approx(est, rel=1e-4)
+        assert table.loc[name, "se"] == pytest.approx(se, rel=1e-3)
+    for name, value in g["random"].items():
+        assert table.loc[name, "estimate"] == pytest.approx(value, rel=1e-3, abs=1e-4)
+    assert fit.llf == pytest.approx(g["reml_llf"], abs=1e-4)
+
+
+GOLDEN_CLARET: dict = {
+    "resistance": 0.130478521129028,  # rhat
+    "resistance_ci": (0.105472768196029, 0.159260098827256),  # the two uniroot()s
+    "ml_llf": -24.6785175790969,  # lmax
+    "ml_llf_exponential": -101.341287743244,  # ml(0)
+    # fixef(f); sqrt(diag(as.matrix(vcov(f))))
+    "fixed": {
+        "ln_v0": (4.39732028347590, 5.49638446396896e-02),
+        "growth_rate": (0.115114751204456, 7.86927512437855e-03),
+        "kill_rate": (0.00322740938127109, 9.31298827762611e-05),
+    },
+    # as.data.frame(VarCorr(f))$sdcor
+    "random": {
+        "sd_ln_v0": 0.233276307803765,
+        "sd_growth_rate": 0.036221282031484,
+        "correlation": -0.251831753836156,
+        "residual_sd": 0.196369240818098,
+    },
+    "reml_llf": -39.0903250831424,  # logLik(f)
+}
+
+
+# --------------------------------------------------------------------------- known parameters
+
+
+def test_claret_recovers_known_parameters():
+    """A large simulated study (24 mice per arm, 4 arms): ln V0, g and k within 3 SE, λ_R inside
+    its profile-likelihood interval and within 15 %, the variance components within 25 %."""
+    data = simulate(np.random.default_rng(11), n_per_arm=24)
+    fit = regimenmodel.fit(sim_study(), data, regimenmodel.CLARET)
+    assert fit is not None
+    t = regimenmodel.model_table(fit, 0.05).set_index("parameter")
+    for name, true in (
+        ("ln_v0", TRUE["ln_v0"]),
+        ("growth_rate", TRUE["g"]),
+        ("kill_rate", TRUE["k"]),
+    ):
+        assert abs(t.loc[name, "estimate"] - true) < 3 * t.loc[name, "se"], name
+    low, high = fit.resistance_ci
+    assert low < TRUE["lam_r"] < high
+    assert fit.resistance == pytest.approx(TRUE["lam_r"], rel=0.15)
+    for name, true in (
+        ("sd_ln_v0", SD["b0"]),
+        ("sd_growth_rate", SD["b1"]),
+        ("residual_sd", SD["e"]),
+    ):
+        assert t.loc[name, "estimate"] == pytest.approx(true, rel=0.25), name
+
+
+# --------------------------------------------------------------------------- model choice
+
+
+def _select(data: pd.DataFrame, study: Study) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    fits = regimenmodel.fit_models(study, data)
+    checks = {m: regimenmodel.adequacy_table(study, f, data, 0.05) for m, f in fits.items()}
+    return fits, regimenmodel.check_table(checks), regimenmodel.selection_table(fits, checks)
+
+
+def test_regrowth_chooses_the_resistance_model_and_the_summary_says_why():
+    data = simulate(np.random.default_rng(3), 6)
+    study = sim_study()
+    fits, checks, selection = _select(data, study)
+    assert selection["growth_model"].tolist() == ["exponential", "claret"]
+    assert regimenmodel.chosen_model(selection) == "claret"
+    # AIC from the ML fits (lme4's, test above): 8 and 7 parameters
+    aic = selection.set_index("growth_model")["aic"]
+    assert aic["claret"] == pytest.approx(-2 * GOLDEN_CLARET["ml_llf"] + 16, abs=1e-4)
+    assert aic["exponential"] == pytest.approx(
+        -2 * GOLDEN_CLARET["ml_llf_exponential"] + 14, abs=1e-4
+    )
+    chosen = selection[selection["chosen"]].iloc[0]
+    assert chosen["passes"] and chosen["delta_aic"] == 0
+    assert chosen["reason"].startswith("chosen: lowest AIC of the models that pass")
+    assert set(checks["growth_model"]) == {"exponential", "claret"}
+    claret_checks = checks[checks["growth_model"] == "claret"]
+    assert claret_checks["check"].tolist() == [
+        "fitted",
+        "held out: Single",
+        "held out: Split",
+        "held out: Late",
+    ]
+    table = regimenmodel.model_table(fits["claret"], 0.05).set_index("parameter")
+    assert table.loc["resistance_rate", "ci_low"] == pytest.approx(
+        GOLDEN_CLARET["resistance_ci"][0]
+    )
+    assert table.loc["resistance_half_life_days", "estimate"] == pytest.approx(
+        math.log(2) / fits["claret"].resistance
+    )
+    text = " ".join(
+        regimen_model_sentences(
+            study,
+            {
+                "regimen_model": table.reset_index(),
+                "regimen_model_check": checks,
+                "regimen_model_selection": selection,
+            },
+        )
+    )
+    assert "fades with time as resistance develops" in text
+    assert "the model with drug resistance is used rather than the log-kill model" in text
+    assert "its kill halves every 5.31 days" in text
+
+
+def test_without_resistance_the_exponential_model_is_kept():
+    """Data from today's model (λ_R = 0): the Claret model's extra parameter does not pay
+    its AIC penalty, so the exponential model is chosen and its numbers are today's."""
+    arms = ("Control", "Single", "Split")
+    data = simulate(np.random.default_rng(5), 8, arms=arms, lam_r=0.0)
+    study = sim_study(arms)
+    fits, checks, selection = _select(data, study)
+    assert regimenmodel.chosen_model(selection) == "exponential"
+    assert selection.set_index("growth_model").loc["claret", "delta_aic"] <= 2.0 + 1e-9
+    assert fits["claret"].resistance_ci[0] == 0.0  # no resistance inside its interval
+    today = regimenmodel.fit(study, data)
+    assert np.array_equal(today.beta, fits["exponential"].beta)
+    assert np.array_equal(today.vcov, fits["exponential"].vcov)
+
+
+def test_stage_uses_the_chosen_resistance_model_for_predictions(tmp_path):
+    import yaml
+
+    from xenoflow import stages
+    from xenoflow.config import load_study
+    from xenoflow.ingest import read_source
+
+    simulate(np.random.default_rng(3), 6).to_csv(tmp_path / "d.csv", index=False)
+    arms: list = ["Control"]
+    for arm in ("Single", "Split", "Late"):
+        doses = [{"day": d, "amount": a, "unit": "uCi"} for d, a in SCHEDULES[arm]]
+        arms.append({"name": arm, "agent": "X", "doses": doses})
+    three = [{"day": d, "amount": 73.3, "unit": "uCi"} for d in (0, 7, 14)]
+    study_file = {
+        "study_id": "cl",
+        "data": "d.csv",
+        "control": "Control",
+        "arms": arms,
+        "agents": {"X": {"half_life_days": HALF_LIFE}},
+        "what_if": [{"name": "Three", "agent": "X", "doses": three}],
+        "analysis": {"bootstrap_resamples": 100},
+    }
+    (tmp_path / "cl.yaml").write_text(yaml.safe_dump(study_file), encoding="utf-8")
+    study = load_study(tmp_path / "cl.yaml")
+    tables = stages.analyse_study(study, read_source(study))
+    selection = tables["regimen_model_selection"].set_index("growth_model")
+    assert selection["chosen"].to_dict() == {"exponential": False, "claret": True}
+    model = tables["regimen_model"].set_index("parameter")
+    assert model.loc["resistance_rate", "estimate"] == pytest.approx(
+        GOLDEN_CLARET["resistance"], rel=1e-4
+    )
+    assert model["model"].iloc[0].startswith("Claret et al. 2009")
+    what_if = tables["what_if"]
+    assert set(what_if["kind"]) == {"observed", "what_if"}
+    # the prediction is the resistance model's: its own first dose starts the fading
+    fit = regimenmodel.fit(study, tables["measurements"], regimenmodel.CLARET)
+    three_doses = ("X", tuple(Dose(d, 73.3, "uCi") for d in (0, 7, 14)))
+    rows = what_if[what_if["name"] == "Three"]
+    mean, _ = regimenmodel.predict(fit, rows["day"].to_numpy(float), three_doses)
+    assert rows["pred_mean_log_volume"].to_numpy() == pytest.approx(mean, rel=1e-9)
+    text = str(stages.run_summary(study, tables)["summary_md"])
+    assert "the model with drug resistance is used rather than the log-kill model" in text
+    assert "Predicted for Three" in text
