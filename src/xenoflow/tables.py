@@ -641,6 +641,7 @@ VOCABULARY: dict[str, Column] = {
             "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
         ),
         Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
+        Column("growth_model", "str", "exponential or claret"),
         Column("check", "str", "fitted, or held out: the arm left out and predicted"),
         Column("n_arm_days", "int", "observed arm-day means compared"),
         Column("n_inside", "int", "arm-day means inside their 95% prediction band"),
