@@ -375,7 +375,7 @@ def test_no_percentage_change_from_a_zero_baseline():
     assert xeva.loc[0, "best_avg_response_pct"] > 1000
     table, _ = response_table(data)
     r = table.iloc[0]
-    assert np.isnan(r["best_response_pct"]) and r["mrecist"] is None and not r["evaluable"]
+    assert np.isnan(r["best_response_pct"]) and pd.isna(r["mrecist"]) and not r["evaluable"]
     assert r["not_evaluable_reason"].startswith("baseline volume 0 mm³ on day 0")
     assert r["response_label"] == "not evaluable"
     summary = response_summary(table)
