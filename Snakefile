@@ -12,11 +12,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/ingest.smk"
-include: "workflow/rules/growth.smk"
-include: "workflow/rules/efficacy.smk"
-include: "workflow/rules/survival.smk"
-include: "workflow/rules/tolerability.smk"
+include: "workflow/rules/study.smk"
 include: "workflow/rules/power.smk"
 include: "workflow/rules/synergy.smk"
 include: "workflow/rules/panel.smk"

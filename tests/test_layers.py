@@ -34,7 +34,7 @@ TOP_LEVEL = {
 HEAVY = tuple(TOP_LEVEL)
 
 #: What the Snakefile imports when it is parsed (workflow/rules/common.smk).
-PARSE_MODULES = ("batch", "config", "errors", "io", "panelplan", "tables", "workflow")
+PARSE_MODULES = ("batch", "config", "errors", "io", "panelplan", "pipeline", "tables", "workflow")
 #: Entry point -> modules it must not load (a prefix stands for its submodules too).
 ENTRY_POINTS = {
     # every stage's module, none of the heavy dependencies (each job imports what it calls)
@@ -52,6 +52,8 @@ ENTRY_POINTS = {
     ),
     # the panel plan: not even pandas
     "xenoflow.panelplan": (*HEAVY, "pandas", "numpy"),
+    # the stage declaration: likewise
+    "xenoflow.pipeline": (*HEAVY, "pandas", "numpy"),
 }
 
 
@@ -117,3 +119,28 @@ def test_an_entry_point_loads_no_heavy_dependency(modules):
     forbidden = ENTRY_POINTS[modules]
     found = sorted(m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden))
     assert found == [], f"importing {modules} loads {found[:10]}"
+
+
+def _package_imports(path: Path) -> set[str]:
+    """The package modules a module imports, anywhere in it (a function-local import of a
+    module that imports this one is still a cycle, only a hidden one)."""
+    module = _module_name(path)
+    package = module.rsplit(".", 1)[0] if "." in module and path.name != "__init__.py" else ""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom) or node.level == 0:
+            continue
+        base = package if node.level == 1 else ""
+        stem = ".".join(p for p in (base, node.module or "") if p)
+        names = [stem] if node.module else [f"{stem}.{a.name}".strip(".") for a in node.names]
+        out |= {n for n in names if (PACKAGE / n.replace(".", "/")).with_suffix(".py").is_file()}
+    return out
+
+
+def test_no_import_cycles_between_modules():
+    """Issue 31: no two modules of the package import each other, even inside a function."""
+    graph = {_module_name(p): _package_imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+    cycles = sorted(
+        f"{a} <-> {b}" for a, deps in graph.items() for b in deps if a in graph.get(b, ()) and a < b
+    )
+    assert cycles == [], cycles

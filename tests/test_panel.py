@@ -60,7 +60,7 @@ def test_missing_split_column_names_the_file(panel_dir):
 def test_the_snakefile_reads_a_panels_models_from_its_manifest(panel_dir, monkeypatch):
     """Issue 31: the parse reads the panel file once; while the manifest's key holds (study,
     data file's size and time, code), it reads the manifest only; an edit reads the file."""
-    from xenoflow import panelplan
+    from xenoflow import panelplan, panelunits
 
     study, manifests = _study(panel_dir), panel_dir / "manifests"
     first = panelplan.unit_ids([study], manifests)
@@ -69,7 +69,7 @@ def test_the_snakefile_reads_a_panels_models_from_its_manifest(panel_dir, monkey
     def unread(_study):
         raise AssertionError("the panel file was read although the manifest holds")
 
-    monkeypatch.setattr(panel, "panel_units", unread)
+    monkeypatch.setattr(panelunits, "panel_units", unread)
     assert panelplan.unit_ids([study], manifests) == first
     monkeypatch.undo()
     path = panel_dir / "data" / "panel.csv"

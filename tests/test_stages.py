@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from xenoflow import io, stages
+from xenoflow import io, pipeline, stages
 from xenoflow import tables as registry
 from xenoflow.config import load_study
 from xenoflow.ingest import read_source
@@ -75,13 +76,85 @@ def tiny():
     return study, stages.analyse_study(study, read_source(study))
 
 
-def test_stages_return_every_declared_table(tiny):
+SW837 = ROOT / "config" / "studies" / "crownbio_SW837.yaml"
+
+
+@pytest.fixture(scope="module")
+def every_stage():
+    """A study with combinations and a design: every table stage applies."""
+    study = load_study(SW837, {"bootstrap_resamples": 200})
+    names = [s.name for s in pipeline.study_stages(study) if s.name in pipeline.TABLE_STAGES]
+    return study, stages.chain(study, names, stages.Inputs(read_source(study)))
+
+
+def test_every_stage_returns_exactly_the_tables_it_declares(every_stage):
+    """Issue 31: a stage that returns a table it does not declare, or misses one it does,
+    fails here, for every stage of the declaration."""
+    study, outputs = every_stage
+    assert list(outputs) == [
+        "ingest", "growth", "survival", "efficacy", "tolerability", "synergy", "power"
+    ]  # fmt: skip
+    for name, out in outputs.items():
+        declared = registry.of_stage(name, "table")
+        assert set(out.tables) == {t.name for t in declared}, name
+        for spec in declared:
+            required = {c.name for c in spec.columns if not c.optional}
+            assert required <= set(out.tables[spec.name].columns), spec.name
+
+
+def test_each_declared_stage_has_its_function_outputs_and_figures():
+    from xenoflow import figures
+
+    for stage in pipeline.STAGES:
+        assert stage.job in pipeline.JOBS, stage.name
+        assert registry.of_stage(stage.name), stage.name
+        if stage.name in pipeline.TABLE_STAGES:
+            assert callable(getattr(stages, f"run_{stage.name}")), stage.name
+            assert registry.of_stage(stage.name, "table"), stage.name
+        drawn = bool(registry.of_stage(stage.name, "figure"))
+        assert stage.figures == drawn, stage.name
+        if stage.figures:
+            assert callable(getattr(figures, stage.name)), stage.name
+        for read in (*stage.reads, *stage.optional_reads):
+            assert registry.table(read).stage != stage.name, (stage.name, read)
+    # a job's declared outputs are the same for every study: its stages apply together
+    for job in pipeline.JOBS:
+        assert len({pipeline.stage(n).needs for n in pipeline.job_stages(job)}) == 1, job
+
+
+def test_stages_run_in_an_order_their_reads_allow():
+    order = [s.name for s in pipeline.run_order(pipeline.STAGES)]
+    assert order == [
+        "ingest", "growth", "survival", "efficacy", "tolerability", "synergy", "power",
+        "summary", "report",
+    ]  # fmt: skip
+    # a job's stages start from what earlier jobs made
+    made = tuple(
+        t.name for n in pipeline.job_stages("study") for t in registry.of_stage(n, "table")
+    )
+    assert pipeline.run_order((pipeline.stage("power"),), made) == (pipeline.stage("power"),)
+    with pytest.raises(ValueError, match="power"):
+        pipeline.run_order((pipeline.stage("power"),))
+
+
+def test_stages_that_apply_follow_the_study_file(tiny, every_stage):
+    assert [s.job for s in pipeline.study_stages(tiny[0])] == (["study"] * 5 + ["study_report"] * 2)
+    assert {s.job for s in pipeline.study_stages(every_stage[0])} == set(pipeline.JOBS)
+
+
+def test_a_failed_stage_is_named(tiny):
+    """A job records which of its stages failed (xenoflow.workflow.run_job)."""
     study, tables = tiny
-    for stage in ("ingest", "growth", "efficacy", "survival"):
-        for spec in registry.of_stage(stage, "table"):
-            assert spec.name in tables, spec.name
-            declared = [c.name for c in spec.columns if not c.optional]
-            assert set(declared) <= set(tables[spec.name].columns), spec.name
+    seen: list[str] = []
+    with pytest.raises(ValueError, match="recorded survival table was not read"):
+        stages.chain(
+            dataclasses.replace(study, survival_data=ROOT / "nowhere.csv"),
+            ["survival"],
+            stages.Inputs(),
+            read={"measurements": tables["measurements"]},
+            on_stage=seen.append,
+        )
+    assert seen == ["survival"]
 
 
 def test_chained_in_memory_equals_written_and_read(tiny, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -177,6 +178,21 @@ def test_bad_study_fails_alone_with_a_clear_message(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _read(results / "failed_studies.tsv").empty
     assert "cross_study_summary" in proc.stdout + proc.stderr
+
+
+def test_editing_one_study_file_reruns_that_study_alone(finished_run, tmp_path):
+    """Issue 31: a study is a few jobs (xenoflow.pipeline.JOBS); an edited study file reruns
+    that study's jobs and the run outputs, nothing of the other study."""
+    work = tmp_path / "copy"
+    shutil.copytree(finished_run, work)
+    study = work / "config" / "studies" / "tiny_wide.yaml"
+    study.write_text(study.read_text().replace("title: ", "title: Edited ", 1), encoding="utf-8")
+    proc = snakemake(work, "-n")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert set(re.findall(r"wildcards: study=(\S+)", out)) == {"tiny_wide"}
+    jobs = re.findall(r"^(?:local)?rule (\w+):", out, flags=re.M)
+    assert sorted(jobs) == ["all", "cross_study_summary", "power", "study", "study_report"]
 
 
 def test_a_study_that_starts_failing_leaves_nothing_behind(finished_run, tmp_path):
@@ -358,13 +374,15 @@ def test_html_report_loads_and_shows_figures(finished_run):
 def _report_figures(work: Path, study_id: str) -> int:
     """How many figures a study's report shows: those of its stages the report lists, less
     those with nothing to draw (named in a list instead, :func:`xenoflow.report.not_drawn`)."""
-    from xenoflow import batch, report
+    from xenoflow import pipeline, report
     from xenoflow import tables as registry
     from xenoflow.config import load_study
     from xenoflow.plots.notes import png_note
 
     study = load_study(work / "config" / "studies" / f"{study_id}.yaml")
-    names = {f.name for s in batch.study_stages(study) for f in registry.of_stage(s, "figure")}
+    names = {
+        f.name for s in pipeline.study_stages(study) for f in registry.of_stage(s.name, "figure")
+    }
     folder = work / "results" / study_id
     drawn = [
         n

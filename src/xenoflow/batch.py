@@ -28,17 +28,11 @@ from typing import Any
 
 import pandas as pd
 
-from . import io
+from . import io, pipeline
 from . import tables as registry
 from .config import Study
 from .errors import XenoflowError
 
-#: The stages of a study, in order; each has one Snakemake rule (``summary``: ``study_summary``).
-STUDY_STAGES = ("ingest", "growth", "efficacy", "survival", "tolerability", "summary", "report")
-#: The stages a study file with a ``design:`` block adds.
-DESIGN_STAGES = ("power",)
-#: The stage a study file with ``combinations:`` adds.
-SYNERGY_STAGES = ("synergy",)
 FAILED_DIR = ".xenoflow/failed"
 PARTIAL_RUN_MARK = ".xenoflow/partial_run"
 
@@ -72,21 +66,12 @@ def failed_studies(results: str | Path, study_ids: Iterable[str]) -> pd.DataFram
     return pd.concat(rows, ignore_index=True) if rows else io.empty_table("failed_studies")
 
 
-def study_stages(study: Study) -> tuple[str, ...]:
-    """The stages of a (non-panel) study, in order."""
-    return (
-        STUDY_STAGES
-        + (SYNERGY_STAGES if study.combinations else ())
-        + (DESIGN_STAGES if study.design is not None else ())
-    )
-
-
 def study_table_paths(results: str | Path, study: Study) -> dict[str, Path]:
     """Every table the stages of a (non-panel) study write: registry name -> path."""
     return {
         t.name: Path(results) / study.study_id / t.path
-        for stage in study_stages(study)
-        for t in registry.of_stage(stage, "table")
+        for stage in pipeline.study_stages(study)
+        for t in registry.of_stage(stage.name, "table")
     }
 
 

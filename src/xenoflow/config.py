@@ -23,6 +23,7 @@ import yaml
 from referencing import Registry, Resource
 
 from .errors import ConfigError
+from .isotopes import ISOTOPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -80,7 +81,7 @@ class Arm:
 @dataclass(frozen=True)
 class Agent:
     """A study file's ``agents`` entry: the agent's physical half-life (from its isotope in
-    :data:`xenoflow.regimen.ISOTOPES`, or given) and optional biological half-life, in days."""
+    :data:`xenoflow.isotopes.ISOTOPES`, or given) and optional biological half-life, in days."""
 
     name: str
     half_life_days: float
@@ -485,8 +486,6 @@ def _arms(raw: list[Any] | None) -> tuple[Arm, ...]:
 def _agents(path: Path, raw: dict[str, Any], arms: tuple[Arm, ...]) -> dict[str, Agent]:
     """The ``agents`` block: isotopes resolved to their half-lives; every listed agent must be
     an arm's ``agent``."""
-    from .regimen import ISOTOPES
-
     used = {a.agent for a in arms if a.agent}
     out: dict[str, Agent] = {}
     for name, entry in raw.items():

@@ -54,7 +54,7 @@ Tumour growth delay and log cell kill (``growth_delay``)
     and shows that under exponential regrowth the delay equals the difference in doubling
     times (scaled by the number of doublings to the threshold); that model-based delay is
     reported next to it (``model_growth_delay_days``, :func:`exponential_growth_delay`, from
-    the growth rule's per-arm rates), so the two can be compared.
+    the growth stage's per-arm rates), so the two can be compared.
 """
 
 from __future__ import annotations
@@ -960,7 +960,7 @@ def analyse_study(
 ) -> dict[str, Any]:
     """Every efficacy output of one study (what the ``efficacy`` rule writes).
 
-    ``study``: a :class:`xenoflow.config.Study`; ``growth_model``: the growth rule's per-arm
+    ``study``: a :class:`xenoflow.config.Study`; ``growth_model``: the growth stage's per-arm
     table (``arm, growth_rate_per_day``), for the control doubling time. Returns a dict with
     the tables ``efficacy``, ``per_mouse``, ``growth_delay``, ``response``,
     ``response_summary``, ``mice`` (:func:`mouse_summary`), ``endpoint_tests`` and

@@ -1,7 +1,7 @@
 """A study's figures, drawn from what its stages returned (:class:`xenoflow.stages.Outputs`).
 
 Kept apart from :mod:`xenoflow.stages` so that a job that computes tables only (a panel chunk
-without figures, the ingest rule) never imports matplotlib and seaborn (~1.4 s per process).
+without figures) never imports matplotlib and seaborn (~1.4 s per process).
 Each function returns the figures by registry name (:mod:`xenoflow.tables`); :func:`save`
 writes them as ``<name>_png`` outputs' stems in every requested format.
 """
@@ -39,9 +39,9 @@ def formats(study: Study) -> list[str]:
     return list(dict.fromkeys(["png", "svg", *study.settings["figure_formats"]]))
 
 
-def growth(study: Study, measurements: pd.DataFrame, out: Outputs) -> dict[str, Figure]:
+def growth(study: Study, out: Outputs) -> dict[str, Figure]:
     """Growth curves (mean ± SEM) and every mouse with its best-AIC fit."""
-    result = out.facts["growth"]
+    result, measurements = out.facts["growth"], out.facts["measurements"]
     return {
         "growth_curves": growth_plots.growth_curves_figure(measurements, study, result.arms),
         "spaghetti": growth_plots.spaghetti_figure(result, measurements, study),

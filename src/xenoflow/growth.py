@@ -595,7 +595,7 @@ def welch_t(a: np.ndarray, r: np.ndarray) -> tuple[float, float, float]:
 
 @dataclass
 class GrowthResult:
-    """Everything the growth rule writes (tables) plus what the figures need."""
+    """Everything the growth stage writes (tables) plus what the figures need."""
 
     per_mouse: pd.DataFrame  # with internal ``_fits`` column (model parameters)
     log_data: pd.DataFrame

@@ -773,8 +773,8 @@ def _check_mouse_in_two_arms(study: Study, df: pd.DataFrame, names: dict[str, st
                 )
 
 
-def _natural_key(text: str) -> tuple:
-    """Sort key of a mouse id: runs of digits compare as numbers ("2" before "10")."""
+def natural_key(text: str) -> tuple:
+    """Sort key of a mouse or model id: runs of digits compare as numbers ("2" before "10")."""
     return tuple(
         (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p
     )
@@ -786,7 +786,7 @@ def _sort(df: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     row positions (the frame version cost ~1 ms per panel model)."""
     rank = {a: i for i, a in enumerate(arms)}
     arm = [rank.get(a, len(arms)) for a in df["arm"].tolist()]
-    mouse = [_natural_key(m) for m in df["mouse_id"].tolist()]
+    mouse = [natural_key(m) for m in df["mouse_id"].tolist()]
     day = df["day"].tolist()
     order = sorted(
         range(len(day)),

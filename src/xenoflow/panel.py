@@ -28,7 +28,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import shutil
 import warnings
 from collections import Counter
@@ -39,17 +38,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import crossmodel, io, stages
+from . import crossmodel, io, pipeline, stages
 from . import tables as registry
-from .config import Arm, Study
-from .errors import InputError
+from .config import Study
 from .ingest import RawTable, Source, arms_in_rows, read_source
 from .panelplan import CHUNK_TABLES, DEFAULT_CHUNKS, chunk_of, chunks, code_hash  # noqa: F401
+from .panelunits import model_rows, natural_key, panel_units, split_column, unit_id, unit_study  # noqa: F401
 from .summary import cross_study_rows, qc_counts
 from .survival import read_survival_file
 
 #: Stages whose tables every unit writes, in order (see :mod:`xenoflow.stages`).
-UNIT_STAGES = ("ingest", "growth", "efficacy", "survival", "tolerability")
+UNIT_STAGES = pipeline.job_stages("study")
 #: Figures of one panel model (paths relative to its folder, without the format suffix),
 #: drawn by :func:`xenoflow.plots.panel.draw_unit`: a panel has hundreds of models with one
 #: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels
@@ -62,97 +61,6 @@ UNIT_WEIGHT_FIGURE = registry.output("body_weight_figure").path
 #: Draws a unit's figures into its folder: (unit, its tables, folder). Passed in by the caller
 #: (the chunk job), so that a panel without figures never imports matplotlib and seaborn.
 UnitDrawer = Callable[[Study, Mapping[str, pd.DataFrame], Path], None]
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def unit_id(study_id: str, value: str) -> str:
-    """``<study_id>.<value>`` with characters outside letters, digits, ``_ . -`` as ``_``."""
-    return f"{study_id}.{_UNSAFE.sub('_', value)}"
-
-
-def split_column(study: Study, header: list[str]) -> int:
-    """Position of the ``split_by`` column in the header (case-insensitive)."""
-    lower = [h.lower() for h in header]
-    assert study.split_by is not None
-    if study.split_by.lower() not in lower:
-        raise InputError(
-            f"{study.data.name}: row {study.header_row}: column '{study.split_by}' (named by "
-            f"'split_by' in {study.path.name}) is not in the header; the header "
-            f"has: {', '.join(header)}"
-        )
-    return lower.index(study.split_by.lower())
-
-
-def _model_rows(study: Study, source: Any) -> dict[str, np.ndarray]:
-    """Model value -> positions of its rows in ``source.table`` (models in natural order)."""
-    pos = split_column(study, source.header)
-    values = source.table.frame[pos].astype(str).to_numpy()
-    empty = np.flatnonzero(values == "")
-    if len(empty):
-        raise InputError(
-            f"{source.table.where(empty[0], source.header[pos])}: empty cell; "
-            f"expected the model id ('split_by: {study.split_by}')"
-        )
-    groups = pd.Series(np.arange(len(values))).groupby(values, sort=False).indices
-    return {v: groups[v] for v in sorted(groups, key=_natural)}
-
-
-def _natural(text: str) -> tuple:
-    return tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p
-    )
-
-
-def unit_study(
-    study: Study, value: str, arms: list[str] | None = None, rows: Iterable[int] = ()
-) -> Study:
-    """The study of one model: own id, title and model name; the panel's settings. ``arms``:
-    the arms the model's rows hold; its study lists those of the panel's arms (in the panel's
-    order), or, for a panel without an arm list, those arms with the control first. ``rows``:
-    the model's file rows, which select the panel's ``exclude`` entries that are its own."""
-    unit = dataclasses.replace(
-        study,
-        study_id=unit_id(study.study_id, value),
-        title=f"{study.title}: {value}",
-        model=value,
-        split_by=None,
-        panel_id=study.study_id,
-        split_value=value,
-        exclude=tuple(e for e in study.exclude if e.row in set(rows)),
-    )
-    if arms is None:
-        return unit
-    if study.arms:  # an arm the panel does not list stays out: ingest names its row
-        kept = tuple(a for a in study.arms if a.name in arms)
-    else:
-        ordered = [a for a in [study.control] if a in arms] + sorted(
-            a for a in arms if a != study.control
-        )
-        kept = tuple(Arm(a) for a in ordered)
-    return dataclasses.replace(unit, arms=kept)
-
-
-def panel_units(study: Study) -> dict[str, Study]:
-    """Unit id -> unit study for every model in a panel's measurement file."""
-    source = read_source(study)
-    present = set(source.table.rows.tolist())
-    for i, entry in enumerate(study.exclude, start=1):
-        if entry.row not in present:
-            raise InputError(
-                f"{study.path.name}: key 'exclude', entry {i} ({entry.describe()}): matches no "
-                f"row of {study.data.name}; check the row number"
-            )
-    units: dict[str, Study] = {}
-    for value in _model_rows(study, source):
-        unit = unit_study(study, value)
-        if unit.study_id in units:
-            raise InputError(
-                f"{study.data.name}: column '{study.split_by}': models "
-                f"'{units[unit.study_id].split_value}' and '{value}' give the same "
-                f"unit id '{unit.study_id}'; rename one of them"
-            )
-        units[unit.study_id] = unit
-    return units
 
 
 # ------------------------------------------------------------------------------ fingerprints
@@ -345,7 +253,7 @@ def analyse_chunk(
     cache_root = Path(cache_dir) if cache_dir else results / ".cache"
     source = read_source(study)
     recorded = read_survival_file(study.survival_data) if study.survival_data else None
-    rows = _model_rows(study, source)
+    rows = model_rows(study, source)
     by_id = {unit_id(study.study_id, v): v for v in rows}
     files = unit_files(figures is not None, writes_exports(study))
     optional = optional_unit_files(figures is not None)
@@ -460,7 +368,7 @@ def panel_curves(chunk_tables: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
 
 
 def _model_order(curves: pd.DataFrame) -> dict[str, int]:
-    return {m: i for i, m in enumerate(sorted(set(curves["model"]), key=_natural))}
+    return {m: i for i, m in enumerate(sorted(set(curves["model"]), key=natural_key))}
 
 
 def combine_chunks(

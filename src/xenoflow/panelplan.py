@@ -2,7 +2,7 @@
 
 Parsing the Snakefile reads YAML only (every ``snakemake -n``, ``--lint`` and cluster job parses
 it): this module imports no pandas, NumPy or SciPy, and the model ids of a panel (which need
-its whole measurement file, :func:`xenoflow.panel.panel_units`) come from a small manifest,
+its whole measurement file, :func:`xenoflow.panelunits.panel_units`) come from a small manifest,
 ``.snakemake/xenoflow/panels/<study_id>.json``, written the first time the panel is seen and
 used while its key holds: the study (its file's text and settings), the measurement file's (and recorded survival
 table's) size and modification time, and the package code (:func:`code_hash`). Any change to
@@ -53,10 +53,11 @@ def chunks(units: Iterable[str], n_chunks: int) -> list[list[str]]:
 
 
 def code_hash() -> str:
-    """SHA-256 of the package's source files (a code change invalidates the cache)."""
+    """SHA-256 of the package's source files, its schemas and report templates (a code
+    change invalidates the panel cache, and reruns every study's jobs: a rule parameter)."""
     h = hashlib.sha256(__version__.encode())
     root = Path(__file__).parent
-    for path in sorted(root.rglob("*.py")) + sorted(root.rglob("*.yaml")):
+    for path in sorted(p for ext in ("py", "yaml", "j2") for p in root.rglob(f"*.{ext}")):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -100,7 +101,7 @@ def unit_ids(studies: Iterable[Study], folder: str | Path = MANIFEST_DIR) -> dic
         if record.get("key") == key and isinstance(record.get("units"), list):
             out[study.study_id] = [str(u) for u in record["units"]]
             continue
-        from .panel import panel_units  # pandas, the stages: only when the manifest is stale
+        from .panelunits import panel_units  # pandas: only when the manifest is stale
 
         out[study.study_id] = list(panel_units(study))
         path.parent.mkdir(parents=True, exist_ok=True)

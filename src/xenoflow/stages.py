@@ -1,30 +1,16 @@
 """The analysis stages of one study: pure functions from a study and tables to named outputs.
 
-================  ============================================  ====================================
-stage             reads (registry names)                        makes (:mod:`xenoflow.tables`)
-================  ============================================  ====================================
-run_ingest        the measurement file, as read (``Source``)    measurements, exclusions, warnings
-run_growth        measurements                                  growth_* tables, exclusions_growth
-run_survival      measurements, the recorded survival table     survival* tables
-run_efficacy      measurements, growth_model (optional),        efficacy, response, growth_delay ...
-                  survival_per_mouse (causes of death)
-run_tolerability  measurements, survival_per_mouse, growth      body_weight*, tolerability, regimen*
-                  and survival tests, efficacy                  (incl. regimen_model), dose_response,
-                                                                what_if
-run_power         measurements, efficacy, growth_model(_fits),  power, sample_size (a study file
-                  survival                                      with ``design``)
-run_synergy       measurements                                  synergy, synergy_model, synergy_
-                                                                diagnostics, exclusions_synergy (a
-                                                                study file with ``combinations``)
-run_summary       every table above                             summary_md/html, study_xlsx/pzfx
-run_report        every table, the figures (PNG), provenance    study_report (report.html)
-================  ============================================  ====================================
+The stages, what each reads and which job runs it are declared once in
+:data:`xenoflow.pipeline.STAGES`; each is a function ``run_<stage>`` here (:func:`run_stage`),
+making the registry tables of its name (:func:`xenoflow.tables.of_stage`), and
+:func:`run_summary` / :func:`run_report` make the documents.
 
-No stage reads or writes a file: the per-study rules read their inputs with
-:func:`xenoflow.io.read_table` and write each returned table with
-:func:`xenoflow.io.write_tables`; a panel model chains the same functions in memory
-(:func:`analyse_study`), handing each stage the tables as they would read back from disk
-(:func:`xenoflow.io.normalise`). So a panel model's outputs are exactly a study's.
+No stage reads or writes a file: a study's jobs (:data:`xenoflow.pipeline.JOBS`) read their
+inputs with :func:`xenoflow.io.read_table`, chain their stages in memory (:func:`chain`) and
+write each returned table with the one I/O layer (:mod:`xenoflow.workflow`); a panel model
+chains every table stage in memory (:func:`analyse_study`). Each stage gets the tables as
+they would read back from disk (:class:`xenoflow.io.Decoded`), so a panel model's outputs are
+exactly a study's.
 
 A stage also returns, in ``Outputs.facts``, the intermediate results its figures are drawn
 from (fitted curves, per-mouse fold changes, survival endpoints): :mod:`xenoflow.figures` draws
@@ -34,7 +20,7 @@ them, so that a job that only computes tables never imports matplotlib or seabor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +34,7 @@ from . import (
     ingest,
     io,
     perday,
+    pipeline,
     regimen,
     regimenmodel,
     response,
@@ -150,7 +137,7 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "per_day_comparisons": per_day,
             "exclusions_growth": result.exclusions if excluded is None else excluded,
         },
-        facts={"growth": result},
+        facts={"growth": result, "measurements": measurements},
     )
 
 
@@ -341,11 +328,12 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     )
 
 
-#: The tables of one study, in the order of the workbook's sheets (the design tables follow
-#: when the study has them).
+#: The tables of one study, in the order of the workbook's sheets (its stages' order in
+#: :data:`xenoflow.pipeline.STAGES`; the synergy and power tables when the study has them).
 STUDY_TABLES = [
     t.name
-    for stage in ("ingest", "growth", "efficacy", "survival", "tolerability")
+    for stage in pipeline.TABLE_STAGES
+    if pipeline.stage(stage).needs is None
     for t in registry.of_stage(stage, "table")
 ]
 DESIGN_TABLES = [t.name for t in registry.of_stage("power", "table")]
@@ -383,6 +371,66 @@ def run_report(
     return {"study_report": report.study_report(study, tables, figures, provenance)}
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a study's stages read besides tables (:attr:`xenoflow.pipeline.Stage.files`): the
+    measurement file as read (``source``; ``rows``: some of its rows, e.g. one panel model's)
+    and the text cells of the recorded survival table (``recorded``)."""
+
+    source: ingest.Source | None = None
+    rows: ingest.RawTable | None = None
+    recorded: pd.DataFrame | None = None
+
+
+def run_stage(
+    name: str, study: Study, tables: Mapping[str, pd.DataFrame], inputs: Inputs
+) -> Outputs:
+    """Run the table stage ``name`` (:data:`xenoflow.pipeline.STAGES`) on ``tables``."""
+    if name == "ingest":
+        if inputs.source is None:
+            raise ValueError(f"{study.study_id}: the measurement file was not read")
+        return run_ingest(study, inputs.source, inputs.rows)
+    if name == "survival":
+        return run_survival(study, tables, inputs.recorded)
+    runs = {
+        "growth": run_growth,
+        "efficacy": run_efficacy,
+        "tolerability": run_tolerability,
+        "synergy": run_synergy,
+        "power": run_power,
+    }
+    return runs[name](study, tables)
+
+
+def chain(
+    study: Study,
+    names: Sequence[str],
+    inputs: Inputs,
+    read: Mapping[str, pd.DataFrame] | None = None,
+    encoded: dict[str, io.Encoded] | None = None,
+    on_stage: Callable[[str], object] | None = None,
+) -> dict[str, Outputs]:
+    """Run the table stages ``names`` in memory, in an order their reads allow
+    (:func:`xenoflow.pipeline.run_order`), on the tables already ``read`` (from disk): each
+    stage gets the tables of the earlier ones as it would read them back from disk
+    (:class:`xenoflow.io.Decoded`). ``encoded`` receives each table's text
+    (:func:`xenoflow.io.encode`), so that a caller that writes the tables does not format
+    them a second time; ``on_stage`` is told the name of each stage before it runs (a job
+    records which stage failed). Returns each stage's outputs, for its figures."""
+    texts: dict[str, io.Encoded] = {} if encoded is None else encoded
+    tables = io.Decoded(texts, read)
+    made = tuple(read or ())
+    outputs: dict[str, Outputs] = {}
+    for stage in pipeline.run_order(tuple(pipeline.stage(n) for n in names), made):
+        if on_stage is not None:
+            on_stage(stage.name)
+        out = run_stage(stage.name, study, tables, inputs)
+        for name, df in out.tables.items():
+            texts[name] = io.encode(registry.table(name), df)
+        outputs[stage.name] = out
+    return outputs
+
+
 def analyse_study(
     study: Study,
     source: ingest.Source,
@@ -390,29 +438,10 @@ def analyse_study(
     recorded: pd.DataFrame | None = None,
     encoded: dict[str, io.Encoded] | None = None,
 ) -> Mapping[str, pd.DataFrame]:
-    """Every table of a study from its read measurement file, the stages chained in memory
-    (the power stage too when the study has a ``design``, the synergy stage when it has
-    ``combinations``):
-    each stage gets the tables as the next rule would read them from disk
-    (:class:`xenoflow.io.Decoded`: a table is decoded from its text when first used).
-    ``encoded``, when given, receives each table's text (:func:`xenoflow.io.encode`), so
-    that a caller that writes the tables does not format them a second time."""
+    """Every table of a study from its read measurement file: the table stages that apply to
+    it (:func:`xenoflow.pipeline.study_stages`: synergy with ``combinations``, power with a
+    ``design``) chained in memory (:func:`chain`), as a panel model is analysed."""
     texts: dict[str, io.Encoded] = {} if encoded is None else encoded
-    tables = io.Decoded(texts)
-    runs = [
-        lambda: run_ingest(study, source, rows),
-        lambda: run_growth(study, tables),
-        # survival first: the efficacy stage reads the causes of death (no NCI activity is
-        # scored at a toxic dose)
-        lambda: run_survival(study, tables, recorded),
-        lambda: run_efficacy(study, tables),
-        lambda: run_tolerability(study, tables),
-    ]
-    if study.combinations:
-        runs.append(lambda: run_synergy(study, tables))
-    if study.design is not None:
-        runs.append(lambda: run_power(study, tables))
-    for run in runs:
-        for name, df in run().tables.items():
-            texts[name] = io.encode(registry.table(name), df)
-    return tables
+    names = [s.name for s in pipeline.study_stages(study) if s.name in pipeline.TABLE_STAGES]
+    chain(study, names, Inputs(source, rows, recorded), encoded=texts)
+    return io.Decoded(texts)

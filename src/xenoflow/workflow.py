@@ -15,10 +15,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import batch, io
+from . import batch, io, pipeline
 from . import tables as registry
 from .config import Study, load_study
 from .errors import XenoflowError
@@ -27,6 +28,9 @@ if TYPE_CHECKING:  # the stages (and pandas, scipy) are imported by the scripts 
     from .stages import Outputs
 
 log = logging.getLogger("xenoflow")
+#: The stage a job is running (:func:`run_job`), so that a failure is recorded against the
+#: stage, not only the job that ran it.
+_stage: ContextVar[str | None] = ContextVar("xenoflow_stage", default=None)
 
 
 def _configure_logging(logfile: str | None) -> None:
@@ -52,15 +56,17 @@ def _study_id(snakemake: Any) -> str | None:
 def logged(snakemake: Any, on_error: Any = None) -> Iterator[None]:
     """Route logging to the job's log; turn known input errors into one message and exit 1.
 
-    A job of one study (or panel) records its failure for the run's ``failed_studies.tsv``
-    (:mod:`xenoflow.batch`) and, when it runs again, forgets it; a study's first stage forgets
-    every failure of the study.
+    A job of one study (or panel) records its failure, against the stage that failed, for the
+    run's ``failed_studies.tsv`` (:mod:`xenoflow.batch`) and, when it runs again, forgets the
+    failures of its stages; a study's first job forgets every failure of the study.
     """
     _configure_logging(snakemake.log[0] if snakemake.log else None)
     study_id, rule = _study_id(snakemake), str(snakemake.rule)
     results = snakemake.config.get("results", "results")
     if study_id:
-        batch.clear_failures(results, study_id, None if rule == batch.STUDY_STAGES[0] else rule)
+        for stage in _forgotten(rule):
+            batch.clear_failures(results, study_id, stage)
+    token = _stage.set(None)
     try:
         yield
     except XenoflowError as exc:
@@ -71,6 +77,17 @@ def logged(snakemake: Any, on_error: Any = None) -> Iterator[None]:
         log.exception("unexpected error")
         _failed(snakemake, on_error, study_id, results, f"unexpected error: {exc!r}")
         raise
+    finally:
+        _stage.reset(token)
+
+
+def _forgotten(rule: str) -> list[str | None]:
+    """The failure records a job clears when it starts (``None``: all of the study's)."""
+    if rule == pipeline.JOBS[0]:
+        return [None]
+    if rule in pipeline.JOBS:
+        return [s.name for s in pipeline.STAGES if s.job == rule]
+    return [rule]
 
 
 def _failed(
@@ -79,7 +96,7 @@ def _failed(
     if on_error:
         on_error()
     if study_id:
-        batch.record_failure(results, study_id, str(snakemake.rule), message)
+        batch.record_failure(results, study_id, _stage.get() or str(snakemake.rule), message)
 
 
 @contextmanager
@@ -109,6 +126,50 @@ def read_figures(inputs: Any) -> dict[str, bytes]:
 def write_outputs(out: Outputs, outputs: Any) -> None:
     """Write a stage's tables to the job's declared outputs (``snakemake.output``)."""
     io.write_tables(out.tables, outputs)
+
+
+def run_job(snakemake: Any, study: Study) -> None:
+    """Run a study's table job (``snakemake.rule``, one of :data:`xenoflow.pipeline.JOBS`):
+    its stages chained in memory on the tables it reads, their tables written to the
+    job's declared outputs and their figures drawn."""
+    from . import figures, ingest, stages, survival
+
+    names = [s.name for s in pipeline.study_stages(study, str(snakemake.rule))]
+    files = {f for name in names for f in pipeline.stage(name).files}
+    recorded = [survival.read_survival_file(p) for p in snakemake.input.get("recorded", [])]
+    inputs = stages.Inputs(
+        source=ingest.read_source(study) if "source" in files else None,
+        recorded=recorded[0] if recorded and "recorded" in files else None,
+    )
+    encoded: dict[str, io.Encoded] = {}
+    outputs = stages.chain(
+        study, names, inputs, read_inputs(snakemake.input), encoded, on_stage=_stage.set
+    )
+    for name, text in encoded.items():
+        io.write_encoded(text, getattr(snakemake.output, name))
+    for name, out in outputs.items():
+        _stage.set(name)
+        if pipeline.stage(name).figures:
+            drawn = getattr(figures, name)(study, out)
+            figures.save(drawn, snakemake.output, figures.formats(study))
+        log.info("%s: %s: %d tables", study.study_id, name, len(out.tables))
+
+
+def run_documents_job(snakemake: Any, study: Study) -> None:
+    """A study's documents: summary, workbook and Prism file, and the self-contained
+    report.html with the software versions and input checksums (``study_report``)."""
+    from . import provenance, stages
+
+    tables = read_inputs(snakemake.input)
+    _stage.set("summary")
+    documents = stages.run_summary(study, tables)
+    _stage.set("report")
+    record = {
+        "versions": provenance.versions(),
+        "inputs": provenance.study_inputs(study, Path.cwd()),
+    }
+    documents |= stages.run_report(study, tables, read_figures(snakemake.input), record)
+    io.write_documents(documents, snakemake.output)
 
 
 def _clean(snakemake: Any) -> None:

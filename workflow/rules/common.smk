@@ -6,12 +6,12 @@ from snakemake.exceptions import WorkflowError
 
 # Parsing reads YAML only: these modules import no SciPy, statsmodels, matplotlib or Jinja2
 # (tests/test_layers.py), and a panel's models come from a small manifest (xenoflow.panelplan).
-from xenoflow import batch
+from xenoflow import batch, pipeline
 from xenoflow import tables as registry
 from xenoflow.config import load_studies, resolve_config
 from xenoflow.errors import XenoflowError
 from xenoflow.io import write_captions
-from xenoflow.panelplan import CHUNK_TABLES, DEFAULT_CHUNKS, chunks, unit_ids
+from xenoflow.panelplan import CHUNK_TABLES, DEFAULT_CHUNKS, chunks, code_hash, unit_ids
 from xenoflow.workflow import (
     claim_workdir,
     clear_stale_temporaries,
@@ -45,6 +45,9 @@ if workflow.is_main_process:
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 ANALYSIS = XF_CONFIG["analysis"]
+# A parameter of every study job, so that a change to the package's code reruns them
+# (Snakemake tracks the scripts, not the package they call).
+CODE_VERSION = code_hash()
 # Report captions are generated from the output registry (xenoflow.tables), once per version
 # of its captions (io.write_captions keeps a digest): a parse writes nothing while they hold.
 CAPTIONS = write_captions(
@@ -80,55 +83,73 @@ def stage_outputs(stage):
     return out
 
 
-def study_table(name):
-    return f"{RESULTS}/{{study}}/{registry.output(name).path}"
-
-
 def study_dir(study):
     return f"{RESULTS}/{study}"
 
 
+def local(path):
+    """An input file as a path relative to the working directory when it lies inside it:
+    Snakemake records each job's input paths, so absolute ones would rerun every job of a
+    project folder that was moved or copied."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def study_file(wildcards):
-    return str(STUDIES[wildcards.study].path)
+    return local(STUDIES[wildcards.study].path)
 
 
 def study_data(wildcards):
-    return str(STUDIES[wildcards.study].data)
+    return local(STUDIES[wildcards.study].data)
 
 
 def survival_inputs(wildcards):
     """The recorded survival table, when the study has one (else nothing)."""
     path = STUDIES[wildcards.study].survival_data
-    return [str(path)] if path else []
+    return [local(path)] if path else []
 
 
 def body_weight_inputs(wildcards):
     """The wide body-weight table of a wide-format study (`body_weight_data`), else nothing."""
     path = STUDIES[wildcards.study].body_weight_data
-    return [str(path)] if path else []
+    return [local(path)] if path else []
 
 
-def synergy_inputs(wildcards):
-    """The synergy model of a study with `combinations:` (the power stage's synergy
-    contrasts), else nothing."""
-    if not STUDIES[wildcards.study].combinations:
-        return {}
-    return {"synergy_model": study_table("synergy_model").format(study=wildcards.study)}
+def job_outputs(job):
+    """The declared outputs of a study's job: those of its stages (xenoflow.pipeline)."""
+    out = {}
+    for stage in pipeline.STAGES:
+        if stage.job == job:
+            out.update(stage_outputs(stage.name))
+    return out
 
 
-def study_stages(study):
-    """The stages of a study, in order (each has one rule of the same name); a study file
-    with a `design:` block also gets the power stage (workflow/rules/power.smk), one with
-    `combinations:` the synergy stage (workflow/rules/synergy.smk)."""
-    return batch.study_stages(STUDIES[study])
+def job_inputs(job):
+    """The input function of a study's job: the tables its stages read that earlier jobs
+    make (those the study has), and for the documents every table and figure (PNG)."""
+
+    def inputs(wildcards):
+        study = STUDIES[wildcards.study]
+        stages = pipeline.study_stages(study, job)
+        if any(s.reads_all for s in stages):
+            return {
+                **study_table_paths(wildcards.study),
+                **study_figures(wildcards.study),
+            }
+        own = {t.name for s in stages for t in registry.of_stage(s.name, "table")}
+        have = study_table_paths(wildcards.study)
+        wanted = [n for s in stages for n in (*s.reads, *s.optional_reads)]
+        return {n: have[n] for n in wanted if n in have and n not in own}
+
+    return inputs
 
 
 def study_files(study, figures=True):
     """Every output of a study, relative to its folder."""
     return [
         path
-        for stage in study_stages(study)
-        for path in registry.stage_files(stage, figures=figures).values()
+        for stage in pipeline.study_stages(STUDIES[study])
+        for path in registry.stage_files(stage.name, figures=figures).values()
     ]
 
 
@@ -140,16 +161,12 @@ def study_table_paths(study):
     }
 
 
-def study_tables(wildcards):
-    return study_table_paths(wildcards.study)
-
-
-def study_figures(wildcards):
+def study_figures(study):
     """The PNG of every figure of a study's stages: registry name -> path."""
     return {
-        spec.name: f"{study_dir(wildcards.study)}/{spec.path}.png"
-        for stage in study_stages(wildcards.study)
-        for spec in registry.of_stage(stage, "figure")
+        spec.name: f"{study_dir(study)}/{spec.path}.png"
+        for stage in pipeline.study_stages(STUDIES[study])
+        for spec in registry.of_stage(stage.name, "figure")
     }
 
 

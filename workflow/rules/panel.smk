@@ -11,10 +11,10 @@ for _panel, _chunks in PANEL_CHUNKS.items():
             name:
                 re.sub(r"\W", "_", f"panel_chunk_{_panel}_{_i}")
             input:
-                study=str(PANELS[_panel].path),
-                data=str(PANELS[_panel].data),
+                study=local(PANELS[_panel].path),
+                data=local(PANELS[_panel].data),
                 recorded=(
-                    [str(PANELS[_panel].survival_data)]
+                    [local(PANELS[_panel].survival_data)]
                     if PANELS[_panel].survival_data
                     else []
                 ),
@@ -38,7 +38,7 @@ for _panel, _chunks in PANEL_CHUNKS.items():
 
 rule panel_summary:
     input:
-        study=lambda wc: str(PANELS[wc.panel].path),
+        study=lambda wc: local(PANELS[wc.panel].path),
         chunks=panel_chunk_tables,
     output:
         **stage_outputs("panel_summary"),
@@ -56,7 +56,7 @@ rule panel_summary:
 # tables and then the cross-study summary are written.
 rule panel_figures:
     input:
-        study=lambda wc: str(PANELS[wc.panel].path),
+        study=lambda wc: local(PANELS[wc.panel].path),
         curves=panel_chunk_curves,
     output:
         **stage_outputs("panel_figures"),

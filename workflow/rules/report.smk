@@ -1,52 +1,36 @@
-# Per-study summary and exports (xenoflow.stages.run_summary), and the cross-study summary.
-rule study_summary:
-    input:
-        unpack(study_tables),
-        study=study_file,
-    output:
-        **stage_outputs("summary"),
-    log:
-        "logs/{study}/study_summary.log",
-    conda:
-        "../envs/xenoflow.yaml"
-    params:
-        analysis=ANALYSIS,
-    script:
-        "../scripts/study_summary.py"
-
-
-# The study's self-contained report.html (xenoflow.stages.run_report).
+# The study's summary, workbook, Prism file and self-contained report.html
+# (xenoflow.stages.run_summary, run_report).
 rule study_report:
     input:
-        unpack(study_tables),
-        unpack(study_figures),
+        unpack(job_inputs("study_report")),
         study=study_file,
         data=study_data,
         recorded=survival_inputs,
     output:
-        **stage_outputs("report"),
+        **job_outputs("study_report"),
     log:
         "logs/{study}/study_report.log",
     conda:
         "../envs/xenoflow.yaml"
     params:
         analysis=ANALYSIS,
+        code=CODE_VERSION,
     script:
         "../scripts/study_report.py"
 
 
 rule cross_study_summary:
     input:
-        studies=[str(s.path) for s in STUDIES.values()],
+        studies=[local(s.path) for s in STUDIES.values()],
         data=[
-            str(p)
+            local(p)
             for s in _ALL.values()
             for p in (s.data, s.survival_data, s.body_weight_data)
             if p
         ],
         tables=[p for s in STUDIES for p in study_table_paths(s).values()],
         reports=[f"{study_dir(s)}/report.html" for s in STUDIES],
-        panels=[str(s.path) for s in PANELS.values()],
+        panels=[local(s.path) for s in PANELS.values()],
         panel_summaries=[f"{RESULTS}/{p}/tables/panel_summary.tsv" for p in PANELS],
         panel_qc=[f"{RESULTS}/{p}/tables/panel_qc.tsv" for p in PANELS],
         # once a failed run has written the run outputs, the next run redoes them

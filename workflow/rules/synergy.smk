@@ -1,16 +1,17 @@
 # Drug-combination synergy (SynergyLMM's exponential mixed model; xenoflow.stages.run_synergy);
-# only for study files with `combinations:` (common.smk: study_stages).
+# only for study files with `combinations:` (xenoflow.pipeline.STAGES).
 rule synergy:
     input:
+        unpack(job_inputs("synergy")),
         study=study_file,
-        measurements=study_table("measurements"),
     output:
-        **stage_outputs("synergy"),
+        **job_outputs("synergy"),
     log:
         "logs/{study}/synergy.log",
     conda:
         "../envs/xenoflow.yaml"
     params:
         analysis=ANALYSIS,
+        code=CODE_VERSION,
     script:
-        "../scripts/synergy.py"
+        "../scripts/study_job.py"
