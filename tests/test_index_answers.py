@@ -6,14 +6,14 @@ report and to the run's Snakemake report."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from pages import Page
 
-from xenoflow import io, report, stages, summary
+from xenoflow import crossmodel, io, report, stages, summary
 from xenoflow.config import load_study
 from xenoflow.ingest import read_source
 from xenoflow.summary.answer import answer_section
@@ -22,55 +22,6 @@ from xenoflow.survival import read_survival_file
 ROOT = Path(__file__).resolve().parents[1]
 #: a study counted from day 0, and a real PDX study whose days start at 33
 STUDIES = ("fractionation_clr131", "crownbio_CR1197")
-
-
-class Page(HTMLParser):
-    """Tables (rows of cell texts), links, and the visible words of a page."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self.links: list[str] = []
-        self.words: list[str] = []
-        self._cell: list[str] | None = None
-        self._skip = 0
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "a":
-            self.links.append(dict(attrs).get("href") or "")
-        elif tag in ("style", "title"):
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag in ("style", "title"):
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        self.words.append(data)
-        if self._cell is not None:
-            self._cell.append(data)
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(self.words).split())
-
-    def table_with(self, header: str) -> list[dict[str, str]]:
-        for rows in self.tables:
-            if rows and header in rows[0]:
-                return [dict(zip(rows[0], r)) for r in rows[1:]]
-        raise AssertionError(f"no table with the column {header!r}")
 
 
 @pytest.fixture(scope="module")
@@ -150,14 +101,16 @@ def test_a_treatment_in_several_studies_is_compared_across_them() -> None:
         studies[study.study_id] = study
         tables[study.study_id] = stages.analyse_study(study, read_source(study))
     rows = report.shared_treatments(studies, tables)
-    combos = [r for r in rows if report.treatment_key(r["treatment"]) == "irinotecan+rabusertib"]
+    combos = [
+        r for r in rows if crossmodel.treatment_key(r["treatment"]) == "irinotecan+rabusertib"
+    ]
     assert [r["study"] for r in combos] == ["crownbio_LS-1034", "crownbio_SW837"]
     for r in combos:
         resp = tables[r["study"]]["response_summary"].set_index("arm").loc[r["treatment"]]
         assert r["mrecist"].endswith(f"PD of {int(resp['n_mice'])}")
         assert r["bliss"].startswith("score ")
     # single agents in both studies are lined up too; an arm of one study alone is not
-    assert {report.treatment_key(r["treatment"]) for r in rows} >= {"irinotecan", "rabusertib"}
+    assert {crossmodel.treatment_key(r["treatment"]) for r in rows} >= {"irinotecan", "rabusertib"}
     table = io.normalise("summary", summary.cross_study_table(studies, tables))
     failed = pd.DataFrame(columns=["study_id", "stage", "message"])
     page = Page(report.index_page(studies, table, failed, None, list(studies), tables))

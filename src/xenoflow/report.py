@@ -27,6 +27,7 @@ import pandas as pd
 from . import summary
 from . import tables as registry
 from .config import Study, display_unit
+from .crossmodel import shared_arms
 from .plots.notes import png_note
 from .summary.answer import answer_section
 from .summary.text import value_of
@@ -542,7 +543,8 @@ def study_report(
     """``report.html`` of one study: design, findings, figures, key tables, exclusions,
     methods and provenance. ``figures``: registry figure name -> PNG bytes; ``provenance``:
     ``versions`` and ``inputs`` (:func:`xenoflow.provenance.study_inputs`)."""
-    title, sections = summary.study_summary(study, tables)
+    # a synthetic study is said so once, by the banner under the title
+    title, sections = summary.study_summary(study, tables, mark_synthetic=False)
     sid = study.study_id
     key = [table_block(k, tables, study) for k in KEY_TABLES if k.name in tables]
     key += [whole_table_block(n, tables[n], study) for n in OPTIONAL_TABLES if n in tables]
@@ -596,31 +598,19 @@ INDEX_CELLS = (
 )
 
 
-def treatment_key(arm: str) -> str:
-    """An arm name as studies of one run may spell it differently: 'Irinotecan + Rabusertib'
-    and 'Irinotecan+Rabusertib' are one treatment (spaces around '+' and case ignored)."""
-    return re.sub(r"\s*\+\s*", "+", arm.strip()).casefold()
-
-
 def shared_treatments(
     studies: Mapping[str, Study], tables: Mapping[str, Tables]
 ) -> list[dict[str, Any]]:
-    """Treatments given in more than one study of the run, as Xeva compares a drug across
-    models: per treatment and study, the model, the mRECIST counts of evaluable mice, %T/C on
-    the study's reference day and, for a combination, the mixed model's Bliss verdict (each
-    from the study's own tables, so it reads as that study's report does)."""
-    seen: dict[str, list[tuple[str, str]]] = {}
-    for sid, study in studies.items():
-        if sid in tables and not study.split_by:
-            for arm in study.treated_arms:
-                seen.setdefault(treatment_key(arm), []).append((sid, arm))
-    out = []
-    for pairs in seen.values():
-        if len({sid for sid, _ in pairs}) < 2:
-            continue
-        for sid, arm in pairs:
-            out.append(_treatment_row(studies[sid], tables[sid], arm))
-    return out
+    """Treatments given in more than one study of the run
+    (:func:`xenoflow.crossmodel.shared_arms`), as Xeva compares a drug across models: per
+    treatment and study, the model, the mRECIST counts of evaluable mice, %T/C on the study's
+    reference day and, for a combination, the mixed model's Bliss verdict (each from the
+    study's own tables, so it reads as that study's report does)."""
+    return [
+        _treatment_row(studies[sid], tables[sid], arm)
+        for pairs in shared_arms(studies, tables).values()
+        for sid, arm in pairs
+    ]
 
 
 def _treatment_row(study: Study, t: Tables, arm: str) -> dict[str, Any]:
@@ -702,6 +692,11 @@ def study_answers(
     return out
 
 
+def _run_figure(name: str, png: bytes | None) -> dict[str, Any] | None:
+    """A run figure's card, or None when it is not given or has nothing to draw."""
+    return None if png is None or png_note(png) else figure_block(name, png, "")
+
+
 def index_page(
     studies: Mapping[str, Study],
     findings: pd.DataFrame,
@@ -709,13 +704,17 @@ def index_page(
     forest_png: bytes | None,
     reports: Sequence[str],
     tables: Mapping[str, Tables] | None = None,
+    waterfall_png: bytes | None = None,
 ) -> str:
     """``index.html``, the front page of a run: one row per study with its report's opening
-    answer (:func:`study_answers`, from each study's ``tables``), the cross-study findings (one
-    row per treated arm, synthetic studies marked), the forest plot, a link to each study's
-    report (the ``reports`` that exist, as ``<study_id>/report.html``), to the run's Snakemake
-    report (``report.html`` next to the index) and the failed studies. Days are study days,
-    with each study's baseline day beside them."""
+    answer (:func:`study_answers`, from each study's ``tables``), the treatments given in
+    several studies (:func:`shared_treatments`) with their waterfall across models
+    (``waterfall_png``; a figure with nothing to draw is named once, not shown), the
+    cross-study findings (one row per treated arm, synthetic studies marked), the forest plot,
+    a link to each study's report (the ``reports`` that exist, as
+    ``<study_id>/report.html``), to the run's Snakemake report (``report.html`` next to the
+    index) and the failed studies. Days are study days, with each study's baseline day beside
+    them."""
     present = [c for c in INDEX_CELLS if c.column in findings]
     rows = []
     for r in summary.records(findings):
@@ -727,9 +726,7 @@ def index_page(
                 "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
             }
         )
-    forest = None
-    if forest_png is not None:
-        forest = figure_block("forest", forest_png, "")
+    forest = _run_figure("forest", forest_png)
     return (
         _environment()
         .get_template("index.html.j2")
@@ -747,6 +744,8 @@ def index_page(
             answers=study_answers(studies, tables or {}, reports),
             shared=shared_treatments(studies, tables or {}),
             forest=forest,
+            waterfall=_run_figure("shared_waterfall", waterfall_png),
+            waterfall_note="" if waterfall_png is None else png_note(waterfall_png),
             caption=rst_html(registry.output("summary").caption),
         )
     )
