@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: a radiopharmaceutical study with regimens and toxicity; a real PDX study with synergy
 STUDIES = ("fractionation_clr131", "crownbio_CR1197")
 IDENTIFIER = re.compile(
-    r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"  # snake_case
+    r"\b[A-Za-z][a-z0-9]*(?:_[a-z0-9]+)+\b"  # snake_case (a title's capital too)
     r"|\w+::\w+"  # an R function
     r"|\b[\w.-]+\.(?:tsv|csv|xlsx|yaml|pzfx|png|svg)\b"  # a file
 )

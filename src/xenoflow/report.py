@@ -364,16 +364,19 @@ KEY_TABLES = (
         select=lambda df, tables, study: design_headline(df, tables),
     ),
 )
-#: Tables shown whole when a study has them.
-OPTIONAL_TABLES = (
-    "endpoint_tests",
-    "tumour_free",
-    "tolerability",
-    "regimen",
-    "regimen_comparison",
-    "regimen_model",
-    "regimen_model_selection",
-)
+#: Tables shown whole when a study has them, with their titles.
+OPTIONAL_TABLES = {
+    "endpoint_tests": "Tumour volume against the control at the reference day (rank tests)",
+    "tumour_free": "Tumour-free mice",
+    "tolerability": "Tolerability",
+    "regimen": "Regimens",
+    "regimen_comparison": "Regimens compared",
+    "regimen_model": "Dose-driven growth model",
+    "regimen_model_selection": "Dose-driven growth model: which model is used",
+}
+#: a whole table with at most this many rows and more columns than rows is shown transposed
+#: (a row per column, a column per arm): no sideways scrolling, no column a word wide
+TRANSPOSE_ROWS = 4
 #: Columns of a whole table that are method, not finding (formulas in code notation): in the
 #: TSV and the workbook, and described under Methods by the table's caption.
 METHOD_COLUMNS = {
@@ -432,16 +435,17 @@ def table_block(key: KeyTable, tables: Tables, study: Study) -> dict[str, Any]:
         "classes": ["text" if c.kind == "text" else "" for c in present],
         "rows": [[(text, _css(c, text)) for c in present for text in (c.render(r),)] for r in rows],
         "intervals": any(c.low and any(c.render(r).endswith("]") for r in rows) for c in present),
+        "transposed": False,
         "caption": rst_html(spec.caption, study.study_id),
     }
 
 
 def _css(cell: Cell, text: str) -> str:
-    """A cell's CSS class: text wraps, numbers do not; a long text keeps a readable width
-    (the table scrolls sideways rather than stacking it a word per line)."""
+    """A cell's CSS class: text wraps, numbers do not; a long or middling text keeps a
+    readable width (the table scrolls sideways rather than stacking it a word per line)."""
     if cell.kind != "text":
         return ""
-    return "text long" if len(text) > 60 else "text"
+    return "text long" if len(text) > 60 else "text mid" if len(text) > 24 else "text"
 
 
 #: columns of a whole table that are an estimate's interval bounds: suffix -> stem suffixes
@@ -483,9 +487,27 @@ def whole_table_block(name: str, df: pd.DataFrame, study: Study) -> dict[str, An
         bounds |= {low, high}
         cells.append(Cell("", c, low, high, kind=_kind(spec, c)))
     cells = [c for c in cells if c.column not in bounds]
-    title = registry.value_label(name).capitalize()
-    key = KeyTable(name, title, tuple(cells))
-    return table_block(key, {name: df}, study)
+    key = KeyTable(name, OPTIONAL_TABLES.get(name, name), tuple(cells))
+    block = table_block(key, {name: df}, study)
+    return transposed(block) if len(block["rows"]) <= TRANSPOSE_ROWS else block
+
+
+def transposed(block: dict[str, Any]) -> dict[str, Any]:
+    """A table block with a row per column (its header first) and a column per row (headed
+    by the row's first cell, the arm or model); the first column's header is blank and a
+    column without a value is left out."""
+    rows, header = block["rows"], block["header"]
+    # a column per arm: no text needs a minimum width of its own there
+    plain = [[(text, "text" if css.startswith("text") else css) for text, css in r] for r in rows]
+    columns = [[(h, "text")] + [row[j] for row in plain] for j, h in enumerate(header)]
+    return {
+        **block,
+        "header": ["", *(text for text, _ in (row[0] for row in rows))],
+        "classes": ["text"] + ["" for _ in rows],
+        # a column empty in every row (no body weights, say) is left out, not a blank row
+        "rows": [c for c in columns[1:] if any(text for text, _ in c[1:])],
+        "transposed": True,
+    }
 
 
 def figure_block(name: str, png: bytes, study_id: str) -> dict[str, Any]:
@@ -721,7 +743,7 @@ def index_page(
         study = studies.get(str(r["study_id"]))
         rows.append(
             {
-                "cells": [(c.render(r), "text" if c.kind == "text" else "") for c in present],
+                "cells": [(text, _css(c, text)) for c in present for text in (c.render(r),)],
                 "synthetic": bool(study and study.synthetic),
                 "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
             }

@@ -3125,6 +3125,18 @@ LABELS: dict[str, str] = {
     "per_day_comparisons:n_mice_reference": "n control",
     "per_day_comparisons:estimate": "Difference in ln volume, T - C",
     "per_day_comparisons:p_adjusted": "p, Dunnett-adjusted",
+    "growth_model": "Growth model",
+    "resistance_rate": "Resistance rate λR (per day)",
+    "resistance_ci_low": "λR, lower 95% profile limit",
+    "resistance_ci_high": "λR, upper 95% profile limit",
+    "ml_log_likelihood": "ML log-likelihood",
+    "n_parameters": "Parameters",
+    "regimen_model_selection:aic": "AIC (ML)",
+    "delta_aic": "ΔAIC from the chosen model",
+    "regimen_model_selection:passes": "Passes its adequacy check",
+    "check_rule": "Adequacy check",
+    "chosen": "Used",
+    "regimen_model_selection:reason": "Why used or not",
 }
 
 
@@ -3153,6 +3165,7 @@ VALUE_LABELS: dict[str, str] = {
     "sd_growth_rate": "SD of the growth rate",
     "residual_sd": "residual SD",
     "log_volume": "log volume",
+    "claret": "Claret 2009, with drug resistance",
 }
 
 
