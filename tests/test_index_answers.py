@@ -116,3 +116,59 @@ def test_a_treatment_in_several_studies_is_compared_across_them() -> None:
     page = Page(report.index_page(studies, table, failed, None, list(studies), tables))
     shown = page.table_with("Bliss synergy score, mixed model (last day)")
     assert len(shown) == len(rows)
+    # the waterfall across models: each study's own best responses of the treatment
+    mice = crossmodel.shared_responses(studies, tables)
+    for sid, arm in (
+        ("crownbio_LS-1034", "Irinotecan+Rabusertib"),
+        ("crownbio_SW837", "Irinotecan + Rabusertib"),
+    ):
+        own = tables[sid]["response"]
+        got = mice[(mice["study_id"] == sid) & (mice["arm"] == arm)]
+        expected = own.loc[own["arm"] == arm, "best_response_pct"].reset_index(drop=True)
+        assert len(expected) and got["best_response_pct"].reset_index(drop=True).equals(expected)
+    assert set(mice["treatment"]) == {"Irinotecan+Rabusertib", "Irinotecan", "Rabusertib"}
+
+
+def test_the_index_shows_the_waterfall_across_models_or_says_once_why_not(tmp_path) -> None:
+    """A figure with something to draw is a card with its caption; one with nothing to draw
+    (no treatment in two studies) is a sentence, not a placeholder card."""
+    from xenoflow.plots.efficacy import NO_SHARED_TREATMENT, cross_model_waterfall
+    from xenoflow.plots.style import save_figure
+
+    study = load_study(ROOT / "config" / "studies" / "crownbio_SW837.yaml")
+    tables = {study.study_id: stages.analyse_study(study, read_source(study))}
+    failed = pd.DataFrame(columns=["study_id", "stage", "message"])
+    table = io.normalise("summary", summary.cross_study_table({study.study_id: study}, tables))
+    mice = crossmodel.shared_responses({study.study_id: study}, tables)
+    assert mice.empty  # one study: nothing shared
+    save_figure(cross_model_waterfall(mice), tmp_path / "none", ("png",))
+    responses = mice.reindex(range(2)).assign(
+        treatment="T",
+        study_id=["a", "b"],
+        model=["A", "B"],
+        arm="T",
+        mouse_id="1",
+        best_response_pct=[10.0, -60.0],
+        mrecist=["SD", "PR"],
+        evaluable=True,
+        min_day=10.0,
+        synthetic=False,
+    )
+    save_figure(cross_model_waterfall(responses), tmp_path / "two", ("png",))
+    pages = {
+        name: report.index_page(
+            {study.study_id: study},
+            table,
+            failed,
+            None,
+            [],
+            tables,
+            (tmp_path / f"{name}.png").read_bytes(),
+        )
+        for name in ("none", "two")
+    }
+    assert pages["none"].count(NO_SHARED_TREATMENT) == 1 and "<figure>" not in pages["none"]
+    shown = Page(pages["two"])
+    assert NO_SHARED_TREATMENT not in shown.text
+    assert "Waterfall across tumour models, as Xeva draws one" in shown.text  # its caption
+    assert pages["two"].count("<img") == 1

@@ -714,6 +714,21 @@ def study_answers(
     return out
 
 
+#: The index's words for its findings table (the registry's caption of ``summary.tsv``
+#: describes that file's columns by name, for the Snakemake report).
+INDEX_CAPTION = (
+    "One row per treated arm of every study, each number as that study's report gives it. "
+    "The difference vs control is the arm's headline growth finding: the exponential mixed "
+    "model's growth-rate difference from the control or, for an arm whose tumours regress "
+    "then regrow, the two-phase model's mean difference from the baseline to the reference "
+    "day (the growth metric says which, with its days); its p is the one the report's verdict "
+    "follows, adjusted as the growth test says, and the log-rank p likewise. Where Cox "
+    "regression has no finite hazard ratio (complete separation) the Firth-penalised one is "
+    "shown, labelled. An empty cell: the quantity does not apply (no survival endpoint, say) "
+    "or could not be estimated; the study's report says why."
+)
+
+
 def _run_figure(name: str, png: bytes | None) -> dict[str, Any] | None:
     """A run figure's card, or None when it is not given or has nothing to draw."""
     return None if png is None or png_note(png) else figure_block(name, png, "")
@@ -768,6 +783,6 @@ def index_page(
             forest=forest,
             waterfall=_run_figure("shared_waterfall", waterfall_png),
             waterfall_note="" if waterfall_png is None else png_note(waterfall_png),
-            caption=rst_html(registry.output("summary").caption),
+            caption=INDEX_CAPTION,
         )
     )
