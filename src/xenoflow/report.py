@@ -383,20 +383,20 @@ METHOD_COLUMNS = {
     "regimen_model": ("model", "random_effects"),
     "regimen_model_selection": ("model",),
 }
-#: The figures of a study report, in order.
-STUDY_FIGURES = (
-    "growth_curves",
-    "spaghetti",
-    "waterfall",
-    "fold_change",
-    "km",
-    "body_weight_figure",
-    "therapeutic_window",
-    "what_if_figure",
-    "synergy_figure",
-    "synergy_diagnostics_figure",
-    "power_curves",
-)
+#: The figures of a study report, in order, with their names for a reader.
+STUDY_FIGURES = {
+    "growth_curves": "tumour growth curves",
+    "spaghetti": "every mouse's curve",
+    "waterfall": "waterfall of best response",
+    "fold_change": "fold change",
+    "km": "Kaplan–Meier curves",
+    "body_weight_figure": "body weight",
+    "therapeutic_window": "therapeutic window",
+    "what_if_figure": "predicted regimens",
+    "synergy_figure": "combination synergy",
+    "synergy_diagnostics_figure": "synergy model diagnostics",
+    "power_curves": "power curves",
+}
 
 
 # ------------------------------------------------------------------------------- the blocks
@@ -521,16 +521,14 @@ def figure_block(name: str, png: bytes, study_id: str) -> dict[str, Any]:
 
 
 def not_drawn(figures: Mapping[str, bytes]) -> list[str]:
-    """'Survival: no survival endpoint configured …' for each figure with nothing to draw
+    """'Survival (Kaplan–Meier curves): no survival endpoint …' for each figure with nothing to draw
     (:func:`xenoflow.plots.style.png_note`): named once in a list, not shown as a card with a
     full caption."""
     out = []
-    for name in STUDY_FIGURES:
+    for name, words in STUDY_FIGURES.items():
         note = png_note(figures[name]) if name in figures else ""
         if note:
-            out.append(
-                f"{registry.output(name).section or name} ({name.replace('_', ' ')}): {note}"
-            )
+            out.append(f"{registry.output(name).section or name} ({words}): {note}")
     return out
 
 
