@@ -588,12 +588,20 @@ def study_report(
     )
 
 
+#: The index's findings per arm: the verdicts first (growth difference and its p, hazard
+#: ratio and log-rank p), then the efficacy numbers, the days, and the methods in words.
 INDEX_CELLS = (
     Cell("", "study_id", kind="text"),
     Cell("", "arm", kind="text"),
-    Cell("", "control", kind="text"),
-    Cell("", "reference_day", kind="day"),
-    Cell("", "baseline_day", kind="day"),
+    Cell(
+        "",
+        "rate_diff_vs_control",
+        "rate_diff_ci_low",
+        "rate_diff_ci_high",
+    ),
+    Cell("", "rate_diff_p", kind="p"),
+    Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
+    Cell("", "logrank_p", kind="p"),
     Cell(
         "",
         "fold_change_reduction_pct",
@@ -602,18 +610,12 @@ INDEX_CELLS = (
     ),
     Cell("", "tc_pct"),
     Cell("", "tgi_pct"),
-    Cell(
-        "",
-        "rate_diff_vs_control",
-        "rate_diff_ci_low",
-        "rate_diff_ci_high",
-    ),
-    Cell("", "rate_diff_metric", kind="text"),
-    Cell("", "rate_diff_p", kind="p"),
-    Cell("", "rate_diff_p_method", kind="text"),
     Cell("", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
-    Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
-    Cell("", "logrank_p", kind="p"),
+    Cell("", "reference_day", kind="day"),
+    Cell("", "baseline_day", kind="day"),
+    Cell("", "control", kind="text"),
+    Cell("", "rate_diff_metric", kind="text"),
+    Cell("", "rate_diff_p_method", kind="text"),
     Cell("", "logrank_p_method", kind="text"),
 )
 
