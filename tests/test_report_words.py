@@ -128,6 +128,11 @@ def test_synergy_table_has_one_row_per_combination_method_and_day(reports):
     assert keys and len(keys) == len(set(keys))
     z, t = rows[0].index("p, Wald z"), rows[0].index("p, Wald t")
     assert any(r[z] and r[t] for r in rows[1:])
+    # two scores of one method, basis and day (invivoSyn's TGI and AUC give two each) say
+    # which statistic each is
+    statistic = rows[0].index("Statistic")
+    every = [(*r[:4], r[statistic]) for r in rows[1:]]
+    assert len(every) == len(set(every)) and "combination index" in {k[-1] for k in every}
 
 
 def test_every_column_has_a_reader_header():

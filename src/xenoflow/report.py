@@ -166,7 +166,29 @@ def synergy_rows(synergy: pd.DataFrame, tables: Tables, study: Study) -> pd.Data
     lone_t = [tuple(r) not in paired for r in synergy[keys].astype(str).values]
     rest = synergy[~is_z & ~(is_t & ~pd.Series(lone_t, index=synergy.index))]
     out = pd.concat([merged.drop(columns=["t_method"]), rest]).sort_index()
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True).assign(
+        statistic_words=lambda df: df["statistic"].map(statistic_words)
+    )
+
+
+#: What a synergy score is, in words, by the start of ``synergy.tsv``'s ``statistic`` (its
+#: formula is under Methods): two rows of one method, basis and day differ by it.
+STATISTIC_WORDS = (
+    ("synergy score -est/SE", "z score"),
+    ("synergy score -median(delta)/SD(delta)", "z score, simulated"),
+    ("TGI_combo - TGI_expected", "TGI difference (%)"),
+    ("log(TGI_combo / TGI_expected)", "log TGI ratio"),
+    ("s_combo / s_expected", "combination index"),
+    ("100 * (s_expected - s_combo)", "synergy score (%)"),
+    ("log combination index", "log combination index"),
+    ("global log combination index", "global log combination index"),
+)
+
+
+def statistic_words(statistic: Any) -> str:
+    """A synergy score's statistic as a reader names it (:data:`STATISTIC_WORDS`)."""
+    text = str(statistic) if isinstance(statistic, str) else ""
+    return next((words for start, words in STATISTIC_WORDS if text.startswith(start)), text)
 
 
 KEY_TABLES = (
@@ -341,6 +363,7 @@ KEY_TABLES = (
             Cell("", "method", kind="text"),
             Cell("", "basis", kind="text"),
             Cell("", "day", kind="day"),
+            Cell("Statistic", "statistic_words", kind="text"),
             Cell("", "score", "ci_low", "ci_high"),
             Cell("p, Wald z", "p_z", kind="p"),
             Cell("p, Wald t", "p_t", kind="p"),
