@@ -1,5 +1,5 @@
 """Issue 28: the Claret et al. 2009 tumour-growth-inhibition model with drug resistance in
-xenoflow.regimenmodel (``kind=CLARET``), against an ODE generator written here.
+xenoflow.regimenmodel (``kind=CLARET``), against the ODE generator of tests/dosed_tumours.py.
 
 Each tumour follows dV/dt = (g_i − k·C(t)·e^(−λ_R (t − t_0)))·V, t_0 the arm's first dose, with
 the dose amount C obeying dC/dt = −λC and jumping by A at each dose, integrated numerically
@@ -12,19 +12,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import dosed_tumours
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate
+from dosed_tumours import HALF_LIFE, SD
 
 from xenoflow import regimenmodel
 from xenoflow.config import Agent, Arm, Dose, Study, analysis_defaults
 from xenoflow.summary.regimens import regimen_model_sentences
 
-HALF_LIFE = 8.02
 TRUE = {"ln_v0": math.log(80.0), "g": 0.12, "k": 0.003, "lam_r": 0.1}
-SD = {"b0": 0.25, "b1": 0.03, "e": 0.2}
-DAYS = np.array([0, 3, 7, 10, 14, 17, 21, 24, 28], dtype=float)
 SCHEDULES = {
     "Control": [],
     "Single": [(0.0, 220.0)],
@@ -41,28 +39,8 @@ def ode_log_volume(
     k: float = TRUE["k"],
     lam_r: float = TRUE["lam_r"],
 ) -> np.ndarray:
-    """ln V (days × mice) of dV_i/dt = (g_i − k·C·e^(−λ_R (t − t_0)))·V_i, dC/dt = −λC,
-    C += A at each dose, integrated piecewise between doses."""
-    lam = math.log(2) / HALF_LIFE
-    t0 = min((d for d, _ in doses), default=0.0)
-
-    def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        kill = k * y[-1] * math.exp(-lam_r * (t - t0))
-        return np.concatenate([(g - kill) * y[:-1], [-lam * y[-1]]])
-
-    y = np.concatenate([v0, [0.0]])
-    out = np.empty((days.size, v0.size))
-    cuts = sorted({days[0], *(d for d, _ in doses if days[0] < d < days[-1])})
-    for lo, hi in zip(cuts, [*cuts[1:], days[-1] + 1e-9], strict=True):
-        y = y.copy()
-        y[-1] += sum(a for d, a in doses if d == lo)
-        inside = (days >= lo) & (days < hi)
-        sol = integrate.solve_ivp(
-            rhs, (lo, hi), y, method="LSODA", rtol=1e-10, atol=1e-12, dense_output=True
-        )
-        out[inside] = np.log(sol.sol(days[inside])[:-1].T)
-        y = sol.sol(hi)
-    return out
+    """The shared generator's ODE (:func:`dosed_tumours.ode_log_volume`) at these values."""
+    return dosed_tumours.ode_log_volume(v0, g, doses, days, k, lam_r)
 
 
 def simulate(
@@ -71,17 +49,8 @@ def simulate(
     arms: tuple[str, ...] = tuple(SCHEDULES),
     lam_r: float = TRUE["lam_r"],
 ) -> pd.DataFrame:
-    """Mice with random start and growth rate, log-normal caliper error, volumes to 0.1 mm3."""
-    rows = []
-    for arm in arms:
-        b0 = rng.normal(0.0, SD["b0"], n_per_arm)
-        b1 = rng.normal(0.0, SD["b1"], n_per_arm)
-        v0 = np.exp(TRUE["ln_v0"] + b0)
-        lv = ode_log_volume(v0, TRUE["g"] + b1, SCHEDULES[arm], DAYS, lam_r=lam_r)
-        lv += rng.normal(0.0, SD["e"], lv.shape)
-        for i in range(n_per_arm):
-            rows += [(arm, str(i + 1), d, round(math.exp(lv[j, i]), 1)) for j, d in enumerate(DAYS)]
-    return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+    """The shared generator's mice (:func:`dosed_tumours.simulate`) at these values."""
+    return dosed_tumours.simulate(rng, {a: SCHEDULES[a] for a in arms}, TRUE, n_per_arm, lam_r)
 
 
 def sim_study(arms: tuple[str, ...] = tuple(SCHEDULES)) -> Study:

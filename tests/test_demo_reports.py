@@ -1,7 +1,9 @@
 """The default run (`make run`'s demo studies), end to end through Snakemake in a temporary
 copy, and every study's report.html and the index.html opened in headless Chromium as a
-reader opens them (issue 18): findings, every figure drawn, key tables, the links between
-the pages, nothing loaded from elsewhere. Screenshots go to .pytest_artifacts/demo/."""
+reader opens them (issue 18) on a 1280 px screen (issue 29): the answer on the first screen,
+no sideways scrolling, no broken image or placeholder figure, no table column a word wide,
+findings, every figure drawn, key tables, the links between the pages, nothing loaded from
+elsewhere. Screenshots (first screen and whole page) go to .pytest_artifacts/demo/."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -47,6 +50,46 @@ def _study_ids(work: Path) -> list[str]:
     return [yaml.safe_load(p.read_text(encoding="utf-8"))["study_id"] for p in paths]
 
 
+#: the reader's screen (issue 29): the page must fit its width, the answer its first screen
+SCREEN = {"width": 1280, "height": 900}
+#: text cells of a table that wrap to 4 lines or more with under 12 characters a line: a
+#: column a word wide, its row a tall blank band
+NARROW_CELLS = """() => [...document.querySelectorAll('td')].flatMap(td => {
+  const text = td.innerText.trim();
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  return lines >= 4 && text.length / lines < 12 ? [text.slice(0, 40)] : [];
+})"""
+BROKEN_IMAGES = (
+    "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt)"
+)
+
+
+def _check_screen(page: Any, shots: Path, name: str) -> None:
+    """What a reader at 1280 px meets: no sideways scrolling of the page, the answer's heading
+    and first lines on the first screen, every image loaded, no table column a word wide;
+    screenshots of the first screen and the whole page."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"], name
+    answer = page.locator("h2#answer").bounding_box()
+    assert answer is not None and answer["y"] + 120 < SCREEN["height"], (name, answer)
+    assert page.evaluate(BROKEN_IMAGES) == [], name
+    assert page.evaluate(NARROW_CELLS) == [], name
+    page.screenshot(path=str(shots / f"{name}-first-screen.png"))
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def _drawn_figures(folder: Path) -> list[str]:
+    """The study figures with something to draw (a figure with nothing to draw carries a
+    note and is named in a list, not shown as a card)."""
+    from xenoflow import report
+    from xenoflow import tables as registry
+    from xenoflow.plots.notes import png_note
+
+    pngs = {n: folder / f"{registry.output(n).path}.png" for n in report.STUDY_FIGURES}
+    return [n for n, p in pngs.items() if p.is_file() and not png_note(p.read_bytes())]
+
+
 def test_every_demo_report_renders_with_its_findings_figures_and_tables(demo_run):
     from playwright.sync_api import sync_playwright
 
@@ -59,7 +102,7 @@ def test_every_demo_report_renders_with_its_findings_figures_and_tables(demo_run
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page = browser.new_page(viewport=SCREEN)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("request", lambda r: requests.append(r.url))
         page.goto((results / "index.html").as_uri())
@@ -67,11 +110,15 @@ def test_every_demo_report_renders_with_its_findings_figures_and_tables(demo_run
         assert "Findings across studies" in text and "Failed studies" not in text
         for study in studies:  # one link per study, and its treated arms in the findings
             assert page.get_by_role("link", name=study).count() >= 1, study
-        assert page.locator("figure img").evaluate("i => i.naturalWidth") > 300  # forest
-        page.screenshot(path=str(artefacts / "index.png"), full_page=True)
+        # the forest plot and the waterfall of the treatments in several CrownBio studies
+        widths = page.locator("figure img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+        assert len(widths) == 2 and min(widths) > 300, widths
+        assert page.get_by_alt_text("Waterfall of best response per mouse across tumour models")
+        _check_screen(page, artefacts, "index")
         for study in studies:
             page.goto((results / study / "report.html").as_uri())
             text = page.inner_text("body")
+            assert text.upper().count("SYNTHETIC") <= 1, study  # said once, in the banner
             for heading in ("Findings", "Figures", "Key tables", "Methods", "Provenance"):
                 assert heading in text, (study, heading)
             assert re.search(r"%T/C was [\d.]+%", text), study
@@ -80,9 +127,11 @@ def test_every_demo_report_renders_with_its_findings_figures_and_tables(demo_run
                 "imgs => imgs.map(i => i.naturalWidth)"
             )
             assert len(widths) >= 5 and min(widths) > 300, (study, widths)
+            # every figure with something to draw, and no placeholder card
+            assert len(widths) == len(_drawn_figures(results / study)), study
             if "crownbio" in study:  # the combination studies show their synergy
                 assert "Combination synergy" in text and "Bliss" in text, study
-            page.screenshot(path=str(artefacts / f"{study}.png"), full_page=True)
+            _check_screen(page, artefacts, study)
             page.get_by_role("link", name="All studies").click()
             page.wait_for_load_state()
             assert page.url.endswith("results/index.html"), study

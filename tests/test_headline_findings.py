@@ -7,12 +7,12 @@ summary.tsv and the forest plot (as drawn)."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from pages import Page
 
 import xenoflow.plots.summary as forest
 from xenoflow import io, report, stages, summary
@@ -23,50 +23,6 @@ from xenoflow.survival import read_survival_file
 ROOT = Path(__file__).resolve().parents[1]
 #: fractionation: several comparisons (Holm); caki2: an arm that regresses then regrows
 STUDIES = ("fractionation_clr131", "caki2_clr131")
-
-
-class Tables(HTMLParser):
-    """The tables (rows of cell texts) and the paragraphs of an HTML page, as a reader sees
-    them."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self.paragraphs: list[str] = []
-        self._cell: list[str] | None = None
-        self._para: list[str] | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "p":
-            self._para = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "p" and self._para is not None:
-            self.paragraphs.append(" ".join("".join(self._para).split()))
-            self._para = None
-
-    def handle_data(self, data: str) -> None:
-        for part in (self._cell, self._para):
-            if part is not None:
-                part.append(data)
-
-    def table_with(self, header: str) -> list[dict[str, str]]:
-        """The rows (header -> cell) of the first table with a column header containing
-        ``header``."""
-        for rows in self.tables:
-            if rows and any(header in h for h in rows[0]):
-                return [dict(zip(rows[0], r)) for r in rows[1:]]
-        raise AssertionError(f"no table with a column {header!r}")
 
 
 def p_shown(text: str) -> str:
@@ -98,12 +54,12 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         provenance = {"versions": {}, "inputs": {"seed": 1, "files": {}}}
         html = str(stages.run_report(study, t, {}, provenance)["study_report"])
         out[study.study_id] = {
-            "report": Tables(html),
+            "report": Page(html),
             "summary_md": str(stages.run_summary(study, t)["summary_md"]),
         }
     table = io.normalise("summary", summary.cross_study_table(studies, tables))  # as on disk
     failed = pd.DataFrame(columns=["study_id", "stage", "message"])
-    index = Tables(report.index_page(studies, table, failed, None, list(studies)))
+    index = Page(report.index_page(studies, table, failed, None, list(studies)))
     return {
         "studies": studies,
         "pages": out,

@@ -6,14 +6,14 @@ report and to the run's Snakemake report."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from pages import Page
 
-from xenoflow import io, report, stages, summary
+from xenoflow import crossmodel, io, report, stages, summary
 from xenoflow.config import load_study
 from xenoflow.ingest import read_source
 from xenoflow.summary.answer import answer_section
@@ -22,55 +22,6 @@ from xenoflow.survival import read_survival_file
 ROOT = Path(__file__).resolve().parents[1]
 #: a study counted from day 0, and a real PDX study whose days start at 33
 STUDIES = ("fractionation_clr131", "crownbio_CR1197")
-
-
-class Page(HTMLParser):
-    """Tables (rows of cell texts), links, and the visible words of a page."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self.links: list[str] = []
-        self.words: list[str] = []
-        self._cell: list[str] | None = None
-        self._skip = 0
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "a":
-            self.links.append(dict(attrs).get("href") or "")
-        elif tag in ("style", "title"):
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag in ("style", "title"):
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        self.words.append(data)
-        if self._cell is not None:
-            self._cell.append(data)
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(self.words).split())
-
-    def table_with(self, header: str) -> list[dict[str, str]]:
-        for rows in self.tables:
-            if rows and header in rows[0]:
-                return [dict(zip(rows[0], r)) for r in rows[1:]]
-        raise AssertionError(f"no table with the column {header!r}")
 
 
 @pytest.fixture(scope="module")
@@ -150,16 +101,74 @@ def test_a_treatment_in_several_studies_is_compared_across_them() -> None:
         studies[study.study_id] = study
         tables[study.study_id] = stages.analyse_study(study, read_source(study))
     rows = report.shared_treatments(studies, tables)
-    combos = [r for r in rows if report.treatment_key(r["treatment"]) == "irinotecan+rabusertib"]
+    combos = [
+        r for r in rows if crossmodel.treatment_key(r["treatment"]) == "irinotecan+rabusertib"
+    ]
     assert [r["study"] for r in combos] == ["crownbio_LS-1034", "crownbio_SW837"]
     for r in combos:
         resp = tables[r["study"]]["response_summary"].set_index("arm").loc[r["treatment"]]
         assert r["mrecist"].endswith(f"PD of {int(resp['n_mice'])}")
         assert r["bliss"].startswith("score ")
     # single agents in both studies are lined up too; an arm of one study alone is not
-    assert {report.treatment_key(r["treatment"]) for r in rows} >= {"irinotecan", "rabusertib"}
+    assert {crossmodel.treatment_key(r["treatment"]) for r in rows} >= {"irinotecan", "rabusertib"}
     table = io.normalise("summary", summary.cross_study_table(studies, tables))
     failed = pd.DataFrame(columns=["study_id", "stage", "message"])
     page = Page(report.index_page(studies, table, failed, None, list(studies), tables))
     shown = page.table_with("Bliss synergy score, mixed model (last day)")
     assert len(shown) == len(rows)
+    # the waterfall across models: each study's own best responses of the treatment
+    mice = crossmodel.shared_responses(studies, tables)
+    for sid, arm in (
+        ("crownbio_LS-1034", "Irinotecan+Rabusertib"),
+        ("crownbio_SW837", "Irinotecan + Rabusertib"),
+    ):
+        own = tables[sid]["response"]
+        got = mice[(mice["study_id"] == sid) & (mice["arm"] == arm)]
+        expected = own.loc[own["arm"] == arm, "best_response_pct"].reset_index(drop=True)
+        assert len(expected) and got["best_response_pct"].reset_index(drop=True).equals(expected)
+    assert set(mice["treatment"]) == {"Irinotecan+Rabusertib", "Irinotecan", "Rabusertib"}
+
+
+def test_the_index_shows_the_waterfall_across_models_or_says_once_why_not(tmp_path) -> None:
+    """A figure with something to draw is a card with its caption; one with nothing to draw
+    (no treatment in two studies) is a sentence, not a placeholder card."""
+    from xenoflow.plots.efficacy import NO_SHARED_TREATMENT, cross_model_waterfall
+    from xenoflow.plots.style import save_figure
+
+    study = load_study(ROOT / "config" / "studies" / "crownbio_SW837.yaml")
+    tables = {study.study_id: stages.analyse_study(study, read_source(study))}
+    failed = pd.DataFrame(columns=["study_id", "stage", "message"])
+    table = io.normalise("summary", summary.cross_study_table({study.study_id: study}, tables))
+    mice = crossmodel.shared_responses({study.study_id: study}, tables)
+    assert mice.empty  # one study: nothing shared
+    save_figure(cross_model_waterfall(mice), tmp_path / "none", ("png",))
+    responses = mice.reindex(range(2)).assign(
+        treatment="T",
+        study_id=["a", "b"],
+        model=["A", "B"],
+        arm="T",
+        mouse_id="1",
+        best_response_pct=[10.0, -60.0],
+        mrecist=["SD", "PR"],
+        evaluable=True,
+        min_day=10.0,
+        synthetic=False,
+    )
+    save_figure(cross_model_waterfall(responses), tmp_path / "two", ("png",))
+    pages = {
+        name: report.index_page(
+            {study.study_id: study},
+            table,
+            failed,
+            None,
+            [],
+            tables,
+            (tmp_path / f"{name}.png").read_bytes(),
+        )
+        for name in ("none", "two")
+    }
+    assert pages["none"].count(NO_SHARED_TREATMENT) == 1 and "<figure>" not in pages["none"]
+    shown = Page(pages["two"])
+    assert NO_SHARED_TREATMENT not in shown.text
+    assert "Waterfall across tumour models, as Xeva draws one" in shown.text  # its caption
+    assert pages["two"].count("<img") == 1

@@ -70,6 +70,23 @@ def response_table() -> pd.DataFrame:
     )
 
 
+def shared_responses() -> pd.DataFrame:
+    """Two treatments, each in two studies (as :func:`xenoflow.crossmodel.shared_responses`
+    gives them); one mouse not evaluable."""
+    rows = [
+        ("Combo", "s1", "Model one", "Combo", "1", -60.0, "PR", True),
+        ("Combo", "s1", "Model one", "Combo", "2", 40.0, "PD", True),
+        ("Combo", "s2", "Model two", "Combo", "1", -97.0, "CR", True),
+        ("Combo", "s2", "Model two", "Combo", "2", 300.0, "PD", True),
+        ("Combo", "s2", "Model two", "Combo", "3", 0.0, None, False),
+        ("Drug", "s1", "Model one", "Drug", "1", 20.0, "SD", True),
+        ("Drug", "s2", "Model two", "drug", "1", 80.0, "PD", True),
+    ]
+    columns = ["treatment", "study_id", "model", "arm", "mouse_id", "best_response_pct"]
+    table = pd.DataFrame(rows, columns=[*columns, "mrecist", "evaluable"])
+    return table.assign(min_day=10.0, synthetic=table["study_id"] == "s2")
+
+
 def efficacy_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     eff = pd.DataFrame(
         {
@@ -217,6 +234,45 @@ def test_waterfall_legends_say_colour_is_the_arm_and_letter_the_mrecist_class() 
     assert sorted(letters) == sorted(["PD", "PD", "PR", "SD", "CR"])
     assert _outside(fig) == []
     plt.close(fig)
+
+
+def test_waterfall_across_models_has_a_panel_per_treatment_bars_coloured_by_model() -> None:
+    """Issue 29 item 3 (Xeva's waterfall across models): one panel per shared treatment, its
+    evaluable mice sorted high to low, one colour per model from a palette that is not the
+    arms', the models named in the legend and the mouse left out counted under its panel."""
+    fig = ep.cross_model_waterfall(shared_responses())
+    axes = [ax for ax in fig.axes if ax.patches]
+    assert [ax.get_title() for ax in axes] == [
+        "Combo: 4 mice in 2 models",
+        "Drug: 2 mice in 2 models",
+    ]
+    model = {"s1": ep.MODEL_COLOURS[0], "s2": ep.MODEL_COLOURS[1]}
+    assert not set(model.values()) & {*TREATED_COLOURS, CONTROL_COLOUR}
+    bars = sorted((p for c in axes[0].containers for p in c), key=lambda p: p.get_x())
+    # 300 is cut at 200; then 40, -60, -97: high to low, each in its model's colour
+    assert [round(p.get_height()) for p in bars] == [200, 40, -60, -97]
+    assert [to_hex(p.get_facecolor()) for p in bars] == [
+        model[s].lower() for s in ("s2", "s1", "s1", "s2")
+    ]
+    assert "s2: 1 mouse" in axes[0].get_xlabel() and "not evaluable" in axes[0].get_xlabel()
+    legend = next(a for a in axes[0].get_children() if isinstance(a, Legend))
+    assert legend.get_title().get_text().startswith("bar colour: tumour model")
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "Model one (s1)",
+        "Model two (s2, synthetic)",
+    ]
+    assert _outside(fig) == []
+    plt.close(fig)
+
+
+def test_waterfall_across_models_without_a_shared_treatment_is_a_note(tmp_path: Path) -> None:
+    """Nothing to draw: a note figure, whose PNG says why (the index names it once)."""
+    from xenoflow.plots.notes import png_note
+
+    for name, responses in (("none", shared_responses().iloc[0:0]), ("two", shared_responses())):
+        save_figure(ep.cross_model_waterfall(responses), tmp_path / name, ("png",))
+    assert png_note((tmp_path / "none.png").read_bytes()) == ep.NO_SHARED_TREATMENT
+    assert png_note((tmp_path / "two.png").read_bytes()) == ""
 
 
 def test_fold_change_dots_are_each_mouse_at_its_arm() -> None:
@@ -614,6 +670,7 @@ def test_every_figure_keeps_its_texts_inside(sim: tuple[pd.DataFrame, object]) -
             measurements, [a.name for a in unit.arms], "untreated", "M1"
         ),
         "unit_waterfall": pp.unit_waterfall_figure(response, "M1"),
+        "shared_waterfall": ep.cross_model_waterfall(shared_responses()),
         "unit_body_weight": pp.unit_body_weight_figure(
             measurements.assign(pct_change=[0.0, -18.0, -4.0, 0.0, 3.0, 1.0] * 3),
             [a.name for a in unit.arms],
@@ -647,6 +704,9 @@ def _figures(sim: tuple[pd.DataFrame, object]) -> dict[str, Callable[[Path], obj
         ),
         "km": lambda d: save_figure(sp.km_figure(km_endpoints, ARMS, "Vehicle"), d / "km", formats),
         "forest": lambda d: smp.forest_plot(summary_table(), d / "forest", formats),
+        "shared_waterfall": lambda d: save_figure(
+            ep.cross_model_waterfall(shared_responses()), d / "shared_waterfall", formats
+        ),
         "panel": lambda d: pp.panel_figures(
             matrix, endpoints, ttd, "untreated", "P", str(d / "heat"), str(d / "ttd"), formats
         ),
@@ -664,7 +724,7 @@ def test_every_figure_is_byte_identical_when_drawn_again(
         for draw in _figures(sim).values():
             draw(folder)
         outputs.append({p.relative_to(folder): p.read_bytes() for p in folder.rglob("*.*")})
-    assert len(outputs[0]) == 2 * 10  # 10 figures, png and svg
+    assert len(outputs[0]) == 2 * 11  # 11 figures, png and svg
     assert outputs[0] == outputs[1]
     assert plt.get_fignums() == []
 

@@ -1,6 +1,6 @@
 """Issue 20: the dose-driven growth model (xenoflow.regimenmodel) and the ``what_if`` key.
 
-The simulated studies come from a generator written here, independently of the fitter: each
+The simulated studies come from tests/dosed_tumours.py, written independently of the fitter: each
 tumour follows the ODE dV/dt = (g_i − k·C(t))·V with the dose amount C obeying dC/dt = −λC and
 jumping by A at each dose, integrated numerically (scipy ``solve_ivp``, LSODA) for all mice of
 an arm at once — not the closed-form exposure the fitter uses.
@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import dosed_tumours
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from dosed_tumours import DAYS, HALF_LIFE, SD
 from scipy import integrate
 
 from xenoflow import growth, regimenmodel, stages
@@ -22,49 +24,20 @@ from xenoflow.config import Agent, Arm, Dose, Study, WhatIf, analysis_defaults, 
 from xenoflow.errors import ConfigError
 from xenoflow.ingest import read_source
 
-HALF_LIFE = 8.02
 TRUE = {"ln_v0": math.log(80.0), "g": 0.12, "k": 0.0009}
-SD = {"b0": 0.25, "b1": 0.03, "e": 0.2}
-DAYS = np.array([0, 3, 7, 10, 14, 17, 21, 24, 28], dtype=float)
 SCHEDULES = {"Control": [], "Single": [(0.0, 220.0)], "Split": [(0.0, 110.0), (7.0, 110.0)]}
 
 
 def ode_log_volume(
     v0: np.ndarray, g: np.ndarray, doses: list[tuple[float, float]], days: np.ndarray
 ) -> np.ndarray:
-    """ln V (days × mice) of dV_i/dt = (g_i − k·C)·V_i, dC/dt = −λC, C += A at each dose,
-    integrated piecewise between doses."""
-    lam = math.log(2) / HALF_LIFE
-
-    def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        return np.concatenate([(g - TRUE["k"] * y[-1]) * y[:-1], [-lam * y[-1]]])
-
-    y = np.concatenate([v0, [0.0]])
-    out = np.empty((days.size, v0.size))
-    cuts = sorted({days[0], *(d for d, _ in doses if days[0] < d < days[-1])})
-    for lo, hi in zip(cuts, [*cuts[1:], days[-1] + 1e-9], strict=True):
-        y = y.copy()
-        y[-1] += sum(a for d, a in doses if d == lo)
-        inside = (days >= lo) & (days < hi)
-        sol = integrate.solve_ivp(
-            rhs, (lo, hi), y, method="LSODA", rtol=1e-10, atol=1e-12, dense_output=True
-        )
-        out[inside] = np.log(sol.sol(days[inside])[:-1].T)
-        y = sol.sol(hi)
-    return out
+    """The shared generator's ODE (:func:`dosed_tumours.ode_log_volume`) without resistance."""
+    return dosed_tumours.ode_log_volume(v0, g, doses, days, TRUE["k"])
 
 
 def simulate(rng: np.random.Generator, n_per_arm: int = 8) -> pd.DataFrame:
-    """Mice with random start and growth rate, log-normal caliper error, volumes to 0.1 mm3."""
-    rows = []
-    for arm, doses in SCHEDULES.items():
-        b0 = rng.normal(0.0, SD["b0"], n_per_arm)
-        b1 = rng.normal(0.0, SD["b1"], n_per_arm)
-        lv = ode_log_volume(np.exp(TRUE["ln_v0"] + b0), TRUE["g"] + b1, doses, DAYS)
-        lv += rng.normal(0.0, SD["e"], lv.shape)
-        for i in range(n_per_arm):
-            rows += [(arm, str(i + 1), d, round(math.exp(lv[j, i]), 1)) for j, d in enumerate(DAYS)]
-    return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+    """The shared generator's mice (:func:`dosed_tumours.simulate`) of every arm."""
+    return dosed_tumours.simulate(rng, SCHEDULES, TRUE, n_per_arm)
 
 
 def doses(arm: str) -> tuple[Dose, ...]:

@@ -171,4 +171,4 @@ def test_a_figure_with_nothing_to_draw_is_named_once_not_shown(tiny, tmp_path):
     assert len(page.images) == 1  # the growth figure only
     assert "Kaplan–Meier curves of study tiny_wide" not in page.words.split("Methods")[0]
     assert "Not drawn, with nothing to show for this study:" in page.words
-    assert "(km): No survival endpoint configured." in page.words
+    assert "Survival (Kaplan–Meier curves): No survival endpoint configured." in page.words

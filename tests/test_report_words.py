@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: a radiopharmaceutical study with regimens and toxicity; a real PDX study with synergy
 STUDIES = ("fractionation_clr131", "crownbio_CR1197")
 IDENTIFIER = re.compile(
-    r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"  # snake_case
+    r"\b[A-Za-z][a-z0-9]*(?:_[a-z0-9]+)+\b"  # snake_case (a title's capital too)
     r"|\w+::\w+"  # an R function
     r"|\b[\w.-]+\.(?:tsv|csv|xlsx|yaml|pzfx|png|svg)\b"  # a file
 )
@@ -128,6 +128,11 @@ def test_synergy_table_has_one_row_per_combination_method_and_day(reports):
     assert keys and len(keys) == len(set(keys))
     z, t = rows[0].index("p, Wald z"), rows[0].index("p, Wald t")
     assert any(r[z] and r[t] for r in rows[1:])
+    # two scores of one method, basis and day (invivoSyn's TGI and AUC give two each) say
+    # which statistic each is
+    statistic = rows[0].index("Statistic")
+    every = [(*r[:4], r[statistic]) for r in rows[1:]]
+    assert len(every) == len(set(every)) and "combination index" in {k[-1] for k in every}
 
 
 def test_every_column_has_a_reader_header():

@@ -354,8 +354,8 @@ def test_where_cox_separates_the_firth_hazard_ratio_is_given(tmp_path):
 
     study = make_study(tmp_path)
     flag = (
-        "complete separation (monotone likelihood): Cox HR -> 0, no finite estimate; "
-        "see the Firth-penalised hazard ratio"
+        "complete separation (monotone likelihood): the Cox hazard ratio tends to 0, with "
+        "no finite estimate; see the Firth-penalised hazard ratio"
     )
     tests = TESTS.assign(
         hr_flag=[flag, None],
@@ -365,8 +365,9 @@ def test_where_cox_separates_the_firth_hazard_ratio_is_given(tmp_path):
     )
     text = " ".join(survival_sentences(study, SURV, tests))
     assert (
-        "Cox hazard ratio not estimable (complete separation (monotone likelihood): Cox HR -> 0, "
-        "no finite estimate); Firth-penalised hazard ratio 0.0248 (95% CI 0.00019 to 0.23)"
+        "Cox hazard ratio not estimable (complete separation (monotone likelihood): the Cox "
+        "hazard ratio tends to 0, with no finite estimate); Firth-penalised hazard ratio 0.0248 "
+        "(95% CI 0.00019 to 0.23)"
     ) in text
     assert "see the Firth" not in text
     cell = report.Cell("Hazard ratio (Cox)", "hr", "hr_ci_low", "hr_ci_high", kind="hr")

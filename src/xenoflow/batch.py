@@ -9,8 +9,8 @@ failure. So:
   the study's first job clears its records (:func:`clear_failures`) when it runs again;
 - when a run ends with a failure, the workflow's ``onerror`` handler calls
   :func:`finish_failed_run`: the failed studies' folders are removed, so no table of a failed
-  study outlives the failure, and the run outputs (``summary.tsv``, the forest plot,
-  ``exclusions_summary.tsv``, ``provenance.json``, ``failed_studies.tsv``) are written from the
+  study outlives the failure, and the run outputs (``summary.tsv``, the forest plot, the
+  waterfall across models, ``exclusions_summary.tsv``, ``provenance.json``, ``failed_studies.tsv``) are written from the
   studies that completed, by the same function the cross-study rule calls
   (:func:`write_run_outputs`). Snakemake still exits non-zero.
 
@@ -104,7 +104,8 @@ def write_run_outputs(
     outputs: Any,
     base: Path,
 ) -> None:
-    """Summary table, QC counts, forest plot, provenance and failed-study list of a run.
+    """Summary table, QC counts, forest plot, waterfall across models (of the treatments given
+    in several studies), provenance and failed-study list of a run.
 
     ``studies``: the studies and panels whose outputs are complete (by study id, in config
     order); ``failed``: the ``failed_studies`` table; ``outputs``: output name -> path (the
@@ -113,6 +114,9 @@ def write_run_outputs(
     # the summary, the report (Jinja2) and matplotlib only for this step: the Snakefile and
     # every job import this module
     from . import provenance, report, summary
+    from .crossmodel import shared_responses
+    from .plots.efficacy import cross_model_waterfall
+    from .plots.style import save_figure
     from .plots.summary import forest_plot
 
     results = config["results"]
@@ -140,11 +144,18 @@ def write_run_outputs(
         _out(outputs, "forest_png")[: -len(".png")],
         ("png", "svg"),
     )
+    waterfall = _out(outputs, "shared_waterfall_png")
+    save_figure(
+        cross_model_waterfall(shared_responses(plain, tables)),
+        waterfall[: -len(".png")],
+        ("png", "svg"),
+    )
     record = provenance.provenance(config, studies, base)
     provenance.write_provenance(record, _out(outputs, "provenance"))
     reports = [sid for sid in plain if (Path(results) / sid / "report.html").is_file()]
     forest = Path(_out(outputs, "forest_png")).read_bytes()
-    page = report.index_page(studies, table, failed, forest, reports, tables)
+    shared = Path(waterfall).read_bytes()
+    page = report.index_page(studies, table, failed, forest, reports, tables, shared)
     io.write_text(page, _out(outputs, "index"))
 
 

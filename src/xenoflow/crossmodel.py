@@ -1,5 +1,7 @@
 """Cross-model tables of a panel (PDX clinical trial): mRECIST matrix, response rates per drug,
-and time to tumour doubling per drug across models.
+and time to tumour doubling per drug across models; and, across the studies of a run, the
+treatments given in several of them (:func:`shared_arms`, :func:`shared_responses`: Xeva's
+comparison of a drug across models, from each study's own tables).
 
 Input: the panel's per-curve table (:func:`xenoflow.panel.per_curve` rows of every model:
 ``model, arm, mouse_id, mrecist, best_response_pct, endpoint_time_days, endpoint_event, ...``).
@@ -21,13 +23,18 @@ Input: the panel's per-curve table (:func:`xenoflow.panel.per_curve` rows of eve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .response import response_summary
 from .survival import MIN_MICE_KM, compare_two, per_arm_summary
 from .tables import columns
+
+if TYPE_CHECKING:
+    from .config import Study
 
 MRECIST_ORDER = ["CR", "PR", "SD", "PD"]
 
@@ -128,3 +135,68 @@ def ttd_endpoints(curves: pd.DataFrame) -> pd.DataFrame:
             "endpoint_rule": ends["endpoint_rule"],
         }
     ).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ across the studies of a run
+
+
+def treatment_key(arm: str) -> str:
+    """An arm name as studies of one run may spell it differently: 'Irinotecan + Rabusertib'
+    and 'Irinotecan+Rabusertib' are one treatment (spaces around '+' and case ignored)."""
+    return re.sub(r"\s*\+\s*", "+", arm.strip()).casefold()
+
+
+def shared_arms(
+    studies: Mapping[str, Study], tables: Mapping[str, object]
+) -> dict[str, list[tuple[str, str]]]:
+    """Treatments given in more than one study with ``tables`` (not a panel): treatment key
+    (:func:`treatment_key`) -> (study id, the arm as that study spells it), in run order."""
+    seen: dict[str, list[tuple[str, str]]] = {}
+    for sid, study in studies.items():
+        if sid in tables and not study.split_by:
+            for arm in study.treated_arms:
+                seen.setdefault(treatment_key(arm), []).append((sid, arm))
+    return {k: pairs for k, pairs in seen.items() if len({sid for sid, _ in pairs}) > 1}
+
+
+#: columns of :func:`shared_responses`
+SHARED_RESPONSE_COLUMNS = [
+    "treatment",
+    "study_id",
+    "model",
+    "arm",
+    "mouse_id",
+    "best_response_pct",
+    "mrecist",
+    "evaluable",
+    "min_day",
+    "synthetic",
+]
+
+
+def shared_responses(
+    studies: Mapping[str, Study], tables: Mapping[str, Mapping[str, pd.DataFrame]]
+) -> pd.DataFrame:
+    """Per mouse of each treatment of :func:`shared_arms`, the rows of its study's
+    ``response`` table (best response, mRECIST, evaluable), with the treatment as its first
+    study spells it, the study, its tumour model (the study id if none is given), the first
+    day of its response window (``mrecist_min_day``) and whether it is synthetic."""
+    frames = []
+    for pairs in shared_arms(studies, tables).values():
+        for sid, arm in pairs:
+            response = tables[sid].get("response")
+            if response is None:
+                continue
+            study = studies[sid]
+            frames.append(
+                response[response["arm"] == arm].assign(
+                    treatment=pairs[0][1],
+                    study_id=sid,
+                    model=study.model or sid,
+                    min_day=float(study.settings["mrecist_min_day"]),
+                    synthetic=study.synthetic,
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=SHARED_RESPONSE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[SHARED_RESPONSE_COLUMNS]

@@ -27,6 +27,7 @@ import pandas as pd
 from . import summary
 from . import tables as registry
 from .config import Study, display_unit
+from .crossmodel import shared_arms
 from .plots.notes import png_note
 from .summary.answer import answer_section
 from .summary.text import value_of
@@ -165,7 +166,29 @@ def synergy_rows(synergy: pd.DataFrame, tables: Tables, study: Study) -> pd.Data
     lone_t = [tuple(r) not in paired for r in synergy[keys].astype(str).values]
     rest = synergy[~is_z & ~(is_t & ~pd.Series(lone_t, index=synergy.index))]
     out = pd.concat([merged.drop(columns=["t_method"]), rest]).sort_index()
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True).assign(
+        statistic_words=lambda df: df["statistic"].map(statistic_words)
+    )
+
+
+#: What a synergy score is, in words, by the start of ``synergy.tsv``'s ``statistic`` (its
+#: formula is under Methods): two rows of one method, basis and day differ by it.
+STATISTIC_WORDS = (
+    ("synergy score -est/SE", "z score"),
+    ("synergy score -median(delta)/SD(delta)", "z score, simulated"),
+    ("TGI_combo - TGI_expected", "TGI difference (%)"),
+    ("log(TGI_combo / TGI_expected)", "log TGI ratio"),
+    ("s_combo / s_expected", "combination index"),
+    ("100 * (s_expected - s_combo)", "synergy score (%)"),
+    ("log combination index", "log combination index"),
+    ("global log combination index", "global log combination index"),
+)
+
+
+def statistic_words(statistic: Any) -> str:
+    """A synergy score's statistic as a reader names it (:data:`STATISTIC_WORDS`)."""
+    text = str(statistic) if isinstance(statistic, str) else ""
+    return next((words for start, words in STATISTIC_WORDS if text.startswith(start)), text)
 
 
 KEY_TABLES = (
@@ -340,6 +363,7 @@ KEY_TABLES = (
             Cell("", "method", kind="text"),
             Cell("", "basis", kind="text"),
             Cell("", "day", kind="day"),
+            Cell("Statistic", "statistic_words", kind="text"),
             Cell("", "score", "ci_low", "ci_high"),
             Cell("p, Wald z", "p_z", kind="p"),
             Cell("p, Wald t", "p_t", kind="p"),
@@ -363,36 +387,39 @@ KEY_TABLES = (
         select=lambda df, tables, study: design_headline(df, tables),
     ),
 )
-#: Tables shown whole when a study has them.
-OPTIONAL_TABLES = (
-    "endpoint_tests",
-    "tumour_free",
-    "tolerability",
-    "regimen",
-    "regimen_comparison",
-    "regimen_model",
-    "regimen_model_selection",
-)
+#: Tables shown whole when a study has them, with their titles.
+OPTIONAL_TABLES = {
+    "endpoint_tests": "Tumour volume against the control at the reference day (rank tests)",
+    "tumour_free": "Tumour-free mice",
+    "tolerability": "Tolerability",
+    "regimen": "Regimens",
+    "regimen_comparison": "Regimens compared",
+    "regimen_model": "Dose-driven growth model",
+    "regimen_model_selection": "Dose-driven growth model: which model is used",
+}
+#: a whole table with at most this many rows and more columns than rows is shown transposed
+#: (a row per column, a column per arm): no sideways scrolling, no column a word wide
+TRANSPOSE_ROWS = 4
 #: Columns of a whole table that are method, not finding (formulas in code notation): in the
 #: TSV and the workbook, and described under Methods by the table's caption.
 METHOD_COLUMNS = {
     "regimen_model": ("model", "random_effects"),
     "regimen_model_selection": ("model",),
 }
-#: The figures of a study report, in order.
-STUDY_FIGURES = (
-    "growth_curves",
-    "spaghetti",
-    "waterfall",
-    "fold_change",
-    "km",
-    "body_weight_figure",
-    "therapeutic_window",
-    "what_if_figure",
-    "synergy_figure",
-    "synergy_diagnostics_figure",
-    "power_curves",
-)
+#: The figures of a study report, in order, with their names for a reader.
+STUDY_FIGURES = {
+    "growth_curves": "tumour growth curves",
+    "spaghetti": "every mouse's curve",
+    "waterfall": "waterfall of best response",
+    "fold_change": "fold change",
+    "km": "Kaplan–Meier curves",
+    "body_weight_figure": "body weight",
+    "therapeutic_window": "therapeutic window",
+    "what_if_figure": "predicted regimens",
+    "synergy_figure": "combination synergy",
+    "synergy_diagnostics_figure": "synergy model diagnostics",
+    "power_curves": "power curves",
+}
 
 
 # ------------------------------------------------------------------------------- the blocks
@@ -431,16 +458,17 @@ def table_block(key: KeyTable, tables: Tables, study: Study) -> dict[str, Any]:
         "classes": ["text" if c.kind == "text" else "" for c in present],
         "rows": [[(text, _css(c, text)) for c in present for text in (c.render(r),)] for r in rows],
         "intervals": any(c.low and any(c.render(r).endswith("]") for r in rows) for c in present),
+        "transposed": False,
         "caption": rst_html(spec.caption, study.study_id),
     }
 
 
 def _css(cell: Cell, text: str) -> str:
-    """A cell's CSS class: text wraps, numbers do not; a long text keeps a readable width
-    (the table scrolls sideways rather than stacking it a word per line)."""
+    """A cell's CSS class: text wraps, numbers do not; a long or middling text keeps a
+    readable width (the table scrolls sideways rather than stacking it a word per line)."""
     if cell.kind != "text":
         return ""
-    return "text long" if len(text) > 60 else "text"
+    return "text long" if len(text) > 60 else "text mid" if len(text) > 24 else "text"
 
 
 #: columns of a whole table that are an estimate's interval bounds: suffix -> stem suffixes
@@ -482,9 +510,27 @@ def whole_table_block(name: str, df: pd.DataFrame, study: Study) -> dict[str, An
         bounds |= {low, high}
         cells.append(Cell("", c, low, high, kind=_kind(spec, c)))
     cells = [c for c in cells if c.column not in bounds]
-    title = registry.value_label(name).capitalize()
-    key = KeyTable(name, title, tuple(cells))
-    return table_block(key, {name: df}, study)
+    key = KeyTable(name, OPTIONAL_TABLES.get(name, name), tuple(cells))
+    block = table_block(key, {name: df}, study)
+    return transposed(block) if len(block["rows"]) <= TRANSPOSE_ROWS else block
+
+
+def transposed(block: dict[str, Any]) -> dict[str, Any]:
+    """A table block with a row per column (its header first) and a column per row (headed
+    by the row's first cell, the arm or model); the first column's header is blank and a
+    column without a value is left out."""
+    rows, header = block["rows"], block["header"]
+    # a column per arm: no text needs a minimum width of its own there
+    plain = [[(text, "text" if css.startswith("text") else css) for text, css in r] for r in rows]
+    columns = [[(h, "text")] + [row[j] for row in plain] for j, h in enumerate(header)]
+    return {
+        **block,
+        "header": ["", *(text for text, _ in (row[0] for row in rows))],
+        "classes": ["text"] + ["" for _ in rows],
+        # a column empty in every row (no body weights, say) is left out, not a blank row
+        "rows": [c for c in columns[1:] if any(text for text, _ in c[1:])],
+        "transposed": True,
+    }
 
 
 def figure_block(name: str, png: bytes, study_id: str) -> dict[str, Any]:
@@ -498,16 +544,14 @@ def figure_block(name: str, png: bytes, study_id: str) -> dict[str, Any]:
 
 
 def not_drawn(figures: Mapping[str, bytes]) -> list[str]:
-    """'Survival: no survival endpoint configured …' for each figure with nothing to draw
+    """'Survival (Kaplan–Meier curves): no survival endpoint …' for each figure with nothing to draw
     (:func:`xenoflow.plots.style.png_note`): named once in a list, not shown as a card with a
     full caption."""
     out = []
-    for name in STUDY_FIGURES:
+    for name, words in STUDY_FIGURES.items():
         note = png_note(figures[name]) if name in figures else ""
         if note:
-            out.append(
-                f"{registry.output(name).section or name} ({name.replace('_', ' ')}): {note}"
-            )
+            out.append(f"{registry.output(name).section or name} ({words}): {note}")
     return out
 
 
@@ -542,7 +586,8 @@ def study_report(
     """``report.html`` of one study: design, findings, figures, key tables, exclusions,
     methods and provenance. ``figures``: registry figure name -> PNG bytes; ``provenance``:
     ``versions`` and ``inputs`` (:func:`xenoflow.provenance.study_inputs`)."""
-    title, sections = summary.study_summary(study, tables)
+    # a synthetic study is said so once, by the banner under the title
+    title, sections = summary.study_summary(study, tables, mark_synthetic=False)
     sid = study.study_id
     key = [table_block(k, tables, study) for k in KEY_TABLES if k.name in tables]
     key += [whole_table_block(n, tables[n], study) for n in OPTIONAL_TABLES if n in tables]
@@ -566,12 +611,20 @@ def study_report(
     )
 
 
+#: The index's findings per arm: the verdicts first (growth difference and its p, hazard
+#: ratio and log-rank p), then the efficacy numbers, the days, and the methods in words.
 INDEX_CELLS = (
     Cell("", "study_id", kind="text"),
     Cell("", "arm", kind="text"),
-    Cell("", "control", kind="text"),
-    Cell("", "reference_day", kind="day"),
-    Cell("", "baseline_day", kind="day"),
+    Cell(
+        "",
+        "rate_diff_vs_control",
+        "rate_diff_ci_low",
+        "rate_diff_ci_high",
+    ),
+    Cell("", "rate_diff_p", kind="p"),
+    Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
+    Cell("", "logrank_p", kind="p"),
     Cell(
         "",
         "fold_change_reduction_pct",
@@ -580,47 +633,29 @@ INDEX_CELLS = (
     ),
     Cell("", "tc_pct"),
     Cell("", "tgi_pct"),
-    Cell(
-        "",
-        "rate_diff_vs_control",
-        "rate_diff_ci_low",
-        "rate_diff_ci_high",
-    ),
-    Cell("", "rate_diff_metric", kind="text"),
-    Cell("", "rate_diff_p", kind="p"),
-    Cell("", "rate_diff_p_method", kind="text"),
     Cell("", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
-    Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
-    Cell("", "logrank_p", kind="p"),
+    Cell("", "reference_day", kind="day"),
+    Cell("", "baseline_day", kind="day"),
+    Cell("", "control", kind="text"),
+    Cell("", "rate_diff_metric", kind="text"),
+    Cell("", "rate_diff_p_method", kind="text"),
     Cell("", "logrank_p_method", kind="text"),
 )
-
-
-def treatment_key(arm: str) -> str:
-    """An arm name as studies of one run may spell it differently: 'Irinotecan + Rabusertib'
-    and 'Irinotecan+Rabusertib' are one treatment (spaces around '+' and case ignored)."""
-    return re.sub(r"\s*\+\s*", "+", arm.strip()).casefold()
 
 
 def shared_treatments(
     studies: Mapping[str, Study], tables: Mapping[str, Tables]
 ) -> list[dict[str, Any]]:
-    """Treatments given in more than one study of the run, as Xeva compares a drug across
-    models: per treatment and study, the model, the mRECIST counts of evaluable mice, %T/C on
-    the study's reference day and, for a combination, the mixed model's Bliss verdict (each
-    from the study's own tables, so it reads as that study's report does)."""
-    seen: dict[str, list[tuple[str, str]]] = {}
-    for sid, study in studies.items():
-        if sid in tables and not study.split_by:
-            for arm in study.treated_arms:
-                seen.setdefault(treatment_key(arm), []).append((sid, arm))
-    out = []
-    for pairs in seen.values():
-        if len({sid for sid, _ in pairs}) < 2:
-            continue
-        for sid, arm in pairs:
-            out.append(_treatment_row(studies[sid], tables[sid], arm))
-    return out
+    """Treatments given in more than one study of the run
+    (:func:`xenoflow.crossmodel.shared_arms`), as Xeva compares a drug across models: per
+    treatment and study, the model, the mRECIST counts of evaluable mice, %T/C on the study's
+    reference day and, for a combination, the mixed model's Bliss verdict (each from the
+    study's own tables, so it reads as that study's report does)."""
+    return [
+        _treatment_row(studies[sid], tables[sid], arm)
+        for pairs in shared_arms(studies, tables).values()
+        for sid, arm in pairs
+    ]
 
 
 def _treatment_row(study: Study, t: Tables, arm: str) -> dict[str, Any]:
@@ -702,6 +737,26 @@ def study_answers(
     return out
 
 
+#: The index's words for its findings table (the registry's caption of ``summary.tsv``
+#: describes that file's columns by name, for the Snakemake report).
+INDEX_CAPTION = (
+    "One row per treated arm of every study, each number as that study's report gives it. "
+    "The difference vs control is the arm's headline growth finding: the exponential mixed "
+    "model's growth-rate difference from the control or, for an arm whose tumours regress "
+    "then regrow, the two-phase model's mean difference from the baseline to the reference "
+    "day (the growth metric says which, with its days); its p is the one the report's verdict "
+    "follows, adjusted as the growth test says, and the log-rank p likewise. Where Cox "
+    "regression has no finite hazard ratio (complete separation) the Firth-penalised one is "
+    "shown, labelled. An empty cell: the quantity does not apply (no survival endpoint, say) "
+    "or could not be estimated; the study's report says why."
+)
+
+
+def _run_figure(name: str, png: bytes | None) -> dict[str, Any] | None:
+    """A run figure's card, or None when it is not given or has nothing to draw."""
+    return None if png is None or png_note(png) else figure_block(name, png, "")
+
+
 def index_page(
     studies: Mapping[str, Study],
     findings: pd.DataFrame,
@@ -709,27 +764,29 @@ def index_page(
     forest_png: bytes | None,
     reports: Sequence[str],
     tables: Mapping[str, Tables] | None = None,
+    waterfall_png: bytes | None = None,
 ) -> str:
     """``index.html``, the front page of a run: one row per study with its report's opening
-    answer (:func:`study_answers`, from each study's ``tables``), the cross-study findings (one
-    row per treated arm, synthetic studies marked), the forest plot, a link to each study's
-    report (the ``reports`` that exist, as ``<study_id>/report.html``), to the run's Snakemake
-    report (``report.html`` next to the index) and the failed studies. Days are study days,
-    with each study's baseline day beside them."""
+    answer (:func:`study_answers`, from each study's ``tables``), the treatments given in
+    several studies (:func:`shared_treatments`) with their waterfall across models
+    (``waterfall_png``; a figure with nothing to draw is named once, not shown), the
+    cross-study findings (one row per treated arm, synthetic studies marked), the forest plot,
+    a link to each study's report (the ``reports`` that exist, as
+    ``<study_id>/report.html``), to the run's Snakemake report (``report.html`` next to the
+    index) and the failed studies. Days are study days, with each study's baseline day beside
+    them."""
     present = [c for c in INDEX_CELLS if c.column in findings]
     rows = []
     for r in summary.records(findings):
         study = studies.get(str(r["study_id"]))
         rows.append(
             {
-                "cells": [(c.render(r), "text" if c.kind == "text" else "") for c in present],
+                "cells": [(text, _css(c, text)) for c in present for text in (c.render(r),)],
                 "synthetic": bool(study and study.synthetic),
                 "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
             }
         )
-    forest = None
-    if forest_png is not None:
-        forest = figure_block("forest", forest_png, "")
+    forest = _run_figure("forest", forest_png)
     return (
         _environment()
         .get_template("index.html.j2")
@@ -747,6 +804,8 @@ def index_page(
             answers=study_answers(studies, tables or {}, reports),
             shared=shared_treatments(studies, tables or {}),
             forest=forest,
-            caption=rst_html(registry.output("summary").caption),
+            waterfall=_run_figure("shared_waterfall", waterfall_png),
+            waterfall_note="" if waterfall_png is None else png_note(waterfall_png),
+            caption=INDEX_CAPTION,
         )
     )

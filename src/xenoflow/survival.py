@@ -558,13 +558,13 @@ def _hr_flag(sep: float, events_arm: int, events_ref: int) -> str:
         return "no events: no hazard ratio"
     if sep < 0:
         return (
-            "complete separation (monotone likelihood): Cox HR -> 0, no finite estimate; "
-            "see the Firth-penalised hazard ratio"
+            "complete separation (monotone likelihood): the Cox hazard ratio tends to 0, with "
+            "no finite estimate; see the Firth-penalised hazard ratio"
         )
     if sep > 0:
         return (
-            "complete separation (monotone likelihood): Cox HR -> infinity, no finite "
-            "estimate; see the Firth-penalised hazard ratio"
+            "complete separation (monotone likelihood): the Cox hazard ratio tends to "
+            "infinity, with no finite estimate; see the Firth-penalised hazard ratio"
         )
     return ""
 

@@ -2309,21 +2309,18 @@ models that pass, else the lowest AIC (then no ``what_if`` regimen is predicted)
 model gives ``regimen_model.tsv``, ``what_if.tsv`` and the summary's sentences. Header only when
 no arm has doses.""",
         columns=_columns(
-            Column("growth_model", "str", "exponential or claret"),
-            Column("resistance_rate", "float", "λ_R, per day (claret; ML)"),
-            Column("resistance_ci_low", "float", "lower end of λ_R's 95% profile interval"),
-            Column(
-                "resistance_ci_high",
-                "float",
-                "upper end of λ_R's 95% profile interval (empty: not bounded within the range)",
-            ),
-            Column("ml_log_likelihood", "float", "ML log-likelihood"),
-            Column("n_parameters", "int", "parameters counted by the AIC"),
+            "growth_model",
+            "resistance_rate",
+            "resistance_ci_low",
+            "resistance_ci_high",
+            "ml_log_likelihood",
+            "n_parameters",
+            # aic, passes, reason and model mean something else here than in the vocabulary
             Column("aic", "float", "−2·ML log-likelihood + 2·parameters"),
-            Column("delta_aic", "float", "AIC minus the chosen model's"),
+            "delta_aic",
             Column("passes", "bool", "TRUE when the model passes its adequacy check"),
-            Column("check_rule", "str", "the adequacy check's verdict in words"),
-            Column("chosen", "bool", "TRUE for the model used"),
+            "check_rule",
+            "chosen",
             Column("reason", "str", "why the model was or was not chosen"),
             Column("model", "str", "the model in words and as a formula"),
         ),
@@ -2949,6 +2946,26 @@ hazard ratio with 95% confidence interval (log scale); where the Cox estimate is
 interval (``hr_firth``), drawn as an orange square; arms with neither are marked.""",
         scope="run",
     ),
+    Figure(
+        "shared_waterfall",
+        "figures/shared_treatment_waterfall",
+        "cross_study_summary",
+        "Across studies",
+        """\
+Waterfall across tumour models, as Xeva draws one: for each treatment given in more than one
+study of this run (arm names matched with spaces around + and case ignored), one panel with one
+bar per evaluable mouse of that treatment in every such study. A bar's height is the mouse's
+best response, the lowest percent volume change from its first measurement on or after the
+study's first response day (mRECIST, Gao et al. 2015, as in each study's own waterfall and
+``response.tsv``); bars are sorted from highest to lowest and coloured by tumour model (a
+palette of their own, not the arms' colours). The letter on a bar is the mouse's mRECIST class;
+the shaded bands are the best-response cut-offs of the classes (CR below −95%, PR below −50%,
+SD below 35%, PD above), and a class also needs the best average response, so a bar in one band
+can carry another letter. Bars above 200% are cut there and labelled with their value. Mice not
+evaluable (no measurement in the response window) are not drawn and are counted under their
+panel. A run without a treatment in two studies has nothing to draw; its index says so.""",
+        scope="run",
+    ),
 )
 
 DOCUMENTS: tuple[Output, ...] = (
@@ -3108,6 +3125,18 @@ LABELS: dict[str, str] = {
     "per_day_comparisons:n_mice_reference": "n control",
     "per_day_comparisons:estimate": "Difference in ln volume, T - C",
     "per_day_comparisons:p_adjusted": "p, Dunnett-adjusted",
+    "growth_model": "Growth model",
+    "resistance_rate": "Resistance rate λR (per day)",
+    "resistance_ci_low": "λR, lower 95% profile limit",
+    "resistance_ci_high": "λR, upper 95% profile limit",
+    "ml_log_likelihood": "ML log-likelihood",
+    "n_parameters": "Parameters",
+    "regimen_model_selection:aic": "AIC (ML)",
+    "delta_aic": "ΔAIC from the chosen model",
+    "regimen_model_selection:passes": "Passes its adequacy check",
+    "check_rule": "Adequacy check",
+    "chosen": "Used",
+    "regimen_model_selection:reason": "Why used or not",
 }
 
 
@@ -3136,6 +3165,7 @@ VALUE_LABELS: dict[str, str] = {
     "sd_growth_rate": "SD of the growth rate",
     "residual_sd": "residual SD",
     "log_volume": "log volume",
+    "claret": "Claret 2009, with drug resistance",
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
-from .style import arm_palette
+from .style import arm_palette, note_figure
 
 #: best-response cut-offs of mRECIST (Gao et al. 2015); BAR cut-offs also apply to the label.
 BR_BANDS = [("CR", -100.0, -95.0), ("PR", -95.0, -50.0), ("SD", -50.0, 35.0), ("PD", 35.0, None)]
@@ -47,21 +48,116 @@ def waterfall_figure(
     the axes say what colour (the arm) and letter (the mRECIST class and its two criteria)
     mean; the axis label says the height is the best response from ``min_day`` on.
     """
+    data, apart = _evaluable_sorted(response, "arm")
+    palette = arm_palette(list(arms), control)
+    fig, (ax,) = _waterfall_axes(len(data), 1)
+    _draw_bars(ax, data, "arm", palette, clip_pct)
+    ax.set_xlabel("mice, sorted by best response" + _apart_note(apart, f"day {min_day:g}"))
+    ax.set_ylabel(f"best response: lowest % volume change\nfrom baseline, day ≥ {min_day:g}")
+    shown = [a for a in arms if a in set(data["arm"])]
+    handles = [
+        Patch(color=palette[a], label=a + (" (control)" if a == control else "")) for a in shown
+    ]
+    _colour_legend(ax, handles, "bar colour: arm")
+    _class_legend(ax)
+    ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90), fontsize=10)
+    sns.despine(ax=ax)
+    return fig
+
+
+#: colours of the tumour models in a figure across studies: not the arms' (Paul Tol's muted)
+MODEL_COLOURS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#CC6677", "#882255"]
+#: the note of the waterfall across models when no treatment is in two studies of the run
+NO_SHARED_TREATMENT = "no treatment is given in more than one study of this run"
+
+
+def cross_model_waterfall(responses: pd.DataFrame, clip_pct: float = 200.0) -> plt.Figure:
+    """Xeva's waterfall across tumour models: one panel per treatment given in several studies
+    (:func:`xenoflow.crossmodel.shared_responses`), one bar per evaluable mouse, its best
+    response, sorted high to low and coloured by the study's tumour model (a palette of its
+    own, not the arms'), with the mRECIST bands and letters of :func:`waterfall_figure`. A
+    run without such a treatment gets a :func:`~xenoflow.plots.style.note_figure`."""
+    if responses.empty:
+        return note_figure("", NO_SHARED_TREATMENT)
+    studies = list(dict.fromkeys(responses["study_id"]))
+    palette = {s: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, s in enumerate(studies)}
+    panels = [
+        (t, *_evaluable_sorted(rows, "study_id"))
+        for t, rows in responses.groupby("treatment", sort=False)
+    ]
+    most = max(len(data) for _, data, _ in panels)
+    fig, axes = _waterfall_axes(most, len(panels))
+    days = sorted(set(responses["min_day"]))
+    window = f"day {days[0]:g}" if len(days) == 1 else "the study's first response day"
+    for ax, (treatment, data, apart) in zip(axes, panels):
+        _draw_bars(ax, data, "study_id", palette, clip_pct)
+        ax.set_xlim(-0.7, most - 0.3)  # bars as wide in every panel
+        models = data["study_id"].nunique()
+        ax.set_title(f"{treatment}: {len(data)} mice in {models} models", fontsize=10)
+        ax.set_xlabel("mice, sorted by best response" + _apart_note(apart, window))
+        ax.set_ylabel("best response (%)")
+        sns.despine(ax=ax)
+    handles = [
+        Patch(color=palette[str(r.study_id)], label=_model_label(r))
+        for r in responses.drop_duplicates("study_id").itertuples()
+    ]
+    first = "on or after " + window
+    _colour_legend(axes[0], handles, f"bar colour: tumour model (study)\nbest response: {first}")
+    _class_legend(axes[-1])
+    return fig
+
+
+def _model_label(row: Any) -> str:
+    """'SW837 rectal adenocarcinoma … (crownbio_SW837)', wrapped to the legend's width; a
+    synthetic study marked."""
+    synthetic = ", synthetic" if bool(getattr(row, "synthetic", False)) else ""
+    return textwrap.fill(f"{row.model} ({row.study_id}{synthetic})", 32)
+
+
+def _waterfall_axes(bars: int, rows: int) -> tuple[plt.Figure, Sequence[Axes]]:
+    """A figure of ``rows`` waterfall axes with room for ``bars`` bars each and, right of
+    them, for the legends (inside the figure)."""
+    width = max(6.0, 0.22 * bars + 2.5)
+    fig, axes = plt.subplots(
+        rows, 1, figsize=(width + LEGEND_WIDTH_IN, 4.8 + 3.6 * (rows - 1)), squeeze=False
+    )
+    fig.subplots_adjust(
+        left=0.9 / (width + LEGEND_WIDTH_IN),
+        right=width / (width + LEGEND_WIDTH_IN),
+        **({"hspace": 0.45} if rows > 1 else {}),
+    )
+    return fig, list(axes[:, 0])
+
+
+def _evaluable_sorted(response: pd.DataFrame, by: str) -> tuple[pd.DataFrame, str]:
+    """The evaluable mice with a best response, sorted high to low (ties by ``by`` and
+    mouse), and the mice left out by ``by`` (:func:`_not_evaluable`)."""
     data = response.dropna(subset=["best_response_pct"]).copy()
-    apart = _not_evaluable(data)
+    apart = _not_evaluable(data, by)
     if "evaluable" in data:
         data = data[data["evaluable"].fillna(False).astype(bool)]
     data = data.sort_values(
-        ["best_response_pct", "arm", "mouse_id"], ascending=[False, True, True], kind="stable"
+        ["best_response_pct", by, "mouse_id"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
-    palette = arm_palette(list(arms), control)
-    n = len(data)
-    width = max(6.0, 0.22 * n + 2.5)
-    fig, ax = plt.subplots(figsize=(width + LEGEND_WIDTH_IN, 4.8))
-    # the legends sit right of the axes, inside the figure
-    fig.subplots_adjust(
-        left=0.9 / (width + LEGEND_WIDTH_IN), right=width / (width + LEGEND_WIDTH_IN)
+    return data, apart
+
+
+def _apart_note(apart: str, window: str) -> str:
+    """The x label's line on the mice not drawn ('' when every mouse is)."""
+    return (
+        f"\nnot drawn, not evaluable (no measurement on or after {window}): {apart}"
+        if apart
+        else ""
     )
+
+
+def _draw_bars(
+    ax: Axes, data: pd.DataFrame, colour_by: str, palette: dict[str, str], clip_pct: float
+) -> None:
+    """The bars of a waterfall (``data`` sorted), coloured by the column ``colour_by``, over
+    the mRECIST best-response bands; a bar above ``clip_pct`` cut there with its value, the
+    mouse's mRECIST class on its bar."""
+    n = len(data)
     top = max(50.0, min(clip_pct, float(data["best_response_pct"].max()) if n else 50.0) * 1.08)
     for label, lo, hi in BR_BANDS:
         ax.axhspan(
@@ -82,13 +178,13 @@ def waterfall_figure(
     if n:
         # one bar per mouse: x is the mouse's rank (unique), so seaborn aggregates nothing;
         # saturation=1 keeps the palette's colours (seaborn desaturates bars by default)
-        mouse_arm = data["arm"].astype(str).to_numpy()
+        key = data[colour_by].astype(str).to_numpy()
         sns.barplot(
             x=np.arange(n),
             y=heights,
-            hue=mouse_arm,
-            hue_order=list(dict.fromkeys(mouse_arm)),
-            palette={a: palette.get(a, "#999999") for a in mouse_arm},
+            hue=key,
+            hue_order=list(dict.fromkeys(key)),
+            palette={a: palette.get(a, "#999999") for a in key},
             dodge=False,
             errorbar=None,
             width=0.8,
@@ -122,29 +218,16 @@ def waterfall_figure(
     ax.set_xlim(-0.7, n - 0.3)
     ax.set_ylim(-105, top)
     ax.set_xticks([])
-    ax.set_xlabel(
-        "mice, sorted by best response"
-        + (
-            f"\nnot drawn, not evaluable (no measurement on or after day {min_day:g}): {apart}"
-            if apart
-            else ""
-        )
-    )
-    ax.set_ylabel(f"best response: lowest % volume change\nfrom baseline, day ≥ {min_day:g}")
-    _waterfall_legends(ax, [a for a in arms if a in set(data["arm"])], palette, control)
-    ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90), fontsize=10)
-    sns.despine(ax=ax)
-    return fig
 
 
-def _not_evaluable(response: pd.DataFrame) -> str:
+def _not_evaluable(response: pd.DataFrame, by: str = "arm") -> str:
     """'CLR 131 single: 2 mice' for the mice without a measurement in the response window
     (their best response is the whole curve's, often the 0 % of the baseline: drawn as a bar it
-    would read as stable disease)."""
+    would read as stable disease), counted by ``by`` (arm, or study)."""
     if "evaluable" not in response:
         return ""
     out = response[~response["evaluable"].fillna(False).astype(bool)]
-    counts = out.groupby("arm", sort=False).size()
+    counts = out.groupby(by, sort=False).size()
     return "; ".join(
         f"{arm}: {n} mouse" if n == 1 else f"{arm}: {n} mice" for arm, n in counts.items()
     )
@@ -163,18 +246,11 @@ MRECIST_LEGEND = [
 ]
 
 
-def _waterfall_legends(
-    ax: Axes, arms: Sequence[str], palette: dict[str, str], control: str
-) -> None:
-    """Bar colour = arm (first legend); letter = mRECIST class, whose best-response cut-off is
-    the shaded band of its colour and which also needs the best average response (second
-    legend): so a bar inside the SD band can read PD."""
-    handles = [
-        Patch(color=palette[a], label=a + (" (control)" if a == control else "")) for a in arms
-    ]
-    first = ax.legend(
+def _colour_legend(ax: Axes, handles: Sequence[Patch], title: str) -> None:
+    """What a bar's colour means, right of the axes at the top."""
+    legend = ax.legend(
         handles=handles,
-        title="bar colour: arm",
+        title=title,
         fontsize=7,
         title_fontsize=7.5,
         frameon=False,
@@ -182,7 +258,13 @@ def _waterfall_legends(
         bbox_to_anchor=(1.06, 1.0),
         alignment="left",
     )
-    ax.add_artist(first)
+    ax.add_artist(legend)
+
+
+def _class_legend(ax: Axes) -> None:
+    """Letter = mRECIST class, whose best-response cut-off is the shaded band of its colour
+    and which also needs the best average response: so a bar inside the SD band can read PD
+    (right of the axes at the bottom)."""
     classes = [
         Patch(facecolor=BAND_COLOURS[c], alpha=0.35, edgecolor="0.6", lw=0.5, label=text)
         for c, text in MRECIST_LEGEND

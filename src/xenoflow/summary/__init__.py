@@ -163,10 +163,13 @@ def _control_median(study: Study, survival: pd.DataFrame | None) -> float | None
     return float(med.iloc[0]) if len(med) and pd.notna(med.iloc[0]) else None
 
 
-def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
+def study_summary(
+    study: Study, tables: Tables, mark_synthetic: bool = True
+) -> tuple[str, list[Section]]:
     """Title and sections of a study's summary; ``tables`` maps table names (file stems such as
     'measurements', 'efficacy', 'growth_model', 'survival', 'survival_tests', 'exclusions*') to
-    frames."""
+    frames. A synthetic study is marked in the title and the design section; with
+    ``mark_synthetic=False`` in neither (a page that states it once itself: the report)."""
     findings = Section("Findings")
     # arms not balanced at baseline: the baseline-adjusted comparison leads
     findings.paragraphs += baseline_sentences.adjusted_sentences(tables.get("baseline_balance"))
@@ -212,7 +215,7 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
     floored = detection_limit_sentence(study, tables["measurements"])
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
     answer = answer_section(study, tables)
-    design = design_section(study, tables["measurements"])
+    design = design_section(study, tables["measurements"], mark_synthetic)
     design.paragraphs += baseline_sentences.design_sentences(
         study, tables["measurements"], tables.get("baseline_balance")
     )
@@ -253,6 +256,6 @@ def study_summary(study: Study, tables: Tables) -> tuple[str, list[Section]]:
         )
         sections.insert(2, power)
     title = f"{study.title} ({study.study_id})"
-    if study.synthetic and "synthetic" not in title.lower():
+    if mark_synthetic and study.synthetic and "synthetic" not in title.lower():
         title += " — SYNTHETIC DATA"
     return title, sections

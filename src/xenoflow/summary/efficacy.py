@@ -28,9 +28,11 @@ from .text import (
 )
 
 
-def design_section(study: Study, measurements: pd.DataFrame) -> Section:
+def design_section(
+    study: Study, measurements: pd.DataFrame, mark_synthetic: bool = True
+) -> Section:
     s = Section("Design")
-    if study.synthetic:
+    if study.synthetic and mark_synthetic:
         s.paragraphs.append(
             "SYNTHETIC DATA: this study was simulated for demonstration; its "
             "numbers describe no real experiment."
