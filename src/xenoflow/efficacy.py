@@ -55,6 +55,11 @@ Tumour growth delay and log cell kill (``growth_delay``)
     times (scaled by the number of doublings to the threshold); that model-based delay is
     reported next to it (``model_growth_delay_days``, :func:`exponential_growth_delay`, from
     the growth rule's per-arm rates), so the two can be compared.
+    When a Kaplan–Meier curve is flat at exactly 50% over an interval (:func:`xenoflow.km.
+    median_flat`), every day of it is a median: R ``survfit`` and Prism quote its midpoint, a
+    convention (anchors §2.9). ``median_time_days`` keeps that value with ``median_unique``
+    FALSE, but no T − C (nor log cell kill) is given for an arm whose median, or the
+    control's, is not unique: the note gives the range of T − C the flat steps allow.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ from . import baseline, endpoint_tests, visits
 from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
-from .km import km_median_ci
+from .km import km_median_ci, median_flat
 from .refday import choose_reference_day, thin_control_days
 from .response import name_toxic_deaths, response_summary, response_table
 from .stats import complete_rows, positions
@@ -797,10 +802,12 @@ def growth_delay(
     events = endpoints["event"].to_numpy(int)
     rules = endpoints["endpoint_rule"].tolist() if "endpoint_rule" in endpoints else None
     meds: dict[str, tuple[float, float, float]] = {}
+    flats: dict[str, tuple[float, float] | None] = {}
     for arm in order:
         at = rows_of[arm]
-        low, mid, high = (float(x) for x in median_ci(times[at], events[at], alpha))
-        meds[arm] = (low, mid, high)
+        med, lo, hi = (float(x) for x in median_ci(times[at], events[at], alpha))
+        meds[arm] = (med, lo, hi)
+        flats[arm] = median_flat(times[at], events[at])
     c_med = meds.get(control, (np.nan,) * 3)[0]
     rows = []
     for arm in order:
@@ -820,6 +827,8 @@ def growth_delay(
                     f"treated median not reached: delay > "
                     f"{np.nanmax(t) - c_med:g} days (last follow-up - C)"
                 )
+            elif flats[arm] is not None or flats[control] is not None:
+                note = not_unique_delay(arm, control, flats[arm], flats[control], med, c_med)
             else:
                 delay = med - c_med
                 gross, net = log_cell_kill(delay, doubling_time, duration)
@@ -833,6 +842,7 @@ def growth_delay(
                 "n_mice": len(at),
                 "n_events": int(events[at].sum()),
                 "median_time_days": med,
+                "median_unique": flats[arm] is None,
                 "median_time_ci_low": lo,
                 "median_time_ci_high": hi,
                 "control_median_time_days": c_med,
@@ -845,6 +855,31 @@ def growth_delay(
             }
         )
     return pd.DataFrame(rows, columns=GROWTH_DELAY_COLUMNS)
+
+
+def not_unique_delay(
+    arm: str,
+    control: str,
+    flat_t: tuple[float, float] | None,
+    flat_c: tuple[float, float] | None,
+    med_t: float,
+    med_c: float,
+) -> str:
+    """Why T − C is not given when a median is not unique (its Kaplan–Meier curve is flat at
+    exactly 50% from day a to day b: every day of [a, b] is a median), with the range of T − C
+    those days allow: from a_T − b_C to b_T − a_C (a single median counts as [m, m])."""
+    t_low, t_high = flat_t or (med_t, med_t)
+    c_low, c_high = flat_c or (med_c, med_c)
+    which = [
+        f"{name} (its Kaplan-Meier curve is flat at exactly 50% from day {f[0]:g} to day {f[1]:g})"
+        for name, f in ((arm, flat_t), (control, flat_c))
+        if f is not None
+    ]
+    return (
+        f"the median time to the threshold is not unique in {' and '.join(which)}, so T - C "
+        f"could be anything from {t_low - c_high:g} to {t_high - c_low:g} days: no growth delay "
+        "is given (the midpoint median is a convention, not an estimate)"
+    )
 
 
 def exponential_growth_delay(
@@ -964,7 +999,8 @@ def analyse_study(
     table (``arm, growth_rate_per_day``), for the control doubling time. Returns a dict with
     the tables ``efficacy``, ``per_mouse``, ``growth_delay``, ``response``,
     ``response_summary``, ``mice`` (:func:`mouse_summary`), ``endpoint_tests`` and
-    ``tumour_free`` (:mod:`xenoflow.endpoint_tests`), ``exclusions`` (stage efficacy),
+    ``tumour_free``, ``tumour_free_by_day`` (at the visits; :mod:`xenoflow.endpoint_tests`),
+    ``exclusions`` (stage efficacy),
     ``exclusions_response`` and the
     scalars ``reference_day`` and ``doubling_time_days``. ``toxic``: the arms the tolerability
     verdict calls toxic, with why (:func:`xenoflow.tolerability.toxic_arms`): their
@@ -1048,7 +1084,10 @@ def analyse_study(
         "endpoint_tests": endpoint_tests.endpoint_tests(
             checked_at_visit, arms, study.control, ref, settings, chosen.note
         ),
-        "tumour_free": endpoint_tests.tumour_free(checked, arms),
+        "tumour_free": endpoint_tests.tumour_free(checked, arms, study.detection_limit_mm3),
+        "tumour_free_by_day": endpoint_tests.tumour_free_by_day(
+            checked_at_visit, arms, study.detection_limit_mm3
+        ),
         "efficacy": table,
         "per_mouse": per_mouse,
         "mice": mice,

@@ -6,8 +6,8 @@ stage             reads (registry names)                        makes (:mod:`xen
 run_ingest        the measurement file, as read (``Source``)    measurements, exclusions, warnings
 run_growth        measurements                                  growth_* tables, exclusions_growth
 run_survival      measurements, the recorded survival table     survival* tables
-run_efficacy      measurements, growth_model (optional),        efficacy, response, growth_delay ...
-                  survival_per_mouse (causes of death)
+run_efficacy      measurements, growth_model (optional),        efficacy, response, growth_delay,
+                  survival_per_mouse (causes of death)          tumour_free(_by_day) ...
 run_tolerability  measurements, survival_per_mouse, growth      body_weight*, tolerability, regimen*
                   and survival tests, efficacy                  (incl. regimen_model), dose_response,
                                                                 what_if
@@ -178,6 +178,7 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "response_summary": result["response_summary"],
             "endpoint_tests": result["endpoint_tests"],
             "tumour_free": result["tumour_free"],
+            "tumour_free_by_day": result["tumour_free_by_day"],
             "exclusions_efficacy": result["exclusions"],
             "exclusions_response": result["exclusions_response"],
         },

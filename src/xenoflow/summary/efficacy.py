@@ -174,23 +174,19 @@ def _little_growth(control: Mapping[str, Any], day: float) -> str:
 
 
 def cured_arms(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
-    """Treated arms with most of their mice measured on the reference day at 0 mm³ (complete
-    regressions): arm -> (tumour-free, measured) that day. A log-scale rate or ratio there rests
-    on the detection limit, so the summary leads with the rank tests and the counts."""
-    eff = tables.get("efficacy")
-    if eff is None or not len(reference_rows(eff)):
+    """Treated arms with most of their mice measured on the reference day tumour-free
+    (complete regressions; ``tumour_free_by_day``, at the visits): arm -> (tumour-free,
+    measured) that day. A log-scale rate or ratio there rests on the detection limit, so the
+    summary leads with the rank tests and the counts."""
+    eff, free = tables.get("efficacy"), tables.get("tumour_free_by_day")
+    if eff is None or free is None or not len(reference_rows(eff)):
         return {}
     day = float(reference_rows(eff)["day"].iloc[0])
-    m = tables["measurements"]
-    m = m[(m["day"].astype(float) == day) & m["volume_mm3"].notna()]
-    last = m.groupby(["arm", "mouse_id"], sort=False)["volume_mm3"].max()
-    out = {}
-    for arm in study.treated_arms:
-        v = last[last.index.get_level_values("arm") == arm]
-        free = int((v <= 0).sum())
-        if len(v) and 2 * free > len(v):
-            out[arm] = (free, int(len(v)))
-    return out
+    return {
+        r["arm"]: (int(r["n_tumour_free"]), int(r["n_mice"]))
+        for r in records(free[free["day"].astype(float) == day])
+        if r["arm"] in study.treated_arms and 2 * int(r["n_tumour_free"]) > int(r["n_mice"])
+    }
 
 
 def cured_sentences(study: Study, tables: Tables) -> list[str]:
@@ -376,6 +372,11 @@ def growth_delay_sentences(
             f"Growth delay to {threshold}, the treated minus the control median time to reach "
             f"it{against or ','} was {join_words(items)}."
         )
+    out += [
+        f"No growth delay for {r['arm']}: {r['note']}."
+        for r in treated
+        if not isnum(r.get("growth_delay_days")) and "not unique" in str(r.get("note") or "")
+    ]
     missing = [r["arm"] for r in treated if not isnum(r.get("median_time_days"))]
     if missing and repeat:  # else the survival sentence says which medians were not reached
         out.append(
