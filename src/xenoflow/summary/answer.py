@@ -38,6 +38,16 @@ from .text import (
 TITLE = "Answer"
 
 
+def separate_cohorts(tables: Tables) -> set[str]:
+    """The arms the calendar check flags (``baseline_balance``, :func:`xenoflow.baseline.
+    calendar`): measured on other days than the control, possibly a separate cohort."""
+    balance = tables.get("baseline_balance")
+    if balance is None or not len(balance):
+        return set()
+    flagged = balance["separate_cohort"].astype(object).eq(True)
+    return set(balance.loc[flagged, "arm"].astype(str))
+
+
 def growth_answer(study: Study, tables: Tables) -> str:
     """The treated arm with the largest growth-rate reduction against the control, and how many
     treated arms differ significantly. An arm mostly tumour-free on the reference day
@@ -59,6 +69,11 @@ def growth_answer(study: Study, tables: Tables) -> str:
         f"{best.arm} {word} the most: {size} against the control ({best.metric}; "
         f"{fmt_ci(best.ci_low, best.ci_high)}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
     )
+    if best.arm in separate_cohorts(tables):
+        text += (
+            f", but {best.arm} was measured on a different calendar from the control, possibly "
+            "as a separate cohort without a concurrent control"
+        )
     if len(findings) > 1:
         text += (
             f"; {len(significant)} of {len(findings)} treated arms differ significantly"
