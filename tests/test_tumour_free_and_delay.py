@@ -158,6 +158,11 @@ def test_growth_delay_not_given_from_a_median_that_is_not_unique() -> None:
     assert "not unique in C" in note and "from day 12 to day 20" in note
     # T - C over the control's flat step: 26 - 20 to 26 - 12
     assert "from 6 to 14 days" in note
+    assert (out.loc["T", "growth_delay_low_days"], out.loc["T", "growth_delay_high_days"]) == (
+        6.0,
+        14.0,
+    )
+    assert math.isnan(out.loc["C", "growth_delay_low_days"])
 
 
 def test_growth_delay_with_unique_medians_is_t_minus_c() -> None:
@@ -181,5 +186,10 @@ def test_summary_says_why_there_is_no_growth_delay() -> None:
 
     delay = efficacy.growth_delay(ENDPOINTS, "C", ["C", "T"], threshold="500 mm3")
     text = " ".join(growth_delay_sentences(_study("C", ["C", "T"]), delay))
-    assert "No growth delay for T: the median time to the threshold is not unique in C" in text
+    assert text == (
+        "No growth delay to 500 mm3 is given for T (6 to 14 days): the median time to reach "
+        "it is not unique in C, whose Kaplan-Meier curve is flat at exactly 50% over an "
+        "interval, so T − C could be anything in the range given (a midpoint median is a "
+        "convention, not an estimate)."
+    )
     assert not np.isfinite(delay["growth_delay_days"]).any()

@@ -816,6 +816,7 @@ def growth_delay(
         med, lo, hi = meds[arm]
         rule = rules[at[0]] if rules is not None else ""
         note, delay, gross, net = "", np.nan, np.nan, np.nan
+        span = (np.nan, np.nan)
         duration = durations.get(arm, np.nan)
         if arm != control:
             if control not in meds:
@@ -828,7 +829,8 @@ def growth_delay(
                     f"{np.nanmax(t) - c_med:g} days (last follow-up - C)"
                 )
             elif flats[arm] is not None or flats[control] is not None:
-                note = not_unique_delay(arm, control, flats[arm], flats[control], med, c_med)
+                span = delay_range(flats[arm], flats[control], med, c_med)
+                note = not_unique_delay(arm, control, flats, span)
             else:
                 delay = med - c_med
                 gross, net = log_cell_kill(delay, doubling_time, duration)
@@ -847,6 +849,8 @@ def growth_delay(
                 "median_time_ci_high": hi,
                 "control_median_time_days": c_med,
                 "growth_delay_days": delay,
+                "growth_delay_low_days": span[0],
+                "growth_delay_high_days": span[1],
                 "doubling_time_days": doubling_time,
                 "log_cell_kill_gross": gross,
                 "treatment_duration_days": duration if arm != control else np.nan,
@@ -857,28 +861,37 @@ def growth_delay(
     return pd.DataFrame(rows, columns=GROWTH_DELAY_COLUMNS)
 
 
-def not_unique_delay(
-    arm: str,
-    control: str,
+def delay_range(
     flat_t: tuple[float, float] | None,
     flat_c: tuple[float, float] | None,
     med_t: float,
     med_c: float,
-) -> str:
-    """Why T − C is not given when a median is not unique (its Kaplan–Meier curve is flat at
-    exactly 50% from day a to day b: every day of [a, b] is a median), with the range of T − C
-    those days allow: from a_T − b_C to b_T − a_C (a single median counts as [m, m])."""
+) -> tuple[float, float]:
+    """The range of T − C when a median is not unique (a Kaplan–Meier curve flat at exactly
+    50% from day a to day b: every day of [a, b] is a median): from a_T − b_C to b_T − a_C,
+    a unique median counting as [m, m]."""
     t_low, t_high = flat_t or (med_t, med_t)
     c_low, c_high = flat_c or (med_c, med_c)
+    return t_low - c_high, t_high - c_low
+
+
+def not_unique_delay(
+    arm: str,
+    control: str,
+    flats: Mapping[str, tuple[float, float] | None],
+    span: tuple[float, float],
+) -> str:
+    """Why T − C is not given when a median is not unique, with the range ``span`` of T − C
+    (:func:`delay_range`)."""
     which = [
         f"{name} (its Kaplan-Meier curve is flat at exactly 50% from day {f[0]:g} to day {f[1]:g})"
-        for name, f in ((arm, flat_t), (control, flat_c))
-        if f is not None
+        for name in (arm, control)
+        if (f := flats[name]) is not None
     ]
     return (
         f"the median time to the threshold is not unique in {' and '.join(which)}, so T - C "
-        f"could be anything from {t_low - c_high:g} to {t_high - c_low:g} days: no growth delay "
-        "is given (the midpoint median is a convention, not an estimate)"
+        f"could be anything from {span[0]:g} to {span[1]:g} days: no growth delay is given "
+        "(the midpoint median is a convention, not an estimate)"
     )
 
 

@@ -488,6 +488,18 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "growth_delay_days", "float", "tumour growth delay T - C of the median times (days)"
         ),
+        Column(
+            "growth_delay_low_days",
+            "float",
+            "smallest T - C the Kaplan-Meier curves allow when a median is not unique (a curve "
+            "flat at exactly 50% from day a to day b: every day of it is a median); empty otherwise",
+        ),
+        Column(
+            "growth_delay_high_days",
+            "float",
+            "largest T - C the Kaplan-Meier curves allow when a median is not unique; empty "
+            "otherwise",
+        ),
         Column("log_cell_kill_gross", "float", "gross log cell kill (T - C)/(3.32 Td)"),
         Column("treatment_duration_days", "float", "last dose day minus first dose day"),
         Column(
@@ -1697,6 +1709,8 @@ in doubling times times the number of doublings (Demidenko 2010) — shown for c
             "median_time_ci_high",
             "control_median_time_days",
             "growth_delay_days",
+            "growth_delay_low_days",
+            "growth_delay_high_days",
             "doubling_time_days",
             "log_cell_kill_gross",
             "treatment_duration_days",

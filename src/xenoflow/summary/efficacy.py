@@ -342,6 +342,27 @@ def _same_medians(delay: Mapping[str, Any], survival: Mapping[str, Any]) -> bool
     )
 
 
+def _not_unique_sentence(rows: list[dict[str, Any]], threshold: str) -> str:
+    """One sentence for the treated arms without a growth delay because a median is not unique
+    (``rows``: the control's first), with the range of T − C each allows (the days each curve
+    is flat at 50% are in the table's note)."""
+    spans = [r for r in rows[1:] if isnum(r.get("growth_delay_low_days"))]
+    if not spans:
+        return ""
+    ranges = [
+        f"{r['arm']} ({fmt_day(r['growth_delay_low_days'])} to "
+        f"{fmt_day(r['growth_delay_high_days'])} days)"
+        for r in spans
+    ]
+    flat = [r["arm"] for r in rows if value_of(r, "median_unique") is False]
+    return (
+        f"No growth delay to {threshold} is given for {join_words(ranges)}: the median time to "
+        f"reach it is not unique in {join_words(flat)}, whose Kaplan-Meier curve is flat at "
+        "exactly 50% over an interval, so T − C could be anything in the range given (a "
+        "midpoint median is a convention, not an estimate)."
+    )
+
+
 def growth_delay_sentences(
     study: Study, delay: pd.DataFrame, survival: pd.DataFrame | None = None
 ) -> list[str]:
@@ -372,11 +393,8 @@ def growth_delay_sentences(
             f"Growth delay to {threshold}, the treated minus the control median time to reach "
             f"it{against or ','} was {join_words(items)}."
         )
-    out += [
-        f"No growth delay for {r['arm']}: {r['note']}."
-        for r in treated
-        if not isnum(r.get("growth_delay_days")) and "not unique" in str(r.get("note") or "")
-    ]
+    not_unique = _not_unique_sentence([control, *treated], threshold)
+    out += [not_unique] if not_unique else []
     missing = [r["arm"] for r in treated if not isnum(r.get("median_time_days"))]
     if missing and repeat:  # else the survival sentence says which medians were not reached
         out.append(
