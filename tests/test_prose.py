@@ -134,7 +134,7 @@ def test_growth_delay_does_not_repeat_the_survival_medians():
     assert (
         "No growth delay to 2000 mm3 (the study's endpoint volume) is given for CLR 131 x1 "
         "(0 to 4 days) and CLR 131 x2 (14 to 21 days): the median time to reach it is not "
-        "unique in I-127 CLR1404 and CLR 131 x2" in text
+        "unique in I-127 CLR1404 and CLR 131 x2, whose Kaplan-Meier curves are flat" in text
     )
 
 

@@ -193,3 +193,16 @@ def test_summary_says_why_there_is_no_growth_delay() -> None:
         "convention, not an estimate)."
     )
     assert not np.isfinite(delay["growth_delay_days"]).any()
+
+
+def test_report_shows_the_tumour_free_mice_of_the_cured_arm(zeros_summary) -> None:
+    from xenoflow import report
+
+    _, tables = zeros_summary
+    shown = report.with_tumour_free_mice(tables["tumour_free_by_day"])
+    assert set(shown["arm"]) == {"Cure"}
+    assert shown["day"].tolist() == [10.0, 14.0, 17.0, 21.0]
+    assert shown["n_tumour_free"].tolist() == [4, 5, 5, 5]
+    # a study without a tumour-free mouse shows no row
+    none = tables["tumour_free_by_day"].assign(n_tumour_free=0)
+    assert report.with_tumour_free_mice(none).empty

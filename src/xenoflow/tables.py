@@ -987,7 +987,8 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "n_tumour_free",
             "int",
-            "mice tumour-free at the end of the study: volume 0 at the mouse's last measurement",
+            "mice tumour-free at the end of the study: volume 0 (or below the detection limit "
+            "the study file sets) at the mouse's last measurement",
         ),
         Column("tumour_free_pct", "float", "100 * n_tumour_free / n_mice (percent)"),
         Column("unit_id", "str", "panel model's results folder"),
@@ -1831,8 +1832,9 @@ with a note. Header only when the data hold one arm or no control.""",
         section="Efficacy",
         caption="""\
 Tumour-free mice at the end of study **{{ snakemake.wildcards.study }}**, per arm: mice whose
-volume is 0 at their last measurement (a complete regression that lasted to the mouse's last
-day), out of the arm's mice with a volume.""",
+volume is 0 (or below the detection limit the study file sets) at their last measurement (a
+complete regression that lasted to the mouse's last day), out of the arm's mice with a volume.
+Per arm and visit: ``tumour_free_by_day``.""",
         columns=_columns("arm", "n_mice", "n_tumour_free", "tumour_free_pct"),
     ),
     Table(
@@ -3161,6 +3163,9 @@ LABELS: dict[str, str] = {
 
 #: Coded values of text columns as a reader reads them (the TSVs keep the codes).
 VALUE_LABELS: dict[str, str] = {
+    # table titles in the report (a table shown whole is titled by its name)
+    "tumour_free": "tumour-free mice at the end of the study",
+    "tumour_free_by_day": "tumour-free mice per arm and visit",
     "drug_a": "drug A",
     "drug_b": "drug B",
     "combination": "combination",

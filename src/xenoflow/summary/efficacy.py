@@ -355,9 +355,10 @@ def _not_unique_sentence(rows: list[dict[str, Any]], threshold: str) -> str:
         for r in spans
     ]
     flat = [r["arm"] for r in rows if value_of(r, "median_unique") is False]
+    curves = "curves are" if len(flat) > 1 else "curve is"
     return (
         f"No growth delay to {threshold} is given for {join_words(ranges)}: the median time to "
-        f"reach it is not unique in {join_words(flat)}, whose Kaplan-Meier curve is flat at "
+        f"reach it is not unique in {join_words(flat)}, whose Kaplan-Meier {curves} flat at "
         "exactly 50% over an interval, so T − C could be anything in the range given (a "
         "midpoint median is a convention, not an estimate)."
     )
