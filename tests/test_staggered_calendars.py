@@ -81,3 +81,26 @@ def test_growth_cuts_by_visit_day(sw837) -> None:
     moved = growth.analyse_study(data, study).model.set_index("arm")
     assert moved.loc[COMBO, "n_obs"] == nominal.loc[COMBO, "n_obs"]
     assert moved.loc[COMBO, "n_mice"] == nominal.loc[COMBO, "n_mice"]
+
+
+def test_efficacy_takes_the_baseline_at_the_baseline_visit(sw837) -> None:
+    """SW837's study file sets baseline day -1; the staggered combination mice are measured on
+    day 0, at that visit. By exact days they had no baseline (no fold change, TGI or
+    mRECIST); at the visit their baseline is the day-0 volume, and the fold changes, %T/C and
+    TGI per visit are the nominal study's."""
+    from xenoflow import efficacy
+
+    study, measurements = sw837
+    nominal = efficacy.analyse_study(study, measurements)
+    staggered = efficacy.analyse_study(study, _staggered(measurements))
+    columns = ["arm", "day", "n_mice", "mean_fold_change", "tc_pct", "tgi_pct"]
+    a, b = nominal["efficacy"][columns], staggered["efficacy"][columns]
+    pd.testing.assert_frame_equal(a, b)
+    combo = b[b["arm"] == COMBO]
+    assert combo["mean_fold_change"].notna().all() and len(combo) == 5
+    resp = staggered["response"].set_index("arm").loc[COMBO]
+    assert (resp["mrecist"] == nominal["response"].set_index("arm").loc[COMBO, "mrecist"]).all()
+    listed = staggered["exclusions"]
+    taken = listed[listed["reason"].str.contains("taken as the mouse's baseline volume")]
+    assert len(taken) == int(((measurements["arm"] == COMBO) & (measurements["day"] == -1)).sum())
+    assert set(taken["day"]) == {0.0}

@@ -142,6 +142,43 @@ def mouse_baselines(measurements: pd.DataFrame, baseline: Baseline) -> dict[tupl
     return out
 
 
+def at_baseline_visit(
+    measurements: pd.DataFrame, baseline: Baseline, visit_day: np.ndarray, stage: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(measurements, listed)`` for a staggered calendar: a mouse without a baseline
+    measurement (:func:`mouse_baselines`) that was measured at the baseline day's scheduled
+    visit (``visit_day``: each row's visit, :func:`xenoflow.visits.align` of these rows; within
+    the visit window of it) takes that measurement as its baseline, dated on the baseline day,
+    as the control's mice measured on the day itself; each such row is listed (stage
+    ``stage``). Unchanged when the baseline is each mouse's first measurement."""
+    if baseline.day is None or measurements.empty:
+        return measurements, exclusions_frame([])
+    have = mouse_baselines(measurements, baseline)
+    day = measurements["day"].to_numpy(float)
+    arms = measurements["arm"].astype(str).tolist()
+    mice = measurements["mouse_id"].astype(str).tolist()
+    present = measurements["volume_mm3"].notna().to_numpy()
+    new_day, rows = day.copy(), []
+    for i in np.flatnonzero(present & (visit_day == baseline.day) & (day != baseline.day)):
+        if (arms[i], mice[i]) in have:
+            continue
+        new_day[i] = baseline.day
+        rows.append(
+            {
+                "stage": stage,
+                "arm": arms[i],
+                "mouse_id": mice[i],
+                "day": day[i],
+                "reason": f"measured on day {day[i]:g}, at the baseline visit (day "
+                f"{baseline.day:g}) of a staggered calendar: taken as the mouse's baseline "
+                f"volume, dated day {baseline.day:g} (measured day kept in measurements.tsv)",
+            }
+        )
+    if not rows:
+        return measurements, exclusions_frame([])
+    return measurements.assign(day=new_day), exclusions_frame(rows)
+
+
 def on_study(
     measurements: pd.DataFrame, baseline: Baseline, stage: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1026,13 +1026,16 @@ def analyse_study(
     arms = study.arm_names
     base = baseline.resolve(study, measurements)
     every = _check_measurements(measurements)
+    # comparisons by day at the scheduled visits (xenoflow.visits); per-mouse quantities
+    # (fold change, AUC, time to endpoint, mRECIST) keep the measured day, except a
+    # measurement at the baseline visit of a mouse not measured on the baseline day itself
+    aligned = visits.align_study(study, every)
+    measured = every
+    every, at_base = baseline.at_baseline_visit(every, base, aligned.visit_day, STAGE)
     checked, pre = baseline.on_study(every, base, STAGE)
     per_mouse, excl = per_mouse_metrics(checked, base.day, True, base.window_days)
-    # comparisons by day at the scheduled visits (xenoflow.visits); per-mouse quantities
-    # (fold change, AUC, time to endpoint, mRECIST) keep the measured day
-    aligned = visits.align_study(study, every)
-    at_visit = visits.redate(per_mouse, aligned, every)
-    checked_at_visit = visits.redate(checked, aligned, every)
+    at_visit = visits.redate(per_mouse, aligned, measured)
+    checked_at_visit = visits.redate(checked, aligned, measured)
     table = table_from_per_mouse(at_visit, study.control, arms, study.reference_day, settings)
     for arm, why in (toxic or {}).items():
         scored = (table["arm"] == arm) & (table["nci_activity"] != "")
@@ -1068,7 +1071,7 @@ def analyse_study(
         for col in ("growth_rate_per_day", "model_growth_delay_days"):
             delay[col] = delay["arm"].map(model[col])
     resp, resp_excl = response_table(
-        measurements, float(settings.get("mrecist_min_day", 10)), base.day, base.window_days
+        every, float(settings.get("mrecist_min_day", 10)), base.day, base.window_days
     )
     resp = name_toxic_deaths(resp, deaths)
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
@@ -1089,7 +1092,11 @@ def analyse_study(
         for a, m in zip(zero["arm"], zero["mouse_id"], strict=True)
     ]
     excl = pd.concat(
-        [t for t in (pre, aligned.exclusions(STAGE), excl, exclusions_frame(left_out)) if len(t)]
+        [
+            t
+            for t in (pre, aligned.exclusions(STAGE), at_base, excl, exclusions_frame(left_out))
+            if len(t)
+        ]
         or [excl],
         ignore_index=True,
     )
