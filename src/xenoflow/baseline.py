@@ -16,6 +16,10 @@ Which baseline (:func:`resolve`, the one place that decides it)
     3. Otherwise (no measurement before treatment start, or no dose and no negative day): each
        mouse's first measurement, exactly as before this rule existed.
 
+    In a staggered calendar (:mod:`xenoflow.visits`) a mouse without a measurement on the
+    baseline day (1) or in the window (2) but measured at the baseline day's scheduled visit
+    takes that measurement as its baseline (:func:`at_baseline_visit`, listed).
+
 Baseline balance (:func:`balance_anova`)
     One-way ANOVA of ln V0 across arms (mice with V0 > 0): F = [SSB/(k − 1)]/[SSW/(N − k)],
     p = P(F_{k−1, N−k} > F) (R ``anova(lm(log(v0) ~ arm))``). Randomised arms are balanced by
