@@ -157,3 +157,22 @@ def test_arm_on_another_calendar(tmp_path: Path) -> None:
         "The B arm shares 1 of its 3 follow-up days with the control: possibly a separate "
         "cohort without a concurrent control" in md.split("## Findings")[0]
     )
+
+
+def test_answer_says_the_headline_arm_is_on_another_calendar(tmp_path: Path) -> None:
+    """Every A mouse is measured a day after the control (days 1, 8, 15): no follow-up day
+    is a control day. A, the arm that slowed growth the most, is compared at the control's
+    visits, and the answer, where its number is quoted, says plainly that it may be a
+    separate cohort."""
+    data = _long(MICE, {"A": [1, 8, 15]})
+    study, t = _analyse(tmp_path, data)
+    adj = t["baseline_balance"].set_index("arm")
+    assert adj.loc["A", "separate_cohort"] and adj.loc["A", "days_shared"] == 0
+    assert not adj.loc["B", "separate_cohort"]
+    answer = str(stages.run_summary(study, t)["summary_md"]).split("## Design")[0]
+    growth = next(p for p in answer.split("\n\n") if "the most" in p)
+    assert growth.startswith("A slowed tumour growth the most")
+    assert (
+        "but A was measured on a different calendar from the control, possibly as a separate "
+        "cohort without a concurrent control" in growth
+    )

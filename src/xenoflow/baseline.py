@@ -16,6 +16,10 @@ Which baseline (:func:`resolve`, the one place that decides it)
     3. Otherwise (no measurement before treatment start, or no dose and no negative day): each
        mouse's first measurement, exactly as before this rule existed.
 
+    In a staggered calendar (:mod:`xenoflow.visits`) a mouse without a measurement on the
+    baseline day (1) or in the window (2) but measured at the baseline day's scheduled visit
+    takes that measurement as its baseline (:func:`at_baseline_visit`, listed).
+
 Baseline balance (:func:`balance_anova`)
     One-way ANOVA of ln V0 across arms (mice with V0 > 0): F = [SSB/(k − 1)]/[SSW/(N − k)],
     p = P(F_{k−1, N−k} > F) (R ``anova(lm(log(v0) ~ arm))``). Randomised arms are balanced by
@@ -140,6 +144,43 @@ def mouse_baselines(measurements: pd.DataFrame, baseline: Baseline) -> dict[tupl
         elif baseline.day - baseline.window_days <= d <= baseline.day:
             out[key] = max(out.get(key, d), d)
     return out
+
+
+def at_baseline_visit(
+    measurements: pd.DataFrame, baseline: Baseline, visit_day: np.ndarray, stage: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(measurements, listed)`` for a staggered calendar: a mouse without a baseline
+    measurement (:func:`mouse_baselines`) that was measured at the baseline day's scheduled
+    visit (``visit_day``: each row's visit, :func:`xenoflow.visits.align` of these rows; within
+    the visit window of it) takes that measurement as its baseline, dated on the baseline day,
+    as the control's mice measured on the day itself; each such row is listed (stage
+    ``stage``). Unchanged when the baseline is each mouse's first measurement."""
+    if baseline.day is None or measurements.empty:
+        return measurements, exclusions_frame([])
+    have = mouse_baselines(measurements, baseline)
+    day = measurements["day"].to_numpy(float)
+    arms = measurements["arm"].astype(str).tolist()
+    mice = measurements["mouse_id"].astype(str).tolist()
+    present = measurements["volume_mm3"].notna().to_numpy()
+    new_day, rows = day.copy(), []
+    for i in np.flatnonzero(present & (visit_day == baseline.day) & (day != baseline.day)):
+        if (arms[i], mice[i]) in have:
+            continue
+        new_day[i] = baseline.day
+        rows.append(
+            {
+                "stage": stage,
+                "arm": arms[i],
+                "mouse_id": mice[i],
+                "day": day[i],
+                "reason": f"measured on day {day[i]:g}, at the baseline visit (day "
+                f"{baseline.day:g}) of a staggered calendar: taken as the mouse's baseline "
+                f"volume, dated day {baseline.day:g} (measured day kept in measurements.tsv)",
+            }
+        )
+    if not rows:
+        return measurements, exclusions_frame([])
+    return measurements.assign(day=new_day), exclusions_frame(rows)
 
 
 def on_study(

@@ -55,6 +55,11 @@ Tumour growth delay and log cell kill (``growth_delay``)
     times (scaled by the number of doublings to the threshold); that model-based delay is
     reported next to it (``model_growth_delay_days``, :func:`exponential_growth_delay`, from
     the growth stage's per-arm rates), so the two can be compared.
+    When a Kaplan–Meier curve is flat at exactly 50% over an interval (:func:`xenoflow.km.
+    median_flat`), every day of it is a median: R ``survfit`` and Prism quote its midpoint, a
+    convention (anchors §2.9). ``median_time_days`` keeps that value with ``median_unique``
+    FALSE, but no T − C (nor log cell kill) is given for an arm whose median, or the
+    control's, is not unique: the note gives the range of T − C the flat steps allow.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ from . import baseline, endpoint_tests, visits
 from .config import Study
 from .errors import InputError
 from .io import exclusions_frame
-from .km import km_median_ci
+from .km import km_median_ci, median_flat
 from .refday import choose_reference_day, thin_control_days
 from .response import name_toxic_deaths, response_summary, response_table
 from .stats import complete_rows, positions
@@ -797,10 +802,12 @@ def growth_delay(
     events = endpoints["event"].to_numpy(int)
     rules = endpoints["endpoint_rule"].tolist() if "endpoint_rule" in endpoints else None
     meds: dict[str, tuple[float, float, float]] = {}
+    flats: dict[str, tuple[float, float] | None] = {}
     for arm in order:
         at = rows_of[arm]
-        low, mid, high = (float(x) for x in median_ci(times[at], events[at], alpha))
-        meds[arm] = (low, mid, high)
+        med, lo, hi = (float(x) for x in median_ci(times[at], events[at], alpha))
+        meds[arm] = (med, lo, hi)
+        flats[arm] = median_flat(times[at], events[at])
     c_med = meds.get(control, (np.nan,) * 3)[0]
     rows = []
     for arm in order:
@@ -809,6 +816,7 @@ def growth_delay(
         med, lo, hi = meds[arm]
         rule = rules[at[0]] if rules is not None else ""
         note, delay, gross, net = "", np.nan, np.nan, np.nan
+        span = (np.nan, np.nan)
         duration = durations.get(arm, np.nan)
         if arm != control:
             if control not in meds:
@@ -820,6 +828,9 @@ def growth_delay(
                     f"treated median not reached: delay > "
                     f"{np.nanmax(t) - c_med:g} days (last follow-up - C)"
                 )
+            elif flats[arm] is not None or flats[control] is not None:
+                span = delay_range(flats[arm], flats[control], med, c_med)
+                note = not_unique_delay(arm, control, flats, span)
             else:
                 delay = med - c_med
                 gross, net = log_cell_kill(delay, doubling_time, duration)
@@ -833,10 +844,13 @@ def growth_delay(
                 "n_mice": len(at),
                 "n_events": int(events[at].sum()),
                 "median_time_days": med,
+                "median_unique": flats[arm] is None,
                 "median_time_ci_low": lo,
                 "median_time_ci_high": hi,
                 "control_median_time_days": c_med,
                 "growth_delay_days": delay,
+                "growth_delay_low_days": span[0],
+                "growth_delay_high_days": span[1],
                 "doubling_time_days": doubling_time,
                 "log_cell_kill_gross": gross,
                 "treatment_duration_days": duration if arm != control else np.nan,
@@ -845,6 +859,40 @@ def growth_delay(
             }
         )
     return pd.DataFrame(rows, columns=GROWTH_DELAY_COLUMNS)
+
+
+def delay_range(
+    flat_t: tuple[float, float] | None,
+    flat_c: tuple[float, float] | None,
+    med_t: float,
+    med_c: float,
+) -> tuple[float, float]:
+    """The range of T − C when a median is not unique (a Kaplan–Meier curve flat at exactly
+    50% from day a to day b: every day of [a, b] is a median): from a_T − b_C to b_T − a_C,
+    a unique median counting as [m, m]."""
+    t_low, t_high = flat_t or (med_t, med_t)
+    c_low, c_high = flat_c or (med_c, med_c)
+    return t_low - c_high, t_high - c_low
+
+
+def not_unique_delay(
+    arm: str,
+    control: str,
+    flats: Mapping[str, tuple[float, float] | None],
+    span: tuple[float, float],
+) -> str:
+    """Why T − C is not given when a median is not unique, with the range ``span`` of T − C
+    (:func:`delay_range`)."""
+    which = [
+        f"{name} (its Kaplan-Meier curve is flat at exactly 50% from day {f[0]:g} to day {f[1]:g})"
+        for name in (arm, control)
+        if (f := flats[name]) is not None
+    ]
+    return (
+        f"the median time to the threshold is not unique in {' and '.join(which)}, so T - C "
+        f"could be anything from {span[0]:g} to {span[1]:g} days: no growth delay is given "
+        "(the midpoint median is a convention, not an estimate)"
+    )
 
 
 def exponential_growth_delay(
@@ -964,7 +1012,8 @@ def analyse_study(
     table (``arm, growth_rate_per_day``), for the control doubling time. Returns a dict with
     the tables ``efficacy``, ``per_mouse``, ``growth_delay``, ``response``,
     ``response_summary``, ``mice`` (:func:`mouse_summary`), ``endpoint_tests`` and
-    ``tumour_free`` (:mod:`xenoflow.endpoint_tests`), ``exclusions`` (stage efficacy),
+    ``tumour_free``, ``tumour_free_by_day`` (at the visits; :mod:`xenoflow.endpoint_tests`),
+    ``exclusions`` (stage efficacy),
     ``exclusions_response`` and the
     scalars ``reference_day`` and ``doubling_time_days``. ``toxic``: the arms the tolerability
     verdict calls toxic, with why (:func:`xenoflow.tolerability.toxic_arms`): their
@@ -977,13 +1026,16 @@ def analyse_study(
     arms = study.arm_names
     base = baseline.resolve(study, measurements)
     every = _check_measurements(measurements)
+    # comparisons by day at the scheduled visits (xenoflow.visits); per-mouse quantities
+    # (fold change, AUC, time to endpoint, mRECIST) keep the measured day, except a
+    # measurement at the baseline visit of a mouse not measured on the baseline day itself
+    aligned = visits.align_study(study, every)
+    measured = every
+    every, at_base = baseline.at_baseline_visit(every, base, aligned.visit_day, STAGE)
     checked, pre = baseline.on_study(every, base, STAGE)
     per_mouse, excl = per_mouse_metrics(checked, base.day, True, base.window_days)
-    # comparisons by day at the scheduled visits (xenoflow.visits); per-mouse quantities
-    # (fold change, AUC, time to endpoint, mRECIST) keep the measured day
-    aligned = visits.align_study(study, every)
-    at_visit = visits.redate(per_mouse, aligned, every)
-    checked_at_visit = visits.redate(checked, aligned, every)
+    at_visit = visits.redate(per_mouse, aligned, measured)
+    checked_at_visit = visits.redate(checked, aligned, measured)
     table = table_from_per_mouse(at_visit, study.control, arms, study.reference_day, settings)
     for arm, why in (toxic or {}).items():
         scored = (table["arm"] == arm) & (table["nci_activity"] != "")
@@ -1019,7 +1071,7 @@ def analyse_study(
         for col in ("growth_rate_per_day", "model_growth_delay_days"):
             delay[col] = delay["arm"].map(model[col])
     resp, resp_excl = response_table(
-        measurements, float(settings.get("mrecist_min_day", 10)), base.day, base.window_days
+        every, float(settings.get("mrecist_min_day", 10)), base.day, base.window_days
     )
     resp = name_toxic_deaths(resp, deaths)
     summary = response_summary(resp, arms, float(settings.get("alpha", 0.05)))
@@ -1040,7 +1092,11 @@ def analyse_study(
         for a, m in zip(zero["arm"], zero["mouse_id"], strict=True)
     ]
     excl = pd.concat(
-        [t for t in (pre, aligned.exclusions(STAGE), excl, exclusions_frame(left_out)) if len(t)]
+        [
+            t
+            for t in (pre, aligned.exclusions(STAGE), at_base, excl, exclusions_frame(left_out))
+            if len(t)
+        ]
         or [excl],
         ignore_index=True,
     )
@@ -1048,7 +1104,10 @@ def analyse_study(
         "endpoint_tests": endpoint_tests.endpoint_tests(
             checked_at_visit, arms, study.control, ref, settings, chosen.note
         ),
-        "tumour_free": endpoint_tests.tumour_free(checked, arms),
+        "tumour_free": endpoint_tests.tumour_free(checked, arms, study.detection_limit_mm3),
+        "tumour_free_by_day": endpoint_tests.tumour_free_by_day(
+            checked_at_visit, arms, study.detection_limit_mm3
+        ),
         "efficacy": table,
         "per_mouse": per_mouse,
         "mice": mice,

@@ -18,8 +18,9 @@ the study's detection limit to it, so a cured arm stays in the ANOVA and Dunnett
 note says how many mice), ``drop`` leaves the mouse out of the log-scale tests (the note says
 how many), ``floor`` raises volumes below ``log_floor_mm3`` to the floor.
 
-:func:`tumour_free` counts the mice free of tumour at the end of the study: volume 0 at the
-mouse's last measurement.
+:func:`tumour_free` counts the mice free of tumour at the end of the study: no measurable tumour
+(:func:`no_tumour`) at the mouse's last measurement; :func:`tumour_free_by_day` counts them
+among the mice measured on each day.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .tables import columns
 
 COLUMNS = columns("endpoint_tests")
 TUMOUR_FREE_COLUMNS = columns("tumour_free")
+TUMOUR_FREE_BY_DAY_COLUMNS = columns("tumour_free_by_day")
 #: Fewest mice measured on the reference day for an arm to enter the tests.
 MIN_MICE = 2
 
@@ -380,10 +382,21 @@ def endpoint_tests(
     return out
 
 
-def tumour_free(measurements: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
-    """Mice free of tumour at the end of the study, per arm: volume 0 at the mouse's last
-    measurement (its last day with a volume). ``tumour_free_pct`` = 100 · n_tumour_free /
-    n_mice, n_mice the arm's mice with a volume."""
+def no_tumour(volumes: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """Which volumes show no measurable tumour: 0 mm³ (a complete regression), or below
+    ``limit``, the detection limit a study file sets (``detection_limit_mm3``; None: only 0).
+    The default limit of the log-scale analyses (half the smallest positive volume) is a
+    floor for the logarithm, not a measured limit, so it does not make a tumour absent."""
+    v = np.asarray(volumes, dtype=float)
+    return (v <= 0) | (v < limit) if limit is not None else v <= 0
+
+
+def tumour_free(
+    measurements: pd.DataFrame, arms: Sequence[str], limit: float | None = None
+) -> pd.DataFrame:
+    """Mice free of tumour at the end of the study, per arm: no measurable tumour
+    (:func:`no_tumour`) at the mouse's last measurement (its last day with a volume).
+    ``tumour_free_pct`` = 100 · n_tumour_free / n_mice, n_mice the arm's mice with a volume."""
     data = measurements[measurements["volume_mm3"].notna()]
     last = (
         data.sort_values("day", kind="mergesort").groupby(["arm", "mouse_id"], sort=False).tail(1)
@@ -391,7 +404,7 @@ def tumour_free(measurements: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame
     # counted on arrays: a panel runs this for each of its models' ~20 arms
     arm_of = last["arm"].astype(str).to_numpy()
     n_mice = Counter(arm_of.tolist())
-    n_free = Counter(arm_of[last["volume_mm3"].to_numpy(float) <= 0].tolist())
+    n_free = Counter(arm_of[no_tumour(last["volume_mm3"].to_numpy(float), limit)].tolist())
     rows = [
         {
             "arm": arm,
@@ -407,3 +420,34 @@ def tumour_free(measurements: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame
         if rows
         else empty_frame(TUMOUR_FREE_COLUMNS)
     )
+
+
+def tumour_free_by_day(
+    measurements: pd.DataFrame, arms: Sequence[str], limit: float | None = None
+) -> pd.DataFrame:
+    """Per arm and day: the mice measured (one per mouse: a mouse measured twice on a day
+    counts once, by its larger volume), those with no measurable tumour (:func:`no_tumour`),
+    and their share ``tumour_free_pct`` = 100 · n_tumour_free / n_mice. ``measurements``: the
+    on-study measurements with ``day`` the visit day (:func:`xenoflow.visits.redate`)."""
+    data = measurements[measurements["volume_mm3"].notna() & measurements["arm"].isin(arms)]
+    if data.empty:
+        return empty_frame(TUMOUR_FREE_BY_DAY_COLUMNS)
+    largest = data.groupby(["arm", "day", "mouse_id"], sort=False)["volume_mm3"].max()
+    free = pd.Series(no_tumour(largest.to_numpy(float), limit), index=largest.index)
+    per_day = free.groupby(level=["arm", "day"], sort=False).agg(["size", "sum"]).reset_index()
+    order = {a: i for i, a in enumerate(arms)}
+    per_day = per_day.sort_values(
+        ["arm", "day"], key=lambda c: c.map(order) if c.name == "arm" else c, kind="stable"
+    )
+    return pd.DataFrame(
+        {
+            "arm": per_day["arm"].astype(str).to_numpy(),
+            "day": per_day["day"].to_numpy(float),
+            "n_mice": per_day["size"].to_numpy(int),
+            "n_tumour_free": per_day["sum"].to_numpy(int),
+            "tumour_free_pct": 100.0
+            * per_day["sum"].to_numpy(float)
+            / per_day["size"].to_numpy(float),
+        },
+        columns=TUMOUR_FREE_BY_DAY_COLUMNS,
+    ).reset_index(drop=True)

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import summary
+from . import summary, visits
 from .config import Study
 from .plots import efficacy as efficacy_plots
 from .plots import growth as growth_plots
@@ -40,10 +40,13 @@ def formats(study: Study) -> list[str]:
 
 
 def growth(study: Study, out: Outputs) -> dict[str, Figure]:
-    """Growth curves (mean ± SEM) and every mouse with its best-AIC fit."""
+    """Growth curves (mean ± SEM per arm at the scheduled visits, :mod:`xenoflow.visits`: a
+    mouse measured a day off the control's calendar counts in its visit's mean, not in a
+    mean of its own) and every mouse with its best-AIC fit (at its measured days)."""
     result, measurements = out.facts["growth"], out.facts["measurements"]
+    at_visit = visits.comparison_days(study, measurements)[0]
     return {
-        "growth_curves": growth_plots.growth_curves_figure(measurements, study, result.arms),
+        "growth_curves": growth_plots.growth_curves_figure(at_visit, study, result.arms),
         "spaghetti": growth_plots.spaghetti_figure(result, measurements, study),
     }
 

@@ -610,7 +610,11 @@ class GrowthResult:
 
 
 def within_control_follow_up(
-    logd: pd.DataFrame, data: pd.DataFrame, control: str, min_fraction: float
+    logd: pd.DataFrame,
+    data: pd.DataFrame,
+    control: str,
+    min_fraction: float,
+    aligned: visits.Aligned | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(kept, exclusions)``: the log volumes of the days on which the control still has at
     least ``min_fraction`` of its mice measured (:func:`xenoflow.refday.control_end`), for the
@@ -618,9 +622,14 @@ def within_control_follow_up(
     measurements), and an exclusions row for each
     later measurement. A treated arm's rate past the control's follow-up would be compared
     with a control rate extrapolated beyond its data. Nothing is cut when the control is
-    absent or followed to the end."""
-    end = control_end(data, control, min_fraction)
-    late = logd["day"].to_numpy(dtype=float) > end if math.isfinite(end) else None
+    absent or followed to the end. ``aligned``: the visits of ``data``'s rows
+    (:func:`xenoflow.visits.align`): mice are counted, and measurements cut, by their visit
+    day, so a control measured on two neighbouring days of one visit is not counted as two
+    thin days."""
+    at_visit = visits.redate(data, aligned, data) if aligned is not None else data
+    end = control_end(at_visit, control, min_fraction)
+    visit_day = visits.redate(logd, aligned, data)["day"] if aligned is not None else logd["day"]
+    late = visit_day.to_numpy(dtype=float) > end if math.isfinite(end) else None
     if late is None or not late.any():
         return logd, exclusions_frame([])
     reason = (
@@ -662,6 +671,7 @@ def analyse(
     baseline_day: float | None = None,
     two_phase: Growth | None = None,
     study_file: str = "study file",
+    aligned: visits.Aligned | None = None,
 ) -> GrowthResult:
     """Run the growth stage: per-mouse fits, mixed model, contrasts, rate-based T/C, and the
     two-phase model (:func:`xenoflow.piecewise.analyse`, options ``two_phase``).
@@ -673,7 +683,10 @@ def analyse(
     :func:`rate_based_tc` with per-mouse rates fitted on days ≤ the reference day
     (``rate_based_tc``) and, for comparison, with the mixed-model rates (``rate_based_tc_lmm``).
     If no mixed model can be fitted, per-arm means of per-mouse OLS rates (SE = SD/√n) are
-    reported instead and ``model`` says so.
+    reported instead and ``model`` says so. ``aligned``: the scheduled visits of ``data``'s rows
+    (:func:`xenoflow.visits.align`, staggered calendars): the cuts by day (the control's
+    follow-up, the days up to the reference day of the rate-based T/C) use each measurement's
+    visit day; the fits use the measured day.
     """
     alpha = float(settings.get("alpha", 0.05))
     arm_order = study_arms(data, arms, control)
@@ -691,10 +704,11 @@ def analyse(
     logd = logd.reset_index(drop=True)
     ref_day, t_len = tc_days(data, reference_day, baseline_day)
     fraction = float(settings.get("mean_min_fraction", 0.5))
-    compared, late = within_control_follow_up(logd, data, control, fraction)
+    compared, late = within_control_follow_up(logd, data, control, fraction, aligned)
     if len(late):
         exclusions = pd.concat([exclusions, late], ignore_index=True)
-    early = data[data["day"] <= ref_day]
+    visit_day = visits.redate(data, aligned, data)["day"] if aligned is not None else data["day"]
+    early = data[(visit_day <= ref_day).to_numpy()]
     pm_tc = (
         fit_per_mouse(early, settings, arm_order, alternatives=False)[0]
         if ref_day < float(data["day"].max())
@@ -845,11 +859,11 @@ def analyse_study(
         if two_phase.breakpoint_day is None:
             two_phase = dataclasses.replace(two_phase, piecewise="never")
     reference_day = study.reference_day
-    if reference_day is None:  # the efficacy stage's day: chosen at the scheduled visits
-        at_visit, aligned = visits.comparison_days(study, data)
-        if aligned.changed:
-            chosen = choose_reference_day(at_visit).day
-            reference_day = None if math.isnan(chosen) else chosen
+    at_visit, aligned = visits.comparison_days(study, data)
+    if reference_day is None and aligned.changed:
+        # the efficacy stage's day: chosen at the scheduled visits
+        chosen = choose_reference_day(at_visit).day
+        reference_day = None if math.isnan(chosen) else chosen
     return analyse(
         data,
         study.settings,
@@ -859,4 +873,5 @@ def analyse_study(
         baseline_day=study.baseline_day if baseline_day is None else baseline_day,
         two_phase=two_phase,
         study_file=study.path.name,
+        aligned=aligned if aligned.changed else None,
     )

@@ -498,6 +498,17 @@ def _kind(spec: registry.Table, column: str) -> str:
     return "p" if column.startswith("p_") or column.endswith("_p") else "number"
 
 
+def with_tumour_free_mice(by_day: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``tumour_free_by_day`` of the arms with a tumour-free mouse on some day
+    (complete regressions), from the first such day: the report shows those, not the rows of
+    zeros of the other arms (all are in the table file and the workbook)."""
+    free = by_day[by_day["n_tumour_free"] > 0]
+    first = free.groupby("arm", sort=False)["day"].min()
+    keep = by_day["arm"].isin(first.index)
+    keep &= by_day["day"].to_numpy(float) >= by_day["arm"].map(first).to_numpy(float)
+    return by_day[keep].reset_index(drop=True)
+
+
 def whole_table_block(name: str, df: pd.DataFrame, study: Study) -> dict[str, Any]:
     """A table shown whole: every column under its registry header, an estimate's interval
     bounds in brackets after it (not as columns of their own), counts as integers."""
@@ -591,6 +602,9 @@ def study_report(
     sid = study.study_id
     key = [table_block(k, tables, study) for k in KEY_TABLES if k.name in tables]
     key += [whole_table_block(n, tables[n], study) for n in OPTIONAL_TABLES if n in tables]
+    if "tumour_free_by_day" in tables:
+        free = with_tumour_free_mice(tables["tumour_free_by_day"])
+        key.append(whole_table_block("tumour_free_by_day", free, study))
     return (
         _environment()
         .get_template("study_report.html.j2")

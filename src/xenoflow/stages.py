@@ -165,6 +165,7 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "response_summary": result["response_summary"],
             "endpoint_tests": result["endpoint_tests"],
             "tumour_free": result["tumour_free"],
+            "tumour_free_by_day": result["tumour_free_by_day"],
             "exclusions_efficacy": result["exclusions"],
             "exclusions_response": result["exclusions_response"],
         },
@@ -292,15 +293,21 @@ def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
 
 def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     """Combination synergy from SynergyLMM's exponential mixed model
-    (:func:`xenoflow.synergy.analyse`), for a study file with ``combinations``."""
+    (:func:`xenoflow.synergy.analyse`) and invivoSyn / CombPDX, for a study file with
+    ``combinations``; on the measurements at their scheduled visits (staggered calendars
+    aligned, :mod:`xenoflow.visits`), as the other comparisons by day."""
     from . import invivosyn, synergy  # scipy.optimize: only in the jobs that need it
 
     study = growth.with_detection_limit(study, tables["measurements"])
-    result = synergy.analyse(tables["measurements"], study)
+    # at the scheduled visits (xenoflow.visits): a mouse measured a day off the control's
+    # calendar keeps its baseline and its day in the refits up to each day, each re-dated
+    # measurement listed; aligned calendars have nothing to re-date
+    measurements, aligned = visits.comparison_days(study, tables["measurements"])
+    result = synergy.analyse(measurements, study)
     # The one place where synergy rows of every basis meet: the mixed model's (lmm) and
     # invivoSyn's / CombPDX's (tgi, auc, combpdx).
     others, left_out = invivosyn.study_rows(
-        tables["measurements"],
+        measurements,
         [(c.arm, c.components) for c in study.combinations],
         study.control,
         seed=int(study.settings["seed"]),
@@ -312,7 +319,12 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
         ignore_index=True,
     )
     excluded = pd.concat(
-        [t for t in (result["exclusions_synergy"], left_out) if len(t)] or [left_out],
+        [
+            t
+            for t in (aligned.exclusions("synergy"), result["exclusions_synergy"], left_out)
+            if len(t)
+        ]
+        or [left_out],
         ignore_index=True,
     )
     return Outputs(

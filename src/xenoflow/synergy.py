@@ -32,6 +32,11 @@ the reason.
   (e^{βt} − 1)/β); SS = −median(Δ)/sd(Δ) with percentile bounds; p = 2 min(P(Δ ≤ 0), P(Δ ≥ 0));
   CI = the median ratio of the two integrals (infinite ratios capped at 100).
 
+Days are the scheduled visits (:mod:`xenoflow.visits`, applied by the stage): in a staggered
+calendar a mouse measured a day off the control's keeps its time_start volume and enters the
+refit of its visit, instead of being left out for no volume at time_start or tested on a day of
+its own; time is the visit day less time_start (the nominal schedule).
+
 Time-resolved: the model is refitted on the data up to each measured day. A day whose data
 hold fewer than two post-baseline measurement days (:data:`MIN_TEST_DAYS`) is not tested: with
 one time per mouse the random slope and the residual cannot be told apart, so the contrast's

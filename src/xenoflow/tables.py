@@ -488,6 +488,18 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "growth_delay_days", "float", "tumour growth delay T - C of the median times (days)"
         ),
+        Column(
+            "growth_delay_low_days",
+            "float",
+            "smallest T - C the Kaplan-Meier curves allow when a median is not unique (a curve "
+            "flat at exactly 50% from day a to day b: every day of it is a median); empty otherwise",
+        ),
+        Column(
+            "growth_delay_high_days",
+            "float",
+            "largest T - C the Kaplan-Meier curves allow when a median is not unique; empty "
+            "otherwise",
+        ),
         Column("log_cell_kill_gross", "float", "gross log cell kill (T - C)/(3.32 Td)"),
         Column("treatment_duration_days", "float", "last dose day minus first dose day"),
         Column(
@@ -975,7 +987,8 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "n_tumour_free",
             "int",
-            "mice tumour-free at the end of the study: volume 0 at the mouse's last measurement",
+            "mice tumour-free at the end of the study: volume 0 (or below the detection limit "
+            "the study file sets) at the mouse's last measurement",
         ),
         Column("tumour_free_pct", "float", "100 * n_tumour_free / n_mice (percent)"),
         Column("unit_id", "str", "panel model's results folder"),
@@ -1671,8 +1684,9 @@ and fold change V/V0 at the reference day (empty for a mouse not measured then).
 Tumour growth delay ({{ snakemake.wildcards.study }}): Kaplan–Meier median time for tumours of each
 arm to reach the volume threshold (``threshold``; the study's ``endpoint_volume_mm3``, or by default
 4 × each mouse's baseline volume), mice that never reach it censored; R ``survfit`` median and
-its confidence interval. ``growth_delay_days`` = T − C (empty when a median is not reached, see
-``note``). ``log_cell_kill_gross`` = (T − C)/(3.32·Td) with Td = ln 2 / control growth rate
+its confidence interval. ``growth_delay_days`` = T − C (empty when a median is not reached, or
+not unique because a curve is flat at exactly 50% over an interval: see ``note``, which gives the
+range of T − C the flat curve allows). ``log_cell_kill_gross`` = (T − C)/(3.32·Td) with Td = ln 2 / control growth rate
 (``doubling_time_days``, from the growth model); ``log_cell_kill_net`` = ((T − C) − treatment
 duration)/(3.32·Td), treatment duration = last − first dose day of the arm's schedule.
 ``model_growth_delay_days``: the delay implied by the fitted exponential growth rates
@@ -1685,10 +1699,19 @@ in doubling times times the number of doublings (Demidenko 2010) — shown for c
             "n_mice",
             "n_events",
             "median_time_days",
+            Column(
+                "median_unique",
+                "bool",
+                "FALSE when the arm's Kaplan-Meier curve is flat at exactly 50% over an interval: "
+                "median_time_days is then R's and Prism's midpoint convention, not a unique "
+                "value, and no growth delay is given (note)",
+            ),
             "median_time_ci_low",
             "median_time_ci_high",
             "control_median_time_days",
             "growth_delay_days",
+            "growth_delay_low_days",
+            "growth_delay_high_days",
             "doubling_time_days",
             "log_cell_kill_gross",
             "treatment_duration_days",
@@ -1809,9 +1832,36 @@ with a note. Header only when the data hold one arm or no control.""",
         section="Efficacy",
         caption="""\
 Tumour-free mice at the end of study **{{ snakemake.wildcards.study }}**, per arm: mice whose
-volume is 0 at their last measurement (a complete regression that lasted to the mouse's last
-day), out of the arm's mice with a volume.""",
+volume is 0 (or below the detection limit the study file sets) at their last measurement (a
+complete regression that lasted to the mouse's last day), out of the arm's mice with a volume.
+Per arm and visit: ``tumour_free_by_day``.""",
         columns=_columns("arm", "n_mice", "n_tumour_free", "tumour_free_pct"),
+    ),
+    Table(
+        "tumour_free_by_day",
+        "tables/tumour_free_by_day.tsv",
+        stage="efficacy",
+        section="Efficacy",
+        caption="""\
+Tumour-free mice per arm and day in study **{{ snakemake.wildcards.study }}**: of the mice
+measured at a visit, those without a measurable tumour (volume 0, or below the detection limit
+when the study file sets one). Days are the scheduled visits (a measurement a day off the
+control's calendar is counted at its visit, as in the efficacy table); measurements before the
+baseline (pre-treatment growth) are not counted. Where most of an arm is tumour-free on the
+reference day, the summary leads for that arm with this count and the rank tests, not with a
+log-scale rate.""",
+        columns=_columns(
+            "arm",
+            "day",
+            Column("n_mice", "int", "mice of the arm measured that day", label="n"),
+            Column(
+                "n_tumour_free",
+                "int",
+                "mice measured that day without a measurable tumour: volume 0, or below the "
+                "detection limit the study file sets",
+            ),
+            Column("tumour_free_pct", "float", "100 * n_tumour_free / n_mice that day (percent)"),
+        ),
     ),
     Table(
         "baseline_balance",
@@ -3142,6 +3192,9 @@ LABELS: dict[str, str] = {
 
 #: Coded values of text columns as a reader reads them (the TSVs keep the codes).
 VALUE_LABELS: dict[str, str] = {
+    # table titles in the report (a table shown whole is titled by its name)
+    "tumour_free": "tumour-free mice at the end of the study",
+    "tumour_free_by_day": "tumour-free mice per arm and visit",
     "drug_a": "drug A",
     "drug_b": "drug B",
     "combination": "combination",

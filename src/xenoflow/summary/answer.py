@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
-from .efficacy import cured_sentences
+from .efficacy import cured_arms, cured_sentences
 from .headline import headline_findings, two_phase_rows
 from .regimens import regimen_verdict
 from .survival import logrank_verdict, n_logrank_tests
@@ -38,22 +38,42 @@ from .text import (
 TITLE = "Answer"
 
 
+def separate_cohorts(tables: Tables) -> set[str]:
+    """The arms the calendar check flags (``baseline_balance``, :func:`xenoflow.baseline.
+    calendar`): measured on other days than the control, possibly a separate cohort."""
+    balance = tables.get("baseline_balance")
+    if balance is None or not len(balance):
+        return set()
+    flagged = balance["separate_cohort"].astype(object).eq(True)
+    return set(balance.loc[flagged, "arm"].astype(str))
+
+
 def growth_answer(study: Study, tables: Tables) -> str:
     """The treated arm with the largest growth-rate reduction against the control, and how many
-    treated arms differ significantly."""
+    treated arms differ significantly. An arm mostly tumour-free on the reference day
+    (:func:`cured_arms`) is not named here: its tumour-free count and rank tests lead the
+    answer, and its log-scale rate rests on the detection limit."""
     findings = headline_findings(study, tables)
-    if not findings:
+    cured = cured_arms(study, tables)
+    rated = [f for f in findings.values() if f.arm not in cured]
+    if not rated:
         return ""
     alpha = float(study.settings["alpha"])
-    best = min(findings.values(), key=lambda f: f.estimate)
+    best = min(rated, key=lambda f: f.estimate)
     significant = [f.arm for f in findings.values() if f.significant(alpha)]
     word = "slowed tumour growth" if best.estimate < 0 else "grew faster than control"
     size = f"{fmt(abs(best.estimate))} per day on ln volume"
     verdict = "significant" if best.significant(alpha) else "not significant"
-    text = (
+    apart = f"Apart from {join_words(list(cured))}, " if cured else ""
+    text = apart + (
         f"{best.arm} {word} the most: {size} against the control ({best.metric}; "
         f"{fmt_ci(best.ci_low, best.ci_high)}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
     )
+    if best.arm in separate_cohorts(tables):
+        text += (
+            f", but {best.arm} was measured on a different calendar from the control, possibly "
+            "as a separate cohort without a concurrent control"
+        )
     if len(findings) > 1:
         text += (
             f"; {len(significant)} of {len(findings)} treated arms differ significantly"

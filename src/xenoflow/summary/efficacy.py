@@ -176,23 +176,19 @@ def _little_growth(control: Mapping[str, Any], day: float) -> str:
 
 
 def cured_arms(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
-    """Treated arms with most of their mice measured on the reference day at 0 mm³ (complete
-    regressions): arm -> (tumour-free, measured) that day. A log-scale rate or ratio there rests
-    on the detection limit, so the summary leads with the rank tests and the counts."""
-    eff = tables.get("efficacy")
-    if eff is None or not len(reference_rows(eff)):
+    """Treated arms with most of their mice measured on the reference day tumour-free
+    (complete regressions; ``tumour_free_by_day``, at the visits): arm -> (tumour-free,
+    measured) that day. A log-scale rate or ratio there rests on the detection limit, so the
+    summary leads with the rank tests and the counts."""
+    eff, free = tables.get("efficacy"), tables.get("tumour_free_by_day")
+    if eff is None or free is None or not len(reference_rows(eff)):
         return {}
     day = float(reference_rows(eff)["day"].iloc[0])
-    m = tables["measurements"]
-    m = m[(m["day"].astype(float) == day) & m["volume_mm3"].notna()]
-    last = m.groupby(["arm", "mouse_id"], sort=False)["volume_mm3"].max()
-    out = {}
-    for arm in study.treated_arms:
-        v = last[last.index.get_level_values("arm") == arm]
-        free = int((v <= 0).sum())
-        if len(v) and 2 * free > len(v):
-            out[arm] = (free, int(len(v)))
-    return out
+    return {
+        r["arm"]: (int(r["n_tumour_free"]), int(r["n_mice"]))
+        for r in records(free[free["day"].astype(float) == day])
+        if r["arm"] in study.treated_arms and 2 * int(r["n_tumour_free"]) > int(r["n_mice"])
+    }
 
 
 def cured_sentences(study: Study, tables: Tables) -> list[str]:
@@ -348,6 +344,28 @@ def _same_medians(delay: Mapping[str, Any], survival: Mapping[str, Any]) -> bool
     )
 
 
+def _not_unique_sentence(rows: list[dict[str, Any]], threshold: str) -> str:
+    """One sentence for the treated arms without a growth delay because a median is not unique
+    (``rows``: the control's first), with the range of T − C each allows (the days each curve
+    is flat at 50% are in the table's note)."""
+    spans = [r for r in rows[1:] if isnum(r.get("growth_delay_low_days"))]
+    if not spans:
+        return ""
+    ranges = [
+        f"{r['arm']} ({fmt_day(r['growth_delay_low_days'])} to "
+        f"{fmt_day(r['growth_delay_high_days'])} days)"
+        for r in spans
+    ]
+    flat = [r["arm"] for r in rows if value_of(r, "median_unique") is False]
+    curves = "curves are" if len(flat) > 1 else "curve is"
+    return (
+        f"No growth delay to {threshold} is given for {join_words(ranges)}: the median time to "
+        f"reach it is not unique in {join_words(flat)}, whose Kaplan-Meier {curves} flat at "
+        "exactly 50% over an interval, so T − C could be anything in the range given (a "
+        "midpoint median is a convention, not an estimate)."
+    )
+
+
 def growth_delay_sentences(
     study: Study, delay: pd.DataFrame, survival: pd.DataFrame | None = None
 ) -> list[str]:
@@ -378,6 +396,8 @@ def growth_delay_sentences(
             f"Growth delay to {threshold}, the treated minus the control median time to reach "
             f"it{against or ','} was {join_words(items)}."
         )
+    not_unique = _not_unique_sentence([control, *treated], threshold)
+    out += [not_unique] if not_unique else []
     missing = [r["arm"] for r in treated if not isnum(r.get("median_time_days"))]
     if missing and repeat:  # else the survival sentence says which medians were not reached
         out.append(
