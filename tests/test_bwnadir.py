@@ -216,3 +216,32 @@ def test_what_if_table_carries_the_nadir_also_when_the_growth_model_is_withheld(
         np.polyval(np.polyfit([0, 50, 100, 150, 200], [-1, -3, -6, -12, -19], 1), 125.0)
     )
     assert set(bwnadir.nadir_rows(out)) == {"W"}
+
+
+def test_summary_sentences_give_the_number_or_the_reason():
+    from xenoflow.summary.regimens import nadir_sentences
+
+    study = _study(what_if=(_what_if((0.0, 125.0)), _what_if((0.0, 250.0), name="Big")))
+    curves = pd.DataFrame(
+        {"name": ["Control"], "kind": ["observed"], "agent": [""], "day": [0.0], "n_observed": [8]}
+    )
+    tol = pd.DataFrame(
+        {
+            "arm": ["Control", "X50", "X100", "X150", "X200"],
+            "group_mean_nadir_pct": [-1.2, -2.9, -6.1, -11.8, -19.4],
+        }
+    )
+    what_if = bwnadir.add_to_what_if(curves, study, tol, 0.05)
+    predicted, refused = nadir_sentences({"what_if": what_if})
+    assert predicted == (
+        "Body-weight nadir predicted for W (not given): -10.5% (95% prediction interval -18% "
+        "to -2.8%), from a straight line through the group-mean nadirs of Control (0 µCi), "
+        "X50 (50 µCi), X100 (100 µCi), X150 (150 µCi), X200 (200 µCi) against the largest "
+        "single administration; it stays above the -20% tolerability limit on the group-mean "
+        "nadir."
+    )
+    assert refused == (
+        "No body-weight nadir is predicted for Big: its largest single administration "
+        "(250 µCi) is outside the 0 µCi to 200 µCi observed, and the dose–nadir line is not "
+        "extrapolated."
+    )

@@ -302,3 +302,15 @@ def test_every_summary_opens_with_its_answer(summaries):
     assert "Tolerability: toxic in CLR 131 single (two toxic deaths" in answer
     lsvt = summaries["crownbio_LS-1034"]
     assert "Synergy: Irinotecan+Rabusertib synergistic by Bliss" in lsvt[: lsvt.index("## Design")]
+
+
+def test_what_if_nadir_is_refused_with_its_reason_on_the_fractionation_demo(summaries):
+    """Issue 28 item 3: two dosed arms give no dose–nadir line, and the summary says so for
+    each what-if regimen instead of giving a number."""
+    text = summaries["fractionation_clr131"]
+    for name in ("CLR 131 three fractions", "CLR 131 two full doses"):
+        assert (
+            f"No body-weight nadir is predicted for {name}: only 2 dosed arms have body weights "
+            "and doses of CLR 131 in the regimen's unit, and a dose–nadir line needs 3."
+        ) in text
+    assert "Body-weight nadir predicted for" not in text

@@ -138,6 +138,26 @@ def crosses(low: float, high: float, limit: float) -> str:
     return "no" if low > limit else "possibly"
 
 
+def _withheld(
+    points: list[Point], regimen: tuple[float, float, int] | None, unit: str | None, agent: str
+) -> str:
+    """'' when the nadir can be predicted, else why not (module docstring)."""
+    dosed = sum(1 for p in points if p.n_doses)
+    if not points:
+        return f"neither the control nor an arm of {agent} has body weights after baseline"
+    if regimen is None or unit is None:
+        return "the regimen's doses have no amounts in one unit"
+    if dosed < MIN_DOSED_ARMS:
+        have = {0: "no dosed arm has", 1: "only 1 dosed arm has"}.get(
+            dosed, f"only {dosed} dosed arms have"
+        )
+        return (
+            f"{have} body weights and doses of {agent} in the regimen's unit, and a "
+            f"dose–nadir line needs {MIN_DOSED_ARMS}"
+        )
+    return _outside(points, regimen, unit)
+
+
 def predict_nadir(
     study: Study, tolerability: pd.DataFrame, what: WhatIf, alpha: float
 ) -> dict[str, Any]:
@@ -149,31 +169,19 @@ def predict_nadir(
     unit = what.doses[0].unit if what.doses else None
     regimen = _doses(what.doses, unit) if what.doses else None
     points = dose_points(study, tolerability, what) if len(tolerability) else []
-    dosed = [p for p in points if p.n_doses]
-    if regimen is None or unit is None:
-        out["bw_nadir_note"] = "withheld: the regimen's doses have no amounts in one unit"
-    elif len(dosed) < MIN_DOSED_ARMS:
-        have = f"{len(dosed)} dosed arm{' has' if len(dosed) == 1 else 's have'}"
-        out["bw_nadir_note"] = (
-            f"withheld: only {have} body weights and doses of {what.agent} in the regimen's "
-            f"unit, and a dose–nadir line needs {MIN_DOSED_ARMS}"
-        )
-    elif why := _outside(points, regimen, unit):
-        out["bw_nadir_note"] = f"withheld: {why}"
-    else:
-        pred, low, high = _fit_line(points, regimen[0], alpha)
-        out.update(
-            predicted_bw_nadir_pct=pred,
-            bw_nadir_pi_low=low,
-            bw_nadir_pi_high=high,
-            bw_nadir_crosses_limit=crosses(low, high, limit),
-            bw_nadir_note=(
-                "OLS of the group-mean nadirs of "
-                + ", ".join(f"{p.arm} ({p.single:g} {display_unit(unit)})" for p in points)
-                + " on the largest single administration; 95% prediction interval"
-            ),
-        )
-    return out
+    if why := _withheld(points, regimen, unit, what.agent):
+        return out | {"bw_nadir_note": f"withheld: {why}"}
+    assert regimen is not None and unit is not None  # _withheld says why otherwise
+    pred, low, high = _fit_line(points, regimen[0], alpha)
+    arms = ", ".join(f"{p.arm} ({p.single:g} {display_unit(unit)})" for p in points)
+    return out | {
+        "predicted_bw_nadir_pct": pred,
+        "bw_nadir_pi_low": low,
+        "bw_nadir_pi_high": high,
+        "bw_nadir_crosses_limit": crosses(low, high, limit),
+        "bw_nadir_note": f"OLS of the group-mean nadirs of {arms} on the largest single "
+        "administration; 95% prediction interval",
+    }
 
 
 def add_to_what_if(
@@ -183,22 +191,26 @@ def add_to_what_if(
     the growth model does not predict gets one row without a day holding only its nadir."""
     if not study.what_if or what_if.empty:
         return what_if
-    out = what_if.copy()
-    extra = []
-    for w in study.what_if:
-        values = predict_nadir(study, tolerability, w, alpha)
-        rows = (out["name"] == w.name) & (out["kind"] == "what_if")
-        if rows.any():
-            for col, value in values.items():
-                out.loc[rows, col] = value
-        else:
-            schedule = "; ".join(d.describe() for d in w.doses)
-            extra.append(
-                {"name": w.name, "kind": "what_if", "agent": w.agent, "schedule": schedule} | values
-            )
+    nadirs = pd.DataFrame(
+        [{"name": w.name, **predict_nadir(study, tolerability, w, alpha)} for w in study.what_if]
+    )
+    out = what_if.drop(columns=[c for c in COLUMNS if c in what_if])
+    predicted = set(out.loc[out["kind"] == "what_if", "name"])
+    extra = [
+        {
+            "name": w.name,
+            "kind": "what_if",
+            "agent": w.agent,
+            "schedule": "; ".join(d.describe() for d in w.doses),
+        }
+        for w in study.what_if
+        if w.name not in predicted
+    ]
     if extra:
         out = pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
     out["n_observed"] = out["n_observed"].fillna(0).astype(int)
+    # names are unique across arms and regimens (config), so only what_if rows match
+    out = out.merge(nadirs, on="name", how="left", validate="many_to_one")
     return out.reindex(columns=columns("what_if"))
 
 

@@ -16,7 +16,8 @@ with (b0_i, b1_i) ~ N(0, Ψ) a random start and growth rate per mouse and e_ij ~
 (lme4: ``lmer(log(volume) ~ day + I(-E) + (day | mouse), REML = TRUE)``). This is the
 Simeoni et al. 2004 (Cancer Res 64:1094) tumour-growth-inhibition model reduced to what
 caliper data identify: exponential growth only (their ψ → ∞ limit without the linear phase),
-no transit compartments (the kill acts directly on ln V), and the drug concentration C(t)
+no transit compartments (the kill acts directly on ln V; with them: the delayed-kill
+model below), and the drug concentration C(t)
 taken from the schedule rather than measured — for a radionuclide the decaying activity
 (λ_eff = ln 2/T_phys + ln 2/T_biol, :func:`xenoflow.regimen.decay_constant`); for an agent
 without a half-life in the study file a dose exposure with the stated default half-life

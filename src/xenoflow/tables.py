@@ -2273,7 +2273,11 @@ the same log-kill and differ only in its timing (no threshold, saturation or dos
 When ``regimen_model_selection.tsv`` chooses the Claret et al. 2009 model with drug resistance,
 this is that model: E_a(t) weighted by e^(−λ_R (s − t_0)) (``model``), with the rows
 ``resistance_rate`` (λ_R, ML, 95% profile-likelihood interval) and ``resistance_half_life_days``
-(ln 2/λ_R); the other estimates are REML given λ_R. Header only when no arm has doses.""",
+(ln 2/λ_R); the other estimates are REML given λ_R. When it chooses the delayed-kill model
+(Simeoni et al. 2004, the exposure passed through 3 transit compartments at rate k_tr before it
+kills), E_a(t) is that of the delayed exposure (``model``), with the rows ``transit_rate`` (k_tr,
+ML, 95% profile-likelihood interval) and ``mean_kill_delay_days`` (3/k_tr); the other estimates
+are REML given k_tr. Header only when no arm has doses.""",
         columns=_columns(
             "parameter",
             "agent",
