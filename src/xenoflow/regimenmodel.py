@@ -97,8 +97,8 @@ golden values and the nesting in the exponential model (a fair AIC) carry over u
 
 Model choice (:func:`selection_table`): each model gets the adequacy check
 (:func:`adequacy_table`, the held-out refits with the same model); the lowest AIC from the ML
-fits (both with the random effects of the REML fit above; λ_R counts as a parameter) among the
-models that pass is used for ``regimen_model.tsv``, ``what_if.tsv`` and the summary — the
+fits (all with the random effects of the REML fit above; λ_R and k_tr count as parameters)
+among the models that pass is used for ``regimen_model.tsv``, ``what_if.tsv`` and the summary — the
 lowest AIC when none passes (then nothing is predicted).
 
 Only the control and the arms with doses enter the fit: a treated arm without doses in the
@@ -1018,7 +1018,7 @@ def selection_table(
     choice by :data:`SELECTION_RULE` with the reason in words.
 
     AIC is computed from the ML fits (Pinheiro & Bates 2000, §2.4.2: REML likelihoods of
-    models with different fixed effects are not comparable), both with the random-effects
+    models with different fixed effects are not comparable), all with the random-effects
     structure of the exponential model's REML fit. The Claret model with λ_R = 0 and the
     delayed model with k_tr = ∞ are the exponential model, so their AIC can exceed the
     exponential model's by at most 2."""

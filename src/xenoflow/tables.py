@@ -2354,7 +2354,7 @@ dose t_0 (regrowth under treatment); ln V(t) = ln V0 + g·t − k·Σ_j A_j·e^(
 the ML profile likelihood over [0, 10/(last day − first dose)] (95% interval: where the profile
 drops by χ²₁(0.95)/2), the rest is fitted by REML at that λ_R as the exponential model is (its
 intervals do not include the uncertainty in λ_R). AIC = −2ℓ_ML + 2·(fixed effects + variance
-components + residual SD, + λ_R), both from ML fits with the random effects of the exponential
+components + residual SD, + λ_R or k_tr), all from ML fits with the random effects of the exponential
 model's REML fit (REML likelihoods of different fixed effects are not comparable). ``delayed``:
 the delayed-kill model of Simeoni et al. 2004 (Cancer Res 64:1094), the exposure passed through
 3 transit compartments at rate k_tr before it kills, so tumours shrink days after a dose:
