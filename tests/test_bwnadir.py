@@ -245,3 +245,26 @@ def test_summary_sentences_give_the_number_or_the_reason():
         "(250 µCi) is outside the 0 µCi to 200 µCi observed, and the dose–nadir line is not "
         "extrapolated."
     )
+
+
+def test_figure_leaves_out_a_regimen_without_a_growth_prediction():
+    """A what-if row without a day (only its nadir) draws no curve."""
+    from xenoflow.plots.regimenmodel import what_if_figure
+    from xenoflow.plots.style import plt
+
+    curves = pd.DataFrame(
+        {
+            "name": ["Control", "Control", "W"],
+            "kind": ["observed", "observed", "what_if"],
+            "day": [0.0, 7.0, np.nan],
+            "pred_mean_log_volume": [4.0, 5.0, np.nan],
+            "ci_low": [3.9, 4.8, np.nan],
+            "ci_high": [4.1, 5.2, np.nan],
+            "observed_mean_log_volume": [4.0, 5.1, np.nan],
+            "n_observed": [8, 8, 0],
+        }
+    )
+    fig = what_if_figure(curves, ["Control"], "Control", {}, "S")
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["Control"]
+    plt.close(fig)
