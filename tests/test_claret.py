@@ -211,7 +211,7 @@ def test_regrowth_chooses_the_resistance_model_and_the_summary_says_why():
     data = simulate(np.random.default_rng(3), 6)
     study = sim_study()
     fits, checks, selection = _select(data, study)
-    assert selection["growth_model"].tolist() == ["exponential", "claret"]
+    assert selection["growth_model"].tolist() == ["exponential", "claret", "delayed"]
     assert regimenmodel.chosen_model(selection) == "claret"
     # AIC from the ML fits (lme4's, test above): 8 and 7 parameters
     aic = selection.set_index("growth_model")["aic"]
@@ -222,7 +222,7 @@ def test_regrowth_chooses_the_resistance_model_and_the_summary_says_why():
     chosen = selection[selection["chosen"]].iloc[0]
     assert chosen["passes"] and chosen["delta_aic"] == 0
     assert chosen["reason"].startswith("chosen: lowest AIC of the models that pass")
-    assert set(checks["growth_model"]) == {"exponential", "claret"}
+    assert set(checks["growth_model"]) == {"exponential", "claret", "delayed"}
     claret_checks = checks[checks["growth_model"] == "claret"]
     assert claret_checks["check"].tolist() == [
         "fitted",
@@ -293,7 +293,11 @@ def test_stage_uses_the_chosen_resistance_model_for_predictions(tmp_path):
     study = load_study(tmp_path / "cl.yaml")
     tables = stages.analyse_study(study, read_source(study))
     selection = tables["regimen_model_selection"].set_index("growth_model")
-    assert selection["chosen"].to_dict() == {"exponential": False, "claret": True}
+    assert selection["chosen"].to_dict() == {
+        "exponential": False,
+        "claret": True,
+        "delayed": False,
+    }
     model = tables["regimen_model"].set_index("parameter")
     assert model.loc["resistance_rate", "estimate"] == pytest.approx(
         GOLDEN_CLARET["resistance"], rel=1e-4

@@ -263,12 +263,14 @@ def test_regimen_sentences_say_when_a_number_is_not_the_regimens(summaries):
     regimens = caki2[caki2.index("## Regimens") :]
     assert "shrank at 0.0989 per day until day 19.2, then regrew at 0.0377 per day" in regimens
     assert "(ln volume; two-phase piecewise model, mean over days 0 to 65)" in regimens
-    # the dose-driven model predicts the held-out arms 3.8-fold off: no what-if prediction
+    # the chosen dose-driven model (the delayed-kill model, by AIC; none passes) predicts the
+    # held-out arms 2.3-fold off: no what-if prediction
     text = summaries["fractionation_clr131"]
     assert (
         "The model is not used to predict CLR 131 three fractions and CLR 131 two full doses, "
-        "because it fails its check: 42 of 44 fitted arm-day means inside their 95% prediction "
-        "band (80% needed)" in text
+        "because it fails its check: 44 of 44 fitted arm-day means inside their 95% prediction "
+        "band (80% needed); 33 of 33 arm-day means of held-out arms inside the band predicted "
+        "without them (80% needed), and a typical error of up to 2.3-fold (2-fold allowed)" in text
     )
     assert "Predicted for" not in text
 
@@ -308,3 +310,15 @@ def test_every_summary_opens_with_its_answer(summaries):
     assert "Tolerability: toxic in CLR 131 single (two toxic deaths" in answer
     lsvt = summaries["crownbio_LS-1034"]
     assert "Synergy: Irinotecan+Rabusertib synergistic by Bliss" in lsvt[: lsvt.index("## Design")]
+
+
+def test_what_if_nadir_is_refused_with_its_reason_on_the_fractionation_demo(summaries):
+    """Issue 28 item 3: two dosed arms give no dose–nadir line, and the summary says so for
+    each what-if regimen instead of giving a number."""
+    text = summaries["fractionation_clr131"]
+    for name in ("CLR 131 three fractions", "CLR 131 two full doses"):
+        assert (
+            f"No body-weight nadir is predicted for {name}: only 2 dosed arms have body weights "
+            "and doses of CLR 131 in the regimen's unit, and a dose–nadir line needs 3."
+        ) in text
+    assert "Body-weight nadir predicted for" not in text

@@ -16,7 +16,8 @@ with (b0_i, b1_i) ~ N(0, Ψ) a random start and growth rate per mouse and e_ij ~
 (lme4: ``lmer(log(volume) ~ day + I(-E) + (day | mouse), REML = TRUE)``). This is the
 Simeoni et al. 2004 (Cancer Res 64:1094) tumour-growth-inhibition model reduced to what
 caliper data identify: exponential growth only (their ψ → ∞ limit without the linear phase),
-no transit compartments (the kill acts directly on ln V), and the drug concentration C(t)
+no transit compartments (the kill acts directly on ln V; with them: the delayed-kill
+model below), and the drug concentration C(t)
 taken from the schedule rather than measured — for a radionuclide the decaying activity
 (λ_eff = ln 2/T_phys + ln 2/T_biol, :func:`xenoflow.regimen.decay_constant`); for an agent
 without a half-life in the study file a dose exposure with the stated default half-life
@@ -64,10 +65,48 @@ profile drops by χ²₁(0.95)/2); the rest is then fitted by REML at λ̂_R exa
 above, so its intervals are conditional on λ̂_R. Golden values: R lme4 ``lmer`` at the profiled
 λ_R with the profile maximised by ``optimize`` (``tests/test_claret.py``).
 
+Delayed kill (Simeoni et al. 2004, Cancer Res 64:1094; ``fit(kind=DELAYED)``): the damage a
+dose does passes through a chain of n = :data:`TRANSIT_COMPARTMENTS` (3, as Simeoni's) transit
+compartments with rate k_tr before the tumour shrinks, so shrinkage starts days after a dose::
+
+    d ln V/dt = g − Σ_a k_a·y_a,n(t),   dy_a,1/dt = k_tr (C_a − y_a,1),
+    dy_a,m/dt = k_tr (y_a,m−1 − y_a,m)  (m = 2 … n)
+    ln V(t) = ln V0 + g·t − Σ_a k_a·E_a(t; k_tr)
+    E_a(t; k_tr) = ∫_{−∞}^t y_a,n(s) ds = Σ_{t_j < t} A_j·[F(t − t_j) − ỹ(t − t_j)]/λ_a
+
+with y_n = C * h the exposure convolved with the Erlang (gamma, shape n, rate k_tr) kernel
+h(u) = k_tr^n u^(n−1) e^(−k_tr u)/(n − 1)!, F its CDF (the regularised incomplete gamma
+P(n, k_tr τ)) and ỹ(τ) = ∫_0^τ h(u)·e^(−λ(τ − u)) du the delayed level of a unit dose:
+(k_tr/d)^n·e^(−λτ)·P(n, dτ) with d = k_tr − λ > 0, and (k_tr τ)^n/n!·e^(−k_tr τ)·
+₁F₁(1; n + 1; dτ) for d ≤ 0 (:func:`transit_exposure`; checked against ``solve_ivp`` of the
+chain in ``tests/test_simeoni.py``). A dose's eventual log-kill k·A/λ is the exponential
+model's; only its timing changes (mean delay n/k_tr). k_tr is profiled through the mean transit
+delay D = n/k_tr over [0, :data:`DELAY_SPAN`·(last day − first dose)] by ML with a 95 %
+profile-likelihood interval, exactly as λ_R (:func:`_profile_shape`); D = 0 (k_tr = ∞) is the
+exponential model, so the two are nested. The rest is fitted by REML at the profiled k_tr.
+Golden values: R lme4 ``lmer`` at the profiled delay (``tests/test_simeoni.py``).
+
+This keeps Simeoni's delay and drops what caliper data of a few arms cannot identify: their
+exponential-then-linear growth (ψ → ∞: exponential only), and the damaged cells' own volume
+in the transit compartments (the delayed kill acts on ln V). It is not fitted as a full
+nonlinear mixed-effects model (``nlme``/SAEM with the compartments as states): with 16–32
+mice, one or two agents and a few dose levels such fits rarely converge to one optimum, are
+slow enough to forbid the held-out refits of the adequacy check, and their intervals rest on
+a linearisation; given k_tr this model is linear, so REML, the exact GLS intervals, the lme4
+golden values and the nesting in the exponential model (a fair AIC) carry over unchanged.
+
+Limitation of the three: none has both resistance and delay. On studies simulated with both
+(k = 0.003, λ_R = 0.1/day, mean delay 4 days; 6 mice in each of 4 arms), all three passed
+their check, the delayed model was chosen (the Claret fit went to λ_R = 0), and its prediction
+for three fractions on days 0, 7 and 14 missed the true mean on 3 to 4 of 9 days by up to 2.5
+half-widths: a dose later after the first than any arm's (14 vs 7 days) meets a resistance the
+held-out arms never showed. With resistance alone or delay alone the chosen model (Claret,
+delayed) covered the truth on every day.
+
 Model choice (:func:`selection_table`): each model gets the adequacy check
 (:func:`adequacy_table`, the held-out refits with the same model); the lowest AIC from the ML
-fits (both with the random effects of the REML fit above; λ_R counts as a parameter) among the
-models that pass is used for ``regimen_model.tsv``, ``what_if.tsv`` and the summary — the
+fits (all with the random effects of the REML fit above; λ_R and k_tr count as parameters)
+among the models that pass is used for ``regimen_model.tsv``, ``what_if.tsv`` and the summary — the
 lowest AIC when none passes (then nothing is predicted).
 
 Only the control and the arms with doses enter the fit: a treated arm without doses in the
@@ -95,9 +134,15 @@ from .tables import columns
 #: clearance within about a day (most small molecules and antibodies-free cytotoxics in mice),
 #: so each dose acts as an almost immediate log-kill.
 DEFAULT_HALF_LIFE_DAYS = 1.0
-#: the two models (:func:`fit`'s ``kind``)
+#: the models (:func:`fit`'s ``kind``)
 EXPONENTIAL = "exponential"
 CLARET = "claret"
+DELAYED = "delayed"
+#: transit compartments of the delayed-kill model (Simeoni et al. 2004 use 3)
+TRANSIT_COMPARTMENTS = 3
+#: the mean transit delay n/k_tr is searched on [0, DELAY_SPAN·(last day − first dose)]: a
+#: longer delay leaves most of the kill after the end of the study
+DELAY_SPAN = 0.5
 #: unit of a dose given without an amount (the kill is then per dose)
 PER_DOSE = "dose"
 MODEL_FORMULA = (
@@ -120,10 +165,21 @@ CLARET_WORDS = (
     "that fades at the resistance rate lambda_R from the arm's first dose t_0 (C: the decaying "
     "dose exposure)"
 )
+DELAYED_FORMULA = (
+    "ln V_ij = b0 + b0_i + (g + b1_i)*t_ij - sum_a k_a*E_a(t_ij; k_tr) + e_ij; "
+    "E_a(t; k_tr) = sum_{t_j<t} A_j*(F(t - t_j) - y(t - t_j))/lambda_a, F: gamma(3, k_tr) CDF, "
+    "y(tau) = int_0^tau gamma(3, k_tr) density(u)*exp(-lambda_a*(tau - u)) du"
+)
+DELAYED_WORDS = (
+    "Simeoni et al. 2004 delayed kill: exponential growth at one rate g (random start and rate "
+    "per mouse) minus a log-kill k per unit of the decaying dose exposure passed through 3 "
+    "transit compartments at rate k_tr (mean delay 3/k_tr days between dose and shrinkage)"
+)
 #: a model's words and formula, by :func:`fit`'s ``kind``
 DESCRIPTIONS = {
     "exponential": f"{MODEL_WORDS}: {MODEL_FORMULA}",
     "claret": f"{CLARET_WORDS}: {CLARET_FORMULA}",
+    "delayed": f"{DELAYED_WORDS}: {DELAYED_FORMULA}",
 }
 
 
@@ -159,11 +215,15 @@ class RegimenFit:
     last_day: float
     note: str = ""
     observed: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: :data:`EXPONENTIAL` (today's model) or :data:`CLARET` (kill fading at rate λ_R)
+    #: :data:`EXPONENTIAL` (today's model), :data:`CLARET` (kill fading at rate λ_R) or
+    #: :data:`DELAYED` (kill through transit compartments)
     kind: str = "exponential"
     #: λ_R (per day; 0 for the exponential model) and its profile-likelihood interval
     resistance: float = 0.0
     resistance_ci: tuple[float, float] = (math.nan, math.nan)
+    #: mean transit delay n/k_tr (days; 0 except for the delayed model) and its interval
+    delay: float = 0.0
+    delay_ci: tuple[float, float] = (math.nan, math.nan)
     #: ML log-likelihood (the model's AIC, :func:`selection_table`) and its parameter count
     ml_llf: float = math.nan
     n_params: int = 0
@@ -184,11 +244,16 @@ def exposure(
     amounts: Sequence[float],
     lam: float,
     resistance: float = 0.0,
+    delay: float = 0.0,
 ) -> np.ndarray:
     """E(t) = Σ_{t_j < t} A_j·(1 − e^(−λ(t − t_j)))/λ at each of ``days`` (unit·day): the area
     under C(s) = Σ A_j·e^(−λ(s − t_j)) up to t (module docstring). With a ``resistance`` rate
     λ_R > 0 the area under C(s)·e^(−λ_R (s − t_0)), t_0 the first of ``dose_days`` (Claret et
-    al. 2009): Σ_{t_j < t} A_j·e^(−λ_R (t_j − t_0))·(1 − e^(−(λ + λ_R)(t − t_j)))/(λ + λ_R)."""
+    al. 2009): Σ_{t_j < t} A_j·e^(−λ_R (t_j − t_0))·(1 − e^(−(λ + λ_R)(t − t_j)))/(λ + λ_R).
+    With a mean transit ``delay`` D > 0 the area under C passed through the transit chain
+    (Simeoni et al. 2004, :func:`transit_exposure`)."""
+    if delay > 0.0:
+        return transit_exposure(days, dose_days, amounts, lam, delay)
     t = np.asarray(days, dtype=float)[:, None]
     tj = np.asarray(dose_days, dtype=float)[None, :]
     a = np.asarray(amounts, dtype=float)[None, :]
@@ -199,6 +264,46 @@ def exposure(
     rate = lam + resistance
     weight = np.exp(-resistance * (tj - tj.min())) if tj.size else tj
     return np.asarray(np.sum(a * weight * -np.expm1(-rate * elapsed) / rate, axis=1), dtype=float)
+
+
+def transit_exposure(
+    days: np.ndarray,
+    dose_days: Sequence[float],
+    amounts: Sequence[float],
+    lam: float,
+    delay: float,
+    n: int = TRANSIT_COMPARTMENTS,
+) -> np.ndarray:
+    """E(t; k_tr) = Σ_{t_j < t} A_j·[F(τ_j) − ỹ(τ_j)]/λ, τ_j = t − t_j, k_tr = n/``delay``: the
+    area up to t under the exposure passed through n transit compartments (module docstring).
+
+    F(τ) = P(n, k_tr τ), the Erlang CDF; ỹ(τ) = ∫_0^τ h(u)·e^(−λ(τ − u)) du, the chain's output
+    for a unit dose, = (k_tr/d)^n·e^(−λτ)·P(n, dτ) for d = k_tr − λ > 0 (no cancellation:
+    P is the regularised incomplete gamma) and (k_tr τ)^n/n!·e^(−k_tr τ)·₁F₁(1; n + 1; dτ) for
+    d ≤ 0 (Kummer's transformation of τ^n/n·₁F₁(n; n + 1; −dτ) = ∫_0^τ u^(n−1) e^(−du) du;
+    Abramowitz & Stegun 13.1.27, 6.5.12). Derivation: ∫_0^τ ỹ = [F(τ) − ỹ(τ)]/λ by
+    exchanging the order of integration."""
+    from scipy import special
+
+    ktr = n / delay
+    tau = np.clip(
+        np.asarray(days, dtype=float)[:, None] - np.asarray(dose_days, dtype=float)[None, :],
+        0.0,
+        None,
+    )
+    d = ktr - lam
+    if d > 0:
+        level = (ktr / d) ** n * np.exp(-lam * tau) * special.gammainc(n, d * tau)
+    else:
+        level = (
+            (ktr * tau) ** n
+            / math.factorial(n)
+            * np.exp(-ktr * tau)
+            * special.hyp1f1(1.0, n + 1.0, d * tau)
+        )
+    a = np.asarray(amounts, dtype=float)[None, :]
+    area = a * (special.gammainc(n, ktr * tau) - level) / lam
+    return np.asarray(np.sum(area, axis=1), dtype=float)
 
 
 def drivers(study: Study) -> list[Driver]:
@@ -230,6 +335,7 @@ def _design_row(
     schedule: tuple[str, Sequence[Dose]] | None,
     drv: list[Driver],
     resistance: float = 0.0,
+    delay: float = 0.0,
 ) -> np.ndarray:
     """x(t) = (1, t, −E_1(t), …) for the days of one schedule (None: untreated)."""
     cols = [np.ones_like(days), days]
@@ -239,7 +345,7 @@ def _design_row(
             agent, doses = schedule
             sdays, amounts, unit = arm_schedule(doses)
             if agent == d.agent and unit == d.unit:
-                e = exposure(days, sdays, amounts, d.lam, resistance)
+                e = exposure(days, sdays, amounts, d.lam, resistance, delay)
         cols.append(-e)
     return np.column_stack(cols)
 
@@ -316,21 +422,23 @@ def _scaled(X_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X_raw / scale, scale
 
 
-#: the profile-likelihood interval of λ_R: ℓ_ML(λ_R) within χ²₁(0.95)/2 of its maximum
+#: the profile-likelihood interval of λ_R (and of the transit delay): ℓ_ML within χ²₁(0.95)/2
+#: of its maximum
 PROFILE_CUT = 0.5 * 3.841458820694124
 #: λ_R is searched on [0, RESISTANCE_SPAN/(last day − first dose)]: at the upper end the kill
 #: has faded to e^(−10) by the end of the study, i.e. the drug acts only on its first days
 RESISTANCE_SPAN = 10.0
 
 
-def _profile_resistance(
+def _profile_search(
     loglik: Callable[[float], float], upper: float
 ) -> tuple[float, float, tuple[float, float]]:
-    """(λ̂_R, ℓ_ML(λ̂_R), profile interval) by a grid over [0, upper] (0 and 16 log-spaced
-    points) refined by bounded Brent between the neighbours of the best grid point. The
-    interval ends where ℓ_ML drops by :data:`PROFILE_CUT` (root by Brent); an end the
-    search range does not reach is the range's bound: 0 (no resistance inside the interval)
-    or NaN (not bounded above)."""
+    """(x̂, ℓ_ML(x̂), profile interval) of a shape parameter x (λ_R, or the mean transit delay)
+    by a grid over [0, upper] (0 and 16 log-spaced points) refined by bounded Brent between
+    the neighbours of the best grid point. The interval ends where ℓ_ML drops by
+    :data:`PROFILE_CUT` (root by Brent); an end the search range does not reach is the
+    range's bound: 0 (x = 0, the exponential model, inside the interval) or NaN (not bounded
+    above)."""
     from scipy import optimize
 
     grid = np.concatenate([[0.0], np.geomspace(upper * 1e-3, upper, 16)])
@@ -363,15 +471,54 @@ def _profile_resistance(
     return best_x, best_f, (low, high)
 
 
+#: the models with a profiled shape parameter (λ_R; the mean transit delay n/k_tr)
+PROFILED = (CLARET, DELAYED)
+
+
+def _shape_upper(kind: str, first_dose: float, last_day: float) -> float:
+    """The upper end of the profile search: λ_R ≤ :data:`RESISTANCE_SPAN`/span, the mean
+    transit delay ≤ :data:`DELAY_SPAN`·span, span = last day − first dose (at least 1)."""
+    span = max(last_day - first_dose, 1.0)
+    return RESISTANCE_SPAN / span if kind == CLARET else DELAY_SPAN * span
+
+
+def _profile_shape(
+    design: Callable[[float], np.ndarray],
+    Z: np.ndarray,
+    logd: pd.DataFrame,
+    structure: str,
+    upper: float,
+) -> tuple[float, float, tuple[float, float]]:
+    """(x̂, ℓ_ML(x̂), interval) of the shape parameter of ``design`` (x = 0: the exponential
+    model): ML profile by :func:`_profile_search`, each point's ML fit started from the last
+    point's θ (neighbouring x: close optima) and x = 0's; the maximum polished as the
+    exponential model's ML fit is (Powell near a boundary)."""
+    first_theta = _ml_llf(_scaled(design(0.0))[0], Z, logd, structure, [])[1]
+    warm = [first_theta]
+    memo: dict[float, float] = {}
+
+    def profile(x: float) -> float:
+        if x not in memo:
+            starts = [warm[-1], first_theta]
+            memo[x], theta = _ml_llf(_scaled(design(x))[0], Z, logd, structure, starts, False)
+            warm.append(theta)
+        return memo[x]
+
+    best, ml_llf, ci = _profile_search(profile, upper)
+    polished = _ml_llf(_scaled(design(best))[0], Z, logd, structure, warm[-1:])[0]
+    return best, max(ml_llf, polished), ci
+
+
 def fit(
     study: Study, measurements: pd.DataFrame, kind: str = "exponential", ml: bool = False
 ) -> RegimenFit | None:
-    """Fit the model ``kind`` (:data:`EXPONENTIAL` or :data:`CLARET`) to the control and the
-    dosed arms (None: no dosed arm or no fit). The Claret model's λ_R maximises the ML
-    profile likelihood (:func:`_profile_resistance`; ML because the design changes with
-    λ_R); given λ̂_R it is fitted as the exponential model is (REML, structure fallback).
-    ``ml``: also the exponential model's ML log-likelihood (for :func:`selection_table`;
-    ``ml_llf`` is NaN without it)."""
+    """Fit the model ``kind`` (:data:`EXPONENTIAL`, :data:`CLARET` or :data:`DELAYED`) to the
+    control and the dosed arms (None: no dosed arm or no fit). The Claret model's λ_R and the
+    delayed model's mean transit delay maximise the ML profile likelihood
+    (:func:`_profile_shape`; ML because the design changes with them); given them the model
+    is fitted as the exponential model is (REML, structure fallback). ``ml``: also the
+    exponential model's ML log-likelihood (for :func:`selection_table`; ``ml_llf`` is NaN
+    without it)."""
     drv = drivers(study)
     schedules = _schedules(study)
     if not drv or study.control not in schedules:
@@ -384,11 +531,13 @@ def fit(
         return None
     days = logd["day"].to_numpy(dtype=float)
 
-    def design(resistance: float) -> np.ndarray:
+    def design(shape: float) -> np.ndarray:
+        # shape: λ_R (Claret) or the mean transit delay (delayed); 0: the exponential model
+        resistance, delay = (shape, 0.0) if kind == CLARET else (0.0, shape)
         parts = []
         for arm, schedule in schedules.items():
             rows = (logd["arm"] == arm).to_numpy()
-            x = _design_row(days[rows], schedule, drv, resistance)
+            x = _design_row(days[rows], schedule, drv, resistance, delay)
             parts.append(pd.DataFrame(x, index=np.flatnonzero(rows)))
         return pd.concat(parts).sort_index().to_numpy()
 
@@ -397,29 +546,12 @@ def fit(
     if fitted is None:
         return None
     ml_structure = fitted[1]
-    resistance, ci, ml_llf = 0.0, (math.nan, math.nan), math.nan
-    if kind == CLARET:
+    shape, ci, ml_llf = 0.0, (math.nan, math.nan), math.nan
+    if kind in PROFILED:
         first = min(d.day for arm in study.arms if arm.name in schedules for d in arm.doses)
-        upper = RESISTANCE_SPAN / max(float(days.max()) - first, 1.0)
-        first_theta = _ml_llf(_scaled(design(0.0))[0], Z, logd, ml_structure, [])[1]
-        warm = [first_theta]
-
-        memo: dict[float, float] = {}
-
-        def profile(r: float) -> float:
-            # started from the last λ_R's θ (neighbouring λ_R: close optima) and λ_R = 0's
-            if r not in memo:
-                x = _scaled(design(r))[0]
-                starts = [warm[-1], first_theta]
-                memo[r], theta = _ml_llf(x, Z, logd, ml_structure, starts, polish=False)
-                warm.append(theta)
-            return memo[r]
-
-        resistance, ml_llf, ci = _profile_resistance(profile, upper)
-        # the maximum polished as the exponential model's ML fit is (Powell near a boundary)
-        x = _scaled(design(resistance))[0]
-        ml_llf = max(ml_llf, _ml_llf(x, Z, logd, ml_structure, warm[-1:])[0])
-        fitted = _reml(design(resistance), Z, logd) if resistance > 0 else fitted
+        upper = _shape_upper(kind, first, float(days.max()))
+        shape, ml_llf, ci = _profile_shape(design, Z, logd, ml_structure, upper)
+        fitted = _reml(design(shape), Z, logd) if shape > 0 else fitted
         if fitted is None:
             return None
     elif ml:
@@ -431,6 +563,7 @@ def fit(
             "arms without doses in the study file left out of the model: " + ", ".join(left_out)
         )
     n_theta = mixed.SPECS[ml_structure].n_theta
+    claret, delayed = kind == CLARET, kind == DELAYED
     return RegimenFit(
         drivers=drv,
         beta=beta,
@@ -447,10 +580,12 @@ def fit(
         note="; ".join(notes),
         observed=logd,
         kind=kind,
-        resistance=resistance,
-        resistance_ci=ci,
+        resistance=shape if claret else 0.0,
+        resistance_ci=ci if claret else (math.nan, math.nan),
+        delay=shape if delayed else 0.0,
+        delay_ci=ci if delayed else (math.nan, math.nan),
         ml_llf=ml_llf,
-        n_params=len(beta) + n_theta + 1 + (kind == CLARET),
+        n_params=len(beta) + n_theta + 1 + (kind in PROFILED),
     )
 
 
@@ -482,7 +617,9 @@ def predict(
     result: RegimenFit, days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(μ(t), SE μ(t)) of the mean ln V of an arm given ``schedule`` (module docstring)."""
-    x = _design_row(np.asarray(days, dtype=float), schedule, result.drivers, result.resistance)
+    x = _design_row(
+        np.asarray(days, dtype=float), schedule, result.drivers, result.resistance, result.delay
+    )
     mean = x @ result.beta
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x, result.vcov, x), 0.0))
     return mean, se
@@ -564,6 +701,8 @@ def _parameter_rows(result: RegimenFit) -> list[dict[str, Any]]:
                 "meaning": "days for the kill per unit of exposure to halve, ln 2/lambda_R",
             }
         )
+    if result.kind == DELAYED:
+        rows += _delay_rows(result)
     sd0 = math.sqrt(max(result.cov_re[0, 0], 0.0))
     rows.append(
         {
@@ -601,6 +740,37 @@ def _parameter_rows(result: RegimenFit) -> list[dict[str, Any]]:
         }
     )
     return rows
+
+
+def transit_rate(delay: float, n: int = TRANSIT_COMPARTMENTS) -> float:
+    """k_tr = n/D of a mean transit delay D (∞ for D = 0: no delay; NaN stays NaN)."""
+    return n / delay if delay > 0 else (math.inf if delay == 0 else math.nan)
+
+
+def _delay_rows(result: RegimenFit) -> list[dict[str, Any]]:
+    """The delayed model's transit rate k_tr and mean delay n/k_tr with their profile
+    intervals (the interval of D mapped through k_tr = n/D)."""
+    low, high = result.delay_ci
+    return [
+        {
+            "parameter": "transit_rate",
+            "estimate": transit_rate(result.delay),
+            "ci_low": transit_rate(high),
+            "ci_high": transit_rate(low),
+            "parameter_unit": "per day",
+            "meaning": f"rate k_tr of each of the {TRANSIT_COMPARTMENTS} transit compartments "
+            "between exposure and kill (Simeoni 2004); ML estimate, 95% profile-likelihood "
+            "interval (NaN: not bounded within the search range; inf: no delay inside it)",
+        },
+        {
+            "parameter": "mean_kill_delay_days",
+            "estimate": result.delay,
+            "ci_low": low,
+            "ci_high": high,
+            "parameter_unit": "days",
+            "meaning": f"mean delay {TRANSIT_COMPARTMENTS}/k_tr between exposure and kill",
+        },
+    ]
 
 
 def model_table(result: RegimenFit | None, alpha: float) -> pd.DataFrame:
@@ -820,19 +990,20 @@ def what_if_table(
     return out.reindex(columns=out_cols)
 
 
-#: the two models, in the order fitted and listed (:func:`fit`'s ``kind``)
-MODELS = (EXPONENTIAL, CLARET)
+#: the models, in the order fitted and listed (:func:`fit`'s ``kind``)
+MODELS = (EXPONENTIAL, CLARET, DELAYED)
 SELECTION_RULE = (
-    "lowest AIC (ML: -2*log-likelihood + 2*parameters, the same random effects in both) among "
+    "lowest AIC (ML: -2*log-likelihood + 2*parameters, the same random effects in all) among "
     "the models that pass the adequacy check; the lowest AIC when none passes"
 )
 
 
 def fit_models(study: Study, measurements: pd.DataFrame) -> dict[str, RegimenFit | None]:
-    """Each of :data:`MODELS` fitted (:func:`fit`); the Claret model only when the exponential
-    one could be fitted."""
+    """Each of :data:`MODELS` fitted (:func:`fit`); the Claret and delayed models only when
+    the exponential one could be fitted."""
     fits: dict[str, RegimenFit | None] = {EXPONENTIAL: fit(study, measurements, ml=True)}
-    fits[CLARET] = fit(study, measurements, CLARET) if fits[EXPONENTIAL] is not None else None
+    for kind in PROFILED:
+        fits[kind] = fit(study, measurements, kind) if fits[EXPONENTIAL] is not None else None
     return fits
 
 
@@ -851,13 +1022,14 @@ def selection_table(
 ) -> pd.DataFrame:
     """``regimen_model_selection.tsv``: one row per fitted model with its ML log-likelihood,
     parameters (fixed effects, variance components, residual SD, and λ_R for the Claret
-    model), AIC, whether it passes its adequacy check, and the choice by
-    :data:`SELECTION_RULE` with the reason in words.
+    model, k_tr for the delayed model), AIC, whether it passes its adequacy check, and the
+    choice by :data:`SELECTION_RULE` with the reason in words.
 
     AIC is computed from the ML fits (Pinheiro & Bates 2000, §2.4.2: REML likelihoods of
-    models with different fixed effects are not comparable), both with the random-effects
-    structure of the exponential model's REML fit. The Claret model with λ_R = 0 is the
-    exponential model, so its AIC can exceed the exponential model's by at most 2."""
+    models with different fixed effects are not comparable), all with the random-effects
+    structure of the exponential model's REML fit. The Claret model with λ_R = 0 and the
+    delayed model with k_tr = ∞ are the exponential model, so their AIC can exceed the
+    exponential model's by at most 2."""
     out_cols = columns("regimen_model_selection")
     rows = []
     for name, result in fits.items():
@@ -865,12 +1037,16 @@ def selection_table(
             continue
         check = checks.get(name, pd.DataFrame())
         low, high = result.resistance_ci
+        delay_low, delay_high = result.delay_ci
         rows.append(
             {
                 "growth_model": name,
                 "resistance_rate": result.resistance if name == CLARET else math.nan,
                 "resistance_ci_low": low,
                 "resistance_ci_high": high,
+                "transit_rate": transit_rate(result.delay) if name == DELAYED else math.nan,
+                "transit_rate_ci_low": transit_rate(delay_high),
+                "transit_rate_ci_high": transit_rate(delay_low),
                 "ml_log_likelihood": result.ml_llf,
                 "n_parameters": result.n_params,
                 "aic": -2.0 * result.ml_llf + 2.0 * result.n_params,

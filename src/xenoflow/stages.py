@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import (
     baseline,
+    bwnadir,
     efficacy,
     export,
     growth,
@@ -260,7 +261,9 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
             "regimen_model": regimenmodel.model_table(model, alpha),
             "regimen_model_check": regimenmodel.check_table(checks),
             "regimen_model_selection": selection,
-            "what_if": regimenmodel.what_if_table(study, model, alpha, adequate),
+            "what_if": bwnadir.add_to_what_if(
+                regimenmodel.what_if_table(study, model, alpha, adequate), study, tol, alpha
+            ),
             "body_weight": tolerability.body_weight_table(pct, arms),
             "body_weight_per_mouse": per_mouse,
             "tolerability": tol,

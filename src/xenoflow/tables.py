@@ -653,13 +653,61 @@ VOCABULARY: dict[str, Column] = {
             "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
         ),
         Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
-        Column("growth_model", "str", "exponential or claret"),
+        Column("growth_model", "str", "exponential, claret or delayed"),
         Column("resistance_rate", "float", "λ_R, per day (claret; ML)"),
         Column("resistance_ci_low", "float", "lower end of λ_R's 95% profile interval"),
         Column(
             "resistance_ci_high",
             "float",
             "upper end of λ_R's 95% profile interval (empty: not bounded within the range)",
+        ),
+        Column(
+            "transit_rate",
+            "float",
+            "k_tr, per day, of each of the 3 transit compartments (delayed; ML; inf: no delay)",
+        ),
+        Column(
+            "transit_rate_ci_low",
+            "float",
+            "lower end of k_tr's 95% profile interval (empty: not bounded within the range)",
+        ),
+        Column(
+            "transit_rate_ci_high",
+            "float",
+            "upper end of k_tr's 95% profile interval (inf: no delay inside the interval)",
+        ),
+        Column(
+            "predicted_bw_nadir_pct",
+            "float",
+            "predicted group-mean body-weight nadir of the what_if regimen (percent change from "
+            "baseline), OLS of the arms' group-mean nadirs on their largest single "
+            "administration (empty: withheld, bw_nadir_note says why)",
+        ),
+        Column(
+            "bw_nadir_pi_low",
+            "float",
+            "lower bound of the 95% prediction interval of the predicted nadir (percent)",
+        ),
+        Column(
+            "bw_nadir_pi_high",
+            "float",
+            "upper bound of the 95% prediction interval of the predicted nadir (percent)",
+        ),
+        Column(
+            "bw_nadir_limit_pct",
+            "float",
+            "the tolerability limit on the group-mean nadir (percent; -toxic_nadir_pct)",
+        ),
+        Column(
+            "bw_nadir_crosses_limit",
+            "str",
+            "yes (the whole prediction interval at or below the limit), possibly (the interval "
+            "contains it) or no (the whole interval above it); empty when withheld",
+        ),
+        Column(
+            "bw_nadir_note",
+            "str",
+            "how the nadir was predicted (arms, doses), or why it is withheld",
         ),
         Column("ml_log_likelihood", "float", "ML log-likelihood"),
         Column("n_parameters", "int", "parameters counted by the AIC"),
@@ -2275,7 +2323,11 @@ the same log-kill and differ only in its timing (no threshold, saturation or dos
 When ``regimen_model_selection.tsv`` chooses the Claret et al. 2009 model with drug resistance,
 this is that model: E_a(t) weighted by e^(−λ_R (s − t_0)) (``model``), with the rows
 ``resistance_rate`` (λ_R, ML, 95% profile-likelihood interval) and ``resistance_half_life_days``
-(ln 2/λ_R); the other estimates are REML given λ_R. Header only when no arm has doses.""",
+(ln 2/λ_R); the other estimates are REML given λ_R. When it chooses the delayed-kill model
+(Simeoni et al. 2004, the exposure passed through 3 transit compartments at rate k_tr before it
+kills), E_a(t) is that of the delayed exposure (``model``), with the rows ``transit_rate`` (k_tr,
+ML, 95% profile-likelihood interval) and ``mean_kill_delay_days`` (3/k_tr); the other estimates
+are REML given k_tr. Header only when no arm has doses.""",
         columns=_columns(
             "parameter",
             "agent",
@@ -2352,8 +2404,13 @@ dose t_0 (regrowth under treatment); ln V(t) = ln V0 + g·t − k·Σ_j A_j·e^(
 the ML profile likelihood over [0, 10/(last day − first dose)] (95% interval: where the profile
 drops by χ²₁(0.95)/2), the rest is fitted by REML at that λ_R as the exponential model is (its
 intervals do not include the uncertainty in λ_R). AIC = −2ℓ_ML + 2·(fixed effects + variance
-components + residual SD, + λ_R), both from ML fits with the random effects of the exponential
-model's REML fit (REML likelihoods of different fixed effects are not comparable). Each model
+components + residual SD, + λ_R or k_tr), all from ML fits with the random effects of the exponential
+model's REML fit (REML likelihoods of different fixed effects are not comparable). ``delayed``:
+the delayed-kill model of Simeoni et al. 2004 (Cancer Res 64:1094), the exposure passed through
+3 transit compartments at rate k_tr before it kills, so tumours shrink days after a dose:
+d ln V/dt = g − k·y_3(t), y_3 = C convolved with the gamma(3, k_tr) density; k_tr is profiled
+as λ_R is, through the mean delay 3/k_tr over [0, (last day − first dose)/2] (k_tr = ∞ is the
+exponential model; + k_tr in the AIC). Each model
 gets the adequacy check of ``regimen_model_check.tsv``; ``chosen``: the lowest AIC among the
 models that pass, else the lowest AIC (then no ``what_if`` regimen is predicted). The chosen
 model gives ``regimen_model.tsv``, ``what_if.tsv`` and the summary's sentences. Header only when
@@ -2363,6 +2420,9 @@ no arm has doses.""",
             "resistance_rate",
             "resistance_ci_low",
             "resistance_ci_high",
+            "transit_rate",
+            "transit_rate_ci_low",
+            "transit_rate_ci_high",
             "ml_log_likelihood",
             "n_parameters",
             # aic, passes, reason and model mean something else here than in the vocabulary
@@ -2390,8 +2450,15 @@ day. 95 % intervals μ ± t·SE with SE² = x(t)'Cov(β)x(t) (delta method, exac
 linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life, and the
 resistance rate λ_R of the Claret model when it is the chosen one, are taken as known). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
 of the time. Predictions are the mean ln V of a
-typical mouse (the random effects average out); exp(μ) is the geometric-mean volume. Header only
-when no arm has doses.""",
+typical mouse (the random effects average out); exp(μ) is the geometric-mean volume. Each
+what_if row also carries the regimen's predicted group-mean body-weight nadir
+(``predicted_bw_nadir_pct``, ``xenoflow.bwnadir``): OLS of the group-mean
+nadirs of the control (dose 0) and the agent's dosed arms on their largest single
+administration, with a 95% prediction interval, and whether it crosses the tolerability limit;
+withheld (``bw_nadir_note``) with fewer than 3 dosed arms with body weights or a regimen outside
+the observed doses (largest single administration, total or number of administrations). When
+the growth model does not pass its check, a what_if regimen has one row without a day that holds
+only its nadir. Header only when no arm has doses.""",
         columns=_columns(
             "name",
             "kind",
@@ -2405,6 +2472,12 @@ when no arm has doses.""",
             "pred_geo_mean_volume_mm3",
             "observed_mean_log_volume",
             "n_observed",
+            "predicted_bw_nadir_pct",
+            "bw_nadir_pi_low",
+            "bw_nadir_pi_high",
+            "bw_nadir_limit_pct",
+            "bw_nadir_crosses_limit",
+            "bw_nadir_note",
         ),
     ),
     Table(

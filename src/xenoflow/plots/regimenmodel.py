@@ -29,6 +29,8 @@ def what_if_figure(
 ) -> plt.Figure:
     """Observed arm means (dots), fitted curves (solid, band) and what-if predictions (dashed,
     band) as geometric-mean volumes on a log axis; dose days as triangles along the bottom, one row per curve."""
+    # a what_if regimen the model does not predict has one row without a day (its nadir)
+    what_if = what_if[what_if["day"].notna()] if "day" in what_if else what_if
     if what_if.empty:
         return note_figure(title, "No arm has doses: no dose-driven growth model.")
     # the legend (curves with their doses) right of the axes, inside the figure

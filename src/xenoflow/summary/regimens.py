@@ -104,39 +104,67 @@ def _chosen_model(selection: pd.DataFrame) -> str:
 MODEL_NAMES = {
     "exponential": "the log-kill model without resistance",
     "claret": "the model with drug resistance",
+    "delayed": "the model with delayed kill",
 }
 
 
+def _passing_words(rows: list[dict[str, Any]]) -> str:
+    """Which of the models pass their adequacy check, in words."""
+    passing = [MODEL_NAMES[r["growth_model"]] for r in rows if r["passes"]]
+    if len(passing) == len(rows):
+        return "both pass the adequacy check" if len(rows) == 2 else "all pass the adequacy check"
+    if not passing:
+        return (
+            "neither passes the adequacy check"
+            if len(rows) == 2
+            else "none passes the adequacy check"
+        )
+    verb = "passes" if len(passing) == 1 else "pass"
+    return f"only {join_words(passing)} {verb} the adequacy check"
+
+
+def _interval_text(row: dict[str, Any] | None) -> str:
+    """' (95% CI …)' of a parameter row whose interval is bounded, else ''."""
+    if row is None or not (_finite(row["ci_low"]) and _finite(row["ci_high"])):
+        return ""
+    return f" ({fmt_ci(row['ci_low'], row['ci_high'])})"
+
+
+def _shape_text(params: list[dict[str, Any]]) -> str:
+    """'; its kill halves every 5.31 days (…)' for the resistance model, '; its kill follows
+    the dose exposure by a mean of 6.57 days (…)' for the delayed model, else ''."""
+    named = {p["parameter"]: p for p in params}
+    half = named.get("resistance_half_life_days")
+    if half is not None and _finite(half["estimate"]):
+        return f"; its kill halves every {fmt(half['estimate'])} days{_interval_text(half)}"
+    delay = named.get("mean_kill_delay_days")
+    if delay is not None and _finite(delay["estimate"]) and float(delay["estimate"]) > 0:
+        return (
+            f"; its kill follows the dose exposure by a mean of {fmt(delay['estimate'])} days"
+            f"{_interval_text(delay)}"
+        )
+    return ""
+
+
 def _selection_sentences(selection: pd.DataFrame, params: list[dict[str, Any]]) -> list[str]:
-    """Which of the two dose-driven models was chosen and why (AIC among the models that
-    pass their adequacy check), with the resistance half-life when the resistance model is
-    chosen."""
+    """Which of the dose-driven models was chosen and why (AIC among the models that pass
+    their adequacy check), with the resistance half-life or the kill delay when the model
+    with resistance or delayed kill is chosen."""
     if len(selection) < 2:
         return []
     rows = records(selection)
     chosen = next(r for r in rows if r["chosen"])
-    other = next(r for r in rows if not r["chosen"])
-    both = [r for r in rows if r["passes"]]
-    if len(both) == 2:
-        why = "both pass the adequacy check"
-    elif both:
-        why = f"only {MODEL_NAMES[chosen['growth_model']]} passes the adequacy check"
-    else:
-        why = "neither passes the adequacy check"
-    half = next((p for p in params if p["parameter"] == "resistance_half_life_days"), None)
-    fading = ""
-    if half is not None and _finite(half["estimate"]):
-        ci = (
-            f" ({fmt_ci(half['ci_low'], half['ci_high'])})"
-            if _finite(half["ci_low"]) and _finite(half["ci_high"])
-            else ""
-        )
-        fading = f"; its kill halves every {fmt(half['estimate'])} days{ci}"
-    rule = "the lower AIC among the models that pass" if both else "the lower AIC"
+    others = [r for r in rows if not r["chosen"]]
+    lower = "lower" if len(rows) == 2 else "lowest"
+    rule = f"the {lower} AIC" + (
+        " among the models that pass" if any(r["passes"] for r in rows) else ""
+    )
     return [
-        f"Of the two dose-driven models, {MODEL_NAMES[chosen['growth_model']]} is used rather "
-        f"than {MODEL_NAMES[other['growth_model']]} (AIC {fmt(chosen['aic'])} vs "
-        f"{fmt(other['aic'])}; {why}; {rule}){fading}."
+        f"Of the {count_words(len(rows), 'dose-driven model')}, "
+        f"{MODEL_NAMES[chosen['growth_model']]} is used rather than "
+        f"{join_words([MODEL_NAMES[r['growth_model']] for r in others])} (AIC "
+        f"{fmt(chosen['aic'])} vs {', '.join(fmt(r['aic']) for r in others)}; "
+        f"{_passing_words(rows)}; {rule}){_shape_text(params)}."
     ]
 
 
@@ -162,12 +190,12 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
         for p in params
         if p["parameter"] == "log_kill_per_unit_dose"
     ]
-    kind = (
-        "exponential growth minus a kill proportional to the decaying dose that fades with "
-        "time as resistance develops, Claret et al. 2009"
-        if chosen == "claret"
-        else "exponential growth minus a log-kill proportional to the decaying dose"
-    )
+    kind = {
+        "claret": "exponential growth minus a kill proportional to the decaying dose that fades "
+        "with time as resistance develops, Claret et al. 2009",
+        "delayed": "exponential growth minus a log-kill proportional to the decaying dose, "
+        "delayed through three transit compartments, Simeoni et al. 2004",
+    }.get(chosen, "exponential growth minus a log-kill proportional to the decaying dose")
     out = [
         f"A growth model driven by the schedule ({kind}, {int(g['n_mice'])} mice of "
         f"{str(g['arms']).replace(';', ', ')}) estimates a growth rate of "
@@ -206,6 +234,42 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
                 if (flag := toxic_dose_flag(study, tables, w["name"]))
                 else "."
             )
+        )
+    return out
+
+
+#: how the nadir verdict (``bw_nadir_crosses_limit``) is said
+CROSSES_WORDS = {
+    "yes": "it crosses",
+    "possibly": "it may cross",
+    "no": "it stays above",
+}
+
+
+def nadir_sentences(tables: Tables) -> list[str]:
+    """One sentence per ``what_if`` regimen on its predicted body-weight nadir
+    (:mod:`xenoflow.bwnadir`): the number with its prediction interval and whether it crosses
+    the tolerability limit, or why no number is given."""
+    from ..bwnadir import nadir_rows
+
+    out = []
+    for name, r in nadir_rows(tables.get("what_if", pd.DataFrame())).items():
+        note = str(r["bw_nadir_note"])
+        limit = (
+            f"the {float(r['bw_nadir_limit_pct']):g}% tolerability limit on the group-mean nadir"
+        )
+        if not _finite(r["predicted_bw_nadir_pct"]):
+            out.append(
+                f"No body-weight nadir is predicted for {name}: {note.removeprefix('withheld: ')}."
+            )
+            continue
+        arms = note.removeprefix("OLS of the group-mean nadirs of ").split(" on the largest")[0]
+        out.append(
+            f"Body-weight nadir predicted for {name} (not given): "
+            f"{float(r['predicted_bw_nadir_pct']):+.1f}% (95% prediction interval "
+            f"{fmt(r['bw_nadir_pi_low'], 2)}% to {fmt(r['bw_nadir_pi_high'], 2)}%), from a "
+            f"straight line through the group-mean nadirs of {arms} against the largest "
+            f"single administration; {CROSSES_WORDS[str(r['bw_nadir_crosses_limit'])]} {limit}."
         )
     return out
 
@@ -450,6 +514,7 @@ def regimen_sentences(study: Study, tables: Tables) -> list[str]:
             )
         out.append(text + ".")
     out += regimen_model_sentences(study, tables)
+    out += nadir_sentences(tables)
     if any("radiopharmaceutical" in str(value_of(r, "note") or "") for r in regimen.values()):
         out.append(
             "Doses per kg and m² and human-equivalent doses (body-surface area, FDA 2005) are "
