@@ -758,7 +758,7 @@ def _delay_rows(result: RegimenFit) -> list[dict[str, Any]]:
             "ci_low": transit_rate(high),
             "ci_high": transit_rate(low),
             "parameter_unit": "per day",
-            "meaning": f"rate k_tr of each of the {TRANSIT_COMPARTMENTS} transit compartments "
+            "meaning": f"rate k of each of the {TRANSIT_COMPARTMENTS} transit compartments "
             "between exposure and kill (Simeoni 2004); ML estimate, 95% profile-likelihood "
             "interval (NaN: not bounded within the search range; inf: no delay inside it)",
         },
@@ -768,7 +768,7 @@ def _delay_rows(result: RegimenFit) -> list[dict[str, Any]]:
             "ci_low": low,
             "ci_high": high,
             "parameter_unit": "days",
-            "meaning": f"mean delay {TRANSIT_COMPARTMENTS}/k_tr between exposure and kill",
+            "meaning": f"mean delay {TRANSIT_COMPARTMENTS}/k between exposure and kill",
         },
     ]
 

@@ -397,6 +397,9 @@ OPTIONAL_TABLES = {
     "regimen_model": "Dose-driven growth model",
     "regimen_model_selection": "Dose-driven growth model: which model is used",
 }
+#: Titles of the whole tables: those above, and the tumour-free mice by visit (shown for the
+#: arms with a tumour-free mouse).
+TITLES = {**OPTIONAL_TABLES, "tumour_free_by_day": "Tumour-free mice by visit"}
 #: a whole table with at most this many rows and more columns than rows is shown transposed
 #: (a row per column, a column per arm): no sideways scrolling, no column a word wide
 TRANSPOSE_ROWS = 4
@@ -521,7 +524,7 @@ def whole_table_block(name: str, df: pd.DataFrame, study: Study) -> dict[str, An
         bounds |= {low, high}
         cells.append(Cell("", c, low, high, kind=_kind(spec, c)))
     cells = [c for c in cells if c.column not in bounds]
-    key = KeyTable(name, OPTIONAL_TABLES.get(name, name), tuple(cells))
+    key = KeyTable(name, TITLES.get(name, name), tuple(cells))
     block = table_block(key, {name: df}, study)
     return transposed(block) if len(block["rows"]) <= TRANSPOSE_ROWS else block
 

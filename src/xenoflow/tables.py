@@ -3250,6 +3250,9 @@ LABELS: dict[str, str] = {
     "per_day_comparisons:p_adjusted": "p, Dunnett-adjusted",
     "growth_model": "Growth model",
     "resistance_rate": "Resistance rate λR (per day)",
+    "transit_rate": "Transit rate k (per day)",
+    "transit_rate_ci_low": "k, lower 95% profile limit",
+    "transit_rate_ci_high": "k, upper 95% profile limit",
     "resistance_ci_low": "λR, lower 95% profile limit",
     "resistance_ci_high": "λR, upper 95% profile limit",
     "ml_log_likelihood": "ML log-likelihood",
@@ -3292,6 +3295,11 @@ VALUE_LABELS: dict[str, str] = {
     "residual_sd": "residual SD",
     "log_volume": "log volume",
     "claret": "Claret 2009, with drug resistance",
+    "delayed": "delayed kill (transit compartments)",
+    "resistance_rate": "resistance rate",
+    "resistance_half_life_days": "half-life of the kill (days)",
+    "transit_rate": "transit rate",
+    "mean_kill_delay_days": "mean delay of the kill (days)",
 }
 
 
