@@ -315,6 +315,61 @@ class ProfiledREML:
             return float("inf")
         return self.n * (1.0 + math.log(2 * math.pi) + math.log(rss / self.n)) + logdet_v
 
+    def ml_deviance_lean(self, theta: np.ndarray) -> float:
+        """:meth:`ml_deviance` without what only REML needs (ln|X'Ṽ⁻¹X|, (X'Ṽ⁻¹X)⁻¹), the
+        per-mouse 2 × 2 (or 1 × 1) Cholesky factors written out and vectorised over mice
+        instead of batched LAPACK calls: the same value to rounding (10⁻¹² relative), about
+        twice as fast (the dose-driven models' profile likelihoods call it ~10⁴ times per study).
+        Structures with more than two random effects use :meth:`ml_deviance`."""
+        if self.k > 2:
+            return self.ml_deviance(theta)
+        # callers run the optimiser under np.errstate(all="ignore") (a NaN is caught below)
+        L = self.lam(np.asarray(theta, dtype=float))
+        ZZ, ZX, Zy = self.ZZ, self.ZX, self.Zy
+        if self.k == 1:
+            m = 1.0 + L[0, 0] ** 2 * ZZ[:, 0, 0]
+            c = np.sqrt(m)
+            logdet_v = 2.0 * float(np.sum(np.log(c)))
+            A = (L[0, 0] * ZX[:, 0, :]) / c[:, None]
+            b = (L[0, 0] * Zy[:, 0]) / c
+            xvx = self.XX - A.T @ A
+            xvy = self.Xy - A.T @ b
+            yvy = self.yy - float(b @ b)
+        else:
+            l11, l21, l22 = L[0, 0], L[1, 0], L[1, 1]
+            # L'Z'X and L'Z'y per mouse (L lower triangular: L' upper)
+            u0x = l11 * ZX[:, 0, :] + l21 * ZX[:, 1, :]
+            u1x = l22 * ZX[:, 1, :]
+            u0y = l11 * Zy[:, 0] + l21 * Zy[:, 1]
+            u1y = l22 * Zy[:, 1]
+            # M = I + L'Z'ZL per mouse, its Cholesky factor [[c11, 0], [c21, c22]]
+            z00, z01, z11 = ZZ[:, 0, 0], ZZ[:, 0, 1], ZZ[:, 1, 1]
+            a0 = l11 * z00 + l21 * z01  # (Z'Z L)[0, 0]
+            a1 = l11 * z01 + l21 * z11  # (Z'Z L)[1, 0]
+            m00 = 1.0 + l11 * a0 + l21 * a1
+            m10 = l22 * a1
+            m11 = 1.0 + l22 * l22 * z11
+            c11 = np.sqrt(m00)
+            c21 = m10 / c11
+            c22 = np.sqrt(m11 - c21 * c21)
+            logdet_v = 2.0 * float(np.sum(np.log(c11) + np.log(c22)))
+            A0 = u0x / c11[:, None]
+            A1 = (u1x - c21[:, None] * A0) / c22[:, None]
+            b0 = u0y / c11
+            b1 = (u1y - c21 * b0) / c22
+            xvx = self.XX - A0.T @ A0 - A1.T @ A1
+            xvy = self.Xy - A0.T @ b0 - A1.T @ b1
+            yvy = self.yy - float(b0 @ b0 + b1 @ b1)
+        if not (np.isfinite(logdet_v) and np.all(np.isfinite(xvx))):
+            return float("inf")
+        try:  # as :meth:`parts`: X'Ṽ⁻¹X positive definite or no fit
+            w = np.linalg.solve(np.linalg.cholesky(xvx), xvy)
+        except np.linalg.LinAlgError:
+            return float("inf")
+        rss = max(yvy - float(w @ w), 1e-300)  # r'Ṽ⁻¹r = y'Ṽ⁻¹y − xvy'(X'Ṽ⁻¹X)⁻¹xvy
+        dev = self.n * (1.0 + math.log(2 * math.pi) + math.log(rss / self.n)) + logdet_v
+        return dev if math.isfinite(dev) else float("inf")
+
     def theta_from(self, cov_re: np.ndarray, scale: float) -> np.ndarray:
         """θ for a given Ψ (raw-day scale) and σ² (generalised Cholesky when near-singular)."""
         rel = np.asarray(cov_re, dtype=float)[: self.k, : self.k] / scale

@@ -395,7 +395,7 @@ def _ml_llf(
     y = logd["log_volume"].to_numpy(dtype=float)
     pr = mixed.ProfiledREML(X, Z, y, logd["mouse"].to_numpy(), structure)
     if polish:
-        theta, dev, _ = pr.minimise(starts or [mixed._moment_theta(pr, logd)], pr.ml_deviance)
+        theta, dev, _ = pr.minimise(starts or [mixed._moment_theta(pr, logd)], pr.ml_deviance_lean)
     else:  # a profile point: L-BFGS-B to 1e-10 relative in the deviance from each start
         from scipy import optimize
 
@@ -403,7 +403,7 @@ def _ml_llf(
         for x0 in starts:
             with np.errstate(all="ignore"):
                 res = optimize.minimize(
-                    pr.ml_deviance,
+                    pr.ml_deviance_lean,
                     x0,
                     method="L-BFGS-B",
                     bounds=pr.bounds(),
@@ -431,14 +431,15 @@ RESISTANCE_SPAN = 10.0
 
 
 def _profile_search(
-    loglik: Callable[[float], float], upper: float
+    loglik: Callable[[float], float], upper: float, interval: bool = True
 ) -> tuple[float, float, tuple[float, float]]:
     """(x̂, ℓ_ML(x̂), profile interval) of a shape parameter x (λ_R, or the mean transit delay)
     by a grid over [0, upper] (0 and 16 log-spaced points) refined by bounded Brent between
     the neighbours of the best grid point. The interval ends where ℓ_ML drops by
     :data:`PROFILE_CUT` (root by Brent); an end the search range does not reach is the
     range's bound: 0 (x = 0, the exponential model, inside the interval) or NaN (not bounded
-    above)."""
+    above). Without ``interval`` (a held-out refit, whose interval nothing reads) the
+    interval is (NaN, NaN) and its roots are not searched: a third of the profile's points."""
     from scipy import optimize
 
     grid = np.concatenate([[0.0], np.geomspace(upper * 1e-3, upper, 16)])
@@ -455,6 +456,8 @@ def _profile_search(
         )
         if np.isfinite(res.fun) and -res.fun > best_f:
             best_x, best_f = float(res.x), float(-res.fun)
+    if not interval:
+        return best_x, best_f, (math.nan, math.nan)
 
     def drop(x: float) -> float:
         return best_f - loglik(x) - PROFILE_CUT
@@ -488,6 +491,7 @@ def _profile_shape(
     logd: pd.DataFrame,
     structure: str,
     upper: float,
+    interval: bool = True,
 ) -> tuple[float, float, tuple[float, float]]:
     """(x̂, ℓ_ML(x̂), interval) of the shape parameter of ``design`` (x = 0: the exponential
     model): ML profile by :func:`_profile_search`, each point's ML fit started from the last
@@ -504,13 +508,17 @@ def _profile_shape(
             warm.append(theta)
         return memo[x]
 
-    best, ml_llf, ci = _profile_search(profile, upper)
+    best, ml_llf, ci = _profile_search(profile, upper, interval)
     polished = _ml_llf(_scaled(design(best))[0], Z, logd, structure, warm[-1:])[0]
     return best, max(ml_llf, polished), ci
 
 
 def fit(
-    study: Study, measurements: pd.DataFrame, kind: str = "exponential", ml: bool = False
+    study: Study,
+    measurements: pd.DataFrame,
+    kind: str = "exponential",
+    ml: bool = False,
+    interval: bool = True,
 ) -> RegimenFit | None:
     """Fit the model ``kind`` (:data:`EXPONENTIAL`, :data:`CLARET` or :data:`DELAYED`) to the
     control and the dosed arms (None: no dosed arm or no fit). The Claret model's λ_R and the
@@ -518,7 +526,8 @@ def fit(
     (:func:`_profile_shape`; ML because the design changes with them); given them the model
     is fitted as the exponential model is (REML, structure fallback). ``ml``: also the
     exponential model's ML log-likelihood (for :func:`selection_table`; ``ml_llf`` is NaN
-    without it)."""
+    without it). ``interval``: False for a held-out refit (:func:`adequacy_table`), which
+    estimates its own shape parameter but not its profile interval (NaN)."""
     drv = drivers(study)
     schedules = _schedules(study)
     if not drv or study.control not in schedules:
@@ -550,7 +559,7 @@ def fit(
     if kind in PROFILED:
         first = min(d.day for arm in study.arms if arm.name in schedules for d in arm.doses)
         upper = _shape_upper(kind, first, float(days.max()))
-        shape, ml_llf, ci = _profile_shape(design, Z, logd, ml_structure, upper)
+        shape, ml_llf, ci = _profile_shape(design, Z, logd, ml_structure, upper, interval)
         fitted = _reml(design(shape), Z, logd) if shape > 0 else fitted
         if fitted is None:
             return None
@@ -922,7 +931,7 @@ def adequacy_table(
         if schedule is None or agents.count(schedule[0]) < 2:
             continue
         rest = dataclasses.replace(study, arms=tuple(a for a in study.arms if a.name != arm))
-        refit = fit(rest, measurements, result.kind)
+        refit = fit(rest, measurements, result.kind, interval=False)
         held = means[means["arm"] == arm]
         check = {"check": f"held out: {arm}"}
         if refit is not None:
