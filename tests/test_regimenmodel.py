@@ -475,7 +475,7 @@ def test_regrowth_with_delayed_kill_predicts_right_or_refuses():
 
     Measured (seeds 0–9, the chosen model passing in 8): the two predicted regimens covered
     83–100 % of their 29 days (Later) and 93–100 % (Half); unrefused, three fractions would
-    have covered 36–66 %, two full doses 10–31 % (up to 3.6 half-widths off)."""
+    have covered 55–69 % (up to 2.5 half-widths off), two full doses 10–31 % (up to 3.6)."""
     study = _both_study()
     covered, three_missed = [], 0
     for seed in range(3):
