@@ -518,3 +518,45 @@ def test_regrowth_with_delayed_kill_predicts_right_or_refuses():
         three_missed += int(np.sum(np.abs(mean - truth) > q * se))
     assert np.concatenate(covered).mean() >= 0.95
     assert three_missed >= 10
+
+
+def study_lam(study: Study) -> float:
+    return regimenmodel.drivers(study)[0].lam
+
+
+@pytest.mark.parametrize("structure", ["correlated", "uncorrelated", "intercept"])
+def test_lean_ml_deviance_and_its_gradient_match_the_reference(structure):
+    """The profile's fast ML deviance (closed-form 2 × 2 per mouse) equals
+    :meth:`xenoflow.mixed.ProfiledREML.ml_deviance` to rounding, and its analytic gradient
+    equals central differences of it."""
+    from xenoflow import mixed
+
+    data = simulate(np.random.default_rng(2))
+    logd = growth.log_volumes(data, analysis_defaults())[0]
+    day = logd["day"].to_numpy(float)
+    # the exponential model's design: start, growth, −E of each arm's schedule
+    study = sim_study(("Control", "Single", "Split"))
+    kill = np.zeros(len(logd))
+    for arm in ("Single", "Split"):
+        rows = (logd["arm"] == arm).to_numpy()
+        kill[rows] = -regimenmodel.exposure(day[rows], *zip(*SCHEDULES[arm]), study_lam(study))
+    X = np.column_stack([np.ones(len(logd)), day, kill / np.abs(kill).max()])
+    Z = np.column_stack([np.ones(len(logd)), day])
+    pr = mixed.ProfiledREML(
+        X, Z, logd["log_volume"].to_numpy(float), logd["mouse"].to_numpy(), structure
+    )
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        theta = np.abs(rng.normal(0.5, 0.3, len(pr.bounds())))
+        if structure == "correlated":
+            theta[1] = rng.normal(0.0, 0.05)
+        reference = pr.ml_deviance(theta)
+        assert pr.ml_deviance_lean(theta) == pytest.approx(reference, rel=1e-11)
+        value, grad = pr.ml_deviance_grad(theta)
+        assert value == pytest.approx(reference, rel=1e-11)
+        h = 1e-5  # rounding error of the deviance (~1e-13 x 300) / h well below the tolerance
+        central = [
+            (pr.ml_deviance(theta + h * e) - pr.ml_deviance(theta - h * e)) / (2 * h)
+            for e in np.eye(theta.size)
+        ]
+        assert grad == pytest.approx(central, rel=1e-5, abs=1e-4)
