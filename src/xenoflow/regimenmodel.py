@@ -571,15 +571,15 @@ def fit(
         return None
     days = logd["day"].to_numpy(dtype=float)
 
+    arm_rows = [(schedule, (logd["arm"] == arm).to_numpy()) for arm, schedule in schedules.items()]
+
     def design(shape: float) -> np.ndarray:
         # shape: λ_R (Claret) or the mean transit delay (delayed); 0: the exponential model
         resistance, delay = (shape, 0.0) if kind == CLARET else (0.0, shape)
-        parts = []
-        for arm, schedule in schedules.items():
-            rows = (logd["arm"] == arm).to_numpy()
-            x = _design_row(days[rows], schedule, drv, resistance, delay)
-            parts.append(pd.DataFrame(x, index=np.flatnonzero(rows)))
-        return pd.concat(parts).sort_index().to_numpy()
+        out = np.zeros((days.size, 2 + len(drv)))
+        for schedule, rows in arm_rows:
+            out[rows] = _design_row(days[rows], schedule, drv, resistance, delay)
+        return out
 
     Z = np.column_stack([np.ones_like(days), days])
     fitted = _reml(design(0.0), Z, logd)

@@ -709,6 +709,15 @@ VOCABULARY: dict[str, Column] = {
             "str",
             "how the nadir was predicted (arms, doses), or why it is withheld",
         ),
+        Column(
+            "prediction_note",
+            "str",
+            "why the regimen has no predicted volumes (empty: predicted): the growth "
+            "model fails its check, or the regimen doses later after its first dose, runs "
+            "longer after it, or gives more doses, a larger dose or a larger total, than "
+            "the study's arms of its agent did",
+            label="Why not predicted",
+        ),
         Column("ml_log_likelihood", "float", "ML log-likelihood"),
         Column("n_parameters", "int", "parameters counted by the AIC"),
         Column("delta_aic", "float", "AIC minus the chosen model's"),
@@ -2484,15 +2493,7 @@ nadir and ``prediction_note`` says why. Header only when no arm has doses.""",
             "bw_nadir_limit_pct",
             "bw_nadir_crosses_limit",
             "bw_nadir_note",
-            Column(
-                "prediction_note",
-                "str",
-                "why the regimen has no predicted volumes (empty: predicted): the growth "
-                "model fails its check, or the regimen doses later after its first dose, runs "
-                "longer after it, or gives more doses, a larger dose or a larger total, than "
-                "the study's arms of its agent did",
-                label="Why not predicted",
-            ),
+            "prediction_note",
         ),
     ),
     Table(
