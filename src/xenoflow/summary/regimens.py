@@ -215,8 +215,6 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
     if curves.empty or not (curves["kind"] == "what_if").any():
         return out
     out += refusal_sentences(study, tables, curves)
-    if not (curves["kind"] == "what_if").any() or curves["day"].isna().all():
-        return out
     last = _model_day(curves, tables.get("efficacy"))
     at = records(curves[curves["day"] == last])
     fitted = {r["name"]: r for r in at if r["kind"] == "observed"}
@@ -244,9 +242,10 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
 def refusal_sentences(study: Study, tables: Tables, curves: pd.DataFrame) -> list[str]:
     """Why each ``what_if`` regimen the growth model does not predict gets no number, from its
     row's ``prediction_note`` (:func:`xenoflow.regimenmodel.what_if_table`): its doses run
-    later after its first dose, or its days longer after it, than the study's arms did. A
-    model that fails its check is said once above; here only the time reasons, which would
-    stop even a model that passed."""
+    later after its first dose, or its days longer after it, or it gives more doses or more
+    of the agent, than the study's arms did. A model that fails its check is said once by the
+    caller; here only those reasons, which would stop even a model that passed, with the
+    toxicity caution of :func:`toxic_dose_flag`."""
     from ..regimenmodel import NOT_ADEQUATE
 
     if "prediction_note" not in curves:
