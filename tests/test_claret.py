@@ -279,14 +279,16 @@ def test_stage_uses_the_chosen_resistance_model_for_predictions(tmp_path):
     for arm in ("Single", "Split", "Late"):
         doses = [{"day": d, "amount": a, "unit": "uCi"} for d, a in SCHEDULES[arm]]
         arms.append({"name": arm, "agent": "X", "doses": doses})
-    three = [{"day": d, "amount": 73.3, "unit": "uCi"} for d in (0, 7, 14)]
+    # inside the arms' times and doses (three fractions to day 14 would be refused: no arm
+    # had a dose later than day 7 after its first)
+    later = [{"day": d, "amount": 110.0, "unit": "uCi"} for d in (7, 14)]
     study_file = {
         "study_id": "cl",
         "data": "d.csv",
         "control": "Control",
         "arms": arms,
         "agents": {"X": {"half_life_days": HALF_LIFE}},
-        "what_if": [{"name": "Three", "agent": "X", "doses": three}],
+        "what_if": [{"name": "Later", "agent": "X", "doses": later}],
         "analysis": {"bootstrap_resamples": 100},
     }
     (tmp_path / "cl.yaml").write_text(yaml.safe_dump(study_file), encoding="utf-8")
@@ -307,10 +309,11 @@ def test_stage_uses_the_chosen_resistance_model_for_predictions(tmp_path):
     assert set(what_if["kind"]) == {"observed", "what_if"}
     # the prediction is the resistance model's: its own first dose starts the fading
     fit = regimenmodel.fit(study, tables["measurements"], regimenmodel.CLARET)
-    three_doses = ("X", tuple(Dose(d, 73.3, "uCi") for d in (0, 7, 14)))
-    rows = what_if[what_if["name"] == "Three"]
-    mean, _ = regimenmodel.predict(fit, rows["day"].to_numpy(float), three_doses)
+    later_doses = ("X", tuple(Dose(d, 110.0, "uCi") for d in (7, 14)))
+    rows = what_if[what_if["name"] == "Later"]
+    assert len(rows) == 29 and rows["prediction_note"].isna().all()
+    mean, _ = regimenmodel.predict(fit, rows["day"].to_numpy(float), later_doses)
     assert rows["pred_mean_log_volume"].to_numpy() == pytest.approx(mean, rel=1e-9)
     text = str(stages.run_summary(study, tables)["summary_md"])
     assert "the model with drug resistance is used rather than the log-kill model" in text
-    assert "Predicted for Three" in text
+    assert "Predicted for Later" in text

@@ -315,6 +315,150 @@ class ProfiledREML:
             return float("inf")
         return self.n * (1.0 + math.log(2 * math.pi) + math.log(rss / self.n)) + logdet_v
 
+    def ml_deviance_lean(self, theta: np.ndarray) -> float:
+        """:meth:`ml_deviance` without what only REML needs (ln|X'Ṽ⁻¹X|, (X'Ṽ⁻¹X)⁻¹), the
+        per-mouse 2 × 2 (or 1 × 1) Cholesky factors written out and vectorised over mice
+        instead of batched LAPACK calls: the same value to rounding (10⁻¹² relative), about
+        twice as fast (the dose-driven models' profile likelihoods call it ~10⁴ times per study).
+        Structures with more than two random effects use :meth:`ml_deviance`."""
+        if self.k > 2:
+            return self.ml_deviance(theta)
+        # callers run the optimiser under np.errstate(all="ignore") (a NaN is caught below)
+        L = self.lam(np.asarray(theta, dtype=float))
+        ZZ, ZX, Zy = self.ZZ, self.ZX, self.Zy
+        if self.k == 1:
+            m = 1.0 + L[0, 0] ** 2 * ZZ[:, 0, 0]
+            c = np.sqrt(m)
+            logdet_v = 2.0 * float(np.sum(np.log(c)))
+            A = (L[0, 0] * ZX[:, 0, :]) / c[:, None]
+            b = (L[0, 0] * Zy[:, 0]) / c
+            xvx = self.XX - A.T @ A
+            xvy = self.Xy - A.T @ b
+            yvy = self.yy - float(b @ b)
+        else:
+            l11, l21, l22 = L[0, 0], L[1, 0], L[1, 1]
+            # L'Z'X and L'Z'y per mouse (L lower triangular: L' upper)
+            u0x = l11 * ZX[:, 0, :] + l21 * ZX[:, 1, :]
+            u1x = l22 * ZX[:, 1, :]
+            u0y = l11 * Zy[:, 0] + l21 * Zy[:, 1]
+            u1y = l22 * Zy[:, 1]
+            # M = I + L'Z'ZL per mouse, its Cholesky factor [[c11, 0], [c21, c22]]
+            z00, z01, z11 = ZZ[:, 0, 0], ZZ[:, 0, 1], ZZ[:, 1, 1]
+            a0 = l11 * z00 + l21 * z01  # (Z'Z L)[0, 0]
+            a1 = l11 * z01 + l21 * z11  # (Z'Z L)[1, 0]
+            m00 = 1.0 + l11 * a0 + l21 * a1
+            m10 = l22 * a1
+            m11 = 1.0 + l22 * l22 * z11
+            c11 = np.sqrt(m00)
+            c21 = m10 / c11
+            c22 = np.sqrt(m11 - c21 * c21)
+            logdet_v = 2.0 * float(np.sum(np.log(c11) + np.log(c22)))
+            A0 = u0x / c11[:, None]
+            A1 = (u1x - c21[:, None] * A0) / c22[:, None]
+            b0 = u0y / c11
+            b1 = (u1y - c21 * b0) / c22
+            xvx = self.XX - A0.T @ A0 - A1.T @ A1
+            xvy = self.Xy - A0.T @ b0 - A1.T @ b1
+            yvy = self.yy - float(b0 @ b0 + b1 @ b1)
+        if not (np.isfinite(logdet_v) and np.all(np.isfinite(xvx))):
+            return float("inf")
+        try:  # as :meth:`parts`: X'Ṽ⁻¹X positive definite or no fit
+            w = np.linalg.solve(np.linalg.cholesky(xvx), xvy)
+        except np.linalg.LinAlgError:
+            return float("inf")
+        rss = max(yvy - float(w @ w), 1e-300)  # r'Ṽ⁻¹r = y'Ṽ⁻¹y − xvy'(X'Ṽ⁻¹X)⁻¹xvy
+        dev = self.n * (1.0 + math.log(2 * math.pi) + math.log(rss / self.n)) + logdet_v
+        return dev if math.isfinite(dev) else float("inf")
+
+    def ml_deviance_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """(:meth:`ml_deviance_lean`, its gradient in θ) for up to two random effects
+        (:meth:`ml_deviance` with a forward-difference gradient otherwise), for L-BFGS-B with
+        ``jac=True``: one evaluation per step instead of 1 + len(θ).
+
+        With w_i = Z_i'(y_i − X_iβ̂), M_i = I + Λ'Z_i'Z_iΛ, v_i = M_i⁻¹Λ'w_i and
+        q_i = w_i − Z_i'Z_iΛv_i, for θ_j the element Λ[r, c] (envelope theorem: β̂ is optimal)::
+
+            ∂ r'Ṽ⁻¹r/∂θ_j = −2 Σ_i q_i[r]·v_i[c],  ∂ ln|Ṽ|/∂θ_j = 2 Σ_i (M_i⁻¹Λ'Z_i'Z_i)[c, r]
+
+        and −2ℓ_ML = n·(1 + ln 2π + ln(r'Ṽ⁻¹r/n)) + ln|Ṽ|."""
+        inf = (float("inf"), np.zeros(len(theta)))
+        if self.k > 2:
+            f0 = self.ml_deviance(theta)
+            step = 1e-7 * np.maximum(1.0, np.abs(theta))
+            grad = np.array(
+                [
+                    (self.ml_deviance(theta + step[j] * np.eye(len(theta))[j]) - f0) / step[j]
+                    for j in range(len(theta))
+                ]
+            )
+            return f0, grad
+        L = self.lam(np.asarray(theta, dtype=float))
+        ZZ, ZX, Zy = self.ZZ, self.ZX, self.Zy
+        l11 = L[0, 0]
+        if self.k == 1:
+            z00 = ZZ[:, 0, 0]
+            m = 1.0 + l11 * l11 * z00
+            c = np.sqrt(m)
+            A = (l11 * ZX[:, 0, :]) / c[:, None]
+            b = (l11 * Zy[:, 0]) / c
+            xvx = self.XX - A.T @ A
+            xvy = self.Xy - A.T @ b
+            yvy = self.yy - float(b @ b)
+            logdet_v = float(np.sum(np.log(m)))
+        else:
+            l21, l22 = L[1, 0], L[1, 1]
+            z00, z01, z11 = ZZ[:, 0, 0], ZZ[:, 0, 1], ZZ[:, 1, 1]
+            a0 = l11 * z00 + l21 * z01
+            a1 = l11 * z01 + l21 * z11
+            m00 = 1.0 + l11 * a0 + l21 * a1
+            m10 = l22 * a1
+            m11 = 1.0 + l22 * l22 * z11
+            c11 = np.sqrt(m00)
+            c21 = m10 / c11
+            c22 = np.sqrt(m11 - c21 * c21)
+            A0 = (l11 * ZX[:, 0, :] + l21 * ZX[:, 1, :]) / c11[:, None]
+            A1 = (l22 * ZX[:, 1, :] - c21[:, None] * A0) / c22[:, None]
+            b0 = (l11 * Zy[:, 0] + l21 * Zy[:, 1]) / c11
+            b1 = (l22 * Zy[:, 1] - c21 * b0) / c22
+            xvx = self.XX - A0.T @ A0 - A1.T @ A1
+            xvy = self.Xy - A0.T @ b0 - A1.T @ b1
+            yvy = self.yy - float(b0 @ b0 + b1 @ b1)
+            logdet_v = 2.0 * float(np.sum(np.log(c11) + np.log(c22)))
+        if not (np.isfinite(logdet_v) and np.all(np.isfinite(xvx))):
+            return inf
+        try:
+            cx = np.linalg.cholesky(xvx)
+            beta = np.linalg.solve(cx.T, np.linalg.solve(cx, xvy))
+        except np.linalg.LinAlgError:
+            return inf
+        rss = max(yvy - float(xvy @ beta), 1e-300)
+        dev = self.n * (1.0 + math.log(2 * math.pi) + math.log(rss / self.n)) + logdet_v
+        if not math.isfinite(dev):
+            return inf
+        w = Zy - ZX @ beta  # Z_i'(y_i − X_iβ̂), mice × k
+        if self.k == 1:
+            v = l11 * w[:, 0] / m
+            q = w[:, 0] - z00 * l11 * v
+            d_rss = np.array([-2.0 * float(q @ v)])
+            d_logdet = np.array([2.0 * float(np.sum(l11 * z00 / m))])
+        else:
+            det = m00 * m11 - m10 * m10
+            u0, u1 = l11 * w[:, 0] + l21 * w[:, 1], l22 * w[:, 1]
+            v0, v1 = (m11 * u0 - m10 * u1) / det, (m00 * u1 - m10 * u0) / det
+            lv0, lv1 = l11 * v0, l21 * v0 + l22 * v1  # Λv
+            q0 = w[:, 0] - (z00 * lv0 + z01 * lv1)
+            q1 = w[:, 1] - (z01 * lv0 + z11 * lv1)
+            # M⁻¹Λ'Z'Z with Λ'Z'Z = [[a0, a1], [l22·z01, l22·z11]]
+            g00 = (m11 * a0 - m10 * l22 * z01) / det
+            g01 = (m11 * a1 - m10 * l22 * z11) / det
+            g11 = (m00 * l22 * z11 - m10 * a1) / det
+            d_rss_all = -2.0 * np.array([q0 @ v0, q1 @ v0, q1 @ v1])  # Λ[0,0], Λ[1,0], Λ[1,1]
+            d_logdet_all = 2.0 * np.array([g00.sum(), g01.sum(), g11.sum()])
+            pick = [0, 1, 2] if len(theta) == 3 else [0, 2]  # uncorrelated: no Λ[1,0]
+            d_rss, d_logdet = d_rss_all[pick], d_logdet_all[pick]
+        grad = self.n / rss * d_rss + d_logdet
+        return dev, np.asarray(grad, dtype=float)
+
     def theta_from(self, cov_re: np.ndarray, scale: float) -> np.ndarray:
         """θ for a given Ψ (raw-day scale) and σ² (generalised Cholesky when near-singular)."""
         rel = np.asarray(cov_re, dtype=float)[: self.k, : self.k] / scale

@@ -709,6 +709,15 @@ VOCABULARY: dict[str, Column] = {
             "str",
             "how the nadir was predicted (arms, doses), or why it is withheld",
         ),
+        Column(
+            "prediction_note",
+            "str",
+            "why the regimen has no predicted volumes (empty: predicted): the growth "
+            "model fails its check, or the regimen doses later after its first dose, runs "
+            "longer after it, or gives more doses, a larger dose or a larger total, than "
+            "the study's arms of its agent did",
+            label="Why not predicted",
+        ),
         Column("ml_log_likelihood", "float", "ML log-likelihood"),
         Column("n_parameters", "int", "parameters counted by the AIC"),
         Column("delta_aic", "float", "AIC minus the chosen model's"),
@@ -2456,9 +2465,15 @@ what_if row also carries the regimen's predicted group-mean body-weight nadir
 nadirs of the control (dose 0) and the agent's dosed arms on their largest single
 administration, with a 95% prediction interval, and whether it crosses the tolerability limit;
 withheld (``bw_nadir_note``) with fewer than 3 dosed arms with body weights or a regimen outside
-the observed doses (largest single administration, total or number of administrations). When
-the growth model does not pass its check, a what_if regimen has one row without a day that holds
-only its nadir. Header only when no arm has doses.""",
+the observed doses (largest single administration, total or number of administrations). A what_if
+regimen is predicted only when the growth model passes its check and the regimen stays within
+the time the study observed: its last dose no later after its first dose than in any dosed arm of
+its agent (last − first dose, with a 1-day visit window), and its predicted days no longer after
+its first dose than those arms were followed after theirs (the data show nothing of what
+resistance or a delayed kill does later, so a prediction there would be a guess with a
+confident-looking band), with no more doses, no larger single dose and no larger total than an
+arm of its agent was given (the linear kill multiplies the model's errors). Otherwise the regimen has one row without a day that holds only its
+nadir and ``prediction_note`` says why. Header only when no arm has doses.""",
         columns=_columns(
             "name",
             "kind",
@@ -2478,6 +2493,7 @@ only its nadir. Header only when no arm has doses.""",
             "bw_nadir_limit_pct",
             "bw_nadir_crosses_limit",
             "bw_nadir_note",
+            "prediction_note",
         ),
     ),
     Table(

@@ -214,6 +214,7 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
     curves = tables.get("what_if", pd.DataFrame())
     if curves.empty or not (curves["kind"] == "what_if").any():
         return out
+    out += refusal_sentences(study, tables, curves)
     last = _model_day(curves, tables.get("efficacy"))
     at = records(curves[curves["day"] == last])
     fitted = {r["name"]: r for r in at if r["kind"] == "observed"}
@@ -235,6 +236,37 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
                 else "."
             )
         )
+    return out
+
+
+def refusal_sentences(study: Study, tables: Tables, curves: pd.DataFrame) -> list[str]:
+    """Why each ``what_if`` regimen the growth model does not predict gets no number, from its
+    row's ``prediction_note`` (:func:`xenoflow.regimenmodel.what_if_table`): its doses run
+    later after its first dose, or its days longer after it, or it gives more doses or more
+    of the agent, than the study's arms did. A model that fails its check is said once by the
+    caller; here only those reasons, which would stop even a model that passed, with the
+    toxicity caution of :func:`toxic_dose_flag`."""
+    from ..regimenmodel import NOT_ADEQUATE
+
+    if "prediction_note" not in curves:
+        return []
+    rows = curves[(curves["kind"] == "what_if") & curves["prediction_note"].notna()]
+    out = []
+    for r in records(rows.drop_duplicates("name")):
+        reasons = [
+            x
+            for x in str(r["prediction_note"]).removeprefix("not predicted: ").split("; and ")
+            if x and x != NOT_ADEQUATE
+        ]
+        if not reasons:
+            continue
+        lead = (
+            f"Even a model that passed its check would not predict {r['name']}"
+            if NOT_ADEQUATE in str(r["prediction_note"])
+            else f"No growth is predicted for {r['name']} ({r['schedule']}; not given)"
+        )
+        flag = toxic_dose_flag(study, tables, str(r["name"]))
+        out.append(f"{lead}: {'; and '.join(reasons)}" + (f"; caution: {flag}." if flag else "."))
     return out
 
 
