@@ -82,7 +82,8 @@ def scenario(name: str) -> tuple[float, float, int]:
         if name != "edit":
             return first
         study = work / "config" / "studies" / "messa_dx5_clr131.yaml"
-        study.write_text(study.read_text().replace("title: ", "title: Edited ", 1))
+        text = re.sub(r'^title: ("?)', r"title: \1Edited ", study.read_text(), count=1, flags=re.M)
+        study.write_text(text)
         return snakemake(work)
 
 
