@@ -209,3 +209,32 @@ def test_each_page_names_the_metric_and_the_adjustment(pages):
     drawn = pages["forest"]["fractionation_clr131: CLR 131 single (synthetic)"]
     # (0.048 when the model ran past the control to day 56; to day 35 it is 0.067)
     assert drawn["text"] == "p = 0.067 (Holm)"
+
+
+def test_an_interval_beside_an_adjusted_p_is_said_to_be_unadjusted():
+    """The contrast's 95% CI may exclude 0 while its Holm-adjusted p is above 0.05
+    (fractionation: -0.13 to -0.015, p = 0.067): the sentence says the interval is not
+    adjusted, so the two do not read as a contradiction; a single contrast is stated as is."""
+    from xenoflow.summary.headline import EXPONENTIAL, GrowthFinding
+
+    kwargs = dict(arm="A", model=EXPONENTIAL, days=(0.0, 35.0), estimate=-0.0745)
+    adjusted = GrowthFinding(
+        **kwargs,
+        ci_low=-0.13,
+        ci_high=-0.015,
+        p=0.067,
+        test="t",
+        adjustment="Holm-adjusted over 3 contrasts",
+        stated=((0.022, "t"),),
+    )
+    single = GrowthFinding(
+        **kwargs,
+        ci_low=-0.13,
+        ci_high=-0.015,
+        p=0.022,
+        test="t",
+        adjustment="",
+        stated=((0.022, "t"),),
+    )
+    assert adjusted.interval == "95% CI -0.13 to -0.015, not adjusted for the multiple comparisons"
+    assert single.interval == "95% CI -0.13 to -0.015"

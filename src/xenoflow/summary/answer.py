@@ -67,7 +67,7 @@ def growth_answer(study: Study, tables: Tables) -> str:
     apart = f"Apart from {join_words(list(cured))}, " if cured else ""
     text = apart + (
         f"{best.arm} {word} the most: {size} against the control ({best.metric}; "
-        f"{fmt_ci(best.ci_low, best.ci_high)}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
+        f"{best.interval}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
     )
     if best.arm in separate_cohorts(tables):
         text += (

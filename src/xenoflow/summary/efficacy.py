@@ -328,7 +328,7 @@ def growth_sentences(study: Study, tables: Tables, two_phase: Iterable[str] = ()
         if f is not None:
             verdict = "a" if f.significant(alpha) else "not a"
             text += (
-                f": difference {fmt(f.estimate)} per day ({fmt_ci(f.ci_low, f.ci_high)}; "
+                f": difference {fmt(f.estimate)} per day ({f.interval}; "
                 f"{f.tests_text()}), {verdict} statistically significant difference"
             )
         out.append(text + ".")

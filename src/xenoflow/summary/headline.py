@@ -32,7 +32,7 @@ from .. import baseline
 from ..config import Study
 from ..mixed import SATTERTHWAITE_LABEL
 from ..piecewise import two_phase_text
-from .text import Tables, first_rows, fmt_p, isnum, value_of
+from .text import Tables, first_rows, fmt_ci, fmt_p, isnum, value_of
 
 EXPONENTIAL = "exponential mixed model"
 TWO_PHASE = "two-phase piecewise model"
@@ -74,6 +74,16 @@ class GrowthFinding:
         """The test behind ``p`` and its adjustment: 't with Satterthwaite df (LMM, REML),
         Holm-adjusted over 3 contrasts'."""
         return ", ".join(x for x in (self.test, self.adjustment) if x)
+
+    @property
+    def interval(self) -> str:
+        """The estimate's 95% CI, said to be unadjusted when ``p`` is adjusted for several
+        comparisons: the interval is the contrast's own (it may exclude 0 while the adjusted
+        p is above alpha, and the reader must not take that for a contradiction)."""
+        text = fmt_ci(self.ci_low, self.ci_high)
+        if self.adjustment and text.startswith("95% CI "):
+            return f"{text}, not adjusted for the multiple comparisons"
+        return text
 
     def significant(self, alpha: float) -> bool:
         return isnum(self.p) and float(self.p) < alpha

@@ -102,6 +102,6 @@ def _whole_curve_sentence(f: GrowthFinding, alpha: float) -> str:
     return (
         f"Over the whole curve, from day {f.days[0]:g} to day {f.days[1]:g}, the mean "
         f"growth-rate difference of {f.arm} from control was {fmt(f.estimate)} per day "
-        f"({fmt_ci(f.ci_low, f.ci_high)}; {f.tests_text()}; {verdict}); the forest plot and "
+        f"({f.interval}; {f.tests_text()}; {verdict}); the forest plot and "
         "the index show this whole-curve difference for this arm."
     )
