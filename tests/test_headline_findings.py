@@ -238,3 +238,19 @@ def test_an_interval_beside_an_adjusted_p_is_said_to_be_unadjusted():
     )
     assert adjusted.interval == "95% CI -0.13 to -0.015, not adjusted for the multiple comparisons"
     assert single.interval == "95% CI -0.13 to -0.015"
+
+
+def test_a_reduction_stated_as_a_positive_number_carries_its_interval_flipped():
+    """'slowed tumour growth the most: 0.0638 per day' must not sit beside '95% CI -0.11 to
+    -0.021': the number as worded lies inside the interval as worded."""
+    from xenoflow.summary.headline import EXPONENTIAL, GrowthFinding
+
+    finding = GrowthFinding(
+        arm="A", model=EXPONENTIAL, days=None, estimate=-0.0638, ci_low=-0.11, ci_high=-0.021,
+        p=0.025, test="t", adjustment="", stated=((0.025, "t"),),
+    )  # fmt: skip
+    shown = finding.as_magnitude()
+    assert (shown.estimate, shown.ci_low, shown.ci_high) == (0.0638, 0.021, 0.11)
+    assert shown.interval == "95% CI 0.021 to 0.11"
+    grew = GrowthFinding(**{**finding.__dict__, "estimate": 0.05, "ci_low": 0.01, "ci_high": 0.09})
+    assert grew.as_magnitude() is grew

@@ -62,12 +62,13 @@ def growth_answer(study: Study, tables: Tables) -> str:
     best = min(rated, key=lambda f: f.estimate)
     significant = [f.arm for f in findings.values() if f.significant(alpha)]
     word = "slowed tumour growth" if best.estimate < 0 else "grew faster than control"
-    size = f"{fmt(abs(best.estimate))} per day on ln volume"
+    shown = best.as_magnitude()  # the number as worded, its interval with it
+    size = f"{fmt(shown.estimate)} per day on ln volume"
     verdict = "significant" if best.significant(alpha) else "not significant"
     apart = f"Apart from {join_words(list(cured))}, " if cured else ""
     text = apart + (
         f"{best.arm} {word} the most: {size} against the control ({best.metric}; "
-        f"{best.interval}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
+        f"{shown.interval}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
     )
     if best.arm in separate_cohorts(tables):
         text += (

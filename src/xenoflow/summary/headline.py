@@ -23,6 +23,7 @@ and two-phase findings from :func:`exponential_findings` and :func:`whole_curve_
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,24 @@ class GrowthFinding:
         if self.adjustment and text.startswith("95% CI "):
             return f"{text}, not adjusted for the multiple comparisons"
         return text
+
+    def as_magnitude(self) -> GrowthFinding:
+        """The finding with its sign taken out, for a sentence that says the arm 'slowed
+        tumour growth' by a positive amount: a negative difference and its interval are
+        negated together (the interval -0.11 to -0.021 of -0.0638 becomes 0.021 to 0.11 of
+        0.0638, so the stated number lies inside its stated interval)."""
+        if self.estimate >= 0:
+            return self
+
+        def negated(v: Any) -> Any:
+            return -float(v) if isnum(v) else v
+
+        return dataclasses.replace(
+            self,
+            estimate=-self.estimate,
+            ci_low=negated(self.ci_high),
+            ci_high=negated(self.ci_low),
+        )
 
     def significant(self, alpha: float) -> bool:
         return isnum(self.p) and float(self.p) < alpha
