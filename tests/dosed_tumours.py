@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import integrate
+
+from xenoflow.config import Agent, Arm, Dose, Study, analysis_defaults
 
 HALF_LIFE = 8.02
 #: between-mouse SDs of ln V0 (b0) and of the growth rate (b1), residual SD of ln V (e)
@@ -84,3 +87,31 @@ def simulate(
         for i in range(n_per_arm):
             rows += [(arm, str(i + 1), d, round(math.exp(lv[j, i]), 1)) for j, d in enumerate(days)]
     return pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+
+
+def dosed_study(
+    schedules: Mapping[str, Sequence[tuple[float, float]]],
+    arms: Sequence[str],
+    what_if: tuple = (),
+    half_life: float = HALF_LIFE,
+) -> Study:
+    """The study of simulated mice: ``arms`` with their ``schedules`` (day, µCi) of one
+    agent X of this half-life, the control first, and the ``what_if`` regimens."""
+    listed = tuple(
+        Arm(
+            a,
+            doses=tuple(Dose(d, x, "uCi") for d, x in schedules[a]),
+            agent="X" if schedules[a] else None,
+        )
+        for a in arms
+    )
+    return Study(
+        "sim",
+        Path("sim.yaml"),
+        Path("sim.csv"),
+        "Control",
+        listed,
+        analysis_defaults(),
+        agents={"X": Agent("X", half_life)},
+        what_if=what_if,
+    )

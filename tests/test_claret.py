@@ -10,7 +10,6 @@ time, so treated tumours shrink and then regrow.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import dosed_tumours
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 from dosed_tumours import HALF_LIFE, SD
 
 from xenoflow import regimenmodel
-from xenoflow.config import Agent, Arm, Dose, Study, analysis_defaults
+from xenoflow.config import Dose, Study
 from xenoflow.summary.regimens import regimen_model_sentences
 
 TRUE = {"ln_v0": math.log(80.0), "g": 0.12, "k": 0.003, "lam_r": 0.1}
@@ -54,23 +53,7 @@ def simulate(
 
 
 def sim_study(arms: tuple[str, ...] = tuple(SCHEDULES)) -> Study:
-    listed = tuple(
-        Arm(
-            a,
-            doses=tuple(Dose(d, x, "uCi") for d, x in SCHEDULES[a]),
-            agent="X" if SCHEDULES[a] else None,
-        )
-        for a in arms
-    )
-    return Study(
-        "sim",
-        Path("sim.yaml"),
-        Path("sim.csv"),
-        "Control",
-        listed,
-        analysis_defaults(),
-        agents={"X": Agent("X", HALF_LIFE)},
-    )
+    return dosed_tumours.dosed_study(SCHEDULES, arms)
 
 
 # --------------------------------------------------------------------------- closed form

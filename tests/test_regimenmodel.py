@@ -21,7 +21,7 @@ from dosed_tumours import DAYS, HALF_LIFE, SD
 from scipy import integrate
 
 from xenoflow import growth, regimenmodel, stages
-from xenoflow.config import Agent, Arm, Dose, Study, WhatIf, analysis_defaults, load_study
+from xenoflow.config import Arm, Dose, Study, WhatIf, analysis_defaults, load_study
 from xenoflow.errors import ConfigError
 from xenoflow.ingest import read_source
 
@@ -46,17 +46,7 @@ def doses(arm: str) -> tuple[Dose, ...]:
 
 
 def sim_study(arms: tuple[str, ...] = ("Control", "Single"), what_if: tuple = ()) -> Study:
-    listed = tuple(Arm(a, doses=doses(a), agent="X" if SCHEDULES[a] else None) for a in arms)
-    return Study(
-        "sim",
-        Path("sim.yaml"),
-        Path("sim.csv"),
-        "Control",
-        listed,
-        analysis_defaults(),
-        agents={"X": Agent("X", HALF_LIFE)},
-        what_if=what_if,
-    )
+    return dosed_tumours.dosed_study(SCHEDULES, arms, what_if)
 
 
 def true_mean(arm: str, days: np.ndarray = DAYS) -> np.ndarray:

@@ -11,15 +11,15 @@ therefore starts days after a dose.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
+import dosed_tumours
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate
 
 from xenoflow import regimenmodel
-from xenoflow.config import Agent, Arm, Dose, Study, analysis_defaults
+from xenoflow.config import Dose, Study
 
 HALF_LIFE = 8.02
 LAM = math.log(2) / HALF_LIFE
@@ -93,23 +93,7 @@ def simulate(
 
 
 def sim_study(arms: tuple[str, ...] = tuple(SCHEDULES)) -> Study:
-    listed = tuple(
-        Arm(
-            a,
-            doses=tuple(Dose(d, x, "uCi") for d, x in SCHEDULES[a]),
-            agent="X" if SCHEDULES[a] else None,
-        )
-        for a in arms
-    )
-    return Study(
-        "sim",
-        Path("sim.yaml"),
-        Path("sim.csv"),
-        "Control",
-        listed,
-        analysis_defaults(),
-        agents={"X": Agent("X", HALF_LIFE)},
-    )
+    return dosed_tumours.dosed_study(SCHEDULES, arms, half_life=HALF_LIFE)
 
 
 # --------------------------------------------------------------------------- closed form
