@@ -433,44 +433,76 @@ def test_index_and_study_report_render_in_chromium(finished_run):
     assert all(u.startswith(("file:", "data:")) for u in requests)  # self-contained
 
 
-def test_snakemake_still_starts_its_timers_where_release_scheduler_timers_looks():
-    """The timers are found by the name of Snakemake's (private) method that starts them: a
-    Snakemake that renames it must fail here, not silently add 1 s to every run."""
-    import inspect
+ONSUCCESS_PROBE = """
+import threading
+from xenoflow.workflow import release_scheduler_timers
 
-    from snakemake.scheduling.job_scheduler import JobScheduler
+def pending():
+    # a cancelled timer has its "finished" event set at once (its thread ends a moment later)
+    return sum(
+        isinstance(t, threading.Timer) and t.is_alive() and not t.finished.is_set()
+        for t in threading.enumerate()
+    )
 
-    from xenoflow.workflow import SCHEDULER_TIMER
+rule all:
+    output:
+        "done.txt",
+    shell:
+        "touch {output}"
 
-    method = getattr(JobScheduler, SCHEDULER_TIMER)
-    assert "threading.Timer(" in inspect.getsource(method)
+onsuccess:
+    before = pending()
+    release_scheduler_timers()
+    print(f"timers before {before} after {pending()}")
+"""
 
 
-def test_release_scheduler_timers_cancels_only_the_rate_limiter_timers():
-    """The Snakefile's onsuccess cancels Snakemake's pending 1 s re-evaluation timer (which
-    kept every run alive ~1 s after its last job) and no other timer."""
+def test_release_scheduler_timers_finds_the_timers_of_the_installed_snakemake(tmp_path):
+    """A real Snakemake run leaves its 1 s re-evaluation timer pending when ``onsuccess``
+    runs; release_scheduler_timers must find it (by the package its function comes from), so
+    an upgrade that moves the timer elsewhere fails here instead of adding 1 s to every run."""
+    (tmp_path / "Snakefile").write_text(ONSUCCESS_PROBE, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    said = re.search(r"timers before (\d+) after (\d+)", proc.stdout + proc.stderr)
+    assert said, (proc.stdout + proc.stderr)[-3000:]
+    assert int(said[1]) >= 1 and int(said[2]) == 0
+
+
+def test_release_scheduler_timers_cancels_only_snakemake_timers():
+    """Timers whose function comes from the ``snakemake`` package are cancelled; any other
+    timer of the process is left alone."""
     import threading
+    import types
 
     from xenoflow.workflow import release_scheduler_timers
 
-    class JobScheduler:  # the method name Snakemake's timer lambdas are defined in
-        def _schedule_reevalutation(self, delay):
-            timer = threading.Timer(delay, lambda: None)
-            timer.start()
-            return timer
+    def theirs_function() -> None:
+        pass
 
+    theirs_function.__module__ = "snakemake.scheduling.job_scheduler"
     fired = threading.Event()
-    theirs = JobScheduler()._schedule_reevalutation(60)
+    theirs = threading.Timer(60, theirs_function)
     other = threading.Timer(60, fired.set)
-    other.start()
+    lookalike = threading.Timer(60, types.FunctionType(theirs_function.__code__, {}))
+    lookalike.function.__module__ = "snakemake_lookalike"
+    for timer in (theirs, other, lookalike):
+        timer.start()
     try:
         release_scheduler_timers()
         theirs.join(5)
         assert not theirs.is_alive() and theirs.finished.is_set()
         assert other.is_alive() and not other.finished.is_set()
+        assert lookalike.is_alive()
     finally:
-        other.cancel()
-        theirs.cancel()
+        for timer in (theirs, other, lookalike):
+            timer.cancel()
     assert not fired.is_set()
 
 

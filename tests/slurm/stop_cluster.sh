@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Stop the single-node test cluster started by tests/slurm/start_cluster.sh: slurmd, slurmctld,
-# munged (by their pid files). Idempotent; the packages and /etc/slurm/slurm.conf stay.
+# munged (by their pid files), then removes /etc/slurm/slurm.conf if start_cluster.sh wrote it.
+# Idempotent; the packages stay.
+#
+# Why remove the configuration: with a slurm.conf naming a controller that no longer runs, every
+# `scontrol` call waits ~9 s for it, and Snakemake's SLURM executor plugin runs `scontrol show
+# config` when it is imported, i.e. at the start of every `snakemake` command on this machine.
 set -euo pipefail
 
 [ "$(id -u)" -eq 0 ] || { echo "stop_cluster.sh: must run as root" >&2; exit 1; }
@@ -24,4 +29,11 @@ stop() {
 stop slurmd /run/slurmd.pid
 stop slurmctld /run/slurmctld.pid
 stop munged /run/munge/munged.pid
+
+CONF=/etc/slurm/slurm.conf
+MARK="# Written by xenoflow tests/slurm/start_cluster.sh (single-node test cluster)."
+if [ "$status" -eq 0 ] && [ -f "$CONF" ] && grep -qxF "$MARK" "$CONF"; then
+    echo "stop_cluster.sh: removing $CONF (written by start_cluster.sh)"
+    rm -f "$CONF"
+fi
 exit "$status"
