@@ -161,3 +161,30 @@ def test_body_weight_data_errors_name_file_and_key(tmp_path, keys, expected):
     if "not found" not in expected:
         (tmp_path / "w.csv").write_text("arm,mouse_id,0\n", encoding="utf-8")
     assert expected in config_error(write_study(tmp_path, **keys))
+
+
+def test_analysis_settings_type_names_every_schema_setting_with_its_type():
+    """``Study.settings`` is typed by :class:`AnalysisSettings`: one key per property of the
+    schema's ``$defs/analysis``, with the schema's type (an ``enum`` as a ``Literal`` of the
+    same values), so mypy checks every ``settings["..."]`` against what the schema allows."""
+    import typing
+
+    from xenoflow.config import AnalysisSettings, load_schema
+
+    schema = load_schema("config")["$defs"]["analysis"]["properties"]
+    hints = typing.get_type_hints(AnalysisSettings)
+    resolved_only = {"detection_limit_mm3"}  # resolved from the data, not a setting
+    assert set(hints) - resolved_only == set(schema)
+    assert AnalysisSettings.__optional_keys__ == frozenset(resolved_only)
+    simple = {"number": float, "integer": int, "boolean": bool}
+    for key, spec in schema.items():
+        hint = hints[key]
+        if "enum" in spec:
+            assert typing.get_origin(hint) is typing.Literal, key
+            assert set(typing.get_args(hint)) == set(spec["enum"]), key
+        elif spec.get("type") == "array":
+            assert typing.get_origin(hint) is list, key
+            (item,) = typing.get_args(hint)
+            assert set(typing.get_args(item)) == set(spec["items"]["enum"]), key
+        else:
+            assert hint is simple[spec["type"]], key

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict, cast
 
 import jsonschema
 import yaml
@@ -289,6 +289,36 @@ def _synergy(path: Path, raw: dict[str, Any] | None) -> SynergySettings:
     return SynergySettings(**{k: v for k, v in given.items() if v is not None})
 
 
+class _ResolvedSettings(TypedDict, total=False):
+    #: not a setting: the study's detection limit, resolved once from all its measurements
+    #: (:func:`xenoflow.growth.with_detection_limit`) so every stage floors at one value
+    detection_limit_mm3: float
+
+
+class AnalysisSettings(_ResolvedSettings):
+    """A study's analysis settings: the defaults of ``$defs/analysis`` in
+    ``schemas/config.schema.yaml``, overridden by config.yaml's ``analysis:`` and then by the
+    study file's ``analysis:`` block (validated by that schema before it gets here). One key
+    per schema property, typed as the schema types it (a test checks that they match)."""
+
+    caliper_formula: Literal["half_lw2", "ellipsoid"]
+    log_zero_rule: Literal["detection_limit", "drop", "floor"]
+    log_floor_mm3: float
+    alpha: float
+    seed: int
+    bootstrap_resamples: int
+    mrecist_min_day: float
+    endpoint_rule: Literal["first_above", "last_below", "interpolate", "fold_baseline"]
+    endpoint_fold: float
+    growth_model_selection: bool
+    panel_figures: bool
+    panel_exports: bool
+    survival_comparisons: Literal["all", "control"]
+    mean_min_fraction: float
+    km_confidence_bands: bool
+    figure_formats: list[Literal["png", "svg", "pdf"]]
+
+
 @dataclass(frozen=True)
 class Study:
     """A validated study file with paths resolved against the study file's folder."""
@@ -298,7 +328,7 @@ class Study:
     data: Path
     control: str
     arms: tuple[Arm, ...]
-    settings: dict[str, Any]
+    settings: AnalysisSettings
     title: str = ""
     model: str = ""
     description: str = ""
@@ -670,8 +700,9 @@ def load_study(path: str | Path, analysis: dict[str, Any] | None = None) -> Stud
     survival = raw.get("survival_data")
     survival_path = _resolve_path(path, survival, "survival_data", notes) if survival else None
     weights_path = _body_weight_data(path, raw, notes)
-    settings = {**analysis_defaults(), **(analysis or {}), **raw.get("analysis", {})}
-    settings.setdefault("survival_comparisons", "control" if raw.get("split_by") else "all")
+    merged = {**analysis_defaults(), **(analysis or {}), **raw.get("analysis", {})}
+    merged.setdefault("survival_comparisons", "control" if raw.get("split_by") else "all")
+    settings = cast(AnalysisSettings, merged)  # validated against the schema above
     return Study(
         study_id=raw["study_id"],
         path=path.resolve(),

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from .growth import zero_rule
 from .io import empty_frame
 from .stats import chi2_sf, holm, norm_sf, t_sf
 from .tables import columns
+
+if TYPE_CHECKING:  # for the annotation only: the config layer is not needed at run time
+    from .config import AnalysisSettings
 
 COLUMNS = columns("endpoint_tests")
 TUMOUR_FREE_COLUMNS = columns("tumour_free")
@@ -223,7 +226,7 @@ def dunnett(
 
 
 def _day_values(
-    measurements: pd.DataFrame, day: float, arms: Sequence[str], settings: Mapping[str, Any]
+    measurements: pd.DataFrame, day: float, arms: Sequence[str], settings: AnalysisSettings
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int, int, float]:
     """Per arm: the raw volumes and the log volumes (zero rule applied) on ``day``, one value
     per mouse (its mean if measured twice that day); how many mice the rule dropped, how many
@@ -253,7 +256,7 @@ def endpoint_tests(
     arms: Sequence[str],
     control: str,
     reference_day: float,
-    settings: Mapping[str, Any],
+    settings: AnalysisSettings,
     day_note: str = "",
 ) -> pd.DataFrame:
     """The ``endpoint_tests`` table: overall tests (arm empty) and per-arm comparisons with the

@@ -32,7 +32,7 @@ import dataclasses
 import math
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import mixed, piecewise, visits
-from .config import Growth, Study
+from .config import AnalysisSettings, Growth, Study
 from .errors import ConfigError
 from .io import empty_frame, exclusions_frame
 from .refday import choose_reference_day, control_end
@@ -147,7 +147,7 @@ def with_detection_limit(study: Study, measurements: pd.DataFrame) -> Study:
     return dataclasses.replace(study, settings={**study.settings, "detection_limit_mm3": value})
 
 
-def zero_rule(settings: Mapping[str, Any], data: pd.DataFrame | None = None) -> tuple[str, float]:
+def zero_rule(settings: AnalysisSettings, data: pd.DataFrame | None = None) -> tuple[str, float]:
     """The zero rule and its floor (mm³): ``log_floor_mm3`` for ``floor``, the resolved
     detection limit for ``detection_limit`` (from ``data`` by :func:`detection_limit` when the
     settings do not hold it: a direct call), unused for ``drop``."""
@@ -166,7 +166,9 @@ def zero_rule(settings: Mapping[str, Any], data: pd.DataFrame | None = None) -> 
     return rule, math.nan
 
 
-def log_volumes(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def log_volumes(
+    data: pd.DataFrame, settings: AnalysisSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Natural-log volumes under the study's zero rule.
 
     Returns ``(frame, exclusions)``; ``frame`` has ``arm, mouse_id, day, volume_mm3, floored,
@@ -452,7 +454,7 @@ def predict_model(model: str, params: np.ndarray, day: np.ndarray, first_day: fl
 
 def fit_per_mouse(
     data: pd.DataFrame,
-    settings: dict[str, Any],
+    settings: AnalysisSettings,
     arms: Sequence[str] | None = None,
     alternatives: bool = True,
     logged: tuple[pd.DataFrame, pd.DataFrame] | None = None,
@@ -664,7 +666,7 @@ WELCH_LABEL = "Welch t-test on per-mouse OLS rates (Hather et al. 2014)"
 
 def analyse(
     data: pd.DataFrame,
-    settings: dict[str, Any],
+    settings: AnalysisSettings,
     arms: Sequence[str] | None,
     control: str,
     reference_day: float | None = None,

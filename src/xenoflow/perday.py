@@ -29,8 +29,8 @@ P(max |Z_j| < c_α) = 1 − α (``confint`` of ``emmeans`` with ``adjust = "mvt"
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ import pandas as pd
 from .mixed import ProfiledREML, gls
 from .stats import norm_ppf, norm_sf
 from .tables import columns
+
+if TYPE_CHECKING:  # for the annotation only: the config layer is not needed at run time
+    from .config import AnalysisSettings
 
 COLUMNS = columns("per_day_comparisons")
 METHOD = "z (LMM, REML, asymptotic df), Dunnett-adjusted over the treated arms of the day"
@@ -98,7 +101,7 @@ def _fit(logd: pd.DataFrame, cells: list[tuple[str, float]]) -> tuple[np.ndarray
 
 
 def per_day_comparisons(
-    logd: pd.DataFrame, arms: Sequence[str], control: str, settings: Mapping[str, Any]
+    logd: pd.DataFrame, arms: Sequence[str], control: str, settings: AnalysisSettings
 ) -> pd.DataFrame:
     """One row per treated arm and day with mice of the arm and of the control: the mixed
     model's treated − control contrast on ln volume (module docstring). ``logd``: the log

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from . import mixed
-from .config import Growth
+from .config import AnalysisSettings, Growth
 from .errors import ConfigError
 from .io import empty_frame
 from .stats import holm
@@ -328,7 +328,7 @@ def analyse(
     arms: Sequence[str],
     control: str,
     options: Growth,
-    settings: dict[str, Any],
+    settings: AnalysisSettings,
     window: tuple[float, float],
     study_file: str = "study file",
 ) -> PiecewiseResult:

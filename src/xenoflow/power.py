@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
-from .config import Design, Study
+from .config import AnalysisSettings, Design, Study
 from .growth import log_volumes
 from .tables import METHOD_GROWTH_ENDPOINT, columns
 
@@ -137,14 +137,14 @@ def _solve_n(power_at: Any, target: float) -> float:
 
 
 def pooled_log_sd(
-    measurements: pd.DataFrame, day: float, settings: Mapping[str, Any]
+    measurements: pd.DataFrame, day: float, settings: AnalysisSettings
 ) -> tuple[float, int]:
     """Pooled within-arm SD of ln V on ``day``, and its degrees of freedom:
     s_p = √(Σ_a Σ_i (y_ai − ȳ_a)² / Σ_a (n_a − 1)) over the arms measured that day (the SD of
     the two-sample t test, pooled over all arms of the pilot). Zero volumes follow the study's
     ``log_zero_rule`` (:func:`xenoflow.growth.log_volumes`). NaN with 0 df when no arm has two
     mice measured that day."""
-    logd, _ = log_volumes(measurements[measurements["day"] == day], dict(settings))
+    logd, _ = log_volumes(measurements[measurements["day"] == day], settings)
     if logd.empty:
         return float("nan"), 0
     groups = logd.groupby("arm", sort=False)["log_volume"]
@@ -565,7 +565,7 @@ class Pilot:
     """What the design tables take from the pilot study."""
 
     measurements: pd.DataFrame
-    settings: Mapping[str, Any]
+    settings: AnalysisSettings
     reference_day: float
     start_day: float
     components: Components | None
@@ -628,7 +628,7 @@ def follow_up_days(design: Design, p: Pilot) -> tuple[float, ...]:
     return design.follow_up_days or (p.reference_day,)
 
 
-def design_alpha(design: Design, settings: Mapping[str, Any]) -> float:
+def design_alpha(design: Design, settings: AnalysisSettings) -> float:
     """The design's α (default: the analysis alpha)."""
     return float(design.alpha if design.alpha is not None else settings["alpha"])
 

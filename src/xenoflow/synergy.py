@@ -56,7 +56,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +64,7 @@ import pandas as pd
 from scipy import stats
 
 from . import growth, lme
-from .config import Combination, Study, SynergySettings
+from .config import AnalysisSettings, Combination, Study, SynergySettings
 from .errors import NotEstimable
 from .io import empty_table, exclusions_frame
 from .tables import SKIPPED_DAY
@@ -147,7 +146,7 @@ def _few_observations(
     return logs["mouse"].map(n_obs).to_numpy() < minimum, out
 
 
-def synergy_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+def synergy_settings(settings: AnalysisSettings) -> AnalysisSettings:
     """The settings of the synergy model's log volumes: SynergyLMM's rule for zero volumes
     (left out, listed) in place of the default detection-limit floor; an explicit ``floor``
     is kept."""
