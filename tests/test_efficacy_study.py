@@ -66,11 +66,11 @@ def test_analyse_study(tmp_path: Path) -> None:
         {"arm": ["Vehicle", "Drug"], "growth_rate_per_day": [math.log(2) / 2.5, 0.05]}
     )
     out = ef.analyse_study(study, MEAS, growth)
-    assert out["reference_day"] == 14
-    assert out["doubling_time_days"] == pytest.approx(2.5)
-    eff = out["efficacy"]
+    assert out.reference_day == 14
+    assert out.doubling_time_days == pytest.approx(2.5)
+    eff = out.efficacy
     assert list(eff["arm"].unique()) == ["Vehicle", "Drug"]
-    gd = out["growth_delay"].set_index("arm")
+    gd = out.growth_delay.set_index("arm")
     # Vehicle: all 3 mice > 1000 mm3 on day 14 -> median 14; Drug: 1 of 3 -> not reached
     assert gd.loc["Vehicle", "median_time_days"] == 14
     assert np.isnan(gd.loc["Drug", "growth_delay_days"])
@@ -81,23 +81,23 @@ def test_analyse_study(tmp_path: Path) -> None:
     expected = math.log(1000 / 100) / 0.05 - math.log(1000 / gm_v) / (math.log(2) / 2.5)
     assert gd.loc["Drug", "model_growth_delay_days"] == pytest.approx(expected)
     assert gd.loc["Drug", "growth_rate_per_day"] == 0.05
-    resp = out["response"]
+    resp = out.response
     assert list(resp.columns[:2]) == ["arm", "mouse_id"] and len(resp) == 6
     # Drug mouse 2: 100 -> 40 -> 2: BR -98 %, BAR mean(0,-60,-98) = -52.7 -> CR
     assert resp.set_index(["arm", "mouse_id"]).loc[("Drug", "2"), "mrecist"] == "CR"
-    summ = out["response_summary"].set_index("arm")
+    summ = out.response_summary.set_index("arm")
     assert summ.loc["Drug", "n_cr"] == 1
-    assert out["exclusions"].empty and out["exclusions_response"].empty
+    assert out.exclusions_efficacy.empty and out.exclusions_response.empty
     # reruns are identical (seeded bootstrap)
     again = ef.analyse_study(study, MEAS, growth)
-    pd.testing.assert_frame_equal(eff, again["efficacy"])
+    pd.testing.assert_frame_equal(eff, again.efficacy)
 
 
 def test_analyse_study_without_growth_model_or_threshold(tmp_path: Path) -> None:
     study = _study(tmp_path)
     out = ef.analyse_study(study, MEAS, None)
-    gd = out["growth_delay"]
-    assert np.isnan(out["doubling_time_days"])
+    gd = out.growth_delay
+    assert np.isnan(out.doubling_time_days)
     assert gd["threshold"].str.contains("4 x baseline").all()
     assert gd["log_cell_kill_gross"].isna().all()
 
@@ -105,18 +105,18 @@ def test_analyse_study_without_growth_model_or_threshold(tmp_path: Path) -> None
 def test_figures(tmp_path: Path) -> None:
     study = _study(tmp_path)
     out = ef.analyse_study(study, MEAS, None)
-    fig = waterfall_figure(out["response"], study.arm_names, study.control)
+    fig = waterfall_figure(out.response, study.arm_names, study.control)
     assert len(fig.axes[0].patches) >= 6
     written = save_figure(fig, tmp_path / "waterfall", ["png", "svg"])
     assert all(p.stat().st_size > 0 for p in written)
-    fig = fold_change_figure(out["efficacy"], out["per_mouse"], study.arm_names, study.control)
+    fig = fold_change_figure(out.efficacy, out.per_mouse, study.arm_names, study.control)
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert any(t.startswith("control") for t in labels)
     assert any("reduction" in t for t in labels)
     save_figure(fig, tmp_path / "fold_change", ["png"])
     # byte-identical reruns
     first = (tmp_path / "fold_change.png").read_bytes()
-    fig = fold_change_figure(out["efficacy"], out["per_mouse"], study.arm_names, study.control)
+    fig = fold_change_figure(out.efficacy, out.per_mouse, study.arm_names, study.control)
     save_figure(fig, tmp_path / "fold_change", ["png"])
     assert (tmp_path / "fold_change.png").read_bytes() == first
     plt.close("all")
@@ -150,8 +150,8 @@ def _staggered_study(tmp_path: Path, extra: str = "") -> object:
 def test_staggered_calendar_compared_at_visits(tmp_path: Path) -> None:
     """Mice measured a day off the control's calendar are compared at its visit days."""
     out = ef.analyse_study(_staggered_study(tmp_path), STAGGERED)
-    eff = out["efficacy"].set_index(["arm", "day"])
-    assert out["reference_day"] == 10
+    eff = out.efficacy.set_index(["arm", "day"])
+    assert out.reference_day == 10
     # all three treated mice at visit day 10 (two measured on day 11)
     assert eff.loc[("Drug", 10.0), "n_mice"] == 3
     assert ("Drug", 11.0) not in eff.index and ("Drug", 4.0) not in eff.index
@@ -159,17 +159,17 @@ def test_staggered_calendar_compared_at_visits(tmp_path: Path) -> None:
         100 * np.mean([200, 210, 190]) / np.mean([800, 820, 780])
     )
     # the re-dated measurements are listed with the visit day; the measured day is kept
-    listed = out["exclusions"]
+    listed = out.exclusions_efficacy
     redated = listed[listed["reason"].str.contains("compared at visit day")]
     assert len(redated) == 6  # mice 1 and 2 of Drug on days 4, 8, 11
     row = redated[(redated["mouse_id"] == "1") & (redated["day"] == 11)]
     assert "visit day 10" in row["reason"].iloc[0]
     # fold change and AUC keep the measured days: mouse 1's AUC to day 11
-    per = out["per_mouse"]
+    per = out.per_mouse
     last = per[(per["arm"] == "Drug") & (per["mouse_id"] == "1")].iloc[-1]
     assert last["day"] == 11
     assert last["auc_mm3_days"] == pytest.approx(4 * 110 + 4 * 135 + 3 * 175)
-    mice = out["mice"].set_index(["arm", "mouse_id"])
+    mice = out.efficacy_per_mouse.set_index(["arm", "mouse_id"])
     assert mice.loc[("Drug", "1"), "reference_volume_mm3"] == 200
     assert mice.loc[("Drug", "1"), "last_day"] == 11
 
@@ -177,9 +177,9 @@ def test_staggered_calendar_compared_at_visits(tmp_path: Path) -> None:
 def test_staggered_calendar_exact_days_without_window(tmp_path: Path) -> None:
     """visit_window_days: 0 keeps exact-day matching: one treated mouse on day 10."""
     out = ef.analyse_study(_staggered_study(tmp_path, "visit_window_days: 0\n"), STAGGERED)
-    eff = out["efficacy"].set_index(["arm", "day"])
+    eff = out.efficacy.set_index(["arm", "day"])
     assert eff.loc[("Drug", 10.0), "n_mice"] == 1
-    assert not out["exclusions"]["reason"].str.contains("visit day").any()
+    assert not out.exclusions_efficacy["reason"].str.contains("visit day").any()
 
 
 def test_visit_collision_not_redated() -> None:

@@ -94,13 +94,13 @@ def test_efficacy_takes_the_baseline_at_the_baseline_visit(sw837) -> None:
     nominal = efficacy.analyse_study(study, measurements)
     staggered = efficacy.analyse_study(study, _staggered(measurements))
     columns = ["arm", "day", "n_mice", "mean_fold_change", "tc_pct", "tgi_pct"]
-    a, b = nominal["efficacy"][columns], staggered["efficacy"][columns]
+    a, b = nominal.efficacy[columns], staggered.efficacy[columns]
     pd.testing.assert_frame_equal(a, b)
     combo = b[b["arm"] == COMBO]
     assert combo["mean_fold_change"].notna().all() and len(combo) == 5
-    resp = staggered["response"].set_index("arm").loc[COMBO]
-    assert (resp["mrecist"] == nominal["response"].set_index("arm").loc[COMBO, "mrecist"]).all()
-    listed = staggered["exclusions"]
+    resp = staggered.response.set_index("arm").loc[COMBO]
+    assert (resp["mrecist"] == nominal.response.set_index("arm").loc[COMBO, "mrecist"]).all()
+    listed = staggered.exclusions_efficacy
     taken = listed[listed["reason"].str.contains("taken as the mouse's baseline volume")]
     assert len(taken) == int(((measurements["arm"] == COMBO) & (measurements["day"] == -1)).sum())
     assert set(taken["day"]) == {0.0}

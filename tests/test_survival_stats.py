@@ -257,7 +257,7 @@ def test_study_tables() -> None:
     # s <- summary(survfit(Surv(time, event) ~ arm, data = d), rmean = 22)$table
     #   Control 10 8 14.5 10 NA 14.775 / Low 10 7 20 16 NA 18.9 / High 10 5 26 22 NA 21.075
     out = sv.analyse(_endpoints(), ARMS, "Control")
-    per_arm = out["per_arm"]
+    per_arm = out.survival
     assert list(per_arm.columns) == sv.PER_ARM_COLUMNS
     assert per_arm["arm"].tolist() == ARMS
     assert per_arm["n"].tolist() == [10, 10, 10] and per_arm["events"].tolist() == [8, 7, 5]
@@ -268,7 +268,7 @@ def test_study_tables() -> None:
     assert (per_arm["rmst_horizon_days"] == 22).all()
     # reverse KM: summary(survfit(Surv(time, 1 - event) ~ arm, data = d))$table[, "median"]
     assert per_arm["median_followup_days"].tolist() == [22, 28, 30]
-    tests = out["tests"]
+    tests = out.survival_tests
     assert list(tests.columns) == sv.TEST_COLUMNS
     assert list(zip(tests["arm"], tests["reference"], tests["comparison"])) == [
         ("Low", "Control", "vs control"),
@@ -284,7 +284,7 @@ def test_study_tables() -> None:
     assert tests["median_increase_pct"].iloc[:2].isna().all()
     assert tests["note"].iloc[1].startswith("no ratio of medians: the median of Control")
     assert tests["median_increase_pct"].iloc[2] == pytest.approx(100 * (26 / 20 - 1))
-    overall = out["overall"].set_index("test")
+    overall = out.survival_overall.set_index("test")
     assert overall.loc["logrank_overall", "chisq"] == pytest.approx(9.97533579444218, rel=1e-8)
     assert overall.loc["logrank_trend", "chisq"] == pytest.approx(9.02862069173379, rel=1e-8)
     assert overall.loc["logrank_trend", "scores"] == "1 2 3"
@@ -292,14 +292,14 @@ def test_study_tables() -> None:
 
 def test_no_endpoint_and_two_arms() -> None:
     out = sv.analyse(None, ARMS, "Control")
-    assert out["per_mouse"].empty and out["per_arm"].empty and out["tests"].empty
-    assert "no survival endpoint" in out["overall"]["note"].iloc[0]
+    assert out.survival_per_mouse.empty and out.survival.empty and out.survival_tests.empty
+    assert "no survival endpoint" in out.survival_overall["note"].iloc[0]
     two = _endpoints()[lambda d: d["arm"] != "High"]
     out = sv.analyse(two, ARMS, "Control")
-    assert out["per_arm"]["arm"].tolist() == ARMS  # High listed with n = 0
-    assert out["per_arm"]["n"].tolist() == [10, 10, 0]
-    assert len(out["tests"]) == 1
-    assert "fewer than 3 arms" in out["overall"]["note"].iloc[0]
+    assert out.survival["arm"].tolist() == ARMS  # High listed with n = 0
+    assert out.survival["n"].tolist() == [10, 10, 0]
+    assert len(out.survival_tests) == 1
+    assert "fewer than 3 arms" in out.survival_overall["note"].iloc[0]
 
 
 @pytest.mark.shared
@@ -376,7 +376,7 @@ def test_tumgrowth_testos_first_above_250(shared_data) -> None:
         1,
     ]
     out = sv.analyse(ep, arms, "IC.WT")
-    per_arm = out["per_arm"].set_index("arm")
+    per_arm = out.survival.set_index("arm")
     assert per_arm["events"].tolist() == [6, 2, 5, 4]
     np.testing.assert_array_equal(per_arm["median_days"], [22.5, np.nan, 16.5, 28])
     np.testing.assert_array_equal(per_arm["median_ci_low"], [18, 28, 15, 21])
@@ -385,10 +385,10 @@ def test_tumgrowth_testos_first_above_250(shared_data) -> None:
         per_arm["rmst_days"], [22.8333333333333, 26.8333333333333, 18.0, 24.375], rtol=1e-12
     )
     assert (per_arm["rmst_horizon_days"] == 28).all()
-    overall = out["overall"].set_index("test")
+    overall = out.survival_overall.set_index("test")
     assert overall.loc["logrank_overall", "chisq"] == pytest.approx(12.330675637044, rel=1e-8)
     assert overall.loc["logrank_trend", "chisq"] == pytest.approx(0.000912614005472283, rel=1e-8)
-    tests = out["tests"].set_index(["arm", "reference"])
+    tests = out.survival_tests.set_index(["arm", "reference"])
     want = {
         "aC.WT": (
             5.77097525739803,
@@ -419,7 +419,7 @@ def test_tumgrowth_testos_first_above_250(shared_data) -> None:
         assert row["hr_ci_low"] == pytest.approx(lo, rel=1e-4)
         assert row["hr_ci_high"] == pytest.approx(hi, rel=1e-4)
         assert row["hr_p"] == pytest.approx(p, rel=1e-4)
-    assert len(out["tests"]) == 3 + 3  # 3 vs control + 3 between treated arms
+    assert len(out.survival_tests) == 3 + 3  # 3 vs control + 3 between treated arms
 
 
 def test_peto_weighting_equals_r_rho_1() -> None:

@@ -70,7 +70,7 @@ def test_km_figure(tmp_path: Path) -> None:
         ep,
         ["Vehicle", "Drug"],
         "Vehicle",
-        tables["tests"],
+        tables.survival_tests,
         labels={"Drug": "Drug 10 mg/kg"},
         endpoint_label="first_above 1000 mm3",
     )
@@ -99,7 +99,7 @@ def test_figure_handles_arm_counts(n_arms: int) -> None:
         }
     )
     tables = sv.analyse(ep, arms, "A")
-    fig = km_figure(ep, arms, "A", tables["tests"])
+    fig = km_figure(ep, arms, "A", tables.survival_tests)
     # one entry per arm and one saying what the shaded bands are
     assert len(fig.axes[0].get_legend().get_texts()) == n_arms + 1
     plt.close(fig)
@@ -129,7 +129,7 @@ def test_recorded_table_without_arm_list(tmp_path: Path) -> None:
     ep = sv.study_endpoints(study, MEAS)
     assert ep["arm"].tolist() == ["Vehicle", "Drug"]
     tables = sv.analyse(ep, study.arm_names, study.control)
-    assert tables["tests"][["arm", "reference"]].values.tolist() == [["Drug", "Vehicle"]]
+    assert tables.survival_tests[["arm", "reference"]].values.tolist() == [["Drug", "Vehicle"]]
 
 
 # ---------------------------------------------------------------------- event-free survival

@@ -514,16 +514,14 @@ def test_a_combination_whose_arm_loses_every_mouse_is_named_not_fitted():
     study = _study("LS-1034", min_observations=5)
     measurements = _measurements("LS-1034")
     out = synergy.analyse(measurements, study)
-    assert out["synergy"].empty and out["synergy_model"].empty
-    assert out["exclusions_synergy"]["reason"].str.contains("min_observations").any()
-    text = summary.synergy_sentences(study, out["synergy_model"], out["synergy"])
+    assert out.synergy.empty and out.synergy_model.empty
+    assert out.exclusions_synergy["reason"].str.contains("min_observations").any()
+    text = summary.synergy_sentences(study, out.synergy_model, out.synergy)
     assert text == [
         "The Irinotecan+Rabusertib combination's mixed model could not be fitted: an arm of "
         "its design has no mouse left."
     ]
-    text = summary.synergy_sentences(
-        study, out["synergy_model"], out["synergy"], out["exclusions_synergy"]
-    )
+    text = summary.synergy_sentences(study, out.synergy_model, out.synergy, out.exclusions_synergy)
     assert text == [
         "The Irinotecan+Rabusertib combination's mixed model could not be fitted: arms "
         "Vehicle, Rabusertib have no mouse left after the synergy preprocessing (no positive volume at time_start, "
@@ -543,10 +541,10 @@ def test_three_drug_combination():
     combo = config.Combination("Irinotecan + Rabusertib", ("Rabusertib", "Irinotecan", "Third"))
     study = dataclasses.replace(base, arms=(*base.arms, config.Arm("Third")), combinations=(combo,))
     out = synergy.analyse(data, study)
-    model = out["synergy_model"]
+    model = out.synergy_model
     assert list(model["role"]) == ["control", "drug_a", "drug_b", "drug_c", "combination"]
     b = model["growth_rate"].to_numpy()
-    result = out["results"][0]
+    result = out.results[0]
     c = synergy.contrasts(result.fit, 3, result.hsa_agent)
     assert c["bliss"] @ b == pytest.approx(b[4] - b[1] - b[2] - b[3] + 2 * b[0])
     assert c["hsa"] @ b == pytest.approx(b[4] - min(b[1:4]))
@@ -629,8 +627,8 @@ def test_a_model_that_cannot_be_fitted_is_skipped_with_its_reason(monkeypatch):
 
     monkeypatch.setattr(synergy, "fit_design", singular)
     out = synergy.analyse(_measurements("SW837"), study)
-    assert out["synergy_model"].empty and out["results"] == []
-    last = out["exclusions_synergy"].iloc[-1]
+    assert out.synergy_model.empty and out.results == []
+    last = out.exclusions_synergy.iloc[-1]
     assert last["reason"] == (
         f"combination {design.name}: SynergyLMM model not fitted: the mixed model could not "
         "be fitted (Singular matrix)"

@@ -68,6 +68,7 @@ import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -999,23 +1000,42 @@ def growth_delay_from_volumes(
 # ------------------------------------------------------------------------------ one study
 
 
+@dataclass(frozen=True)
+class EfficacyResult:
+    """Every efficacy output of one study: one field per table of the ``efficacy`` stage, named
+    as its registry table (``efficacy_per_mouse``: :func:`mouse_summary`; ``endpoint_tests``,
+    ``tumour_free`` and ``tumour_free_by_day`` at the visits, :mod:`xenoflow.endpoint_tests`),
+    and what the figures and later stages use: ``per_mouse`` (every mouse and day,
+    :func:`per_mouse_metrics`), the ``reference_day`` and the control's
+    ``doubling_time_days``."""
+
+    efficacy: pd.DataFrame
+    efficacy_per_mouse: pd.DataFrame
+    growth_delay: pd.DataFrame
+    response: pd.DataFrame
+    response_summary: pd.DataFrame
+    endpoint_tests: pd.DataFrame
+    tumour_free: pd.DataFrame
+    tumour_free_by_day: pd.DataFrame
+    baseline_balance: pd.DataFrame
+    exclusions_efficacy: pd.DataFrame
+    exclusions_response: pd.DataFrame
+    per_mouse: pd.DataFrame
+    reference_day: float
+    doubling_time_days: float
+
+
 def analyse_study(
     study: Study,
     measurements: pd.DataFrame,
     growth_model: pd.DataFrame | None = None,
     toxic: Mapping[str, str] | None = None,
     deaths: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """Every efficacy output of one study (what the ``efficacy`` rule writes).
+) -> EfficacyResult:
+    """Every efficacy output of one study (:class:`EfficacyResult`).
 
     ``study``: a :class:`xenoflow.config.Study`; ``growth_model``: the growth stage's per-arm
-    table (``arm, growth_rate_per_day``), for the control doubling time. Returns a dict with
-    the tables ``efficacy``, ``per_mouse``, ``growth_delay``, ``response``,
-    ``response_summary``, ``mice`` (:func:`mouse_summary`), ``endpoint_tests`` and
-    ``tumour_free``, ``tumour_free_by_day`` (at the visits; :mod:`xenoflow.endpoint_tests`),
-    ``exclusions`` (stage efficacy),
-    ``exclusions_response`` and the
-    scalars ``reference_day`` and ``doubling_time_days``. ``toxic``: the arms the tolerability
+    table (``arm, growth_rate_per_day``), for the control doubling time. ``toxic``: the arms the tolerability
     verdict calls toxic, with why (:func:`xenoflow.tolerability.toxic_arms`): their
     ``nci_activity`` is "not scored: toxic dose (why)", not a band (the NCI/DTP practice is not
     to score activity at a toxic dose). ``deaths``: ``survival_per_mouse`` with causes; a
@@ -1100,23 +1120,23 @@ def analyse_study(
         or [excl],
         ignore_index=True,
     )
-    return {
-        "endpoint_tests": endpoint_tests.endpoint_tests(
+    return EfficacyResult(
+        endpoint_tests=endpoint_tests.endpoint_tests(
             checked_at_visit, arms, study.control, ref, settings, chosen.note
         ),
-        "tumour_free": endpoint_tests.tumour_free(checked, arms, study.detection_limit_mm3),
-        "tumour_free_by_day": endpoint_tests.tumour_free_by_day(
+        tumour_free=endpoint_tests.tumour_free(checked, arms, study.detection_limit_mm3),
+        tumour_free_by_day=endpoint_tests.tumour_free_by_day(
             checked_at_visit, arms, study.detection_limit_mm3
         ),
-        "efficacy": table,
-        "per_mouse": per_mouse,
-        "mice": mice,
-        "baseline_balance": balance,
-        "growth_delay": delay,
-        "response": resp,
-        "response_summary": summary,
-        "exclusions": excl,
-        "exclusions_response": resp_excl,
-        "reference_day": ref,
-        "doubling_time_days": td,
-    }
+        efficacy=table,
+        per_mouse=per_mouse,
+        efficacy_per_mouse=mice,
+        baseline_balance=balance,
+        growth_delay=delay,
+        response=resp,
+        response_summary=summary,
+        exclusions_efficacy=excl,
+        exclusions_response=resp_excl,
+        reference_day=ref,
+        doubling_time_days=td,
+    )

@@ -934,14 +934,24 @@ def missing_notes(design: Design, p: Pilot) -> list[tuple[str, float, float, str
     return notes
 
 
-def analyse(study: Study, tables: Mapping[str, pd.DataFrame], design: Design) -> dict[str, Any]:
-    """The design tables of a study used as the pilot: ``power``, ``sample_size``, and the
-    pilot's inputs (``pilot``)."""
+@dataclass(frozen=True)
+class PowerResult:
+    """The design tables of a study used as the pilot, named as their registry tables, the
+    pilot's inputs and the power the design aims at."""
+
+    power: pd.DataFrame
+    sample_size: pd.DataFrame
+    pilot: Pilot
+    target_power: float
+
+
+def analyse(study: Study, tables: Mapping[str, pd.DataFrame], design: Design) -> PowerResult:
+    """The design tables of a study used as the pilot (:class:`PowerResult`)."""
     p = pilot(study, tables)
     power = power_table(design, p, int(study.settings["seed"]))
-    return {
-        "power": power,
-        "sample_size": sample_size_table(power, design, p),
-        "pilot": p,
-        "target_power": design.power,
-    }
+    return PowerResult(
+        power=power,
+        sample_size=sample_size_table(power, design, p),
+        pilot=p,
+        target_power=design.power,
+    )

@@ -58,6 +58,14 @@ class Outputs:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+def declared_tables(result: object, stage: str) -> Tables:
+    """The tables a stage declares (:func:`xenoflow.tables.of_stage`), taken from a typed
+    analysis result whose fields are named as those tables (e.g.
+    :class:`xenoflow.efficacy.EfficacyResult`): no renaming by string between the analysis
+    and the registry."""
+    return {t.name: getattr(result, t.name) for t in registry.of_stage(stage, "table")}
+
+
 def with_arms(study: Study, measurements: pd.DataFrame) -> Study:
     """The study with its arms: those of the study file, or, for a file without ``arms``, the
     arms of the validated measurements in their order (control first, as ingest sorts them),
@@ -157,20 +165,12 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
         tables["survival_per_mouse"],
     )
     return Outputs(
-        {
-            "efficacy": result["efficacy"],
-            "efficacy_per_mouse": result["mice"],
-            "baseline_balance": result["baseline_balance"],
-            "growth_delay": result["growth_delay"],
-            "response": result["response"],
-            "response_summary": result["response_summary"],
-            "endpoint_tests": result["endpoint_tests"],
-            "tumour_free": result["tumour_free"],
-            "tumour_free_by_day": result["tumour_free_by_day"],
-            "exclusions_efficacy": result["exclusions"],
-            "exclusions_response": result["exclusions_response"],
+        declared_tables(result, "efficacy"),
+        facts={
+            "reference_day": result.reference_day,
+            "doubling_time_days": result.doubling_time_days,
+            "per_mouse": result.per_mouse,
         },
-        facts={k: result[k] for k in ("reference_day", "doubling_time_days", "per_mouse")},
     )
 
 
@@ -199,16 +199,9 @@ def run_survival(
         alpha,
         between_treated=study.settings["survival_comparisons"] == "all",
     )
+    excluded = survival.endpoint_exclusions(measurements, endpoints, source)
     return Outputs(
-        {
-            "survival_per_mouse": result["per_mouse"],
-            "survival": result["per_arm"],
-            "survival_tests": result["tests"],
-            "survival_overall": result["overall"],
-            "event_free_survival": result["efs"],
-            "event_free_survival_tests": result["efs_tests"],
-            "exclusions_survival": survival.endpoint_exclusions(measurements, endpoints, source),
-        },
+        {**vars(result), "exclusions_survival": excluded},
         facts={"endpoints": endpoints},
     )
 
@@ -282,13 +275,13 @@ def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     study = with_arms(study, tables["measurements"])
     result = power.analyse(study, tables, study.design or Design())
     return Outputs(
-        {"power": result["power"], "sample_size": result["sample_size"]},
+        declared_tables(result, "power"),
         facts={
-            "pilot": result["pilot"],
-            "target_power": result["target_power"],
+            "pilot": result.pilot,
+            "target_power": result.target_power,
             "headline_day": summary.headline_day(
-                power.follow_up_days(study.design or Design(), result["pilot"]),
-                result["pilot"].reference_day,
+                power.follow_up_days(study.design or Design(), result.pilot),
+                result.pilot.reference_day,
             ),
         },
     )
@@ -315,31 +308,27 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
         study.control,
         seed=int(study.settings["seed"]),
         n_boot=int(study.settings["bootstrap_resamples"]),
-        windows=result["windows"],
+        windows=result.windows,
     )
     rows = pd.concat(
-        [t for t in (result["synergy"], others) if len(t)] or [result["synergy"]],
+        [t for t in (result.synergy, others) if len(t)] or [result.synergy],
         ignore_index=True,
     )
     excluded = pd.concat(
-        [
-            t
-            for t in (aligned.exclusions("synergy"), result["exclusions_synergy"], left_out)
-            if len(t)
-        ]
+        [t for t in (aligned.exclusions("synergy"), result.exclusions_synergy, left_out) if len(t)]
         or [left_out],
         ignore_index=True,
     )
     return Outputs(
         {
-            "synergy_model": result["synergy_model"],
+            "synergy_model": result.synergy_model,
             # invivoSyn's rows have no power column: reindex, not select (a study whose
             # mixed model could not be fitted has only those)
             "synergy": rows.reindex(columns=registry.columns("synergy")),
-            "synergy_diagnostics": result["synergy_diagnostics"],
+            "synergy_diagnostics": result.synergy_diagnostics,
             "exclusions_synergy": excluded.reindex(columns=registry.columns("exclusions_synergy")),
         },
-        facts={"results": result["results"]},
+        facts={"results": result.results},
     )
 
 

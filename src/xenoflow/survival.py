@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -798,35 +799,51 @@ def event_free_tables(
     return per_arm.reindex(columns=EFS_ARM_COLUMNS), tests.reindex(columns=EFS_TEST_COLUMNS)
 
 
+@dataclass(frozen=True)
+class SurvivalResult:
+    """All survival tables of a study, named as their registry tables: ``survival_per_mouse``,
+    ``survival`` (per arm), ``survival_tests``, ``survival_overall`` and event-free survival
+    (:func:`event_free_tables`)."""
+
+    survival_per_mouse: pd.DataFrame
+    survival: pd.DataFrame
+    survival_tests: pd.DataFrame
+    survival_overall: pd.DataFrame
+    event_free_survival: pd.DataFrame
+    event_free_survival_tests: pd.DataFrame
+
+
 def analyse(
     endpoints: pd.DataFrame | None,
     arms: list[str],
     control: str,
     alpha: float = 0.05,
     between_treated: bool = True,
-) -> dict[str, pd.DataFrame]:
-    """All survival tables of a study: ``per_mouse``, ``per_arm``, ``tests``, ``overall``,
-    and event-free survival (:func:`event_free_tables`): ``efs``, ``efs_tests``.
+) -> SurvivalResult:
+    """All survival tables of a study (:class:`SurvivalResult`).
 
     ``endpoints`` = :func:`study_endpoints` output; ``None`` (no endpoint configured) gives
-    header-only tables and a note row in ``overall``. ``between_treated=False`` compares each
-    treated arm with the control only (panel models: different drugs, not doses of one).
+    header-only tables and a note row in ``survival_overall``. ``between_treated=False``
+    compares each treated arm with the control only (panel models: different drugs, not doses
+    of one).
     """
     efs, efs_tests = event_free_tables(endpoints, arms, control, alpha, between_treated)
     if endpoints is None:
-        return {
-            "per_mouse": empty_frame(PER_MOUSE_COLUMNS),
-            "per_arm": empty_frame(PER_ARM_COLUMNS),
-            "tests": empty_frame(TEST_COLUMNS),
-            "overall": pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS),
-            "efs": efs,
-            "efs_tests": efs_tests,
-        }
-    return {
-        "efs": efs,
-        "efs_tests": efs_tests,
-        "per_mouse": endpoints[PER_MOUSE_COLUMNS + (["cause"] if "cause" in endpoints else [])],
-        "per_arm": per_arm_summary(endpoints, arms, alpha),
-        "tests": comparisons(endpoints, arms, control, alpha, between_treated),
-        "overall": overall_tests(endpoints, arms),
-    }
+        return SurvivalResult(
+            survival_per_mouse=empty_frame(PER_MOUSE_COLUMNS),
+            survival=empty_frame(PER_ARM_COLUMNS),
+            survival_tests=empty_frame(TEST_COLUMNS),
+            survival_overall=pd.DataFrame([{"note": NO_ENDPOINT_NOTE}], columns=OVERALL_COLUMNS),
+            event_free_survival=efs,
+            event_free_survival_tests=efs_tests,
+        )
+    return SurvivalResult(
+        survival_per_mouse=endpoints[
+            PER_MOUSE_COLUMNS + (["cause"] if "cause" in endpoints else [])
+        ],
+        survival=per_arm_summary(endpoints, arms, alpha),
+        survival_tests=comparisons(endpoints, arms, control, alpha, between_treated),
+        survival_overall=overall_tests(endpoints, arms),
+        event_free_survival=efs,
+        event_free_survival_tests=efs_tests,
+    )

@@ -591,11 +591,25 @@ def skipped_days(result: Result) -> pd.DataFrame:
     )
 
 
-def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
-    """Every combination of the study: the tables ``synergy_model``, ``synergy``,
-    ``synergy_diagnostics``, ``exclusions_synergy`` and the results (figure facts). A
-    combination whose model cannot be fitted (:func:`analyse_combination`) has no rows but an
-    exclusion stating why (mouse_id empty); the other combinations still run."""
+@dataclass(frozen=True)
+class StudySynergy:
+    """Every combination of a study: its SynergyLMM tables, named as their registry tables
+    (``synergy`` and ``exclusions_synergy`` before the stage adds invivoSyn's / CombPDX's
+    rows), each fitted combination's result (for the figures) and each combination's analysis
+    window (``time_start``, ``time_end``), which the other synergy bases share."""
+
+    synergy_model: pd.DataFrame
+    synergy: pd.DataFrame
+    synergy_diagnostics: pd.DataFrame
+    exclusions_synergy: pd.DataFrame
+    results: list[Result]
+    windows: dict[str, tuple[float, float | None]]
+
+
+def analyse(measurements: pd.DataFrame, study: Study) -> StudySynergy:
+    """Every combination of the study (:class:`StudySynergy`). A combination whose model
+    cannot be fitted (:func:`analyse_combination`) has no rows but an exclusion stating why
+    (mouse_id empty); the other combinations still run."""
     alpha = float(study.settings["alpha"])
     designs = [prepare(measurements, study, c) for c in study.combinations]
     results, skipped = [], []
@@ -609,16 +623,16 @@ def analyse(measurements: pd.DataFrame, study: Study) -> dict[str, Any]:
     def table(name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.concat(frames, ignore_index=True) if frames else empty_table(name)
 
-    return {
-        "results": results,
-        "windows": {d.name: (d.time_start, d.time_end) for d in designs},
-        "synergy_model": table(
+    return StudySynergy(
+        results=results,
+        windows={d.name: (d.time_start, d.time_end) for d in designs},
+        synergy_model=table(
             "synergy_model", [model_table(r, study.synergy, alpha) for r in results]
         ),
-        "synergy": table("synergy", [synergy_table(r) for r in results]),
-        "synergy_diagnostics": table("synergy_diagnostics", [r.diagnostics for r in results]),
-        "exclusions_synergy": table(
+        synergy=table("synergy", [synergy_table(r) for r in results]),
+        synergy_diagnostics=table("synergy_diagnostics", [r.diagnostics for r in results]),
+        exclusions_synergy=table(
             "exclusions_synergy",
             [d.exclusions for d in designs] + skipped + [skipped_days(r) for r in results],
         ),
-    }
+    )
