@@ -15,7 +15,7 @@ import platform
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from .config import Study
 from .io import write_text
@@ -34,6 +34,40 @@ PACKAGES = [
     "jsonschema",
     "pyyaml",
 ]
+
+
+class InputFile(TypedDict):
+    """An input file: its path (relative to the working directory when inside it) and the
+    SHA-256 of its bytes."""
+
+    path: str
+    sha256: str
+
+
+class StudyInputs(TypedDict):
+    """What a study's results were computed from: its seed, whether its data are synthetic,
+    and its input files by kind (``study_file``, ``data``, ``survival_data``,
+    ``body_weight_data``)."""
+
+    seed: int
+    synthetic: bool
+    files: dict[str, InputFile]
+
+
+class StudyProvenance(TypedDict):
+    """The provenance a study's report shows: software versions and the study's inputs."""
+
+    versions: dict[str, str]
+    inputs: StudyInputs
+
+
+class RunProvenance(TypedDict):
+    """``provenance.json`` of a run."""
+
+    run_time_utc: str
+    versions: dict[str, str]
+    config: dict[str, Any]
+    studies: dict[str, StudyInputs]
 
 
 def sha256(path: str | Path) -> str:
@@ -61,7 +95,7 @@ def _relative(path: Path, base: Path) -> str:
         return str(path.resolve())
 
 
-def study_inputs(study: Study, base: Path) -> dict[str, Any]:
+def study_inputs(study: Study, base: Path) -> StudyInputs:
     files = {"study_file": study.path, "data": study.data}
     if study.survival_data:
         files["survival_data"] = study.survival_data
@@ -79,7 +113,7 @@ def provenance(
     studies: Mapping[str, Study],
     base: Path,
     now: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> RunProvenance:
     now = now or dt.datetime.now(dt.UTC)
     return {
         "run_time_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -89,5 +123,5 @@ def provenance(
     }
 
 
-def write_provenance(record: Mapping[str, Any], path: str | Path) -> None:
+def write_provenance(record: RunProvenance, path: str | Path) -> None:
     write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", path)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pandas as pd
@@ -31,6 +31,9 @@ from .crossmodel import shared_arms
 from .plots.notes import png_note
 from .summary.answer import answer_section
 from .summary.text import value_of
+
+if TYPE_CHECKING:  # for the annotation only
+    from .provenance import StudyProvenance
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -595,7 +598,7 @@ def study_report(
     study: Study,
     tables: Tables,
     figures: Mapping[str, bytes],
-    provenance: Mapping[str, Any],
+    provenance: StudyProvenance,
 ) -> str:
     """``report.html`` of one study: design, findings, figures, key tables, exclusions,
     methods and provenance. ``figures``: registry figure name -> PNG bytes; ``provenance``:

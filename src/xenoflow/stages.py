@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -46,6 +46,9 @@ from . import (
 )
 from . import tables as registry
 from .config import Arm, Design, Study
+
+if TYPE_CHECKING:  # for the annotation only
+    from .provenance import StudyProvenance
 
 Tables = dict[str, pd.DataFrame]
 
@@ -364,7 +367,7 @@ def run_report(
     study: Study,
     tables: Mapping[str, pd.DataFrame],
     figures: Mapping[str, bytes],
-    provenance: Mapping[str, Any],
+    provenance: StudyProvenance,
 ) -> dict[str, str | bytes]:
     """The study's self-contained ``report.html`` (:func:`xenoflow.report.study_report`) from
     its tables, its figures (registry name -> PNG bytes) and its provenance (software versions

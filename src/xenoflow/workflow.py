@@ -164,10 +164,9 @@ def run_documents_job(snakemake: Any, study: Study) -> None:
     _stage.set("summary")
     documents = stages.run_summary(study, tables)
     _stage.set("report")
-    record = {
-        "versions": provenance.versions(),
-        "inputs": provenance.study_inputs(study, Path.cwd()),
-    }
+    record = provenance.StudyProvenance(
+        versions=provenance.versions(), inputs=provenance.study_inputs(study, Path.cwd())
+    )
     documents |= stages.run_report(study, tables, read_figures(snakemake.input), record)
     io.write_documents(documents, snakemake.output)
 
