@@ -81,7 +81,7 @@ class Column:
     #: the header a reader sees (report tables, workbook); '' = from the description
     label: str = ""
 
-    @property
+    @cached_property  # the registry is constant; a panel asks for every header per model
     def header(self) -> str:
         """The column's header for a reader, with its unit (:func:`label_from` by default)."""
         return reader_units(self.label) if self.label else label_from(self.description)
