@@ -11,6 +11,7 @@ from ..config import Study
 from .headline import exponential_findings
 from .survival import not_reached, survival_endpoint
 from .text import (
+    NO_VARIATION,
     Section,
     Tables,
     article,
@@ -117,7 +118,7 @@ def fold_change_sentences(
         word, size, low, high = worded(float(red), low, high, "reduction", "increase")
         sentence += (
             f", {article(fmt(size, 2))}% {word} of the fold change relative to control "
-            f"({fmt_ci(low, high, unit='%')})"
+            f"({ci_or_count(row, low, high)})"
         )
         if low is not None and high is not None and low <= 0 <= high:
             sentence += (
@@ -135,7 +136,7 @@ def fold_change_sentences(
             )
             out.append(
                 f"On day {day:g}{n_text} the {ratio}%T/C was {fmt(tc, 3)}% "
-                f"({fmt_ci(value_of(row, 'tc_ci_low'), value_of(row, 'tc_ci_high'), unit='%')}; "
+                f"({ci_or_count(row, value_of(row, 'tc_ci_low'), value_of(row, 'tc_ci_high'))}; "
                 f"{activity}){_tgi_text(row)}."
             )
         if deaths.get(arm):
@@ -186,6 +187,17 @@ def reference_tumour_free(study: Study, tables: Tables) -> dict[str, tuple[int, 
         r["arm"]: (int(r["n_tumour_free"]), int(r["n_mice"]))
         for r in records(free[free["day"].astype(float) == day])
     }
+
+
+def ci_or_count(row: Mapping[str, Any], low: Any, high: Any) -> str:
+    """A percentage's 95% interval (:func:`fmt_ci`); an interval of width zero because every
+    tumour of the arm is at 0 mm³ that day (mean volume 0) is the plain count instead: '8 of
+    8 tumours at 0 mm³' (every bootstrap resample gives the same value: no interval)."""
+    text = fmt_ci(low, high, unit="%")
+    n, mean = value_of(row, "n_mice"), value_of(row, "mean_volume_mm3")
+    if text == NO_VARIATION and isnum(n) and isnum(mean) and float(mean) == 0:
+        return f"{int(n)} of {int(n)} tumours at 0 mm³"
+    return text
 
 
 def cured_arms(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
