@@ -193,7 +193,9 @@ def tables_by_study(paths: Iterable[str | Path]) -> dict[str, dict[str, pd.DataF
 
 
 def _concat(frames: Iterable[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
+    """The rows of ``frames`` with ``columns``; a column empty in one frame (a study without
+    the quantity) takes its type from the others."""
+    frames = [f.dropna(axis=1, how="all") for f in frames if len(f)]
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()).reindex(
         columns=columns
     )
