@@ -182,6 +182,9 @@ def test_no_survival_event_before_treatment_start(tmp_path: Path) -> None:
     mice = t["survival_per_mouse"].set_index(["arm", "mouse_id"])
     assert len(mice) == 8 and (mice["time_days"] >= -2).all()
     assert mice.loc[("Drug", "1"), "time_days"] == 14 and not mice.loc[("Drug", "1"), "event"]
+    # nor a growth-delay event: the run-in tumour did not reach the endpoint on study
+    delay = t["growth_delay"].set_index("arm")
+    assert delay.loc["Drug", "n_events"] == 0 and delay.loc["Vehicle", "n_events"] == 4
     listed = t["exclusions_survival"]
     assert len(_reasons(listed, -6)) == 8
     assert all(r.startswith("pre-treatment") for r in _reasons(listed, -6))
