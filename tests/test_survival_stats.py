@@ -604,4 +604,6 @@ def test_every_event_at_one_time_is_no_test() -> None:
         }
     )
     out = sv.analyse(endpoints, ["a", "b"], "a", 0.05)
-    assert math.isnan(out["tests"].set_index("arm").loc["b", "logrank_p"])
+    row = out["tests"].set_index("arm").loc["b"]
+    assert math.isnan(row["logrank_p"])
+    assert row["note"] == f"no log-rank test of b against a: {sv.NO_LOGRANK}"
