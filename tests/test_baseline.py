@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from xenoflow import efficacy, stages
 from xenoflow.config import load_study
@@ -134,3 +135,56 @@ def test_study_file_baseline_day_and_day0_data_unchanged(tmp_path: Path) -> None
     _, t = _analyse(tmp_path, data, "{day: 0, amount: 100, unit: uCi}", "baseline_day: -6\n")
     assert (t["efficacy_per_mouse"]["baseline_day"] == -6).all()
     assert t["exclusions_efficacy"].empty
+
+
+#: Pre-treatment growth check of test_run_in_before_first_dose's data (days -6 and -2 before
+#: treatment start, day 0), R 4.x:
+#:   d <- read.csv("runin.csv", colClasses = c(arm = "character", mouse_id = "character"))
+#:   pre <- d[d$day <= -2, ]   # each mouse's first measurement to its baseline (day -2)
+#:   r <- do.call(rbind, lapply(split(pre, list(pre$arm, pre$mouse_id), drop = TRUE),
+#:     function(m) data.frame(arm = m$arm[1], rate = coef(lm(log(volume_mm3) ~ day, m))[2])))
+#:   anova(lm(rate ~ arm, r))             # F(1, 6) = 0.386867192901368, p = 0.556831535895286
+#:   tapply(r$rate, r$arm, mean)          # Drug 0.121495828027776, Vehicle 0.115555940851829
+PRE_TREATMENT_F = (0.386867192901368, 0.556831535895286)
+
+
+def test_pre_treatment_growth_is_checked_across_arms(tmp_path: Path) -> None:
+    """Issue 30 item 1: the run-in measurements are kept for a pre-treatment growth check (the
+    arms should grow alike before treatment), stated in the design section."""
+    data = _volumes([-6, -2, 3, 7, 10, 14], start=0)
+    study, t = _analyse(tmp_path, data, "{day: 0, amount: 100, unit: uCi}")
+    balance = t["baseline_balance"]
+    row = balance[balance["analysis"] == "pre_treatment_growth"].iloc[0]
+    assert (row["df_num"], row["df_den"], row["n_mice"]) == (1, 6, 8)
+    assert row["f_statistic"] == pytest.approx(PRE_TREATMENT_F[0], rel=1e-9)
+    assert row["p_value"] == pytest.approx(PRE_TREATMENT_F[1], rel=1e-9)
+    assert "Vehicle 0.116, Drug 0.121 per day" in row["note"]
+    design = str(stages.run_summary(study, t)["summary_md"]).split("## Findings")[0]
+    assert "Pre-treatment growth (one-way ANOVA" in design
+    assert "F(1, 6) = 0.387, p = 0.56; no sign that the arms grew differently" in design
+    # without a run-in there is nothing to check: no row
+    _, t = _analyse(
+        tmp_path, _volumes([0, 4, 7, 11, 14], start=0), "{day: 0, amount: 1, unit: uCi}"
+    )
+    assert not (t["baseline_balance"]["analysis"] == "pre_treatment_growth").any()
+
+
+def test_no_survival_event_before_treatment_start(tmp_path: Path) -> None:
+    """Issue 30 item 1: endpoints derived from the volumes count from the baseline: a tumour
+    above the endpoint volume in the run-in (day -6), below it from treatment start on, had
+    its event before treatment started."""
+    data = _volumes([-6, -2, 3, 7, 10, 14], start=0)
+    big = (data["arm"] == "Drug") & (data["mouse_id"] == "1") & (data["day"] == -6)
+    data.loc[big, "volume_mm3"] = 450.0
+    _, t = _analyse(
+        tmp_path, data, "{day: 0, amount: 100, unit: uCi}", "endpoint_volume_mm3: 400\n"
+    )
+    mice = t["survival_per_mouse"].set_index(["arm", "mouse_id"])
+    assert len(mice) == 8 and (mice["time_days"] >= -2).all()
+    assert mice.loc[("Drug", "1"), "time_days"] == 14 and not mice.loc[("Drug", "1"), "event"]
+    # nor a growth-delay event: the run-in tumour did not reach the endpoint on study
+    delay = t["growth_delay"].set_index("arm")
+    assert delay.loc["Drug", "n_events"] == 0 and delay.loc["Vehicle", "n_events"] == 4
+    listed = t["exclusions_survival"]
+    assert len(_reasons(listed, -6)) == 8
+    assert all(r.startswith("pre-treatment") for r in _reasons(listed, -6))

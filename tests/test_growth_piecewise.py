@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -346,3 +347,57 @@ def test_panel_models_fit_it_only_when_asked() -> None:
     assert growth.analyse_study(data, unit).piecewise.empty  # a panel model: not by default
     asked = dataclasses.replace(unit, growth=Growth(piecewise="always"))
     assert len(growth.analyse_study(data, asked).piecewise) == 4
+
+
+def _staggered_study(treated: str) -> tuple[pd.DataFrame, Any]:
+    """Control: 8 mice on days 0, 7, ..., 42, growing 0.05/day. Treated (8 mice): ``grows``
+    grows as the control, half its mice measured on the control's days and half, a tenth the
+    size, a day later; ``regrows`` halves to day 21 and regrows (every mouse alike), measured
+    on three calendars (days 7k - 1, 7k, 7k + 1 after day 0)."""
+    from xenoflow.config import Arm, Study
+
+    rows = []
+    shift = dict(enumerate([-1.0, -1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0]))
+    if treated == "grows":
+        shift = dict(enumerate([0.0] * 4 + [1.0] * 4))
+    for m in range(8):
+        for k in range(7):
+            rows.append(("Vehicle", str(m), 7.0 * k, 100.0 * math.exp(0.05 * 7 * k + 0.01 * m)))
+            day = 7.0 * k + (shift[m] if k else 0.0)
+            if treated == "grows":
+                size = 100.0 if shift[m] < 1 else 10.0
+                volume = size * math.exp(0.05 * day + 0.01 * m)
+            else:
+                volume = 200.0 * math.exp(-0.06 * min(day, 21.0) + 0.08 * max(day - 21.0, 0.0))
+                volume *= math.exp(0.01 * m)
+            rows.append(("Drug", str(m), day, volume))
+    data = pd.DataFrame(rows, columns=["arm", "mouse_id", "day", "volume_mm3"])
+    study = Study(
+        study_id="staggered",
+        path=Path("staggered.yaml"),
+        data=Path("staggered.csv"),
+        control="Vehicle",
+        arms=(Arm("Vehicle"), Arm("Drug")),
+        settings={**analysis_defaults(), "growth_model_selection": False},
+    )
+    return data, study
+
+
+def test_two_phase_arms_are_read_at_the_visits() -> None:
+    """Issue 30 (a): two-phase detection uses the visit windows, as the other cuts by day. By
+    exact days a growing arm measured on staggered calendars alternates between its big and
+    small mice (a false 'regression then regrowth'), and an arm that does halve and regrow has
+    no day with half its mice (no curve at all)."""
+    from xenoflow import visits
+
+    for treated, by_day, at_visit in (("grows", ["Drug"], []), ("regrows", [], ["Drug"])):
+        data, study = _staggered_study(treated)
+        logd = growth.log_volumes(data, study.settings)[0]
+        aligned = visits.align_study(study, data)
+        visit_day = visits.redate(logd, aligned, data)["day"].to_numpy()
+        arms = ["Vehicle", "Drug"]
+        assert piecewise.two_phase_arms(logd, arms, 0.5) == by_day, treated
+        assert piecewise.two_phase_arms(logd, arms, 0.5, visit_day) == at_visit, treated
+        # the stage: the growth model's table flags the arm by its visits
+        table = growth.analyse_study(data, study).piecewise.set_index("arm")
+        assert table.empty if treated == "grows" else bool(table.loc["Drug", "two_phase"])

@@ -429,3 +429,36 @@ def test_reference_day_numbers_carry_n_per_arm_and_little_control_growth_is_flag
     assert "Caution: the control grew less than 2-fold by day 28 (1.60-fold)" in text
     eff.loc[0, "mean_fold_change"] = 2.5
     assert "Caution" not in " ".join(fold_change_sentences(study, eff))
+
+
+def test_a_zero_width_interval_of_an_arm_all_at_zero_is_the_plain_count(tmp_path):
+    # Issue 30 item 6c: every X2 tumour at 0 mm3 on the reference day: each bootstrap resample
+    # gives %T/C 0% and a 100% reduction; the sentence gives the count, not "95% CI 0% to 0%"
+    from xenoflow.summary.efficacy import fold_change_sentences
+
+    study = make_study(tmp_path)
+    eff = pd.DataFrame(
+        {
+            "arm": ["Ctrl", "X2"],
+            "day": [28.0, 28.0],
+            "is_reference_day": [True, True],
+            "n_mice": [8, 8],
+            "mean_volume_mm3": [2460.0, 0.0],
+            "mean_fold_change": [24.6, 0.0],
+            "fold_change_reduction_pct": [math.nan, 100.0],
+            "fold_change_reduction_ci_low": [math.nan, 100.0],
+            "fold_change_reduction_ci_high": [math.nan, 100.0],
+            "tc_pct": [math.nan, 0.0],
+            "tc_ci_low": [math.nan, 0.0],
+            "tc_ci_high": [math.nan, 0.0],
+        }
+    )
+    text = " ".join(fold_change_sentences(study, eff))
+    assert "relative to control (8 of 8 tumours at 0 mm³)" in text
+    assert "%T/C was 0% (8 of 8 tumours at 0 mm³;" in text
+    assert "95% CI 0" not in text and "no variation" not in text
+    # a zero-width interval of tumours that are not all at zero keeps the general words
+    eff.loc[1, "mean_volume_mm3"] = 5.0
+    assert "no variation between the mice, so no interval" in " ".join(
+        fold_change_sentences(study, eff)
+    )

@@ -582,3 +582,28 @@ def test_lifelines_cox_differs_from_r() -> None:
     assert st.cox_binary(time, event, x)["hr"] == pytest.approx(0.871033177601, rel=1e-9)
     cph = CoxPHFitter().fit(pd.DataFrame({"t": time, "e": event, "x": x}), "t", "e")
     assert abs(cph.hazard_ratios_["x"] / 0.871033177601 - 1) > 1e-9
+
+
+def test_every_event_at_one_time_is_no_test() -> None:
+    """Issue 30 item 6: every mouse of both arms reaches the endpoint at the first visit (all
+    at risk have the event): the log-rank variance is 0 and R stops,
+    ``survdiff(Surv(t, e) ~ g, data.frame(t = rep(3, 8), e = 1, g = rep(c("a", "b"), each =
+    4)))``: "system is exactly singular". No chi-square or p is given, and the study's
+    survival tables are still made."""
+    time, event = np.full(8, 3.0), np.ones(8)
+    group = np.array(["a"] * 4 + ["b"] * 4)
+    chisq, df, p = st.logrank(time, event, group, ("a", "b"))
+    assert math.isnan(chisq) and df == 1 and math.isnan(p)
+    endpoints = pd.DataFrame(
+        {
+            "arm": group,
+            "mouse_id": [str(i) for i in range(8)],
+            "time_days": time,
+            "event": event.astype(int),
+            "endpoint_rule": "first_above 500 mm3",
+        }
+    )
+    out = sv.analyse(endpoints, ["a", "b"], "a", 0.05)
+    row = out.survival_tests.set_index("arm").loc["b"]
+    assert math.isnan(row["logrank_p"])
+    assert row["note"] == f"no log-rank test of b against a: {sv.NO_LOGRANK}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -206,3 +207,63 @@ def test_report_shows_the_tumour_free_mice_of_the_cured_arm(zeros_summary) -> No
     # a study without a tumour-free mouse shows no row
     none = tables["tumour_free_by_day"].assign(n_tumour_free=0)
     assert report.with_tumour_free_mice(none).empty
+
+
+# ------------------------------------ summary.tsv, index and forest plot (issue 30 item 2)
+
+
+def _run_pages(zeros_summary) -> tuple[pd.DataFrame, Any, Any]:
+    """summary.tsv as on disk, the index page and the forest plot's growth points of the
+    zeros study (Cure: 5 of 6 mice tumour-free on the reference day, day 21)."""
+    from pages import Page
+
+    import xenoflow.plots.summary as forest
+    from xenoflow import io, report
+
+    _, tables = zeros_summary
+    study = load_study_zeros(tables)
+    table = io.normalise("summary", summary.cross_study_table({"zeros": study}, {"zeros": tables}))
+    failed = pd.DataFrame(columns=["study_id", "stage", "message"])
+    index = Page(report.index_page({"zeros": study}, table, failed, None, ["zeros"]))
+    return table, index, forest.growth_points(table)
+
+
+def load_study_zeros(tables: dict) -> Study:
+    return stages.with_arms(
+        Study("zeros", DATA, DATA, "Vehicle", tuple(Arm(a) for a in ARMS), {}),
+        tables["measurements"],
+    )
+
+
+def test_run_pages_lead_the_cured_arm_with_counts_and_ranks(zeros_summary) -> None:
+    """As the study's answer: summary.tsv, the index and the forest plot lead an arm mostly at
+    zero (Cure) with its tumour-free count and rank test, not with its log-scale rate."""
+    table, index, points = _run_pages(zeros_summary)
+    _, tables = zeros_summary
+    rows = table.set_index("arm")
+    dunn = tables["endpoint_tests"].query("test == 'dunn'").set_index("arm")["p_adjusted"]
+    assert rows.loc["Cure", "tumour_free_lead"] and not rows.loc["DrugA", "tumour_free_lead"]
+    assert rows.loc["Cure", ["n_tumour_free", "n_mice_measured"]].tolist() == [5, 6]
+    assert rows.loc["DrugA", ["n_tumour_free", "n_mice_measured"]].tolist() == [0, 6]
+    assert rows.loc["Cure", "rank_p"] == pytest.approx(dunn["Cure"])
+    assert rows.loc["Cure", "rank_p_method"].startswith("Dunn's test against the control")
+    # the log-scale finding stays in the table (the study's findings give it, with its caveat)
+    assert np.isfinite(rows.loc["Cure", "rate_diff_vs_control"])
+    # summary.tsv's columns: the lead before the rate
+    columns = list(table.columns)
+    assert columns.index("tumour_free_lead") < columns.index("rate_diff_vs_control")
+    # the forest plot draws no point for Cure: its count and rank test are written instead
+    drawn = points.set_index(table["arm"])
+    assert np.isnan(drawn.loc["Cure", "estimate"]) and np.isfinite(drawn.loc["DrugA", "estimate"])
+    assert drawn.loc["Cure", "missing"] == "5 of 6 tumour-free on day 21; Dunn p < 0.001 (Holm)"
+    # the index: the count and rank test come first; the rate is marked
+    cells = {r["Arm"]: r for r in index.table_with("Arm")}
+    headers = list(cells["Cure"])
+    count = headers.index("Tumour-free mice (reference day)")
+    rank = headers.index("p, rank test (Dunn, Holm)")
+    rate = next(i for i, h in enumerate(headers) if "difference" in h.lower())
+    assert count < rank < rate
+    assert cells["Cure"][headers[count]] == "5 of 6"
+    assert cells["Cure"][headers[rank]] == "< 0.001"
+    assert cells["Cure"][headers[rate]].endswith("(log scale, rests on the detection limit)")
+    assert "detection limit" not in cells["DrugA"][headers[rate]]

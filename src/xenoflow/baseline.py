@@ -37,6 +37,13 @@ Baseline-adjusted comparison (:func:`ancova`)
     the efficient and unbiased analysis of a randomised comparison, and corrects chance
     imbalance.
 
+Pre-treatment growth (:func:`pre_treatment_rates`)
+    With a treatment-start baseline, each mouse's measurements from its first to its baseline
+    (at least two, volume > 0) give its pre-treatment growth rate, the OLS slope of ln V on
+    day (R ``coef(lm(log(v) ~ day))[2]``); the same one-way ANOVA across arms (R
+    ``anova(lm(rate ~ arm))``) checks that the arms grew alike before treatment, as
+    randomisation should make them (the run-in measurements are used for this check only).
+
 Separate cohorts (:func:`calendar`)
     A treated arm whose follow-up days (its measured days except its mice's baseline days, up
     to the control's last day) share no day with the control, or fewer than half of them, was
@@ -220,6 +227,53 @@ def on_study(
     return measurements[keep].reset_index(drop=True), exclusions_frame(rows)
 
 
+def pre_treatment_rates(measurements: pd.DataFrame, baseline: Baseline) -> dict[str, list[float]]:
+    """Arm -> its mice's pre-treatment growth rates (module docstring): the OLS slope of ln V
+    on day over each mouse's measurements from its first to its baseline, for the mice with at
+    least two such measurements on two days (volume > 0). Empty unless the baseline is
+    treatment start."""
+    if not baseline.treatment_start:
+        return {}
+    base = mouse_baselines(measurements, baseline)
+    data = measurements[measurements["volume_mm3"] > 0]
+    out: dict[str, list[float]] = {}
+    for (arm, mouse), rows in data.groupby(["arm", "mouse_id"], sort=False):
+        b = base.get((str(arm), str(mouse)))
+        before = rows[rows["day"] <= b] if b is not None else rows.iloc[:0]
+        day = before["day"].to_numpy(float)
+        if np.unique(day).size >= 2:
+            slope = np.polyfit(day, np.log(before["volume_mm3"].to_numpy(float)), 1)[0]
+            out.setdefault(str(arm), []).append(float(slope))
+    return out
+
+
+def pre_treatment_row(rates: Mapping[str, Sequence[float]]) -> dict[str, Any] | None:
+    """The ``pre_treatment_growth`` row of ``baseline_balance.tsv``: one-way ANOVA of the
+    per-mouse pre-treatment rates across arms (:func:`balance_anova`), the arms' mean rates in
+    the note; None without pre-treatment rates."""
+    if not rates:
+        return None
+    means = ", ".join(f"{a} {np.mean(r):.3g}" for a, r in rates.items())
+    row: dict[str, Any] = {
+        "analysis": "pre_treatment_growth",
+        "arm": "",
+        "reference": "",
+        "n_mice": int(sum(len(r) for r in rates.values())),
+        "note": (
+            "one-way ANOVA of per-mouse pre-treatment growth rates (OLS slope of ln V per day, "
+            f"first measurement to baseline) across arms; arm means {means} per day"
+        ),
+    }
+    try:
+        f, df1, df2, p = balance_anova(rates)
+        row.update(f_statistic=f, df_num=df1, df_den=df2, p_value=p)
+        if p < IMBALANCE_P:
+            row["note"] += f": the arms grew differently before treatment (p < {IMBALANCE_P:g})"
+    except NotEstimable as e:
+        row["note"] += "; not tested: " + str(e).replace("baseline volume", "pre-treatment rate")
+    return row
+
+
 def calendar(
     measurements: pd.DataFrame, baseline: Baseline, arms: Sequence[str], control: str
 ) -> dict[str, tuple[int, int, bool]]:
@@ -372,10 +426,13 @@ def balance_table(
     reference_day: float,
     alpha: float,
     cohorts: Mapping[str, tuple[int, int, bool]],
+    pre_rates: Mapping[str, Sequence[float]] | None = None,
 ) -> pd.DataFrame:
-    """``baseline_balance.tsv``: the balance ANOVA row, then one row per treated arm with the
-    adjusted and unadjusted comparisons on the reference day and its calendar check.
-    ``mice``: ``efficacy_per_mouse`` (:func:`xenoflow.efficacy.mouse_summary`)."""
+    """``baseline_balance.tsv``: the balance ANOVA row, the pre-treatment growth row when
+    there are ``pre_rates`` (:func:`pre_treatment_rates`, :func:`pre_treatment_row`), then one
+    row per treated arm with the adjusted and unadjusted comparisons on the reference day and
+    its calendar check. ``mice``: ``efficacy_per_mouse``
+    (:func:`xenoflow.efficacy.mouse_summary`)."""
     rows: list[dict[str, Any]] = []
     v0 = mice[mice["baseline_volume_mm3"] > 0]
     log_v0 = {
@@ -396,6 +453,9 @@ def balance_table(
     except NotEstimable as e:
         row["note"] = str(e)
     rows.append(row)
+    pre = pre_treatment_row(pre_rates or {})
+    if pre is not None:
+        rows.append(pre)
     treated = [a for a in arms if a != control]
     try:
         if not np.isfinite(reference_day):

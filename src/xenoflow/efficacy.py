@@ -1105,6 +1105,7 @@ def analyse_study(
         ref,
         float(settings.get("alpha", 0.05)),
         baseline.calendar(checked, base, arms, study.control),
+        baseline.pre_treatment_rates(every, base),
     )
     zero = mice[(mice["reference_volume_mm3"] == 0) & (mice["baseline_volume_mm3"] > 0)]
     left_out = [

@@ -660,6 +660,16 @@ def tc_days(
     return ref, ref - start
 
 
+def _visit_days(
+    rows: pd.DataFrame, aligned: visits.Aligned | None, data: pd.DataFrame
+) -> np.ndarray | None:
+    """The scheduled visit of each of ``rows`` (rows of ``data``, :func:`xenoflow.visits.redate`),
+    None when nothing was re-dated."""
+    if aligned is None:
+        return None
+    return visits.redate(rows, aligned, data)["day"].to_numpy(dtype=float)
+
+
 MODEL_COLUMNS = columns("growth_model")
 WELCH_LABEL = "Welch t-test on per-mouse OLS rates (Hather et al. 2014)"
 
@@ -734,14 +744,16 @@ def analyse(
         # the two-phase model describes each arm's phases over all its days (a regrowth after
         # the control's follow-up is the finding); its whole-curve difference stops at the
         # reference day, within the control's follow-up
+        in_arms = logd[logd["arm"].isin(model_arms)].reset_index(drop=True)
         two_phase_table = piecewise.analyse(
-            logd[logd["arm"].isin(model_arms)].reset_index(drop=True),
+            in_arms,
             model_arms,
             control,
             two_phase or Growth(),
             settings,
             window,
             study_file,
+            visit_day=_visit_days(in_arms, aligned, data),
         ).table
     rows = []
     if sel is not None:

@@ -31,7 +31,9 @@ then snaps b down to the last measured day ≤ b; here the refined b is kept (th
 continuous in b). TumGrowth's guard is kept: some mouse must have ≥ 3 measurements in each phase.
 
 **Which arms are two-phase** (:func:`two_phase_arms`): on the arm's geometric-mean volume curve
-(days with at least ``mean_min_fraction`` of its mice measured, as the growth figure draws it),
+(days with at least ``mean_min_fraction`` of its mice measured, as the growth figure draws it;
+by scheduled visit on a staggered calendar, :mod:`xenoflow.visits`, so that half an arm
+measured a day after the other half is one day of the curve, not two thin ones),
 the nadir is at least a halving from the first day (the −50 % volume cut of an mRECIST partial
 response, Gao et al. 2015, Nat Med 21:1318) and a later day is at least 1.2³ ≈ 1.73 times the
 nadir (RECIST 1.1 progression, +20 % in diameter from the nadir, Eisenhauer et al. 2009, Eur J
@@ -131,9 +133,17 @@ def is_two_phase(curve: pd.Series) -> bool:
     )
 
 
-def two_phase_arms(logd: pd.DataFrame, arms: Sequence[str], min_fraction: float) -> list[str]:
-    """The arms whose geometric-mean curve shrinks by half and then regrows (:func:`is_two_phase`)."""
-    return [a for a in arms if is_two_phase(geometric_mean_curve(logd, a, min_fraction))]
+def two_phase_arms(
+    logd: pd.DataFrame,
+    arms: Sequence[str],
+    min_fraction: float,
+    visit_day: np.ndarray | None = None,
+) -> list[str]:
+    """The arms whose geometric-mean curve shrinks by half and then regrows (:func:`is_two_phase`).
+    ``visit_day``: each row's scheduled visit (:func:`xenoflow.visits.redate`); the curve's
+    days are the visits (the measured days when None)."""
+    at_visit = logd if visit_day is None else logd.assign(day=np.asarray(visit_day, dtype=float))
+    return [a for a in arms if is_two_phase(geometric_mean_curve(at_visit, a, min_fraction))]
 
 
 # --- the breakpoint --------------------------------------------------------------------------
@@ -331,17 +341,21 @@ def analyse(
     settings: AnalysisSettings,
     window: tuple[float, float],
     study_file: str = "study file",
+    visit_day: np.ndarray | None = None,
 ) -> PiecewiseResult:
     """``growth_piecewise.tsv`` of the arms in the growth mixed model (rows of ``logd``).
 
     Fitted when ``options.piecewise`` is ``always``, or ``auto`` (default) and the study file
     fixes a breakpoint or some arm is two-phase (:func:`two_phase_arms`); header only
     otherwise (``never``, or no arm regresses then regrows), so every study has the table.
-    ``window``: (start, reference day) of the whole-curve rate difference.
+    ``window``: (start, reference day) of the whole-curve rate difference. ``visit_day``: the
+    scheduled visit of each row of ``logd`` (staggered calendars): which arms are two-phase is
+    read at the visits; the model is fitted on the measured days.
     """
     if options.piecewise == "never" or logd.empty:
         return PiecewiseResult(empty_frame(COLUMNS))
-    flagged = two_phase_arms(logd, arms, float(settings.get("mean_min_fraction", 0.5)))
+    fraction = float(settings.get("mean_min_fraction", 0.5))
+    flagged = two_phase_arms(logd, arms, fraction, visit_day)
     wanted = options.piecewise == "always" or options.breakpoint_day is not None or flagged
     if not wanted:
         return PiecewiseResult(empty_frame(COLUMNS))

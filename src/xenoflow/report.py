@@ -30,7 +30,7 @@ from .config import Study, display_unit
 from .crossmodel import shared_arms
 from .plots.notes import png_note
 from .summary.answer import answer_section
-from .summary.text import value_of
+from .summary.text import isnum, value_of
 
 if TYPE_CHECKING:  # for the annotation only
     from .provenance import StudyProvenance
@@ -61,16 +61,24 @@ def p_text(value: Any) -> str:
     return "<\u00a00.001" if float(value) < 0.001 else sig(value, 2)
 
 
+#: What a :class:`Cell`'s number is followed by when its ``caveat`` column is True.
+CAVEATS = {"tumour_free_lead": "log scale, rests on the detection limit"}
+
+
 @dataclass(frozen=True)
 class Cell:
     """A report column: a table column, optionally with its interval (``low``, ``high``);
-    ``label`` '' = the registry's header of the column (:attr:`xenoflow.tables.Column.header`)."""
+    ``label`` '' = the registry's header of the column (:attr:`xenoflow.tables.Column.header`).
+    ``of``: a count's denominator column ('5 of 6'); ``caveat``: a True/False column of the
+    row, when True the number is followed by :data:`CAVEATS` of it."""
 
     label: str
     column: str
     low: str = ""
     high: str = ""
     kind: str = "number"  # number | p | text | int | day | hr
+    of: str = ""
+    caveat: str = ""
 
     def header(self, spec: registry.Table | None = None) -> str:
         """The header a reader sees: ``label``, else the registry's."""
@@ -82,7 +90,18 @@ class Cell:
             return self.column
 
     def render(self, row: Mapping[str, Any]) -> str:
+        text = self._render(row)
+        if text and self.caveat and str(row.get(self.caveat)).lower() == "true":
+            text += f"\u00a0({CAVEATS[self.caveat]})"
+        return text
+
+    def _render(self, row: Mapping[str, Any]) -> str:
         value = row.get(self.column)
+        if self.of:
+            total = row.get(self.of)
+            if value is None or total is None or not (isnum(value) and isnum(total)):
+                return ""
+            return f"{int(value)} of {int(total)}"
         if self.kind == "hr" and value_of(row, "hr_flag") and sig(row.get("hr_firth")):
             # no finite Cox HR (separation): the Firth-penalised one, labelled
             firth = Cell(self.label, "hr_firth", "hr_firth_ci_low", "hr_firth_ci_high")
@@ -636,11 +655,15 @@ def study_report(
 INDEX_CELLS = (
     Cell("", "study_id", kind="text"),
     Cell("", "arm", kind="text"),
+    # an arm mostly tumour-free on the reference day: its count and rank test lead
+    Cell("", "n_tumour_free", of="n_mice_measured"),
+    Cell("", "rank_p", kind="p"),
     Cell(
         "",
         "rate_diff_vs_control",
         "rate_diff_ci_low",
         "rate_diff_ci_high",
+        caveat="tumour_free_lead",
     ),
     Cell("", "rate_diff_p", kind="p"),
     Cell("", "hr", "hr_ci_low", "hr_ci_high", kind="hr"),
@@ -765,7 +788,10 @@ INDEX_CAPTION = (
     "model's growth-rate difference from the control or, for an arm whose tumours regress "
     "then regrow, the two-phase model's mean difference from the baseline to the reference "
     "day (the growth metric says which, with its days); its p is the one the report's verdict "
-    "follows, adjusted as the growth test says, and the log-rank p likewise. Where Cox "
+    "follows, adjusted as the growth test says, and the log-rank p likewise. The tumour-free "
+    "mice of those measured on the reference day and the rank test against the control (Dunn, "
+    "Holm) come first: where most of an arm is tumour-free they are its finding, and its "
+    "log-scale difference, which rests on the detection limit, is marked so. Where Cox "
     "regression has no finite hazard ratio (complete separation) the Firth-penalised one is "
     "shown, labelled. An empty cell: the quantity does not apply (no survival endpoint, say) "
     "or could not be estimated; the study's report says why."

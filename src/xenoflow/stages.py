@@ -190,8 +190,17 @@ def run_survival(
     if study.survival_data is not None and recorded is None:
         raise ValueError(f"{study.study_id}: the recorded survival table was not read")
     measurements = tables["measurements"]
-    # a recorded table is checked against the study file's arms (none listed: its own arms)
-    endpoints = survival.study_endpoints(study, measurements, recorded)
+    # endpoints derived from the volumes count from the baseline on (a tumour past the
+    # endpoint volume during a run-in before treatment start is no event: baseline.on_study,
+    # each pre-treatment measurement listed); a recorded table is checked against every
+    # measurement and the study file's arms (none listed: its own arms)
+    pre = pd.DataFrame()
+    derived_from = measurements
+    if study.survival_data is None:
+        derived_from, pre = baseline.on_study(
+            measurements, baseline.resolve(study, measurements), "survival"
+        )
+    endpoints = survival.study_endpoints(study, derived_from, recorded)
     study = with_arms(study, measurements)
     source = study.survival_data.name if study.survival_data else ""
     alpha = study.settings["alpha"]
@@ -202,11 +211,19 @@ def run_survival(
         alpha,
         between_treated=study.settings["survival_comparisons"] == "all",
     )
-    excluded = survival.endpoint_exclusions(measurements, endpoints, source)
+    excluded = _concat_exclusions(
+        pre, survival.endpoint_exclusions(derived_from, endpoints, source)
+    )
     return Outputs(
         {**vars(result), "exclusions_survival": excluded},
         facts={"endpoints": endpoints},
     )
+
+
+def _concat_exclusions(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Exclusion tables one after the other (the last one's header when all are empty)."""
+    rows = [f for f in frames if len(f)]
+    return pd.concat(rows, ignore_index=True) if rows else frames[-1]
 
 
 def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:

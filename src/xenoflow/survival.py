@@ -590,6 +590,10 @@ def _no_median_ratio(curves: dict[str, tuple[Sequence[float], Sequence[float]]])
     return "no ratio of medians: " + " and ".join(reasons) if reasons else ""
 
 
+#: ``survival_tests.note`` when the log-rank variance is singular (:func:`xenoflow.survtests.chisq_from_table`)
+NO_LOGRANK = "every mouse at risk had its event at the same time, so the test has no variance"
+
+
 def compare_two(
     endpoints: pd.DataFrame, arm: str, reference: str, alpha: float = 0.05, firth: bool = True
 ) -> dict[str, Any]:
@@ -640,6 +644,12 @@ def compare_two(
     why = _no_median_ratio({arm: (t[x == 1], e[x == 1]), reference: (t[x == 0], e[x == 0])})
     if why:
         ratio, lo, hi = float("nan"), float("nan"), float("nan")
+    if lr_df and np.isnan(lr_p):
+        # st.chisq_from_table: a singular variance (no information on the arms)
+        why = "; ".join(
+            x for x in (f"no log-rank test of {arm} against {reference}: {NO_LOGRANK}", why) if x
+        )
+    if why:
         row["note"] = why
     row.update(
         median_arm_days=med_a,

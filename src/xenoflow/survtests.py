@@ -127,15 +127,20 @@ def chisq_from_table(table: LogrankTable) -> tuple[float, int, float]:
     """k-group chi-square (O-E)' V^-1 (O-E) over groups with E > 0, first of them dropped.
 
     Exactly R ``survdiff``: groups with zero expected are left out and the first remaining group
-    is the redundant one; df = (number kept) - 1. Returns ``(chisq, df, p)``.
+    is the redundant one; df = (number kept) - 1. Returns ``(chisq, df, p)``. A singular V
+    (every event at one time at which every mouse at risk has it: no hypergeometric variance)
+    carries no information on the groups: chi-square and p are NaN (R's ``survdiff`` stops
+    with "system is exactly singular").
     """
     keep = table.expected > 0
     if keep.sum() < 2:
         return 0.0, 0, float("nan")
     diff = (table.observed - table.expected)[keep][1:]
     vv = table.var[np.ix_(keep, keep)][1:, 1:]
-    chisq = float(diff @ np.linalg.solve(vv, diff))
     df = int(keep.sum() - 1)
+    if np.linalg.matrix_rank(vv) < vv.shape[0]:
+        return float("nan"), df, float("nan")
+    chisq = float(diff @ np.linalg.solve(vv, diff))
     return chisq, df, float(chi2_sf(chisq, df))
 
 

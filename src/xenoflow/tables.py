@@ -1093,6 +1093,22 @@ VOCABULARY: dict[str, Column] = {
             "mean",
         ),
         Column("rate_diff_p_method", "str", "test behind rate_diff_p, and its adjustment"),
+        Column(
+            "tumour_free_lead",
+            "bool",
+            "TRUE when most of the arm's mice measured on the reference day are tumour-free: "
+            "its study's answer, the index and the forest plot lead with n_tumour_free and "
+            "rank_p, not with the log-scale rate_diff_vs_control (it rests on the detection "
+            "limit)",
+        ),
+        Column("n_mice_measured", "int", "mice of the arm measured on the reference day"),
+        Column(
+            "rank_p",
+            "float",
+            "Dunn's test of the arm against the control on ranks of the reference-day volumes, "
+            "Holm-adjusted (endpoint_tests)",
+        ),
+        Column("rank_p_method", "str", "test behind rank_p, and its adjustment"),
         Column("logrank_p_method", "str", "log-rank test, and the adjustment of logrank_p"),
         Column(
             "combination",
@@ -1242,6 +1258,15 @@ CROSS_STUDY = _columns(
     "fold_change_reduction_ci_high",
     "tc_pct",
     "tgi_pct",
+    "tumour_free_lead",
+    Column(
+        "n_tumour_free",
+        "int",
+        "mice of the arm without a measurable tumour on the reference day (tumour_free_by_day)",
+    ),
+    "n_mice_measured",
+    "rank_p",
+    "rank_p_method",
     "rate_diff_metric",
     Column(
         "rate_diff_vs_control",
@@ -1929,7 +1954,11 @@ log-scale rate.""",
 Baseline balance and the baseline-adjusted comparison ({{ snakemake.wildcards.study }}). Row
 ``balance``: one-way ANOVA of ln baseline volume across arms (``f_statistic``, ``df_num``,
 ``df_den``, ``p_value``; R ``anova(lm(log(v0) ~ arm))``); p < 0.01 = the arms were not balanced
-at baseline, and the summary leads with the adjusted comparison. Rows ``adjusted``, one per
+at baseline, and the summary leads with the adjusted comparison. Row ``pre_treatment_growth``
+(only when measurements precede a treatment-start baseline): the same ANOVA of each mouse's
+pre-treatment growth rate (OLS slope of ln volume per day from its first measurement to its
+baseline; R ``anova(lm(rate ~ arm))``), the arms' mean rates in ``note``: the arms should grow
+alike before treatment. Rows ``adjusted``, one per
 treated arm: ANCOVA of ln volume on the reference day on ln baseline volume and arm, fitted over
 all arms with the control as the reference level (R ``lm(log(v) ~ log(v0) + arm)``):
 ``estimate`` (the arm's coefficient, ln T/C at equal baseline), ``se``, ``df``, ``ci_low``,
@@ -2830,7 +2859,10 @@ baseline to the reference day, as ``rate_diff_metric`` says with its days; ``rat
 p-value the report's verdict follows, Holm-adjusted when the study makes several comparisons
 (``rate_diff_p_method`` names the test and the adjustment). ``logrank_p`` likewise is the log-rank
 p the verdict follows (``logrank_p_method``); the unadjusted p-values are in each study's
-tables. Combination arms
+tables. ``n_tumour_free`` of ``n_mice_measured`` mice are tumour-free on the reference day, with
+the rank test against the control (``rank_p``, Dunn's test, Holm); where that is most of the arm
+(``tumour_free_lead``) the count and the rank test lead, as in the study's answer, and the
+log-scale growth finding rests on the detection limit. Combination arms
 (study file key ``combinations``) also get their whole-study Bliss and HSA synergy scores and
 p-values from ``synergy.tsv``. Empty cells mean the quantity does not apply (for example no
 survival endpoint) or could not be estimated; the study's own tables say why.""",
@@ -3079,7 +3111,10 @@ it (``rate_diff_vs_control`` of summary.tsv): the exponential mixed model's, or 
 regresses then regrows (marked with an asterisk, orange square), whose regression one exponential
 rate averages away, the two-phase piecewise model's mean growth-rate difference from the
 baseline to the reference day (``rate_diff_metric`` says which); p-values marked "Holm" are
-Holm-adjusted over the study's comparisons (``rate_diff_p_method``). Right: Cox
+Holm-adjusted over the study's comparisons (``rate_diff_p_method``). An arm most of whose mice
+are tumour-free on the reference day (``tumour_free_lead``) has no point: its log-scale rate
+rests on the detection limit, and its tumour-free count and rank test against the control
+(Dunn, Holm; ``n_tumour_free``, ``rank_p``) are written in its row instead. Right: Cox
 hazard ratio with 95% confidence interval (log scale); where the Cox estimate is not finite
 (complete separation, ``hr_flag``) the Firth-penalised hazard ratio with its profile-likelihood
 interval (``hr_firth``), drawn as an orange square; arms with neither are marked.""",
@@ -3256,6 +3291,11 @@ LABELS: dict[str, str] = {
     "control": "Control",
     "rate_diff_metric": "Growth metric",
     "rate_diff_p_method": "Growth test",
+    "summary:tumour_free_lead": "Mostly tumour-free",
+    "summary:n_tumour_free": "Tumour-free mice (reference day)",
+    "summary:n_mice_measured": "Mice measured (reference day)",
+    "summary:rank_p": "p, rank test (Dunn, Holm)",
+    "rank_p_method": "Rank test",
     "logrank_p_method": "Log-rank test",
     "per_day_comparisons:day": "Study day",
     "summary:reference_day": "Reference day (study day)",

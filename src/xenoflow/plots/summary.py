@@ -86,16 +86,32 @@ def _p_label(p: object, method: object) -> str:
     return fmt_p(p) + (" (Holm)" if "Holm" in str(method) else "")
 
 
+def tumour_free_text(row: pd.Series) -> str:
+    """'5 of 6 tumour-free on day 21; Dunn p < 0.001 (Holm)': what the forest plot shows in
+    place of the log-scale rate of an arm mostly tumour-free on the reference day."""
+    text = f"{int(row['n_tumour_free'])} of {int(row['n_mice_measured'])} tumour-free"
+    if isnum(row.get("reference_day")):
+        text += f" on day {float(row['reference_day']):g}"
+    if isnum(row.get("rank_p")):
+        text += f"; Dunn {_p_label(row['rank_p'], 'Holm')}"
+    return text
+
+
 def growth_points(summary: pd.DataFrame) -> pd.DataFrame:
     """The rows of the forest plot's growth panel, one per row of ``summary.tsv``: ``label``
     (study: arm, "(synthetic)", "*" for a two-phase arm), the arm's headline growth finding
     (``estimate``, ``ci_low``, ``ci_high`` = ``rate_diff_vs_control`` and its interval,
     :func:`xenoflow.summary.headline.headline_findings`), ``p`` (its p text, "(Holm)" when
-    adjusted) and ``two_phase``."""
+    adjusted), ``two_phase``, and ``missing``: what is written in place of a point. An arm
+    mostly tumour-free on the reference day (``tumour_free_lead``) is led, as in its study's
+    answer, by its tumour-free count and rank test (:func:`tumour_free_text`), not by a
+    log-scale rate resting on the detection limit: no point is drawn for it."""
     synthetic, two_phase = _flag(summary, "synthetic"), _flag(summary, "two_phase")
+    cured = _flag(summary, "tumour_free_lead")
     num = summary.apply(pd.to_numeric, errors="coerce")
     p = num["rate_diff_p"] if "rate_diff_p" in num else pd.Series(None, index=summary.index)
     method = summary.get("rate_diff_p_method", pd.Series("", index=summary.index))
+    numbers = {c: num[c].where(~cured) for c in RATE_COLUMNS}
     return pd.DataFrame(
         {
             "label": [
@@ -104,14 +120,22 @@ def growth_points(summary: pd.DataFrame) -> pd.DataFrame:
                 + (" *" if phased else "")
                 for r, fake, phased in zip(summary.itertuples(), synthetic, two_phase)
             ],
-            "estimate": num["rate_diff_vs_control"],
-            "ci_low": num["rate_diff_ci_low"],
-            "ci_high": num["rate_diff_ci_high"],
+            "estimate": numbers["rate_diff_vs_control"],
+            "ci_low": numbers["rate_diff_ci_low"],
+            "ci_high": numbers["rate_diff_ci_high"],
             "p": [_p_label(x, m) for x, m in zip(p, method)],
             "two_phase": two_phase,
+            "missing": [
+                tumour_free_text(r) if lead else "no growth comparison"
+                for (_, r), lead in zip(summary.iterrows(), cured)
+            ],
         },
         index=summary.index,
     )
+
+
+#: The headline growth finding's columns of ``summary.tsv`` the forest plot draws.
+RATE_COLUMNS = ("rate_diff_vs_control", "rate_diff_ci_low", "rate_diff_ci_high")
 
 
 def _p_texts(ax: plt.Axes, points: pd.DataFrame) -> None:
@@ -129,7 +153,8 @@ def forest_plot(
     growth finding (:func:`growth_points`), the growth-rate difference vs control (per day,
     95% CI) with its p: the exponential rate difference, or for an arm that regresses then
     regrows the two-phase model's mean rate difference from baseline to the reference day
-    (orange square, marked in its label). Right: the Cox hazard ratio (95% CI), or where Cox
+    (orange square, marked in its label); for an arm mostly tumour-free on the reference day
+    its tumour-free count and rank test, written in place of a point. Right: the Cox hazard ratio (95% CI), or where Cox
     separates (``hr_flag``) the Firth-penalised one (orange square)."""
     points = growth_points(summary)
     labels = points["label"].tolist()
@@ -151,7 +176,7 @@ def forest_plot(
             else ""
         ),
         False,
-        ["no growth comparison"] * len(labels),
+        points["missing"].tolist(),
         two_phase.to_numpy(),
     )
     _p_texts(axes[0], points)

@@ -54,6 +54,7 @@ def design_sentences(
         )
     elif row is not None:
         out.append(f"Baseline balance was not tested: {row['note']}.")
+    out += pre_treatment_sentences(balance)
     if balance is not None and len(balance):
         flagged = balance[balance["separate_cohort"].astype(object).eq(True)]
         for r in records(flagged):
@@ -64,6 +65,26 @@ def design_sentences(
                 "treatment with the cohort."
             )
     return out
+
+
+def pre_treatment_sentences(balance: pd.DataFrame | None) -> list[str]:
+    """The pre-treatment growth check (run-in measurements before a treatment-start
+    baseline): whether the arms grew alike before treatment."""
+    if balance is None or balance.empty:
+        return []
+    rows = records(balance[balance["analysis"] == "pre_treatment_growth"])
+    if not rows or not isnum(rows[0]["p_value"]):
+        return []
+    row = rows[0]
+    verdict = (
+        "the arms grew differently before treatment"
+        if float(row["p_value"]) < baseline.IMBALANCE_P
+        else "no sign that the arms grew differently before treatment"
+    )
+    return [
+        "Pre-treatment growth (one-way ANOVA of each mouse's growth rate of log volume from its "
+        f"first measurement to its baseline, across arms): {_anova_text(row)}; {verdict}."
+    ]
 
 
 def adjusted_sentences(balance: pd.DataFrame | None) -> list[str]:

@@ -12,7 +12,7 @@ from .. import baseline
 from .. import tables as registry
 from ..config import Study
 from ..io import read_table
-from .efficacy import reference_rows
+from .efficacy import DUNN_HOLM, rank_tests, reference_rows, reference_tumour_free
 from .headline import GrowthFinding, headline_findings
 from .survival import logrank_verdict, n_logrank_tests
 from .synergy import SYNERGY_Z
@@ -45,6 +45,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
     )
     n_tests = n_logrank_tests(tests) if pairs and tests is not None else 0
     synergy = _synergy_columns(tables.get("synergy"))
+    zeros = tumour_free_columns(study, tables)
     base = baseline_day(study, tables)
     for arm in study.treated_arms:
         row: dict[str, object] = {
@@ -70,6 +71,7 @@ def cross_study_rows(study: Study, tables: Tables) -> pd.DataFrame:
                 "tgi_pct",
             ):
                 row[key] = value_of(e, key)
+        row.update(zeros.get(arm, {}))
         row.update(growth_columns(growth.get(arm)))
         row.update(synergy.get(arm, {}))
         t0 = pairs.get((arm, study.control))
@@ -107,6 +109,27 @@ def baseline_day(study: Study, tables: Tables) -> float | None:
         return float(day)
     days = data.loc[data["volume_mm3"].notna(), "day"]
     return float(days.min()) if len(days) else None
+
+
+def tumour_free_columns(study: Study, tables: Tables) -> dict[str, dict[str, Any]]:
+    """Treated arm -> its ``summary.tsv`` columns of the reference day's tumour-free mice and
+    rank test: ``n_tumour_free`` of ``n_mice_measured``, Dunn's Holm-adjusted p against the
+    control (``rank_p``), and ``tumour_free_lead``, True when most of the measured mice are
+    tumour-free (:func:`xenoflow.summary.efficacy.cured_arms`): there the study's answer, the
+    index and the forest plot lead with the count and the rank test, not with the log-scale
+    rate, which rests on the detection limit."""
+    _, dunn = rank_tests(tables)
+    out: dict[str, dict[str, Any]] = {}
+    for arm, (free, n) in reference_tumour_free(study, tables).items():
+        if arm in study.treated_arms:
+            out[arm] = {
+                "tumour_free_lead": 2 * free > n,
+                "n_tumour_free": free,
+                "n_mice_measured": n,
+                "rank_p": dunn.get(arm),
+                "rank_p_method": DUNN_HOLM if arm in dunn else None,
+            }
+    return out
 
 
 def growth_columns(finding: GrowthFinding | None) -> dict[str, Any]:
@@ -170,7 +193,9 @@ def tables_by_study(paths: Iterable[str | Path]) -> dict[str, dict[str, pd.DataF
 
 
 def _concat(frames: Iterable[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
+    """The rows of ``frames`` with ``columns``; a column empty in one frame (a study without
+    the quantity) takes its type from the others."""
+    frames = [f.dropna(axis=1, how="all") for f in frames if len(f)]
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()).reindex(
         columns=columns
     )

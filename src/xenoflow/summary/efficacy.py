@@ -11,6 +11,7 @@ from ..config import Study
 from .headline import exponential_findings
 from .survival import not_reached, survival_endpoint
 from .text import (
+    NO_VARIATION,
     Section,
     Tables,
     article,
@@ -117,7 +118,7 @@ def fold_change_sentences(
         word, size, low, high = worded(float(red), low, high, "reduction", "increase")
         sentence += (
             f", {article(fmt(size, 2))}% {word} of the fold change relative to control "
-            f"({fmt_ci(low, high, unit='%')})"
+            f"({ci_or_count(row, low, high)})"
         )
         if low is not None and high is not None and low <= 0 <= high:
             sentence += (
@@ -135,7 +136,7 @@ def fold_change_sentences(
             )
             out.append(
                 f"On day {day:g}{n_text} the {ratio}%T/C was {fmt(tc, 3)}% "
-                f"({fmt_ci(value_of(row, 'tc_ci_low'), value_of(row, 'tc_ci_high'), unit='%')}; "
+                f"({ci_or_count(row, value_of(row, 'tc_ci_low'), value_of(row, 'tc_ci_high'))}; "
                 f"{activity}){_tgi_text(row)}."
             )
         if deaths.get(arm):
@@ -175,11 +176,9 @@ def _little_growth(control: Mapping[str, Any], day: float) -> str:
     )
 
 
-def cured_arms(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
-    """Treated arms with most of their mice measured on the reference day tumour-free
-    (complete regressions; ``tumour_free_by_day``, at the visits): arm -> (tumour-free,
-    measured) that day. A log-scale rate or ratio there rests on the detection limit, so the
-    summary leads with the rank tests and the counts."""
+def reference_tumour_free(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
+    """Every arm's (tumour-free, measured) mice on the reference day (``tumour_free_by_day``,
+    at the visits); empty without a reference day or the table."""
     eff, free = tables.get("efficacy"), tables.get("tumour_free_by_day")
     if eff is None or free is None or not len(reference_rows(eff)):
         return {}
@@ -187,8 +186,48 @@ def cured_arms(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
     return {
         r["arm"]: (int(r["n_tumour_free"]), int(r["n_mice"]))
         for r in records(free[free["day"].astype(float) == day])
-        if r["arm"] in study.treated_arms and 2 * int(r["n_tumour_free"]) > int(r["n_mice"])
     }
+
+
+def ci_or_count(row: Mapping[str, Any], low: Any, high: Any) -> str:
+    """A percentage's 95% interval (:func:`fmt_ci`); an interval of width zero because every
+    tumour of the arm is at 0 mm³ that day (mean volume 0) is the plain count instead: '8 of
+    8 tumours at 0 mm³' (every bootstrap resample gives the same value: no interval)."""
+    text = fmt_ci(low, high, unit="%")
+    n, mean = value_of(row, "n_mice"), value_of(row, "mean_volume_mm3")
+    if text == NO_VARIATION and isnum(n) and isnum(mean) and float(mean) == 0:
+        return f"{int(n)} of {int(n)} tumours at 0 mm³"
+    return text
+
+
+def cured_arms(study: Study, tables: Tables) -> dict[str, tuple[int, int]]:
+    """Treated arms with most of their mice measured on the reference day tumour-free
+    (complete regressions; :func:`reference_tumour_free`): arm -> (tumour-free, measured) that
+    day. A log-scale rate or ratio there rests on the detection limit, so the summary, the
+    index, ``summary.tsv`` and the forest plot lead with the rank tests and the counts."""
+    return {
+        arm: (free, n)
+        for arm, (free, n) in reference_tumour_free(study, tables).items()
+        if arm in study.treated_arms and 2 * free > n
+    }
+
+
+#: The rank test of an arm against the control on the reference day (``endpoint_tests``).
+DUNN_HOLM = "Dunn's test against the control on ranks of the reference-day volumes, Holm"
+
+
+def rank_tests(tables: Tables) -> tuple[Any, dict[str, Any]]:
+    """(Kruskal–Wallis p, arm -> Dunn's Holm-adjusted p against the control) of the
+    reference-day volumes (``endpoint_tests``; None / absent where not computed). On ranks,
+    the zero volumes of complete regressions are the smallest values, not a floor's logarithm."""
+    tests = tables.get("endpoint_tests", pd.DataFrame())
+    kw, dunn = None, {}
+    for r in records(tests):
+        if r["test"] == "kruskal_wallis" and isnum(r.get("p_value")):
+            kw = r["p_value"]
+        elif r["test"] == "dunn" and isinstance(r["arm"], str) and isnum(r.get("p_adjusted")):
+            dunn[r["arm"]] = r["p_adjusted"]
+    return kw, dunn
 
 
 def cured_sentences(study: Study, tables: Tables) -> list[str]:
@@ -198,21 +237,16 @@ def cured_sentences(study: Study, tables: Tables) -> list[str]:
     cured = cured_arms(study, tables)
     if not cured:
         return []
-    tests = tables.get("endpoint_tests", pd.DataFrame())
-    rows = {(r["test"], r["arm"] if isinstance(r["arm"], str) else ""): r for r in records(tests)}
+    kw, dunn = rank_tests(tables)
     day = float(reference_rows(tables["efficacy"])["day"].iloc[0])
-    kw = rows.get(("kruskal_wallis", ""))
     out = []
     for arm, (free, n) in cured.items():
         text = (
             f"Most tumours in {arm} had disappeared by day {day:g}: {free} of {n} mice tumour-free"
         )
-        dunn = rows.get(("dunn", arm))
-        ranks = []
-        if kw is not None and isnum(kw.get("p_value")):
-            ranks.append(f"Kruskal–Wallis {fmt_p(kw['p_value'])}")
-        if dunn is not None and isnum(dunn.get("p_adjusted")):
-            ranks.append(f"Dunn's test against the control {fmt_p(dunn['p_adjusted'])} (Holm)")
+        ranks = [f"Kruskal–Wallis {fmt_p(kw)}"] if kw is not None else []
+        if arm in dunn:
+            ranks.append(f"Dunn's test against the control {fmt_p(dunn[arm])} (Holm)")
         if ranks:
             text += "; on ranks of the volumes, " + ", ".join(ranks)
         out.append(
