@@ -40,7 +40,13 @@ Prediction (the mean ln V of an arm, i.e. of a typical mouse, because the random
 mean zero): μ(t) = x(t)'β with x(t) = (1, t, −E_1(t), …); its variance x(t)'Cov(β)x(t) is exact
 for a model linear in β (the delta method without a linearisation error); the band is
 μ ± t_{n_mice − p}·SE. λ is treated as known, so the band does not include uncertainty in the
-half-life.
+half-life. For the models below with profiled shape parameters θ (λ_R, the kill delay) the
+band also carries their uncertainty (:func:`predict`: the delta method over θ with the
+profile's curvature, widened to cover the conditional band of each θ of the 95 %
+profile-likelihood region, :func:`_shape_region`); with θ known a poorly determined λ_R or
+delay made the band too narrow (``tests/test_resistant_delayed.py``: 16 of 29 days missed
+for unequal fractions on a study simulated with λ_R = 0.05/day and a 7-day delay, none with
+it).
 
 Limitation: the kill is linear in the exposure, so regimens of equal total dose end with the
 same log-kill (k·ΣA/λ) and differ only in its timing; a threshold, saturation or dose-rate
@@ -241,6 +247,10 @@ DESCRIPTIONS = {
 }
 
 
+#: (θ + h·e_i, β̂ there, θ − h·e_i, β̂ there) of a shape parameter θ_i (:func:`_shape_uncertainty`)
+ShapePoint = tuple[tuple[float, float], np.ndarray, tuple[float, float], np.ndarray]
+
+
 @dataclass(frozen=True)
 class Driver:
     """One kill term: an agent and its dose unit with the exposure's decay constant."""
@@ -285,6 +295,14 @@ class RegimenFit:
     #: ML log-likelihood (the model's AIC, :func:`selection_table`) and its parameter count
     ml_llf: float = math.nan
     n_params: int = 0
+    #: the shape parameters' uncertainty in the predictions (:func:`predict`): their
+    #: covariance from the curvature of the ML profile and, per free shape parameter, the
+    #: points (λ_R, D) a step h either side with the GLS β there (:func:`_shape_uncertainty`)
+    shape_cov: np.ndarray | None = None
+    shape_points: list[ShapePoint] = field(default_factory=list)
+    #: (λ_R, D, β̂, Cov β̂) at the profile's points inside the 95 % profile-likelihood region
+    #: of the shape parameters (:func:`_shape_region`)
+    region: list[tuple[tuple[float, float], np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
 def arm_schedule(doses: Sequence[Dose]) -> tuple[list[float], list[float], str]:
@@ -579,12 +597,12 @@ def _shape_upper(kind: str, first_dose: float, last_day: float) -> float:
 
 def _ml_profile(
     design: Callable[..., np.ndarray], Z: np.ndarray, logd: pd.DataFrame, structure: str
-) -> tuple[Callable[..., float], Callable[..., float]]:
+) -> tuple[Callable[..., float], Callable[..., float], dict[tuple[float, ...], float]]:
     """(profile, polish) of the ML log-likelihood over the shape parameters of ``design``
     (all 0: the exponential model). ``profile(*x)``: one point's ML fit by L-BFGS-B, started
     from the last point's θ (neighbouring x: close optima) and x = 0's, memoised;
     ``polish(*x)``: the ML fit polished as the exponential model's is (Powell near a
-    boundary), from the last point's θ."""
+    boundary), from the last point's θ; the memo of the points evaluated (x → ℓ_ML)."""
     first_theta = _ml_llf(_scaled(design())[0], Z, logd, structure, [])[1]
     warm = [first_theta]
     memo: dict[tuple[float, ...], float] = {}
@@ -599,7 +617,7 @@ def _ml_profile(
     def polish(*x: float) -> float:
         return _ml_llf(_scaled(design(*x))[0], Z, logd, structure, warm[-1:])[0]
 
-    return profile, polish
+    return profile, polish, memo
 
 
 def _profile_shape(
@@ -609,12 +627,12 @@ def _profile_shape(
     structure: str,
     upper: float,
     interval: bool = True,
-) -> tuple[float, float, tuple[float, float]]:
-    """(x̂, ℓ_ML(x̂), interval) of the shape parameter of ``design`` (x = 0: the exponential
+) -> tuple[float, float, tuple[float, float], dict[tuple[float, ...], float]]:
+    """(x̂, ℓ_ML(x̂), interval, profile points) of the shape parameter of ``design`` (x = 0: the exponential
     model): ML profile (:func:`_ml_profile`) searched by :func:`_profile_search`."""
-    profile, polish = _ml_profile(lambda x=0.0: design(x), Z, logd, structure)
+    profile, polish, memo = _ml_profile(lambda x=0.0: design(x), Z, logd, structure)
     best, ml_llf, ci = _profile_search(profile, upper, interval)
-    return best, max(ml_llf, polish(best)), ci
+    return best, max(ml_llf, polish(best)), ci, memo
 
 
 #: grid points per axis (besides 0) of the 2-D profile of :func:`_profile_pair`
@@ -627,32 +645,40 @@ def _profile_pair(
     logd: pd.DataFrame,
     structure: str,
     uppers: tuple[float, float],
-) -> tuple[tuple[float, float], float]:
-    """((λ̂_R, D̂), ℓ_ML) of the model with resistance and delay: the ML profile
+    start: tuple[float, float] | None = None,
+) -> tuple[tuple[float, float], float, dict[tuple[float, ...], float]]:
+    """((λ̂_R, D̂), ℓ_ML, profile points) of the model with resistance and delay: the ML profile
     (:func:`_ml_profile`) over the pair on a grid (0 and :data:`PAIR_GRID` log-spaced points
     from 1 % of each upper bound to it, :func:`_shape_upper`), refined by bounded
     Nelder–Mead (Gao & Han 2012 adaptive parameters, on x/upper) from the best grid point.
     A grid of 36 fits and a refinement of typically 40–80 more: about twice a 1-D profile.
-    No profile intervals (each would need a profile of profiles): NaN in the tables."""
+    No profile intervals (each would need a profile of profiles): NaN in the tables. With a
+    ``start`` (a held-out refit, :func:`adequacy_table`: the whole fit's pair, close to the
+    refit's), the grid is the start, (0, 0) and the start's two axes, and the refinement
+    stops at 1e-4 of the range: a fifth of the cost."""
     from scipy import optimize
 
-    profile, polish = _ml_profile(lambda r=0.0, d=0.0: design(r, d), Z, logd, structure)
+    profile, polish, memo = _ml_profile(lambda r=0.0, d=0.0: design(r, d), Z, logd, structure)
     axes = [np.concatenate([[0.0], np.geomspace(u * 1e-2, u, PAIR_GRID)]) for u in uppers]
     scale = np.asarray(uppers, dtype=float)
     grid = [(float(r), float(d)) for r in axes[0] for d in axes[1]]
+    tol = {"xatol": 1e-7, "fatol": 1e-10, "maxfev": 200}
+    if start is not None:
+        grid = [start, (0.0, 0.0), (start[0], 0.0), (0.0, start[1])]
+        tol = {"xatol": 1e-4, "fatol": 1e-8, "maxfev": 60}
     best = max(grid, key=lambda x: profile(*x))
     res = optimize.minimize(
         lambda u: -profile(*(float(v) for v in np.clip(u, 0.0, 1.0) * scale)),
         np.asarray(best) / scale,
         method="Nelder-Mead",
         bounds=[(0.0, 1.0), (0.0, 1.0)],
-        options={"xatol": 1e-7, "fatol": 1e-10, "maxfev": 200, "adaptive": True},
+        options={**tol, "adaptive": True},
     )
     x = tuple(float(v) for v in np.clip(res.x, 0.0, 1.0) * scale)
     if -res.fun < profile(*best):
         x = best
     r, d = x
-    return (r, d), max(profile(r, d), polish(r, d))
+    return (r, d), max(profile(r, d), polish(r, d)), memo
 
 
 def fit(
@@ -661,6 +687,7 @@ def fit(
     kind: str = "exponential",
     ml: bool = False,
     interval: bool = True,
+    start: tuple[float, float] | None = None,
 ) -> RegimenFit | None:
     """Fit the model ``kind`` (:data:`EXPONENTIAL`, :data:`CLARET` or :data:`DELAYED`) to the
     control and the dosed arms (None: no dosed arm or no fit). The Claret model's λ_R and the
@@ -669,7 +696,9 @@ def fit(
     is fitted as the exponential model is (REML, structure fallback). ``ml``: also the
     exponential model's ML log-likelihood (for :func:`selection_table`; ``ml_llf`` is NaN
     without it). ``interval``: False for a held-out refit (:func:`adequacy_table`), which
-    estimates its own shape parameter but not its profile interval (NaN)."""
+    estimates its own shape parameter but not its profile interval (NaN), nor the shape
+    parameters' share of the band. ``start``: (λ_R, delay) to start the 2-D profile of the
+    model with both from (:func:`_profile_pair`)."""
     drv = drivers(study)
     schedules = _schedules(study)
     if not drv or study.control not in schedules:
@@ -704,7 +733,7 @@ def fit(
     if kind in PROFILED:
         first = min(d.day for arm in study.arms if arm.name in schedules for d in arm.doses)
         shapes = _fit_shapes(
-            kind, design, Z, logd, ml_structure, (first, float(days.max())), interval
+            kind, design, Z, logd, ml_structure, (first, float(days.max())), interval, start
         )
         if shapes.resistance > 0 or shapes.delay > 0:
             fitted = _reml(design(shapes.resistance, shapes.delay), Z, logd)
@@ -713,6 +742,13 @@ def fit(
     elif ml:
         shapes.ml_llf = _ml_llf(_scaled(design(0.0, 0.0))[0], Z, logd, ml_structure, [])[0]
     (beta, vcov, sigma2, cov_re, llf), structure, notes = fitted
+    shape_cov, points = None, list[ShapePoint]()
+    if kind in PROFILED and interval:
+        span = (first, float(days.max()))
+        shape_cov, points = _shape_uncertainty(
+            kind, design, Z, logd, ml_structure, shapes, span, (cov_re, sigma2)
+        )
+        region = _shape_region(kind, design, Z, logd, shapes, (cov_re, sigma2))
     left_out = [a.name for a in study.arms if a.name not in schedules]
     if left_out:
         notes.append(
@@ -741,6 +777,9 @@ def fit(
         delay_ci=shapes.delay_ci,
         ml_llf=shapes.ml_llf,
         n_params=len(beta) + n_theta + 1 + SHAPE_PARAMETERS.get(kind, 0),
+        shape_cov=shape_cov,
+        shape_points=points,
+        region=region if kind in PROFILED and interval else [],
     )
 
 
@@ -757,6 +796,110 @@ class Shapes:
     resistance_ci: tuple[float, float] = (math.nan, math.nan)
     delay_ci: tuple[float, float] = (math.nan, math.nan)
     ml_llf: float = math.nan
+    #: the profile's points (λ_R, D) → ℓ_ML evaluated in the search
+    points: dict[tuple[float, float], float] = field(default_factory=dict)
+
+
+#: step h of the finite differences of :func:`_shape_uncertainty`, as a share of the shape
+#: parameter's search range (:func:`_shape_upper`)
+SHAPE_STEP = 0.02
+
+
+def _shape_uncertainty(
+    kind: str,
+    design: Callable[[float, float], np.ndarray],
+    Z: np.ndarray,
+    logd: pd.DataFrame,
+    structure: str,
+    shapes: Shapes,
+    span: tuple[float, float],
+    variance: tuple[np.ndarray, float],
+) -> tuple[np.ndarray | None, list[ShapePoint]]:
+    """The uncertainty of the profiled shape parameters θ (λ_R, the mean delay D, or both),
+    for :func:`predict`. Cov(θ̂) = (−H)⁻¹, H the Hessian of the ML profile log-likelihood
+    ℓ_p(θ) (central differences with step h = :data:`SHAPE_STEP`·range, Pawitan 2001 §9.4:
+    the profile's curvature is the information on θ with β and the variance components
+    re-estimated), None when −H is not positive definite (a flat or rough profile: the band
+    then rests on the profile region of :func:`_shape_region` alone);
+    and for each free θ_i the points θ ± h·e_i with the GLS β̂(θ ± h·e_i) at the REML
+    variance components (``variance``: Ψ, σ²), from which :func:`predict` takes the total
+    derivative dμ̂/dθ = d[x(θ)'β̂(θ)]/dθ. A θ̂_i on its lower bound 0 (no resistance, no
+    delay) has its differences centred at h instead."""
+    resistance_upper = _shape_upper(CLARET, *span)
+    uppers = (resistance_upper, _shape_upper(DELAYED, *span))
+    free = [i for i, on in enumerate((kind in RESISTANT, kind in DELAYING)) if on]
+    h = np.array([SHAPE_STEP * uppers[i] for i in free])
+    centre = np.array([shapes.resistance, shapes.delay])
+    for k, i in enumerate(free):
+        centre[i] = max(centre[i], h[k])
+    profile = _ml_profile(lambda r=0.0, d=0.0: design(r, d), Z, logd, structure)[0]
+
+    def at(step: np.ndarray) -> tuple[float, float]:
+        x = centre.copy()
+        x[free] += step
+        return float(x[0]), float(x[1])
+
+    m = len(free)
+    unit = np.eye(m) * h
+    f0 = profile(*at(np.zeros(m)))
+    hess = np.empty((m, m))
+    for a in range(m):
+        hess[a, a] = (profile(*at(unit[a])) - 2 * f0 + profile(*at(-unit[a]))) / h[a] ** 2
+        for b in range(a):
+            cross = sum(
+                sa * sb * profile(*at(sa * unit[a] + sb * unit[b]))
+                for sa in (1, -1)
+                for sb in (1, -1)
+            )
+            hess[a, b] = hess[b, a] = cross / (4 * h[a] * h[b])
+    try:
+        np.linalg.cholesky(-hess)
+    except np.linalg.LinAlgError:
+        return None, []
+    cov = np.linalg.inv(-hess)
+    y = logd["log_volume"].to_numpy(dtype=float)
+    groups = logd["mouse"].to_numpy()
+
+    def beta_at(x: tuple[float, float]) -> np.ndarray:
+        X, scale = _scaled(design(*x))
+        return mixed.gls(X, Z, y, groups, *variance)[0] / scale
+
+    points = [(at(u), beta_at(at(u)), at(-u), beta_at(at(-u))) for u in unit]
+    return cov, points
+
+
+#: χ²_k(0.95)/2 for k = 1 and 2 shape parameters: the 95 % profile-likelihood region
+REGION_CUT = {1: 0.5 * 3.841458820694124, 2: 0.5 * 5.991464547107979}
+#: at most this many points of the region enter the prediction band (the nearest in ℓ_ML
+#: to the region's edge first: they are its extremes)
+REGION_POINTS = 12
+
+
+def _shape_region(
+    kind: str,
+    design: Callable[[float, float], np.ndarray],
+    Z: np.ndarray,
+    logd: pd.DataFrame,
+    shapes: Shapes,
+    variance: tuple[np.ndarray, float],
+) -> list[tuple[tuple[float, float], np.ndarray, np.ndarray]]:
+    """(θ, β̂(θ), Cov β̂(θ)) at the points θ the profile search evaluated inside the 95 %
+    profile-likelihood region of the shape parameters, {θ: ℓ_p(θ) ≥ ℓ_p(θ̂) − χ²_k(0.95)/2}
+    (k = 1 or 2 shape parameters; Venzon & Moolgavkar 1988), with the GLS fixed effects at
+    the REML variance components. :func:`predict` widens the band to cover each of their
+    conditional bands: a prediction is not narrower than the spread of the shapes the data
+    allow (the delta method of :func:`_shape_uncertainty` is linear in θ, which a curved
+    profile is not)."""
+    cut = shapes.ml_llf - REGION_CUT[SHAPE_PARAMETERS[kind]]
+    inside = sorted((v, x) for x, v in shapes.points.items() if v >= cut and np.isfinite(v))
+    y = logd["log_volume"].to_numpy(dtype=float)
+    groups = logd["mouse"].to_numpy()
+    out = []
+    for _, x in inside[:REGION_POINTS]:
+        X, scale = _scaled(design(*x))
+        beta, vcov, _ = mixed.gls(X, Z, y, groups, *variance)
+        out.append((x, beta / scale, vcov / np.outer(scale, scale)))
+    return out
 
 
 def _fit_shapes(
@@ -767,20 +910,25 @@ def _fit_shapes(
     structure: str,
     span: tuple[float, float],
     interval: bool,
+    start: tuple[float, float] | None = None,
 ) -> Shapes:
     """The shape parameters of model ``kind`` by ML profile over [0, :func:`_shape_upper`]
     (``span``: first dose, last day): λ_R (Claret) or the delay (delayed) by
-    :func:`_profile_shape`, both by :func:`_profile_pair`."""
+    :func:`_profile_shape`, both by :func:`_profile_pair` (from ``start``, if given)."""
     if kind == RESISTANT_DELAYED:
         uppers = (_shape_upper(CLARET, *span), _shape_upper(DELAYED, *span))
-        (r, d), llf = _profile_pair(design, Z, logd, structure, uppers)
-        return Shapes(r, d, ml_llf=llf)
+        (r, d), llf, memo = _profile_pair(design, Z, logd, structure, uppers, start)
+        return Shapes(r, d, ml_llf=llf, points={(a, b): v for (a, b), v in memo.items()})
     upper = _shape_upper(kind, *span)
     if kind == CLARET:
-        x, llf, ci = _profile_shape(lambda v: design(v, 0.0), Z, logd, structure, upper, interval)
-        return Shapes(resistance=x, resistance_ci=ci, ml_llf=llf)
-    x, llf, ci = _profile_shape(lambda v: design(0.0, v), Z, logd, structure, upper, interval)
-    return Shapes(delay=x, delay_ci=ci, ml_llf=llf)
+        x, llf, ci, memo = _profile_shape(
+            lambda v: design(v, 0.0), Z, logd, structure, upper, interval
+        )
+        points = {(v[0], 0.0): f for v, f in memo.items()}
+        return Shapes(resistance=x, resistance_ci=ci, ml_llf=llf, points=points)
+    x, llf, ci, memo = _profile_shape(lambda v: design(0.0, v), Z, logd, structure, upper, interval)
+    points = {(0.0, v[0]): f for v, f in memo.items()}
+    return Shapes(delay=x, delay_ci=ci, ml_llf=llf, points=points)
 
 
 def _reml(
@@ -810,12 +958,36 @@ def _reml(
 def predict(
     result: RegimenFit, days: np.ndarray, schedule: tuple[str, Sequence[Dose]] | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(μ(t), SE μ(t)) of the mean ln V of an arm given ``schedule`` (module docstring)."""
-    x = _design_row(
-        np.asarray(days, dtype=float), schedule, result.drivers, result.resistance, result.delay
-    )
+    """(μ(t), SE μ(t)) of the mean ln V of an arm given ``schedule`` (module docstring). For a
+    model with profiled shape parameters θ (λ_R, the mean delay; :func:`_shape_uncertainty`)
+    SE² = x'Cov(β)x + J·Cov(θ̂)·J', J = dμ̂/dθ by central differences of x(θ)'β̂(θ): the
+    delta method over θ beside the exact variance given θ (law of total variance), so a
+    prediction that depends on a poorly determined λ_R or delay gets a wide band. The SE is
+    then widened so that μ ± t·SE (t of :func:`quantile` at 95 %) covers the conditional band
+    μ_θ ± t·SE_θ of every θ of the profile-likelihood region (:func:`_shape_region`)."""
+    t = np.asarray(days, dtype=float)
+    x = _design_row(t, schedule, result.drivers, result.resistance, result.delay)
     mean = x @ result.beta
-    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x, result.vcov, x), 0.0))
+    var = np.maximum(np.einsum("ij,jk,ik->i", x, result.vcov, x), 0.0)
+    if result.shape_cov is not None and result.shape_points:
+        jac = np.column_stack(
+            [
+                (
+                    _design_row(t, schedule, result.drivers, *up) @ b_up
+                    - _design_row(t, schedule, result.drivers, *down) @ b_down
+                )
+                / (np.subtract(up, down).sum())
+                for up, b_up, down, b_down in result.shape_points
+            ]
+        )
+        var = var + np.einsum("ij,jk,ik->i", jac, result.shape_cov, jac)
+    se = np.sqrt(var)
+    if result.region:
+        q = quantile(result, 0.05)
+        for shape, beta, vcov in result.region:
+            xs = _design_row(t, schedule, result.drivers, *shape)
+            se_x = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", xs, vcov, xs), 0.0))
+            se = np.maximum(se, np.abs(xs @ beta - mean) / q + se_x)
     return mean, se
 
 
@@ -1148,7 +1320,8 @@ def adequacy_table(
         if schedule is None or agents.count(schedule[0]) < 2:
             continue
         rest = dataclasses.replace(study, arms=tuple(a for a in study.arms if a.name != arm))
-        refit = fit(rest, measurements, result.kind, interval=False)
+        start = (result.resistance, result.delay)
+        refit = fit(rest, measurements, result.kind, interval=False, start=start)
         held = means[means["arm"] == arm]
         check = {"check": f"held out: {arm}"}
         if refit is not None:

@@ -2467,8 +2467,11 @@ with the observed mean ln V of the mice measured that day, which after mice leav
 endpoint is biased low) and each regimen of the study file's ``what_if`` (``kind`` what_if),
 μ(t) = x(t)'β with x(t) = (1, t, −E_a(t)) on whole days over the observed span and every measured
 day. 95 % intervals μ ± t·SE with SE² = x(t)'Cov(β)x(t) (delta method, exact for this model
-linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life, and the
-resistance rate λ_R of the Claret model when it is the chosen one, are taken as known). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
+linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life taken as
+known; for a model with a resistance rate λ_R or a kill delay,
+their uncertainty is added: SE² + J·Cov(θ̂)·J' with Cov(θ̂) from the curvature of the ML profile
+and J = dμ/dθ, and the band widened to cover the conditional band of every (λ_R, delay) of the
+95% profile-likelihood region the profile search evaluated). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
 of the time. Predictions are the mean ln V of a
 typical mouse (the random effects average out); exp(μ) is the geometric-mean volume. Each
 what_if row also carries the regimen's predicted group-mean body-weight nadir
