@@ -519,7 +519,12 @@ def test_regrowth_with_delayed_kill_predicts_right_or_refuses():
     Measured (seeds 0–9): the model with both was chosen in all 10 and passed in 9; its
     intervals covered the truth on all 29 days of every regimen, unequal fractions
     (150 + 70 µCi on days 0 and 7) included (at most 0.8 half-widths off), where without it
-    the delayed-kill model had been chosen and covered those fractions on 41–100 % of days."""
+    the delayed-kill model had been chosen and covered those fractions on 41–100 % of days.
+    With a weaker, later kill (k = 0.002, λ_R = 0.05/day, mean delay 7 days, 8 mice per arm,
+    seeds 0–5) the predicted regimens were covered on every day in 5 of 6 studies; in seed 0,
+    whose 8 control mice grew 2.5 standard errors slower than the truth (0.093 vs 0.12 per
+    day), a band missed on up to 55 % of days (1.2 half-widths): the sampling error the 95 %
+    level allows, not a misspecification."""
     study = _both_study()
     covered, predicted = [], set()
     for seed in (0, 1, 6):
