@@ -227,3 +227,27 @@ def test_the_band_carries_the_uncertainty_of_the_shape_parameters():
     )[:, 0]
     assert np.all(np.abs(mean - true) <= q * se)
     assert np.sum(np.abs(mean - true) > q * se_known) >= 10
+
+
+def test_a_local_optimum_below_a_nested_model_is_refitted_from_it(monkeypatch):
+    """The model with both nests the delayed model: when its 2-D search (here forced to the
+    exponential model's corner) ends below the delayed model's ML log-likelihood,
+    :func:`fit_models` refits it from the delayed model's pair, and its AIC is then at most
+    2 above the delayed model's."""
+    real = regimenmodel._profile_pair
+
+    def stuck(design, Z, logd, structure, uppers, start=None):
+        if start is None:
+            profile = regimenmodel._ml_profile(
+                lambda r=0.0, d=0.0: design(r, d), Z, logd, structure
+            )
+            return (0.0, 0.0), profile[0](0.0, 0.0), profile[2]
+        return real(design, Z, logd, structure, uppers, start)
+
+    monkeypatch.setattr(regimenmodel, "_profile_pair", stuck)
+    s, data = study(), simulate(0)
+    alone = regimenmodel.fit(s, data, regimenmodel.RESISTANT_DELAYED)
+    fits = regimenmodel.fit_models(s, data)
+    delayed, both = fits["delayed"], fits["resistant_delayed"]
+    assert alone.ml_llf < delayed.ml_llf - 1.0  # stuck at the corner
+    assert both.ml_llf >= delayed.ml_llf - 1e-6 and both.delay > 0

@@ -1539,11 +1539,22 @@ SELECTION_RULE = (
 
 
 def fit_models(study: Study, measurements: pd.DataFrame) -> dict[str, RegimenFit | None]:
-    """Each of :data:`MODELS` fitted (:func:`fit`); the Claret and delayed models only when
-    the exponential one could be fitted."""
+    """Each of :data:`MODELS` fitted (:func:`fit`); the profiled models only when the
+    exponential one could be fitted. The model with both nests the Claret and the delayed
+    models (λ_R = 0 or no delay), so its ML log-likelihood is at least theirs; when its 2-D
+    search ends below the better of them (a local optimum), it is refitted from that model's
+    (λ_R, delay) and the better of the two fits is kept."""
     fits: dict[str, RegimenFit | None] = {EXPONENTIAL: fit(study, measurements, ml=True)}
     for kind in PROFILED:
         fits[kind] = fit(study, measurements, kind) if fits[EXPONENTIAL] is not None else None
+    both = fits[RESISTANT_DELAYED]
+    nested = [f for f in (fits[CLARET], fits[DELAYED]) if f is not None]
+    best = max(nested, key=lambda f: f.ml_llf, default=None)
+    if both is not None and best is not None and both.ml_llf < best.ml_llf - 1e-6:
+        start = (best.resistance, best.delay)
+        again = fit(study, measurements, RESISTANT_DELAYED, start=start)
+        if again is not None and again.ml_llf > both.ml_llf:
+            fits[RESISTANT_DELAYED] = again
     return fits
 
 
