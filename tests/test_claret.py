@@ -194,7 +194,12 @@ def test_regrowth_chooses_the_resistance_model_and_the_summary_says_why():
     data = simulate(np.random.default_rng(3), 6)
     study = sim_study()
     fits, checks, selection = _select(data, study)
-    assert selection["growth_model"].tolist() == ["exponential", "claret", "delayed"]
+    assert selection["growth_model"].tolist() == [
+        "exponential",
+        "claret",
+        "delayed",
+        "resistant_delayed",
+    ]
     assert regimenmodel.chosen_model(selection) == "claret"
     # AIC from the ML fits (lme4's, test above): 8 and 7 parameters
     aic = selection.set_index("growth_model")["aic"]
@@ -205,7 +210,7 @@ def test_regrowth_chooses_the_resistance_model_and_the_summary_says_why():
     chosen = selection[selection["chosen"]].iloc[0]
     assert chosen["passes"] and chosen["delta_aic"] == 0
     assert chosen["reason"].startswith("chosen: lowest AIC of the models that pass")
-    assert set(checks["growth_model"]) == {"exponential", "claret", "delayed"}
+    assert set(checks["growth_model"]) == {"exponential", "claret", "delayed", "resistant_delayed"}
     claret_checks = checks[checks["growth_model"] == "claret"]
     assert claret_checks["check"].tolist() == [
         "fitted",
@@ -282,6 +287,7 @@ def test_stage_uses_the_chosen_resistance_model_for_predictions(tmp_path):
         "exponential": False,
         "claret": True,
         "delayed": False,
+        "resistant_delayed": False,
     }
     model = tables["regimen_model"].set_index("parameter")
     assert model.loc["resistance_rate", "estimate"] == pytest.approx(

@@ -55,10 +55,13 @@ def test_one_row_per_study_with_its_reports_opening_answer(run: dict[str, Any]) 
         # the same sentences open the study's report
         for sentence in section.paragraphs:
             assert " ".join(sentence.split()) in run["reports"][sid].text, sentence
-        # the growth headline (its estimate and p) is among them
+        # the growth headline (its estimate and p) is among them, after the regimen verdict
+        # of a study that compares regimens (issue 28: the verdict opens its answer)
         growth = summary.headline_findings(study, run["tables"][sid])
         best = min(growth.values(), key=lambda f: f.estimate)
-        assert row["Answer"].startswith(f"{best.arm} slowed tumour growth the most")
+        regimens = sid == "fractionation_clr131"
+        assert row["Answer"].startswith("Regimen verdict: ") == regimens
+        assert f"{best.arm} slowed tumour growth the most" in section.paragraphs[int(regimens)]
         assert summary.fmt(abs(best.estimate)) in row["Answer"]
 
 

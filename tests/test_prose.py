@@ -295,7 +295,16 @@ def test_every_summary_opens_with_its_answer(summaries):
         answer = text[text.index("## Answer") : text.index("## Design")]
         paragraphs = [p for p in answer.splitlines()[1:] if p.strip()]
         assert 1 <= len(paragraphs) <= 5, study_id
-        assert "slowed tumour growth the most" in paragraphs[0], study_id
+        # a study comparing regimens of one agent opens on its regimen verdict (issue 28)
+        first = 1 if paragraphs[0].startswith("Regimen verdict: ") else 0
+        assert "slowed tumour growth the most" in paragraphs[first], study_id
+    # the studies whose Regimens section opens on a verdict open their answer on it
+    for study_id, text in summaries.items():
+        answer = text[text.index("## Answer") + 9 : text.index("## Design")]
+        rest = text[text.index("## Design") :]
+        verdicts = [p for p in rest.split("\n\n") if p.startswith("Regimen verdict: ")]
+        assert answer.strip().startswith("Regimen verdict: ") == bool(verdicts), study_id
+        assert not verdicts or answer.strip().startswith(verdicts[0].removesuffix(".")[:200])
     fractionation = summaries["fractionation_clr131"]
     headings = [line for line in fractionation.splitlines() if line.startswith("## ")]
     assert headings == [
@@ -306,7 +315,18 @@ def test_every_summary_opens_with_its_answer(summaries):
         "## Exclusions and model notes",
     ]
     answer = fractionation[: fractionation.index("## Design")]
-    assert "Regimens: CLR 131 fractionated is the better regimen" in answer
+    assert (
+        answer.split("## Answer")[1]
+        .strip()
+        .startswith(
+            "Regimen verdict: CLR 131 fractionated is the better regimen (better tolerated, efficacy "
+            "not detectably different): total 218.8 vs 218.8 µCi of CLR 131; CLR 131 fractionated "
+            "tolerated (nadir -7.3%, no toxic deaths), CLR 131 single toxic (nadir -17.1%, two toxic "
+            "deaths); growth-rate difference CLR 131 fractionated − CLR 131 single 0.00450 per day "
+            "(95% CI -0.055 to 0.064"
+        )
+    )
+    assert answer.count("The rule: a regimen is better when it is better tolerated") == 1
     assert "Tolerability: toxic in CLR 131 single (two toxic deaths" in answer
     lsvt = summaries["crownbio_LS-1034"]
     assert "Synergy: Irinotecan+Rabusertib synergistic by Bliss" in lsvt[: lsvt.index("## Design")]

@@ -397,6 +397,43 @@ def test_the_band_of_an_arm_day_mean_covers_95_percent_when_the_model_is_right()
     assert 0.9 <= inside / total <= 0.99, inside / total
 
 
+def _staggered(seed: int) -> pd.DataFrame:
+    """A study on a staggered calendar: the control's 8 mice and 4 mice of each dosed arm on
+    DAYS, the other 4 of each dosed arm a day later (a cage measured the day after)."""
+    rng = np.random.default_rng(seed)
+    dosed = {a: s for a, s in SCHEDULES.items() if s}
+    on_time = dosed_tumours.simulate(rng, SCHEDULES, TRUE, 8)
+    on_time = on_time[(on_time["arm"] == "Control") | (on_time["mouse_id"].astype(int) <= 4)]
+    late = dosed_tumours.simulate(rng, dosed, TRUE, 4, days=DAYS + 1.0)
+    late["mouse_id"] = (late["mouse_id"].astype(int) + 4).astype(str)
+    return pd.concat([on_time, late], ignore_index=True)
+
+
+def test_arm_day_means_are_taken_at_the_visit_windows():
+    """Item 3: on a staggered calendar the model's arm-day means are those of the scheduled
+    visits (xenoflow.visits, as growth and synergy count them): each dosed arm's 8 mice at the
+    control's 9 days, not 4 mice on 18 days; the band is the model's at the mice's measured
+    days (:func:`visit_band`), so the model that generated the data passes its check."""
+    data = _staggered(4)
+    study = sim_study(("Control", "Single", "Split"))
+    result = regimenmodel.fit(study, data)
+    means = regimenmodel.arm_day_means(result.observed)
+    assert means.groupby("arm")["n"].agg(list).to_dict() == {a: [8] * 9 for a in SCHEDULES}
+    split = means[means["arm"] == "Split"].iloc[1]  # visit day 3: days 3 and 4
+    assert split["day"] == 3.0 and sorted(set(split["days"])) == [3.0, 4.0]
+    table = regimenmodel.adequacy_table(study, result, data, 0.05)
+    assert table["n_arm_days"].tolist() == [27, 9, 9] and table["passes"].all()
+    # what_if.tsv: observed means at the visits, of every mouse
+    observed = regimenmodel.what_if_table(study, result, 0.05)
+    counts = observed[observed["n_observed"] > 0].groupby("name")["n_observed"].agg(set)
+    assert counts.to_dict() == {a: {8} for a in SCHEDULES}
+    # with one measured day per visit the band is the arm-day mean's band
+    days = DAYS[:, None].repeat(8, axis=1)
+    mu, half = regimenmodel.visit_band(result, days.tolist(), ("X", doses("Split")), 0.05)
+    ref = regimenmodel.mean_band(result, DAYS, np.full(DAYS.size, 8.0), ("X", doses("Split")), 0.05)
+    assert mu == pytest.approx(ref[0], rel=1e-12) and half == pytest.approx(ref[1], rel=1e-12)
+
+
 def test_what_if_beyond_the_doses_observed_is_flagged():
     from xenoflow.summary.regimens import toxic_dose_flag
 
@@ -431,15 +468,22 @@ def test_what_if_beyond_the_doses_observed_is_flagged():
 # ------------------------------------------------------- regrowth and delayed kill (issue 28)
 
 #: tumours that both regrow (resistance, Claret) and shrink days after a dose (transit
-#: compartments, Simeoni): a structure none of the three models has
+#: compartments, Simeoni): the structure of the model with both (``resistant_delayed``)
 BOTH = {"ln_v0": math.log(80.0), "g": 0.12, "k": 0.003}
 BOTH_LAM_R, BOTH_DELAY = 0.1, 4.0
 BOTH_ARMS = {**SCHEDULES, "Late": [(7.0, 220.0)]}
 BOTH_WHAT_IF = {
-    "Three": [(0.0, 73.3), (7.0, 73.3), (14.0, 73.3)],  # a dose 14 days after the first
-    "Two full": [(0.0, 220.0), (7.0, 220.0)],  # twice the largest total given
+    "Unequal": [(0.0, 150.0), (7.0, 70.0)],  # unequal fractions inside the arms' times, doses
     "Later": [(7.0, 110.0), (14.0, 110.0)],  # inside the arms' times and doses
     "Half": [(0.0, 110.0)],
+    "Three": [(0.0, 73.3), (7.0, 73.3), (14.0, 73.3)],  # a dose 14 days after the first
+    "Two full": [(0.0, 220.0), (7.0, 220.0)],  # twice the largest total given
+}
+#: why each regimen outside the observed span or doses is refused (the start of its note)
+BOTH_REFUSED = {
+    "Three": "its last dose comes 14 days after the first; the study's arms show no dose later "
+    "than 7 days after the first",
+    "Two full": "its total of 440 µCi is above the largest total given to an arm (220 µCi)",
 }
 
 
@@ -454,60 +498,61 @@ def _both_study() -> Study:
     return dataclasses.replace(sim_study(), arms=arms, what_if=what_if)
 
 
+def _both_truth(name: str, days: np.ndarray) -> np.ndarray:
+    """The generator's typical mouse (ODE, not the fitter's closed form) under regimen name."""
+    return dosed_tumours.ode_log_volume(
+        np.array([80.0]), np.array([BOTH["g"]]), BOTH_WHAT_IF[name], days,
+        BOTH["k"], BOTH_LAM_R, BOTH_DELAY,
+    )[:, 0]  # fmt: skip
+
+
 def test_regrowth_with_delayed_kill_predicts_right_or_refuses():
     """Studies simulated with both regrowth and delayed kill (6 mice in each of 4 arms, dosed
-    on day 0, on days 0 and 7, or on day 7): the chosen model passes its check, yet its
-    prediction of three fractions on days 0, 7 and 14 would be wrong (it misses the true
-    mean curve on days after the day-14 dose), so that regimen is refused, as is twice the
-    largest total given; the regimens inside the arms' times and doses are predicted and
-    their 95 % intervals cover the true mean (the generator's typical mouse) on at least
-    90 % of the days each and 95 % pooled.
+    on day 0, on days 0 and 7, or on day 7; seeds 0, 1 and 6): every what-if regimen is either
+    predicted with a 95 % interval that covers the true mean (the generator's typical mouse)
+    on at least 90 % of its days, and on at least 95 % pooled, or refused with the reason in
+    its row — never predicted wrong. Three fractions to day 14 (outside the observed span)
+    and two full doses (twice the largest total) are refused whatever the model; when the
+    chosen model fails its check (seed 6: a held-out arm outside its band) every regimen is
+    refused.
 
-    Measured (seeds 0–9, the chosen model passing in 8): the two predicted regimens covered
-    83–100 % of their 29 days (Later) and 93–100 % (Half); unrefused, three fractions would
-    have covered 55–69 % (up to 2.5 half-widths off), two full doses 10–31 % (up to 3.6)."""
+    Measured (seeds 0–9): the model with both was chosen in all 10 and passed in 9; its
+    intervals covered the truth on all 29 days of every regimen, unequal fractions
+    (150 + 70 µCi on days 0 and 7) included (at most 0.8 half-widths off), where without it
+    the delayed-kill model had been chosen and covered those fractions on 41–100 % of days.
+    With a weaker, later kill (k = 0.002, λ_R = 0.05/day, mean delay 7 days, 8 mice per arm,
+    seeds 0–5) the predicted regimens were covered on every day in 5 of 6 studies; in seed 0,
+    whose 8 control mice grew 2.5 standard errors slower than the truth (0.093 vs 0.12 per
+    day), a band missed on up to 55 % of days (1.2 half-widths): the sampling error the 95 %
+    level allows, not a misspecification."""
     study = _both_study()
-    covered, three_missed = [], 0
-    for seed in range(3):
+    covered, predicted = [], set()
+    for seed in (0, 1, 6):
         data = dosed_tumours.simulate(
             np.random.default_rng(seed), BOTH_ARMS, BOTH, 6, BOTH_LAM_R, BOTH_DELAY
         )
         fits = regimenmodel.fit_models(study, data)
         checks = {m: regimenmodel.adequacy_table(study, f, data, 0.05) for m, f in fits.items()}
         chosen = regimenmodel.chosen_model(regimenmodel.selection_table(fits, checks))
-        assert bool(checks[chosen]["passes"].iloc[0]), seed
-        table = regimenmodel.what_if_table(study, fits[chosen], 0.05, adequate=True)
+        passes = bool(checks[chosen]["passes"].iloc[0])
+        table = regimenmodel.what_if_table(study, fits[chosen], 0.05, adequate=passes)
         notes = table.drop_duplicates("name").set_index("name")["prediction_note"]
-        assert notes["Three"].startswith(
-            "not predicted: its last dose comes 14 days after the first; the study's arms "
-            "show no dose later than 7 days after the first"
-        )
-        assert (
-            "its total of 440 µCi is above the largest total given to an arm (220 µCi)"
-            in (notes["Two full"])
-        )
-        for name in ("Later", "Half"):
+        for name in BOTH_WHAT_IF:
             rows = table[table["name"] == name]
-            assert pd.isna(notes[name]) and len(rows) == 29, (seed, name)
-            days = rows["day"].to_numpy(float)
-            truth = dosed_tumours.ode_log_volume(
-                np.array([80.0]), np.array([BOTH["g"]]), BOTH_WHAT_IF[name], days,
-                BOTH["k"], BOTH_LAM_R, BOTH_DELAY,
-            )[:, 0]  # fmt: skip
+            if pd.notna(notes[name]):  # refused: one row without numbers, with its reason
+                assert len(rows) == 1 and rows["day"].isna().all(), (seed, name)
+                assert notes[name].startswith("not predicted: "), (seed, name)
+                assert passes or regimenmodel.NOT_ADEQUATE in notes[name], (seed, name)
+                assert BOTH_REFUSED.get(name, "") in notes[name], (seed, name)
+                continue
+            assert passes and name not in BOTH_REFUSED, (seed, name)
+            predicted.add(name)
+            truth = _both_truth(name, rows["day"].to_numpy(float))
             inside = (truth >= rows["ci_low"].to_numpy()) & (truth <= rows["ci_high"].to_numpy())
-            assert inside.mean() >= 0.9, (seed, name, inside.mean())
+            assert len(rows) == 29 and inside.mean() >= 0.9, (seed, name, inside.mean())
             covered.append(inside)
-        # what the refusal avoids: the same model's interval for three fractions
-        days = np.arange(0.0, 29.0)
-        mean, se = regimenmodel.predict(fits[chosen], days, ("X", study.what_if[0].doses))
-        truth = dosed_tumours.ode_log_volume(
-            np.array([80.0]), np.array([BOTH["g"]]), BOTH_WHAT_IF["Three"], days,
-            BOTH["k"], BOTH_LAM_R, BOTH_DELAY,
-        )[:, 0]  # fmt: skip
-        q = regimenmodel.quantile(fits[chosen], 0.05)
-        three_missed += int(np.sum(np.abs(mean - truth) > q * se))
+    assert predicted == {"Unequal", "Later", "Half"}  # not a test that refuses everything
     assert np.concatenate(covered).mean() >= 0.95
-    assert three_missed >= 10
 
 
 def study_lam(study: Study) -> float:

@@ -653,8 +653,12 @@ VOCABULARY: dict[str, Column] = {
             "upper bound of the 95% confidence interval of hazard ratio (treated vs reference), Cox proportional hazards, Efron ties",
         ),
         Column("hr_p", "float", "likelihood-ratio p-value of the Cox model"),
-        Column("growth_model", "str", "exponential, claret or delayed"),
-        Column("resistance_rate", "float", "λ_R, per day (claret; ML)"),
+        Column("growth_model", "str", "exponential, claret, delayed or resistant_delayed (both)"),
+        Column(
+            "resistance_rate",
+            "float",
+            "λ_R, per day (claret, resistant_delayed; ML)",
+        ),
         Column("resistance_ci_low", "float", "lower end of λ_R's 95% profile interval"),
         Column(
             "resistance_ci_high",
@@ -664,7 +668,8 @@ VOCABULARY: dict[str, Column] = {
         Column(
             "transit_rate",
             "float",
-            "k_tr, per day, of each of the 3 transit compartments (delayed; ML; inf: no delay)",
+            "k_tr, per day, of each of the 3 transit compartments (delayed, resistant_delayed; "
+            "ML; inf: no delay)",
         ),
         Column(
             "transit_rate_ci_low",
@@ -2365,7 +2370,8 @@ this is that model: E_a(t) weighted by e^(−λ_R (s − t_0)) (``model``), with
 (Simeoni et al. 2004, the exposure passed through 3 transit compartments at rate k_tr before it
 kills), E_a(t) is that of the delayed exposure (``model``), with the rows ``transit_rate`` (k_tr,
 ML, 95% profile-likelihood interval) and ``mean_kill_delay_days`` (3/k_tr); the other estimates
-are REML given k_tr. Header only when no arm has doses.""",
+are REML given k_tr. When it chooses the model with both (the resistance rate acting on the
+delayed exposure), it has both pairs of rows, without profile intervals (empty). Header only when no arm has doses.""",
         columns=_columns(
             "parameter",
             "agent",
@@ -2414,8 +2420,9 @@ chosen one's rows decide. Header only when the model is not fitted.""",
             Column(
                 "growth_model",
                 "str",
-                "the model checked: exponential (today's log-kill model) or claret (with "
-                "drug resistance; regimen_model_selection.tsv)",
+                "the model checked: exponential (today's log-kill model), claret (with drug "
+                "resistance), delayed (delayed kill) or resistant_delayed (both; "
+                "regimen_model_selection.tsv)",
             ),
             "check",
             "n_arm_days",
@@ -2448,7 +2455,11 @@ the delayed-kill model of Simeoni et al. 2004 (Cancer Res 64:1094), the exposure
 3 transit compartments at rate k_tr before it kills, so tumours shrink days after a dose:
 d ln V/dt = g − k·y_3(t), y_3 = C convolved with the gamma(3, k_tr) density; k_tr is profiled
 as λ_R is, through the mean delay 3/k_tr over [0, (last day − first dose)/2] (k_tr = ∞ is the
-exponential model; + k_tr in the AIC). Each model
+exponential model; + k_tr in the AIC). ``resistant_delayed``: both, the Claret kill fading
+at λ_R acting on the delayed exposure, d ln V/dt = g − k·y_3(t)·e^(−λ_R(t − t_0)) (closed
+form: ``xenoflow.regimenmodel.resistant_transit_exposure``); (λ_R, 3/k_tr) maximise the ML
+profile likelihood jointly (a grid of 6 × 6 refined by Nelder–Mead; + 2 in the AIC; no
+profile intervals: empty). Each model
 gets the adequacy check of ``regimen_model_check.tsv``; ``chosen``: the lowest AIC among the
 models that pass, else the lowest AIC (then no ``what_if`` regimen is predicted). The chosen
 model gives ``regimen_model.tsv``, ``what_if.tsv`` and the summary's sentences. Header only when
@@ -2485,8 +2496,11 @@ with the observed mean ln V of the mice measured that day, which after mice leav
 endpoint is biased low) and each regimen of the study file's ``what_if`` (``kind`` what_if),
 μ(t) = x(t)'β with x(t) = (1, t, −E_a(t)) on whole days over the observed span and every measured
 day. 95 % intervals μ ± t·SE with SE² = x(t)'Cov(β)x(t) (delta method, exact for this model
-linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life, and the
-resistance rate λ_R of the Claret model when it is the chosen one, are taken as known). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
+linear in β; t on n_mice − p df as in ``regimen_model.tsv``; the exposure half-life taken as
+known; for a model with a resistance rate λ_R or a kill delay,
+their uncertainty is added: SE² + J·Cov(θ̂)·J' with Cov(θ̂) from the curvature of the ML profile
+and J = dμ/dθ, and the band widened to cover the conditional band of every (λ_R, delay) of the
+95% profile-likelihood region the profile search evaluated). On simulated studies the interval of a regimen not in the fit covered the true mean 95 %
 of the time. Predictions are the mean ln V of a
 typical mouse (the random effects average out); exp(μ) is the geometric-mean volume. Each
 what_if row also carries the regimen's predicted group-mean body-weight nadir
@@ -3352,6 +3366,7 @@ VALUE_LABELS: dict[str, str] = {
     "log_volume": "log volume",
     "claret": "Claret 2009, with drug resistance",
     "delayed": "delayed kill (transit compartments)",
+    "resistant_delayed": "delayed kill with drug resistance",
     "resistance_rate": "resistance rate",
     "resistance_half_life_days": "half-life of the kill (days)",
     "transit_rate": "transit rate",

@@ -6,8 +6,9 @@ opening and the evidence cannot disagree: the biggest growth effect
 follows), the objective responses (``response_summary``), survival against the control
 (``survival_tests``, the Holm-adjusted log-rank p when there are several comparisons),
 tolerability (``tolerability`` verdicts) and, where present, the synergy (``synergy``, the mixed
-model's Bliss test on its last day) and regimen verdicts
-(:func:`xenoflow.summary.regimens.regimen_verdict`).
+model's Bliss test on its last day). A study that compares regimens of one agent opens on its
+regimen verdicts in full (:func:`xenoflow.summary.regimens.regimen_verdict`: the better regimen
+once toxicity is counted, the numbers that decide it and the rule), its question (issue 28).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 from ..config import Study
 from .efficacy import cured_arms, cured_sentences
 from .headline import headline_findings, two_phase_rows
-from .regimens import regimen_verdict
+from .regimens import VERDICT_RULE, regimen_verdict
 from .survival import logrank_verdict, n_logrank_tests
 from .text import (
     Section,
@@ -195,13 +196,19 @@ def synergy_answer(study: Study, tables: Tables) -> str:
 
 
 def regimen_answer(study: Study, tables: Tables) -> str:
-    """The head of each regimen verdict (the full verdict opens the Regimens section)."""
+    """Each regimen verdict in full (:func:`xenoflow.summary.regimens.regimen_verdict`: which
+    regimen is better once toxicity is counted, the numbers that decide it and the rule, stated
+    once), the first paragraph of the answer of a study that compares regimens of one agent
+    (issue 28: its report opens on its regimen verdict); the same verdicts open its Regimens
+    section."""
     phased = two_phase_rows(tables.get("growth_piecewise"))
-    heads = [
-        regimen_verdict(c, phased).split(": ", 2)[1]
+    verdicts = [
+        regimen_verdict(c, phased)
         for c in records(tables.get("regimen_comparison", pd.DataFrame()))
     ]
-    return f"Regimens: {'; '.join(heads)}." if heads else ""
+    rule = f" The rule: {VERDICT_RULE}."
+    heads = [v.removesuffix(rule) for v in verdicts[:-1]]
+    return " ".join([*heads, *verdicts[-1:]])
 
 
 def answer_section(study: Study, tables: Tables) -> Section | None:
@@ -210,12 +217,13 @@ def answer_section(study: Study, tables: Tables) -> Section | None:
     # arms whose tumours mostly disappeared: their tumour-free counts and rank tests first
     cured = cured_sentences(study, tables) if "efficacy" in tables else []
     sentences = [
+        regimen_answer(study, tables),
         *cured,
         growth_answer(study, tables),
         response_answer(tables),
         survival_answer(study, tables),
         tolerability_answer(study, tables),
-        " ".join(x for x in (regimen_answer(study, tables), synergy_answer(study, tables)) if x),
+        synergy_answer(study, tables),
     ]
     kept = [s for s in sentences if s]
     return Section(TITLE, kept[:5]) if kept else None

@@ -105,6 +105,7 @@ MODEL_NAMES = {
     "exponential": "the log-kill model without resistance",
     "claret": "the model with drug resistance",
     "delayed": "the model with delayed kill",
+    "resistant_delayed": "the model with delayed kill and drug resistance",
 }
 
 
@@ -132,18 +133,21 @@ def _interval_text(row: dict[str, Any] | None) -> str:
 
 def _shape_text(params: list[dict[str, Any]]) -> str:
     """'; its kill halves every 5.31 days (…)' for the resistance model, '; its kill follows
-    the dose exposure by a mean of 6.57 days (…)' for the delayed model, else ''."""
+    the dose exposure by a mean of 6.57 days (…)' for the delayed model, '; its kill halves
+    every 8.24 days and follows the dose exposure by …' for the model with both, else ''."""
     named = {p["parameter"]: p for p in params}
+    parts = []
     half = named.get("resistance_half_life_days")
     if half is not None and _finite(half["estimate"]):
-        return f"; its kill halves every {fmt(half['estimate'])} days{_interval_text(half)}"
+        parts.append(f"its kill halves every {fmt(half['estimate'])} days{_interval_text(half)}")
     delay = named.get("mean_kill_delay_days")
     if delay is not None and _finite(delay["estimate"]) and float(delay["estimate"]) > 0:
-        return (
-            f"; its kill follows the dose exposure by a mean of {fmt(delay['estimate'])} days"
+        parts.append(
+            ("" if parts else "its kill ")
+            + f"follows the dose exposure by a mean of {fmt(delay['estimate'])} days"
             f"{_interval_text(delay)}"
         )
-    return ""
+    return "; " + " and ".join(parts) if parts else ""
 
 
 def _selection_sentences(selection: pd.DataFrame, params: list[dict[str, Any]]) -> list[str]:
@@ -195,6 +199,9 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
         "with time as resistance develops, Claret et al. 2009",
         "delayed": "exponential growth minus a log-kill proportional to the decaying dose, "
         "delayed through three transit compartments, Simeoni et al. 2004",
+        "resistant_delayed": "exponential growth minus a log-kill proportional to the decaying "
+        "dose, delayed through three transit compartments, Simeoni et al. 2004, that fades with "
+        "time as resistance develops, Claret et al. 2009",
     }.get(chosen, "exponential growth minus a log-kill proportional to the decaying dose")
     out = [
         f"A growth model driven by the schedule ({kind}, {int(g['n_mice'])} mice of "
