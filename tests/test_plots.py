@@ -4,6 +4,7 @@ drawn again, and drawing leaves matplotlib's process-wide settings alone."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -406,6 +407,40 @@ def test_km_option_of_the_study_file_reaches_the_figure(tmp_path: Path) -> None:
     title = ax.get_title()
     assert "Endpoint: time to tumour volume > 400 mm³" in title and "first_above" not in title
     plt.close(fig)
+
+
+def _mark_clashes(fig: plt.Figure) -> list[str]:
+    """The texts the synthetic mark overlaps (it must overlap none)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = _texts(fig)
+    mark = next(t for t in texts if t.get_text() == figures.SYNTHETIC_MARK)
+    box = mark.get_window_extent(renderer)
+    return [
+        t.get_text() for t in texts if t is not mark and box.overlaps(t.get_window_extent(renderer))
+    ]
+
+
+def test_a_synthetic_studys_figures_carry_a_corner_mark_not_a_title_suffix(
+    sim: tuple[pd.DataFrame, object],
+) -> None:
+    """Issue 29: the report says SYNTHETIC once (its banner); each figure of a synthetic study
+    is marked in its top-left corner instead, clear of every other text, so a figure file
+    opened on its own still says it; a real study's figures are not marked."""
+    data, study = sim
+    out = stages.run_survival(study, {"measurements": data})
+    for synthetic in (True, False):
+        fig = figures.draw(dataclasses.replace(study, synthetic=synthetic), "survival", out)["km"]
+        texts = [t.get_text() for t in _texts(fig)]
+        assert texts.count(figures.SYNTHETIC_MARK) == int(synthetic)
+        assert not [t for t in texts if "SYNTHETIC" in t and t != figures.SYNTHETIC_MARK]
+        if synthetic:
+            assert _mark_clashes(fig) == [] and _outside(fig) == []
+        plt.close(fig)
+    growth_fig = gp.growth_curves_figure(data, study, ARMS)  # a suptitle and labels at the left
+    figures.mark_synthetic(growth_fig)
+    assert _mark_clashes(growth_fig) == [] and _outside(growth_fig) == []
+    plt.close(growth_fig)
 
 
 def load_study_default(folder: Path) -> dict[str, object]:

@@ -27,11 +27,36 @@ from .plots import tolerability as tolerability_plots
 from .plots.style import save_figure
 from .stages import Outputs
 
+#: The mark of a synthetic study's figure, in its top-left corner: the report says SYNTHETIC
+#: once, in its banner, and the figure titles do not repeat it; a figure file opened on its own
+#: (a slide, a folder of PNGs) still says what it is.
+SYNTHETIC_MARK = "SYNTHETIC DATA"
 
-def _suffix(study: Study) -> str:
-    """ " — SYNTHETIC DATA" after the title of a synthetic study, unless its title says so."""
-    said = "synthetic" in (study.title or "").lower()
-    return " — SYNTHETIC DATA" if study.synthetic and not said else ""
+
+def draw(study: Study, stage: str, out: Outputs) -> dict[str, Figure]:
+    """The figures of ``stage`` (the function of this module by the stage's name), each figure
+    of a synthetic study marked :data:`SYNTHETIC_MARK` in its top-left corner."""
+    drawn: dict[str, Figure] = globals()[stage](study, out)
+    if study.synthetic:
+        for fig in drawn.values():
+            mark_synthetic(fig)
+    return drawn
+
+
+def mark_synthetic(fig: Figure) -> None:
+    """:data:`SYNTHETIC_MARK` in small dark-red capitals in the figure's top-left corner
+    (inside the figure: the titles are centred and the legends sit at the right)."""
+    fig.text(
+        0.005,
+        0.995,
+        SYNTHETIC_MARK,
+        ha="left",
+        va="top",
+        fontsize=7,
+        fontweight="bold",
+        color="#a00000",
+        gid="synthetic-mark",
+    )
 
 
 def formats(study: Study) -> list[str]:
@@ -53,13 +78,12 @@ def growth(study: Study, out: Outputs) -> dict[str, Figure]:
 
 def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
     """Waterfall of best response and fold change at the reference day."""
-    suffix = _suffix(study)
     return {
         "waterfall": efficacy_plots.waterfall_figure(
             out.tables["response"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: best response per mouse{suffix}",
+            title=f"{study.title}: best response per mouse",
             min_day=float(study.settings["mrecist_min_day"]),
         ),
         "fold_change": efficacy_plots.fold_change_figure(
@@ -67,7 +91,7 @@ def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
             out.facts["per_mouse"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: fold change {_at_day(out.facts['reference_day'])}{suffix}",
+            title=f"{study.title}: fold change {_at_day(out.facts['reference_day'])}",
         ),
     }
 
@@ -88,7 +112,7 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
             out.tables["survival_tests"],
             labels={a.name: a.legend for a in study.arms},
             alpha=study.settings["alpha"],
-            title=study.title + _suffix(study),
+            title=study.title,
             ci_bands=bool(study.settings["km_confidence_bands"]),
             endpoint_label=endpoint,
         )
@@ -102,7 +126,6 @@ POINT_COLUMNS = ["arm", "agent", "label", "x", "x_low", "x_high", "y", "y_low", 
 def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
     """Body-weight course, the therapeutic window of the treated arms and the dose-driven
     growth model with its ``what_if`` predictions."""
-    suffix = _suffix(study)
     tables = out.tables
     efficacy = out.facts.get("efficacy")
     tc: dict[str, tuple[float, float, float]] = {}
@@ -147,14 +170,14 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             study.control,
             {a.name: [d.day for d in a.doses] for a in study.arms},
             study.tolerability.loss_thresholds_pct,
-            title=f"{study.title}: body weight{suffix}",
+            title=f"{study.title}: body weight",
             min_fraction=float(study.settings["mean_min_fraction"]),
         ),
         "therapeutic_window": tolerability_plots.therapeutic_window_figure(
             points,
             study.arm_names,
             study.control,
-            title=f"{study.title}: therapeutic window{suffix}",
+            title=f"{study.title}: therapeutic window",
         ),
         "what_if_figure": regimenmodel_plots.what_if_figure(
             tables["what_if"],
@@ -164,7 +187,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
                 **{a.name: [d.day for d in a.doses] for a in study.arms},
                 **{w.name: [d.day for d in w.doses] for w in study.what_if},
             },
-            title=f"{study.title}: dose-driven growth model{suffix}",
+            title=f"{study.title}: dose-driven growth model",
             labels={
                 **{a.name: a.legend for a in study.arms},
                 **{w.name: f"{w.name}: {_schedule(w.doses)}" for w in study.what_if},
@@ -189,14 +212,14 @@ def power(study: Study, out: Outputs) -> dict[str, Figure]:
             out.tables["power"],
             out.facts["target_power"],
             out.facts["headline_day"],
-            title=f"{study.title}: power of a next study{_suffix(study)}",
+            title=f"{study.title}: power of a next study",
         )
     }
 
 
 def synergy(study: Study, out: Outputs) -> dict[str, Figure]:
     """Fitted synergy models with time-resolved scores, and their diagnostics."""
-    tables, suffix = out.tables, _suffix(study)
+    tables = out.tables
     return {
         "synergy_figure": synergy_plots.synergy_figure(
             tables["synergy_model"],
@@ -204,13 +227,13 @@ def synergy(study: Study, out: Outputs) -> dict[str, Figure]:
             tables["synergy_diagnostics"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: combination synergy{suffix}",
+            title=f"{study.title}: combination synergy",
         ),
         "synergy_diagnostics_figure": synergy_plots.diagnostics_figure(
             tables["synergy_diagnostics"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: synergy model diagnostics{suffix}",
+            title=f"{study.title}: synergy model diagnostics",
         ),
     }
 

@@ -467,8 +467,11 @@ def table_block(key: KeyTable, tables: Tables, study: Study) -> dict[str, Any]:
 
 
 def _css(cell: Cell, text: str) -> str:
-    """A cell's CSS class: text wraps, numbers do not; a long or middling text keeps a
-    readable width (the table scrolls sideways rather than stacking it a word per line)."""
+    """A cell's CSS class: text wraps, numbers do not (a hazard ratio's label, "(Firth-
+    penalised)", may go below it); a long or middling text keeps a readable width (the table
+    scrolls sideways rather than stacking it a word per line)."""
+    if cell.kind == "hr" and "(" in text:  # a labelled estimate: its label may go below it
+        return "wrap"
     if cell.kind != "text":
         return ""
     return "text long" if len(text) > 60 else "text mid" if len(text) > 24 else "text"
@@ -629,7 +632,8 @@ def study_report(
 
 
 #: The index's findings per arm: the verdicts first (growth difference and its p, hazard
-#: ratio and log-rank p), then the efficacy numbers, the days, and the methods in words.
+#: ratio and log-rank p), then the efficacy numbers; the days and the methods in words are a
+#: second table (:data:`INDEX_METHOD_CELLS`), so each reads at 1280 px without sideways scrolling.
 INDEX_CELLS = (
     Cell("", "study_id", kind="text"),
     Cell("", "arm", kind="text"),
@@ -651,9 +655,14 @@ INDEX_CELLS = (
     Cell("", "tc_pct"),
     Cell("", "tgi_pct"),
     Cell("", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
-    Cell("", "reference_day", kind="day"),
-    Cell("", "baseline_day", kind="day"),
+)
+#: How each finding of :data:`INDEX_CELLS` was computed: its control, days and tests in words.
+INDEX_METHOD_CELLS = (
+    Cell("", "study_id", kind="text"),
+    Cell("", "arm", kind="text"),
     Cell("", "control", kind="text"),
+    Cell("", "baseline_day", kind="day"),
+    Cell("", "reference_day", kind="day"),
     Cell("", "rate_diff_metric", kind="text"),
     Cell("", "rate_diff_p_method", kind="text"),
     Cell("", "logrank_p_method", kind="text"),
@@ -761,8 +770,9 @@ INDEX_CAPTION = (
     "The difference vs control is the arm's headline growth finding: the exponential mixed "
     "model's growth-rate difference from the control or, for an arm whose tumours regress "
     "then regrow, the two-phase model's mean difference from the baseline to the reference "
-    "day (the growth metric says which, with its days); its p is the one the report's verdict "
-    "follows, adjusted as the growth test says, and the log-rank p likewise. Where Cox "
+    "day (the growth metric in the table below says which, with its days); its p is the one "
+    "the report's verdict follows, adjusted as the growth test below says, and the log-rank p "
+    "likewise. Where Cox "
     "regression has no finite hazard ratio (complete separation) the Firth-penalised one is "
     "shown, labelled. An empty cell: the quantity does not apply (no survival endpoint, say) "
     "or could not be estimated; the study's report says why."
@@ -772,6 +782,31 @@ INDEX_CAPTION = (
 def _run_figure(name: str, png: bytes | None) -> dict[str, Any] | None:
     """A run figure's card, or None when it is not given or has nothing to draw."""
     return None if png is None or png_note(png) else figure_block(name, png, "")
+
+
+def index_table(
+    cells: Sequence[Cell],
+    findings: pd.DataFrame,
+    studies: Mapping[str, Study],
+    reports: Sequence[str],
+) -> dict[str, Any]:
+    """The ``cells`` of the index's findings (one row per treated arm of ``summary.tsv``) with
+    the registry's headers, each row's study linked to its report and synthetic rows marked."""
+    present = [c for c in cells if c.column in findings]
+    rows = []
+    for r in summary.records(findings):
+        study = studies.get(str(r["study_id"]))
+        rows.append(
+            {
+                "cells": [(text, _css(c, text)) for c in present for text in (c.render(r),)],
+                "synthetic": bool(study and study.synthetic),
+                "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
+            }
+        )
+    header = [
+        (c.header(registry.table("summary")), "text" if c.kind == "text" else "") for c in present
+    ]
+    return {"header": header, "rows": rows}
 
 
 def index_page(
@@ -792,27 +827,15 @@ def index_page(
     ``<study_id>/report.html``), to the run's Snakemake report (``report.html`` next to the
     index) and the failed studies. Days are study days, with each study's baseline day beside
     them."""
-    present = [c for c in INDEX_CELLS if c.column in findings]
-    rows = []
-    for r in summary.records(findings):
-        study = studies.get(str(r["study_id"]))
-        rows.append(
-            {
-                "cells": [(text, _css(c, text)) for c in present for text in (c.render(r),)],
-                "synthetic": bool(study and study.synthetic),
-                "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
-            }
-        )
     forest = _run_figure("forest", forest_png)
     return (
         _environment()
         .get_template("index.html.j2")
         .render(
-            header=[
-                (c.header(registry.table("summary")), "text" if c.kind == "text" else "")
-                for c in present
+            findings=[
+                index_table(cells, findings, studies, reports)
+                for cells in (INDEX_CELLS, INDEX_METHOD_CELLS)
             ],
-            rows=rows,
             studies=[
                 {"id": sid, "title": s.title, "synthetic": s.synthetic, "report": sid in reports}
                 for sid, s in studies.items()
