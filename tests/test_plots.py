@@ -443,6 +443,22 @@ def test_a_synthetic_studys_figures_carry_a_corner_mark_not_a_title_suffix(
     plt.close(growth_fig)
 
 
+def test_km_legend_and_at_risk_table_name_the_arms_alike(tmp_path: Path) -> None:
+    """Issue 29 item 4: the legend named arms by their dose labels while the at-risk table
+    used arm names; each legend entry now starts with the arm's name (the label after it)."""
+    (tmp_path / "study.yaml").write_text(STUDY + "endpoint_volume_mm3: 400\n", encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    measurements = pd.read_csv(SIM, dtype={"arm": str, "mouse_id": str})
+    out = stages.run_survival(study, {"measurements": measurements})
+    fig = figures.survival(study, out)["km"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert [entry.split("\n")[0].split(" (")[0] for entry in legend[: len(ARMS)]] == ARMS
+    assert legend[1].startswith("DrugA (Drug A 10 mg/kg)")
+    at_risk = {t.get_text() for ax in fig.axes[1:] for t in ax.texts}
+    assert set(ARMS) <= at_risk
+    plt.close(fig)
+
+
 def load_study_default(folder: Path) -> dict[str, object]:
     (folder / "default.yaml").write_text(STUDY, encoding="utf-8")
     return dict(load_study(folder / "default.yaml").settings)
