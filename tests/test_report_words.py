@@ -164,3 +164,12 @@ def test_every_column_has_a_reader_header():
     assert registry.label_from("exponential growth rate k: slope of ln(volume) (per day)") == (
         "Exponential growth rate k (per day)"
     )
+
+
+def test_the_synergy_models_growth_rates_say_why_they_differ_from_the_growth_table(reports):
+    """Issue 29: each arm of a combination study has two growth rates (the growth model's and
+    the synergy model's); the synergy model's table says in words why they differ."""
+    _, page = reports["crownbio_CR1197"]
+    rates = [after for rows, after in zip(page.tables, page.after) if rows and "Role" in rows[0]]
+    assert len(rates) == 1 and "not the growth-rate table's" in rates[0]
+    assert "relative tumour volume" in rates[0] and "intercept per mouse" in rates[0]

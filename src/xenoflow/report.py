@@ -116,6 +116,8 @@ class KeyTable:
     #: which rows (and columns) a reader needs (as they are when None), given the study and
     #: its tables
     select: Callable[[pd.DataFrame, Tables, Study], pd.DataFrame] | None = None
+    #: a sentence under the table, in words (what it is not, when another table looks alike)
+    note: str = ""
 
 
 def design_headline(sample_size: pd.DataFrame, tables: Tables) -> pd.DataFrame:
@@ -354,6 +356,14 @@ KEY_TABLES = (
             Cell("", "growth_rate", "ci_low", "ci_high"),
             Cell("", "variance_model", kind="text"),
         ),
+        note=(
+            "These are the synergy model's growth rates, not the growth-rate table's: "
+            "SynergyLMM fits ln relative tumour volume (each mouse's volume over its volume on "
+            "the synergy start day) through the origin, with no intercept, on the mice and days "
+            "the synergy analysis keeps, while the growth-rate table's model fits ln volume with "
+            "an intercept per mouse up to the end of the control's follow-up. The growth "
+            "verdicts use that table; the synergy scores use this one."
+        ),
     ),
     KeyTable(
         "synergy",
@@ -463,6 +473,7 @@ def table_block(key: KeyTable, tables: Tables, study: Study) -> dict[str, Any]:
         "intervals": any(c.low and any(c.render(r).endswith("]") for r in rows) for c in present),
         "transposed": False,
         "caption": rst_html(spec.caption, study.study_id),
+        "note": key.note,
     }
 
 
