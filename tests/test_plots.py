@@ -486,6 +486,15 @@ def test_spaghetti_draws_every_measurement_and_fitted_curve(
             assert len(points[1].get_offsets()) == n_zero
             assert len(points[1].get_facecolors()) == 0 or points[1].get_facecolors()[0][3] == 0
         assert len(ax.get_lines()) == fitted[arm]
+    # each panel's title (an arm's name and long dose label) stays over its panel: a long one
+    # ran into the next panel's
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert len(titled) == 3
+    for ax in titled:
+        box, panel = ax.title.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert box.width <= panel.width, ax.get_title()
     plt.close(fig)
 
 
