@@ -441,6 +441,18 @@ def test_a_synthetic_studys_figures_carry_a_corner_mark_not_a_title_suffix(
     figures.mark_synthetic(growth_fig)
     assert _mark_clashes(growth_fig) == [] and _outside(growth_fig) == []
     plt.close(growth_fig)
+    # a title across the whole top (the therapeutic window's): the mark takes a free corner
+    wide, ax = plt.subplots(figsize=(6, 4))
+    title = "A title at the top edge, long enough to run from one side of the figure to the other"
+    wide.suptitle(title, y=1.0, va="top", fontsize=11)
+    ax.set_xlabel("a label")
+    figures.mark_synthetic(wide)
+    assert _mark_clashes(wide) == []
+    mark = next(t for t in _texts(wide) if t.get_text() == figures.SYNTHETIC_MARK)
+    assert mark.get_position()[1] < 0.5  # not the top corners, which the title covers
+    box = mark.get_window_extent()
+    assert not box.overlaps(ax.get_window_extent()) and wide.bbox.contains(box.x0, box.y0)
+    plt.close(wide)
 
 
 def test_km_legend_and_at_risk_table_name_the_arms_alike(tmp_path: Path) -> None:

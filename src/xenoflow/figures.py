@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.text import Text
 
 from . import summary, visits
 from .config import Study
@@ -27,7 +29,7 @@ from .plots import tolerability as tolerability_plots
 from .plots.style import save_figure
 from .stages import Outputs
 
-#: The mark of a synthetic study's figure, in its top-left corner: the report says SYNTHETIC
+#: The mark of a synthetic study's figure, in a free corner: the report says SYNTHETIC
 #: once, in its banner, and the figure titles do not repeat it; a figure file opened on its own
 #: (a slide, a folder of PNGs) still says what it is.
 SYNTHETIC_MARK = "SYNTHETIC DATA"
@@ -35,7 +37,7 @@ SYNTHETIC_MARK = "SYNTHETIC DATA"
 
 def draw(study: Study, stage: str, out: Outputs) -> dict[str, Figure]:
     """The figures of ``stage`` (the function of this module by the stage's name), each figure
-    of a synthetic study marked :data:`SYNTHETIC_MARK` in its top-left corner."""
+    of a synthetic study marked :data:`SYNTHETIC_MARK` in a free corner."""
     drawn: dict[str, Figure] = globals()[stage](study, out)
     if study.synthetic:
         for fig in drawn.values():
@@ -43,19 +45,42 @@ def draw(study: Study, stage: str, out: Outputs) -> dict[str, Figure]:
     return drawn
 
 
+#: Where the mark may go, in this order: the figure's corners (x, y, ha, va in figure
+#: fractions), the first that no text, legend or plot area overlaps.
+MARK_PLACES = (
+    (0.005, 0.995, "left", "top"),
+    (0.995, 0.995, "right", "top"),
+    (0.005, 0.005, "left", "bottom"),
+    (0.995, 0.005, "right", "bottom"),
+)
+
+
 def mark_synthetic(fig: Figure) -> None:
-    """:data:`SYNTHETIC_MARK` in small dark-red capitals in the figure's top-left corner
-    (inside the figure: the titles are centred and the legends sit at the right)."""
-    fig.text(
-        0.005,
-        0.995,
-        SYNTHETIC_MARK,
-        ha="left",
-        va="top",
-        fontsize=7,
-        fontweight="bold",
-        color="#a00000",
-        gid="synthetic-mark",
+    """:data:`SYNTHETIC_MARK` in small dark-red capitals in the first free corner of the
+    figure (:data:`MARK_PLACES`); when none is free, just above the figure's top edge (the
+    study figures are saved with a tight box, which keeps it)."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.draw(renderer)
+    taken = [a.get_window_extent(renderer) for a in _occupied(fig)]
+    for x, y, ha, va in MARK_PLACES:
+        mark = _mark(fig, x, y, ha, va)
+        box = mark.get_window_extent(renderer)
+        if not any(box.overlaps(other) for other in taken):
+            return
+        mark.remove()
+    _mark(fig, 0.005, 1.0, "left", "bottom")
+
+
+def _occupied(fig: Figure) -> list[Any]:
+    """What a mark must not cover: every visible text, legend and plot area."""
+    texts = fig.findobj(lambda a: isinstance(a, Text) and a.get_visible() and a.get_text() != "")
+    legends = fig.findobj(Legend)
+    return [*texts, *legends, *(ax for ax in fig.axes if ax.axison)]
+
+
+def _mark(fig: Figure, x: float, y: float, ha: str, va: str) -> Text:
+    return fig.text(
+        x, y, SYNTHETIC_MARK, ha=ha, va=va, fontsize=7, fontweight="bold", color="#a00000"
     )
 
 
