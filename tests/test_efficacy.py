@@ -136,6 +136,42 @@ def test_crownbio_cr1197_against_r():
     assert ref.loc["Vehicle", "mean_fold_change"] == pytest.approx(10.43501130902, rel=1e-10)
 
 
+# R 4, the per-day table per arm as Prism's column statistics give it (issue 29 item 3):
+#   d <- read.csv("data/public/invivosyn_crownbio/CR1197.csv"); x <- d[d$day %in% c(33, 54), ]
+#   f <- function(v) c(n = length(v), mean = mean(v), sem = sd(v) / sqrt(length(v)),
+#                      median = median(v), geomean = exp(mean(log(v))))
+#   do.call(data.frame, aggregate(volume_mm3 ~ arm + day, x, f))
+PER_DAY_GOLDEN = {
+    ("Cetuximab", 33): (8, 216.108843687, 28.4547114562, 213.03925625, 202.428177774),
+    ("Palbociclib", 33): (9, 205.977116222, 26.2706856782, 173.62975500, 193.231157353),
+    ("Palbociclib+Cetuximab", 33): (10, 206.236329550, 25.8799159245, 182.46899050, 193.018545080),
+    ("Vehicle", 33): (10, 206.169357450, 23.5442032072, 200.06001500, 194.462829058),
+    ("Cetuximab", 54): (7, 1084.652433143, 260.5374043599, 819.80261100, 909.811421037),
+    ("Palbociclib", 54): (9, 1280.312697167, 199.1387936445, 1213.93588000, 1147.479867419),
+    ("Palbociclib+Cetuximab", 54): (10, 516.877626950, 140.9019571728, 339.83448750, 372.139354469),
+    ("Vehicle", 54): (6, 1913.119965000, 206.1371524707, 1847.95156700, 1858.245779245),
+}  # fmt: skip
+
+
+def test_per_day_table_per_arm_against_r():
+    """n, mean, SEM, median and geometric mean per arm and day (the report's 'Tumour volume
+    per arm and day', Prism's column statistics) on real data, against R."""
+    data = pd.read_csv(
+        ROOT / "data/public/invivosyn_crownbio/CR1197.csv", dtype={"arm": str, "mouse_id": str}
+    )
+    table, _ = ef.efficacy_table(
+        data, "Vehicle", reference_day=54, settings=SETTINGS, baseline_day=33
+    )
+    rows = table.set_index(["arm", "day"])
+    for key, (n, mean, sem, median, geomean) in PER_DAY_GOLDEN.items():
+        r = rows.loc[key]
+        assert r["n_mice"] == n, key
+        assert r["mean_volume_mm3"] == pytest.approx(mean, rel=1e-10), key
+        assert r["sem_volume_mm3"] == pytest.approx(sem, rel=1e-10), key
+        assert r["median_volume_mm3"] == pytest.approx(median, rel=1e-10), key
+        assert r["geomean_volume_mm3"] == pytest.approx(geomean, rel=1e-10), key
+
+
 def test_auc_per_mouse_trapezoid(tiny):
     auc = ef.auc_per_mouse(tiny).set_index(["arm", "mouse_id"])["auc_mm3_days"]
     assert auc[("C", "1")] == pytest.approx(7 * 150 + 7 * 300)

@@ -117,8 +117,12 @@ def _stated(paragraphs: list[str], arm: str, two_phase: bool) -> tuple[str, str,
     return sentences[0], estimate.group(1), last_p(sentences[0]) if has_p else None
 
 
-def _index_row(pages: dict[str, Any], study_id: str, arm: str) -> dict[str, str]:
-    rows = pages["index"].table_with("Arm")
+def _index_row(
+    pages: dict[str, Any], study_id: str, arm: str, table: str = "Arm"
+) -> dict[str, str]:
+    """The arm's row of the index table with a column ``table`` (the findings; their methods
+    with "Growth metric")."""
+    rows = pages["index"].table_with(table)
     return next(
         r for r in rows if (r["Study"].removesuffix(" (synthetic)"), r["Arm"]) == (study_id, arm)
     )
@@ -203,7 +207,7 @@ def test_each_page_names_the_metric_and_the_adjustment(pages):
     assert single["rate_diff_metric"] == "exponential mixed model, days 0 to 35"
     assert single["rate_diff_p_method"].endswith("Holm-adjusted over 3 contrasts")
     assert single["logrank_p_method"] == "log-rank, Holm-adjusted over 3 comparisons"
-    cells = _index_row(pages, "fractionation_clr131", "CLR 131 single")
+    cells = _index_row(pages, "fractionation_clr131", "CLR 131 single", "Growth metric")
     assert cells["Growth metric"] == single["rate_diff_metric"]
     assert cells["Growth test"] == single["rate_diff_p_method"]
     drawn = pages["forest"]["fractionation_clr131: CLR 131 single (synthetic)"]

@@ -4,6 +4,7 @@ drawn again, and drawing leaves matplotlib's process-wide settings alone."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -408,6 +409,68 @@ def test_km_option_of_the_study_file_reaches_the_figure(tmp_path: Path) -> None:
     plt.close(fig)
 
 
+def _mark_clashes(fig: plt.Figure) -> list[str]:
+    """The texts the synthetic mark overlaps (it must overlap none)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = _texts(fig)
+    mark = next(t for t in texts if t.get_text() == figures.SYNTHETIC_MARK)
+    box = mark.get_window_extent(renderer)
+    return [
+        t.get_text() for t in texts if t is not mark and box.overlaps(t.get_window_extent(renderer))
+    ]
+
+
+def test_a_synthetic_studys_figures_carry_a_corner_mark_not_a_title_suffix(
+    sim: tuple[pd.DataFrame, object],
+) -> None:
+    """Issue 29: the report says SYNTHETIC once (its banner); each figure of a synthetic study
+    is marked in its top-left corner instead, clear of every other text, so a figure file
+    opened on its own still says it; a real study's figures are not marked."""
+    data, study = sim
+    out = stages.run_survival(study, {"measurements": data})
+    for synthetic in (True, False):
+        fig = figures.draw(dataclasses.replace(study, synthetic=synthetic), "survival", out)["km"]
+        texts = [t.get_text() for t in _texts(fig)]
+        assert texts.count(figures.SYNTHETIC_MARK) == int(synthetic)
+        assert not [t for t in texts if "SYNTHETIC" in t and t != figures.SYNTHETIC_MARK]
+        if synthetic:
+            assert _mark_clashes(fig) == [] and _outside(fig) == []
+        plt.close(fig)
+    growth_fig = gp.growth_curves_figure(data, study, ARMS)  # a suptitle and labels at the left
+    figures.mark_synthetic(growth_fig)
+    assert _mark_clashes(growth_fig) == [] and _outside(growth_fig) == []
+    plt.close(growth_fig)
+    # a title across the whole top (the therapeutic window's): the mark takes a free corner
+    wide, ax = plt.subplots(figsize=(6, 4))
+    title = "A title at the top edge, long enough to run from one side of the figure to the other"
+    wide.suptitle(title, y=1.0, va="top", fontsize=11)
+    ax.set_xlabel("a label")
+    figures.mark_synthetic(wide)
+    assert _mark_clashes(wide) == []
+    mark = next(t for t in _texts(wide) if t.get_text() == figures.SYNTHETIC_MARK)
+    assert mark.get_position()[1] < 0.5  # not the top corners, which the title covers
+    box = mark.get_window_extent()
+    assert not box.overlaps(ax.get_window_extent()) and wide.bbox.contains(box.x0, box.y0)
+    plt.close(wide)
+
+
+def test_km_legend_and_at_risk_table_name_the_arms_alike(tmp_path: Path) -> None:
+    """Issue 29 item 4: the legend named arms by their dose labels while the at-risk table
+    used arm names; each legend entry now starts with the arm's name (the label after it)."""
+    (tmp_path / "study.yaml").write_text(STUDY + "endpoint_volume_mm3: 400\n", encoding="utf-8")
+    study = load_study(tmp_path / "study.yaml")
+    measurements = pd.read_csv(SIM, dtype={"arm": str, "mouse_id": str})
+    out = stages.run_survival(study, {"measurements": measurements})
+    fig = figures.survival(study, out)["km"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert [entry.split("\n")[0].split(" (")[0] for entry in legend[: len(ARMS)]] == ARMS
+    assert legend[1].startswith("DrugA (Drug A 10 mg/kg)")
+    at_risk = {t.get_text() for ax in fig.axes[1:] for t in ax.texts}
+    assert set(ARMS) <= at_risk
+    plt.close(fig)
+
+
 def load_study_default(folder: Path) -> dict[str, object]:
     (folder / "default.yaml").write_text(STUDY, encoding="utf-8")
     return dict(load_study(folder / "default.yaml").settings)
@@ -435,6 +498,15 @@ def test_spaghetti_draws_every_measurement_and_fitted_curve(
             assert len(points[1].get_offsets()) == n_zero
             assert len(points[1].get_facecolors()) == 0 or points[1].get_facecolors()[0][3] == 0
         assert len(ax.get_lines()) == fitted[arm]
+    # each panel's title (an arm's name and long dose label) stays over its panel: a long one
+    # ran into the next panel's
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert len(titled) == 3
+    for ax in titled:
+        box, panel = ax.title.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert box.width <= panel.width, ax.get_title()
     plt.close(fig)
 
 

@@ -5,13 +5,14 @@ integers as integers, and the interval note only under tables with intervals."""
 
 from __future__ import annotations
 
+import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from xenoflow import stages
+from xenoflow import report, stages
 from xenoflow import tables as registry
 from xenoflow.config import load_study
 from xenoflow.ingest import read_source
@@ -81,6 +82,17 @@ class Visible(HTMLParser):
         return " ".join(t for s, t in self.text if s not in METHOD_SECTIONS)
 
 
+def _png() -> bytes:
+    """A small PNG with something drawn (no note): every study figure's card and caption show."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(1, 1))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 @pytest.fixture(scope="module")
 def reports() -> dict[str, tuple[str, Visible]]:
     out = {}
@@ -91,14 +103,17 @@ def reports() -> dict[str, tuple[str, Visible]]:
         recorded = read_survival_file(study.survival_data) if study.survival_data else None
         tables = stages.analyse_study(study, read_source(study), recorded=recorded)
         provenance = {"versions": {"xenoflow": "0"}, "inputs": {"seed": 1, "files": {}}}
-        html = str(stages.run_report(study, tables, {}, provenance)["study_report"])
+        figures = dict.fromkeys(report.STUDY_FIGURES, _png())
+        html = str(stages.run_report(study, tables, figures, provenance)["study_report"])
         out[name] = (study.study_id, Visible(html))
     return out
 
 
 @pytest.mark.parametrize("name", STUDIES)
 def test_no_identifiers_outside_methods_and_provenance(reports, name):
+    """Figure captions included: every study figure is given, so each card shows its caption."""
     study_id, page = reports[name]
+    assert "Dose-driven growth model of study" in page.findings_text()
     text = page.findings_text().replace(study_id, "")  # the study's own name is no code
     found = sorted({m.group(0) for m in IDENTIFIER.finditer(text)})
     assert not found, found
@@ -149,3 +164,12 @@ def test_every_column_has_a_reader_header():
     assert registry.label_from("exponential growth rate k: slope of ln(volume) (per day)") == (
         "Exponential growth rate k (per day)"
     )
+
+
+def test_the_synergy_models_growth_rates_say_why_they_differ_from_the_growth_table(reports):
+    """Issue 29: each arm of a combination study has two growth rates (the growth model's and
+    the synergy model's); the synergy model's table says in words why they differ."""
+    _, page = reports["crownbio_CR1197"]
+    rates = [after for rows, after in zip(page.tables, page.after) if rows and "Role" in rows[0]]
+    assert len(rates) == 1 and "not the growth-rate table's" in rates[0]
+    assert "relative tumour volume" in rates[0] and "intercept per mouse" in rates[0]

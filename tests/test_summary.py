@@ -462,3 +462,27 @@ def test_a_zero_width_interval_of_an_arm_all_at_zero_is_the_plain_count(tmp_path
     assert "no variation between the mice, so no interval" in " ".join(
         fold_change_sentences(study, eff)
     )
+
+
+def test_exclusions_are_listed_once_per_stage_arm_and_reason():
+    """Issue 29: a report listed hundreds of identical exclusions, one per measurement,
+    before its figures; each reason is now said once per stage and arm, with its mice and
+    days, and a single exclusion keeps its mouse and day."""
+    from xenoflow.summary.efficacy import notes_section
+
+    reason = "after day 54: not in the mixed model"
+    table = pd.DataFrame(
+        {
+            "stage": ["growth"] * 4 + ["ingest"],
+            "arm": ["A", "A", "A", "B", "B"],
+            "mouse_id": ["1", "1", "2", "3", "4"],
+            "day": [57.0, 61.0, 57.0, 57.0, 7.0],
+            "reason": [reason] * 4 + ["body weight outside"],
+        }
+    )
+    bullets = notes_section([table], None).bullets
+    assert bullets == [
+        f"[growth] A: 3 measurements of 2 mice (1, 2), days 57 to 61: {reason}",
+        f"[growth] B / mouse 3 day 57: {reason}",
+        "[ingest] B / mouse 4 day 7: body weight outside",
+    ]

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.text import Text
 
 from . import summary, visits
 from .config import Study
@@ -27,11 +29,59 @@ from .plots import tolerability as tolerability_plots
 from .plots.style import save_figure
 from .stages import Outputs
 
+#: The mark of a synthetic study's figure, in a free corner: the report says SYNTHETIC
+#: once, in its banner, and the figure titles do not repeat it; a figure file opened on its own
+#: (a slide, a folder of PNGs) still says what it is.
+SYNTHETIC_MARK = "SYNTHETIC DATA"
 
-def _suffix(study: Study) -> str:
-    """ " — SYNTHETIC DATA" after the title of a synthetic study, unless its title says so."""
-    said = "synthetic" in (study.title or "").lower()
-    return " — SYNTHETIC DATA" if study.synthetic and not said else ""
+
+def draw(study: Study, stage: str, out: Outputs) -> dict[str, Figure]:
+    """The figures of ``stage`` (the function of this module by the stage's name), each figure
+    of a synthetic study marked :data:`SYNTHETIC_MARK` in a free corner."""
+    drawn: dict[str, Figure] = globals()[stage](study, out)
+    if study.synthetic:
+        for fig in drawn.values():
+            mark_synthetic(fig)
+    return drawn
+
+
+#: Where the mark may go, in this order: the figure's corners (x, y, ha, va in figure
+#: fractions), the first that no text, legend or plot area overlaps.
+MARK_PLACES = (
+    (0.005, 0.995, "left", "top"),
+    (0.995, 0.995, "right", "top"),
+    (0.005, 0.005, "left", "bottom"),
+    (0.995, 0.005, "right", "bottom"),
+)
+
+
+def mark_synthetic(fig: Figure) -> None:
+    """:data:`SYNTHETIC_MARK` in small dark-red capitals in the first free corner of the
+    figure (:data:`MARK_PLACES`); when none is free, just above the figure's top edge (the
+    study figures are saved with a tight box, which keeps it)."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.draw(renderer)
+    taken = [a.get_window_extent(renderer) for a in _occupied(fig)]
+    for x, y, ha, va in MARK_PLACES:
+        mark = _mark(fig, x, y, ha, va)
+        box = mark.get_window_extent(renderer)
+        if not any(box.overlaps(other) for other in taken):
+            return
+        mark.remove()
+    _mark(fig, 0.005, 1.0, "left", "bottom")
+
+
+def _occupied(fig: Figure) -> list[Any]:
+    """What a mark must not cover: every visible text, legend and plot area."""
+    texts = fig.findobj(lambda a: isinstance(a, Text) and a.get_visible() and a.get_text() != "")
+    legends = fig.findobj(Legend)
+    return [*texts, *legends, *(ax for ax in fig.axes if ax.axison)]
+
+
+def _mark(fig: Figure, x: float, y: float, ha: str, va: str) -> Text:
+    return fig.text(
+        x, y, SYNTHETIC_MARK, ha=ha, va=va, fontsize=7, fontweight="bold", color="#a00000"
+    )
 
 
 def formats(study: Study) -> list[str]:
@@ -53,13 +103,12 @@ def growth(study: Study, out: Outputs) -> dict[str, Figure]:
 
 def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
     """Waterfall of best response and fold change at the reference day."""
-    suffix = _suffix(study)
     return {
         "waterfall": efficacy_plots.waterfall_figure(
             out.tables["response"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: best response per mouse{suffix}",
+            title=f"{study.title}: best response per mouse",
             min_day=float(study.settings["mrecist_min_day"]),
         ),
         "fold_change": efficacy_plots.fold_change_figure(
@@ -67,7 +116,7 @@ def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
             out.facts["per_mouse"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: fold change {_at_day(out.facts['reference_day'])}{suffix}",
+            title=f"{study.title}: fold change {_at_day(out.facts['reference_day'])}",
         ),
     }
 
@@ -88,7 +137,7 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
             out.tables["survival_tests"],
             labels={a.name: a.legend for a in study.arms},
             alpha=study.settings["alpha"],
-            title=study.title + _suffix(study),
+            title=study.title,
             ci_bands=bool(study.settings["km_confidence_bands"]),
             endpoint_label=endpoint,
         )
@@ -102,7 +151,6 @@ POINT_COLUMNS = ["arm", "agent", "label", "x", "x_low", "x_high", "y", "y_low", 
 def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
     """Body-weight course, the therapeutic window of the treated arms and the dose-driven
     growth model with its ``what_if`` predictions."""
-    suffix = _suffix(study)
     tables = out.tables
     efficacy = out.facts.get("efficacy")
     tc: dict[str, tuple[float, float, float]] = {}
@@ -147,14 +195,14 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             study.control,
             {a.name: [d.day for d in a.doses] for a in study.arms},
             study.tolerability.loss_thresholds_pct,
-            title=f"{study.title}: body weight{suffix}",
+            title=f"{study.title}: body weight",
             min_fraction=float(study.settings["mean_min_fraction"]),
         ),
         "therapeutic_window": tolerability_plots.therapeutic_window_figure(
             points,
             study.arm_names,
             study.control,
-            title=f"{study.title}: therapeutic window{suffix}",
+            title=f"{study.title}: therapeutic window",
         ),
         "what_if_figure": regimenmodel_plots.what_if_figure(
             tables["what_if"],
@@ -164,7 +212,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
                 **{a.name: [d.day for d in a.doses] for a in study.arms},
                 **{w.name: [d.day for d in w.doses] for w in study.what_if},
             },
-            title=f"{study.title}: dose-driven growth model{suffix}",
+            title=f"{study.title}: dose-driven growth model",
             labels={
                 **{a.name: a.legend for a in study.arms},
                 **{w.name: f"{w.name}: {_schedule(w.doses)}" for w in study.what_if},
@@ -189,14 +237,14 @@ def power(study: Study, out: Outputs) -> dict[str, Figure]:
             out.tables["power"],
             out.facts["target_power"],
             out.facts["headline_day"],
-            title=f"{study.title}: power of a next study{_suffix(study)}",
+            title=f"{study.title}: power of a next study",
         )
     }
 
 
 def synergy(study: Study, out: Outputs) -> dict[str, Figure]:
     """Fitted synergy models with time-resolved scores, and their diagnostics."""
-    tables, suffix = out.tables, _suffix(study)
+    tables = out.tables
     return {
         "synergy_figure": synergy_plots.synergy_figure(
             tables["synergy_model"],
@@ -204,13 +252,13 @@ def synergy(study: Study, out: Outputs) -> dict[str, Figure]:
             tables["synergy_diagnostics"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: combination synergy{suffix}",
+            title=f"{study.title}: combination synergy",
         ),
         "synergy_diagnostics_figure": synergy_plots.diagnostics_figure(
             tables["synergy_diagnostics"],
             study.arm_names,
             study.control,
-            title=f"{study.title}: synergy model diagnostics{suffix}",
+            title=f"{study.title}: synergy model diagnostics",
         ),
     }
 

@@ -138,6 +138,8 @@ class KeyTable:
     #: which rows (and columns) a reader needs (as they are when None), given the study and
     #: its tables
     select: Callable[[pd.DataFrame, Tables, Study], pd.DataFrame] | None = None
+    #: a sentence under the table, in words (what it is not, when another table looks alike)
+    note: str = ""
 
 
 def design_headline(sample_size: pd.DataFrame, tables: Tables) -> pd.DataFrame:
@@ -376,6 +378,14 @@ KEY_TABLES = (
             Cell("", "growth_rate", "ci_low", "ci_high"),
             Cell("", "variance_model", kind="text"),
         ),
+        note=(
+            "These are the synergy model's growth rates, not the growth-rate table's: "
+            "SynergyLMM fits ln relative tumour volume (each mouse's volume over its volume on "
+            "the synergy start day) through the origin, with no intercept, on the mice and days "
+            "the synergy analysis keeps, while the growth-rate table's model fits ln volume with "
+            "an intercept per mouse up to the end of the control's follow-up. The growth "
+            "verdicts use that table; the synergy scores use this one."
+        ),
     ),
     KeyTable(
         "synergy",
@@ -485,12 +495,16 @@ def table_block(key: KeyTable, tables: Tables, study: Study) -> dict[str, Any]:
         "intervals": any(c.low and any(c.render(r).endswith("]") for r in rows) for c in present),
         "transposed": False,
         "caption": rst_html(spec.caption, study.study_id),
+        "note": key.note,
     }
 
 
 def _css(cell: Cell, text: str) -> str:
-    """A cell's CSS class: text wraps, numbers do not; a long or middling text keeps a
-    readable width (the table scrolls sideways rather than stacking it a word per line)."""
+    """A cell's CSS class: text wraps, numbers do not (a hazard ratio's label, "(Firth-
+    penalised)", may go below it); a long or middling text keeps a readable width (the table
+    scrolls sideways rather than stacking it a word per line)."""
+    if cell.kind == "hr" and "(" in text:  # a labelled estimate: its label may go below it
+        return "wrap"
     if cell.kind != "text":
         return ""
     return "text long" if len(text) > 60 else "text mid" if len(text) > 24 else "text"
@@ -651,7 +665,8 @@ def study_report(
 
 
 #: The index's findings per arm: the verdicts first (growth difference and its p, hazard
-#: ratio and log-rank p), then the efficacy numbers, the days, and the methods in words.
+#: ratio and log-rank p), then the efficacy numbers; the days and the methods in words are a
+#: second table (:data:`INDEX_METHOD_CELLS`), so each reads at 1280 px without sideways scrolling.
 INDEX_CELLS = (
     Cell("", "study_id", kind="text"),
     Cell("", "arm", kind="text"),
@@ -677,9 +692,14 @@ INDEX_CELLS = (
     Cell("", "tc_pct"),
     Cell("", "tgi_pct"),
     Cell("", "median_ratio", "median_ratio_ci_low", "median_ratio_ci_high"),
-    Cell("", "reference_day", kind="day"),
-    Cell("", "baseline_day", kind="day"),
+)
+#: How each finding of :data:`INDEX_CELLS` was computed: its control, days and tests in words.
+INDEX_METHOD_CELLS = (
+    Cell("", "study_id", kind="text"),
+    Cell("", "arm", kind="text"),
     Cell("", "control", kind="text"),
+    Cell("", "baseline_day", kind="day"),
+    Cell("", "reference_day", kind="day"),
     Cell("", "rate_diff_metric", kind="text"),
     Cell("", "rate_diff_p_method", kind="text"),
     Cell("", "logrank_p_method", kind="text"),
@@ -787,11 +807,12 @@ INDEX_CAPTION = (
     "The difference vs control is the arm's headline growth finding: the exponential mixed "
     "model's growth-rate difference from the control or, for an arm whose tumours regress "
     "then regrow, the two-phase model's mean difference from the baseline to the reference "
-    "day (the growth metric says which, with its days); its p is the one the report's verdict "
-    "follows, adjusted as the growth test says, and the log-rank p likewise. The tumour-free "
-    "mice of those measured on the reference day and the rank test against the control (Dunn, "
-    "Holm) come first: where most of an arm is tumour-free they are its finding, and its "
-    "log-scale difference, which rests on the detection limit, is marked so. Where Cox "
+    "day (the growth metric in the table below says which, with its days); its p is the one "
+    "the report's verdict follows, adjusted as the growth test below says, and the log-rank p "
+    "likewise. The tumour-free mice of those measured on the reference day and the rank test "
+    "against the control (Dunn, Holm) come first: where most of an arm is tumour-free they are "
+    "its finding, and its log-scale difference, which rests on the detection limit, is marked "
+    "so. Where Cox "
     "regression has no finite hazard ratio (complete separation) the Firth-penalised one is "
     "shown, labelled. An empty cell: the quantity does not apply (no survival endpoint, say) "
     "or could not be estimated; the study's report says why."
@@ -801,6 +822,31 @@ INDEX_CAPTION = (
 def _run_figure(name: str, png: bytes | None) -> dict[str, Any] | None:
     """A run figure's card, or None when it is not given or has nothing to draw."""
     return None if png is None or png_note(png) else figure_block(name, png, "")
+
+
+def index_table(
+    cells: Sequence[Cell],
+    findings: pd.DataFrame,
+    studies: Mapping[str, Study],
+    reports: Sequence[str],
+) -> dict[str, Any]:
+    """The ``cells`` of the index's findings (one row per treated arm of ``summary.tsv``) with
+    the registry's headers, each row's study linked to its report and synthetic rows marked."""
+    present = [c for c in cells if c.column in findings]
+    rows = []
+    for r in summary.records(findings):
+        study = studies.get(str(r["study_id"]))
+        rows.append(
+            {
+                "cells": [(text, _css(c, text)) for c in present for text in (c.render(r),)],
+                "synthetic": bool(study and study.synthetic),
+                "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
+            }
+        )
+    header = [
+        (c.header(registry.table("summary")), "text" if c.kind == "text" else "") for c in present
+    ]
+    return {"header": header, "rows": rows}
 
 
 def index_page(
@@ -821,27 +867,15 @@ def index_page(
     ``<study_id>/report.html``), to the run's Snakemake report (``report.html`` next to the
     index) and the failed studies. Days are study days, with each study's baseline day beside
     them."""
-    present = [c for c in INDEX_CELLS if c.column in findings]
-    rows = []
-    for r in summary.records(findings):
-        study = studies.get(str(r["study_id"]))
-        rows.append(
-            {
-                "cells": [(text, _css(c, text)) for c in present for text in (c.render(r),)],
-                "synthetic": bool(study and study.synthetic),
-                "link": f"{r['study_id']}/report.html" if r["study_id"] in reports else "",
-            }
-        )
     forest = _run_figure("forest", forest_png)
     return (
         _environment()
         .get_template("index.html.j2")
         .render(
-            header=[
-                (c.header(registry.table("summary")), "text" if c.kind == "text" else "")
-                for c in present
+            findings=[
+                index_table(cells, findings, studies, reports)
+                for cells in (INDEX_CELLS, INDEX_METHOD_CELLS)
             ],
-            rows=rows,
             studies=[
                 {"id": sid, "title": s.title, "synthetic": s.synthetic, "report": sid in reports}
                 for sid, s in studies.items()

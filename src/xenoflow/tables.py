@@ -2934,7 +2934,7 @@ FIGURES: tuple[Figure, ...] = (
 Tumour growth by arm in study **{{ snakemake.wildcards.study }}**: mean ± SEM of the measured
 volumes per arm and day (the GraphPad Prism convention; SEM = SD/√n over the mice measured that
 day) on a linear and a logarithmic axis, drawn only on days when at least half of the arm's mice are
-measured (analysis setting ``mean_min_fraction``) and, when a mouse with a tumour at or above the
+measured (the share is an analysis setting) and, when a mouse with a tumour at or above the
 arm's median leaves and the mean falls at the next measurement, only up to that exit (the mean of
 the smaller tumours left would read as a regression that never happened); × marks each mouse's
 last measurement before its arm's last day. Triangles in the top strip mark the dosing days of
@@ -2951,7 +2951,8 @@ arm on each day (later means rest on fewer mice). The control arm is always grey
 Every mouse of study **{{ snakemake.wildcards.study }}**, one panel per arm in the arm's colour:
 dots are the measured volumes (open circles at the bottom edge = zero volumes), the thin line is
 the mouse's fitted curve from the model with the lowest AIC (exponential, linear, Gompertz,
-logistic or regression–regrowth; see ``growth_per_mouse.tsv``). Logarithmic volume axis.""",
+logistic or regression–regrowth; the per-mouse growth table gives each fit). Logarithmic volume
+axis.""",
     ),
     Figure(
         "waterfall",
@@ -2961,8 +2962,8 @@ logistic or regression–regrowth; see ``growth_per_mouse.tsv``). Logarithmic vo
         """\
 Waterfall of best response per mouse ({{ snakemake.wildcards.study }}), sorted from largest growth to
 deepest shrinkage. Bar colour = the mouse's arm (control grey). Bar height = its best response
-(BR): the lowest percent volume change from baseline on or after day 10 of treatment (analysis
-setting ``mrecist_min_day``), not the change at the reference day. Shaded bands: the mRECIST
+(BR): the lowest percent volume change from baseline on or after day 10 of treatment (the
+first response day, an analysis setting), not the change at the reference day. Shaded bands: the mRECIST
 best-response cut-offs (PD above 35 %, SD, PR below −50 %, CR below −95 %). The letter on each
 bar is the mouse's mRECIST class (Gao et al. 2015), which needs both its BR and its best average
 response (BAR, the lowest running mean of the changes): CR BR < −95 % and BAR < −40 %, PR BR <
@@ -2994,7 +2995,7 @@ at censoring times, dotted lines at each reached median (none, and "not unique" 
 when the curve is flat at exactly 50%), and the number of mice still at risk
 under the time axis. The light shading around each curve is its pointwise 95 % confidence band
 (R's "log" band; the level follows the analysis alpha), drawn faint so the bands of different
-arms stay readable where they overlap; the analysis setting ``km_confidence_bands: false`` leaves
+arms stay readable where they overlap; an analysis setting leaves
 the bands out (the legend's shading entry says when they are drawn). The legend gives each arm's median and, for treated arms, the
 log-rank p and Cox hazard ratio against the control. Colours match the study's other figures
 (control grey).""",
@@ -3007,11 +3008,11 @@ log-rank p and Cox hazard ratio against the control. Colours match the study's o
         """\
 Body weight in study **{{ snakemake.wildcards.study }}**. Left: mean ± SEM of the per-mouse
 percent change from baseline per arm and day, drawn only on days when at least half of the arm's
-mice are weighed (analysis setting ``mean_min_fraction``, as for the growth curves), with the
+mice are weighed (an analysis setting, as for the growth curves), with the
 number of mice weighed per day (every day) under the axis, dose days marked by triangles and dashed reference lines at the loss thresholds
-(``tolerability.loss_thresholds_pct``, 15 % and 20 % by default). Right: every mouse's trace in
-its arm's colour. A note replaces the panels when the data have no body weights. A panel
-(``split_by``) model with body weights gets one axis instead: every mouse's percent change (one
+(the study file's loss thresholds, 15 % and 20 % by default). Right: every mouse's trace in
+its arm's colour. A note replaces the panels when the data have no body weights. A model of a
+panel (one mouse per model and arm) with body weights gets one axis instead: every mouse's percent change (one
 mouse per arm, so no means), with the same dashed threshold lines.""",
     ),
     Figure(
@@ -3035,9 +3036,10 @@ summary's regimen verdict states the rule that decides it.""",
         "tolerability",
         "Regimens",
         """\
-Dose-driven growth model of study **{{ snakemake.wildcards.study }}** (``regimen_model.tsv``,
-``what_if.tsv``): observed mean ln volume per arm and day (dots, mice measured that day), the
-model's fitted mean per arm (solid line, 95 % band) and each ``what_if`` regimen's prediction
+Dose-driven growth model of study **{{ snakemake.wildcards.study }}** (its parameters and
+predictions are in the regimen-model and what-if tables): observed mean ln volume per arm and day
+(dots, mice measured that day), the model's fitted mean per arm (solid line, 95 % band) and each
+what-if regimen's prediction
 (dashed line, 95 % band), on the geometric-mean volume scale (log axis); dose days are marked
 along the bottom (triangles, one row per curve) and the legend names each curve's doses. A note
 replaces the plot when no arm has doses.""",
@@ -3050,9 +3052,9 @@ replaces the plot when no arm has doses.""",
         """\
 Drug-combination synergy in study **{{ snakemake.wildcards.study }}**, one row per combination.
 Left: ln relative tumour volume of every mouse (points, one colour per arm) with the fitted
-arm lines β_arm·t of the mixed model (``synergy_model.tsv``). Right: the synergy score (a z
+arm lines β_arm·t of the mixed model (the synergy-model table). Right: the synergy score (a z
 statistic, −estimate/SE, so drawn without an interval) for Bliss, HSA (Wald z) and RA, refitted
-on the data up to each day (``synergy.tsv``), in colours and markers of their own (not the arm
+on the data up to each day (the synergy table), in colours and markers of their own (not the arm
 colours); the grey band, scores between −1.96 and 1.96, is where p > 0.05; above 0 = synergy,
 below = antagonism.""",
     ),
@@ -3065,7 +3067,7 @@ below = antagonism.""",
 Diagnostics of the synergy mixed model of study **{{ snakemake.wildcards.study }}**, one row
 per combination: normalised residuals against time by arm (dashed: ±1.96), the mice's predicted
 random slopes by arm, and each mouse's Cook's distance on the fixed effects (dashed: 3 × the
-mean, SynergyLMM's threshold) (``synergy_diagnostics.tsv``).""",
+mean, SynergyLMM's threshold); the synergy-diagnostics table lists every value.""",
     ),
     Figure(
         "power_curves",
@@ -3121,17 +3123,16 @@ control and the eight treatments tested on most models of panel
 Forest plot across studies; arms of synthetic (simulated) studies are labelled "(synthetic)".
 Left: each treated arm's headline growth finding, the growth-rate difference from its control
 (ln volume per day) with 95% confidence interval and p-value, as its report and the index state
-it (``rate_diff_vs_control`` of summary.tsv): the exponential mixed model's, or for an arm that
-regresses then regrows (marked with an asterisk, orange square), whose regression one exponential
-rate averages away, the two-phase piecewise model's mean growth-rate difference from the
-baseline to the reference day (``rate_diff_metric`` says which); p-values marked "Holm" are
-Holm-adjusted over the study's comparisons (``rate_diff_p_method``). An arm most of whose mice
-are tumour-free on the reference day (``tumour_free_lead``) has no point: its log-scale rate
-rests on the detection limit, and its tumour-free count and rank test against the control
-(Dunn, Holm; ``n_tumour_free``, ``rank_p``) are written in its row instead. Right: Cox
-hazard ratio with 95% confidence interval (log scale); where the Cox estimate is not finite
-(complete separation, ``hr_flag``) the Firth-penalised hazard ratio with its profile-likelihood
-interval (``hr_firth``), drawn as an orange square; arms with neither are marked.""",
+it: the exponential mixed model's, or for an arm that regresses then regrows (marked with an
+asterisk, orange square), whose regression one exponential rate averages away, the two-phase
+piecewise model's mean growth-rate difference from the baseline to the reference day (the
+index's growth metric says which); p-values marked "Holm" are Holm-adjusted over the study's
+comparisons (the index's growth test says so). An arm most of whose mice are tumour-free on the
+reference day has no point: its log-scale rate rests on the detection limit, and its
+tumour-free count and rank test against the control (Dunn, Holm) are written in its row
+instead. Right: Cox hazard ratio with 95% confidence interval (log scale); where the Cox
+estimate is not finite (complete separation) the Firth-penalised hazard ratio with its
+profile-likelihood interval, drawn as an orange square; arms with neither are marked.""",
         scope="run",
     ),
     Figure(
@@ -3145,7 +3146,7 @@ study of this run (arm names matched with spaces around + and case ignored), one
 bar per evaluable mouse of that treatment in every such study. A bar's height is the mouse's
 best response, the lowest percent volume change from its first measurement on or after the
 study's first response day (mRECIST, Gao et al. 2015, as in each study's own waterfall and
-``response.tsv``); bars are sorted from highest to lowest and coloured by tumour model (a
+response table); bars are sorted from highest to lowest and coloured by tumour model (a
 palette of their own, not the arms' colours). The letter on a bar is the mouse's mRECIST class;
 the shaded bands are the best-response cut-offs of the classes (CR below −95%, PR below −50%,
 SD below 35%, PD above), and a class also needs the best average response, so a bar in one band

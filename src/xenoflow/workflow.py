@@ -150,7 +150,7 @@ def run_job(snakemake: Any, study: Study) -> None:
     for name, out in outputs.items():
         _stage.set(name)
         if pipeline.stage(name).figures:
-            drawn = getattr(figures, name)(study, out)
+            drawn = figures.draw(study, name, out)
             figures.save(drawn, snakemake.output, figures.formats(study))
         log.info("%s: %s: %d tables", study.study_id, name, len(out.tables))
 

@@ -13,6 +13,7 @@ averages in log space (the geometric mean, not the arithmetic mean the figure st
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -319,7 +320,8 @@ def spaghetti_figure(result: growth.GrowthResult, data: pd.DataFrame, study: Stu
                 ax=ax,
             )
         ax.set_yscale("log")
-        ax.set_title(_arm_label(study, arm), fontsize=10, color=c)
+        # wrapped to the panel's width: a long label ran into the next panel's
+        ax.set_title(textwrap.fill(_arm_label(study, arm), 34), fontsize=10, color=c)
         ax.set_ylim(bottom=ymin * 0.8)
     for ax in axes.flat[len(arms) :]:
         ax.set_axis_off()

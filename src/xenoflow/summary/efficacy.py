@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -568,19 +568,41 @@ def endpoint_test_sentences(tests: pd.DataFrame, tumour_free: pd.DataFrame | Non
     return out
 
 
+def exclusion_bullet(
+    stage: str, arm: str, reason: str, items: Sequence[tuple[str, float | None]]
+) -> str:
+    """One line per stage, arm and reason: '[growth] Cetuximab / mouse 46 day 57: ...' for one
+    exclusion, '[growth] Cetuximab: 12 measurements of 3 mice (46, 63, 67), days 57 to 68: ...'
+    for several (a reader meets each reason once, not once per measurement)."""
+    if len(items) == 1:
+        mouse, day = items[0]
+        who = f"{arm} / mouse {mouse}" if mouse else arm
+        return f"[{stage}] {who}{f' day {day:g}' if day is not None else ''}: {reason}"
+    mice = list(dict.fromkeys(m for m, _ in items if m))
+    days = sorted({d for _, d in items if d is not None})
+    what = f"{len(items)} measurements" if days else f"{len(items)} exclusions"
+    of = f" of {len(mice)} mice ({', '.join(mice)})" if len(mice) > 1 else ""
+    of = f" of mouse {mice[0]}" if len(mice) == 1 else of
+    span = f", days {days[0]:g} to {days[-1]:g}" if len(days) > 1 else ""
+    span = f", day {days[0]:g}" if len(days) == 1 else span
+    return f"[{stage}] {arm}: {what}{of}{span}: {reason}"
+
+
 def notes_section(
     exclusions: Iterable[pd.DataFrame], growth: pd.DataFrame | None, floored: str = ""
 ) -> Section:
     s = Section("Exclusions and model notes")
     if floored:  # not excluded: in the analyses at the detection limit
         s.paragraphs.append(floored)
+    grouped: dict[tuple[str, str, str], list[tuple[str, float | None]]] = {}
     for table in exclusions:
         for r in records(table):
-            day = f" day {r['day']:g}" if isnum(r.get("day")) else ""
             mouse = r.get("mouse_id")
             mouse = "" if mouse is None or mouse != mouse or str(mouse) in ("", "nan") else mouse
-            who = f"{r['arm']} / mouse {mouse}" if mouse != "" else f"{r['arm']}"
-            s.bullets.append(f"[{r['stage']}] {who}{day}: {r['reason']}")
+            day = float(r["day"]) if isnum(r.get("day")) else None
+            key = (str(r["stage"]), str(r["arm"]), str(r["reason"]))
+            grouped.setdefault(key, []).append((str(mouse), day))
+    s.bullets += [exclusion_bullet(*key, items) for key, items in grouped.items()]
     if growth is not None and "model" in growth:
         for model in dict.fromkeys(growth["model"].dropna()):
             s.bullets.append(f"Growth comparison model: {model}")
