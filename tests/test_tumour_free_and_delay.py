@@ -13,6 +13,7 @@ tumours are at 0 mm³ on day 10 and five from day 14 to day 21. Counted in R:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,21 @@ def test_run_pages_lead_the_cured_arm_with_counts_and_ranks(zeros_summary) -> No
     assert cells["Cure"][headers[rank]] == "< 0.001"
     assert cells["Cure"][headers[rate]].endswith("(log scale, rests on the detection limit)")
     assert "detection limit" not in cells["DrugA"][headers[rate]]
+
+
+def test_study_report_marks_the_log_scale_rate_of_a_mostly_tumour_free_arm(zeros_summary) -> None:
+    """The report's growth-rate table keeps Cure's log-scale difference (it is a number the
+    model gives) but marks it, as the index does: it rests on the detection limit."""
+    from pages import Page
+
+    from xenoflow import report
+    from xenoflow.config import analysis_defaults
+
+    _, tables = zeros_summary
+    study = dataclasses.replace(load_study_zeros(tables), settings=analysis_defaults())
+    provenance = {"versions": {"xenoflow": "0"}, "inputs": {"seed": 1, "files": {}}}
+    page = Page(report.study_report(study, tables, {}, provenance))
+    rows = {r["Arm"]: r for r in page.table_with("Doubling time")}
+    header = next(h for h in rows["Cure"] if h.startswith("Difference vs control"))
+    assert rows["Cure"][header].endswith("(log scale, rests on the detection limit)")
+    assert "detection limit" not in rows["DrugA"][header]

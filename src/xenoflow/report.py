@@ -30,6 +30,7 @@ from .config import Study, display_unit
 from .crossmodel import shared_arms
 from .plots.notes import png_note
 from .summary.answer import answer_section
+from .summary.efficacy import cured_arms
 from .summary.text import isnum, value_of
 
 if TYPE_CHECKING:  # for the annotation only
@@ -161,9 +162,13 @@ def with_verdict_p(growth_model: pd.DataFrame, tables: Tables, study: Study) -> 
     (the Wald and unadjusted p-values are in growth_model.tsv and growth_contrasts.tsv)."""
     findings = summary.exponential_findings(study, tables)
     found = [findings.get(str(a)) for a in growth_model["arm"]]
+    cured = cured_arms(study, tables)
     return growth_model.assign(
         verdict_p=[None if f is None else f.p for f in found],
         verdict_test=[None if f is None else f.p_method for f in found],
+        # most of the arm tumour-free on the reference day: its rate rests on the detection
+        # limit, and the findings lead with the count and the rank test (issue 30)
+        tumour_free_lead=[str(a) in cured for a in growth_model["arm"]],
     )
 
 
@@ -262,6 +267,7 @@ KEY_TABLES = (
                 "rate_diff_vs_control",
                 "rate_diff_ci_low",
                 "rate_diff_ci_high",
+                caveat="tumour_free_lead",
             ),
             Cell("p", "verdict_p", kind="p"),
             Cell("Test", "verdict_test", kind="text"),
