@@ -143,3 +143,23 @@ def test_every_demo_report_renders_with_its_findings_figures_and_tables(demo_run
         browser.close()
     assert errors == []
     assert all(u.startswith(("file:", "data:")) for u in requests)  # self-contained
+
+
+def test_no_page_of_the_default_run_shows_an_identifier(demo_run):
+    """Issue 29 item 2 on every rendered page: outside Methods and Provenance, no code name
+    (snake_case), R function (``pkg::fun``) or file name, in any study's report.html or the
+    index; each study's own id is its name, not code."""
+    from test_report_words import IDENTIFIER, Visible
+
+    results = demo_run / "results"
+    studies = _study_ids(demo_run)
+    pages = {"index": results / "index.html"} | {s: results / s / "report.html" for s in studies}
+    found = {}
+    for name, path in pages.items():
+        text = Visible(path.read_text(encoding="utf-8")).findings_text()
+        for study in studies:
+            text = text.replace(study, "")
+        words = sorted({m.group(0) for m in IDENTIFIER.finditer(text)})
+        if words:
+            found[name] = words
+    assert found == {}

@@ -452,7 +452,8 @@ def _denominator_reason(point: Array, reps: Array, method: str, horizon: float, 
         return ""
     return (
         f"the expected s ({expected:.3g}; {100 * ci:g}% bootstrap interval {low:.2g} to "
-        f"{high:.2g}) is not above 0, so the ratio s_combo / s_expected has no estimate"
+        f"{high:.2g}) is not above 0, so the combination index (observed over expected s) has "
+        "no estimate"
     )
 
 

@@ -3354,6 +3354,9 @@ VALUE_LABELS: dict[str, str] = {
     "hsa": "HSA",
     "ra": "RA",
     "lmm": "mixed model",
+    # power.tsv's endpoints of a combination's synergy contrast
+    "synergy_bliss": "synergy (Bliss)",
+    "synergy_hsa": "synergy (HSA)",
     "auc": "AUC",
     "tgi": "TGI",
     "combpdx": "CombPDX",
