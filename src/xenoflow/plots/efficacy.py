@@ -19,12 +19,21 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from .style import arm_palette, note_figure
+
+
+def _seaborn() -> Any:
+    """seaborn, imported when a figure of this module is drawn: it loads scipy.stats (~1 s),
+    which the run's cross-study job otherwise never needs (its waterfall across models is a
+    note without a treatment shared by several studies)."""
+    import seaborn
+
+    return seaborn
+
 
 #: best-response cut-offs of mRECIST (Gao et al. 2015); BAR cut-offs also apply to the label.
 BR_BANDS = [("CR", -100.0, -95.0), ("PR", -95.0, -50.0), ("SD", -50.0, 35.0), ("PD", 35.0, None)]
@@ -61,7 +70,7 @@ def waterfall_figure(
     _colour_legend(ax, handles, "bar colour: arm")
     _class_legend(ax)
     ax.set_title(textwrap.fill(title or "Best response per mouse (mRECIST bands)", 90), fontsize=10)
-    sns.despine(ax=ax)
+    _seaborn().despine(ax=ax)
     return fig
 
 
@@ -96,7 +105,7 @@ def cross_model_waterfall(responses: pd.DataFrame, clip_pct: float = 200.0) -> p
         ax.set_title(f"{treatment}: {len(data)} mice in {models} models", fontsize=10)
         ax.set_xlabel("mice, sorted by best response" + _apart_note(apart, window))
         ax.set_ylabel("best response (%)")
-        sns.despine(ax=ax)
+        _seaborn().despine(ax=ax)
     handles = [
         Patch(color=palette[str(r.study_id)], label=_model_label(r))
         for r in responses.drop_duplicates("study_id").itertuples()
@@ -179,7 +188,7 @@ def _draw_bars(
         # one bar per mouse: x is the mouse's rank (unique), so seaborn aggregates nothing;
         # saturation=1 keeps the palette's colours (seaborn desaturates bars by default)
         key = data[colour_by].astype(str).to_numpy()
-        sns.barplot(
+        _seaborn().barplot(
             x=np.arange(n),
             y=heights,
             hue=key,
@@ -338,7 +347,7 @@ def fold_change_figure(
         dots = dots.dropna(subset=["fold_change"])
         if len(dots):
             # swarm (deterministic; stripplot's jitter draws from numpy's global generator)
-            sns.swarmplot(
+            _seaborn().swarmplot(
                 x=dots["arm"].astype(str).to_numpy(),
                 y=dots["fold_change"].to_numpy(dtype=float),
                 order=order,
@@ -366,5 +375,5 @@ def fold_change_figure(
     ax.set_title(
         textwrap.fill(title or f"Fold change from baseline at day {day:g}", 70), fontsize=10
     )
-    sns.despine(ax=ax)
+    _seaborn().despine(ax=ax)
     return fig
