@@ -195,6 +195,21 @@ def test_editing_one_study_file_reruns_that_study_alone(finished_run, tmp_path):
     assert sorted(jobs) == ["all", "cross_study_summary", "power", "study", "study_report"]
 
 
+def test_a_study_without_synergy_or_power_is_one_job(tmp_path):
+    """tiny_long (no combinations, no design) runs as rule study_with_report; tiny_wide (a
+    design: power) as study, power and study_report."""
+    proc = snakemake(fresh_copy(tmp_path), "-n")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    blocks = re.findall(r"^(?:local)?rule (\w+):\n((?:\s+.*\n)*)", proc.stdout, re.M)
+    jobs = [(rule, m[1]) for rule, b in blocks if (m := re.search(r"wildcards: study=(\S+)", b))]
+    assert sorted(jobs) == [
+        ("power", "tiny_wide"),
+        ("study", "tiny_wide"),
+        ("study_report", "tiny_wide"),
+        ("study_with_report", "tiny_long"),
+    ]
+
+
 def test_a_study_that_starts_failing_leaves_nothing_behind(finished_run, tmp_path):
     """A study that worked fails at a later step (its recorded survival table is broken):
     none of its tables, and no row of it in the run outputs, survive; fixed, it comes back;

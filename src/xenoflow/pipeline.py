@@ -6,12 +6,13 @@ A stage's tables, figures and documents are the registry entries of its name
 figures ``xenoflow.figures.<name>``. Everything else reads :data:`STAGES`:
 
 - the Snakefile (``workflow/rules/common.smk``): a job's declared outputs and its inputs;
-- :func:`xenoflow.stages.run_job` / :func:`xenoflow.stages.analyse_study`: the order in which
+- :func:`xenoflow.workflow.run_job` / :func:`xenoflow.stages.analyse_study`: the order in which
   a job (or a panel model, in memory) runs the stages;
 - :mod:`xenoflow.batch`: which tables a complete study has;
 - ``tests/test_stages.py``: each stage returns exactly the tables it declares.
 
-A study is a few Snakemake jobs (:data:`JOBS`), not one per stage: each job is a fresh Python
+A study is a few Snakemake jobs (:data:`JOBS`; one, :data:`ONE_JOB`, for a study without
+synergy or power), not one per stage: each job is a fresh Python
 process whose imports cost more than most stages' compute, so the stages every study has run
 in one job (``study``), chained in memory as a panel model's are, and the optional stages
 (``synergy``, ``power``) and the documents (``study_report``) in a job each. A job's declared
@@ -60,6 +61,10 @@ class Stage:
 
 #: The Snakemake jobs of a study in the order they run (one rule each, of the same name).
 JOBS = ("study", "synergy", "power", "study_report")
+#: The rule of a study that no optional job applies to (no ``combinations``, no ``design``):
+#: its ``study`` and ``study_report`` jobs in one process, which saves a Python start-up and
+#: the read-back of its tables (:func:`rule_jobs`, :func:`is_one_job`).
+ONE_JOB = "study_with_report"
 
 #: The stages in the order of the workbook's sheets; they run in the order their reads allow
 #: (:func:`run_order`: survival before efficacy, which reads the causes of death).
@@ -112,6 +117,17 @@ def stage(name: str) -> Stage:
 def study_stages(study: Study, job: str | None = None) -> tuple[Stage, ...]:
     """The stages that apply to a study (of one ``job``), in declaration order."""
     return tuple(s for s in STAGES if s.applies(study) and (job is None or s.job == job))
+
+
+def is_one_job(study: Study) -> bool:
+    """Whether the study runs as one job (:data:`ONE_JOB`): only ``study`` and
+    ``study_report`` apply to it."""
+    return {s.job for s in study_stages(study)} <= {JOBS[0], JOBS[-1]}
+
+
+def rule_jobs(rule: str) -> tuple[str, ...]:
+    """The jobs (:data:`JOBS`) a Snakemake rule of a study runs, in order."""
+    return (JOBS[0], JOBS[-1]) if rule == ONE_JOB else (rule,)
 
 
 def job_stages(job: str) -> tuple[str, ...]:

@@ -433,6 +433,7 @@ def chain(
     read: Mapping[str, pd.DataFrame] | None = None,
     encoded: dict[str, io.Encoded] | None = None,
     on_stage: Callable[[str], object] | None = None,
+    on_done: Callable[[str, Outputs], object] | None = None,
 ) -> dict[str, Outputs]:
     """Run the table stages ``names`` in memory, in an order their reads allow
     (:func:`xenoflow.pipeline.run_order`), on the tables already ``read`` (from disk): each
@@ -440,7 +441,9 @@ def chain(
     (:class:`xenoflow.io.Decoded`). ``encoded`` receives each table's text
     (:func:`xenoflow.io.encode`), so that a caller that writes the tables does not format
     them a second time; ``on_stage`` is told the name of each stage before it runs (a job
-    records which stage failed). Returns each stage's outputs, for its figures."""
+    records which stage failed), ``on_done`` each stage's outputs once it has run (a job
+    draws its figures while the next stage computes). Returns each stage's outputs, for
+    its figures."""
     texts: dict[str, io.Encoded] = {} if encoded is None else encoded
     tables = io.Decoded(texts, read)
     made = tuple(read or ())
@@ -452,6 +455,8 @@ def chain(
         for name, df in out.tables.items():
             texts[name] = io.encode(registry.table(name), df)
         outputs[stage.name] = out
+        if on_done is not None:
+            on_done(stage.name, out)
     return outputs
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import os
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +85,7 @@ def logged(snakemake: Any, on_error: Any = None) -> Iterator[None]:
 
 def _forgotten(rule: str) -> list[str | None]:
     """The failure records a job clears when it starts (``None``: all of the study's)."""
-    if rule == pipeline.JOBS[0]:
+    if pipeline.rule_jobs(rule)[0] == pipeline.JOBS[0]:
         return [None]
     if rule in pipeline.JOBS:
         return [s.name for s in pipeline.STAGES if s.job == rule]
@@ -129,45 +131,160 @@ def write_outputs(out: Outputs, outputs: Any) -> None:
 
 
 def run_job(snakemake: Any, study: Study) -> None:
-    """Run a study's table job (``snakemake.rule``, one of :data:`xenoflow.pipeline.JOBS`):
-    its stages chained in memory on the tables it reads, their tables written to the
-    job's declared outputs and their figures drawn."""
+    """Run a study's table job (``snakemake.rule``: ``study``, ``synergy`` or ``power`` of
+    :data:`xenoflow.pipeline.JOBS`, or :data:`~xenoflow.pipeline.ONE_JOB`): its stages
+    chained in memory on the tables it reads, their tables written to the job's declared
+    outputs and their figures drawn, by a second process beside the analysis when the job
+    has two threads (:class:`FigureWorkers`); for ``ONE_JOB`` then the documents, from the
+    tables in memory and the figures just written."""
     from . import figures, ingest, stages, survival
 
-    names = [s.name for s in pipeline.study_stages(study, str(snakemake.rule))]
+    jobs = pipeline.rule_jobs(str(snakemake.rule))
+    names = [s.name for s in pipeline.study_stages(study, jobs[0])]
     files = {f for name in names for f in pipeline.stage(name).files}
     recorded = [survival.read_survival_file(p) for p in snakemake.input.get("recorded", [])]
     inputs = stages.Inputs(
         source=ingest.read_source(study) if "source" in files else None,
         recorded=recorded[0] if recorded and "recorded" in files else None,
     )
+
+    def draw(name: str, out: Outputs) -> None:
+        drawn = figures.draw(study, name, out)
+        figures.save(drawn, snakemake.output, figures.formats(study))
+
+    read = read_inputs(snakemake.input)
+    order = pipeline.run_order(tuple(pipeline.stage(n) for n in names), tuple(read))
+    last = [s.name for s in order if s.figures][-1:]
     encoded: dict[str, io.Encoded] = {}
-    outputs = stages.chain(
-        study, names, inputs, read_inputs(snakemake.input), encoded, on_stage=_stage.set
-    )
-    for name, text in encoded.items():
-        io.write_encoded(text, getattr(snakemake.output, name))
+    with FigureWorkers(int(snakemake.threads) - 1) as workers:
+
+        def done(name: str, out: Outputs) -> None:
+            if pipeline.stage(name).figures:
+                workers.submit(name, lambda: draw(name, out), last=[name] == last)
+
+        outputs = stages.chain(
+            study, names, inputs, read, encoded, on_stage=_stage.set, on_done=done
+        )
+        for name, text in encoded.items():
+            io.write_encoded(text, getattr(snakemake.output, name))
     for name, out in outputs.items():
-        _stage.set(name)
-        if pipeline.stage(name).figures:
-            drawn = figures.draw(study, name, out)
-            figures.save(drawn, snakemake.output, figures.formats(study))
         log.info("%s: %s: %d tables", study.study_id, name, len(out.tables))
+    if jobs[1:] == (pipeline.JOBS[-1],):
+        drawn = {
+            spec.name: Path(getattr(snakemake.output, f"{spec.name}_png")).read_bytes()
+            for name in names
+            for spec in registry.of_stage(name, "figure")
+        }
+        write_documents(snakemake, study, io.Decoded(encoded, read), drawn)
+
+
+class FigureWorkers:
+    """Draws the figures of a job's stages in up to ``workers`` forked processes while the
+    job computes its next stages; with no worker (a job of one thread, or a platform
+    without ``fork``) each stage's figures are drawn in this process as it is submitted.
+
+    Processes, because matplotlib is neither thread-safe nor free of the GIL; ``fork``,
+    because a forked process has the stage's outputs (fitted models, tables) without
+    pickling them. A figure is drawn from its own stage's outputs only, so where it is drawn
+    changes no byte of it. The stages still waiting for a worker when the analysis ends
+    are shared between a worker and this process (:meth:`finish`); leaving the ``with`` block on an
+    error stops the workers first, so that no figure is written after the job's outputs
+    are removed.
+    """
+
+    def __init__(self, workers: int) -> None:
+        can_fork = "fork" in multiprocessing.get_all_start_methods()
+        self.workers = max(workers, 0) if can_fork else 0
+        self.pending: list[tuple[str, Callable[[], None]]] = []
+        self.running: list[tuple[list[str], BaseProcess]] = []
+
+    def __enter__(self) -> FigureWorkers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.finish()
+            return
+        for _names, process in self.running:
+            process.terminate()
+            process.join()
+
+    def submit(self, stage: str, draw: Callable[[], None], last: bool = False) -> None:
+        """Draw the figures of ``stage`` (``draw``) in a worker when one is free, else later;
+        the ``last`` stage's here (nothing is left to compute), the earlier ones still
+        waiting in a worker if one is free."""
+        if not self.workers:
+            draw()
+            return
+        self.pending.append((stage, draw))
+        if last:
+            self.finish()
+        else:
+            self._start(len(self.pending))
+
+    def finish(self) -> None:
+        """Draw the stages still pending: all but the last in a worker if one is free, the
+        rest in this process; then wait for the workers."""
+        self._start(len(self.pending) - 1)
+        batch, self.pending = self.pending, []
+        for name, draw in batch:
+            _stage.set(name)
+            draw()
+        for _names, process in self.running:
+            process.join()
+        self._reap()
+
+    def _start(self, count: int) -> None:
+        """Start a worker on the first ``count`` pending stages, if a worker is free."""
+        self._reap()
+        if count > 0 and len(self.running) < self.workers:
+            batch, self.pending = self.pending[:count], self.pending[count:]
+            process = multiprocessing.get_context("fork").Process(target=_draw_all, args=(batch,))
+            process.start()
+            self.running.append(([name for name, _ in batch], process))
+
+    def _reap(self) -> None:
+        """Forget finished workers; a worker that failed fails the job."""
+        for names, process in self.running:
+            if process.exitcode not in (None, 0):
+                _stage.set(names[0])
+                raise RuntimeError(
+                    f"drawing the figures of {', '.join(names)} failed in a worker process "
+                    f"(exit code {process.exitcode}; the error is logged above)"
+                )
+        self.running = [(n, p) for n, p in self.running if p.exitcode is None]
+
+
+def _draw_all(batch: list[tuple[str, Callable[[], None]]]) -> None:
+    """A worker's work: each stage's figures; an error is logged and ends it with exit 1."""
+    for name, draw in batch:
+        _stage.set(name)
+        try:
+            draw()
+        except BaseException:
+            log.exception("drawing the figures of %s failed", name)
+            sys.exit(1)
 
 
 def run_documents_job(snakemake: Any, study: Study) -> None:
+    """A study's documents from the tables and figures it reads (``study_report``)."""
+    write_documents(snakemake, study, read_inputs(snakemake.input), read_figures(snakemake.input))
+
+
+def write_documents(
+    snakemake: Any, study: Study, tables: Mapping[str, Any], drawn: Mapping[str, bytes]
+) -> None:
     """A study's documents: summary, workbook and Prism file, and the self-contained
-    report.html with the software versions and input checksums (``study_report``)."""
+    report.html (figures: name -> PNG) with the software versions and input checksums."""
     from . import provenance, stages
 
-    tables = read_inputs(snakemake.input)
     _stage.set("summary")
     documents = stages.run_summary(study, tables)
     _stage.set("report")
     record = provenance.StudyProvenance(
         versions=provenance.versions(), inputs=provenance.study_inputs(study, Path.cwd())
     )
-    documents |= stages.run_report(study, tables, read_figures(snakemake.input), record)
+    documents |= stages.run_report(study, tables, dict(drawn), record)
     io.write_documents(documents, snakemake.output)
 
 

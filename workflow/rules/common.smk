@@ -61,9 +61,31 @@ SCOPE_DIRS = {
 REPORT_CATEGORIES = {"study": "{study}", "panel": "{panel}", "run": "Across studies"}
 
 
+def pattern(ids):
+    """A wildcard pattern matching exactly these ids (nothing when there are none)."""
+    return "|".join(re.escape(i) for i in sorted(ids)) or "(?!)"
+
+
+# The studies run as one job (rule study_with_report) and those run as several (study,
+# synergy/power, study_report), as wildcard patterns.
+ONE_JOB = pattern(s for s, st in STUDIES.items() if pipeline.is_one_job(st))
+SEVERAL_JOBS = pattern(s for s, st in STUDIES.items() if not pipeline.is_one_job(st))
+
+
 wildcard_constraints:
-    study="|".join(re.escape(s) for s in sorted(STUDIES)) or "(?!)",
-    panel="|".join(re.escape(s) for s in sorted(PANELS)) or "(?!)",
+    study=pattern(STUDIES),
+    panel=pattern(PANELS),
+
+
+def study_threads():
+    """Threads of a study's `study` job: two while the run has fewer studies than cores (its
+    figures are drawn in a second process beside the analysis, xenoflow.workflow.FigureWorkers),
+    else one: the other studies' jobs already fill the cores."""
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # no --cores (a dry run): Snakemake constrains threads anyway
+        cores = 2
+    return 2 if len(STUDIES) < cores else 1
 
 
 def stage_outputs(stage):

@@ -1,5 +1,6 @@
 # The study's summary, workbook, Prism file and self-contained report.html
-# (xenoflow.stages.run_summary, run_report).
+# (xenoflow.stages.run_summary, run_report), for a study with synergy or power (the others
+# make them in rule study_with_report).
 rule study_report:
     input:
         unpack(job_inputs("study_report")),
@@ -10,6 +11,8 @@ rule study_report:
         **job_outputs("study_report"),
     log:
         "logs/{study}/study_report.log",
+    wildcard_constraints:
+        study=SEVERAL_JOBS,
     conda:
         "../envs/xenoflow.yaml"
     params:
@@ -19,6 +22,8 @@ rule study_report:
         "../scripts/study_report.py"
 
 
+# The run's summary, forest plot, provenance and index.html. It waits for every study's tables,
+# not for the reports: the index links them by path, and `all` makes them beside this job.
 rule cross_study_summary:
     input:
         studies=[local(s.path) for s in STUDIES.values()],
@@ -29,7 +34,6 @@ rule cross_study_summary:
             if p
         ],
         tables=[p for s in STUDIES for p in study_table_paths(s).values()],
-        reports=[f"{study_dir(s)}/report.html" for s in STUDIES],
         panels=[local(s.path) for s in PANELS.values()],
         panel_summaries=[f"{RESULTS}/{p}/tables/panel_summary.tsv" for p in PANELS],
         panel_qc=[f"{RESULTS}/{p}/tables/panel_qc.tsv" for p in PANELS],
