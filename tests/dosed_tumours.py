@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,3 +116,15 @@ def dosed_study(
         agents={"X": Agent("X", half_life)},
         what_if=what_if,
     )
+
+
+def select_models(
+    data: pd.DataFrame, study: Study
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Every dose-driven model fitted to ``data``, checked and compared, as the tolerability
+    stage does: (fits by model, regimen_model_check, regimen_model_selection)."""
+    from xenoflow import regimenmodel
+
+    fits = regimenmodel.fit_models(study, data)
+    checks = {m: regimenmodel.adequacy_table(study, f, data, 0.05) for m, f in fits.items()}
+    return fits, regimenmodel.check_table(checks), regimenmodel.selection_table(fits, checks)

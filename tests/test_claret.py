@@ -184,16 +184,10 @@ def test_claret_recovers_known_parameters():
 # --------------------------------------------------------------------------- model choice
 
 
-def _select(data: pd.DataFrame, study: Study) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    fits = regimenmodel.fit_models(study, data)
-    checks = {m: regimenmodel.adequacy_table(study, f, data, 0.05) for m, f in fits.items()}
-    return fits, regimenmodel.check_table(checks), regimenmodel.selection_table(fits, checks)
-
-
 def test_regrowth_chooses_the_resistance_model_and_the_summary_says_why():
     data = simulate(np.random.default_rng(3), 6)
     study = sim_study()
-    fits, checks, selection = _select(data, study)
+    fits, checks, selection = dosed_tumours.select_models(data, study)
     assert selection["growth_model"].tolist() == [
         "exponential",
         "claret",
@@ -246,7 +240,7 @@ def test_without_resistance_the_exponential_model_is_kept():
     arms = ("Control", "Single", "Split")
     data = simulate(np.random.default_rng(5), 8, arms=arms, lam_r=0.0)
     study = sim_study(arms)
-    fits, checks, selection = _select(data, study)
+    fits, checks, selection = dosed_tumours.select_models(data, study)
     assert regimenmodel.chosen_model(selection) == "exponential"
     assert selection.set_index("growth_model").loc["claret", "delta_aic"] <= 2.0 + 1e-9
     assert fits["claret"].resistance_ci[0] == 0.0  # no resistance inside its interval

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from xenoflow import report, stages
+from xenoflow import tables as registry
 from xenoflow.config import load_study
 from xenoflow.ingest import read_source
 
@@ -172,3 +173,12 @@ def test_a_figure_with_nothing_to_draw_is_named_once_not_shown(tiny, tmp_path):
     assert "Kaplan–Meier curves of study tiny_wide" not in page.words.split("Methods")[0]
     assert "Not drawn, with nothing to show for this study:" in page.words
     assert "Survival (Kaplan–Meier curves): No survival endpoint configured." in page.words
+
+
+def test_every_study_figure_is_named_for_report_html():
+    """A study figure is in report.html by its registry entry (``in_report``): a new figure
+    without a name for a reader would be drawn and never shown."""
+    study_figures = [f.name for f in registry.FIGURES if f.scope == "study"]
+    assert list(report.STUDY_FIGURES) == study_figures
+    assert all(report.STUDY_FIGURES.values())
+    assert list(report.OPTIONAL_TABLES) == [t.name for t in registry.TABLES if t.in_report]

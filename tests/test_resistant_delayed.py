@@ -175,9 +175,7 @@ def test_chosen_on_data_with_regrowth_and_delay_and_the_summary_says_so():
     from xenoflow.summary.regimens import regimen_model_sentences
 
     data, s = simulate(0), study()
-    fits = regimenmodel.fit_models(s, data)
-    checks = {m: regimenmodel.adequacy_table(s, f, data, 0.05) for m, f in fits.items()}
-    selection = regimenmodel.selection_table(fits, checks)
+    fits, checks, selection = dosed_tumours.select_models(data, s)
     assert selection["growth_model"].tolist() == [
         "exponential",
         "claret",
@@ -189,7 +187,7 @@ def test_chosen_on_data_with_regrowth_and_delay_and_the_summary_says_so():
     assert row["passes"] and row["aic"] == pytest.approx(-2 * GOLDEN["ml_llf"] + 18, abs=1e-5)
     tables = {
         "regimen_model": regimenmodel.model_table(fits["resistant_delayed"], 0.05),
-        "regimen_model_check": regimenmodel.check_table(checks),
+        "regimen_model_check": checks,
         "regimen_model_selection": selection,
     }
     text = " ".join(regimen_model_sentences(s, tables))

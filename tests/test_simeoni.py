@@ -296,9 +296,7 @@ def test_delayed_kill_is_chosen_and_predicts_an_unseen_regimen():
 
     data = simulate(np.random.default_rng(3), 6)
     study = sim_study()
-    fits = regimenmodel.fit_models(study, data)
-    checks = {m: regimenmodel.adequacy_table(study, f, data, 0.05) for m, f in fits.items()}
-    selection = regimenmodel.selection_table(fits, checks)
+    fits, checks, selection = dosed_tumours.select_models(data, study)
     assert selection["growth_model"].tolist() == [
         "exponential",
         "claret",
@@ -315,7 +313,7 @@ def test_delayed_kill_is_chosen_and_predicts_an_unseen_regimen():
             study,
             {
                 "regimen_model": table,
-                "regimen_model_check": regimenmodel.check_table(checks),
+                "regimen_model_check": checks,
                 "regimen_model_selection": selection,
             },
         )

@@ -425,16 +425,8 @@ KEY_TABLES = (
         select=lambda df, tables, study: design_headline(df, tables),
     ),
 )
-#: Tables shown whole when a study has them, with their titles.
-OPTIONAL_TABLES = {
-    "endpoint_tests": "Tumour volume against the control at the reference day (rank tests)",
-    "tumour_free": "Tumour-free mice",
-    "tolerability": "Tolerability",
-    "regimen": "Regimens",
-    "regimen_comparison": "Regimens compared",
-    "regimen_model": "Dose-driven growth model",
-    "regimen_model_selection": "Dose-driven growth model: which model is used",
-}
+#: Tables shown whole when a study has them, with their titles (the registry's ``in_report``).
+OPTIONAL_TABLES = {t.name: t.in_report for t in registry.TABLES if t.in_report}
 #: Titles of the whole tables: those above, and the tumour-free mice by visit (shown for the
 #: arms with a tumour-free mouse).
 TITLES = {**OPTIONAL_TABLES, "tumour_free_by_day": "Tumour-free mice by visit"}
@@ -447,19 +439,10 @@ METHOD_COLUMNS = {
     "regimen_model": ("model", "random_effects"),
     "regimen_model_selection": ("model",),
 }
-#: The figures of a study report, in order, with their names for a reader.
+#: The figures of a study report, in order, with their names for a reader (the registry's
+#: ``in_report``).
 STUDY_FIGURES = {
-    "growth_curves": "tumour growth curves",
-    "spaghetti": "every mouse's curve",
-    "waterfall": "waterfall of best response",
-    "fold_change": "fold change",
-    "km": "Kaplan–Meier curves",
-    "body_weight_figure": "body weight",
-    "therapeutic_window": "therapeutic window",
-    "what_if_figure": "predicted regimens",
-    "synergy_figure": "combination synergy",
-    "synergy_diagnostics_figure": "synergy model diagnostics",
-    "power_curves": "power curves",
+    f.name: f.in_report for f in registry.FIGURES if f.in_report and f.scope == "study"
 }
 
 

@@ -97,6 +97,10 @@ class Output:
     section: str = ""
     caption: str = ""
     scope: Scope = "study"
+    #: report.html shows it whole under this title (a table) or names it so (a figure), in
+    #: registry order; empty: not in report.html, or shown there by ``report.KEY_TABLES``
+    #: (chosen columns with their intervals)
+    in_report: str = ""
 
     @property
     def kind(self) -> str:
@@ -1911,6 +1915,7 @@ with a note. Header only when the data hold one arm or no control.""",
             "p_adjusted",
             "note",
         ),
+        in_report="Tumour volume against the control at the reference day (rank tests)",
     ),
     Table(
         "tumour_free",
@@ -1923,6 +1928,7 @@ volume is 0 (or below the detection limit the study file sets) at their last mea
 complete regression that lasted to the mouse's last day), out of the arm's mice with a volume.
 Per arm and visit: ``tumour_free_by_day``.""",
         columns=_columns("arm", "n_mice", "n_tumour_free", "tumour_free_pct"),
+        in_report="Tumour-free mice",
     ),
     Table(
         "tumour_free_by_day",
@@ -2220,6 +2226,7 @@ a loss). Toxic deaths are empty when no cause of death is recorded.""",
             "int",
             "mice whose nadir is a loss of t % or more (tolerability.loss_thresholds_pct)",
         ),
+        in_report="Tolerability",
     ),
     Table(
         "regimen",
@@ -2255,6 +2262,7 @@ small-molecule toxicity: for radiopharmaceuticals compare absorbed doses instead
             "hed_per_kg",
             "note",
         ),
+        in_report="Regimens",
     ),
     Table(
         "regimen_comparison",
@@ -2303,6 +2311,7 @@ deaths and verdict of each. Header only when no two arms share an agent.""",
             "verdict_arm",
             "verdict_reference",
         ),
+        in_report="Regimens compared",
     ),
     Table(
         "dose_response",
@@ -2396,6 +2405,7 @@ delayed exposure), it has both pairs of rows, without profile intervals (empty).
             Column("model", "str", "the model in words and as a formula"),
             "note",
         ),
+        in_report="Dose-driven growth model",
     ),
     Table(
         "regimen_model_check",
@@ -2483,6 +2493,7 @@ no arm has doses.""",
             Column("reason", "str", "why the model was or was not chosen"),
             Column("model", "str", "the model in words and as a formula"),
         ),
+        in_report="Dose-driven growth model: which model is used",
     ),
     Table(
         "what_if",
@@ -2941,6 +2952,7 @@ last measurement before its arm's last day. Triangles in the top strip mark the 
 each arm (named on the left), each dose's amount written once above its triangle (µCi for
 radioactivity); the bottom panel shows how many mice were still measured per
 arm on each day (later means rest on fewer mice). The control arm is always grey.""",
+        in_report="tumour growth curves",
     ),
     Figure(
         "spaghetti",
@@ -2953,6 +2965,7 @@ dots are the measured volumes (open circles at the bottom edge = zero volumes), 
 the mouse's fitted curve from the model with the lowest AIC (exponential, linear, Gompertz,
 logistic or regression–regrowth; the per-mouse growth table gives each fit). Logarithmic volume
 axis.""",
+        in_report="every mouse's curve",
     ),
     Figure(
         "waterfall",
@@ -2971,6 +2984,7 @@ response (BAR, the lowest running mean of the changes): CR BR < −95 % and BAR 
 PD when the tumour shrank at one measurement but grew on average (BAR ≥ 30 %), and a bar in the
 PR band reads SD when its average change stayed above −20 %; the figure's legends say the same.
 Bars are cut at 200 % and marked with their value.""",
+        in_report="waterfall of best response",
     ),
     Figure(
         "fold_change",
@@ -2982,6 +2996,7 @@ Fold change in tumour volume from baseline, V(t)/V0, per arm at the reference da
 ({{ snakemake.wildcards.study }}): bar = mean of the mice measured that day, whisker = 95 % bootstrap
 interval, dots = individual mice; the dashed line is no change. Treated arms are labelled with the
 fold-change reduction relative to control, 100·(1 − FC_T/FC_C), and its interval.""",
+        in_report="fold change",
     ),
     Figure(
         "km",
@@ -2999,6 +3014,7 @@ arms stay readable where they overlap; an analysis setting leaves
 the bands out (the legend's shading entry says when they are drawn). The legend gives each arm's median and, for treated arms, the
 log-rank p and Cox hazard ratio against the control. Colours match the study's other figures
 (control grey).""",
+        in_report="Kaplan–Meier curves",
     ),
     Figure(
         "body_weight_figure",
@@ -3014,6 +3030,7 @@ number of mice weighed per day (every day) under the axis, dose days marked by t
 its arm's colour. A note replaces the panels when the data have no body weights. A model of a
 panel (one mouse per model and arm) with body weights gets one axis instead: every mouse's percent change (one
 mouse per arm, so no means), with the same dashed threshold lines.""",
+        in_report="body weight",
     ),
     Figure(
         "therapeutic_window",
@@ -3029,6 +3046,7 @@ cumulative dose and labelled with their schedule. Lower and further right is bet
 counts: one regimen is better than another on both only when it lies below and to the right of
 it, beyond the overlap of their intervals; otherwise the figure shows a trade-off, and the
 summary's regimen verdict states the rule that decides it.""",
+        in_report="therapeutic window",
     ),
     Figure(
         "what_if_figure",
@@ -3043,6 +3061,7 @@ what-if regimen's prediction
 (dashed line, 95 % band), on the geometric-mean volume scale (log axis); dose days are marked
 along the bottom (triangles, one row per curve) and the legend names each curve's doses. A note
 replaces the plot when no arm has doses.""",
+        in_report="predicted regimens",
     ),
     Figure(
         "synergy_figure",
@@ -3057,6 +3076,7 @@ statistic, −estimate/SE, so drawn without an interval) for Bliss, HSA (Wald z)
 on the data up to each day (the synergy table), in colours and markers of their own (not the arm
 colours); the grey band, scores between −1.96 and 1.96, is where p > 0.05; above 0 = synergy,
 below = antagonism.""",
+        in_report="combination synergy",
     ),
     Figure(
         "synergy_diagnostics_figure",
@@ -3068,6 +3088,7 @@ Diagnostics of the synergy mixed model of study **{{ snakemake.wildcards.study }
 per combination: normalised residuals against time by arm (dashed: ±1.96), the mice's predicted
 random slopes by arm, and each mouse's Cook's distance on the fixed effects (dashed: 3 × the
 mean, SynergyLMM's threshold); the synergy-diagnostics table lists every value.""",
+        in_report="synergy model diagnostics",
     ),
     Figure(
         "power_curves",
@@ -3087,6 +3108,7 @@ legend; the colours (inhibitions) are explained under the panels. A study with c
 has a synergy panel: the power of its Bliss (solid) and HSA (dashed) contrasts at the pilot's
 own contrast, one colour per combination (noncentral F with nlme's df, as SynergyLMM
 PwrSampleSize).""",
+        in_report="power curves",
     ),
     Figure(
         "mrecist_heatmap",
