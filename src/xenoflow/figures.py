@@ -27,7 +27,14 @@ from .plots import survival as survival_plots
 from .plots import synergy as synergy_plots
 from .plots import tolerability as tolerability_plots
 from .plots.style import save_figure
-from .stages import Outputs
+from .stages import (
+    EfficacyFacts,
+    GrowthFacts,
+    Outputs,
+    PowerFacts,
+    SurvivalFacts,
+    TolerabilityFacts,
+)
 
 #: The mark of a synthetic study's figure, in a free corner: the report says SYNTHETIC
 #: once, in its banner, and the figure titles do not repeat it; a figure file opened on its own
@@ -35,7 +42,7 @@ from .stages import Outputs
 SYNTHETIC_MARK = "SYNTHETIC DATA"
 
 
-def draw(study: Study, stage: str, out: Outputs) -> dict[str, Figure]:
+def draw(study: Study, stage: str, out: Outputs[Any]) -> dict[str, Figure]:
     """The figures of ``stage`` (the function of this module by the stage's name), each figure
     of a synthetic study marked :data:`SYNTHETIC_MARK` in a free corner."""
     drawn: dict[str, Figure] = globals()[stage](study, out)
@@ -91,11 +98,11 @@ def formats(study: Study) -> list[str]:
     return list(dict.fromkeys(["png", "svg", *study.settings["figure_formats"]]))
 
 
-def growth(study: Study, out: Outputs) -> dict[str, Figure]:
+def growth(study: Study, out: Outputs[GrowthFacts]) -> dict[str, Figure]:
     """Growth curves (mean ± SEM per arm at the scheduled visits, :mod:`xenoflow.visits`: a
     mouse measured a day off the control's calendar counts in its visit's mean, not in a
     mean of its own) and every mouse with its best-AIC fit (at its measured days)."""
-    result, measurements = out.facts["growth"], out.facts["measurements"]
+    result, measurements = out.facts.growth, out.facts.measurements
     at_visit = visits.comparison_days(study, measurements)[0]
     return {
         "growth_curves": growth_plots.growth_curves_figure(at_visit, study, result.arms),
@@ -103,7 +110,7 @@ def growth(study: Study, out: Outputs) -> dict[str, Figure]:
     }
 
 
-def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
+def efficacy(study: Study, out: Outputs[EfficacyFacts]) -> dict[str, Figure]:
     """Waterfall of best response and fold change at the reference day."""
     return {
         "waterfall": efficacy_plots.waterfall_figure(
@@ -115,10 +122,10 @@ def efficacy(study: Study, out: Outputs) -> dict[str, Figure]:
         ),
         "fold_change": efficacy_plots.fold_change_figure(
             out.tables["efficacy"],
-            out.facts["per_mouse"],
+            out.facts.per_mouse,
             study.arm_names,
             study.control,
-            title=f"{study.title}: fold change {_at_day(out.facts['reference_day'])}",
+            title=f"{study.title}: fold change {_at_day(out.facts.reference_day)}",
         ),
     }
 
@@ -127,9 +134,9 @@ def _at_day(day: float) -> str:
     return "(no day on which every arm is measured)" if math.isnan(day) else f"at day {day:g}"
 
 
-def survival(study: Study, out: Outputs) -> dict[str, Figure]:
+def survival(study: Study, out: Outputs[SurvivalFacts]) -> dict[str, Figure]:
     """Kaplan–Meier curves with the tests against control."""
-    endpoints = out.facts["endpoints"]
+    endpoints = out.facts.endpoints
     endpoint = summary.survival_endpoint(study).replace("mm3", "mm³").replace(">=", "≥")
     return {
         "km": survival_plots.km_figure(
@@ -150,11 +157,11 @@ def survival(study: Study, out: Outputs) -> dict[str, Figure]:
 POINT_COLUMNS = ["arm", "agent", "label", "x", "x_low", "x_high", "y", "y_low", "y_high", "order"]
 
 
-def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
+def tolerability(study: Study, out: Outputs[TolerabilityFacts]) -> dict[str, Figure]:
     """Body-weight course, the therapeutic window of the treated arms and the dose-driven
     growth model with its ``what_if`` predictions."""
     tables = out.tables
-    efficacy = out.facts.get("efficacy")
+    efficacy = out.facts.efficacy
     tc: dict[str, tuple[float, float, float]] = {}
     if efficacy is not None and len(efficacy):
         ref = efficacy[efficacy["is_reference_day"].astype(bool)]
@@ -163,7 +170,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
             for r in ref.to_dict("records")
         }
     tol = tables["tolerability"].set_index("arm")
-    pct = out.facts["percent_change"]
+    pct = out.facts.percent_change
     reg = tables["regimen"].set_index("arm")
     rows = []
     for arm in study.arms:
@@ -192,7 +199,7 @@ def tolerability(study: Study, out: Outputs) -> dict[str, Figure]:
     return {
         "body_weight_figure": tolerability_plots.body_weight_figure(
             tables["body_weight"],
-            out.facts["percent_change"],
+            out.facts.percent_change,
             study.arm_names,
             study.control,
             {a.name: [d.day for d in a.doses] for a in study.arms},
@@ -232,19 +239,19 @@ def _schedule(doses: Sequence[Any]) -> str:
     return ", ".join(d.describe() for d in doses)
 
 
-def power(study: Study, out: Outputs) -> dict[str, Figure]:
+def power(study: Study, out: Outputs[PowerFacts]) -> dict[str, Figure]:
     """Power curves against mice per arm, one panel per endpoint."""
     return {
         "power_curves": power_plots.power_figure(
             out.tables["power"],
-            out.facts["target_power"],
-            out.facts["headline_day"],
+            out.facts.target_power,
+            out.facts.headline_day,
             title=f"{study.title}: power of a next study",
         )
     }
 
 
-def synergy(study: Study, out: Outputs) -> dict[str, Figure]:
+def synergy(study: Study, out: Outputs[None]) -> dict[str, Figure]:
     """Fitted synergy models with time-resolved scores, and their diagnostics."""
     tables = out.tables
     return {

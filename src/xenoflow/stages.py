@@ -12,8 +12,9 @@ chains every table stage in memory (:func:`analyse_study`). Each stage gets the 
 they would read back from disk (:class:`xenoflow.io.Decoded`), so a panel model's outputs are
 exactly a study's.
 
-A stage also returns, in ``Outputs.facts``, the intermediate results its figures are drawn
-from (fitted curves, per-mouse fold changes, survival endpoints): :mod:`xenoflow.figures` draws
+A stage also returns, in ``Outputs.facts`` (a typed record per stage: :class:`GrowthFacts`,
+...), the intermediate results its figures are drawn from (fitted curves, per-mouse fold
+changes, survival endpoints): :mod:`xenoflow.figures` draws
 them, so that a job that only computes tables never imports matplotlib or seaborn.
 """
 
@@ -21,8 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pandas as pd
 
@@ -53,12 +54,58 @@ if TYPE_CHECKING:  # for the annotation only
 Tables = dict[str, pd.DataFrame]
 
 
+F = TypeVar("F")
+
+
 @dataclass
-class Outputs:
-    """What a stage made: tables by registry name, and facts for the job's log and figures."""
+class Outputs(Generic[F]):
+    """What a stage made: tables by registry name, and the facts its figures are drawn from
+    (one typed record per stage, e.g. :class:`GrowthFacts`; ``None`` for a stage whose
+    figures need its tables only)."""
 
     tables: Tables
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: F
+
+
+@dataclass(frozen=True)
+class GrowthFacts:
+    """The growth figures' inputs: the fitted study (each mouse's curves) and the
+    measurements (the visits' means)."""
+
+    growth: growth.GrowthResult
+    measurements: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class EfficacyFacts:
+    """The fold-change figure's inputs: the reference day and each mouse's fold change."""
+
+    reference_day: float
+    per_mouse: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SurvivalFacts:
+    """The Kaplan–Meier figure's input: each mouse's endpoint."""
+
+    endpoints: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class TolerabilityFacts:
+    """The body-weight and therapeutic-window figures' inputs: each mouse's percent
+    body-weight change, and the efficacy table when the study has one."""
+
+    percent_change: pd.DataFrame
+    efficacy: pd.DataFrame | None
+
+
+@dataclass(frozen=True)
+class PowerFacts:
+    """The power figure's inputs: the target power and the day its headline is read at."""
+
+    target_power: float
+    headline_day: float
 
 
 def declared_tables(result: object, stage: str) -> Tables:
@@ -82,7 +129,9 @@ def with_arms(study: Study, measurements: pd.DataFrame) -> Study:
     return dataclasses.replace(study, arms=tuple(Arm(str(a)) for a in found))
 
 
-def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None = None) -> Outputs:
+def run_ingest(
+    study: Study, source: ingest.Source, rows: ingest.RawTable | None = None
+) -> Outputs[None]:
     """Validated measurements, exclusions and warnings from a read measurement file (``rows``:
     some of its rows, e.g. one panel model's)."""
     result = ingest.ingest_source(study, source, rows)
@@ -111,11 +160,16 @@ def run_ingest(study: Study, source: ingest.Source, rows: ingest.RawTable | None
         row = pd.DataFrame(found, columns=warnings.columns)
         warnings = pd.concat([warnings, row], ignore_index=True) if len(warnings) else row
     return Outputs(
-        {"measurements": result.measurements, "exclusions": result.exclusions, "warnings": warnings}
+        {
+            "measurements": result.measurements,
+            "exclusions": result.exclusions,
+            "warnings": warnings,
+        },
+        None,
     )
 
 
-def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs[GrowthFacts]:
     """Per-mouse fits, mixed model and contrasts (:func:`xenoflow.growth.analyse_study`)."""
     measurements = tables["measurements"]
     study = with_arms(study, measurements)
@@ -149,11 +203,11 @@ def run_growth(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "per_day_comparisons": per_day,
             "exclusions_growth": result.exclusions if excluded is None else excluded,
         },
-        facts={"growth": result, "measurements": measurements},
+        GrowthFacts(result, measurements),
     )
 
 
-def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs[EfficacyFacts]:
     """Efficacy metrics, growth delay and mRECIST (:func:`xenoflow.efficacy.analyse_study`);
     ``growth_model`` (for the control doubling time) is used when present;
     ``survival_per_mouse`` (causes of death) and the body weights decide which arms are toxic
@@ -169,11 +223,7 @@ def run_efficacy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     )
     return Outputs(
         declared_tables(result, "efficacy"),
-        facts={
-            "reference_day": result.reference_day,
-            "doubling_time_days": result.doubling_time_days,
-            "per_mouse": result.per_mouse,
-        },
+        EfficacyFacts(result.reference_day, result.per_mouse),
     )
 
 
@@ -181,7 +231,7 @@ def run_survival(
     study: Study,
     tables: Mapping[str, pd.DataFrame],
     recorded: pd.DataFrame | None = None,
-) -> Outputs:
+) -> Outputs[SurvivalFacts]:
     """Endpoints, Kaplan–Meier tables and tests (:func:`xenoflow.survival.analyse`).
 
     ``recorded``: the text cells of the study's ``survival_data`` file
@@ -216,7 +266,7 @@ def run_survival(
     )
     return Outputs(
         {**vars(result), "exclusions_survival": excluded},
-        facts={"endpoints": endpoints},
+        SurvivalFacts(endpoints),
     )
 
 
@@ -226,7 +276,9 @@ def _concat_exclusions(*frames: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True) if rows else frames[-1]
 
 
-def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+def run_tolerability(
+    study: Study, tables: Mapping[str, pd.DataFrame]
+) -> Outputs[TolerabilityFacts]:
     """Body-weight tolerability, toxic deaths and the regimens of each agent
     (:mod:`xenoflow.tolerability`, :mod:`xenoflow.regimen`)."""
     measurements = tables["measurements"]
@@ -283,11 +335,11 @@ def run_tolerability(study: Study, tables: Mapping[str, pd.DataFrame]) -> Output
             "regimen": reg,
             "regimen_comparison": comparison,
         },
-        facts={"percent_change": pct, "efficacy": tables.get("efficacy")},
+        TolerabilityFacts(pct, tables.get("efficacy")),
     )
 
 
-def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs[PowerFacts]:
     """Power and sample size of a next study with this one as the pilot
     (:func:`xenoflow.power.analyse`; the study's ``design``, else the defaults)."""
     from . import power  # scipy.stats: imported only by the jobs that need it
@@ -296,18 +348,17 @@ def run_power(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
     result = power.analyse(study, tables, study.design or Design())
     return Outputs(
         declared_tables(result, "power"),
-        facts={
-            "pilot": result.pilot,
-            "target_power": result.target_power,
-            "headline_day": summary.headline_day(
+        PowerFacts(
+            result.target_power,
+            summary.headline_day(
                 power.follow_up_days(study.design or Design(), result.pilot),
                 result.pilot.reference_day,
             ),
-        },
+        ),
     )
 
 
-def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
+def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs[None]:
     """Combination synergy from SynergyLMM's exponential mixed model
     (:func:`xenoflow.synergy.analyse`) and invivoSyn / CombPDX, for a study file with
     ``combinations``; on the measurements at their scheduled visits (staggered calendars
@@ -348,7 +399,7 @@ def run_synergy(study: Study, tables: Mapping[str, pd.DataFrame]) -> Outputs:
             "synergy_diagnostics": result.synergy_diagnostics,
             "exclusions_synergy": excluded.reindex(columns=registry.columns("exclusions_synergy")),
         },
-        facts={"results": result.results},
+        None,
     )
 
 
@@ -408,7 +459,7 @@ class Inputs:
 
 def run_stage(
     name: str, study: Study, tables: Mapping[str, pd.DataFrame], inputs: Inputs
-) -> Outputs:
+) -> Outputs[Any]:
     """Run the table stage ``name`` (:data:`xenoflow.pipeline.STAGES`) on ``tables``."""
     if name == "ingest":
         if inputs.source is None:
@@ -416,7 +467,7 @@ def run_stage(
         return run_ingest(study, inputs.source, inputs.rows)
     if name == "survival":
         return run_survival(study, tables, inputs.recorded)
-    runs = {
+    runs: dict[str, Callable[[Study, Mapping[str, pd.DataFrame]], Outputs[Any]]] = {
         "growth": run_growth,
         "efficacy": run_efficacy,
         "tolerability": run_tolerability,
@@ -433,8 +484,8 @@ def chain(
     read: Mapping[str, pd.DataFrame] | None = None,
     encoded: dict[str, io.Encoded] | None = None,
     on_stage: Callable[[str], object] | None = None,
-    on_done: Callable[[str, Outputs], object] | None = None,
-) -> dict[str, Outputs]:
+    on_done: Callable[[str, Outputs[Any]], object] | None = None,
+) -> dict[str, Outputs[Any]]:
     """Run the table stages ``names`` in memory, in an order their reads allow
     (:func:`xenoflow.pipeline.run_order`), on the tables already ``read`` (from disk): each
     stage gets the tables of the earlier ones as it would read them back from disk
@@ -447,7 +498,7 @@ def chain(
     texts: dict[str, io.Encoded] = {} if encoded is None else encoded
     tables = io.Decoded(texts, read)
     made = tuple(read or ())
-    outputs: dict[str, Outputs] = {}
+    outputs: dict[str, Outputs[Any]] = {}
     for stage in pipeline.run_order(tuple(pipeline.stage(n) for n in names), made):
         if on_stage is not None:
             on_stage(stage.name)

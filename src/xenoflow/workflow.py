@@ -125,7 +125,7 @@ def read_figures(inputs: Any) -> dict[str, bytes]:
     return {name: Path(path).read_bytes() for name, path in inputs.items() if name in names}
 
 
-def write_outputs(out: Outputs, outputs: Any) -> None:
+def write_outputs(out: Outputs[Any], outputs: Any) -> None:
     """Write a stage's tables to the job's declared outputs (``snakemake.output``)."""
     io.write_tables(out.tables, outputs)
 
@@ -148,7 +148,7 @@ def run_job(snakemake: Any, study: Study) -> None:
         recorded=recorded[0] if recorded and "recorded" in files else None,
     )
 
-    def draw(name: str, out: Outputs) -> None:
+    def draw(name: str, out: Outputs[Any]) -> None:
         drawn = figures.draw(study, name, out)
         figures.save(drawn, snakemake.output, figures.formats(study))
 
@@ -158,7 +158,7 @@ def run_job(snakemake: Any, study: Study) -> None:
     encoded: dict[str, io.Encoded] = {}
     with FigureWorkers(int(snakemake.threads) - 1) as workers:
 
-        def done(name: str, out: Outputs) -> None:
+        def done(name: str, out: Outputs[Any]) -> None:
             if pipeline.stage(name).figures:
                 workers.submit(name, lambda: draw(name, out), last=[name] == last)
 
