@@ -210,6 +210,26 @@ def test_a_study_without_synergy_or_power_is_one_job(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(("studies", "cores", "threads"), [(1, 2, 2), (1, 1, 1), (2, 2, 1)])
+def test_a_study_job_takes_a_second_core_only_when_the_run_has_one_spare(
+    tmp_path, studies, cores, threads
+):
+    """study_threads(): two threads (figures drawn beside the analysis) while the run has
+    fewer studies than cores; with as many studies as cores, one each."""
+    work = fresh_copy(tmp_path)
+    if studies == 1:
+        (work / "config" / "studies" / "tiny_wide.yaml").unlink()
+    command = [*_command(work)[:-1], str(cores), "-n"]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    blocks = re.findall(r"^(?:local)?rule (\w+):\n((?:\s+.*\n)*)", proc.stdout, re.M)
+    first = [b for rule, b in blocks if rule in ("study", "study_with_report")]
+    assert len(first) == studies
+    for block in first:  # Snakemake prints threads only when more than one
+        shown = re.search(r"threads: (\d+)", block)
+        assert (int(shown[1]) if shown else 1) == threads
+
+
 def test_a_study_that_starts_failing_leaves_nothing_behind(finished_run, tmp_path):
     """A study that worked fails at a later step (its recorded survival table is broken):
     none of its tables, and no row of it in the run outputs, survive; fixed, it comes back;
