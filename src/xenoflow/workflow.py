@@ -125,11 +125,6 @@ def read_figures(inputs: Any) -> dict[str, bytes]:
     return {name: Path(path).read_bytes() for name, path in inputs.items() if name in names}
 
 
-def write_outputs(out: Outputs[Any], outputs: Any) -> None:
-    """Write a stage's tables to the job's declared outputs (``snakemake.output``)."""
-    io.write_tables(out.tables, outputs)
-
-
 def run_job(snakemake: Any, study: Study) -> None:
     """Run a study's table job (``snakemake.rule``: ``study``, ``synergy`` or ``power`` of
     :data:`xenoflow.pipeline.JOBS`, or :data:`~xenoflow.pipeline.ONE_JOB`): its stages
@@ -187,9 +182,9 @@ class FigureWorkers:
     because a forked process has the stage's outputs (fitted models, tables) without
     pickling them. A figure is drawn from its own stage's outputs only, so where it is drawn
     changes no byte of it. The stages still waiting for a worker when the analysis ends
-    are shared between a worker and this process (:meth:`finish`); leaving the ``with`` block on an
-    error stops the workers first, so that no figure is written after the job's outputs
-    are removed.
+    are shared between a worker and this process (:meth:`finish`); leaving the ``with``
+    block on an error stops the workers first, so that no figure is written after the job's
+    outputs are removed.
     """
 
     def __init__(self, workers: int) -> None:
