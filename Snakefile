@@ -13,8 +13,6 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/study.smk"
-include: "workflow/rules/power.smk"
-include: "workflow/rules/synergy.smk"
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/report.smk"
 

@@ -106,7 +106,7 @@ def test_each_declared_stage_has_its_function_outputs_and_figures():
     from xenoflow import figures
 
     for stage in pipeline.STAGES:
-        assert stage.job in pipeline.JOBS, stage.name
+        assert stage.part in pipeline.PARTS, stage.name
         assert registry.of_stage(stage.name), stage.name
         if stage.name in pipeline.TABLE_STAGES:
             assert callable(getattr(stages, f"run_{stage.name}")), stage.name
@@ -117,9 +117,9 @@ def test_each_declared_stage_has_its_function_outputs_and_figures():
             assert callable(getattr(figures, stage.name)), stage.name
         for read in (*stage.reads, *stage.optional_reads):
             assert registry.table(read).stage != stage.name, (stage.name, read)
-    # a job's declared outputs are the same for every study: its stages apply together
-    for job in pipeline.JOBS:
-        assert len({pipeline.stage(n).needs for n in pipeline.job_stages(job)}) == 1, job
+    # a rule's declared outputs are the same for every study: a part's stages apply together
+    for part in pipeline.PARTS:
+        assert len({pipeline.stage(n).needs for n in pipeline.part_stages(part)}) == 1, part
 
 
 def test_stages_run_in_an_order_their_reads_allow():
@@ -128,9 +128,9 @@ def test_stages_run_in_an_order_their_reads_allow():
         "ingest", "growth", "survival", "efficacy", "tolerability", "synergy", "power",
         "summary", "report",
     ]  # fmt: skip
-    # a job's stages start from what earlier jobs made
+    # stages can start from tables made already (read from disk)
     made = tuple(
-        t.name for n in pipeline.job_stages("study") for t in registry.of_stage(n, "table")
+        t.name for n in pipeline.part_stages("study") for t in registry.of_stage(n, "table")
     )
     assert pipeline.run_order((pipeline.stage("power"),), made) == (pipeline.stage("power"),)
     with pytest.raises(ValueError, match="power"):
@@ -138,8 +138,21 @@ def test_stages_run_in_an_order_their_reads_allow():
 
 
 def test_stages_that_apply_follow_the_study_file(tiny, every_stage):
-    assert [s.job for s in pipeline.study_stages(tiny[0])] == (["study"] * 5 + ["study_report"] * 2)
-    assert {s.job for s in pipeline.study_stages(every_stage[0])} == set(pipeline.JOBS)
+    assert [s.part for s in pipeline.study_stages(tiny[0])] == (
+        ["study"] * 5 + ["study_report"] * 2
+    )
+    assert {s.part for s in pipeline.study_stages(every_stage[0])} == set(pipeline.PARTS)
+    assert pipeline.study_rule(tiny[0]) == "study"
+    assert pipeline.study_rule(every_stage[0]) == "study_synergy_power"
+
+
+def test_each_kind_of_study_has_a_rule_that_runs_its_parts():
+    assert pipeline.STUDY_RULES == ("study", "study_synergy", "study_power", "study_synergy_power")
+    assert pipeline.rule_parts("study") == ("study", "study_report")
+    assert pipeline.rule_parts("study_power") == ("study", "power", "study_report")
+    assert pipeline.rule_parts("study_synergy_power") == pipeline.PARTS
+    with pytest.raises(ValueError, match="not a study's rule"):
+        pipeline.rule_parts("cross_study_summary")
 
 
 def test_a_failed_stage_is_named(tiny):

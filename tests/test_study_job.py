@@ -1,8 +1,8 @@
 """A study's jobs as Snakemake runs them (xenoflow.workflow.run_job): a study job draws its
 figures in a second process beside the analysis when it has two threads
 (xenoflow.workflow.FigureWorkers), the same files as drawn in one process, and a failure there
-fails the job against the stage whose figures failed; a study without synergy or power is one
-job (xenoflow.pipeline.ONE_JOB) that writes the same files as its two jobs."""
+fails the job against the stage whose figures failed; its documents, made from the tables in
+memory, are the bytes made from the tables and figures read back from disk."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from xenoflow import figures, pipeline, workflow
+from xenoflow import figures, io, pipeline, workflow
 from xenoflow import tables as registry
 from xenoflow.config import load_study
 
@@ -23,22 +23,22 @@ TINY = ROOT / "tests" / "fixtures" / "tiny" / "config" / "studies" / "tiny_long.
 
 
 class JobInputs(dict[str, Any]):
-    """snakemake.input of a job with no table inputs (the `study` job reads the source)."""
+    """snakemake.input of a study's job: its files, no tables (it reads the source)."""
 
 
-def job_files(out_dir: Path, job: str) -> dict[str, str]:
-    """The declared outputs of ``job`` under ``out_dir``: name -> path."""
+def part_files(out_dir: Path, part: str) -> dict[str, str]:
+    """The declared outputs of the stages of ``part`` under ``out_dir``: name -> path."""
     return {
         name: str(out_dir / path)
-        for stage in pipeline.job_stages(job)
+        for stage in pipeline.part_stages(part)
         for spec in registry.of_stage(stage)
         for name, path in registry.files(spec).items()
     }
 
 
 def study_job(out_dir: Path, threads: int, rule: str = "study") -> SimpleNamespace:
-    """The `snakemake` object of a study's first job writing into ``out_dir``."""
-    outputs = {k: v for job in pipeline.rule_jobs(rule) for k, v in job_files(out_dir, job).items()}
+    """The `snakemake` object of a study's job writing into ``out_dir``."""
+    outputs = {k: v for p in pipeline.rule_parts(rule) for k, v in part_files(out_dir, p).items()}
     return SimpleNamespace(
         rule=rule, input=JobInputs(), output=SimpleNamespace(**outputs), threads=threads
     )
@@ -120,30 +120,36 @@ def test_without_a_worker_each_stage_is_drawn_when_submitted():
     assert order == ["growth", "efficacy computed", "efficacy"]
 
 
-def test_a_study_in_one_job_writes_what_its_two_jobs_write(tmp_path, monkeypatch):
-    """rule study_with_report (tables, figures and documents in one process, the documents
-    from the tables in memory) against rules study + study_report (the documents from the
-    tables and figures read back from disk): the same bytes, report.html included."""
+def test_documents_from_the_tables_in_memory_are_those_from_the_files_read_back(
+    tmp_path, monkeypatch
+):
+    """A study's job makes its summary, workbook, Prism file and report.html from the tables
+    in memory (xenoflow.io.Decoded); made from the tables and figures as written and read back
+    from disk, they are the same bytes, report.html included."""
     study = load_study(TINY, {"bootstrap_resamples": 200})
-    assert pipeline.is_one_job(study)
-    assert pipeline.rule_jobs(pipeline.ONE_JOB) == ("study", "study_report")
     monkeypatch.chdir(ROOT / "tests" / "fixtures" / "tiny")  # the input checksums' paths
-    workflow.run_job(study_job(tmp_path / "one", 1, pipeline.ONE_JOB), study)
-    workflow.run_job(study_job(tmp_path / "two", 1), study)
-    made = job_files(tmp_path / "two", "study")
-    tables = {t.name for t in registry.TABLES}
-    figures_ = {f.name: made[f"{f.name}_png"] for f in registry.FIGURES if f"{f.name}_png" in made}
-    inputs = JobInputs({**{n: p for n, p in made.items() if n in tables}, **figures_})
-    outputs = SimpleNamespace(**job_files(tmp_path / "two", "study_report"))
-    workflow.run_documents_job(SimpleNamespace(input=inputs, output=outputs), study)
-    one, two = files_of(tmp_path / "one"), files_of(tmp_path / "two")
-    assert Path("report.html") in one and Path("study.xlsx") in one
-    assert sorted(one) == sorted(two)
-    for path, content in one.items():
-        assert content == two[path], path
+    workflow.run_job(study_job(tmp_path / "job", 1), study)
+    made = part_files(tmp_path / "job", "study")
+    tables = {
+        t.name: io.read_table(made[t.name], t.name) for t in registry.TABLES if t.name in made
+    }
+    drawn = {
+        f.name: Path(made[f"{f.name}_png"]).read_bytes()
+        for f in registry.FIGURES
+        if f"{f.name}_png" in made
+    }
+    documents = part_files(tmp_path / "read_back", "study_report")
+    workflow.write_documents(
+        SimpleNamespace(output=SimpleNamespace(**documents)), study, tables, drawn
+    )
+    in_memory = part_files(tmp_path / "job", "study_report")
+    assert {Path(p).name for p in in_memory.values()} >= {"report.html", "study.xlsx"}
+    for name, path in in_memory.items():
+        assert Path(path).read_bytes() == Path(documents[name]).read_bytes(), name
 
 
-def test_which_studies_run_as_one_job():
+def test_a_study_job_runs_the_rule_of_its_kind(tmp_path):
     every_stage = load_study(ROOT / "config" / "studies" / "crownbio_SW837.yaml", {})
-    assert not pipeline.is_one_job(every_stage)
-    assert pipeline.rule_jobs("study") == ("study",)
+    assert pipeline.study_rule(every_stage) == "study_synergy_power"
+    with pytest.raises(ValueError, match="is run by rule study_synergy_power, not study"):
+        workflow.run_job(study_job(tmp_path, 1), every_stage)

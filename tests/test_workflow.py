@@ -181,8 +181,8 @@ def test_bad_study_fails_alone_with_a_clear_message(tmp_path):
 
 
 def test_editing_one_study_file_reruns_that_study_alone(finished_run, tmp_path):
-    """Issue 31: a study is a few jobs (xenoflow.pipeline.JOBS); an edited study file reruns
-    that study's jobs and the run outputs, nothing of the other study."""
+    """Issue 31: a study is one job (xenoflow.pipeline.STUDY_RULES); an edited study file
+    reruns that study's job and the run outputs, nothing of the other study."""
     work = tmp_path / "copy"
     shutil.copytree(finished_run, work)
     study = work / "config" / "studies" / "tiny_wide.yaml"
@@ -192,22 +192,17 @@ def test_editing_one_study_file_reruns_that_study_alone(finished_run, tmp_path):
     out = proc.stdout + proc.stderr
     assert set(re.findall(r"wildcards: study=(\S+)", out)) == {"tiny_wide"}
     jobs = re.findall(r"^(?:local)?rule (\w+):", out, flags=re.M)
-    assert sorted(jobs) == ["all", "cross_study_summary", "power", "study", "study_report"]
+    assert sorted(jobs) == ["all", "cross_study_summary", "study_power"]
 
 
-def test_a_study_without_synergy_or_power_is_one_job(tmp_path):
-    """tiny_long (no combinations, no design) runs as rule study_with_report; tiny_wide (a
-    design: power) as study, power and study_report."""
+def test_each_study_is_one_job_of_the_rule_of_its_kind(tmp_path):
+    """tiny_long (no combinations, no design) runs as rule study; tiny_wide (a design: power)
+    as study_power."""
     proc = snakemake(fresh_copy(tmp_path), "-n")
     assert proc.returncode == 0, proc.stderr[-3000:]
     blocks = re.findall(r"^(?:local)?rule (\w+):\n((?:\s+.*\n)*)", proc.stdout, re.M)
     jobs = [(rule, m[1]) for rule, b in blocks if (m := re.search(r"wildcards: study=(\S+)", b))]
-    assert sorted(jobs) == [
-        ("power", "tiny_wide"),
-        ("study", "tiny_wide"),
-        ("study_report", "tiny_wide"),
-        ("study_with_report", "tiny_long"),
-    ]
+    assert sorted(jobs) == [("study", "tiny_long"), ("study_power", "tiny_wide")]
 
 
 @pytest.mark.parametrize(("studies", "cores", "threads"), [(1, 2, 2), (1, 1, 1), (2, 2, 1)])
@@ -223,9 +218,9 @@ def test_a_study_job_takes_a_second_core_only_when_the_run_has_one_spare(
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     blocks = re.findall(r"^(?:local)?rule (\w+):\n((?:\s+.*\n)*)", proc.stdout, re.M)
-    first = [b for rule, b in blocks if rule in ("study", "study_with_report")]
-    assert len(first) == studies
-    for block in first:  # Snakemake prints threads only when more than one
+    jobs = [b for rule, b in blocks if rule in ("study", "study_power")]
+    assert len(jobs) == studies
+    for block in jobs:  # Snakemake prints threads only when more than one
         shown = re.search(r"threads: (\d+)", block)
         assert (int(shown[1]) if shown else 1) == threads
 

@@ -48,7 +48,7 @@ from .summary import cross_study_rows, qc_counts
 from .survival import read_survival_file
 
 #: Stages whose tables every unit writes, in order (see :mod:`xenoflow.stages`).
-UNIT_STAGES = pipeline.job_stages("study")
+UNIT_STAGES = pipeline.part_stages("study")
 #: Figures of one panel model (paths relative to its folder, without the format suffix),
 #: drawn by :func:`xenoflow.plots.panel.draw_unit`: a panel has hundreds of models with one
 #: mouse per arm, so a model gets two single-axes figures instead of a study's per-arm panels

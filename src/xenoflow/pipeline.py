@@ -1,23 +1,23 @@
-"""Every stage of a study, declared once: what it reads, which job runs it, whether it draws
+"""Every stage of a study, declared once: what it reads, which part of the study it is, whether it draws
 figures and when it applies.
 
 A stage's tables, figures and documents are the registry entries of its name
 (:func:`xenoflow.tables.of_stage`); its function is ``xenoflow.stages.run_<name>`` and its
 figures ``xenoflow.figures.<name>``. Everything else reads :data:`STAGES`:
 
-- the Snakefile (``workflow/rules/common.smk``): a job's declared outputs and its inputs;
+- the Snakefile (``workflow/rules/common.smk``, ``study.smk``): each study rule's declared outputs;
 - :func:`xenoflow.workflow.run_job` / :func:`xenoflow.stages.analyse_study`: the order in which
-  a job (or a panel model, in memory) runs the stages;
+  a study's job (or a panel model, in memory) runs the stages;
 - :mod:`xenoflow.batch`: which tables a complete study has;
 - ``tests/test_stages.py``: each stage returns exactly the tables it declares.
 
-A study is a few Snakemake jobs (:data:`JOBS`; one, :data:`ONE_JOB`, for a study without
-synergy or power), not one per stage: each job is a fresh Python
-process whose imports cost more than most stages' compute, so the stages every study has run
-in one job (``study``), chained in memory as a panel model's are, and the optional stages
-(``synergy``, ``power``) and the documents (``study_report``) in a job each. A job's declared
-outputs are fixed for every study (a Snakemake rule's outputs are), so the stages of one job
-share when they apply.
+A study is one Snakemake job, not one per stage: each job is a fresh Python process whose
+imports cost more than most stages' compute, so a study's stages run chained in memory, as a
+panel model's are, its figures drawn beside them and its documents made from the tables in
+memory. A Snakemake rule's declared outputs are fixed for every study it runs, so a study's
+rule (:func:`study_rule`) is chosen by the optional parts that apply to it (:data:`PARTS`):
+``study`` for a study with neither synergy nor power, ``study_synergy``, ``study_power`` and
+``study_synergy_power`` (:data:`STUDY_RULES`); the stages of one part apply together.
 
 This module imports no pandas, SciPy or matplotlib: the Snakefile parse reads it.
 """
@@ -40,11 +40,12 @@ class Stage:
     study); ``reads_all``: every table and figure of the study (the documents);
     ``files``: the inputs that are not tables (``source``: the measurement file,
     ``recorded``: the study's recorded survival table); ``needs``: the study-file block
-    without which the stage does not apply (``combinations``, ``design``).
+    without which the stage does not apply (``combinations``, ``design``); ``part``: the
+    part of the study (:data:`PARTS`) it belongs to, which names the study's rule.
     """
 
     name: str
-    job: str
+    part: str
     reads: tuple[str, ...] = ()
     optional_reads: tuple[str, ...] = ()
     reads_all: bool = False
@@ -59,12 +60,11 @@ class Stage:
         return value is not None and value != ()
 
 
-#: The Snakemake jobs of a study in the order they run (one rule each, of the same name).
-JOBS = ("study", "synergy", "power", "study_report")
-#: The rule of a study that no optional job applies to (no ``combinations``, no ``design``):
-#: its ``study`` and ``study_report`` jobs in one process, which saves a Python start-up and
-#: the read-back of its tables (:func:`rule_jobs`, :func:`is_one_job`).
-ONE_JOB = "study_with_report"
+#: The parts of a study in the order they run: the stages every study has, the optional
+#: synergy and power, the documents. A study's rule runs the parts that apply to it.
+PARTS = ("study", "synergy", "power", "study_report")
+#: The optional parts, which name a study's rule.
+OPTIONAL_PARTS = PARTS[1:-1]
 
 #: The stages in the order of the workbook's sheets; they run in the order their reads allow
 #: (:func:`run_order`: survival before efficacy, which reads the causes of death).
@@ -107,32 +107,47 @@ STAGES = (
 )
 BY_NAME = {s.name: s for s in STAGES}
 #: The stages whose outputs are tables (the others write documents).
-TABLE_STAGES = tuple(s.name for s in STAGES if s.job != "study_report")
+TABLE_STAGES = tuple(s.name for s in STAGES if s.part != PARTS[-1])
 
 
 def stage(name: str) -> Stage:
     return BY_NAME[name]
 
 
-def study_stages(study: Study, job: str | None = None) -> tuple[Stage, ...]:
-    """The stages that apply to a study (of one ``job``), in declaration order."""
-    return tuple(s for s in STAGES if s.applies(study) and (job is None or s.job == job))
+def study_stages(study: Study, part: str | None = None) -> tuple[Stage, ...]:
+    """The stages that apply to a study (of one ``part``), in declaration order."""
+    return tuple(s for s in STAGES if s.applies(study) and (part is None or s.part == part))
 
 
-def is_one_job(study: Study) -> bool:
-    """Whether the study runs as one job (:data:`ONE_JOB`): only ``study`` and
-    ``study_report`` apply to it."""
-    return {s.job for s in study_stages(study)} <= {JOBS[0], JOBS[-1]}
+def part_stages(part: str) -> tuple[str, ...]:
+    """The names of the stages of ``part``, in declaration order."""
+    return tuple(s.name for s in STAGES if s.part == part)
 
 
-def rule_jobs(rule: str) -> tuple[str, ...]:
-    """The jobs (:data:`JOBS`) a Snakemake rule of a study runs, in order."""
-    return (JOBS[0], JOBS[-1]) if rule == ONE_JOB else (rule,)
+def _rule_name(optional: tuple[str, ...]) -> str:
+    return "_".join((PARTS[0], *optional))
 
 
-def job_stages(job: str) -> tuple[str, ...]:
-    """The names of the stages ``job`` runs, in declaration order."""
-    return tuple(s.name for s in STAGES if s.job == job)
+#: The rule of each kind of study: one per subset of :data:`OPTIONAL_PARTS`, named by it.
+STUDY_RULES = tuple(
+    _rule_name(tuple(p for i, p in enumerate(OPTIONAL_PARTS) if kind >> i & 1))
+    for kind in range(2 ** len(OPTIONAL_PARTS))
+)
+
+
+def study_rule(study: Study) -> str:
+    """The Snakemake rule that runs ``study`` (:data:`STUDY_RULES`): ``study`` and the
+    optional parts that apply to it."""
+    applies = {s.part for s in study_stages(study)}
+    return _rule_name(tuple(p for p in OPTIONAL_PARTS if p in applies))
+
+
+def rule_parts(rule: str) -> tuple[str, ...]:
+    """The parts (:data:`PARTS`) a study's rule runs, in order: the documents always."""
+    if rule not in STUDY_RULES:
+        raise ValueError(f"{rule!r} is not a study's rule ({', '.join(STUDY_RULES)})")
+    optional = rule.split("_")[1:]
+    return (PARTS[0], *(p for p in OPTIONAL_PARTS if p in optional), PARTS[-1])
 
 
 def run_order(stages: tuple[Stage, ...], made: tuple[str, ...] = ()) -> tuple[Stage, ...]:

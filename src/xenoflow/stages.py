@@ -1,16 +1,15 @@
 """The analysis stages of one study: pure functions from a study and tables to named outputs.
 
-The stages, what each reads and which job runs it are declared once in
+The stages, what each reads and which part of a study it is are declared once in
 :data:`xenoflow.pipeline.STAGES`; each is a function ``run_<stage>`` here (:func:`run_stage`),
 making the registry tables of its name (:func:`xenoflow.tables.of_stage`), and
 :func:`run_summary` / :func:`run_report` make the documents.
 
-No stage reads or writes a file: a study's jobs (:data:`xenoflow.pipeline.JOBS`) read their
-inputs with :func:`xenoflow.io.read_table`, chain their stages in memory (:func:`chain`) and
-write each returned table with the one I/O layer (:mod:`xenoflow.workflow`); a panel model
-chains every table stage in memory (:func:`analyse_study`). Each stage gets the tables as
-they would read back from disk (:class:`xenoflow.io.Decoded`), so a panel model's outputs are
-exactly a study's.
+No stage reads or writes a file: a study's job chains its stages in memory (:func:`chain`)
+and writes each returned table with the one I/O layer (:mod:`xenoflow.workflow`); a panel
+model chains every table stage in memory (:func:`analyse_study`). Each stage gets the tables
+as they would read back from disk (:class:`xenoflow.io.Decoded`), so a table made in memory
+is exactly the table written and read back.
 
 A stage also returns, in ``Outputs.facts`` (a typed record per stage: :class:`GrowthFacts`,
 ...), the intermediate results its figures are drawn from (fitted curves, per-mouse fold
@@ -441,7 +440,7 @@ def run_report(
     its tables, its figures (registry name -> PNG bytes) and its provenance (software versions
     and input checksums)."""
     study = with_arms(study, tables["measurements"])
-    from . import report  # jinja2 and docutils: imported only by the report job
+    from . import report  # jinja2 and docutils: imported only when a report is made
 
     return {"study_report": report.study_report(study, tables, figures, provenance)}
 

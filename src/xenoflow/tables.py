@@ -4,7 +4,7 @@ Each entry says where the output goes (``path``, relative to its ``scope`` folde
 makes it, its report caption and report section, and for a table its columns with dtype and a
 one-line description. Everything else about an output is generated from here:
 
-* the rules' declared outputs (``study_outputs(stage)`` in ``workflow/rules/common.smk``),
+* the rules' declared outputs (``stage_outputs(stage)`` in ``workflow/rules/common.smk``),
 * the report captions (:func:`caption_rst`, written by :func:`xenoflow.io.write_captions`),
 * the README sheet of ``study.xlsx`` (:func:`readme`),
 * how :mod:`xenoflow.io` writes and reads each table (dtypes, float format, column order),

@@ -85,11 +85,7 @@ def logged(snakemake: Any, on_error: Any = None) -> Iterator[None]:
 
 def _forgotten(rule: str) -> list[str | None]:
     """The failure records a job clears when it starts (``None``: all of the study's)."""
-    if pipeline.rule_jobs(rule)[0] == pipeline.JOBS[0]:
-        return [None]
-    if rule in pipeline.JOBS:
-        return [s.name for s in pipeline.STAGES if s.job == rule]
-    return [rule]
+    return [None] if rule in pipeline.STUDY_RULES else [rule]
 
 
 def _failed(
@@ -113,29 +109,20 @@ def script_context(snakemake: Any, clean_study_dir_on_error: bool = False) -> It
         yield load_study(snakemake.input.study, snakemake.params.analysis)
 
 
-def read_inputs(inputs: Any) -> dict[str, Any]:
-    """Every input of a job that is a registry table, read by its spec: name -> table."""
-    names = {t.name for t in registry.TABLES}
-    return {name: io.read_table(path, name) for name, path in inputs.items() if name in names}
-
-
-def read_figures(inputs: Any) -> dict[str, bytes]:
-    """Every input of a job that is a registry figure (its PNG): name -> bytes."""
-    names = {f.name for f in registry.FIGURES}
-    return {name: Path(path).read_bytes() for name, path in inputs.items() if name in names}
-
-
 def run_job(snakemake: Any, study: Study) -> None:
-    """Run a study's table job (``snakemake.rule``: ``study``, ``synergy`` or ``power`` of
-    :data:`xenoflow.pipeline.JOBS`, or :data:`~xenoflow.pipeline.ONE_JOB`): its stages
-    chained in memory on the tables it reads, their tables written to the job's declared
-    outputs and their figures drawn, by a second process beside the analysis when the job
-    has two threads (:class:`FigureWorkers`); for ``ONE_JOB`` then the documents, from the
-    tables in memory and the figures just written."""
+    """Run a study's job (``snakemake.rule``: its rule in
+    :data:`xenoflow.pipeline.STUDY_RULES`): its table stages chained in memory, their tables
+    written to the job's declared outputs and their figures drawn, by a second process beside
+    the analysis when the job has two threads (:class:`FigureWorkers`); then the documents,
+    from the tables in memory and the figures just written."""
     from . import figures, ingest, stages, survival
 
-    jobs = pipeline.rule_jobs(str(snakemake.rule))
-    names = [s.name for s in pipeline.study_stages(study, jobs[0])]
+    rule = str(snakemake.rule)
+    if pipeline.study_rule(study) != rule:
+        raise ValueError(
+            f"{study.study_id} is run by rule {pipeline.study_rule(study)}, not {rule}"
+        )
+    names = [s.name for s in pipeline.study_stages(study) if s.name in pipeline.TABLE_STAGES]
     files = {f for name in names for f in pipeline.stage(name).files}
     recorded = [survival.read_survival_file(p) for p in snakemake.input.get("recorded", [])]
     inputs = stages.Inputs(
@@ -147,8 +134,7 @@ def run_job(snakemake: Any, study: Study) -> None:
         drawn = figures.draw(study, name, out)
         figures.save(drawn, snakemake.output, figures.formats(study))
 
-    read = read_inputs(snakemake.input)
-    order = pipeline.run_order(tuple(pipeline.stage(n) for n in names), tuple(read))
+    order = pipeline.run_order(tuple(pipeline.stage(n) for n in names))
     last = [s.name for s in order if s.figures][-1:]
     encoded: dict[str, io.Encoded] = {}
     with FigureWorkers(int(snakemake.threads) - 1) as workers:
@@ -158,19 +144,18 @@ def run_job(snakemake: Any, study: Study) -> None:
                 workers.submit(name, lambda: draw(name, out), last=[name] == last)
 
         outputs = stages.chain(
-            study, names, inputs, read, encoded, on_stage=_stage.set, on_done=done
+            study, names, inputs, encoded=encoded, on_stage=_stage.set, on_done=done
         )
         for name, text in encoded.items():
             io.write_encoded(text, getattr(snakemake.output, name))
     for name, out in outputs.items():
         log.info("%s: %s: %d tables", study.study_id, name, len(out.tables))
-    if jobs[1:] == (pipeline.JOBS[-1],):
-        drawn = {
-            spec.name: Path(getattr(snakemake.output, f"{spec.name}_png")).read_bytes()
-            for name in names
-            for spec in registry.of_stage(name, "figure")
-        }
-        write_documents(snakemake, study, io.Decoded(encoded, read), drawn)
+    drawn = {
+        spec.name: Path(getattr(snakemake.output, f"{spec.name}_png")).read_bytes()
+        for name in names
+        for spec in registry.of_stage(name, "figure")
+    }
+    write_documents(snakemake, study, io.Decoded(encoded), drawn)
 
 
 class FigureWorkers:
@@ -259,11 +244,6 @@ def _draw_all(batch: list[tuple[str, Callable[[], None]]]) -> None:
         except BaseException:
             log.exception("drawing the figures of %s failed", name)
             sys.exit(1)
-
-
-def run_documents_job(snakemake: Any, study: Study) -> None:
-    """A study's documents from the tables and figures it reads (``study_report``)."""
-    write_documents(snakemake, study, read_inputs(snakemake.input), read_figures(snakemake.input))
 
 
 def write_documents(

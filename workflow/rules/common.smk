@@ -66,10 +66,9 @@ def pattern(ids):
     return "|".join(re.escape(i) for i in sorted(ids)) or "(?!)"
 
 
-# The studies run as one job (rule study_with_report) and those run as several (study,
-# synergy/power, study_report), as wildcard patterns.
-ONE_JOB = pattern(s for s, st in STUDIES.items() if pipeline.is_one_job(st))
-SEVERAL_JOBS = pattern(s for s, st in STUDIES.items() if not pipeline.is_one_job(st))
+def rule_studies(rule):
+    """The studies a study rule runs (xenoflow.pipeline.study_rule), as a wildcard pattern."""
+    return pattern(s for s, st in STUDIES.items() if pipeline.study_rule(st) == rule)
 
 
 wildcard_constraints:
@@ -78,7 +77,7 @@ wildcard_constraints:
 
 
 def study_threads():
-    """Threads of a study's `study` job: two while the run has fewer studies than cores (its
+    """Threads of a study's job: two while the run has fewer studies than cores (its
     figures are drawn in a second process beside the analysis, xenoflow.workflow.FigureWorkers),
     else one: the other studies' jobs already fill the cores."""
     try:
@@ -137,33 +136,13 @@ def body_weight_inputs(wildcards):
     return [local(path)] if path else []
 
 
-def job_outputs(job):
-    """The declared outputs of a study's job: those of its stages (xenoflow.pipeline)."""
+def rule_outputs(rule):
+    """The declared outputs of a study rule: those of the stages of its parts."""
     out = {}
-    for stage in pipeline.STAGES:
-        if stage.job == job:
-            out.update(stage_outputs(stage.name))
+    for part in pipeline.rule_parts(rule):
+        for stage in pipeline.part_stages(part):
+            out.update(stage_outputs(stage))
     return out
-
-
-def job_inputs(job):
-    """The input function of a study's job: the tables its stages read that earlier jobs
-    make (those the study has), and for the documents every table and figure (PNG)."""
-
-    def inputs(wildcards):
-        study = STUDIES[wildcards.study]
-        stages = pipeline.study_stages(study, job)
-        if any(s.reads_all for s in stages):
-            return {
-                **study_table_paths(wildcards.study),
-                **study_figures(wildcards.study),
-            }
-        own = {t.name for s in stages for t in registry.of_stage(s.name, "table")}
-        have = study_table_paths(wildcards.study)
-        wanted = [n for s in stages for n in (*s.reads, *s.optional_reads)]
-        return {n: have[n] for n in wanted if n in have and n not in own}
-
-    return inputs
 
 
 def study_files(study, figures=True):
@@ -180,15 +159,6 @@ def study_table_paths(study):
     return {
         name: str(p)
         for name, p in batch.study_table_paths(RESULTS, STUDIES[study]).items()
-    }
-
-
-def study_figures(study):
-    """The PNG of every figure of a study's stages: registry name -> path."""
-    return {
-        spec.name: f"{study_dir(study)}/{spec.path}.png"
-        for stage in pipeline.study_stages(STUDIES[study])
-        for spec in registry.of_stage(stage.name, "figure")
     }
 
 

@@ -1,29 +1,4 @@
-# The study's summary, workbook, Prism file and self-contained report.html
-# (xenoflow.stages.run_summary, run_report), for a study with synergy or power (the others
-# make them in rule study_with_report).
-rule study_report:
-    input:
-        unpack(job_inputs("study_report")),
-        study=study_file,
-        data=study_data,
-        recorded=survival_inputs,
-    output:
-        **job_outputs("study_report"),
-    log:
-        "logs/{study}/study_report.log",
-    wildcard_constraints:
-        study=SEVERAL_JOBS,
-    conda:
-        "../envs/xenoflow.yaml"
-    params:
-        analysis=ANALYSIS,
-        code=CODE_VERSION,
-    script:
-        "../scripts/study_report.py"
-
-
-# The run's summary, forest plot, provenance and index.html. It waits for every study's tables,
-# not for the reports: the index links them by path, and `all` makes them beside this job.
+# The run's summary, forest plot, provenance and index.html, from every study's tables.
 rule cross_study_summary:
     input:
         studies=[local(s.path) for s in STUDIES.values()],
