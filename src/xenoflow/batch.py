@@ -22,7 +22,7 @@ the next run redoes the run outputs even if its studies are those of an earlier 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -103,17 +103,14 @@ def write_run_outputs(
     failed: pd.DataFrame,
     outputs: Any,
     base: Path,
-    reports: Collection[str] | None = None,
 ) -> None:
     """Summary table, QC counts, forest plot, waterfall across models (of the treatments given
     in several studies), provenance and failed-study list of a run.
 
     ``studies``: the studies and panels whose outputs are complete (by study id, in config
     order); ``failed``: the ``failed_studies`` table; ``outputs``: output name -> path (the
-    rule's ``snakemake.output`` or :func:`run_output_paths`); ``reports``: the studies whose
-    report.html the index links, by default those on disk (a failed run). The rule names
-    every study: the run makes their reports beside it (the ``all`` target needs them), so
-    the cross-study job waits for their tables, not for their reports.
+    rule's ``snakemake.output`` or :func:`run_output_paths`). The index links the report.html
+    of every study that has one on disk (a study's job makes its tables and its report).
     """
     # the summary, the report (Jinja2) and matplotlib only for this step: the Snakefile and
     # every job import this module
@@ -156,11 +153,9 @@ def write_run_outputs(
     )
     record = provenance.provenance(config, studies, base)
     provenance.write_provenance(record, _out(outputs, "provenance"))
-    if reports is None:
-        reports = [sid for sid in plain if (Path(results) / sid / "report.html").is_file()]
     forest = Path(_out(outputs, "forest_png")).read_bytes()
     shared = Path(waterfall).read_bytes()
-    linked = [sid for sid in plain if sid in reports]
+    linked = [sid for sid in plain if (Path(results) / sid / "report.html").is_file()]
     page = report.index_page(studies, table, failed, forest, linked, tables, shared)
     io.write_text(page, _out(outputs, "index"))
 

@@ -12,6 +12,4 @@ with logged(snakemake):
     paths = [*snakemake.input.studies, *snakemake.input.panels]
     studies = {s.study_id: s for s in (load_study(p, config["analysis"]) for p in paths)}
     failed = batch.failed_studies(config["results"], studies)
-    # every study's report is made beside this job (rule cross_study_summary)
-    reports = [sid for sid, s in studies.items() if not s.split_by]
-    batch.write_run_outputs(config, studies, failed, snakemake.output, Path.cwd(), reports)
+    batch.write_run_outputs(config, studies, failed, snakemake.output, Path.cwd())
