@@ -124,30 +124,33 @@ def part_stages(part: str) -> tuple[str, ...]:
     return tuple(s.name for s in STAGES if s.part == part)
 
 
-def _rule_name(optional: tuple[str, ...]) -> str:
-    return "_".join((PARTS[0], *optional))
+def _rule_parts() -> dict[str, tuple[str, ...]]:
+    """Each subset of :data:`OPTIONAL_PARTS`: its rule's name -> the parts it runs."""
+    rules = {}
+    for kind in range(2 ** len(OPTIONAL_PARTS)):
+        optional = tuple(p for i, p in enumerate(OPTIONAL_PARTS) if kind >> i & 1)
+        rules["_".join((PARTS[0], *optional))] = (PARTS[0], *optional, PARTS[-1])
+    return rules
 
 
-#: The rule of each kind of study: one per subset of :data:`OPTIONAL_PARTS`, named by it.
-STUDY_RULES = tuple(
-    _rule_name(tuple(p for i, p in enumerate(OPTIONAL_PARTS) if kind >> i & 1))
-    for kind in range(2 ** len(OPTIONAL_PARTS))
-)
+#: The rule of each kind of study (one per subset of :data:`OPTIONAL_PARTS`, named by it) ->
+#: the parts it runs, in order: the documents always.
+RULE_PARTS = _rule_parts()
+STUDY_RULES = tuple(RULE_PARTS)
 
 
 def study_rule(study: Study) -> str:
-    """The Snakemake rule that runs ``study`` (:data:`STUDY_RULES`): ``study`` and the
-    optional parts that apply to it."""
+    """The Snakemake rule that runs ``study`` (:data:`STUDY_RULES`): the one whose parts are
+    those that apply to it."""
     applies = {s.part for s in study_stages(study)}
-    return _rule_name(tuple(p for p in OPTIONAL_PARTS if p in applies))
+    return next(rule for rule, parts in RULE_PARTS.items() if set(parts) == applies)
 
 
 def rule_parts(rule: str) -> tuple[str, ...]:
-    """The parts (:data:`PARTS`) a study's rule runs, in order: the documents always."""
-    if rule not in STUDY_RULES:
+    """The parts (:data:`PARTS`) a study's rule runs, in order."""
+    if rule not in RULE_PARTS:
         raise ValueError(f"{rule!r} is not a study's rule ({', '.join(STUDY_RULES)})")
-    optional = rule.split("_")[1:]
-    return (PARTS[0], *(p for p in OPTIONAL_PARTS if p in optional), PARTS[-1])
+    return RULE_PARTS[rule]
 
 
 def run_order(stages: tuple[Stage, ...], made: tuple[str, ...] = ()) -> tuple[Stage, ...]:
