@@ -36,11 +36,23 @@ def part_files(out_dir: Path, part: str) -> dict[str, str]:
     }
 
 
+class Named(list[str]):
+    """snakemake.output: the paths in order, each also by its name (a Snakemake Namedlist)."""
+
+    def __init__(self, named: dict[str, str]) -> None:
+        super().__init__(named.values())
+        self.__dict__.update(named)
+
+
 def study_job(out_dir: Path, threads: int, rule: str = "study") -> SimpleNamespace:
     """The `snakemake` object of a study's job writing into ``out_dir``."""
     outputs = {k: v for p in pipeline.rule_parts(rule) for k, v in part_files(out_dir, p).items()}
     return SimpleNamespace(
-        rule=rule, input=JobInputs(), output=SimpleNamespace(**outputs), threads=threads
+        rule=rule,
+        input=JobInputs(),
+        output=Named(outputs),
+        params=SimpleNamespace(study_dir=str(out_dir)),
+        threads=threads,
     )
 
 
@@ -153,3 +165,19 @@ def test_a_study_job_runs_the_rule_of_its_kind(tmp_path):
     assert pipeline.study_rule(every_stage) == "study_synergy_power"
     with pytest.raises(ValueError, match="is run by rule study_synergy_power, not study"):
         workflow.run_job(study_job(tmp_path, 1), every_stage)
+
+
+def test_a_study_job_removes_what_an_earlier_kind_of_the_study_left(tmp_path):
+    """The study had a `design:` (its power tables) and a PDF of its figures; its job now
+    writes its declared outputs, and nothing else is left in its folder."""
+    study = load_study(TINY, {"bootstrap_resamples": 200})
+    out = tmp_path / "tiny_long"
+    left = [out / "tables" / "power.tsv", out / "figures" / "km.pdf"]
+    for path in left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("from an earlier run", encoding="utf-8")
+    job = study_job(out, 1)
+    workflow.run_job(job, study)
+    assert not any(path.exists() for path in left)
+    written = sorted(p for p in out.rglob("*") if p.is_file())
+    assert written == sorted(Path(p) for p in job.output)

@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from multiprocessing.process import BaseProcess
@@ -122,6 +122,8 @@ def run_job(snakemake: Any, study: Study) -> None:
         raise ValueError(
             f"{study.study_id} is run by rule {pipeline.study_rule(study)}, not {rule}"
         )
+    if getattr(snakemake.params, "study_dir", None):
+        remove_undeclared(snakemake.params.study_dir, snakemake.output)
     names = [s.name for s in pipeline.study_stages(study) if s.name in pipeline.TABLE_STAGES]
     files = {f for name in names for f in pipeline.stage(name).files}
     recorded = [survival.read_survival_file(p) for p in snakemake.input.get("recorded", [])]
@@ -156,6 +158,21 @@ def run_job(snakemake: Any, study: Study) -> None:
         for spec in registry.of_stage(name, "figure")
     }
     write_documents(snakemake, study, io.Decoded(encoded), drawn)
+
+
+def remove_undeclared(study_dir: str | Path, declared: Iterable[str]) -> list[Path]:
+    """Remove the files in a study's results folder that its job does not declare, and
+    return them: a job writes the whole folder, so what else is there was left by an
+    earlier run of another kind of study (``design:`` since removed: the power tables) or
+    of other settings (a figure format no longer asked for)."""
+    keep = {Path(p).resolve() for p in declared}
+    stale = [
+        p for p in sorted(Path(study_dir).rglob("*")) if p.is_file() and p.resolve() not in keep
+    ]
+    for path in stale:
+        log.info("removing %s: not an output of this study any more", path)
+        path.unlink()
+    return stale
 
 
 class FigureWorkers:

@@ -2,7 +2,8 @@
 # tables and figures, then its summary, workbook, Prism file and report.html. A rule's
 # outputs are fixed, so there is a rule per kind of study, named by the optional parts that
 # apply to it (study, study_synergy, study_power, study_synergy_power) and restricted to those
-# studies by its wildcard constraint. A failure removes the study's whole results folder.
+# studies by its wildcard constraint. The job first removes what else is in the study's
+# results folder (left by an earlier kind of the study); a failure removes the whole folder.
 for _rule in pipeline.STUDY_RULES:
 
     rule:
