@@ -35,7 +35,17 @@ TREATED_COLOURS = [
 ]
 
 plt.rcParams.update(
-    {"svg.hashsalt": "xenoflow", "svg.fonttype": "none", "figure.dpi": 100, "savefig.dpi": 150}
+    {
+        "svg.hashsalt": "xenoflow",
+        "svg.fonttype": "none",
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        # Titles at the top of their axes, where matplotlib's automatic placement puts them
+        # when no tick label is above the axes (none of xenoflow's figures has one). The
+        # automatic placement measures every y tick label at each draw to find the axis's
+        # offset text: ~15 % of the time to draw and save a figure, for the same pixels.
+        "axes.titley": 1.0,
+    }
 )
 
 
