@@ -30,7 +30,13 @@ from xenoflow.plots import regimenmodel as rmp
 from xenoflow.plots import summary as smp
 from xenoflow.plots import survival as sp
 from xenoflow.plots import tolerability as tp
-from xenoflow.plots.style import CONTROL_COLOUR, TREATED_COLOURS, arm_palette, save_figure
+from xenoflow.plots.style import (
+    CONTROL_COLOUR,
+    TREATED_COLOURS,
+    arm_palette,
+    note_figure,
+    save_figure,
+)
 
 SIM = Path(__file__).parent / "data" / "growth" / "simulated_3arm_8mice.csv"
 ARMS = ["Vehicle", "DrugA", "DrugB"]
@@ -453,6 +459,22 @@ def test_a_synthetic_studys_figures_carry_a_corner_mark_not_a_title_suffix(
     box = mark.get_window_extent()
     assert not box.overlaps(ax.get_window_extent()) and wide.bbox.contains(box.x0, box.y0)
     plt.close(wide)
+
+
+def test_the_mark_ignores_the_undrawn_tick_labels_of_an_axes_whose_axis_is_off() -> None:
+    """A note figure (axis off, a title wider than its axes): the tick labels of its hidden
+    axis keep text once matplotlib has formatted them (as measuring the y axis does); they
+    are not drawn, so the mark takes the first free corner below the title, bottom left."""
+    title = "A wide-format study with a humane endpoint (a test fixture): the dose-driven growth model"
+    fig = note_figure(title, "Nothing to draw.")
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    ax.yaxis.get_tightbbox(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    assert any(t.get_text() for t in ax.yaxis.get_ticklabels())
+    figures.mark_synthetic(fig)
+    mark = next(t for t in _texts(fig) if t.get_text() == figures.SYNTHETIC_MARK)
+    assert mark.get_position() == (0.005, 0.005)
+    plt.close(fig)
 
 
 def test_km_legend_and_at_risk_table_name_the_arms_alike(tmp_path: Path) -> None:

@@ -81,8 +81,19 @@ def mark_synthetic(fig: Figure) -> None:
 
 
 def _occupied(fig: Figure) -> list[Any]:
-    """What a mark must not cover: every visible text, legend and plot area."""
-    texts = fig.findobj(lambda a: isinstance(a, Text) and a.get_visible() and a.get_text() != "")
+    """What a mark must not cover: every text that is drawn, legend and plot area (not the
+    tick labels of an axes whose axis is off: they keep text once formatted, undrawn)."""
+    hidden = {
+        id(t)
+        for ax in fig.axes
+        if not ax.axison
+        for t in (*ax.xaxis.findobj(), *ax.yaxis.findobj())
+    }
+    texts = fig.findobj(
+        lambda a: (
+            isinstance(a, Text) and a.get_visible() and a.get_text() != "" and id(a) not in hidden
+        )
+    )
     legends = fig.findobj(Legend)
     return [*texts, *legends, *(ax for ax in fig.axes if ax.axison)]
 
