@@ -465,7 +465,9 @@ def test_the_mark_ignores_the_undrawn_tick_labels_of_an_axes_whose_axis_is_off()
     """A note figure (axis off, a title wider than its axes): the tick labels of its hidden
     axis keep text once matplotlib has formatted them (as measuring the y axis does); they
     are not drawn, so the mark takes the first free corner below the title, bottom left."""
-    title = "A wide-format study with a humane endpoint (a test fixture): the dose-driven growth model"
+    title = (
+        "A wide-format study with a humane endpoint (a test fixture): the dose-driven growth model"
+    )
     fig = note_figure(title, "Nothing to draw.")
     fig.draw_without_rendering()
     ax = fig.axes[0]
