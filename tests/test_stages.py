@@ -157,17 +157,16 @@ def test_each_kind_of_study_has_a_rule_that_runs_its_parts():
 
 def test_a_failed_stage_is_named(tiny):
     """A job records which of its stages failed (xenoflow.workflow.run_job)."""
-    study, tables = tiny
+    study, _ = tiny
     seen: list[str] = []
     with pytest.raises(ValueError, match="recorded survival table was not read"):
         stages.chain(
             dataclasses.replace(study, survival_data=ROOT / "nowhere.csv"),
-            ["survival"],
-            stages.Inputs(),
-            read={"measurements": tables["measurements"]},
+            ["ingest", "survival"],
+            stages.Inputs(source=read_source(study)),
             on_stage=seen.append,
         )
-    assert seen == ["survival"]
+    assert seen == ["ingest", "survival"]
 
 
 def test_chained_in_memory_equals_written_and_read(tiny, tmp_path):

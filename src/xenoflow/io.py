@@ -155,14 +155,11 @@ class Encoded:
 class Decoded(Mapping[str, pd.DataFrame]):
     """Tables by name, each decoded from its text (:meth:`Encoded.frame`) when first used: a
     panel model writes ~25 tables, and its cross-model rows need only some of them. The
-    mapping of texts may grow after this view is made (the stages add their tables).
-    ``read``: tables read from disk already (a job's inputs), by name."""
+    mapping of texts may grow after this view is made (the stages add their tables)."""
 
-    def __init__(
-        self, texts: Mapping[str, Encoded], read: Mapping[str, pd.DataFrame] | None = None
-    ) -> None:
+    def __init__(self, texts: Mapping[str, Encoded]) -> None:
         self._texts = texts
-        self._frames: dict[str, pd.DataFrame] = dict(read or {})
+        self._frames: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
@@ -170,10 +167,10 @@ class Decoded(Mapping[str, pd.DataFrame]):
         return self._frames[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter({**dict.fromkeys(self._frames), **dict.fromkeys(self._texts)})
+        return iter(self._texts)
 
     def __len__(self) -> int:
-        return len({*self._frames, *self._texts})
+        return len(self._texts)
 
 
 def _dtype(spec: Table, declared: Mapping[str, str], name: str) -> str:

@@ -480,14 +480,13 @@ def chain(
     study: Study,
     names: Sequence[str],
     inputs: Inputs,
-    read: Mapping[str, pd.DataFrame] | None = None,
     encoded: dict[str, io.Encoded] | None = None,
     on_stage: Callable[[str], object] | None = None,
     on_done: Callable[[str, Outputs[Any]], object] | None = None,
 ) -> dict[str, Outputs[Any]]:
     """Run the table stages ``names`` in memory, in an order their reads allow
-    (:func:`xenoflow.pipeline.run_order`), on the tables already ``read`` (from disk): each
-    stage gets the tables of the earlier ones as it would read them back from disk
+    (:func:`xenoflow.pipeline.run_order`): each stage gets the tables of the earlier ones as
+    it would read them back from disk
     (:class:`xenoflow.io.Decoded`). ``encoded`` receives each table's text
     (:func:`xenoflow.io.encode`), so that a caller that writes the tables does not format
     them a second time; ``on_stage`` is told the name of each stage before it runs (a job
@@ -495,10 +494,9 @@ def chain(
     draws its figures while the next stage computes). Returns each stage's outputs, for
     its figures."""
     texts: dict[str, io.Encoded] = {} if encoded is None else encoded
-    tables = io.Decoded(texts, read)
-    made = tuple(read or ())
+    tables = io.Decoded(texts)
     outputs: dict[str, Outputs[Any]] = {}
-    for stage in pipeline.run_order(tuple(pipeline.stage(n) for n in names), made):
+    for stage in pipeline.run_order(tuple(pipeline.stage(n) for n in names)):
         if on_stage is not None:
             on_stage(stage.name)
         out = run_stage(stage.name, study, tables, inputs)
