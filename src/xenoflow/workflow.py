@@ -101,7 +101,7 @@ def _failed(
 def script_context(snakemake: Any, clean_study_dir_on_error: bool = False) -> Iterator[Study]:
     """Load the job's study (``snakemake.input.study``) inside :func:`logged`.
 
-    With ``clean_study_dir_on_error`` (the ingest step) a failure removes the study's whole
+    With ``clean_study_dir_on_error`` (a study's job) a failure removes the study's whole
     results folder, so no stale output from an earlier run survives next to a failed one.
     """
     on_error = (lambda: _clean(snakemake)) if clean_study_dir_on_error else None
