@@ -118,11 +118,13 @@ def _outside(points: list[Point], regimen: tuple[float, float, int], unit: str) 
 
 def _fit_line(points: list[Point], x: float, alpha: float) -> tuple[float, float, float]:
     """(ŷ, prediction-interval low, high) of the OLS line of nadir on largest single dose."""
-    import statsmodels.api as sm
+    # the two modules, not statsmodels.api, which imports all of statsmodels (~0.2 s more)
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     xs = np.array([p.single for p in points])
     ys = np.array([p.nadir for p in points])
-    fitted = sm.OLS(ys, sm.add_constant(xs)).fit()
+    fitted = OLS(ys, add_constant(xs)).fit()
     frame = fitted.get_prediction(np.array([[1.0, x]])).summary_frame(alpha=alpha)
     return (
         float(frame["mean"].iloc[0]),
