@@ -123,6 +123,29 @@ def test_balanced_study(tmp_path: Path) -> None:
     assert "separate cohort" not in md
 
 
+def test_imbalance_below_alpha_is_not_called_no_sign(tmp_path: Path) -> None:
+    """p between IMBALANCE_P (0.01) and alpha (0.05): the unadjusted comparison still leads,
+    but the design says the arms differ at the usual level, never "no sign of imbalance"."""
+    mild = MICE.copy()
+    mild.loc[mild["arm"] == "B", "v0"] = [120, 140, 115, 150, 125]
+    study, t = _analyse(tmp_path, _long(mild))
+    # R 4.x: d$v0 <- c(95, 110, 102, 120, 88, 100, 130, 92, 115, 105, 120, 140, 115, 150, 125)
+    #   anova(lm(log(v0) ~ arm, data = d))  # F 5.09878492407, Pr(>F) 0.024960592425
+    row = t["baseline_balance"].iloc[0]
+    assert [row["f_statistic"], row["p_value"]] == pytest.approx(
+        [5.09878492407, 0.024960592425], rel=1e-9
+    )
+    md = str(stages.run_summary(study, t)["summary_md"])
+    design, findings = md.split("## Findings")
+    assert (
+        "F(2, 12) = 5.10, p = 0.025; some imbalance between the arms at baseline (p below "
+        "0.05, though not below the 0.01 at which the comparison adjusted for baseline volume "
+        "leads the findings; that comparison is in the baseline balance table)." in design
+    )
+    assert "no sign of imbalance" not in md
+    assert "adjusted for baseline volume, the" not in findings
+
+
 def test_arm_followed_past_the_control_is_not_flagged(tmp_path: Path) -> None:
     """A measured on the control's days and on, after the control's last day (the control
     reached its endpoint): the same calendar, no warning."""

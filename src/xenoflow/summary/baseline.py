@@ -42,19 +42,27 @@ def design_sentences(
     out = [baseline.resolve(study, measurements).sentence()]
     row = _balance_row(balance)
     if row is not None and isnum(row["p_value"]):
-        verdict = (
-            "the arms were not balanced at baseline, so the baseline-adjusted comparison leads "
-            "the findings"
-            if unbalanced(balance)
-            else "no sign of imbalance between the arms at baseline"
-        )
+        if unbalanced(balance):
+            verdict = (
+                "the arms were not balanced at baseline, so the baseline-adjusted comparison "
+                "leads the findings"
+            )
+        else:
+            verdict = _below_alpha(
+                float(row["p_value"]),
+                float(study.settings["alpha"]),
+                "some imbalance between the arms at baseline",
+                "no sign of imbalance between the arms at baseline",
+                f"the {baseline.IMBALANCE_P:g} at which the comparison adjusted for baseline "
+                "volume leads the findings; that comparison is in the baseline balance table",
+            )
         out.append(
             f"Baseline balance (one-way ANOVA of log baseline volume across arms): "
             f"{_anova_text(row)}; {verdict}."
         )
     elif row is not None:
         out.append(f"Baseline balance was not tested: {row['note']}.")
-    out += pre_treatment_sentences(balance)
+    out += pre_treatment_sentences(study, balance)
     if balance is not None and len(balance):
         flagged = balance[balance["separate_cohort"].astype(object).eq(True)]
         for r in records(flagged):
@@ -67,7 +75,17 @@ def design_sentences(
     return out
 
 
-def pre_treatment_sentences(balance: pd.DataFrame | None) -> list[str]:
+def _below_alpha(p: float, alpha: float, some: str, none: str, threshold: str) -> str:
+    """The verdict of a balance test whose p is not below :data:`xenoflow.baseline.IMBALANCE_P`:
+    ``some`` when p is below the study's alpha (a difference at the usual level, not at the
+    stricter one, described by ``threshold``, that calls the arms unbalanced), else ``none``.
+    "No sign" is never said of a p below alpha."""
+    if p < alpha:
+        return f"{some} (p below {alpha:g}, though not below {threshold})"
+    return none
+
+
+def pre_treatment_sentences(study: Study, balance: pd.DataFrame | None) -> list[str]:
     """The pre-treatment growth check (run-in measurements before a treatment-start
     baseline): whether the arms grew alike before treatment."""
     if balance is None or balance.empty:
@@ -76,10 +94,17 @@ def pre_treatment_sentences(balance: pd.DataFrame | None) -> list[str]:
     if not rows or not isnum(rows[0]["p_value"]):
         return []
     row = rows[0]
+    p = float(row["p_value"])
     verdict = (
         "the arms grew differently before treatment"
-        if float(row["p_value"]) < baseline.IMBALANCE_P
-        else "no sign that the arms grew differently before treatment"
+        if p < baseline.IMBALANCE_P
+        else _below_alpha(
+            p,
+            float(study.settings["alpha"]),
+            "some sign that the arms grew differently before treatment",
+            "no sign that the arms grew differently before treatment",
+            f"{baseline.IMBALANCE_P:g}",
+        )
     )
     return [
         "Pre-treatment growth (one-way ANOVA of each mouse's growth rate of log volume from its "
