@@ -140,10 +140,21 @@ def test_imbalance_below_alpha_is_not_called_no_sign(tmp_path: Path) -> None:
     assert (
         "F(2, 12) = 5.10, p = 0.025; some imbalance between the arms at baseline (p below "
         "0.05, though not below the 0.01 at which the comparison adjusted for baseline volume "
-        "leads the findings; that comparison is in the baseline balance table)." in design
+        "leads the findings; it closes them, as a check)." in design
     )
     assert "no sign of imbalance" not in md
-    assert "adjusted for baseline volume, the" not in findings
+    # the unadjusted findings lead; the adjusted comparison closes the findings
+    paragraphs = findings.split("\n\n## ")[0].strip().split("\n\n")
+    assert not paragraphs[0].startswith("The arms")
+    check = paragraphs.index(
+        "The arms differed at baseline at the 0.05 level, though not below 0.01 (F(2, 12) = "
+        "5.10, p = 0.025); as a check of the findings above, the comparison adjusted for each "
+        "mouse's baseline volume (ANCOVA of log volume):"
+    )
+    assert [p.split(" arm's")[0] for p in paragraphs[check + 1 :]] == [
+        "On day 14, adjusted for baseline volume, the A",
+        "On day 14, adjusted for baseline volume, the B",
+    ]
 
 
 def test_arm_followed_past_the_control_is_not_flagged(tmp_path: Path) -> None:

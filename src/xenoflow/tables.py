@@ -1965,7 +1965,8 @@ log-scale rate.""",
 Baseline balance and the baseline-adjusted comparison ({{ snakemake.wildcards.study }}). Row
 ``balance``: one-way ANOVA of ln baseline volume across arms (``f_statistic``, ``df_num``,
 ``df_den``, ``p_value``; R ``anova(lm(log(v0) ~ arm))``); p < 0.01 = the arms were not balanced
-at baseline, and the summary leads with the adjusted comparison. Row ``pre_treatment_growth``
+at baseline, and the summary leads with the adjusted comparison; p below the study's alpha but
+not below 0.01 = some imbalance, and the adjusted comparison closes the findings as a check. Row ``pre_treatment_growth``
 (only when measurements precede a treatment-start baseline): the same ANOVA of each mouse's
 pre-treatment growth rate (OLS slope of ln volume per day from its first measurement to its
 baseline; R ``anova(lm(rate ~ arm))``), the arms' mean rates in ``note``: the arms should grow

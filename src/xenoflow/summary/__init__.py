@@ -212,6 +212,10 @@ def study_summary(
         )
     if not findings.paragraphs:
         findings.paragraphs.append("No comparison with the control arm could be computed.")
+    # arms somewhat unbalanced (alpha > p >= IMBALANCE_P): the adjusted comparison closes them
+    findings.paragraphs += baseline_sentences.adjusted_check_sentences(
+        study, tables.get("baseline_balance")
+    )
     floored = detection_limit_sentence(study, tables["measurements"])
     exclusions = [t for name, t in sorted(tables.items()) if name.startswith("exclusions")]
     answer = answer_section(study, tables)

@@ -54,7 +54,7 @@ def design_sentences(
                 "some imbalance between the arms at baseline",
                 "no sign of imbalance between the arms at baseline",
                 f"the {baseline.IMBALANCE_P:g} at which the comparison adjusted for baseline "
-                "volume leads the findings; that comparison is in the baseline balance table",
+                "volume leads the findings; it closes them, as a check",
             )
         out.append(
             f"Baseline balance (one-way ANOVA of log baseline volume across arms): "
@@ -120,11 +120,34 @@ def adjusted_sentences(balance: pd.DataFrame | None) -> list[str]:
     assert balance is not None
     row = _balance_row(balance)
     assert row is not None
-    rows = [r for r in records(balance[balance["analysis"] == "adjusted"]) if isnum(r["estimate"])]
-    out = [
+    return [
         f"The arms were not balanced at baseline ({_anova_text(row)}), so the comparison "
-        "adjusted for each mouse's baseline volume (ANCOVA of log volume) comes first."
+        "adjusted for each mouse's baseline volume (ANCOVA of log volume) comes first.",
+        *_adjusted_rows(balance),
     ]
+
+
+def adjusted_check_sentences(study: Study, balance: pd.DataFrame | None) -> list[str]:
+    """The same comparison when the balance test's p is below the study's alpha but not below
+    :data:`xenoflow.baseline.IMBALANCE_P`: after the findings, as a check of them."""
+    row = _balance_row(balance)
+    if row is None or not isnum(row["p_value"]) or unbalanced(balance):
+        return []
+    alpha = float(study.settings["alpha"])
+    if not float(row["p_value"]) < alpha:
+        return []
+    assert balance is not None
+    return [
+        f"The arms differed at baseline at the {alpha:g} level, though not below "
+        f"{baseline.IMBALANCE_P:g} ({_anova_text(row)}); as a check of the findings above, "
+        "the comparison adjusted for each mouse's baseline volume (ANCOVA of log volume):",
+        *_adjusted_rows(balance),
+    ]
+
+
+def _adjusted_rows(balance: pd.DataFrame) -> list[str]:
+    rows = [r for r in records(balance[balance["analysis"] == "adjusted"]) if isnum(r["estimate"])]
+    out = []
     for r in rows:
         out.append(
             f"On day {fmt_day(r['reference_day'])}, adjusted for baseline volume, the {r['arm']} "
