@@ -236,6 +236,14 @@ def test_response_counts_are_of_evaluable_mice_and_a_flat_control_is_named(summa
     assert "Caution: 8 of 8 control mice are classed SD or better" in summaries["caki2_clr131"]
     others = [t for sid, t in summaries.items() if sid != "caki2_clr131"]
     assert not any("Caution:" in t for t in others)
+    # the answer's response count carries the caution too, and says what still counts
+    answer = summaries["caki2_clr131"].split("## Answer")[1].split("## Design")[0]
+    assert (
+        "Objective responses (mRECIST CR or PR): 8 of 8 evaluable mice in CLR 131; none in the "
+        "other arms. Caution: 8 of 8 control mice are classed SD or better, so the response "
+        "window (from day 10 after baseline) does not catch this model's growth; SD is no sign "
+        "of activity here, only CR and PR are." in answer
+    )
 
 
 def test_no_nci_activity_at_a_toxic_dose_and_survivors_named(summaries):

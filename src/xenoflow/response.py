@@ -343,7 +343,7 @@ def control_window_warning(
     """A warning ('' when none) when more than half of the evaluable control mice are SD or
     better by mRECIST (:func:`response_table` on the control's mice): the response window
     (from ``min_day`` after baseline) then catches a flat start, not the model's growth, and
-    the classes cannot separate treated arms from an untreated control."""
+    a treated mouse's SD is no sign of activity (its CR or PR still is)."""
     mice = measurements[measurements["arm"] == control]
     if mice.empty:
         return ""
@@ -355,7 +355,7 @@ def control_window_warning(
     return (
         f"{stable} of {len(labels)} control mice are SD or better by mRECIST (response window "
         f"from day {min_day:g} after baseline): the window does not catch this model's growth, "
-        "so the mRECIST classes do not separate the arms (consider starting the window later)"
+        "so SD is no sign of activity, only CR and PR are (consider starting the window later)"
     )
 
 

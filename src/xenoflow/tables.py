@@ -1376,7 +1376,7 @@ row here; an empty table means every measurement was used.""",
 Notes raised while reading study **{{ snakemake.wildcards.study }}** that did not change the data:
 the caliper formula used, days that were sorted, mice with a single measurement, data paths that
 point outside the study folder, a control whose mice are mostly SD or better by mRECIST (the
-response window misses the model's growth, so its classes cannot separate the arms), the baseline
+response window misses the model's growth, so SD is no sign of activity), the baseline
 used when it is treatment start (pre-treatment measurements left out of the metrics), and an arm
 measured on another calendar than the control (possibly a separate cohort without a concurrent
 control).""",

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Study
-from .efficacy import cured_arms, cured_sentences
+from .efficacy import control_window_caution, cured_arms, cured_sentences
 from .headline import headline_findings, two_phase_rows
 from .regimens import VERDICT_RULE, regimen_verdict
 from .survival import logrank_verdict, n_logrank_tests
@@ -85,8 +85,9 @@ def growth_answer(study: Study, tables: Tables) -> str:
     return text + "."
 
 
-def response_answer(tables: Tables) -> str:
-    """Objective responses (CR or PR by mRECIST) per arm, of the evaluable mice."""
+def response_answer(study: Study, tables: Tables) -> str:
+    """Objective responses (CR or PR by mRECIST) per arm, of the evaluable mice, with the
+    findings' caution when the response window misses the control's growth."""
     rows = records(tables.get("response_summary", pd.DataFrame()))
     if not rows:
         return ""
@@ -95,9 +96,14 @@ def response_answer(tables: Tables) -> str:
         for r in rows
         if int(r["n_cr"]) + int(r["n_pr"])
     ]
+    caution = control_window_caution(rows, study.control, float(study.settings["mrecist_min_day"]))
     if not hits:
-        return "No tumour responded objectively (mRECIST CR or PR) in any arm."
-    return f"Objective responses (mRECIST CR or PR): {join_words(hits)}; none in the other arms."
+        text = "No tumour responded objectively (mRECIST CR or PR) in any arm."
+    else:
+        text = (
+            f"Objective responses (mRECIST CR or PR): {join_words(hits)}; none in the other arms."
+        )
+    return f"{text} {caution}" if caution else text
 
 
 def survival_answer(study: Study, tables: Tables) -> str:
@@ -220,7 +226,7 @@ def answer_section(study: Study, tables: Tables) -> Section | None:
         regimen_answer(study, tables),
         *cured,
         growth_answer(study, tables),
-        response_answer(tables),
+        response_answer(study, tables),
         survival_answer(study, tables),
         tolerability_answer(study, tables),
         synergy_answer(study, tables),

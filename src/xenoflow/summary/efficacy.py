@@ -470,7 +470,7 @@ def response_sentences(
             else f"{len(none)} of {len(rows)} arms: "
         )
         out.insert(0, f"No objective response (CR or PR) by mRECIST in {which}{join_words(none)}.")
-    caution = _control_window_caution(rows, control, min_day)
+    caution = control_window_caution(rows, control, min_day)
     return out + ([caution] if caution else [])
 
 
@@ -507,12 +507,13 @@ def _evaluable_text(r: Mapping[str, Any]) -> str:
     )
 
 
-def _control_window_caution(
+def control_window_caution(
     rows: list[dict[str, Any]], control: str | None, min_day: float | None
 ) -> str:
     """A caution when more than half of the evaluable control mice are SD or better: then the
-    window (from ``min_day``) caught a flat start, not the model's growth, and the classes do
-    not separate the arms."""
+    window (from ``min_day``) caught a flat start, not the model's growth, and a treated
+    mouse's SD is no sign of activity (its CR or PR, a shrinkage the control did not show,
+    still is)."""
     row = next((r for r in rows if r["arm"] == control), None)
     if row is None or not row["n_mice"]:
         return ""
@@ -522,8 +523,8 @@ def _control_window_caution(
     window = f" (from day {min_day:g} after baseline)" if min_day is not None else ""
     return (
         f"Caution: {stable} of {row['n_mice']} control mice are classed SD or better, so the "
-        f"response window{window} does not catch this model's growth; the mRECIST classes do "
-        "not separate the arms here."
+        f"response window{window} does not catch this model's growth; SD is no sign of "
+        "activity here, only CR and PR are."
     )
 
 
