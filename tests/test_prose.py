@@ -258,6 +258,21 @@ def test_no_nci_activity_at_a_toxic_dose_and_survivors_named(summaries):
     assert "CLR 131 fractionated" in text and text.count("not scored: toxic dose") == 1
 
 
+def test_a_survival_benefit_of_a_toxic_arm_is_given_with_its_toxic_deaths_counted(summaries):
+    # CLR 131 single's tumour endpoint censors its two toxic deaths, which flatters it: the
+    # answer's survival claim says so and gives event-free survival's verdict beside it
+    # (survival_tests: Holm p 0.020; event_free_survival_tests: logrank_p 0.115, Holm 0.23)
+    answer = summaries["fractionation_clr131"].split("## Answer")[1].split("## Design")[0]
+    assert (
+        "Survival: CLR 131 single reached the endpoint later than the control (log-rank "
+        "p = 0.020, Holm-adjusted over 3 comparisons; hazard ratio 0.139, 95% CI 0.028 to 0.69), "
+        "with its two toxic deaths censored; counted as events (event-free survival), log-rank "
+        "p = 0.23, Holm-adjusted over 3 comparisons, not statistically significant." in answer
+    )
+    others = [t for sid, t in summaries.items() if sid != "fractionation_clr131"]
+    assert not any("(event-free survival), log-rank" in t for t in others)
+
+
 def test_regimen_sentences_say_when_a_number_is_not_the_regimens(summaries):
     # Issue 27 item 5. MES-SA/Dx5's second dose is on day 20, %T/C is read on day 21
     assert (

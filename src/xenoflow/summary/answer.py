@@ -126,15 +126,57 @@ def survival_answer(study: Study, tables: Tables) -> str:
     if not later:
         return "Survival: no treated arm reached the endpoint at a rate detectably different from the control's."
     r, p, adjustment = min(later, key=lambda v: float(v[1]))
-    others = [v[0]["arm"] for v in later if v[0] is not r]
+    others = [
+        v[0]["arm"] + (" (its toxic deaths censored)" if _toxic_deaths(tables, v[0]["arm"]) else "")
+        for v in later
+        if v[0] is not r
+    ]
     return (
         f"Survival: {r['arm']} reached the endpoint {_direction(r)} the control (log-rank "
         f"{fmt_p(p)}"
         + (f", {adjustment}" if adjustment else "")
         + _hazard_text(r)
         + ")"
+        + _event_free_text(tables, str(r["arm"]), alpha)
         + (f"; {join_words(others)} also differed from it" if others else "")
         + "."
+    )
+
+
+def _toxic_deaths(tables: Tables, arm: str) -> int:
+    """The arm's toxic deaths (``event_free_survival``; 0 without recorded causes)."""
+    efs = tables.get("event_free_survival")
+    if efs is None or "toxic_deaths" not in efs:
+        return 0
+    rows = efs[efs["arm"].astype(str) == arm]
+    return int(rows["toxic_deaths"].iloc[0]) if len(rows) else 0
+
+
+def _event_free_text(tables: Tables, arm: str, alpha: float) -> str:
+    """For an arm with toxic deaths: the tumour endpoint censors them, which flatters a toxic
+    regimen (its deaths leave the risk set as if spared), so the same comparison with them
+    counted as events (event-free survival, :func:`xenoflow.survival.event_free_endpoints`)
+    follows, with its verdict ('' for an arm without toxic deaths)."""
+    deaths = _toxic_deaths(tables, arm)
+    tests = tables.get("event_free_survival_tests")
+    if not deaths or tests is None or tests.empty:
+        return ""
+    rows = [
+        t
+        for t in records(tests)
+        if t.get("comparison") == "vs control" and t["arm"] == arm and isnum(t.get("logrank_p"))
+    ]
+    if not rows:
+        return ""
+    p, adjustment = logrank_verdict(rows[0], n_logrank_tests(tests))
+    verdict = (
+        "still statistically significant" if float(p) < alpha else "not statistically significant"
+    )
+    return (
+        f", with its {count_words(deaths, 'toxic death')} censored; counted as events "
+        f"(event-free survival), log-rank {fmt_p(p)}"
+        + (f", {adjustment}" if adjustment else "")
+        + f", {verdict}"
     )
 
 
