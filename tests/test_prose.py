@@ -273,6 +273,21 @@ def test_a_survival_benefit_of_a_toxic_arm_is_given_with_its_toxic_deaths_counte
     assert not any("(event-free survival), log-rank" in t for t in others)
 
 
+def test_studies_without_body_weights_or_causes_are_not_called_tolerated(summaries):
+    # the CrownBio studies have neither: their tolerability table gives no verdict, and the
+    # answer says so instead of "every treated arm was tolerated"
+    for sid, text in summaries.items():
+        answer = text.split("## Answer")[1].split("## Design")[0]
+        if sid.startswith("crownbio"):
+            assert (
+                "Tolerability: not judged (no body weights after baseline and no cause of death "
+                "recorded)." in answer
+            ), sid
+            assert "tolerated" not in answer, sid
+        else:
+            assert "Tolerability: not judged" not in answer, sid
+
+
 def test_regimen_sentences_say_when_a_number_is_not_the_regimens(summaries):
     # Issue 27 item 5. MES-SA/Dx5's second dose is on day 20, %T/C is read on day 21
     assert (

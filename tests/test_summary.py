@@ -486,3 +486,62 @@ def test_exclusions_are_listed_once_per_stage_arm_and_reason():
         f"[growth] B / mouse 3 day 57: {reason}",
         "[ingest] B / mouse 4 day 7: body weight outside",
     ]
+
+
+def _tolerability(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """A tolerability table as read back from its TSV: an arm without a verdict has NaN."""
+    return pd.DataFrame(
+        [
+            {
+                "arm": arm,
+                "verdict": verdict or math.nan,
+                "rule": rule,
+                "toxic_deaths": 2 if verdict == "toxic" else 0,
+                "group_mean_nadir_pct": -17.1 if verdict == "toxic" else -3.0,
+            }
+            for arm, verdict, rule in rows
+        ]
+    )
+
+
+NO_DATA = "no body weights after baseline and no cause of death recorded: no verdict"
+
+
+@pytest.mark.parametrize(
+    "rows, expected",
+    [
+        # no body weights, no causes (the CrownBio studies): nothing is called tolerated
+        (
+            [("C", "", NO_DATA), ("A", "", NO_DATA), ("B", "", NO_DATA)],
+            "Tolerability: not judged (no body weights after baseline and no cause of death "
+            "recorded).",
+        ),
+        (
+            [("C", "tolerated", "tolerated: ..."), ("A", "tolerated", "..."), ("B", "", NO_DATA)],
+            "Tolerability: A tolerated; B not judged (no body weights after baseline and no "
+            "cause of death recorded).",
+        ),
+        (
+            [("C", "tolerated", "..."), ("A", "toxic", "..."), ("B", "", NO_DATA)],
+            "Tolerability: toxic in A (two toxic deaths, mean body-weight nadir -17.1%); B not "
+            "judged (no body weights after baseline and no cause of death recorded).",
+        ),
+        (
+            [("C", "tolerated", "..."), ("A", "toxic", "..."), ("B", "tolerated", "...")],
+            "Tolerability: toxic in A (two toxic deaths, mean body-weight nadir -17.1%); the "
+            "other treated arms were tolerated.",
+        ),
+        (
+            [("C", "tolerated", "..."), ("A", "tolerated", "..."), ("B", "tolerated", "...")],
+            "Tolerability: every treated arm was tolerated.",
+        ),
+    ],
+)
+def test_tolerability_answer_never_calls_an_unjudged_arm_tolerated(rows, expected):
+    from types import SimpleNamespace
+
+    from xenoflow.summary.answer import tolerability_answer
+
+    study = SimpleNamespace(control="C")
+    answer = tolerability_answer(study, {"tolerability": _tolerability(rows)})  # type: ignore[arg-type]
+    assert answer == expected

@@ -199,24 +199,38 @@ def _hazard_text(r: Mapping[str, Any]) -> str:
 
 
 def tolerability_answer(study: Study, tables: Tables) -> str:
-    """Which treated arms the tolerability verdict calls toxic, and why in brief."""
-    rows = [
-        r
-        for r in records(tables.get("tolerability", pd.DataFrame()))
-        if r["arm"] != study.control and r.get("verdict")
+    """Which treated arms the tolerability verdict calls toxic, and why in brief; the arms it
+    could not judge (no body weights after baseline and no cause of death), with the reason,
+    are never called tolerated."""
+    treated = [
+        r for r in records(tables.get("tolerability", pd.DataFrame())) if r["arm"] != study.control
     ]
-    if not rows:
+    rows = [r for r in treated if value_of(r, "verdict")]
+    unjudged = [r for r in treated if not value_of(r, "verdict")]
+    if not treated:
         return ""
+    if not rows:
+        reason = str(value_of(unjudged[0], "rule") or "").removesuffix(": no verdict")
+        return "Tolerability: not judged" + (f" ({reason})" if reason else "") + "."
     toxic = [r for r in rows if r["verdict"] == "toxic"]
-    if not toxic:
-        return "Tolerability: every treated arm was tolerated."
+    tolerated = [r["arm"] for r in rows if r["verdict"] != "toxic"]
     named = [
         f"{r['arm']} ({count_words(int(value_of(r, 'toxic_deaths') or 0), 'toxic death')}, "
         f"mean body-weight nadir {float(r['group_mean_nadir_pct']):+.1f}%)"
         for r in toxic
     ]
-    rest = "" if len(toxic) == len(rows) else "; the other treated arms were tolerated"
-    return f"Tolerability: toxic in {join_words(named)}{rest}."
+    if not unjudged:
+        if not toxic:
+            return "Tolerability: every treated arm was tolerated."
+        rest = "" if not tolerated else "; the other treated arms were tolerated"
+        return f"Tolerability: toxic in {join_words(named)}{rest}."
+    parts = ([f"toxic in {join_words(named)}"] if toxic else []) + (
+        [f"{join_words(tolerated)} tolerated"] if tolerated else []
+    )
+    return (
+        f"Tolerability: {'; '.join(parts)}; {join_words([r['arm'] for r in unjudged])} not "
+        "judged (no body weights after baseline and no cause of death recorded)."
+    )
 
 
 def synergy_answer(study: Study, tables: Tables) -> str:
