@@ -545,3 +545,28 @@ def test_tolerability_answer_never_calls_an_unjudged_arm_tolerated(rows, expecte
     study = SimpleNamespace(control="C")
     answer = tolerability_answer(study, {"tolerability": _tolerability(rows)})  # type: ignore[arg-type]
     assert answer == expected
+
+
+@pytest.mark.parametrize("inside, quoted", [(43, False), (44, True)])
+def test_dose_driven_model_parameters_need_80_pct_of_fitted_means_inside(inside, quoted):
+    # 43 of 54 = 79.6 % < 80 %: the model misses its own data; 44 of 55 = 80 % is enough
+    from xenoflow.summary.regimens import _not_fitting_sentence
+
+    n = 54 if inside == 43 else 55
+    check = pd.DataFrame(
+        {
+            "growth_model": ["delayed", "delayed", "exponential"],
+            "check": ["fitted", "held out: A", "fitted"],
+            "n_arm_days": [n, 10, n],
+            "n_inside": [inside, 2, n],
+            "coverage_pct": [100 * inside / n, 20.0, 100.0],
+        }
+    )
+    selection = pd.DataFrame({"growth_model": ["exponential", "delayed"], "chosen": [0, 1]})
+    sentence = _not_fitting_sentence(check, "delayed", selection)
+    assert (sentence == "") == quoted
+    if not quoted:
+        assert sentence.startswith(
+            "No dose-driven growth model describes these data: the best of the two dose-driven "
+            "models by AIC, the model with delayed kill, has 43 of 54 fitted arm-day means"
+        )

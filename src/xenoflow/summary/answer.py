@@ -174,8 +174,8 @@ def _event_free_text(tables: Tables, arm: str, alpha: float) -> str:
     )
     return (
         f", with its {count_words(deaths, 'toxic death')} censored; counted as events "
-        f"(event-free survival), log-rank {fmt_p(p)}"
-        + (f", {adjustment}" if adjustment else "")
+        f"(event-free survival), log-rank {fmt_p(rows[0]['logrank_p'])}"
+        + (f" ({adjustment}: {fmt_p(p)})" if adjustment else "")
         + f", {verdict}"
     )
 

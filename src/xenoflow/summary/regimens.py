@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Arm, Study
+from ..regimenmodel import MIN_COVERAGE
 from .efficacy import reference_rows
 from .headline import GrowthFinding, headline_findings, two_phase_rows
 from .text import (
@@ -176,6 +177,34 @@ def _finite(x: Any) -> bool:
     return isnum(x) and math.isfinite(float(x))
 
 
+def _not_fitting_sentence(check: pd.DataFrame | None, chosen: str, selection: pd.DataFrame) -> str:
+    """'' when the chosen dose-driven model fits the data it was fitted to (at least
+    :data:`xenoflow.regimenmodel.MIN_COVERAGE` of its fitted arm-day means inside their
+    prediction band, ``regimen_model_check``); otherwise that it does not, with those counts,
+    and that none of its parameters is quoted: a growth rate or a log-kill of a model that
+    misses the measured means describes the model, not the tumours."""
+    if check is None or "growth_model" not in check or check.empty:
+        return ""
+    rows = check[(check["growth_model"] == chosen) & (check["check"] == "fitted")]
+    if rows.empty or not float(rows["coverage_pct"].iloc[0]) < 100 * MIN_COVERAGE:
+        return ""
+    r = rows.iloc[0]
+    best = (
+        f"the best of the {count_words(len(selection), 'dose-driven model')} by AIC, "
+        if len(selection) > 1
+        else ""
+    )
+    named = ["growth rate", "log-kill"]
+    named += ["resistance half-life"] if chosen in ("claret", "resistant_delayed") else []
+    named += ["kill delay"] if chosen in ("delayed", "resistant_delayed") else []
+    return (
+        f"No dose-driven growth model describes these data: {best}{MODEL_NAMES[chosen]}, has "
+        f"{int(r['n_inside'])} of {int(r['n_arm_days'])} fitted arm-day means inside their 95% "
+        f"prediction band ({100 * MIN_COVERAGE:.0f}% needed), so its {join_words(named)} are "
+        "not quoted (the dose-driven growth model table lists them)."
+    )
+
+
 def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
     """The dose-driven growth model (``regimen_model``): growth rate and each agent's log-kill
     per unit dose, and each ``what_if`` regimen's predicted geometric-mean volume on the
@@ -203,14 +232,18 @@ def regimen_model_sentences(study: Study, tables: Tables) -> list[str]:
         "dose, delayed through three transit compartments, Simeoni et al. 2004, that fades with "
         "time as resistance develops, Claret et al. 2009",
     }.get(chosen, "exponential growth minus a log-kill proportional to the decaying dose")
-    out = [
-        f"A growth model driven by the schedule ({kind}, {int(g['n_mice'])} mice of "
-        f"{str(g['arms']).replace(';', ', ')}) estimates a growth rate of "
-        f"{fmt(g['estimate'])} per day ({fmt_ci(g['ci_low'], g['ci_high'])}) and "
-        + " and ".join(kills)
-        + "."
-    ]
-    out += _selection_sentences(selection, params)
+    unfit = _not_fitting_sentence(tables.get("regimen_model_check"), chosen, selection)
+    if unfit:
+        out = [unfit]
+    else:
+        out = [
+            f"A growth model driven by the schedule ({kind}, {int(g['n_mice'])} mice of "
+            f"{str(g['arms']).replace(';', ', ')}) estimates a growth rate of "
+            f"{fmt(g['estimate'])} per day ({fmt_ci(g['ci_low'], g['ci_high'])}) and "
+            + " and ".join(kills)
+            + "."
+        ]
+        out += _selection_sentences(selection, params)
     adequacy = tables.get("regimen_model_check", pd.DataFrame())
     if "growth_model" in adequacy and len(adequacy):
         adequacy = adequacy[adequacy["growth_model"] == chosen]
