@@ -570,3 +570,48 @@ def test_dose_driven_model_parameters_need_80_pct_of_fitted_means_inside(inside,
             "No dose-driven growth model describes these data: the best of the two dose-driven "
             "models by AIC, the model with delayed kill, has 43 of 54 fitted arm-day means"
         )
+
+
+@pytest.mark.parametrize(
+    "estimates, expected",
+    [
+        # several arms, the largest reduction named "the most"
+        ([-0.06, -0.02], "A slowed tumour growth the most: 0.0600 per day on ln volume against"),
+        # one treated arm: no "the most"
+        ([-0.06], "A slowed tumour growth: 0.0600 per day on ln volume against the control"),
+        # no arm slowed growth: the one closest to the control is not "grew faster the most"
+        (
+            [0.05, 0.02],
+            "No treated arm slowed tumour growth; the closest to the control, B, grew 0.0200 "
+            "per day on ln volume faster than the control",
+        ),
+        ([0.02], "A did not slow tumour growth; it grew 0.0200 per day on ln volume faster than"),
+    ],
+)
+def test_growth_answer_wording_follows_the_number_of_arms_and_the_sign(
+    monkeypatch, estimates, expected
+):
+    from types import SimpleNamespace
+
+    from xenoflow.summary import answer
+    from xenoflow.summary.headline import EXPONENTIAL, GrowthFinding
+
+    findings = {
+        arm: GrowthFinding(
+            arm=arm,
+            model=EXPONENTIAL,
+            days=None,
+            estimate=e,
+            ci_low=e - 0.01,
+            ci_high=e + 0.01,
+            p=0.01,
+            test="t",
+            adjustment="",
+            stated=((0.01, "t"),),
+        )  # fmt: skip
+        for arm, e in zip("AB", estimates)
+    }
+    monkeypatch.setattr(answer, "headline_findings", lambda study, tables: findings)
+    monkeypatch.setattr(answer, "cured_arms", lambda study, tables: [])
+    study = SimpleNamespace(settings={"alpha": 0.05}, control="C")
+    assert answer.growth_answer(study, {}).startswith(expected)  # type: ignore[arg-type]

@@ -108,8 +108,9 @@ def test_answer_leads_the_cured_arm_with_counts_not_a_log_scale_rate(zeros_summa
     assert answer[0].startswith(
         "Most tumours in Cure had disappeared by day 21: 5 of 6 mice tumour-free"
     )
-    # the growth sentence names the best arm among the others, not Cure's log-scale rate
-    assert answer[1].startswith("Apart from Cure, DrugA slowed tumour growth the most: 0.0772")
+    # the growth sentence names the other arm, not Cure's log-scale rate ("the most" only
+    # among several such arms: DrugA is the only one left)
+    assert answer[1].startswith("Apart from Cure, DrugA slowed tumour growth: 0.0772")
     assert not any(p.startswith("Cure slowed") for p in answer)
     free = tables["tumour_free_by_day"]
     assert free[(free["arm"] == "Cure") & (free["day"] == 21)]["n_tumour_free"].item() == 5

@@ -49,6 +49,17 @@ def separate_cohorts(tables: Tables) -> set[str]:
     return set(balance.loc[flagged, "arm"].astype(str))
 
 
+def _growth_lead(arm: str, slowed: bool, n_arms: int) -> str:
+    """The answer's growth verdict as worded: the arm that slowed growth the most ('the most'
+    only among several), or, when none slowed it, the arm closest to the control (the least
+    increase is not 'grew faster the most')."""
+    if slowed:
+        return f"{arm} slowed tumour growth" + (" the most" if n_arms > 1 else "")
+    if n_arms > 1:
+        return f"No treated arm slowed tumour growth; the closest to the control, {arm}, grew"
+    return f"{arm} did not slow tumour growth; it grew"
+
+
 def growth_answer(study: Study, tables: Tables) -> str:
     """The treated arm with the largest growth-rate reduction against the control, and how many
     treated arms differ significantly. An arm mostly tumour-free on the reference day
@@ -62,13 +73,14 @@ def growth_answer(study: Study, tables: Tables) -> str:
     alpha = float(study.settings["alpha"])
     best = min(rated, key=lambda f: f.estimate)
     significant = [f.arm for f in findings.values() if f.significant(alpha)]
-    word = "slowed tumour growth" if best.estimate < 0 else "grew faster than control"
     shown = best.as_magnitude()  # the number as worded, its interval with it
     size = f"{fmt(shown.estimate)} per day on ln volume"
     verdict = "significant" if best.significant(alpha) else "not significant"
     apart = f"Apart from {join_words(list(cured))}, " if cured else ""
     text = apart + (
-        f"{best.arm} {word} the most: {size} against the control ({best.metric}; "
+        f"{_growth_lead(best.arm, best.estimate < 0, len(rated))}"
+        f"{': ' if best.estimate < 0 else ' '}{size} "
+        f"{'against' if best.estimate < 0 else 'faster than'} the control ({best.metric}; "
         f"{shown.interval}; {fmt_p(best.p)}, {best.p_method}; {verdict})"
     )
     if best.arm in separate_cohorts(tables):
