@@ -615,3 +615,39 @@ def test_growth_answer_wording_follows_the_number_of_arms_and_the_sign(
     monkeypatch.setattr(answer, "cured_arms", lambda study, tables: [])
     study = SimpleNamespace(settings={"alpha": 0.05}, control="C")
     assert answer.growth_answer(study, {}).startswith(expected)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "efs_p, efs_hr, expected",
+    [
+        (0.2, 0.5, "log-rank p = 0.20, not statistically significant."),
+        # the toxic deaths, counted, make the arm reach an event sooner than the control
+        (0.01, 3.0, "log-rank p = 0.010, statistically significant (sooner than the control)."),
+        (0.01, 0.3, "log-rank p = 0.010, statistically significant (later than the control)."),
+    ],
+)
+def test_survival_answer_of_an_arm_with_toxic_deaths_gives_event_free_survival(
+    efs_p, efs_hr, expected
+):
+    from types import SimpleNamespace
+
+    from xenoflow.summary.answer import survival_answer
+
+    def tests(p: float, hr: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"arm": "A", "reference": "C", "comparison": "vs control", "logrank_p": p,
+              "p_holm": p, "hr": hr, "hr_ci_low": hr / 2, "hr_ci_high": hr * 2,
+              "hr_flag": math.nan}]
+        )  # fmt: skip
+
+    tables = {
+        "survival_tests": tests(0.001, 0.2),
+        "event_free_survival_tests": tests(efs_p, efs_hr),
+        "event_free_survival": pd.DataFrame({"arm": ["C", "A"], "toxic_deaths": [0, 3]}),
+    }
+    study = SimpleNamespace(settings={"alpha": 0.05}, control="C")
+    answer = survival_answer(study, tables)  # type: ignore[arg-type]
+    assert answer.startswith("Survival: A reached the endpoint later than the control")
+    assert answer.endswith(
+        "with its three toxic deaths censored; counted as events (event-free survival), " + expected
+    )

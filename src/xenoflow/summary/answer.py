@@ -181,8 +181,11 @@ def _event_free_text(tables: Tables, arm: str, alpha: float) -> str:
     if not rows:
         return ""
     p, adjustment = logrank_verdict(rows[0], n_logrank_tests(tests))
+    # counted, the deaths can turn a later endpoint into a sooner one: the direction is stated
     verdict = (
-        "still statistically significant" if float(p) < alpha else "not statistically significant"
+        f"statistically significant ({_direction(rows[0])} the control)"
+        if float(p) < alpha
+        else "not statistically significant"
     )
     return (
         f", with its {count_words(deaths, 'toxic death')} censored; counted as events "
