@@ -859,3 +859,34 @@ def test_arm_means_stop_where_a_large_tumours_exit_makes_them_fall():
     )
     days = early.groupby("day")["volume_mm3"].agg(mean="mean").reset_index()
     assert mean_stop_day(early, days) is None
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        ((150, 900), ["10²", "10³", "2×10²", "3×10²", "4×10²", "6×10²"]),
+        ((5, 5e4), ["10⁰", "10¹", "10²", "10³", "10⁴", "10⁵"]),
+        ((1e-3, 1e2), ["10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹", "10²"]),
+    ],
+)
+def test_log_axes_label_the_ticks_matplotlib_labels_without_mathtext(limits, expected):
+    """plots.style.log_scale: the ticks matplotlib's log axis labels (minor ones on a short
+    range), as 10³ and 2×10² in Unicode superscripts: mathtext re-parses each label for each
+    renderer (issue 31)."""
+    from xenoflow.plots.style import log_scale
+
+    fig, (ours, default) = plt.subplots(1, 2)
+    log_scale(ours)
+    default.set_yscale("log")
+    for ax in (ours, default):
+        ax.set_ylim(*limits)
+    fig.canvas.draw()
+
+    def labels(ax):
+        return [t.get_text() for t in ax.yaxis.get_ticklabels(which="both") if t.get_text()]
+
+    plt.close(fig)
+    assert set(expected) <= set(labels(ours))
+    assert not any("$" in label for label in labels(ours))
+    assert len(labels(default)) == len(labels(ours))  # the same ticks labelled
+    assert all(label.startswith("$") for label in labels(default))

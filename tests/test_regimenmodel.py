@@ -356,7 +356,8 @@ def test_a_model_that_misses_a_held_out_arm_fails_and_predicts_nothing():
     assert held.loc["held out: Split", "rmse_log_volume"] > math.log(2)
     assert not table["passes"].any()
     assert table["rule"].iloc[0].startswith("not adequate for prediction")
-    assert "2-fold allowed" in table["rule"].iloc[0]
+    # every part fails here (none is listed as met)
+    assert "2-fold allowed" in table["rule"].iloc[0] and "meets" not in table["rule"].iloc[0]
     what_if = regimenmodel.what_if_table(study, result, 0.05, adequate=False)
     refused = what_if[what_if["kind"] == "what_if"]
     assert len(refused) == 1 and refused["day"].isna().all()
@@ -595,3 +596,15 @@ def test_lean_ml_deviance_and_its_gradient_match_the_reference(structure):
             for e in np.eye(theta.size)
         ]
         assert grad == pytest.approx(central, rel=1e-5, abs=1e-4)
+
+
+def test_the_adequacy_rule_names_the_failed_parts_before_the_met_ones():
+    criteria = [("40 of 44 fitted", True), ("30 of 33 held out", True), ("2.3-fold", False)]
+    assert regimenmodel.adequacy_rule(criteria) == (
+        "not adequate for prediction: 2.3-fold; it meets the rest: 40 of 44 fitted; "
+        "30 of 33 held out"
+    )
+    assert regimenmodel.adequacy_rule([("a", False), ("b", False)]) == (
+        "not adequate for prediction: a; b"
+    )
+    assert regimenmodel.adequacy_rule([("a", True), ("b", True)]) == "adequate: a; b"

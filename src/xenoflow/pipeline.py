@@ -108,6 +108,10 @@ STAGES = (
 BY_NAME = {s.name: s for s in STAGES}
 #: The stages whose outputs are tables (the others write documents).
 TABLE_STAGES = tuple(s.name for s in STAGES if s.part != PARTS[-1])
+#: The jobs besides a study's stages that write registry outputs (their rules are in
+#: ``workflow/rules/report.smk`` and ``panel.smk``): an output's ``stage`` is one of these or
+#: a stage of :data:`STAGES`.
+OTHER_JOBS = ("cross_study_summary", "panel_chunk", "panel_summary", "panel_figures")
 
 
 def stage(name: str) -> Stage:

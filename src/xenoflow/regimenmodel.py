@@ -1328,36 +1328,59 @@ def adequacy_table(
             check.update(_check(refit, held, schedules, alpha))
         rows.append(check)
     out = pd.DataFrame(rows)
-    held = out[out["check"] != "fitted"]
-    fitted_ok = out["coverage_pct"].iloc[0] >= 100 * MIN_COVERAGE
-    held_n = held["n_arm_days"].sum() if len(held) else 0
-    held_ok = bool(held_n) and held["n_inside"].sum() >= MIN_COVERAGE * held_n
-    held_ok = held_ok and bool((held["rmse_log_volume"] <= MAX_HELD_OUT_RMSE).all())
-    out["passes"] = bool(fitted_ok and held_ok)
-    out["rule"] = adequacy_rule(out, fitted_ok, held_ok)
+    criteria = adequacy_criteria(out)
+    out["passes"] = all(ok for _, ok in criteria)
+    out["rule"] = adequacy_rule(criteria)
     return out.reindex(columns=out_cols)
 
 
-def adequacy_rule(out: pd.DataFrame, fitted_ok: bool, held_ok: bool) -> str:
-    """The verdict in words: which part of the rule failed, with its numbers."""
+def adequacy_criteria(out: pd.DataFrame) -> list[tuple[str, bool]]:
+    """Each part of the adequacy rule in words, with its numbers, and whether it is met: at
+    least :data:`MIN_COVERAGE` of the fitted arm-day means inside their 95% prediction band;
+    an arm that can be held out; as many of the held-out arms' means inside the band predicted
+    without them; and every held-out arm's RMSE at most :data:`MAX_HELD_OUT_RMSE` (2-fold)."""
     need = f"{100 * MIN_COVERAGE:.0f}%"
     fitted = out.iloc[0]
-    parts = [
-        f"{int(fitted['n_inside'])} of {int(fitted['n_arm_days'])} fitted arm-day means inside "
-        f"their 95% prediction band ({need} needed)"
+    criteria = [
+        (
+            f"{int(fitted['n_inside'])} of {int(fitted['n_arm_days'])} fitted arm-day means "
+            f"inside their 95% prediction band ({need} needed)",
+            bool(fitted["coverage_pct"] >= 100 * MIN_COVERAGE),
+        )
     ]
     held = out[out["check"] != "fitted"]
-    if held.empty or not held["n_arm_days"].sum():
-        parts.append("no arm could be held out and predicted (each agent has one dosed arm)")
-    else:
-        worst = float(held["rmse_log_volume"].max())
-        parts.append(
-            f"{int(held['n_inside'].sum())} of {int(held['n_arm_days'].sum())} arm-day means of "
-            f"held-out arms inside the band predicted without them ({need} needed), and a "
-            f"typical error of up to {math.exp(worst):.2g}-fold (2-fold allowed)"
-        )
-    verdict = "adequate" if fitted_ok and held_ok else "not adequate for prediction"
-    return f"{verdict}: " + "; ".join(parts)
+    held_n = int(held["n_arm_days"].sum()) if len(held) else 0
+    if not held_n:
+        why = "no arm could be held out and predicted (each agent has one dosed arm)"
+        return [*criteria, (why, False)]
+    worst = float(held["rmse_log_volume"].max())
+    return [
+        *criteria,
+        (
+            f"{int(held['n_inside'].sum())} of {held_n} arm-day means of held-out arms inside "
+            f"the band predicted without them ({need} needed)",
+            bool(held["n_inside"].sum() >= MIN_COVERAGE * held_n),
+        ),
+        (
+            f"a typical error of up to {math.exp(worst):.2g}-fold on the held-out arms "
+            "(2-fold allowed)",
+            bool((held["rmse_log_volume"] <= MAX_HELD_OUT_RMSE).all()),
+        ),
+    ]
+
+
+def adequacy_rule(criteria: list[tuple[str, bool]]) -> str:
+    """The verdict in words: every part of the rule with its numbers, the failed parts first
+    (a reader looks for why a model is not adequate, not for what it met)."""
+    failed = [text for text, ok in criteria if not ok]
+    met = [text for text, ok in criteria if ok]
+    if not failed:
+        return "adequate: " + "; ".join(met)
+    return (
+        "not adequate for prediction: "
+        + "; ".join(failed)
+        + (f"; it meets the rest: {'; '.join(met)}" if met else "")
+    )
 
 
 #: Tolerance (days) of the time-span rule of :func:`schedule_extrapolation`: the visit window

@@ -459,21 +459,21 @@ class Inputs:
 def run_stage(
     name: str, study: Study, tables: Mapping[str, pd.DataFrame], inputs: Inputs
 ) -> Outputs[Any]:
-    """Run the table stage ``name`` (:data:`xenoflow.pipeline.STAGES`) on ``tables``."""
+    """Run the table stage ``name`` (:data:`xenoflow.pipeline.STAGES`) on ``tables``: the
+    function ``run_<name>`` of this module (ingest and survival also get the files they read,
+    :class:`Inputs`)."""
     if name == "ingest":
         if inputs.source is None:
             raise ValueError(f"{study.study_id}: the measurement file was not read")
         return run_ingest(study, inputs.source, inputs.rows)
     if name == "survival":
         return run_survival(study, tables, inputs.recorded)
-    runs: dict[str, Callable[[Study, Mapping[str, pd.DataFrame]], Outputs[Any]]] = {
-        "growth": run_growth,
-        "efficacy": run_efficacy,
-        "tolerability": run_tolerability,
-        "synergy": run_synergy,
-        "power": run_power,
-    }
-    return runs[name](study, tables)
+    run: Callable[[Study, Mapping[str, pd.DataFrame]], Outputs[Any]] | None = globals().get(
+        f"run_{name}"
+    )
+    if run is None:
+        raise ValueError(f"stage {name!r} has no function run_{name} in xenoflow.stages")
+    return run(study, tables)
 
 
 def chain(

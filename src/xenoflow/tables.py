@@ -3429,12 +3429,15 @@ assert len(_BY_NAME) == len(OUTPUTS), "output names must be unique"
 
 def output(name: str) -> Output:
     """The registry entry called ``name``."""
-    return _BY_NAME[name]
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not declared in the registry (xenoflow.tables)") from None
 
 
 def table(name: str) -> Table:
     """The table called ``name``."""
-    spec = _BY_NAME[name]
+    spec = output(name)
     if not isinstance(spec, Table):
         raise KeyError(f"{name!r} is a {spec.kind}, not a table")
     return spec

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .style import arm_palette, note_figure, plt
+from .style import arm_palette, log_scale, note_figure, plt
 
 WHAT_IF_COLOURS = ["#6A3D9A", "#E7298A", "#7F7F00", "#17BECF"]
 
@@ -59,7 +59,7 @@ def what_if_figure(
             transform=ax.get_xaxis_transform(),
             clip_on=False,
         )
-    ax.set_yscale("log")
+    log_scale(ax)
     ax.set_xlabel("day")
     ax.set_ylabel("geometric-mean tumour volume (mm³, log scale)")
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))

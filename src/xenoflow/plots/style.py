@@ -8,6 +8,7 @@ byte-identical files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.ticker import LogFormatterSciNotation  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
 from .notes import NOTE_PREFIX  # noqa: E402
@@ -47,6 +50,39 @@ plt.rcParams.update(
         "axes.titley": 1.0,
     }
 )
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_MATHTEXT_LABEL = re.compile(r"\$\\mathdefault\{(?P<inner>[^$]*)\}\$")
+_EXPONENT = re.compile(r"\^\{(?P<exponent>-?\d+)\}")
+
+
+class PlainLogFormatter(LogFormatterSciNotation):
+    """matplotlib's log-axis tick labels (``LogFormatterSciNotation``: the same ticks
+    labelled, 10³ and 2×10² as there) written with Unicode superscripts instead of mathtext.
+
+    Why: every renderer (each figure's layout pass, PNG and SVG) parses each mathtext label
+    anew with pyparsing, ~8 ms a label, ~10 % of the time to draw and save the study
+    figures. A label this class cannot rewrite stays mathtext."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        label = str(super().__call__(x, pos))
+        match = _MATHTEXT_LABEL.fullmatch(label)
+        if match is None:
+            return label
+        inner = match["inner"].replace("\\times", "×")
+        plain = _EXPONENT.sub(lambda m: m["exponent"].translate(_SUPERSCRIPTS), inner)
+        return label if any(c in plain for c in "\\^{}$") else plain
+
+
+def log_scale(ax: Axes, which: str = "y") -> None:
+    """Put the ``which`` axis of ``ax`` on a base-10 log scale with
+    :class:`PlainLogFormatter` labels (major ticks; minor ticks labelled as matplotlib labels
+    them on a short range)."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_formatter(PlainLogFormatter(10))
+    axis.set_minor_formatter(PlainLogFormatter(10, labelOnlyBase=False))
 
 
 def arm_palette(arms: Sequence[str], control: str) -> dict[str, str]:

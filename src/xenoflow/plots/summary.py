@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib import transforms
 
 from ..summary.text import fmt_p, isnum
-from .style import save_figure
+from .style import log_scale, save_figure
 
 
 def _panel(
@@ -54,7 +54,7 @@ def _panel(
         )
     ax.axvline(null, color="#999999", linestyle="--", linewidth=1)
     if log:
-        ax.set_xscale("log")
+        log_scale(ax, "x")
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(labels) - 0.3)
     ax.set_xlabel(xlabel)
