@@ -6,8 +6,9 @@ same in one process, in memory, for each study of a configuration, and prints th
 (``time.process_time``, one BLAS thread) of:
 
 - each table stage (ingest, growth, survival, efficacy, tolerability, synergy, power);
-- the figures: building them (``figures.draw``, with the synthetic-data mark), measuring the
-  tight box once (``plots.style.tight_bbox``), and saving them as PNG and as SVG;
+- the figures: building them (``figures.draw``), measuring the tight box once and placing a
+  synthetic study's mark in that layout (``plots.style.tight_bbox``), and saving them as PNG
+  and as SVG;
 - the documents: summary, workbook and Prism file (``stages.run_summary``) and report.html
   (``stages.run_report``).
 
@@ -75,7 +76,7 @@ def study_cost(study: Study, folder: Path) -> dict[str, float]:
         for figure_name, fig in built.items():
             stem = folder / figure_name
             start = time.process_time()
-            bbox = tight_bbox(fig)
+            bbox = tight_bbox(fig, mark=figures.mark_synthetic if study.synthetic else None)
             cost["tight"] += time.process_time() - start
             for fmt in ("png", "svg"):
                 start = time.process_time()

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection, PathCollection, PolyCollection, QuadMesh
 from matplotlib.colors import to_hex
 from matplotlib.legend import Legend
@@ -417,8 +418,10 @@ def test_km_option_of_the_study_file_reaches_the_figure(tmp_path: Path) -> None:
 
 def _mark_clashes(fig: plt.Figure) -> list[str]:
     """The texts the synthetic mark overlaps (it must overlap none)."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    # a figure saved by save_figure is closed: pyplot took its Agg canvas
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
     texts = _texts(fig)
     mark = next(t for t in texts if t.get_text() == figures.SYNTHETIC_MARK)
     box = mark.get_window_extent(renderer)
@@ -428,7 +431,7 @@ def _mark_clashes(fig: plt.Figure) -> list[str]:
 
 
 def test_a_synthetic_studys_figures_carry_a_corner_mark_not_a_title_suffix(
-    sim: tuple[pd.DataFrame, object],
+    sim: tuple[pd.DataFrame, object], tmp_path: Path
 ) -> None:
     """Issue 29: the report says SYNTHETIC once (its banner); each figure of a synthetic study
     is marked in its top-left corner instead, clear of every other text, so a figure file
@@ -436,7 +439,10 @@ def test_a_synthetic_studys_figures_carry_a_corner_mark_not_a_title_suffix(
     data, study = sim
     out = stages.run_survival(study, {"measurements": data})
     for synthetic in (True, False):
-        fig = figures.draw(dataclasses.replace(study, synthetic=synthetic), "survival", out)["km"]
+        drawn = figures.draw(dataclasses.replace(study, synthetic=synthetic), "survival", out)
+        outputs = SimpleNamespace(km_png=str(tmp_path / f"km_{synthetic}.png"))
+        figures.save(drawn, outputs, ("png", "svg"), synthetic)  # as a study's job saves them
+        fig = drawn["km"]
         texts = [t.get_text() for t in _texts(fig)]
         assert texts.count(figures.SYNTHETIC_MARK) == int(synthetic)
         assert not [t for t in texts if "SYNTHETIC" in t and t != figures.SYNTHETIC_MARK]

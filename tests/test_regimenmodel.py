@@ -304,6 +304,12 @@ def test_stage_tables_figure_and_summary(tmp_path):
     # a what-if curve's legend entry names its doses (the triangles only place them); the
     # refused regimen draws none
     assert labels == ["Control", "Single", "Split", "Later: 110 µCi on days 7, 14 (what if)"]
+    # the control has no dose marks: no empty line of markers, which measured as a marker at
+    # the figure's origin and made the layout and the tight box keep the lower left blank
+    assert all(len(line.get_xdata()) for line in fig.axes[0].lines)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    assert fig.axes[0].get_tightbbox(renderer).x0 > 0
 
 
 def test_no_doses_no_model(tmp_path):

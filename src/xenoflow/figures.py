@@ -43,12 +43,9 @@ SYNTHETIC_MARK = "SYNTHETIC DATA"
 
 
 def draw(study: Study, stage: str, out: Outputs[Any]) -> dict[str, Figure]:
-    """The figures of ``stage`` (the function of this module by the stage's name), each figure
-    of a synthetic study marked :data:`SYNTHETIC_MARK` in a free corner."""
+    """The figures of ``stage`` (the function of this module by the stage's name); :func:`save`
+    marks those of a synthetic study."""
     drawn: dict[str, Figure] = globals()[stage](study, out)
-    if study.synthetic:
-        for fig in drawn.values():
-            mark_synthetic(fig)
     return drawn
 
 
@@ -62,22 +59,24 @@ MARK_PLACES = (
 )
 
 
-def mark_synthetic(fig: Figure) -> None:
+def mark_synthetic(fig: Figure, renderer: Any = None) -> Text:
     """:data:`SYNTHETIC_MARK` in small dark-red capitals in the first free corner of the
     figure (:data:`MARK_PLACES`); when none is free, just above the figure's top edge (the
-    study figures are saved with a tight box, which keeps it). The extents come from a draw
-    that lays the figure out without rasterising it (``draw_without_rendering``: the same
-    boxes as a full draw, ~25 % less time)."""
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    study figures are saved with a tight box, which keeps it). The extents are those of the
+    figure as last laid out for ``renderer`` (:func:`save` passes the layout that measures
+    the tight box, :func:`xenoflow.plots.style.tight_bbox`); without one, of a draw that lays
+    the figure out without rasterising it (``draw_without_rendering``)."""
+    if renderer is None:
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     taken = [a.get_window_extent(renderer) for a in _occupied(fig)]
     for x, y, ha, va in MARK_PLACES:
         mark = _mark(fig, x, y, ha, va)
         box = mark.get_window_extent(renderer)
         if not any(box.overlaps(other) for other in taken):
-            return
+            return mark
         mark.remove()
-    _mark(fig, 0.005, 1.0, "left", "bottom")
+    return _mark(fig, 0.005, 1.0, "left", "bottom")
 
 
 def _occupied(fig: Figure) -> list[Any]:
@@ -283,8 +282,12 @@ def synergy(study: Study, out: Outputs[None]) -> dict[str, Figure]:
     }
 
 
-def save(figures: dict[str, Figure], outputs: Any, formats: Sequence[str]) -> None:
-    """Save each figure to the stem of its ``<name>_png`` output (``snakemake.output``)."""
+def save(
+    figures: dict[str, Figure], outputs: Any, formats: Sequence[str], synthetic: bool = False
+) -> None:
+    """Save each figure to the stem of its ``<name>_png`` output (``snakemake.output``); a
+    ``synthetic`` study's figures marked :data:`SYNTHETIC_MARK` (:func:`mark_synthetic`) in
+    the layout that measures their tight box, not in a layout of its own."""
     for name, fig in figures.items():
         stem = getattr(outputs, f"{name}_png")[: -len(".png")]
-        save_figure(fig, stem, formats)
+        save_figure(fig, stem, formats, mark=mark_synthetic if synthetic else None)

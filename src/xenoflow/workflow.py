@@ -134,7 +134,7 @@ def run_job(snakemake: Any, study: Study) -> None:
 
     def draw(name: str, out: Outputs[Any]) -> None:
         drawn = figures.draw(study, name, out)
-        figures.save(drawn, snakemake.output, figures.formats(study))
+        figures.save(drawn, snakemake.output, figures.formats(study), study.synthetic)
 
     order = pipeline.run_order(tuple(pipeline.stage(n) for n in names))
     last = [s.name for s in order if s.figures][-1:]

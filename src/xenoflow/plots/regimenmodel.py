@@ -50,6 +50,10 @@ def what_if_figure(
             seen = d[d["n_observed"] > 0]
             ax.plot(seen["day"], np.exp(seen["observed_mean_log_volume"]), "o", color=colour, ms=3)
         days = dose_days.get(name, [])
+        if not len(days):
+            # an empty line of markers on the x-axis transform measures as a marker at the
+            # figure's origin: the layout and the tight box then keep the whole lower left
+            continue
         ax.plot(
             days,
             np.full(len(days), 0.02 + 0.035 * row),  # one row of dose marks per curve

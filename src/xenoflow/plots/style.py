@@ -9,7 +9,7 @@ byte-identical files.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.ticker import LogFormatterSciNotation  # noqa: E402
+from matplotlib.transforms import Bbox, TransformedBbox  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
 from .notes import NOTE_PREFIX  # noqa: E402
@@ -106,21 +108,33 @@ def note_figure(title: str, text: str) -> plt.Figure:
     return fig
 
 
+#: Adds an artist to a figure laid out for a renderer (``xenoflow.figures.mark_synthetic``)
+Mark = Callable[[plt.Figure, Any], Artist]
+
+
 def save_figure(
     fig: plt.Figure,
     path_stem: str | Path,
     formats: Sequence[str] = ("png", "svg"),
     tight: bool = True,
     dpi: float | None = None,
+    mark: Mark | None = None,
 ) -> list[Path]:
     """Save ``fig`` as ``<stem>.<fmt>`` for each format, atomically, without dates; close it.
 
     ``tight=False`` keeps the figure's own layout (one draw less: panels draw hundreds);
-    ``dpi`` overrides ``savefig.dpi`` for raster formats. With several formats the tight
-    bounding box is measured once (:func:`tight_bbox`) instead of once per format."""
+    ``dpi`` overrides ``savefig.dpi`` for raster formats. With several formats (or a
+    ``mark``) the tight bounding box is measured once (:func:`tight_bbox`) instead of once
+    per format; ``mark`` adds its artist in that layout."""
     stem = Path(path_stem)
     written = []
-    bbox = (tight_bbox(fig, dpi) if len(formats) > 1 else "tight") if tight else None
+    if tight and (len(formats) > 1 or mark is not None):
+        bbox: Any = tight_bbox(fig, dpi, mark)
+    elif mark is not None:
+        tight_bbox(fig, dpi, mark)
+        bbox = None
+    else:
+        bbox = "tight" if tight else None
     for fmt in formats:
         target = stem.with_suffix(f".{fmt}")
         label = str(fig.get_label())
@@ -137,11 +151,13 @@ def save_figure(
     return written
 
 
-def tight_bbox(fig: plt.Figure, dpi: float | None = None) -> Any:
+def tight_bbox(fig: plt.Figure, dpi: float | None = None, mark: Mark | None = None) -> Any:
     """The area ``savefig(bbox_inches="tight")`` keeps (inches: every artist's extent plus
     ``savefig.pad_inches``), measured once with the Agg renderer at the raster dpi, as savefig
     measures it for a PNG; each format's savefig would lay the figure out again to measure it.
-    """
+
+    ``mark`` adds its artist in this layout; the box is then the union of the figure's and
+    the artist's, as a new layout would measure it (a figure text moves nothing else)."""
     figure_dpi = fig.dpi
     fig.dpi = dpi or plt.rcParams["savefig.dpi"]
     try:
@@ -150,6 +166,11 @@ def tight_bbox(fig: plt.Figure, dpi: float | None = None) -> Any:
         renderer = canvas.get_renderer()
         fig.draw_without_rendering()
         bbox = fig.get_tightbbox(renderer)
+        if mark is not None:
+            added = mark(fig, renderer).get_tightbbox(renderer)
+            if added is not None:
+                inches = TransformedBbox(added, fig.dpi_scale_trans.inverted())
+                bbox = Bbox.union([bbox, inches])
     finally:
         fig.dpi = figure_dpi
     return bbox.padded(plt.rcParams["savefig.pad_inches"])
