@@ -128,13 +128,10 @@ def save_figure(
     per format; ``mark`` adds its artist in that layout."""
     stem = Path(path_stem)
     written = []
-    if tight and (len(formats) > 1 or mark is not None):
-        bbox: Any = tight_bbox(fig, dpi, mark)
-    elif mark is not None:
-        tight_bbox(fig, dpi, mark)
-        bbox = None
-    else:
-        bbox = "tight" if tight else None
+    bbox: Any = "tight" if tight else None
+    if mark is not None or (tight and len(formats) > 1):
+        measured = tight_bbox(fig, dpi, mark)  # places the mark even when the box is not used
+        bbox = measured if tight else None
     for fmt in formats:
         target = stem.with_suffix(f".{fmt}")
         label = str(fig.get_label())
